@@ -1,0 +1,476 @@
+"""The `t2v` command line.
+
+Expected failures (`T2VError`) print one line on stderr and exit non-zero: 2 for bad input, 1 for a
+failed render, 130 when interrupted. Nothing prints a traceback unless T2V_DEBUG is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app.config import Settings, load_settings
+from app.core.jobstore.base import DuplicateJob, JobNotFound, JobPriority, JobRecord, JobStatus
+from app.core.memory_optimizer import WorkspaceManager
+from app.core.queue_manager import FileContext, QueueManager, new_job_id
+from app.errors import InputError, T2VError
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="t2v",
+    help="Turn text and Markdown into narrated videos, offline.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+stderr = Console(stderr=True)
+
+EXIT_INPUT = 2
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
+    print(f"t2v: error: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+STAGE_LABELS = {
+    "script": "Reading the document",
+    "speech": "Synthesizing speech",
+    "slides": "Drawing slides",
+    "captions": "Timing captions",
+    "video": "Encoding the video",
+}
+
+
+class StageBars:
+    """One rich progress bar per pipeline stage, on stderr."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.progress = (
+            Progress(
+                TextColumn("{task.description:<24}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=stderr,
+                transient=False,
+            )
+            if enabled
+            else None
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> StageBars:
+        if self.progress:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress:
+            self.progress.stop()
+
+    def __call__(self, event: object) -> None:
+        from app.services.pipeline import Progress as StageProgress
+
+        assert isinstance(event, StageProgress)
+        if not self.progress:
+            return
+        key = event.stage.value
+        if key not in self.tasks:
+            self.tasks[key] = self.progress.add_task(STAGE_LABELS.get(key, key), total=event.total)
+        self.progress.update(self.tasks[key], completed=event.done, total=event.total)
+
+
+def _read_input(source: str, settings: Settings):
+    from app.services.script_service import document_from_bytes, load_document
+
+    if source == "-":
+        data = sys.stdin.buffer.read(settings.max_input_bytes + 1)
+        return document_from_bytes(data, None, None, settings.max_input_bytes)
+    return load_document(Path(source), settings.max_input_bytes)
+
+
+def _human_size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(seconds, 60)
+    return f"{int(m)}:{s:04.1f}"
+
+
+def _run_cancellable(coro_factory):
+    """Run a coroutine; SIGINT and SIGTERM cancel it so that its cleanup runs before we exit."""
+
+    async def main():
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        assert task is not None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        return await coro_factory()
+
+    try:
+        return asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("t2v: interrupted; nothing was written", file=sys.stderr)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+@app.command()
+def render(
+    source: Annotated[str, typer.Argument(metavar="INPUT", help="A .txt or .md file, or - for stdin.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="The MP4 to write (default: INPUT with .mp4).")
+    ] = None,
+    voice: Annotated[
+        str | None, typer.Option(help="ENGINE:VOICE, e.g. espeak:vi or espeak:en-us (default: detected).")
+    ] = None,
+    rate: Annotated[int | None, typer.Option(help="Speaking rate in words per minute (default 175).")] = None,
+    aspect: Annotated[str | None, typer.Option(help="16:9, 9:16 or 1:1.")] = None,
+    resolution: Annotated[int | None, typer.Option(help="720 or 1080 (the short side).")] = None,
+    burn_captions: Annotated[
+        bool, typer.Option("--burn-captions", help="Draw captions into the picture.")
+    ] = False,
+    max_input_size: Annotated[
+        int | None, typer.Option(help="Largest accepted document in bytes (default 2 MB).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary.")] = False,
+) -> None:
+    """Render one document to a narrated MP4 with captions (OUT.srt and OUT.vtt beside it)."""
+    from app.services.models import RenderOptions
+    from app.services.pipeline import Renderer
+
+    try:
+        settings = load_settings(
+            voice=voice, rate=rate, aspect=aspect, resolution=resolution, max_input_bytes=max_input_size
+        )
+    except ValueError as exc:
+        fail(_first_error(exc))
+    if settings.aspect not in ("16:9", "9:16", "1:1"):
+        fail(f"unsupported aspect {settings.aspect!r}: use 16:9, 9:16 or 1:1")
+    if settings.resolution not in (720, 1080):
+        fail(f"unsupported resolution {settings.resolution}: use 720 or 1080")
+    if output is None:
+        if source == "-":
+            fail("reading from stdin needs --output/-o")
+        output = Path(source).with_suffix(".mp4")
+    if output.suffix.lower() != ".mp4":
+        fail(f"the output must be an .mp4 file, not {output.name!r}")
+    if output.is_dir():
+        fail(f"the output {str(output)!r} is a directory")
+
+    try:
+        document = _read_input(source, settings)
+    except InputError as exc:
+        fail(str(exc))
+
+    options = RenderOptions(
+        voice=settings.voice,
+        rate=settings.rate,
+        aspect=settings.aspect,
+        resolution=settings.resolution,
+        burn_captions=burn_captions,
+    )
+    workspaces = WorkspaceManager(settings.workspaces_dir)
+    workspaces.remove_orphans()
+    renderer = Renderer(workspaces)
+    show_bars = not quiet and stderr.is_terminal
+    try:
+        with StageBars(show_bars) as bars:
+            result = _run_cancellable(lambda: renderer.render(document, output, options, progress=bars))
+    except InputError as exc:
+        fail(str(exc))
+    except T2VError as exc:
+        fail(str(exc), EXIT_FAILED)
+    if not quiet:
+        print(
+            f"Wrote {result.video} ({_clock(result.duration)} video, {result.scenes} scenes, "
+            f"{_human_size(result.size_bytes)}) in {result.elapsed:.1f} s; "
+            f"captions: {result.srt.name}, {result.vtt.name}"
+        )
+
+
+@app.command()
+def voices(
+    language: Annotated[str | None, typer.Argument(help="Only voices for this language, e.g. vi.")] = None,
+) -> None:
+    """List the offline espeak-ng voices (use them as --voice espeak:LANG)."""
+    from app.services.espeak import list_voices
+
+    for v in list_voices():
+        if language and not any(code.startswith(language) for code in v.languages):
+            continue
+        print(f"espeak:{v.languages[0]:<12} {v.name}")
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ()))
+        return f"invalid {field}: {first.get('msg', '')}"
+    return str(exc)
+
+
+# The job queue (the local SQLite store, or PostgreSQL with T2V_DATABASE_URL)
+
+
+def _queue_manager(settings: Settings) -> QueueManager:
+    from app.core.jobstore import create_store
+
+    try:
+        return QueueManager(store=create_store(settings), max_attempts=settings.max_attempts)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(coro_factory())  # type: ignore[arg-type]
+    except JobNotFound as exc:
+        fail(f"no job {exc}")
+    except (ValueError, DuplicateJob) as exc:
+        fail(str(exc))
+
+
+def _job_dict(job: JobRecord) -> dict[str, object]:
+    return {
+        "id": job.id,
+        "status": job.status.value,
+        "priority": job.priority.name.lower(),
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "stage": job.stage,
+        "percent": job.percent,
+        "queued_at": _iso(job.queued_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+        "run_at": _iso(job.run_at),
+        "errors": [
+            {"attempt": e.attempt, "error": e.error, "at": _iso(e.at), "retry_at": _iso(e.retry_at)}
+            for e in job.errors
+        ],
+        "result": job.result,
+    }
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="milliseconds")
+
+
+@app.command()
+def submit(
+    source: Annotated[str, typer.Argument(metavar="FILE", help="A .txt or .md file, or - for stdin.")],
+    priority: Annotated[str, typer.Option(help="low, normal, high or urgent.")] = "normal",
+    job_id: Annotated[str | None, typer.Option("--id", help="Job id (default: a new random id).")] = None,
+    voice: Annotated[str | None, typer.Option(help="ENGINE:VOICE (default: detected).")] = None,
+    rate: Annotated[int | None, typer.Option(help="Words per minute.")] = None,
+    aspect: Annotated[str | None, typer.Option(help="16:9, 9:16 or 1:1.")] = None,
+    resolution: Annotated[int | None, typer.Option(help="720 or 1080.")] = None,
+    burn_captions: Annotated[
+        bool, typer.Option("--burn-captions", help="Draw captions into the picture.")
+    ] = False,
+) -> None:
+    """Queue a document for rendering by a worker; prints the job id."""
+    from app.services.options import parse_render_options
+
+    settings = _settings()
+    try:
+        prio = JobPriority.parse(priority)
+        document = _read_input(source, settings)
+        options = {"voice": voice, "rate": rate, "aspect": aspect, "resolution": resolution}
+        options = {k: v for k, v in options.items() if v is not None}
+        if burn_captions:
+            options["burn_captions"] = True
+        parse_render_options(options)
+    except (InputError, ValueError) as exc:
+        fail(str(exc))
+    data = document.text.encode("utf-8")
+    context = FileContext(
+        content=data,
+        filename=document.name,
+        content_type="text/markdown" if document.format == "md" else "text/plain",
+        options=options,
+    )
+    manager = _queue_manager(settings)
+
+    async def go() -> JobRecord:
+        try:
+            return await manager.submit_job_for_processing(
+                job_id=job_id or new_job_id(), file_context=context, priority=prio, file_size=len(data)
+            )
+        finally:
+            await manager.close()
+
+    job = _run(go)
+    print(job.id)
+
+
+@app.command()
+def jobs(
+    status: Annotated[str | None, typer.Option(help="Only jobs in this status.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many (newest first).")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """List jobs, newest first."""
+    settings = _settings()
+    try:
+        wanted = JobStatus(status) if status else None
+    except ValueError:
+        fail(f"unknown status {status!r}: use one of {', '.join(s.value for s in JobStatus)}")
+    manager = _queue_manager(settings)
+
+    async def go() -> list[JobRecord]:
+        try:
+            return await manager.list_jobs(status=wanted, limit=limit)
+        finally:
+            await manager.close()
+
+    records = _run(go)
+    if as_json:
+        print(json.dumps([_job_dict(j) for j in records], indent=2))
+        return
+    table = Table("id", "status", "priority", "attempts", "progress", "queued", "finished")
+    for j in records:
+        progress = f"{j.stage or ''} {j.percent:.0f}%" if j.status == JobStatus.PROCESSING else ""
+        table.add_row(
+            j.id,
+            j.status.value,
+            j.priority.name.lower(),
+            f"{j.attempts}/{j.max_attempts}",
+            progress,
+            _iso(j.queued_at) or "",
+            _iso(j.finished_at) or "",
+        )
+    Console().print(table)
+
+
+@app.command()
+def job(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None:
+    """Show one job as JSON: status, progress, attempts and errors, artifacts."""
+    manager = _queue_manager(_settings())
+
+    async def go() -> JobRecord | None:
+        try:
+            return await manager.get_job(job_id)
+        finally:
+            await manager.close()
+
+    record = _run(go)
+    if record is None:
+        fail(f"no job {job_id!r}")
+    print(json.dumps(_job_dict(record), indent=2))
+
+
+@app.command()
+def cancel(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None:
+    """Cancel a queued, retrying or running job."""
+    manager = _queue_manager(_settings())
+
+    async def go() -> JobRecord:
+        try:
+            return await manager.cancel_job(job_id)
+        finally:
+            await manager.close()
+
+    record = _run(go)
+    print(f"{record.id}: {record.status.value}")
+
+
+@app.command()
+def retry(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None:
+    """Queue a failed or cancelled job again, with fresh attempts."""
+    manager = _queue_manager(_settings())
+
+    async def go() -> JobRecord:
+        try:
+            return await manager.retry_job(job_id)
+        finally:
+            await manager.close()
+
+    record = _run(go)
+    print(f"{record.id}: {record.status.value}")
+
+
+@app.command()
+def worker(
+    burst: Annotated[bool, typer.Option("--burst", help="Exit once the queue is empty.")] = False,
+    max_concurrent_jobs: Annotated[int | None, typer.Option(help="Jobs at once (default 3).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each job.")] = False,
+) -> None:
+    """Run jobs from the queue until SIGTERM or Ctrl-C (then finish or release running jobs)."""
+    from app.core.resource_manager import ResourceLimits
+    from app.runtime import build_runtime
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = _settings()
+    try:
+        limits = ResourceLimits.from_env(max_concurrent_jobs=max_concurrent_jobs)
+    except ValueError as exc:
+        fail(str(exc))
+    runtime = build_runtime(settings, limits)
+
+    async def go() -> int:
+        store = runtime.create_store()
+        await store.open()
+        w = runtime.worker(store)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, w.stop)
+        try:
+            await w.run(burst=burst)
+        finally:
+            await store.close()
+        return w.completed
+
+    done = asyncio.run(go())
+    if burst:
+        print(f"worker finished: {done} job(s) completed")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ValueError as exc:
+        fail(_first_error(exc))
+
+
+def main() -> None:
+    if os.environ.get("T2V_DEBUG"):
+        app()
+        return
+    try:
+        app()
+    except T2VError as exc:  # a last net: expected errors never show a traceback
+        print(f"t2v: error: {exc}", file=sys.stderr)
+        sys.exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILED)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""The contract every job store keeps: where jobs live, how they are claimed, and who may write them.
+
+The semantics (DESIGN.md, "The job queue"):
+- Order: strict priority (URGENT > HIGH > NORMAL > LOW), FIFO within a priority by the store's own
+  sequence number, never by client clocks. A job waiting for a retry is eligible from its `run_at`.
+- `claim` is one atomic step that takes a lease: a fresh `lease_token`, `lease_until` in *store*
+  time, `attempts += 1`. Every later write by the worker carries the token (fencing): once the lease
+  is lost (expired and reaped, cancelled, released) the old token's writes change nothing and return
+  False / None.
+- `reap` returns expired leases to the queue, or fails the job when its attempts are used up, so a job
+  that kills its worker cannot loop forever.
+- `release` gives a running job back without spending its attempt (graceful shutdown).
+- `cancel` works in every non-final state; a running job's lease is revoked, which its worker notices
+  at its next heartbeat.
+All times are seconds since the epoch in the store's clock (`await store.now()`).
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+from typing import Any
+
+
+class JobPriority(IntEnum):
+    LOW = 0
+    NORMAL = 1
+    HIGH = 2
+    URGENT = 3
+
+    @classmethod
+    def parse(cls, value: str | int | JobPriority) -> JobPriority:
+        if isinstance(value, JobPriority):
+            return value
+        if isinstance(value, int):
+            return cls(value)
+        try:
+            return cls[value.strip().upper()]
+        except KeyError:
+            names = ", ".join(p.name.lower() for p in cls)
+            raise ValueError(f"unknown priority {value!r}: use one of {names}") from None
+
+
+class JobStatus(str, Enum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    RETRYING = "retrying"  # failed an attempt, waiting for its run_at
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+    @property
+    def waiting(self) -> bool:
+        return self in (JobStatus.QUEUED, JobStatus.RETRYING)
+
+
+@dataclass(frozen=True)
+class AttemptError:
+    """Why one attempt failed, and when the next one was scheduled (None: no retry)."""
+
+    attempt: int
+    error: str
+    at: float
+    retry_at: float | None = None
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """What a producer hands to `enqueue`."""
+
+    id: str
+    payload: dict[str, Any]
+    kind: str = "render"
+    priority: JobPriority = JobPriority.NORMAL
+    max_attempts: int = 3
+    owner: str | None = None  # the API key that submitted it; None for local submissions
+    file_size: int | None = None
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: str
+    kind: str
+    payload: dict[str, Any]
+    priority: JobPriority
+    status: JobStatus
+    seq: int
+    attempts: int
+    max_attempts: int
+    queued_at: float
+    run_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    lease_token: str | None = None
+    lease_until: float | None = None
+    worker_id: str | None = None
+    stage: str | None = None
+    percent: float = 0.0
+    errors: tuple[AttemptError, ...] = ()
+    result: dict[str, Any] | None = None
+    owner: str | None = None
+    file_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A claimed job and the token that every later write must carry."""
+
+    job: JobRecord
+    token: str
+
+    @property
+    def job_id(self) -> str:
+        return self.job.id
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    by_status: dict[str, int]
+    waiting_by_priority: dict[str, int]  # queued + retrying, by priority name (lowercase)
+    running: int
+    oldest_waiting_age: float | None  # seconds the oldest eligible waiting job has waited
+    total: int
+
+    @property
+    def queue_size(self) -> int:
+        return sum(self.waiting_by_priority.values())
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """A worker process, as it registered itself and last reported."""
+
+    id: str
+    host: str
+    pid: int
+    started_at: float
+    last_seen: float
+    running: tuple[str, ...] = field(default_factory=tuple)
+
+
+class JobStoreError(Exception):
+    """Base of the store's own errors."""
+
+
+class DuplicateJob(JobStoreError):
+    """A job with this id exists with a different payload."""
+
+
+class JobNotFound(JobStoreError):
+    pass
+
+
+class JobStore(abc.ABC):
+    """Durable jobs. Implementations: SQLite (default, one machine), PostgreSQL (many machines)."""
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect and create or migrate the schema."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def now(self) -> float:
+        """The store's clock: the only clock that leases and run_at are compared with."""
+
+    @abc.abstractmethod
+    async def enqueue(self, job: NewJob) -> tuple[JobRecord, bool]:
+        """Add a job; returns (record, created). The same id with the same payload, kind and priority
+        returns the existing job with created=False; with anything different raises DuplicateJob."""
+
+    @abc.abstractmethod
+    async def claim(
+        self, worker_id: str, lease_seconds: float, kinds: tuple[str, ...] | None = None
+    ) -> Lease | None:
+        """Atomically take the first eligible job in priority order, or None when there is none."""
+
+    @abc.abstractmethod
+    async def heartbeat(self, job_id: str, token: str, lease_seconds: float) -> bool:
+        """Extend the lease to now + lease_seconds. False: the lease is lost, stop working."""
+
+    @abc.abstractmethod
+    async def set_progress(self, job_id: str, token: str, stage: str, percent: float) -> bool: ...
+
+    @abc.abstractmethod
+    async def complete(self, job_id: str, token: str, result: dict[str, Any]) -> bool: ...
+
+    @abc.abstractmethod
+    async def fail(self, job_id: str, token: str, error: str, retry_at: float | None) -> JobRecord | None:
+        """Record the attempt's error; retry at `retry_at` (store time) if attempts remain and
+        retry_at is not None, else fail for good. None: the lease was lost, nothing written."""
+
+    @abc.abstractmethod
+    async def release(self, job_id: str, token: str) -> bool:
+        """Give the job back to the queue without spending its attempt; it keeps its place."""
+
+    @abc.abstractmethod
+    async def cancel(self, job_id: str) -> JobRecord:
+        """Cancel a waiting or running job (a final job is returned unchanged). Raises JobNotFound."""
+
+    @abc.abstractmethod
+    async def retry(self, job_id: str) -> JobRecord:
+        """Put a failed or cancelled job back in the queue with fresh attempts, keeping its error
+        history (other states are returned unchanged). Raises JobNotFound."""
+
+    @abc.abstractmethod
+    async def get(self, job_id: str) -> JobRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_jobs(
+        self,
+        status: JobStatus | None = None,
+        owner: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[JobRecord]:
+        """Newest first."""
+
+    @abc.abstractmethod
+    async def reap(self) -> list[str]:
+        """Requeue (or fail, when attempts are used up) every job whose lease has expired; returns
+        their ids. The lost attempt stays counted and is recorded in `errors`."""
+
+    @abc.abstractmethod
+    async def stats(self) -> QueueStats: ...
+
+    @abc.abstractmethod
+    async def count_waiting(self, owner: str | None) -> int:
+        """Queued and retrying jobs of one owner (for per-key limits)."""
+
+    # worker registry (Solid Queue's processes table)
+    @abc.abstractmethod
+    async def register_worker(self, worker_id: str, host: str, pid: int) -> None: ...
+
+    @abc.abstractmethod
+    async def worker_heartbeat(self, worker_id: str, running: tuple[str, ...]) -> bool:
+        """Record that the worker is alive and what it runs. False: it is not registered (it was
+        pruned after a long silence), so register again."""
+
+    @abc.abstractmethod
+    async def deregister_worker(self, worker_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def list_workers(self) -> list[WorkerInfo]: ...
+
+    @abc.abstractmethod
+    async def prune_workers(self, older_than: float) -> list[str]:
+        """Remove workers silent for `older_than` seconds; return their ids."""
+
+    async def __aenter__(self) -> JobStore:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

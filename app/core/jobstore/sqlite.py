@@ -1,0 +1,490 @@
+"""The embedded job store: one SQLite file, safe for several processes on one machine.
+
+WAL mode lets readers run beside the single writer; every write is a `BEGIN IMMEDIATE` transaction,
+so it takes the write lock up front (waiting up to `busy_timeout`) instead of failing half-way when it
+upgrades from a read. Each store object owns one connection, used from worker threads under a lock so
+the event loop never blocks on disk or on another process's lock.
+
+Time is the store's clock, computed inside SQL, so leases and run_at never depend on a caller's clock.
+WAL needs a local file system: do not put the file on a network share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import math
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from app.core.jobstore import migrations
+from app.core.jobstore.base import (
+    AttemptError,
+    DuplicateJob,
+    JobNotFound,
+    JobPriority,
+    JobRecord,
+    JobStatus,
+    JobStore,
+    JobStoreError,
+    Lease,
+    NewJob,
+    QueueStats,
+    WorkerInfo,
+)
+
+T = TypeVar("T")
+
+# Seconds since the epoch, from SQLite's own clock (millisecond resolution). SQLite 3.40 has no
+# unixepoch('subsec'). 'now' is fixed for the duration of one statement.
+NOW = "((julianday('now') - 2440587.5) * 86400.0)"
+LEASE_EXPIRED = "lease expired: the worker stopped responding"
+# Must match the partial index jobs_claim's WHERE clause word for word, or SQLite will not use it.
+_WAITING = "status IN ('queued', 'retrying')"
+_CLEAR_LEASE = "lease_token = NULL, lease_until = NULL"
+_FENCE = "id = ? AND lease_token = ? AND status = 'processing'"
+
+
+def _dumps(value: Any, what: str) -> str:
+    """Strict JSON (no NaN), so that what SQLite accepts PostgreSQL's jsonb would accept too."""
+    try:
+        return json.dumps(value, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"the {what} must be JSON-serializable: {e}") from None
+
+
+def _errors_json(errors: tuple[AttemptError, ...]) -> str:
+    return _dumps([dataclasses.asdict(e) for e in errors], "errors")
+
+
+def _record(row: sqlite3.Row) -> JobRecord:
+    return JobRecord(
+        id=row["id"],
+        kind=row["kind"],
+        payload=json.loads(row["payload"]),
+        priority=JobPriority(row["priority"]),
+        status=JobStatus(row["status"]),
+        seq=row["seq"],
+        attempts=row["attempts"],
+        max_attempts=row["max_attempts"],
+        queued_at=row["queued_at"],
+        run_at=row["run_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        lease_token=row["lease_token"],
+        lease_until=row["lease_until"],
+        worker_id=row["worker_id"],
+        stage=row["stage"],
+        percent=float(row["percent"]),
+        errors=tuple(AttemptError(**e) for e in json.loads(row["errors"])),
+        result=None if row["result"] is None else json.loads(row["result"]),
+        owner=row["owner"],
+        file_size=row["file_size"],
+    )
+
+
+def _worker(row: sqlite3.Row) -> WorkerInfo:
+    return WorkerInfo(
+        id=row["id"],
+        host=row["host"],
+        pid=row["pid"],
+        started_at=row["started_at"],
+        last_seen=row["last_seen"],
+        running=tuple(json.loads(row["running"])),
+    )
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection, mode: str = "IMMEDIATE") -> Iterator[None]:
+    """IMMEDIATE for writes (take the write lock first); DEFERRED for a consistent multi-query read."""
+    conn.execute(f"BEGIN {mode}")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:  # SQLite rolls back by itself on some errors
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _now(conn: sqlite3.Connection) -> float:
+    return float(conn.execute(f"SELECT {NOW}").fetchone()[0])
+
+
+def _check_lease_seconds(lease_seconds: float) -> None:
+    if not lease_seconds > 0 or math.isinf(lease_seconds):
+        raise ValueError(f"lease_seconds must be a positive number of seconds, not {lease_seconds!r}")
+
+
+class SQLiteJobStore(JobStore):
+    """Jobs in one SQLite file; every process that opens the same path shares the same queue."""
+
+    def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SQLiteJobStore({str(self.path)!r})"
+
+    # --- plumbing -----------------------------------------------------------------------------------
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(self._locked, fn, *args)
+
+    def _locked(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._lock:
+            if self._conn is None:
+                raise JobStoreError(f"the job store {self.path} is not open")
+            return fn(self._conn, *args)
+
+    def _open(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                return
+            if sqlite3.sqlite_version_info < (3, 35):
+                raise JobStoreError(f"SQLite {sqlite3.sqlite_version} is too old: the job store needs 3.35+")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: no implicit transactions; we BEGIN explicitly.
+            conn = sqlite3.connect(
+                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            try:
+                conn.row_factory = sqlite3.Row
+                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise JobStoreError(f"cannot use WAL mode for {self.path} (got {mode!r})")
+                # NORMAL is durable across application crashes in WAL mode; an OS crash may lose the
+                # last transactions but never corrupts the file.
+                conn.execute("PRAGMA synchronous=NORMAL")
+                migrations.upgrade(conn)
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+
+    async def open(self) -> None:
+        await asyncio.to_thread(self._open)
+
+    def _close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._close)
+
+    async def now(self) -> float:
+        return await self._run(_now)
+
+    # --- producers ----------------------------------------------------------------------------------
+
+    async def enqueue(self, job: NewJob) -> tuple[JobRecord, bool]:
+        if not job.id:
+            raise ValueError("a job needs a non-empty id")
+        if not isinstance(job.payload, dict):
+            raise ValueError(f"the payload must be a JSON object, not {type(job.payload).__name__}")
+        if job.max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, not {job.max_attempts}")
+        payload = _dumps(job.payload, "payload")
+        priority = JobPriority.parse(job.priority)
+        record, created = await self._run(self._enqueue, job, payload, priority)
+        if created:
+            return record, True
+        differs = [
+            name
+            for name, same in (
+                ("kind", record.kind == job.kind),
+                ("payload", record.payload == json.loads(payload)),
+                ("priority", record.priority == priority),
+            )
+            if not same
+        ]
+        if differs:
+            raise DuplicateJob(f"job {job.id!r} already exists with a different {', '.join(differs)}")
+        return record, False
+
+    @staticmethod
+    def _enqueue(
+        conn: sqlite3.Connection, job: NewJob, payload: str, priority: JobPriority
+    ) -> tuple[JobRecord, bool]:
+        with _transaction(conn):
+            rows = conn.execute(
+                "INSERT INTO jobs (id, kind, payload, priority, status, attempts, max_attempts,"
+                " queued_at, run_at, owner, file_size)"
+                f" VALUES (?, ?, ?, ?, 'queued', 0, ?, {NOW}, {NOW}, ?, ?)"
+                " ON CONFLICT (id) DO NOTHING RETURNING *",
+                (job.id, job.kind, payload, int(priority), job.max_attempts, job.owner, job.file_size),
+            ).fetchall()
+            if rows:
+                return _record(rows[0]), True
+            return _record(conn.execute("SELECT * FROM jobs WHERE id = ?", (job.id,)).fetchone()), False
+
+    # --- workers' side of a job ---------------------------------------------------------------------
+
+    async def claim(
+        self, worker_id: str, lease_seconds: float, kinds: tuple[str, ...] | None = None
+    ) -> Lease | None:
+        _check_lease_seconds(lease_seconds)
+        if kinds is not None and not kinds:
+            return None
+        return await self._run(self._claim, worker_id, float(lease_seconds), kinds)
+
+    @staticmethod
+    def _claim(
+        conn: sqlite3.Connection, worker_id: str, lease_seconds: float, kinds: tuple[str, ...] | None
+    ) -> Lease | None:
+        token = str(uuid.uuid4())
+        kind_filter = f" AND kind IN ({', '.join('?' * len(kinds))})" if kinds else ""
+        with _transaction(conn):
+            rows = conn.execute(
+                "UPDATE jobs SET status = 'processing', lease_token = ?,"
+                f" lease_until = {NOW} + ?, attempts = attempts + 1,"
+                f" started_at = COALESCE(started_at, {NOW}), worker_id = ?, stage = NULL, percent = 0"
+                " WHERE seq = (SELECT seq FROM jobs"
+                f" WHERE {_WAITING} AND run_at <= {NOW}{kind_filter}"
+                " ORDER BY priority DESC, seq ASC LIMIT 1)"
+                " RETURNING *",
+                (token, lease_seconds, worker_id, *(kinds or ())),
+            ).fetchall()
+        return Lease(_record(rows[0]), token) if rows else None
+
+    async def heartbeat(self, job_id: str, token: str, lease_seconds: float) -> bool:
+        _check_lease_seconds(lease_seconds)
+        return await self._run(
+            self._update, f"lease_until = {NOW} + ?", (float(lease_seconds),), job_id, token
+        )
+
+    async def set_progress(self, job_id: str, token: str, stage: str, percent: float) -> bool:
+        percent = float(percent)
+        percent = 0.0 if math.isnan(percent) else min(100.0, max(0.0, percent))
+        return await self._run(self._update, "stage = ?, percent = ?", (stage, percent), job_id, token)
+
+    async def complete(self, job_id: str, token: str, result: dict[str, Any]) -> bool:
+        return await self._run(
+            self._update,
+            f"status = 'completed', result = ?, percent = 100, finished_at = {NOW}, {_CLEAR_LEASE}",
+            (_dumps(result, "result"),),
+            job_id,
+            token,
+        )
+
+    async def release(self, job_id: str, token: str) -> bool:
+        # run_at is left alone, so the job keeps its place in the queue
+        return await self._run(
+            self._update,
+            f"status = 'queued', attempts = MAX(attempts - 1, 0), worker_id = NULL, {_CLEAR_LEASE}",
+            (),
+            job_id,
+            token,
+        )
+
+    @staticmethod
+    def _update(
+        conn: sqlite3.Connection, assignments: str, params: tuple[Any, ...], job_id: str, token: str
+    ) -> bool:
+        """One fenced write: it changes the row only while `token` still holds the lease."""
+        with _transaction(conn):
+            cursor = conn.execute(f"UPDATE jobs SET {assignments} WHERE {_FENCE}", (*params, job_id, token))
+            return cursor.rowcount == 1
+
+    async def fail(self, job_id: str, token: str, error: str, retry_at: float | None) -> JobRecord | None:
+        return await self._run(self._fail, job_id, token, str(error), retry_at)
+
+    @staticmethod
+    def _fail(
+        conn: sqlite3.Connection, job_id: str, token: str, error: str, retry_at: float | None
+    ) -> JobRecord | None:
+        with _transaction(conn):
+            row = conn.execute(f"SELECT * FROM jobs WHERE {_FENCE}", (job_id, token)).fetchone()
+            if row is None:
+                return None
+            job = _record(row)
+            now = _now(conn)
+            retrying = retry_at is not None and job.attempts < job.max_attempts
+            attempt = AttemptError(job.attempts, error, now, float(retry_at) if retrying else None)
+            errors = _errors_json((*job.errors, attempt))
+            if retrying:
+                sql = f"status = 'retrying', run_at = ?, worker_id = NULL, errors = ?, {_CLEAR_LEASE}"
+                params: tuple[Any, ...] = (retry_at, errors)
+            else:
+                sql = f"status = 'failed', finished_at = ?, errors = ?, {_CLEAR_LEASE}"
+                params = (now, errors)
+            rows = conn.execute(f"UPDATE jobs SET {sql} WHERE seq = ? RETURNING *", (*params, job.seq))
+            return _record(rows.fetchall()[0])
+
+    # --- operators ----------------------------------------------------------------------------------
+
+    async def cancel(self, job_id: str) -> JobRecord:
+        # Clearing the token fences the running worker out: its next heartbeat returns False.
+        return await self._run(
+            self._transition,
+            job_id,
+            f"status = 'cancelled', finished_at = {NOW}, {_CLEAR_LEASE}",
+            "status IN ('queued', 'retrying', 'processing')",
+        )
+
+    async def retry(self, job_id: str) -> JobRecord:
+        # The job keeps its seq (its original place in FIFO order) and its error history.
+        return await self._run(
+            self._transition,
+            job_id,
+            f"status = 'queued', attempts = 0, run_at = {NOW}, finished_at = NULL, worker_id = NULL,"
+            f" stage = NULL, percent = 0, result = NULL, {_CLEAR_LEASE}",
+            "status IN ('failed', 'cancelled')",
+        )
+
+    @staticmethod
+    def _transition(conn: sqlite3.Connection, job_id: str, assignments: str, when: str) -> JobRecord:
+        """Apply `assignments` if the job is in a state `when` allows; else return it unchanged."""
+        with _transaction(conn):
+            rows = conn.execute(
+                f"UPDATE jobs SET {assignments} WHERE id = ? AND {when} RETURNING *", (job_id,)
+            ).fetchall()
+            row = rows[0] if rows else conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise JobNotFound(f"no job with id {job_id!r}")
+        return _record(row)
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        def get(conn: sqlite3.Connection) -> JobRecord | None:
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            return None if row is None else _record(row)
+
+        return await self._run(get)
+
+    async def list_jobs(
+        self,
+        status: JobStatus | None = None,
+        owner: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[JobRecord]:
+        if limit < 0 or offset < 0:
+            raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+        where, params = ["1 = 1"], []
+        if status is not None:
+            where.append("status = ?")
+            params.append(JobStatus(status).value)
+        if owner is not None:
+            where.append("owner = ?")
+            params.append(owner)
+        sql = f"SELECT * FROM jobs WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ? OFFSET ?"
+
+        def list_jobs(conn: sqlite3.Connection) -> list[JobRecord]:
+            return [_record(r) for r in conn.execute(sql, (*params, limit, offset))]
+
+        return await self._run(list_jobs)
+
+    async def reap(self) -> list[str]:
+        return await self._run(self._reap)
+
+    @staticmethod
+    def _reap(conn: sqlite3.Connection) -> list[str]:
+        with _transaction(conn):
+            now = _now(conn)
+            rows = conn.execute(
+                "SELECT * FROM jobs WHERE status = 'processing' AND lease_until < ? ORDER BY seq", (now,)
+            ).fetchall()
+            for job in map(_record, rows):
+                if job.attempts >= job.max_attempts:
+                    errors = _errors_json((*job.errors, AttemptError(job.attempts, LEASE_EXPIRED, now)))
+                    conn.execute(
+                        f"UPDATE jobs SET status = 'failed', finished_at = ?, errors = ?, {_CLEAR_LEASE}"
+                        " WHERE seq = ?",
+                        (now, errors, job.seq),
+                    )
+                else:
+                    # The lost attempt is recorded too (it was counted at claim), requeued at once.
+                    errors = _errors_json((*job.errors, AttemptError(job.attempts, LEASE_EXPIRED, now, now)))
+                    conn.execute(
+                        "UPDATE jobs SET status = 'queued', worker_id = NULL, errors = ?,"
+                        f" {_CLEAR_LEASE} WHERE seq = ?",
+                        (errors, job.seq),
+                    )
+        return [r["id"] for r in rows]
+
+    async def stats(self) -> QueueStats:
+        return await self._run(self._stats)
+
+    @staticmethod
+    def _stats(conn: sqlite3.Connection) -> QueueStats:
+        with _transaction(conn, "DEFERRED"):  # one snapshot for all three queries
+            now = _now(conn)
+            by_status = {s.value: 0 for s in JobStatus}
+            by_status.update(conn.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall())
+            waiting = {p.name.lower(): 0 for p in JobPriority}
+            sql = f"SELECT priority, COUNT(*) FROM jobs WHERE {_WAITING} GROUP BY priority"
+            for priority, n in conn.execute(sql):
+                waiting[JobPriority(priority).name.lower()] = n
+            oldest = conn.execute(
+                f"SELECT MIN(queued_at) FROM jobs WHERE {_WAITING} AND run_at <= ?", (now,)
+            ).fetchone()[0]
+        return QueueStats(
+            by_status=by_status,
+            waiting_by_priority=waiting,
+            running=by_status[JobStatus.PROCESSING.value],
+            oldest_waiting_age=None if oldest is None else max(0.0, now - oldest),
+            total=sum(by_status.values()),
+        )
+
+    async def count_waiting(self, owner: str | None) -> int:
+        def count(conn: sqlite3.Connection) -> int:
+            sql = f"SELECT COUNT(*) FROM jobs WHERE owner IS ? AND {_WAITING}"
+            return int(conn.execute(sql, (owner,)).fetchone()[0])
+
+        return await self._run(count)
+
+    # --- worker registry ----------------------------------------------------------------------------
+
+    async def register_worker(self, worker_id: str, host: str, pid: int) -> None:
+        def register(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.execute(
+                    "INSERT INTO workers (id, host, pid, started_at, last_seen, running)"
+                    f" VALUES (?, ?, ?, {NOW}, {NOW}, '[]') ON CONFLICT (id) DO UPDATE SET"
+                    " host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,"
+                    " last_seen = excluded.last_seen, running = excluded.running",
+                    (worker_id, host, int(pid)),
+                )
+
+        await self._run(register)
+
+    async def worker_heartbeat(self, worker_id: str, running: tuple[str, ...]) -> bool:
+        running_json = _dumps(list(running), "running job ids")
+
+        def beat(conn: sqlite3.Connection) -> bool:
+            with _transaction(conn):
+                sql = f"UPDATE workers SET last_seen = {NOW}, running = ? WHERE id = ?"
+                return conn.execute(sql, (running_json, worker_id)).rowcount == 1
+
+        return await self._run(beat)
+
+    async def deregister_worker(self, worker_id: str) -> None:
+        def deregister(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.execute("DELETE FROM workers WHERE id = ?", (worker_id,))
+
+        await self._run(deregister)
+
+    async def list_workers(self) -> list[WorkerInfo]:
+        def list_workers(conn: sqlite3.Connection) -> list[WorkerInfo]:
+            return [_worker(r) for r in conn.execute("SELECT * FROM workers ORDER BY started_at, id")]
+
+        return await self._run(list_workers)
+
+    async def prune_workers(self, older_than: float) -> list[str]:
+        def prune(conn: sqlite3.Connection) -> list[str]:
+            with _transaction(conn):
+                sql = f"DELETE FROM workers WHERE last_seen < {NOW} - ? RETURNING id"
+                return sorted(r[0] for r in conn.execute(sql, (float(older_than),)).fetchall())
+
+        return await self._run(prune)

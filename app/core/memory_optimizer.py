@@ -1,0 +1,301 @@
+"""Temporary workspaces, bounded-memory file operations, the disk cache and memory figures.
+
+A render's intermediate files (speech, slides, lists) live in one workspace directory that is removed
+however the render ends. A process killed outright cannot clean up, so each workspace records its
+owner; the next process to start removes workspaces whose owner is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+log = logging.getLogger(__name__)
+
+OWNER_FILE = ".owner"
+
+
+@dataclass(frozen=True)
+class _Owner:
+    pid: int
+    started: float  # process create_time, so a recycled pid is not mistaken for the owner
+
+    @classmethod
+    def current(cls) -> _Owner:
+        return cls(os.getpid(), psutil.Process().create_time())
+
+    def alive(self) -> bool:
+        try:
+            return abs(psutil.Process(self.pid).create_time() - self.started) < 1.0
+        except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+            return False
+
+    def dump(self) -> str:
+        return f"{self.pid} {self.started}\n"
+
+    @classmethod
+    def load(cls, text: str) -> _Owner | None:
+        try:
+            pid, started = text.split()
+            return cls(int(pid), float(started))
+        except ValueError:
+            return None
+
+
+class WorkspaceManager:
+    """Creates per-job workspaces under `root` and removes the ones orphaned by dead processes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @contextlib.contextmanager
+    def workspace(self, label: str = "render") -> Iterator[Path]:
+        """A fresh directory that is removed on success, failure and cancellation alike."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / f"{_safe(label)}-{uuid.uuid4().hex[:12]}"
+        path.mkdir()
+        try:
+            (path / OWNER_FILE).write_text(_Owner.current().dump())
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def remove_orphans(self) -> list[Path]:
+        """Remove workspaces whose owning process no longer exists; return what was removed."""
+        removed: list[Path] = []
+        if not self.root.is_dir():
+            return removed
+        for entry in self.root.iterdir():
+            if not entry.is_dir():
+                continue
+            try:
+                owner = _Owner.load((entry / OWNER_FILE).read_text())
+            except OSError:
+                owner = None
+            if owner is not None and owner.alive():
+                continue
+            if owner is None and _young(entry):
+                continue  # being created right now: the owner file is written just after mkdir
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+        if removed:
+            log.info("removed %d orphaned workspace(s) under %s", len(removed), self.root)
+        return removed
+
+
+def _young(path: Path, seconds: float = 60.0) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < seconds
+    except OSError:
+        return False
+
+
+def _safe(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in label)[:40] or "job"
+
+
+# Bounded-memory file operations
+
+CHUNK_SIZE = 1 << 20
+
+
+def copy_file(src: Path, dest: Path, chunk_size: int = CHUNK_SIZE) -> int:
+    """Copy in fixed-size chunks, atomically (temp name + rename); memory stays at one chunk."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.partial")
+    copied = 0
+    try:
+        with open(src, "rb") as fin, open(tmp, "wb") as fout:
+            buf = bytearray(chunk_size)
+            view = memoryview(buf)
+            while n := fin.readinto(buf):
+                fout.write(view[:n])
+                copied += n
+        os.replace(tmp, dest)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return copied
+
+
+def hash_file(path: Path, chunk_size: int = CHUNK_SIZE) -> str:
+    """SHA-256 of a file of any size, one chunk in memory at a time."""
+    digest = hashlib.sha256()
+    buf = bytearray(chunk_size)
+    view = memoryview(buf)
+    with open(path, "rb") as f:
+        while n := f.readinto(buf):
+            digest.update(view[:n])
+    return digest.hexdigest()
+
+
+def hash_key(*parts: object) -> str:
+    """A cache key from the values that determine an output; any change makes a new key."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part if isinstance(part, bytes) else repr(part).encode("utf-8")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+# The disk cache
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    stores: int = 0
+    evictions: int = 0
+    evicted_bytes: int = 0
+
+
+class DiskCache:
+    """A content-addressed directory of files with a size cap and least-recently-used eviction.
+
+    An entry is one file named by its key. It appears by an atomic rename of a fully written temp
+    file, so a reader never sees a partial entry, a killed writer leaves only a temp file (removed
+    by later sweeps), and two processes storing one key both succeed with one valid entry. A hit
+    refreshes the file's mtime, which is what eviction orders by.
+    """
+
+    TMP_PREFIX = ".tmp-"
+
+    def __init__(self, root: Path, max_bytes: int = 2 * 1024**3) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+        self.stats = CacheStats()
+
+    def path_for(self, key: str, suffix: str = "") -> Path:
+        return self.root / key[:2] / f"{key}{suffix}"
+
+    def get(self, key: str, suffix: str = "") -> Path | None:
+        path = self.path_for(key, suffix)
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            self.stats.misses += 1
+            return None
+        self.stats.hits += 1
+        return path
+
+    @contextlib.contextmanager
+    def writing(self, key: str, suffix: str = "") -> Iterator[Path]:
+        """Yield a temp path to write; on success it becomes the entry, on failure it vanishes."""
+        final = self.path_for(key, suffix)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.parent / f"{self.TMP_PREFIX}{uuid.uuid4().hex}{suffix}"
+        try:
+            yield tmp
+            os.replace(tmp, final)
+            self.stats.stores += 1
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        self.evict()
+
+    def put_file(self, key: str, src: Path, suffix: str = "") -> Path:
+        with self.writing(key, suffix) as tmp:
+            copy_file(src, tmp)
+        return self.path_for(key, suffix)
+
+    def put_bytes(self, key: str, data: bytes, suffix: str = "") -> Path:
+        with self.writing(key, suffix) as tmp:
+            tmp.write_bytes(data)
+        return self.path_for(key, suffix)
+
+    def _entries(self) -> list[tuple[float, int, Path]]:
+        entries = []
+        if not self.root.is_dir():
+            return entries
+        for sub in self.root.iterdir():
+            if not sub.is_dir():
+                continue
+            for path in sub.iterdir():
+                try:
+                    st = path.stat()
+                except FileNotFoundError:
+                    continue
+                if path.name.startswith(self.TMP_PREFIX):
+                    if time.time() - st.st_mtime > 3600:  # a writer died an hour ago
+                        with contextlib.suppress(FileNotFoundError):
+                            path.unlink()
+                    continue
+                entries.append((st.st_mtime, st.st_size, path))
+        return entries
+
+    def size_bytes(self) -> int:
+        return sum(size for _, size, _ in self._entries())
+
+    def evict(self, max_bytes: int | None = None) -> int:
+        """Remove least recently used entries until the cache fits `max_bytes`; return bytes freed."""
+        cap = self.max_bytes if max_bytes is None else max_bytes
+        entries = sorted(self._entries())
+        total = sum(size for _, size, _ in entries)
+        freed = 0
+        for _, size, path in entries:
+            if total <= cap:
+                break
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                self.stats.evictions += 1
+                self.stats.evicted_bytes += size
+                freed += size
+            total -= size
+        return freed
+
+    def clear(self) -> int:
+        return self.evict(0)
+
+
+# Memory figures
+
+
+@dataclass(frozen=True)
+class MemoryStats:
+    process_rss_bytes: int  # this process and all its children
+    system_total_bytes: int
+    system_available_bytes: int
+    system_percent: float
+    cgroup_used_bytes: int | None
+    cgroup_limit_bytes: int | None
+
+
+def tree_rss(pid: int | None = None) -> int:
+    """Resident memory of a process and all its descendants (ffmpeg, espeak workers)."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
+
+
+def memory_stats(cgroup_root: Path = Path("/sys/fs/cgroup")) -> MemoryStats:
+    from app.core.resource_manager import read_cgroup_memory
+
+    vm = psutil.virtual_memory()
+    cg = read_cgroup_memory(cgroup_root)
+    return MemoryStats(
+        process_rss_bytes=tree_rss(),
+        system_total_bytes=vm.total,
+        system_available_bytes=vm.available,
+        system_percent=vm.percent,
+        cgroup_used_bytes=cg.used_bytes if cg else None,
+        cgroup_limit_bytes=cg.limit_bytes if cg else None,
+    )

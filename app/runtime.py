@@ -1,0 +1,73 @@
+"""The composition root: builds the long-lived objects from settings and hands them to whoever runs.
+
+The CLI, the API and the seed's module-level objects all get their resource manager, caches,
+renderer, job store and workers from here, so there is one place that knows how the parts fit.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from app.config import Settings, load_settings
+from app.core.jobstore import create_store
+from app.core.jobstore.base import JobStore
+from app.core.memory_optimizer import DiskCache, WorkspaceManager
+from app.core.resource_manager import ResourceLimits, ResourceManager
+from app.core.worker import Handler, RetryPolicy, Worker, WorkerConfig
+from app.services.pipeline import Renderer
+from app.services.render_job import RenderJobHandler
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    resources: ResourceManager
+    workspaces: WorkspaceManager
+    cache: DiskCache
+    renderer: Renderer
+
+    def create_store(self) -> JobStore:
+        return create_store(self.settings)
+
+    def render_handler(self) -> RenderJobHandler:
+        return RenderJobHandler(self.renderer, self.settings.artifacts_dir, self.settings.max_input_bytes)
+
+    def worker_config(self) -> WorkerConfig:
+        s = self.settings
+        return WorkerConfig(
+            lease_seconds=s.lease_seconds,
+            heartbeat_seconds=min(s.heartbeat_seconds, s.lease_seconds / 3),
+            poll_seconds=s.poll_seconds,
+            grace_seconds=s.grace_seconds,
+            retry=RetryPolicy(base_seconds=s.retry_base_seconds, max_seconds=s.retry_max_seconds),
+        )
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"render": self.render_handler(), **load_handlers(self.settings.handlers)}
+
+    def worker(self, store: JobStore) -> Worker:
+        return Worker(store, self.resources, self.handlers(), self.worker_config())
+
+
+def load_handlers(spec: str | None) -> dict[str, Handler]:
+    """Extra job kinds from `kind=module:callable,...` (T2V_HANDLERS): plug-ins and test handlers."""
+    handlers: dict[str, Handler] = {}
+    for item in filter(None, (part.strip() for part in (spec or "").split(","))):
+        kind, sep, target = item.partition("=")
+        module_name, colon, attr = target.partition(":")
+        if not (sep and colon and kind.strip()):
+            raise ValueError(f"T2V_HANDLERS entry {item!r} is not kind=module:callable")
+        handlers[kind.strip()] = getattr(importlib.import_module(module_name.strip()), attr.strip())
+    return handlers
+
+
+def build_runtime(settings: Settings | None = None, limits: ResourceLimits | None = None) -> Runtime:
+    settings = settings or load_settings()
+    resources = ResourceManager(limits or ResourceLimits.from_env())
+    workspaces = WorkspaceManager(settings.workspaces_dir)
+    workspaces.remove_orphans()
+    cache = DiskCache(settings.cache_dir, settings.cache_max_bytes)
+    resources.register_cleanup("cache", lambda: cache.evict(cache.max_bytes // 2))
+    renderer = Renderer(workspaces, resources=resources, cache=cache)
+    return Runtime(settings, resources, workspaces, cache, renderer)

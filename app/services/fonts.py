@@ -1,0 +1,321 @@
+"""The fonts t2v draws with, which characters each one has, and how a string is split among them.
+
+Every font comes from a PyPI package (fontpkg-*), so rendering never depends on what the host has
+installed and the same text looks the same everywhere. A string is drawn as runs: each character goes
+to the first font of a chain that has a glyph for it, so Vietnamese stays in Be Vietnam Pro while
+Cyrillic and Greek fall back to Noto Sans.
+
+Characters no font has are never drawn as tofu boxes (see `clean_text`):
+  * the text is NFC-normalised first, so decomposed Vietnamese ("e" + U+0302 + U+0301) uses the
+    precomposed glyphs every font here has;
+  * invisible format characters (zero-width joiners, variation selectors, BOM, soft hyphen) and
+    control characters are dropped, since they have no visible form to lose;
+  * a combining mark no font can attach to its base is dropped, keeping the base letter;
+  * any other uncovered character becomes U+FFFD (the replacement character, which Noto Sans has),
+    or "?" if no font in the chain has U+FFFD either. It shows the reader that something is missing
+    without a misleading glyph, and keeps the word's length.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import ImageFont
+
+from app.errors import RenderError
+
+REPLACEMENT = "\ufffd"
+LAST_RESORT = "?"
+
+# (python package, file names in its "files" directory)
+_PACKAGES = {
+    "regular": ("fontpkg_be_vietnam_pro", "BeVietnamPro-Regular.ttf"),
+    "bold": ("fontpkg_be_vietnam_pro", "BeVietnamPro-Bold.ttf"),
+    "noto": ("fontpkg_noto_sans", "NotoSans[wdth,wght].ttf"),
+    "mono": ("fontpkg_jetbrains_mono", "JetBrainsMono[wght].ttf"),
+}
+_FONT_SUFFIXES = (".ttf", ".otf")
+
+
+@dataclass(frozen=True)
+class Run:
+    """A piece of text drawn with one font file."""
+
+    text: str
+    font: Path
+
+
+@dataclass(frozen=True)
+class FontSet:
+    """The fonts of a slide. Fallbacks are tried in order after a style's own font."""
+
+    regular: Path
+    bold: Path
+    mono: Path
+    fallbacks: tuple[Path, ...]
+
+    def chain(self, primary: Path) -> tuple[Path, ...]:
+        """The primary font, then every fallback that is not it."""
+        return (primary, *(f for f in self.fallbacks if f != primary))
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return tuple(dict.fromkeys((self.regular, self.bold, self.mono, *self.fallbacks)))
+
+    @property
+    def directory(self) -> Path:
+        """Where the caption font lives: enough for libass' `fontsdir=` to find `caption_family`."""
+        return self.bold.parent
+
+    @property
+    def directories(self) -> tuple[Path, ...]:
+        return tuple(dict.fromkeys(f.parent for f in self.files))
+
+    @property
+    def caption_family(self) -> str:
+        """The family libass matches; with Bold=-1 in the ASS style it picks the Bold file."""
+        return family_name(self.bold)
+
+    @property
+    def families(self) -> dict[Path, str]:
+        """Every font file and the family name libass (and fontconfig) see for it."""
+        return {f: family_name(f) for f in self.files}
+
+
+def _package_dir(module_name: str) -> Path:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise RenderError(f"font package {module_name} is not installed") from exc
+    if module.__file__ is None:
+        raise RenderError(f"font package {module_name} has no files")
+    return Path(module.__file__).resolve().parent / "files"
+
+
+def _font_file(key: str) -> Path:
+    module_name, name = _PACKAGES[key]
+    path = _package_dir(module_name) / name
+    if not path.is_file():
+        raise RenderError(f"font file {name} is missing from {module_name}")
+    return path
+
+
+@lru_cache(maxsize=1)
+def default_fontset() -> FontSet:
+    """Be Vietnam Pro for text, JetBrains Mono for code; Noto Sans then JetBrains Mono fill the gaps."""
+    mono = _font_file("mono")
+    return FontSet(
+        regular=_font_file("regular"),
+        bold=_font_file("bold"),
+        mono=mono,
+        fallbacks=(_font_file("noto"), mono),
+    )
+
+
+def fonts_dir() -> Path:
+    """The directory to give libass as `fontsdir=` for the caption family."""
+    return default_fontset().directory
+
+
+def link_fonts(dest: Path, fonts: FontSet | None = None) -> Path:
+    """Gather every font of the set into one directory (symlinks, copies where links fail).
+
+    libass takes a single `fontsdir`. Its automatic glyph fallback only asks fontconfig (the host's
+    fonts), so to draw Cyrillic or Greek captions with Noto Sans the ASS text must switch fonts
+    itself (`{\\fnNoto Sans}`, from `segment` and `family_name`), and then every family must be here.
+    """
+    fonts = fonts or default_fontset()
+    dest.mkdir(parents=True, exist_ok=True)
+    for src in fonts.files:
+        target = dest / src.name
+        if target.exists():
+            continue
+        try:
+            os.symlink(src, target)
+        except OSError:
+            shutil.copyfile(src, target)
+    return dest
+
+
+@lru_cache(maxsize=32)
+def _font_info(path: Path) -> tuple[frozenset[int], str, dict[str, tuple[float, float, float]]]:
+    """Read the cmap, family name and variation axes once per file."""
+    from fontTools.ttLib import TTFont  # runtime use: fonttools must be installed with t2v
+
+    try:
+        with TTFont(path, lazy=True) as font:
+            cmap = frozenset(font.getBestCmap() or {})
+            family = font["name"].getDebugName(1) or path.stem
+            axes = {}
+            if "fvar" in font:
+                axes = {a.axisTag: (a.minValue, a.defaultValue, a.maxValue) for a in font["fvar"].axes}
+    except Exception as exc:  # fontTools raises many kinds on a damaged file
+        raise RenderError(f"cannot read font {path.name}: {exc}") from exc
+    return cmap, family, axes
+
+
+def _as_path(font_path: Path | str) -> Path:
+    return font_path if isinstance(font_path, Path) else Path(font_path)
+
+
+def codepoints(font_path: Path) -> frozenset[int]:
+    return _font_info(_as_path(font_path))[0]
+
+
+def covers(font_path: Path, char: str) -> bool:
+    return ord(char) in codepoints(font_path)
+
+
+def family_name(font_path: Path) -> str:
+    """The font's family (name ID 1), which is the name libass and fontconfig match on."""
+    return _font_info(_as_path(font_path))[1]
+
+
+def variation_axes(font_path: Path) -> dict[str, tuple[float, float, float]]:
+    """Axis tag -> (min, default, max); empty for a static font."""
+    return _font_info(_as_path(font_path))[2]
+
+
+def _is_invisible(ch: str) -> bool:
+    if ch in "\n\t":
+        return False
+    cat = unicodedata.category(ch)
+    return (
+        cat in ("Cc", "Cf", "Cs", "Co", "Cn") or 0xFE00 <= ord(ch) <= 0xFE0F or 0xE0100 <= ord(ch) <= 0xE01EF
+    )
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("M")
+
+
+def _clusters(text: str) -> list[str]:
+    """A base character with the combining marks that follow it; marks must share its font."""
+    out: list[str] = []
+    for ch in text:
+        if out and _is_mark(ch) and not out[-1].isspace():
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _pick(cluster: str, chain: tuple[Path, ...]) -> Path | None:
+    """The first font of the chain with every character of the cluster (cached: called per char)."""
+    for font in chain:
+        cps = codepoints(font)
+        if all(ord(c) in cps for c in cluster):
+            return font
+    return None
+
+
+def _replacement(chain: tuple[Path, ...]) -> str:
+    return REPLACEMENT if _pick(REPLACEMENT, chain) else LAST_RESORT
+
+
+def _space(ch: str, chain: tuple[Path, ...]) -> str:
+    """Tabs and spaces no font has become plain spaces: a missing space glyph would draw a box."""
+    if ch == "\n":
+        return ch
+    return ch if ch != "\t" and _pick(ch, chain) else " "
+
+
+def _resolve(cluster: str, chain: tuple[Path, ...]) -> tuple[str, Path | None]:
+    """The cluster as it will be drawn, and its font (None: whitespace, decided by its neighbours)."""
+    if cluster.isspace():
+        return "".join(_space(c, chain) for c in cluster), None
+    font = _pick(cluster, chain)
+    if font is not None:
+        return cluster, font
+    base_font = _pick(cluster[0], chain)
+    if base_font is not None:  # drop the marks that cannot sit on this base
+        kept = cluster[0] + "".join(m for m in cluster[1:] if covers(base_font, m))
+        return kept, base_font
+    if _is_mark(cluster[0]):  # a stray mark with nothing to sit on
+        return "", None
+    repl = _replacement(chain)
+    return repl, _pick(repl, chain)
+
+
+def _resolved(text: str, chain: tuple[Path, ...]) -> list[tuple[str, Path | None]]:
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(ch for ch in text if not _is_invisible(ch))
+    pieces = [_resolve(c, chain) for c in _clusters(text)]
+    return [(t, f) for t, f in pieces if t]
+
+
+def clean_text(text: str, chain: Sequence[Path]) -> str:
+    """The text exactly as it will be drawn with this chain: normalised, nothing left uncovered."""
+    return "".join(t for t, _ in _resolved(text, tuple(chain)))
+
+
+def segment(text: str, chain: Sequence[Path]) -> list[Run]:
+    """Split text into runs, each drawn with the first font of the chain that has all its characters.
+
+    Whitespace joins the run before it (or, at the start, the run after it) when that font has it,
+    so words are not cut into pieces at every space.
+    """
+    order = tuple(chain)
+    pieces = _resolved(text, order)
+    fonts = [f for _, f in pieces]
+    for i, (piece, font) in enumerate(pieces):
+        if font is not None:
+            continue
+        neighbour = next((f for f in reversed(fonts[:i]) if f is not None), None)
+        if neighbour is None:
+            neighbour = next((f for f in fonts[i + 1 :] if f is not None), None)
+        if neighbour is None or not all(covers(neighbour, c) for c in piece if c != "\n"):
+            neighbour = _pick(piece.replace("\n", ""), order) or order[0]
+        fonts[i] = neighbour
+    runs: list[Run] = []
+    for (piece, _), font in zip(pieces, fonts, strict=True):
+        assert font is not None
+        if runs and runs[-1].font == font:
+            runs[-1] = Run(runs[-1].text + piece, font)
+        else:
+            runs.append(Run(piece, font))
+    return runs
+
+
+_local = threading.local()
+_MAX_LOADED = 256
+
+
+def load_font(path: Path, size: int, weight: int = 400) -> ImageFont.FreeTypeFont:
+    """A Pillow font at a pixel size; a variable font is set to `weight` (static files keep theirs).
+
+    Cached per thread: a FreeType face is not safe to use from two threads at once.
+    """
+    cache: dict[tuple[Path, int, int], ImageFont.FreeTypeFont] = getattr(_local, "fonts", None) or {}
+    _local.fonts = cache
+    key = (Path(path), int(size), int(weight))
+    font = cache.get(key)
+    if font is None:
+        if len(cache) >= _MAX_LOADED:
+            cache.clear()
+        font = _open(key[0], key[1], key[2])
+        cache[key] = font
+    return font
+
+
+def _open(path: Path, size: int, weight: int) -> ImageFont.FreeTypeFont:
+    try:
+        font = ImageFont.truetype(str(path), size)
+    except OSError as exc:
+        raise RenderError(f"cannot load font {path.name}: {exc}") from exc
+    axes = variation_axes(path)
+    if axes:
+        values = []
+        for tag, (low, default, high) in axes.items():
+            values.append(min(max(float(weight), low), high) if tag == "wght" else default)
+        font.set_variation_by_axes(values)
+    return font

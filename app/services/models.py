@@ -1,0 +1,109 @@
+"""Values that flow through the pipeline: script -> speech and pictures -> captions -> video.
+
+Frozen dataclasses, so a stage cannot change what an earlier stage produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+
+class BlockKind(str, Enum):
+    PARAGRAPH = "paragraph"
+    BULLET = "bullet"
+    CODE = "code"
+
+
+@dataclass(frozen=True)
+class SlideBlock:
+    """One piece of a slide's body. CODE blocks are shown, never read aloud."""
+
+    kind: BlockKind
+    text: str
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What one slide shows and what its voice says. `narration` is plain text, free of markup."""
+
+    narration: str
+    title: str | None = None
+    blocks: tuple[SlideBlock, ...] = ()
+
+
+@dataclass(frozen=True)
+class Script:
+    scenes: tuple[Scene, ...]
+    title: str | None = None
+
+    @property
+    def narration(self) -> str:
+        return " ".join(scene.narration for scene in self.scenes)
+
+
+@dataclass(frozen=True)
+class WordTiming:
+    """A spoken word and when it is heard, in seconds from the start of its audio."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Speech:
+    """One scene's synthesized narration: a mono 16-bit WAV file and its word timings."""
+
+    audio_path: Path
+    duration: float
+    sample_rate: int
+    words: tuple[WordTiming, ...]
+    engine: str = "espeak"
+    voice: str = ""
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One caption: a few words on screen from `start` to `end` seconds."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class VideoFormat:
+    """Frame size for an aspect ratio and a resolution class (the short side: 720 or 1080)."""
+
+    aspect: str = "16:9"
+    resolution: int = 720
+
+    @property
+    def size(self) -> tuple[int, int]:
+        short = self.resolution
+        if self.aspect == "16:9":
+            return (short * 16 // 9, short)
+        if self.aspect == "9:16":
+            return (short, short * 16 // 9)
+        if self.aspect == "1:1":
+            return (short, short)
+        raise ValueError(f"unsupported aspect {self.aspect!r}")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Everything that changes what a render produces, besides the document itself."""
+
+    voice: str | None = None  # "espeak:LANG"; None detects the language from the text
+    rate: int = 175  # words per minute
+    aspect: str = "16:9"
+    resolution: int = 720
+    burn_captions: bool = False
+    scene_pause: float = 0.5  # seconds of silence between scenes
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def video_format(self) -> VideoFormat:
+        return VideoFormat(self.aspect, self.resolution)

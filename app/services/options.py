@@ -1,0 +1,55 @@
+"""Render options as users give them (CLI flags, API JSON, job payloads), validated in one place."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.errors import InputError
+from app.services.models import RenderOptions
+
+
+class RenderOptionsInput(BaseModel):
+    """The public shape of render options; unknown keys are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    voice: str | None = Field(default=None, max_length=500, description="ENGINE:VOICE, e.g. espeak:vi")
+    rate: int = Field(default=175, ge=80, le=450, description="words per minute")
+    aspect: Literal["16:9", "9:16", "1:1"] = "16:9"
+    resolution: Literal[720, 1080] = 720
+    burn_captions: bool = False
+
+    def to_options(self) -> RenderOptions:
+        return RenderOptions(
+            voice=self.voice or None,
+            rate=self.rate,
+            aspect=self.aspect,
+            resolution=self.resolution,
+            burn_captions=self.burn_captions,
+        )
+
+
+def parse_render_options(values: dict[str, Any] | None) -> RenderOptions:
+    """Validate options from any source; a bad value raises InputError naming the field."""
+    given = {k: v for k, v in (values or {}).items() if v is not None}
+    try:
+        options = RenderOptionsInput.model_validate(given)
+    except ValidationError as exc:
+        raise InputError(describe_validation_error(exc)) from None
+    if options.voice:
+        from app.services.tts_service import parse_voice_spec
+
+        parse_voice_spec(options.voice)  # VoiceNotFound is an InputError
+    return options.to_options()
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ())) or "options"
+    message = first.get("msg", "invalid value")
+    if first.get("type") == "extra_forbidden":
+        allowed = ", ".join(RenderOptionsInput.model_fields)
+        return f"unknown option {field!r} (allowed: {allowed})"
+    return f"invalid {field}: {message}"

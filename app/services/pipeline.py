@@ -1,0 +1,197 @@
+"""One render, stage by stage: script -> speech and slides -> captions -> video.
+
+The pipeline knows nothing about queues: it is given a document, options, somewhere to work and a
+place to report progress, and it either publishes every output file or none of them. Cancelling the
+awaiting task stops espeak and ffmpeg and removes the workspace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from app.core.memory_optimizer import WorkspaceManager
+from app.services import subtitle_service, video_service
+from app.services.language import detect_language
+from app.services.models import RenderOptions, Scene, Script, Speech, WordTiming
+from app.services.script_service import Document, build_script
+from app.services.tts_service import TTSService, parse_voice_spec
+from app.services.video_service import Shot
+from app.services.visual_service import render_slide
+
+
+class Stage(str, Enum):
+    SCRIPT = "script"
+    SPEECH = "speech"
+    SLIDES = "slides"
+    CAPTIONS = "captions"
+    VIDEO = "video"
+
+
+@dataclass(frozen=True)
+class Progress:
+    stage: Stage
+    done: int
+    total: int
+
+
+ProgressSink = Callable[[Progress], None]
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    video: Path
+    srt: Path
+    vtt: Path
+    duration: float
+    size_bytes: int
+    scenes: int
+    voice: str
+    engines: tuple[str, ...]  # the engine that spoke each scene
+    elapsed: float
+
+
+def caption_paths(video: Path) -> tuple[Path, Path]:
+    return video.with_suffix(".srt"), video.with_suffix(".vtt")
+
+
+class Renderer:
+    """Renders documents to MP4; holds the long-lived parts (TTS engine, workspace manager)."""
+
+    def __init__(self, workspaces: WorkspaceManager, tts: TTSService | None = None) -> None:
+        self.workspaces = workspaces
+        self.tts = tts or TTSService()
+
+    async def render(
+        self,
+        document: Document,
+        out_path: Path,
+        options: RenderOptions | None = None,
+        progress: ProgressSink | None = None,
+    ) -> RenderResult:
+        options = options or RenderOptions()
+        report = progress or (lambda _p: None)
+        started = time.perf_counter()
+
+        script = build_script(document, words_per_minute=options.rate)
+        report(Progress(Stage.SCRIPT, 1, 1))
+        voice = options.voice or f"espeak:{detect_language(script.narration)}"
+        parse_voice_spec(voice)  # a bad voice fails before any work is done
+
+        with self.workspaces.workspace("render") as ws:
+            speeches, slides = await asyncio.gather(
+                self._speak(script, voice, options.rate, ws, report),
+                self._draw(script.scenes, options, ws, report),
+            )
+            audio = ws / "narration.wav"
+            offsets = video_service.join_audio(speeches, options.scene_pause, audio)
+            duration = video_service.wav_duration(audio)
+            shots = _shots(slides, offsets, duration)
+
+            cues = subtitle_service.build_cues(_absolute_words(speeches, offsets), duration)
+            srt, vtt = ws / "captions.srt", ws / "captions.vtt"
+            srt.write_text(subtitle_service.to_srt(cues), encoding="utf-8")
+            vtt.write_text(subtitle_service.to_vtt(cues), encoding="utf-8")
+            burn_ass = None
+            if options.burn_captions:
+                burn_ass = ws / "captions.ass"
+                fonts = _fonts()
+                burn_ass.write_text(
+                    subtitle_service.to_ass(cues, options.video_format.size, fonts.caption_family),
+                    encoding="utf-8",
+                )
+                shots = video_service.split_shots(shots, subtitle_service.change_points(cues))
+            report(Progress(Stage.CAPTIONS, 1, 1))
+
+            report(Progress(Stage.VIDEO, 0, 1))
+            video = ws / "video.mp4"
+            await video_service.compose(
+                shots=shots,
+                audio=audio,
+                out_path=video,
+                subtitles=srt,
+                subtitle_language=video_service.iso639_2(parse_voice_spec(voice).voice),
+                burn_ass=burn_ass,
+                fonts_dir=_fonts().directory if burn_ass else None,
+                workdir=ws,
+            )
+            info = video_service.probe(video)
+            size = video.stat().st_size
+            out_srt, out_vtt = caption_paths(out_path)
+            _publish_all([(srt, out_srt), (vtt, out_vtt), (video, out_path)])
+            report(Progress(Stage.VIDEO, 1, 1))
+
+        return RenderResult(
+            video=out_path,
+            srt=out_srt,
+            vtt=out_vtt,
+            duration=info.duration,
+            size_bytes=size,
+            scenes=len(script.scenes),
+            voice=voice,
+            engines=tuple(s.engine for s in speeches),
+            elapsed=time.perf_counter() - started,
+        )
+
+    async def _speak(
+        self, script: Script, voice: str, rate: int, ws: Path, report: ProgressSink
+    ) -> list[Speech]:
+        total = len(script.scenes)
+        report(Progress(Stage.SPEECH, 0, total))
+        speeches = []
+        for i, scene in enumerate(script.scenes):
+            speeches.append(
+                await self.tts.synthesize(scene.narration, voice, rate, ws / f"speech-{i:04d}.wav")
+            )
+            report(Progress(Stage.SPEECH, i + 1, total))
+        return speeches
+
+    async def _draw(
+        self, scenes: Sequence[Scene], options: RenderOptions, ws: Path, report: ProgressSink
+    ) -> list[Path]:
+        total = len(scenes)
+        report(Progress(Stage.SLIDES, 0, total))
+        fmt = options.video_format
+        paths = []
+        for i, scene in enumerate(scenes):
+            paths.append(await asyncio.to_thread(render_slide, scene, fmt, ws / f"slide-{i:04d}.png"))
+            report(Progress(Stage.SLIDES, i + 1, total))
+        return paths
+
+
+def _fonts():
+    from app.services.fonts import default_fontset
+
+    return default_fontset()
+
+
+def _shots(slides: Sequence[Path], offsets: Sequence[float], duration: float) -> list[Shot]:
+    """Each slide stays on screen from its narration's start until the next scene's (pause included)."""
+    ends = [*offsets[1:], duration]
+    return [Shot(img, start, end - start) for img, start, end in zip(slides, offsets, ends, strict=True)]
+
+
+def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> list[list[WordTiming]]:
+    return [
+        [WordTiming(w.text, w.start + off, w.end + off) for w in speech.words]
+        for speech, off in zip(speeches, offsets, strict=True)
+    ]
+
+
+def _publish_all(moves: Sequence[tuple[Path, Path]]) -> None:
+    """Publish every output or none: a failure part-way removes what was already moved."""
+    done: list[Path] = []
+    try:
+        for src, dest in moves:
+            video_service.publish(src, dest)
+            done.append(dest)
+    except BaseException:
+        for dest in done:
+            with contextlib.suppress(OSError):
+                dest.unlink()
+        raise

@@ -1,0 +1,97 @@
+"""The queue's "render" handler: a job payload in, a directory of artifacts out.
+
+The queue knows only "a job with a payload and a handler"; this module is where the two meet. A
+job's artifacts (video.mp4, video.srt, video.vtt, video.jpg) go to `artifacts/<job id>/`, published
+only after the worker confirms it still holds the job's lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from app.core.queue_manager import FileContext
+from app.core.worker import JobContext
+from app.services.options import parse_render_options
+from app.services.pipeline import Progress, Renderer, Stage
+from app.services.script_service import Document, document_from_bytes, load_document
+
+CONTENT_TYPES = {"text/markdown": "md", "text/x-markdown": "md", "text/plain": "txt"}
+
+# Share of the whole render each stage takes, for one overall percentage.
+STAGE_WEIGHTS = {Stage.SCRIPT: 2, Stage.SPEECH: 35, Stage.SLIDES: 20, Stage.CAPTIONS: 3, Stage.VIDEO: 40}
+
+
+class OverallProgress:
+    """Folds per-stage progress into one percentage and pushes it to the store in the background."""
+
+    def __init__(self) -> None:
+        self.fractions: dict[Stage, float] = {}
+        self.stage: Stage = Stage.SCRIPT
+        self.changed = asyncio.Event()
+
+    def __call__(self, event: Progress) -> None:
+        self.stage = event.stage
+        self.fractions[event.stage] = event.done / event.total if event.total else 1.0
+        self.changed.set()
+
+    @property
+    def percent(self) -> float:
+        total = sum(STAGE_WEIGHTS.values())
+        done = sum(STAGE_WEIGHTS[s] * f for s, f in self.fractions.items())
+        return round(min(100.0, 100.0 * done / total), 1)
+
+    async def pump(self, ctx: JobContext) -> None:
+        while True:
+            await self.changed.wait()
+            self.changed.clear()
+            with contextlib.suppress(Exception):  # lease loss is the heartbeat's business
+                await ctx.progress(self.stage.value, self.percent)
+            await asyncio.sleep(0.3)
+
+
+class RenderJobHandler:
+    def __init__(self, renderer: Renderer, artifacts_root: Path, max_input_bytes: int) -> None:
+        self.renderer = renderer
+        self.artifacts_root = artifacts_root
+        self.max_input_bytes = max_input_bytes
+
+    def artifacts_dir(self, job_id: str) -> Path:
+        return self.artifacts_root / job_id
+
+    def document(self, context: FileContext) -> Document:
+        if context.content is not None:
+            fmt = CONTENT_TYPES.get((context.content_type or "").split(";")[0].strip().lower())
+            return document_from_bytes(context.content, context.filename, fmt, self.max_input_bytes)
+        return load_document(Path(context.path or ""), self.max_input_bytes)
+
+    async def __call__(self, ctx: JobContext) -> dict[str, Any]:
+        context = FileContext.from_payload(ctx.job.payload)
+        options = parse_render_options(context.options)
+        document = self.document(context)
+        out = self.artifacts_dir(ctx.job.id) / "video.mp4"
+        progress = OverallProgress()
+        pump = asyncio.create_task(progress.pump(ctx))
+        try:
+            result = await self.renderer.render(
+                document, out, options, progress=progress, thumbnail=True, before_publish=ctx.ensure_lease
+            )
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+        await ctx.progress(Stage.VIDEO.value, 100.0)
+        return {
+            "video": str(result.video),
+            "srt": str(result.srt),
+            "vtt": str(result.vtt),
+            "thumbnail": str(result.thumbnail) if result.thumbnail else None,
+            "duration": result.duration,
+            "size_bytes": result.size_bytes,
+            "scenes": result.scenes,
+            "voice": result.voice,
+            "engines": list(result.engines),
+            "render_seconds": result.elapsed,
+        }

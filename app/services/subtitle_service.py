@@ -1,0 +1,149 @@
+"""Word timings -> caption cues -> SRT, WebVTT and ASS.
+
+Cues are built from words, so a caption is on screen exactly while its words are spoken. Times are
+rounded to whole milliseconds before anything is written, and the rounding keeps cues ordered and
+non-overlapping, so every format says the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from app.services.models import Cue, WordTiming
+
+SENTENCE_END = (".", "!", "?", "…", "。", "！", "？", ";", ":")
+
+
+@dataclass(frozen=True)
+class CueStyle:
+    """How many words a caption holds before it moves on."""
+
+    max_words: int = 7
+    max_chars: int = 42
+    max_seconds: float = 4.0
+
+
+def build_cues(
+    scenes: Iterable[Sequence[WordTiming]],
+    video_duration: float,
+    style: CueStyle | None = None,
+) -> list[Cue]:
+    """Group each scene's words (times already absolute) into cues; a cue never spans two scenes."""
+    style = style or CueStyle()
+    cues: list[Cue] = []
+    for words in scenes:
+        cues.extend(_scene_cues(words, style))
+    return _normalize(cues, video_duration)
+
+
+def _scene_cues(words: Sequence[WordTiming], style: CueStyle) -> list[Cue]:
+    cues: list[Cue] = []
+    group: list[WordTiming] = []
+    for word in words:
+        if group and _full(group, word, style):
+            cues.append(_cue(group))
+            group = []
+        group.append(word)
+        if word.text.endswith(SENTENCE_END) and len(group) >= 2:
+            cues.append(_cue(group))
+            group = []
+    if group:
+        cues.append(_cue(group))
+    return cues
+
+
+def _full(group: list[WordTiming], nxt: WordTiming, style: CueStyle) -> bool:
+    chars = sum(len(w.text) + 1 for w in group) + len(nxt.text)
+    return (
+        len(group) >= style.max_words
+        or chars > style.max_chars
+        or nxt.end - group[0].start > style.max_seconds
+    )
+
+
+def _cue(words: list[WordTiming]) -> Cue:
+    return Cue(start=words[0].start, end=words[-1].end, text=" ".join(w.text for w in words))
+
+
+def _normalize(cues: list[Cue], video_duration: float) -> list[Cue]:
+    """Round to milliseconds, clip to the video, and make every cue end before the next starts."""
+    limit = int(video_duration * 1000)
+    out: list[Cue] = []
+    for i, cue in enumerate(cues):
+        start = max(0, round(cue.start * 1000))
+        end = min(round(cue.end * 1000), limit)
+        if i + 1 < len(cues):
+            end = min(end, round(cues[i + 1].start * 1000))
+        if out:
+            start = max(start, round(out[-1].end * 1000))
+        if end - start < 1:
+            continue
+        out.append(Cue(start / 1000, end / 1000, cue.text))
+    return out
+
+
+def _clock(seconds: float, sep: str) -> str:
+    ms = round(seconds * 1000)
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def to_srt(cues: Sequence[Cue]) -> str:
+    blocks = [
+        f"{i}\n{_clock(c.start, ',')} --> {_clock(c.end, ',')}\n{c.text}\n" for i, c in enumerate(cues, 1)
+    ]
+    return "\n".join(blocks)
+
+
+def to_vtt(cues: Sequence[Cue]) -> str:
+    blocks = [f"{_clock(c.start, '.')} --> {_clock(c.end, '.')}\n{_vtt_escape(c.text)}\n" for c in cues]
+    return "WEBVTT\n\n" + "\n".join(blocks)
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _ass_clock(seconds: float) -> str:
+    cs = round(seconds * 100)
+    h, rest = divmod(cs, 360_000)
+    m, rest = divmod(rest, 6000)
+    s, cs = divmod(rest, 100)
+    return f"{h}:{m:02d}:{s:02d}.{cs:02d}"
+
+
+def _ass_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}").replace("\n", "\\N")
+
+
+def to_ass(cues: Sequence[Cue], size: tuple[int, int], font_family: str) -> str:
+    """An ASS script for burning captions with libass: white text, dark box, bottom centre."""
+    width, height = size
+    font_size = round(min(width, height) * 0.05)
+    margin_v = round(height * 0.06)
+    margin_h = round(width * 0.06)
+    outline = max(2, round(font_size * 0.12))
+    header = (
+        "[Script Info]\nScriptType: v4.00+\nWrapStyle: 0\nScaledBorderAndShadow: yes\n"
+        f"PlayResX: {width}\nPlayResY: {height}\n\n"
+        "[V4+ Styles]\n"
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, "
+        "Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, "
+        "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
+        f"Style: Default,{font_family},{font_size},&H00FFFFFF,&H00FFFFFF,&H00101010,&H80000000,"
+        f"-1,0,0,0,100,100,0,0,1,{outline},0,2,{margin_h},{margin_h},{margin_v},1\n\n"
+        "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+    )
+    events = [
+        f"Dialogue: 0,{_ass_clock(c.start)},{_ass_clock(c.end)},Default,,0,0,0,,{_ass_escape(c.text)}"
+        for c in cues
+    ]
+    return header + "\n".join(events) + "\n"
+
+
+def change_points(cues: Sequence[Cue]) -> list[float]:
+    """Times at which burned-in captions change the picture."""
+    return sorted({t for c in cues for t in (c.start, c.end)})

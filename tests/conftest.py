@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class CLI:
+    """Runs the real `t2v` command in a subprocess with its own data directory."""
+
+    env: dict[str, str]
+    cwd: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.env["T2V_DATA_DIR"])
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "app.cli", *args]
+
+    def run(
+        self, *args: str, input: bytes | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            self.argv(*args), env=self.env, cwd=self.cwd, input=input, capture_output=True, timeout=timeout
+        )
+
+    def popen(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            self.argv(*args), env=self.env, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+
+    def leftover_temp_files(self) -> list[Path]:
+        tmp = self.data_dir / "tmp"
+        return sorted(tmp.rglob("*")) if tmp.exists() else []
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Iterator[CLI]:
+    env = dict(os.environ)
+    env["T2V_DATA_DIR"] = str(tmp_path / "data")
+    env["PYTHONPATH"] = str(ROOT)
+    env.pop("T2V_DEBUG", None)
+    work = tmp_path / "work"
+    work.mkdir()
+    yield CLI(env=env, cwd=work)

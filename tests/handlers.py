@@ -1,0 +1,44 @@
+"""Job handlers for queue tests, loaded by real worker processes through T2V_HANDLERS.
+
+Each writes what it did to a log file named in the job's payload options, one JSON line per event,
+so the test can check order, overlap and how many times each job ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from app.core.worker import JobContext
+
+TEST_HANDLERS = "record=tests.handlers:record,fail=tests.handlers:always_fail"
+
+
+def _log(ctx: JobContext, event: str, **extra: Any) -> None:
+    path = Path(ctx.job.payload["options"]["log"])
+    line = {"job": ctx.job.id, "event": event, "pid": os.getpid(), "t": time.time(), "attempt": ctx.attempt}
+    line.update(extra)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(line) + "\n")
+
+
+async def record(ctx: JobContext) -> dict[str, Any]:
+    """Log start, sleep `seconds` (reporting progress), log end; return who did it."""
+    seconds = float(ctx.job.payload["options"].get("seconds", 0))
+    _log(ctx, "start")
+    steps = max(1, int(seconds / 0.1))
+    for i in range(steps):
+        await asyncio.sleep(seconds / steps)
+        await ctx.progress("work", 100.0 * (i + 1) / steps)
+    await ctx.ensure_lease()
+    _log(ctx, "end")
+    return {"pid": os.getpid()}
+
+
+async def always_fail(ctx: JobContext) -> dict[str, Any]:
+    _log(ctx, "fail")
+    raise RuntimeError(f"attempt {ctx.attempt} failed on purpose")

@@ -1,0 +1,626 @@
+"""The job store contract (app/core/jobstore/base.py), run against every store engine.
+
+Each engine contributes a *factory fixture*: a callable that returns a new, unopened store on one
+database private to the test (calling it twice gives two clients of the same database, like two worker
+processes). To add an engine, write its factory fixture (it should `pytest.skip` when its server is not
+reachable) and add its name to STORE_FACTORIES.
+Times are relative to `await store.now()`: the store's clock is the only one that counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from app.core.jobstore.base import (
+    DuplicateJob,
+    JobNotFound,
+    JobPriority,
+    JobStatus,
+    JobStore,
+    NewJob,
+)
+from app.core.jobstore.sqlite import SQLiteJobStore
+
+StoreFactory = Callable[[], JobStore]
+
+LEASE = 30.0  # long enough never to expire during a test, unless the test says otherwise
+SHORT = 0.05  # a lease meant to expire
+
+
+@pytest.fixture
+def sqlite_factory(tmp_path: Path) -> StoreFactory:
+    return lambda: SQLiteJobStore(tmp_path / "jobs.db")
+
+
+STORE_FACTORIES = ["sqlite_factory"]  # PostgreSQL: add "postgres_factory" here
+
+
+@pytest.fixture(params=STORE_FACTORIES)
+def new_store(request: pytest.FixtureRequest) -> StoreFactory:
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture
+async def store(new_store: StoreFactory) -> AsyncIterator[JobStore]:
+    async with new_store() as s:
+        yield s
+
+
+def job(id: str, priority: JobPriority = JobPriority.NORMAL, **kw) -> NewJob:
+    return NewJob(id=id, payload=kw.pop("payload", {"text": id}), priority=priority, **kw)
+
+
+async def add(store: JobStore, *jobs: NewJob) -> None:
+    for j in jobs:
+        _, created = await store.enqueue(j)
+        assert created
+
+
+async def claim_all(store: JobStore, worker: str = "w") -> list[str]:
+    ids = []
+    while (lease := await store.claim(worker, LEASE)) is not None:
+        ids.append(lease.job_id)
+    return ids
+
+
+async def status(store: JobStore, job_id: str) -> JobStatus:
+    record = await store.get(job_id)
+    assert record is not None
+    return record.status
+
+
+# --- enqueue --------------------------------------------------------------------------------------
+
+
+async def test_enqueue_creates_a_queued_job(store: JobStore) -> None:
+    before = await store.now()
+    record, created = await store.enqueue(
+        NewJob(
+            "j1",
+            {"text": "hi", "n": [1, 2]},
+            kind="render",
+            priority=JobPriority.HIGH,
+            owner="k",
+            file_size=7,
+        )
+    )
+    assert created
+    assert record == await store.get("j1")
+    assert (record.id, record.kind, record.payload) == ("j1", "render", {"text": "hi", "n": [1, 2]})
+    assert (record.priority, record.status, record.attempts, record.max_attempts) == (
+        JobPriority.HIGH,
+        JobStatus.QUEUED,
+        0,
+        3,
+    )
+    assert (record.owner, record.file_size) == ("k", 7)
+    assert before <= record.queued_at == record.run_at <= await store.now()
+    assert record.lease_token is None and record.started_at is None and record.errors == ()
+    assert await store.get("nope") is None
+
+
+async def test_enqueue_same_job_twice_returns_the_existing_one(store: JobStore) -> None:
+    first, _ = await store.enqueue(job("j1", payload={"a": 1}))
+    again, created = await store.enqueue(job("j1", payload={"a": 1}, owner="someone"))
+    assert not created
+    assert again == first
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"payload": {"a": 2}}, {"priority": JobPriority.URGENT}, {"kind": "other"}],
+    ids=["payload", "priority", "kind"],
+)
+async def test_enqueue_same_id_with_different_content_raises(store: JobStore, change: dict) -> None:
+    await store.enqueue(job("j1", payload={"a": 1}))
+    with pytest.raises(DuplicateJob, match="j1"):
+        await store.enqueue(job("j1", **{"payload": {"a": 1}, **change}))
+
+
+@pytest.mark.parametrize("payload", [{"x": object()}, {"x": float("nan")}, {"x": {1, 2}}])
+async def test_enqueue_rejects_a_payload_that_is_not_json(store: JobStore, payload: dict) -> None:
+    with pytest.raises(ValueError, match="JSON"):
+        await store.enqueue(job("j1", payload=payload))
+    assert await store.get("j1") is None
+
+
+# --- claim order ----------------------------------------------------------------------------------
+
+
+async def test_claim_returns_none_when_empty(store: JobStore) -> None:
+    assert await store.claim("w", LEASE) is None
+
+
+async def test_claim_order_is_priority_then_fifo(store: JobStore) -> None:
+    P = JobPriority
+    await add(
+        store,
+        job("low1", P.LOW),
+        job("norm1", P.NORMAL),
+        job("urg1", P.URGENT),
+        job("high1", P.HIGH),
+        job("norm2", P.NORMAL),
+        job("low2", P.LOW),
+        job("urg2", P.URGENT),
+        job("high2", P.HIGH),
+        job("norm3", P.NORMAL),
+    )
+    assert await claim_all(store) == [
+        "urg1",
+        "urg2",
+        "high1",
+        "high2",
+        "norm1",
+        "norm2",
+        "norm3",
+        "low1",
+        "low2",
+    ]
+
+
+async def test_claim_filters_by_kind(store: JobStore) -> None:
+    await add(store, job("r1", kind="render"), job("t1", kind="thumb", priority=JobPriority.URGENT))
+    assert await store.claim("w", LEASE, kinds=()) is None
+    lease = await store.claim("w", LEASE, kinds=("render", "other"))
+    assert lease is not None and lease.job_id == "r1"
+    assert await store.claim("w", LEASE, kinds=("render",)) is None
+    lease = await store.claim("w", LEASE, kinds=None)
+    assert lease is not None and lease.job_id == "t1"
+
+
+async def test_claim_takes_a_lease_and_counts_the_attempt(store: JobStore) -> None:
+    await add(store, job("j1"))
+    before = await store.now()
+    lease = await store.claim("worker-a", 10.0)
+    after = await store.now()
+    assert lease is not None
+    record = await store.get("j1")
+    assert record == lease.job
+    assert record.status is JobStatus.PROCESSING
+    assert record.attempts == 1
+    assert record.lease_token == lease.token
+    assert record.worker_id == "worker-a"
+    assert before + 10.0 <= record.lease_until <= after + 10.0
+    assert before <= record.started_at <= after
+    assert await store.claim("worker-b", LEASE) is None  # a claimed job is nobody else's
+
+
+async def test_each_claim_gets_a_fresh_token_and_started_at_keeps_the_first(store: JobStore) -> None:
+    await add(store, job("j1"))
+    first = await store.claim("w", LEASE)
+    assert first is not None
+    assert await store.release("j1", first.token)
+    await asyncio.sleep(0.01)
+    second = await store.claim("w", LEASE)
+    assert second is not None
+    assert second.token != first.token
+    assert second.job.started_at == first.job.started_at
+
+
+async def test_concurrent_claims_from_two_clients_never_share_a_job(
+    store: JobStore, new_store: StoreFactory
+) -> None:
+    await add(store, *(job(f"j{i}") for i in range(40)))
+    async with new_store() as other:
+
+        async def drain(s: JobStore, worker: str) -> list[str]:
+            return await claim_all(s, worker)
+
+        a, b = await asyncio.gather(drain(store, "a"), drain(other, "b"))
+    assert sorted(a + b) == sorted(f"j{i}" for i in range(40))
+
+
+# --- retries and failures -------------------------------------------------------------------------
+
+
+async def test_a_retrying_job_waits_for_its_run_at(store: JobStore) -> None:
+    await add(store, job("j1", max_attempts=3))
+    lease = await store.claim("w", LEASE)
+    assert lease is not None
+    retry_at = await store.now() + 0.5
+    record = await store.fail("j1", lease.token, "boom", retry_at)
+    assert record is not None
+    assert record == await store.get("j1")
+    assert record.status is JobStatus.RETRYING
+    assert record.run_at == pytest.approx(retry_at)
+    assert record.lease_token is None and record.finished_at is None
+    assert [(e.attempt, e.error) for e in record.errors] == [(1, "boom")]
+    assert record.errors[0].retry_at == pytest.approx(retry_at)
+
+    assert await store.claim("w", LEASE) is None  # not yet
+    while await store.now() < retry_at:
+        await asyncio.sleep(0.05)
+    again = await store.claim("w", LEASE)
+    assert again is not None and again.job_id == "j1"
+    assert again.job.attempts == 2
+
+
+async def test_an_eligible_job_is_not_blocked_by_a_retrying_one_ahead_of_it(store: JobStore) -> None:
+    await add(store, job("first", JobPriority.URGENT), job("second", JobPriority.LOW))
+    lease = await store.claim("w", LEASE)
+    assert lease is not None and lease.job_id == "first"
+    await store.fail("first", lease.token, "boom", await store.now() + 60)
+    nxt = await store.claim("w", LEASE)
+    assert nxt is not None and nxt.job_id == "second"
+
+
+async def test_fail_without_retry_is_final(store: JobStore) -> None:
+    await add(store, job("j1", max_attempts=3))
+    lease = await store.claim("w", LEASE)
+    assert lease is not None
+    record = await store.fail("j1", lease.token, "bad input", None)
+    assert record is not None
+    assert record.status is JobStatus.FAILED
+    assert record.finished_at is not None and record.lease_token is None
+    assert [(e.attempt, e.error, e.retry_at) for e in record.errors] == [(1, "bad input", None)]
+
+
+async def test_fail_is_final_when_attempts_are_used_up(store: JobStore) -> None:
+    await add(store, job("j1", max_attempts=2))
+    for attempt in (1, 2):
+        lease = await store.claim("w", LEASE)
+        assert lease is not None and lease.job.attempts == attempt
+        record = await store.fail("j1", lease.token, f"boom {attempt}", await store.now())
+        assert record is not None
+    assert record.status is JobStatus.FAILED
+    assert [(e.attempt, e.error) for e in record.errors] == [(1, "boom 1"), (2, "boom 2")]
+    assert record.errors[-1].retry_at is None  # no further attempt was scheduled
+    assert await store.claim("w", LEASE) is None
+
+
+async def test_retry_requeues_failed_and_cancelled_jobs_with_fresh_attempts(store: JobStore) -> None:
+    await add(store, job("failed", max_attempts=1), job("cancelled"), job("waiting"))
+    lease = await store.claim("w", LEASE)
+    assert lease is not None and lease.job_id == "failed"
+    await store.fail("failed", lease.token, "boom", None)
+    await store.cancel("cancelled")
+
+    record = await store.retry("failed")
+    assert record.status is JobStatus.QUEUED
+    assert record.attempts == 0 and record.finished_at is None and record.lease_token is None
+    assert [e.error for e in record.errors] == ["boom"]  # the history is kept
+    assert record.run_at <= await store.now()
+    assert (await store.retry("cancelled")).status is JobStatus.QUEUED
+
+    unchanged = await store.get("waiting")
+    assert await store.retry("waiting") == unchanged
+    with pytest.raises(JobNotFound):
+        await store.retry("nope")
+    assert sorted(await claim_all(store)) == ["cancelled", "failed", "waiting"]
+
+
+async def test_retry_leaves_running_and_completed_jobs_alone(store: JobStore) -> None:
+    await add(store, job("done"), job("running"))
+    lease = await store.claim("w", LEASE)
+    assert lease is not None
+    await store.complete("done", lease.token, {"ok": True})
+    running = await store.claim("w", LEASE)
+    assert running is not None
+    for job_id in ("done", "running"):
+        before = await store.get(job_id)
+        assert await store.retry(job_id) == before
+
+
+# --- leases: heartbeat, fencing, reap -------------------------------------------------------------
+
+
+async def test_heartbeat_extends_the_lease(store: JobStore) -> None:
+    await add(store, job("j1"))
+    lease = await store.claim("w", SHORT)
+    assert lease is not None
+    assert await store.heartbeat("j1", lease.token, LEASE)
+    record = await store.get("j1")
+    assert record.lease_until >= await store.now() + LEASE - 1
+    await asyncio.sleep(SHORT * 3)
+    assert await store.reap() == []
+    assert await status(store, "j1") is JobStatus.PROCESSING
+    assert not await store.heartbeat("j1", "not-the-token", LEASE)
+    assert not await store.heartbeat("nope", lease.token, LEASE)
+
+
+async def test_progress_and_complete(store: JobStore) -> None:
+    await add(store, job("j1"))
+    lease = await store.claim("w", LEASE)
+    assert lease is not None
+    assert await store.set_progress("j1", lease.token, "speech", 42.5)
+    record = await store.get("j1")
+    assert (record.stage, record.percent) == ("speech", 42.5)
+    assert await store.complete("j1", lease.token, {"path": "/out/j1.mp4"})
+    record = await store.get("j1")
+    assert record.status is JobStatus.COMPLETED
+    assert record.result == {"path": "/out/j1.mp4"}
+    assert record.finished_at is not None and record.lease_token is None and record.lease_until is None
+    # the lease ended with the job: the token writes nothing any more
+    assert not await store.complete("j1", lease.token, {"path": "other"})
+    assert not await store.set_progress("j1", lease.token, "x", 1)
+    assert await store.fail("j1", lease.token, "late", None) is None
+    assert (await store.get("j1")).result == {"path": "/out/j1.mp4"}
+
+
+async def test_a_stale_token_writes_nothing_after_the_job_was_reaped_and_reclaimed(
+    store: JobStore, new_store: StoreFactory
+) -> None:
+    await add(store, job("j1"))
+    old = await store.claim("worker-a", SHORT)
+    assert old is not None
+    await asyncio.sleep(SHORT * 3)
+    assert await store.reap() == ["j1"]
+    async with new_store() as other:
+        new = await other.claim("worker-b", LEASE)
+    assert new is not None and new.job_id == "j1" and new.token != old.token
+    before = await store.get("j1")
+
+    assert not await store.heartbeat("j1", old.token, LEASE)
+    assert not await store.set_progress("j1", old.token, "stale", 99)
+    assert not await store.complete("j1", old.token, {"stale": True})
+    assert await store.fail("j1", old.token, "stale", None) is None
+    assert not await store.release("j1", old.token)
+
+    assert await store.get("j1") == before
+    assert before.status is JobStatus.PROCESSING and before.worker_id == "worker-b"
+    assert await store.heartbeat("j1", new.token, LEASE)  # the new holder is unaffected
+
+
+async def test_reap_requeues_an_expired_lease(store: JobStore) -> None:
+    await add(store, job("expires"), job("alive"))
+    short = await store.claim("w", SHORT)
+    long = await store.claim("w", LEASE)
+    assert short is not None and long is not None
+    await asyncio.sleep(SHORT * 3)
+    assert await store.reap() == ["expires"]
+    record = await store.get("expires")
+    assert record.status is JobStatus.QUEUED
+    assert record.attempts == 1  # the lost attempt counts
+    assert record.lease_token is None and record.lease_until is None
+    assert [e.error for e in record.errors] == ["lease expired: the worker stopped responding"]
+    assert await status(store, "alive") is JobStatus.PROCESSING
+    assert await store.reap() == []
+    again = await store.claim("w", LEASE)
+    assert again is not None and again.job_id == "expires" and again.job.attempts == 2
+
+
+async def test_reap_fails_a_job_whose_attempts_are_used_up(store: JobStore) -> None:
+    await add(store, job("j1", max_attempts=2))
+    for _ in range(2):
+        lease = await store.claim("w", SHORT)
+        assert lease is not None
+        await asyncio.sleep(SHORT * 3)
+        assert await store.reap() == ["j1"]
+    record = await store.get("j1")
+    assert record.status is JobStatus.FAILED
+    assert record.attempts == 2 and record.finished_at is not None and record.lease_token is None
+    assert record.errors[-1].attempt == 2
+    assert record.errors[-1].error == "lease expired: the worker stopped responding"
+    assert record.errors[-1].retry_at is None
+    assert await store.claim("w", LEASE) is None
+
+
+async def test_reap_never_resurrects_a_cancelled_job(store: JobStore) -> None:
+    await add(store, job("j1"))
+    lease = await store.claim("w", SHORT)
+    assert lease is not None
+    await store.cancel("j1")
+    await asyncio.sleep(SHORT * 3)
+    assert await store.reap() == []
+    assert await status(store, "j1") is JobStatus.CANCELLED
+    assert await store.claim("w", LEASE) is None
+
+
+# --- release and cancel ---------------------------------------------------------------------------
+
+
+async def test_release_gives_the_job_back_without_spending_an_attempt(store: JobStore) -> None:
+    await add(store, job("first"), job("second"))
+    lease = await store.claim("w", LEASE)
+    assert lease is not None and lease.job_id == "first"
+    assert not await store.release("first", "wrong-token")
+    assert await store.release("first", lease.token)
+    record = await store.get("first")
+    assert record.status is JobStatus.QUEUED
+    assert record.attempts == 0 and record.lease_token is None and record.lease_until is None
+    assert not await store.release("first", lease.token)  # once only
+    assert await claim_all(store) == ["first", "second"]  # it kept its place
+
+
+async def test_cancel_a_queued_job(store: JobStore) -> None:
+    await add(store, job("j1"))
+    record = await store.cancel("j1")
+    assert record.status is JobStatus.CANCELLED and record.finished_at is not None
+    assert record == await store.get("j1")
+    assert await store.claim("w", LEASE) is None
+
+
+async def test_cancel_a_retrying_job(store: JobStore) -> None:
+    await add(store, job("j1"))
+    lease = await store.claim("w", LEASE)
+    assert lease is not None
+    await store.fail("j1", lease.token, "boom", await store.now())
+    record = await store.cancel("j1")
+    assert record.status is JobStatus.CANCELLED and record.finished_at is not None
+    assert [e.error for e in record.errors] == ["boom"]
+    assert await store.claim("w", LEASE) is None
+
+
+async def test_cancel_a_running_job_revokes_its_lease(store: JobStore) -> None:
+    await add(store, job("j1"))
+    lease = await store.claim("w", LEASE)
+    assert lease is not None
+    record = await store.cancel("j1")
+    assert record.status is JobStatus.CANCELLED
+    assert record.finished_at is not None and record.lease_token is None
+    assert not await store.heartbeat("j1", lease.token, LEASE)  # how the worker finds out
+    assert not await store.complete("j1", lease.token, {"too": "late"})
+    assert await store.fail("j1", lease.token, "stopped", None) is None
+    assert not await store.release("j1", lease.token)
+    assert await status(store, "j1") is JobStatus.CANCELLED
+
+
+async def test_cancel_a_final_job_changes_nothing(store: JobStore) -> None:
+    await add(store, job("done"), job("failed"))
+    lease = await store.claim("w", LEASE)
+    assert lease is not None
+    await store.complete("done", lease.token, {"ok": 1})
+    lease = await store.claim("w", LEASE)
+    assert lease is not None
+    await store.fail("failed", lease.token, "boom", None)
+    for job_id, final in (("done", JobStatus.COMPLETED), ("failed", JobStatus.FAILED)):
+        before = await store.get(job_id)
+        after = await store.cancel(job_id)
+        assert after == before and after.status is final
+    with pytest.raises(JobNotFound):
+        await store.cancel("nope")
+
+
+# --- listing and stats ----------------------------------------------------------------------------
+
+
+async def test_list_jobs_newest_first_with_filters_and_pages(store: JobStore) -> None:
+    await add(
+        store,
+        *(job(f"a{i}", owner="alice") for i in range(5)),
+        *(job(f"b{i}", owner="bob") for i in range(3)),
+    )
+    await add(store, job("local"))
+    lease = await store.claim("w", LEASE)
+    assert lease is not None and lease.job_id == "a0"
+
+    assert [j.id for j in await store.list_jobs()] == [
+        "local",
+        "b2",
+        "b1",
+        "b0",
+        "a4",
+        "a3",
+        "a2",
+        "a1",
+        "a0",
+    ]
+    assert [j.id for j in await store.list_jobs(owner="bob")] == ["b2", "b1", "b0"]
+    assert [j.id for j in await store.list_jobs(status=JobStatus.PROCESSING)] == ["a0"]
+    assert [j.id for j in await store.list_jobs(status=JobStatus.QUEUED, owner="alice")] == [
+        "a4",
+        "a3",
+        "a2",
+        "a1",
+    ]
+    assert [j.id for j in await store.list_jobs(limit=3)] == ["local", "b2", "b1"]
+    assert [j.id for j in await store.list_jobs(limit=3, offset=3)] == ["b0", "a4", "a3"]
+    assert [j.id for j in await store.list_jobs(owner="alice", limit=2, offset=4)] == ["a0"]
+    assert await store.list_jobs(offset=100) == []
+    assert await store.list_jobs(owner="nobody") == []
+
+
+async def test_count_waiting_per_owner(store: JobStore) -> None:
+    await add(store, *(job(f"a{i}", owner="alice") for i in range(4)), job("b0", owner="bob"), job("local"))
+    lease = await store.claim("w", LEASE)  # a0: running, not waiting
+    assert lease is not None and lease.job_id == "a0"
+    lease = await store.claim("w", LEASE)
+    assert lease is not None and lease.job_id == "a1"
+    await store.fail("a1", lease.token, "boom", await store.now() + 60)  # retrying: still waiting
+    await store.cancel("a2")
+    assert await store.count_waiting("alice") == 2  # a1 retrying, a3 queued
+    assert await store.count_waiting("bob") == 1
+    assert await store.count_waiting(None) == 1
+    assert await store.count_waiting("nobody") == 0
+
+
+async def test_stats(store: JobStore) -> None:
+    empty = await store.stats()
+    assert empty.by_status.get("queued", 0) == 0 and empty.total == 0 and empty.running == 0
+    assert empty.waiting_by_priority == {"low": 0, "normal": 0, "high": 0, "urgent": 0}
+    assert empty.oldest_waiting_age is None and empty.queue_size == 0
+
+    P = JobPriority
+    await add(
+        store,
+        job("u1", P.URGENT),
+        job("h1", P.HIGH),
+        job("h2", P.HIGH),
+        job("n1"),
+        job("n2"),
+        job("l1", P.LOW),
+    )
+    u1 = await store.claim("w", LEASE)  # running
+    h1 = await store.claim("w", LEASE)
+    assert u1 is not None and h1 is not None
+    await store.fail("h1", h1.token, "boom", await store.now() + 60)  # retrying, not yet eligible
+    await store.cancel("l1")
+    await asyncio.sleep(0.05)
+
+    s = await store.stats()
+    assert {k: v for k, v in s.by_status.items() if v} == {
+        "processing": 1,
+        "retrying": 1,
+        "queued": 3,
+        "cancelled": 1,
+    }
+    assert s.running == 1
+    assert s.total == 6
+    assert s.waiting_by_priority == {"low": 0, "normal": 2, "high": 2, "urgent": 0}
+    assert s.queue_size == 4
+    # the oldest *eligible* waiting job is h2 (h1, queued earlier, waits for its retry time)
+    h2 = await store.get("h2")
+    assert s.oldest_waiting_age == pytest.approx(await store.now() - h2.queued_at, abs=0.5)
+    assert s.oldest_waiting_age >= 0.04
+
+
+# --- worker registry ------------------------------------------------------------------------------
+
+
+async def test_worker_registry(store: JobStore) -> None:
+    before = await store.now()
+    await store.register_worker("w1", "host-a", 101)
+    await store.register_worker("w2", "host-b", 202)
+    workers = {w.id: w for w in await store.list_workers()}
+    assert set(workers) == {"w1", "w2"}
+    w1 = workers["w1"]
+    assert (w1.host, w1.pid, w1.running) == ("host-a", 101, ())
+    assert before <= w1.started_at <= w1.last_seen <= await store.now()
+
+    await asyncio.sleep(0.02)
+    assert await store.worker_heartbeat("w1", ("j1", "j2"))
+    w1b = {w.id: w for w in await store.list_workers()}["w1"]
+    assert w1b.running == ("j1", "j2") and w1b.last_seen > w1.last_seen and w1b.started_at == w1.started_at
+
+    await store.register_worker("w1", "host-a", 303)  # a restart under the same id replaces it
+    assert {w.id: w.pid for w in await store.list_workers()} == {"w1": 303, "w2": 202}
+
+    await store.deregister_worker("w2")
+    await store.deregister_worker("w2")  # idempotent
+    assert [w.id for w in await store.list_workers()] == ["w1"]
+    assert not await store.worker_heartbeat("w2", ())  # gone: it must register again
+
+
+async def test_prune_workers_removes_only_the_silent_ones(store: JobStore) -> None:
+    await store.register_worker("silent", "h", 1)
+    await store.register_worker("alive", "h", 2)
+    await asyncio.sleep(0.6)
+    await store.worker_heartbeat("alive", ())
+    assert await store.prune_workers(0.3) == ["silent"]
+    assert [w.id for w in await store.list_workers()] == ["alive"]
+    assert await store.prune_workers(60) == []
+
+
+# --- the store as a whole -------------------------------------------------------------------------
+
+
+async def test_jobs_survive_reopening_and_are_shared_between_clients(
+    store: JobStore, new_store: StoreFactory
+) -> None:
+    await add(store, job("j1"))
+    async with new_store() as other:
+        assert (await other.get("j1")) == await store.get("j1")
+        lease = await other.claim("w", LEASE)
+        assert lease is not None
+    assert await status(store, "j1") is JobStatus.PROCESSING
+
+
+async def test_store_time_moves_forward(store: JobStore) -> None:
+    a = await store.now()
+    await asyncio.sleep(0.02)
+    b = await store.now()
+    assert 0.01 <= b - a < 5

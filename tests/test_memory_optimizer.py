@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from app.core.memory_optimizer import (
+    DiskCache,
+    WorkspaceManager,
+    copy_file,
+    hash_file,
+    hash_key,
+    memory_stats,
+    tree_rss,
+)
+from tests.conftest import ROOT
+
+
+def run_child(code: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_workspace_is_removed_after_success_and_failure(tmp_path: Path) -> None:
+    wm = WorkspaceManager(tmp_path / "tmp")
+    with wm.workspace("job-1") as ws:
+        (ws / "speech.wav").write_bytes(b"x" * 100)
+    assert not ws.exists()
+    with pytest.raises(RuntimeError), wm.workspace("job-2") as ws2:
+        (ws2 / "slide.png").write_bytes(b"y")
+        raise RuntimeError("render failed")
+    assert not ws2.exists()
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_orphaned_workspaces_are_removed_at_start(tmp_path: Path) -> None:
+    root = tmp_path / "tmp"
+    child = run_child(
+        f"""
+        import time
+        from pathlib import Path
+        from app.core.memory_optimizer import WorkspaceManager
+        with WorkspaceManager(Path({str(root)!r})).workspace("crash") as ws:
+            (ws / "partial.mp4").write_bytes(b"half")
+            print(ws, flush=True)
+            time.sleep(60)
+        """
+    )
+    orphan = Path(child.stdout.readline().strip())
+    assert orphan.is_dir()
+    wm = WorkspaceManager(root)
+    assert wm.remove_orphans() == []  # its owner is alive: keep it
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    with wm.workspace("mine") as live:
+        assert wm.remove_orphans() == [orphan]
+        assert live.exists() and not orphan.exists()
+
+
+def test_copy_and_hash_are_chunked(tmp_path: Path) -> None:
+    src = tmp_path / "a.bin"
+    src.write_bytes(os.urandom(3 * 1024 * 1024 + 17))
+    dest = tmp_path / "sub" / "b.bin"
+    assert copy_file(src, dest) == src.stat().st_size
+    assert dest.read_bytes() == src.read_bytes()
+    assert hash_file(src) == hash_file(dest)
+    assert [p.name for p in dest.parent.iterdir()] == ["b.bin"]
+    assert hash_key("espeak", "vi", 175, "xin chào") != hash_key("espeak", "vi", 176, "xin chào")
+
+
+def test_copying_a_1gb_sparse_file_keeps_rss_flat(tmp_path: Path) -> None:
+    src = tmp_path / "sparse.bin"
+    with open(src, "wb") as f:
+        f.truncate(1024**3)
+    child = run_child(
+        f"""
+        import psutil
+        from pathlib import Path
+        from app.core.memory_optimizer import copy_file, hash_file
+        before = psutil.Process().memory_info().rss
+        copy_file(Path({str(src)!r}), Path({str(tmp_path / "copy.bin")!r}))
+        hash_file(Path({str(src)!r}))
+        import resource
+        print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        """
+    )
+    out, _ = child.communicate(timeout=120)
+    before, peak = (int(x) for x in out.split())
+    assert (tmp_path / "copy.bin").stat().st_size == 1024**3
+    assert peak - before < 50 * 1024 * 1024
+
+
+def test_disk_cache_hits_misses_and_eviction(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "cache", max_bytes=3000)
+    assert cache.get("k0") is None
+    for i in range(5):
+        cache.put_bytes(f"k{i}", bytes([i]) * 1000)
+        os.utime(cache.path_for(f"k{i}"), (1000 + i, 1000 + i))  # make LRU order explicit
+    assert cache.size_bytes() <= 3000
+    assert cache.get("k0") is None and cache.get("k1") is None
+    hit = cache.get("k4")
+    assert hit is not None and hit.read_bytes() == b"\x04" * 1000
+    assert cache.stats.hits == 1 and cache.stats.misses == 3 and cache.stats.evictions == 2
+    # a hit refreshes the entry, so the least recently *used* goes first
+    cache.get("k2")
+    cache.put_bytes("k5", b"5" * 1000)
+    assert cache.get("k2") is not None and cache.get("k3") is None
+    assert cache.clear() > 0 and cache.size_bytes() == 0
+
+
+def test_a_writer_killed_mid_write_leaves_no_visible_entry(tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    child = run_child(
+        f"""
+        import time
+        from pathlib import Path
+        from app.core.memory_optimizer import DiskCache
+        cache = DiskCache(Path({str(root)!r}))
+        with cache.writing("key") as tmp:
+            with open(tmp, "wb") as f:
+                f.write(b"partial")
+                f.flush()
+                print("writing", flush=True)
+                time.sleep(60)
+        """
+    )
+    assert child.stdout.readline().strip() == "writing"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    cache = DiskCache(root)
+    assert cache.get("key") is None
+    assert cache.size_bytes() == 0
+
+
+def test_two_processes_writing_one_key_end_with_one_valid_entry(tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    code = """
+        import sys, time
+        from pathlib import Path
+        from app.core.memory_optimizer import DiskCache
+        cache = DiskCache(Path({root!r}))
+        payload = bytes([int(sys.argv[1])]) * 5_000_000
+        time.sleep(max(0.0, {start} - time.time()))
+        for _ in range(5):
+            cache.put_bytes("shared", payload)
+        print("ok")
+    """
+    start = time.time() + 1.0
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(code.format(root=str(root), start=start)), str(n)],
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in (1, 2)
+    ]
+    assert [c.communicate(timeout=60)[0].strip() for c in children] == ["ok", "ok"]
+    entry = DiskCache(root).get("shared")
+    assert entry is not None
+    data = entry.read_bytes()
+    assert len(data) == 5_000_000 and data in (b"\x01" * 5_000_000, b"\x02" * 5_000_000)
+    assert [p.name for p in entry.parent.iterdir()] == ["shared"]
+
+
+def test_memory_figures() -> None:
+    stats = memory_stats()
+    assert stats.process_rss_bytes >= psutil.Process().memory_info().rss
+    assert 0 < stats.system_percent < 100 and stats.system_total_bytes > stats.system_available_bytes > 0
+    assert tree_rss(2**22 + 12345) == 0  # no such process

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import itertools
+import re
+
+from app.services.models import WordTiming
+from app.services.subtitle_service import CueStyle, build_cues, change_points, to_ass, to_srt, to_vtt
+
+
+def words(text: str, start: float = 0.0, step: float = 0.3) -> list[WordTiming]:
+    out = []
+    for i, w in enumerate(text.split()):
+        out.append(WordTiming(w, start + i * step, start + (i + 1) * step))
+    return out
+
+
+def test_cues_keep_words_in_order_and_never_overlap() -> None:
+    scene1 = words("One two three four five six seven eight nine ten. Eleven twelve.")
+    scene2 = words("Thirteen fourteen fifteen", start=5.0)
+    cues = build_cues([scene1, scene2], video_duration=6.0)
+    assert " ".join(c.text for c in cues).split() == [w.text for w in scene1 + scene2]
+    for a, b in itertools.pairwise(cues):
+        assert a.start < a.end <= b.start
+    assert all(len(c.text.split()) <= CueStyle().max_words for c in cues)
+
+
+def test_a_cue_never_spans_two_scenes() -> None:
+    cues = build_cues([words("a b"), words("c d", start=1.0)], video_duration=2.0)
+    assert [c.text for c in cues] == ["a b", "c d"]
+
+
+def test_sentence_end_closes_a_cue() -> None:
+    cues = build_cues([words("Hello there. How are you?")], video_duration=3.0)
+    assert [c.text for c in cues] == ["Hello there.", "How are you?"]
+
+
+def test_cues_never_outlive_the_video() -> None:
+    cues = build_cues([words("a b c d e f g h", step=1.0)], video_duration=5.5)
+    assert cues[-1].end <= 5.5
+    assert all(c.end <= 5.5 for c in cues)
+
+
+def test_overlapping_word_times_are_clipped() -> None:
+    w = [WordTiming("a", 0.0, 2.0), WordTiming("b.", 1.0, 2.5), WordTiming("c", 1.5, 3.0)]
+    cues = build_cues([w], video_duration=3.0, style=CueStyle(max_words=1))
+    for a, b in itertools.pairwise(cues):
+        assert a.end <= b.start
+
+
+def test_srt_vtt_and_ass_formats() -> None:
+    cues = build_cues([words("Xin chào các bạn. Hôm nay {trời} <đẹp>", step=0.5)], video_duration=10)
+    srt = to_srt(cues)
+    assert srt.startswith("1\n00:00:00,000 --> 00:00:02,000\nXin chào các bạn.\n")
+    assert re.findall(r"^\d+$", srt, flags=re.M) == [str(i) for i in range(1, len(cues) + 1)]
+    vtt = to_vtt(cues)
+    assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n")
+    assert "&lt;đẹp&gt;" in vtt
+    ass = to_ass(cues, (1280, 720), "Be Vietnam Pro")
+    assert "PlayResX: 1280" in ass and "Style: Default,Be Vietnam Pro," in ass
+    assert "Dialogue: 0,0:00:00.00,0:00:02.00,Default,,0,0,0,,Xin chào các bạn." in ass
+    assert "\\{trời\\}" in ass
+    assert change_points(cues) == sorted({t for c in cues for t in (c.start, c.end)})

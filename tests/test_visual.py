@@ -1,0 +1,369 @@
+"""Slides drawn with the real fonts and real Pillow: glyph coverage, fitting, sizes, files."""
+
+from __future__ import annotations
+
+import itertools
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+import pytest
+from fontTools.ttLib import TTFont
+from PIL import Image
+
+from app.errors import InputError, RenderError
+from app.services import fonts as fontlib
+from app.services.fonts import clean_text, default_fontset, fonts_dir, link_fonts, load_font, segment
+from app.services.models import BlockKind, Scene, SlideBlock, VideoFormat
+from app.services.visual_service import (
+    CAPTION_RESERVE,
+    ELLIPSIS,
+    THEMES,
+    SlideLayout,
+    get_theme,
+    layout_slide,
+    render_slide,
+)
+
+VI_TITLE = "Giới thiệu về Việt Nam"
+VI_BODY = (
+    "Đây là một đoạn văn bản tiếng Việt có dấu: "
+    "ă â đ ê ô ơ ư ạ ả ấ ầ ẩ ẫ ậ ắ ằ ẳ ẵ ặ ẹ ẻ ẽ ế ề ể ễ ệ ỉ ị ọ ỏ ố ồ ổ ỗ ộ ớ ờ ở ỡ ợ ụ ủ ứ ừ ử ữ ự ỳ ỵ ỷ ỹ"
+)
+VI_BULLETS = ("Thủ đô: Hà Nội", "Dân số: khoảng 100 triệu người", "ĂÂĐÊÔƠƯ ẤẦẨẪẬ ỆỄ Ỗ ỰỮ")
+CYRILLIC = "Привет, мир! Съешь же ещё этих мягких французских булок"
+GREEK = "Γειά σου Κόσμε — ξεσκεπάζω την ψυχοφθόρα βδελυγμία"
+
+FORMATS = [VideoFormat(a, r) for a, r in itertools.product(("16:9", "9:16", "1:1"), (720, 1080))]
+FORMAT_IDS = [f"{f.aspect}@{f.resolution}" for f in FORMATS]
+
+
+@cache
+def cmap(path: Path) -> frozenset[int]:
+    """The font's cmap read directly with fontTools, independently of the code under test."""
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def vietnamese_scene() -> Scene:
+    blocks = (
+        SlideBlock(BlockKind.PARAGRAPH, VI_BODY),
+        *(SlideBlock(BlockKind.BULLET, b) for b in VI_BULLETS),
+    )
+    return Scene(narration="xin chào", title=VI_TITLE, blocks=blocks)
+
+
+def long_scene() -> Scene:
+    sentence = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt. "
+    blocks = [SlideBlock(BlockKind.PARAGRAPH, sentence * 12)]
+    blocks += [SlideBlock(BlockKind.BULLET, f"Point {i}: " + sentence * 2) for i in range(20)]
+    blocks += [SlideBlock(BlockKind.CODE, "\n".join(f"line_{i} = {i}" for i in range(40)))]
+    return Scene(narration="long", title="A slide with far too much to say on it", blocks=tuple(blocks))
+
+
+def assert_all_glyphs_covered(layout: SlideLayout) -> None:
+    glyphs = layout.glyphs()
+    assert glyphs
+    for ch, font in glyphs:
+        assert ord(ch) in cmap(font), f"{ch!r} (U+{ord(ch):04X}) drawn with {font.name}, which lacks it"
+
+
+def assert_inside_frame(layout: SlideLayout) -> None:
+    width, height = layout.size
+    for run in layout.runs:
+        left, top, right, bottom = run.box
+        assert left >= 0 and top >= 0 and right <= width and bottom <= height, run
+    for shape in layout.shapes:
+        left, top, right, bottom = shape.box
+        assert left >= 0 and top >= 0 and right <= width and bottom <= height, shape
+
+
+def assert_no_overlap(layout: SlideLayout) -> None:
+    """Lines are stacked: no line's ink reaches into the next one's."""
+    boxes = sorted(line.box for line in layout.lines)
+    by_top = sorted(boxes, key=lambda b: b[1])
+    for above, below in itertools.pairwise(by_top):
+        assert above[3] <= below[1], (above, below)
+
+
+def assert_body_above_captions(layout: SlideLayout) -> None:
+    limit = layout.size[1] * (1 - CAPTION_RESERVE)
+    for line in layout.lines:
+        if line.role != "title":
+            assert line.box[3] <= limit, line
+    for shape in layout.shapes:
+        assert shape.box[3] <= limit, shape
+
+
+# ---------------------------------------------------------------------------------------------
+# fonts
+
+
+def test_fonts_come_from_the_font_packages() -> None:
+    import fontpkg_be_vietnam_pro
+    import fontpkg_jetbrains_mono
+    import fontpkg_noto_sans
+
+    fonts = default_fontset()
+    assert fonts.regular.parent == Path(fontpkg_be_vietnam_pro.__file__).resolve().parent / "files"
+    assert fonts.regular.name == "BeVietnamPro-Regular.ttf"
+    assert fonts.bold.name == "BeVietnamPro-Bold.ttf"
+    assert fonts.mono.parent == Path(fontpkg_jetbrains_mono.__file__).resolve().parent / "files"
+    assert fonts.fallbacks[0].parent == Path(fontpkg_noto_sans.__file__).resolve().parent / "files"
+    assert fonts.fallbacks[0].name == "NotoSans[wdth,wght].ttf"
+    assert all(f.is_file() for f in fonts.files)
+
+
+def test_family_names_as_libass_sees_them(tmp_path: Path) -> None:
+    fonts = default_fontset()
+    assert fonts.caption_family == "Be Vietnam Pro"
+    assert set(fonts.families.values()) == {"Be Vietnam Pro", "Noto Sans", "JetBrains Mono"}
+    assert (fonts_dir() / fonts.bold.name).is_file()
+    linked = link_fonts(tmp_path / "fonts")
+    assert sorted(p.name for p in linked.iterdir()) == sorted(f.name for f in fonts.files)
+    assert link_fonts(tmp_path / "fonts") == linked  # a second call is harmless
+
+
+def test_covers_agrees_with_the_cmap() -> None:
+    fonts = default_fontset()
+    assert fontlib.covers(fonts.regular, "ệ")
+    assert not fontlib.covers(fonts.regular, "Ж")
+    assert fontlib.covers(fonts.fallbacks[0], "Ж")
+    assert fontlib.codepoints(fonts.fallbacks[0]) == cmap(fonts.fallbacks[0])
+
+
+def test_segment_picks_the_first_font_that_covers_each_run() -> None:
+    fonts = default_fontset()
+    noto = fonts.fallbacks[0]
+    runs = segment("Xin chào Привет Γειά bạn", fonts.chain(fonts.regular))
+    assert [(r.text, r.font) for r in runs] == [
+        ("Xin chào ", fonts.regular),
+        ("Привет Γειά ", noto),
+        ("bạn", fonts.regular),
+    ]
+    leading = segment("  Жук", fonts.chain(fonts.regular))
+    assert [(r.text, r.font) for r in leading] == [("  Жук", noto)]
+
+
+def test_uncovered_characters_are_replaced_not_drawn_as_tofu() -> None:
+    fonts = default_fontset()
+    chain = fonts.chain(fonts.regular)
+    # CJK and emoji: no shipped font has them; zero-width and variation selectors are invisible anyway
+    assert clean_text("a中😀\ufe0f\u200bb", chain) == "a\ufffd\ufffdb"
+    runs = segment("a中b", chain)
+    assert [(r.text, r.font) for r in runs] == [
+        ("a", fonts.regular),
+        ("\ufffd", fonts.fallbacks[0]),
+        ("b", fonts.regular),
+    ]
+    # a chain without U+FFFD falls back to "?"
+    assert clean_text("x中", (fonts.regular,)) == "x?"
+
+
+def test_decomposed_vietnamese_is_normalised_to_precomposed_glyphs() -> None:
+    fonts = default_fontset()
+    decomposed = unicodedata.normalize("NFD", "Việt Nam")
+    assert decomposed != "Việt Nam"
+    runs = segment(decomposed, fonts.chain(fonts.regular))
+    assert [(r.text, r.font) for r in runs] == [("Việt Nam", fonts.regular)]
+
+
+def test_variable_font_weight_is_applied() -> None:
+    noto = default_fontset().fallbacks[0]
+    regular = load_font(noto, 40, 400).getlength("Привет мир")
+    bold = load_font(noto, 40, 700).getlength("Привет мир")
+    assert bold > regular
+
+
+# ---------------------------------------------------------------------------------------------
+# slides
+
+
+def test_vietnamese_slide_every_glyph_is_covered_by_its_font() -> None:
+    fonts = default_fontset()
+    layout = layout_slide(vietnamese_scene(), VideoFormat())
+    assert_all_glyphs_covered(layout)
+    drawn = {ch for ch, _ in layout.glyphs()}
+    wanted = {ch for text in (VI_TITLE, VI_BODY, *VI_BULLETS) for ch in text if not ch.isspace()}
+    assert wanted <= drawn  # nothing was replaced or dropped
+    assert {font for ch, font in layout.glyphs() if ch in wanted} <= {fonts.regular, fonts.bold}
+    assert not layout.truncated
+    title_runs = [run for line in layout.lines if line.role == "title" for run in line.runs]
+    assert "".join(r.text for r in title_runs) == VI_TITLE
+    assert {r.font for r in title_runs} == {fonts.bold}
+
+
+def test_cyrillic_and_greek_fall_back_to_noto_sans() -> None:
+    fonts = default_fontset()
+    noto = fonts.fallbacks[0]
+    scene = Scene(
+        narration="x",
+        title="Привет Γειά",
+        blocks=(SlideBlock(BlockKind.PARAGRAPH, CYRILLIC), SlideBlock(BlockKind.BULLET, GREEK)),
+    )
+    layout = layout_slide(scene, VideoFormat())
+    assert_all_glyphs_covered(layout)
+    foreign = [(ch, f) for ch, f in layout.glyphs() if unicodedata.name(ch).startswith(("CYRILLIC", "GREEK"))]
+    assert len(foreign) > 60
+    assert {f for _, f in foreign} == {noto}
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=FORMAT_IDS)
+def test_png_has_the_frame_size(fmt: VideoFormat, tmp_path: Path) -> None:
+    out = render_slide(vietnamese_scene(), fmt, tmp_path / "slide.png")
+    assert out == tmp_path / "slide.png"
+    with Image.open(out) as image:
+        assert image.format == "PNG"
+        assert image.size == fmt.size
+        assert image.mode == "RGB"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["slide.png"]  # no temp file left
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=FORMAT_IDS)
+def test_vietnamese_slide_fits_every_format(fmt: VideoFormat) -> None:
+    layout = layout_slide(vietnamese_scene(), fmt)
+    assert not layout.truncated
+    assert_inside_frame(layout)
+    assert_no_overlap(layout)
+    assert_body_above_captions(layout)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=FORMAT_IDS)
+def test_very_long_body_is_cut_with_an_ellipsis_and_stays_in_the_frame(
+    fmt: VideoFormat, tmp_path: Path
+) -> None:
+    layout = layout_slide(long_scene(), fmt)
+    assert layout.truncated
+    assert_inside_frame(layout)
+    assert_no_overlap(layout)
+    assert_body_above_captions(layout)
+    assert layout.lines[-1].role != "title"
+    assert layout.lines[-1].text.endswith(ELLIPSIS)
+    # the text shrank before it was cut
+    roomy = layout_slide(vietnamese_scene(), fmt)
+    assert layout.body_size is not None and roomy.body_size is not None
+    assert layout.body_size < roomy.body_size
+    with Image.open(render_slide(long_scene(), fmt, tmp_path / "long.png")) as image:
+        assert image.size == fmt.size
+
+
+def test_long_title_wraps_and_stays_in_the_frame() -> None:
+    title = "An unusually long slide title that certainly cannot fit on one line of any frame " * 3
+    scene = Scene(narration="x", title=title, blocks=(SlideBlock(BlockKind.PARAGRAPH, "Short body."),))
+    for fmt in FORMATS:
+        layout = layout_slide(scene, fmt)
+        titles = [line for line in layout.lines if line.role == "title"]
+        assert 2 <= len(titles) <= 3
+        assert titles[-1].text.endswith(ELLIPSIS)
+        assert any(line.text == "Short body." for line in layout.lines)
+        assert_inside_frame(layout)
+        assert_no_overlap(layout)
+
+
+def test_unbreakable_word_is_split_to_fit() -> None:
+    url = "https://example.com/" + "a-very-long-path-segment/" * 20
+    scene = Scene(narration="x", title="Links", blocks=(SlideBlock(BlockKind.PARAGRAPH, url),))
+    layout = layout_slide(scene, VideoFormat("9:16", 720))
+    body = [line for line in layout.lines if line.role == "paragraph"]
+    assert len(body) > 1
+    assert "".join(line.text for line in body) == url
+    assert_inside_frame(layout)
+
+
+CODE = "def total(items):\n    s = 0\n    for x in items:\n\tif x:\n            s += x\n    return s"
+
+
+def first_inked_column(image: Image.Image, box: tuple[int, int, int, int], background: tuple) -> int:
+    """The leftmost column in `box` whose pixels differ visibly from the background."""
+    band = image.crop(box).convert("RGB")
+    for x in range(band.width):
+        for y in range(band.height):
+            pixel = band.getpixel((x, y))
+            assert isinstance(pixel, tuple)
+            if sum(abs(a - b) for a, b in zip(pixel, background, strict=True)) > 90:
+                return box[0] + x
+    raise AssertionError(f"nothing drawn in {box}")
+
+
+def test_code_block_keeps_its_indentation(tmp_path: Path) -> None:
+    fonts = default_fontset()
+    scene = Scene(narration="x", title="Code", blocks=(SlideBlock(BlockKind.CODE, CODE),))
+    layout = layout_slide(scene, VideoFormat())
+    code = [line for line in layout.lines if line.role == "code"]
+    assert [line.text for line in code] == [
+        "def total(items):",
+        "    s = 0",
+        "    for x in items:",
+        "    if x:",  # a tab is 4 columns
+        "            s += x",
+        "    return s",
+    ]
+    assert {run.font for line in code for run in line.runs} == {fonts.mono}
+    (panel,) = [s for s in layout.shapes if s.kind == "panel"]
+    left, top, right, bottom = panel.box
+    for line in code:
+        assert left < line.box[0] and line.box[2] < right and top < line.box[1] and line.box[3] < bottom
+    # the pixels: each indented line starts 4 or 12 character cells right of the first
+    image = Image.open(render_slide(scene, VideoFormat(), tmp_path / "code.png"))
+    starts = [
+        first_inked_column(image, (left + 4, ln.box[1], right - 4, ln.box[3]), panel.fill) for ln in code
+    ]
+    advance = load_font(fonts.mono, code[0].runs[0].size).getlength(" ")
+    indents = [round((x - starts[0]) / advance) for x in starts]
+    assert indents == [0, 4, 4, 4, 12, 4]
+
+
+def test_long_code_line_wraps_inside_its_panel() -> None:
+    line = "    result = compute(" + ", ".join(f"argument_{i}" for i in range(30)) + ")"
+    scene = Scene(narration="x", title="Code", blocks=(SlideBlock(BlockKind.CODE, line),))
+    layout = layout_slide(scene, VideoFormat("9:16", 720))
+    code = [ln for ln in layout.lines if ln.role == "code"]
+    assert len(code) > 1
+    assert all(ln.text.startswith("    ") for ln in code)
+    (panel,) = [s for s in layout.shapes if s.kind == "panel"]
+    assert all(panel.box[0] < ln.box[0] and ln.box[2] < panel.box[2] for ln in code)
+    assert_inside_frame(layout)
+
+
+def test_slide_without_title_is_centred_and_larger(tmp_path: Path) -> None:
+    body = (SlideBlock(BlockKind.PARAGRAPH, "Một câu ngắn, không có tiêu đề."),)
+    untitled = layout_slide(Scene(narration="x", blocks=body), VideoFormat())
+    titled = layout_slide(Scene(narration="x", title="Tiêu đề", blocks=body), VideoFormat())
+    assert untitled.title_size is None
+    assert all(line.role != "title" for line in untitled.lines)
+    assert untitled.body_size is not None and titled.body_size is not None
+    assert untitled.body_size > titled.body_size
+    height = untitled.size[1]
+    middle = (untitled.lines[0].box[1] + untitled.lines[-1].box[3]) / 2
+    room_middle = height * (1 - CAPTION_RESERVE) / 2
+    assert abs(middle - room_middle) < height * 0.1
+    assert_inside_frame(untitled)
+    assert_all_glyphs_covered(untitled)
+    with Image.open(render_slide(Scene(narration="x", blocks=body), VideoFormat(), tmp_path / "a.png")) as im:
+        assert im.size == (1280, 720)
+
+
+def test_empty_scene_still_renders(tmp_path: Path) -> None:
+    out = render_slide(Scene(narration=""), VideoFormat("1:1", 720), tmp_path / "empty.png")
+    with Image.open(out) as image:
+        assert image.size == (720, 720)
+
+
+def test_light_theme_and_unknown_theme(tmp_path: Path) -> None:
+    out = render_slide(vietnamese_scene(), VideoFormat(), tmp_path / "light.png", theme=get_theme("light"))
+    with Image.open(out) as image:
+        corner = image.getpixel((2, 2))
+    assert isinstance(corner, tuple) and sum(corner) > 600  # a light background
+    assert THEMES["dark"].background[0] != THEMES["light"].background[0]
+    with pytest.raises(InputError):
+        get_theme("neon")
+
+
+def test_rendering_overwrites_atomically_and_reports_bad_paths(tmp_path: Path) -> None:
+    out = tmp_path / "slide.png"
+    out.write_bytes(b"old")
+    render_slide(vietnamese_scene(), VideoFormat(), out)
+    with Image.open(out) as image:
+        assert image.size == (1280, 720)
+    with pytest.raises(RenderError):
+        render_slide(vietnamese_scene(), VideoFormat(), tmp_path / "missing-dir" / "slide.png")
