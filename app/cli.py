@@ -24,7 +24,6 @@ from rich.table import Table
 
 from app.config import Settings, load_settings
 from app.core.jobstore.base import DuplicateJob, JobNotFound, JobPriority, JobRecord, JobStatus
-from app.core.memory_optimizer import WorkspaceManager
 from app.core.queue_manager import FileContext, QueueManager, new_job_id
 from app.errors import InputError, T2VError
 
@@ -158,19 +157,18 @@ def render(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary.")] = False,
 ) -> None:
     """Render one document to a narrated MP4 with captions (OUT.srt and OUT.vtt beside it)."""
-    from app.services.models import RenderOptions
-    from app.services.pipeline import Renderer
+    from app.runtime import build_runtime
+    from app.services.options import parse_render_options
 
     try:
         settings = load_settings(
             voice=voice, rate=rate, aspect=aspect, resolution=resolution, max_input_bytes=max_input_size
         )
+        options = parse_render_options(_render_options(settings, burn_captions))
     except ValueError as exc:
         fail(_first_error(exc))
-    if settings.aspect not in ("16:9", "9:16", "1:1"):
-        fail(f"unsupported aspect {settings.aspect!r}: use 16:9, 9:16 or 1:1")
-    if settings.resolution not in (720, 1080):
-        fail(f"unsupported resolution {settings.resolution}: use 720 or 1080")
+    except InputError as exc:
+        fail(str(exc))
     if output is None:
         if source == "-":
             fail("reading from stdin needs --output/-o")
@@ -185,16 +183,7 @@ def render(
     except InputError as exc:
         fail(str(exc))
 
-    options = RenderOptions(
-        voice=settings.voice,
-        rate=settings.rate,
-        aspect=settings.aspect,
-        resolution=settings.resolution,
-        burn_captions=burn_captions,
-    )
-    workspaces = WorkspaceManager(settings.workspaces_dir)
-    workspaces.remove_orphans()
-    renderer = Renderer(workspaces)
+    renderer = build_runtime(settings).renderer
     show_bars = not quiet and stderr.is_terminal
     try:
         with StageBars(show_bars) as bars:
@@ -209,6 +198,17 @@ def render(
             f"{_human_size(result.size_bytes)}) in {result.elapsed:.1f} s; "
             f"captions: {result.srt.name}, {result.vtt.name}"
         )
+
+
+def _render_options(settings: Settings, burn_captions: bool) -> dict[str, object]:
+    """Render options from settings (env + flags), in the shape every entry point validates."""
+    return {
+        "voice": settings.voice,
+        "rate": settings.rate,
+        "aspect": settings.aspect,
+        "resolution": settings.resolution,
+        "burn_captions": burn_captions,
+    }
 
 
 @app.command()
@@ -297,14 +297,14 @@ def submit(
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.options import parse_render_options
 
-    settings = _settings()
+    try:
+        settings = load_settings(voice=voice, rate=rate, aspect=aspect, resolution=resolution)
+    except ValueError as exc:
+        fail(_first_error(exc))
     try:
         prio = JobPriority.parse(priority)
         document = _read_input(source, settings)
-        options = {"voice": voice, "rate": rate, "aspect": aspect, "resolution": resolution}
-        options = {k: v for k, v in options.items() if v is not None}
-        if burn_captions:
-            options["burn_captions"] = True
+        options = _render_options(settings, burn_captions)
         parse_render_options(options)
     except (InputError, ValueError) as exc:
         fail(str(exc))

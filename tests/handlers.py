@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.core.worker import JobContext
+from app.core.worker import JobCancelled, JobContext
 
 TEST_HANDLERS = "record=tests.handlers:record,fail=tests.handlers:always_fail"
 
@@ -31,9 +31,13 @@ async def record(ctx: JobContext) -> dict[str, Any]:
     seconds = float(ctx.job.payload["options"].get("seconds", 0))
     _log(ctx, "start")
     steps = max(1, int(seconds / 0.1))
-    for i in range(steps):
-        await asyncio.sleep(seconds / steps)
-        await ctx.progress("work", 100.0 * (i + 1) / steps)
+    try:
+        for i in range(steps):
+            await asyncio.sleep(seconds / steps)
+            await ctx.progress("work", 100.0 * (i + 1) / steps)
+    except (asyncio.CancelledError, JobCancelled):
+        _log(ctx, "cancelled")
+        raise
     await ctx.ensure_lease()
     _log(ctx, "end")
     return {"pid": os.getpid()}

@@ -297,18 +297,14 @@ async def test_cancel_a_running_job_stops_it_quickly(qenv: QueueEnv, store: SQLi
     await submit(store, "running", "record", qenv.options(seconds=30))
     w = qenv.worker()
     await wait_for(lambda: any(e["event"] == "start" for e in qenv.events()))
+    cancelled_at = time.time()
     await store.cancel("running")
-    job = await wait_for(lambda: _worker_idle(store), timeout=2.0)
-    assert job
+    stopped = await wait_for(lambda: [e for e in qenv.events() if e["event"] == "cancelled"], timeout=5)
+    assert stopped[0]["t"] - cancelled_at < 2.0
     stop(w)
     final = await store.get("running")
     assert final is not None and final.status == JobStatus.CANCELLED and final.result is None
     assert not any(e["event"] == "end" for e in qenv.events())
-
-
-async def _worker_idle(store: SQLiteJobStore) -> bool:
-    workers = await store.list_workers()
-    return bool(workers) and all(not w.running for w in workers)
 
 
 class Memory:
@@ -383,3 +379,68 @@ async def test_the_seed_submit_snippet_runs_verbatim(
     finally:
         qm_module.queue_manager = original
         await manager.close()
+
+
+LONG_TALK = "\n\n".join(
+    f"# Part {i}\n\n" + "This sentence is spoken aloud by the narrator. " * 6 for i in range(30)
+)
+
+
+def render_children(pid: int) -> list[str]:
+    import psutil
+
+    try:
+        return [p.name() for p in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+async def test_cancel_a_running_render_stops_ffmpeg_and_removes_its_workspace(
+    qenv: QueueEnv, store: SQLiteJobStore
+) -> None:
+    manager = QueueManager(store=store)
+    await manager.submit_job_for_processing(
+        "talk", {"content": LONG_TALK.encode(), "filename": "talk.md", "options": {"resolution": 1080}}
+    )
+    w = qenv.worker()
+    workspaces = qenv.data_dir / "tmp"
+    await wait_for(lambda: workspaces.is_dir() and any(workspaces.iterdir()), timeout=60, interval=0.01)
+    await wait_for(lambda: _at_stage(store, "talk", ("slides", "speech", "video")), timeout=60, interval=0.01)
+    await store.cancel("talk")
+    t0 = time.monotonic()
+    await wait_for(lambda: not any(workspaces.iterdir()), timeout=2.0, interval=0.02)
+    await wait_for(
+        lambda: "ffmpeg" not in " ".join(render_children(w.pid)), timeout=2.0 - (time.monotonic() - t0)
+    )
+    stop(w)
+    job = await store.get("talk")
+    assert job is not None and job.status == JobStatus.CANCELLED
+    assert not (qenv.data_dir / "artifacts" / "talk" / "video.mp4").exists()
+
+
+async def _at_stage(store: SQLiteJobStore, job_id: str, stages: tuple[str, ...]) -> bool:
+    job = await store.get(job_id)
+    return job is not None and job.status == JobStatus.PROCESSING and job.stage in stages
+
+
+async def test_a_worker_killed_mid_render_loses_nothing(qenv: QueueEnv, store: SQLiteJobStore) -> None:
+    manager = QueueManager(store=store)
+    await manager.submit_job_for_processing(
+        "talk", {"content": LONG_TALK.encode(), "filename": "talk.md", "options": {"resolution": 1080}}
+    )
+    env = {"T2V_LEASE_SECONDS": "2"}
+    a = qenv.worker(**env)
+    await wait_for(lambda: _at_stage(store, "talk", ("slides", "speech", "video")), timeout=60, interval=0.01)
+    a.kill()
+    a.wait()
+    b = qenv.worker(**env)
+    done = await wait_for(lambda: _status(store, "talk", JobStatus.COMPLETED), timeout=120)
+    stop(b)
+    assert done.attempts == 2 and "lease expired" in done.errors[0].error
+    artifacts = qenv.data_dir / "artifacts" / "talk"
+    assert sorted(p.name for p in artifacts.iterdir()) == ["video.jpg", "video.mp4", "video.srt", "video.vtt"]
+    from app.services.video_service import probe
+
+    info = probe(artifacts / "video.mp4")
+    assert info.video_codec == "h264" and info.duration > 30
+    assert done.result is not None and done.result["video"] == str(artifacts / "video.mp4")

@@ -128,6 +128,17 @@ def copy_file(src: Path, dest: Path, chunk_size: int = CHUNK_SIZE) -> int:
     return copied
 
 
+def link_or_copy(src: Path, dest: Path) -> None:
+    """Hard-link when possible (instant, and immune to the source being evicted later), else copy."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        dest.unlink()
+    try:
+        os.link(src, dest)
+    except OSError:
+        copy_file(src, dest)
+
+
 def hash_file(path: Path, chunk_size: int = CHUNK_SIZE) -> str:
     """SHA-256 of a file of any size, one chunk in memory at a time."""
     digest = hashlib.sha256()

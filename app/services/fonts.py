@@ -295,8 +295,9 @@ def load_font(path: Path, size: int, weight: int = 400) -> ImageFont.FreeTypeFon
 
     Cached per thread: a FreeType face is not safe to use from two threads at once.
     """
-    cache: dict[tuple[Path, int, int], ImageFont.FreeTypeFont] = getattr(_local, "fonts", None) or {}
-    _local.fonts = cache
+    cache: dict[tuple[Path, int, int], ImageFont.FreeTypeFont] | None = getattr(_local, "fonts", None)
+    if cache is None:
+        cache = _local.fonts = {}
     key = (Path(path), int(size), int(weight))
     font = cache.get(key)
     if font is None:

@@ -10,19 +10,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from app.core.memory_optimizer import WorkspaceManager
+from PIL import Image
+
+from app.core.memory_optimizer import DiskCache, WorkspaceManager
+from app.core.resource_manager import ResourceManager
 from app.services import subtitle_service, video_service
+from app.services.fonts import FontSet, default_fontset, family_name, link_fonts, segment
 from app.services.language import detect_language
 from app.services.models import RenderOptions, Scene, Script, Speech, WordTiming
 from app.services.script_service import Document, build_script
 from app.services.tts_service import TTSService, parse_voice_spec
 from app.services.video_service import Shot
-from app.services.visual_service import render_slide
+from app.services.visual_service import VisualService
 
 
 class Stage(str, Enum):
@@ -54,6 +58,7 @@ class RenderResult:
     voice: str
     engines: tuple[str, ...]  # the engine that spoke each scene
     elapsed: float
+    thumbnail: Path | None = None
 
 
 def caption_paths(video: Path) -> tuple[Path, Path]:
@@ -61,11 +66,20 @@ def caption_paths(video: Path) -> tuple[Path, Path]:
 
 
 class Renderer:
-    """Renders documents to MP4; holds the long-lived parts (TTS engine, workspace manager)."""
+    """Renders documents to MP4; holds the long-lived parts (voices, slides, caches, workspaces)."""
 
-    def __init__(self, workspaces: WorkspaceManager, tts: TTSService | None = None) -> None:
+    def __init__(
+        self,
+        workspaces: WorkspaceManager,
+        resources: ResourceManager | None = None,
+        cache: DiskCache | None = None,
+        tts: TTSService | None = None,
+        visuals: VisualService | None = None,
+    ) -> None:
         self.workspaces = workspaces
-        self.tts = tts or TTSService()
+        self.resources = resources or ResourceManager()
+        self.tts = tts or TTSService(resources=self.resources, cache=cache)
+        self.visuals = visuals or VisualService(resources=self.resources, cache=cache)
 
     async def render(
         self,
@@ -73,7 +87,15 @@ class Renderer:
         out_path: Path,
         options: RenderOptions | None = None,
         progress: ProgressSink | None = None,
+        *,
+        thumbnail: bool = False,
+        before_publish: Callable[[], Awaitable[None]] | None = None,
     ) -> RenderResult:
+        """Render `document` to `out_path` (+ .srt, .vtt and, if asked, a .jpg thumbnail).
+
+        `before_publish` runs right before the outputs are moved into place; a queue worker uses it
+        to confirm it still holds the job, so that a worker that lost its lease publishes nothing.
+        """
         options = options or RenderOptions()
         report = progress or (lambda _p: None)
         started = time.perf_counter()
@@ -98,13 +120,15 @@ class Renderer:
             srt.write_text(subtitle_service.to_srt(cues), encoding="utf-8")
             vtt.write_text(subtitle_service.to_vtt(cues), encoding="utf-8")
             burn_ass = None
+            fonts_dir = None
             if options.burn_captions:
                 burn_ass = ws / "captions.ass"
-                fonts = _fonts()
-                burn_ass.write_text(
-                    subtitle_service.to_ass(cues, options.video_format.size, fonts.caption_family),
-                    encoding="utf-8",
+                fonts = default_fontset()
+                fonts_dir = link_fonts(ws / "fonts", fonts)
+                ass = subtitle_service.to_ass(
+                    cues, options.video_format.size, fonts.caption_family, caption_font_runs(fonts)
                 )
+                burn_ass.write_text(ass, encoding="utf-8")
                 shots = video_service.split_shots(shots, subtitle_service.change_points(cues))
             report(Progress(Stage.CAPTIONS, 1, 1))
 
@@ -117,13 +141,20 @@ class Renderer:
                 subtitles=srt,
                 subtitle_language=video_service.iso639_2(parse_voice_spec(voice).voice),
                 burn_ass=burn_ass,
-                fonts_dir=_fonts().directory if burn_ass else None,
+                fonts_dir=fonts_dir,
                 workdir=ws,
             )
             info = video_service.probe(video)
             size = video.stat().st_size
             out_srt, out_vtt = caption_paths(out_path)
-            _publish_all([(srt, out_srt), (vtt, out_vtt), (video, out_path)])
+            moves = [(srt, out_srt), (vtt, out_vtt)]
+            out_thumb = None
+            if thumbnail:
+                out_thumb = out_path.with_suffix(".jpg")
+                moves.append((make_thumbnail(slides[0], ws / "thumbnail.jpg"), out_thumb))
+            if before_publish is not None:
+                await before_publish()
+            _publish_all([*moves, (video, out_path)])
             report(Progress(Stage.VIDEO, 1, 1))
 
         return RenderResult(
@@ -136,6 +167,7 @@ class Renderer:
             voice=voice,
             engines=tuple(s.engine for s in speeches),
             elapsed=time.perf_counter() - started,
+            thumbnail=out_thumb,
         )
 
     async def _speak(
@@ -157,17 +189,36 @@ class Renderer:
         total = len(scenes)
         report(Progress(Stage.SLIDES, 0, total))
         fmt = options.video_format
-        paths = []
-        for i, scene in enumerate(scenes):
-            paths.append(await asyncio.to_thread(render_slide, scene, fmt, ws / f"slide-{i:04d}.png"))
-            report(Progress(Stage.SLIDES, i + 1, total))
-        return paths
+        done = 0
+
+        async def draw(i: int, scene: Scene) -> Path:
+            nonlocal done
+            path = await self.visuals.slide(scene, fmt, ws / f"slide-{i:04d}.png")
+            done += 1
+            report(Progress(Stage.SLIDES, done, total))
+            return path
+
+        # the visual slots bound how many are drawn at once
+        return list(await asyncio.gather(*(draw(i, scene) for i, scene in enumerate(scenes))))
 
 
-def _fonts():
-    from app.services.fonts import default_fontset
+def caption_font_runs(fonts: FontSet) -> Callable[[str], list[tuple[str, str]]]:
+    """Caption text -> [(piece, family)] with the fallback chain the slides use."""
+    chain = fonts.chain(fonts.bold)
 
-    return default_fontset()
+    def runs(text: str) -> list[tuple[str, str]]:
+        return [(run.text, family_name(run.font)) for run in segment(text, chain)]
+
+    return runs
+
+
+def make_thumbnail(slide: Path, out: Path, width: int = 480) -> Path:
+    """A small JPEG of the first slide, for job lists and the web page."""
+    with Image.open(slide) as im:
+        im = im.convert("RGB")
+        im.thumbnail((width, width * 4))
+        im.save(out, "JPEG", quality=85)
+    return out
 
 
 def _shots(slides: Sequence[Path], offsets: Sequence[float], duration: float) -> list[Shot]:

@@ -47,6 +47,7 @@ DEFAULT_MAX_SCENE_SECONDS = 20.0
 
 EXTENSIONS: dict[str, DocFormat] = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
 FORMATS: tuple[DocFormat, ...] = ("md", "txt")
+_FORMAT_NAMES: dict[str, DocFormat] = {"md": "md", "markdown": "md", "txt": "txt", "text": "txt"}
 
 # A Han character or kana is spoken in about the time of 0.6 English words; CJK text has no spaces to count.
 CJK_WORDS_PER_CHAR = 0.6
@@ -102,9 +103,7 @@ def load_document(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         fmt = _format_from_suffix(path.name)
         if fmt is None:
             suffix = path.suffix or "(none)"
-            raise InputError(
-                f"{shown}: unsupported file type {suffix}; supported: {_supported_extensions()}"
-            )
+            raise InputError(f"{shown}: unsupported file type {suffix}; supported: {_supported_extensions()}")
         size = path.stat().st_size
         if size > max_bytes:
             raise InputError(f"{shown} is {human_size(size)}, over the {human_size(max_bytes)} limit")
@@ -126,9 +125,9 @@ def document_from_bytes(
     name = filename or "input"
     chosen = _format_from_suffix(filename) if filename else None
     if chosen is None and fmt is not None:
-        if fmt not in FORMATS:
+        chosen = _FORMAT_NAMES.get(fmt.strip().lower())
+        if chosen is None:
             raise InputError(f"unsupported format {fmt!r}; supported: {', '.join(FORMATS)}")
-        chosen = fmt  # type: ignore[assignment]
     if chosen is None and filename and Path(filename).suffix:
         raise InputError(
             f"{name}: unsupported file type {Path(filename).suffix}; supported: {_supported_extensions()}"
@@ -209,10 +208,19 @@ def looks_like_markdown(text: str) -> bool:
 
 _URL = re.compile(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"]*[^\s<>\".,;:!?'\")\]]", re.I)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+# Known HTML elements only: other angle brackets are text ("<name>", "a < b") and are read as such.
+_HTML_NAMES = (
+    "a|abbr|article|aside|b|big|blockquote|body|br|center|cite|code|dd|del|details|dfn|div|dl|dt|em|"
+    "figcaption|figure|font|footer|h[1-6]|head|header|hr|html|i|img|ins|kbd|li|mark|nav|ol|p|pre|q|s|"
+    "samp|section|small|span|strike|strong|sub|summary|sup|table|tbody|td|tfoot|th|thead|tr|tt|u|ul|var"
+)
+_HTML_TAG = re.compile(rf"</?(?:{_HTML_NAMES})(?:\s[^<>]*)?/?>", re.I)
+_BRACKETED_WORD = re.compile(r"<([^\s<>]+)>")
 _HASH = re.compile(r"(?<![A-Za-z])#+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?…。！？，；：])")
 _REPEATED_COMMA = re.compile(r",(?:\s*,)+")
 _CLOSERS = "\"'”’»)]}」』）"
+_CLOSER_CLASS = f"[{re.escape(_CLOSERS)}]"
 _SENTENCE_END_CHARS = ".!?…。！？:;,"
 
 
@@ -227,7 +235,8 @@ def _host(match: re.Match[str]) -> str:
 def speakable(text: str) -> str:
     """What the voice reads: no markup characters, tags or URLs (a URL is read as its host)."""
     text = _URL.sub(_host, text)
-    text = _TAG.sub(" ", text)
+    text = _HTML_TAG.sub(" ", text)
+    text = _BRACKETED_WORD.sub(r"\1", text)
     text = text.replace("`", "").replace("*", "").replace("~", "").replace("\\", " ")
     text = text.replace("_", " ")  # snake_case reads as words
     text = _HASH.sub("", text)  # C# and F# keep theirs
@@ -235,12 +244,14 @@ def speakable(text: str) -> str:
     text = _SPACE.sub(" ", text)
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
     text = _REPEATED_COMMA.sub(",", text)
-    return text.strip(" ,;")
+    return text.lstrip(" ,;").rstrip()
 
 
 def _as_sentence(text: str) -> str:
     """Close with a full stop unless already closed, so the voice pauses after headings and bullets."""
     core = text.rstrip(_CLOSERS)
+    if core.endswith(":") and core == text:  # it introduced a code block or list the voice skips
+        return core[:-1] + "."
     if not core or core[-1] in _SENTENCE_END_CHARS:
         return text
     return text + ("。" if _CJK_CHAR.match(core[-1]) else ".")
@@ -270,12 +281,12 @@ def estimate_seconds(text: str, words_per_minute: int = DEFAULT_WORDS_PER_MINUTE
 _NO_END_AFTER = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "e.g", "i.e", "cf", "viz", "approx",
     "fig", "figs", "vol", "ca", "gen", "col", "lt", "sgt", "capt", "rev", "hon", "mt", "ft", "no",
-    "tp", "ts", "ths", "pgs", "gs", "bs", "ks", "ths",
+    "tp", "ts", "ths", "pgs", "gs", "bs", "ks",
 }  # fmt: skip
 _SENTENCE_END = re.compile(
-    rf"(?P<latin>[.!?…]+)[{_CLOSERS}]*(?:\s+|$)|(?P<cjk>[。！？]+)[{_CLOSERS}]*\s*",
+    rf"(?P<latin>[.!?…]+){_CLOSER_CLASS}*(?:\s+|$)|(?P<cjk>[。！？]+){_CLOSER_CLASS}*\s*",
 )
-_CLAUSE_END = re.compile(rf"[,;:–—][{_CLOSERS}]*\s+|[，；：、]\s*")
+_CLAUSE_END = re.compile(rf"[,;:–—]{_CLOSER_CLASS}*\s+|[，；：、]\s*")
 _WORD_PIECE = re.compile(f"(?:[{_CJK}]|[^\\s{_CJK}]+)\\s*")
 
 
@@ -357,7 +368,8 @@ def balanced_groups(weights: Sequence[float], cap: float) -> list[int]:
     starts = _greedy_groups(weights, cap)
     if len(starts) <= 1:
         return starts
-    lo, hi = max(weights), cap
+    hi = cap
+    lo = min(max(weights), hi)
     for _ in range(40):
         mid = (lo + hi) / 2
         if len(_greedy_groups(weights, mid)) <= len(starts):
@@ -383,40 +395,62 @@ class _Section:
 
 @dataclass(frozen=True)
 class _Atom:
-    """The unit of scene splitting: a piece of one block (or the title) and what of it is spoken."""
+    """The unit of scene splitting: a piece of one block (or the title) and its speech weight."""
 
     block: int  # index into the section's blocks; -1 for the title
     kind: BlockKind
     display: str
-    spoken: str
     weight: float
+    ends_block: bool  # the block's last piece: its narration closes as a sentence
 
 
 def _block_atoms(index: int, block: SlideBlock, limit: float, split: bool) -> list[_Atom]:
     if block.kind is BlockKind.CODE:
-        return [_Atom(index, block.kind, block.text, "", 0.0)]
+        return [_Atom(index, block.kind, block.text, 0.0, True)]
     pieces = _fine_pieces(block.text, limit) if split else [block.text]
-    atoms = []
-    for n, piece in enumerate(pieces):
-        spoken = speakable(piece)
-        if n == len(pieces) - 1 and spoken:
-            spoken = _as_sentence(spoken)
-        atoms.append(_Atom(index, block.kind, piece, spoken, speech_weight(spoken)))
-    return atoms
+    last = len(pieces) - 1
+    return [
+        _Atom(index, block.kind, piece, speech_weight(speakable(piece)), n == last)
+        for n, piece in enumerate(pieces)
+    ]
 
 
 def _section_atoms(section: _Section, limit: float) -> list[_Atom]:
     atoms: list[_Atom] = []
-    title = _as_sentence(speakable(section.title)) if section.title else ""
-    title_weight = speech_weight(title)
+    title_weight = speech_weight(speakable(section.title)) if section.title else 0.0
     for i, block in enumerate(section.blocks):
         weight = speech_weight(speakable(block.text)) if block.kind is not BlockKind.CODE else 0.0
         # The first block shares its scene with the title, so only the rest of the budget is its own.
-        budget = limit - title_weight if not atoms and title else limit
+        budget = limit - title_weight if not atoms else limit
         atoms.extend(_block_atoms(i, block, limit, split=weight > budget))
-    if title:
-        atoms.insert(0, _Atom(-1, BlockKind.PARAGRAPH, section.title or "", title, title_weight))
+    if section.title:
+        atoms.insert(0, _Atom(-1, BlockKind.PARAGRAPH, section.title, title_weight, True))
     return atoms
+
+
+def _runs(atoms: Sequence[_Atom]) -> list[_Atom]:
+    """Pieces of the same block that land in one scene become one piece again."""
+    runs: list[_Atom] = []
+    for atom in atoms:
+        prev = runs[-1] if runs else None
+        if prev is not None and prev.block == atom.block:
+            runs[-1] = _Atom(
+                atom.block, atom.kind, prev.display + atom.display, prev.weight + atom.weight, atom.ends_block
+            )
+        else:
+            runs.append(atom)
+    return runs
+
+
+def _narration(runs: Sequence[_Atom]) -> str:
+    spoken = []
+    for run in runs:
+        if run.kind is BlockKind.CODE:
+            continue
+        text = speakable(run.display)
+        if text:
+            spoken.append(_as_sentence(text) if run.ends_block else text)
+    return " ".join(spoken)
 
 
 def _scenes_from_atoms(title: str | None, atoms: list[_Atom], limit: float) -> list[Scene]:
@@ -426,50 +460,37 @@ def _scenes_from_atoms(title: str | None, atoms: list[_Atom], limit: float) -> l
     starts = balanced_groups(weights, limit)
     scenes = []
     for start, end in zip(starts, [*starts[1:], len(atoms)], strict=True):
-        group = atoms[start:end]
-        narration = " ".join(a.spoken for a in group if a.spoken)
-        scenes.append(Scene(_SPACE.sub(" ", narration).strip(), title, _merge_blocks(group)))
+        runs = _runs(atoms[start:end])
+        blocks = tuple(
+            SlideBlock(r.kind, r.display if r.kind is BlockKind.CODE else r.display.strip())
+            for r in runs
+            if r.block >= 0 and r.display.strip()
+        )
+        scenes.append(Scene(_narration(runs), title, blocks))
     return scenes
 
 
-def _merge_blocks(atoms: list[_Atom]) -> tuple[SlideBlock, ...]:
-    """Pieces of the same block that land in one scene become that block again."""
-    blocks: list[SlideBlock] = []
-    last = None
-    for atom in atoms:
-        if atom.block < 0:
-            continue
-        if atom.block == last and blocks:
-            blocks[-1] = SlideBlock(atom.kind, blocks[-1].text + atom.display)
-        else:
-            blocks.append(SlideBlock(atom.kind, atom.display))
-        last = atom.block
-    return tuple(
-        b if b.kind is BlockKind.CODE else SlideBlock(b.kind, b.text.strip())
-        for b in blocks
-        if b.text.strip()
-    )
+def _has_speech(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
 
 
 def _sections_to_scenes(sections: Iterable[_Section], limit: float) -> list[Scene]:
+    """Scenes of every section; one with nothing to say lends its slide blocks to a neighbour."""
     scenes: list[Scene] = []
-    orphans: list[SlideBlock] = []  # blocks with nothing to say, waiting for a scene to show them
+    orphans: list[SlideBlock] = []  # blocks met before any scene could show them
     for section in sections:
-        made = [s for s in _scenes_from_atoms(section.title, _section_atoms(section, limit), limit)]
-        if not any(s.narration for s in made):
-            shown = [b for s in made for b in s.blocks]
-            if scenes:
-                last = scenes[-1]
-                scenes[-1] = Scene(last.narration, last.title, (*last.blocks, *shown))
-            else:
-                orphans.extend(shown)
-            continue
-        made = [s for s in made if s.narration]
-        if orphans:
-            first = made[0]
-            made[0] = Scene(first.narration, first.title, (*orphans, *first.blocks))
-            orphans = []
-        scenes.extend(made)
+        for scene in _scenes_from_atoms(section.title, _section_atoms(section, limit), limit):
+            if not _has_speech(scene.narration):
+                if scenes:
+                    last = scenes[-1]
+                    scenes[-1] = Scene(last.narration, last.title, (*last.blocks, *scene.blocks))
+                else:
+                    orphans.extend(scene.blocks)
+                continue
+            if orphans:
+                scene = Scene(scene.narration, scene.title, (*orphans, *scene.blocks))
+                orphans = []
+            scenes.append(scene)
     return scenes
 
 
@@ -477,7 +498,7 @@ def _sections_to_scenes(sections: Iterable[_Section], limit: float) -> list[Scen
 # Markdown
 # --------------------------------------------------------------------------------------------------
 
-_FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n(?P<body>.*?)(?:^|\n)(\1|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+_FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n(?P<body>.*?)^(?:\1|\.\.\.)[ \t]*(?:\n|\Z)", re.S | re.M)
 _FRONT_MATTER_KEY = re.compile(r"^[A-Za-z_][\w-]*[ \t]*[:=]")
 _HTML_DROP = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style)\b.*?(?:</\1\s*>|\Z)", re.S | re.I)
 _TASK_MARK = re.compile(r"^\[[ xX]\]\s+")
@@ -489,7 +510,7 @@ def strip_front_matter(text: str) -> str:
     if not m:
         return text
     first = next((line for line in m.group("body").splitlines() if line.strip()), "")
-    if first and not _FRONT_MATTER_KEY.match(first) and not first.lstrip().startswith("#"):
+    if first and not _FRONT_MATTER_KEY.match(first):
         return text
     return text[m.end() :]
 
@@ -576,7 +597,7 @@ class _MarkdownWalker:
             "list_item_close": self._item_close,
             "fence": self._code,
             "code_block": self._code,
-            "html_block": lambda t: self.text(_html_text(t.content)),
+            "html_block": self._html,
             "hr": lambda t: self.new_section(None),
             "tr_open": lambda t: setattr(self, "row", []),
             "tr_close": self._row_close,
@@ -614,6 +635,11 @@ class _MarkdownWalker:
         code = token.content.rstrip("\n").expandtabs(4)
         if code.strip():
             self.current.blocks.append(SlideBlock(BlockKind.CODE, code))
+
+    def _html(self, token: Token) -> None:
+        text = _html_text(token.content)
+        if text:
+            self.text(text)
 
     def _row_close(self, token: Token) -> None:
         if self.row and any(self.row):

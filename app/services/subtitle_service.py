@@ -7,7 +7,7 @@ non-overlapping, so every format says the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from app.services.models import Cue, WordTiming
@@ -119,8 +119,17 @@ def _ass_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}").replace("\n", "\\N")
 
 
-def to_ass(cues: Sequence[Cue], size: tuple[int, int], font_family: str) -> str:
-    """An ASS script for burning captions with libass: white text, dark box, bottom centre."""
+FontRuns = Callable[[str], Sequence[tuple[str, str]]]
+
+
+def to_ass(
+    cues: Sequence[Cue], size: tuple[int, int], font_family: str, font_runs: FontRuns | None = None
+) -> str:
+    """An ASS script for burning captions with libass: white text, dark outline, bottom centre.
+
+    libass falls back only to the host's fonts, so `font_runs` (text -> [(piece, family)]) lets the
+    caller switch families inside a line (`{\\fnNoto Sans}`) for characters the main font lacks.
+    """
     width, height = size
     font_size = round(min(width, height) * 0.05)
     margin_v = round(height * 0.06)
@@ -138,10 +147,24 @@ def to_ass(cues: Sequence[Cue], size: tuple[int, int], font_family: str) -> str:
         "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
     )
     events = [
-        f"Dialogue: 0,{_ass_clock(c.start)},{_ass_clock(c.end)},Default,,0,0,0,,{_ass_escape(c.text)}"
+        f"Dialogue: 0,{_ass_clock(c.start)},{_ass_clock(c.end)},Default,,0,0,0,,"
+        f"{_ass_text(c.text, font_family, font_runs)}"
         for c in cues
     ]
     return header + "\n".join(events) + "\n"
+
+
+def _ass_text(text: str, default_family: str, font_runs: FontRuns | None) -> str:
+    if font_runs is None:
+        return _ass_escape(text)
+    parts = []
+    current = default_family
+    for piece, family in font_runs(text):
+        if family != current:
+            parts.append(f"{{\\fn{family}}}")
+            current = family
+        parts.append(_ass_escape(piece))
+    return "".join(parts)
 
 
 def change_points(cues: Sequence[Cue]) -> list[float]:

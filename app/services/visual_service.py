@@ -11,6 +11,7 @@ shrink step by step to a floor, and what still does not fit is cut with an ellip
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import os
@@ -22,6 +23,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from app.core.memory_optimizer import DiskCache, hash_key, link_or_copy
+from app.core.resource_manager import ResourceManager
 from app.errors import InputError, RenderError
 from app.services.fonts import FontSet, clean_text, default_fontset, load_font, segment
 from app.services.models import BlockKind, Scene, VideoFormat
@@ -80,7 +83,10 @@ def get_theme(name: str) -> Theme:
 
 @dataclass(frozen=True)
 class DrawnRun:
-    """Text drawn with one font, at `origin` (left, baseline); `box` is its ink in frame pixels."""
+    """Text drawn with one font at `origin` (left, baseline).
+
+    `box` is where it lands in frame pixels: across its advance, from the top to the bottom of its ink.
+    """
 
     text: str
     font: Path
@@ -98,7 +104,7 @@ class TextLine:
     role: str
     text: str
     runs: tuple[DrawnRun, ...]
-    box: Box  # ink of the whole line (its font's ascent/descent when it has no ink)
+    box: Box  # union of its runs' boxes (its font's ascent/descent when it has no ink)
 
 
 @dataclass(frozen=True)
@@ -281,6 +287,7 @@ def _shape(piece: _Piece, text: str | None = None) -> _Shaped:
     if piece.marker is not None:
         runs.append(_marker_run(piece, piece.marker))
     x = piece.x
+    # Pillow's bbox spans the advance horizontally (leading spaces included) and the ink vertically
     for run in segment(piece.text if text is None else text, style.chain):
         font = load_font(run.font, style.size, style.weight)
         left, top, right, bottom = font.getbbox(run.text, anchor="ls")
@@ -699,3 +706,40 @@ def save_png(image: Image.Image, out_path: Path) -> None:
         if isinstance(exc, OSError):
             raise RenderError(f"cannot write slide {out_path}: {exc}") from exc
         raise
+
+
+class VisualService:
+    """Slides under a visual slot, drawn in a worker thread, cached by content.
+
+    The cache key covers everything that changes the picture (the scene, the frame, the theme and
+    this module's version), so an edited document redraws only the slides that changed.
+    """
+
+    CACHE_VERSION = "slide-v1"
+
+    def __init__(
+        self,
+        resources: ResourceManager | None = None,
+        cache: DiskCache | None = None,
+        theme: Theme | None = None,
+    ) -> None:
+        self.resources = resources
+        self.cache = cache
+        self.theme = theme or get_theme("dark")
+        self.drawn = 0  # slides actually drawn (cache hits excluded)
+
+    async def slide(self, scene: Scene, fmt: VideoFormat, out_path: Path) -> Path:
+        key = hash_key(self.CACHE_VERSION, scene, fmt, self.theme)
+        if self.cache is not None:
+            cached = self.cache.get(key, ".png")
+            if cached is not None:
+                with contextlib.suppress(OSError):
+                    link_or_copy(cached, out_path)
+                    return out_path
+        slot = self.resources.visual_slot() if self.resources else contextlib.nullcontext()
+        async with slot:
+            await asyncio.to_thread(render_slide, scene, fmt, out_path, None, self.theme)
+        self.drawn += 1
+        if self.cache is not None:
+            self.cache.put_file(key, out_path, ".png")
+        return out_path
