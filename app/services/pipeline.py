@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import TypeVar
 
 from PIL import Image
 
@@ -45,6 +46,7 @@ class Progress:
 
 
 ProgressSink = Callable[[Progress], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ class Renderer:
         parse_voice_spec(voice)  # a bad voice fails before any work is done
 
         with self.workspaces.workspace("render") as ws:
-            speeches, slides = await asyncio.gather(
+            speeches, slides = await all_or_nothing(
                 self._speak(script, voice, options.rate, ws, report),
                 self._draw(script.scenes, options, ws, report),
             )
@@ -177,9 +179,7 @@ class Renderer:
         report(Progress(Stage.SPEECH, 0, total))
         speeches = []
         for i, scene in enumerate(script.scenes):
-            speeches.append(
-                await self.tts.synthesize(scene.narration, voice, rate, ws / f"speech-{i:04d}.wav")
-            )
+            speeches.append(await self.tts.speak(scene.narration, voice, rate, ws / f"speech-{i:04d}.wav"))
             report(Progress(Stage.SPEECH, i + 1, total))
         return speeches
 
@@ -199,7 +199,20 @@ class Renderer:
             return path
 
         # the visual slots bound how many are drawn at once
-        return list(await asyncio.gather(*(draw(i, scene) for i, scene in enumerate(scenes))))
+        return await all_or_nothing(*(draw(i, scene) for i, scene in enumerate(scenes)))
+
+
+async def all_or_nothing(*coros: Awaitable[T]) -> list[T]:
+    """Like gather, but the first failure cancels the rest and waits for them to stop, so that no
+    straggler writes into a workspace that is being removed."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def caption_font_runs(fonts: FontSet) -> Callable[[str], list[tuple[str, str]]]:

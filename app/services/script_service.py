@@ -4,7 +4,7 @@ Two jobs: refuse input that cannot become a video with one clear line (`InputErr
 accepted into scenes whose narration is plain speakable text, never markup, each short enough to keep a
 slide on screen for a sensible time.
 
-Decisions worth knowing (see also the report in the module's tests):
+Decisions worth knowing:
 
 - Markdown: every top-level heading starts a scene and titles it; the title is read aloud first, as a
   sentence. Text before the first heading is an untitled scene. A horizontal rule starts a new untitled
@@ -280,7 +280,7 @@ def estimate_seconds(text: str, words_per_minute: int = DEFAULT_WORDS_PER_MINUTE
 # Never end a sentence: titles and "for example" forms that always precede more words.
 _NO_END_AFTER = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "e.g", "i.e", "cf", "viz", "approx",
-    "fig", "figs", "vol", "ca", "gen", "col", "lt", "sgt", "capt", "rev", "hon", "mt", "ft", "no",
+    "fig", "figs", "vol", "ca", "gen", "col", "lt", "sgt", "capt", "rev", "hon", "mt", "ft",
     "tp", "ts", "ths", "pgs", "gs", "bs", "ks",
 }  # fmt: skip
 _SENTENCE_END = re.compile(
@@ -306,12 +306,11 @@ def _is_sentence_end(text: str, m: re.Match[str]) -> bool:
     mark = m.group("latin")
     if "!" in mark or "?" in mark:
         return True
-    rest = text[m.end() :]
-    if rest[:1].islower():  # "e.g. this", "a.m. tomorrow", "wait… no"
+    if text[m.end() : m.end() + 1].islower():  # "e.g. this", "a.m. tomorrow", "wait… no"
         return False
     if mark != ".":
         return True
-    before = text[: m.start()].split()
+    before = text[max(0, m.start() - 24) : m.start()].split()  # a window: long texts stay linear
     word = before[-1].lstrip("(\"'“‘[") if before else ""
     if word.lower() in _NO_END_AFTER:
         return False
