@@ -444,3 +444,16 @@ async def test_a_worker_killed_mid_render_loses_nothing(qenv: QueueEnv, store: S
     info = probe(artifacts / "video.mp4")
     assert info.video_codec == "h264" and info.duration > 30
     assert done.result is not None and done.result["video"] == str(artifacts / "video.mp4")
+
+
+async def test_a_render_job_with_bad_input_fails_at_once_without_retries(
+    qenv: QueueEnv, store: SQLiteJobStore
+) -> None:
+    manager = QueueManager(store=store)
+    await manager.submit_job_for_processing("blank", {"content": b"   \n\n  ", "filename": "blank.txt"})
+    w = qenv.worker("--burst")
+    _, err = w.communicate(timeout=60)
+    assert w.returncode == 0, err
+    job = await store.get("blank")
+    assert job is not None and job.status == JobStatus.FAILED and job.attempts == 1
+    assert "whitespace" in job.errors[0].error and job.errors[0].retry_at is None

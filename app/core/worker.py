@@ -26,6 +26,7 @@ from typing import Any
 
 from app.core.jobstore.base import JobRecord, JobStore, Lease
 from app.core.resource_manager import ResourceManager
+from app.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,7 @@ class Worker:
         job = lease.job
         message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         retry_at = None
-        if job.attempts < job.max_attempts:
+        if job.attempts < job.max_attempts and not isinstance(exc, InputError):  # bad input stays bad
             retry_at = await self.store.now() + self.config.retry.delay(job.attempts)
         record = await self.store.fail(job.id, lease.token, message, retry_at)
         if record is None:
