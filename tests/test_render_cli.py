@@ -10,6 +10,7 @@ from pathlib import Path
 
 import av
 import pytest
+from PIL import Image
 
 from app.services.script_service import build_script, load_document
 from app.services.video_service import probe
@@ -130,11 +131,26 @@ def test_stdin_vertical_1080_and_burned_captions(cli: CLI) -> None:
     assert result.stdout == b""
     info = probe(cli.cwd / "v.mp4")
     assert (info.width, info.height) == (1080, 1920)
-    with av.open(str(cli.cwd / "v.mp4")) as c:
-        frames = sum(1 for _ in c.decode(video=0))
     cues = parse_srt((cli.cwd / "v.srt").read_text())
+    with av.open(str(cli.cwd / "v.mp4")) as c:
+        frames = [(f.time, f.to_image().convert("L")) for f in c.decode(video=0)]
     # burned captions change the picture at every cue: more distinct frames than scenes
-    assert frames >= len(cues) + 2
+    assert len(frames) >= len(cues) + 2
+    # white caption text in the bottom band while a cue is on screen, and none in the pause between scenes
+    for start, end, _ in cues:
+        mid = (start + end) / 2
+        picture = [img for t, img in frames if t <= mid][-1]
+        assert bottom_brightest(picture) > 200, f"no caption drawn at {mid:.2f} s"
+    gaps = [(a[1], b[0]) for a, b in itertools.pairwise(cues) if b[0] - a[1] > 0.2]
+    assert gaps, "the scene pause should leave a moment without captions"
+    picture = [img for t, img in frames if t <= (gaps[0][0] + gaps[0][1]) / 2][-1]
+    assert bottom_brightest(picture) < 120
+
+
+def bottom_brightest(picture: Image.Image) -> int:
+    """The brightest pixel of the bottom 15% of a frame, where burned captions go."""
+    w, h = picture.size
+    return picture.crop((0, int(h * 0.85), w, h)).getextrema()[1]
 
 
 BAD_INPUTS = {

@@ -59,4 +59,8 @@ def test_srt_vtt_and_ass_formats() -> None:
     assert "PlayResX: 1280" in ass and "Style: Default,Be Vietnam Pro," in ass
     assert "Dialogue: 0,0:00:00.00,0:00:02.00,Default,,0,0,0,,Xin chào các bạn." in ass
     assert "\\{trời\\}" in ass
-    assert change_points(cues) == sorted({t for c in cues for t in (c.start, c.end)})
+    assert change_points(cues) == sorted({int(t * 100) / 100 for c in cues for t in (c.start, c.end)})
+    # ASS times are floored to centiseconds, the same instants change_points gives
+    odd = build_cues([[WordTiming("a", 8.448, 9.0), WordTiming("b", 9.0, 9.447)]], 10, CueStyle(max_words=1))
+    assert "Dialogue: 0,0:00:08.44,0:00:09.00,Default,,0,0,0,,a" in to_ass(odd, (1280, 720), "X")
+    assert change_points(odd) == [8.44, 9.0, 9.44]

@@ -107,8 +107,14 @@ def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _centiseconds(seconds: float) -> int:
+    """ASS has centisecond times. Flooring both ends, here and in `change_points`, puts each caption
+    change exactly on a frame boundary: rounding could start a cue just after its frame."""
+    return int(seconds * 100 + 1e-6)
+
+
 def _ass_clock(seconds: float) -> str:
-    cs = round(seconds * 100)
+    cs = _centiseconds(seconds)
     h, rest = divmod(cs, 360_000)
     m, rest = divmod(rest, 6000)
     s, cs = divmod(rest, 100)
@@ -168,5 +174,5 @@ def _ass_text(text: str, default_family: str, font_runs: FontRuns | None) -> str
 
 
 def change_points(cues: Sequence[Cue]) -> list[float]:
-    """Times at which burned-in captions change the picture."""
-    return sorted({t for c in cues for t in (c.start, c.end)})
+    """Times at which burned-in captions (as `to_ass` writes them) change the picture."""
+    return sorted({_centiseconds(t) / 100 for c in cues for t in (c.start, c.end)})
