@@ -13,7 +13,9 @@ from app.config import Settings, load_settings
 from app.core.jobstore import create_store
 from app.core.jobstore.base import JobStore
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
+from app.core.queue_manager import QueueManager
 from app.core.resource_manager import ResourceLimits, ResourceManager
+from app.core.system_optimizer import OptimizerParts, SystemOptimizer
 from app.core.worker import Handler, RetryPolicy, Worker, WorkerConfig
 from app.services.pipeline import Renderer
 from app.services.render_job import RenderJobHandler
@@ -48,6 +50,21 @@ class Runtime:
 
     def worker(self, store: JobStore) -> Worker:
         return Worker(store, self.resources, self.handlers(), self.worker_config())
+
+    def system_optimizer(self, workers: int = 1) -> SystemOptimizer:
+        """The seed's optimizer over this runtime: one store shared by the queue and N workers."""
+        store = self.create_store()
+        queue = QueueManager(store=store, max_attempts=self.settings.max_attempts)
+        closers = [c for c in (getattr(self.renderer.tts, "aclose", None),) if c is not None]
+        parts = OptimizerParts(
+            resources=self.resources,
+            queue=queue,
+            workers=[self.worker(store) for _ in range(workers)],
+            workspaces=self.workspaces,
+            cache=self.cache,
+            closers=closers,
+        )
+        return SystemOptimizer(parts)
 
 
 def load_handlers(spec: str | None) -> dict[str, Handler]:

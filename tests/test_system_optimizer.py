@@ -1,0 +1,120 @@
+"""The seed's system optimizer: status snippet verbatim, monitoring, graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core import queue_manager as qm_module
+from app.core import system_optimizer as so_module
+from app.core.jobstore.base import JobStatus
+from app.core.queue_manager import QueueManager
+from app.core.resource_manager import ResourceLimits, ResourceManager, ResourceSample
+
+SEED_START = """
+from app.core.system_optimizer import start_optimization
+await start_optimization()
+"""
+
+SEED_STATUS = """
+from app.core.system_optimizer import get_optimization_status
+status = await get_optimization_status()
+print(f"CPU: {status['system_resources']['cpu_percent']}%")
+print(f"Memory: {status['system_resources']['memory_percent']}%")
+print(f"Queue: {status['queue_status']['queue_size']} jobs")
+"""
+
+SEED_SUBMIT = """
+from app.core.queue_manager import queue_manager, JobPriority
+await queue_manager.submit_job_for_processing(
+    job_id="job123",
+    file_context=file_context,
+    priority=JobPriority.HIGH,
+    file_size=1024
+)
+"""
+
+
+async def run_snippet(code: str, namespace: dict[str, Any]) -> str:
+    out = io.StringIO()
+    compiled = compile(textwrap.dedent(code), "<seed>", "exec", flags=0x2000)  # top-level await
+    with contextlib.redirect_stdout(out):
+        await eval(compiled, namespace)
+    return out.getvalue()
+
+
+@pytest.fixture
+def fresh_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("T2V_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("T2V_POLL_SECONDS", "0.1")
+    so_module.set_default_optimizer(None)
+    original = qm_module.queue_manager
+    qm_module.queue_manager = QueueManager()
+    yield
+    qm_module.queue_manager = original
+
+
+async def test_the_seed_snippets_run_verbatim_and_a_submitted_job_renders(
+    fresh_defaults: None, tmp_path: Path
+) -> None:
+    talk = tmp_path / "talk.md"
+    talk.write_text("# Xin chào\n\nĐây là một video ngắn.\n", encoding="utf-8")
+    namespace: dict[str, Any] = {"file_context": {"path": str(talk)}}
+    try:
+        await run_snippet(SEED_SUBMIT, namespace)
+        printed = await run_snippet(SEED_STATUS, namespace)
+        lines = printed.splitlines()
+        assert lines[0].startswith("CPU: ") and lines[0].endswith("%")
+        assert 0.0 <= float(lines[0][5:-1]) <= 100.0
+        assert 0.0 < float(lines[1].removeprefix("Memory: ").rstrip("%")) < 100.0
+        assert lines[2] == "Queue: 1 jobs"
+        await run_snippet(SEED_START, namespace)
+        manager = qm_module.queue_manager
+        for _ in range(300):
+            job = await manager.get_job("job123")
+            if job is not None and job.status.final:
+                break
+            await asyncio.sleep(0.1)
+        assert job is not None and job.status == JobStatus.COMPLETED, job
+        assert Path(job.result["video"]).is_file()
+        printed = await run_snippet(SEED_STATUS, namespace)
+        assert printed.splitlines()[2] == "Queue: 0 jobs"
+        status = await so_module.get_optimization_status()
+        assert status["health"]["status"] in ("ok", "degraded", "critical")
+        assert status["slots"]["jobs"]["capacity"] == 3 and status["uptime_seconds"] > 0
+        assert status["workers"] and status["workers"][0]["pid"] > 0
+    finally:
+        await so_module.stop_optimization()
+        await qm_module.queue_manager.close()
+    assert so_module.default_optimizer().running is False
+    assert list((tmp_path / "data" / "tmp").iterdir()) == []
+
+
+class Hot:
+    def sample(self) -> ResourceSample:
+        return ResourceSample(95.0, 91.0, 1, 100, "test")
+
+
+async def test_monitoring_raises_alerts_and_cleans_up(tmp_path: Path) -> None:
+    from app.core.jobstore.sqlite import SQLiteJobStore
+
+    resources = ResourceManager(ResourceLimits(), sampler=Hot(), sample_max_age=0)
+    freed: list[int] = []
+    resources.register_cleanup("probe", lambda: freed.append(1) or 123)
+    parts = so_module.OptimizerParts(
+        resources=resources, queue=QueueManager(store=SQLiteJobStore(tmp_path / "j.db"))
+    )
+    optimizer = so_module.SystemOptimizer(parts, monitor_interval=0.05)
+    await optimizer.start()
+    await asyncio.sleep(0.3)
+    status = await optimizer.status()
+    await optimizer.stop()
+    assert status["alert_counts"]["cpu"] >= 2 and status["alert_counts"]["memory"] >= 2
+    assert freed == [1], "cleanup runs once per cool-down"
+    assert status["health"]["status"] in ("degraded", "critical")
