@@ -275,6 +275,10 @@ def _job_dict(job: JobRecord) -> dict[str, object]:
     }
 
 
+def _short_time(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts).strftime("%m-%d %H:%M:%S") if ts is not None else ""
+
+
 def _iso(ts: float | None) -> str | None:
     if ts is None:
         return None
@@ -353,19 +357,20 @@ def jobs(
     if as_json:
         print(json.dumps([_job_dict(j) for j in records], indent=2))
         return
-    table = Table("id", "status", "priority", "attempts", "progress", "queued", "finished")
+    table = Table("status", "priority", "attempts", "progress", "queued", "finished", box=None)
+    table.add_column("id", overflow="fold")
     for j in records:
         progress = f"{j.stage or ''} {j.percent:.0f}%" if j.status == JobStatus.PROCESSING else ""
         table.add_row(
-            j.id,
             j.status.value,
             j.priority.name.lower(),
             f"{j.attempts}/{j.max_attempts}",
             progress,
-            _iso(j.queued_at) or "",
-            _iso(j.finished_at) or "",
+            _short_time(j.queued_at),
+            _short_time(j.finished_at),
+            j.id,
         )
-    Console().print(table)
+    Console(width=max(120, Console().width)).print(table)
 
 
 @app.command()
@@ -419,6 +424,16 @@ def retry(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None:
 def worker(
     burst: Annotated[bool, typer.Option("--burst", help="Exit once the queue is empty.")] = False,
     max_concurrent_jobs: Annotated[int | None, typer.Option(help="Jobs at once (default 3).")] = None,
+    max_concurrent_tts: Annotated[
+        int | None, typer.Option(help="Speech syntheses at once (default 2).")
+    ] = None,
+    max_concurrent_visual: Annotated[
+        int | None, typer.Option(help="Pictures drawn at once (default 4).")
+    ] = None,
+    max_cpu_percent: Annotated[float | None, typer.Option(help="Claim no job above this CPU % (80).")] = None,
+    max_memory_percent: Annotated[
+        float | None, typer.Option(help="Claim no job above this memory % (85).")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each job.")] = False,
 ) -> None:
     """Run jobs from the queue until SIGTERM or Ctrl-C (then finish or release running jobs)."""
@@ -431,7 +446,13 @@ def worker(
     )
     settings = _settings()
     try:
-        limits = ResourceLimits.from_env(max_concurrent_jobs=max_concurrent_jobs)
+        limits = ResourceLimits.from_env(
+            max_concurrent_jobs=max_concurrent_jobs,
+            max_concurrent_tts=max_concurrent_tts,
+            max_concurrent_visual=max_concurrent_visual,
+            max_cpu_percent=max_cpu_percent,
+            max_memory_percent=max_memory_percent,
+        )
     except ValueError as exc:
         fail(str(exc))
     runtime = build_runtime(settings, limits)

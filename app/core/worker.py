@@ -267,6 +267,7 @@ class Worker:
                     await self.store.register_worker(self.id, socket.gethostname(), os.getpid())
                 if await self.store.reap():
                     self.wakeup.set()
+                await self.resources.maybe_cleanup()  # memory past the threshold: free caches
                 await self.store.prune_workers(self.config.worker_timeout_seconds)
             except Exception:
                 log.warning("housekeeping failed; will retry", exc_info=True)
