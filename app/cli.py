@@ -151,6 +151,10 @@ def render(
     burn_captions: Annotated[
         bool, typer.Option("--burn-captions", help="Draw captions into the picture.")
     ] = False,
+    fps: Annotated[
+        int | None, typer.Option(help="Constant frame rate (24, 25, 30, 50, 60); default: variable.")
+    ] = None,
+    motion: Annotated[bool, typer.Option("--motion", help="A slow pan and zoom on every scene.")] = False,
     max_input_size: Annotated[
         int | None, typer.Option(help="Largest accepted document in bytes (default 2 MB).")
     ] = None,
@@ -164,7 +168,7 @@ def render(
         settings = load_settings(
             voice=voice, rate=rate, aspect=aspect, resolution=resolution, max_input_bytes=max_input_size
         )
-        options = parse_render_options(_render_options(settings, burn_captions))
+        options = parse_render_options(_render_options(settings, burn_captions, fps, motion))
     except ValueError as exc:
         fail(_first_error(exc))
     except InputError as exc:
@@ -200,7 +204,9 @@ def render(
         )
 
 
-def _render_options(settings: Settings, burn_captions: bool) -> dict[str, object]:
+def _render_options(
+    settings: Settings, burn_captions: bool, fps: int | None = None, motion: bool = False
+) -> dict[str, object]:
     """Render options from settings (env + flags), in the shape every entry point validates."""
     return {
         "voice": settings.voice,
@@ -208,6 +214,8 @@ def _render_options(settings: Settings, burn_captions: bool) -> dict[str, object
         "aspect": settings.aspect,
         "resolution": settings.resolution,
         "burn_captions": burn_captions,
+        "fps": fps,
+        "motion": motion,
     }
 
 
@@ -297,6 +305,10 @@ def submit(
     burn_captions: Annotated[
         bool, typer.Option("--burn-captions", help="Draw captions into the picture.")
     ] = False,
+    fps: Annotated[
+        int | None, typer.Option(help="Constant frame rate (24, 25, 30, 50, 60); default: variable.")
+    ] = None,
+    motion: Annotated[bool, typer.Option("--motion", help="A slow pan and zoom on every scene.")] = False,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.options import parse_render_options
@@ -308,7 +320,7 @@ def submit(
     try:
         prio = JobPriority.parse(priority)
         document = _read_input(source, settings)
-        options = _render_options(settings, burn_captions)
+        options = _render_options(settings, burn_captions, fps, motion)
         parse_render_options(options)
     except (InputError, ValueError) as exc:
         fail(str(exc))
@@ -461,6 +473,8 @@ def worker(
         store = runtime.create_store()
         await store.open()
         w = runtime.worker(store)
+        if isinstance(wakeup := getattr(store, "wakeup", None), asyncio.Event):
+            w.wakeup = wakeup  # PostgreSQL: LISTEN/NOTIFY wakes us as soon as a job is queued
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, w.stop)
@@ -473,6 +487,126 @@ def worker(
     done = asyncio.run(go())
     if burst:
         print(f"worker finished: {done} job(s) completed")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind; non-loopback needs API keys.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option("--workers", help="In-process workers (0: an API-only node).", min=0)
+    ] = 1,
+) -> None:
+    """Run the HTTP API and web page, with N in-process workers, until SIGTERM or Ctrl-C."""
+    from app.api.server import serve as run_server
+    from app.runtime import build_runtime
+
+    code = run_server(build_runtime(_settings()), host, port, workers)
+    if code:
+        raise typer.Exit(code)
+
+
+keys_app = typer.Typer(help="API keys for `t2v serve` (stored hashed in the data directory).")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="A label for the key, e.g. who holds it.")] = "default",
+    admin: Annotated[bool, typer.Option("--admin", help="The key sees and manages every job.")] = False,
+) -> None:
+    """Create an API key and print it once (only its SHA-256 hash is stored)."""
+    from app.api.auth import KeyFile
+
+    secret, stored = KeyFile(_settings().api_keys_file).create(name, admin)
+    print(secret)
+    kind = "admin key" if admin else "key"
+    print(f"created {kind} {stored.id} ({name}); it is not shown again", file=sys.stderr)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys by id and name (never the keys themselves)."""
+    from app.api.auth import KeyFile
+
+    for k in KeyFile(_settings().api_keys_file).load():
+        print(f"{k.id}  {'admin' if k.admin else 'user '}  {k.name}")
+
+
+db_app = typer.Typer(help="The job database: create or migrate its schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the job store's schema (T2V_DATABASE_URL, else SQLite); prints the version."""
+    from app.core.jobstore import upgrade_schema
+    from app.core.jobstore.base import JobStoreError
+    from app.core.jobstore.migrations import MigrationError
+
+    settings = _settings()
+    try:
+        store, version = asyncio.run(upgrade_schema(settings))
+    except (ValueError, JobStoreError, MigrationError) as exc:
+        fail(str(exc), EXIT_FAILED)
+    print(f"{store!r}: schema version {version}")
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Queue figures and every live worker: host, pid, running jobs, seconds since its heartbeat."""
+    from app.core.jobstore import create_store
+    from app.core.jobstore.base import JobStoreError, QueueStats, WorkerInfo
+
+    try:
+        store = create_store(_settings())
+    except ValueError as exc:
+        fail(str(exc))
+
+    async def go() -> tuple[QueueStats, list[WorkerInfo], float]:
+        async with store:
+            return await store.stats(), await store.list_workers(), await store.now()
+
+    try:
+        stats, workers, now = _run(go)
+    except JobStoreError as exc:
+        fail(str(exc), EXIT_FAILED)
+    report = {
+        "store": repr(store),
+        "queue": {
+            "waiting": stats.queue_size,
+            "running": stats.running,
+            "total": stats.total,
+            "by_status": stats.by_status,
+            "waiting_by_priority": stats.waiting_by_priority,
+            "oldest_waiting_age": stats.oldest_waiting_age,
+        },
+        "workers": [
+            {
+                "id": w.id,
+                "host": w.host,
+                "pid": w.pid,
+                "running": list(w.running),
+                "last_heartbeat_age": round(max(0.0, now - w.last_seen), 3),
+                "started_at": _iso(w.started_at),
+            }
+            for w in workers
+        ],
+    }  # ages are in the store's clock, so a skewed local clock does not distort them
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    oldest = stats.oldest_waiting_age
+    print(
+        f"{report['store']}: {stats.queue_size} waiting, {stats.running} running, {stats.total} total"
+        + (f"; oldest waiting {oldest:.1f} s" if oldest is not None else "")
+    )
+    print("  " + ", ".join(f"{k} {v}" for k, v in stats.by_status.items()))
+    table = Table("worker", "host", "pid", "running", "last heartbeat")
+    for w in workers:
+        age = max(0.0, now - w.last_seen)
+        table.add_row(w.id, w.host, str(w.pid), " ".join(w.running), f"{age:.1f} s ago")
+    Console().print(table)
 
 
 def _settings() -> Settings:

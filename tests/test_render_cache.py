@@ -10,7 +10,7 @@ import pytest
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceLimits, ResourceManager
 from app.errors import MediaError
-from app.services import video_service
+from app.services import segments
 from app.services.models import RenderOptions
 from app.services.pipeline import Renderer
 from app.services.script_service import document_from_bytes
@@ -65,11 +65,11 @@ async def test_the_workspace_is_gone_after_success_and_after_failure(
     await r.render(doc, tmp_path / "ok.mp4")
     assert list((tmp_path / "tmp").iterdir()) == []
 
-    async def broken_compose(**kwargs: object) -> None:
+    async def broken_mux(*args: object, **kwargs: object) -> None:
         await asyncio.sleep(0)
         raise MediaError("ffmpeg failed while encoding the video: simulated")
 
-    monkeypatch.setattr(video_service, "compose", broken_compose)
+    monkeypatch.setattr(segments, "mux", broken_mux)
     with pytest.raises(MediaError):
         await r.render(doc, tmp_path / "bad.mp4")
     assert list((tmp_path / "tmp").iterdir()) == []

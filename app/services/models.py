@@ -102,6 +102,8 @@ class RenderOptions:
     resolution: int = 720
     burn_captions: bool = False
     scene_pause: float = 0.5  # seconds of silence between scenes
+    fps: int | None = None  # None: variable frame rate (each picture once); else constant
+    motion: bool = False  # a slow pan and zoom on every scene (encodes every frame)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

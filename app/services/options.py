@@ -20,6 +20,10 @@ class RenderOptionsInput(BaseModel):
     aspect: Literal["16:9", "9:16", "1:1"] = "16:9"
     resolution: Literal[720, 1080] = 720
     burn_captions: bool = False
+    fps: Literal[24, 25, 30, 50, 60] | None = Field(
+        default=None, description="constant frame rate; default: variable (each picture once)"
+    )
+    motion: bool = Field(default=False, description="slow pan and zoom on every scene")
 
     def to_options(self) -> RenderOptions:
         return RenderOptions(
@@ -28,6 +32,8 @@ class RenderOptionsInput(BaseModel):
             aspect=self.aspect,
             resolution=self.resolution,
             burn_captions=self.burn_captions,
+            fps=self.fps,
+            motion=self.motion,
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -18,14 +19,15 @@ from typing import TypeVar
 
 from PIL import Image
 
-from app.core.memory_optimizer import DiskCache, WorkspaceManager
+from app.core.memory_optimizer import DiskCache, WorkspaceManager, hash_file, hash_key, link_or_copy
 from app.core.resource_manager import ResourceManager
-from app.services import subtitle_service, video_service
+from app.services import segments, subtitle_service, video_service
 from app.services.fonts import FontSet, default_fontset, family_name, link_fonts, segment
 from app.services.language import detect_language
-from app.services.models import RenderOptions, Scene, Script, Speech, WordTiming
+from app.services.models import Cue, RenderOptions, Scene, Script, Speech, WordTiming
 from app.services.script_service import Document, build_script
-from app.services.tts_service import TTSService, parse_voice_spec
+from app.services.segments import Burn, FrameSpec
+from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video_service import Shot
 from app.services.visual_service import VisualService
 
@@ -82,6 +84,8 @@ class Renderer:
         self.resources = resources or ResourceManager()
         self.tts = tts or TTSService(resources=self.resources, cache=cache)
         self.visuals = visuals or VisualService(resources=self.resources, cache=cache)
+        self.cache = cache
+        self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
 
     async def render(
         self,
@@ -131,21 +135,18 @@ class Renderer:
                     cues, options.video_format.size, fonts.caption_family, caption_font_runs(fonts)
                 )
                 burn_ass.write_text(ass, encoding="utf-8")
-                shots = video_service.split_shots(shots, subtitle_service.change_points(cues))
             report(Progress(Stage.CAPTIONS, 1, 1))
 
-            report(Progress(Stage.VIDEO, 0, 1))
             video = ws / "video.mp4"
-            await video_service.compose(
-                shots=shots,
-                audio=audio,
-                out_path=video,
-                subtitles=srt,
-                subtitle_language=video_service.iso639_2(parse_voice_spec(voice).voice),
-                burn_ass=burn_ass,
-                fonts_dir=fonts_dir,
-                workdir=ws,
+            burn = Burn(burn_ass, fonts_dir) if burn_ass and fonts_dir else None
+            spec = FrameSpec(options.video_format.size, options.fps, options.motion)
+            language = parse_voice_chain(voice).language or detect_language(script.narration)
+            picture, sound = ws / "picture.mp4", ws / "narration.m4a"
+            await all_or_nothing(
+                self._encode_picture(shots, spec, burn, cues, picture, ws, report),
+                segments.encode_audio(audio, sound),
             )
+            await segments.mux(picture, sound, video, srt, video_service.iso639_2(language))
             info = video_service.probe(video)
             size = video.stat().st_size
             out_srt, out_vtt = caption_paths(out_path)
@@ -171,6 +172,57 @@ class Renderer:
             elapsed=time.perf_counter() - started,
             thumbnail=out_thumb,
         )
+
+    async def _encode_picture(
+        self,
+        shots: Sequence[Shot],
+        spec: FrameSpec,
+        burn: Burn | None,
+        cues: Sequence[Cue],
+        out: Path,
+        ws: Path,
+        report: ProgressSink,
+    ) -> None:
+        """Encode (or take from the cache) one segment per scene, then join them by copy."""
+        total = len(shots)
+        report(Progress(Stage.VIDEO, 0, total + 1))
+        cuts = subtitle_service.change_points(cues) if burn else []
+        burn_key = hash_file(burn.ass) if burn else None
+        done = 0
+        cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
+
+        async def segment(i: int, shot: Shot) -> Path:
+            nonlocal done
+            parts = video_service.split_shots([shot], cuts) if burn else [shot]
+            timing = [(round(p.start - shot.start, 3), round(p.duration, 3)) for p in parts]
+            key = hash_key(
+                "segment-v1", hash_file(shot.image), timing, spec, burn_key, shot.start if burn else None
+            )
+            path = ws / f"segment-{i:04d}.mp4"
+            if not self._cached(key, ".mp4", path):
+                async with cpu:
+                    await segments.encode_segment(parts, spec, path, ws, burn)
+                self.segments_encoded += 1
+                if self.cache is not None:
+                    self.cache.put_file(key, path, ".mp4")
+            done += 1
+            report(Progress(Stage.VIDEO, done, total + 1))
+            return path
+
+        paths = await all_or_nothing(*(segment(i, shot) for i, shot in enumerate(shots)))
+        await segments.join_by_copy(paths, out, ws)
+
+    def _cached(self, key: str, suffix: str, dest: Path) -> bool:
+        if self.cache is None:
+            return False
+        hit = self.cache.get(key, suffix)
+        if hit is None:
+            return False
+        try:
+            link_or_copy(hit, dest)
+        except OSError:
+            return False
+        return True
 
     async def _speak(
         self, script: Script, voice: str, rate: int, ws: Path, report: ProgressSink

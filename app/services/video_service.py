@@ -1,7 +1,7 @@
-"""Pictures + narration + captions -> one MP4, with the ffmpeg that imageio-ffmpeg ships.
+"""ffmpeg and media primitives: running ffmpeg (cancellable), shots and ffconcat lists, joining the
+narration, probing, and publishing finished files atomically.
 
-The video is variable frame rate: each distinct picture is encoded once and held on screen for its
-duration (the ffconcat demuxer with millisecond durations), which is what makes slide videos cheap.
+The ffmpeg is the static build inside imageio-ffmpeg. How scenes become a video is in `segments.py`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from pathlib import Path
 from app.errors import MediaError
 from app.services.models import Speech
 
-AUDIO_RATE = 48_000
 _ISO639_2 = {
     "en": "eng",
     "vi": "vie",
@@ -155,63 +154,6 @@ def join_audio(speeches: Sequence[Speech], pause: float, out_wav: Path) -> list[
 def wav_duration(path: Path) -> float:
     with wave.open(str(path), "rb") as w:
         return w.getnframes() / w.getframerate()
-
-
-async def compose(
-    *,
-    shots: Sequence[Shot],
-    audio: Path,
-    out_path: Path,
-    subtitles: Path | None = None,
-    subtitle_language: str = "und",
-    burn_ass: Path | None = None,
-    fonts_dir: Path | None = None,
-    workdir: Path,
-) -> None:
-    """Encode the pictures once each (H.264, VFR), the narration (AAC) and a soft subtitle track."""
-    concat = workdir / "shots.ffconcat"
-    write_concat_list(shots, concat)
-    args: list[str] = ["-f", "concat", "-safe", "0", "-i", str(concat), "-i", str(audio)]
-    if subtitles is not None:
-        args += ["-i", str(subtitles)]
-    filters = ["scale=trunc(iw/2)*2:trunc(ih/2)*2", "format=yuv420p"]
-    if burn_ass is not None:
-        filters.insert(
-            0,
-            f"subtitles=filename={_filter_escape(burn_ass)}"
-            + (f":fontsdir={_filter_escape(fonts_dir)}" if fonts_dir else ""),
-        )
-    args += ["-map", "0:v", "-map", "1:a"]
-    if subtitles is not None:
-        args += ["-map", "2:s", "-c:s", "mov_text", "-metadata:s:s:0", f"language={subtitle_language}"]
-    args += [
-        "-vf",
-        ",".join(filters),
-        "-c:v",
-        "libx264",
-        "-preset",
-        "medium",
-        "-tune",
-        "stillimage",
-        "-crf",
-        "20",
-        "-fps_mode",
-        "vfr",
-        "-video_track_timescale",
-        "1000",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "128k",
-        "-ar",
-        str(AUDIO_RATE),
-        "-ac",
-        "2",
-        "-movflags",
-        "+faststart",
-        str(out_path),
-    ]
-    await run_ffmpeg(args, what="encoding the video")
 
 
 def _filter_escape(path: Path) -> str:
