@@ -24,12 +24,17 @@ from PIL import Image
 from app.services.video_service import Shot, _filter_escape, run_ffmpeg, write_concat_list
 
 TIMESCALE = 90_000  # MP4 track timescale: whole ticks for milliseconds and for 1/24, 1/25, 1/30, 1/60 s
-UNIT_SECONDS = 2  # the repeated clip of a constant-frame-rate still
+UNIT_SECONDS = 1  # the repeated clip of a constant-frame-rate still
 MOTION_ZOOM = 1.12  # how much larger than the frame the picture is, for the pan to move across
-X264 = [
-    "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-    "-profile:v", "high", "-threads", "2",
-    "-x264-params", "rc-lookahead=10:keyint=600:min-keyint=1:scenecut=0",
+# Each render uses one of these for all its segments, so the segments always join by copy.
+X264_STILL = [
+    "-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-crf", "20", "-pix_fmt", "yuv420p",
+    "-threads", "2", "-x264-params", "rc-lookahead=10:keyint=600:min-keyint=1:scenecut=0",
+]  # fmt: skip
+# Every-frame encodes: ultrafast is ~4x veryfast and, with no B-frames, clips can be cut by copy.
+X264_FRAMES = [
+    "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-pix_fmt", "yuv420p", "-threads", "2",
+    "-x264-params", "keyint=600:min-keyint=1:scenecut=0",
 ]  # fmt: skip
 
 
@@ -92,38 +97,41 @@ async def _encode_vfr(shots: Sequence[Shot], out: Path, workdir: Path, burn: Bur
     filters.append("format=yuv420p")
     await run_ffmpeg(
         [
-            "-f", "concat", "-safe", "0", "-i", str(concat), "-vf", ",".join(filters), *X264,
-            "-tune", "stillimage", "-fps_mode", "vfr", "-video_track_timescale", str(TIMESCALE), str(out),
+            "-f", "concat", "-safe", "0", "-i", str(concat), "-vf", ",".join(filters), *X264_STILL,
+            "-fps_mode", "vfr", "-video_track_timescale", str(TIMESCALE), str(out),
         ],
         what="encoding a scene",
     )  # fmt: skip
 
 
-async def _encode_clip(image: Path, frames: int, fps: int, out: Path) -> None:
-    await run_ffmpeg(
-        [
-            "-loop", "1", "-framerate", str(fps), "-i", str(image), "-frames:v", str(frames),
-            "-vf", "format=yuv420p", *X264, "-tune", "stillimage", "-r", str(fps),
-            "-video_track_timescale", str(TIMESCALE), str(out),
-        ],
-        what="encoding a still clip",
-    )  # fmt: skip
-
-
 async def _encode_repeated_still(image: Path, frames: int, fps: int, out: Path, workdir: Path) -> None:
-    """Constant frame rate for a still: encode a unit clip once, repeat it by copy, add the rest."""
-    unit_frames = UNIT_SECONDS * fps
+    """Constant frame rate for a still: encode a one-second clip once, repeat it by copy, and cut
+    the remainder from it by copy too (it has no B-frames, so any prefix is whole)."""
+    unit_frames = min(frames, UNIT_SECONDS * fps)
     repeats, rest = divmod(frames, unit_frames)
-    parts: list[Path] = []
-    if repeats:
-        unit = workdir / f"{out.stem}-unit.mp4"
-        await _encode_clip(image, unit_frames, fps, unit)
-        parts += [unit] * repeats
+    unit = workdir / f"{out.stem}-unit.mp4"
+    await _encode_frames(image, unit_frames, fps, [], unit)
+    parts = [unit] * repeats
     if rest:
         tail = workdir / f"{out.stem}-rest.mp4"
-        await _encode_clip(image, rest, fps, tail)
+        await run_ffmpeg(
+            ["-i", str(unit), "-map", "0:v", "-frames:v", str(rest), "-c", "copy", str(tail)],
+            what="cutting a still clip",
+        )
         parts.append(tail)
     await join_by_copy(parts, out, workdir)
+
+
+async def _encode_frames(image: Path, frames: int, fps: int, filters: list[str], out: Path) -> None:
+    """Decode the picture once and loop it in memory (the image demuxer would decode every frame)."""
+    chain = ["format=yuv420p", f"loop=loop={frames - 1}:size=1:start=0", f"setpts=N/{fps}/TB", *filters]
+    await run_ffmpeg(
+        [
+            "-i", str(image), "-vf", ",".join(chain), "-frames:v", str(frames), "-r", str(fps),
+            *X264_FRAMES, "-video_track_timescale", str(TIMESCALE), str(out),
+        ],
+        what="encoding frames",
+    )  # fmt: skip
 
 
 async def _encode_every_frame(
@@ -137,19 +145,11 @@ async def _encode_every_frame(
         source = _enlarged(image, spec.size, workdir / f"{out.stem}-large.png")
         w, h = spec.size
         n = max(1, frames - 1)
-        # pan diagonally across the enlarged picture: cheap per frame (a crop), smooth at 1080p
+        # pan diagonally across the enlarged picture: a crop per frame, no scaling per frame
         filters.append(f"crop={w}:{h}:x='(iw-{w})*n/{n}':y='(ih-{h})*n/{n}'")
     if burn:
         filters.append(burn.filter(start))
-    filters.append("format=yuv420p")
-    await run_ffmpeg(
-        [
-            "-loop", "1", "-framerate", str(fps), "-i", str(source), "-frames:v", str(frames),
-            "-vf", ",".join(filters), *X264, "-r", str(fps),
-            "-video_track_timescale", str(TIMESCALE), str(out),
-        ],
-        what="encoding a scene with motion",
-    )  # fmt: skip
+    await _encode_frames(source, frames, fps, filters, out)
 
 
 def _enlarged(image: Path, size: tuple[int, int], out: Path) -> Path:
