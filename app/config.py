@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
@@ -46,6 +46,32 @@ class Settings(BaseSettings):
     )
     cache_max_bytes: int = Field(default=2 * 1024 * MB, ge=0)
 
+    # speech engines over HTTP (voice specs openai:VOICE[@URL] and async:VOICE[@URL]); keys are secrets
+    openai_api_key: SecretStr | None = Field(default=None, description="bearer token for openai: voices")
+    openai_base_url: str = Field(default="https://api.openai.com/v1", description="when a spec has no @URL")
+    openai_tts_model: str = Field(default="tts-1", description="the `model` of POST {base}/audio/speech")
+    openai_response_format: str = Field(default="wav", description="audio format asked of the server")
+    tts_api_key: SecretStr | None = Field(default=None, description="key for async: (request, then download)")
+    tts_api_key_header: str = Field(default="Authorization", description="header carrying T2V_TTS_API_KEY")
+    tts_api_url: str | None = Field(default=None, description="async: endpoint when a spec has no @URL")
+    tts_http_connections: int = Field(default=4, ge=1, le=100, description="pooled connections per process")
+    tts_connect_timeout: float = Field(default=10.0, gt=0)
+    tts_read_timeout: float = Field(default=60.0, gt=0, description="longest silence from a TTS server")
+    tts_retries: int = Field(default=3, ge=0, le=10, description="retries on network errors, 429 and 5xx")
+    tts_backoff_seconds: float = Field(default=0.5, ge=0)
+    tts_retry_after_max: float = Field(default=60.0, ge=0, description="cap on a server's Retry-After")
+    tts_poll_seconds: float = Field(default=1.0, gt=0, description="async: wait between polls")
+    tts_poll_timeout: float = Field(default=300.0, gt=0, description="async: give up on the audio after")
+    tts_failover_cooldown: float = Field(
+        default=60.0, ge=0, description="seconds a failed engine of a voice chain is skipped"
+    )
+
+    # the HTTP service (`t2v serve`)
+    api_keys: str | None = Field(
+        default=None, description="API keys, comma-separated; prefix one with 'admin:' to see every job"
+    )
+    max_waiting_per_key: int = Field(default=20, ge=1, description="queued jobs one API key may have")
+
     @property
     def workspaces_dir(self) -> Path:
         return self.data_dir / "tmp"
@@ -57,6 +83,10 @@ class Settings(BaseSettings):
     @property
     def artifacts_dir(self) -> Path:
         return self.data_dir / "artifacts"
+
+    @property
+    def api_keys_file(self) -> Path:
+        return self.data_dir / "api_keys.json"
 
 
 def load_settings(**overrides: object) -> Settings:

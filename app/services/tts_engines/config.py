@@ -1,0 +1,55 @@
+"""What the speech engines need from settings, gathered once; keys are kept out of reprs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.config import Settings
+from app.services.tts_engines.http import HttpConfig
+
+
+@dataclass(frozen=True)
+class TTSConfig:
+    http: HttpConfig = field(default_factory=HttpConfig)
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_model: str = "tts-1"
+    openai_format: str = "wav"
+    openai_api_key: str | None = field(default=None, repr=False)
+    async_url: str | None = None
+    async_api_key: str | None = field(default=None, repr=False)
+    async_key_header: str = "Authorization"
+    poll_seconds: float = 1.0
+    poll_timeout: float = 300.0
+    failover_cooldown: float = 60.0
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> TTSConfig:
+        return cls(
+            http=HttpConfig(
+                max_connections=s.tts_http_connections,
+                connect_timeout=s.tts_connect_timeout,
+                read_timeout=s.tts_read_timeout,
+                retries=s.tts_retries,
+                backoff_seconds=s.tts_backoff_seconds,
+                retry_after_max=s.tts_retry_after_max,
+            ),
+            openai_base_url=s.openai_base_url,
+            openai_model=s.openai_tts_model,
+            openai_format=s.openai_response_format,
+            openai_api_key=s.openai_api_key.get_secret_value() if s.openai_api_key else None,
+            async_url=s.tts_api_url,
+            async_api_key=s.tts_api_key.get_secret_value() if s.tts_api_key else None,
+            async_key_header=s.tts_api_key_header,
+            poll_seconds=s.tts_poll_seconds,
+            poll_timeout=s.tts_poll_timeout,
+            failover_cooldown=s.tts_failover_cooldown,
+        )
+
+
+def auth_header(key: str | None, header: str = "Authorization") -> dict[str, str]:
+    """`Authorization: Bearer KEY`, or the bare key in a vendor's own header (e.g. `api-key`)."""
+    if not key:
+        return {}
+    if header.lower() == "authorization":
+        return {"Authorization": f"Bearer {key}"}
+    return {header: key}

