@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-queue clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,piper]'
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
@@ -29,8 +29,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check app tests benchmarks
 	$(BIN)/ruff format --check app tests benchmarks
 
-bench: $(VENV)/.installed
+bench: bench-queue $(VENV)/.installed
 	$(BIN)/python benchmarks/render_bench.py
+
+bench-queue: $(VENV)/.installed
+	$(BIN)/python benchmarks/queue_bench.py
 
 clean:
 	rm -rf out .pytest_cache

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -28,6 +28,11 @@ from app.core.queue_manager import FileContext, QueueManager, new_job_id
 from app.errors import InputError, T2VError
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from app.services.models import RenderOptions
+    from app.services.pipeline import Renderer, RenderResult
+    from app.services.script_service import Document
 
 app = typer.Typer(
     name="t2v",
@@ -96,7 +101,7 @@ class StageBars:
         self.progress.update(self.tasks[key], completed=event.done, total=event.total)
 
 
-def _read_input(source: str, settings: Settings):
+def _read_input(source: str, settings: Settings) -> Document:
     from app.services.script_service import document_from_bytes, load_document
 
     if source == "-":
@@ -118,10 +123,10 @@ def _clock(seconds: float) -> str:
     return f"{int(m)}:{s:04.1f}"
 
 
-def _run_cancellable(coro_factory):
+def _run_cancellable(coro_factory: Callable[[], Awaitable[T]]) -> T:
     """Run a coroutine; SIGINT and SIGTERM cancel it so that its cleanup runs before we exit."""
 
-    async def main():
+    async def main() -> T:
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()
         assert task is not None
@@ -191,7 +196,7 @@ def render(
     show_bars = not quiet and stderr.is_terminal
     try:
         with StageBars(show_bars) as bars:
-            result = _run_cancellable(lambda: renderer.render(document, output, options, progress=bars))
+            result = _run_cancellable(lambda: _render_and_close(renderer, document, output, options, bars))
     except InputError as exc:
         fail(str(exc))
     except T2VError as exc:
@@ -202,6 +207,16 @@ def render(
             f"{_human_size(result.size_bytes)}) in {result.elapsed:.1f} s; "
             f"captions: {result.srt.name}, {result.vtt.name}"
         )
+
+
+async def _render_and_close(
+    renderer: Renderer, document: Document, output: Path, options: RenderOptions, bars: StageBars
+) -> RenderResult:
+    """One render, then close the pooled HTTP client of the TTS engines."""
+    try:
+        return await renderer.render(document, output, options, progress=bars)
+    finally:
+        await renderer.tts.aclose()
 
 
 def _render_options(
