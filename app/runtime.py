@@ -86,5 +86,6 @@ def build_runtime(settings: Settings | None = None, limits: ResourceLimits | Non
     workspaces.remove_orphans()
     cache = DiskCache(settings.cache_dir, settings.cache_max_bytes)
     resources.register_cleanup("cache", lambda: cache.evict(cache.max_bytes // 2))
+    resources.register_cleanup("orphaned workspaces", workspaces.cleanup)
     renderer = Renderer(workspaces, resources=resources, cache=cache)
     return Runtime(settings, resources, workspaces, cache, renderer)

@@ -64,7 +64,7 @@ def test_orphaned_workspaces_are_removed_at_start(tmp_path: Path) -> None:
     child.send_signal(signal.SIGKILL)
     child.wait()
     with wm.workspace("mine") as live:
-        assert wm.remove_orphans() == [orphan]
+        assert wm.cleanup() >= len(b"half"), "the cleanup callback reports what it freed"
         assert live.exists() and not orphan.exists()
 
 

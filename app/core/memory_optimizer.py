@@ -70,6 +70,11 @@ class WorkspaceManager:
         finally:
             shutil.rmtree(path, ignore_errors=True)
 
+    def cleanup(self) -> int:
+        """A ResourceManager cleanup callback: remove orphaned workspaces, return the bytes freed."""
+        sizes = {p: _tree_size(p) for p in self.root.iterdir()} if self.root.is_dir() else {}
+        return sum(sizes.get(p, 0) for p in self.remove_orphans())
+
     def remove_orphans(self) -> list[Path]:
         """Remove workspaces whose owning process no longer exists; return what was removed."""
         removed: list[Path] = []
@@ -91,6 +96,15 @@ class WorkspaceManager:
         if removed:
             log.info("removed %d orphaned workspace(s) under %s", len(removed), self.root)
         return removed
+
+
+def _tree_size(path: Path) -> int:
+    total = 0
+    for p in path.rglob("*"):
+        with contextlib.suppress(OSError):
+            if p.is_file() and not p.is_symlink():
+                total += p.stat().st_size
+    return total
 
 
 def _young(path: Path, seconds: float = 60.0) -> bool:
