@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-queue clean
+.PHONY: demo test lint bench bench-queue bench-fast-path clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,22 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check app tests benchmarks
 	$(BIN)/ruff format --check app tests benchmarks
 
-bench: bench-queue $(VENV)/.installed
+bench: bench-queue bench-fast-path $(VENV)/.installed
 	$(BIN)/python benchmarks/render_bench.py
 
 bench-queue: $(VENV)/.installed
 	$(BIN)/python benchmarks/queue_bench.py
+
+# ISSUE 8: ours vs moviepy. moviepy pins an old Pillow, so it lives in its own (git-ignored) venv.
+MOVIEPY_VENV := benchmarks/.venv-moviepy
+
+$(MOVIEPY_VENV)/.installed:
+	python3 -m venv $(MOVIEPY_VENV)
+	$(MOVIEPY_VENV)/bin/python -m pip install --quiet moviepy
+	touch $@
+
+bench-fast-path: $(VENV)/.installed $(MOVIEPY_VENV)/.installed
+	$(BIN)/python benchmarks/fast_path_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf out .pytest_cache

@@ -268,6 +268,19 @@ def _queue_manager(settings: Settings) -> QueueManager:
         fail(str(exc))
 
 
+def _with_queue(settings: Settings, call: Callable[[QueueManager], Awaitable[T]]) -> T:
+    """Open the queue, make one call, close it; store errors become one-line exits."""
+    manager = _queue_manager(settings)
+
+    async def go() -> T:
+        try:
+            return await call(manager)
+        finally:
+            await manager.close()
+
+    return _run(go)
+
+
 def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
     try:
         return asyncio.run(coro_factory())  # type: ignore[arg-type]
@@ -346,17 +359,12 @@ def submit(
         content_type="text/markdown" if document.format == "md" else "text/plain",
         options=options,
     )
-    manager = _queue_manager(settings)
-
-    async def go() -> JobRecord:
-        try:
-            return await manager.submit_job_for_processing(
-                job_id=job_id or new_job_id(), file_context=context, priority=prio, file_size=len(data)
-            )
-        finally:
-            await manager.close()
-
-    job = _run(go)
+    job = _with_queue(
+        settings,
+        lambda m: m.submit_job_for_processing(
+            job_id=job_id or new_job_id(), file_context=context, priority=prio, file_size=len(data)
+        ),
+    )
     print(job.id)
 
 
@@ -372,15 +380,7 @@ def jobs(
         wanted = JobStatus(status) if status else None
     except ValueError:
         fail(f"unknown status {status!r}: use one of {', '.join(s.value for s in JobStatus)}")
-    manager = _queue_manager(settings)
-
-    async def go() -> list[JobRecord]:
-        try:
-            return await manager.list_jobs(status=wanted, limit=limit)
-        finally:
-            await manager.close()
-
-    records = _run(go)
+    records = _with_queue(settings, lambda m: m.list_jobs(status=wanted, limit=limit))
     if as_json:
         print(json.dumps([_job_dict(j) for j in records], indent=2))
         return
@@ -403,15 +403,7 @@ def jobs(
 @app.command()
 def job(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None:
     """Show one job as JSON: status, progress, attempts and errors, artifacts."""
-    manager = _queue_manager(_settings())
-
-    async def go() -> JobRecord | None:
-        try:
-            return await manager.get_job(job_id)
-        finally:
-            await manager.close()
-
-    record = _run(go)
+    record = _with_queue(_settings(), lambda m: m.get_job(job_id))
     if record is None:
         fail(f"no job {job_id!r}")
     print(json.dumps(_job_dict(record), indent=2))
@@ -420,30 +412,14 @@ def job(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None:
 @app.command()
 def cancel(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None:
     """Cancel a queued, retrying or running job."""
-    manager = _queue_manager(_settings())
-
-    async def go() -> JobRecord:
-        try:
-            return await manager.cancel_job(job_id)
-        finally:
-            await manager.close()
-
-    record = _run(go)
+    record = _with_queue(_settings(), lambda m: m.cancel_job(job_id))
     print(f"{record.id}: {record.status.value}")
 
 
 @app.command()
 def retry(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None:
     """Queue a failed or cancelled job again, with fresh attempts."""
-    manager = _queue_manager(_settings())
-
-    async def go() -> JobRecord:
-        try:
-            return await manager.retry_job(job_id)
-        finally:
-            await manager.close()
-
-    record = _run(go)
+    record = _with_queue(_settings(), lambda m: m.retry_job(job_id))
     print(f"{record.id}: {record.status.value}")
 
 
@@ -488,8 +464,6 @@ def worker(
         store = runtime.create_store()
         await store.open()
         w = runtime.worker(store)
-        if isinstance(wakeup := getattr(store, "wakeup", None), asyncio.Event):
-            w.wakeup = wakeup  # PostgreSQL: LISTEN/NOTIFY wakes us as soon as a job is queued
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, w.stop)

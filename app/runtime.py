@@ -49,7 +49,9 @@ class Runtime:
         return {"render": self.render_handler(), **load_handlers(self.settings.handlers)}
 
     def worker(self, store: JobStore) -> Worker:
-        return Worker(store, self.resources, self.handlers(), self.worker_config())
+        # a store that pushes wake-ups (PostgreSQL LISTEN/NOTIFY) saves idle workers from polling
+        wakeup = getattr(store, "wakeup", None)
+        return Worker(store, self.resources, self.handlers(), self.worker_config(), wakeup=wakeup)
 
     def system_optimizer(self, workers: int = 1) -> SystemOptimizer:
         """The seed's optimizer over this runtime: one store shared by the queue and N workers."""

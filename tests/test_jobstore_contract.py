@@ -24,6 +24,7 @@ from app.core.jobstore.base import (
     NewJob,
 )
 from app.core.jobstore.sqlite import SQLiteJobStore
+from tests.pg_support import pg_url  # noqa: F401 (a fixture)
 
 StoreFactory = Callable[[], JobStore]
 
@@ -36,7 +37,15 @@ def sqlite_factory(tmp_path: Path) -> StoreFactory:
     return lambda: SQLiteJobStore(tmp_path / "jobs.db")
 
 
-STORE_FACTORIES = ["sqlite_factory"]  # PostgreSQL: add "postgres_factory" here
+@pytest.fixture
+def postgres_factory(request: pytest.FixtureRequest) -> StoreFactory:
+    from app.core.jobstore.postgres import PostgresJobStore
+
+    url = request.getfixturevalue("pg_url")  # a private schema, skipped when no server is reachable
+    return lambda: PostgresJobStore(url)
+
+
+STORE_FACTORIES = ["sqlite_factory", "postgres_factory"]
 
 
 @pytest.fixture(params=STORE_FACTORIES)

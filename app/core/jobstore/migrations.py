@@ -96,7 +96,70 @@ _SQLITE_V1 = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "jobs and workers", {"sqlite": _SQLITE_V1}),)
+# PostgreSQL: the same columns; times stay epoch seconds (double precision) so records look the same on
+# both engines, JSON columns are jsonb. A trigger NOTIFYs `t2v_jobs` whenever a job becomes waiting
+# (enqueue, release, retry, reap, a scheduled retry), whoever wrote it, so idle workers wake at once.
+_POSTGRES_V1 = (
+    """
+    CREATE TABLE jobs (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        payload JSONB NOT NULL,
+        priority SMALLINT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        queued_at DOUBLE PRECISION NOT NULL,
+        run_at DOUBLE PRECISION NOT NULL,
+        started_at DOUBLE PRECISION,
+        finished_at DOUBLE PRECISION,
+        lease_token TEXT,
+        lease_until DOUBLE PRECISION,
+        worker_id TEXT,
+        stage TEXT,
+        percent DOUBLE PRECISION NOT NULL DEFAULT 0,
+        errors JSONB NOT NULL DEFAULT '[]',
+        result JSONB,
+        owner TEXT,
+        file_size BIGINT
+    )
+    """,
+    "CREATE INDEX jobs_claim ON jobs (priority DESC, seq) WHERE status IN ('queued', 'retrying')",
+    "CREATE INDEX jobs_status ON jobs (status, seq)",
+    "CREATE INDEX jobs_owner ON jobs (owner, status, seq)",
+    """
+    CREATE TABLE workers (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at DOUBLE PRECISION NOT NULL,
+        last_seen DOUBLE PRECISION NOT NULL,
+        running JSONB NOT NULL DEFAULT '[]'
+    )
+    """,
+    """
+    CREATE FUNCTION t2v_notify_waiting() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('t2v_jobs', NEW.status);
+        RETURN NULL;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER jobs_enqueued AFTER INSERT ON jobs
+    FOR EACH ROW EXECUTE FUNCTION t2v_notify_waiting()
+    """,
+    """
+    CREATE TRIGGER jobs_waiting AFTER UPDATE OF status ON jobs FOR EACH ROW
+    WHEN (NEW.status IN ('queued', 'retrying') AND OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION t2v_notify_waiting()
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "jobs and workers", {"sqlite": _SQLITE_V1, "postgresql": _POSTGRES_V1}),
+)
 
 
 # --- the mechanism ------------------------------------------------------------------------------

@@ -1,0 +1,241 @@
+"""The cluster queue: real `t2v worker` processes sharing one PostgreSQL store.
+
+Each test gets a private schema (tests/pg_support.py). The workers run the probe handlers of
+tests/handlers.py, which log every start and end, so the tests can count how often each handler ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core.jobstore.base import JobPriority, JobRecord, JobStatus, NewJob
+from app.core.jobstore.postgres import LEASE_EXPIRED, PostgresJobStore
+from tests.conftest import ROOT
+from tests.handlers import TEST_HANDLERS
+from tests.pg_support import cluster_command, pg_url, wait_until_ready  # noqa: F401 (pg_url: a fixture)
+from tests.test_queue import wait_for
+
+# Runs `t2v` with time.time() shifted by argv[1] seconds: a host whose clock is wrong.
+SKEWED = (
+    "import sys, time; real = time.time; offset = float(sys.argv.pop(1));"
+    " time.time = lambda: real() + offset; sys.argv[0] = 't2v';"
+    " from app.cli import main; main()"
+)
+
+
+@dataclass
+class Cluster:
+    url: str
+    data_dir: Path
+    log: Path
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            PYTHONPATH=str(ROOT),
+            T2V_DATA_DIR=str(self.data_dir),
+            T2V_DATABASE_URL=self.url,
+            T2V_HANDLERS=TEST_HANDLERS,
+            T2V_POLL_SECONDS="0.5",  # LISTEN/NOTIFY should wake workers well before this
+            T2V_HEARTBEAT_SECONDS="0.2",
+            T2V_RETRY_BASE_SECONDS="0.3",
+        )
+        env.update(overrides)
+        return env
+
+    def worker(self, *args: str, skew: float | None = None, **env: str) -> subprocess.Popen:
+        prefix = ["-m", "app.cli"] if skew is None else ["-c", SKEWED, str(skew)]
+        return subprocess.Popen(
+            [sys.executable, *prefix, "worker", *args],
+            env=self.env(**env),
+            cwd=self.data_dir.parent,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", *args], env=self.env(), capture_output=True, timeout=60
+        )
+
+    def events(self) -> list[dict[str, Any]]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+
+    def count(self, event: str) -> Counter[str]:
+        return Counter(e["job"] for e in self.events() if e["event"] == event)
+
+
+@pytest.fixture
+def cluster(pg_url: str, tmp_path: Path) -> Iterator[Cluster]:  # noqa: F811
+    data = tmp_path / "shared-data"
+    data.mkdir()
+    yield Cluster(pg_url, data, tmp_path / "events.jsonl")
+
+
+@pytest.fixture
+async def store(cluster: Cluster) -> AsyncIterator[PostgresJobStore]:
+    async with PostgresJobStore(cluster.url) as s:
+        yield s
+
+
+async def submit(
+    store: PostgresJobStore, cluster: Cluster, job_id: str, seconds: float, **kw: Any
+) -> JobRecord:
+    payload = {"options": {"log": str(cluster.log), "seconds": seconds}}
+    record, _ = await store.enqueue(NewJob(id=job_id, kind="record", payload=payload, **kw))
+    return record
+
+
+async def all_completed(store: PostgresJobStore, n: int) -> bool:
+    return (await store.stats()).by_status["completed"] == n
+
+
+def stop_all(procs: list[subprocess.Popen]) -> str:
+    """SIGTERM every worker; return their stderr, so a failed exit shows why."""
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    return "".join(p.communicate(timeout=60)[1].decode() for p in procs)  # one SIGTERM each, no more
+
+
+async def test_three_workers_run_60_mixed_priority_jobs_once_each_in_priority_order(
+    cluster: Cluster, store: PostgresJobStore
+) -> None:
+    rng = random.Random(7)
+    prios = [rng.choice(list(JobPriority)) for _ in range(60)]
+    for i in range(30):
+        await submit(store, cluster, f"j{i:02d}", 0.15, priority=prios[i])
+    workers = [cluster.worker("--max-concurrent-jobs", "2") for _ in range(3)]
+    try:
+        for i in range(30, 60):  # more jobs arrive while the workers run
+            await submit(store, cluster, f"j{i:02d}", 0.15, priority=prios[i])
+            await asyncio.sleep(0.02)
+        status = {}
+
+        def all_registered() -> bool:
+            nonlocal status
+            status = json.loads(cluster.cli("status", "--json").stdout)
+            return sorted(w["pid"] for w in status["workers"]) == sorted(p.pid for p in workers)
+
+        await wait_for(all_registered, timeout=30, interval=0.5)
+        assert all(w["last_heartbeat_age"] < 10 for w in status["workers"])
+        await wait_for(lambda: all_completed(store, 60), timeout=90)
+    finally:
+        errors = stop_all(workers)
+    assert all(p.returncode == 0 for p in workers), (errors, [p.returncode for p in workers])
+    ends, starts = cluster.count("end"), cluster.count("start")
+    assert len(ends) == 60 and set(ends.values()) == {1}, "every handler completed exactly once"
+    assert set(starts.values()) == {1}, "no job was started twice"
+    assert len({e["pid"] for e in cluster.events()}) == 3, "all three workers took jobs"
+    records = await store.list_jobs(limit=100)
+    assert all(r.status is JobStatus.COMPLETED and r.attempts == 1 for r in records)
+    # Priority: no job was claimed while a higher-priority job queued before that claim was still
+    # unclaimed. All times are the database's; a small slack covers claims racing in SKIP LOCKED.
+    slack = 0.05
+    for j in records:
+        for k in records:
+            assert j.started_at is not None and k.started_at is not None
+            skipped = k.queued_at < j.started_at - slack and k.started_at > j.started_at + slack
+            assert not (k.priority > j.priority and skipped), f"{j.id} was claimed before {k.id}"
+
+
+async def test_a_sigkilled_worker_s_job_completes_on_another_worker(
+    cluster: Cluster, store: PostgresJobStore
+) -> None:
+    await submit(store, cluster, "long", 2.0)
+    env = {"T2V_LEASE_SECONDS": "1.5"}
+    first = cluster.worker(**env)
+    try:
+        started = await wait_for(lambda: cluster.count("start")["long"] == 1)
+        assert started
+        second = cluster.worker(**env)
+        first.kill()  # SIGKILL mid-job: no release, no deregistration
+        first.wait(10)
+        done = await wait_for(lambda: all_completed(store, 1), timeout=40)
+        assert done
+    finally:
+        stop_all([first, second])
+    ends = [e for e in cluster.events() if e["event"] == "end"]
+    assert [e["pid"] for e in ends] == [second.pid]
+    record = await store.get("long")
+    assert record is not None and record.attempts == 2
+    assert [e.error for e in record.errors] == [LEASE_EXPIRED]
+
+
+async def test_workers_reconnect_after_a_postgres_restart_and_every_job_completes(
+    cluster: Cluster, store: PostgresJobStore
+) -> None:
+    restart = cluster_command("restart")
+    for i in range(40):
+        await submit(store, cluster, f"r{i:02d}", 0.3, priority=JobPriority(i % 4))
+    workers = [cluster.worker("--max-concurrent-jobs", "2") for _ in range(3)]
+    try:
+        await wait_for(lambda: len(cluster.count("end")) >= 8, timeout=60)
+        result = subprocess.run(restart, capture_output=True, timeout=120)
+        wait_until_ready()
+        assert result.returncode == 0, result.stderr.decode()
+        await wait_for(lambda: all_completed(store, 40), timeout=120)
+        assert all(p.poll() is None for p in workers), "no worker died with the database"
+    finally:
+        wait_until_ready()  # leave the server running, whatever happened
+        stop_all(workers)
+    ends = cluster.count("end")
+    assert len(ends) == 40 and set(ends.values()) == {1}, "every handler completed exactly once"
+    records = await store.list_jobs(limit=100)
+    assert all(r.status is JobStatus.COMPLETED for r in records)
+
+
+async def test_a_skewed_client_clock_neither_steals_live_leases_nor_keeps_dead_ones(
+    cluster: Cluster, store: PostgresJobStore
+) -> None:
+    ahead = PostgresJobStore(cluster.url, clock=lambda: __import__("time").time() + 600)
+    behind = PostgresJobStore(cluster.url, clock=lambda: __import__("time").time() - 600)
+    async with ahead, behind:
+        await submit(store, cluster, "live", 0)
+        await submit(store, cluster, "dead", 0)
+        live = await store.claim("honest", 2.0)
+        assert live is not None and live.job_id == "live"
+        # The fast-clock client reaps and claims while the honest worker keeps its 2 s lease alive.
+        for _ in range(6):
+            assert await ahead.reap() == []
+            assert await store.heartbeat("live", live.token, 2.0)
+            await asyncio.sleep(0.5)
+        dead = await behind.claim("slow-clock", 1.0)
+        assert dead is not None and dead.job_id == "dead"
+        assert await ahead.claim("fast-clock", 30.0) is None  # "live" is still held, "dead" too
+        await asyncio.sleep(1.3)  # the slow-clock client "thinks" its lease has 10 minutes left
+        assert await store.reap() == ["dead"]
+        assert not await behind.heartbeat("dead", dead.token, 1.0)
+        assert not await behind.complete("dead", dead.token, {})
+        assert (await store.get("live")).worker_id == "honest"  # type: ignore[union-attr]
+        await store.cancel("live")  # the honest worker is gone; "dead" is queued again
+
+    # Whole worker processes with clocks 5 minutes fast and slow, leases shorter than the jobs: the
+    # heartbeats keep every lease alive and nobody takes another's job.
+    env = {"T2V_LEASE_SECONDS": "1"}
+    for i in range(6):
+        await submit(store, cluster, f"s{i}", 1.5)
+    workers = [cluster.worker(skew=300, **env), cluster.worker(skew=-300, **env)]
+    try:
+        await wait_for(lambda: all_completed(store, 7), timeout=60)
+    finally:
+        stop_all(workers)
+    runs = [r for r in await store.list_jobs(limit=20) if r.id.startswith("s")]
+    assert all(r.attempts == 1 and r.errors == () for r in runs)
+    assert set(cluster.count("end").values()) == {1}
+    assert {e["pid"] for e in cluster.events()} == {p.pid for p in workers}
