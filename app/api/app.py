@@ -1,0 +1,113 @@
+"""The FastAPI application: `create_app(runtime)` wires the routes to one optimizer and its workers.
+
+The lifespan starts the optimizer (store, in-process workers, monitoring) and installs it as the seed's
+default, so `get_optimization_status()` in this process reports the same thing as `GET /v1/status`;
+on shutdown it stops intake and lets the optimizer drain (running jobs finish within the grace period
+or go back to the queue with their attempt unspent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from app.api import ops, routes
+from app.api.auth import KeyFile, KeyRing, parse_env_keys
+from app.api.intake import TooLarge
+from app.api.limits import BodyLimitMiddleware, BodyTooLarge
+from app.api.metrics import ApiMetrics, wrap_handlers
+from app.api.service import Service
+from app.api.tokens import MediaTokens, load_secret
+from app.core.system_optimizer import SystemOptimizer, set_default_optimizer
+from app.errors import InputError
+from app.runtime import Runtime
+
+STATIC = Path(__file__).parent / "static"
+FONTS = {"regular": "regular", "bold": "bold"}
+
+
+def create_app(runtime: Runtime, workers: int = 1, optimizer: SystemOptimizer | None = None) -> FastAPI:
+    settings = runtime.settings
+    optimizer = optimizer or runtime.system_optimizer(workers=workers)
+    metrics = ApiMetrics()
+    for worker in optimizer.parts.workers:
+        worker.handlers = wrap_handlers(worker.handlers, metrics.timed)
+    service = Service(
+        runtime=runtime,
+        optimizer=optimizer,
+        keys=KeyRing(parse_env_keys(settings.api_keys), KeyFile(settings.api_keys_file)),
+        tokens=MediaTokens(load_secret(settings.data_dir / "api_secret")),
+        metrics=metrics,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        set_default_optimizer(optimizer)
+        await optimizer.start()
+        try:
+            yield
+        finally:
+            service.stop_intake()
+            await optimizer.stop()
+            set_default_optimizer(None)
+
+    app = FastAPI(
+        title="t2v",
+        version="1",
+        summary="Text and Markdown to narrated videos.",
+        description="Authenticate with `Authorization: Bearer KEY`. Job links carry a short-lived "
+        "`token` so that `<video>` elements and downloads work without the header.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.add_middleware(BodyLimitMiddleware, max_bytes=4 * settings.max_input_bytes + 64 * 1024)
+    app.include_router(routes.router)
+    app.include_router(ops.router)
+    _add_error_handlers(app)
+    _add_page(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(TooLarge)
+    async def too_large(_: Request, exc: TooLarge) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=413)
+
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
+        return JSONResponse({"detail": "request body too large"}, status_code=413)
+
+    @app.exception_handler(InputError)
+    async def bad_input(_: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse({"detail": f"invalid {field}: {first.get('msg', 'invalid value')}"}, 422)
+
+
+def _add_page(app: FastAPI) -> None:
+    """The web page: static files, no build step, and the UI font (it has Vietnamese glyphs)."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/fonts/{weight}.ttf", include_in_schema=False)
+    async def font(weight: str) -> FileResponse:
+        from app.services.fonts import default_fontset
+
+        if weight not in FONTS:
+            raise HTTPException(404, "no such font")
+        fonts = default_fontset()
+        path = fonts.bold if weight == "bold" else fonts.regular
+        return FileResponse(path, media_type="font/ttf", headers={"Cache-Control": "public, max-age=86400"})

@@ -1,0 +1,77 @@
+"""Turning a submission (JSON text or an uploaded file) into a job's FileContext, validated up front.
+
+Everything a worker would refuse later is refused here, at submit time, with a 4xx: a document that is
+empty, binary or not UTF-8, options that do not validate, an unknown priority. The uploaded file's name
+is kept only as a display name (it also picks md/txt by extension); it never becomes a path.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.jobstore.base import JobPriority
+from app.core.queue_manager import FileContext
+from app.errors import InputError
+from app.services.options import parse_render_options
+from app.services.script_service import document_from_bytes
+
+NAME_MAX = 120
+
+
+class TooLarge(InputError):
+    """The document is over the size limit (HTTP 413)."""
+
+
+def display_name(raw: str | None) -> str | None:
+    """The last path component, printable characters only, no leading dots, at most 120 characters."""
+    if not raw:
+        return None
+    name = re.split(r"[\\/]", raw)[-1]
+    name = unicodedata.normalize("NFC", "".join(ch for ch in name if ch.isprintable()))
+    name = name.strip().lstrip(".").strip()
+    return name[:NAME_MAX] or None
+
+
+@dataclass(frozen=True)
+class Submission:
+    context: FileContext
+    priority: JobPriority
+    size: int
+
+
+def build_submission(
+    data: bytes,
+    name: str | None,
+    fmt: str | None,
+    priority: str | int,
+    options: Any,
+    max_bytes: int,
+    uploaded: bool = False,
+) -> Submission:
+    """`uploaded`: the name is a file's, so its extension picks the format; a JSON `name` is a label."""
+    if len(data) > max_bytes:
+        raise TooLarge(f"the document is {len(data)} bytes; the limit is {max_bytes}")
+    try:
+        prio = JobPriority.parse(priority)
+    except ValueError as exc:
+        shown = str(exc) if isinstance(priority, str) else f"unknown priority {priority!r}"
+        raise InputError(shown) from None
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        raise InputError("options must be a JSON object")
+    given = {k: v for k, v in options.items() if v is not None}
+    parse_render_options(given)
+    shown = display_name(name)
+    document = document_from_bytes(data, shown if uploaded else None, fmt, max_bytes)
+    text = document.text.encode("utf-8")
+    context = FileContext(
+        content=text,
+        filename=shown,
+        content_type="text/markdown" if document.format == "md" else "text/plain",
+        options=given,
+    )
+    return Submission(context, prio, len(text))

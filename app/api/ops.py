@@ -1,0 +1,50 @@
+"""Operations endpoints: the optimizer's status, liveness, readiness, Prometheus metrics, voices."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from app.api.service import PrincipalDep, ServiceDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/v1/status", summary="The system optimizer's status (the seed's get_optimization_status)")
+async def status(service: ServiceDep, _: PrincipalDep) -> dict[str, Any]:
+    return await service.optimizer.status()
+
+
+@router.get("/v1/voices", summary="Voices available offline (ENGINE:VOICE specs)")
+async def voices(_: PrincipalDep) -> list[dict[str, str]]:
+    from app.services.espeak import list_voices
+
+    found = await asyncio.to_thread(list_voices)
+    return [{"id": f"espeak:{v.languages[0]}", "name": v.name} for v in found if v.languages]
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: the job store answers")
+async def readyz(service: ServiceDep) -> JSONResponse:
+    if service.draining:
+        return JSONResponse({"status": "draining"}, status_code=503)
+    try:
+        store = await service.store()
+        await asyncio.wait_for(store.now(), timeout=3)
+    except Exception as exc:
+        return JSONResponse({"status": "unavailable", "detail": f"job store: {exc}"}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(service: ServiceDep) -> Response:
+    body = await service.metrics.scrape(service.optimizer)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,242 @@
+"""The `/v1/jobs` API: submit, list, inspect, follow, download, cancel and retry renders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import ValidationError
+from sse_starlette import EventSourceResponse
+from starlette.datastructures import UploadFile
+
+from app.api.events import job_events
+from app.api.intake import Submission, build_submission
+from app.api.schemas import JobCreate, JobList, JobOut, job_out
+from app.api.service import PrincipalDep, ReadableJob, Service, ServiceDep, visible_job
+from app.core.jobstore.base import DuplicateJob, JobNotFound, JobRecord, JobStatus
+from app.core.queue_manager import check_job_id, new_job_id
+from app.errors import InputError
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+MULTIPART_SCHEMA = {
+    "type": "object",
+    "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "a .md or .txt file (UTF-8)"},
+        "priority": {"type": "string", "enum": ["low", "normal", "high", "urgent"]},
+        "options": {"type": "string", "description": "render options as a JSON object"},
+        "id": {"type": "string", "description": "your own job id"},
+    },
+}
+
+ARTIFACTS = {
+    "video": ("video.mp4", "video/mp4", ".mp4"),
+    "captions.srt": ("video.srt", "application/x-subrip", ".srt"),
+    "captions.vtt": ("video.vtt", "text/vtt; charset=utf-8", ".vtt"),
+    "thumbnail": ("video.jpg", "image/jpeg", ".jpg"),
+}
+
+
+def _describe(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ())) or "body"
+    if first.get("type") == "extra_forbidden":
+        return f"unknown field {field!r} (allowed: {', '.join(JobCreate.model_fields)})"
+    return f"invalid {field}: {first.get('msg', 'invalid value')}"
+
+
+def _out(service: Service, job: JobRecord) -> JobOut:
+    return job_out(job, service.tokens.issue(job.id))
+
+
+async def _read_submission(request: Request, service: Service) -> tuple[Submission, str | None]:
+    limit = service.settings.max_input_bytes
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        async with request.form(max_files=1, max_fields=10) as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise InputError("the upload needs a 'file' field")
+            data = await upload.read(limit + 1)
+            try:
+                options = json.loads(str(form.get("options") or "{}"))
+            except json.JSONDecodeError as exc:
+                raise InputError(f"options is not valid JSON: {exc.msg}") from None
+            job_id = form.get("id")
+            submission = build_submission(
+                data, upload.filename, None, str(form.get("priority") or "normal"), options, limit, True
+            )
+            return submission, str(job_id) if job_id else None
+    if content_type in ("application/json", ""):
+        try:
+            body = JobCreate.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise InputError(_describe(exc)) from None
+        data = body.text.encode("utf-8")
+        return build_submission(data, body.name, body.format, body.priority, body.options, limit), body.id
+    raise HTTPException(415, "send application/json or multipart/form-data")
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobOut,
+    summary="Submit a document for rendering",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": JobCreate.model_json_schema()},
+                "multipart/form-data": {"schema": MULTIPART_SCHEMA},
+            },
+        }
+    },
+    responses={413: {"description": "document too large"}, 429: {"description": "too many waiting"}},
+)
+async def create_job(
+    request: Request,
+    service: ServiceDep,
+    principal: PrincipalDep,
+) -> JSONResponse:
+    """JSON `{"text", "format", "priority", "options", "id"}` or a multipart upload (`file`, `priority`,
+    `options` as a JSON string, `id`). Answers 202 with the queued job."""
+    if service.draining:
+        raise HTTPException(503, "the server is shutting down; submit again shortly")
+    submission, wanted_id = await _read_submission(request, service)
+    store = await service.store()
+    waiting = await store.count_waiting(principal.id)
+    if waiting >= service.settings.max_waiting_per_key:
+        raise HTTPException(429, f"{waiting} jobs are already waiting for this key; wait for some to finish")
+    if wanted_id is not None:
+        try:
+            check_job_id(wanted_id)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        existing = await store.get(wanted_id)
+        if existing is not None and not principal.can_see(existing.owner):
+            raise HTTPException(409, f"job id {wanted_id!r} is taken; choose another")
+    job_id = wanted_id or new_job_id()
+    try:
+        record = await service.optimizer.parts.queue.submit_job_for_processing(
+            job_id=job_id,
+            file_context=submission.context,
+            priority=submission.priority,
+            file_size=submission.size,
+            owner=principal.id,
+        )
+    except DuplicateJob:
+        raise HTTPException(409, f"job {job_id!r} exists with different content; choose another id") from None
+    if not principal.can_see(record.owner):
+        raise HTTPException(409, f"job id {job_id!r} is taken; choose another")
+    for worker in service.optimizer.parts.workers:
+        worker.wakeup.set()
+    body = _out(service, record).model_dump(mode="json")
+    return JSONResponse(body, status_code=202, headers={"Location": f"/v1/jobs/{record.id}"})
+
+
+@router.get("", response_model=JobList, summary="List your jobs, newest first")
+async def list_jobs(
+    service: ServiceDep,
+    principal: PrincipalDep,
+    status: Annotated[JobStatus | None, Query(description="only jobs in this status")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobList:
+    store = await service.store()
+    owner = principal.owner_filter
+    records = await store.list_jobs(status=status, owner=owner, limit=limit + 1, offset=offset)
+    return JobList(
+        jobs=[_out(service, j) for j in records[:limit]],
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if len(records) > limit else None,
+    )
+
+
+@router.get("/{job_id}", response_model=JobOut, summary="One job: status, progress, errors, links")
+async def get_job(job: ReadableJob, service: ServiceDep) -> JobOut:
+    return _out(service, job)
+
+
+@router.get(
+    "/{job_id}/events",
+    summary="Progress as server-sent events",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def job_progress(job: ReadableJob, service: ServiceDep) -> EventSourceResponse:
+    """`event: job` with the job (as in GET /v1/jobs/{id}) whenever it changes, then `event: end` with
+    the final job; the stream then closes."""
+    store = await service.store()
+
+    def render(record: JobRecord) -> dict[str, Any]:
+        return _out(service, record).model_dump(mode="json")
+
+    return EventSourceResponse(job_events(store, job.id, render), ping=5)
+
+
+def _artifact(service: Service, job: JobRecord, which: str, download: bool) -> FileResponse:
+    name, media_type, suffix = ARTIFACTS[which]
+    if job.status != JobStatus.COMPLETED:
+        raise HTTPException(404, f"job {job.id!r} is {job.status.value}; its files exist once it completes")
+    path = Path(service.settings.artifacts_dir) / check_job_id(job.id) / name
+    if not path.is_file():
+        raise HTTPException(404, f"job {job.id!r} has no {which}")
+    shown = job.payload.get("filename") or job.id
+    return FileResponse(
+        path,
+        media_type=media_type,
+        filename=Path(shown).stem + suffix,
+        content_disposition_type="attachment" if download else "inline",
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
+
+
+def _artifact_route(which: str, summary: str) -> None:
+    async def download_artifact(
+        job: ReadableJob,
+        service: ServiceDep,
+        download: Annotated[bool, Query(description="ask the browser to save it")] = False,
+    ) -> FileResponse:
+        return _artifact(service, job, which, download)
+
+    router.add_api_route(
+        f"/{{job_id}}/{which}",
+        download_artifact,
+        methods=["GET"],
+        summary=summary,
+        response_class=FileResponse,
+        name=f"artifact_{which.replace('.', '_')}",
+    )
+
+
+_artifact_route("video", "The MP4 (supports Range requests)")
+_artifact_route("captions.srt", "Captions as SubRip")
+_artifact_route("captions.vtt", "Captions as WebVTT")
+_artifact_route("thumbnail", "A JPEG thumbnail")
+
+
+@router.delete("/{job_id}", response_model=JobOut, summary="Cancel a job")
+async def cancel_job(job_id: str, service: ServiceDep, principal: PrincipalDep) -> JobOut:
+    await visible_job(service, principal, job_id)
+    try:
+        record = await service.optimizer.parts.queue.cancel_job(job_id)
+    except JobNotFound:
+        raise HTTPException(404, f"no job {job_id!r}") from None
+    return _out(service, record)
+
+
+@router.post("/{job_id}/retry", response_model=JobOut, summary="Queue a failed or cancelled job again")
+async def retry_job(job_id: str, service: ServiceDep, principal: PrincipalDep) -> JobOut:
+    await visible_job(service, principal, job_id)
+    try:
+        record = await service.optimizer.parts.queue.retry_job(job_id)
+    except JobNotFound:
+        raise HTTPException(404, f"no job {job_id!r}") from None
+    for worker in service.optimizer.parts.workers:
+        worker.wakeup.set()
+    return _out(service, record)

@@ -1,0 +1,140 @@
+"""The API's request and response shapes: what clients send and see, never the store's internals
+(server paths, lease tokens and owners stay inside)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.jobstore.base import JobRecord
+
+PriorityName = Literal["low", "normal", "high", "urgent"]
+
+
+class JobCreate(BaseModel):
+    """A document given as text in a JSON body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="The document, Markdown or plain text (UTF-8).")
+    format: Literal["md", "txt"] | None = Field(
+        default=None, description="md or txt; guessed from the text when omitted"
+    )
+    priority: PriorityName | int = Field(default="normal", description="low, normal, high or urgent")
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="render options: voice, rate, aspect, resolution, burn_captions"
+    )
+    id: str | None = Field(default=None, description="your own job id (letters, digits, '.', '_', '-')")
+    name: str | None = Field(default=None, max_length=200, description="a display name for the document")
+
+
+class AttemptErrorOut(BaseModel):
+    attempt: int
+    error: str
+    at: datetime
+    retry_at: datetime | None = None
+
+
+class Timings(BaseModel):
+    queued_at: datetime
+    run_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    wait_seconds: float | None = Field(default=None, description="queued to started (last attempt)")
+    run_seconds: float | None = Field(default=None, description="started to finished")
+
+
+class JobResultOut(BaseModel):
+    duration: float | None = None
+    size_bytes: int | None = None
+    scenes: int | None = None
+    voice: str | None = None
+    render_seconds: float | None = None
+
+
+class JobLinks(BaseModel):
+    """Relative URLs. Read-only ones carry a short-lived `token` so that `<video>`, downloads and
+    EventSource work without an Authorization header."""
+
+    self: str
+    events: str
+    video: str | None = None
+    captions_srt: str | None = None
+    captions_vtt: str | None = None
+    thumbnail: str | None = None
+
+
+class JobOut(BaseModel):
+    id: str
+    status: str
+    priority: str
+    name: str | None = None
+    stage: str | None = None
+    percent: float
+    attempts: int
+    max_attempts: int
+    errors: list[AttemptErrorOut]
+    timings: Timings
+    options: dict[str, Any]
+    result: JobResultOut | None = None
+    links: JobLinks
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut]
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="offset of the next page; null on the last page")
+
+
+def _dt(ts: float | None) -> datetime | None:
+    return datetime.fromtimestamp(ts, tz=timezone.utc) if ts is not None else None
+
+
+def job_out(job: JobRecord, token: str) -> JobOut:
+    base = f"/v1/jobs/{job.id}"
+    q = f"?token={token}"
+    done = job.status.value == "completed"
+    result = job.result or {}
+    has_thumb = bool(result.get("thumbnail"))
+    wait = run = None
+    if job.started_at is not None:
+        wait = round(max(0.0, job.started_at - job.queued_at), 3)
+        if job.finished_at is not None:
+            run = round(max(0.0, job.finished_at - job.started_at), 3)
+    return JobOut(
+        id=job.id,
+        status=job.status.value,
+        priority=job.priority.name.lower(),
+        name=job.payload.get("filename"),
+        stage=job.stage,
+        percent=job.percent,
+        attempts=job.attempts,
+        max_attempts=job.max_attempts,
+        errors=[
+            AttemptErrorOut(attempt=e.attempt, error=e.error, at=_dt(e.at), retry_at=_dt(e.retry_at))  # type: ignore[arg-type]
+            for e in job.errors
+        ],
+        timings=Timings(
+            queued_at=_dt(job.queued_at),  # type: ignore[arg-type]
+            run_at=_dt(job.run_at),  # type: ignore[arg-type]
+            started_at=_dt(job.started_at),
+            finished_at=_dt(job.finished_at),
+            wait_seconds=wait,
+            run_seconds=run,
+        ),
+        options=dict(job.payload.get("options") or {}),
+        result=JobResultOut.model_validate({k: result.get(k) for k in JobResultOut.model_fields})
+        if done
+        else None,
+        links=JobLinks(
+            self=base,
+            events=f"{base}/events{q}",
+            video=f"{base}/video{q}" if done else None,
+            captions_srt=f"{base}/captions.srt{q}" if done else None,
+            captions_vtt=f"{base}/captions.vtt{q}" if done else None,
+            thumbnail=f"{base}/thumbnail{q}" if done and has_thumb else None,
+        ),
+    )

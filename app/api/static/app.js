@@ -1,0 +1,213 @@
+// The t2v web page: the same /v1 API and key as every other client, no build step.
+// The key stays in this browser's localStorage and goes out as "Authorization: Bearer KEY". Media
+// elements and EventSource cannot send that header, so they use the signed, short-lived links the
+// API returns in each job's `links`.
+"use strict";
+
+const KEY_STORAGE = "t2v.apiKey";
+const $ = (id) => document.getElementById(id);
+let following = null; // { id, source }
+
+function apiKey() {
+  return localStorage.getItem(KEY_STORAGE) || "";
+}
+
+async function api(path, options = {}) {
+  const headers = new Headers(options.headers || {});
+  if (apiKey()) headers.set("Authorization", `Bearer ${apiKey()}`);
+  const response = await fetch(path, { ...options, headers });
+  const type = response.headers.get("content-type") || "";
+  const body = type.includes("application/json") ? await response.json() : await response.text();
+  if (!response.ok) {
+    const detail = body && body.detail ? body.detail : `HTTP ${response.status}`;
+    throw new Error(response.status === 401 ? `${detail} — enter your API key above` : detail);
+  }
+  return body;
+}
+
+function say(text, isError = false) {
+  $("message").textContent = text;
+  $("message").className = isError ? "error" : "";
+}
+
+function renderOptions() {
+  const options = { aspect: $("aspect").value };
+  const voice = $("voice").value.trim();
+  if (voice) options.voice = voice;
+  return options;
+}
+
+function titleOf(text) {
+  // A display name for pasted text: its first line, without Markdown heading marks.
+  const first = text.split("\n").find((line) => line.trim()) || "";
+  return first.replace(/^#+\s*/, "").trim().slice(0, 80) || null;
+}
+
+async function submitJob(event) {
+  event.preventDefault();
+  const file = $("file").files[0];
+  const text = $("text").value;
+  let init;
+  if (file) {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    form.append("priority", $("priority").value);
+    form.append("options", JSON.stringify(renderOptions()));
+    init = { method: "POST", body: form };
+  } else if (text.trim()) {
+    init = {
+      method: "POST",
+      headers: { "Content-Type": "application/json; charset=utf-8" },
+      body: JSON.stringify({ text, name: titleOf(text), priority: $("priority").value, options: renderOptions() }),
+    };
+  } else {
+    say("Paste some text or choose a file first.", true);
+    return;
+  }
+  $("submit").disabled = true;
+  try {
+    const job = await api("/v1/jobs", init);
+    say(`Queued ${job.name || job.id}.`);
+    follow(job);
+    refreshJobs();
+  } catch (err) {
+    say(err.message, true);
+  } finally {
+    $("submit").disabled = false;
+  }
+}
+
+function showJob(job) {
+  $("current").hidden = false;
+  $("current").dataset.jobId = job.id;
+  $("current").dataset.status = job.status;
+  $("current-title").textContent = job.name || job.id;
+  $("current-status").textContent = job.status;
+  $("current-stage").textContent = job.stage ? `${job.stage} · ${Math.round(job.percent)}%` : "";
+  $("current-progress").value = job.status === "completed" ? 100 : job.percent;
+  const last = job.errors.length ? job.errors[job.errors.length - 1] : null;
+  $("current-error").textContent = last && job.status !== "completed" ? last.error : "";
+  if (job.status === "completed" && job.links.video) {
+    const video = $("video");
+    if (video.dataset.jobId !== job.id) {
+      video.dataset.jobId = job.id;
+      video.src = job.links.video;
+      video.textContent = "";
+      if (job.links.captions_vtt) {
+        const track = document.createElement("track");
+        track.kind = "captions";
+        track.src = job.links.captions_vtt;
+        track.default = true;
+        video.appendChild(track);
+      }
+    }
+    $("dl-video").href = `${job.links.video}&download=1`;
+    $("dl-srt").href = `${job.links.captions_srt}&download=1`;
+    $("dl-vtt").href = `${job.links.captions_vtt}&download=1`;
+    $("player").hidden = false;
+  } else {
+    $("player").hidden = true;
+  }
+}
+
+function follow(job) {
+  if (following) following.source.close();
+  if ($("video").dataset.jobId !== job.id) {
+    $("video").removeAttribute("src");
+    delete $("video").dataset.jobId;
+  }
+  showJob(job);
+  if (["completed", "failed", "cancelled"].includes(job.status)) {
+    following = null;
+    return;
+  }
+  const source = new EventSource(job.links.events);
+  following = { id: job.id, source };
+  const update = (event) => showJob(JSON.parse(event.data));
+  source.addEventListener("job", update);
+  source.addEventListener("end", (event) => {
+    source.close();
+    update(event);
+    refreshJobs();
+  });
+  source.onerror = () => {
+    // The server closed the stream or went away; fetch the job once for fresh links and state.
+    source.close();
+    api(`/v1/jobs/${encodeURIComponent(job.id)}`).then(showJob).catch(() => {});
+  };
+}
+
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  row.appendChild(td);
+  return td;
+}
+
+async function refreshJobs() {
+  let list;
+  try {
+    list = await api("/v1/jobs?limit=20");
+  } catch (err) {
+    say(err.message, true);
+    return;
+  }
+  const body = $("jobs").querySelector("tbody");
+  body.textContent = "";
+  for (const job of list.jobs) {
+    const row = document.createElement("tr");
+    row.dataset.jobId = job.id;
+    cell(row, job.name || job.id.slice(0, 12));
+    cell(row, job.status);
+    cell(row, job.status === "processing" ? `${job.stage || ""} ${Math.round(job.percent)}%` : "");
+    cell(row, job.priority);
+    cell(row, new Date(job.timings.queued_at).toLocaleString());
+    const actions = cell(row, "");
+    if (["queued", "retrying", "processing"].includes(job.status)) {
+      const cancel = document.createElement("button");
+      cancel.className = "small";
+      cancel.textContent = "Cancel";
+      cancel.onclick = async (event) => {
+        event.stopPropagation();
+        await api(`/v1/jobs/${encodeURIComponent(job.id)}`, { method: "DELETE" }).catch((e) => say(e.message, true));
+        refreshJobs();
+      };
+      actions.appendChild(cancel);
+    }
+    row.onclick = () => follow(job);
+    body.appendChild(row);
+  }
+}
+
+async function loadVoices() {
+  try {
+    const voices = await api("/v1/voices");
+    const list = $("voices");
+    for (const voice of voices) {
+      const option = document.createElement("option");
+      option.value = voice.id;
+      option.label = voice.name;
+      list.appendChild(option);
+    }
+  } catch (err) {
+    /* voices are a convenience; typing a spec works without them */
+  }
+}
+
+function start() {
+  $("api-key").value = apiKey();
+  $("key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    localStorage.setItem(KEY_STORAGE, $("api-key").value.trim());
+    say("Key saved in this browser.");
+    refreshJobs();
+    loadVoices();
+  });
+  $("job-form").addEventListener("submit", submitJob);
+  $("refresh").addEventListener("click", refreshJobs);
+  loadVoices();
+  refreshJobs();
+  setInterval(refreshJobs, 5000);
+}
+
+document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,83 @@
+"""The web page in a real browser: Debian's headless Chromium driven by Playwright, against `t2v serve`."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, missing_part
+from tests.service import Server, served
+
+pytestmark = pytest.mark.slow
+
+OUTPUT = ROOT / "test-output"
+TEXT = "# Xin chào các bạn\n\nHôm nay trời đẹp quá. Chúng ta cùng học tiếng Việt nhé!\n"
+KEY = "browser-key-secret"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    with served(tmp_path, "--workers", "1", T2V_API_KEYS=KEY) as server:
+        yield server
+
+
+def test_vietnamese_text_from_the_page_renders_and_plays(server: Server) -> None:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        missing_part("browser", "no `chromium` on PATH (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_part("browser", "the playwright package is not installed")
+    OUTPUT.mkdir(exist_ok=True)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1300})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(server.url + "/")
+            assert page.title().startswith("t2v")
+
+            page.fill("#api-key", KEY)
+            page.click("#key-form button")
+            page.fill("#text", TEXT)
+            page.select_option("#aspect", "16:9")
+            page.select_option("#priority", "high")
+            page.click("#submit")
+
+            page.wait_for_selector("#player:not([hidden])", timeout=180_000)
+            page.wait_for_function(
+                "document.querySelector('#video').readyState === 4", timeout=60_000, polling=200
+            )
+            job_id = page.get_attribute("#current", "data-job-id")
+            assert job_id
+            duration = page.evaluate("document.querySelector('#video').duration")
+            job = server.client(KEY).get(f"/v1/jobs/{job_id}").json()
+            assert job["status"] == "completed" and job["result"]["voice"] == "espeak:vi"
+            assert abs(duration - job["result"]["duration"]) < 0.25, (duration, job["result"])
+
+            # Vietnamese shows with the page's own font, which has the glyphs
+            assert page.input_value("#text") == TEXT
+            page.evaluate("document.fonts.ready")
+            assert page.evaluate("document.fonts.check('16px \"T2V UI\"', 'Xin chào các bạn ệ ữ')")
+            assert page.text_content("#current-status") == "completed"
+            row = page.locator(f"#jobs tbody tr[data-job-id='{job_id}']")
+            row.wait_for(timeout=15_000)
+            assert "completed" in row.inner_text()
+
+            page.evaluate("document.querySelector('#video').currentTime = 1.0")
+            page.wait_for_function(
+                "(v => v.readyState === 4 && !v.seeking)(document.querySelector('#video'))", timeout=15_000
+            )
+            page.screenshot(path=str(OUTPUT / "web_page.png"), full_page=True)
+            assert errors == []
+        finally:
+            browser.close()
