@@ -83,3 +83,48 @@ async def test_motion_moves_the_picture_every_frame(tmp_path: Path) -> None:
     top = (0, 0, frames[0].width, frames[0].height // 2)
     assert frames[0].crop(top).tobytes() != frames[1].crop(top).tobytes(), "the slide moved"
     assert abs(probe(result.video).duration - result.duration) < 0.01
+
+
+def decoded_audio(path: Path) -> tuple[list[float], int]:
+    """The MP4's narration as mono float samples (the edit list applied by the decoder)."""
+    import array
+
+    samples: list[float] = []
+    with av.open(str(path)) as c:
+        stream = c.audio[0] if hasattr(c, "audio") else c.streams.audio[0]
+        rate = stream.rate
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        for frame in c.decode(audio=0):
+            for out in resampler.resample(frame):
+                samples.extend(array.array("f", bytes(out.planes[0]))[: out.samples])
+    return samples, rate
+
+
+async def test_scene_audio_pieces_join_silently_and_stay_in_sync(tmp_path: Path) -> None:
+    r = renderer(tmp_path)
+    doc = document_from_bytes(DOC.encode(), "t.md", None)
+    result = await r.render(doc, tmp_path / "a.mp4", RenderOptions(voice="en"))
+    assert r.audio_pieces_encoded == 5
+    samples, rate = decoded_audio(result.video)
+    assert abs(len(samples) / rate - result.duration) < 0.1
+    cues = srt_text(result.video).split("\n\n")
+    starts = []
+    for block in cues:
+        stamp = block.splitlines()[1].split(" --> ")[0]
+        h, m, rest = stamp.split(":")
+        starts.append(int(h) * 3600 + int(m) * 60 + float(rest.replace(",", ".")))
+    loud = [i for i, x in enumerate(samples) if abs(x) > 0.05]
+    assert loud, "no speech in the track"
+    # the first caption appears when the voice is first heard (within 60 ms)
+    assert abs(loud[0] / rate - starts[0]) < 0.06
+    # every join lies in a pause: the quietest stretch between scenes is silent, with no click
+    gaps = [(a, b) for a, b in itertools.pairwise(loud) if (b - a) / rate > 0.6]
+    assert len(gaps) >= 4, "a pause between each pair of scenes"
+    for a, b in gaps:  # the join is ~0.3 s after the voice stops (espeak's own end pause)
+        assert max(abs(x) for x in samples[a + int(0.15 * rate) : b - int(0.1 * rate)]) < 0.01
+    # editing one scene encodes one audio piece again
+    edited = DOC.replace("scene number 2.", "scene number two, edited.")
+    await r.render(
+        document_from_bytes(edited.encode(), "t.md", None), tmp_path / "b.mp4", RenderOptions(voice="en")
+    )
+    assert r.audio_pieces_encoded == 6

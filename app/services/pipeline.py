@@ -25,6 +25,7 @@ from app.services import segments, subtitle_service, video_service
 from app.services.fonts import FontSet, default_fontset, family_name, link_fonts, segment
 from app.services.language import detect_language
 from app.services.models import Cue, RenderOptions, Scene, Script, Speech, WordTiming
+from app.services.narration import encode_narration, plan_narration
 from app.services.script_service import Document, build_script
 from app.services.segments import Burn, FrameSpec
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
@@ -48,6 +49,7 @@ class Progress:
 
 
 ProgressSink = Callable[[Progress], None]
+LANGUAGE_SAMPLE_CHARS = 1000  # a few sentences are plenty for the detector
 T = TypeVar("T")
 
 
@@ -86,6 +88,7 @@ class Renderer:
         self.visuals = visuals or VisualService(resources=self.resources, cache=cache)
         self.cache = cache
         self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
+        self.audio_pieces_encoded = 0  # scenes' AAC pieces actually encoded
 
     async def render(
         self,
@@ -108,7 +111,7 @@ class Renderer:
 
         script = build_script(document, words_per_minute=options.rate)
         report(Progress(Stage.SCRIPT, 1, 1))
-        voice = options.voice or f"espeak:{detect_language(script.narration)}"
+        voice = options.voice or f"espeak:{self._language(script.narration)}"
         parse_voice_spec(voice)  # a bad voice fails before any work is done
 
         with self.workspaces.workspace("render") as ws:
@@ -116,9 +119,8 @@ class Renderer:
                 self._speak(script, voice, options.rate, ws, report),
                 self._draw(script.scenes, options, ws, report),
             )
-            audio = ws / "narration.wav"
-            offsets = video_service.join_audio(speeches, options.scene_pause, audio)
-            duration = video_service.wav_duration(audio)
+            plan = plan_narration(speeches, options.scene_pause)
+            offsets, duration = plan.offsets, plan.duration
             shots = _shots(slides, offsets, duration)
 
             cues = subtitle_service.build_cues(_absolute_words(speeches, offsets), duration)
@@ -140,13 +142,15 @@ class Renderer:
             video = ws / "video.mp4"
             burn = Burn(burn_ass, fonts_dir) if burn_ass and fonts_dir else None
             spec = FrameSpec(options.video_format.size, options.fps, options.motion)
-            language = parse_voice_chain(voice).language or detect_language(script.narration)
-            picture, sound = ws / "picture.mp4", ws / "narration.m4a"
-            await all_or_nothing(
-                self._encode_picture(shots, spec, burn, cues, picture, ws, report),
-                segments.encode_audio(audio, sound),
+            language = parse_voice_chain(voice).language or self._language(script.narration)
+            sound = ws / "narration.aac"
+            cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
+            scene_segments, audio_encoded = await all_or_nothing(
+                self._encode_picture(shots, spec, burn, cues, ws, report, cpu),
+                encode_narration(plan, sound, ws, self.cache, cpu),
             )
-            await segments.mux(picture, sound, video, srt, video_service.iso639_2(language))
+            self.audio_pieces_encoded += audio_encoded
+            await segments.mux(scene_segments, sound, video, ws, srt, video_service.iso639_2(language))
             info = video_service.probe(video)
             size = video.stat().st_size
             out_srt, out_vtt = caption_paths(out_path)
@@ -179,17 +183,16 @@ class Renderer:
         spec: FrameSpec,
         burn: Burn | None,
         cues: Sequence[Cue],
-        out: Path,
         ws: Path,
         report: ProgressSink,
-    ) -> None:
-        """Encode (or take from the cache) one segment per scene, then join them by copy."""
+        cpu: asyncio.Semaphore,
+    ) -> list[Path]:
+        """Encode (or take from the cache) one segment per scene; the mux joins them by copy."""
         total = len(shots)
         report(Progress(Stage.VIDEO, 0, total + 1))
         cuts = subtitle_service.change_points(cues) if burn else []
         burn_key = hash_file(burn.ass) if burn else None
         done = 0
-        cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
 
         async def segment(i: int, shot: Shot) -> Path:
             nonlocal done
@@ -209,8 +212,21 @@ class Renderer:
             report(Progress(Stage.VIDEO, done, total + 1))
             return path
 
-        paths = await all_or_nothing(*(segment(i, shot) for i, shot in enumerate(shots)))
-        await segments.join_by_copy(paths, out, ws)
+        return await all_or_nothing(*(segment(i, shot) for i, shot in enumerate(shots)))
+
+    def _language(self, narration: str) -> str:
+        """Detect from the opening of the text (enough, and bounded), remembered in the cache: loading
+        the detector's profiles costs more than an edited re-render's whole speech stage."""
+        sample = narration[:LANGUAGE_SAMPLE_CHARS]
+        key = hash_key("language-v1", sample)
+        hit = self.cache.get(key, ".txt") if self.cache is not None else None
+        if hit is not None:
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                return hit.read_text(encoding="utf-8")
+        language = detect_language(sample)
+        if self.cache is not None:
+            self.cache.put_bytes(key, language.encode("utf-8"), ".txt")
+        return language
 
     def _cached(self, key: str, suffix: str, dest: Path) -> bool:
         if self.cache is None:
@@ -288,8 +304,9 @@ def make_thumbnail(slide: Path, out: Path, width: int = 480) -> Path:
 
 def _shots(slides: Sequence[Path], offsets: Sequence[float], duration: float) -> list[Shot]:
     """Each slide stays on screen from its narration's start until the next scene's (pause included)."""
+    starts = [0.0, *offsets[1:]]  # the first picture also covers the track's short lead-in
     ends = [*offsets[1:], duration]
-    return [Shot(img, start, end - start) for img, start, end in zip(slides, offsets, ends, strict=True)]
+    return [Shot(img, start, end - start) for img, start, end in zip(slides, starts, ends, strict=True)]
 
 
 def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> list[list[WordTiming]]:

@@ -161,11 +161,16 @@ def _enlarged(image: Path, size: tuple[int, int], out: Path) -> Path:
     return out
 
 
-async def join_by_copy(parts: Sequence[Path], out: Path, workdir: Path) -> None:
-    """Concatenate H.264 segments made with the same settings, without re-encoding."""
-    listing = workdir / f"{out.stem}.join.ffconcat"
+def write_join_list(parts: Sequence[Path], workdir: Path, name: str) -> Path:
+    listing = workdir / f"{name}.join.ffconcat"
     lines = ["ffconcat version 1.0"] + [f"file '{_quote(p)}'" for p in parts]
     listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return listing
+
+
+async def join_by_copy(parts: Sequence[Path], out: Path, workdir: Path) -> None:
+    """Concatenate H.264 segments made with the same settings, without re-encoding."""
+    listing = write_join_list(parts, workdir, out.stem)
     await run_ffmpeg(
         ["-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0:v", "-c", "copy",
          "-video_track_timescale", str(TIMESCALE), str(out)],
@@ -177,25 +182,24 @@ def _quote(path: Path) -> str:
     return str(path.resolve()).replace("'", "'\\''")
 
 
-async def encode_audio(wav: Path, out: Path) -> None:
-    """AAC at the narration's own rate, mono: speech gains nothing from more, and it encodes ~10x
-    faster than 48 kHz stereo with the default coder."""
-    await run_ffmpeg(
-        ["-i", str(wav), "-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k", "-ac", "1", str(out)],
-        what="encoding the narration",
-    )
-
-
 async def mux(
-    video: Path, audio: Path, out: Path, subtitles: Path | None = None, subtitle_language: str = "und"
+    segments: Sequence[Path],
+    audio: Path,
+    out: Path,
+    workdir: Path,
+    subtitles: Path | None = None,
+    subtitle_language: str = "und",
 ) -> None:
-    """Put the picture track, the narration and the soft subtitles in one faststart MP4 (no re-encode)."""
-    args = ["-i", str(video), "-i", str(audio)]
+    """Join the scene segments, the narration and the soft subtitles into one faststart MP4, in one
+    pass and without re-encoding anything but the subtitles' container format."""
+    listing = write_join_list(segments, workdir, "picture")
+    args = ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio)]
     maps = ["-map", "0:v", "-map", "1:a"]
     if subtitles is not None:
         args += ["-i", str(subtitles)]
         maps += ["-map", "2:s", "-c:s", "mov_text", "-metadata:s:s:0", f"language={subtitle_language}"]
     await run_ffmpeg(
-        [*args, *maps, "-c:v", "copy", "-c:a", "copy", "-movflags", "+faststart", str(out)],
+        [*args, *maps, "-c:v", "copy", "-c:a", "copy", "-video_track_timescale", str(TIMESCALE),
+         "-movflags", "+faststart", str(out)],
         what="writing the MP4",
-    )
+    )  # fmt: skip

@@ -1,6 +1,6 @@
 """Any engine's audio -> the one format scenes are joined in, plus estimated word timings.
 
-Every scene of a render must share a sample rate (`join_audio` copies samples), so audio from HTTP
+Every scene of a render must share a sample rate (the narration track joins their samples), so audio from HTTP
 servers and piper is converted to mono 16-bit PCM WAV at espeak's 22050 Hz by ffmpeg, which reads and
 writes files in bounded memory and is killed if the render is cancelled.
 
