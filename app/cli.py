@@ -141,25 +141,33 @@ def _run_cancellable(coro_factory: Callable[[], Awaitable[T]]) -> T:
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
+# Render options shared by `render` and `submit`.
+VoiceOption = Annotated[
+    str | None, typer.Option(help="ENGINE:VOICE, e.g. espeak:vi or espeak:en-us (default: detected).")
+]
+RateOption = Annotated[int | None, typer.Option(help="Speaking rate in words per minute (default 175).")]
+AspectOption = Annotated[str | None, typer.Option(help="16:9, 9:16 or 1:1.")]
+ResolutionOption = Annotated[int | None, typer.Option(help="720 or 1080 (the short side).")]
+BurnOption = Annotated[bool, typer.Option("--burn-captions", help="Draw captions into the picture.")]
+FpsOption = Annotated[
+    int | None, typer.Option(help="Constant frame rate (24, 25, 30, 50, 60); default: variable.")
+]
+MotionOption = Annotated[bool, typer.Option("--motion", help="A slow pan and zoom on every scene.")]
+
+
 @app.command()
 def render(
     source: Annotated[str, typer.Argument(metavar="INPUT", help="A .txt or .md file, or - for stdin.")],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The MP4 to write (default: INPUT with .mp4).")
     ] = None,
-    voice: Annotated[
-        str | None, typer.Option(help="ENGINE:VOICE, e.g. espeak:vi or espeak:en-us (default: detected).")
-    ] = None,
-    rate: Annotated[int | None, typer.Option(help="Speaking rate in words per minute (default 175).")] = None,
-    aspect: Annotated[str | None, typer.Option(help="16:9, 9:16 or 1:1.")] = None,
-    resolution: Annotated[int | None, typer.Option(help="720 or 1080 (the short side).")] = None,
-    burn_captions: Annotated[
-        bool, typer.Option("--burn-captions", help="Draw captions into the picture.")
-    ] = False,
-    fps: Annotated[
-        int | None, typer.Option(help="Constant frame rate (24, 25, 30, 50, 60); default: variable.")
-    ] = None,
-    motion: Annotated[bool, typer.Option("--motion", help="A slow pan and zoom on every scene.")] = False,
+    voice: VoiceOption = None,
+    rate: RateOption = None,
+    aspect: AspectOption = None,
+    resolution: ResolutionOption = None,
+    burn_captions: BurnOption = False,
+    fps: FpsOption = None,
+    motion: MotionOption = False,
     max_input_size: Annotated[
         int | None, typer.Option(help="Largest accepted document in bytes (default 2 MB).")
     ] = None,
@@ -326,17 +334,13 @@ def submit(
     source: Annotated[str, typer.Argument(metavar="FILE", help="A .txt or .md file, or - for stdin.")],
     priority: Annotated[str, typer.Option(help="low, normal, high or urgent.")] = "normal",
     job_id: Annotated[str | None, typer.Option("--id", help="Job id (default: a new random id).")] = None,
-    voice: Annotated[str | None, typer.Option(help="ENGINE:VOICE (default: detected).")] = None,
-    rate: Annotated[int | None, typer.Option(help="Words per minute.")] = None,
-    aspect: Annotated[str | None, typer.Option(help="16:9, 9:16 or 1:1.")] = None,
-    resolution: Annotated[int | None, typer.Option(help="720 or 1080.")] = None,
-    burn_captions: Annotated[
-        bool, typer.Option("--burn-captions", help="Draw captions into the picture.")
-    ] = False,
-    fps: Annotated[
-        int | None, typer.Option(help="Constant frame rate (24, 25, 30, 50, 60); default: variable.")
-    ] = None,
-    motion: Annotated[bool, typer.Option("--motion", help="A slow pan and zoom on every scene.")] = False,
+    voice: VoiceOption = None,
+    rate: RateOption = None,
+    aspect: AspectOption = None,
+    resolution: ResolutionOption = None,
+    burn_captions: BurnOption = False,
+    fps: FpsOption = None,
+    motion: MotionOption = False,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.options import parse_render_options

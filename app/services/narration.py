@@ -24,6 +24,7 @@ from app.services.video_service import run_ffmpeg
 
 AAC_FRAME = 1024
 CACHE_VERSION = "aac-unit-v1"
+BATCH = 16  # pieces per ffmpeg run
 
 
 @dataclass(frozen=True)
@@ -74,36 +75,44 @@ async def encode_narration(
     plan: NarrationPlan, out: Path, workdir: Path, cache: DiskCache | None, cpu: asyncio.Semaphore
 ) -> int:
     """Write the whole track as ADTS AAC to `out`; returns how many pieces had to be encoded."""
-    encoded = 0
-
-    async def piece(i: int, unit: AudioUnit) -> Path:
-        nonlocal encoded
+    pieces: list[Path] = []
+    missing: list[tuple[Path, Path, str]] = []  # (wav to encode, aac to write, cache key)
+    for i, unit in enumerate(plan.units):
         path = workdir / f"narration-{i:04d}.aac"
         key = hash_key(CACHE_VERSION, hash_file(unit.speech.audio_path), unit.lead, unit.pad)
         hit = cache.get(key, ".aac") if cache is not None else None
         if hit is not None:
             link_or_copy(hit, path)
-            return path
-        wav = workdir / f"narration-{i:04d}.wav"
-        _write_unit(unit, plan.rate, wav)
+        else:
+            wav = workdir / f"narration-{i:04d}.wav"
+            _write_unit(unit, plan.rate, wav)
+            missing.append((wav, path, key))
+        pieces.append(path)
+    for start in range(0, len(missing), BATCH):
+        batch = missing[start : start + BATCH]
         async with cpu:
-            await run_ffmpeg(
-                ["-i", str(wav), "-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k", "-f", "adts", str(path)],
-                what="encoding the narration",
-            )
-        encoded += 1
+            await _encode_batch([(wav, aac) for wav, aac, _ in batch])
         if cache is not None:
-            cache.put_file(key, path, ".aac")
-        return path
-
-    pieces = await asyncio.gather(*(piece(i, u) for i, u in enumerate(plan.units)))
+            for _, aac, key in batch:
+                cache.put_file(key, aac, ".aac")
     with open(out, "wb") as sink:
         for i, (path, unit) in enumerate(zip(pieces, plan.units, strict=True)):
             frames = _adts_frames(path.read_bytes())
             if len(frames) != unit.total // AAC_FRAME + 1:
                 raise MediaError(f"scene {i + 1}: unexpected AAC frame count {len(frames)}")
             sink.writelines(frames if i == 0 else frames[1:])  # one priming frame for the whole track
-    return encoded
+    return len(missing)
+
+
+async def _encode_batch(jobs: Sequence[tuple[Path, Path]]) -> None:
+    """Several pieces in one ffmpeg run, each with its own encoder (and so its own priming frame):
+    starting ffmpeg costs more than encoding a scene's speech."""
+    args: list[str] = []
+    for wav, _ in jobs:
+        args += ["-i", str(wav)]
+    for n, (_, aac) in enumerate(jobs):
+        args += ["-map", f"{n}:a", "-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k", "-f", "adts", str(aac)]
+    await run_ffmpeg(args, what="encoding the narration")
 
 
 def _write_unit(unit: AudioUnit, rate: int, path: Path) -> None:
