@@ -83,3 +83,22 @@ def test_every_detectable_language_has_an_espeak_voice() -> None:
 )
 def test_detected_languages_are_espeak_voices(text: str) -> None:
     assert EspeakEngine().resolve_voice(detect_language(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        ("This is a test of the tool, and it reads the words that you write.", True),
+        ("Le chat est sur la table et il dort avec le chien dans la maison.", False),
+        ("Dit is de kat van de buren en het is een mooie dag in de stad.", False),
+        ("Ini adalah kucing dari tetangga dan ini hari yang indah di kota.", False),
+        ("Der Hund ist in dem Haus und die Katze ist auf dem Tisch.", False),
+        ("Short text.", False),
+    ],
+)
+def test_the_english_fast_path_only_takes_english(text: str, english: bool) -> None:
+    from app.services.language import _looks_english
+
+    assert _looks_english(text) is english
+    if not english and len(text.split()) >= 8:
+        assert detect_language(text) != "en"

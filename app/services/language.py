@@ -89,11 +89,33 @@ def detect_language(text: str) -> str:
     if script is None:
         return FALLBACK
     if script == "latin":
-        return "vi" if _looks_vietnamese(text) else _langdetect(text, None) or FALLBACK
+        if _looks_vietnamese(text):
+            return "vi"
+        if _looks_english(text):
+            return "en"  # the common case, without loading langdetect's profiles (~0.2 s)
+        return _langdetect(text, None) or FALLBACK
     default = _SCRIPT_VOICE[script]
     if script in _SHARED_SCRIPTS:
         return _langdetect(text, _SHARED_SCRIPTS[script]) or default
     return default
+
+
+# Words that make up a large share of any English text and are rare as words in other Latin-script
+# languages' running text.
+_ENGLISH_MARKERS = frozenset(
+    ["the", "and", "of", "to", "that", "this", "with", "which", "from", "are", "were", "have", "they", "you"]
+)
+
+
+def _looks_english(text: str) -> bool:
+    """Plain ASCII with English function words at English frequency (over 8% of the words)."""
+    if not text.isascii():
+        return False
+    words = [w.strip(".,;:!?()\"'").lower() for w in text.split()]
+    words = [w for w in words if w]
+    if len(words) < 8:
+        return False
+    return sum(w in _ENGLISH_MARKERS for w in words) / len(words) > 0.08
 
 
 def voice_for_text(text: str) -> str:
