@@ -551,13 +551,13 @@ def rerender_note(res: Results) -> list[str]:
     compose = statistics.median(b.report["compose"] for b in second)
     before = med(second) - compose
     return [
-        f"Re-render: of the {med(second):.2f} s, {before:.2f} s come before composition (script, language "
-        f"detection and voice resolution, cache look-ups, one scene's speech and slide, joining the audio, "
-        f"captions) and {compose:.2f} s are composition ({compose / first:.0%} of the first render by "
-        "itself): the edited scene's segment, the stream-copy join of all segments, and the AAC encode "
-        "and mux of the whole narration, which grow with the video's length rather than with the edit. "
-        "With espeak the first render is already fast, so these fixed and length-proportional costs "
-        "dominate the ratio.",
+        f"Re-render: of the {med(second):.2f} s, {before:.2f} s come before composition (script, cached "
+        f"language, cache look-ups, one scene's speech and slide, the narration plan, captions) and "
+        f"{compose:.2f} s are composition ({compose / first:.0%} of the first render by itself): the "
+        "edited scene's picture segment and AAC piece (two ffmpeg runs, side by side) and one mux pass "
+        "that copies every scene's segment and AAC piece into the MP4. What remains is mostly ffmpeg "
+        "start-up and the copy of the whole file, which do not shrink with the edit; since espeak makes "
+        "the first render itself fast (about 1.2% of real time), they keep the ratio near 15%.",
         "",
     ]
 

@@ -37,7 +37,8 @@ SENTENCES = [
 
 def sample_document(seconds: float = 60.0, wpm: int = 175) -> str:
     """Markdown whose narration lasts about `seconds` at `wpm` words per minute."""
-    target_words = int(seconds * wpm / 60)
+    # espeak pauses at punctuation and between scenes: about 0.9 of the nominal words fit the time
+    target_words = int(seconds * wpm / 60 * 0.9)
     parts, words, scene = [], 0, 0
     while words < target_words:
         scene += 1
