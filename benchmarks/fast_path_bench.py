@@ -21,7 +21,6 @@ import platform
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+from proctree import run_sampled
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
@@ -166,25 +166,13 @@ class Unavailable(Exception):
 
 def measure(argv: Sequence[str], env: dict[str, str] | None = None) -> Run:
     """Run a child; sample its tree's RSS every 20 ms; parse the JSON line it prints last."""
-    start = time.perf_counter()
-    proc = psutil.Popen(list(argv), env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak = 0
-    while proc.poll() is None:
-        total = 0
-        with contextlib.suppress(psutil.Error):
-            for p in [proc, *proc.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    total += p.memory_info().rss
-        peak = max(peak, total)
-        time.sleep(0.02)
-    wall = time.perf_counter() - start
-    out, err = proc.communicate()
-    lines = out.decode().strip().splitlines()
-    if proc.returncode == UNAVAILABLE:
+    run = run_sampled(argv, env, ROOT)
+    lines = run.stdout.decode().strip().splitlines()
+    if run.returncode == UNAVAILABLE:
         raise Unavailable(lines[-1] if lines else "option not available")
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv[:3])} failed:\n{err.decode()[-3000:]}")
-    return Run(wall, peak / 1e6, json.loads(lines[-1]) if lines else {})
+    if run.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:3])} failed:\n{run.stderr.decode()[-3000:]}")
+    return Run(run.wall, run.peak_rss_bytes / 1e6, json.loads(lines[-1]) if lines else {})
 
 
 def ours(doc: Path, out: Path, data_dir: Path, *, fps: int | None = None, motion: bool = False) -> Run:

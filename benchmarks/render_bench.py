@@ -9,19 +9,17 @@ sampled every 20 ms. No pass/fail: the numbers go to benchmarks/results/render.m
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import platform
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from proctree import run_sampled
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -59,23 +57,12 @@ class Measurement:
 def measure(argv: list[str], env: dict[str, str]) -> Measurement:
     """Run one render; CPU time comes from the kernel's accounting of our finished children."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = psutil.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
-    while proc.poll() is None:
-        total = 0
-        for p in [proc, *proc.children(recursive=True)]:
-            with contextlib.suppress(psutil.Error):
-                total += p.memory_info().rss
-        peak = max(peak, total)
-        time.sleep(0.02)
-    wall = time.perf_counter() - start
-    _, err = proc.communicate()
-    if proc.returncode != 0:
-        raise SystemExit(f"render failed: {err.decode()}")
+    run = run_sampled(argv, env)
+    if run.returncode != 0:
+        raise SystemExit(f"render failed: {run.stderr.decode()}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return Measurement(wall=wall, cpu=cpu, peak_rss_mb=peak / 1e6, video_seconds=0.0)
+    return Measurement(wall=run.wall, cpu=cpu, peak_rss_mb=run.peak_rss_bytes / 1e6, video_seconds=0.0)
 
 
 def main() -> None:
