@@ -11,7 +11,6 @@ shrink step by step to a floor, and what still does not fit is cut with an ellip
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import math
 import os
@@ -25,6 +24,7 @@ from PIL import Image, ImageDraw
 
 from app.core.memory_optimizer import DiskCache, hash_key, link_or_copy
 from app.core.resource_manager import ResourceManager
+from app.core.threads import run_in_thread
 from app.errors import InputError, RenderError
 from app.services.fonts import FontSet, clean_text, default_fontset, load_font, segment
 from app.services.models import BlockKind, Scene, VideoFormat
@@ -738,7 +738,7 @@ class VisualService:
                     return out_path
         slot = self.resources.visual_slot() if self.resources else contextlib.nullcontext()
         async with slot:
-            await asyncio.to_thread(render_slide, scene, fmt, out_path, None, self.theme)
+            await run_in_thread(render_slide, scene, fmt, out_path, None, self.theme)
         self.drawn += 1
         if self.cache is not None:
             self.cache.put_file(key, out_path, ".png")
