@@ -17,6 +17,7 @@ import json
 import math
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -117,6 +118,21 @@ def _now(conn: sqlite3.Connection) -> float:
     return float(conn.execute(f"SELECT {NOW}").fetchone()[0])
 
 
+def _set_wal(conn: sqlite3.Connection, timeout: float) -> str:
+    """Switch to WAL. The switch needs the file to itself and SQLite may report "locked" at once
+    instead of waiting (several processes opening a new file together), so retry within `timeout`."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
 def _check_lease_seconds(lease_seconds: float) -> None:
     if not lease_seconds > 0 or math.isinf(lease_seconds):
         raise ValueError(f"lease_seconds must be a positive number of seconds, not {lease_seconds!r}")
@@ -158,7 +174,7 @@ class SQLiteJobStore(JobStore):
             )
             try:
                 conn.row_factory = sqlite3.Row
-                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                mode = _set_wal(conn, self.busy_timeout)
                 if str(mode).lower() != "wal":
                     raise JobStoreError(f"cannot use WAL mode for {self.path} (got {mode!r})")
                 # NORMAL is durable across application crashes in WAL mode; an OS crash may lose the
