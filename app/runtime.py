@@ -10,13 +10,14 @@ import importlib
 from dataclasses import dataclass
 
 from app.config import Settings, load_settings
+from app.core.backoff import RetryPolicy
 from app.core.jobstore import create_store
 from app.core.jobstore.base import JobStore
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.queue_manager import QueueManager
 from app.core.resource_manager import ResourceLimits, ResourceManager
 from app.core.system_optimizer import OptimizerParts, SystemOptimizer
-from app.core.worker import Handler, RetryPolicy, Worker, WorkerConfig
+from app.core.worker import Handler, Worker, WorkerConfig
 from app.services.pipeline import Renderer
 from app.services.render_job import RenderJobHandler
 

@@ -23,3 +23,26 @@ async def test_a_cancelled_caller_waits_for_its_thread() -> None:
         await task
     assert finished, "the cancellation went on only after the thread had finished"
     assert await run_in_thread(slow) == 1
+
+
+async def test_all_or_nothing_waits_out_its_children_through_repeated_cancellation() -> None:
+    from app.core.threads import all_or_nothing
+
+    finished: list[str] = []
+
+    def slow(name: str) -> str:
+        time.sleep(0.3)
+        finished.append(name)
+        return name
+
+    async def nested() -> list[str]:
+        return await all_or_nothing(run_in_thread(slow, "inner"))
+
+    task = asyncio.create_task(all_or_nothing(nested(), run_in_thread(slow, "outer")))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    await asyncio.sleep(0.01)
+    task.cancel()  # a second cancellation while the first is being cleaned up
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert sorted(finished) == ["inner", "outer"], "no thread outlives the cancelled caller"

@@ -215,6 +215,18 @@ class DiskCache:
         self.stats.hits += 1
         return path
 
+    def fetch(self, key: str, dest: Path, suffix: str = "") -> bool:
+        """Put the entry at `dest` (a hard link when possible); False on a miss, including an entry
+        evicted between the lookup and the link."""
+        hit = self.get(key, suffix)
+        if hit is None:
+            return False
+        try:
+            link_or_copy(hit, dest)
+        except OSError:
+            return False
+        return True
+
     @contextlib.contextmanager
     def writing(self, key: str, suffix: str = "") -> Iterator[Path]:
         """Yield a temp path to write; on success it becomes the entry, on failure it vanishes."""

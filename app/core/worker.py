@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import socket
 import time
 import uuid
@@ -24,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.backoff import RetryPolicy
 from app.core.jobstore.base import JobRecord, JobStore, Lease
 from app.core.resource_manager import ResourceManager
 from app.errors import InputError
@@ -69,20 +69,6 @@ class JobContext:
 
 
 Handler = Callable[[JobContext], Awaitable[dict[str, Any]]]
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with jitter: base * 2^(attempt-1), capped, times a random 0.75..1.25."""
-
-    base_seconds: float = 10.0
-    max_seconds: float = 600.0
-    jitter: float = 0.25
-
-    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        raw = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
-        r = (rng or random).uniform(1 - self.jitter, 1 + self.jitter)
-        return raw * r
 
 
 @dataclass(frozen=True)

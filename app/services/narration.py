@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.memory_optimizer import DiskCache, hash_file, hash_key, link_or_copy
+from app.core.memory_optimizer import DiskCache, hash_file, hash_key
 from app.errors import MediaError
 from app.services.models import Speech
 from app.services.video_service import run_ffmpeg
@@ -80,10 +80,7 @@ async def encode_narration(
     for i, unit in enumerate(plan.units):
         path = workdir / f"narration-{i:04d}.aac"
         key = hash_key(CACHE_VERSION, hash_file(unit.speech.audio_path), unit.lead, unit.pad)
-        hit = cache.get(key, ".aac") if cache is not None else None
-        if hit is not None:
-            link_or_copy(hit, path)
-        else:
+        if cache is None or not cache.fetch(key, path, ".aac"):
             wav = workdir / f"narration-{i:04d}.wav"
             _write_unit(unit, plan.rate, wav)
             missing.append((wav, path, key))

@@ -15,12 +15,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TypeVar
 
 from PIL import Image
 
-from app.core.memory_optimizer import DiskCache, WorkspaceManager, hash_file, hash_key, link_or_copy
+from app.core.memory_optimizer import DiskCache, WorkspaceManager, hash_file, hash_key
 from app.core.resource_manager import ResourceManager
+from app.core.threads import all_or_nothing
 from app.services import segments, subtitle_service, video_service
 from app.services.fonts import FontSet, default_fontset, family_name, link_fonts, segment
 from app.services.language import detect_language
@@ -50,7 +50,6 @@ class Progress:
 
 ProgressSink = Callable[[Progress], None]
 LANGUAGE_SAMPLE_CHARS = 1000  # a few sentences are plenty for the detector
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -202,7 +201,7 @@ class Renderer:
                 "segment-v1", hash_file(shot.image), timing, spec, burn_key, shot.start if burn else None
             )
             path = ws / f"segment-{i:04d}.mp4"
-            if not self._cached(key, ".mp4", path):
+            if self.cache is None or not self.cache.fetch(key, path, ".mp4"):
                 async with cpu:
                     await segments.encode_segment(parts, spec, path, ws, burn)
                 self.segments_encoded += 1
@@ -227,18 +226,6 @@ class Renderer:
         if self.cache is not None:
             self.cache.put_bytes(key, language.encode("utf-8"), ".txt")
         return language
-
-    def _cached(self, key: str, suffix: str, dest: Path) -> bool:
-        if self.cache is None:
-            return False
-        hit = self.cache.get(key, suffix)
-        if hit is None:
-            return False
-        try:
-            link_or_copy(hit, dest)
-        except OSError:
-            return False
-        return True
 
     async def _speak(
         self, script: Script, voice: str, rate: int, ws: Path, report: ProgressSink
@@ -268,19 +255,6 @@ class Renderer:
 
         # the visual slots bound how many are drawn at once
         return await all_or_nothing(*(draw(i, scene) for i, scene in enumerate(scenes)))
-
-
-async def all_or_nothing(*coros: Awaitable[T]) -> list[T]:
-    """Like gather, but the first failure cancels the rest and waits for them to stop, so that no
-    straggler writes into a workspace that is being removed."""
-    tasks = [asyncio.ensure_future(c) for c in coros]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 def caption_font_runs(fonts: FontSet) -> Callable[[str], list[tuple[str, str]]]:

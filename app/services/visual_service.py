@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from app.core.memory_optimizer import DiskCache, hash_key, link_or_copy
+from app.core.memory_optimizer import DiskCache, hash_key
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
 from app.errors import InputError, RenderError
@@ -730,12 +730,8 @@ class VisualService:
 
     async def slide(self, scene: Scene, fmt: VideoFormat, out_path: Path) -> Path:
         key = hash_key(self.CACHE_VERSION, scene, fmt, self.theme)
-        if self.cache is not None:
-            cached = self.cache.get(key, ".png")
-            if cached is not None:
-                with contextlib.suppress(OSError):
-                    link_or_copy(cached, out_path)
-                    return out_path
+        if self.cache is not None and self.cache.fetch(key, out_path, ".png"):
+            return out_path
         slot = self.resources.visual_slot() if self.resources else contextlib.nullcontext()
         async with slot:
             await run_in_thread(render_slide, scene, fmt, out_path, None, self.theme)

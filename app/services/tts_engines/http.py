@@ -14,7 +14,6 @@ import email.utils
 import json
 import logging
 import os
-import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
@@ -24,6 +23,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from app.core.backoff import RetryPolicy
 from app.errors import TTSError, TTSHTTPError, TTSServerError, TTSTimeout, TTSTransportError
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ class HttpClient:
                     failure.args = (f"{failure.args[0]} (after {tries} attempts)",)
                 raise failure from cause
             if delay is None:
-                delay = min(c.backoff_max, c.backoff_seconds * 2 ** (tries - 1)) * random.uniform(1.0, 1.25)
+                delay = RetryPolicy(c.backoff_seconds, c.backoff_max).delay(tries)
             delay = min(delay, c.retry_after_max)
             log.warning("%s; retry %d of %d in %.1f s", failure, tries, c.retries, delay)
             await asyncio.sleep(delay)

@@ -1,0 +1,20 @@
+"""Exponential backoff with jitter: one policy for job retries and for HTTP retries."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """base * 2^(attempt-1), capped at `max_seconds`, times a random 1 ± `jitter` so that many
+    clients failing together do not retry together."""
+
+    base_seconds: float = 10.0
+    max_seconds: float = 600.0
+    jitter: float = 0.25
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        raw = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
+        return raw * (rng or random).uniform(1 - self.jitter, 1 + self.jitter)
