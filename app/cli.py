@@ -24,7 +24,7 @@ from rich.table import Table
 
 from app.config import Settings, load_settings
 from app.core.jobstore.base import DuplicateJob, JobNotFound, JobPriority, JobRecord, JobStatus
-from app.core.queue_manager import FileContext, QueueManager, new_job_id
+from app.core.queue_manager import FileContext, QueueManager, Trust, new_job_id
 from app.errors import InputError, T2VError
 
 T = TypeVar("T")
@@ -181,7 +181,9 @@ def render(
         settings = load_settings(
             voice=voice, rate=rate, aspect=aspect, resolution=resolution, max_input_bytes=max_input_size
         )
-        options = parse_render_options(_render_options(settings, burn_captions, fps, motion))
+        options = parse_render_options(
+            _render_options(settings, burn_captions, fps, motion), trust=Trust.OPERATOR
+        )
     except ValueError as exc:
         fail(_first_error(exc))
     except InputError as exc:
@@ -353,7 +355,7 @@ def submit(
         prio = JobPriority.parse(priority)
         document = _read_input(source, settings)
         options = _render_options(settings, burn_captions, fps, motion)
-        parse_render_options(options)
+        parse_render_options(options, trust=Trust.OPERATOR)  # whoever runs the CLI is the operator
     except (InputError, ValueError) as exc:
         fail(str(exc))
     data = document.text.encode("utf-8")
@@ -362,6 +364,7 @@ def submit(
         filename=document.name,
         content_type="text/markdown" if document.format == "md" else "text/plain",
         options=options,
+        trust=Trust.OPERATOR,
     )
     job = _with_queue(
         settings,

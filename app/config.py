@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     api_keys: str | None = Field(
         default=None, description="API keys, comma-separated; prefix one with 'admin:' to see every job"
     )
+    api_voices: str | None = Field(
+        default=None,
+        description="voices API callers may use, ENGINE:VOICE[@URL] comma-separated (VOICE may be *); "
+        "default: espeak, piper packages and the configured HTTP engines",
+    )
     max_waiting_per_key: int = Field(default=20, ge=1, description="queued jobs one API key may have")
 
     @property

@@ -31,28 +31,41 @@ class VoiceNotFound(TTSError, InputError):
     """The requested voice or language is not available."""
 
 
-class TTSUnavailable(TTSError):
-    """The engine could not be reached or kept failing: the next engine of a voice chain may speak."""
+class RemoteError(RenderError):
+    """An outbound HTTP request (a speech engine today; later image providers, LLMs, documents) failed.
+
+    Messages name the engine, the status and the URL without credentials or query string; they never
+    hold the remote server's response body, which may be shown to an API caller.
+    """
 
 
-class TTSTransportError(TTSUnavailable):
-    """The connection failed: refused, reset, or dropped part-way through the audio."""
+class RemoteUnavailable(RemoteError):
+    """The service could not be reached or kept failing: the next engine of a voice chain may speak."""
 
 
-class TTSTimeout(TTSTransportError):
+class RemoteTransportError(RemoteUnavailable):
+    """The connection failed: refused, reset, or dropped part-way through the answer."""
+
+
+class RemoteTimeout(RemoteTransportError):
     """The server did not answer (or the audio was not ready) in time."""
 
 
-class TTSHTTPError(TTSError):
-    """A TTS server answered with an error status; a 4xx other than 429 is never retried."""
+class RemoteHTTPError(RemoteError):
+    """The server answered with an error status; a 4xx other than 429 is never retried."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
 
 
-class TTSServerError(TTSHTTPError, TTSUnavailable):
+class RemoteServerError(RemoteHTTPError, RemoteUnavailable):
     """429 or 5xx, still failing after the retries."""
+
+
+class OutboundRefused(RemoteError):
+    """The target is not allowed: a loopback, private, link-local, multicast or reserved address that
+    the operator did not configure (checked on the resolved address, on every redirect)."""
 
 
 class MediaError(RenderError):

@@ -20,6 +20,8 @@ from app.core.system_optimizer import OptimizerParts, SystemOptimizer
 from app.core.worker import Handler, Worker, WorkerConfig
 from app.services.pipeline import Renderer
 from app.services.render_job import RenderJobHandler
+from app.services.tts_engines.config import TTSConfig
+from app.services.tts_service import TTSService
 
 
 @dataclass
@@ -90,5 +92,7 @@ def build_runtime(settings: Settings | None = None, limits: ResourceLimits | Non
     cache = DiskCache(settings.cache_dir, settings.cache_max_bytes)
     resources.register_cleanup("cache", lambda: cache.evict(cache.max_bytes // 2))
     resources.register_cleanup("orphaned workspaces", workspaces.cleanup)
-    renderer = Renderer(workspaces, resources=resources, cache=cache)
+    # one TTS config from these settings: the engines, and what the API offers callers, agree
+    tts = TTSService(resources=resources, cache=cache, config=TTSConfig.from_settings(settings))
+    renderer = Renderer(workspaces, resources=resources, cache=cache, tts=tts)
     return Runtime(settings, resources, workspaces, cache, renderer)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from app.core.memory_optimizer import WorkspaceManager
-from app.errors import TTSHTTPError, VoiceNotFound
+from app.core.net import HttpConfig
+from app.errors import RemoteHTTPError, VoiceNotFound
 from app.services.pipeline import Renderer
 from app.services.script_service import document_from_bytes
 from app.services.tts_engines.config import TTSConfig
-from app.services.tts_engines.http import HttpConfig
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video_service import ffmpeg_exe, probe
 from tests.conftest import CLI
@@ -75,7 +75,7 @@ async def test_exhausted_429_falls_through_but_400_does_not(tmp_path: Path) -> N
         assert server.count("POST", SPEECH) == 2
 
         server.on("POST", "/bad/v1/audio/speech", default=Reply(400, b"bad voice"))
-        with pytest.raises(TTSHTTPError, match="bad voice"):
+        with pytest.raises(RemoteHTTPError, match="HTTP 400"):
             await tts.speak(
                 "Hello.", f"openai:alloy@{server.url}/bad/v1,espeak:en-us", 175, tmp_path / "c.wav"
             )

@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from app.core.memory_optimizer import DiskCache
+from app.core.net import HttpConfig
 from app.core.resource_manager import ResourceLimits, ResourceManager
-from app.errors import TTSHTTPError, TTSServerError, TTSTimeout, TTSTransportError
+from app.errors import RemoteHTTPError, RemoteServerError, RemoteTimeout, RemoteTransportError
 from app.services.tts_engines.config import TTSConfig
-from app.services.tts_engines.http import HttpConfig
 from app.services.tts_service import TTSService
 from app.services.video_service import ffmpeg_exe
 from tests.conftest import ROOT
@@ -118,15 +118,18 @@ async def test_429_waits_for_retry_after(server: FakeServer, tmp_path: Path) -> 
     assert server.count("POST", SPEECH) == 2
 
 
-async def test_400_is_not_retried_and_says_why(server: FakeServer, tmp_path: Path, caplog) -> None:
+async def test_400_is_not_retried_and_names_the_status_never_the_body(
+    server: FakeServer, tmp_path: Path, caplog
+) -> None:
     caplog.set_level(logging.DEBUG)
     server.on("POST", SPEECH, default=Reply.json({"error": "unknown voice alloy"}, 400))
-    with pytest.raises(TTSHTTPError) as info:
+    with pytest.raises(RemoteHTTPError) as info:
         await service(tmp_path).speak("No.", voice(server), 175, tmp_path / "a.wav")
     assert server.count("POST", SPEECH) == 1
     err = info.value
-    assert err.status == 400 and not isinstance(err, TTSServerError)
-    assert "HTTP 400" in str(err) and "unknown voice alloy" in str(err)
+    assert err.status == 400 and not isinstance(err, RemoteServerError)
+    assert "HTTP 400 Bad Request from http://127.0.0.1" in str(err)
+    assert "unknown voice" not in str(err), "a remote body never reaches an error (API callers see them)"
     assert isinstance(err.__cause__, httpx.HTTPStatusError)
     assert KEY not in str(err) and KEY not in caplog.text
     assert not (tmp_path / "a.wav").exists() and leftovers(tmp_path) == []
@@ -134,7 +137,7 @@ async def test_400_is_not_retried_and_says_why(server: FakeServer, tmp_path: Pat
 
 async def test_5xx_to_the_end_is_a_server_error_with_its_cause(server: FakeServer, tmp_path: Path) -> None:
     server.on("POST", SPEECH, default=Reply(503, b"down for maintenance"))
-    with pytest.raises(TTSServerError) as info:
+    with pytest.raises(RemoteServerError) as info:
         await service(tmp_path, retries=2).speak("No.", voice(server), 175, tmp_path / "a.wav")
     assert server.count("POST", SPEECH) == 3
     assert "503" in str(info.value) and "3 attempts" in str(info.value)
@@ -155,7 +158,7 @@ async def test_a_connection_dropped_mid_stream_is_retried_without_partial_files(
 async def test_a_connection_that_always_drops_fails_cleanly(server: FakeServer, tmp_path: Path) -> None:
     body = sine_wav(2.0)
     server.on("POST", SPEECH, default=Reply(body=body, drop_after=len(body) // 2))
-    with pytest.raises(TTSTransportError) as info:
+    with pytest.raises(RemoteTransportError) as info:
         await service(tmp_path, retries=1).speak("Again.", voice(server), 175, tmp_path / "a.wav")
     assert isinstance(info.value.__cause__, httpx.RemoteProtocolError)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
@@ -164,7 +167,7 @@ async def test_a_connection_that_always_drops_fails_cleanly(server: FakeServer, 
 async def test_a_stalled_server_times_out(server: FakeServer, tmp_path: Path) -> None:
     server.on("POST", SPEECH, default=Reply(stall=True))
     started = time.monotonic()
-    with pytest.raises(TTSTimeout) as info:
+    with pytest.raises(RemoteTimeout) as info:
         await service(tmp_path, retries=1, read_timeout=0.5).speak(
             "Hm.", voice(server), 175, tmp_path / "a.wav"
         )
@@ -174,7 +177,7 @@ async def test_a_stalled_server_times_out(server: FakeServer, tmp_path: Path) ->
 
 
 async def test_nothing_listening_is_a_transport_error(tmp_path: Path) -> None:
-    with pytest.raises(TTSTransportError) as info:
+    with pytest.raises(RemoteTransportError) as info:
         await service(tmp_path, retries=1).speak(
             "Hi.", f"openai:alloy@http://127.0.0.1:{free_port()}/v1", 175, tmp_path / "a.wav"
         )
@@ -273,7 +276,7 @@ async def test_request_then_poll_a_status_url(server: FakeServer, tmp_path: Path
 async def test_audio_that_never_comes_times_out(server: FakeServer, tmp_path: Path) -> None:
     server.on("POST", "/tts", default=Reply.json({"url": "/audio/x.wav"}))
     config = TTSConfig(http=HttpConfig(retries=0), poll_seconds=0.1, poll_timeout=0.5)
-    with pytest.raises(TTSTimeout):
+    with pytest.raises(RemoteTimeout):
         await TTSService(config=config).speak("Hi.", f"async:v@{server.url}/tts", 175, tmp_path / "a.wav")
     assert leftovers(tmp_path) == []
 
@@ -291,7 +294,7 @@ MEMORY_PROBE = textwrap.dedent(
     import asyncio, sys
     from pathlib import Path
     from app.services.tts_engines.config import TTSConfig
-    from app.services.tts_engines.http import HttpConfig
+    from app.core.net import HttpConfig
     from app.services.tts_service import TTSService
 
     def status(field):

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.jobstore.base import JobPriority
-from app.core.queue_manager import FileContext
+from app.core.queue_manager import FileContext, Trust
 from app.errors import InputError
 from app.services.options import parse_render_options
 from app.services.script_service import document_from_bytes
+from app.services.tts_engines.config import TTSConfig
 
 NAME_MAX = 120
 
@@ -49,9 +50,14 @@ def build_submission(
     priority: str | int,
     options: Any,
     max_bytes: int,
+    tts: TTSConfig,
     uploaded: bool = False,
 ) -> Submission:
-    """`uploaded`: the name is a file's, so its extension picks the format; a JSON `name` is a label."""
+    """`uploaded`: the name is a file's, so its extension picks the format; a JSON `name` is a label.
+
+    The options are an API caller's: voices only among what the operator offers (`tts`), and the
+    job is marked so that its worker checks them the same way.
+    """
     if len(data) > max_bytes:
         raise TooLarge(f"the document is {len(data)} bytes; the limit is {max_bytes}")
     try:
@@ -64,7 +70,7 @@ def build_submission(
     if not isinstance(options, dict):
         raise InputError("options must be a JSON object")
     given = {k: v for k, v in options.items() if v is not None}
-    parse_render_options(given)
+    parse_render_options(given, trust=Trust.CALLER, config=tts)
     shown = display_name(name)
     document = document_from_bytes(data, shown if uploaded else None, fmt, max_bytes)
     text = document.text.encode("utf-8")
@@ -73,5 +79,6 @@ def build_submission(
         filename=shown,
         content_type="text/markdown" if document.format == "md" else "text/plain",
         options=given,
+        trust=Trust.CALLER,
     )
     return Submission(context, prio, len(text))

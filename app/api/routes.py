@@ -55,6 +55,7 @@ def _out(service: Service, job: JobRecord) -> JobOut:
 
 async def _read_submission(request: Request, service: Service) -> tuple[Submission, str | None]:
     limit = service.settings.max_input_bytes
+    tts = service.runtime.renderer.tts.config
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         async with request.form(max_files=1, max_fields=10) as form:
@@ -68,7 +69,7 @@ async def _read_submission(request: Request, service: Service) -> tuple[Submissi
                 raise InputError(f"options is not valid JSON: {exc.msg}") from None
             job_id = form.get("id")
             submission = build_submission(
-                data, upload.filename, None, str(form.get("priority") or "normal"), options, limit, True
+                data, upload.filename, None, str(form.get("priority") or "normal"), options, limit, tts, True
             )
             return submission, str(job_id) if job_id else None
     if content_type in ("application/json", ""):
@@ -77,7 +78,8 @@ async def _read_submission(request: Request, service: Service) -> tuple[Submissi
         except ValidationError as exc:
             raise InputError(_describe(exc)) from None
         data = body.text.encode("utf-8")
-        return build_submission(data, body.name, body.format, body.priority, body.options, limit), body.id
+        submission = build_submission(data, body.name, body.format, body.priority, body.options, limit, tts)
+        return submission, body.id
     raise HTTPException(415, "send application/json or multipart/form-data")
 
 

@@ -18,6 +18,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ __all__ = [
     "JobPriority",
     "JobStatus",
     "QueueManager",
+    "Trust",
     "new_job_id",
     "queue_manager",
 ]
@@ -60,18 +62,37 @@ def check_job_id(job_id: str) -> str:
     return job_id
 
 
-_FILE_CONTEXT_KEYS = {"path", "content", "filename", "content_type", "options"}
+class Trust(str, Enum):
+    """Who chose a job's options. The operator (the CLI, their own Python code) may name servers and
+    files; an API caller may choose only among what the operator configured. Decided where options
+    enter, stored in the payload, and checked again by the worker."""
+
+    OPERATOR = "operator"
+    CALLER = "caller"
+
+    @classmethod
+    def of(cls, value: object) -> Trust:
+        """A stored value -> Trust; anything but "operator" (missing, unknown) is a caller's."""
+        return cls.OPERATOR if value in (cls.OPERATOR, cls.OPERATOR.value) else cls.CALLER
+
+
+_FILE_CONTEXT_KEYS = {"path", "content", "filename", "content_type", "options", "trust"}
 
 
 @dataclass(frozen=True)
 class FileContext:
-    """What to render and how: a file on a path every worker can read, or the bytes themselves."""
+    """What to render and how: a file on a path every worker can read, or the bytes themselves.
+
+    `trust` defaults to CALLER (fail closed): code that renders its own operator's options says so
+    with `trust=Trust.OPERATOR` (or `"trust": "operator"` in a dict).
+    """
 
     path: str | None = None
     content: bytes | None = None
     filename: str | None = None
     content_type: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    trust: Trust = Trust.CALLER
 
     def __post_init__(self) -> None:
         if (self.path is None) == (self.content is None):
@@ -80,6 +101,7 @@ class FileContext:
             raise ValueError("file_context 'content' must be bytes")
         if not isinstance(self.options, Mapping):
             raise ValueError("file_context 'options' must be a dict")
+        object.__setattr__(self, "trust", Trust.of(self.trust))
 
     @classmethod
     def coerce(cls, value: FileContext | Mapping[str, Any]) -> FileContext:
@@ -100,6 +122,7 @@ class FileContext:
             filename=value.get("filename"),
             content_type=value.get("content_type"),
             options=dict(value.get("options") or {}),
+            trust=Trust.of(value.get("trust")),
         )
 
     @property
@@ -112,7 +135,7 @@ class FileContext:
             return None
 
     def to_payload(self) -> dict[str, Any]:
-        payload: dict[str, Any] = {"options": dict(self.options)}
+        payload: dict[str, Any] = {"options": dict(self.options), "trust": self.trust.value}
         if self.path is not None:
             payload["path"] = self.path
         if self.content is not None:
@@ -132,6 +155,7 @@ class FileContext:
             filename=payload.get("filename"),
             content_type=payload.get("content_type"),
             options=dict(payload.get("options") or {}),
+            trust=Trust.of(payload.get("trust")),
         )
 
 

@@ -1,4 +1,10 @@
-"""Render options as users give them (CLI flags, API JSON, job payloads), validated in one place."""
+"""Render options as users give them (CLI flags, API JSON, job payloads), validated in one place.
+
+Where options enter decides their `Trust`: the CLI and the operator's own code are the operator,
+an API request is a caller. A caller's voices are limited to what the operator offers (no server
+URLs, no model files); the worker validates a job's options again with the trust stored in its
+payload, so a job written by the API never gains the operator's trust on its way through the store.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.core.queue_manager import Trust
 from app.errors import InputError
 from app.services.models import RenderOptions
+from app.services.tts_engines.config import TTSConfig
 
 
 class RenderOptionsInput(BaseModel):
@@ -37,8 +45,14 @@ class RenderOptionsInput(BaseModel):
         )
 
 
-def parse_render_options(values: dict[str, Any] | None) -> RenderOptions:
-    """Validate options from any source; a bad value raises InputError naming the field."""
+def parse_render_options(
+    values: dict[str, Any] | None, *, trust: Trust, config: TTSConfig | None = None
+) -> RenderOptions:
+    """Validate options from any source; a bad value raises InputError naming the field.
+
+    `trust` says who chose them (there is no default: every entry point decides); `config` holds
+    what the operator offers to callers (default: from the environment).
+    """
     given = {k: v for k, v in (values or {}).items() if v is not None}
     try:
         options = RenderOptionsInput.model_validate(given)
@@ -47,7 +61,7 @@ def parse_render_options(values: dict[str, Any] | None) -> RenderOptions:
     if options.voice:
         from app.services.tts_service import parse_voice_spec
 
-        parse_voice_spec(options.voice)  # VoiceNotFound is an InputError
+        parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     return options.to_options()
 
 

@@ -69,7 +69,8 @@ class RenderJobHandler:
 
     async def __call__(self, ctx: JobContext) -> dict[str, Any]:
         context = FileContext.from_payload(ctx.job.payload)
-        options = parse_render_options(context.options)
+        # the trust the payload was written with: a job from the API is checked as a caller's again
+        options = parse_render_options(context.options, trust=context.trust, config=self.renderer.tts.config)
         document = self.document(context)
         out = self.artifacts_dir(ctx.job.id) / "video.mp4"
         progress = OverallProgress()

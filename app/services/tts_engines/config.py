@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.config import Settings
-from app.services.tts_engines.http import HttpConfig
+from app.core.net import Endpoint, HttpConfig
+from app.services.tts_engines.access import CallerVoices
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class TTSConfig:
     poll_seconds: float = 1.0
     poll_timeout: float = 300.0
     failover_cooldown: float = 60.0
+    caller_voices: CallerVoices = field(default_factory=lambda: CallerVoices.parse("espeak:*,piper:*"))
 
     @classmethod
     def from_settings(cls, s: Settings) -> TTSConfig:
@@ -43,7 +45,16 @@ class TTSConfig:
             poll_seconds=s.tts_poll_seconds,
             poll_timeout=s.tts_poll_timeout,
             failover_cooldown=s.tts_failover_cooldown,
+            caller_voices=CallerVoices.from_settings(s),
         )
+
+    def openai_endpoint(self, base_url: str) -> Endpoint:
+        """An openai: server; T2V_OPENAI_API_KEY goes to its origin and nowhere else."""
+        return Endpoint(base_url, auth_header(self.openai_api_key))
+
+    def async_endpoint(self, url: str) -> Endpoint:
+        """An async: vendor; T2V_TTS_API_KEY goes to its origin, never to a host serving the audio."""
+        return Endpoint(url, auth_header(self.async_api_key, self.async_key_header))
 
 
 def auth_header(key: str | None, header: str = "Authorization") -> dict[str, str]:

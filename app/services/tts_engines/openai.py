@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.services.tts_engines.config import TTSConfig, auth_header
-from app.services.tts_engines.http import HttpClient
+from app.core.net import HttpClient
+from app.services.tts_engines.config import TTSConfig
 
 BASE_RATE = 175  # words per minute that OpenAI's speed 1.0 roughly matches
 
@@ -24,6 +24,7 @@ async def fetch(
         f"{base_url.rstrip('/')}/audio/speech",
         dest,
         what=f"openai voice {voice!r}",
+        endpoint=config.openai_endpoint(base_url),
         json_body={
             "model": config.openai_model,
             "input": text,
@@ -31,5 +32,4 @@ async def fetch(
             "response_format": config.openai_format,
             "speed": speed(rate),
         },
-        headers=auth_header(config.openai_api_key),
     )

@@ -9,7 +9,6 @@ piper's phonemizer (its own espeak-ng) keeps global state.
 from __future__ import annotations
 
 import contextlib
-import importlib.resources
 import importlib.util
 import os
 import threading
@@ -49,6 +48,7 @@ def resolve_model(name: str) -> Path:
 
 
 def _packaged_model(package: str) -> Path:
+    """The model inside an installed package, found on disk without importing (running) the package."""
     module = package.replace("-", "_")
     try:
         spec = importlib.util.find_spec(module)
@@ -56,18 +56,11 @@ def _packaged_model(package: str) -> Path:
         spec = None
     if spec is None:
         raise VoiceNotFound(f"no piper voice package {package!r} is installed; {_HELP}")
-    root = importlib.resources.files(module)
-    models = sorted(Path(str(p)) for p in _walk(root) if p.name.endswith(".onnx"))
+    folders = [Path(folder) for folder in spec.submodule_search_locations or ()]
+    models = sorted(model for folder in folders for model in folder.rglob("*.onnx") if model.is_file())
     if not models:
         raise VoiceNotFound(f"the package {package!r} holds no .onnx piper model")
-    return models[0]
-
-
-def _walk(folder: Any) -> list[Any]:
-    found = []
-    for entry in folder.iterdir():
-        found.extend(_walk(entry) if entry.is_dir() else [entry])
-    return found
+    return models[0].resolve()
 
 
 def _voice(model: Path) -> Any:

@@ -6,6 +6,10 @@
    same way once the audio exists. `error` (non-zero) or `status: failed` is a refusal.
 3. `GET` the audio. While it is not ready the server may answer 404, 202 or 425: we poll again every
    `T2V_TTS_POLL_SECONDS` until `T2V_TTS_POLL_TIMEOUT`.
+
+The key goes only to the vendor's own origin (scheme, host, port). Status and audio URLs elsewhere
+(a CDN) are fetched without it, and only from public addresses: the vendor's answer cannot point
+the server at an internal service.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ from typing import Any
 
 import httpx
 
-from app.errors import TTSError, TTSTimeout
-from app.services.tts_engines.config import TTSConfig, auth_header
-from app.services.tts_engines.http import HttpClient, Pending, safe_url
+from app.core.net import Endpoint, HttpClient, Pending, safe_url
+from app.errors import RemoteTimeout, TTSError
+from app.services.tts_engines.config import TTSConfig
 from app.services.tts_engines.openai import speed
 
 AUDIO_KEYS = ("audio_url", "url", "async", "audioUrl", "file")
@@ -39,69 +43,66 @@ def _find(answer: Any, keys: tuple[str, ...]) -> str | None:
 
 
 def _refused(answer: Any) -> str | None:
+    """Why the vendor refused, in our words: its own message may hold anything, and errors reach
+    API callers."""
     if not isinstance(answer, dict):
         return "the answer is not a JSON object"
     error = answer.get("error")
     if error not in (None, 0, "0", False, ""):
-        return str(answer.get("message") or error)[:200]
+        return "the vendor answered with an error"
     if str(answer.get("status", "")).lower() in ("failed", "error"):
-        return str(answer.get("message") or "status failed")[:200]
+        return "the vendor reports the synthesis failed"
     return None
+
+
+def _follow(endpoint: Endpoint, link: str, what: str) -> httpx.URL:
+    """A URL from the vendor's answer, resolved against its endpoint. Where it may go is the HTTP
+    client's business: the endpoint's own origin, or public addresses only."""
+    try:
+        url = httpx.URL(endpoint.url).join(link)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise TTSError(f"{what}: {safe_url(endpoint.url)} answered with a URL that is not http(s)")
+    return url
 
 
 async def fetch(
     http: HttpClient, config: TTSConfig, text: str, voice: str, url: str, rate: int, dest: Path
 ) -> None:
     what = f"async voice {voice!r}"
-    headers = auth_header(config.async_api_key, config.async_key_header)
+    endpoint = config.async_endpoint(url)
     deadline = time.monotonic() + config.poll_timeout
     answer = await http.fetch_json(
         "POST",
         url,
         what=what,
+        endpoint=endpoint,
         json_body={"text": text, "voice": voice, "speed": speed(rate)},
-        headers=headers,
     )
     status_url: httpx.URL | None = None
     while (audio := _find(answer, AUDIO_KEYS)) is None:
         reason = _refused(answer)
         status = _find(answer, STATUS_KEYS)
         if status is not None:
-            status_url = httpx.URL(url).join(status)
+            status_url = _follow(endpoint, status, what)
         if reason is not None or status_url is None:
             raise TTSError(f"{what}: {safe_url(url)} gave no audio URL ({reason or 'no url field'})")
         await _wait(deadline, config.poll_seconds, what)
         with contextlib.suppress(Pending):  # keep the last answer, and poll again
             answer = await http.fetch_json(
-                "GET",
-                str(status_url),
-                what=what,
-                headers=_same_origin(headers, url, status_url),
-                pending=NOT_READY,
+                "GET", str(status_url), what=what, endpoint=endpoint, pending=NOT_READY
             )
-    audio_url = httpx.URL(url).join(audio)
+    audio_url = _follow(endpoint, audio, what)
     while True:
         try:
-            await http.download(
-                "GET",
-                str(audio_url),
-                dest,
-                what=what,
-                headers=_same_origin(headers, url, audio_url),
-                pending=NOT_READY,
-            )
+            await http.download("GET", str(audio_url), dest, what=what, endpoint=endpoint, pending=NOT_READY)
             return
         except Pending:
             await _wait(deadline, config.poll_seconds, what)
 
 
-def _same_origin(headers: dict[str, str], origin: str, target: httpx.URL) -> dict[str, str]:
-    """The key goes only back to the vendor's own host, never to a CDN that serves the audio."""
-    o = httpx.URL(origin)
-    return headers if (o.scheme, o.host, o.port) == (target.scheme, target.host, target.port) else {}
-
-
 async def _wait(deadline: float, seconds: float, what: str) -> None:
     if time.monotonic() + seconds > deadline:
-        raise TTSTimeout(f"{what}: the audio was not ready in time")
+        raise RemoteTimeout(f"{what}: the audio was not ready in time")
     await asyncio.sleep(seconds)
