@@ -8,13 +8,14 @@ the start of a token, and no quantifier is nested inside another unless the inne
 
 from __future__ import annotations
 
+import calendar
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from app.services.planning.normalize.scanner import PatternRule, Rule
+from app.services.planning.normalize.scanner import PatternRule, Rule, Say
 
 # A number ends here: not followed by another digit (also across a separator, "1,5" or "1.500"), nor by a
 # letter, except the "x" of "1920x1080".
@@ -44,6 +45,29 @@ _PHONE = re.compile(
 _VERSION = re.compile(
     TOKEN_START + r"(?P<v>v(?=\d+(?:\.\d+)+))?(?P<number>\d+(?:\.\d+){1,6})(?![.,]?\d)(?!\w)"
 )
+MAX_SPOKEN_DIGITS = 15
+# "1.500.000,5" and "1,500,000.5": thousands separated, then maybe decimals after the other separator.
+_GROUPED = {
+    (separator, minimum): re.compile(rf"\d{{1,3}}(?:\{separator}\d{{3}}){{{minimum},}}(?:[.,]\d+)?")
+    for separator in ".,"
+    for minimum in (1, 2)
+}
+
+
+def split_number(written: str, thousands: str) -> tuple[str, str, str]:
+    """(integer digits, decimal separator, decimals) of a written number. `thousands` is the language's
+    own thousands separator ("." in Vietnamese, "," in English); the other one separates thousands only
+    in two groups or more ("1,500,000" in a Vietnamese text), else it is the decimal separator."""
+    other = "," if thousands == "." else "."
+    for separator, minimum in ((thousands, 1), (other, 2)):
+        if _GROUPED[separator, minimum].fullmatch(written):
+            decimal = "," if separator == "." else "."
+            integer, point, fraction = written.partition(decimal)
+            return integer.replace(separator, ""), point, fraction
+    return written.partition(other if other in written else thousands)
+
+
+_FRACTION = re.compile(TOKEN_START + r"(?P<a>\d{1,4})/(?P<b>\d{1,4})" + NUMBER_END + r"(?!/\d)")
 _ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
 _VOWELS = frozenset("aeiouy")
 _LETTER_OR_DIGIT_RUN = re.compile(r"\d+|[^\W\d_]+")
@@ -78,6 +102,7 @@ class Words:
     point: str  # between the parts of a version number
     version: str
     to: str  # a range: "10-20"
+    per: str  # "$5/month"
 
 
 class Language(ABC):
@@ -86,6 +111,10 @@ class Language(ABC):
     code: str
     words: Words
     letter_names: ClassVar[Mapping[str, str] | None] = None  # None: spell with capital letters ("V N")
+    number_pattern: ClassVar[str]  # a written number, in this language's convention
+    scales: ClassVar[Sequence[str]]  # "k", "M" after a number; " million" with a space before
+    units: ClassVar[Sequence[str]]  # what may follow a number: "%", "kg", "đ", "USD"
+    per_units: ClassVar[Mapping[str, str]]  # what may follow a slash ("/kg", "/month") -> its name
 
     @abstractmethod
     def cardinal(self, value: int) -> str:
@@ -96,8 +125,30 @@ class Language(ABC):
         """A number written in this language's convention ("1.500.000,5" in Vietnamese)."""
 
     @abstractmethod
-    def rules(self) -> Sequence[Rule]:
-        """Every built-in rule, the most specific first (it wins a tie at the same position)."""
+    def specific_rules(self) -> list[Rule]:
+        """The language's own rules (dates, times, abbreviations...), the most specific first."""
+
+    @abstractmethod
+    def say_quantity(self, quantity: Quantity) -> str | None:
+        """A number with its sign, currency, range, scale and unit."""
+
+    def rules(self) -> list[Rule]:
+        """Every built-in rule; at the same position the one listed first wins."""
+        return [
+            *self.address_rules(),
+            *self.specific_rules(),
+            quantity_rule(self.number_pattern, self.scales, self.units, self.say_quantity),
+            self.version_rule(),
+            self.per_rule(),
+            self.symbol_rule(),
+        ]
+
+    def whole(self, digits: str) -> str:
+        """The integer part of a number; with a leading zero ("007") or too long for words (an ID, a
+        hash) it is read digit by digit."""
+        if (len(digits) > 1 and digits[0] == "0") or len(digits) > MAX_SPOKEN_DIGITS:
+            return self.digits(digits)
+        return self.cardinal(int(digits))
 
     def digits(self, written: str) -> str:
         return " ".join(self.words.digits[int(char)] for char in written if char.isdigit())
@@ -191,6 +242,37 @@ class Language(ABC):
 
         return PatternRule("version", _VERSION, say)
 
+    def per_rule(self) -> Rule:
+        """ "50.000 đồng/kg", "$5/month": the slash before a unit is said "per"."""
+        names = "|".join(re.escape(name) for name in sorted(self.per_units, key=len, reverse=True))
+        pattern = re.compile(r"(?<=[\w$€£¥₫%])/(?P<unit>" + names + r")(?!\w)")
+        return PatternRule("per", pattern, lambda m, _: f"{self.words.per} {self.per_units[m['unit']]}")
+
+    def fraction_rule(self, say: Say) -> Rule:
+        """Two numbers around a slash that were not a date."""
+        return PatternRule("fraction", _FRACTION, say)
+
+    def time_rule(self, time: Callable[[str], str], say_clock: Callable[[Clock], str], end: str = "") -> Rule:
+        """A time or a span of two ("10h-11h30", "9am-5pm"). `time(prefix)` is the pattern of one time,
+        its groups named prefix + h/hour, m/hm, s, ampm/ampm2; `say_clock` says one."""
+        pattern = re.compile(TOKEN_START + time("a") + r"(?:\s?[-–]\s?" + time("b") + r")?" + end)
+
+        def say(match: re.Match[str], text: str) -> str | None:
+            first = _clock(match, "a")
+            if first is None:
+                return None
+            spoken = say_clock(first)
+            if _group(match, "bh", "bhour") is not None:
+                second = _clock(match, "b")
+                if second is None:
+                    return None
+                spoken += f" {self.words.to} {say_clock(second)}"
+            if match.group().endswith(".") and ends_sentence(text, match.end()):
+                spoken += "."  # "at 7 a.m. Then"
+            return spoken
+
+        return PatternRule("time", pattern, say)
+
     def symbol_rule(self) -> Rule:
         w = self.words
         table = {
@@ -239,6 +321,41 @@ class Language(ABC):
     def say_year_of(self, year: str) -> str:
         """ "/2026" after a month or a quarter."""
         return self.number(year)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A time of day as written: 14:05:30, or 2:05 PM."""
+
+    hour: int
+    minute: int
+    second: int
+    meridiem: str | None  # "AM", "PM"
+
+
+def _group(match: re.Match[str], *names: str) -> str | None:
+    """The first of these groups that the pattern has and that matched."""
+    for name in names:
+        if name in match.re.groupindex and match[name]:
+            return match[name]
+    return None
+
+
+def _clock(match: re.Match[str], prefix: str) -> Clock | None:
+    hour = int(_group(match, f"{prefix}h", f"{prefix}hour") or 0)
+    minute = int(_group(match, f"{prefix}m", f"{prefix}hm") or 0)
+    second = int(_group(match, f"{prefix}s") or 0)
+    meridiem = _group(match, f"{prefix}ampm", f"{prefix}ampm2")
+    if hour > 24 or minute > 59 or second > 59 or (meridiem and not 1 <= hour <= 12):
+        return None
+    return Clock(hour, minute, second, None if not meridiem else "AM" if meridiem[0] in "aA" else "PM")
+
+
+def valid_date(day: int, month: int, year: int | None) -> bool:
+    """A day that exists (29/2 only in a leap year; any leap year when the year is not given)."""
+    if not 1 <= month <= 12 or day < 1:
+        return False
+    return day <= calendar.monthrange(year if year is not None else 2024, month)[1]
 
 
 def roman_value(numeral: str) -> int | None:

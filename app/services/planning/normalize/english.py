@@ -7,21 +7,21 @@ units, ordinals, regnal and chapter numerals, and the common abbreviations.
 
 from __future__ import annotations
 
-import calendar
 import re
-from collections.abc import Sequence
 
 from app.services.planning.normalize.common import (
     NUMBER_END,
     TOKEN_START,
     Abbreviation,
+    Clock,
     Language,
     Quantity,
     Words,
     abbreviation_rule,
     ends_sentence,
-    quantity_rule,
     roman_value,
+    split_number,
+    valid_date,
 )
 from app.services.planning.normalize.scanner import PatternRule, Rule, Say
 
@@ -35,16 +35,16 @@ _IRREGULAR_ORDINALS = {
     "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth", "nine": "ninth",
     "twelve": "twelfth",
 }  # fmt: skip
-_MAX_SPOKEN_DIGITS = 15
-_MONTHS = tuple(calendar.month_name)  # ("", "January", ...)
+_MONTHS = (
+    "", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+    "November", "December",
+)  # fmt: skip
 _MONTH = (
     r"(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
     r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
 
 NUMBER = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?|\d+(?:\.\d+)?)"
-_THOUSANDS_COMMA = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_THOUSANDS_DOT = re.compile(r"\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?")
 
 _SCALES = {"k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion"}
 _SCALE_WORDS = (" thousand", " million", " billion", " trillion")
@@ -93,7 +93,7 @@ _UNITS = {
     "kcal": ("kilocalorie", "kilocalories"), "cal": ("calorie", "calories"),
 }  # fmt: skip
 _SIGNS = {"-": "minus", "−": "minus", "+": "plus", "±": "plus or minus", "~": "about", "≈": "approximately"}
-_PER = {
+_PER_UNITS = {
     "month": "month", "year": "year", "day": "day", "hour": "hour", "week": "week", "person": "person",
     "kg": "kilogram", "km": "kilometer", "h": "hour", "hr": "hour", "mo": "month", "yr": "year",
     "lb": "pound", "m2": "square meter", "m²": "square meter", "night": "night", "unit": "unit",
@@ -103,6 +103,7 @@ _ROMAN_KEYWORDS = (
     r"|war|round|class|type|grade|tier|episode|season|title|step|annex|schedule|plate|figure|fig\.|table"
     r"|bowl)"
 )
+_FRACTION_NAMES = {2: ("half", "halves"), 3: ("third", "thirds"), 4: ("quarter", "quarters")}
 _THE_BEFORE = re.compile(r"(?i:\bthe\s+)$")
 _KEYWORD_WORDS = {"vol.": "Volume", "fig.": "Figure"}
 _BRITISH_SPELLING = (("meter", "metre"), ("liter", "litre"))
@@ -206,7 +207,12 @@ class English(Language):
         point="point",
         version="version",
         to="to",
+        per="per",
     )
+    number_pattern = NUMBER
+    scales = (*_SCALES, *_SCALE_WORDS)
+    units = (*_UNITS, *_CURRENCIES)
+    per_units = _PER_UNITS
 
     def __init__(self, region: str = "") -> None:
         self.british = region not in ("", "us")
@@ -218,21 +224,9 @@ class English(Language):
         return ordinal(value, self.british)
 
     def number(self, written: str) -> str:
-        if _THOUSANDS_COMMA.fullmatch(written):
-            integer, _, fraction = written.partition(".")
-            integer = integer.replace(",", "")
-        elif _THOUSANDS_DOT.fullmatch(written):
-            integer, _, fraction = written.partition(",")
-            integer = integer.replace(".", "")
-        else:
-            integer, _, fraction = written.partition(".")
-        spoken = self._integer(integer)
+        integer, _, fraction = split_number(written, thousands=",")
+        spoken = self.whole(integer)
         return spoken + " point " + self.digits(fraction) if fraction else spoken
-
-    def _integer(self, digits: str) -> str:
-        if (len(digits) > 1 and digits[0] == "0") or len(digits) > _MAX_SPOKEN_DIGITS:
-            return self.digits(digits)
-        return self.cardinal(int(digits))
 
     def say_year_of(self, written: str) -> str:
         return year(int(written))
@@ -240,9 +234,8 @@ class English(Language):
     def is_phone(self, phone: str, group_sizes: list[int], digit_count: int) -> bool:
         return group_sizes == [3, 3, 4] or super().is_phone(phone, group_sizes, digit_count)
 
-    def rules(self) -> Sequence[Rule]:
+    def specific_rules(self) -> list[Rule]:
         return [
-            *self.address_rules(),
             *self._date_rules(),
             self._time_rule(),
             self.phone_rule(),
@@ -251,16 +244,12 @@ class English(Language):
             self.roman_rule(_ROMAN_KEYWORDS, lambda keyword: _KEYWORD_WORDS.get(keyword.lower(), keyword)),
             self._regnal_rule(),
             abbreviation_rule(_ABBREVIATIONS),
-            self._fraction_rule(),
-            quantity_rule(NUMBER, [*_SCALES, *_SCALE_WORDS], [*_UNITS, *_CURRENCIES], self._say_quantity),
-            self.version_rule(),
-            self._per_rule(),
-            self.symbol_rule(),
+            self.fraction_rule(self._say_fraction),
         ]
 
     # Quantities -------------------------------------------------------------------------------------
 
-    def _say_quantity(self, quantity: Quantity) -> str | None:
+    def say_quantity(self, quantity: Quantity) -> str | None:
         currency = _CURRENCIES.get(quantity.currency or quantity.unit or "")
         plain = not (quantity.sign or currency or quantity.unit or quantity.scale or quantity.dimension)
         if currency and not quantity.scale and not quantity.second:
@@ -288,12 +277,10 @@ class English(Language):
     def _money(self, written: str, currency: tuple[str, str, str, str]) -> str | None:
         """ "$12.50" -> "twelve dollars and fifty cents"; None when not said in whole units and hundredths."""
         one, many, cent, cents = currency
-        integer, _, fraction = written.partition(".")
-        if not fraction or len(fraction) > 2 or not cent:
+        integer, point, fraction = split_number(written, thousands=",")
+        if point != "." or not fraction.isdigit() or len(fraction) > 2 or not cent:
             return None
-        if "," in written and not _THOUSANDS_COMMA.fullmatch(written):
-            return None
-        units, hundredths = int(integer.replace(",", "")), int(fraction.ljust(2, "0"))
+        units, hundredths = int(integer), int(fraction.ljust(2, "0"))
         spoken = []
         if units:
             spoken.append(f"{self.cardinal(units)} {one if units == 1 else many}")
@@ -315,7 +302,7 @@ class English(Language):
     # Dates and times --------------------------------------------------------------------------------
 
     def _say_date(self, day: int, month: int, year_written: str | None, month_first: bool) -> str | None:
-        if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(int(year_written or 2024), month)[1]:
+        if not valid_date(day, month, int(year_written) if year_written else None):
             return None
         name = _MONTHS[month]
         spoken = f"{name} {self.ordinal(day)}" if month_first else f"the {self.ordinal(day)} of {name}"
@@ -374,41 +361,25 @@ class English(Language):
         """ "7:30 pm", "14:05", "9 am", and a span of two ("10:30-11:30" -> "... to ...")."""
 
         def time(name: str) -> str:
-            meridiem = rf"(?P<{name}ampm>[ap]\.m\.|[AP]\.M\.|[ap]m|[AP]M)(?!\w)"
+            meridiem = r"(?P<{}>[ap]\.m\.|[AP]\.M\.|[ap]m|[AP]M)(?!\w)"
             return (
                 rf"(?:(?P<{name}h>\d{{1,2}}):(?P<{name}m>\d{{2}})(?::(?P<{name}s>\d{{2}}))?(?![.,]?\d)"
-                rf"(?:\s?{meridiem})?|(?P<{name}hour>\d{{1,2}})\s?{meridiem.replace('ampm>', 'ampm2>')})"
+                rf"(?:\s?{meridiem.format(name + 'ampm')})?"
+                rf"|(?P<{name}hour>\d{{1,2}})\s?{meridiem.format(name + 'ampm2')})"
             )
 
-        pattern = re.compile(TOKEN_START + time("a") + r"(?:\s?[-–]\s?" + time("b") + r")?")
+        return self.time_rule(time, self._say_clock)
 
-        def say_time(match: re.Match[str], name: str) -> str | None:
-            hour = int(match[f"{name}h"] or match[f"{name}hour"])
-            minute, second = int(match[f"{name}m"] or 0), int(match[f"{name}s"] or 0)
-            ampm = match[f"{name}ampm"] or match[f"{name}ampm2"]
-            if hour > 24 or minute > 59 or second > 59 or (ampm and not 1 <= hour <= 12):
-                return None
-            spoken = self.cardinal(hour)
-            if minute:
-                spoken += f" oh {_ONES[minute]}" if minute < 10 else f" {_below_hundred(minute)}"
-            elif not ampm:
-                spoken += " o'clock" if hour <= 12 else " hundred"
-            if second:
-                spoken += f" and {self.cardinal(second)} second" + ("" if second == 1 else "s")
-            if ampm:
-                spoken += " AM" if ampm[0] in "aA" else " PM"
-            return spoken
-
-        def say(match: re.Match[str], text: str) -> str | None:
-            spoken = say_time(match, "a")
-            if spoken is not None and (match["bh"] or match["bhour"]):
-                second = say_time(match, "b")
-                spoken = None if second is None else f"{spoken} to {second}"
-            if spoken is not None and match.group().endswith(".") and ends_sentence(text, match.end()):
-                spoken += "."
-            return spoken
-
-        return PatternRule("time", pattern, say)
+    def _say_clock(self, clock: Clock) -> str:
+        spoken = self.cardinal(clock.hour)
+        minute = clock.minute
+        if minute:
+            spoken += f" oh {_ONES[minute]}" if minute < 10 else f" {_below_hundred(minute)}"
+        elif not clock.meridiem:
+            spoken += " o'clock" if clock.hour <= 12 else " hundred"
+        if clock.second:
+            spoken += f" and {self.cardinal(clock.second)} second" + ("" if clock.second == 1 else "s")
+        return f"{spoken} {clock.meridiem}" if clock.meridiem else spoken
 
     # Numbers with a meaning -------------------------------------------------------------------------
 
@@ -445,24 +416,13 @@ class English(Language):
 
         return PatternRule("regnal", pattern, say)
 
-    def _fraction_rule(self) -> Rule:
-        pattern = re.compile(TOKEN_START + r"(?P<a>\d{1,3})/(?P<b>\d{1,3})" + NUMBER_END + r"(?!/\d)")
-        names = {2: ("half", "halves"), 3: ("third", "thirds"), 4: ("quarter", "quarters")}
-
-        def say(match: re.Match[str], _: str) -> str:
-            a, b = int(match["a"]), int(match["b"])
-            if (a, b) == (24, 7):
-                return "twenty-four seven"
-            if b in names and 0 < a < b:
-                return f"{self.cardinal(a)} {names[b][0 if a == 1 else 1]}"
-            return f"{self.cardinal(a)} out of {self.cardinal(b)}"
-
-        return PatternRule("fraction", pattern, say)
-
-    def _per_rule(self) -> Rule:
-        words = "|".join(re.escape(word) for word in sorted(_PER, key=len, reverse=True))
-        pattern = re.compile(r"(?<=[\w$€£¥₫%])/(?P<unit>" + words + r")(?!\w)")
-        return PatternRule("per", pattern, lambda m, _: "per " + _PER[m["unit"]])
+    def _say_fraction(self, match: re.Match[str], _: str) -> str:
+        a, b = int(match["a"]), int(match["b"])
+        if (a, b) == (24, 7):
+            return "twenty-four seven"
+        if b in _FRACTION_NAMES and 0 < a < b:
+            return f"{self.cardinal(a)} {_FRACTION_NAMES[b][0 if a == 1 else 1]}"
+        return f"{self.cardinal(a)} out of {self.cardinal(b)}"
 
 
 def _month_number(name: str) -> int:

@@ -10,30 +10,28 @@ rules a native speaker applies: "mười" for ten but "hai mươi" for twenty; "
 
 from __future__ import annotations
 
-import calendar
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import ClassVar
 
 from app.services.planning.normalize.common import (
     NUMBER_END,
     TOKEN_START,
     Abbreviation,
+    Clock,
     Language,
     Quantity,
     Words,
     abbreviation_rule,
-    quantity_rule,
+    split_number,
+    valid_date,
 )
 from app.services.planning.normalize.scanner import PatternRule, Rule
 
 DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 _FINAL_AFTER_MUOI = {1: "mốt", 4: "tư", 5: "lăm"}
-_MAX_SPOKEN_DIGITS = 15  # longer numbers (an ID, a hash) are read digit by digit
 
 NUMBER = r"(?:\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d{1,3}(?:,\d{3}){2,}(?:\.\d+)?|\d+(?:[.,]\d+)?)"
-_THOUSANDS_DOT = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
-_THOUSANDS_COMMA = re.compile(r"\d{1,3}(?:,\d{3}){2,}(?:\.\d+)?")
 
 _SCALES = {"k": "nghìn", "K": "nghìn", "tr": "triệu", "M": "triệu", "B": "tỷ", "bn": "tỷ"}
 _SCALE_WORDS = (" nghìn", " ngàn", " triệu", " tỷ", " tỉ")
@@ -60,7 +58,7 @@ _UNITS = {
 }  # fmt: skip
 _SIGNS = {"-": "âm", "−": "âm", "+": "cộng", "±": "cộng trừ", "~": "khoảng", "≈": "xấp xỉ"}
 # "... 50.000 đồng/kg": what may follow a slash and is then said "trên ..." (per).
-_PER = {
+_PER_UNITS = {
     "kg": "ki lô gam", "km": "ki lô mét", "m2": "mét vuông", "m²": "mét vuông", "l": "lít", "h": "giờ",
     "lượng": "lượng", "tháng": "tháng", "năm": "năm", "ngày": "ngày", "giờ": "giờ", "tuần": "tuần",
     "người": "người", "tấn": "tấn", "lít": "lít", "chiếc": "chiếc", "cái": "cái", "suất": "suất",
@@ -196,7 +194,12 @@ class Vietnamese(Language):
         point="chấm",
         version="phiên bản",
         to="đến",
+        per="trên",
     )
+    number_pattern = NUMBER
+    scales = (*_SCALES, *_SCALE_WORDS)
+    units = (*_UNITS, *_CURRENCIES)
+    per_units = _PER_UNITS
     letter_names: ClassVar[Mapping[str, str] | None] = {
         "a": "a", "b": "bê", "c": "xê", "d": "dê", "đ": "đê", "e": "e", "f": "ép", "g": "giê", "h": "hát",
         "i": "i", "j": "gi", "k": "ca", "l": "lờ", "m": "mờ", "n": "nờ", "o": "o", "p": "pê", "q": "quy",
@@ -210,15 +213,8 @@ class Vietnamese(Language):
     def number(self, written: str, amount: bool = False) -> str:
         """A decimal comma is "phẩy"; so is a decimal point in an amount ("12.5 km", "$1.5M"), while in a
         bare figure it is read as written, "chấm" ("4.0", "điểm 8.5")."""
-        if _THOUSANDS_DOT.fullmatch(written):
-            integer, point, fraction = written.partition(",")
-            integer = integer.replace(".", "")
-        elif _THOUSANDS_COMMA.fullmatch(written):
-            integer, point, fraction = written.partition(".")
-            integer = integer.replace(",", "")
-        else:
-            integer, point, fraction = written.partition("," if "," in written else ".")
-        spoken = self._integer(integer)
+        integer, point, fraction = split_number(written, thousands=".")
+        spoken = self.whole(integer)
         if fraction:
             decimals = (
                 cardinal(int(fraction))
@@ -227,11 +223,6 @@ class Vietnamese(Language):
             )
             spoken += (" phẩy " if point == "," or amount else " chấm ") + decimals
         return spoken
-
-    def _integer(self, digits: str) -> str:
-        if (len(digits) > 1 and digits[0] == "0") or len(digits) > _MAX_SPOKEN_DIGITS:
-            return self.digits(digits)
-        return cardinal(int(digits))
 
     def say_year_of(self, year: str) -> str:
         return "năm " + cardinal(int(year))
@@ -242,9 +233,8 @@ class Vietnamese(Language):
             return True
         return super().is_phone(phone, group_sizes, digit_count)
 
-    def rules(self) -> Sequence[Rule]:
+    def specific_rules(self) -> list[Rule]:
         return [
-            *self.address_rules(),
             self._date_rule(),
             self._time_rule(),
             self.phone_rule(),
@@ -253,14 +243,10 @@ class Vietnamese(Language):
             self.roman_rule(_ROMAN_KEYWORDS),
             abbreviation_rule(_ABBREVIATIONS),
             self._address_rule(),
-            self._fraction_rule(),
-            quantity_rule(NUMBER, [*_SCALES, *_SCALE_WORDS], [*_UNITS, *_CURRENCIES], self._say_quantity),
-            self.version_rule(),
-            self._per_rule(),
-            self.symbol_rule(),
+            self.fraction_rule(lambda m, _: f"{self.number(m['a'])} trên {self.number(m['b'])}"),
         ]
 
-    def _say_quantity(self, quantity: Quantity) -> str | None:
+    def say_quantity(self, quantity: Quantity) -> str | None:
         amount = bool(quantity.currency or quantity.unit or quantity.scale)
         spoken = self.number(quantity.first, amount)
         if quantity.second:
@@ -291,7 +277,7 @@ class Vietnamese(Language):
                     return None
                 return f"{match['kw'] or 'tháng'} {month_name(month)} năm {cardinal(int(match['my']))}"
             day, month, year = _date_parts(match)
-            if not _valid_date(day, month, year):
+            if not valid_date(day, month, year):
                 return None
             spoken = f"{cardinal(day)} tháng {month_name(month)}"
             if year is not None:
@@ -311,29 +297,7 @@ class Vietnamese(Language):
                 rf"|h(?P<{name}hm>\d{{2}})?(?:ph|p|')?)"
             )
 
-        pattern = re.compile(TOKEN_START + time("a") + r"(?:\s?[-–]\s?" + time("b") + r")?" + NUMBER_END)
-
-        def say_time(match: re.Match[str], name: str) -> str | None:
-            hour = int(match[f"{name}h"])
-            minute = int(match[f"{name}m"] or match[f"{name}hm"] or 0)
-            second = int(match[f"{name}s"] or 0)
-            if hour > 24 or minute > 59 or second > 59:
-                return None
-            spoken = f"{cardinal(hour)} giờ"
-            if minute:
-                spoken += f" {cardinal(minute)} phút"
-            if second:
-                spoken += f" {cardinal(second)} giây"
-            return spoken
-
-        def say(match: re.Match[str], _: str) -> str | None:
-            first = say_time(match, "a")
-            if first is None or match["bh"] is None:
-                return first
-            second = say_time(match, "b")
-            return None if second is None else f"{first} đến {second}"
-
-        return PatternRule("time", pattern, say)
+        return self.time_rule(time, _say_clock, NUMBER_END)
 
     def _ordinal_rule(self) -> Rule:
         pattern = re.compile(r"(?<!\w)(?P<kw>[Tt]hứ)\s+(?P<n>\d{1,3})" + NUMBER_END)
@@ -371,16 +335,14 @@ class Vietnamese(Language):
         letter = written[len(digits) :]
         return cardinal(int(digits)) + (f" {self.spell(letter)}" if letter else "")
 
-    def _fraction_rule(self) -> Rule:
-        pattern = re.compile(TOKEN_START + r"(?P<a>\d{1,4})/(?P<b>\d{1,4})" + NUMBER_END + r"(?!/\d)")
-        return PatternRule(
-            "fraction", pattern, lambda m, _: f"{self.number(m['a'])} trên {self.number(m['b'])}"
-        )
 
-    def _per_rule(self) -> Rule:
-        words = "|".join(re.escape(word) for word in sorted(_PER, key=len, reverse=True))
-        pattern = re.compile(r"(?<=[\w$€£¥₫%])/(?P<unit>" + words + r")(?!\w)")
-        return PatternRule("per", pattern, lambda m, _: "trên " + _PER[m["unit"]])
+def _say_clock(clock: Clock) -> str:
+    spoken = f"{cardinal(clock.hour)} giờ"
+    if clock.minute:
+        spoken += f" {cardinal(clock.minute)} phút"
+    if clock.second:
+        spoken += f" {cardinal(clock.second)} giây"
+    return spoken
 
 
 def _date_parts(match: re.Match[str]) -> tuple[int, int, int | None]:
@@ -389,9 +351,3 @@ def _date_parts(match: re.Match[str]) -> tuple[int, int, int | None]:
     if match["y"]:
         return int(match["d"]), int(match["m"]), int(match["y"])
     return int(match["dd"]), int(match["dm"]), None
-
-
-def _valid_date(day: int, month: int, year: int | None) -> bool:
-    if not 1 <= month <= 12 or day < 1:
-        return False
-    return day <= calendar.monthrange(year if year is not None else 2024, month)[1]
