@@ -84,7 +84,6 @@ class Words:
     dash: str
     underscore: str
     plus: str
-    minus: str
     plus_minus: str
     times: str
     by: str

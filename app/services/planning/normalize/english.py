@@ -189,7 +189,6 @@ class English(Language):
         dash="dash",
         underscore="underscore",
         plus="plus",
-        minus="minus",
         plus_minus="plus or minus",
         times="times",
         by="by",

@@ -176,7 +176,6 @@ class Vietnamese(Language):
         dash="gạch ngang",
         underscore="gạch dưới",
         plus="cộng",
-        minus="trừ",
         plus_minus="cộng trừ",
         times="nhân",
         by="nhân",
