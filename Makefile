@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-queue bench-fast-path clean
+.PHONY: demo test lint bench bench-queue bench-fast-path bench-normalize clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,14 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check app tests benchmarks
 	$(BIN)/ruff format --check app tests benchmarks
 
-bench: bench-queue bench-fast-path $(VENV)/.installed
+bench: bench-queue bench-fast-path bench-normalize $(VENV)/.installed
 	$(BIN)/python benchmarks/render_bench.py
 
 bench-queue: $(VENV)/.installed
 	$(BIN)/python benchmarks/queue_bench.py
+
+bench-normalize: $(VENV)/.installed
+	$(BIN)/python benchmarks/normalize_bench.py
 
 # ISSUE 8: ours vs moviepy. moviepy pins an old Pillow, so it lives in its own (git-ignored) venv.
 MOVIEPY_VENV := benchmarks/.venv-moviepy

@@ -1,0 +1,1 @@
+"""Planning: from a document to what each scene shows and says (today: the text normalizer for speech)."""
