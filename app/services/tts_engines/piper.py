@@ -9,8 +9,10 @@ piper's phonemizer (its own espeak-ng) keeps global state.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import importlib.util
 import os
+import re
 import threading
 import uuid
 import wave
@@ -45,6 +47,25 @@ def resolve_model(name: str) -> Path:
     if not model.with_name(model.name + ".json").is_file():
         raise VoiceNotFound(f"piper model {model.name!r} has no {model.name}.json beside it; {_HELP}")
     return model
+
+
+_PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def installed_packages() -> list[str]:
+    """Installed voice packages, by the name `piper:NAME` takes: distributions that ship a model (an
+    .onnx with its .onnx.json beside it), found from their file lists without importing anything."""
+    if not available():
+        return []
+    found = set()
+    for dist in importlib.metadata.distributions():
+        files = {str(f) for f in dist.files or ()}
+        name = dist.metadata["Name"] or ""
+        if _PACKAGE_NAME.fullmatch(name) and any(f.endswith(".onnx") and f"{f}.json" in files for f in files):
+            with contextlib.suppress(VoiceNotFound):
+                _packaged_model(name)  # the name finds it, as a caller's voice would
+                found.add(name.lower())
+    return sorted(found)
 
 
 def _packaged_model(package: str) -> Path:

@@ -63,7 +63,8 @@ def _follow(endpoint: Endpoint, link: str, what: str) -> httpx.URL:
     except httpx.InvalidURL:
         url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
-        raise TTSError(f"{what}: {safe_url(endpoint.url)} answered with a URL that is not http(s)")
+        problem = "the vendor answered with a URL that is not http(s)"
+        raise TTSError(f"{what}: {problem} ({safe_url(endpoint.url)})", public=f"{what}: {problem}")
     return url
 
 
@@ -77,6 +78,7 @@ async def fetch(
         "POST",
         url,
         what=what,
+        limits=config.json_limits,
         endpoint=endpoint,
         json_body={"text": text, "voice": voice, "speed": speed(rate)},
     )
@@ -87,16 +89,30 @@ async def fetch(
         if status is not None:
             status_url = _follow(endpoint, status, what)
         if reason is not None or status_url is None:
-            raise TTSError(f"{what}: {safe_url(url)} gave no audio URL ({reason or 'no url field'})")
+            problem = f"the vendor gave no audio URL ({reason or 'no url field'})"
+            raise TTSError(f"{what}: {problem} ({safe_url(url)})", public=f"{what}: {problem}")
         await _wait(deadline, config.poll_seconds, what)
         with contextlib.suppress(Pending):  # keep the last answer, and poll again
             answer = await http.fetch_json(
-                "GET", str(status_url), what=what, endpoint=endpoint, pending=NOT_READY
+                "GET",
+                str(status_url),
+                what=what,
+                limits=config.json_limits,
+                endpoint=endpoint,
+                pending=NOT_READY,
             )
     audio_url = _follow(endpoint, audio, what)
     while True:
         try:
-            await http.download("GET", str(audio_url), dest, what=what, endpoint=endpoint, pending=NOT_READY)
+            await http.download(
+                "GET",
+                str(audio_url),
+                dest,
+                what=what,
+                limits=config.audio_limits,
+                endpoint=endpoint,
+                pending=NOT_READY,
+            )
             return
         except Pending:
             await _wait(deadline, config.poll_seconds, what)
