@@ -74,26 +74,31 @@ class DataLifecycle:
         """One pass: purge jobs past the retention period, then remove the files of every job purged
         recently. Returns the ids purged by retention in this pass."""
         async with self._lock:
-            started = await self.store.now()
-            expired: list[str] = []
-            if self.retention_seconds is not None:
-                while True:
-                    batch = await self.store.purge_finished(self.retention_seconds, BATCH)
-                    expired += batch
-                    await self.remove_artifacts(batch)
-                    if len(batch) < BATCH:
-                        break
-            since = min(self._swept_since if self._swept_since is not None else started, started)
-            await self.remove_artifacts(await self.store.purged_since(since - LOOKBACK_SECONDS))
-            self._swept_since = started
-            self._last_sweep = time.monotonic()
+            return await self._sweep()
+
+    async def maybe_sweep(self) -> None:
+        """Sweep if the last sweep in this process was at least `interval` ago (workers of one process
+        share this object, so they sweep once between them)."""
+        async with self._lock:
+            if self._last_sweep is None or time.monotonic() - self._last_sweep >= self.interval:
+                await self._sweep()
+
+    async def _sweep(self) -> list[str]:
+        started = await self.store.now()
+        expired: list[str] = []
+        if self.retention_seconds is not None:
+            while True:
+                batch = await self.store.purge_finished(self.retention_seconds, BATCH)
+                expired += batch
+                await self.remove_artifacts(batch)
+                if len(batch) < BATCH:
+                    break
+        since = min(self._swept_since if self._swept_since is not None else started, started)
+        await self.remove_artifacts(await self.store.purged_since(since - LOOKBACK_SECONDS))
+        self._swept_since = started
+        self._last_sweep = time.monotonic()
         if expired:
             log.info(
                 "retention: purged %d finished job(s) older than %.0f s", len(expired), self.retention_seconds
             )
         return expired
-
-    async def maybe_sweep(self) -> None:
-        """Sweep if the last sweep in this process was at least `interval` ago."""
-        if self._last_sweep is None or time.monotonic() - self._last_sweep >= self.interval:
-            await self.sweep()
