@@ -318,6 +318,7 @@ def _job_dict(job: JobRecord) -> dict[str, object]:
             for e in job.errors
         ],
         "result": job.result,
+        "purged_at": _iso(job.purged_at),
     }
 
 
@@ -426,8 +427,29 @@ def cancel(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None:
 @app.command()
 def retry(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None:
     """Queue a failed or cancelled job again, with fresh attempts."""
-    record = _with_queue(_settings(), lambda m: m.retry_job(job_id))
+
+    async def go(manager: QueueManager) -> JobRecord:
+        found = await manager.get_job(job_id)
+        if found is not None and found.purged:
+            raise ValueError(f"job {job_id!r} was purged: its document is deleted; submit it again")
+        return await manager.retry_job(job_id)
+
+    record = _with_queue(_settings(), go)
     print(f"{record.id}: {record.status.value}")
+
+
+@app.command()
+def purge(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None:
+    """Delete a job's document and files (cancelling it if it runs); its record stays as a tombstone."""
+    from app.core.lifecycle import DataLifecycle
+
+    settings = _settings()
+
+    async def go(manager: QueueManager) -> JobRecord:
+        return await DataLifecycle(await manager.store(), settings.artifacts_dir).purge(job_id)
+
+    record = _with_queue(settings, go)
+    print(f"{record.id}: purged ({record.status.value})")
 
 
 @app.command()
@@ -512,9 +534,12 @@ def keys_create(
     admin: Annotated[bool, typer.Option("--admin", help="The key sees and manages every job.")] = False,
 ) -> None:
     """Create an API key and print it once (only its SHA-256 hash is stored)."""
-    from app.api.auth import KeyFile
+    from app.api.auth import KeyFile, KeyFileError
 
-    secret, stored = KeyFile(_settings().api_keys_file).create(name, admin)
+    try:
+        secret, stored = KeyFile(_settings().api_keys_file).create(name, admin)
+    except KeyFileError as exc:
+        fail(f"{exc}; fix it or move it away (nothing was changed)")
     print(secret)
     kind = "admin key" if admin else "key"
     print(f"created {kind} {stored.id} ({name}); it is not shown again", file=sys.stderr)
@@ -523,9 +548,13 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """List API keys by id and name (never the keys themselves)."""
-    from app.api.auth import KeyFile
+    from app.api.auth import KeyFile, KeyFileError
 
-    for k in KeyFile(_settings().api_keys_file).load():
+    try:
+        stored = KeyFile(_settings().api_keys_file).load()
+    except KeyFileError as exc:
+        fail(str(exc))
+    for k in stored:
         print(f"{k.id}  {'admin' if k.admin else 'user '}  {k.name}")
 
 

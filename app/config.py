@@ -83,6 +83,20 @@ class Settings(BaseSettings):
         "default: espeak, piper packages and the configured HTTP engines",
     )
     max_waiting_per_key: int = Field(default=20, ge=1, description="queued jobs one API key may have")
+    artifact_quota_bytes_per_key: int | None = Field(
+        default=None, gt=0, description="bytes of stored videos one API key may hold; unset: no quota"
+    )
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a client has to send a request's headers, then dropped"
+    )
+
+    # the data lifecycle
+    retention_days: float | None = Field(
+        default=None, gt=0, description="delete finished jobs' documents and files after this; unset: keep"
+    )
+    retention_check_seconds: float = Field(
+        default=300.0, gt=0, description="how often workers and the server look for what to delete"
+    )
 
     @property
     def workspaces_dir(self) -> Path:
@@ -99,6 +113,10 @@ class Settings(BaseSettings):
     @property
     def api_keys_file(self) -> Path:
         return self.data_dir / "api_keys.json"
+
+    @property
+    def retention_seconds(self) -> float | None:
+        return None if self.retention_days is None else self.retention_days * 86400.0
 
 
 def setting_default(name: str) -> Any:

@@ -13,6 +13,7 @@ from app.config import Settings, load_settings
 from app.core.backoff import RetryPolicy
 from app.core.jobstore import create_store
 from app.core.jobstore.base import JobStore
+from app.core.lifecycle import DataLifecycle
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.queue_manager import QueueManager
 from app.core.resource_manager import ResourceLimits, ResourceManager
@@ -51,22 +52,35 @@ class Runtime:
     def handlers(self) -> dict[str, Handler]:
         return {"render": self.render_handler(), **load_handlers(self.settings.handlers)}
 
-    def worker(self, store: JobStore) -> Worker:
+    def lifecycle(self, store: JobStore) -> DataLifecycle:
+        s = self.settings
+        return DataLifecycle(store, s.artifacts_dir, s.retention_seconds, s.retention_check_seconds)
+
+    def worker(self, store: JobStore, lifecycle: DataLifecycle | None = None) -> Worker:
         # a store that pushes wake-ups (PostgreSQL LISTEN/NOTIFY) saves idle workers from polling
         wakeup = getattr(store, "wakeup", None)
-        return Worker(store, self.resources, self.handlers(), self.worker_config(), wakeup=wakeup)
+        return Worker(
+            store,
+            self.resources,
+            self.handlers(),
+            self.worker_config(),
+            wakeup=wakeup,
+            lifecycle=lifecycle or self.lifecycle(store),
+        )
 
     def system_optimizer(self, workers: int = 1) -> SystemOptimizer:
         """The seed's optimizer over this runtime: one store shared by the queue and N workers."""
         store = self.create_store()
         queue = QueueManager(store=store, max_attempts=self.settings.max_attempts)
         closers = [c for c in (getattr(self.renderer.tts, "aclose", None),) if c is not None]
+        lifecycle = self.lifecycle(store)  # one per process, so its sweeps are paced once
         parts = OptimizerParts(
             resources=self.resources,
             queue=queue,
-            workers=[self.worker(store) for _ in range(workers)],
+            workers=[self.worker(store, lifecycle) for _ in range(workers)],
             workspaces=self.workspaces,
             cache=self.cache,
+            lifecycle=lifecycle,
             closers=closers,
         )
         return SystemOptimizer(parts)

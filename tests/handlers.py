@@ -15,7 +15,9 @@ from typing import Any
 
 from app.core.worker import JobCancelled, JobContext
 
-TEST_HANDLERS = "record=tests.handlers:record,fail=tests.handlers:always_fail"
+TEST_HANDLERS = (
+    "record=tests.handlers:record,fail=tests.handlers:always_fail,artifact=tests.handlers:write_artifact"
+)
 
 
 def _log(ctx: JobContext, event: str, **extra: Any) -> None:
@@ -46,3 +48,13 @@ async def record(ctx: JobContext) -> dict[str, Any]:
 async def always_fail(ctx: JobContext) -> dict[str, Any]:
     _log(ctx, "fail")
     raise RuntimeError(f"attempt {ctx.attempt} failed on purpose")
+
+
+async def write_artifact(ctx: JobContext) -> dict[str, Any]:
+    """Leave `bytes` bytes where a render leaves its files, and report them as a render does."""
+    size = int(ctx.job.payload["options"].get("bytes", 1000))
+    out = Path(os.environ["T2V_DATA_DIR"]) / "artifacts" / ctx.job.id
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "video.mp4").write_bytes(b"\0" * size)
+    await ctx.ensure_lease()
+    return {"artifacts_bytes": size}

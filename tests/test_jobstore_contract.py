@@ -16,12 +16,15 @@ from pathlib import Path
 import pytest
 
 from app.core.jobstore.base import (
+    Admission,
     DuplicateJob,
     JobNotFound,
     JobPriority,
     JobStatus,
     JobStore,
     NewJob,
+    QuotaExceeded,
+    TooManyWaiting,
 )
 from app.core.jobstore.sqlite import SQLiteJobStore
 from tests.pg_support import pg_url  # noqa: F401 (a fixture)
@@ -575,6 +578,144 @@ async def test_stats(store: JobStore) -> None:
     h2 = await store.get("h2")
     assert s.oldest_waiting_age == pytest.approx(await store.now() - h2.queued_at, abs=0.5)
     assert s.oldest_waiting_age >= 0.04
+
+
+# --- admission: per-owner limits, atomic with the insert -------------------------------------------
+
+
+async def test_the_waiting_limit_holds_under_concurrent_submits_from_many_clients(
+    store: JobStore, new_store: StoreFactory
+) -> None:
+    """20 concurrent submits with a limit of 5, from four clients (four processes' worth): exactly 5."""
+    limit = Admission(max_waiting=5)
+    clients = [new_store() for _ in range(4)]
+    for client in clients:
+        await client.open()
+    try:
+
+        async def submit(i: int) -> bool:
+            try:
+                _, created = await clients[i % 4].enqueue(job(f"j{i}", owner="alice"), limit)
+            except TooManyWaiting as exc:
+                assert (exc.waiting, exc.limit) == (5, 5)
+                return False
+            return created
+
+        created = await asyncio.gather(*(submit(i) for i in range(20)))
+    finally:
+        for client in clients:
+            await client.close()
+    assert sum(created) == 5
+    assert await store.count_waiting("alice") == 5
+    assert len(await store.list_jobs(owner="alice")) == 5, "a refused submit stores nothing"
+    # other owners have their own limit; an identical resubmission is not a new job and passes
+    assert (await store.enqueue(job("b0", owner="bob"), limit))[1]
+    kept = next(j for j in await store.list_jobs(owner="alice"))
+    again, created_again = await store.enqueue(job(kept.id, owner="alice"), limit)
+    assert not created_again and again == kept
+    # a job that leaves the waiting states frees its place
+    lease = await store.claim("w", LEASE)
+    assert lease is not None and lease.job.owner == "alice"
+    assert (await store.enqueue(job("next", owner="alice"), limit))[1]
+
+
+async def test_the_artifact_quota_counts_completed_unpurged_jobs(store: JobStore) -> None:
+    await add(store, job("a1", owner="alice"), job("a2", owner="alice"), job("b1", owner="bob"))
+    for size in (600, 500, 7):
+        lease = await store.claim("w", LEASE)
+        assert lease is not None
+        assert await store.complete(lease.job_id, lease.token, {"ok": True}, artifacts_bytes=size)
+    assert (await store.get("a1")).artifacts_bytes == 600
+    assert await store.artifact_bytes("alice") == 1100
+    assert await store.artifact_bytes("bob") == 7
+    assert await store.artifact_bytes("nobody") == 0
+
+    quota = Admission(max_artifact_bytes=1000)
+    with pytest.raises(QuotaExceeded) as refused:
+        await store.enqueue(job("a3", owner="alice"), quota)
+    assert (refused.value.used, refused.value.quota) == (1100, 1000)
+    assert await store.get("a3") is None
+    assert (await store.enqueue(job("b2", owner="bob"), quota))[1]
+    await store.purge("a1")  # the owner deletes a video: its bytes no longer count
+    assert await store.artifact_bytes("alice") == 500
+    assert (await store.enqueue(job("a3", owner="alice"), quota))[1]
+
+
+# --- purging: deletion by the owner, retention ----------------------------------------------------
+
+
+async def test_purge_keeps_a_tombstone_of_a_completed_job(store: JobStore) -> None:
+    await add(store, job("j1", owner="alice", payload={"content_b64": "c2VjcmV0", "filename": "x.md"}))
+    lease = await store.claim("w", LEASE)
+    assert lease is not None
+    await store.complete("j1", lease.token, {"video": "/a/j1/video.mp4"}, artifacts_bytes=10)
+    done = await store.get("j1")
+    before = await store.now()
+    purged = await store.purge("j1")
+    assert purged == await store.get("j1")
+    assert purged.purged and before <= purged.purged_at <= await store.now()
+    assert purged.payload == {} and purged.result is None and purged.artifacts_bytes is None
+    kept = ("status", "owner", "attempts", "queued_at", "started_at", "finished_at", "errors", "seq")
+    assert all(getattr(purged, f) == getattr(done, f) for f in kept)
+    assert purged.status is JobStatus.COMPLETED
+    again = await store.purge("j1")
+    assert again.purged_at == purged.purged_at, "the first purge's time is kept"
+    with pytest.raises(JobNotFound):
+        await store.purge("nope")
+
+
+async def test_purge_cancels_waiting_and_running_jobs_and_nothing_revives_them(store: JobStore) -> None:
+    await add(store, job("running"), job("failed"), job("queued"))
+    running = await store.claim("w", LEASE)
+    assert running is not None and running.job_id == "running"
+    failing = await store.claim("w", LEASE)
+    assert failing is not None and failing.job_id == "failed"
+    await store.fail("failed", failing.token, "boom", None)
+    for job_id in ("running", "queued", "failed"):
+        record = await store.purge(job_id)
+        assert record.purged and record.payload == {}
+    assert await status(store, "running") is JobStatus.CANCELLED
+    assert (await store.get("running")).lease_token is None and (await store.get("running")).finished_at
+    assert not await store.heartbeat("running", running.token, LEASE)  # the worker is fenced out
+    assert not await store.complete("running", running.token, {"late": True}, artifacts_bytes=5)
+    assert (await store.get("running")).artifacts_bytes is None
+    for job_id in ("running", "queued", "failed"):
+        before = await store.get(job_id)
+        assert await store.retry(job_id) == before, "a purged job has no document to run again"
+    assert await store.claim("w", LEASE) is None
+
+
+async def test_purge_finished_takes_only_final_jobs_past_the_age(store: JobStore) -> None:
+    await add(store, *(job(f"j{i}") for i in range(5)))
+    for i, outcome in enumerate(("complete", "fail", "cancel")):
+        lease = await store.claim("w", LEASE)
+        assert lease is not None and lease.job_id == f"j{i}"
+        if outcome == "complete":
+            await store.complete(lease.job_id, lease.token, {"i": i}, artifacts_bytes=1)
+        elif outcome == "fail":
+            await store.fail(lease.job_id, lease.token, "boom", None)
+        else:
+            await store.cancel(lease.job_id)
+        await asyncio.sleep(0.01)  # distinct finish times, so the order is defined
+    running = await store.claim("w", LEASE)  # j3 runs, j4 waits: neither is ever purged
+    assert running is not None and running.job_id == "j3"
+    since = await store.now()
+    await asyncio.sleep(0.02)
+    assert await store.purge_finished(3600) == []
+    assert await store.purge_finished(0, limit=1) == ["j0"], "the oldest first, in batches"
+    assert await store.purge_finished(0) == ["j1", "j2"]
+    assert await store.purge_finished(0) == []
+    assert sorted(await store.purged_since(since)) == ["j0", "j1", "j2"]
+    assert await store.purged_since(await store.now() + 60) == []
+    records = {j.id: j for j in await store.list_jobs()}
+    assert [records[f"j{i}"].status for i in range(3)] == [
+        JobStatus.COMPLETED,
+        JobStatus.FAILED,
+        JobStatus.CANCELLED,
+    ]
+    assert all(records[f"j{i}"].purged and records[f"j{i}"].payload == {} for i in range(3))
+    assert not records["j3"].purged and not records["j4"].purged
+    assert records["j3"].status is JobStatus.PROCESSING and records["j4"].status is JobStatus.QUEUED
 
 
 # --- worker registry ------------------------------------------------------------------------------

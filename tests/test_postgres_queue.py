@@ -239,3 +239,20 @@ async def test_a_skewed_client_clock_neither_steals_live_leases_nor_keeps_dead_o
     assert all(r.attempts == 1 and r.errors == () for r in runs)
     assert set(cluster.count("end").values()) == {1}
     assert {e["pid"] for e in cluster.events()} == {p.pid for p in workers}
+
+
+async def test_a_version_1_schema_upgrades_in_place_and_keeps_its_jobs(pg_url: str) -> None:  # noqa: F811
+    import psycopg
+
+    from app.core.jobstore import migrations
+    from tests.test_sqlite_store import V1_JOB
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        migrations.upgrade(conn, migrations.MIGRATIONS[:1], dialect="postgresql")
+        conn.execute(V1_JOB)
+    async with PostgresJobStore(pg_url) as store:
+        old = await store.get("old")
+        assert old is not None and old.payload == {"content_b64": "aGk="}
+        assert old.purged_at is None and old.artifacts_bytes is None
+        assert (await store.purge("old")).payload == {}
+        assert await store.schema_version() == migrations.MIGRATIONS[-1].version

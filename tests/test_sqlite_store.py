@@ -234,3 +234,24 @@ async def test_a_writer_waits_for_another_processs_lock_instead_of_failing(tmp_p
         other.close()
         record, created = await asyncio.wait_for(enqueue, 10)
         assert created and record.id == "j1"
+
+
+V1_JOB = (
+    "INSERT INTO jobs (id, kind, payload, priority, status, max_attempts, queued_at, run_at, owner)"
+    " VALUES ('old', 'render', '{\"content_b64\": \"aGk=\"}', 1, 'completed', 3, 1.0, 1.0, 'k')"
+)
+
+
+async def test_a_version_1_file_upgrades_in_place_and_keeps_its_jobs(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrations.upgrade(conn, migrations.MIGRATIONS[:1])
+    conn.execute(V1_JOB)
+    conn.close()
+    async with SQLiteJobStore(path) as store:
+        old = await store.get("old")
+        assert old is not None and old.payload == {"content_b64": "aGk="}
+        assert old.purged_at is None and old.artifacts_bytes is None
+        assert (await store.purge("old")).payload == {}
+    with sqlite3.connect(path) as conn:
+        assert migrations.current_version(conn) == migrations.MIGRATIONS[-1].version

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.api import ops, routes
-from app.api.auth import KeyFile, KeyRing, parse_env_keys
+from app.api.auth import KeyRing
 from app.api.intake import TooLarge
 from app.api.limits import BodyLimitMiddleware, BodyTooLarge
 from app.api.metrics import ApiMetrics, wrap_handlers
@@ -32,7 +32,14 @@ STATIC = Path(__file__).parent / "static"
 FONTS = {"regular": "regular", "bold": "bold"}
 
 
-def create_app(runtime: Runtime, workers: int = 1, optimizer: SystemOptimizer | None = None) -> FastAPI:
+def create_app(
+    runtime: Runtime,
+    workers: int = 1,
+    optimizer: SystemOptimizer | None = None,
+    keys: KeyRing | None = None,
+) -> FastAPI:
+    """`keys`: the key ring `t2v serve` checked at start; made from the settings when not given
+    (a malformed key file raises KeyFileError)."""
     settings = runtime.settings
     optimizer = optimizer or runtime.system_optimizer(workers=workers)
     metrics = ApiMetrics()
@@ -41,7 +48,7 @@ def create_app(runtime: Runtime, workers: int = 1, optimizer: SystemOptimizer | 
     service = Service(
         runtime=runtime,
         optimizer=optimizer,
-        keys=KeyRing(parse_env_keys(settings.api_keys), KeyFile(settings.api_keys_file)),
+        keys=keys or KeyRing.from_settings(settings.api_keys, settings.api_keys_file),
         tokens=MediaTokens(load_secret(settings.data_dir / "api_secret")),
         metrics=metrics,
     )

@@ -1,4 +1,4 @@
-"""The `/v1/jobs` API: submit, list, inspect, follow, download, cancel and retry renders."""
+"""The `/v1/jobs` API: submit, list, inspect, follow, download, cancel, retry and purge renders."""
 
 from __future__ import annotations
 
@@ -6,17 +6,26 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ValidationError
 from sse_starlette import EventSourceResponse
 from starlette.datastructures import UploadFile
 
-from app.api.events import job_events
+from app.api.events import SHUTDOWN_GRACE_SECONDS, job_events
 from app.api.intake import Submission, build_submission
 from app.api.schemas import JobCreate, JobList, JobOut, job_out
 from app.api.service import PrincipalDep, ReadableJob, Service, ServiceDep, visible_job
-from app.core.jobstore.base import DuplicateJob, JobNotFound, JobRecord, JobStatus
+from app.core.jobstore.base import (
+    Admission,
+    DuplicateJob,
+    JobNotFound,
+    JobRecord,
+    JobStatus,
+    QuotaExceeded,
+    TooManyWaiting,
+)
 from app.core.queue_manager import check_job_id, new_job_id
 from app.errors import InputError
 
@@ -97,7 +106,10 @@ async def _read_submission(request: Request, service: Service) -> tuple[Submissi
             },
         }
     },
-    responses={413: {"description": "document too large"}, 429: {"description": "too many waiting"}},
+    responses={
+        413: {"description": "document too large"},
+        429: {"description": "too many jobs waiting for this key, or its video quota is used up"},
+    },
 )
 async def create_job(
     request: Request,
@@ -110,9 +122,6 @@ async def create_job(
         raise HTTPException(503, "the server is shutting down; submit again shortly")
     submission, wanted_id = await _read_submission(request, service)
     store = await service.store()
-    waiting = await store.count_waiting(principal.id)
-    if waiting >= service.settings.max_waiting_per_key:
-        raise HTTPException(429, f"{waiting} jobs are already waiting for this key; wait for some to finish")
     if wanted_id is not None:
         try:
             check_job_id(wanted_id)
@@ -129,9 +138,23 @@ async def create_job(
             priority=submission.priority,
             file_size=submission.size,
             owner=principal.id,
+            admission=Admission(
+                max_waiting=service.settings.max_waiting_per_key,
+                max_artifact_bytes=service.settings.artifact_quota_bytes_per_key,
+            ),
         )
     except DuplicateJob:
         raise HTTPException(409, f"job {job_id!r} exists with different content; choose another id") from None
+    except TooManyWaiting as exc:
+        raise HTTPException(
+            429, f"{exc.waiting} jobs are already waiting for this key; wait for some to finish"
+        ) from None
+    except QuotaExceeded as exc:
+        raise HTTPException(
+            429,
+            f"this key's videos take {exc.used} bytes, at or over its quota of {exc.quota} bytes: delete "
+            "some (DELETE /v1/jobs/{id}?purge=1) before submitting more",
+        ) from None
     if not principal.can_see(record.owner):
         raise HTTPException(409, f"job id {job_id!r} is taken; choose another")
     for worker in service.optimizer.parts.workers:
@@ -172,17 +195,26 @@ async def get_job(job: ReadableJob, service: ServiceDep) -> JobOut:
 )
 async def job_progress(job: ReadableJob, service: ServiceDep) -> EventSourceResponse:
     """`event: job` with the job (as in GET /v1/jobs/{id}) whenever it changes, then `event: end` with
-    the final job; the stream then closes."""
+    the final job; the stream then closes. If the server shuts down first, `end` carries the job as it
+    is (not final): follow it again once the server is back."""
     store = await service.store()
 
     def render(record: JobRecord) -> dict[str, Any]:
         return _out(service, record).model_dump(mode="json")
 
-    return EventSourceResponse(job_events(store, job.id, render), ping=5)
+    shutdown = anyio.Event()
+    return EventSourceResponse(
+        job_events(store, job.id, render, shutdown=shutdown),
+        ping=5,
+        shutdown_event=shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
+    )
 
 
 def _artifact(service: Service, job: JobRecord, which: str, download: bool) -> FileResponse:
     name, media_type, suffix = ARTIFACTS[which]
+    if job.purged:
+        raise HTTPException(410, f"job {job.id!r} was purged: its document and files are deleted")
     if job.status != JobStatus.COMPLETED:
         raise HTTPException(404, f"job {job.id!r} is {job.status.value}; its files exist once it completes")
     path = Path(service.settings.artifacts_dir) / check_job_id(job.id) / name
@@ -222,11 +254,24 @@ _artifact_route("captions.vtt", "Captions as WebVTT")
 _artifact_route("thumbnail", "A JPEG thumbnail")
 
 
-@router.delete("/{job_id}", response_model=JobOut, summary="Cancel a job")
-async def cancel_job(job_id: str, service: ServiceDep, principal: PrincipalDep) -> JobOut:
+@router.delete("/{job_id}", response_model=JobOut, summary="Cancel a job, or delete its document and files")
+async def cancel_job(
+    job_id: str,
+    service: ServiceDep,
+    principal: PrincipalDep,
+    purge: Annotated[
+        bool, Query(description="also delete the document and the video files; the job stays as a tombstone")
+    ] = False,
+) -> JobOut:
+    """Cancel a waiting or running job (a running render stops at once). With `purge=1`, also delete
+    its document and all its files, whatever its state; its record stays (status, timings, errors,
+    `purged_at`) and can no longer be retried."""
     await visible_job(service, principal, job_id)
     try:
-        record = await service.optimizer.parts.queue.cancel_job(job_id)
+        if purge:
+            record = await (await service.lifecycle()).purge(job_id)
+        else:
+            record = await service.optimizer.parts.queue.cancel_job(job_id)
     except JobNotFound:
         raise HTTPException(404, f"no job {job_id!r}") from None
     return _out(service, record)
@@ -234,7 +279,8 @@ async def cancel_job(job_id: str, service: ServiceDep, principal: PrincipalDep) 
 
 @router.post("/{job_id}/retry", response_model=JobOut, summary="Queue a failed or cancelled job again")
 async def retry_job(job_id: str, service: ServiceDep, principal: PrincipalDep) -> JobOut:
-    await visible_job(service, principal, job_id)
+    if (await visible_job(service, principal, job_id)).purged:
+        raise HTTPException(409, f"job {job_id!r} was purged: its document is deleted; submit it again")
     try:
         record = await service.optimizer.parts.queue.retry_job(job_id)
     except JobNotFound:

@@ -82,6 +82,9 @@ class JobOut(BaseModel):
     timings: Timings
     options: dict[str, Any]
     result: JobResultOut | None = None
+    purged_at: datetime | None = Field(
+        default=None, description="when its document and files were deleted (by its owner or retention)"
+    )
     links: JobLinks
 
 
@@ -110,7 +113,7 @@ def _dt(ts: float | None) -> datetime | None:
 def job_out(job: JobRecord, token: str) -> JobOut:
     base = f"/v1/jobs/{job.id}"
     q = f"?token={token}"
-    done = job.status.value == "completed"
+    done = job.status.value == "completed" and not job.purged  # a purged job has no files
     result = job.result or {}
     has_thumb = bool(result.get("thumbnail"))
     wait = run = None
@@ -143,6 +146,7 @@ def job_out(job: JobRecord, token: str) -> JobOut:
         result=JobResultOut.model_validate({k: result.get(k) for k in JobResultOut.model_fields})
         if done
         else None,
+        purged_at=_dt(job.purged_at),
         links=JobLinks(
             self=base,
             events=f"{base}/events{q}",

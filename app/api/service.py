@@ -17,6 +17,7 @@ from app.api.metrics import ApiMetrics
 from app.api.tokens import MediaTokens
 from app.config import Settings
 from app.core.jobstore.base import JobRecord, JobStore
+from app.core.lifecycle import DataLifecycle
 from app.core.system_optimizer import SystemOptimizer
 from app.runtime import Runtime
 
@@ -36,6 +37,13 @@ class Service:
 
     async def store(self) -> JobStore:
         return await self.optimizer.parts.queue.store()
+
+    async def lifecycle(self) -> DataLifecycle:
+        """Purges and retention (the optimizer's, shared with its workers)."""
+        parts = self.optimizer.parts
+        if parts.lifecycle is None:
+            parts.lifecycle = self.runtime.lifecycle(await self.store())
+        return parts.lifecycle
 
     def stop_intake(self) -> None:
         """Refuse new jobs and let the in-process workers stop claiming (they drain on shutdown)."""

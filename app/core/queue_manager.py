@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.jobstore.base import (
+    Admission,
     DuplicateJob,
     JobNotFound,
     JobPriority,
@@ -202,8 +203,10 @@ class QueueManager:
         owner: str | None = None,
         max_attempts: int | None = None,
         kind: str = "render",
+        admission: Admission | None = None,
     ) -> JobRecord:
-        """Queue a job. Returns the stored record (the existing one for an identical resubmission)."""
+        """Queue a job. Returns the stored record (the existing one for an identical resubmission).
+        `admission`: the owner's limits, checked atomically with the insert (raises AdmissionRefused)."""
         check_job_id(job_id)
         context = FileContext.coerce(file_context)
         job = NewJob(
@@ -215,7 +218,7 @@ class QueueManager:
             owner=owner,
             file_size=file_size if file_size is not None else context.size,
         )
-        record, _created = await (await self.store()).enqueue(job)
+        record, _created = await (await self.store()).enqueue(job, admission)
         return record
 
     async def get_job(self, job_id: str) -> JobRecord | None:

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from app.core.lifecycle import DataLifecycle
 from app.core.memory_optimizer import DiskCache, WorkspaceManager, tree_rss
 from app.core.queue_manager import QueueManager
 from app.core.resource_manager import ResourceManager
@@ -47,6 +48,7 @@ class OptimizerParts:
     workers: list[Worker] = field(default_factory=list)
     workspaces: WorkspaceManager | None = None
     cache: DiskCache | None = None
+    lifecycle: DataLifecycle | None = None  # retention and purges (shared with the workers)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
@@ -98,7 +100,13 @@ class SystemOptimizer:
         log.info("optimizer stopped")
 
     async def check(self) -> None:
-        """One monitoring tick: sample, clean up past the threshold, raise alerts past the limits."""
+        """One monitoring tick: sample, clean up past the threshold, raise alerts past the limits,
+        apply the data retention (also done by workers; this covers an API-only node)."""
+        if self.parts.lifecycle is not None:
+            try:
+                await self.parts.lifecycle.maybe_sweep()
+            except Exception:
+                log.warning("data retention sweep failed; will retry", exc_info=True)
         rm = self.parts.resources
         sample = rm.sample(fresh=True)
         await rm.maybe_cleanup(sample)

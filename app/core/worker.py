@@ -8,6 +8,9 @@ threads, so the heartbeat never starves.
 
 Stopping (SIGTERM): claim nothing more, let running jobs finish within the grace period, then cancel
 them and release their leases without spending an attempt.
+
+A handler returns a JSON-able dict; if it stored files, it reports their total size as
+`artifacts_bytes` in that dict, and the store records it with the completion (per-key quotas).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 from app.core.backoff import RetryPolicy
 from app.core.jobstore.base import JobRecord, JobStore, Lease
+from app.core.lifecycle import DataLifecycle
 from app.core.resource_manager import ResourceManager
 from app.errors import InputError
 
@@ -71,6 +75,11 @@ class JobContext:
 Handler = Callable[[JobContext], Awaitable[dict[str, Any]]]
 
 
+def _artifacts_bytes(result: dict[str, Any]) -> int | None:
+    size = result.get("artifacts_bytes") if isinstance(result, dict) else None
+    return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
+
+
 @dataclass(frozen=True)
 class WorkerConfig:
     lease_seconds: float = 30.0
@@ -104,8 +113,10 @@ class Worker:
         config: WorkerConfig | None = None,
         worker_id: str | None = None,
         wakeup: asyncio.Event | None = None,
+        lifecycle: DataLifecycle | None = None,
     ) -> None:
         self.store = store
+        self.lifecycle = lifecycle
         self.resources = resources
         self.handlers = handlers
         self.config = config or WorkerConfig()
@@ -196,7 +207,7 @@ class Worker:
             except Exception as exc:  # the handler failed: retry or fail for good
                 await self._record_failure(lease, exc)
                 return
-            if await self.store.complete(job.id, token, result):
+            if await self.store.complete(job.id, token, result, _artifacts_bytes(result)):
                 self.completed += 1
                 log.info("job %s completed", job.id)
             else:
@@ -255,6 +266,8 @@ class Worker:
                     self.wakeup.set()
                 await self.resources.maybe_cleanup()  # memory past the threshold: free caches
                 await self.store.prune_workers(self.config.worker_timeout_seconds)
+                if self.lifecycle is not None:
+                    await self.lifecycle.maybe_sweep()  # retention, and files of purged jobs
             except Exception:
                 log.warning("housekeeping failed; will retry", exc_info=True)
             await asyncio.sleep(self.config.reap_seconds)

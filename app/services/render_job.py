@@ -56,6 +56,11 @@ class OverallProgress:
             await asyncio.sleep(0.3)
 
 
+def _tree_size(directory: Path) -> int:
+    """Bytes of the files in a job's artifacts directory (what counts against its owner's quota)."""
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+
+
 class RenderJobHandler:
     def __init__(self, renderer: Renderer, artifacts_root: Path, max_input_bytes: int) -> None:
         self.renderer = renderer
@@ -95,6 +100,7 @@ class RenderJobHandler:
                 await pump
         await ctx.progress(Stage.VIDEO.value, 100.0)
         return {
+            "artifacts_bytes": _tree_size(out.parent),
             "video": str(result.video),
             "srt": str(result.srt),
             "vtt": str(result.vtt),

@@ -129,6 +129,15 @@ function follow(job) {
     source.close();
     update(event);
     refreshJobs();
+    if (!["completed", "failed", "cancelled"].includes(JSON.parse(event.data).status)) {
+      // The server is shutting down before the job ended: follow it again once it is back.
+      const again = () => {
+        if (following && following.id === job.id) {
+          api(`/v1/jobs/${encodeURIComponent(job.id)}`).then(follow).catch(() => {});
+        }
+      };
+      setTimeout(again, 5000);
+    }
   });
   source.onerror = () => {
     // The server closed the stream or went away; fetch the job once for fresh links and state.

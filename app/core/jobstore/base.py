@@ -12,6 +12,10 @@ The semantics (DESIGN.md, "The job queue"):
 - `release` gives a running job back without spending its attempt (graceful shutdown).
 - `cancel` works in every non-final state; a running job's lease is revoked, which its worker notices
   at its next heartbeat.
+- Admission (`enqueue(job, Admission(...))`): per-owner limits are checked in the same transaction as
+  the insert, so concurrent submits can never overshoot them.
+- Purging keeps a tombstone: the payload and result are dropped, `purged_at` is set, the status and
+  timings stay; a purged job is never run or retried again.
 All times are seconds since the epoch in the store's clock (`await store.now()`).
 """
 
@@ -105,6 +109,21 @@ class JobRecord:
     result: dict[str, Any] | None = None
     owner: str | None = None
     file_size: int | None = None
+    artifacts_bytes: int | None = None  # what the handler stored on disk, recorded at completion
+    purged_at: float | None = None  # its payload and artifacts were deleted; the record is a tombstone
+
+    @property
+    def purged(self) -> bool:
+        return self.purged_at is not None
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Per-owner limits that `enqueue` checks atomically with the insert (None: no limit). They apply
+    only when a job is created: an identical resubmission returns the existing job whatever they say."""
+
+    max_waiting: int | None = None  # queued + retrying jobs of the owner
+    max_artifact_bytes: int | None = None  # artifacts of the owner's unpurged jobs
 
 
 @dataclass(frozen=True)
@@ -156,6 +175,22 @@ class JobNotFound(JobStoreError):
     pass
 
 
+class AdmissionRefused(JobStoreError):
+    """The owner is over one of the limits of an `Admission`; nothing was stored."""
+
+
+class TooManyWaiting(AdmissionRefused):
+    def __init__(self, waiting: int, limit: int) -> None:
+        super().__init__(f"{waiting} jobs are already waiting (the limit is {limit})")
+        self.waiting, self.limit = waiting, limit
+
+
+class QuotaExceeded(AdmissionRefused):
+    def __init__(self, used: int, quota: int) -> None:
+        super().__init__(f"the stored videos take {used} bytes, over the quota of {quota} bytes")
+        self.used, self.quota = used, quota
+
+
 class JobStore(abc.ABC):
     """Durable jobs. Implementations: SQLite (default, one machine), PostgreSQL (many machines)."""
 
@@ -171,9 +206,10 @@ class JobStore(abc.ABC):
         """The store's clock: the only clock that leases and run_at are compared with."""
 
     @abc.abstractmethod
-    async def enqueue(self, job: NewJob) -> tuple[JobRecord, bool]:
+    async def enqueue(self, job: NewJob, admission: Admission | None = None) -> tuple[JobRecord, bool]:
         """Add a job; returns (record, created). The same id with the same payload, kind and priority
-        returns the existing job with created=False; with anything different raises DuplicateJob."""
+        returns the existing job with created=False; with anything different raises DuplicateJob.
+        A new job over an `admission` limit of its owner raises TooManyWaiting or QuotaExceeded."""
 
     @abc.abstractmethod
     async def claim(
@@ -189,7 +225,10 @@ class JobStore(abc.ABC):
     async def set_progress(self, job_id: str, token: str, stage: str, percent: float) -> bool: ...
 
     @abc.abstractmethod
-    async def complete(self, job_id: str, token: str, result: dict[str, Any]) -> bool: ...
+    async def complete(
+        self, job_id: str, token: str, result: dict[str, Any], artifacts_bytes: int | None = None
+    ) -> bool:
+        """Record success; `artifacts_bytes` (what the job left on disk) counts against its owner's quota."""
 
     @abc.abstractmethod
     async def fail(self, job_id: str, token: str, error: str, retry_at: float | None) -> JobRecord | None:
@@ -207,7 +246,21 @@ class JobStore(abc.ABC):
     @abc.abstractmethod
     async def retry(self, job_id: str) -> JobRecord:
         """Put a failed or cancelled job back in the queue with fresh attempts, keeping its error
-        history (other states are returned unchanged). Raises JobNotFound."""
+        history (other states, and purged jobs, are returned unchanged). Raises JobNotFound."""
+
+    @abc.abstractmethod
+    async def purge(self, job_id: str) -> JobRecord:
+        """Cancel the job if it is not final, then drop its payload and result and set `purged_at`
+        (kept from the first purge). Returns the tombstone. Raises JobNotFound."""
+
+    @abc.abstractmethod
+    async def purge_finished(self, older_than: float, limit: int = 500) -> list[str]:
+        """Purge up to `limit` final jobs that finished more than `older_than` seconds ago (retention);
+        returns their ids, oldest first."""
+
+    @abc.abstractmethod
+    async def purged_since(self, since: float) -> list[str]:
+        """Ids of jobs purged at or after `since` (store time), to sweep what a racing worker published."""
 
     @abc.abstractmethod
     async def get(self, job_id: str) -> JobRecord | None: ...
@@ -233,6 +286,10 @@ class JobStore(abc.ABC):
     @abc.abstractmethod
     async def count_waiting(self, owner: str | None) -> int:
         """Queued and retrying jobs of one owner (for per-key limits)."""
+
+    @abc.abstractmethod
+    async def artifact_bytes(self, owner: str | None) -> int:
+        """Bytes of artifacts the owner's unpurged jobs hold (for per-key quotas)."""
 
     # worker registry (Solid Queue's processes table)
     @abc.abstractmethod

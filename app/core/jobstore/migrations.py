@@ -157,8 +157,28 @@ _POSTGRES_V1 = (
     """,
 )
 
+# Data lifecycle: artifacts' size per job (per-key quotas) and tombstones of purged jobs (retention,
+# deletion by the owner). Partial indexes keep the retention sweep, the purge look-back and the quota
+# sum cheap however many tombstones accumulate (a purge clears artifacts_bytes).
+_LIFECYCLE_INDEXES = (
+    "CREATE INDEX jobs_unpurged ON jobs (finished_at) WHERE purged_at IS NULL AND finished_at IS NOT NULL",
+    "CREATE INDEX jobs_purged ON jobs (purged_at) WHERE purged_at IS NOT NULL",
+    "CREATE INDEX jobs_artifacts ON jobs (owner, artifacts_bytes) WHERE artifacts_bytes IS NOT NULL",
+)
+_SQLITE_V2 = (
+    "ALTER TABLE jobs ADD COLUMN artifacts_bytes INTEGER",
+    "ALTER TABLE jobs ADD COLUMN purged_at REAL",
+    *_LIFECYCLE_INDEXES,
+)
+_POSTGRES_V2 = (
+    "ALTER TABLE jobs ADD COLUMN artifacts_bytes BIGINT",
+    "ALTER TABLE jobs ADD COLUMN purged_at DOUBLE PRECISION",
+    *_LIFECYCLE_INDEXES,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs and workers", {"sqlite": _SQLITE_V1, "postgresql": _POSTGRES_V1}),
+    Migration(2, "artifact sizes and purged jobs", {"sqlite": _SQLITE_V2, "postgresql": _POSTGRES_V2}),
 )
 
 

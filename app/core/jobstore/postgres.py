@@ -39,6 +39,7 @@ from psycopg.rows import dict_row
 
 from app.core.jobstore import migrations
 from app.core.jobstore.base import (
+    Admission,
     AttemptError,
     DuplicateJob,
     JobNotFound,
@@ -50,6 +51,8 @@ from app.core.jobstore.base import (
     Lease,
     NewJob,
     QueueStats,
+    QuotaExceeded,
+    TooManyWaiting,
     WorkerInfo,
 )
 
@@ -65,6 +68,19 @@ _CLEAR_LEASE = "lease_token = NULL, lease_until = NULL"
 _FENCE = "id = %(id)s AND lease_token = %(token)s AND status = 'processing'"
 # Serialises whole upgrades, including the schema_version table's creation (which races otherwise).
 _MIGRATION_LOCK = 8372884809565038693
+# Admission takes a transaction-scoped advisory lock per owner: (this class, hashtext(owner)). The
+# two-int4 key space never overlaps the bigint one above. The value is "t2v" and 1 as bytes.
+_OWNER_LOCK_CLASS = 0x74327601
+_FINAL = "status IN ('completed', 'failed', 'cancelled')"
+# What purging does to a job: the document (payload) and result go, the tombstone keeps the rest.
+_PURGE = (
+    f"payload = '{{}}'::jsonb, result = NULL, artifacts_bytes = NULL, purged_at = COALESCE(purged_at, {NOW})"
+)
+_COUNT_WAITING = f"SELECT COUNT(*) AS n FROM jobs WHERE owner IS NOT DISTINCT FROM %(owner)s AND {_WAITING}"
+_ARTIFACT_BYTES = (
+    "SELECT COALESCE(SUM(artifacts_bytes), 0) AS n FROM jobs"
+    " WHERE owner IS NOT DISTINCT FROM %(owner)s AND artifacts_bytes IS NOT NULL"
+)
 
 
 def _dumps(value: Any, what: str) -> str:
@@ -105,6 +121,8 @@ def _record(row: dict[str, Any]) -> JobRecord:
         result=row["result"],
         owner=row["owner"],
         file_size=row["file_size"],
+        artifacts_bytes=row["artifacts_bytes"],
+        purged_at=row["purged_at"],
     )
 
 
@@ -117,6 +135,20 @@ def _worker(row: dict[str, Any]) -> WorkerInfo:
         last_seen=row["last_seen"],
         running=tuple(row["running"]),
     )
+
+
+async def _admit(conn: Conn, owner: str | None, admission: Admission) -> None:
+    """Raise if the owner is over a limit; called inside the enqueue's transaction, under its lock."""
+    if admission.max_waiting is not None:
+        row = await (await conn.execute(_COUNT_WAITING, {"owner": owner})).fetchone()
+        waiting = int(row["n"]) if row else 0
+        if waiting >= admission.max_waiting:
+            raise TooManyWaiting(waiting, admission.max_waiting)
+    if admission.max_artifact_bytes is not None:
+        row = await (await conn.execute(_ARTIFACT_BYTES, {"owner": owner})).fetchone()
+        used = int(row["n"]) if row else 0
+        if used >= admission.max_artifact_bytes:
+            raise QuotaExceeded(used, admission.max_artifact_bytes)
 
 
 def _check_lease_seconds(lease_seconds: float) -> None:
@@ -284,7 +316,7 @@ class PostgresJobStore(JobStore):
 
     # --- producers ----------------------------------------------------------------------------------
 
-    async def enqueue(self, job: NewJob) -> tuple[JobRecord, bool]:
+    async def enqueue(self, job: NewJob, admission: Admission | None = None) -> tuple[JobRecord, bool]:
         if not job.id:
             raise ValueError("a job needs a non-empty id")
         if not isinstance(job.payload, dict):
@@ -302,21 +334,40 @@ class PostgresJobStore(JobStore):
             "owner": job.owner,
             "file_size": job.file_size,
         }
+        insert = (
+            "INSERT INTO jobs (id, kind, payload, priority, status, attempts, max_attempts,"
+            " queued_at, run_at, owner, file_size) VALUES (%(id)s, %(kind)s, %(payload)s::jsonb,"
+            f" %(priority)s, 'queued', 0, %(max_attempts)s, {NOW}, {NOW}, %(owner)s, %(file_size)s)"
+            " ON CONFLICT (id) DO NOTHING RETURNING *"
+        )
+
+        async def admit_and_insert(conn: Conn) -> dict[str, Any] | None:
+            # One transaction under the owner's advisory lock: concurrent submits of one owner (from
+            # any process or host) queue behind it, so the counts cannot change before the insert.
+            assert admission is not None
+            async with conn.transaction():
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(%(class)s, hashtext(COALESCE(%(owner)s, '')))",
+                    {"class": _OWNER_LOCK_CLASS, "owner": job.owner},
+                )
+                exists = await conn.execute("SELECT 1 FROM jobs WHERE id = %(id)s", params)
+                if await exists.fetchone() is not None:
+                    return None
+                await _admit(conn, job.owner, admission)
+                return await (await conn.execute(insert, params)).fetchone()
+
         try:
-            row = await self._one(
-                "INSERT INTO jobs (id, kind, payload, priority, status, attempts, max_attempts,"
-                " queued_at, run_at, owner, file_size) VALUES (%(id)s, %(kind)s, %(payload)s::jsonb,"
-                f" %(priority)s, 'queued', 0, %(max_attempts)s, {NOW}, {NOW}, %(owner)s, %(file_size)s)"
-                " ON CONFLICT (id) DO NOTHING RETURNING *",
-                params,
-            )
+            if admission is None:
+                row = await self._one(insert, params)
+            else:
+                row = await self._run(admit_and_insert)
         except psycopg.DataError as exc:  # e.g. NUL characters, which PostgreSQL text cannot hold
             raise ValueError(f"the job cannot be stored: {exc}") from None
         if row is not None:
             return _record(row), True
         record = await self.get(job.id)
         if record is None:  # deleted in between: vanishingly rare, but not a duplicate
-            return await self.enqueue(job)
+            return await self.enqueue(job, admission)
         differs = [
             name
             for name, same in (
@@ -383,11 +434,18 @@ class PostgresJobStore(JobStore):
         params = {"id": job_id, "token": token, "stage": stage, "percent": percent}
         return await self._fenced("stage = %(stage)s, percent = %(percent)s", params)
 
-    async def complete(self, job_id: str, token: str, result: dict[str, Any]) -> bool:
-        params = {"id": job_id, "token": token, "result": _dumps(result, "result")}
+    async def complete(
+        self, job_id: str, token: str, result: dict[str, Any], artifacts_bytes: int | None = None
+    ) -> bool:
+        params = {
+            "id": job_id,
+            "token": token,
+            "result": _dumps(result, "result"),
+            "artifacts_bytes": artifacts_bytes,
+        }
         return await self._fenced(
-            f"status = 'completed', result = %(result)s::jsonb, percent = 100, finished_at = {NOW},"
-            f" {_CLEAR_LEASE}",
+            "status = 'completed', result = %(result)s::jsonb, artifacts_bytes = %(artifacts_bytes)s,"
+            f" percent = 100, finished_at = {NOW}, {_CLEAR_LEASE}",
             params,
         )
 
@@ -433,8 +491,35 @@ class PostgresJobStore(JobStore):
             job_id,
             f"status = 'queued', attempts = 0, run_at = {NOW}, finished_at = NULL, worker_id = NULL,"
             f" stage = NULL, percent = 0, result = NULL, {_CLEAR_LEASE}",
-            "status IN ('failed', 'cancelled')",
+            "status IN ('failed', 'cancelled') AND purged_at IS NULL",
         )
+
+    async def purge(self, job_id: str) -> JobRecord:
+        # One statement: the CASEs see the row as it was, so a waiting or running job is cancelled (its
+        # lease revoked, fencing its worker out) in the same write that drops its document.
+        return await self._transition(
+            job_id,
+            f"status = CASE WHEN {_FINAL} THEN status ELSE 'cancelled' END,"
+            f" finished_at = CASE WHEN {_FINAL} THEN finished_at ELSE {NOW} END, {_CLEAR_LEASE}, {_PURGE}",
+            "TRUE",
+        )
+
+    async def purge_finished(self, older_than: float, limit: int = 500) -> list[str]:
+        rows = await self._all(
+            f"UPDATE jobs SET {_PURGE} WHERE seq IN (SELECT seq FROM jobs"
+            f" WHERE purged_at IS NULL AND finished_at IS NOT NULL AND finished_at < {NOW} - %(age)s"
+            f" AND {_FINAL} ORDER BY finished_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
+            " RETURNING id, finished_at",
+            {"age": float(older_than), "limit": int(limit)},
+        )
+        return [r["id"] for r in sorted(rows, key=lambda r: r["finished_at"])]
+
+    async def purged_since(self, since: float) -> list[str]:
+        rows = await self._all(
+            "SELECT id FROM jobs WHERE purged_at IS NOT NULL AND purged_at >= %(since)s ORDER BY purged_at",
+            {"since": float(since)},
+        )
+        return [r["id"] for r in rows]
 
     async def _transition(self, job_id: str, assignments: str, when: str) -> JobRecord:
         """Apply `assignments` if the job is in a state `when` allows; else return it unchanged."""
@@ -517,8 +602,11 @@ class PostgresJobStore(JobStore):
         )
 
     async def count_waiting(self, owner: str | None) -> int:
-        sql = f"SELECT COUNT(*) AS n FROM jobs WHERE owner IS NOT DISTINCT FROM %(owner)s AND {_WAITING}"
-        row = await self._one(sql, {"owner": owner})
+        row = await self._one(_COUNT_WAITING, {"owner": owner})
+        return int(row["n"]) if row else 0
+
+    async def artifact_bytes(self, owner: str | None) -> int:
+        row = await self._one(_ARTIFACT_BYTES, {"owner": owner})
         return int(row["n"]) if row else 0
 
     # --- worker registry ----------------------------------------------------------------------------

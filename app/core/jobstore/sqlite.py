@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from app.core.jobstore import migrations
 from app.core.jobstore.base import (
+    Admission,
     AttemptError,
     DuplicateJob,
     JobNotFound,
@@ -37,6 +38,8 @@ from app.core.jobstore.base import (
     Lease,
     NewJob,
     QueueStats,
+    QuotaExceeded,
+    TooManyWaiting,
     WorkerInfo,
 )
 
@@ -50,6 +53,9 @@ LEASE_EXPIRED = "lease expired: the worker stopped responding"
 _WAITING = "status IN ('queued', 'retrying')"
 _CLEAR_LEASE = "lease_token = NULL, lease_until = NULL"
 _FENCE = "id = ? AND lease_token = ? AND status = 'processing'"
+_FINAL = "status IN ('completed', 'failed', 'cancelled')"
+# What purging does to a job: the document (payload) and result go, the tombstone keeps the rest.
+_PURGE = f"payload = '{{}}', result = NULL, artifacts_bytes = NULL, purged_at = COALESCE(purged_at, {NOW})"
 
 
 def _dumps(value: Any, what: str) -> str:
@@ -87,6 +93,8 @@ def _record(row: sqlite3.Row) -> JobRecord:
         result=None if row["result"] is None else json.loads(row["result"]),
         owner=row["owner"],
         file_size=row["file_size"],
+        artifacts_bytes=row["artifacts_bytes"],
+        purged_at=row["purged_at"],
     )
 
 
@@ -131,6 +139,30 @@ def _set_wal(conn: sqlite3.Connection, timeout: float) -> str:
                 raise
         time.sleep(delay)
         delay = min(delay * 2, 0.2)
+
+
+def _count_waiting(conn: sqlite3.Connection, owner: str | None) -> int:
+    sql = f"SELECT COUNT(*) FROM jobs WHERE owner IS ? AND {_WAITING}"
+    return int(conn.execute(sql, (owner,)).fetchone()[0])
+
+
+def _artifact_bytes(conn: sqlite3.Connection, owner: str | None) -> int:
+    sql = (
+        "SELECT COALESCE(SUM(artifacts_bytes), 0) FROM jobs WHERE owner IS ? AND artifacts_bytes IS NOT NULL"
+    )
+    return int(conn.execute(sql, (owner,)).fetchone()[0])
+
+
+def _admit(conn: sqlite3.Connection, owner: str | None, admission: Admission) -> None:
+    """Raise if the owner is over a limit; called inside the enqueue's write transaction."""
+    if admission.max_waiting is not None:
+        waiting = _count_waiting(conn, owner)
+        if waiting >= admission.max_waiting:
+            raise TooManyWaiting(waiting, admission.max_waiting)
+    if admission.max_artifact_bytes is not None:
+        used = _artifact_bytes(conn, owner)
+        if used >= admission.max_artifact_bytes:
+            raise QuotaExceeded(used, admission.max_artifact_bytes)
 
 
 def _check_lease_seconds(lease_seconds: float) -> None:
@@ -203,7 +235,7 @@ class SQLiteJobStore(JobStore):
 
     # --- producers ----------------------------------------------------------------------------------
 
-    async def enqueue(self, job: NewJob) -> tuple[JobRecord, bool]:
+    async def enqueue(self, job: NewJob, admission: Admission | None = None) -> tuple[JobRecord, bool]:
         if not job.id:
             raise ValueError("a job needs a non-empty id")
         if not isinstance(job.payload, dict):
@@ -212,7 +244,7 @@ class SQLiteJobStore(JobStore):
             raise ValueError(f"max_attempts must be at least 1, not {job.max_attempts}")
         payload = _dumps(job.payload, "payload")
         priority = JobPriority.parse(job.priority)
-        record, created = await self._run(self._enqueue, job, payload, priority)
+        record, created = await self._run(self._enqueue, job, payload, priority, admission)
         if created:
             return record, True
         differs = [
@@ -230,9 +262,20 @@ class SQLiteJobStore(JobStore):
 
     @staticmethod
     def _enqueue(
-        conn: sqlite3.Connection, job: NewJob, payload: str, priority: JobPriority
+        conn: sqlite3.Connection,
+        job: NewJob,
+        payload: str,
+        priority: JobPriority,
+        admission: Admission | None,
     ) -> tuple[JobRecord, bool]:
+        # BEGIN IMMEDIATE holds the write lock from the first read, so the admission counts cannot change
+        # (in this or any other process) before the insert commits.
         with _transaction(conn):
+            existing = conn.execute("SELECT * FROM jobs WHERE id = ?", (job.id,)).fetchone()
+            if existing is not None:
+                return _record(existing), False
+            if admission is not None:
+                _admit(conn, job.owner, admission)
             rows = conn.execute(
                 "INSERT INTO jobs (id, kind, payload, priority, status, attempts, max_attempts,"
                 " queued_at, run_at, owner, file_size)"
@@ -284,11 +327,14 @@ class SQLiteJobStore(JobStore):
         percent = 0.0 if math.isnan(percent) else min(100.0, max(0.0, percent))
         return await self._run(self._update, "stage = ?, percent = ?", (stage, percent), job_id, token)
 
-    async def complete(self, job_id: str, token: str, result: dict[str, Any]) -> bool:
+    async def complete(
+        self, job_id: str, token: str, result: dict[str, Any], artifacts_bytes: int | None = None
+    ) -> bool:
         return await self._run(
             self._update,
-            f"status = 'completed', result = ?, percent = 100, finished_at = {NOW}, {_CLEAR_LEASE}",
-            (_dumps(result, "result"),),
+            "status = 'completed', result = ?, artifacts_bytes = ?, percent = 100,"
+            f" finished_at = {NOW}, {_CLEAR_LEASE}",
+            (_dumps(result, "result"), artifacts_bytes),
             job_id,
             token,
         )
@@ -355,8 +401,41 @@ class SQLiteJobStore(JobStore):
             job_id,
             f"status = 'queued', attempts = 0, run_at = {NOW}, finished_at = NULL, worker_id = NULL,"
             f" stage = NULL, percent = 0, result = NULL, {_CLEAR_LEASE}",
-            "status IN ('failed', 'cancelled')",
+            "status IN ('failed', 'cancelled') AND purged_at IS NULL",
         )
+
+    async def purge(self, job_id: str) -> JobRecord:
+        # One statement: the CASEs see the row as it was, so a waiting or running job is cancelled (its
+        # lease revoked, fencing its worker out) in the same write that drops its document.
+        return await self._run(
+            self._transition,
+            job_id,
+            f"status = CASE WHEN {_FINAL} THEN status ELSE 'cancelled' END,"
+            f" finished_at = CASE WHEN {_FINAL} THEN finished_at ELSE {NOW} END, {_CLEAR_LEASE}, {_PURGE}",
+            "1 = 1",
+        )
+
+    async def purge_finished(self, older_than: float, limit: int = 500) -> list[str]:
+        def purge(conn: sqlite3.Connection) -> list[str]:
+            with _transaction(conn):
+                rows = conn.execute(
+                    # INDEXED BY: tombstones pile up under the status index; this one holds only
+                    # finished jobs not yet purged, oldest first.
+                    f"UPDATE jobs SET {_PURGE} WHERE seq IN (SELECT seq FROM jobs INDEXED BY jobs_unpurged"
+                    f" WHERE purged_at IS NULL AND finished_at IS NOT NULL AND finished_at < {NOW} - ?"
+                    f" AND {_FINAL} ORDER BY finished_at LIMIT ?) RETURNING id, finished_at",
+                    (float(older_than), int(limit)),
+                ).fetchall()
+            return [r["id"] for r in sorted(rows, key=lambda r: r["finished_at"])]
+
+        return await self._run(purge)
+
+    async def purged_since(self, since: float) -> list[str]:
+        def purged(conn: sqlite3.Connection) -> list[str]:
+            sql = "SELECT id FROM jobs WHERE purged_at IS NOT NULL AND purged_at >= ? ORDER BY purged_at"
+            return [r[0] for r in conn.execute(sql, (float(since),))]
+
+        return await self._run(purged)
 
     @staticmethod
     def _transition(conn: sqlite3.Connection, job_id: str, assignments: str, when: str) -> JobRecord:
@@ -453,11 +532,10 @@ class SQLiteJobStore(JobStore):
         )
 
     async def count_waiting(self, owner: str | None) -> int:
-        def count(conn: sqlite3.Connection) -> int:
-            sql = f"SELECT COUNT(*) FROM jobs WHERE owner IS ? AND {_WAITING}"
-            return int(conn.execute(sql, (owner,)).fetchone()[0])
+        return await self._run(_count_waiting, owner)
 
-        return await self._run(count)
+    async def artifact_bytes(self, owner: str | None) -> int:
+        return await self._run(_artifact_bytes, owner)
 
     # --- worker registry ----------------------------------------------------------------------------
 
