@@ -547,3 +547,10 @@ def test_too_many_scenes_or_too_much_narration_is_refused_before_any_speech() ->
     long = "The narrator reads this sentence aloud. " * 200  # about 7 minutes at 175 wpm
     with pytest.raises(InputError, match=r"about 7 min of narration, over the limit of 5 min"):
         build_script(doc(long, "txt"), limits=LIMITS)
+
+
+def test_runs_of_tokens_with_nothing_to_say_are_read_as_one() -> None:
+    """espeak pauses at each of them: 2 MB of "!? " would be hours of silence."""
+    assert speakable("Start. " + "!? " * 100_000 + "end. Wait ... what ?! a - b -- c") == (
+        "Start.!? end. Wait... what?! a - b -- c"
+    )

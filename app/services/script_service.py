@@ -244,6 +244,9 @@ _BRACKETED_WORD = re.compile(r"<([^\s<>]+)>")
 _HASH = re.compile(r"(?<![A-Za-z])#+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?…。！？，；：])")
 _REPEATED_COMMA = re.compile(r",(?:\s*,)+")
+# Runs of tokens with nothing to say ("!? !? !?", "-- --"): espeak pauses at each, so 2 MB of them
+# would be hours of silence. One is kept.
+_MUTE_RUN = re.compile(r"(?<!\S)([^\w\s]+)(?:\s+[^\w\s]+)+(?!\S)")
 _CLOSERS = "\"'”’»)]}」』）"
 _CLOSER_CLASS = f"[{re.escape(_CLOSERS)}]"
 _SENTENCE_END_CHARS = ".!?…。！？:;,"
@@ -267,6 +270,7 @@ def speakable(text: str) -> str:
     text = _HASH.sub("", text)  # C# and F# keep theirs
     text = re.sub(r"\s*\|\s*", ", ", text)  # table cells
     text = _SPACE.sub(" ", text)
+    text = _MUTE_RUN.sub(r"\1", text)
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
     text = _REPEATED_COMMA.sub(",", text)
     return text.lstrip(" ,;").rstrip()

@@ -16,7 +16,8 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -205,64 +206,80 @@ def _ellipsize(text: str, style: _Style, width: float) -> str:
     return text[: _fit_prefix(text, style, width, ELLIPSIS)].rstrip() + ELLIPSIS
 
 
-def _break_word(word: str, style: _Style, width: float, limit: int) -> list[str]:
-    """A word wider than the line, in pieces that fit (URLs, identifiers, long compounds).
-
-    At most `limit + 1` whole pieces, then the rest: the slide never shows more lines than that.
+def _break_word(chunks: Iterable[str], style: _Style, width: float, limit: int) -> list[str]:
+    """A word wider than the line (URLs, identifiers, long compounds), given as cleaned chunks, in
+    pieces that fit: at most `limit + 1` whole pieces, then the rest. The word is cleaned and
+    measured only as far as those pieces need, so its length beyond what a slide shows costs nothing.
     """
+    pending = iter(chunks)
     pieces: list[str] = []
-    start = 0
+    buffer, exhausted = "", False
     while len(pieces) <= limit:
         check_cancelled()
-        rest = word[start : start + _MAX_LINE_CHARS]
-        n = _fit_prefix(rest, style, width)
-        if n >= len(word) - start:
+        while not exhausted and len(buffer) < _MAX_LINE_CHARS:
+            chunk = next(pending, None)
+            exhausted = chunk is None
+            buffer += chunk or ""
+        n = _fit_prefix(buffer[:_MAX_LINE_CHARS], style, width)
+        if exhausted and n >= len(buffer):
             break
-        pieces.append(word[start : start + n])
-        start += n
-    return [*pieces, word[start:]]
+        pieces.append(buffer[:n])
+        buffer = buffer[n:]
+    return [*pieces, buffer]
 
 
 # No line of a slide holds more characters than this (a 1-pixel glyph at the smallest size would):
-# a bound on what is ever measured at once.
+# a bound on what is ever cleaned or measured at once.
 _MAX_LINE_CHARS = 4096
 
 
-def _words(text: str, chain: tuple[Path, ...]) -> Iterator[str | None]:
-    """Drawable words of prose, cleaned one at a time (None at a line break): a paragraph is read
-    only as far as the slide has room for."""
-    for match in _WORD_OR_BREAK.finditer(text):
-        word = match.group()
-        if word == "\n":
-            yield None
-            continue
-        cleaned = clean_text(word, chain)
-        if cleaned.strip():
-            yield cleaned
+def _cleaned_chunks(word: str, chain: tuple[Path, ...]) -> Iterator[str]:
+    """`clean_text(word)` in pieces of about `_MAX_LINE_CHARS`, cut only before a character that
+    starts a new cluster (never before a combining mark), so the pieces join to the same text."""
+    start = 0
+    while start < len(word):
+        end = min(len(word), start + _MAX_LINE_CHARS)
+        while end < len(word) and _joins_previous(word[end]):
+            end += 1
+        yield clean_text(word[start:end], chain)
+        start = end
+
+
+def _joins_previous(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("M") or "\u1160" <= ch <= "\u11ff" or ch == "\u200d"
 
 
 _WORD_OR_BREAK = re.compile(r"\n|[^\s]+")
 
 
 def _wrap_prose(text: str, style: _Style, width: float, limit: int) -> list[str]:
-    """Greedy word wrap by measured width; stops once it has more than `limit` lines."""
+    """Greedy word wrap by measured width; stops once it has more than `limit` lines. Words are
+    cleaned one at a time, so a paragraph is read only as far as the slide has room for."""
     lines: list[str] = []
     line = ""
-    for word in _words(text, style.chain):
+    for match in _WORD_OR_BREAK.finditer(text):
         check_cancelled()
-        if word is None:
+        raw = match.group()
+        if raw == "\n":
             if line:
                 lines.append(line)
                 line = ""
+            continue
+        if len(raw) > _MAX_LINE_CHARS:
+            chunks: Iterable[str] = _cleaned_chunks(raw, style.chain)
         else:
+            word = clean_text(raw, style.chain)
+            if not word.strip():
+                continue
             candidate = f"{line} {word}" if line else word
             if len(candidate) <= _MAX_LINE_CHARS and _measure(candidate, style) <= width:
                 line = candidate
                 continue
-            if line:
-                lines.append(line)
-            *full, line = _break_word(word, style, width, limit)
-            lines.extend(full)
+            chunks = (word,)
+        if line:
+            lines.append(line)
+        *full, line = _break_word(chunks, style, width, limit)
+        lines.extend(full)
         if len(lines) > limit:
             return lines
     if line:
