@@ -61,7 +61,7 @@ def _stuck_forever(ctx: JobContext) -> None:
     workspaces = WorkspaceManager(load_settings().workspaces_dir)
     with workspaces.workspace("wedge") as ws:
         (ws / "partial.bin").write_bytes(b"x" * 1000)
-        child = subprocess.Popen(["sleep", "600"])
+        child = subprocess.Popen(["sleep", "120"])
         _log(ctx, "start", child=child.pid, workspace=str(ws))
         while True:  # ignores its cancel token on purpose
             time.sleep(0.05)
@@ -74,7 +74,7 @@ async def wedge(ctx: JobContext) -> dict[str, Any]:
 
 async def block_loop(ctx: JobContext) -> dict[str, Any]:
     """Blocks the worker's event loop itself: no asyncio signal handler can run after this."""
-    child = subprocess.Popen(["sleep", "600"])
+    child = subprocess.Popen(["sleep", "120"])
     _log(ctx, "start", child=child.pid)
     while True:
         time.sleep(0.05)

@@ -95,7 +95,12 @@ def test_a_signal_mid_layout_of_a_huge_slide_stops_the_render_at_once(cli: CLI, 
             pytest.fail(f"the render never started: {proc.communicate()[1].decode()}")
         time.sleep(0.02)
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=30)
+    try:
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:  # a hang fails the test, and must not outlive it
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 130, err
     assert "Traceback" not in err.decode()
     assert sorted(p.name for p in cli.cwd.iterdir()) == ["code.md"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -459,6 +460,21 @@ async def test_a_render_job_with_bad_input_fails_at_once_without_retries(
     assert "whitespace" in job.errors[0].error and job.errors[0].retry_at is None
 
 
+# These tests are about stopping, not admission: a busy machine must not keep the worker from claiming.
+NO_LOAD_LIMIT = {"T2V_MAX_CPU_PERCENT": "100", "T2V_MAX_MEMORY_PERCENT": "100"}
+
+
+@contextlib.contextmanager
+def killed_at_end(proc: subprocess.Popen) -> Iterator[subprocess.Popen]:
+    """A worker that a failed assertion would leave running is killed, with its process group."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def _alive(pid: int) -> bool:
     import psutil
 
@@ -475,13 +491,18 @@ async def test_a_handler_that_ignores_cancellation_is_abandoned_and_cannot_loop_
     attempt is spent, its child process killed, its workspace removed, and the worker exits; once
     the attempts are used up the job fails instead of wedging worker after worker."""
     await submit(store, "wedged", "wedge", qenv.options(), max_attempts=2)
-    env = {"T2V_GRACE_SECONDS": "0.5", "T2V_STOP_SECONDS": "0.5", "T2V_RETRY_BASE_SECONDS": "0"}
+    env = {
+        "T2V_GRACE_SECONDS": "0.5",
+        "T2V_STOP_SECONDS": "0.5",
+        "T2V_RETRY_BASE_SECONDS": "0",
+        **NO_LOAD_LIMIT,
+    }
     for attempt in (1, 2):
-        w = qenv.worker(**env)
-        started = await wait_for(lambda n=attempt: [e for e in qenv.events() if e["attempt"] == n], 60)
-        child = started[0]["child"]
-        assert _alive(child) and Path(started[0]["workspace"]).is_dir()
-        _, err = stop(w, timeout=60)
+        with killed_at_end(qenv.worker(**env)) as w:
+            started = await wait_for(lambda n=attempt: [e for e in qenv.events() if e["attempt"] == n], 60)
+            child = started[0]["child"]
+            assert _alive(child) and Path(started[0]["workspace"]).is_dir()
+            _, err = stop(w, timeout=60)
         assert w.returncode == 0, err
         assert "abandoned 1 job(s)" in err and "Traceback" not in err
         assert not _alive(child), "the handler's child process outlived its worker"
@@ -499,9 +520,10 @@ async def test_a_handler_that_blocks_the_event_loop_meets_the_backstop(
     """Nothing asyncio can do runs once the loop is blocked; the signal still arms the backstop,
     which kills the children and exits. The job's lease then expires and the reaper spends it."""
     await submit(store, "blocker", "block_loop", qenv.options(), max_attempts=1)
-    w = qenv.worker(T2V_GRACE_SECONDS="0.5", T2V_STOP_SECONDS="0.5", T2V_LEASE_SECONDS="2")
-    started = await wait_for(lambda: qenv.events(), timeout=60)
-    _, err = stop(w, timeout=60)
+    env = {"T2V_GRACE_SECONDS": "0.5", "T2V_STOP_SECONDS": "0.5", "T2V_LEASE_SECONDS": "2", **NO_LOAD_LIMIT}
+    with killed_at_end(qenv.worker(**env)) as w:
+        started = await wait_for(lambda: qenv.events(), timeout=60)
+        _, err = stop(w, timeout=60)
     assert w.returncode == 0 and "exited forcefully" in err, err
     assert not _alive(started[0]["child"])
     await asyncio.sleep(2.5)  # past the lease: what a dead worker leaves behind
@@ -528,9 +550,9 @@ async def test_sigterm_stops_a_render_mid_layout_releases_it_unspent_and_exits(
     await manager.submit_job_for_processing(
         "talk", {"content": LONG_CODE_TALK.encode(), "filename": "talk.md", "options": {"resolution": 1080}}
     )
-    w = qenv.worker(T2V_GRACE_SECONDS="0.5")
-    await wait_for(lambda: _at_stage(store, "talk", ("slides", "speech")), timeout=60, interval=0.01)
-    _, err = stop(w, timeout=60)
+    with killed_at_end(qenv.worker(T2V_GRACE_SECONDS="0.5", **NO_LOAD_LIMIT)) as w:
+        await wait_for(lambda: _at_stage(store, "talk", ("slides", "speech")), timeout=60, interval=0.01)
+        _, err = stop(w, timeout=60)
     assert w.returncode == 0, err
     assert "abandoned" not in err, "every stage of a render stops when cancelled"
     job = await store.get("talk")

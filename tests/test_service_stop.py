@@ -30,6 +30,7 @@ def _job(server: Server, job_id: str) -> JobRecord:
 def test_sigterm_with_a_wedged_handler_abandons_it_and_exits(tmp_path: Path) -> None:
     log = tmp_path / "events.jsonl"
     env = {"T2V_GRACE_SECONDS": "0.5", "T2V_STOP_SECONDS": "0.5", "T2V_API_KEYS": "k-secret"}
+    env.update(T2V_MAX_CPU_PERCENT="100", T2V_MAX_MEMORY_PERCENT="100")  # about stopping, not admission
     with served(tmp_path, "--workers", "1", **env) as server:
         job = NewJob(id="wedged", kind="wedge", payload={"options": {"log": str(log)}}, max_attempts=3)
         asyncio.run(_store_call(server, lambda s: s.enqueue(job)))
@@ -40,7 +41,9 @@ def test_sigterm_with_a_wedged_handler_abandons_it_and_exits(tmp_path: Path) -> 
         started = json.loads(log.read_text().splitlines()[0])
         assert server.stop(signal.SIGTERM, timeout=60) == 0, server.output()
         assert "abandoned 1 job(s)" in server.output()
-        assert not psutil.pid_exists(started["child"]) or psutil.Process(started["child"]).status() == "zombie"
+        assert (
+            not psutil.pid_exists(started["child"]) or psutil.Process(started["child"]).status() == "zombie"
+        )
         assert server.leftover_temp_files() == []
         record = _job(server, "wedged")
         assert record.status == JobStatus.RETRYING and record.attempts == 1, record
