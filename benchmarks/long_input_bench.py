@@ -180,7 +180,7 @@ def write_report(refusals: list, plans: list, renders: list) -> None:
         script_s = f["script_s"]
         lines.append(
             f"| {kind} | {_mb(size)} | {f['scenes']:,} | {script_s:.2f} | {script_s / (size / MB):.2f} "
-            f"| {per_slide * 1000:.1f} | {per_slide * f['scenes']:.0f} | {wall:.1f} | {rss / MB:.0f} |"
+            f"| {per_slide * 1000:.1f} | {per_slide * f['scenes']:.1f} | {wall:.1f} | {rss / MB:.0f} |"
         )
     lines += [
         "",

@@ -48,11 +48,6 @@ def check_cancelled() -> None:
         raise RenderCancelled("cancelled")
 
 
-def current_token() -> CancelToken | None:
-    """The token of the work running here (None outside `run_in_thread`)."""
-    return _token.get()
-
-
 async def wait_until_done(futures: Iterable[asyncio.Future[Any]]) -> None:
     """Return only when every future has finished, however many cancellations arrive meanwhile."""
     futures = list(futures)

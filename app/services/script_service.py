@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
@@ -46,6 +46,9 @@ from markdown_it.token import Token
 from app.core.threads import check_cancelled
 from app.errors import InputError
 from app.services.models import BlockKind, Scene, Script, SlideBlock
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 DocFormat = Literal["md", "txt"]
 
@@ -86,12 +89,8 @@ class ScriptLimits:
     max_narration_minutes: float
 
     @classmethod
-    def from_settings(cls, settings: object) -> ScriptLimits:
-        return cls(
-            max_word_chars=settings.max_word_chars,  # type: ignore[attr-defined]
-            max_scenes=settings.max_scenes,  # type: ignore[attr-defined]
-            max_narration_minutes=settings.max_narration_minutes,  # type: ignore[attr-defined]
-        )
+    def from_settings(cls, settings: Settings) -> ScriptLimits:
+        return cls(settings.max_word_chars, settings.max_scenes, settings.max_narration_minutes)
 
 
 # --------------------------------------------------------------------------------------------------
