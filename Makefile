@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-queue bench-fast-path bench-normalize clean
+.PHONY: demo test lint bench bench-queue bench-fast-path bench-normalize bench-long-input clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,12 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check app tests benchmarks
 	$(BIN)/ruff format --check app tests benchmarks
 
-bench: bench-queue bench-fast-path bench-normalize $(VENV)/.installed
+bench: bench-queue bench-fast-path bench-normalize bench-long-input $(VENV)/.installed
 	$(BIN)/python benchmarks/render_bench.py
+
+# ISSUE 11: documents at 0.5, 1 and 2 MB (prose, one long word, headings, one line); a few minutes.
+bench-long-input: $(VENV)/.installed
+	$(BIN)/python benchmarks/long_input_bench.py
 
 bench-queue: $(VENV)/.installed
 	$(BIN)/python benchmarks/queue_bench.py

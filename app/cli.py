@@ -25,6 +25,7 @@ from rich.table import Table
 from app.config import Settings, load_settings
 from app.core.jobstore.base import DuplicateJob, JobNotFound, JobPriority, JobRecord, JobStatus
 from app.core.queue_manager import FileContext, QueueManager, Trust, new_job_id
+from app.core.shutdown import BACKSTOP_MARGIN_SECONDS, Backstop, hard_exit
 from app.errors import InputError, T2VError
 
 T = TypeVar("T")
@@ -123,22 +124,49 @@ def _clock(seconds: float) -> str:
     return f"{int(m)}:{s:04.1f}"
 
 
-def _run_cancellable(coro_factory: Callable[[], Awaitable[T]]) -> T:
-    """Run a coroutine; SIGINT and SIGTERM cancel it so that its cleanup runs before we exit."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _on_stop_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], object], backstop: Backstop) -> None:
+    """SIGINT/SIGTERM: arm the backstop and ask the loop to stop. Plain signal handlers, not the
+    loop's: they run even while the loop is blocked, so the backstop is armed whatever happens."""
+
+    def handler(signum: int, frame: object) -> None:
+        backstop.arm()
+        loop.call_soon_threadsafe(stop)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, handler)
+
+
+def _run_cancellable(coro_factory: Callable[[], Awaitable[T]], backstop: Backstop) -> T:
+    """Run a coroutine; SIGINT and SIGTERM cancel it so that its cleanup runs before we exit. If the
+    cleanup takes longer than the backstop's time, or a second signal comes, the backstop exits."""
 
     async def main() -> T:
         task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
         assert task is not None
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
+        loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            if task.cancelling():  # a second signal: no more waiting
+                backstop.fire()
+            task.cancel()
+
+        _on_stop_signals(loop, stop, backstop)
         return await coro_factory()
 
     try:
         return asyncio.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
-        print("t2v: interrupted; nothing was written", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL if sig == signal.SIGTERM else signal.default_int_handler)
+
+
+INTERRUPTED = "t2v: interrupted; nothing was written"
 
 
 # Render options shared by `render` and `submit`.
@@ -202,11 +230,15 @@ def render(
     except InputError as exc:
         fail(str(exc))
 
-    renderer = build_runtime(settings).renderer
+    runtime = build_runtime(settings)
+    renderer = runtime.renderer
+    backstop = Backstop(settings.stop_seconds, EXIT_INTERRUPTED, runtime.workspaces, INTERRUPTED)
     show_bars = not quiet and stderr.is_terminal
     try:
         with StageBars(show_bars) as bars:
-            result = _run_cancellable(lambda: _render_and_close(renderer, document, output, options, bars))
+            result = _run_cancellable(
+                lambda: _render_and_close(renderer, document, output, options, bars), backstop
+            )
     except InputError as exc:
         fail(str(exc))
     except T2VError as exc:
@@ -489,17 +521,30 @@ def worker(
         fail(str(exc))
     runtime = build_runtime(settings, limits)
 
+    # past the grace period and the time handlers get to stop, whatever still runs is abandoned
+    backstop = Backstop(
+        settings.grace_seconds + settings.stop_seconds + BACKSTOP_MARGIN_SECONDS,
+        0,
+        runtime.workspaces,
+        "t2v: the worker did not stop in time; exited forcefully",
+    )
+
     async def go() -> int:
         store = runtime.create_store()
         await store.open()
         w = runtime.worker(store)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, w.stop)
+        _on_stop_signals(asyncio.get_running_loop(), w.stop, backstop)
         try:
             await w.run(burst=burst)
         finally:
             await store.close()
+        if w.abandoned:  # their threads would keep the process alive: leave without them
+            hard_exit(
+                0,
+                runtime.workspaces,
+                f"t2v: stopped; abandoned {len(w.abandoned)} job(s) that did not stop "
+                f"(attempt spent): {', '.join(w.abandoned)}",
+            )
         return w.completed
 
     done = asyncio.run(go())

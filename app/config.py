@@ -24,6 +24,13 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     max_input_bytes: int = Field(default=2 * MB, gt=0, description="largest accepted document, in bytes")
+    # what one render accepts, checked before anything is spoken (a refusal is an input error)
+    max_word_chars: int = Field(default=1000, ge=20, description="longest word read aloud, in characters")
+    max_scenes: int = Field(default=2000, ge=1, description="most scenes one render makes")
+    max_narration_minutes: float = Field(default=240.0, gt=0, description="longest estimated narration")
+    stop_seconds: float = Field(
+        default=5.0, gt=0, description="how long cancelled work may take to stop before it is abandoned"
+    )
     voice: str | None = Field(default=None, description="default voice spec, e.g. espeak:vi")
     rate: int = Field(default=175, ge=80, le=450, description="words per minute")
     aspect: str = "16:9"

@@ -21,6 +21,7 @@ from app.core.system_optimizer import OptimizerParts, SystemOptimizer
 from app.core.worker import Handler, Worker, WorkerConfig
 from app.services.pipeline import Renderer
 from app.services.render_job import RenderJobHandler
+from app.services.script_service import ScriptLimits
 from app.services.tts_engines.config import TTSConfig
 from app.services.tts_service import TTSService
 
@@ -46,6 +47,7 @@ class Runtime:
             heartbeat_seconds=min(s.heartbeat_seconds, s.lease_seconds / 3),
             poll_seconds=s.poll_seconds,
             grace_seconds=s.grace_seconds,
+            stop_seconds=s.stop_seconds,
             retry=RetryPolicy(base_seconds=s.retry_base_seconds, max_seconds=s.retry_max_seconds),
         )
 
@@ -108,5 +110,6 @@ def build_runtime(settings: Settings | None = None, limits: ResourceLimits | Non
     resources.register_cleanup("orphaned workspaces", workspaces.cleanup)
     # one TTS config from these settings: the engines, and what the API offers callers, agree
     tts = TTSService(resources=resources, cache=cache, config=TTSConfig.from_settings(settings))
-    renderer = Renderer(workspaces, resources=resources, cache=cache, tts=tts)
+    limits = ScriptLimits.from_settings(settings)
+    renderer = Renderer(workspaces, resources=resources, cache=cache, tts=tts, limits=limits)
     return Runtime(settings, resources, workspaces, cache, renderer)

@@ -9,14 +9,19 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
+from app.config import load_settings
+from app.core.memory_optimizer import WorkspaceManager
+from app.core.threads import run_in_thread
 from app.core.worker import JobCancelled, JobContext
 
 TEST_HANDLERS = (
-    "record=tests.handlers:record,fail=tests.handlers:always_fail,artifact=tests.handlers:write_artifact"
+    "record=tests.handlers:record,fail=tests.handlers:always_fail,artifact=tests.handlers:write_artifact,"
+    "wedge=tests.handlers:wedge,block_loop=tests.handlers:block_loop"
 )
 
 
@@ -58,3 +63,28 @@ async def write_artifact(ctx: JobContext) -> dict[str, Any]:
     (out / "video.mp4").write_bytes(b"\0" * size)
     await ctx.ensure_lease()
     return {"artifacts_bytes": size}
+
+
+def _stuck_forever(ctx: JobContext) -> None:
+    """What a wedged render looks like from outside: a child process (as ffmpeg would be), files in
+    a workspace, and a thread that never checks for cancellation."""
+    workspaces = WorkspaceManager(load_settings().workspaces_dir)
+    with workspaces.workspace("wedge") as ws:
+        (ws / "partial.bin").write_bytes(b"x" * 1000)
+        child = subprocess.Popen(["sleep", "120"])
+        _log(ctx, "start", child=child.pid, workspace=str(ws))
+        while True:  # ignores its cancel token on purpose
+            time.sleep(0.05)
+
+
+async def wedge(ctx: JobContext) -> dict[str, Any]:
+    await run_in_thread(_stuck_forever, ctx)
+    return {}
+
+
+async def block_loop(ctx: JobContext) -> dict[str, Any]:
+    """Blocks the worker's event loop itself: no asyncio signal handler can run after this."""
+    child = subprocess.Popen(["sleep", "120"])
+    _log(ctx, "start", child=child.pid)
+    while True:
+        time.sleep(0.05)

@@ -114,7 +114,9 @@ def test_disk_cache_hits_misses_and_eviction(tmp_path: Path) -> None:
     hit = cache.get("k4")
     assert hit is not None and hit.read_bytes() == b"\x04" * 1000
     assert cache.stats.hits == 1 and cache.stats.misses == 3 and cache.stats.evictions == 2
-    # a hit refreshes the entry, so the least recently *used* goes first
+    # a hit refreshes the entry, so the least recently *used* goes first (eviction goes a little
+    # below the cap, so the hit on k4 above is undone to leave k2 the one recently used entry)
+    os.utime(cache.path_for("k4"), (1004, 1004))
     cache.get("k2")
     cache.put_bytes("k5", b"5" * 1000)
     assert cache.get("k2") is not None and cache.get("k3") is None
@@ -181,3 +183,20 @@ def test_memory_figures() -> None:
     assert stats.process_rss_bytes >= psutil.Process().memory_info().rss
     assert 0 < stats.system_percent < 100 and stats.system_total_bytes > stats.system_available_bytes > 0
     assert tree_rss(2**22 + 12345) == 0  # no such process
+
+
+def test_storing_many_entries_does_not_rescan_the_cache_each_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scanning the directory on every write made a render of thousands of scenes quadratic."""
+    cache = DiskCache(tmp_path / "cache", max_bytes=10 * 1024 * 1024)
+    scans = []
+    entries = DiskCache._entries
+    monkeypatch.setattr(DiskCache, "_entries", lambda self: scans.append(1) or entries(self))
+    for i in range(2000):
+        cache.put_bytes(f"key{i:05d}", b"x" * 200)
+    assert len(scans) <= 5
+    small = DiskCache(tmp_path / "small", max_bytes=20_000)  # the cap still holds
+    for i in range(500):
+        small.put_bytes(f"key{i:05d}", b"y" * 200)
+    assert small.size_bytes() <= 20_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -457,3 +458,104 @@ async def test_a_render_job_with_bad_input_fails_at_once_without_retries(
     job = await store.get("blank")
     assert job is not None and job.status == JobStatus.FAILED and job.attempts == 1
     assert "whitespace" in job.errors[0].error and job.errors[0].retry_at is None
+
+
+# These tests are about stopping, not admission: a busy machine must not keep the worker from claiming.
+NO_LOAD_LIMIT = {"T2V_MAX_CPU_PERCENT": "100", "T2V_MAX_MEMORY_PERCENT": "100"}
+
+
+@contextlib.contextmanager
+def killed_at_end(proc: subprocess.Popen) -> Iterator[subprocess.Popen]:
+    """A worker that a failed assertion would leave running is killed, with its process group."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+async def test_a_handler_that_ignores_cancellation_is_abandoned_and_cannot_loop_forever(
+    qenv: QueueEnv, store: SQLiteJobStore
+) -> None:
+    """Past the grace period and `stop_seconds`, a handler whose thread never stops is abandoned: its
+    attempt is spent, its child process killed, its workspace removed, and the worker exits; once
+    the attempts are used up the job fails instead of wedging worker after worker."""
+    await submit(store, "wedged", "wedge", qenv.options(), max_attempts=2)
+    env = {
+        "T2V_GRACE_SECONDS": "0.5",
+        "T2V_STOP_SECONDS": "0.5",
+        "T2V_RETRY_BASE_SECONDS": "0",
+        **NO_LOAD_LIMIT,
+    }
+    for attempt in (1, 2):
+        with killed_at_end(qenv.worker(**env)) as w:
+            started = await wait_for(lambda n=attempt: [e for e in qenv.events() if e["attempt"] == n], 60)
+            child = started[0]["child"]
+            assert _alive(child) and Path(started[0]["workspace"]).is_dir()
+            _, err = stop(w, timeout=60)
+        assert w.returncode == 0, err
+        assert "abandoned 1 job(s)" in err and "Traceback" not in err
+        assert not _alive(child), "the handler's child process outlived its worker"
+        assert not any((qenv.data_dir / "tmp").iterdir())
+        job = await store.get("wedged")
+        assert job is not None and job.attempts == attempt and job.lease_token is None
+        assert "abandoned" in job.errors[-1].error
+    assert job.status == JobStatus.FAILED and len(job.errors) == 2
+
+
+@pytest.mark.slow
+async def test_a_handler_that_blocks_the_event_loop_meets_the_backstop(
+    qenv: QueueEnv, store: SQLiteJobStore
+) -> None:
+    """Nothing asyncio can do runs once the loop is blocked; the signal still arms the backstop,
+    which kills the children and exits. The job's lease then expires and the reaper spends it."""
+    await submit(store, "blocker", "block_loop", qenv.options(), max_attempts=1)
+    env = {"T2V_GRACE_SECONDS": "0.5", "T2V_STOP_SECONDS": "0.5", "T2V_LEASE_SECONDS": "2", **NO_LOAD_LIMIT}
+    with killed_at_end(qenv.worker(**env)) as w:
+        started = await wait_for(lambda: qenv.events(), timeout=60)
+        _, err = stop(w, timeout=60)
+    assert w.returncode == 0 and "exited forcefully" in err, err
+    assert not _alive(started[0]["child"])
+    await asyncio.sleep(2.5)  # past the lease: what a dead worker leaves behind
+    await store.reap()
+    job = await store.get("blocker")
+    assert job is not None and job.status == JobStatus.FAILED and job.attempts == 1
+
+
+LONG_CODE_TALK = (
+    "# A very long line\n\n"
+    + "This sentence is spoken aloud by the narrator. " * 6
+    + "\n\n```\n"
+    + "x" * 60_000
+    + "\n```\n\n"
+    + LONG_TALK
+)
+
+
+async def test_sigterm_stops_a_render_mid_layout_releases_it_unspent_and_exits(
+    qenv: QueueEnv, store: SQLiteJobStore
+) -> None:
+    """The issue's wedge: a render laying out a 60,000-character line must stop on SIGTERM."""
+    manager = QueueManager(store=store)
+    await manager.submit_job_for_processing(
+        "talk", {"content": LONG_CODE_TALK.encode(), "filename": "talk.md", "options": {"resolution": 1080}}
+    )
+    with killed_at_end(qenv.worker(T2V_GRACE_SECONDS="0.5", **NO_LOAD_LIMIT)) as w:
+        await wait_for(lambda: _at_stage(store, "talk", ("slides", "speech")), timeout=60, interval=0.01)
+        _, err = stop(w, timeout=60)
+    assert w.returncode == 0, err
+    assert "abandoned" not in err, "every stage of a render stops when cancelled"
+    job = await store.get("talk")
+    assert job is not None and job.status == JobStatus.QUEUED and job.attempts == 0
+    assert not any((qenv.data_dir / "tmp").iterdir())
+    assert not (qenv.data_dir / "artifacts" / "talk" / "video.mp4").exists()

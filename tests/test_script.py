@@ -12,6 +12,7 @@ from app.services.models import BlockKind, Scene, Script
 from app.services.script_service import (
     DEFAULT_MAX_BYTES,
     Document,
+    ScriptLimits,
     build_script,
     document_from_bytes,
     estimate_seconds,
@@ -518,3 +519,38 @@ def test_demo_shows_the_render_command() -> None:
     assert any("t2v render talk.md -o talk.mp4" in c for c in code)
     assert any(b.kind is BlockKind.BULLET for s in script.scenes for b in s.blocks)
     assert "-o talk.mp4" not in script.narration
+
+
+LIMITS = ScriptLimits(max_word_chars=100, max_scenes=50, max_narration_minutes=5)
+
+
+def doc(text: str, fmt: str = "md") -> Document:
+    return Document(text, fmt, "talk.md")  # type: ignore[arg-type]
+
+
+def test_a_word_too_long_to_read_aloud_is_refused_but_code_and_urls_are_not() -> None:
+    with pytest.raises(InputError, match=r"a 101-character word \(xxxxxxxx.*T2V_MAX_WORD_CHARS"):
+        build_script(doc("# Title\n\nSay " + "x" * 101 + " now."), limits=LIMITS)
+    script = build_script(
+        doc("# Title\n\nSay this.\n\n```\n" + "x" * 5000 + "\n```\n\nSee https://example.com/" + "p" * 500),
+        limits=LIMITS,
+    )
+    assert "example.com" in script.narration
+    cjk = "这是一个很长的句子没有空格" * 40  # scripts without spaces are prose, however long the run
+    assert build_script(doc(cjk, "txt"), limits=LIMITS).narration
+
+
+def test_too_many_scenes_or_too_much_narration_is_refused_before_any_speech() -> None:
+    with pytest.raises(InputError, match=r"makes 51 scenes, over the limit of 50 \(T2V_MAX_SCENES\)"):
+        build_script(doc("".join(f"# Part {i}\n\n" for i in range(51))), limits=LIMITS)
+    assert len(build_script(doc("".join(f"# Part {i}\n\n" for i in range(50))), limits=LIMITS).scenes) == 50
+    long = "The narrator reads this sentence aloud. " * 200  # about 7 minutes at 175 wpm
+    with pytest.raises(InputError, match=r"about 7 min of narration, over the limit of 5 min"):
+        build_script(doc(long, "txt"), limits=LIMITS)
+
+
+def test_runs_of_tokens_with_nothing_to_say_are_read_as_one() -> None:
+    """espeak pauses at each of them: 2 MB of "!? " would be hours of silence."""
+    assert speakable("Start. " + "!? " * 100_000 + "end. Wait ... what ?! a - b -- c") == (
+        "Start.!? end. Wait... what?! a - b -- c"
+    )

@@ -64,3 +64,14 @@ def test_srt_vtt_and_ass_formats() -> None:
     odd = build_cues([[WordTiming("a", 8.448, 9.0), WordTiming("b", 9.0, 9.447)]], 10, CueStyle(max_words=1))
     assert "Dialogue: 0,0:00:08.44,0:00:09.00,Default,,0,0,0,,a" in to_ass(odd, (1280, 720), "X")
     assert change_points(odd) == [8.44, 9.0, 9.44]
+
+
+def test_a_word_longer_than_a_caption_line_is_split_across_cues_by_time() -> None:
+    long = WordTiming("x" * 100, 1.0, 2.0)
+    cues = build_cues([[WordTiming("Before", 0.0, 1.0), long, WordTiming("after.", 2.0, 2.5)]], 3.0)
+    assert max(len(c.text) for c in cues) <= CueStyle().max_chars
+    assert "".join(c.text for c in cues).replace(" ", "") == "Before" + "x" * 100 + "after."
+    pieces = [c for c in cues if c.text.startswith("x")]
+    assert pieces[0].start == 1.0 and abs(pieces[1].start - 1.42) < 0.002
+    for a, b in itertools.pairwise(cues):
+        assert a.start < a.end <= b.start

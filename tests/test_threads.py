@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -46,3 +47,28 @@ async def test_all_or_nothing_waits_out_its_children_through_repeated_cancellati
     with pytest.raises(asyncio.CancelledError):
         await task
     assert sorted(finished) == ["inner", "outer"], "no thread outlives the cancelled caller"
+
+
+async def test_a_cancelled_thread_that_checks_its_token_stops_at_once() -> None:
+    from app.core.threads import check_cancelled
+    from app.errors import RenderCancelled
+
+    started, stopped = threading.Event(), []
+
+    def loop_forever() -> None:
+        started.set()
+        try:
+            while True:
+                check_cancelled()
+                time.sleep(0.005)
+        except RenderCancelled:
+            stopped.append(True)
+            raise
+
+    task = asyncio.create_task(run_in_thread(loop_forever))
+    await asyncio.to_thread(started.wait)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert stopped == [True], "the thread saw the cancellation and ended before the caller went on"
+    check_cancelled()  # outside a cancelled thread it is a no-op

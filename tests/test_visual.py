@@ -366,3 +366,31 @@ def test_rendering_overwrites_atomically_and_reports_bad_paths(tmp_path: Path) -
         assert image.size == (1280, 720)
     with pytest.raises(RenderError):
         render_slide(vietnamese_scene(), VideoFormat(), tmp_path / "missing-dir" / "slide.png")
+
+
+@pytest.mark.parametrize("kind", [BlockKind.PARAGRAPH, BlockKind.BULLET, BlockKind.CODE])
+def test_a_huge_word_is_hard_wrapped_in_work_bounded_by_the_slide(
+    kind: BlockKind, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Breaking a long word measured the whole rest of it for every line (quadratic): a word ten
+    times longer must cost about the same, since only what fits on the slide is ever measured."""
+    from app.services import visual_service
+
+    measured: list[int] = []
+    real = visual_service._measure_cached.__wrapped__
+    monkeypatch.setattr(
+        visual_service, "_measure_cached", lambda text, *a: measured.append(len(text)) or real(text, *a)
+    )
+
+    def cost(n: int) -> int:
+        measured.clear()
+        scene = Scene("Narration.", "Long word", (SlideBlock(kind, "Before " + "w" * n + " after"),))
+        layout = layout_slide(scene, VideoFormat("16:9", 720))
+        assert layout.truncated and layout.lines[-1].text.endswith(ELLIPSIS)
+        assert_inside_frame(layout)
+        body = [line.text for line in layout.lines if line.role != "title"]
+        assert body[0].startswith("Before")
+        assert set("".join(body[1:])) <= {"w", " ", ELLIPSIS}  # code goes on indented
+        return sum(measured)
+
+    assert cost(60_000) < 2 * cost(6_000)

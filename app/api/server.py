@@ -5,6 +5,9 @@ a loopback address; whether it is open is decided here, once, from the configura
 malformed key file stops the start with one line). On a signal, intake stops at once (the workers stop
 claiming while uvicorn closes connections; event streams send their `end`), then the lifespan drains
 the running jobs; the process exits 0 instead of re-raising the signal as uvicorn otherwise would.
+A job whose handler did not stop when cancelled is abandoned by its worker (attempt spent) and the
+process exits without waiting for its thread (`app.core.shutdown`); a backstop armed by the signal
+does the same if the orderly stop itself gets stuck.
 
 uvicorn has no deadline for reading a request's headers (its keep-alive timeout covers only an idle
 connection, and any byte resets it), so a client trickling its headers holds a connection forever.
@@ -27,6 +30,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from app.api.app import create_app
 from app.api.auth import KeyFileError, KeyRing
 from app.api.service import Service
+from app.core.shutdown import BACKSTOP_MARGIN_SECONDS, Backstop, hard_exit
 from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -112,12 +116,32 @@ class GracefulServer(uvicorn.Server):
         super().__init__(config)
         self.service = service
         self.loop: asyncio.AbstractEventLoop | None = None
+        settings = service.settings
+        # connections get the grace period, then the workers get it, then handlers get stop_seconds
+        self.backstop = Backstop(
+            2 * settings.grace_seconds + settings.stop_seconds + BACKSTOP_MARGIN_SECONDS,
+            0,
+            service.runtime.workspaces,
+            "t2v: the server did not stop in time; exited forcefully",
+        )
+
+    async def serve(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+        await super().serve(sockets=sockets)
+        abandoned = [job for w in self.service.optimizer.parts.workers for job in w.abandoned]
+        if abandoned:  # their threads would keep the process alive: leave without them
+            hard_exit(
+                0,
+                self.service.runtime.workspaces,
+                f"t2v: stopped; abandoned {len(abandoned)} job(s) that did not stop (attempt spent): "
+                + ", ".join(abandoned),
+            )
 
     async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
         self.loop = asyncio.get_running_loop()
         await super().startup(sockets=sockets)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.backstop.arm()
         super().handle_exit(sig, frame)
         self._captured_signals.clear()  # a graceful stop exits 0; do not re-raise the signal
         if self.loop is not None:

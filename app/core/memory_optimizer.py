@@ -20,6 +20,8 @@ from pathlib import Path
 
 import psutil
 
+from app.core.threads import check_cancelled
+
 log = logging.getLogger(__name__)
 
 OWNER_FILE = ".owner"
@@ -69,6 +71,25 @@ class WorkspaceManager:
             yield path
         finally:
             shutil.rmtree(path, ignore_errors=True)
+
+    def remove_own(self) -> list[Path]:
+        """Remove the workspaces this process owns (a hard stop, when their renders cannot clean up)."""
+        me = _Owner.current()
+        removed: list[Path] = []
+        if not self.root.is_dir():
+            return removed
+        for entry in self.root.iterdir():
+            try:
+                owner = _Owner.load((entry / OWNER_FILE).read_text())
+            except OSError:
+                continue
+            if owner == me:
+                for _ in range(3):  # a thread still writing may add a file while the tree goes
+                    shutil.rmtree(entry, ignore_errors=True)
+                    if not entry.exists():
+                        break
+                removed.append(entry)
+        return removed
 
     def cleanup(self) -> int:
         """A ResourceManager cleanup callback: remove orphaned workspaces, return the bytes freed."""
@@ -160,6 +181,7 @@ def hash_file(path: Path, chunk_size: int = CHUNK_SIZE) -> str:
     view = memoryview(buf)
     with open(path, "rb") as f:
         while n := f.readinto(buf):
+            check_cancelled()
             digest.update(view[:n])
     return digest.hexdigest()
 
@@ -196,11 +218,18 @@ class DiskCache:
     """
 
     TMP_PREFIX = ".tmp-"
+    LOW_WATER = 0.9  # eviction goes down to this share of the cap, so the next scan is far off
+    RESCAN_SHARE = 0.1  # writes worth this share of the cap since the last scan: scan again
 
     def __init__(self, root: Path, max_bytes: int = 2 * 1024**3) -> None:
         self.root = root
         self.max_bytes = max_bytes
         self.stats = CacheStats()
+        # Size as of the last scan plus what this process wrote since. Scanning the directory on
+        # every write made a render of thousands of scenes quadratic; other processes' writes are
+        # seen at the next scan.
+        self._known_bytes: int | None = None
+        self._written_since_scan = 0
 
     def path_for(self, key: str, suffix: str = "") -> Path:
         return self.root / key[:2] / f"{key}{suffix}"
@@ -235,12 +264,23 @@ class DiskCache:
         tmp = final.parent / f"{self.TMP_PREFIX}{uuid.uuid4().hex}{suffix}"
         try:
             yield tmp
+            size = tmp.stat().st_size
             os.replace(tmp, final)
             self.stats.stores += 1
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
-        self.evict()
+        self._after_write(size)
+
+    def _after_write(self, size: int) -> None:
+        """Evict only when this process's figures say the cap is passed, or are stale."""
+        self._written_since_scan += size
+        if self._known_bytes is not None:
+            self._known_bytes += size
+            stale = self._written_since_scan > self.max_bytes * self.RESCAN_SHARE
+            if self._known_bytes <= self.max_bytes and not stale:
+                return
+        self.evict(int(self.max_bytes * self.LOW_WATER), over=self.max_bytes)
 
     def put_file(self, key: str, src: Path, suffix: str = "") -> Path:
         with self.writing(key, suffix) as tmp:
@@ -275,11 +315,16 @@ class DiskCache:
     def size_bytes(self) -> int:
         return sum(size for _, size, _ in self._entries())
 
-    def evict(self, max_bytes: int | None = None) -> int:
-        """Remove least recently used entries until the cache fits `max_bytes`; return bytes freed."""
+    def evict(self, max_bytes: int | None = None, over: int | None = None) -> int:
+        """Remove least recently used entries until the cache fits `max_bytes` (if it holds more
+        than `over`, by default the same); return bytes freed."""
         cap = self.max_bytes if max_bytes is None else max_bytes
         entries = sorted(self._entries())
         total = sum(size for _, size, _ in entries)
+        self._written_since_scan = 0
+        if total <= (cap if over is None else over):
+            self._known_bytes = total
+            return 0
         freed = 0
         for _, size, path in entries:
             if total <= cap:
@@ -290,6 +335,7 @@ class DiskCache:
                 self.stats.evicted_bytes += size
                 freed += size
             total -= size
+        self._known_bytes = total
         return freed
 
     def clear(self) -> int:

@@ -7,7 +7,11 @@ cancelled at once. Handlers run as asyncio tasks and do their blocking work in s
 threads, so the heartbeat never starves.
 
 Stopping (SIGTERM): claim nothing more, let running jobs finish within the grace period, then cancel
-them and release their leases without spending an attempt.
+them. A handler that stops within `stop_seconds` of its cancellation (every stage of a render checks
+for it) has its lease released without spending an attempt. One that does not is abandoned: its
+attempt is spent (recorded as a failure, retried with backoff until its attempts run out, so a job
+that always wedges its worker ends failed rather than going round forever), and `abandoned` tells
+the process's owner to exit without waiting for it (`app.core.shutdown.hard_exit`).
 
 A handler returns a JSON-able dict; if it stored files, it reports their total size as
 `artifacts_bytes` in that dict, and the store records it with the completion (per-key quotas).
@@ -87,6 +91,7 @@ class WorkerConfig:
     poll_seconds: float = 1.0
     reap_seconds: float = 5.0
     grace_seconds: float = 30.0
+    stop_seconds: float = 5.0  # how long a cancelled handler may take to stop before it is abandoned
     worker_timeout_seconds: float = 60.0  # a worker silent this long is pruned from the registry
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
@@ -124,6 +129,7 @@ class Worker:
         self.wakeup = wakeup or asyncio.Event()
         self.running: dict[str, _Running] = {}
         self.completed = 0
+        self.abandoned: list[str] = []  # jobs whose handlers did not stop when cancelled at shutdown
         self._stopping = asyncio.Event()
         self._changed = asyncio.Event()
 
@@ -221,10 +227,15 @@ class Worker:
             self._changed.set()
 
     async def _record_failure(self, lease: Lease, exc: Exception) -> None:
-        job = lease.job
         message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        # bad input stays bad: no retry
+        await self._spend_attempt(lease, message, retry=not isinstance(exc, InputError))
+
+    async def _spend_attempt(self, lease: Lease, message: str, retry: bool = True) -> None:
+        """Record the attempt's error; retry with backoff while attempts remain."""
+        job = lease.job
         retry_at = None
-        if job.attempts < job.max_attempts and not isinstance(exc, InputError):  # bad input stays bad
+        if retry and job.attempts < job.max_attempts:
             retry_at = await self.store.now() + self.config.retry.delay(job.attempts)
         record = await self.store.fail(job.id, lease.token, message, retry_at)
         if record is None:
@@ -273,18 +284,28 @@ class Worker:
             await asyncio.sleep(self.config.reap_seconds)
 
     async def _drain(self) -> None:
-        """Let running jobs finish within the grace period; release the rest, attempt unspent."""
+        """Let running jobs finish within the grace period; then cancel them. Those that stop within
+        `stop_seconds` are released, attempt unspent; the others are abandoned, attempt spent."""
         if not self.running:
             return
         tasks = [r.task for r in self.running.values()]
         _, pending = await asyncio.wait(tasks, timeout=self.config.grace_seconds)
         if not pending:
             return
-        leases = [r.lease for r in self.running.values() if r.task in pending]
-        for entry in list(self.running.values()):
+        late = [r for r in self.running.values() if r.task in pending]
+        for entry in late:
             entry.stop_handler()  # we are giving it back: record no failure
-        await asyncio.wait(pending, timeout=10)
-        for lease in leases:
+        await asyncio.wait([r.task for r in late], timeout=self.config.stop_seconds)
+        for entry in late:
+            lease = entry.lease
             with contextlib.suppress(Exception):
-                if await self.store.release(lease.job_id, lease.token):
-                    log.info("job %s released back to the queue (attempt unspent)", lease.job_id)
+                if entry.task.done():
+                    if await self.store.release(lease.job_id, lease.token):
+                        log.info("job %s released back to the queue (attempt unspent)", lease.job_id)
+                    continue
+                self.abandoned.append(lease.job_id)
+                await self._spend_attempt(
+                    lease,
+                    f"abandoned: the handler did not stop within {self.config.stop_seconds:g} s "
+                    "of being cancelled at shutdown",
+                )

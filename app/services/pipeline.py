@@ -18,15 +18,16 @@ from pathlib import Path
 
 from PIL import Image
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager, hash_file, hash_key
 from app.core.resource_manager import ResourceManager
-from app.core.threads import all_or_nothing
+from app.core.threads import all_or_nothing, run_in_thread
 from app.services import segments, subtitle_service, video_service
 from app.services.fonts import FontSet, default_fontset, family_name, link_fonts, segment
 from app.services.language import detect_language
 from app.services.models import Cue, RenderOptions, Scene, Script, Speech, WordTiming
 from app.services.narration import encode_narration, plan_narration
-from app.services.script_service import Document, build_script
+from app.services.script_service import Document, ScriptLimits, build_script
 from app.services.segments import Burn, FrameSpec
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video_service import Shot
@@ -80,8 +81,10 @@ class Renderer:
         cache: DiskCache | None = None,
         tts: TTSService | None = None,
         visuals: VisualService | None = None,
+        limits: ScriptLimits | None = None,
     ) -> None:
         self.workspaces = workspaces
+        self.limits = limits or ScriptLimits.from_settings(load_settings())
         self.resources = resources or ResourceManager()
         self.tts = tts or TTSService(resources=self.resources, cache=cache)
         self.visuals = visuals or VisualService(resources=self.resources, cache=cache)
@@ -108,7 +111,8 @@ class Renderer:
         report = progress or (lambda _p: None)
         started = time.perf_counter()
 
-        script = build_script(document, words_per_minute=options.rate)
+        # every CPU-bound step runs in a thread that checks for cancellation, so a signal is seen
+        script = await run_in_thread(build_script, document, options.rate, limits=self.limits)
         report(Progress(Stage.SCRIPT, 1, 1))
         voice = options.voice or f"espeak:{self._language(script.narration)}"
         parse_voice_spec(voice)  # a bad voice fails before any work is done
@@ -122,20 +126,12 @@ class Renderer:
             offsets, duration = plan.offsets, plan.duration
             shots = _shots(slides, offsets, duration)
 
-            cues = subtitle_service.build_cues(_absolute_words(speeches, offsets), duration)
             srt, vtt = ws / "captions.srt", ws / "captions.vtt"
-            srt.write_text(subtitle_service.to_srt(cues), encoding="utf-8")
-            vtt.write_text(subtitle_service.to_vtt(cues), encoding="utf-8")
-            burn_ass = None
-            fonts_dir = None
-            if options.burn_captions:
-                burn_ass = ws / "captions.ass"
-                fonts = default_fontset()
-                fonts_dir = link_fonts(ws / "fonts", fonts)
-                ass = subtitle_service.to_ass(
-                    cues, options.video_format.size, fonts.caption_family, caption_font_runs(fonts)
-                )
-                burn_ass.write_text(ass, encoding="utf-8")
+            burn_ass = ws / "captions.ass" if options.burn_captions else None
+            cues = await run_in_thread(
+                write_captions, _absolute_words(speeches, offsets), duration, srt, vtt, burn_ass, options
+            )
+            fonts_dir = link_fonts(ws / "fonts", default_fontset()) if burn_ass else None
             report(Progress(Stage.CAPTIONS, 1, 1))
 
             video = ws / "video.mp4"
@@ -255,6 +251,27 @@ class Renderer:
 
         # the visual slots bound how many are drawn at once
         return await all_or_nothing(*(draw(i, scene) for i, scene in enumerate(scenes)))
+
+
+def write_captions(
+    words: Sequence[Sequence[WordTiming]],
+    duration: float,
+    srt: Path,
+    vtt: Path,
+    ass: Path | None,
+    options: RenderOptions,
+) -> list[Cue]:
+    """Cues from the words, written as SRT, WebVTT and (to burn them) ASS."""
+    cues = subtitle_service.build_cues(words, duration)
+    srt.write_text(subtitle_service.to_srt(cues), encoding="utf-8")
+    vtt.write_text(subtitle_service.to_vtt(cues), encoding="utf-8")
+    if ass is not None:
+        fonts = default_fontset()
+        text = subtitle_service.to_ass(
+            cues, options.video_format.size, fonts.caption_family, caption_font_runs(fonts)
+        )
+        ass.write_text(text, encoding="utf-8")
+    return cues
 
 
 def caption_font_runs(fonts: FontSet) -> Callable[[str], list[tuple[str, str]]]:

@@ -19,6 +19,12 @@ Decisions worth knowing:
   or the next one's when it comes first; a document with nothing to say at all is an `InputError`.
 - Long scenes are split at block ends, then sentence ends, then clause marks, then words, into the
   fewest scenes that fit `max_scene_seconds`, balanced so that no part is a tiny leftover.
+- Limits (`ScriptLimits`, from the settings) are checked as soon as the script exists, before any
+  speech is made: a word longer than `max_word_chars` is not a word a voice can say (espeak spells
+  it letter by letter: a 60,000-character blob is hours of spelling), so the document is refused
+  with the word's start; scripts written without spaces (CJK, Thai, ...) are exempt, code blocks and
+  URLs are never read. A script over `max_scenes` scenes or `max_narration_minutes` of estimated
+  speech is refused too: rendering it would take a long time, and it was most likely not meant.
 """
 
 from __future__ import annotations
@@ -29,15 +35,20 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from app.core.threads import check_cancelled
 from app.errors import InputError
 from app.services.models import BlockKind, Scene, Script, SlideBlock
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 DocFormat = Literal["md", "txt"]
 
@@ -67,6 +78,19 @@ class Document:
     text: str
     format: DocFormat
     name: str = "input"
+
+
+@dataclass(frozen=True)
+class ScriptLimits:
+    """What a render accepts beyond the input size; the defaults live in `app.config.Settings`."""
+
+    max_word_chars: int
+    max_scenes: int
+    max_narration_minutes: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ScriptLimits:
+        return cls(settings.max_word_chars, settings.max_scenes, settings.max_narration_minutes)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -219,6 +243,9 @@ _BRACKETED_WORD = re.compile(r"<([^\s<>]+)>")
 _HASH = re.compile(r"(?<![A-Za-z])#+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?…。！？，；：])")
 _REPEATED_COMMA = re.compile(r",(?:\s*,)+")
+# Runs of tokens with nothing to say ("!? !? !?", "-- --"): espeak pauses at each, so 2 MB of them
+# would be hours of silence. One is kept.
+_MUTE_RUN = re.compile(r"(?<!\S)([^\w\s]+)(?:\s+[^\w\s]+)+(?!\S)")
 _CLOSERS = "\"'”’»)]}」』）"
 _CLOSER_CLASS = f"[{re.escape(_CLOSERS)}]"
 _SENTENCE_END_CHARS = ".!?…。！？:;,"
@@ -242,6 +269,7 @@ def speakable(text: str) -> str:
     text = _HASH.sub("", text)  # C# and F# keep theirs
     text = re.sub(r"\s*\|\s*", ", ", text)  # table cells
     text = _SPACE.sub(" ", text)
+    text = _MUTE_RUN.sub(r"\1", text)
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
     text = _REPEATED_COMMA.sub(",", text)
     return text.lstrip(" ,;").rstrip()
@@ -339,6 +367,7 @@ def _fine_pieces(text: str, limit: float) -> list[str]:
     """Pieces of at most `limit` words each where possible: sentences, then clauses, then words."""
     out: list[str] = []
     for sentence in split_sentences(text):
+        check_cancelled()
         if speech_weight(speakable(sentence)) <= limit:
             out.append(sentence)
             continue
@@ -370,6 +399,7 @@ def balanced_groups(weights: Sequence[float], cap: float) -> list[int]:
     hi = cap
     lo = min(max(weights), hi)
     for _ in range(40):
+        check_cancelled()
         mid = (lo + hi) / 2
         if len(_greedy_groups(weights, mid)) <= len(starts):
             hi = mid
@@ -408,16 +438,19 @@ def _block_atoms(index: int, block: SlideBlock, limit: float, split: bool) -> li
         return [_Atom(index, block.kind, block.text, 0.0, True)]
     pieces = _fine_pieces(block.text, limit) if split else [block.text]
     last = len(pieces) - 1
-    return [
-        _Atom(index, block.kind, piece, speech_weight(speakable(piece)), n == last)
-        for n, piece in enumerate(pieces)
-    ]
+    atoms = []
+    for n, piece in enumerate(pieces):
+        if n % 1024 == 0:
+            check_cancelled()
+        atoms.append(_Atom(index, block.kind, piece, speech_weight(speakable(piece)), n == last))
+    return atoms
 
 
 def _section_atoms(section: _Section, limit: float) -> list[_Atom]:
     atoms: list[_Atom] = []
     title_weight = speech_weight(speakable(section.title)) if section.title else 0.0
     for i, block in enumerate(section.blocks):
+        check_cancelled()
         weight = speech_weight(speakable(block.text)) if block.kind is not BlockKind.CODE else 0.0
         # The first block shares its scene with the title, so only the rest of the budget is its own.
         budget = limit - title_weight if not atoms else limit
@@ -429,16 +462,22 @@ def _section_atoms(section: _Section, limit: float) -> list[_Atom]:
 
 def _runs(atoms: Sequence[_Atom]) -> list[_Atom]:
     """Pieces of the same block that land in one scene become one piece again."""
-    runs: list[_Atom] = []
+    groups: list[list[_Atom]] = []
     for atom in atoms:
-        prev = runs[-1] if runs else None
-        if prev is not None and prev.block == atom.block:
-            runs[-1] = _Atom(
-                atom.block, atom.kind, prev.display + atom.display, prev.weight + atom.weight, atom.ends_block
-            )
+        if groups and groups[-1][0].block == atom.block:
+            groups[-1].append(atom)
         else:
-            runs.append(atom)
-    return runs
+            groups.append([atom])
+    return [
+        _Atom(
+            group[0].block,
+            group[0].kind,
+            "".join(a.display for a in group),  # joined once: many weightless pieces stay linear
+            sum(a.weight for a in group),
+            group[-1].ends_block,
+        )
+        for group in groups
+    ]
 
 
 def _narration(runs: Sequence[_Atom]) -> str:
@@ -459,6 +498,7 @@ def _scenes_from_atoms(title: str | None, atoms: list[_Atom], limit: float) -> l
     starts = balanced_groups(weights, limit)
     scenes = []
     for start, end in zip(starts, [*starts[1:], len(atoms)], strict=True):
+        check_cancelled()
         runs = _runs(atoms[start:end])
         blocks = tuple(
             SlideBlock(r.kind, r.display if r.kind is BlockKind.CODE else r.display.strip())
@@ -478,6 +518,7 @@ def _sections_to_scenes(sections: Iterable[_Section], limit: float) -> list[Scen
     scenes: list[Scene] = []
     orphans: list[SlideBlock] = []  # blocks met before any scene could show them
     for section in sections:
+        check_cancelled()
         for scene in _scenes_from_atoms(section.title, _section_atoms(section, limit), limit):
             if not _has_speech(scene.narration):
                 if scenes:
@@ -671,8 +712,12 @@ def build_script(
     doc: Document,
     words_per_minute: int = DEFAULT_WORDS_PER_MINUTE,
     max_scene_seconds: float = DEFAULT_MAX_SCENE_SECONDS,
+    limits: ScriptLimits | None = None,
 ) -> Script:
-    """Scenes in document order; joined, their narration is every spoken word of the document in order."""
+    """Scenes in document order; joined, their narration is every spoken word of the document in order.
+
+    With `limits`, a script that breaks one is refused (`InputError`) before anything is spoken.
+    """
     if words_per_minute <= 0 or not math.isfinite(max_scene_seconds) or max_scene_seconds <= 0:
         raise ValueError("words_per_minute and max_scene_seconds must be positive")
     limit = max_scene_seconds * words_per_minute / 60.0
@@ -680,5 +725,52 @@ def build_script(
     scenes = _sections_to_scenes(sections, limit)
     if not scenes:
         raise InputError(f"{doc.name} has no text to read aloud")
+    if limits is not None:
+        check_limits(doc.name, scenes, words_per_minute, limits)
     title = next((s.title for s in sections if s.title), None)
     return Script(tuple(scenes), title)
+
+
+# Scripts written without spaces between words: a long run of them is ordinary prose.
+_NO_SPACE_SCRIPTS = _CJK + "\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff"
+
+
+@lru_cache(maxsize=8)
+def _long_word(max_chars: int) -> re.Pattern[str]:
+    word = f"[^\\s{_NO_SPACE_SCRIPTS}]"
+    # anchored at a word's start, so each word is scanned once (linear, whatever the limit)
+    return re.compile(f"(?<!{word}){word}{{{max_chars + 1},}}")
+
+
+def check_limits(name: str, scenes: Sequence[Scene], words_per_minute: int, limits: ScriptLimits) -> None:
+    """Refuse what would read absurdly or render for hours: checked in time linear in the text."""
+    if len(scenes) > limits.max_scenes:
+        raise InputError(
+            f"{name} makes {len(scenes):,} scenes, over the limit of {limits.max_scenes:,} "
+            "(T2V_MAX_SCENES); split it into several documents"
+        )
+    too_long = _long_word(limits.max_word_chars)
+    seconds = 0.0
+    for scene in scenes:
+        check_cancelled()
+        word = too_long.search(scene.narration)
+        if word is not None:
+            n = word.end() - word.start()
+            raise InputError(
+                f"{name} has a {n:,}-character word ({word.group()[:24]}...) that cannot be read "
+                f"aloud (limit {limits.max_word_chars:,}, T2V_MAX_WORD_CHARS); break it up or put it "
+                "in a code block"
+            )
+        seconds += estimate_seconds(scene.narration, words_per_minute)
+    if seconds > limits.max_narration_minutes * 60:
+        raise InputError(
+            f"{name} would be about {_duration(seconds)} of narration, over the limit of "
+            f"{_duration(limits.max_narration_minutes * 60)} (T2V_MAX_NARRATION_MINUTES); "
+            "split it into several documents"
+        )
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"

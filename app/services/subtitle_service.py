@@ -7,9 +7,10 @@ non-overlapping, so every format says the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from app.core.threads import check_cancelled
 from app.services.models import Cue, WordTiming
 
 SENTENCE_END = (".", "!", "?", "…", "。", "！", "？", ";", ":")
@@ -33,14 +34,31 @@ def build_cues(
     style = style or CueStyle()
     cues: list[Cue] = []
     for words in scenes:
+        check_cancelled()
         cues.extend(_scene_cues(words, style))
     return _normalize(cues, video_duration)
+
+
+def _split_long(words: Iterable[WordTiming], max_chars: int) -> Iterator[WordTiming]:
+    """A word longer than a caption line, in line-sized pieces sharing its time by length."""
+    for word in words:
+        n = len(word.text)
+        if n <= max_chars:
+            yield word
+            continue
+        span = word.end - word.start
+        for i in range(0, n, max_chars):
+            yield WordTiming(
+                word.text[i : i + max_chars],
+                word.start + span * i / n,
+                word.start + span * min(n, i + max_chars) / n,
+            )
 
 
 def _scene_cues(words: Sequence[WordTiming], style: CueStyle) -> list[Cue]:
     cues: list[Cue] = []
     group: list[WordTiming] = []
-    for word in words:
+    for word in _split_long(words, style.max_chars):
         if group and _full(group, word, style):
             cues.append(_cue(group))
             group = []

@@ -14,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import tempfile
-from collections.abc import Iterator, Sequence
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -24,7 +26,7 @@ from PIL import Image, ImageDraw
 
 from app.core.memory_optimizer import DiskCache, hash_key
 from app.core.resource_manager import ResourceManager
-from app.core.threads import run_in_thread
+from app.core.threads import check_cancelled, run_in_thread
 from app.errors import InputError, RenderError
 from app.services.fonts import FontSet, clean_text, default_fontset, load_font, segment
 from app.services.models import BlockKind, Scene, VideoFormat
@@ -164,12 +166,30 @@ def _metrics(style: _Style) -> tuple[int, int]:
     return load_font(style.chain[0], style.size, style.weight).getmetrics()
 
 
+GALLOP_FROM = 32  # characters: the first prefix tried when searching where a line ends
+
+
 def _fit_prefix(text: str, style: _Style, width: float, suffix: str = "") -> int:
-    """Longest prefix (in characters) that fits `width` with `suffix` after it; at least 1."""
+    """Longest prefix (in characters) that fits `width` with `suffix` after it; at least 1.
+
+    Galloping, then bisection: prefixes of 32, 64, 128... characters until one is too wide, so the
+    cost follows the length of the line found, not of the text (a 60,000-character word is broken
+    into lines in linear time, and only as many lines as a slide can hold).
+    """
+
+    def fits(n: int) -> bool:
+        return _measure(text[:n].rstrip() + suffix, style) <= width
+
     low, high = 1, len(text)
+    probe = GALLOP_FROM
+    while probe < high:
+        if not fits(probe):
+            high = probe - 1
+            break
+        low, probe = probe, probe * 2
     while low < high:
         mid = (low + high + 1) // 2
-        if _measure(text[:mid].rstrip() + suffix, style) <= width:
+        if fits(mid):
             low = mid
         else:
             high = mid - 1
@@ -186,36 +206,84 @@ def _ellipsize(text: str, style: _Style, width: float) -> str:
     return text[: _fit_prefix(text, style, width, ELLIPSIS)].rstrip() + ELLIPSIS
 
 
-def _break_word(word: str, style: _Style, width: float) -> list[str]:
-    """A word wider than the line, in pieces that fit (URLs, identifiers, long compounds)."""
-    pieces = []
-    while _measure(word, style) > width and len(word) > 1:
-        n = _fit_prefix(word, style, width)
-        pieces.append(word[:n])
-        word = word[n:]
-    return [*pieces, word]
+def _break_word(chunks: Iterable[str], style: _Style, width: float, limit: int) -> list[str]:
+    """A word wider than the line (URLs, identifiers, long compounds), given as cleaned chunks, in
+    pieces that fit: at most `limit + 1` whole pieces, then the rest. The word is cleaned and
+    measured only as far as those pieces need, so its length beyond what a slide shows costs nothing.
+    """
+    pending = iter(chunks)
+    pieces: list[str] = []
+    buffer, exhausted = "", False
+    while len(pieces) <= limit:
+        check_cancelled()
+        while not exhausted and len(buffer) < _MAX_LINE_CHARS:
+            chunk = next(pending, None)
+            exhausted = chunk is None
+            buffer += chunk or ""
+        n = _fit_prefix(buffer[:_MAX_LINE_CHARS], style, width)
+        if exhausted and n >= len(buffer):
+            break
+        pieces.append(buffer[:n])
+        buffer = buffer[n:]
+    return [*pieces, buffer]
+
+
+# No line of a slide holds more characters than this (a 1-pixel glyph at the smallest size would):
+# a bound on what is ever cleaned or measured at once.
+_MAX_LINE_CHARS = 4096
+
+
+def _cleaned_chunks(word: str, chain: tuple[Path, ...]) -> Iterator[str]:
+    """`clean_text(word)` in pieces of about `_MAX_LINE_CHARS`, cut only before a character that
+    starts a new cluster (never before a combining mark), so the pieces join to the same text."""
+    start = 0
+    while start < len(word):
+        end = min(len(word), start + _MAX_LINE_CHARS)
+        while end < len(word) and _joins_previous(word[end]):
+            end += 1
+        yield clean_text(word[start:end], chain)
+        start = end
+
+
+def _joins_previous(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("M") or "\u1160" <= ch <= "\u11ff" or ch == "\u200d"
+
+
+_WORD_OR_BREAK = re.compile(r"\n|[^\s]+")
 
 
 def _wrap_prose(text: str, style: _Style, width: float, limit: int) -> list[str]:
-    """Greedy word wrap by measured width; stops once it has more than `limit` lines."""
+    """Greedy word wrap by measured width; stops once it has more than `limit` lines. Words are
+    cleaned one at a time, so a paragraph is read only as far as the slide has room for."""
     lines: list[str] = []
-    for hard_line in text.split("\n"):
-        line = ""
-        for word in hard_line.split():
-            candidate = f"{line} {word}" if line else word
-            if _measure(candidate, style) <= width:
-                line = candidate
-                continue
+    line = ""
+    for match in _WORD_OR_BREAK.finditer(text):
+        check_cancelled()
+        raw = match.group()
+        if raw == "\n":
             if line:
                 lines.append(line)
-            *full, line = _break_word(word, style, width)
-            lines.extend(full)
-            if len(lines) > limit:
-                return lines
+                line = ""
+            continue
+        if len(raw) > _MAX_LINE_CHARS:
+            chunks: Iterable[str] = _cleaned_chunks(raw, style.chain)
+        else:
+            word = clean_text(raw, style.chain)
+            if not word.strip():
+                continue
+            candidate = f"{line} {word}" if line else word
+            if len(candidate) <= _MAX_LINE_CHARS and _measure(candidate, style) <= width:
+                line = candidate
+                continue
+            chunks = (word,)
         if line:
             lines.append(line)
+        *full, line = _break_word(chunks, style, width, limit)
+        lines.extend(full)
         if len(lines) > limit:
             return lines
+    if line:
+        lines.append(line)
     return lines
 
 
@@ -227,11 +295,15 @@ def _wrap_code(text: str, style: _Style, width: float, limit: int) -> list[str]:
         if _measure(indent + "x", style) > width / 2:
             indent = ""
         rest = raw
-        while _measure(rest, style) > width:
-            n = _code_break(rest, _fit_prefix(rest, style, width), len(indent))
+        while len(lines) <= limit:
+            check_cancelled()
+            fits = _fit_prefix(rest[:_MAX_LINE_CHARS], style, width)
+            if fits >= len(rest):
+                lines.append(rest)
+                break
+            n = _code_break(rest, fits, len(indent))
             lines.append(rest[:n].rstrip(" "))
             rest = indent + rest[n:].lstrip(" ")
-        lines.append(rest)
         if len(lines) > limit:
             break
     return lines
@@ -244,6 +316,12 @@ def _code_break(line: str, fits: int, indent: int) -> int:
     if space > start + (fits - start) // 2:
         return space + 1
     return max(fits, indent + 1)
+
+
+@lru_cache(maxsize=16)
+def _clean_code(raw: str, chain: tuple[Path, ...]) -> str:
+    """Code as drawn; cached, because every size tried while shrinking wraps the same text."""
+    return clean_text(raw.expandtabs(TAB_WIDTH), chain)
 
 
 def _code_lines(text: str) -> list[str]:
@@ -571,19 +649,19 @@ def _body_pieces(
         if kind is BlockKind.CODE:
             pad = _code_pad(code_style)
             x, width = geo.left + pad, geo.column - 2 * pad
-            text = clean_text(raw.expandtabs(TAB_WIDTH), code_style.chain)
+            text = _clean_code(raw, code_style.chain)
             wrapped = _wrap_code(text, code_style, width, limit)
             pieces += [_Piece(t, code_style, x, width, index, code=True) for t in wrapped]
         elif kind is BlockKind.BULLET:
             indent = round(size * 1.35)
             x, width = geo.left + indent, geo.column - indent
-            wrapped = _wrap_prose(clean_text(raw, bullet_style.chain), bullet_style, width, limit)
+            wrapped = _wrap_prose(raw, bullet_style, width, limit)
             pieces += [
                 _Piece(t, bullet_style, x, width, index, marker=theme.accent if n == 0 else None)
                 for n, t in enumerate(wrapped)
             ]
         else:
-            wrapped = _wrap_prose(clean_text(raw, text_style.chain), text_style, geo.column, limit)
+            wrapped = _wrap_prose(raw, text_style, geo.column, limit)
             pieces += [_Piece(t, text_style, geo.left, geo.column, index) for t in wrapped]
     return pieces
 
