@@ -24,6 +24,7 @@ from rich.table import Table
 
 from app.config import Settings, load_settings
 from app.core.jobstore.base import DuplicateJob, JobNotFound, JobPriority, JobRecord, JobStatus
+from app.core.permissions import restrict_umask
 from app.core.queue_manager import FileContext, QueueManager, Trust, new_job_id
 from app.core.shutdown import BACKSTOP_MARGIN_SECONDS, Backstop, hard_exit
 from app.errors import InputError, T2VError
@@ -47,6 +48,16 @@ stderr = Console(stderr=True)
 EXIT_INPUT = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
+
+
+@app.callback()
+def _private_files(ctx: typer.Context) -> None:
+    """Turn text and Markdown into narrated videos, offline."""
+    # What t2v writes into the data directory (job store, artifacts, cache, keys) is for this user
+    # only. `render` keeps the user's umask for the video it writes where it is told; its files in
+    # the data directory get their modes explicitly.
+    if ctx.invoked_subcommand != "render":
+        restrict_umask()
 
 
 def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:

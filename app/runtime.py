@@ -15,6 +15,7 @@ from app.core.jobstore import create_store
 from app.core.jobstore.base import JobStore
 from app.core.lifecycle import DataLifecycle
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
+from app.core.permissions import private_dir, secure_data_dir
 from app.core.queue_manager import QueueManager
 from app.core.resource_manager import ResourceLimits, ResourceManager
 from app.core.system_optimizer import OptimizerParts, SystemOptimizer
@@ -102,6 +103,8 @@ def load_handlers(spec: str | None) -> dict[str, Handler]:
 
 def build_runtime(settings: Settings | None = None, limits: ResourceLimits | None = None) -> Runtime:
     settings = settings or load_settings()
+    secure_data_dir(settings.data_dir)
+    private_dir(settings.artifacts_dir)  # 0700 whatever the umask of the process that renders
     resources = ResourceManager(limits or ResourceLimits.from_env())
     workspaces = WorkspaceManager(settings.workspaces_dir)
     workspaces.remove_orphans()

@@ -104,23 +104,73 @@ def test_copying_a_1gb_sparse_file_keeps_rss_flat(tmp_path: Path) -> None:
 
 
 def test_disk_cache_hits_misses_and_eviction(tmp_path: Path) -> None:
-    cache = DiskCache(tmp_path / "cache", max_bytes=3000)
-    assert cache.get("k0") is None
+    cache = DiskCache(tmp_path / "cache", max_bytes=3200)  # three 1000-byte entries and their checks
+    assert cache.load("k0") is None
     for i in range(5):
         cache.put_bytes(f"k{i}", bytes([i]) * 1000)
         os.utime(cache.path_for(f"k{i}"), (1000 + i, 1000 + i))  # make LRU order explicit
-    assert cache.size_bytes() <= 3000
-    assert cache.get("k0") is None and cache.get("k1") is None
-    hit = cache.get("k4")
-    assert hit is not None and hit.read_bytes() == b"\x04" * 1000
+    assert cache.size_bytes() <= 3200
+    assert cache.load("k0") is None and cache.load("k1") is None
+    assert cache.load("k4") == b"\x04" * 1000
     assert cache.stats.hits == 1 and cache.stats.misses == 3 and cache.stats.evictions == 2
     # a hit refreshes the entry, so the least recently *used* goes first (eviction goes a little
     # below the cap, so the hit on k4 above is undone to leave k2 the one recently used entry)
     os.utime(cache.path_for("k4"), (1004, 1004))
-    cache.get("k2")
+    cache.load("k2")
     cache.put_bytes("k5", b"5" * 1000)
-    assert cache.get("k2") is not None and cache.get("k3") is None
+    assert cache.load("k2") is not None and cache.load("k3") is None
+    out = tmp_path / "out" / "k5"
+    assert cache.fetch("k5", out) and out.read_bytes() == b"5" * 1000
+    assert cache.stats.corrupt == 0
     assert cache.clear() > 0 and cache.size_bytes() == 0
+    assert [p for p in (tmp_path / "cache").rglob("*") if p.is_file()] == [], "checks go with their entries"
+
+
+def _halve(path: Path) -> None:
+    os.truncate(path, path.stat().st_size // 2)
+
+
+def _flip_last_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("damage", "where"),
+    [
+        (_halve, "entry"),
+        (_flip_last_byte, "entry"),  # same size, other content
+        (_halve, "check"),
+        (_flip_last_byte, "check"),
+        (Path.unlink, "check"),
+        (lambda p: p.write_bytes(b"\xff\xfe garbage"), "check"),
+    ],
+)
+def test_a_damaged_entry_or_check_is_a_miss_and_is_removed(tmp_path: Path, damage, where: str) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    payload = os.urandom(100_000)
+    for suffix in (".bin", ".json"):
+        entry = cache.put_bytes("key", payload, suffix)
+        damage(entry if where == "entry" else entry.with_name(entry.name + ".check"))
+    dest = tmp_path / "work" / "key.bin"
+    assert not cache.fetch("key", dest, ".bin")
+    assert not dest.exists(), "a damaged entry is never left where the caller asked for it"
+    assert cache.load("key", ".json") is None
+    assert cache.stats.corrupt == 2 and cache.stats.hits == 0
+    assert [p for p in (tmp_path / "cache").rglob("*") if p.is_file()] == [], "both entries were removed"
+    # and the next store heals it
+    cache.put_bytes("key", payload, ".bin")
+    assert cache.fetch("key", dest, ".bin") and dest.read_bytes() == payload
+
+
+def test_cache_files_are_private(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "data" / "cache")
+    entry = cache.put_bytes("key", b"secret narration")
+    for path in (entry, entry.with_name(entry.name + ".check")):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    for directory in (entry.parent, cache.root, cache.root.parent):
+        assert directory.stat().st_mode & 0o777 == 0o700, directory
 
 
 def test_a_writer_killed_mid_write_leaves_no_visible_entry(tmp_path: Path) -> None:
@@ -143,7 +193,7 @@ def test_a_writer_killed_mid_write_leaves_no_visible_entry(tmp_path: Path) -> No
     child.send_signal(signal.SIGKILL)
     child.wait()
     cache = DiskCache(root)
-    assert cache.get("key") is None
+    assert cache.load("key") is None
     assert cache.size_bytes() == 0
 
 
@@ -171,11 +221,11 @@ def test_two_processes_writing_one_key_end_with_one_valid_entry(tmp_path: Path) 
         for n in (1, 2)
     ]
     assert [c.communicate(timeout=60)[0].strip() for c in children] == ["ok", "ok"]
-    entry = DiskCache(root).get("shared")
-    assert entry is not None
-    data = entry.read_bytes()
+    cache = DiskCache(root)
+    data = cache.load("shared")
+    assert data is not None, "the entry and its check come from the same writer"
     assert len(data) == 5_000_000 and data in (b"\x01" * 5_000_000, b"\x02" * 5_000_000)
-    assert [p.name for p in entry.parent.iterdir()] == ["shared"]
+    assert sorted(p.name for p in cache.path_for("shared").parent.iterdir()) == ["shared", "shared.check"]
 
 
 def test_memory_figures() -> None:

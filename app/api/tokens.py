@@ -18,6 +18,8 @@ import secrets
 import time
 from pathlib import Path
 
+from app.core.permissions import private_dir
+
 TOKEN_SECONDS = 3600
 
 
@@ -27,7 +29,7 @@ def load_secret(path: Path) -> bytes:
         data = path.read_bytes()
         if len(data) >= 32:
             return data
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:

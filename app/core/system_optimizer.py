@@ -25,6 +25,7 @@ from typing import Any
 
 from app.core.lifecycle import DataLifecycle
 from app.core.memory_optimizer import DiskCache, WorkspaceManager, tree_rss
+from app.core.permissions import private_dir
 from app.core.queue_manager import QueueManager
 from app.core.resource_manager import ResourceManager
 from app.core.worker import Worker
@@ -184,7 +185,7 @@ def _disk_free(path: Any) -> int | None:
     if path is None:
         return None
     with contextlib.suppress(OSError):
-        path.mkdir(parents=True, exist_ok=True)
+        private_dir(path)
         return shutil.disk_usage(path).free
     return None
 

@@ -214,10 +214,10 @@ class Renderer:
         the detector's profiles costs more than an edited re-render's whole speech stage."""
         sample = narration[:LANGUAGE_SAMPLE_CHARS]
         key = hash_key("language-v1", sample)
-        hit = self.cache.get(key, ".txt") if self.cache is not None else None
+        hit = self.cache.load(key, ".txt") if self.cache is not None else None
         if hit is not None:
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                return hit.read_text(encoding="utf-8")
+            with contextlib.suppress(UnicodeDecodeError):
+                return hit.decode("utf-8")
         language = detect_language(sample)
         if self.cache is not None:
             self.cache.put_bytes(key, language.encode("utf-8"), ".txt")

@@ -28,7 +28,7 @@ from typing import TypeVar
 import httpx
 
 from app.config import load_settings
-from app.core.memory_optimizer import DiskCache, hash_key, link_or_copy
+from app.core.memory_optimizer import DiskCache, hash_key
 from app.core.net import HttpClient
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
@@ -224,25 +224,25 @@ class TTSService:
         return hash_key(self.CACHE_VERSION, link.engine, link.voice, rate, text, *extra)
 
     def _from_cache(self, key: str, out_path: Path) -> Speech | None:
+        """The cached speech, when both its timings and its audio pass the cache's checks."""
         if self.cache is None:
             return None
-        meta_path = self.cache.get(key, ".json")
-        wav_path = self.cache.get(key, ".wav") if meta_path else None
-        if meta_path is None or wav_path is None:
+        meta_bytes = self.cache.load(key, ".json")
+        if meta_bytes is None:
             return None
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            link_or_copy(wav_path, out_path)
-        except (OSError, ValueError):
-            return None  # evicted or damaged between lookup and use: synthesize instead
-        return Speech(
-            audio_path=out_path,
-            duration=meta["duration"],
-            sample_rate=meta["sample_rate"],
-            words=tuple(WordTiming(w, s, e) for w, s, e in meta["words"]),
-            engine=meta["engine"],
-            voice=meta["voice"],
-        )
+            meta = json.loads(meta_bytes)
+            speech = Speech(
+                audio_path=out_path,
+                duration=meta["duration"],
+                sample_rate=meta["sample_rate"],
+                words=tuple(WordTiming(w, s, e) for w, s, e in meta["words"]),
+                engine=meta["engine"],
+                voice=meta["voice"],
+            )
+        except (ValueError, KeyError, TypeError):
+            return None  # written by another version: synthesize instead
+        return speech if self.cache.fetch(key, out_path, ".wav") else None
 
     def _to_cache(self, key: str, speech: Speech) -> None:
         if self.cache is None:

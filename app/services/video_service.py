@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from app.core.children import die_with_parent
 from app.errors import MediaError
 from app.services.models import Speech
 
@@ -53,7 +54,8 @@ def ffmpeg_exe() -> str:
 
 
 async def run_ffmpeg(args: Sequence[str], *, what: str) -> None:
-    """Run ffmpeg; if the awaiting task is cancelled, kill it at once and wait for it to exit."""
+    """Run ffmpeg; if the awaiting task is cancelled, kill it at once and wait for it to exit. If
+    this process is killed outright, ffmpeg is killed too (`app.core.children`)."""
     proc = await asyncio.create_subprocess_exec(
         ffmpeg_exe(),
         "-hide_banner",
@@ -65,6 +67,7 @@ async def run_ffmpeg(args: Sequence[str], *, what: str) -> None:
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
+        **die_with_parent(),  # a SIGKILLed t2v leaves no ffmpeg behind
     )
     try:
         _, stderr = await proc.communicate()

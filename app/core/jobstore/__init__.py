@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.core.jobstore.base import JobStore
+from app.core.permissions import secure_data_dir
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -24,12 +25,11 @@ def create_store(settings: Settings) -> JobStore:
         raise ValueError(f"unsupported database URL {url!r}: use postgresql://... or sqlite:///PATH")
     from app.core.jobstore.sqlite import SQLiteJobStore
 
-    path = settings.data_dir / "jobs.db"
     if url and url.startswith("sqlite:///"):
         from pathlib import Path
 
-        path = Path(url.removeprefix("sqlite:///"))
-    return SQLiteJobStore(path)
+        return SQLiteJobStore(Path(url.removeprefix("sqlite:///")))
+    return SQLiteJobStore(secure_data_dir(settings.data_dir) / "jobs.db")
 
 
 async def upgrade_schema(settings: Settings) -> tuple[JobStore, int]:

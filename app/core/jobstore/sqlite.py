@@ -12,9 +12,11 @@ WAL needs a local file system: do not put the file on a network share.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import math
+import os
 import sqlite3
 import threading
 import time
@@ -42,6 +44,7 @@ from app.core.jobstore.base import (
     TooManyWaiting,
     WorkerInfo,
 )
+from app.core.permissions import FILE_MODE, make_private, private_dir
 
 T = TypeVar("T")
 
@@ -165,6 +168,16 @@ def _admit(conn: sqlite3.Connection, owner: str | None, admission: Admission) ->
             raise QuotaExceeded(used, admission.max_artifact_bytes)
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (its -wal and -shm files take the database
+    file's mode), and tighten the files of an older store that others could read."""
+    private_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        make_private(file)
+
+
 def _check_lease_seconds(lease_seconds: float) -> None:
     if not lease_seconds > 0 or math.isinf(lease_seconds):
         raise ValueError(f"lease_seconds must be a positive number of seconds, not {lease_seconds!r}")
@@ -199,7 +212,7 @@ class SQLiteJobStore(JobStore):
                 return
             if sqlite3.sqlite_version_info < (3, 35):
                 raise JobStoreError(f"SQLite {sqlite3.sqlite_version} is too old: the job store needs 3.35+")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
             # isolation_level=None: no implicit transactions; we BEGIN explicitly.
             conn = sqlite3.connect(
                 self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
