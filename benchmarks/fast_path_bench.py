@@ -94,12 +94,12 @@ class Prepared:
 async def _prepare(doc_text: str, out_dir: Path, resolution: int, data_dir: Path) -> Prepared:
     from app.config import load_settings
     from app.core.memory_optimizer import DiskCache
-    from app.services import video_service
-    from app.services.language import detect_language
     from app.services.models import VideoFormat
-    from app.services.script_service import Document, build_script
+    from app.services.planning.scenes import Document, build_script
+    from app.services.speech.language import detect_language
     from app.services.tts_service import TTSService
-    from app.services.visual_service import VisualService
+    from app.services.video import ffmpeg as video_service
+    from app.services.visuals.layout import VisualService
 
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -277,7 +277,7 @@ def scene_mids(starts: dict[int, float], duration: float, skip: int) -> list[flo
 
 def rerender_check(old: Path, new: Path, edited: int) -> tuple[bool, str]:
     """Captions, duration and pictures agree outside the edited scene (1-based), allowing a shift."""
-    from app.services.video_service import probe
+    from app.services.video.ffmpeg import probe
 
     old_cues, new_cues = srt_cues(old.with_suffix(".srt")), srt_cues(new.with_suffix(".srt"))
     a, b = scene_starts(old_cues), scene_starts(new_cues)

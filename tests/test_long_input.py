@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from app.services.video_service import probe
+from app.services.video.ffmpeg import probe
 from tests.conftest import CLI
 
 pytestmark = pytest.mark.slow

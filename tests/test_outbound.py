@@ -36,8 +36,8 @@ from app.errors import (
     VoiceNotFound,
 )
 from app.services.options import parse_render_options
-from app.services.tts_engines.access import CallerVoices, OfferedVoice
-from app.services.tts_engines.config import TTSConfig
+from app.services.speech.engines.access import CallerVoices, OfferedVoice
+from app.services.speech.engines.config import TTSConfig
 from app.services.tts_service import TTSService
 from tests.conftest import CLI
 from tests.service import Server, free_port, served

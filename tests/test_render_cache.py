@@ -10,10 +10,10 @@ import pytest
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceLimits, ResourceManager
 from app.errors import MediaError
-from app.services import segments
 from app.services.models import RenderOptions
 from app.services.pipeline import Renderer
-from app.services.script_service import document_from_bytes
+from app.services.planning.scenes import document_from_bytes
+from app.services.video import segments
 
 DOC = (
     b"# One\n\nThe first scene speaks.\n\n# Two\n\nThe second scene speaks too.\n\n# Three\n\nAnd a third.\n"

@@ -12,8 +12,8 @@ import av
 import pytest
 from PIL import Image
 
-from app.services.script_service import build_script, load_document
-from app.services.video_service import probe
+from app.services.planning.scenes import build_script, load_document
+from app.services.video.ffmpeg import probe
 from tests.conftest import CLI
 
 pytestmark = pytest.mark.slow

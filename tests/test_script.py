@@ -9,7 +9,7 @@ import pytest
 
 from app.errors import InputError
 from app.services.models import BlockKind, Scene, Script
-from app.services.script_service import (
+from app.services.planning.scenes import (
     DEFAULT_MAX_BYTES,
     Document,
     ScriptLimits,

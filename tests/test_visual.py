@@ -12,10 +12,10 @@ from fontTools.ttLib import TTFont
 from PIL import Image
 
 from app.errors import InputError, RenderError
-from app.services import fonts as fontlib
-from app.services.fonts import clean_text, default_fontset, fonts_dir, link_fonts, load_font, segment
 from app.services.models import BlockKind, Scene, SlideBlock, VideoFormat
-from app.services.visual_service import (
+from app.services.visuals import fonts as fontlib
+from app.services.visuals.fonts import clean_text, default_fontset, fonts_dir, link_fonts, load_font, segment
+from app.services.visuals.layout import (
     CAPTION_RESERVE,
     ELLIPSIS,
     THEMES,
@@ -374,7 +374,7 @@ def test_a_huge_word_is_hard_wrapped_in_work_bounded_by_the_slide(
 ) -> None:
     """Breaking a long word measured the whole rest of it for every line (quadratic): a word ten
     times longer must cost about the same, since only what fits on the slide is ever measured."""
-    from app.services import visual_service
+    from app.services.visuals import layout as visual_service
 
     measured: list[int] = []
     real = visual_service._measure_cached.__wrapped__

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.core.queue_manager import Trust
 from app.errors import InputError
 from app.services.models import RenderOptions
-from app.services.tts_engines.config import TTSConfig
+from app.services.speech.engines.config import TTSConfig
 
 
 class RenderOptionsInput(BaseModel):

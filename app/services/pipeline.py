@@ -22,16 +22,18 @@ from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager, hash_file, hash_key
 from app.core.resource_manager import ResourceManager
 from app.core.threads import all_or_nothing, run_in_thread
-from app.services import segments, subtitle_service, video_service
-from app.services.fonts import FontSet, default_fontset, family_name, link_fonts, segment
-from app.services.language import detect_language
+from app.services.audio.narration import encode_narration, plan_narration
+from app.services.captions import cues as subtitle_service
 from app.services.models import Cue, RenderOptions, Scene, Script, Speech, WordTiming
-from app.services.narration import encode_narration, plan_narration
-from app.services.script_service import Document, ScriptLimits, build_script
-from app.services.segments import Burn, FrameSpec
+from app.services.planning.scenes import Document, ScriptLimits, build_script
+from app.services.speech.language import detect_language
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
-from app.services.video_service import Shot
-from app.services.visual_service import VisualService
+from app.services.video import ffmpeg as video_service
+from app.services.video import segments
+from app.services.video.ffmpeg import Shot
+from app.services.video.segments import Burn, FrameSpec
+from app.services.visuals.fonts import FontSet, default_fontset, family_name, link_fonts, segment
+from app.services.visuals.layout import VisualService
 
 
 class Stage(str, Enum):

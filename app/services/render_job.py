@@ -18,7 +18,7 @@ from app.core.worker import JobContext
 from app.errors import T2VError
 from app.services.options import parse_render_options
 from app.services.pipeline import Progress, Renderer, Stage
-from app.services.script_service import Document, document_from_bytes, load_document
+from app.services.planning.scenes import Document, document_from_bytes, load_document
 
 log = logging.getLogger(__name__)
 

@@ -33,10 +33,11 @@ from app.core.net import HttpClient
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
 from app.errors import RemoteUnavailable, VoiceNotFound
-from app.services.espeak import EspeakEngine, check_rate
 from app.services.models import Speech, WordTiming
-from app.services.tts_engines import ENGINES, ESPEAK, OPENAI, PIPER, audio, openai, piper, request_download
-from app.services.tts_engines.config import TTSConfig
+from app.services.speech import wav as audio
+from app.services.speech.engines import ENGINES, ESPEAK, OPENAI, PIPER, openai, piper, request_download
+from app.services.speech.engines.config import TTSConfig
+from app.services.speech.espeak import EspeakEngine, check_rate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from app.config import Settings, setting_default
 from app.core.net import Endpoint, FetchLimits, HttpConfig
-from app.services.tts_engines.access import CallerVoices
+from app.services.speech.engines.access import CallerVoices
 
 _DEADLINE = setting_default("tts_request_deadline")
 AUDIO_LIMITS = FetchLimits(setting_default("tts_max_audio_bytes"), _DEADLINE)

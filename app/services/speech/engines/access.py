@@ -21,8 +21,8 @@ import httpx
 
 from app.config import Settings
 from app.errors import InputError, VoiceNotFound
-from app.services.espeak import list_voices
-from app.services.tts_engines import ENGINES, ESPEAK, HTTP_ENGINES, OPENAI, PIPER, piper
+from app.services.speech.engines import ENGINES, ESPEAK, HTTP_ENGINES, OPENAI, PIPER, piper
+from app.services.speech.espeak import list_voices
 
 ANY = "*"
 _ENGINE_NAMES = ", ".join(ENGINES)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.core.net import HttpClient
-from app.services.tts_engines.config import TTSConfig
+from app.services.speech.engines.config import TTSConfig
 
 BASE_RATE = 175  # words per minute that OpenAI's speed 1.0 roughly matches
 

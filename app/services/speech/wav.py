@@ -22,7 +22,7 @@ from pathlib import Path
 
 from app.errors import MediaError
 from app.services.models import Speech, WordTiming
-from app.services.video_service import run_ffmpeg
+from app.services.video.ffmpeg import run_ffmpeg
 
 SAMPLE_RATE = 22_050  # espeak-ng's native rate: what every scene is converted to
 _SILENCE = 64  # a sample this quiet or quieter is silence

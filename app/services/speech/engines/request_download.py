@@ -24,8 +24,8 @@ import httpx
 
 from app.core.net import Endpoint, HttpClient, Pending, safe_url
 from app.errors import RemoteTimeout, TTSError
-from app.services.tts_engines.config import TTSConfig
-from app.services.tts_engines.openai import speed
+from app.services.speech.engines.config import TTSConfig
+from app.services.speech.engines.openai import speed
 
 AUDIO_KEYS = ("audio_url", "url", "async", "audioUrl", "file")
 STATUS_KEYS = ("status_url", "poll_url", "statusUrl")

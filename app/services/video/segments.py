@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from app.services.video_service import Shot, _filter_escape, run_ffmpeg, write_concat_list
+from app.services.video.ffmpeg import Shot, _filter_escape, run_ffmpeg, write_concat_list
 
 TIMESCALE = 90_000  # MP4 track timescale: whole ticks for milliseconds and for 1/24, 1/25, 1/30, 1/60 s
 UNIT_SECONDS = 1  # the repeated clip of a constant-frame-rate still

@@ -34,7 +34,7 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from app.services.models import RenderOptions
     from app.services.pipeline import Renderer, RenderResult
-    from app.services.script_service import Document
+    from app.services.planning.scenes import Document
 
 app = typer.Typer(
     name="t2v",
@@ -114,7 +114,7 @@ class StageBars:
 
 
 def _read_input(source: str, settings: Settings) -> Document:
-    from app.services.script_service import document_from_bytes, load_document
+    from app.services.planning.scenes import document_from_bytes, load_document
 
     if source == "-":
         data = sys.stdin.buffer.read(settings.max_input_bytes + 1)
@@ -292,7 +292,7 @@ def voices(
     language: Annotated[str | None, typer.Argument(help="Only voices for this language, e.g. vi.")] = None,
 ) -> None:
     """List the offline espeak-ng voices (use them as --voice espeak:LANG)."""
-    from app.services.espeak import list_voices
+    from app.services.speech.espeak import list_voices
 
     for v in list_voices():
         if language and not any(code.startswith(language) for code in v.languages):
@@ -706,7 +706,3 @@ def main() -> None:
     except T2VError as exc:  # a last net: expected errors never show a traceback
         print(f"t2v: error: {exc}", file=sys.stderr)
         sys.exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILED)
-
-
-if __name__ == "__main__":
-    main()

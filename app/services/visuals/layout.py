@@ -28,8 +28,8 @@ from app.core.memory_optimizer import DiskCache, hash_key
 from app.core.resource_manager import ResourceManager
 from app.core.threads import check_cancelled, run_in_thread
 from app.errors import InputError, RenderError
-from app.services.fonts import FontSet, clean_text, default_fontset, load_font, segment
 from app.services.models import BlockKind, Scene, VideoFormat
+from app.services.visuals.fonts import FontSet, clean_text, default_fontset, load_font, segment
 
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]  # left, top, right, bottom in frame pixels
