@@ -21,7 +21,7 @@ from app.core.resource_manager import ResourceLimits, ResourceManager
 from app.core.system_optimizer import OptimizerParts, SystemOptimizer
 from app.core.worker import Handler, Worker, WorkerConfig
 from app.services.pipeline import Renderer
-from app.services.planning.scenes import ScriptLimits
+from app.services.planning import ScriptLimits
 from app.services.render_job import RenderJobHandler
 from app.services.speech.engines.config import TTSConfig
 from app.services.tts_service import TTSService

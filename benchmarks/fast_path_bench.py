@@ -94,8 +94,9 @@ class Prepared:
 async def _prepare(doc_text: str, out_dir: Path, resolution: int, data_dir: Path) -> Prepared:
     from app.config import load_settings
     from app.core.memory_optimizer import DiskCache
+    from app.services.documents import Document
     from app.services.models import VideoFormat
-    from app.services.planning.scenes import Document, build_script
+    from app.services.planning import build_script
     from app.services.speech.language import detect_language
     from app.services.tts_service import TTSService
     from app.services.video import ffmpeg as video_service

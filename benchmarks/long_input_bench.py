@@ -80,8 +80,9 @@ KINDS["single line"] = (single_line, "txt")
 
 def plan(path: Path) -> dict[str, float]:
     """In this process: build the script without limits, then lay out every LAYOUT_EVERY-th slide."""
+    from app.services.documents import load_document
     from app.services.models import VideoFormat
-    from app.services.planning.scenes import build_script, load_document
+    from app.services.planning import build_script
     from app.services.visuals.layout import layout_slide
 
     document = load_document(path)

@@ -12,7 +12,8 @@ import av
 import pytest
 from PIL import Image
 
-from app.services.planning.scenes import build_script, load_document
+from app.services.documents import load_document
+from app.services.planning import build_script
 from app.services.video.ffmpeg import probe
 from tests.conftest import CLI
 

@@ -10,8 +10,8 @@ import pytest
 from app.core.memory_optimizer import WorkspaceManager
 from app.core.net import HttpConfig
 from app.errors import RemoteHTTPError, VoiceNotFound
+from app.services.documents import document_from_bytes
 from app.services.pipeline import Renderer
-from app.services.planning.scenes import document_from_bytes
 from app.services.speech.engines.config import TTSConfig
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video.ffmpeg import ffmpeg_exe, probe

@@ -15,8 +15,8 @@ from typing import Any
 from app.core.jobstore.base import JobPriority
 from app.core.queue_manager import FileContext, Trust
 from app.errors import InputError
+from app.services.documents import document_from_bytes
 from app.services.options import parse_render_options
-from app.services.planning.scenes import document_from_bytes
 from app.services.speech.engines.config import TTSConfig
 
 NAME_MAX = 120

@@ -32,9 +32,9 @@ from app.errors import InputError, T2VError
 T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from app.services.documents import Document
     from app.services.models import RenderOptions
     from app.services.pipeline import Renderer, RenderResult
-    from app.services.planning.scenes import Document
 
 app = typer.Typer(
     name="t2v",
@@ -114,7 +114,7 @@ class StageBars:
 
 
 def _read_input(source: str, settings: Settings) -> Document:
-    from app.services.planning.scenes import document_from_bytes, load_document
+    from app.services.documents import document_from_bytes, load_document
 
     if source == "-":
         data = sys.stdin.buffer.read(settings.max_input_bytes + 1)

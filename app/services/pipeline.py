@@ -24,8 +24,9 @@ from app.core.resource_manager import ResourceManager
 from app.core.threads import all_or_nothing, run_in_thread
 from app.services.audio.narration import encode_narration, plan_narration
 from app.services.captions import cues as subtitle_service
+from app.services.documents import Document
 from app.services.models import Cue, RenderOptions, Scene, Script, Speech, WordTiming
-from app.services.planning.scenes import Document, ScriptLimits, build_script
+from app.services.planning import ScriptLimits, build_script
 from app.services.speech.language import detect_language
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import ffmpeg as video_service

@@ -16,9 +16,9 @@ from typing import Any
 from app.core.queue_manager import FileContext, Trust
 from app.core.worker import JobContext
 from app.errors import T2VError
+from app.services.documents import Document, document_from_bytes, load_document
 from app.services.options import parse_render_options
 from app.services.pipeline import Progress, Renderer, Stage
-from app.services.planning.scenes import Document, document_from_bytes, load_document
 
 log = logging.getLogger(__name__)
 
