@@ -100,7 +100,7 @@ async def _prepare(doc_text: str, out_dir: Path, resolution: int, data_dir: Path
     from app.services.speech.language import detect_language
     from app.services.tts_service import TTSService
     from app.services.video import ffmpeg as video_service
-    from app.services.visuals.layout import VisualService
+    from app.services.visuals import VisualService
 
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -278,7 +278,7 @@ def scene_mids(starts: dict[int, float], duration: float, skip: int) -> list[flo
 
 def rerender_check(old: Path, new: Path, edited: int) -> tuple[bool, str]:
     """Captions, duration and pictures agree outside the edited scene (1-based), allowing a shift."""
-    from app.services.video.ffmpeg import probe
+    from app.services.video import probe
 
     old_cues, new_cues = srt_cues(old.with_suffix(".srt")), srt_cues(new.with_suffix(".srt"))
     a, b = scene_starts(old_cues), scene_starts(new_cues)

@@ -83,7 +83,7 @@ def plan(path: Path) -> dict[str, float]:
     from app.services.documents import load_document
     from app.services.models import VideoFormat
     from app.services.planning import build_script
-    from app.services.visuals.layout import layout_slide
+    from app.services.visuals import layout_slide
 
     document = load_document(path)
     start = time.perf_counter()
@@ -136,7 +136,7 @@ def main() -> None:
             run = run_sampled(_cli("render", str(path), "-o", str(work / f"prose-{size}.mp4"), "-q"), data)
             if run.returncode:
                 raise SystemExit(run.stderr.decode())
-            from app.services.video.ffmpeg import probe
+            from app.services.video import probe
 
             renders.append((size, probe(work / f"prose-{size}.mp4").duration, run.wall, run.peak_rss_bytes))
             print(renders[-1], flush=True)

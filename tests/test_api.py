@@ -17,7 +17,7 @@ import pytest
 
 from app.core.jobstore.base import JobStatus, NewJob
 from app.core.jobstore.sqlite import SQLiteJobStore
-from app.services.video.ffmpeg import probe
+from app.services.video import probe
 from tests.service import Server, free_port, read_events, served, service_env
 
 pytestmark = pytest.mark.slow

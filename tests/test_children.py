@@ -18,7 +18,7 @@ import psutil
 from app.core.jobstore.base import NewJob
 from app.core.jobstore.sqlite import SQLiteJobStore
 from app.core.worker import JobContext
-from app.services.video.ffmpeg import run_ffmpeg
+from app.services.video import run_ffmpeg
 from tests.conftest import ROOT
 
 

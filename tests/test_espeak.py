@@ -15,7 +15,7 @@ import pytest
 
 from app.errors import InputError, RenderCancelled, VoiceNotFound
 from app.services.models import WordTiming
-from app.services.speech.espeak import EspeakEngine, list_voices, word_timings
+from app.services.speech import EspeakEngine, list_voices, word_timings
 from app.services.tts_service import TTSService, VoiceSpec, parse_voice_spec
 
 ENGLISH = "Hello world, this is a short test of the offline voice."

@@ -13,7 +13,7 @@ from app.core.resource_manager import ResourceManager
 from app.services.documents import document_from_bytes
 from app.services.models import RenderOptions
 from app.services.pipeline import Renderer
-from app.services.video.ffmpeg import probe
+from app.services.video import probe
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from app.services.video.ffmpeg import probe
+from app.services.video import probe
 from tests.conftest import CLI
 
 pytestmark = pytest.mark.slow

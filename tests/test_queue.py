@@ -440,7 +440,7 @@ async def test_a_worker_killed_mid_render_loses_nothing(qenv: QueueEnv, store: S
     assert done.attempts == 2 and "lease expired" in done.errors[0].error
     artifacts = qenv.data_dir / "artifacts" / "talk"
     assert sorted(p.name for p in artifacts.iterdir()) == ["video.jpg", "video.mp4", "video.srt", "video.vtt"]
-    from app.services.video.ffmpeg import probe
+    from app.services.video import probe
 
     info = probe(artifacts / "video.mp4")
     assert info.video_codec == "h264" and info.duration > 30

@@ -14,7 +14,7 @@ from PIL import Image
 
 from app.services.documents import load_document
 from app.services.planning import build_script
-from app.services.video.ffmpeg import probe
+from app.services.video import probe
 from tests.conftest import CLI
 
 pytestmark = pytest.mark.slow

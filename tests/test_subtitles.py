@@ -3,7 +3,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from app.services.captions.cues import CueStyle, build_cues, change_points, to_ass, to_srt, to_vtt
+from app.services.captions import CueStyle, build_cues, change_points, to_ass, to_srt, to_vtt
 from app.services.models import WordTiming
 
 

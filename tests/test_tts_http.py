@@ -20,7 +20,7 @@ from app.core.resource_manager import ResourceLimits, ResourceManager
 from app.errors import RemoteHTTPError, RemoteServerError, RemoteTimeout, RemoteTransportError
 from app.services.speech.engines.config import TTSConfig
 from app.services.tts_service import TTSService
-from app.services.video.ffmpeg import ffmpeg_exe
+from app.services.video import ffmpeg_exe
 from tests.conftest import ROOT
 from tests.tts_server import FakeServer, Reply, sine_wav, wav_header
 

@@ -16,6 +16,7 @@ from app.core.queue_manager import Trust
 from app.errors import InputError
 from app.services.models import RenderOptions
 from app.services.speech.engines.config import TTSConfig
+from app.services.speech.voices import parse_voice_spec
 
 
 class RenderOptionsInput(BaseModel):
@@ -59,8 +60,6 @@ def parse_render_options(
     except ValidationError as exc:
         raise InputError(describe_validation_error(exc)) from None
     if options.voice:
-        from app.services.tts_service import parse_voice_spec
-
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     return options.to_options()
 

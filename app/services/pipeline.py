@@ -22,19 +22,26 @@ from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager, hash_file, hash_key
 from app.core.resource_manager import ResourceManager
 from app.core.threads import all_or_nothing, run_in_thread
-from app.services.audio.narration import encode_narration, plan_narration
-from app.services.captions import cues as subtitle_service
+from app.services.audio import encode_narration, plan_narration
+from app.services.captions import change_points, write_captions
 from app.services.documents import Document
 from app.services.models import Cue, RenderOptions, Scene, Script, Speech, WordTiming
 from app.services.planning import ScriptLimits, build_script
 from app.services.speech.language import detect_language
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
-from app.services.video import ffmpeg as video_service
-from app.services.video import segments
-from app.services.video.ffmpeg import Shot
-from app.services.video.segments import Burn, FrameSpec
-from app.services.visuals.fonts import FontSet, default_fontset, family_name, link_fonts, segment
-from app.services.visuals.layout import VisualService
+from app.services.video import (
+    Burn,
+    FrameSpec,
+    Shot,
+    encode_segment,
+    iso639_2,
+    mux,
+    probe,
+    publish_all,
+    split_shots,
+)
+from app.services.visuals import VisualService
+from app.services.visuals.fonts import default_fontset, link_fonts
 
 
 class Stage(str, Enum):
@@ -132,7 +139,13 @@ class Renderer:
             srt, vtt = ws / "captions.srt", ws / "captions.vtt"
             burn_ass = ws / "captions.ass" if options.burn_captions else None
             cues = await run_in_thread(
-                write_captions, _absolute_words(speeches, offsets), duration, srt, vtt, burn_ass, options
+                write_captions,
+                _absolute_words(speeches, offsets),
+                duration,
+                srt,
+                vtt,
+                burn_ass,
+                options.video_format.size,
             )
             fonts_dir = link_fonts(ws / "fonts", default_fontset()) if burn_ass else None
             report(Progress(Stage.CAPTIONS, 1, 1))
@@ -148,8 +161,8 @@ class Renderer:
                 encode_narration(plan, sound, ws, self.cache, cpu),
             )
             self.audio_pieces_encoded += audio_encoded
-            await segments.mux(scene_segments, sound, video, ws, srt, video_service.iso639_2(language))
-            info = video_service.probe(video)
+            await mux(scene_segments, sound, video, ws, srt, iso639_2(language))
+            info = probe(video)
             size = video.stat().st_size
             out_srt, out_vtt = caption_paths(out_path)
             moves = [(srt, out_srt), (vtt, out_vtt)]
@@ -159,7 +172,7 @@ class Renderer:
                 moves.append((make_thumbnail(slides[0], ws / "thumbnail.jpg"), out_thumb))
             if before_publish is not None:
                 await before_publish()
-            _publish_all([*moves, (video, out_path)])
+            publish_all([*moves, (video, out_path)])
             report(Progress(Stage.VIDEO, 1, 1))
 
         return RenderResult(
@@ -188,13 +201,13 @@ class Renderer:
         """Encode (or take from the cache) one segment per scene; the mux joins them by copy."""
         total = len(shots)
         report(Progress(Stage.VIDEO, 0, total + 1))
-        cuts = subtitle_service.change_points(cues) if burn else []
+        cuts = change_points(cues) if burn else []
         burn_key = hash_file(burn.ass) if burn else None
         done = 0
 
         async def segment(i: int, shot: Shot) -> Path:
             nonlocal done
-            parts = video_service.split_shots([shot], cuts) if burn else [shot]
+            parts = split_shots([shot], cuts) if burn else [shot]
             timing = [(round(p.start - shot.start, 3), round(p.duration, 3)) for p in parts]
             key = hash_key(
                 "segment-v1", hash_file(shot.image), timing, spec, burn_key, shot.start if burn else None
@@ -202,7 +215,7 @@ class Renderer:
             path = ws / f"segment-{i:04d}.mp4"
             if self.cache is None or not self.cache.fetch(key, path, ".mp4"):
                 async with cpu:
-                    await segments.encode_segment(parts, spec, path, ws, burn)
+                    await encode_segment(parts, spec, path, ws, burn)
                 self.segments_encoded += 1
                 if self.cache is not None:
                     self.cache.put_file(key, path, ".mp4")
@@ -256,37 +269,6 @@ class Renderer:
         return await all_or_nothing(*(draw(i, scene) for i, scene in enumerate(scenes)))
 
 
-def write_captions(
-    words: Sequence[Sequence[WordTiming]],
-    duration: float,
-    srt: Path,
-    vtt: Path,
-    ass: Path | None,
-    options: RenderOptions,
-) -> list[Cue]:
-    """Cues from the words, written as SRT, WebVTT and (to burn them) ASS."""
-    cues = subtitle_service.build_cues(words, duration)
-    srt.write_text(subtitle_service.to_srt(cues), encoding="utf-8")
-    vtt.write_text(subtitle_service.to_vtt(cues), encoding="utf-8")
-    if ass is not None:
-        fonts = default_fontset()
-        text = subtitle_service.to_ass(
-            cues, options.video_format.size, fonts.caption_family, caption_font_runs(fonts)
-        )
-        ass.write_text(text, encoding="utf-8")
-    return cues
-
-
-def caption_font_runs(fonts: FontSet) -> Callable[[str], list[tuple[str, str]]]:
-    """Caption text -> [(piece, family)] with the fallback chain the slides use."""
-    chain = fonts.chain(fonts.bold)
-
-    def runs(text: str) -> list[tuple[str, str]]:
-        return [(run.text, family_name(run.font)) for run in segment(text, chain)]
-
-    return runs
-
-
 def make_thumbnail(slide: Path, out: Path, width: int = 480) -> Path:
     """A small JPEG of the first slide, for job lists and the web page."""
     with Image.open(slide) as im:
@@ -308,17 +290,3 @@ def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> lis
         [WordTiming(w.text, w.start + off, w.end + off) for w in speech.words]
         for speech, off in zip(speeches, offsets, strict=True)
     ]
-
-
-def _publish_all(moves: Sequence[tuple[Path, Path]]) -> None:
-    """Publish every output or none: a failure part-way removes what was already moved."""
-    done: list[Path] = []
-    try:
-        for src, dest in moves:
-            video_service.publish(src, dest)
-            done.append(dest)
-    except BaseException:
-        for dest in done:
-            with contextlib.suppress(OSError):
-                dest.unlink()
-        raise

@@ -20,7 +20,7 @@ from pathlib import Path
 from app.core.memory_optimizer import DiskCache, hash_file, hash_key
 from app.errors import MediaError
 from app.services.models import Speech
-from app.services.video.ffmpeg import run_ffmpeg
+from app.services.video import run_ffmpeg
 
 AAC_FRAME = 1024
 CACHE_VERSION = "aac-unit-v1"

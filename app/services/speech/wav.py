@@ -22,7 +22,7 @@ from pathlib import Path
 
 from app.errors import MediaError
 from app.services.models import Speech, WordTiming
-from app.services.video.ffmpeg import run_ffmpeg
+from app.services.video import run_ffmpeg
 
 SAMPLE_RATE = 22_050  # espeak-ng's native rate: what every scene is converted to
 _SILENCE = 64  # a sample this quiet or quieter is silence
@@ -130,3 +130,19 @@ def speech_from_wav(path: Path, text: str, engine: str, voice: str) -> Speech:
         engine=engine,
         voice=voice,
     )
+
+
+def write_wav(path: Path, pcm: bytes, sample_rate: int) -> None:
+    """Write mono 16-bit PCM so that `path` is either the old file or the complete new one."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "xb") as fh, wave.open(fh, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(sample_rate)
+            wav.writeframes(pcm)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise

@@ -21,9 +21,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from app.services.video.ffmpeg import Shot, _filter_escape, run_ffmpeg, write_concat_list
+from app.services.video.ffmpeg import TIMESCALE, filter_escape, run_ffmpeg
+from app.services.video.mux import join_by_copy
+from app.services.video.shots import Shot, write_concat_list
 
-TIMESCALE = 90_000  # MP4 track timescale: whole ticks for milliseconds and for 1/24, 1/25, 1/30, 1/60 s
 UNIT_SECONDS = 1  # the repeated clip of a constant-frame-rate still
 MOTION_ZOOM = 1.12  # how much larger than the frame the picture is, for the pan to move across
 # Each render uses one of these for all its segments, so the segments always join by copy.
@@ -62,7 +63,7 @@ class Burn:
         # the segment's own clock starts at 0: shift it to the scene's place for libass, then back
         return (
             f"setpts=PTS+{scene_start:.6f}/TB,"
-            f"subtitles=filename={_filter_escape(self.ass)}:fontsdir={_filter_escape(self.fonts_dir)},"
+            f"subtitles=filename={filter_escape(self.ass)}:fontsdir={filter_escape(self.fonts_dir)},"
             "setpts=PTS-STARTPTS"
         )
 
@@ -159,47 +160,3 @@ def _enlarged(image: Path, size: tuple[int, int], out: Path) -> Path:
     with Image.open(image) as im:
         im.convert("RGB").resize(big, Image.Resampling.LANCZOS).save(out, compress_level=1)
     return out
-
-
-def write_join_list(parts: Sequence[Path], workdir: Path, name: str) -> Path:
-    listing = workdir / f"{name}.join.ffconcat"
-    lines = ["ffconcat version 1.0"] + [f"file '{_quote(p)}'" for p in parts]
-    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return listing
-
-
-async def join_by_copy(parts: Sequence[Path], out: Path, workdir: Path) -> None:
-    """Concatenate H.264 segments made with the same settings, without re-encoding."""
-    listing = write_join_list(parts, workdir, out.stem)
-    await run_ffmpeg(
-        ["-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0:v", "-c", "copy",
-         "-video_track_timescale", str(TIMESCALE), str(out)],
-        what="joining video segments",
-    )  # fmt: skip
-
-
-def _quote(path: Path) -> str:
-    return str(path.resolve()).replace("'", "'\\''")
-
-
-async def mux(
-    segments: Sequence[Path],
-    audio: Path,
-    out: Path,
-    workdir: Path,
-    subtitles: Path | None = None,
-    subtitle_language: str = "und",
-) -> None:
-    """Join the scene segments, the narration and the soft subtitles into one faststart MP4, in one
-    pass and without re-encoding anything but the subtitles' container format."""
-    listing = write_join_list(segments, workdir, "picture")
-    args = ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio)]
-    maps = ["-map", "0:v", "-map", "1:a"]
-    if subtitles is not None:
-        args += ["-i", str(subtitles)]
-        maps += ["-map", "2:s", "-c:s", "mov_text", "-metadata:s:s:0", f"language={subtitle_language}"]
-    await run_ffmpeg(
-        [*args, *maps, "-c:v", "copy", "-c:a", "copy", "-video_track_timescale", str(TIMESCALE),
-         "-movflags", "+faststart", str(out)],
-        what="writing the MP4",
-    )  # fmt: skip
