@@ -1,5 +1,15 @@
-"""The `t2v` command line (`python -m app.cli` runs it too)."""
+"""The `t2v` command line (`python -m app.cli` runs it too).
 
-from app.cli.main import app, main
+`base` holds the typer app and what every command shares; `render`, `jobs` and `service` add their
+commands to it when imported here (in the order `t2v --help` lists them).
+"""
 
-__all__ = ["app", "main"]
+# isort: off
+from app.cli import render
+from app.cli import jobs
+from app.cli import service
+from app.cli.base import app, main
+
+# isort: on
+
+__all__ = ["app", "jobs", "main", "render", "service"]
