@@ -1,9 +1,5 @@
-"""Temporary workspaces, bounded-memory file operations, the disk cache and memory figures.
-
-A render's intermediate files (speech, slides, lists) live in one workspace directory that is removed
-however the render ends. A process killed outright cannot clean up, so each workspace records its
-owner; the next process to start removes workspaces whose owner is gone.
-"""
+"""The disk cache: content-addressed files with a size cap and least-recently-used eviction, every
+entry verified against its check on every look-up (see `DiskCache`)."""
 
 from __future__ import annotations
 
@@ -13,183 +9,17 @@ import functools
 import hashlib
 import logging
 import os
-import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import psutil
-
-from app.core.permissions import DIR_MODE, FILE_MODE, private_dir
-from app.core.threads import check_cancelled
+from app.core.fsutil import copy_file, hash_file, link_or_copy
+from app.core.permissions import FILE_MODE, private_dir
 
 log = logging.getLogger(__name__)
-
-OWNER_FILE = ".owner"
-
-
-@dataclass(frozen=True)
-class _Owner:
-    pid: int
-    started: float  # process create_time, so a recycled pid is not mistaken for the owner
-
-    @classmethod
-    def current(cls) -> _Owner:
-        return cls(os.getpid(), psutil.Process().create_time())
-
-    def alive(self) -> bool:
-        try:
-            return abs(psutil.Process(self.pid).create_time() - self.started) < 1.0
-        except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
-            return False
-
-    def dump(self) -> str:
-        return f"{self.pid} {self.started}\n"
-
-    @classmethod
-    def load(cls, text: str) -> _Owner | None:
-        try:
-            pid, started = text.split()
-            return cls(int(pid), float(started))
-        except ValueError:
-            return None
-
-
-class WorkspaceManager:
-    """Creates per-job workspaces under `root` and removes the ones orphaned by dead processes."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    @contextlib.contextmanager
-    def workspace(self, label: str = "render") -> Iterator[Path]:
-        """A fresh directory that is removed on success, failure and cancellation alike."""
-        private_dir(self.root)
-        path = self.root / f"{_safe(label)}-{uuid.uuid4().hex[:12]}"
-        path.mkdir(mode=DIR_MODE)
-        try:
-            (path / OWNER_FILE).write_text(_Owner.current().dump())
-            yield path
-        finally:
-            shutil.rmtree(path, ignore_errors=True)
-
-    def remove_own(self) -> list[Path]:
-        """Remove the workspaces this process owns (a hard stop, when their renders cannot clean up)."""
-        me = _Owner.current()
-        removed: list[Path] = []
-        if not self.root.is_dir():
-            return removed
-        for entry in self.root.iterdir():
-            try:
-                owner = _Owner.load((entry / OWNER_FILE).read_text())
-            except OSError:
-                continue
-            if owner == me:
-                for _ in range(3):  # a thread still writing may add a file while the tree goes
-                    shutil.rmtree(entry, ignore_errors=True)
-                    if not entry.exists():
-                        break
-                removed.append(entry)
-        return removed
-
-    def cleanup(self) -> int:
-        """A ResourceManager cleanup callback: remove orphaned workspaces, return the bytes freed."""
-        sizes = {p: _tree_size(p) for p in self.root.iterdir()} if self.root.is_dir() else {}
-        return sum(sizes.get(p, 0) for p in self.remove_orphans())
-
-    def remove_orphans(self) -> list[Path]:
-        """Remove workspaces whose owning process no longer exists; return what was removed."""
-        removed: list[Path] = []
-        if not self.root.is_dir():
-            return removed
-        for entry in self.root.iterdir():
-            if not entry.is_dir():
-                continue
-            try:
-                owner = _Owner.load((entry / OWNER_FILE).read_text())
-            except OSError:
-                owner = None
-            if owner is not None and owner.alive():
-                continue
-            if owner is None and _young(entry):
-                continue  # being created right now: the owner file is written just after mkdir
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
-        if removed:
-            log.info("removed %d orphaned workspace(s) under %s", len(removed), self.root)
-        return removed
-
-
-def _tree_size(path: Path) -> int:
-    total = 0
-    for p in path.rglob("*"):
-        with contextlib.suppress(OSError):
-            if p.is_file() and not p.is_symlink():
-                total += p.stat().st_size
-    return total
-
-
-def _young(path: Path, seconds: float = 60.0) -> bool:
-    try:
-        return time.time() - path.stat().st_mtime < seconds
-    except OSError:
-        return False
-
-
-def _safe(label: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in label)[:40] or "job"
-
-
-# Bounded-memory file operations
-
-CHUNK_SIZE = 1 << 20
-
-
-def copy_file(src: Path, dest: Path, chunk_size: int = CHUNK_SIZE) -> int:
-    """Copy in fixed-size chunks, atomically (temp name + rename); memory stays at one chunk."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.partial")
-    copied = 0
-    try:
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            buf = bytearray(chunk_size)
-            view = memoryview(buf)
-            while n := fin.readinto(buf):
-                fout.write(view[:n])
-                copied += n
-        os.replace(tmp, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return copied
-
-
-def link_or_copy(src: Path, dest: Path) -> None:
-    """Hard-link when possible (instant, and immune to the source being evicted later), else copy."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileNotFoundError):
-        dest.unlink()
-    try:
-        os.link(src, dest)
-    except OSError:
-        copy_file(src, dest)
-
-
-def hash_file(
-    path: Path, chunk_size: int = CHUNK_SIZE, *, algorithm: Callable[[], Any] = hashlib.sha256
-) -> str:
-    """SHA-256 (or `algorithm`) of a file of any size, one chunk in memory at a time."""
-    digest = algorithm()
-    buf = bytearray(chunk_size)
-    view = memoryview(buf)
-    with open(path, "rb") as f:
-        while n := f.readinto(buf):
-            check_cancelled()
-            digest.update(view[:n])
-    return digest.hexdigest()
 
 
 def hash_key(*parts: object) -> str:
@@ -479,45 +309,3 @@ def _write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
-
-
-# Memory figures
-
-
-@dataclass(frozen=True)
-class MemoryStats:
-    process_rss_bytes: int  # this process and all its children
-    system_total_bytes: int
-    system_available_bytes: int
-    system_percent: float
-    cgroup_used_bytes: int | None
-    cgroup_limit_bytes: int | None
-
-
-def tree_rss(pid: int | None = None) -> int:
-    """Resident memory of a process and all its descendants (ffmpeg, espeak workers)."""
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0
-    total = 0
-    for p in procs:
-        with contextlib.suppress(psutil.Error):
-            total += p.memory_info().rss
-    return total
-
-
-def memory_stats(cgroup_root: Path = Path("/sys/fs/cgroup")) -> MemoryStats:
-    from app.core.resource_manager import read_cgroup_memory
-
-    vm = psutil.virtual_memory()
-    cg = read_cgroup_memory(cgroup_root)
-    return MemoryStats(
-        process_rss_bytes=tree_rss(),
-        system_total_bytes=vm.total,
-        system_available_bytes=vm.available,
-        system_percent=vm.percent,
-        cgroup_used_bytes=cg.used_bytes if cg else None,
-        cgroup_limit_bytes=cg.limit_bytes if cg else None,
-    )

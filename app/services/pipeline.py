@@ -19,7 +19,9 @@ from pathlib import Path
 from PIL import Image
 
 from app.config import load_settings
-from app.core.memory_optimizer import DiskCache, WorkspaceManager, hash_file, hash_key
+from app.core.diskcache import DiskCache, hash_key
+from app.core.fsutil import hash_file
+from app.core.memory_optimizer import WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.core.threads import all_or_nothing, run_in_thread
 from app.services.audio import encode_narration, plan_narration

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from app.config import load_settings
-from app.core.memory_optimizer import DiskCache, hash_key
+from app.core.diskcache import DiskCache, hash_key
 from app.core.net import HttpClient
 from app.core.resource_manager import ResourceManager
 from app.errors import RemoteUnavailable

@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.memory_optimizer import DiskCache, hash_file, hash_key
+from app.core.diskcache import DiskCache, hash_key
+from app.core.fsutil import hash_file
 from app.errors import MediaError
 from app.services.models import Speech
 from app.services.video import run_ffmpeg

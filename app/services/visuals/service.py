@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from app.core.memory_optimizer import DiskCache, hash_key
+from app.core.diskcache import DiskCache, hash_key
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
 from app.services.models import Scene, VideoFormat

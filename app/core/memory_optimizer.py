@@ -1,0 +1,161 @@
+"""The seed's memory optimizer: temporary workspaces, bounded-memory file operations, the disk cache
+and memory figures.
+
+A render's intermediate files (speech, slides, lists) live in one workspace directory that is removed
+however the render ends. A process killed outright cannot clean up, so each workspace records its
+owner; the next process to start removes workspaces whose owner is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from app.core.diskcache import CacheStats, DiskCache, hash_key
+from app.core.fsutil import copy_file, hash_file, link_or_copy, tree_size
+from app.core.permissions import DIR_MODE, private_dir
+
+__all__ = [
+    "CacheStats",
+    "DiskCache",
+    "WorkspaceManager",
+    "copy_file",
+    "hash_file",
+    "hash_key",
+    "link_or_copy",
+    "tree_rss",
+    "tree_size",
+]
+
+log = logging.getLogger(__name__)
+
+OWNER_FILE = ".owner"
+
+
+@dataclass(frozen=True)
+class _Owner:
+    pid: int
+    started: float  # process create_time, so a recycled pid is not mistaken for the owner
+
+    @classmethod
+    def current(cls) -> _Owner:
+        return cls(os.getpid(), psutil.Process().create_time())
+
+    def alive(self) -> bool:
+        try:
+            return abs(psutil.Process(self.pid).create_time() - self.started) < 1.0
+        except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+            return False
+
+    def dump(self) -> str:
+        return f"{self.pid} {self.started}\n"
+
+    @classmethod
+    def load(cls, text: str) -> _Owner | None:
+        try:
+            pid, started = text.split()
+            return cls(int(pid), float(started))
+        except ValueError:
+            return None
+
+
+class WorkspaceManager:
+    """Creates per-job workspaces under `root` and removes the ones orphaned by dead processes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @contextlib.contextmanager
+    def workspace(self, label: str = "render") -> Iterator[Path]:
+        """A fresh directory that is removed on success, failure and cancellation alike."""
+        private_dir(self.root)
+        path = self.root / f"{_safe(label)}-{uuid.uuid4().hex[:12]}"
+        path.mkdir(mode=DIR_MODE)
+        try:
+            (path / OWNER_FILE).write_text(_Owner.current().dump())
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def remove_own(self) -> list[Path]:
+        """Remove the workspaces this process owns (a hard stop, when their renders cannot clean up)."""
+        me = _Owner.current()
+        removed: list[Path] = []
+        if not self.root.is_dir():
+            return removed
+        for entry in self.root.iterdir():
+            try:
+                owner = _Owner.load((entry / OWNER_FILE).read_text())
+            except OSError:
+                continue
+            if owner == me:
+                for _ in range(3):  # a thread still writing may add a file while the tree goes
+                    shutil.rmtree(entry, ignore_errors=True)
+                    if not entry.exists():
+                        break
+                removed.append(entry)
+        return removed
+
+    def cleanup(self) -> int:
+        """A ResourceManager cleanup callback: remove orphaned workspaces, return the bytes freed."""
+        sizes = {p: tree_size(p) for p in self.root.iterdir()} if self.root.is_dir() else {}
+        return sum(sizes.get(p, 0) for p in self.remove_orphans())
+
+    def remove_orphans(self) -> list[Path]:
+        """Remove workspaces whose owning process no longer exists; return what was removed."""
+        removed: list[Path] = []
+        if not self.root.is_dir():
+            return removed
+        for entry in self.root.iterdir():
+            if not entry.is_dir():
+                continue
+            try:
+                owner = _Owner.load((entry / OWNER_FILE).read_text())
+            except OSError:
+                owner = None
+            if owner is not None and owner.alive():
+                continue
+            if owner is None and _young(entry):
+                continue  # being created right now: the owner file is written just after mkdir
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+        if removed:
+            log.info("removed %d orphaned workspace(s) under %s", len(removed), self.root)
+        return removed
+
+
+def _young(path: Path, seconds: float = 60.0) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < seconds
+    except OSError:
+        return False
+
+
+def _safe(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in label)[:40] or "job"
+
+
+# Memory figures
+
+
+def tree_rss(pid: int | None = None) -> int:
+    """Resident memory of a process and all its descendants (ffmpeg, espeak workers)."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
