@@ -48,6 +48,13 @@ def check_cancelled() -> None:
         raise RenderCancelled("cancelled")
 
 
+def cancel_event() -> threading.Event | None:
+    """The event that is set when the work running here is cancelled (None outside `run_in_thread`),
+    for code that polls an event rather than calling `check_cancelled` (espeak's audio callback)."""
+    token = _token.get()
+    return token.event if token is not None else None
+
+
 async def wait_until_done(futures: Iterable[asyncio.Future[Any]]) -> None:
     """Return only when every future has finished, however many cancellations arrive meanwhile."""
     futures = list(futures)

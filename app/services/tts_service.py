@@ -9,12 +9,10 @@ that fails with a network error, a timeout or a 429/5xx is skipped for a while (
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
 import os
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -25,6 +23,7 @@ from app.config import load_settings
 from app.core.diskcache import DiskCache, hash_key
 from app.core.net import HttpClient
 from app.core.resource_manager import ResourceManager
+from app.core.threads import run_in_thread
 from app.errors import RemoteUnavailable
 from app.services.models import Speech, WordTiming
 from app.services.speech import wav as audio
@@ -86,7 +85,7 @@ class TTSService:
             slot = self.resources.tts_slot() if self.resources else contextlib.nullcontext()
             try:
                 async with slot:
-                    speech = await self._synthesize(link, text, rate, Path(out_path), threading.Event())
+                    speech = await self._synthesize(link, text, rate, Path(out_path))
             except RemoteUnavailable as exc:
                 if i == last:
                     raise
@@ -145,14 +144,7 @@ class TTSService:
         self.cache.put_file(key, speech.audio_path, ".wav")
         self.cache.put_bytes(key, json.dumps(meta).encode("utf-8"), ".json")
 
-    async def synthesize(
-        self,
-        text: str,
-        voice: str,
-        rate: int,
-        out_path: Path,
-        cancel: threading.Event | None = None,
-    ) -> Speech:
+    async def synthesize(self, text: str, voice: str, rate: int, out_path: Path) -> Speech:
         """Speak `text` with the first voice of `voice` into `out_path`, written atomically; no cache,
         no slot, no failover.
 
@@ -161,13 +153,13 @@ class TTSService:
         caller is about to remove.
         """
         link = parse_voice_spec(voice, self.espeak, self.config)
-        return await self._synthesize(link, text, rate, Path(out_path), cancel or threading.Event())
+        return await self._synthesize(link, text, rate, Path(out_path))
 
-    async def _synthesize(
-        self, link: VoiceSpec, text: str, rate: int, out_path: Path, cancel: threading.Event
-    ) -> Speech:
+    async def _synthesize(self, link: VoiceSpec, text: str, rate: int, out_path: Path) -> Speech:
+        # espeak and piper run in threads that stop when the awaiting task is cancelled, and a
+        # cancelled caller waits for them (however often it is cancelled) before it goes on
         if link.engine == ESPEAK:
-            return await _in_thread(cancel, self._espeak, text, link.voice, rate, out_path, cancel)
+            return await run_in_thread(self._espeak, text, link.voice, rate, out_path)
         check_rate(rate)
         if not text.strip():
             audio.write_empty_wav(out_path)
@@ -176,7 +168,7 @@ class TTSService:
         try:
             if link.engine == PIPER:
                 model = Path(link.voice)
-                native = await _in_thread(cancel, piper.speak_to_wav, model, text, rate, raw, cancel)
+                native = await run_in_thread(piper.speak_to_wav, model, text, rate, raw)
                 if native == audio.SAMPLE_RATE:
                     os.replace(raw, out_path)
                 else:
@@ -191,8 +183,8 @@ class TTSService:
             with contextlib.suppress(FileNotFoundError):
                 raw.unlink()
 
-    def _espeak(self, text: str, voice: str, rate: int, out_path: Path, cancel: threading.Event) -> Speech:
-        pcm, sample_rate, words = self.espeak.synthesize(text, voice, rate, cancel)
+    def _espeak(self, text: str, voice: str, rate: int, out_path: Path) -> Speech:
+        pcm, sample_rate, words = self.espeak.synthesize(text, voice, rate)
         write_wav(out_path, pcm, sample_rate)
         return Speech(
             audio_path=out_path,
@@ -202,15 +194,3 @@ class TTSService:
             engine=ESPEAK,
             voice=voice,
         )
-
-
-async def _in_thread(cancel: threading.Event, fn: Callable[..., T], *args: object) -> T:
-    """Run `fn` in a worker thread; on cancellation set `cancel` and wait for the thread to end."""
-    job = asyncio.ensure_future(asyncio.to_thread(fn, *args))
-    try:
-        return await asyncio.shield(job)
-    except asyncio.CancelledError:
-        cancel.set()
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await job
-        raise

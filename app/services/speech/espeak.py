@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.core.threads import cancel_event
 from app.errors import InputError, RenderCancelled, TTSError, VoiceNotFound
 from app.services.models import WordTiming
 from app.services.speech.timing import word_timings
@@ -299,8 +300,10 @@ class EspeakEngine:
     ) -> tuple[bytes, int, list[WordTiming]]:
         """Speak `text`: little-endian 16-bit mono PCM, its sample rate, and one timing per word.
 
-        Raises RenderCancelled within about 60 ms of `cancel` being set.
+        Raises RenderCancelled within about 60 ms of `cancel` being set; without `cancel`, of the
+        cancellation of the `run_in_thread` call this runs in.
         """
+        cancel = cancel or cancel_event()
         check_rate(rate)
         key = self.resolve_voice(voice)
         native = _native()

@@ -19,6 +19,7 @@ import wave
 from pathlib import Path
 from typing import Any
 
+from app.core.threads import check_cancelled
 from app.errors import RenderCancelled, TTSError, VoiceNotFound
 
 BASE_RATE = 175
@@ -96,9 +97,10 @@ def _voice(model: Path) -> Any:
         return _VOICES[model]
 
 
-def speak_to_wav(model: Path, text: str, rate: int, dest: Path, cancel: threading.Event) -> int:
+def speak_to_wav(model: Path, text: str, rate: int, dest: Path) -> int:
     """Write `text` spoken by `model` to `dest` (mono 16-bit WAV at the model's rate), one sentence
-    at a time, atomically; return the sample rate. Checks `cancel` between sentences."""
+    at a time, atomically; return the sample rate. Checks for cancellation between sentences (run
+    it with `run_in_thread`)."""
     from piper import SynthesisConfig
 
     voice = _voice(model)
@@ -110,8 +112,7 @@ def speak_to_wav(model: Path, text: str, rate: int, dest: Path, cancel: threadin
             out.setsampwidth(2)
             out.setframerate(voice.config.sample_rate)
             for chunk in voice.synthesize(text, SynthesisConfig(length_scale=scale)):
-                if cancel.is_set():
-                    raise RenderCancelled("speech synthesis was cancelled")
+                check_cancelled()
                 out.writeframes(chunk.audio_int16_bytes)
         os.replace(tmp, dest)
     except (RenderCancelled, TTSError):
