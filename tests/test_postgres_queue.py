@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from app.core.jobstore.base import JobPriority, JobRecord, JobStatus, NewJob
-from app.core.jobstore.postgres import LEASE_EXPIRED, PostgresJobStore
+from app.core.jobstore.base import LEASE_EXPIRED, JobPriority, JobRecord, JobStatus, NewJob
+from app.core.jobstore.postgres import PostgresJobStore
 from tests.conftest import ROOT
 from tests.handlers import TEST_HANDLERS
 from tests.pg_support import cluster_command, pg_url, wait_until_ready  # noqa: F401 (pg_url: a fixture)

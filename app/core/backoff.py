@@ -1,4 +1,4 @@
-"""Exponential backoff with jitter: one policy for job retries and for HTTP retries."""
+"""Exponential backoff with jitter: one policy for job retries, HTTP retries and reconnect loops."""
 
 from __future__ import annotations
 
