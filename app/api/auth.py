@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.core.fsutil import atomic_write
 from app.errors import InputError
 
 KEY_PREFIX = "t2v_"
@@ -176,16 +177,8 @@ class KeyFile:
 
     def _write(self, keys: list[StoredKey]) -> None:
         """Replace the file atomically: readers see the old or the new file, never a part of one."""
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"keys": [asdict(k) for k in keys]}, f, indent=2)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        data = json.dumps({"keys": [asdict(k) for k in keys]}, indent=2).encode("utf-8")
+        atomic_write(self.path, data, file_mode=0o600, fsync=True)
 
     def create(self, name: str, admin: bool) -> tuple[str, StoredKey]:
         """Make a new key; returns the secret (shown once) and what was stored. Refuses to touch a

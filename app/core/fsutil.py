@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +21,45 @@ from app.core.threads import check_cancelled
 CHUNK_SIZE = 1 << 20
 
 
-def copy_file(src: Path, dest: Path, chunk_size: int = CHUNK_SIZE) -> int:
-    """Copy in fixed-size chunks, atomically (temp name + rename); memory stays at one chunk."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.partial")
-    copied = 0
+@contextlib.contextmanager
+def atomic_path(dest: Path, suffix: str = ".tmp") -> Iterator[Path]:
+    """A temporary path beside `dest` for the block to write; renamed onto `dest` when the block
+    succeeds, removed when it fails or is cancelled. Readers see the old file or the whole new one."""
+    dest = Path(dest)
+    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}{suffix}")
     try:
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            buf = bytearray(chunk_size)
-            view = memoryview(buf)
-            while n := fin.readinto(buf):
-                fout.write(view[:n])
-                copied += n
+        yield tmp
         os.replace(tmp, dest)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def atomic_write(dest: Path, data: bytes, *, file_mode: int = 0o666, fsync: bool = False) -> None:
+    """Write `data` to `dest` atomically; `file_mode` (before the umask) for a file that must be
+    private from its first byte, `fsync` for one that must survive a power cut."""
+    with atomic_path(dest) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, file_mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+
+
+def copy_file(src: Path, dest: Path, chunk_size: int = CHUNK_SIZE, *, fsync: bool = False) -> int:
+    """Copy in fixed-size chunks, atomically; memory stays at one chunk. Returns the bytes copied."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    with atomic_path(dest, ".partial") as tmp, open(src, "rb") as fin, open(tmp, "wb") as fout:
+        buf = bytearray(chunk_size)
+        view = memoryview(buf)
+        while n := fin.readinto(buf):
+            fout.write(view[:n])
+            copied += n
+        if fsync:
+            fout.flush()
+            os.fsync(fout.fileno())
     return copied
 
 

@@ -27,9 +27,7 @@ import http
 import http.cookiejar
 import json
 import logging
-import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +37,7 @@ import anyio
 import httpx
 
 from app.core.backoff import RetryPolicy
+from app.core.fsutil import atomic_path
 from app.core.net.policy import PUBLIC_ONLY, AddressFilter, Endpoint, is_public_address
 from app.core.net.transport import POLICY_EXTENSION, GuardedTransport
 from app.errors import (
@@ -167,19 +166,14 @@ class HttpClient:
         """
 
         async def attempt() -> int:
-            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
-            try:
+            with atomic_path(dest, ".part") as tmp:
                 async with self._open(method, url, what, endpoint, json_body, headers, pending) as resp:
                     size = 0
                     with open(tmp, "wb") as fh:
                         async for chunk in _bounded_body(resp, limits.max_bytes, what):
                             fh.write(chunk)
                             size += len(chunk)
-                os.replace(tmp, dest)
-                return size
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
+            return size
 
         return await self._retrying(url, what, limits.deadline, attempt)
 

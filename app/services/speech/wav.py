@@ -12,14 +12,12 @@ share the voiced part of the audio in proportion to their letters and digits. Th
 from __future__ import annotations
 
 import array
-import contextlib
-import os
 import re
 import sys
-import uuid
 import wave
 from pathlib import Path
 
+from app.core.fsutil import atomic_path
 from app.errors import MediaError
 from app.services.models import Speech, WordTiming
 from app.services.video import run_ffmpeg
@@ -32,8 +30,7 @@ _WORD = re.compile(r"\S+")
 
 async def to_pcm_wav(src: Path, dest: Path, sample_rate: int = SAMPLE_RATE) -> None:
     """Decode whatever `src` holds (WAV, MP3, Opus, FLAC...) into `dest`, atomically."""
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.wav")
-    try:
+    with atomic_path(dest, ".wav") as tmp:
         await run_ffmpeg(
             [
                 *("-i", str(src), "-vn", "-map_metadata", "-1", "-ac", "1", "-ar", str(sample_rate)),
@@ -41,10 +38,6 @@ async def to_pcm_wav(src: Path, dest: Path, sample_rate: int = SAMPLE_RATE) -> N
             ],
             what="converting speech audio",
         )
-        os.replace(tmp, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def write_empty_wav(path: Path, sample_rate: int = SAMPLE_RATE) -> None:
@@ -134,15 +127,8 @@ def speech_from_wav(path: Path, text: str, engine: str, voice: str) -> Speech:
 
 def write_wav(path: Path, pcm: bytes, sample_rate: int) -> None:
     """Write mono 16-bit PCM so that `path` is either the old file or the complete new one."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as fh, wave.open(fh, "wb") as wav:
-            wav.setnchannels(1)
-            wav.setsampwidth(2)
-            wav.setframerate(sample_rate)
-            wav.writeframes(pcm)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    with atomic_path(path) as tmp, open(tmp, "xb") as fh, wave.open(fh, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(sample_rate)
+        wav.writeframes(pcm)

@@ -7,6 +7,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.core.fsutil import copy_file
+
 
 def publish(src: Path, dest: Path) -> None:
     """Move a finished file into place atomically: readers see the old file or the whole new one."""
@@ -16,17 +18,7 @@ def publish(src: Path, dest: Path) -> None:
         return
     except OSError:
         pass  # another filesystem: copy next to the destination, then rename there
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
-    try:
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            while chunk := fin.read(1 << 20):
-                fout.write(chunk)
-            fout.flush()
-            os.fsync(fout.fileno())
-        os.replace(tmp, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+    copy_file(src, dest, fsync=True)
 
 
 def publish_all(moves: Sequence[tuple[Path, Path]]) -> None:

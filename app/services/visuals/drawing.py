@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from app.core.fsutil import atomic_path
 from app.errors import RenderError
 from app.services.models import Scene, VideoFormat
 from app.services.visuals.fonts import FontSet, load_font
@@ -71,16 +69,7 @@ def save_png(image: Image.Image, out_path: Path) -> None:
     """Fast PNG (compress_level=1), written under a temporary name and renamed into place."""
     out_path = Path(out_path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
+        with atomic_path(out_path) as tmp:
+            image.save(tmp, format="PNG", compress_level=1)
     except OSError as exc:
         raise RenderError(f"cannot write slide {out_path}: {exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            image.save(fh, format="PNG", compress_level=1)
-        os.replace(tmp, out_path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise RenderError(f"cannot write slide {out_path}: {exc}") from exc
-        raise

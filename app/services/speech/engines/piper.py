@@ -14,11 +14,11 @@ import importlib.util
 import os
 import re
 import threading
-import uuid
 import wave
 from pathlib import Path
 from typing import Any
 
+from app.core.fsutil import atomic_path
 from app.core.threads import check_cancelled
 from app.errors import RenderCancelled, TTSError, VoiceNotFound
 
@@ -105,23 +105,18 @@ def speak_to_wav(model: Path, text: str, rate: int, dest: Path) -> int:
 
     voice = _voice(model)
     scale = (voice.config.length_scale or 1.0) * BASE_RATE / rate
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with _SPEAK_LOCK, wave.open(str(tmp), "wb") as out:
+        with _SPEAK_LOCK, atomic_path(dest) as tmp, wave.open(str(tmp), "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(voice.config.sample_rate)
             for chunk in voice.synthesize(text, SynthesisConfig(length_scale=scale)):
                 check_cancelled()
                 out.writeframes(chunk.audio_int16_bytes)
-        os.replace(tmp, dest)
     except (RenderCancelled, TTSError):
         raise
     except Exception as exc:
         raise TTSError(f"piper failed to speak with {model.name}: {exc}") from exc
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
     return int(voice.config.sample_rate)
 
 
