@@ -30,7 +30,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.fsutil import atomic_write
-from app.errors import InputError
+from app.errors import InputError, first_error
 
 KEY_PREFIX = "t2v_"
 log = logging.getLogger(__name__)
@@ -108,9 +108,8 @@ def _parse(path: Path, text: str) -> list[StoredKey]:
     try:
         data = _KeyFileModel.model_validate_json(text)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "the top level"
-        problem = "not JSON" if first.get("type") == "json_invalid" else f"{where}: {first.get('msg')}"
+        json_invalid = exc.errors()[0].get("type") == "json_invalid"
+        problem = "not JSON" if json_invalid else first_error(exc.errors(), subject="the top level")
         raise KeyFileError(f"the API key file {path} is malformed ({problem})") from None
     return [StoredKey(**item.model_dump()) for item in data.keys]
 

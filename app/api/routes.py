@@ -27,7 +27,7 @@ from app.core.jobstore.base import (
     TooManyWaiting,
 )
 from app.core.queue_manager import check_job_id, new_job_id
-from app.errors import InputError
+from app.errors import InputError, first_error
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -48,14 +48,6 @@ ARTIFACTS = {
     "captions.vtt": ("video.vtt", "text/vtt; charset=utf-8", ".vtt"),
     "thumbnail": ("video.jpg", "image/jpeg", ".jpg"),
 }
-
-
-def _describe(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first.get("loc", ())) or "body"
-    if first.get("type") == "extra_forbidden":
-        return f"unknown field {field!r} (allowed: {', '.join(JobCreate.model_fields)})"
-    return f"invalid {field}: {first.get('msg', 'invalid value')}"
 
 
 def _out(service: Service, job: JobRecord) -> JobOut:
@@ -85,7 +77,9 @@ async def _read_submission(request: Request, service: Service) -> tuple[Submissi
         try:
             body = JobCreate.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise InputError(_describe(exc)) from None
+            raise InputError(
+                first_error(exc.errors(), subject="body", allowed=JobCreate.model_fields)
+            ) from None
         data = body.text.encode("utf-8")
         submission = build_submission(data, body.name, body.format, body.priority, body.options, limit, tts)
         return submission, body.id

@@ -21,7 +21,7 @@ from app.config import Settings, load_settings
 from app.core.jobstore.base import DuplicateJob, JobNotFound
 from app.core.permissions import restrict_umask
 from app.core.shutdown import Backstop
-from app.errors import InputError, T2VError
+from app.errors import InputError, T2VError, first_error
 
 T = TypeVar("T")
 
@@ -140,13 +140,10 @@ def render_options(
     }
 
 
-def first_error(exc: Exception) -> str:
+def describe(exc: Exception) -> str:
+    """One line for a failed validation (settings from T2V_* variables and flags) or any other error."""
     errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        field = ".".join(str(p) for p in first.get("loc", ()))
-        return f"invalid {field}: {first.get('msg', '')}"
-    return str(exc)
+    return first_error(errors()) if callable(errors) else str(exc)
 
 
 # The job queue (the local SQLite store, or PostgreSQL with T2V_DATABASE_URL)
@@ -165,7 +162,7 @@ def cli_settings() -> Settings:
     try:
         return load_settings()
     except ValueError as exc:
-        fail(first_error(exc))
+        fail(describe(exc))
 
 
 def main() -> None:

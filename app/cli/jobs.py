@@ -24,8 +24,8 @@ from app.cli.base import (
     VoiceOption,
     app,
     cli_settings,
+    describe,
     fail,
-    first_error,
     read_input,
     render_options,
     run_store_call,
@@ -111,7 +111,7 @@ def submit(
     try:
         settings = load_settings(voice=voice, rate=rate, aspect=aspect, resolution=resolution)
     except ValueError as exc:
-        fail(first_error(exc))
+        fail(describe(exc))
     try:
         prio = JobPriority.parse(priority)
         document = read_input(source, settings)

@@ -20,8 +20,8 @@ from app.cli.base import (
     ResolutionOption,
     VoiceOption,
     app,
+    describe,
     fail,
-    first_error,
     read_input,
     render_options,
     run_cancellable,
@@ -128,7 +128,7 @@ def render(
             render_options(settings, burn_captions, fps, motion), trust=Trust.OPERATOR
         )
     except ValueError as exc:
-        fail(first_error(exc))
+        fail(describe(exc))
     except InputError as exc:
         fail(str(exc))
     if output is None:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.queue_manager import Trust
-from app.errors import InputError
+from app.errors import InputError, first_error
 from app.services.models import RenderOptions
 from app.services.speech.engines.config import TTSConfig
 from app.services.speech.voices import parse_voice_spec
@@ -58,17 +58,11 @@ def parse_render_options(
     try:
         options = RenderOptionsInput.model_validate(given)
     except ValidationError as exc:
-        raise InputError(describe_validation_error(exc)) from None
+        raise InputError(
+            first_error(
+                exc.errors(), subject="options", noun="option", allowed=RenderOptionsInput.model_fields
+            )
+        ) from None
     if options.voice:
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     return options.to_options()
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first.get("loc", ())) or "options"
-    message = first.get("msg", "invalid value")
-    if first.get("type") == "extra_forbidden":
-        allowed = ", ".join(RenderOptionsInput.model_fields)
-        return f"unknown option {field!r} (allowed: {allowed})"
-    return f"invalid {field}: {message}"
