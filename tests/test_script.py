@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from app.core.fsutil import human_size
 from app.errors import InputError
 from app.services.documents import (
     DEFAULT_MAX_BYTES,
     Document,
     document_from_bytes,
-    human_size,
     load_document,
     looks_like_markdown,
     strip_front_matter,

@@ -17,6 +17,7 @@ from app.core.queue_manager import FileContext, Trust
 from app.errors import InputError
 from app.services.documents import document_from_bytes
 from app.services.options import parse_render_options
+from app.services.render_job import job_context
 from app.services.speech.engines.config import TTSConfig
 
 NAME_MAX = 120
@@ -73,12 +74,5 @@ def build_submission(
     parse_render_options(given, trust=Trust.CALLER, config=tts)
     shown = display_name(name)
     document = document_from_bytes(data, shown if uploaded else None, fmt, max_bytes)
-    text = document.text.encode("utf-8")
-    context = FileContext(
-        content=text,
-        filename=shown,
-        content_type="text/markdown" if document.format == "md" else "text/plain",
-        options=given,
-        trust=Trust.CALLER,
-    )
-    return Submission(context, prio, len(text))
+    context = job_context(document, given, Trust.CALLER, shown)
+    return Submission(context, prio, context.size or 0)

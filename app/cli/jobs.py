@@ -32,7 +32,7 @@ from app.cli.base import (
 )
 from app.config import Settings, load_settings
 from app.core.jobstore.base import JobPriority, JobRecord, JobStatus
-from app.core.queue_manager import FileContext, QueueManager, Trust, new_job_id
+from app.core.queue_manager import QueueManager, Trust, new_job_id
 from app.errors import InputError
 
 T = TypeVar("T")
@@ -119,18 +119,13 @@ def submit(
         parse_render_options(options, trust=Trust.OPERATOR)  # whoever runs the CLI is the operator
     except (InputError, ValueError) as exc:
         fail(str(exc))
-    data = document.text.encode("utf-8")
-    context = FileContext(
-        content=data,
-        filename=document.name,
-        content_type="text/markdown" if document.format == "md" else "text/plain",
-        options=options,
-        trust=Trust.OPERATOR,
-    )
+    from app.services.render_job import job_context
+
+    context = job_context(document, options, Trust.OPERATOR, document.name)
     job = _with_queue(
         settings,
         lambda m: m.submit_job_for_processing(
-            job_id=job_id or new_job_id(), file_context=context, priority=prio, file_size=len(data)
+            job_id=job_id or new_job_id(), file_context=context, priority=prio, file_size=context.size
         ),
     )
     print(job.id)

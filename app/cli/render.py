@@ -28,6 +28,7 @@ from app.cli.base import (
     stderr,
 )
 from app.config import load_settings
+from app.core.fsutil import human_size
 from app.core.queue_manager import Trust
 from app.core.shutdown import Backstop
 from app.errors import InputError, T2VError
@@ -83,14 +84,6 @@ class StageBars:
         if key not in self.tasks:
             self.tasks[key] = self.progress.add_task(STAGE_LABELS.get(key, key), total=event.total)
         self.progress.update(self.tasks[key], completed=event.done, total=event.total)
-
-
-def _human_size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} B"
 
 
 def _clock(seconds: float) -> str:
@@ -161,7 +154,7 @@ def render(
     if not quiet:
         print(
             f"Wrote {result.video} ({_clock(result.duration)} video, {result.scenes} scenes, "
-            f"{_human_size(result.size_bytes)}) in {result.elapsed:.1f} s; "
+            f"{human_size(result.size_bytes)}) in {result.elapsed:.1f} s; "
             f"captions: {result.srt.name}, {result.vtt.name}"
         )
 

@@ -96,3 +96,16 @@ def tree_size(path: Path) -> int:
             if p.is_file() and not p.is_symlink():
                 total += p.stat().st_size
     return total
+
+
+def human_size(n: int) -> str:
+    """Sizes in the units people think in, e.g. "2 MB", "1.5 KB", "300 bytes"."""
+    if n < 1024:
+        return f"{n} byte" if n == 1 else f"{n} bytes"
+    value = float(n)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            break
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{text} {unit}"

@@ -37,7 +37,7 @@ import anyio
 import httpx
 
 from app.core.backoff import RetryPolicy
-from app.core.fsutil import atomic_path
+from app.core.fsutil import atomic_path, human_size
 from app.core.net.policy import PUBLIC_ONLY, AddressFilter, Endpoint, is_public_address
 from app.core.net.transport import POLICY_EXTENSION, GuardedTransport
 from app.errors import (
@@ -330,22 +330,17 @@ async def _bounded_body(resp: httpx.Response, max_bytes: int, what: str) -> Asyn
     where = safe_url(resp.request.url)
     announced = resp.headers.get("content-length", "").strip()
     if announced.isdigit() and int(announced) > max_bytes:
-        problem = f"the answer ({_size(int(announced))}) is larger than the {_size(max_bytes)} limit"
+        problem = (
+            f"the answer ({human_size(int(announced))}) is larger than the {human_size(max_bytes)} limit"
+        )
         raise _failure(RemoteTooLarge, what, problem, where)
     size = 0
     async for chunk in resp.aiter_bytes(CHUNK_SIZE):
         size += len(chunk)
         if size > max_bytes:
-            problem = f"the answer is larger than the {_size(max_bytes)} limit; stopped reading"
+            problem = f"the answer is larger than the {human_size(max_bytes)} limit; stopped reading"
             raise _failure(RemoteTooLarge, what, problem, where)
         yield chunk
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n} bytes"
 
 
 def _failure(cls: type[E], what: str, problem: str, where: str, **extra: Any) -> E:

@@ -10,7 +10,6 @@ from app.services.documents.loading import (
     EXTENSIONS,
     FORMATS,
     document_from_bytes,
-    human_size,
     load_document,
     looks_like_markdown,
 )
@@ -26,7 +25,6 @@ __all__ = [
     "Document",
     "Section",
     "document_from_bytes",
-    "human_size",
     "load_document",
     "looks_like_markdown",
     "read_sections",

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from pathlib import Path
 
+from app.core.fsutil import human_size
 from app.errors import InputError
 from app.services.documents.model import DocFormat, Document
 
@@ -23,19 +24,6 @@ _FORMAT_NAMES: dict[str, DocFormat] = {"md": "md", "markdown": "md", "txt": "txt
 
 # Share of control bytes (besides whitespace) above which the input is binary, not text.
 BINARY_CONTROL_RATIO = 0.1
-
-
-def human_size(n: int) -> str:
-    """Sizes in the units people think in, e.g. "2 MB", "1.5 KB", "300 bytes"."""
-    if n < 1024:
-        return f"{n} byte" if n == 1 else f"{n} bytes"
-    value = float(n)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1024
-        if value < 1024 or unit == "TB":
-            break
-    text = f"{value:.1f}".rstrip("0").rstrip(".")
-    return f"{text} {unit}"
 
 
 def _supported_extensions() -> str:

@@ -72,6 +72,14 @@ def _share_out(
     return times
 
 
+def estimate_word_timings(text: str, start: float, end: float) -> list[WordTiming]:
+    """Share [start, end] among the words of `text` by their letters and digits (approximate)."""
+    words = _WORD.findall(text)
+    if not words:
+        return []
+    return [WordTiming(word, a, b) for word, (a, b) in zip(words, _spread(words, start, end), strict=True)]
+
+
 def _spread(words: Sequence[str], lo: float, hi: float) -> list[tuple[float, float]]:
     """Cut [lo, hi] into consecutive pieces sized by each word's letters and digits."""
     weights = [sum(c.isalnum() for c in word) for word in words]

@@ -4,28 +4,26 @@ Every scene of a render must share a sample rate (the narration track joins thei
 servers and piper is converted to mono 16-bit PCM WAV at espeak's 22050 Hz by ffmpeg, which reads and
 writes files in bounded memory and is killed if the render is cancelled.
 
-Only espeak reports when each word is spoken. For other engines the timings are estimated: the words
-share the voiced part of the audio in proportion to their letters and digits. That is approximate
-(pauses at punctuation are not seen), but captions still change with the speech.
+Only espeak reports when each word is spoken; for other engines `speech_from_wav` estimates the
+timings over the voiced part of the audio (`timing.estimate_word_timings`).
 """
 
 from __future__ import annotations
 
 import array
-import re
 import sys
 import wave
 from pathlib import Path
 
 from app.core.fsutil import atomic_path
 from app.errors import MediaError
-from app.services.models import Speech, WordTiming
+from app.services.models import Speech
+from app.services.speech.timing import estimate_word_timings
 from app.services.video import run_ffmpeg
 
 SAMPLE_RATE = 22_050  # espeak-ng's native rate: what every scene is converted to
 _SILENCE = 64  # a sample this quiet or quieter is silence
 _FRAMES = 65_536
-_WORD = re.compile(r"\S+")
 
 
 async def to_pcm_wav(src: Path, dest: Path, sample_rate: int = SAMPLE_RATE) -> None:
@@ -92,22 +90,6 @@ def _last_loud(w: wave.Wave_read, total: int) -> int:
             return start + next(i for i in range(len(block) - 1, -1, -1) if abs(block[i]) > _SILENCE)
         pos = start
     return 0
-
-
-def estimate_word_timings(text: str, start: float, end: float) -> list[WordTiming]:
-    """Share [start, end] among the words of `text` by their letters and digits (approximate)."""
-    words = _WORD.findall(text)
-    if not words:
-        return []
-    weights = [max(1, sum(c.isalnum() for c in word)) for word in words]
-    total = sum(weights)
-    timings = []
-    done = 0
-    for word, weight in zip(words, weights, strict=True):
-        a = start + (end - start) * done / total
-        done += weight
-        timings.append(WordTiming(word, a, start + (end - start) * done / total))
-    return timings
 
 
 def speech_from_wav(path: Path, text: str, engine: str, voice: str) -> Speech:
