@@ -189,10 +189,6 @@ class QueueManager:
             self._opened = True
         return self._store
 
-    def use_store(self, store: JobStore, opened: bool = True) -> None:
-        """Point this manager (e.g. the module-level one) at a store the caller owns."""
-        self._store, self._opened = store, opened
-
     async def submit_job_for_processing(
         self,
         job_id: str,

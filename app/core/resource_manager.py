@@ -310,9 +310,6 @@ class ResourceManager:
         """`callback` frees something (a cache, finished jobs' files) and returns the bytes it freed."""
         self._cleanups[name] = callback
 
-    def unregister_cleanup(self, name: str) -> None:
-        self._cleanups.pop(name, None)
-
     async def maybe_cleanup(self, sample: ResourceSample | None = None) -> CleanupRun | None:
         """Run the cleanup callbacks if memory is past the threshold and the cool-down has passed."""
         s = sample or self.sample()

@@ -5,7 +5,7 @@ Frozen dataclasses, so a stage cannot change what an earlier stage produced.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
@@ -104,7 +104,6 @@ class RenderOptions:
     scene_pause: float = 0.5  # seconds of silence between scenes
     fps: int | None = None  # None: variable frame rate (each picture once); else constant
     motion: bool = False  # a slow pan and zoom on every scene (encodes every frame)
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def video_format(self) -> VideoFormat:

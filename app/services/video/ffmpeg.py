@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import wave
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
 from app.core.children import die_with_parent
 from app.errors import MediaError
-from app.services.models import Speech
 
 TIMESCALE = 90_000  # MP4 track timescale: whole ticks for milliseconds and for 1/24, 1/25, 1/30, 1/60 s
 
@@ -68,38 +66,3 @@ def filter_escape(path: Path) -> str:
     for ch in ("\\", ":", "'", ",", "[", "]", ";", "="):
         text = text.replace(ch, "\\" + ch)
     return text
-
-
-def join_audio(speeches: Sequence[Speech], pause: float, out_wav: Path) -> list[float]:
-    """Concatenate the scenes' WAVs with `pause` seconds of silence between them, in bounded memory.
-
-    Returns each scene's start time in the joined track; the times are exact sample counts, so the
-    captions and the pictures line up with what is heard.
-    """
-    if not speeches:
-        raise MediaError("nothing to narrate")
-    rate = speeches[0].sample_rate
-    silence = b"\x00\x00" * round(pause * rate)
-    offsets: list[float] = []
-    written = 0
-    with wave.open(str(out_wav), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        for i, speech in enumerate(speeches):
-            if i:
-                out.writeframes(silence)
-                written += len(silence) // 2
-            offsets.append(written / rate)
-            with wave.open(str(speech.audio_path), "rb") as src:
-                if src.getframerate() != rate or src.getnchannels() != 1 or src.getsampwidth() != 2:
-                    raise MediaError(f"scene {i + 1}: audio format differs from the first scene's")
-                while chunk := src.readframes(65_536):
-                    out.writeframes(chunk)
-                    written += len(chunk) // 2
-    return offsets
-
-
-def wav_duration(path: Path) -> float:
-    with wave.open(str(path), "rb") as w:
-        return w.getnframes() / w.getframerate()
