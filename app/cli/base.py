@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from app.config import Settings, load_settings
+from app.config import Settings, load_settings, setting_default
 from app.core.jobstore.base import DuplicateJob, JobNotFound
 from app.core.permissions import restrict_umask
 from app.core.shutdown import Backstop
@@ -115,7 +115,9 @@ INTERRUPTED = "t2v: interrupted; nothing was written"
 VoiceOption = Annotated[
     str | None, typer.Option(help="ENGINE:VOICE, e.g. espeak:vi or espeak:en-us (default: detected).")
 ]
-RateOption = Annotated[int | None, typer.Option(help="Speaking rate in words per minute (default 175).")]
+RateOption = Annotated[
+    int | None, typer.Option(help=f"Speaking rate in words per minute (default {setting_default('rate')}).")
+]
 AspectOption = Annotated[str | None, typer.Option(help="16:9, 9:16 or 1:1.")]
 ResolutionOption = Annotated[int | None, typer.Option(help="720 or 1080 (the short side).")]
 BurnOption = Annotated[bool, typer.Option("--burn-captions", help="Draw captions into the picture.")]
@@ -158,9 +160,10 @@ def run_store_call(coro_factory: Callable[[], Awaitable[T]]) -> T:
         fail(str(exc))
 
 
-def cli_settings() -> Settings:
+def cli_settings(**overrides: object) -> Settings:
+    """Settings from the environment and the command's flags (`overrides`); a bad value is one line."""
     try:
-        return load_settings()
+        return load_settings(**overrides)
     except ValueError as exc:
         fail(describe(exc))
 

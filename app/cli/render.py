@@ -27,7 +27,7 @@ from app.cli.base import (
     run_cancellable,
     stderr,
 )
-from app.config import load_settings
+from app.config import load_settings, setting_default
 from app.core.fsutil import human_size
 from app.core.queue_manager import Trust
 from app.core.shutdown import Backstop
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from app.services.documents import Document
     from app.services.models import RenderOptions
     from app.services.pipeline import Renderer, RenderResult
+
+MAX_INPUT = human_size(setting_default("max_input_bytes"))
 
 STAGE_LABELS = {
     "script": "Reading the document",
@@ -105,7 +107,8 @@ def render(
     fps: FpsOption = None,
     motion: MotionOption = False,
     max_input_size: Annotated[
-        int | None, typer.Option(help="Largest accepted document in bytes (default 2 MB).")
+        int | None,
+        typer.Option(help=f"Largest accepted document in bytes (default {MAX_INPUT})."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary.")] = False,
 ) -> None:

@@ -11,45 +11,49 @@ from typing import Annotated
 import typer
 
 from app.cli.base import app, cli_settings, fail, on_stop_signals
+from app.config import setting_default
 from app.core.shutdown import BACKSTOP_MARGIN_SECONDS, Backstop, hard_exit
 
 
 @app.command()
 def worker(
     burst: Annotated[bool, typer.Option("--burst", help="Exit once the queue is empty.")] = False,
-    max_concurrent_jobs: Annotated[int | None, typer.Option(help="Jobs at once (default 3).")] = None,
+    max_concurrent_jobs: Annotated[
+        int | None, typer.Option(help=f"Jobs at once (default {setting_default('max_concurrent_jobs')}).")
+    ] = None,
     max_concurrent_tts: Annotated[
-        int | None, typer.Option(help="Speech syntheses at once (default 2).")
+        int | None,
+        typer.Option(help=f"Speech syntheses at once (default {setting_default('max_concurrent_tts')})."),
     ] = None,
     max_concurrent_visual: Annotated[
-        int | None, typer.Option(help="Pictures drawn at once (default 4).")
+        int | None,
+        typer.Option(help=f"Pictures drawn at once (default {setting_default('max_concurrent_visual')})."),
     ] = None,
-    max_cpu_percent: Annotated[float | None, typer.Option(help="Claim no job above this CPU % (80).")] = None,
+    max_cpu_percent: Annotated[
+        float | None,
+        typer.Option(help=f"Claim no job above this CPU % ({setting_default('max_cpu_percent'):g})."),
+    ] = None,
     max_memory_percent: Annotated[
-        float | None, typer.Option(help="Claim no job above this memory % (85).")
+        float | None,
+        typer.Option(help=f"Claim no job above this memory % ({setting_default('max_memory_percent'):g})."),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each job.")] = False,
 ) -> None:
     """Run jobs from the queue until SIGTERM or Ctrl-C (then finish or release running jobs)."""
-    from app.core.resource_manager import ResourceLimits
     from app.runtime import build_runtime
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    settings = cli_settings()
-    try:
-        limits = ResourceLimits.from_env(
-            max_concurrent_jobs=max_concurrent_jobs,
-            max_concurrent_tts=max_concurrent_tts,
-            max_concurrent_visual=max_concurrent_visual,
-            max_cpu_percent=max_cpu_percent,
-            max_memory_percent=max_memory_percent,
-        )
-    except ValueError as exc:
-        fail(str(exc))
-    runtime = build_runtime(settings, limits)
+    settings = cli_settings(
+        max_concurrent_jobs=max_concurrent_jobs,
+        max_concurrent_tts=max_concurrent_tts,
+        max_concurrent_visual=max_concurrent_visual,
+        max_cpu_percent=max_cpu_percent,
+        max_memory_percent=max_memory_percent,
+    )
+    runtime = build_runtime(settings)
 
     # past the grace period and the time handlers get to stop, whatever still runs is abandoned
     backstop = Backstop(

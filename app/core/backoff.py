@@ -5,14 +5,16 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from app.config import setting_default
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
     """base * 2^(attempt-1), capped at `max_seconds`, times a random 1 ± `jitter` so that many
     clients failing together do not retry together."""
 
-    base_seconds: float = 10.0
-    max_seconds: float = 600.0
+    base_seconds: float = setting_default("retry_base_seconds")
+    max_seconds: float = setting_default("retry_max_seconds")
     jitter: float = 0.25
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:

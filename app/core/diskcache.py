@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from app.config import setting_default
 from app.core.fsutil import copy_file, hash_file, link_or_copy
 from app.core.permissions import FILE_MODE, private_dir
 
@@ -101,7 +102,7 @@ class DiskCache:
     LOW_WATER = 0.9  # eviction goes down to this share of the cap, so the next scan is far off
     RESCAN_SHARE = 0.1  # writes worth this share of the cap since the last scan: scan again
 
-    def __init__(self, root: Path, max_bytes: int = 2 * 1024**3) -> None:
+    def __init__(self, root: Path, max_bytes: int = setting_default("cache_max_bytes")) -> None:
         self.root = root
         self.max_bytes = max_bytes
         self.stats = CacheStats()

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from app.config import setting_default
+
 
 class BlockKind(str, Enum):
     PARAGRAPH = "paragraph"
@@ -77,8 +79,8 @@ class Cue:
 class VideoFormat:
     """Frame size for an aspect ratio and a resolution class (the short side: 720 or 1080)."""
 
-    aspect: str = "16:9"
-    resolution: int = 720
+    aspect: str = setting_default("aspect")
+    resolution: int = setting_default("resolution")
 
     @property
     def size(self) -> tuple[int, int]:
@@ -97,9 +99,9 @@ class RenderOptions:
     """Everything that changes what a render produces, besides the document itself."""
 
     voice: str | None = None  # "espeak:LANG"; None detects the language from the text
-    rate: int = 175  # words per minute
-    aspect: str = "16:9"
-    resolution: int = 720
+    rate: int = setting_default("rate")  # words per minute
+    aspect: str = setting_default("aspect")
+    resolution: int = setting_default("resolution")
     burn_captions: bool = False
     scene_pause: float = 0.5  # seconds of silence between scenes
     fps: int | None = None  # None: variable frame rate (each picture once); else constant

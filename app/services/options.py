@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.config import RATE_MAX, RATE_MIN, setting_default
 from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
 from app.services.models import RenderOptions
@@ -25,9 +26,11 @@ class RenderOptionsInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     voice: str | None = Field(default=None, max_length=500, description="ENGINE:VOICE, e.g. espeak:vi")
-    rate: int = Field(default=175, ge=80, le=450, description="words per minute")
-    aspect: Literal["16:9", "9:16", "1:1"] = "16:9"
-    resolution: Literal[720, 1080] = 720
+    rate: int = Field(
+        default=setting_default("rate"), ge=RATE_MIN, le=RATE_MAX, description="words per minute"
+    )
+    aspect: Literal["16:9", "9:16", "1:1"] = setting_default("aspect")
+    resolution: Literal[720, 1080] = setting_default("resolution")
     burn_captions: bool = False
     fps: Literal[24, 25, 30, 50, 60] | None = Field(
         default=None, description="constant frame rate; default: variable (each picture once)"

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from typing import Any, Protocol
 
+from app.config import setting_default
+
 LEASE_EXPIRED = "lease expired: the worker stopped responding"
 
 
@@ -86,7 +88,7 @@ class NewJob:
     payload: dict[str, Any]
     kind: str = "render"
     priority: JobPriority = JobPriority.NORMAL
-    max_attempts: int = 3
+    max_attempts: int = setting_default("max_attempts")
     owner: str | None = None  # the API key that submitted it; None for local submissions
     file_size: int | None = None
 

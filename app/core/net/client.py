@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
+from app.config import setting_default
 from app.core.backoff import RetryPolicy
 from app.core.fsutil import atomic_path, human_size
 from app.core.net.policy import PUBLIC_ONLY, AddressFilter, Endpoint, is_public_address
@@ -75,13 +76,13 @@ class FetchLimits:
 
 @dataclass(frozen=True)
 class HttpConfig:
-    max_connections: int = 4
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    retries: int = 3
-    backoff_seconds: float = 0.5
+    max_connections: int = setting_default("tts_http_connections")
+    connect_timeout: float = setting_default("tts_connect_timeout")
+    read_timeout: float = setting_default("tts_read_timeout")
+    retries: int = setting_default("tts_retries")
+    backoff_seconds: float = setting_default("tts_backoff_seconds")
     backoff_max: float = 10.0
-    retry_after_max: float = 60.0
+    retry_after_max: float = setting_default("tts_retry_after_max")
 
 
 class Pending(Exception):

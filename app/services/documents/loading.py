@@ -12,11 +12,12 @@ import re
 import unicodedata
 from pathlib import Path
 
+from app.config import setting_default
 from app.core.fsutil import human_size
 from app.errors import InputError
 from app.services.documents.model import DocFormat, Document
 
-DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+DEFAULT_MAX_BYTES: int = setting_default("max_input_bytes")
 
 EXTENSIONS: dict[str, DocFormat] = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
 FORMATS: tuple[DocFormat, ...] = ("md", "txt")

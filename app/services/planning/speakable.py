@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-DEFAULT_WORDS_PER_MINUTE = 175
+from app.config import setting_default
+
+DEFAULT_WORDS_PER_MINUTE: int = setting_default("rate")
 
 # A Han character or kana is spoken in about the time of 0.6 English words; CJK text has no spaces to count.
 CJK_WORDS_PER_CHAR = 0.6

