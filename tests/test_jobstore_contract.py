@@ -20,6 +20,7 @@ from app.core.jobstore.base import (
     DuplicateJob,
     JobNotFound,
     JobPriority,
+    JobState,
     JobStatus,
     JobStore,
     NewJob,
@@ -488,6 +489,24 @@ async def test_cancel_a_final_job_changes_nothing(store: JobStore) -> None:
 
 
 # --- listing and stats ----------------------------------------------------------------------------
+
+
+async def test_state_is_the_status_fields_and_follows_the_job(store: JobStore) -> None:
+    """What a progress stream polls: status, stage, percent, attempts and the number of errors, and
+    nothing of the payload (the document) or the result."""
+    assert await store.state("nope") is None
+    await add(store, job("s", payload={"content_b64": "x" * 100_000}, max_attempts=2))
+    assert await store.state("s") == JobState(JobStatus.QUEUED, None, 0.0, 0, 0)
+    lease = await store.claim("w", LEASE)
+    assert lease is not None
+    await store.set_progress("s", lease.token, "speech", 40.0)
+    assert await store.state("s") == JobState(JobStatus.PROCESSING, "speech", 40.0, 1, 0)
+    await store.fail("s", lease.token, "boom", retry_at=(await store.now()) + 60)
+    assert await store.state("s") == JobState(JobStatus.RETRYING, "speech", 40.0, 1, 1)
+    await store.cancel("s")
+    state = await store.state("s")
+    assert state is not None and state.status == JobStatus.CANCELLED and state.errors == 1
+    assert not hasattr(state, "payload") and not hasattr(state, "result")
 
 
 async def test_list_jobs_newest_first_with_filters_and_pages(store: JobStore) -> None:

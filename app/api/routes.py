@@ -27,6 +27,7 @@ from app.core.jobstore.base import (
     TooManyWaiting,
 )
 from app.core.queue_manager import check_job_id, new_job_id
+from app.core.threads import run_in_thread
 from app.errors import InputError, first_error
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -69,8 +70,16 @@ async def _read_submission(request: Request, service: Service) -> tuple[Submissi
             except json.JSONDecodeError as exc:
                 raise InputError(f"options is not valid JSON: {exc.msg}") from None
             job_id = form.get("id")
-            submission = build_submission(
-                data, upload.filename, None, str(form.get("priority") or "normal"), options, limit, tts, True
+            submission = await run_in_thread(
+                build_submission,
+                data,
+                upload.filename,
+                None,
+                str(form.get("priority") or "normal"),
+                options,
+                limit,
+                tts,
+                True,
             )
             return submission, str(job_id) if job_id else None
     if content_type in ("application/json", ""):
@@ -81,7 +90,9 @@ async def _read_submission(request: Request, service: Service) -> tuple[Submissi
                 first_error(exc.errors(), subject="body", allowed=JobCreate.model_fields)
             ) from None
         data = body.text.encode("utf-8")
-        submission = build_submission(data, body.name, body.format, body.priority, body.options, limit, tts)
+        submission = await run_in_thread(
+            build_submission, data, body.name, body.format, body.priority, body.options, limit, tts
+        )
         return submission, body.id
     raise HTTPException(415, "send application/json or multipart/form-data")
 

@@ -14,7 +14,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import psutil
 from app.core.diskcache import CacheStats, DiskCache, hash_key
 from app.core.fsutil import copy_file, hash_file, link_or_copy, tree_size
 from app.core.permissions import DIR_MODE, private_dir
+from app.core.threads import run_in_thread
 
 __all__ = [
     "CacheStats",
@@ -77,14 +78,33 @@ class WorkspaceManager:
     @contextlib.contextmanager
     def workspace(self, label: str = "render") -> Iterator[Path]:
         """A fresh directory that is removed on success, failure and cancellation alike."""
+        path = self.create(label)
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+    @contextlib.asynccontextmanager
+    async def async_workspace(self, label: str = "render") -> AsyncIterator[Path]:
+        """`workspace` for async code: made and removed in a thread, so a render's hundreds of files
+        never hold up the event loop; the removal runs to its end even when the caller is cancelled."""
+        path = await run_in_thread(self.create, label)
+        try:
+            yield path
+        finally:
+            await run_in_thread(shutil.rmtree, path, True)
+
+    def create(self, label: str = "render") -> Path:
+        """A fresh workspace directory, owned by this process (its caller removes it)."""
         private_dir(self.root)
         path = self.root / f"{_safe(label)}-{uuid.uuid4().hex[:12]}"
         path.mkdir(mode=DIR_MODE)
         try:
             (path / OWNER_FILE).write_text(_Owner.current().dump())
-            yield path
-        finally:
+        except BaseException:
             shutil.rmtree(path, ignore_errors=True)
+            raise
+        return path
 
     def remove_own(self) -> list[Path]:
         """Remove the workspaces this process owns (a hard stop, when their renders cannot clean up)."""

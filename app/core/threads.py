@@ -22,6 +22,8 @@ from app.errors import RenderCancelled
 
 P = ParamSpec("P")
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 class CancelToken:
@@ -98,3 +100,9 @@ async def all_or_nothing(*aws: Awaitable[T]) -> list[T]:
             t.cancel()
         await wait_until_done(tasks)
         raise
+
+
+async def both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """`all_or_nothing` of two awaitables with results of different types."""
+    results: list[Any] = await all_or_nothing(first, second)
+    return results[0], results[1]

@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from PIL import Image
-
 from app.config import load_settings
 from app.core.diskcache import DiskCache, hash_key
 from app.core.fsutil import hash_file
 from app.core.memory_optimizer import WorkspaceManager
 from app.core.resource_manager import ResourceManager
-from app.core.threads import all_or_nothing, run_in_thread
+from app.core.threads import all_or_nothing, both, run_in_thread
 from app.services.audio import encode_narration, plan_narration
 from app.services.captions import change_points, write_captions
 from app.services.documents import Document
@@ -42,7 +40,7 @@ from app.services.video import (
     publish_all,
     split_shots,
 )
-from app.services.visuals import VisualService
+from app.services.visuals import VisualService, make_thumbnail
 from app.services.visuals.fonts import default_fontset, link_fonts
 
 
@@ -123,18 +121,19 @@ class Renderer:
         report = progress or (lambda _p: None)
         started = time.perf_counter()
 
-        # every CPU-bound step runs in a thread that checks for cancellation, so a signal is seen
+        # Nothing blocks the event loop (`t2v serve` shares it with HTTP and heartbeats): CPU-bound
+        # steps and file work (hashing, cache copies, probing, publishing) run in threads that check
+        # for cancellation, so a signal is always seen.
         script = await run_in_thread(build_script, document, options.rate, limits=self.limits)
         report(Progress(Stage.SCRIPT, 1, 1))
-        voice = options.voice or f"espeak:{self._language(script.narration)}"
-        parse_voice_spec(voice)  # a bad voice fails before any work is done
+        voice, language = await run_in_thread(self._voice, script, options.voice)
 
-        with self.workspaces.workspace("render") as ws:
-            speeches, slides = await all_or_nothing(
+        async with self.workspaces.async_workspace("render") as ws:
+            speeches, slides = await both(
                 self._speak(script, voice, options.rate, ws, report),
                 self._draw(script.scenes, options, ws, report),
             )
-            plan = plan_narration(speeches, options.scene_pause)
+            plan = await run_in_thread(plan_narration, speeches, options.scene_pause)
             offsets, duration = plan.offsets, plan.duration
             shots = _shots(slides, offsets, duration)
 
@@ -149,32 +148,33 @@ class Renderer:
                 burn_ass,
                 options.video_format.size,
             )
-            fonts_dir = link_fonts(ws / "fonts", default_fontset()) if burn_ass else None
+            burn = None
+            if burn_ass is not None:
+                burn = Burn(burn_ass, await run_in_thread(link_fonts, ws / "fonts", default_fontset()))
             report(Progress(Stage.CAPTIONS, 1, 1))
 
             video = ws / "video.mp4"
-            burn = Burn(burn_ass, fonts_dir) if burn_ass and fonts_dir else None
             spec = FrameSpec(options.video_format.size, options.fps, options.motion)
-            language = parse_voice_chain(voice).language or self._language(script.narration)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
-            scene_segments, audio_encoded = await all_or_nothing(
+            scene_segments, audio_encoded = await both(
                 self._encode_picture(shots, spec, burn, cues, ws, report, cpu),
                 encode_narration(plan, sound, ws, self.cache, cpu),
             )
             self.audio_pieces_encoded += audio_encoded
             await mux(scene_segments, sound, video, ws, srt, iso639_2(language))
-            info = probe(video)
-            size = video.stat().st_size
+            info = await run_in_thread(probe, video)
             out_srt, out_vtt = caption_paths(out_path)
             moves = [(srt, out_srt), (vtt, out_vtt)]
             out_thumb = None
             if thumbnail:
                 out_thumb = out_path.with_suffix(".jpg")
-                moves.append((make_thumbnail(slides[0], ws / "thumbnail.jpg"), out_thumb))
+                moves.append(
+                    (await run_in_thread(make_thumbnail, slides[0], ws / "thumbnail.jpg"), out_thumb)
+                )
             if before_publish is not None:
                 await before_publish()
-            publish_all([*moves, (video, out_path)])
+            await run_in_thread(publish_all, [*moves, (video, out_path)])
             report(Progress(Stage.VIDEO, 1, 1))
 
         return RenderResult(
@@ -182,7 +182,7 @@ class Renderer:
             srt=out_srt,
             vtt=out_vtt,
             duration=info.duration,
-            size_bytes=size,
+            size_bytes=info.size_bytes,
             scenes=len(script.scenes),
             voice=voice,
             engines=tuple(s.engine for s in speeches),
@@ -204,28 +204,39 @@ class Renderer:
         total = len(shots)
         report(Progress(Stage.VIDEO, 0, total + 1))
         cuts = change_points(cues) if burn else []
-        burn_key = hash_file(burn.ass) if burn else None
+        burn_key = await run_in_thread(hash_file, burn.ass) if burn else None
+        cache = self.cache
         done = 0
+
+        def cached(key_parts: tuple[object, ...], image: Path, path: Path) -> tuple[str, bool]:
+            key = hash_key("segment-v1", hash_file(image), *key_parts)
+            return key, cache is not None and cache.fetch(key, path, ".mp4")
 
         async def segment(i: int, shot: Shot) -> Path:
             nonlocal done
             parts = split_shots([shot], cuts) if burn else [shot]
             timing = [(round(p.start - shot.start, 3), round(p.duration, 3)) for p in parts]
-            key = hash_key(
-                "segment-v1", hash_file(shot.image), timing, spec, burn_key, shot.start if burn else None
-            )
             path = ws / f"segment-{i:04d}.mp4"
-            if self.cache is None or not self.cache.fetch(key, path, ".mp4"):
+            key_parts = (timing, spec, burn_key, shot.start if burn else None)
+            key, hit = await run_in_thread(cached, key_parts, shot.image, path)
+            if not hit:
                 async with cpu:
                     await encode_segment(parts, spec, path, ws, burn)
                 self.segments_encoded += 1
-                if self.cache is not None:
-                    self.cache.put_file(key, path, ".mp4")
+                if cache is not None:
+                    await run_in_thread(cache.put_file, key, path, ".mp4")
             done += 1
             report(Progress(Stage.VIDEO, done, total + 1))
             return path
 
         return await all_or_nothing(*(segment(i, shot) for i, shot in enumerate(shots)))
+
+    def _voice(self, script: Script, asked: str | None) -> tuple[str, str]:
+        """The voice spec to speak with (checked: a bad voice fails before any work is done) and the
+        captions' language (the voice's, else detected)."""
+        voice = asked or f"espeak:{self._language(script.narration)}"
+        parse_voice_spec(voice)
+        return voice, parse_voice_chain(voice).language or self._language(script.narration)
 
     def _language(self, narration: str) -> str:
         """Detect from the opening of the text (enough, and bounded), remembered in the cache: loading
@@ -269,15 +280,6 @@ class Renderer:
 
         # the visual slots bound how many are drawn at once
         return await all_or_nothing(*(draw(i, scene) for i, scene in enumerate(scenes)))
-
-
-def make_thumbnail(slide: Path, out: Path, width: int = 480) -> Path:
-    """A small JPEG of the first slide, for job lists and the web page."""
-    with Image.open(slide) as im:
-        im = im.convert("RGB")
-        im.thumbnail((width, width * 4))
-        im.save(out, "JPEG", quality=85)
-    return out
 
 
 def _shots(slides: Sequence[Path], offsets: Sequence[float], duration: float) -> list[Shot]:

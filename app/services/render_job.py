@@ -15,9 +15,11 @@ from typing import Any
 
 from app.core.fsutil import tree_size
 from app.core.queue_manager import FileContext, Trust
+from app.core.threads import run_in_thread
 from app.core.worker import JobContext
 from app.errors import T2VError
 from app.services.documents import Document, document_from_bytes, load_document
+from app.services.models import RenderOptions
 from app.services.options import parse_render_options
 from app.services.pipeline import Progress, Renderer, Stage
 
@@ -89,11 +91,15 @@ class RenderJobHandler:
     def artifacts_dir(self, job_id: str) -> Path:
         return self.artifacts_root / job_id
 
-    async def __call__(self, ctx: JobContext) -> dict[str, Any]:
-        context = FileContext.from_payload(ctx.job.payload)
+    def _inputs(self, context: FileContext) -> tuple[RenderOptions, Document]:
+        """The job's options and document, validated again (in a thread: voices are looked up)."""
         # the trust the payload was written with: a job from the API is checked as a caller's again
         options = parse_render_options(context.options, trust=context.trust, config=self.renderer.tts.config)
-        document = job_document(context, self.max_input_bytes)
+        return options, job_document(context, self.max_input_bytes)
+
+    async def __call__(self, ctx: JobContext) -> dict[str, Any]:
+        context = FileContext.from_payload(ctx.job.payload)
+        options, document = await run_in_thread(self._inputs, context)
         out = self.artifacts_dir(ctx.job.id) / "video.mp4"
         progress = OverallProgress()
         pump = asyncio.create_task(progress.pump(ctx))
@@ -113,7 +119,7 @@ class RenderJobHandler:
                 await pump
         await ctx.progress(Stage.VIDEO.value, 100.0)
         return {
-            "artifacts_bytes": tree_size(out.parent),
+            "artifacts_bytes": await run_in_thread(tree_size, out.parent),
             "video": str(result.video),
             "srt": str(result.srt),
             "vtt": str(result.vtt),

@@ -72,14 +72,14 @@ class TTSService:
         await self.http.aclose()
 
     async def speak(self, text: str, voice: str, rate: int, out_path: Path) -> Speech:
-        """Cached synthesis under a TTS slot, with failover along the chain: what the pipeline calls."""
-        chain = parse_voice_chain(voice, self.espeak, self.config)
+        """Cached synthesis under a TTS slot, with failover along the chain: what the pipeline calls.
+        Parsing (espeak's voice list, piper's model files) and the cache's copies run in threads."""
+        chain = await run_in_thread(parse_voice_chain, voice, self.espeak, self.config)
         last = len(chain.links) - 1
         for i, link in enumerate(chain.links):
             if i < last and self.clock() < self._down_until.get(link, 0.0):
                 continue
-            key = self._cache_key(link, rate, text)
-            cached = self._from_cache(key, out_path)
+            key, cached = await run_in_thread(self._cached, link, rate, text, Path(out_path))
             if cached is not None:
                 return cached
             slot = self.resources.tts_slot() if self.resources else contextlib.nullcontext()
@@ -93,9 +93,14 @@ class TTSService:
                 log.warning("voice %s failed, %s speaks instead: %s", link, chain.links[i + 1], exc)
                 continue
             self.syntheses += 1
-            self._to_cache(key, speech)
+            await run_in_thread(self._to_cache, key, speech)
             return speech
         raise AssertionError("unreachable: the last voice of a chain always speaks or raises")
+
+    def _cached(self, link: VoiceSpec, rate: int, text: str, out_path: Path) -> tuple[str, Speech | None]:
+        """The cache key of this synthesis, and the speech if the cache holds it."""
+        key = self._cache_key(link, rate, text)
+        return key, self._from_cache(key, out_path)
 
     def _cache_key(self, link: VoiceSpec, rate: int, text: str) -> str:
         """What determines the audio; never the API key."""
@@ -152,7 +157,7 @@ class TTSService:
         is done (HTTP transfers and ffmpeg stop at once), so nothing writes into a workspace the
         caller is about to remove.
         """
-        link = parse_voice_spec(voice, self.espeak, self.config)
+        link = await run_in_thread(parse_voice_spec, voice, self.espeak, self.config)
         return await self._synthesize(link, text, rate, Path(out_path))
 
     async def _synthesize(self, link: VoiceSpec, text: str, rate: int, out_path: Path) -> Speech:
@@ -162,7 +167,7 @@ class TTSService:
             return await run_in_thread(self._espeak, text, link.voice, rate, out_path)
         check_rate(rate)
         if not text.strip():
-            audio.write_empty_wav(out_path)
+            await run_in_thread(audio.write_empty_wav, out_path)
             return Speech(out_path, 0.0, audio.SAMPLE_RATE, (), link.engine, link.voice)
         raw = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex[:8]}.source")
         try:
@@ -173,12 +178,14 @@ class TTSService:
                     os.replace(raw, out_path)
                 else:
                     await audio.to_pcm_wav(raw, out_path)
-                return audio.speech_from_wav(out_path, text, PIPER, piper.voice_name(model))
+                return await run_in_thread(
+                    audio.speech_from_wav, out_path, text, PIPER, piper.voice_name(model)
+                )
             fetch = openai.fetch if link.engine == OPENAI else request_download.fetch
             assert link.base_url is not None
             await fetch(self.http, self.config, text, link.voice, link.base_url, rate, raw)
             await audio.to_pcm_wav(raw, out_path)
-            return audio.speech_from_wav(out_path, text, link.engine, link.voice)
+            return await run_in_thread(audio.speech_from_wav, out_path, text, link.engine, link.voice)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 raw.unlink()

@@ -125,6 +125,18 @@ class JobRecord:
 
 
 @dataclass(frozen=True)
+class JobState:
+    """What a progress stream watches, without the payload (the document) or the result: read several
+    times a second per follower, so it must stay small."""
+
+    status: JobStatus
+    stage: str | None
+    percent: float
+    attempts: int
+    errors: int  # attempt errors recorded so far
+
+
+@dataclass(frozen=True)
 class Admission:
     """Per-owner limits that `enqueue` checks atomically with the insert (None: no limit). They apply
     only when a job is created: an identical resubmission returns the existing job whatever they say."""
@@ -296,6 +308,16 @@ def record_from_row(row: Row, load_json: Callable[[Any], Any] = _same) -> JobRec
     )
 
 
+def state_from_row(row: Row) -> JobState:
+    return JobState(
+        status=JobStatus(row["status"]),
+        stage=row["stage"],
+        percent=float(row["percent"]),
+        attempts=row["attempts"],
+        errors=int(row["errors"]),
+    )
+
+
 def worker_from_row(row: Row, load_json: Callable[[Any], Any] = _same) -> WorkerInfo:
     return WorkerInfo(
         id=row["id"],
@@ -380,6 +402,10 @@ class JobStore(abc.ABC):
 
     @abc.abstractmethod
     async def get(self, job_id: str) -> JobRecord | None: ...
+
+    @abc.abstractmethod
+    async def state(self, job_id: str) -> JobState | None:
+        """The job's status fields only (cheap, for polling); None when there is no such job."""
 
     @abc.abstractmethod
     async def list_jobs(

@@ -37,6 +37,7 @@ from app.core.jobstore.base import (
     JobNotFound,
     JobPriority,
     JobRecord,
+    JobState,
     JobStatus,
     JobStore,
     Lease,
@@ -49,6 +50,7 @@ from app.core.jobstore.base import (
     clamp_percent,
     dump_json,
     record_from_row,
+    state_from_row,
     worker_from_row,
 )
 from app.core.jobstore.postgres_connection import Conn, PostgresConnection
@@ -336,6 +338,14 @@ class PostgresJobStore(JobStore):
     async def get(self, job_id: str) -> JobRecord | None:
         row = await self._one("SELECT * FROM jobs WHERE id = %(id)s", {"id": job_id})
         return None if row is None else record_from_row(row)
+
+    async def state(self, job_id: str) -> JobState | None:
+        row = await self._one(
+            "SELECT status, stage, percent, attempts, jsonb_array_length(errors) AS errors"
+            " FROM jobs WHERE id = %(id)s",
+            {"id": job_id},
+        )
+        return None if row is None else state_from_row(row)
 
     async def list_jobs(
         self,

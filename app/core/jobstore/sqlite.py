@@ -26,6 +26,7 @@ from app.core.jobstore.base import (
     JobNotFound,
     JobPriority,
     JobRecord,
+    JobState,
     JobStatus,
     JobStore,
     Lease,
@@ -38,6 +39,7 @@ from app.core.jobstore.base import (
     clamp_percent,
     dump_json,
     record_from_row,
+    state_from_row,
     worker_from_row,
 )
 from app.core.jobstore.sqlite_connection import NOW, SQLiteConnection, store_now, transaction
@@ -307,6 +309,18 @@ class SQLiteJobStore(JobStore):
             return None if row is None else _record(row)
 
         return await self._run(get)
+
+    async def state(self, job_id: str) -> JobState | None:
+        sql = (
+            "SELECT status, stage, percent, attempts, json_array_length(errors) AS errors"
+            " FROM jobs WHERE id = ?"
+        )
+
+        def state(conn: sqlite3.Connection) -> JobState | None:
+            row = conn.execute(sql, (job_id,)).fetchone()
+            return None if row is None else state_from_row(row)
+
+        return await self._run(state)
 
     async def list_jobs(
         self,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from app.core.diskcache import DiskCache, hash_key
 from app.core.fsutil import hash_file
+from app.core.threads import check_cancelled, run_in_thread
 from app.errors import MediaError
 from app.services.models import Speech
 from app.services.video import run_ffmpeg
@@ -75,9 +76,26 @@ def plan_narration(speeches: Sequence[Speech], pause: float) -> NarrationPlan:
 async def encode_narration(
     plan: NarrationPlan, out: Path, workdir: Path, cache: DiskCache | None, cpu: asyncio.Semaphore
 ) -> int:
-    """Write the whole track as ADTS AAC to `out`; returns how many pieces had to be encoded."""
+    """Write the whole track as ADTS AAC to `out`; returns how many pieces had to be encoded. Hashing,
+    cache copies and the joining run in threads, off the event loop."""
+    pieces, missing = await run_in_thread(_prepare_pieces, plan, workdir, cache)
+    for start in range(0, len(missing), BATCH):
+        batch = missing[start : start + BATCH]
+        async with cpu:
+            await _encode_batch([(wav, aac) for wav, aac, _ in batch])
+        if cache is not None:
+            await run_in_thread(_store_pieces, cache, batch)
+    await run_in_thread(_join_pieces, plan, pieces, out)
+    return len(missing)
+
+
+def _prepare_pieces(
+    plan: NarrationPlan, workdir: Path, cache: DiskCache | None
+) -> tuple[list[Path], list[tuple[Path, Path, str]]]:
+    """Each scene's AAC piece from the cache where it is there; the others' padded WAVs to encode,
+    as (wav to encode, aac to write, cache key)."""
     pieces: list[Path] = []
-    missing: list[tuple[Path, Path, str]] = []  # (wav to encode, aac to write, cache key)
+    missing: list[tuple[Path, Path, str]] = []
     for i, unit in enumerate(plan.units):
         path = workdir / f"narration-{i:04d}.aac"
         key = hash_key(CACHE_VERSION, hash_file(unit.speech.audio_path), unit.lead, unit.pad)
@@ -86,20 +104,22 @@ async def encode_narration(
             _write_unit(unit, plan.rate, wav)
             missing.append((wav, path, key))
         pieces.append(path)
-    for start in range(0, len(missing), BATCH):
-        batch = missing[start : start + BATCH]
-        async with cpu:
-            await _encode_batch([(wav, aac) for wav, aac, _ in batch])
-        if cache is not None:
-            for _, aac, key in batch:
-                cache.put_file(key, aac, ".aac")
+    return pieces, missing
+
+
+def _store_pieces(cache: DiskCache, batch: Sequence[tuple[Path, Path, str]]) -> None:
+    for _, aac, key in batch:
+        cache.put_file(key, aac, ".aac")
+
+
+def _join_pieces(plan: NarrationPlan, pieces: Sequence[Path], out: Path) -> None:
     with open(out, "wb") as sink:
         for i, (path, unit) in enumerate(zip(pieces, plan.units, strict=True)):
+            check_cancelled()
             frames = _adts_frames(path.read_bytes())
             if len(frames) != unit.total // AAC_FRAME + 1:
                 raise MediaError(f"scene {i + 1}: unexpected AAC frame count {len(frames)}")
             sink.writelines(frames if i == 0 else frames[1:])  # one priming frame for the whole track
-    return len(missing)
 
 
 async def _encode_batch(jobs: Sequence[tuple[Path, Path]]) -> None:

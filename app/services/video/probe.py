@@ -17,6 +17,7 @@ class MediaInfo:
     width: int
     height: int
     streams: tuple[str, ...]
+    size_bytes: int
 
 
 def probe(path: Path) -> MediaInfo:
@@ -38,6 +39,7 @@ def probe(path: Path) -> MediaInfo:
                 width=video.codec_context.width if video else 0,
                 height=video.codec_context.height if video else 0,
                 streams=kinds,
+                size_bytes=path.stat().st_size,
             )
     except av.FFmpegError as exc:
         raise MediaError(f"cannot read {path.name}: {exc}") from exc

@@ -8,7 +8,7 @@ step by step to a floor, what still does not fit is cut with an ellipsis, and th
 `CAPTION_RESERVE` of the frame stays free for burned captions.
 """
 
-from app.services.visuals.drawing import draw_layout, render_slide, save_png
+from app.services.visuals.drawing import draw_layout, make_thumbnail, render_slide, save_png
 from app.services.visuals.fonts import FontSet, default_fontset
 from app.services.visuals.layout import CAPTION_RESERVE, layout_slide
 from app.services.visuals.model import DrawnRun, Shape, SlideLayout, TextLine
@@ -31,6 +31,7 @@ __all__ = [
     "draw_layout",
     "get_theme",
     "layout_slide",
+    "make_thumbnail",
     "render_slide",
     "save_png",
 ]

@@ -73,3 +73,12 @@ def save_png(image: Image.Image, out_path: Path) -> None:
             image.save(tmp, format="PNG", compress_level=1)
     except OSError as exc:
         raise RenderError(f"cannot write slide {out_path}: {exc}") from exc
+
+
+def make_thumbnail(slide: Path, out: Path, width: int = 480) -> Path:
+    """A small JPEG of the first slide, for job lists and the web page."""
+    with Image.open(slide) as im:
+        im = im.convert("RGB")
+        im.thumbnail((width, width * 4))
+        im.save(out, "JPEG", quality=85)
+    return out

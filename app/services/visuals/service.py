@@ -35,12 +35,13 @@ class VisualService:
 
     async def slide(self, scene: Scene, fmt: VideoFormat, out_path: Path) -> Path:
         key = hash_key(self.CACHE_VERSION, scene, fmt, self.theme)
-        if self.cache is not None and self.cache.fetch(key, out_path, ".png"):
+        cache = self.cache
+        if cache is not None and await run_in_thread(cache.fetch, key, out_path, ".png"):
             return out_path
         slot = self.resources.visual_slot() if self.resources else contextlib.nullcontext()
         async with slot:
             await run_in_thread(render_slide, scene, fmt, out_path, None, self.theme)
         self.drawn += 1
-        if self.cache is not None:
-            self.cache.put_file(key, out_path, ".png")
+        if cache is not None:
+            await run_in_thread(cache.put_file, key, out_path, ".png")
         return out_path
