@@ -43,7 +43,8 @@ from app.core.jobstore.base import (
     Lease,
     NewJob,
     QueueStats,
-    WorkerInfo,
+)
+from app.core.jobstore.common import (
     check_lease_seconds,
     check_new_job,
     check_same_job,
@@ -51,11 +52,10 @@ from app.core.jobstore.base import (
     dump_json,
     record_from_row,
     state_from_row,
-    worker_from_row,
 )
-from app.core.jobstore.postgres_connection import Conn, PostgresConnection
+from app.core.jobstore.postgres_connection import NOW, Conn, PostgresConnection
+from app.core.jobstore.postgres_workers import PostgresWorkers
 
-NOW = "extract(epoch from now())::float8"  # transaction time: one value for the whole statement
 _WAITING = "status IN ('queued', 'retrying')"  # the partial index jobs_claim's predicate
 _CLEAR_LEASE = "lease_token = NULL, lease_until = NULL"
 _FENCE = "id = %(id)s AND lease_token = %(token)s AND status = 'processing'"
@@ -95,7 +95,7 @@ async def _admit(conn: Conn, owner: str | None, admission: Admission) -> None:
         admission.check_artifacts(await _count(conn, _ARTIFACT_BYTES, owner))
 
 
-class PostgresJobStore(JobStore):
+class PostgresJobStore(PostgresWorkers, JobStore):
     """Jobs in a PostgreSQL database; every process given the same URL shares the same queue."""
 
     def __init__(
@@ -417,34 +417,3 @@ class PostgresJobStore(JobStore):
 
     async def artifact_bytes(self, owner: str | None) -> int:
         return await self._run(lambda conn: _count(conn, _ARTIFACT_BYTES, owner))
-
-    # --- worker registry ----------------------------------------------------------------------------
-
-    async def register_worker(self, worker_id: str, host: str, pid: int) -> None:
-        await self._all(
-            "INSERT INTO workers (id, host, pid, started_at, last_seen, running)"
-            f" VALUES (%(id)s, %(host)s, %(pid)s, {NOW}, {NOW}, '[]') ON CONFLICT (id) DO UPDATE SET"
-            " host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,"
-            " last_seen = excluded.last_seen, running = excluded.running RETURNING id",
-            {"id": worker_id, "host": host, "pid": int(pid)},
-        )
-
-    async def worker_heartbeat(self, worker_id: str, running: tuple[str, ...]) -> bool:
-        row = await self._one(
-            f"UPDATE workers SET last_seen = {NOW}, running = %(running)s::jsonb WHERE id = %(id)s"
-            " RETURNING id",
-            {"id": worker_id, "running": dump_json(list(running), "running job ids")},
-        )
-        return row is not None
-
-    async def deregister_worker(self, worker_id: str) -> None:
-        await self._all("DELETE FROM workers WHERE id = %(id)s RETURNING id", {"id": worker_id})
-
-    async def list_workers(self) -> list[WorkerInfo]:
-        return [worker_from_row(r) for r in await self._all("SELECT * FROM workers ORDER BY started_at, id")]
-
-    async def prune_workers(self, older_than: float) -> list[str]:
-        rows = await self._all(
-            f"DELETE FROM workers WHERE last_seen < {NOW} - %(age)s RETURNING id", {"age": float(older_than)}
-        )
-        return sorted(r["id"] for r in rows)

@@ -28,6 +28,7 @@ Conn = psycopg.AsyncConnection[dict[str, Any]]
 Params = dict[str, Any] | tuple[Any, ...]
 log = logging.getLogger(__name__)
 
+NOW = "extract(epoch from now())::float8"  # transaction time: one value for the whole statement
 CHANNEL = "t2v_jobs"  # the migration's trigger notifies here
 # Serialises whole upgrades, including the schema_version table's creation (which races otherwise).
 _MIGRATION_LOCK = 8372884809565038693

@@ -32,7 +32,8 @@ from app.core.jobstore.base import (
     Lease,
     NewJob,
     QueueStats,
-    WorkerInfo,
+)
+from app.core.jobstore.common import (
     check_lease_seconds,
     check_new_job,
     check_same_job,
@@ -40,9 +41,9 @@ from app.core.jobstore.base import (
     dump_json,
     record_from_row,
     state_from_row,
-    worker_from_row,
 )
 from app.core.jobstore.sqlite_connection import NOW, SQLiteConnection, store_now, transaction
+from app.core.jobstore.sqlite_workers import SQLiteWorkers
 
 T = TypeVar("T")
 
@@ -61,10 +62,6 @@ def _errors_json(errors: tuple[AttemptError, ...]) -> str:
 
 def _record(row: sqlite3.Row) -> JobRecord:
     return record_from_row(row, json.loads)
-
-
-def _worker(row: sqlite3.Row) -> WorkerInfo:
-    return worker_from_row(row, json.loads)
 
 
 def _count_waiting(conn: sqlite3.Connection, owner: str | None) -> int:
@@ -87,7 +84,7 @@ def _admit(conn: sqlite3.Connection, owner: str | None, admission: Admission) ->
         admission.check_artifacts(_artifact_bytes(conn, owner))
 
 
-class SQLiteJobStore(JobStore):
+class SQLiteJobStore(SQLiteWorkers, JobStore):
     """Jobs in one SQLite file; every process that opens the same path shares the same queue."""
 
     def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
@@ -402,49 +399,3 @@ class SQLiteJobStore(JobStore):
 
     async def artifact_bytes(self, owner: str | None) -> int:
         return await self._run(_artifact_bytes, owner)
-
-    # --- worker registry ----------------------------------------------------------------------------
-
-    async def register_worker(self, worker_id: str, host: str, pid: int) -> None:
-        def register(conn: sqlite3.Connection) -> None:
-            with transaction(conn):
-                conn.execute(
-                    "INSERT INTO workers (id, host, pid, started_at, last_seen, running)"
-                    f" VALUES (?, ?, ?, {NOW}, {NOW}, '[]') ON CONFLICT (id) DO UPDATE SET"
-                    " host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,"
-                    " last_seen = excluded.last_seen, running = excluded.running",
-                    (worker_id, host, int(pid)),
-                )
-
-        await self._run(register)
-
-    async def worker_heartbeat(self, worker_id: str, running: tuple[str, ...]) -> bool:
-        running_json = dump_json(list(running), "running job ids")
-
-        def beat(conn: sqlite3.Connection) -> bool:
-            with transaction(conn):
-                sql = f"UPDATE workers SET last_seen = {NOW}, running = ? WHERE id = ?"
-                return conn.execute(sql, (running_json, worker_id)).rowcount == 1
-
-        return await self._run(beat)
-
-    async def deregister_worker(self, worker_id: str) -> None:
-        def deregister(conn: sqlite3.Connection) -> None:
-            with transaction(conn):
-                conn.execute("DELETE FROM workers WHERE id = ?", (worker_id,))
-
-        await self._run(deregister)
-
-    async def list_workers(self) -> list[WorkerInfo]:
-        def list_workers(conn: sqlite3.Connection) -> list[WorkerInfo]:
-            return [_worker(r) for r in conn.execute("SELECT * FROM workers ORDER BY started_at, id")]
-
-        return await self._run(list_workers)
-
-    async def prune_workers(self, older_than: float) -> list[str]:
-        def prune(conn: sqlite3.Connection) -> list[str]:
-            with transaction(conn):
-                sql = f"DELETE FROM workers WHERE last_seen < {NOW} - ? RETURNING id"
-                return sorted(r[0] for r in conn.execute(sql, (float(older_than),)).fetchall())
-
-        return await self._run(prune)
