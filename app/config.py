@@ -151,6 +151,6 @@ def setting_default(name: str) -> Any:
     return Settings.model_fields[name].default
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with explicit values (CLI flags) taking precedence."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -72,7 +72,7 @@ def build_submission(
         raise InputError("options must be a JSON object")
     given = {k: v for k, v in options.items() if v is not None}
     parse_render_options(given, trust=Trust.CALLER, config=tts)
-    shown = display_name(name)
-    document = document_from_bytes(data, shown if uploaded else None, fmt, max_bytes)
-    context = job_context(document, given, Trust.CALLER, shown)
+    display = display_name(name)
+    document = document_from_bytes(data, display if uploaded else None, fmt, max_bytes)
+    context = job_context(document, given, Trust.CALLER, display)
     return Submission(context, prio, context.size or 0)

@@ -10,9 +10,9 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -90,8 +90,12 @@ def run_cancellable(coro_factory: Callable[[], Awaitable[T]], backstop: Backstop
         assert task is not None
         loop = asyncio.get_running_loop()
 
+        signals = 0
+
         def stop() -> None:
-            if task.cancelling():  # a second signal: no more waiting
+            nonlocal signals
+            signals += 1
+            if signals > 1:  # a second signal: no more waiting
                 backstop.fire()
             task.cancel()
 
@@ -151,9 +155,9 @@ def describe(exc: Exception) -> str:
 # The job queue (the local SQLite store, or PostgreSQL with T2V_DATABASE_URL)
 
 
-def run_store_call(coro_factory: Callable[[], Awaitable[T]]) -> T:
+def run_store_call(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
-        return asyncio.run(coro_factory())  # type: ignore[arg-type]
+        return asyncio.run(coro_factory())
     except JobNotFound as exc:
         fail(f"no job {exc}")
     except (ValueError, DuplicateJob) as exc:

@@ -18,5 +18,6 @@ class RetryPolicy:
     jitter: float = 0.25
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        raw = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
-        return raw * (rng or random).uniform(1 - self.jitter, 1 + self.jitter)
+        raw = min(self.max_seconds, self.base_seconds * 2.0 ** max(0, attempt - 1))
+        uniform = rng.uniform if rng is not None else random.uniform
+        return raw * uniform(1 - self.jitter, 1 + self.jitter)

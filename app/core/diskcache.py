@@ -230,7 +230,7 @@ class DiskCache:
     def _entries(self) -> list[tuple[float, int, Path]]:
         """(mtime, bytes with its check, path) of every entry; sweeps temp files and orphaned checks
         an hour old (their writer died)."""
-        entries = []
+        entries: list[tuple[float, int, Path]] = []
         if not self.root.is_dir():
             return entries
         now = time.time()

@@ -14,7 +14,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from app.core.threads import check_cancelled
 
@@ -74,8 +74,16 @@ def link_or_copy(src: Path, dest: Path) -> None:
         copy_file(src, dest)
 
 
+class Digest(Protocol):
+    """What `hashlib` hashes have in common."""
+
+    def update(self, data: bytes | memoryview, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
 def hash_file(
-    path: Path, chunk_size: int = CHUNK_SIZE, *, algorithm: Callable[[], Any] = hashlib.sha256
+    path: Path, chunk_size: int = CHUNK_SIZE, *, algorithm: Callable[[], Digest] = hashlib.sha256
 ) -> str:
     """SHA-256 (or `algorithm`) of a file of any size, one chunk in memory at a time."""
     digest = algorithm()

@@ -142,10 +142,10 @@ def read_cgroup_memory(root: Path = Path("/sys/fs/cgroup")) -> CgroupMemory | No
     """The memory usage and limit of the cgroup this process lives in (v2 or v1), if readable."""
     v2_max, v2_cur = root / "memory.max", root / "memory.current"
     if v2_max.is_file() and v2_cur.is_file():
-        limit = v2_max.read_text().strip()
+        written = v2_max.read_text().strip()
         used = int(v2_cur.read_text().strip())
         used -= _v2_inactive_file(root / "memory.stat")
-        return CgroupMemory(max(used, 0), None if limit == "max" else int(limit), 2)
+        return CgroupMemory(max(used, 0), None if written == "max" else int(written), 2)
     v1 = root / "memory"
     v1_limit, v1_usage = v1 / "memory.limit_in_bytes", v1 / "memory.usage_in_bytes"
     if v1_limit.is_file() and v1_usage.is_file():

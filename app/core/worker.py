@@ -26,7 +26,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,7 +77,7 @@ class JobContext:
             raise JobCancelled(self.job.id)
 
 
-Handler = Callable[[JobContext], Awaitable[dict[str, Any]]]
+Handler = Callable[[JobContext], Coroutine[Any, Any, dict[str, Any]]]
 
 
 def _artifacts_bytes(result: dict[str, Any]) -> int | None:

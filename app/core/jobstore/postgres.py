@@ -197,8 +197,9 @@ class PostgresJobStore(PostgresWorkers, JobStore):
             return None
         # The token is made here, before the first try, so a retry can tell whether the first
         # attempt committed (the job already holds this token) and never claims a second job.
+        token = str(uuid.uuid4())
         params = {
-            "token": str(uuid.uuid4()),
+            "token": token,
             "lease": lease_seconds,
             "worker": worker_id,
             "kinds": list(kinds or ()),
@@ -222,7 +223,7 @@ class PostgresJobStore(PostgresWorkers, JobStore):
             return row if row is not None else await first(conn)
 
         row = await self._run(first, again)
-        return Lease(record_from_row(row), params["token"]) if row else None
+        return Lease(record_from_row(row), token) if row else None
 
     async def _fenced(self, assignments: str, params: dict[str, Any]) -> bool:
         """One fenced write: it changes the row only while the token still holds the lease."""

@@ -222,12 +222,13 @@ class SQLiteJobStore(SQLiteWorkers, JobStore):
                 return None
             job = _record(row)
             now = store_now(conn)
-            retrying = retry_at is not None and job.attempts < job.max_attempts
-            attempt = AttemptError(job.attempts, error, now, float(retry_at) if retrying else None)
+            retry = float(retry_at) if retry_at is not None and job.attempts < job.max_attempts else None
+            retrying = retry is not None
+            attempt = AttemptError(job.attempts, error, now, retry)
             errors = _errors_json((*job.errors, attempt))
             if retrying:
                 sql = f"status = 'retrying', run_at = ?, worker_id = NULL, errors = ?, {_CLEAR_LEASE}"
-                params: tuple[Any, ...] = (retry_at, errors)
+                params: tuple[Any, ...] = (retry, errors)
             else:
                 sql = f"status = 'failed', finished_at = ?, errors = ?, {_CLEAR_LEASE}"
                 params = (now, errors)

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.config import RATE_MAX, RATE_MIN
 from app.core.threads import cancel_event
@@ -75,6 +76,10 @@ class _Voice(ctypes.Structure):
     )
 
 
+if TYPE_CHECKING:  # "_Pointer" is how typeshed names a ctypes pointer type
+    ShortPointer = ctypes._Pointer[ctypes.c_short]
+    EventPointer = ctypes._Pointer[_Event]
+
 _SynthCallback = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
 )
@@ -111,7 +116,7 @@ class _Collector:
         self.cancelled = False
         self.error: BaseException | None = None
 
-    def feed(self, wav: ctypes._Pointer, count: int, events: ctypes._Pointer) -> int:
+    def feed(self, wav: ShortPointer, count: int, events: EventPointer) -> int:
         if self.cancel is not None and self.cancel.is_set():
             self.cancelled = True
             return 1
@@ -150,7 +155,7 @@ class _Native:
         self.voices = self._list_voices()
         self.variants = _variants(self.data_path)
 
-    def _on_synth(self, wav: ctypes._Pointer, count: int, events: ctypes._Pointer) -> int:
+    def _on_synth(self, wav: ShortPointer, count: int, events: EventPointer) -> int:
         """Never raise into C: ctypes would print the traceback and carry on."""
         collector = self.collector
         if collector is None:
@@ -352,7 +357,7 @@ def _find_voice(voices: Sequence[EspeakVoice], wanted: str) -> EspeakVoice | Non
     return None
 
 
-def _voiced_samples(samples: array.array) -> int:
+def _voiced_samples(samples: array.array[int]) -> int:
     """Where the voice stops: the end-of-text pause is silence and should not stretch the last word."""
     for i in range(len(samples) - 1, -1, -1):
         if abs(samples[i]) > _SILENCE:

@@ -61,7 +61,7 @@ def voiced_span(path: Path) -> tuple[float, float, float]:
         raise MediaError(f"{path.name}: unreadable WAV: {exc}") from exc
 
 
-def _block(w: wave.Wave_read, start: int, count: int) -> array.array:
+def _block(w: wave.Wave_read, start: int, count: int) -> array.array[int]:
     w.setpos(start)
     samples = array.array("h", w.readframes(count))
     if sys.byteorder == "big":
@@ -69,7 +69,7 @@ def _block(w: wave.Wave_read, start: int, count: int) -> array.array:
     return samples
 
 
-def _loud(samples: array.array) -> bool:
+def _loud(samples: array.array[int]) -> bool:
     return bool(samples) and (max(samples) > _SILENCE or min(samples) < -_SILENCE)
 
 

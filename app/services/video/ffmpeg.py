@@ -23,7 +23,7 @@ def ffmpeg_exe() -> str:
     """The static ffmpeg build inside imageio-ffmpeg: the same binary on every machine."""
     import imageio_ffmpeg
 
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
 async def run_ffmpeg(args: Sequence[str], *, what: str) -> None:

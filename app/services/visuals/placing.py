@@ -7,12 +7,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from PIL import ImageFont
+
 from app.services.visuals.fonts import load_font, segment
 from app.services.visuals.model import Box, Shape
 from app.services.visuals.text import TextStyle, ellipsize, metrics
 from app.services.visuals.themes import RGB, Theme
 
 BULLET = "•"
+
+
+def _ink(font: ImageFont.FreeTypeFont, text: str) -> Box:
+    """The text's box relative to (left, baseline): its advance across, its ink up and down. (FreeType
+    gives whole pixels; Pillow's annotations say float.)"""
+    left, top, right, bottom = font.getbbox(text, anchor="ls")
+    return int(left), int(top), int(right), int(bottom)
 
 
 @dataclass
@@ -46,7 +55,7 @@ def shape_line(piece: Piece, text: str | None = None) -> Shaped:
     # Pillow's bbox spans the advance horizontally (leading spaces included) and the ink vertically
     for run in segment(piece.text if text is None else text, style.chain):
         font = load_font(run.font, style.size, style.weight)
-        left, top, right, bottom = font.getbbox(run.text, anchor="ls")
+        left, top, right, bottom = _ink(font, run.text)
         runs.append((run.text, run.font, x, (x + left, top, x + right, bottom), style.fill))
         x += round(font.getlength(run.text))
     inked = [box for *_, box, _ in runs if box[2] > box[0]]
@@ -61,7 +70,7 @@ def _marker_run(piece: Piece, fill: RGB) -> tuple[str, Path, int, Box, RGB]:
     (run,) = segment(BULLET, style.chain)
     font = load_font(run.font, style.size, style.weight)
     x = round(piece.x - style.size * 0.7 - font.getlength(run.text) / 2)
-    left, top, right, bottom = font.getbbox(run.text, anchor="ls")
+    left, top, right, bottom = _ink(font, run.text)
     return (run.text, run.font, x, (x + left, top, x + right, bottom), fill)
 
 
