@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import textwrap
@@ -13,9 +12,11 @@ import pytest
 
 from app.core import queue_manager as qm_module
 from app.core import system_optimizer as so_module
-from app.core.jobstore.base import JobStatus
+from app.core.jobstore.base import JobRecord, JobStatus
 from app.core.queue_manager import QueueManager
 from app.core.resource_manager import ResourceLimits, ResourceManager, ResourceSample
+from tests.processes import UNLOADED
+from tests.waiting import eventually
 
 SEED_START = """
 from app.core.system_optimizer import start_optimization
@@ -53,6 +54,8 @@ async def run_snippet(code: str, namespace: dict[str, Any]) -> str:
 def fresh_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("T2V_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("T2V_POLL_SECONDS", "0.1")
+    for name, value in UNLOADED.items():  # about the seed's API, not admission
+        monkeypatch.setenv(name, value)
     so_module.set_default_optimizer(None)
     original = qm_module.queue_manager
     qm_module.queue_manager = QueueManager()
@@ -76,12 +79,13 @@ async def test_the_seed_snippets_run_verbatim_and_a_submitted_job_renders(
         assert lines[2] == "Queue: 1 jobs"
         await run_snippet(SEED_START, namespace)
         manager = qm_module.queue_manager
-        for _ in range(300):
+
+        async def finished() -> JobRecord | None:
             job = await manager.get_job("job123")
-            if job is not None and job.status.final:
-                break
-            await asyncio.sleep(0.1)
-        assert job is not None and job.status == JobStatus.COMPLETED, job
+            return job if job is not None and job.status.final else None
+
+        job = await eventually(finished, timeout=60)
+        assert job.status == JobStatus.COMPLETED, job
         assert Path(job.result["video"]).is_file()
         printed = await run_snippet(SEED_STATUS, namespace)
         assert printed.splitlines()[2] == "Queue: 0 jobs"
@@ -112,7 +116,7 @@ async def test_monitoring_raises_alerts_and_cleans_up(tmp_path: Path) -> None:
     )
     optimizer = so_module.SystemOptimizer(parts, monitor_interval=0.05)
     await optimizer.start()
-    await asyncio.sleep(0.3)
+    await eventually(lambda: optimizer.alert_counts["cpu"] >= 2 and optimizer.alert_counts["memory"] >= 2)
     status = await optimizer.status()
     await optimizer.stop()
     assert status["alert_counts"]["cpu"] >= 2 and status["alert_counts"]["memory"] >= 2

@@ -14,12 +14,17 @@ T = TypeVar("T")
 TIMEOUT = 30.0  # generous: a hang guard, not a timing assertion
 
 
-def _describe(predicate: Callable[[], Any], what: str | None) -> str:
+What = str | Callable[[], str] | None  # what is awaited, for the failure message (a callable: read then)
+
+
+def _describe(predicate: Callable[[], Any], what: What) -> str:
+    if callable(what):
+        return what()
     return what or getattr(predicate, "__qualname__", repr(predicate))
 
 
 def wait_until(
-    predicate: Callable[[], T], timeout: float = TIMEOUT, interval: float = 0.02, what: str | None = None
+    predicate: Callable[[], T], timeout: float = TIMEOUT, interval: float = 0.02, what: What = None
 ) -> T:
     """Call `predicate` until it returns something truthy, and return that; fail after `timeout`."""
     deadline = time.monotonic() + timeout
@@ -33,7 +38,7 @@ def wait_until(
 
 
 async def eventually(
-    predicate: Callable[[], Any], timeout: float = TIMEOUT, interval: float = 0.02, what: str | None = None
+    predicate: Callable[[], Any], timeout: float = TIMEOUT, interval: float = 0.02, what: What = None
 ) -> Any:
     """`wait_until` for async tests: the predicate may be a coroutine function; the loop keeps running."""
     deadline = time.monotonic() + timeout
