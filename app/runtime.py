@@ -23,7 +23,7 @@ from app.core.worker import Handler, Worker, WorkerConfig
 from app.services.pipeline import Renderer
 from app.services.planning import ScriptLimits
 from app.services.render_job import RenderJobHandler
-from app.services.speech.engines.config import TTSConfig
+from app.services.speech import TTSConfig
 from app.services.tts_service import TTSService
 
 

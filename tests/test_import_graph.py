@@ -50,6 +50,16 @@ def _resolve(module: str, importer: str, level: int, is_package: bool) -> str:
     return ".".join([*base, module] if module else base)
 
 
+def bound_by_init(package: str) -> set[str]:
+    """Names a package's __init__ binds with its own imports (`from .mux import mux` makes `mux` the
+    function, not the module)."""
+    path = MODULES.get(package)
+    if path is None or path.name != "__init__.py":
+        return set()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names}
+
+
 def imports_of(name: str) -> Iterator[tuple[str, list[str], int]]:
     """(imported module, names taken from it, line) for every import in the module's source."""
     path = MODULES[name]
@@ -62,7 +72,8 @@ def imports_of(name: str) -> Iterator[tuple[str, list[str], int]]:
         elif isinstance(node, ast.ImportFrom):
             base = _resolve(node.module or "", name, node.level, is_package)
             names = [alias.name for alias in node.names]
-            submodules = [n for n in names if f"{base}.{n}" in MODULES]
+            bound = bound_by_init(base)
+            submodules = [n for n in names if f"{base}.{n}" in MODULES and n not in bound]
             for sub in submodules:
                 yield f"{base}.{sub}", [], node.lineno
             taken = [n for n in names if n not in submodules]
@@ -123,6 +134,7 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_graph_is_read_from_every_kind_of_import() -> None:
     """The reader sees function-local imports and import_module literals, so none can hide a cycle."""
+    assert {"app.services.speech", "app.services.visuals", "app.services.video"} <= set(STAGES)
     edges = graph()
     assert "app.runtime" in edges["app"]  # function-local, in the root package's factory
     assert "app.services.tts_service" in edges["app.runtime"]
@@ -164,6 +176,27 @@ def test_forbidden_imports(package: str, forbidden: tuple[str, ...]) -> None:
         if target == "app" or any(within(target, f) for f in forbidden)
     ]
     assert found == []
+
+
+STAGES = [
+    name
+    for name, path in MODULES.items()
+    if name.count(".") == 2 and within(name, "app.services") and path.name == "__init__.py"
+]
+
+
+def test_code_outside_a_stage_uses_its_package_names() -> None:
+    """A stage package's `__all__` is its surface: from outside, nobody reaches into its modules
+    (except the seed's `tts_service`, the speech stage's entry point, defined over its modules)."""
+    found = [
+        f"{name} imports {target}"
+        for name, targets in graph().items()
+        if name != "app.services.tts_service"
+        for target in targets
+        for stage in STAGES
+        if target.startswith(stage + ".") and not within(name, stage)
+    ]
+    assert STAGES and found == []
 
 
 def test_no_private_names_are_imported_across_modules() -> None:

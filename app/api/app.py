@@ -109,7 +109,7 @@ def _add_page(app: FastAPI) -> None:
 
     @app.get("/fonts/{weight}.ttf", include_in_schema=False)
     async def font(weight: str) -> FileResponse:
-        from app.services.visuals.fonts import default_fontset
+        from app.services.visuals import default_fontset
 
         if weight not in FONTS:
             raise HTTPException(404, "no such font")

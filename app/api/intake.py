@@ -18,7 +18,7 @@ from app.errors import InputError
 from app.services.documents import document_from_bytes
 from app.services.options import parse_render_options
 from app.services.render_job import job_context
-from app.services.speech.engines.config import TTSConfig
+from app.services.speech import TTSConfig
 
 NAME_MAX = 120
 

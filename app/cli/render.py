@@ -177,7 +177,7 @@ def voices(
     language: Annotated[str | None, typer.Argument(help="Only voices for this language, e.g. vi.")] = None,
 ) -> None:
     """List the offline espeak-ng voices (use them as --voice espeak:LANG)."""
-    from app.services.speech.espeak import list_voices
+    from app.services.speech import list_voices
 
     for v in list_voices():
         if language and not any(code.startswith(language) for code in v.languages):

@@ -16,8 +16,7 @@ from app.config import RATE_MAX, RATE_MIN, setting_default
 from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
 from app.services.models import RenderOptions
-from app.services.speech.engines.config import TTSConfig
-from app.services.speech.voices import parse_voice_spec
+from app.services.speech import TTSConfig, parse_voice_spec
 
 
 class RenderOptionsInput(BaseModel):

@@ -27,7 +27,7 @@ from app.services.captions import change_points, write_captions
 from app.services.documents import Document
 from app.services.models import Cue, RenderOptions, Scene, Script, Speech, WordTiming
 from app.services.planning import ScriptLimits, build_script
-from app.services.speech.language import detect_language
+from app.services.speech import detect_language
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
     Burn,
@@ -40,8 +40,7 @@ from app.services.video import (
     publish_all,
     split_shots,
 )
-from app.services.visuals import VisualService, make_thumbnail
-from app.services.visuals.fonts import default_fontset, link_fonts
+from app.services.visuals import VisualService, default_fontset, link_fonts, make_thumbnail
 
 
 class Stage(str, Enum):

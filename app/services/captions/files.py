@@ -8,7 +8,7 @@ from pathlib import Path
 from app.services.captions.cues import build_cues
 from app.services.captions.formats import to_ass, to_srt, to_vtt
 from app.services.models import Cue, WordTiming
-from app.services.visuals.fonts import FontSet, default_fontset, family_name, segment
+from app.services.visuals import FontSet, default_fontset, family_name, segment
 
 
 def write_captions(

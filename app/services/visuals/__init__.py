@@ -9,7 +9,7 @@ step by step to a floor, what still does not fit is cut with an ellipsis, and th
 """
 
 from app.services.visuals.drawing import draw_layout, make_thumbnail, render_slide, save_png
-from app.services.visuals.fonts import FontSet, default_fontset
+from app.services.visuals.fonts import FontSet, default_fontset, family_name, link_fonts, segment
 from app.services.visuals.layout import CAPTION_RESERVE, layout_slide
 from app.services.visuals.model import DrawnRun, Shape, SlideLayout, TextLine
 from app.services.visuals.service import VisualService
@@ -29,9 +29,12 @@ __all__ = [
     "VisualService",
     "default_fontset",
     "draw_layout",
+    "family_name",
     "get_theme",
     "layout_slide",
+    "link_fonts",
     "make_thumbnail",
     "render_slide",
     "save_png",
+    "segment",
 ]
