@@ -23,11 +23,13 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check app tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check app tests benchmarks
 	$(BIN)/ruff format --check app tests benchmarks
+	$(BIN)/mypy
 
 bench: bench-queue bench-fast-path bench-normalize bench-long-input $(VENV)/.installed
 	$(BIN)/python benchmarks/render_bench.py

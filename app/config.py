@@ -1,6 +1,8 @@
 """Settings from `T2V_*` environment variables (and CLI flags, which override them).
 
-One data directory holds the caches, the job store, the workspaces and the artifacts.
+Every default is written here once: the dataclasses built from settings (`ResourceLimits`,
+`WorkerConfig`, `HttpConfig`, `TTSConfig`, `RetryPolicy`, `RenderOptions`...) take theirs from
+`setting_default`. One data directory holds the caches, the job store, the workspaces and the artifacts.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
+RATE_MIN, RATE_MAX = 80, 450  # words per minute: espeak's own limits, and so every engine's
 
 
 def default_data_dir() -> Path:
@@ -32,9 +35,26 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="how long cancelled work may take to stop before it is abandoned"
     )
     voice: str | None = Field(default=None, description="default voice spec, e.g. espeak:vi")
-    rate: int = Field(default=175, ge=80, le=450, description="words per minute")
+    rate: int = Field(default=175, ge=RATE_MIN, le=RATE_MAX, description="words per minute")
     aspect: str = "16:9"
     resolution: int = 720
+
+    # resources (the seed's ResourceLimits): how much runs at once, and when the machine is too busy
+    max_cpu_percent: float = Field(default=80.0, gt=0, le=100, description="claim no job above this CPU %")
+    max_memory_percent: float = Field(
+        default=85.0, gt=0, le=100, description="claim no job above this memory % (of the cgroup's limit)"
+    )
+    max_concurrent_jobs: int = Field(default=3, ge=1, description="jobs one worker process runs at once")
+    max_concurrent_tts: int = Field(default=2, ge=1, description="speech syntheses at once")
+    max_concurrent_visual: int = Field(default=4, ge=1, description="pictures drawn at once")
+    cleanup_memory_percent: float = Field(
+        default=70.0, gt=0, le=100, description="free caches and orphaned workspaces above this memory %"
+    )
+    monitor_interval: float = Field(default=30.0, gt=0, description="seconds between resource checks")
+    hysteresis_percent: float = Field(
+        default=5.0, ge=0, description="once over a limit, CPU and memory must fall this far below it"
+    )
+    cleanup_cooldown: float = Field(default=60.0, ge=0, description="seconds between two cleanups")
 
     # the job queue
     database_url: str | None = Field(
@@ -131,6 +151,6 @@ def setting_default(name: str) -> Any:
     return Settings.model_fields[name].default
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with explicit values (CLI flags) taking precedence."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})

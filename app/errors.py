@@ -6,6 +6,27 @@ bug. `InputError` is the user's fault: the CLI exits 2 with its message, the API
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+
+def first_error(
+    errors: Sequence[Mapping[str, Any]],
+    *,
+    subject: str = "input",
+    noun: str = "field",
+    allowed: Iterable[str] = (),
+) -> str:
+    """The first error of a (pydantic) validation as one line, the way every entry point reports it:
+    `invalid FIELD: MESSAGE`, or `unknown NOUN 'x' (allowed: ...)` for a key that is not allowed.
+    `subject` names the whole input when the error has no location."""
+    first = errors[0] if errors else {}
+    field = ".".join(str(part) for part in first.get("loc", ())) or subject
+    allowed = list(allowed)
+    if first.get("type") == "extra_forbidden" and allowed:
+        return f"unknown {noun} {field!r} (allowed: {', '.join(allowed)})"
+    return f"invalid {field}: {first.get('msg') or 'invalid value'}"
+
 
 class T2VError(Exception):
     """Base of every error t2v raises on purpose.

@@ -21,9 +21,9 @@ from app.core.resource_manager import ResourceLimits, ResourceManager
 from app.core.system_optimizer import OptimizerParts, SystemOptimizer
 from app.core.worker import Handler, Worker, WorkerConfig
 from app.services.pipeline import Renderer
+from app.services.planning import ScriptLimits
 from app.services.render_job import RenderJobHandler
-from app.services.script_service import ScriptLimits
-from app.services.tts_engines.config import TTSConfig
+from app.services.speech import TTSConfig
 from app.services.tts_service import TTSService
 
 
@@ -105,7 +105,7 @@ def build_runtime(settings: Settings | None = None, limits: ResourceLimits | Non
     settings = settings or load_settings()
     secure_data_dir(settings.data_dir)
     private_dir(settings.artifacts_dir)  # 0700 whatever the umask of the process that renders
-    resources = ResourceManager(limits or ResourceLimits.from_env())
+    resources = ResourceManager(limits or ResourceLimits.from_settings(settings))
     workspaces = WorkspaceManager(settings.workspaces_dir)
     workspaces.remove_orphans()
     cache = DiskCache(settings.cache_dir, settings.cache_max_bytes)
@@ -113,6 +113,6 @@ def build_runtime(settings: Settings | None = None, limits: ResourceLimits | Non
     resources.register_cleanup("orphaned workspaces", workspaces.cleanup)
     # one TTS config from these settings: the engines, and what the API offers callers, agree
     tts = TTSService(resources=resources, cache=cache, config=TTSConfig.from_settings(settings))
-    limits = ScriptLimits.from_settings(settings)
-    renderer = Renderer(workspaces, resources=resources, cache=cache, tts=tts, limits=limits)
+    script_limits = ScriptLimits.from_settings(settings)
+    renderer = Renderer(workspaces, resources=resources, cache=cache, tts=tts, limits=script_limits)
     return Runtime(settings, resources, workspaces, cache, renderer)

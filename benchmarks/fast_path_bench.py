@@ -23,9 +23,11 @@ import shutil
 import statistics
 import sys
 import time
+import wave
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 from proctree import run_sampled
@@ -91,15 +93,47 @@ class Prepared:
     seconds: float  # what producing them took (TTS + slides + join), for the "total" comparison
 
 
+def join_audio(speeches: Sequence[Any], pause: float, out_wav: Path) -> list[float]:
+    """The one narration WAV moviepy is given (t2v itself joins AAC pieces, `app.services.audio`).
+
+    Concatenate the scenes' WAVs with `pause` seconds of silence between them, in bounded memory.
+
+    Returns each scene's start time in the joined track; the times are exact sample counts, so the
+    captions and the pictures line up with what is heard.
+    """
+    if not speeches:
+        raise ValueError("nothing to narrate")
+    rate = speeches[0].sample_rate
+    silence = b"\x00\x00" * round(pause * rate)
+    offsets: list[float] = []
+    written = 0
+    with wave.open(str(out_wav), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        for i, speech in enumerate(speeches):
+            if i:
+                out.writeframes(silence)
+                written += len(silence) // 2
+            offsets.append(written / rate)
+            with wave.open(str(speech.audio_path), "rb") as src:
+                if src.getframerate() != rate or src.getnchannels() != 1 or src.getsampwidth() != 2:
+                    raise ValueError(f"scene {i + 1}: audio format differs from the first scene's")
+                while chunk := src.readframes(65_536):
+                    out.writeframes(chunk)
+                    written += len(chunk) // 2
+    return offsets
+
+
 async def _prepare(doc_text: str, out_dir: Path, resolution: int, data_dir: Path) -> Prepared:
     from app.config import load_settings
     from app.core.memory_optimizer import DiskCache
-    from app.services import video_service
-    from app.services.language import detect_language
+    from app.services.documents import Document
     from app.services.models import VideoFormat
-    from app.services.script_service import Document, build_script
+    from app.services.planning import build_script
+    from app.services.speech.language import detect_language
     from app.services.tts_service import TTSService
-    from app.services.visual_service import VisualService
+    from app.services.visuals import VisualService
 
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -113,8 +147,9 @@ async def _prepare(doc_text: str, out_dir: Path, resolution: int, data_dir: Path
         speeches.append(await tts.speak(scene.narration, voice, WPM, out_dir / f"speech-{i:04d}.wav"))
         images.append(await visuals.slide(scene, fmt, out_dir / f"slide-{i:04d}.png"))
     audio = out_dir / "narration.wav"
-    offsets = video_service.join_audio(speeches, 0.5, audio)
-    duration = video_service.wav_duration(audio)
+    offsets = join_audio(speeches, 0.5, audio)
+    with wave.open(str(audio), "rb") as joined:
+        duration = joined.getnframes() / joined.getframerate()
     ends = [*offsets[1:], duration]
     manifest = {
         "size": list(fmt.size),
@@ -277,7 +312,7 @@ def scene_mids(starts: dict[int, float], duration: float, skip: int) -> list[flo
 
 def rerender_check(old: Path, new: Path, edited: int) -> tuple[bool, str]:
     """Captions, duration and pictures agree outside the edited scene (1-based), allowing a shift."""
-    from app.services.video_service import probe
+    from app.services.video import probe
 
     old_cues, new_cues = srt_cues(old.with_suffix(".srt")), srt_cues(new.with_suffix(".srt"))
     a, b = scene_starts(old_cues), scene_starts(new_cues)
@@ -568,7 +603,7 @@ def write_report(res: Results, args: argparse.Namespace, command: str, load: tup
         "",
         "Inputs: generated Markdown (about 60 s in 7 scenes of about 9 s; a 20-scene document; a 10-minute "
         "one). Speech and slides were made once with our own pieces (`build_script`, `TTSService.speak`, "
-        "`VisualService.slide`, `video_service.join_audio`), so moviepy composes the very same PNGs and "
+        "`VisualService.slide`, `join_audio`), so moviepy composes the very same PNGs and "
         f"narration WAV. Video lengths: still {res.durations['still']:.1f} s, motion "
         f"{res.durations['motion']:.1f} s"
         + (" (shortened for time; stated, not hidden)" if args.motion_seconds < 60 else "")

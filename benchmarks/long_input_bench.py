@@ -80,9 +80,10 @@ KINDS["single line"] = (single_line, "txt")
 
 def plan(path: Path) -> dict[str, float]:
     """In this process: build the script without limits, then lay out every LAYOUT_EVERY-th slide."""
+    from app.services.documents import load_document
     from app.services.models import VideoFormat
-    from app.services.script_service import build_script, load_document
-    from app.services.visual_service import layout_slide
+    from app.services.planning import build_script
+    from app.services.visuals import layout_slide
 
     document = load_document(path)
     start = time.perf_counter()
@@ -135,7 +136,7 @@ def main() -> None:
             run = run_sampled(_cli("render", str(path), "-o", str(work / f"prose-{size}.mp4"), "-q"), data)
             if run.returncode:
                 raise SystemExit(run.stderr.decode())
-            from app.services.video_service import probe
+            from app.services.video import probe
 
             renders.append((size, probe(work / f"prose-{size}.mp4").duration, run.wall, run.peak_rss_bytes))
             print(renders[-1], flush=True)

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from app.runtime import build_runtime
+from app.services.documents import load_document
 from app.services.models import RenderOptions
 from app.services.pipeline import Progress, Stage
-from app.services.script_service import load_document
 
 
 def options_from(args: argparse.Namespace) -> RenderOptions:

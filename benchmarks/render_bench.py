@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
 
-    from app.services.video_service import probe
+    from app.services.video import probe
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows = []

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import UNLOADED, kill_all, spawn
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Parts a user's machine may lack (postgres, browser, piper). A test that needs one calls
@@ -45,7 +47,7 @@ class CLI:
         )
 
     def popen(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen(
+        return spawn(
             self.argv(*args), env=self.env, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
 
@@ -59,7 +61,15 @@ def cli(tmp_path: Path) -> Iterator[CLI]:
     env = dict(os.environ)
     env["T2V_DATA_DIR"] = str(tmp_path / "data")
     env["PYTHONPATH"] = str(ROOT)
+    env.update(UNLOADED)
     env.pop("T2V_DEBUG", None)
     work = tmp_path / "work"
     work.mkdir()
     yield CLI(env=env, cwd=work)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_processes() -> Iterator[None]:
+    """Whatever a test started with `tests.processes.spawn` is killed when it ends."""
+    yield
+    kill_all()

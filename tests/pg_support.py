@@ -7,10 +7,10 @@ or fails when T2V_TEST_REQUIRE names postgres (CI).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from tests.conftest import missing_part
+from tests.waiting import wait_until
 
 SERVER_URL = os.environ.get("T2V_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -51,7 +52,11 @@ def drop_schema(schema: str) -> None:
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    """A URL to a fresh, private schema; dropped after the test."""
+    """A URL to a fresh, private schema; dropped after the test. A server that is restarting (a test
+    restarts it) or stopped is waited for, or started, before the test is skipped."""
+    if server_error() is not None:
+        with contextlib.suppress(AssertionError):
+            wait_until_ready(timeout=30)
     if (error := server_error()) is not None:
         missing_part("postgres", f"no server at {SERVER_URL}: {error}")
     schema = create_schema()
@@ -72,12 +77,15 @@ def cluster_command(action: str) -> list[str]:
 
 def wait_until_ready(timeout: float = 60.0) -> None:
     """Wait for the server to accept connections; start it if it is down (a test restarted it)."""
-    deadline = time.monotonic() + timeout
     started = False
-    while server_error() is not None:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"PostgreSQL at {SERVER_URL} did not come back")
+
+    def ready() -> bool:
+        nonlocal started
+        if server_error() is None:
+            return True
         if not started and os.path.isdir("/etc/postgresql") and shutil.which("pg_ctlcluster"):
             subprocess.run(cluster_command("start"), capture_output=True, timeout=60)
             started = True
-        time.sleep(0.2)
+        return False
+
+    wait_until(ready, timeout=timeout, interval=0.2, what=f"PostgreSQL at {SERVER_URL} to come back")

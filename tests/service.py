@@ -19,6 +19,8 @@ import httpx
 
 from tests.conftest import ROOT
 from tests.handlers import TEST_HANDLERS
+from tests.processes import UNLOADED, spawn
+from tests.waiting import wait_until
 
 
 def free_port() -> int:
@@ -35,6 +37,7 @@ def service_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         T2V_HANDLERS=TEST_HANDLERS,
         T2V_POLL_SECONDS="0.1",
         T2V_HEARTBEAT_SECONDS="0.2",
+        **UNLOADED,
     )
     env.update(overrides)
     return env
@@ -69,7 +72,7 @@ def start_server(tmp_path: Path, *args: str, **env: str) -> Server:
     log = tmp_path / f"serve-{time.monotonic_ns()}.log"
     port = free_port()
     with open(log, "wb") as out:
-        proc = subprocess.Popen(
+        proc = spawn(
             [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
             env=service_env(data_dir, **env),
             cwd=tmp_path,
@@ -77,18 +80,17 @@ def start_server(tmp_path: Path, *args: str, **env: str) -> Server:
             stderr=subprocess.STDOUT,
         )
     server = Server(proc, f"http://127.0.0.1:{port}", data_dir, log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def ready() -> bool:
         if proc.poll() is not None:
             raise AssertionError(f"t2v serve exited {proc.returncode}:\n{server.output()}")
         try:
-            if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
-                return server
+            return httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    server.stop(signal.SIGKILL)
-    raise AssertionError(f"t2v serve did not become ready:\n{server.output()}")
+            return False
+
+    wait_until(ready, timeout=60, interval=0.1, what=lambda: f"t2v serve to be ready:\n{server.output()}")
+    return server
 
 
 @contextmanager

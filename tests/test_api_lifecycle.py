@@ -7,8 +7,6 @@ import asyncio
 import json
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from app.core.jobstore.base import JobRecord, JobStatus, NewJob
 from app.core.jobstore.sqlite import SQLiteJobStore
 from tests.conftest import CLI
 from tests.service import Server, read_events, served, service_env
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -31,13 +30,6 @@ def stored(server: Server, job_id: str) -> JobRecord:
     record = asyncio.run(get())
     assert record is not None
     return record
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.1)
 
 
 def tree_size(directory: Path) -> int:
@@ -140,14 +132,18 @@ def test_retention_purges_finished_jobs_and_their_files(tmp_path: Path) -> None:
 
         asyncio.run(enqueue())
         artifacts = server.data_dir / "artifacts" / "old"
-        wait_until(lambda: stored(server, "old").status == JobStatus.COMPLETED, "the job completed")
+        wait_until(
+            lambda: stored(server, "old").status == JobStatus.COMPLETED,
+            timeout=120,
+            what="the job to complete",
+        )
         done = server.client("root").get("/v1/jobs/old").json()
         assert done["purged_at"] is None and done["links"]["video"], done
         assert (artifacts / "video.mp4").stat().st_size == 5000
         assert stored(server, "old").artifacts_bytes == 5000
 
-        wait_until(lambda: stored(server, "old").purged, "retention purged the job")
-        wait_until(lambda: not artifacts.exists(), "its files are removed")
+        wait_until(lambda: stored(server, "old").purged, timeout=120, what="retention to purge the job")
+        wait_until(lambda: not artifacts.exists(), timeout=120, what="its files to be removed")
         record = stored(server, "old")
         assert record.finished_at is not None and record.purged_at is not None
         assert record.purged_at - record.finished_at >= retention

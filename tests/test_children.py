@@ -8,8 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +16,10 @@ import psutil
 from app.core.jobstore.base import NewJob
 from app.core.jobstore.sqlite import SQLiteJobStore
 from app.core.worker import JobContext
-from app.services.video_service import run_ffmpeg
+from app.services.video import run_ffmpeg
 from tests.conftest import ROOT
+from tests.processes import UNLOADED, spawn
+from tests.waiting import wait_until
 
 
 async def ffmpeg_for_ten_minutes(ctx: JobContext) -> dict[str, Any]:
@@ -27,15 +27,6 @@ async def ffmpeg_for_ten_minutes(ctx: JobContext) -> dict[str, Any]:
     args = ["-re", "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "600", "-f", "null", "-"]
     await run_ffmpeg(args, what="waiting")
     return {}
-
-
-def poll(check: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            return value
-        time.sleep(0.05)
-    return value
 
 
 def ffmpeg_children(pid: int) -> list[psutil.Process]:
@@ -68,8 +59,9 @@ def test_a_sigkilled_worker_leaves_no_ffmpeg_running(tmp_path: Path) -> None:
         T2V_DATA_DIR=str(data),
         T2V_HANDLERS="ffmpeg=tests.test_children:ffmpeg_for_ten_minutes",
         T2V_POLL_SECONDS="0.1",
+        **UNLOADED,
     )
-    worker = subprocess.Popen(
+    worker = spawn(
         [sys.executable, "-m", "app.cli", "worker"],
         env=env,
         cwd=tmp_path,
@@ -78,11 +70,11 @@ def test_a_sigkilled_worker_leaves_no_ffmpeg_running(tmp_path: Path) -> None:
     )
     children: list[psutil.Process] = []
     try:
-        assert poll(lambda: ffmpeg_children(worker.pid), timeout=60), "the worker never started ffmpeg"
+        wait_until(lambda: ffmpeg_children(worker.pid), timeout=60, what="the worker to start ffmpeg")
         children = psutil.Process(worker.pid).children(recursive=True)  # ffmpeg and its watchdog
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
-        assert poll(lambda: all(gone(p) for p in children), timeout=20), "a child outlived its worker"
+        wait_until(lambda: all(gone(p) for p in children), what="the worker's children to die with it")
     finally:
         if worker.poll() is None:
             worker.kill()
@@ -97,7 +89,7 @@ def test_a_killed_watchdog_is_replaced_before_the_next_child() -> None:
 
     group = die_with_parent()["process_group"]
     os.kill(group, signal.SIGKILL)
-    assert poll(lambda: die_with_parent()["process_group"] != group, timeout=10)
+    wait_until(lambda: die_with_parent()["process_group"] != group)
     replacement = psutil.Process(die_with_parent()["process_group"])
     assert replacement.is_running() and replacement.status() != psutil.STATUS_ZOMBIE
     assert os.getpgid(replacement.pid) == replacement.pid, "the watchdog leads its own process group"

@@ -10,10 +10,10 @@ import pytest
 
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceManager
+from app.services.documents import document_from_bytes
 from app.services.models import RenderOptions
 from app.services.pipeline import Renderer
-from app.services.script_service import document_from_bytes
-from app.services.video_service import probe
+from app.services.video import probe
 
 pytestmark = pytest.mark.slow
 

@@ -20,6 +20,7 @@ from app.core.jobstore.base import (
     DuplicateJob,
     JobNotFound,
     JobPriority,
+    JobState,
     JobStatus,
     JobStore,
     NewJob,
@@ -28,6 +29,7 @@ from app.core.jobstore.base import (
 )
 from app.core.jobstore.sqlite import SQLiteJobStore
 from tests.pg_support import pg_url  # noqa: F401 (a fixture)
+from tests.waiting import eventually
 
 StoreFactory = Callable[[], JobStore]
 
@@ -70,6 +72,16 @@ async def add(store: JobStore, *jobs: NewJob) -> None:
     for j in jobs:
         _, created = await store.enqueue(j)
         assert created
+
+
+async def store_time_passes(store: JobStore, seconds: float) -> None:
+    """Wait until `seconds` have passed on the store's clock, the one leases and run_at are kept in."""
+    until = await store.now() + seconds
+
+    async def passed() -> bool:
+        return await store.now() >= until
+
+    await eventually(passed, interval=0.01)
 
 
 async def claim_all(store: JobStore, worker: str = "w") -> list[str]:
@@ -206,7 +218,7 @@ async def test_each_claim_gets_a_fresh_token_and_started_at_keeps_the_first(stor
     first = await store.claim("w", LEASE)
     assert first is not None
     assert await store.release("j1", first.token)
-    await asyncio.sleep(0.01)
+    await store_time_passes(store, 0.01)
     second = await store.claim("w", LEASE)
     assert second is not None
     assert second.token != first.token
@@ -244,8 +256,7 @@ async def test_a_retrying_job_waits_for_its_run_at(store: JobStore) -> None:
     assert record.errors[0].retry_at == pytest.approx(retry_at)
 
     assert await store.claim("w", LEASE) is None  # not yet
-    while await store.now() < retry_at:
-        await asyncio.sleep(0.05)
+    await store_time_passes(store, retry_at - await store.now())
     again = await store.claim("w", LEASE)
     assert again is not None and again.job_id == "j1"
     assert again.job.attempts == 2
@@ -327,7 +338,7 @@ async def test_heartbeat_extends_the_lease(store: JobStore) -> None:
     assert await store.heartbeat("j1", lease.token, LEASE)
     record = await store.get("j1")
     assert record.lease_until >= await store.now() + LEASE - 1
-    await asyncio.sleep(SHORT * 3)
+    await store_time_passes(store, SHORT * 3)
     assert await store.reap() == []
     assert await status(store, "j1") is JobStatus.PROCESSING
     assert not await store.heartbeat("j1", "not-the-token", LEASE)
@@ -359,7 +370,7 @@ async def test_a_stale_token_writes_nothing_after_the_job_was_reaped_and_reclaim
     await add(store, job("j1"))
     old = await store.claim("worker-a", SHORT)
     assert old is not None
-    await asyncio.sleep(SHORT * 3)
+    await store_time_passes(store, SHORT * 3)
     assert await store.reap() == ["j1"]
     async with new_store() as other:
         new = await other.claim("worker-b", LEASE)
@@ -382,7 +393,7 @@ async def test_reap_requeues_an_expired_lease(store: JobStore) -> None:
     short = await store.claim("w", SHORT)
     long = await store.claim("w", LEASE)
     assert short is not None and long is not None
-    await asyncio.sleep(SHORT * 3)
+    await store_time_passes(store, SHORT * 3)
     assert await store.reap() == ["expires"]
     record = await store.get("expires")
     assert record.status is JobStatus.QUEUED
@@ -400,7 +411,7 @@ async def test_reap_fails_a_job_whose_attempts_are_used_up(store: JobStore) -> N
     for _ in range(2):
         lease = await store.claim("w", SHORT)
         assert lease is not None
-        await asyncio.sleep(SHORT * 3)
+        await store_time_passes(store, SHORT * 3)
         assert await store.reap() == ["j1"]
     record = await store.get("j1")
     assert record.status is JobStatus.FAILED
@@ -416,7 +427,7 @@ async def test_reap_never_resurrects_a_cancelled_job(store: JobStore) -> None:
     lease = await store.claim("w", SHORT)
     assert lease is not None
     await store.cancel("j1")
-    await asyncio.sleep(SHORT * 3)
+    await store_time_passes(store, SHORT * 3)
     assert await store.reap() == []
     assert await status(store, "j1") is JobStatus.CANCELLED
     assert await store.claim("w", LEASE) is None
@@ -490,6 +501,24 @@ async def test_cancel_a_final_job_changes_nothing(store: JobStore) -> None:
 # --- listing and stats ----------------------------------------------------------------------------
 
 
+async def test_state_is_the_status_fields_and_follows_the_job(store: JobStore) -> None:
+    """What a progress stream polls: status, stage, percent, attempts and the number of errors, and
+    nothing of the payload (the document) or the result."""
+    assert await store.state("nope") is None
+    await add(store, job("s", payload={"content_b64": "x" * 100_000}, max_attempts=2))
+    assert await store.state("s") == JobState(JobStatus.QUEUED, None, 0.0, 0, 0)
+    lease = await store.claim("w", LEASE)
+    assert lease is not None
+    await store.set_progress("s", lease.token, "speech", 40.0)
+    assert await store.state("s") == JobState(JobStatus.PROCESSING, "speech", 40.0, 1, 0)
+    await store.fail("s", lease.token, "boom", retry_at=(await store.now()) + 60)
+    assert await store.state("s") == JobState(JobStatus.RETRYING, "speech", 40.0, 1, 1)
+    await store.cancel("s")
+    state = await store.state("s")
+    assert state is not None and state.status == JobStatus.CANCELLED and state.errors == 1
+    assert not hasattr(state, "payload") and not hasattr(state, "result")
+
+
 async def test_list_jobs_newest_first_with_filters_and_pages(store: JobStore) -> None:
     await add(
         store,
@@ -561,7 +590,7 @@ async def test_stats(store: JobStore) -> None:
     assert u1 is not None and h1 is not None
     await store.fail("h1", h1.token, "boom", await store.now() + 60)  # retrying, not yet eligible
     await store.cancel("l1")
-    await asyncio.sleep(0.05)
+    await store_time_passes(store, 0.05)
 
     s = await store.stats()
     assert {k: v for k, v in s.by_status.items() if v} == {
@@ -696,11 +725,11 @@ async def test_purge_finished_takes_only_final_jobs_past_the_age(store: JobStore
             await store.fail(lease.job_id, lease.token, "boom", None)
         else:
             await store.cancel(lease.job_id)
-        await asyncio.sleep(0.01)  # distinct finish times, so the order is defined
+        await store_time_passes(store, 0.01)  # distinct finish times, so the order is defined
     running = await store.claim("w", LEASE)  # j3 runs, j4 waits: neither is ever purged
     assert running is not None and running.job_id == "j3"
     since = await store.now()
-    await asyncio.sleep(0.02)
+    await store_time_passes(store, 0.02)
     assert await store.purge_finished(3600) == []
     assert await store.purge_finished(0, limit=1) == ["j0"], "the oldest first, in batches"
     assert await store.purge_finished(0) == ["j1", "j2"]
@@ -731,7 +760,7 @@ async def test_worker_registry(store: JobStore) -> None:
     assert (w1.host, w1.pid, w1.running) == ("host-a", 101, ())
     assert before <= w1.started_at <= w1.last_seen <= await store.now()
 
-    await asyncio.sleep(0.02)
+    await store_time_passes(store, 0.02)
     assert await store.worker_heartbeat("w1", ("j1", "j2"))
     w1b = {w.id: w for w in await store.list_workers()}["w1"]
     assert w1b.running == ("j1", "j2") and w1b.last_seen > w1.last_seen and w1b.started_at == w1.started_at
@@ -748,7 +777,7 @@ async def test_worker_registry(store: JobStore) -> None:
 async def test_prune_workers_removes_only_the_silent_ones(store: JobStore) -> None:
     await store.register_worker("silent", "h", 1)
     await store.register_worker("alive", "h", 2)
-    await asyncio.sleep(0.6)
+    await store_time_passes(store, 0.6)
     await store.worker_heartbeat("alive", ())
     assert await store.prune_workers(0.3) == ["silent"]
     assert [w.id for w in await store.list_workers()] == ["alive"]

@@ -8,8 +8,8 @@ from pathlib import Path
 import langdetect
 import pytest
 
-from app.services.espeak import EspeakEngine
-from app.services.language import detect_language, from_langdetect, voice_for_text
+from app.services.speech.espeak import EspeakEngine
+from app.services.speech.language import detect_language, from_langdetect, voice_for_text
 
 
 @pytest.mark.parametrize(
@@ -97,7 +97,7 @@ def test_detected_languages_are_espeak_voices(text: str) -> None:
     ],
 )
 def test_the_english_fast_path_only_takes_english(text: str, english: bool) -> None:
-    from app.services.language import _looks_english
+    from app.services.speech.language import _looks_english
 
     assert _looks_english(text) is english
     if not english and len(text.split()) >= 8:

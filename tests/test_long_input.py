@@ -8,12 +8,12 @@ speed measurements: those are in benchmarks/long_input_bench.py.
 from __future__ import annotations
 
 import signal
-import time
 
 import pytest
 
-from app.services.video_service import probe
+from app.services.video import probe
 from tests.conftest import CLI
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -88,12 +88,11 @@ def test_a_signal_mid_layout_of_a_huge_slide_stops_the_render_at_once(cli: CLI, 
     parts = [f"# Long line {i}\n\n{NARRATION}\n\n```\n{WORD}\n```\n" for i in range(8)]
     (cli.cwd / "code.md").write_text("\n".join(parts))
     proc = cli.popen("render", "code.md", "-o", "out.mp4")
-    deadline = time.monotonic() + 60
-    while not any(p.suffix == ".wav" for p in cli.leftover_temp_files()):  # speech and slides are under way
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail(f"the render never started: {proc.communicate()[1].decode()}")
-        time.sleep(0.02)
+    wait_until(  # speech and slides are under way
+        lambda: proc.poll() is not None or any(p.suffix == ".wav" for p in cli.leftover_temp_files()),
+        timeout=60,
+    )
+    assert proc.poll() is None, f"the render never started: {proc.communicate()[1].decode()}"
     proc.send_signal(sig)
     try:
         _, err = proc.communicate(timeout=30)

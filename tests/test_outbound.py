@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
-import time
 from pathlib import Path
 
 import httpx
@@ -36,12 +35,13 @@ from app.errors import (
     VoiceNotFound,
 )
 from app.services.options import parse_render_options
-from app.services.tts_engines.access import CallerVoices, OfferedVoice
-from app.services.tts_engines.config import TTSConfig
+from app.services.speech.engines.access import CallerVoices, OfferedVoice
+from app.services.speech.engines.config import TTSConfig
 from app.services.tts_service import TTSService
 from tests.conftest import CLI
 from tests.service import Server, free_port, served
 from tests.tts_server import FakeServer, Reply, sine_wav
+from tests.waiting import eventually, wait_until
 
 KEY = "sk-operator-secret-4242"
 MARKER = "INTERNAL-BODY-MARKER-7f3a"
@@ -260,14 +260,6 @@ async def test_a_non_http_audio_url_is_refused(engine: FakeServer, tmp_path: Pat
 # -- size and time limits -------------------------------------------------------------------------
 
 
-async def eventually(condition, what: str, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
-    """Wait for `condition()` (the other side of a socket notices a close in its own time)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.02)
-
-
 def leftovers(folder: Path) -> list[Path]:
     return sorted(folder.iterdir())
 
@@ -313,7 +305,7 @@ async def test_a_streamed_body_past_the_limit_is_cut_off(engine: FakeServer, tmp
             endpoint=Endpoint(engine.url),
         )
     assert engine.url not in info.value.public  # type: ignore[operator]
-    await eventually(lambda: engine.cut_off == 1, "the server saw the connection closed early")
+    await eventually(lambda: engine.cut_off == 1, what="the server to see the connection closed early")
     assert engine.count("GET", "/audio.wav") == 1 and leftovers(tmp_path) == []
 
     with pytest.raises(RemoteTooLarge):
@@ -336,7 +328,7 @@ async def test_a_trickling_server_hits_the_deadline(engine: FakeServer, tmp_path
     with pytest.raises(RemoteDeadline, match=r"openai voice 'alloy': no complete answer within 2 s"):
         await asyncio.wait_for(speak, timeout=120)  # only a guard against hanging the suite
     await service.aclose()
-    await eventually(lambda: engine.cut_off == 1, "the server saw the connection closed")
+    await eventually(lambda: engine.cut_off == 1, what="the server to see the connection closed")
     assert engine.count("POST", "/v1/audio/speech") == 2 and engine.accepted == 1
     assert leftovers(tmp_path) == [tmp_path / "warm.wav"]
 
@@ -474,13 +466,11 @@ def test_trust_travels_in_the_payload_and_defaults_to_caller() -> None:
 
 
 def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
+    def final() -> dict | None:
         job = client.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in ("completed", "failed", "cancelled"):
-            return job
-        assert time.monotonic() < deadline, job
-        time.sleep(0.1)
+        return job if job["status"] in ("completed", "failed", "cancelled") else None
+
+    return wait_until(final, timeout=timeout, interval=0.1, what=f"job {job_id} to end")
 
 
 def stored_job(server: Server, job_id: str, timeout: float = 60) -> JobRecord:
@@ -488,11 +478,11 @@ def stored_job(server: Server, job_id: str, timeout: float = 60) -> JobRecord:
         async with SQLiteJobStore(server.data_dir / "jobs.db") as store:
             return await store.get(job_id)
 
-    deadline = time.monotonic() + timeout
-    while (job := asyncio.run(get())) is None or job.status not in (JobStatus.FAILED, JobStatus.COMPLETED):
-        assert time.monotonic() < deadline, job
-        time.sleep(0.1)
-    return job
+    def final() -> JobRecord | None:
+        job = asyncio.run(get())
+        return job if job is not None and job.status in (JobStatus.FAILED, JobStatus.COMPLETED) else None
+
+    return wait_until(final, timeout=timeout, interval=0.1, what=f"job {job_id} to end")
 
 
 def enqueue(server: Server, job: NewJob) -> None:

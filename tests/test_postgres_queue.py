@@ -21,12 +21,13 @@ from typing import Any
 
 import pytest
 
-from app.core.jobstore.base import JobPriority, JobRecord, JobStatus, NewJob
-from app.core.jobstore.postgres import LEASE_EXPIRED, PostgresJobStore
+from app.core.jobstore.base import LEASE_EXPIRED, JobPriority, JobRecord, JobStatus, NewJob
+from app.core.jobstore.postgres import PostgresJobStore
 from tests.conftest import ROOT
 from tests.handlers import TEST_HANDLERS
 from tests.pg_support import cluster_command, pg_url, wait_until_ready  # noqa: F401 (pg_url: a fixture)
-from tests.test_queue import wait_for
+from tests.processes import UNLOADED, spawn
+from tests.waiting import eventually
 
 # Runs `t2v` with time.time() shifted by argv[1] seconds: a host whose clock is wrong.
 SKEWED = (
@@ -52,13 +53,14 @@ class Cluster:
             T2V_POLL_SECONDS="0.5",  # LISTEN/NOTIFY should wake workers well before this
             T2V_HEARTBEAT_SECONDS="0.2",
             T2V_RETRY_BASE_SECONDS="0.3",
+            **UNLOADED,
         )
         env.update(overrides)
         return env
 
     def worker(self, *args: str, skew: float | None = None, **env: str) -> subprocess.Popen:
         prefix = ["-m", "app.cli"] if skew is None else ["-c", SKEWED, str(skew)]
-        return subprocess.Popen(
+        return spawn(
             [sys.executable, *prefix, "worker", *args],
             env=self.env(**env),
             cwd=self.data_dir.parent,
@@ -132,9 +134,9 @@ async def test_three_workers_run_60_mixed_priority_jobs_once_each_in_priority_or
             status = json.loads(cluster.cli("status", "--json").stdout)
             return sorted(w["pid"] for w in status["workers"]) == sorted(p.pid for p in workers)
 
-        await wait_for(all_registered, timeout=30, interval=0.5)
+        await eventually(all_registered, timeout=30, interval=0.5)
         assert all(w["last_heartbeat_age"] < 10 for w in status["workers"])
-        await wait_for(lambda: all_completed(store, 60), timeout=90)
+        await eventually(lambda: all_completed(store, 60), timeout=90)
     finally:
         errors = stop_all(workers)
     assert all(p.returncode == 0 for p in workers), (errors, [p.returncode for p in workers])
@@ -161,12 +163,12 @@ async def test_a_sigkilled_worker_s_job_completes_on_another_worker(
     env = {"T2V_LEASE_SECONDS": "1.5"}
     first = cluster.worker(**env)
     try:
-        started = await wait_for(lambda: cluster.count("start")["long"] == 1)
+        started = await eventually(lambda: cluster.count("start")["long"] == 1)
         assert started
         second = cluster.worker(**env)
         first.kill()  # SIGKILL mid-job: no release, no deregistration
         first.wait(10)
-        done = await wait_for(lambda: all_completed(store, 1), timeout=40)
+        done = await eventually(lambda: all_completed(store, 1), timeout=40)
         assert done
     finally:
         stop_all([first, second])
@@ -185,11 +187,11 @@ async def test_workers_reconnect_after_a_postgres_restart_and_every_job_complete
         await submit(store, cluster, f"r{i:02d}", 0.3, priority=JobPriority(i % 4))
     workers = [cluster.worker("--max-concurrent-jobs", "2") for _ in range(3)]
     try:
-        await wait_for(lambda: len(cluster.count("end")) >= 8, timeout=60)
+        await eventually(lambda: len(cluster.count("end")) >= 8, timeout=60)
         result = subprocess.run(restart, capture_output=True, timeout=120)
         wait_until_ready()
         assert result.returncode == 0, result.stderr.decode()
-        await wait_for(lambda: all_completed(store, 40), timeout=120)
+        await eventually(lambda: all_completed(store, 40), timeout=120)
         assert all(p.poll() is None for p in workers), "no worker died with the database"
     finally:
         wait_until_ready()  # leave the server running, whatever happened
@@ -198,6 +200,11 @@ async def test_workers_reconnect_after_a_postgres_restart_and_every_job_complete
     assert len(ends) == 40 and set(ends.values()) == {1}, "every handler completed exactly once"
     records = await store.list_jobs(limit=100)
     assert all(r.status is JobStatus.COMPLETED for r in records)
+
+
+async def _lease_expired(store: PostgresJobStore, job_id: str) -> bool:
+    job = await store.get(job_id)
+    return job is not None and job.lease_until is not None and job.lease_until < await store.now()
 
 
 async def test_a_skewed_client_clock_neither_steals_live_leases_nor_keeps_dead_ones(
@@ -218,7 +225,8 @@ async def test_a_skewed_client_clock_neither_steals_live_leases_nor_keeps_dead_o
         dead = await behind.claim("slow-clock", 1.0)
         assert dead is not None and dead.job_id == "dead"
         assert await ahead.claim("fast-clock", 30.0) is None  # "live" is still held, "dead" too
-        await asyncio.sleep(1.3)  # the slow-clock client "thinks" its lease has 10 minutes left
+        # past the lease in the store's clock; the slow-clock client "thinks" it has 10 minutes left
+        await eventually(lambda: _lease_expired(store, "dead"))
         assert await store.reap() == ["dead"]
         assert not await behind.heartbeat("dead", dead.token, 1.0)
         assert not await behind.complete("dead", dead.token, {})
@@ -232,7 +240,7 @@ async def test_a_skewed_client_clock_neither_steals_live_leases_nor_keeps_dead_o
         await submit(store, cluster, f"s{i}", 1.5)
     workers = [cluster.worker(skew=300, **env), cluster.worker(skew=-300, **env)]
     try:
-        await wait_for(lambda: all_completed(store, 7), timeout=60)
+        await eventually(lambda: all_completed(store, 7), timeout=60)
     finally:
         stop_all(workers)
     runs = [r for r in await store.list_jobs(limit=20) if r.id.startswith("s")]

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,8 @@ from app.core.resource_manager import ResourceLimits, ResourceManager, ResourceS
 from app.core.worker import Worker, WorkerConfig
 from tests.conftest import ROOT
 from tests.handlers import TEST_HANDLERS
+from tests.processes import UNLOADED, spawn
+from tests.waiting import eventually
 
 
 @dataclass
@@ -45,12 +45,13 @@ class QueueEnv:
             T2V_POLL_SECONDS="0.1",
             T2V_HEARTBEAT_SECONDS="0.2",
             T2V_RETRY_BASE_SECONDS="0.3",
+            **UNLOADED,  # these tests are about the queue, not admission: a busy machine must not stall them
         )
         env.update(overrides)
         return env
 
     def worker(self, *args: str, **env: str) -> subprocess.Popen:
-        return subprocess.Popen(
+        return spawn(
             [sys.executable, "-m", "app.cli", "worker", *args],
             env=self.env(**env),
             cwd=self.data_dir.parent,
@@ -87,18 +88,6 @@ async def submit(
 ) -> JobRecord:
     record, _ = await store.enqueue(NewJob(id=job_id, kind=kind, payload={"options": options}, **kw))
     return record
-
-
-async def wait_for(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        await asyncio.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {check}")
 
 
 def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> tuple[str, str]:
@@ -166,16 +155,16 @@ async def test_always_failing_job_ends_failed_with_its_backoff_schedule_across_a
     await submit(store, "doomed", "fail", qenv.options(), max_attempts=3)
     env = {"T2V_RETRY_BASE_SECONDS": "2"}
     first = qenv.worker(**env)
-    await wait_for(lambda: len(qenv.events()) >= 1)
+    await eventually(lambda: len(qenv.events()) >= 1)
     # the first attempt failed: stop the worker while the job waits for its retry
-    job = await wait_for(lambda: _status(store, "doomed", JobStatus.RETRYING))
+    job = await eventually(lambda: _status(store, "doomed", JobStatus.RETRYING))
     stop(first)
     assert first.returncode == 0
     retry_at = job.errors[0].retry_at
     assert retry_at is not None and 1.4 <= retry_at - job.errors[0].at <= 2.6
     assert job.run_at == retry_at
     second = qenv.worker(**env)
-    final = await wait_for(lambda: _status(store, "doomed", JobStatus.FAILED), timeout=40)
+    final = await eventually(lambda: _status(store, "doomed", JobStatus.FAILED), timeout=40)
     stop(second)
     assert final.attempts == 3 and len(final.errors) == 3
     assert [e.attempt for e in final.errors] == [1, 2, 3]
@@ -191,6 +180,12 @@ async def test_always_failing_job_ends_failed_with_its_backoff_schedule_across_a
     assert d2 > d1 * 1.1
 
 
+async def _lease_expired(store: SQLiteJobStore, job_id: str) -> bool:
+    """The job's lease has run out in the store's clock (what a dead or frozen worker leaves)."""
+    job = await store.get(job_id)
+    return job is not None and job.lease_until is not None and job.lease_until < await store.now()
+
+
 async def _status(store: SQLiteJobStore, job_id: str, status: JobStatus) -> JobRecord | None:
     job = await store.get(job_id)
     return job if job is not None and job.status == status else None
@@ -200,16 +195,17 @@ async def test_frozen_worker_late_writes_are_rejected(qenv: QueueEnv, store: SQL
     await submit(store, "slow", "record", qenv.options(seconds=3))
     env = {"T2V_LEASE_SECONDS": "1"}
     a = qenv.worker(**env)
-    await wait_for(lambda: any(e["event"] == "start" for e in qenv.events()))
+    await eventually(lambda: any(e["event"] == "start" for e in qenv.events()))
     os.kill(a.pid, signal.SIGSTOP)
     try:
-        await asyncio.sleep(1.5)  # past the lease
+        await eventually(lambda: _lease_expired(store, "slow"))
         b = qenv.worker(**env)
-        done = await wait_for(lambda: _status(store, "slow", JobStatus.COMPLETED), timeout=30)
+        done = await eventually(lambda: _status(store, "slow", JobStatus.COMPLETED), timeout=30)
         assert done.result == {"pid": b.pid} and done.attempts == 2
     finally:
         os.kill(a.pid, signal.SIGCONT)
-    await asyncio.sleep(2.0)  # let the thawed worker try to write
+    # the thawed worker's next write is refused: its handler stops ("cancelled"), writing nothing
+    await eventually(lambda: [e for e in qenv.events() if e["event"] == "cancelled" and e["pid"] == a.pid])
     stop(a)
     stop(b)
     job = await store.get("slow")
@@ -225,7 +221,7 @@ async def test_restart_of_everything_loses_and_duplicates_nothing(
         await submit(store, f"job-{i:02d}", "record", qenv.options(seconds=0.3))
     env = {"T2V_GRACE_SECONDS": "0.1", "T2V_MAX_CONCURRENT_JOBS": "2"}
     w = qenv.worker(**env)
-    await wait_for(lambda: len([e for e in qenv.events() if e["event"] == "end"]) >= 4)
+    await eventually(lambda: len([e for e in qenv.events() if e["event"] == "end"]) >= 4)
     stop(w)  # SIGTERM with a short grace: running jobs go back to the queue
     await store.close()
     store2 = SQLiteJobStore(qenv.db)
@@ -250,12 +246,13 @@ async def test_sigterm_lets_a_running_job_finish_within_the_grace_period(
 ) -> None:
     await submit(store, "short", "record", qenv.options(seconds=1.0))
     w = qenv.worker(T2V_GRACE_SECONDS="10")
-    await wait_for(lambda: any(e["event"] == "start" for e in qenv.events()))
-    t0 = time.monotonic()
+    await eventually(lambda: any(e["event"] == "start" for e in qenv.events()))
     _, err = stop(w)
-    assert w.returncode == 0, err and time.monotonic() - t0 < 10
+    assert w.returncode == 0, err
+    # it finished within the grace period: completed on its first attempt, not released back
     job = await store.get("short")
     assert job is not None and job.status == JobStatus.COMPLETED and job.attempts == 1
+    assert [e["event"] for e in qenv.events()] == ["start", "end"]
 
 
 async def test_sigterm_past_the_grace_period_releases_the_job_unspent(
@@ -263,11 +260,9 @@ async def test_sigterm_past_the_grace_period_releases_the_job_unspent(
 ) -> None:
     await submit(store, "long", "record", qenv.options(seconds=30))
     w = qenv.worker(T2V_GRACE_SECONDS="0.5")
-    await wait_for(lambda: any(e["event"] == "start" for e in qenv.events()))
-    t0 = time.monotonic()
+    await eventually(lambda: any(e["event"] == "start" for e in qenv.events()))
     _, err = stop(w)
     assert w.returncode == 0, err
-    assert time.monotonic() - t0 < 5
     job = await store.get("long")
     assert (
         job is not None and job.status == JobStatus.QUEUED and job.attempts == 0 and job.lease_token is None
@@ -281,15 +276,18 @@ async def test_cancel_queued_and_retrying_jobs_and_the_reaper_leaves_them_cancel
     await submit(store, "flaky", "fail", qenv.options(), max_attempts=3)
     assert (await store.cancel("waiting")).status == JobStatus.CANCELLED
     w = qenv.worker(T2V_RETRY_BASE_SECONDS="30")
-    await wait_for(lambda: _status(store, "flaky", JobStatus.RETRYING))
+    await eventually(lambda: _status(store, "flaky", JobStatus.RETRYING))
     assert (await store.cancel("flaky")).status == JobStatus.CANCELLED
-    await asyncio.sleep(1.0)
+    # a job queued after both: once the worker has run it, it has passed over the cancelled ones
+    await submit(store, "sentinel", "record", qenv.options())
+    await eventually(lambda: _status(store, "sentinel", JobStatus.COMPLETED))
     stop(w)
     assert await store.reap() == []
     for job_id in ("waiting", "flaky"):
         job = await store.get(job_id)
         assert job is not None and job.status == JobStatus.CANCELLED
-    assert [e["job"] for e in qenv.events()] == ["flaky"], "a cancelled job never runs again"
+    ran = [e["job"] for e in qenv.events() if e["job"] != "sentinel"]
+    assert ran == ["flaky"], "a cancelled job never runs again"
     completed = await store.get("waiting")
     assert completed is not None and (await store.cancel("waiting")).status == JobStatus.CANCELLED
 
@@ -297,11 +295,10 @@ async def test_cancel_queued_and_retrying_jobs_and_the_reaper_leaves_them_cancel
 async def test_cancel_a_running_job_stops_it_quickly(qenv: QueueEnv, store: SQLiteJobStore) -> None:
     await submit(store, "running", "record", qenv.options(seconds=30))
     w = qenv.worker()
-    await wait_for(lambda: any(e["event"] == "start" for e in qenv.events()))
-    cancelled_at = time.time()
+    await eventually(lambda: any(e["event"] == "start" for e in qenv.events()))
     await store.cancel("running")
-    stopped = await wait_for(lambda: [e for e in qenv.events() if e["event"] == "cancelled"], timeout=5)
-    assert stopped[0]["t"] - cancelled_at < 2.0
+    # the handler sees its lease revoked at its next heartbeat and stops (a hang guard, not a timing)
+    await eventually(lambda: [e for e in qenv.events() if e["event"] == "cancelled"])
     stop(w)
     final = await store.get("running")
     assert final is not None and final.status == JobStatus.CANCELLED and final.result is None
@@ -311,8 +308,10 @@ async def test_cancel_a_running_job_stops_it_quickly(qenv: QueueEnv, store: SQLi
 class Memory:
     def __init__(self, percent: float) -> None:
         self.percent = percent
+        self.samples = 0
 
     def sample(self) -> ResourceSample:
+        self.samples += 1
         return ResourceSample(5.0, self.percent, 1, 100, "test")
 
 
@@ -329,7 +328,7 @@ async def test_running_jobs_never_exceed_the_limit_and_nothing_is_claimed_over_m
         store, resources, {"record": record}, WorkerConfig(poll_seconds=0.05, heartbeat_seconds=0.2)
     )
     task = asyncio.create_task(worker.run(burst=True))
-    await asyncio.sleep(1.0)
+    await eventually(lambda: memory.samples >= 10)  # the worker asked, again and again, and was told no
     assert qenv.events() == [] and (await store.stats()).queue_size == 6, "claimed while memory was over"
     memory.percent = 50.0
     await asyncio.wait_for(task, 30)
@@ -405,14 +404,13 @@ async def test_cancel_a_running_render_stops_ffmpeg_and_removes_its_workspace(
     )
     w = qenv.worker()
     workspaces = qenv.data_dir / "tmp"
-    await wait_for(lambda: workspaces.is_dir() and any(workspaces.iterdir()), timeout=60, interval=0.01)
-    await wait_for(lambda: _at_stage(store, "talk", ("slides", "speech", "video")), timeout=60, interval=0.01)
-    await store.cancel("talk")
-    t0 = time.monotonic()
-    await wait_for(lambda: not any(workspaces.iterdir()), timeout=2.0, interval=0.02)
-    await wait_for(
-        lambda: "ffmpeg" not in " ".join(render_children(w.pid)), timeout=2.0 - (time.monotonic() - t0)
+    await eventually(lambda: workspaces.is_dir() and any(workspaces.iterdir()), timeout=60, interval=0.01)
+    await eventually(
+        lambda: _at_stage(store, "talk", ("slides", "speech", "video")), timeout=60, interval=0.01
     )
+    await store.cancel("talk")
+    await eventually(lambda: not any(workspaces.iterdir()), interval=0.02)
+    await eventually(lambda: "ffmpeg" not in " ".join(render_children(w.pid)))
     stop(w)
     job = await store.get("talk")
     assert job is not None and job.status == JobStatus.CANCELLED
@@ -431,16 +429,18 @@ async def test_a_worker_killed_mid_render_loses_nothing(qenv: QueueEnv, store: S
     )
     env = {"T2V_LEASE_SECONDS": "2"}
     a = qenv.worker(**env)
-    await wait_for(lambda: _at_stage(store, "talk", ("slides", "speech", "video")), timeout=60, interval=0.01)
+    await eventually(
+        lambda: _at_stage(store, "talk", ("slides", "speech", "video")), timeout=60, interval=0.01
+    )
     a.kill()
     a.wait()
     b = qenv.worker(**env)
-    done = await wait_for(lambda: _status(store, "talk", JobStatus.COMPLETED), timeout=120)
+    done = await eventually(lambda: _status(store, "talk", JobStatus.COMPLETED), timeout=120)
     stop(b)
     assert done.attempts == 2 and "lease expired" in done.errors[0].error
     artifacts = qenv.data_dir / "artifacts" / "talk"
     assert sorted(p.name for p in artifacts.iterdir()) == ["video.jpg", "video.mp4", "video.srt", "video.vtt"]
-    from app.services.video_service import probe
+    from app.services.video import probe
 
     info = probe(artifacts / "video.mp4")
     assert info.video_codec == "h264" and info.duration > 30
@@ -460,21 +460,6 @@ async def test_a_render_job_with_bad_input_fails_at_once_without_retries(
     assert "whitespace" in job.errors[0].error and job.errors[0].retry_at is None
 
 
-# These tests are about stopping, not admission: a busy machine must not keep the worker from claiming.
-NO_LOAD_LIMIT = {"T2V_MAX_CPU_PERCENT": "100", "T2V_MAX_MEMORY_PERCENT": "100"}
-
-
-@contextlib.contextmanager
-def killed_at_end(proc: subprocess.Popen) -> Iterator[subprocess.Popen]:
-    """A worker that a failed assertion would leave running is killed, with its process group."""
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-
-
 def _alive(pid: int) -> bool:
     import psutil
 
@@ -491,18 +476,13 @@ async def test_a_handler_that_ignores_cancellation_is_abandoned_and_cannot_loop_
     attempt is spent, its child process killed, its workspace removed, and the worker exits; once
     the attempts are used up the job fails instead of wedging worker after worker."""
     await submit(store, "wedged", "wedge", qenv.options(), max_attempts=2)
-    env = {
-        "T2V_GRACE_SECONDS": "0.5",
-        "T2V_STOP_SECONDS": "0.5",
-        "T2V_RETRY_BASE_SECONDS": "0",
-        **NO_LOAD_LIMIT,
-    }
+    env = {"T2V_GRACE_SECONDS": "0.5", "T2V_STOP_SECONDS": "0.5", "T2V_RETRY_BASE_SECONDS": "0"}
     for attempt in (1, 2):
-        with killed_at_end(qenv.worker(**env)) as w:
-            started = await wait_for(lambda n=attempt: [e for e in qenv.events() if e["attempt"] == n], 60)
-            child = started[0]["child"]
-            assert _alive(child) and Path(started[0]["workspace"]).is_dir()
-            _, err = stop(w, timeout=60)
+        w = qenv.worker(**env)
+        started = await eventually(lambda n=attempt: [e for e in qenv.events() if e["attempt"] == n], 60)
+        child = started[0]["child"]
+        assert _alive(child) and Path(started[0]["workspace"]).is_dir()
+        _, err = stop(w, timeout=60)
         assert w.returncode == 0, err
         assert "abandoned 1 job(s)" in err and "Traceback" not in err
         assert not _alive(child), "the handler's child process outlived its worker"
@@ -520,13 +500,13 @@ async def test_a_handler_that_blocks_the_event_loop_meets_the_backstop(
     """Nothing asyncio can do runs once the loop is blocked; the signal still arms the backstop,
     which kills the children and exits. The job's lease then expires and the reaper spends it."""
     await submit(store, "blocker", "block_loop", qenv.options(), max_attempts=1)
-    env = {"T2V_GRACE_SECONDS": "0.5", "T2V_STOP_SECONDS": "0.5", "T2V_LEASE_SECONDS": "2", **NO_LOAD_LIMIT}
-    with killed_at_end(qenv.worker(**env)) as w:
-        started = await wait_for(lambda: qenv.events(), timeout=60)
-        _, err = stop(w, timeout=60)
+    env = {"T2V_GRACE_SECONDS": "0.5", "T2V_STOP_SECONDS": "0.5", "T2V_LEASE_SECONDS": "2"}
+    w = qenv.worker(**env)
+    started = await eventually(lambda: qenv.events(), timeout=60)
+    _, err = stop(w, timeout=60)
     assert w.returncode == 0 and "exited forcefully" in err, err
     assert not _alive(started[0]["child"])
-    await asyncio.sleep(2.5)  # past the lease: what a dead worker leaves behind
+    await eventually(lambda: _lease_expired(store, "blocker"))  # what a dead worker leaves behind
     await store.reap()
     job = await store.get("blocker")
     assert job is not None and job.status == JobStatus.FAILED and job.attempts == 1
@@ -550,9 +530,9 @@ async def test_sigterm_stops_a_render_mid_layout_releases_it_unspent_and_exits(
     await manager.submit_job_for_processing(
         "talk", {"content": LONG_CODE_TALK.encode(), "filename": "talk.md", "options": {"resolution": 1080}}
     )
-    with killed_at_end(qenv.worker(T2V_GRACE_SECONDS="0.5", **NO_LOAD_LIMIT)) as w:
-        await wait_for(lambda: _at_stage(store, "talk", ("slides", "speech")), timeout=60, interval=0.01)
-        _, err = stop(w, timeout=60)
+    w = qenv.worker(T2V_GRACE_SECONDS="0.5")
+    await eventually(lambda: _at_stage(store, "talk", ("slides", "speech")), timeout=60, interval=0.01)
+    _, err = stop(w, timeout=60)
     assert w.returncode == 0, err
     assert "abandoned" not in err, "every stage of a render stops when cancelled"
     job = await store.get("talk")

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from app.services.video_service import probe
+from app.services.video import probe
 from tests.conftest import CLI
 
 

@@ -10,10 +10,10 @@ import pytest
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceLimits, ResourceManager
 from app.errors import MediaError
-from app.services import segments
+from app.services import pipeline
+from app.services.documents import document_from_bytes
 from app.services.models import RenderOptions
 from app.services.pipeline import Renderer
-from app.services.script_service import document_from_bytes
 
 DOC = (
     b"# One\n\nThe first scene speaks.\n\n# Two\n\nThe second scene speaks too.\n\n# Three\n\nAnd a third.\n"
@@ -69,7 +69,7 @@ async def test_the_workspace_is_gone_after_success_and_after_failure(
         await asyncio.sleep(0)
         raise MediaError("ffmpeg failed while encoding the video: simulated")
 
-    monkeypatch.setattr(segments, "mux", broken_mux)
+    monkeypatch.setattr(pipeline, "mux", broken_mux)
     with pytest.raises(MediaError):
         await r.render(doc, tmp_path / "bad.mp4")
     assert list((tmp_path / "tmp").iterdir()) == []

@@ -5,16 +5,17 @@ from __future__ import annotations
 import itertools
 import re
 import signal
-import time
 from pathlib import Path
 
 import av
 import pytest
 from PIL import Image
 
-from app.services.script_service import build_script, load_document
-from app.services.video_service import probe
+from app.services.documents import load_document
+from app.services.planning import build_script
+from app.services.video import probe
 from tests.conftest import CLI
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -208,14 +209,11 @@ def test_sigint_mid_render_leaves_nothing(cli: CLI) -> None:
     src = cli.cwd / "long.md"
     src.write_text("\n\n".join(f"# Part {i}\n\n" + "This sentence is spoken aloud. " * 12 for i in range(40)))
     proc = cli.popen("render", str(src), "-o", "out.mp4")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # wait until the render has real work in flight
-        if any(p.suffix == ".wav" for p in cli.leftover_temp_files()):
-            break
-        time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.fail("the render never started")
+    wait_until(  # the render has real work in flight
+        lambda: proc.poll() is not None or any(p.suffix == ".wav" for p in cli.leftover_temp_files()),
+        timeout=60,
+    )
+    assert proc.poll() is None, proc.communicate()[1].decode()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err

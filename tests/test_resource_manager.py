@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from app.config import Settings, load_settings
 from app.core.resource_manager import (
     Health,
     ResourceLimits,
@@ -49,16 +50,25 @@ def test_seed_defaults() -> None:
     assert limits.cleanup_memory_percent == 70 and limits.monitor_interval == 30
 
 
-def test_limits_from_environment_and_overrides() -> None:
-    env = {"T2V_MAX_CONCURRENT_JOBS": "5", "T2V_MAX_CPU_PERCENT": "60.5"}
-    limits = ResourceLimits.from_env(env, max_concurrent_tts=1)
+def test_limits_from_environment_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limits are settings (T2V_MAX_CONCURRENT_JOBS...), with CLI flags as overrides."""
+    for name in ("MAX_CONCURRENT_JOBS", "MAX_CONCURRENT_TTS", "MAX_CPU_PERCENT", "MAX_MEMORY_PERCENT"):
+        monkeypatch.delenv(f"T2V_{name}", raising=False)
+    assert ResourceLimits.from_settings(Settings()) == ResourceLimits()
+    monkeypatch.setenv("T2V_MAX_CONCURRENT_JOBS", "5")
+    monkeypatch.setenv("T2V_MAX_CPU_PERCENT", "60.5")
+    limits = ResourceLimits.from_settings(load_settings(max_concurrent_tts=1))
     assert (
         limits.max_concurrent_jobs == 5 and limits.max_cpu_percent == 60.5 and limits.max_concurrent_tts == 1
     )
-    with pytest.raises(ValueError, match="T2V_MAX_CONCURRENT_JOBS"):
-        ResourceLimits.from_env({"T2V_MAX_CONCURRENT_JOBS": "many"})
+    monkeypatch.setenv("T2V_MAX_CONCURRENT_JOBS", "many")
+    with pytest.raises(ValueError, match="max_concurrent_jobs"):
+        load_settings()
+    monkeypatch.delenv("T2V_MAX_CONCURRENT_JOBS")
+    with pytest.raises(ValueError, match="max_concurrent_visual"):
+        load_settings(max_concurrent_visual=0)
     with pytest.raises(ValueError, match="at least 1"):
-        ResourceLimits.from_env({}, max_concurrent_visual=0)
+        ResourceLimits(max_concurrent_visual=0)
 
 
 @pytest.mark.parametrize(("kind", "capacity"), [("tts", 2), ("visual", 4), ("jobs", 3)])

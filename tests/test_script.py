@@ -7,22 +7,24 @@ from pathlib import Path
 
 import pytest
 
+from app.core.fsutil import human_size
 from app.errors import InputError
-from app.services.models import BlockKind, Scene, Script
-from app.services.script_service import (
+from app.services.documents import (
     DEFAULT_MAX_BYTES,
     Document,
-    ScriptLimits,
-    build_script,
     document_from_bytes,
-    estimate_seconds,
-    human_size,
     load_document,
     looks_like_markdown,
+    strip_front_matter,
+)
+from app.services.models import BlockKind, Scene, Script
+from app.services.planning import (
+    ScriptLimits,
+    build_script,
+    estimate_seconds,
     speakable,
     split_sentences,
     split_words,
-    strip_front_matter,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

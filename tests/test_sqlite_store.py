@@ -228,7 +228,7 @@ async def test_a_writer_waits_for_another_processs_lock_instead_of_failing(tmp_p
         other = sqlite3.connect(path, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # hold the write lock like a busy process would
         enqueue = asyncio.ensure_future(store.enqueue(NewJob("j1", {})))
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # the subject: given time, the writer still waits instead of failing
         assert not enqueue.done()
         other.execute("COMMIT")
         other.close()

@@ -3,8 +3,8 @@ from __future__ import annotations
 import itertools
 import re
 
+from app.services.captions import CueStyle, build_cues, change_points, to_ass, to_srt, to_vtt
 from app.services.models import WordTiming
-from app.services.subtitle_service import CueStyle, build_cues, change_points, to_ass, to_srt, to_vtt
 
 
 def words(text: str, start: float = 0.0, step: float = 0.3) -> list[WordTiming]:

@@ -7,18 +7,21 @@ import time
 import pytest
 
 from app.core.threads import run_in_thread
+from tests.waiting import eventually
 
 
 async def test_a_cancelled_caller_waits_for_its_thread() -> None:
     finished: list[float] = []
+    started = threading.Event()
 
     def slow() -> int:
-        time.sleep(0.3)
+        started.set()
+        time.sleep(0.3)  # work that never checks its token
         finished.append(time.monotonic())
         return 1
 
     task = asyncio.create_task(run_in_thread(slow))
-    await asyncio.sleep(0.05)
+    await eventually(started.is_set)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -30,9 +33,11 @@ async def test_all_or_nothing_waits_out_its_children_through_repeated_cancellati
     from app.core.threads import all_or_nothing
 
     finished: list[str] = []
+    started: list[str] = []
 
     def slow(name: str) -> str:
-        time.sleep(0.3)
+        started.append(name)
+        time.sleep(0.3)  # work that never checks its token
         finished.append(name)
         return name
 
@@ -40,9 +45,9 @@ async def test_all_or_nothing_waits_out_its_children_through_repeated_cancellati
         return await all_or_nothing(run_in_thread(slow, "inner"))
 
     task = asyncio.create_task(all_or_nothing(nested(), run_in_thread(slow, "outer")))
-    await asyncio.sleep(0.05)
+    await eventually(lambda: len(started) == 2)
     task.cancel()
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0)  # one turn of the loop: the first cancellation is being handled
     task.cancel()  # a second cancellation while the first is being cleaned up
     with pytest.raises(asyncio.CancelledError):
         await task

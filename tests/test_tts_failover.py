@@ -10,11 +10,11 @@ import pytest
 from app.core.memory_optimizer import WorkspaceManager
 from app.core.net import HttpConfig
 from app.errors import RemoteHTTPError, VoiceNotFound
+from app.services.documents import document_from_bytes
 from app.services.pipeline import Renderer
-from app.services.script_service import document_from_bytes
-from app.services.tts_engines.config import TTSConfig
+from app.services.speech.engines.config import TTSConfig
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
-from app.services.video_service import ffmpeg_exe, probe
+from app.services.video import ffmpeg_exe, probe
 from tests.conftest import CLI
 from tests.test_tts_http import free_port
 from tests.tts_server import FakeServer, Reply, sine_wav

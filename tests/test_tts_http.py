@@ -18,9 +18,9 @@ from app.core.memory_optimizer import DiskCache
 from app.core.net import HttpConfig
 from app.core.resource_manager import ResourceLimits, ResourceManager
 from app.errors import RemoteHTTPError, RemoteServerError, RemoteTimeout, RemoteTransportError
-from app.services.tts_engines.config import TTSConfig
+from app.services.speech.engines.config import TTSConfig
 from app.services.tts_service import TTSService
-from app.services.video_service import ffmpeg_exe
+from app.services.video import ffmpeg_exe
 from tests.conftest import ROOT
 from tests.tts_server import FakeServer, Reply, sine_wav, wav_header
 
@@ -293,7 +293,7 @@ MEMORY_PROBE = textwrap.dedent(
     """
     import asyncio, sys
     from pathlib import Path
-    from app.services.tts_engines.config import TTSConfig
+    from app.services.speech.engines.config import TTSConfig
     from app.core.net import FetchLimits, HttpConfig
     from app.services.tts_service import TTSService
 

@@ -8,7 +8,7 @@ import wave
 from pathlib import Path
 
 from app.core.memory_optimizer import DiskCache
-from app.services.tts_engines.config import TTSConfig
+from app.services.speech.engines.config import TTSConfig
 from app.services.tts_service import TTSService, parse_voice_spec
 from tests.conftest import missing_part
 

@@ -12,10 +12,8 @@ from fontTools.ttLib import TTFont
 from PIL import Image
 
 from app.errors import InputError, RenderError
-from app.services import fonts as fontlib
-from app.services.fonts import clean_text, default_fontset, fonts_dir, link_fonts, load_font, segment
 from app.services.models import BlockKind, Scene, SlideBlock, VideoFormat
-from app.services.visual_service import (
+from app.services.visuals import (
     CAPTION_RESERVE,
     ELLIPSIS,
     THEMES,
@@ -24,6 +22,8 @@ from app.services.visual_service import (
     layout_slide,
     render_slide,
 )
+from app.services.visuals import fonts as fontlib
+from app.services.visuals.fonts import clean_text, default_fontset, fonts_dir, link_fonts, load_font, segment
 
 VI_TITLE = "Giới thiệu về Việt Nam"
 VI_BODY = (
@@ -374,12 +374,12 @@ def test_a_huge_word_is_hard_wrapped_in_work_bounded_by_the_slide(
 ) -> None:
     """Breaking a long word measured the whole rest of it for every line (quadratic): a word ten
     times longer must cost about the same, since only what fits on the slide is ever measured."""
-    from app.services import visual_service
+    from app.services.visuals import text as visual_text
 
     measured: list[int] = []
-    real = visual_service._measure_cached.__wrapped__
+    real = visual_text._measure_cached.__wrapped__
     monkeypatch.setattr(
-        visual_service, "_measure_cached", lambda text, *a: measured.append(len(text)) or real(text, *a)
+        visual_text, "_measure_cached", lambda text, *a: measured.append(len(text)) or real(text, *a)
     )
 
     def cost(n: int) -> int:

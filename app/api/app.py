@@ -25,7 +25,7 @@ from app.api.metrics import ApiMetrics, wrap_handlers
 from app.api.service import Service
 from app.api.tokens import MediaTokens, load_secret
 from app.core.system_optimizer import SystemOptimizer, set_default_optimizer
-from app.errors import InputError
+from app.errors import InputError, first_error
 from app.runtime import Runtime
 
 STATIC = Path(__file__).parent / "static"
@@ -96,9 +96,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        field = ".".join(str(p) for p in first.get("loc", ()))
-        return JSONResponse({"detail": f"invalid {field}: {first.get('msg', 'invalid value')}"}, 422)
+        return JSONResponse({"detail": first_error(exc.errors(), subject="request")}, 422)
 
 
 def _add_page(app: FastAPI) -> None:
@@ -111,7 +109,7 @@ def _add_page(app: FastAPI) -> None:
 
     @app.get("/fonts/{weight}.ttf", include_in_schema=False)
     async def font(weight: str) -> FileResponse:
-        from app.services.fonts import default_fontset
+        from app.services.visuals import default_fontset
 
         if weight not in FONTS:
             raise HTTPException(404, "no such font")

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.errors import InputError
+from app.core.fsutil import atomic_write
+from app.errors import InputError, first_error
 
 KEY_PREFIX = "t2v_"
 log = logging.getLogger(__name__)
@@ -107,9 +108,8 @@ def _parse(path: Path, text: str) -> list[StoredKey]:
     try:
         data = _KeyFileModel.model_validate_json(text)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "the top level"
-        problem = "not JSON" if first.get("type") == "json_invalid" else f"{where}: {first.get('msg')}"
+        json_invalid = exc.errors()[0].get("type") == "json_invalid"
+        problem = "not JSON" if json_invalid else first_error(exc.errors(), subject="the top level")
         raise KeyFileError(f"the API key file {path} is malformed ({problem})") from None
     return [StoredKey(**item.model_dump()) for item in data.keys]
 
@@ -176,16 +176,8 @@ class KeyFile:
 
     def _write(self, keys: list[StoredKey]) -> None:
         """Replace the file atomically: readers see the old or the new file, never a part of one."""
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"keys": [asdict(k) for k in keys]}, f, indent=2)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        data = json.dumps({"keys": [asdict(k) for k in keys]}, indent=2).encode("utf-8")
+        atomic_write(self.path, data, file_mode=0o600, fsync=True)
 
     def create(self, name: str, admin: bool) -> tuple[str, StoredKey]:
         """Make a new key; returns the secret (shown once) and what was stored. Refuses to touch a

@@ -15,9 +15,10 @@ from typing import Any
 from app.core.jobstore.base import JobPriority
 from app.core.queue_manager import FileContext, Trust
 from app.errors import InputError
+from app.services.documents import document_from_bytes
 from app.services.options import parse_render_options
-from app.services.script_service import document_from_bytes
-from app.services.tts_engines.config import TTSConfig
+from app.services.render_job import job_context
+from app.services.speech import TTSConfig
 
 NAME_MAX = 120
 
@@ -71,14 +72,7 @@ def build_submission(
         raise InputError("options must be a JSON object")
     given = {k: v for k, v in options.items() if v is not None}
     parse_render_options(given, trust=Trust.CALLER, config=tts)
-    shown = display_name(name)
-    document = document_from_bytes(data, shown if uploaded else None, fmt, max_bytes)
-    text = document.text.encode("utf-8")
-    context = FileContext(
-        content=text,
-        filename=shown,
-        content_type="text/markdown" if document.format == "md" else "text/plain",
-        options=given,
-        trust=Trust.CALLER,
-    )
-    return Submission(context, prio, len(text))
+    display = display_name(name)
+    document = document_from_bytes(data, display if uploaded else None, fmt, max_bytes)
+    context = job_context(document, given, Trust.CALLER, display)
+    return Submission(context, prio, context.size or 0)

@@ -27,7 +27,8 @@ from app.core.jobstore.base import (
     TooManyWaiting,
 )
 from app.core.queue_manager import check_job_id, new_job_id
-from app.errors import InputError
+from app.core.threads import run_in_thread
+from app.errors import InputError, first_error
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -50,14 +51,6 @@ ARTIFACTS = {
 }
 
 
-def _describe(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first.get("loc", ())) or "body"
-    if first.get("type") == "extra_forbidden":
-        return f"unknown field {field!r} (allowed: {', '.join(JobCreate.model_fields)})"
-    return f"invalid {field}: {first.get('msg', 'invalid value')}"
-
-
 def _out(service: Service, job: JobRecord) -> JobOut:
     return job_out(job, service.tokens.issue(job.id))
 
@@ -77,17 +70,29 @@ async def _read_submission(request: Request, service: Service) -> tuple[Submissi
             except json.JSONDecodeError as exc:
                 raise InputError(f"options is not valid JSON: {exc.msg}") from None
             job_id = form.get("id")
-            submission = build_submission(
-                data, upload.filename, None, str(form.get("priority") or "normal"), options, limit, tts, True
+            submission = await run_in_thread(
+                build_submission,
+                data,
+                upload.filename,
+                None,
+                str(form.get("priority") or "normal"),
+                options,
+                limit,
+                tts,
+                True,
             )
             return submission, str(job_id) if job_id else None
     if content_type in ("application/json", ""):
         try:
             body = JobCreate.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise InputError(_describe(exc)) from None
+            raise InputError(
+                first_error(exc.errors(), subject="body", allowed=JobCreate.model_fields)
+            ) from None
         data = body.text.encode("utf-8")
-        submission = build_submission(data, body.name, body.format, body.priority, body.options, limit, tts)
+        submission = await run_in_thread(
+            build_submission, data, body.name, body.format, body.priority, body.options, limit, tts
+        )
         return submission, body.id
     raise HTTPException(415, "send application/json or multipart/form-data")
 

@@ -106,8 +106,12 @@ class JobList(BaseModel):
     next_offset: int | None = Field(description="offset of the next page; null on the last page")
 
 
+def _at(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, tz=timezone.utc)
+
+
 def _dt(ts: float | None) -> datetime | None:
-    return datetime.fromtimestamp(ts, tz=timezone.utc) if ts is not None else None
+    return _at(ts) if ts is not None else None
 
 
 def job_out(job: JobRecord, token: str) -> JobOut:
@@ -131,12 +135,12 @@ def job_out(job: JobRecord, token: str) -> JobOut:
         attempts=job.attempts,
         max_attempts=job.max_attempts,
         errors=[
-            AttemptErrorOut(attempt=e.attempt, error=e.error, at=_dt(e.at), retry_at=_dt(e.retry_at))  # type: ignore[arg-type]
+            AttemptErrorOut(attempt=e.attempt, error=e.error, at=_at(e.at), retry_at=_dt(e.retry_at))
             for e in job.errors
         ],
         timings=Timings(
-            queued_at=_dt(job.queued_at),  # type: ignore[arg-type]
-            run_at=_dt(job.run_at),  # type: ignore[arg-type]
+            queued_at=_at(job.queued_at),
+            run_at=_at(job.run_at),
             started_at=_dt(job.started_at),
             finished_at=_dt(job.finished_at),
             wait_seconds=wait,

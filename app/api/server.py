@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import socket
 import sys
 from types import FrameType
 from typing import Any
@@ -86,6 +87,7 @@ class HeaderDeadlineProtocol(H11Protocol):
             log.debug("dropping %s: no complete request headers in %.0f s", self.client, self.header_timeout)
             self.transport.close()
 
+    # uvicorn's H11Protocol narrows BaseProtocol's argument the same way; we keep its signature
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._await_headers()
@@ -125,7 +127,7 @@ class GracefulServer(uvicorn.Server):
             "t2v: the server did not stop in time; exited forcefully",
         )
 
-    async def serve(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
         await super().serve(sockets=sockets)
         abandoned = [job for w in self.service.optimizer.parts.workers for job in w.abandoned]
         if abandoned:  # their threads would keep the process alive: leave without them
@@ -136,7 +138,7 @@ class GracefulServer(uvicorn.Server):
                 + ", ".join(abandoned),
             )
 
-    async def startup(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
         await super().startup(sockets=sockets)
 

@@ -53,7 +53,9 @@ class Service:
 
 
 def get_service(request: Request) -> Service:
-    return request.app.state.service  # type: ignore[no-any-return]
+    service = request.app.state.service
+    assert isinstance(service, Service)
+    return service
 
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer KEY`")

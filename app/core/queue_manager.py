@@ -22,6 +22,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from app.config import load_settings, setting_default
 from app.core.jobstore.base import (
     Admission,
     DuplicateJob,
@@ -161,7 +162,6 @@ class FileContext:
 
 
 def _default_store() -> JobStore:
-    from app.config import load_settings
     from app.core.jobstore import create_store
 
     return create_store(load_settings())
@@ -174,7 +174,7 @@ class QueueManager:
         self,
         store: JobStore | None = None,
         store_factory: Callable[[], JobStore] = _default_store,
-        max_attempts: int = 3,
+        max_attempts: int = setting_default("max_attempts"),
     ) -> None:
         self._store = store
         self._store_factory = store_factory
@@ -188,10 +188,6 @@ class QueueManager:
             await self._store.open()
             self._opened = True
         return self._store
-
-    def use_store(self, store: JobStore, opened: bool = True) -> None:
-        """Point this manager (e.g. the module-level one) at a store the caller owns."""
-        self._store, self._opened = store, opened
 
     async def submit_job_for_processing(
         self,

@@ -13,7 +13,6 @@ import contextlib
 import gc
 import inspect
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,50 +23,38 @@ from typing import Protocol
 
 import psutil
 
+from app.config import Settings, setting_default
+
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class ResourceLimits:
-    """The seed's limits and defaults, plus the cleanup threshold and the monitoring interval."""
+    """The seed's limits and defaults (from `app.config.Settings`, where each is written once), plus
+    the cleanup threshold, the monitoring interval, the admission hysteresis and the cleanup cool-down."""
 
-    max_cpu_percent: float = 80.0
-    max_memory_percent: float = 85.0
-    max_concurrent_jobs: int = 3
-    max_concurrent_tts: int = 2
-    max_concurrent_visual: int = 4
-    cleanup_memory_percent: float = 70.0
-    monitor_interval: float = 30.0
-    hysteresis_percent: float = 5.0
-    cleanup_cooldown: float = 60.0
+    max_cpu_percent: float = setting_default("max_cpu_percent")
+    max_memory_percent: float = setting_default("max_memory_percent")
+    max_concurrent_jobs: int = setting_default("max_concurrent_jobs")
+    max_concurrent_tts: int = setting_default("max_concurrent_tts")
+    max_concurrent_visual: int = setting_default("max_concurrent_visual")
+    cleanup_memory_percent: float = setting_default("cleanup_memory_percent")
+    monitor_interval: float = setting_default("monitor_interval")
+    hysteresis_percent: float = setting_default("hysteresis_percent")
+    cleanup_cooldown: float = setting_default("cleanup_cooldown")
 
-    @classmethod
-    def from_env(
-        cls, environ: dict[str, str] | None = None, **overrides: float | int | None
-    ) -> ResourceLimits:
-        """Defaults, then `T2V_<FIELD>` variables, then explicit overrides (CLI flags)."""
-        env = os.environ if environ is None else environ
-        values: dict[str, float | int] = {}
-        for f in fields(cls):
-            raw = env.get(f"T2V_{f.name.upper()}")
-            if raw is not None and raw.strip():
-                kind = int if f.type in ("int", int) else float
-                try:
-                    values[f.name] = kind(raw)
-                except ValueError as exc:
-                    raise ValueError(f"T2V_{f.name.upper()} must be a number, not {raw!r}") from exc
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        limits = cls(**values)  # type: ignore[arg-type]
-        limits.validate()
-        return limits
-
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
         for name in ("max_concurrent_jobs", "max_concurrent_tts", "max_concurrent_visual"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         for name in ("max_cpu_percent", "max_memory_percent", "cleanup_memory_percent"):
             if not 0 < getattr(self, name) <= 100:
                 raise ValueError(f"{name} must be between 0 and 100")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ResourceLimits:
+        """The limits the settings hold (T2V_MAX_CPU_PERCENT, T2V_MAX_CONCURRENT_JOBS, ... and flags)."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
 class Slots:
@@ -155,10 +142,10 @@ def read_cgroup_memory(root: Path = Path("/sys/fs/cgroup")) -> CgroupMemory | No
     """The memory usage and limit of the cgroup this process lives in (v2 or v1), if readable."""
     v2_max, v2_cur = root / "memory.max", root / "memory.current"
     if v2_max.is_file() and v2_cur.is_file():
-        limit = v2_max.read_text().strip()
+        written = v2_max.read_text().strip()
         used = int(v2_cur.read_text().strip())
         used -= _v2_inactive_file(root / "memory.stat")
-        return CgroupMemory(max(used, 0), None if limit == "max" else int(limit), 2)
+        return CgroupMemory(max(used, 0), None if written == "max" else int(written), 2)
     v1 = root / "memory"
     v1_limit, v1_usage = v1 / "memory.limit_in_bytes", v1 / "memory.usage_in_bytes"
     if v1_limit.is_file() and v1_usage.is_file():
@@ -309,9 +296,6 @@ class ResourceManager:
     def register_cleanup(self, name: str, callback: CleanupCallback) -> None:
         """`callback` frees something (a cache, finished jobs' files) and returns the bytes it freed."""
         self._cleanups[name] = callback
-
-    def unregister_cleanup(self, name: str) -> None:
-        self._cleanups.pop(name, None)
 
     async def maybe_cleanup(self, sample: ResourceSample | None = None) -> CleanupRun | None:
         """Run the cleanup callbacks if memory is past the threshold and the cool-down has passed."""

@@ -6,15 +6,15 @@
     print(f"CPU: {status['system_resources']['cpu_percent']}%")
 
 `SystemOptimizer` is given its parts (resource manager, queue manager, workers, caches, things to
-close). The module-level functions use a default optimizer built by the composition root
-(`app.runtime`), imported by name so that `core` stays free of the video pipeline.
+close). The module-level functions use a default optimizer built on first use by the factory the
+root package registers in `app.core.hooks` (the composition root, `app.runtime`, over settings from
+T2V_* variables), so core never imports the video pipeline, not even at run time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import shutil
 import time
@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from app.core import hooks
 from app.core.lifecycle import DataLifecycle
 from app.core.memory_optimizer import DiskCache, WorkspaceManager, tree_rss
 from app.core.permissions import private_dir
@@ -196,11 +197,13 @@ _default: SystemOptimizer | None = None
 
 
 def default_optimizer() -> SystemOptimizer:
-    """Built on first use by the composition root (settings from T2V_* variables)."""
+    """Built on first use by the factory the composition root registered (`app.core.hooks`)."""
     global _default
     if _default is None:
-        runtime = importlib.import_module("app.runtime").build_runtime()
-        _default = runtime.system_optimizer(workers=1)
+        built = hooks.build_default_optimizer()
+        if not isinstance(built, SystemOptimizer):
+            raise TypeError(f"the default optimizer factory made a {type(built).__name__}")
+        _default = built
     return _default
 
 

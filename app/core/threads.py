@@ -22,6 +22,8 @@ from app.errors import RenderCancelled
 
 P = ParamSpec("P")
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 class CancelToken:
@@ -46,6 +48,13 @@ def check_cancelled() -> None:
     token = _token.get()
     if token is not None and token.event.is_set():
         raise RenderCancelled("cancelled")
+
+
+def cancel_event() -> threading.Event | None:
+    """The event that is set when the work running here is cancelled (None outside `run_in_thread`),
+    for code that polls an event rather than calling `check_cancelled` (espeak's audio callback)."""
+    token = _token.get()
+    return token.event if token is not None else None
 
 
 async def wait_until_done(futures: Iterable[asyncio.Future[Any]]) -> None:
@@ -91,3 +100,9 @@ async def all_or_nothing(*aws: Awaitable[T]) -> list[T]:
             t.cancel()
         await wait_until_done(tasks)
         raise
+
+
+async def both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """`all_or_nothing` of two awaitables with results of different types."""
+    results: list[Any] = await all_or_nothing(first, second)
+    return results[0], results[1]

@@ -26,10 +26,11 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.config import setting_default
 from app.core.backoff import RetryPolicy
 from app.core.jobstore.base import JobRecord, JobStore, Lease
 from app.core.lifecycle import DataLifecycle
@@ -76,7 +77,7 @@ class JobContext:
             raise JobCancelled(self.job.id)
 
 
-Handler = Callable[[JobContext], Awaitable[dict[str, Any]]]
+Handler = Callable[[JobContext], Coroutine[Any, Any, dict[str, Any]]]
 
 
 def _artifacts_bytes(result: dict[str, Any]) -> int | None:
@@ -86,12 +87,13 @@ def _artifacts_bytes(result: dict[str, Any]) -> int | None:
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    lease_seconds: float = 30.0
-    heartbeat_seconds: float = 1.0
-    poll_seconds: float = 1.0
+    lease_seconds: float = setting_default("lease_seconds")
+    heartbeat_seconds: float = setting_default("heartbeat_seconds")
+    poll_seconds: float = setting_default("poll_seconds")
     reap_seconds: float = 5.0
-    grace_seconds: float = 30.0
-    stop_seconds: float = 5.0  # how long a cancelled handler may take to stop before it is abandoned
+    grace_seconds: float = setting_default("grace_seconds")
+    # how long a cancelled handler may take to stop before it is abandoned
+    stop_seconds: float = setting_default("stop_seconds")
     worker_timeout_seconds: float = 60.0  # a worker silent this long is pruned from the registry
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 

@@ -5,9 +5,11 @@ Frozen dataclasses, so a stage cannot change what an earlier stage produced.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+
+from app.config import setting_default
 
 
 class BlockKind(str, Enum):
@@ -77,8 +79,8 @@ class Cue:
 class VideoFormat:
     """Frame size for an aspect ratio and a resolution class (the short side: 720 or 1080)."""
 
-    aspect: str = "16:9"
-    resolution: int = 720
+    aspect: str = setting_default("aspect")
+    resolution: int = setting_default("resolution")
 
     @property
     def size(self) -> tuple[int, int]:
@@ -97,14 +99,13 @@ class RenderOptions:
     """Everything that changes what a render produces, besides the document itself."""
 
     voice: str | None = None  # "espeak:LANG"; None detects the language from the text
-    rate: int = 175  # words per minute
-    aspect: str = "16:9"
-    resolution: int = 720
+    rate: int = setting_default("rate")  # words per minute
+    aspect: str = setting_default("aspect")
+    resolution: int = setting_default("resolution")
     burn_captions: bool = False
     scene_pause: float = 0.5  # seconds of silence between scenes
     fps: int | None = None  # None: variable frame rate (each picture once); else constant
     motion: bool = False  # a slow pan and zoom on every scene (encodes every frame)
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def video_format(self) -> VideoFormat:

@@ -12,10 +12,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.config import RATE_MAX, RATE_MIN, setting_default
 from app.core.queue_manager import Trust
-from app.errors import InputError
+from app.errors import InputError, first_error
 from app.services.models import RenderOptions
-from app.services.tts_engines.config import TTSConfig
+from app.services.speech import TTSConfig, parse_voice_spec
 
 
 class RenderOptionsInput(BaseModel):
@@ -24,9 +25,11 @@ class RenderOptionsInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     voice: str | None = Field(default=None, max_length=500, description="ENGINE:VOICE, e.g. espeak:vi")
-    rate: int = Field(default=175, ge=80, le=450, description="words per minute")
-    aspect: Literal["16:9", "9:16", "1:1"] = "16:9"
-    resolution: Literal[720, 1080] = 720
+    rate: int = Field(
+        default=setting_default("rate"), ge=RATE_MIN, le=RATE_MAX, description="words per minute"
+    )
+    aspect: Literal["16:9", "9:16", "1:1"] = setting_default("aspect")
+    resolution: Literal[720, 1080] = setting_default("resolution")
     burn_captions: bool = False
     fps: Literal[24, 25, 30, 50, 60] | None = Field(
         default=None, description="constant frame rate; default: variable (each picture once)"
@@ -57,19 +60,11 @@ def parse_render_options(
     try:
         options = RenderOptionsInput.model_validate(given)
     except ValidationError as exc:
-        raise InputError(describe_validation_error(exc)) from None
+        raise InputError(
+            first_error(
+                exc.errors(), subject="options", noun="option", allowed=RenderOptionsInput.model_fields
+            )
+        ) from None
     if options.voice:
-        from app.services.tts_service import parse_voice_spec
-
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     return options.to_options()
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first.get("loc", ())) or "options"
-    message = first.get("msg", "invalid value")
-    if first.get("type") == "extra_forbidden":
-        allowed = ", ".join(RenderOptionsInput.model_fields)
-        return f"unknown option {field!r} (allowed: {allowed})"
-    return f"invalid {field}: {message}"

@@ -16,22 +16,31 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from PIL import Image
-
 from app.config import load_settings
-from app.core.memory_optimizer import DiskCache, WorkspaceManager, hash_file, hash_key
+from app.core.diskcache import DiskCache, hash_key
+from app.core.fsutil import hash_file
+from app.core.memory_optimizer import WorkspaceManager
 from app.core.resource_manager import ResourceManager
-from app.core.threads import all_or_nothing, run_in_thread
-from app.services import segments, subtitle_service, video_service
-from app.services.fonts import FontSet, default_fontset, family_name, link_fonts, segment
-from app.services.language import detect_language
+from app.core.threads import all_or_nothing, both, run_in_thread
+from app.services.audio import encode_narration, plan_narration
+from app.services.captions import change_points, write_captions
+from app.services.documents import Document
 from app.services.models import Cue, RenderOptions, Scene, Script, Speech, WordTiming
-from app.services.narration import encode_narration, plan_narration
-from app.services.script_service import Document, ScriptLimits, build_script
-from app.services.segments import Burn, FrameSpec
+from app.services.planning import ScriptLimits, build_script
+from app.services.speech import detect_language
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
-from app.services.video_service import Shot
-from app.services.visual_service import VisualService
+from app.services.video import (
+    Burn,
+    FrameSpec,
+    Shot,
+    encode_segment,
+    iso639_2,
+    mux,
+    probe,
+    publish_all,
+    split_shots,
+)
+from app.services.visuals import VisualService, default_fontset, link_fonts, make_thumbnail
 
 
 class Stage(str, Enum):
@@ -111,52 +120,60 @@ class Renderer:
         report = progress or (lambda _p: None)
         started = time.perf_counter()
 
-        # every CPU-bound step runs in a thread that checks for cancellation, so a signal is seen
+        # Nothing blocks the event loop (`t2v serve` shares it with HTTP and heartbeats): CPU-bound
+        # steps and file work (hashing, cache copies, probing, publishing) run in threads that check
+        # for cancellation, so a signal is always seen.
         script = await run_in_thread(build_script, document, options.rate, limits=self.limits)
         report(Progress(Stage.SCRIPT, 1, 1))
-        voice = options.voice or f"espeak:{self._language(script.narration)}"
-        parse_voice_spec(voice)  # a bad voice fails before any work is done
+        voice, language = await run_in_thread(self._voice, script, options.voice)
 
-        with self.workspaces.workspace("render") as ws:
-            speeches, slides = await all_or_nothing(
+        async with self.workspaces.async_workspace("render") as ws:
+            speeches, slides = await both(
                 self._speak(script, voice, options.rate, ws, report),
                 self._draw(script.scenes, options, ws, report),
             )
-            plan = plan_narration(speeches, options.scene_pause)
+            plan = await run_in_thread(plan_narration, speeches, options.scene_pause)
             offsets, duration = plan.offsets, plan.duration
             shots = _shots(slides, offsets, duration)
 
             srt, vtt = ws / "captions.srt", ws / "captions.vtt"
             burn_ass = ws / "captions.ass" if options.burn_captions else None
             cues = await run_in_thread(
-                write_captions, _absolute_words(speeches, offsets), duration, srt, vtt, burn_ass, options
+                write_captions,
+                _absolute_words(speeches, offsets),
+                duration,
+                srt,
+                vtt,
+                burn_ass,
+                options.video_format.size,
             )
-            fonts_dir = link_fonts(ws / "fonts", default_fontset()) if burn_ass else None
+            burn = None
+            if burn_ass is not None:
+                burn = Burn(burn_ass, await run_in_thread(link_fonts, ws / "fonts", default_fontset()))
             report(Progress(Stage.CAPTIONS, 1, 1))
 
             video = ws / "video.mp4"
-            burn = Burn(burn_ass, fonts_dir) if burn_ass and fonts_dir else None
             spec = FrameSpec(options.video_format.size, options.fps, options.motion)
-            language = parse_voice_chain(voice).language or self._language(script.narration)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
-            scene_segments, audio_encoded = await all_or_nothing(
+            scene_segments, audio_encoded = await both(
                 self._encode_picture(shots, spec, burn, cues, ws, report, cpu),
                 encode_narration(plan, sound, ws, self.cache, cpu),
             )
             self.audio_pieces_encoded += audio_encoded
-            await segments.mux(scene_segments, sound, video, ws, srt, video_service.iso639_2(language))
-            info = video_service.probe(video)
-            size = video.stat().st_size
+            await mux(scene_segments, sound, video, ws, srt, iso639_2(language))
+            info = await run_in_thread(probe, video)
             out_srt, out_vtt = caption_paths(out_path)
             moves = [(srt, out_srt), (vtt, out_vtt)]
             out_thumb = None
             if thumbnail:
                 out_thumb = out_path.with_suffix(".jpg")
-                moves.append((make_thumbnail(slides[0], ws / "thumbnail.jpg"), out_thumb))
+                moves.append(
+                    (await run_in_thread(make_thumbnail, slides[0], ws / "thumbnail.jpg"), out_thumb)
+                )
             if before_publish is not None:
                 await before_publish()
-            _publish_all([*moves, (video, out_path)])
+            await run_in_thread(publish_all, [*moves, (video, out_path)])
             report(Progress(Stage.VIDEO, 1, 1))
 
         return RenderResult(
@@ -164,7 +181,7 @@ class Renderer:
             srt=out_srt,
             vtt=out_vtt,
             duration=info.duration,
-            size_bytes=size,
+            size_bytes=info.size_bytes,
             scenes=len(script.scenes),
             voice=voice,
             engines=tuple(s.engine for s in speeches),
@@ -185,29 +202,40 @@ class Renderer:
         """Encode (or take from the cache) one segment per scene; the mux joins them by copy."""
         total = len(shots)
         report(Progress(Stage.VIDEO, 0, total + 1))
-        cuts = subtitle_service.change_points(cues) if burn else []
-        burn_key = hash_file(burn.ass) if burn else None
+        cuts = change_points(cues) if burn else []
+        burn_key = await run_in_thread(hash_file, burn.ass) if burn else None
+        cache = self.cache
         done = 0
+
+        def cached(key_parts: tuple[object, ...], image: Path, path: Path) -> tuple[str, bool]:
+            key = hash_key("segment-v1", hash_file(image), *key_parts)
+            return key, cache is not None and cache.fetch(key, path, ".mp4")
 
         async def segment(i: int, shot: Shot) -> Path:
             nonlocal done
-            parts = video_service.split_shots([shot], cuts) if burn else [shot]
+            parts = split_shots([shot], cuts) if burn else [shot]
             timing = [(round(p.start - shot.start, 3), round(p.duration, 3)) for p in parts]
-            key = hash_key(
-                "segment-v1", hash_file(shot.image), timing, spec, burn_key, shot.start if burn else None
-            )
             path = ws / f"segment-{i:04d}.mp4"
-            if self.cache is None or not self.cache.fetch(key, path, ".mp4"):
+            key_parts = (timing, spec, burn_key, shot.start if burn else None)
+            key, hit = await run_in_thread(cached, key_parts, shot.image, path)
+            if not hit:
                 async with cpu:
-                    await segments.encode_segment(parts, spec, path, ws, burn)
+                    await encode_segment(parts, spec, path, ws, burn)
                 self.segments_encoded += 1
-                if self.cache is not None:
-                    self.cache.put_file(key, path, ".mp4")
+                if cache is not None:
+                    await run_in_thread(cache.put_file, key, path, ".mp4")
             done += 1
             report(Progress(Stage.VIDEO, done, total + 1))
             return path
 
         return await all_or_nothing(*(segment(i, shot) for i, shot in enumerate(shots)))
+
+    def _voice(self, script: Script, asked: str | None) -> tuple[str, str]:
+        """The voice spec to speak with (checked: a bad voice fails before any work is done) and the
+        captions' language (the voice's, else detected)."""
+        voice = asked or f"espeak:{self._language(script.narration)}"
+        parse_voice_spec(voice)
+        return voice, parse_voice_chain(voice).language or self._language(script.narration)
 
     def _language(self, narration: str) -> str:
         """Detect from the opening of the text (enough, and bounded), remembered in the cache: loading
@@ -253,46 +281,6 @@ class Renderer:
         return await all_or_nothing(*(draw(i, scene) for i, scene in enumerate(scenes)))
 
 
-def write_captions(
-    words: Sequence[Sequence[WordTiming]],
-    duration: float,
-    srt: Path,
-    vtt: Path,
-    ass: Path | None,
-    options: RenderOptions,
-) -> list[Cue]:
-    """Cues from the words, written as SRT, WebVTT and (to burn them) ASS."""
-    cues = subtitle_service.build_cues(words, duration)
-    srt.write_text(subtitle_service.to_srt(cues), encoding="utf-8")
-    vtt.write_text(subtitle_service.to_vtt(cues), encoding="utf-8")
-    if ass is not None:
-        fonts = default_fontset()
-        text = subtitle_service.to_ass(
-            cues, options.video_format.size, fonts.caption_family, caption_font_runs(fonts)
-        )
-        ass.write_text(text, encoding="utf-8")
-    return cues
-
-
-def caption_font_runs(fonts: FontSet) -> Callable[[str], list[tuple[str, str]]]:
-    """Caption text -> [(piece, family)] with the fallback chain the slides use."""
-    chain = fonts.chain(fonts.bold)
-
-    def runs(text: str) -> list[tuple[str, str]]:
-        return [(run.text, family_name(run.font)) for run in segment(text, chain)]
-
-    return runs
-
-
-def make_thumbnail(slide: Path, out: Path, width: int = 480) -> Path:
-    """A small JPEG of the first slide, for job lists and the web page."""
-    with Image.open(slide) as im:
-        im = im.convert("RGB")
-        im.thumbnail((width, width * 4))
-        im.save(out, "JPEG", quality=85)
-    return out
-
-
 def _shots(slides: Sequence[Path], offsets: Sequence[float], duration: float) -> list[Shot]:
     """Each slide stays on screen from its narration's start until the next scene's (pause included)."""
     starts = [0.0, *offsets[1:]]  # the first picture also covers the track's short lead-in
@@ -305,17 +293,3 @@ def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> lis
         [WordTiming(w.text, w.start + off, w.end + off) for w in speech.words]
         for speech, off in zip(speeches, offsets, strict=True)
     ]
-
-
-def _publish_all(moves: Sequence[tuple[Path, Path]]) -> None:
-    """Publish every output or none: a failure part-way removes what was already moved."""
-    done: list[Path] = []
-    try:
-        for src, dest in moves:
-            video_service.publish(src, dest)
-            done.append(dest)
-    except BaseException:
-        for dest in done:
-            with contextlib.suppress(OSError):
-                dest.unlink()
-        raise

@@ -13,16 +13,20 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from app.core.fsutil import tree_size
 from app.core.queue_manager import FileContext, Trust
+from app.core.threads import run_in_thread
 from app.core.worker import JobContext
 from app.errors import T2VError
+from app.services.documents import Document, document_from_bytes, load_document
+from app.services.models import RenderOptions
 from app.services.options import parse_render_options
 from app.services.pipeline import Progress, Renderer, Stage
-from app.services.script_service import Document, document_from_bytes, load_document
 
 log = logging.getLogger(__name__)
 
 CONTENT_TYPES = {"text/markdown": "md", "text/x-markdown": "md", "text/plain": "txt"}
+FORMAT_CONTENT_TYPES = {"md": "text/markdown", "txt": "text/plain"}
 
 # Share of the whole render each stage takes, for one overall percentage.
 STAGE_WEIGHTS = {Stage.SCRIPT: 2, Stage.SPEECH: 35, Stage.SLIDES: 20, Stage.CAPTIONS: 3, Stage.VIDEO: 40}
@@ -56,9 +60,26 @@ class OverallProgress:
             await asyncio.sleep(0.3)
 
 
-def _tree_size(directory: Path) -> int:
-    """Bytes of the files in a job's artifacts directory (what counts against its owner's quota)."""
-    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+def job_context(
+    document: Document, options: dict[str, Any], trust: Trust, name: str | None = None
+) -> FileContext:
+    """What a job carries: the validated document's text (UTF-8, its format as a content type, so the
+    worker reads it as it was read here), the options as given, and who chose them."""
+    return FileContext(
+        content=document.text.encode("utf-8"),
+        filename=name,
+        content_type=FORMAT_CONTENT_TYPES[document.format],
+        options=options,
+        trust=trust,
+    )
+
+
+def job_document(context: FileContext, max_bytes: int) -> Document:
+    """The document a job carries (its bytes, or a file every worker can read), validated again."""
+    if context.content is not None:
+        fmt = CONTENT_TYPES.get((context.content_type or "").split(";")[0].strip().lower())
+        return document_from_bytes(context.content, context.filename, fmt, max_bytes)
+    return load_document(Path(context.path or ""), max_bytes)
 
 
 class RenderJobHandler:
@@ -70,17 +91,15 @@ class RenderJobHandler:
     def artifacts_dir(self, job_id: str) -> Path:
         return self.artifacts_root / job_id
 
-    def document(self, context: FileContext) -> Document:
-        if context.content is not None:
-            fmt = CONTENT_TYPES.get((context.content_type or "").split(";")[0].strip().lower())
-            return document_from_bytes(context.content, context.filename, fmt, self.max_input_bytes)
-        return load_document(Path(context.path or ""), self.max_input_bytes)
+    def _inputs(self, context: FileContext) -> tuple[RenderOptions, Document]:
+        """The job's options and document, validated again (in a thread: voices are looked up)."""
+        # the trust the payload was written with: a job from the API is checked as a caller's again
+        options = parse_render_options(context.options, trust=context.trust, config=self.renderer.tts.config)
+        return options, job_document(context, self.max_input_bytes)
 
     async def __call__(self, ctx: JobContext) -> dict[str, Any]:
         context = FileContext.from_payload(ctx.job.payload)
-        # the trust the payload was written with: a job from the API is checked as a caller's again
-        options = parse_render_options(context.options, trust=context.trust, config=self.renderer.tts.config)
-        document = self.document(context)
+        options, document = await run_in_thread(self._inputs, context)
         out = self.artifacts_dir(ctx.job.id) / "video.mp4"
         progress = OverallProgress()
         pump = asyncio.create_task(progress.pump(ctx))
@@ -100,7 +119,7 @@ class RenderJobHandler:
                 await pump
         await ctx.progress(Stage.VIDEO.value, 100.0)
         return {
-            "artifacts_bytes": _tree_size(out.parent),
+            "artifacts_bytes": await run_in_thread(tree_size, out.parent),
             "video": str(result.video),
             "srt": str(result.srt),
             "vtt": str(result.vtt),

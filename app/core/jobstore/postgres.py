@@ -24,50 +24,41 @@ report False and `enqueue` created=False for a write that did happen.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import logging
-import math
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
-from app.core.jobstore import migrations
 from app.core.jobstore.base import (
+    LEASE_EXPIRED,
     Admission,
-    AttemptError,
-    DuplicateJob,
     JobNotFound,
     JobPriority,
     JobRecord,
+    JobState,
     JobStatus,
     JobStore,
-    JobStoreError,
     Lease,
     NewJob,
     QueueStats,
-    QuotaExceeded,
-    TooManyWaiting,
-    WorkerInfo,
 )
+from app.core.jobstore.common import (
+    check_lease_seconds,
+    check_new_job,
+    check_same_job,
+    clamp_percent,
+    dump_json,
+    record_from_row,
+    state_from_row,
+)
+from app.core.jobstore.postgres_connection import NOW, Conn, PostgresConnection
+from app.core.jobstore.postgres_workers import PostgresWorkers
 
-T = TypeVar("T")
-Conn = psycopg.AsyncConnection[dict[str, Any]]
-log = logging.getLogger(__name__)
-
-NOW = "extract(epoch from now())::float8"  # transaction time: one value for the whole statement
-CHANNEL = "t2v_jobs"  # the migration's trigger notifies here
-LEASE_EXPIRED = "lease expired: the worker stopped responding"
 _WAITING = "status IN ('queued', 'retrying')"  # the partial index jobs_claim's predicate
 _CLEAR_LEASE = "lease_token = NULL, lease_until = NULL"
 _FENCE = "id = %(id)s AND lease_token = %(token)s AND status = 'processing'"
-# Serialises whole upgrades, including the schema_version table's creation (which races otherwise).
-_MIGRATION_LOCK = 8372884809565038693
 # Admission takes a transaction-scoped advisory lock per owner: (this class, hashtext(owner)). The
 # two-int4 key space never overlaps the bigint one above. The value is "t2v" and 1 as bytes.
 _OWNER_LOCK_CLASS = 0x74327601
@@ -83,13 +74,6 @@ _ARTIFACT_BYTES = (
 )
 
 
-def _dumps(value: Any, what: str) -> str:
-    try:
-        return json.dumps(value, allow_nan=False, separators=(",", ":"))
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"the {what} must be JSON-serializable: {e}") from None
-
-
 def _attempt_json(retry_at: str) -> str:
     """SQL for one AttemptError as jsonb; `attempts` is the row's value before the update."""
     return (
@@ -98,80 +82,20 @@ def _attempt_json(retry_at: str) -> str:
     )
 
 
-def _record(row: dict[str, Any]) -> JobRecord:
-    return JobRecord(
-        id=row["id"],
-        kind=row["kind"],
-        payload=row["payload"],
-        priority=JobPriority(row["priority"]),
-        status=JobStatus(row["status"]),
-        seq=row["seq"],
-        attempts=row["attempts"],
-        max_attempts=row["max_attempts"],
-        queued_at=row["queued_at"],
-        run_at=row["run_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        lease_token=row["lease_token"],
-        lease_until=row["lease_until"],
-        worker_id=row["worker_id"],
-        stage=row["stage"],
-        percent=float(row["percent"]),
-        errors=tuple(AttemptError(**e) for e in row["errors"]),
-        result=row["result"],
-        owner=row["owner"],
-        file_size=row["file_size"],
-        artifacts_bytes=row["artifacts_bytes"],
-        purged_at=row["purged_at"],
-    )
-
-
-def _worker(row: dict[str, Any]) -> WorkerInfo:
-    return WorkerInfo(
-        id=row["id"],
-        host=row["host"],
-        pid=row["pid"],
-        started_at=row["started_at"],
-        last_seen=row["last_seen"],
-        running=tuple(row["running"]),
-    )
+async def _count(conn: Conn, sql: str, owner: str | None) -> int:
+    row = await (await conn.execute(sql, {"owner": owner})).fetchone()
+    return int(row["n"]) if row else 0
 
 
 async def _admit(conn: Conn, owner: str | None, admission: Admission) -> None:
     """Raise if the owner is over a limit; called inside the enqueue's transaction, under its lock."""
     if admission.max_waiting is not None:
-        row = await (await conn.execute(_COUNT_WAITING, {"owner": owner})).fetchone()
-        waiting = int(row["n"]) if row else 0
-        if waiting >= admission.max_waiting:
-            raise TooManyWaiting(waiting, admission.max_waiting)
+        admission.check_waiting(await _count(conn, _COUNT_WAITING, owner))
     if admission.max_artifact_bytes is not None:
-        row = await (await conn.execute(_ARTIFACT_BYTES, {"owner": owner})).fetchone()
-        used = int(row["n"]) if row else 0
-        if used >= admission.max_artifact_bytes:
-            raise QuotaExceeded(used, admission.max_artifact_bytes)
+        admission.check_artifacts(await _count(conn, _ARTIFACT_BYTES, owner))
 
 
-def _check_lease_seconds(lease_seconds: float) -> None:
-    if not lease_seconds > 0 or math.isinf(lease_seconds):
-        raise ValueError(f"lease_seconds must be a positive number of seconds, not {lease_seconds!r}")
-
-
-def migrate(url: str, connect_timeout: float = 10.0) -> int:
-    """Create or upgrade the schema named by `url` (its search_path); returns the schema version."""
-    with psycopg.connect(url, autocommit=True, connect_timeout=int(connect_timeout)) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
-        try:
-            return migrations.upgrade(conn, dialect="postgresql")
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
-
-
-def _broken(conn: Conn, exc: psycopg.Error) -> bool:
-    """A lost connection (worth reconnecting), as opposed to an error in the statement itself."""
-    return conn.broken or conn.closed or isinstance(exc, psycopg.errors.AdminShutdown)
-
-
-class PostgresJobStore(JobStore):
+class PostgresJobStore(PostgresWorkers, JobStore):
     """Jobs in a PostgreSQL database; every process given the same URL shares the same queue."""
 
     def __init__(
@@ -184,130 +108,29 @@ class PostgresJobStore(JobStore):
         listen: bool = True,
     ) -> None:
         self.url = url
-        self.clock = clock
-        self.reconnect_seconds = reconnect_seconds
-        self.connect_timeout = connect_timeout
-        self.listen = listen
-        self.wakeup = asyncio.Event()  # set when a job may have become claimable
-        self._conn: Conn | None = None
-        self._lock = asyncio.Lock()
-        self._listener: asyncio.Task[None] | None = None
-        self._open = False
+        self._db = PostgresConnection(
+            url,
+            clock=clock,
+            reconnect_seconds=reconnect_seconds,
+            connect_timeout=connect_timeout,
+            listen=listen,
+        )
+        self.wakeup = self._db.wakeup  # set when a job may have become claimable
+        self._run = self._db.run
+        self._one = self._db.one
+        self._all = self._db.all
 
     def __repr__(self) -> str:
-        return f"PostgresJobStore({self._safe_url()!r})"
-
-    def _safe_url(self) -> str:
-        """The URL without a password, for messages."""
-        scheme, sep, rest = self.url.partition("://")
-        creds, at, host = rest.rpartition("@")
-        return f"{scheme}{sep}{creds.split(':')[0]}{at}{host}" if at else self.url
-
-    # --- connections --------------------------------------------------------------------------------
-
-    async def _connect(self) -> Conn:
-        return await psycopg.AsyncConnection.connect(
-            self.url, autocommit=True, row_factory=dict_row, connect_timeout=int(self.connect_timeout)
-        )
-
-    async def _reconnect(self) -> Conn:
-        """Connect, retrying with backoff while the server is down (e.g. restarting)."""
-        deadline = self.clock() + self.reconnect_seconds
-        delay = 0.1
-        while True:
-            try:
-                self._conn = await self._connect()
-                return self._conn
-            except psycopg.OperationalError as exc:
-                if self.clock() + delay > deadline:
-                    raise JobStoreError(f"cannot reach the job store {self._safe_url()}: {exc}") from exc
-                log.warning("job store unreachable, retrying in %.1f s: %s", delay, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-
-    async def _run(
-        self, op: Callable[[Conn], Awaitable[T]], retry: Callable[[Conn], Awaitable[T]] | None = None
-    ) -> T:
-        """Run `op` on the connection; if the connection was lost, reconnect and run `retry` (default:
-        `op` again) once. Only call with operations that are safe to repeat (see the module doc)."""
-        async with self._lock:
-            if not self._open:
-                raise JobStoreError(f"the job store {self._safe_url()} is not open")
-            conn = self._conn or await self._reconnect()
-            try:
-                return await op(conn)
-            except psycopg.Error as exc:
-                if not _broken(conn, exc):
-                    raise
-                log.warning("job store connection lost (%s); reconnecting", exc)
-                self._conn = None
-                with contextlib.suppress(Exception):
-                    await conn.close()
-            conn = await self._reconnect()
-            return await (retry or op)(conn)
-
-    async def _listen(self) -> None:
-        """Hold a LISTEN connection; set `wakeup` on every notification and after each reconnect."""
-        delay = 0.1
-        while True:
-            try:
-                async with await self._connect() as conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
-                    delay = 0.1
-                    self.wakeup.set()  # notifications may have been missed while disconnected
-                    async for _ in conn.notifies():
-                        self.wakeup.set()
-            except psycopg.Error as exc:
-                log.info("LISTEN connection lost (%s); reconnecting in %.1f s", exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+        return f"PostgresJobStore({self._db.safe_url!r})"
 
     async def open(self) -> None:
-        if self._open:
-            return
-        try:
-            await asyncio.to_thread(migrate, self.url, self.connect_timeout)
-            self._conn = await self._connect()
-        except psycopg.OperationalError as exc:
-            raise JobStoreError(f"cannot open the job store {self._safe_url()}: {exc}") from exc
-        self._open = True
-        if self.listen:
-            self._listener = asyncio.create_task(self._listen(), name="t2v-listen")
+        await self._db.open()
 
     async def close(self) -> None:
-        self._open = False
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
-        async with self._lock:
-            if self._conn is not None:
-                with contextlib.suppress(Exception):
-                    await self._conn.close()
-                self._conn = None
+        await self._db.close()
 
     async def schema_version(self) -> int:
-        async def version(conn: Conn) -> int:
-            cur = await conn.execute("SELECT MAX(version) AS v FROM schema_version")
-            row = await cur.fetchone()
-            return int(row["v"] or 0) if row else 0
-
-        return await self._run(version)
-
-    # --- helpers ------------------------------------------------------------------------------------
-
-    async def _one(self, sql: str, params: dict[str, Any] | tuple[Any, ...] = ()) -> dict[str, Any] | None:
-        async def one(conn: Conn) -> dict[str, Any] | None:
-            return await (await conn.execute(sql, params)).fetchone()
-
-        return await self._run(one)
-
-    async def _all(self, sql: str, params: dict[str, Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        async def all_rows(conn: Conn) -> list[dict[str, Any]]:
-            return await (await conn.execute(sql, params)).fetchall()
-
-        return await self._run(all_rows)
+        return await self._db.schema_version()
 
     async def now(self) -> float:
         row = await self._one(f"SELECT {NOW} AS now")
@@ -317,14 +140,7 @@ class PostgresJobStore(JobStore):
     # --- producers ----------------------------------------------------------------------------------
 
     async def enqueue(self, job: NewJob, admission: Admission | None = None) -> tuple[JobRecord, bool]:
-        if not job.id:
-            raise ValueError("a job needs a non-empty id")
-        if not isinstance(job.payload, dict):
-            raise ValueError(f"the payload must be a JSON object, not {type(job.payload).__name__}")
-        if job.max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, not {job.max_attempts}")
-        payload = _dumps(job.payload, "payload")
-        priority = JobPriority.parse(job.priority)
+        payload, priority = check_new_job(job)
         params = {
             "id": job.id,
             "kind": job.kind,
@@ -364,21 +180,11 @@ class PostgresJobStore(JobStore):
         except psycopg.DataError as exc:  # e.g. NUL characters, which PostgreSQL text cannot hold
             raise ValueError(f"the job cannot be stored: {exc}") from None
         if row is not None:
-            return _record(row), True
+            return record_from_row(row), True
         record = await self.get(job.id)
         if record is None:  # deleted in between: vanishingly rare, but not a duplicate
             return await self.enqueue(job, admission)
-        differs = [
-            name
-            for name, same in (
-                ("kind", record.kind == job.kind),
-                ("payload", record.payload == json.loads(payload)),
-                ("priority", record.priority == priority),
-            )
-            if not same
-        ]
-        if differs:
-            raise DuplicateJob(f"job {job.id!r} already exists with a different {', '.join(differs)}")
+        check_same_job(record, job, payload, priority)
         return record, False
 
     # --- workers' side of a job ---------------------------------------------------------------------
@@ -386,14 +192,15 @@ class PostgresJobStore(JobStore):
     async def claim(
         self, worker_id: str, lease_seconds: float, kinds: tuple[str, ...] | None = None
     ) -> Lease | None:
-        _check_lease_seconds(lease_seconds)
+        lease_seconds = check_lease_seconds(lease_seconds)
         if kinds is not None and not kinds:
             return None
         # The token is made here, before the first try, so a retry can tell whether the first
         # attempt committed (the job already holds this token) and never claims a second job.
+        token = str(uuid.uuid4())
         params = {
-            "token": str(uuid.uuid4()),
-            "lease": float(lease_seconds),
+            "token": token,
+            "lease": lease_seconds,
             "worker": worker_id,
             "kinds": list(kinds or ()),
         }
@@ -416,7 +223,7 @@ class PostgresJobStore(JobStore):
             return row if row is not None else await first(conn)
 
         row = await self._run(first, again)
-        return Lease(_record(row), params["token"]) if row else None
+        return Lease(record_from_row(row), token) if row else None
 
     async def _fenced(self, assignments: str, params: dict[str, Any]) -> bool:
         """One fenced write: it changes the row only while the token still holds the lease."""
@@ -424,14 +231,11 @@ class PostgresJobStore(JobStore):
         return row is not None
 
     async def heartbeat(self, job_id: str, token: str, lease_seconds: float) -> bool:
-        _check_lease_seconds(lease_seconds)
-        params = {"id": job_id, "token": token, "lease": float(lease_seconds)}
+        params = {"id": job_id, "token": token, "lease": check_lease_seconds(lease_seconds)}
         return await self._fenced(f"lease_until = {NOW} + %(lease)s", params)
 
     async def set_progress(self, job_id: str, token: str, stage: str, percent: float) -> bool:
-        percent = float(percent)
-        percent = 0.0 if math.isnan(percent) else min(100.0, max(0.0, percent))
-        params = {"id": job_id, "token": token, "stage": stage, "percent": percent}
+        params = {"id": job_id, "token": token, "stage": stage, "percent": clamp_percent(percent)}
         return await self._fenced("stage = %(stage)s, percent = %(percent)s", params)
 
     async def complete(
@@ -440,7 +244,7 @@ class PostgresJobStore(JobStore):
         params = {
             "id": job_id,
             "token": token,
-            "result": _dumps(result, "result"),
+            "result": dump_json(result, "result"),
             "artifacts_bytes": artifacts_bytes,
         }
         return await self._fenced(
@@ -473,7 +277,7 @@ class PostgresJobStore(JobStore):
             f" {_CLEAR_LEASE} WHERE {_FENCE} RETURNING *",
             params,
         )
-        return None if row is None else _record(row)
+        return None if row is None else record_from_row(row)
 
     # --- operators ----------------------------------------------------------------------------------
 
@@ -530,11 +334,19 @@ class PostgresJobStore(JobStore):
             row = await self._one("SELECT * FROM jobs WHERE id = %(id)s", {"id": job_id})
         if row is None:
             raise JobNotFound(f"no job with id {job_id!r}")
-        return _record(row)
+        return record_from_row(row)
 
     async def get(self, job_id: str) -> JobRecord | None:
         row = await self._one("SELECT * FROM jobs WHERE id = %(id)s", {"id": job_id})
-        return None if row is None else _record(row)
+        return None if row is None else record_from_row(row)
+
+    async def state(self, job_id: str) -> JobState | None:
+        row = await self._one(
+            "SELECT status, stage, percent, attempts, jsonb_array_length(errors) AS errors"
+            " FROM jobs WHERE id = %(id)s",
+            {"id": job_id},
+        )
+        return None if row is None else state_from_row(row)
 
     async def list_jobs(
         self,
@@ -557,7 +369,7 @@ class PostgresJobStore(JobStore):
             f"SELECT * FROM jobs WHERE {' AND '.join(where)}"
             " ORDER BY seq DESC LIMIT %(limit)s OFFSET %(offset)s"
         )
-        return [_record(r) for r in await self._all(sql, params)]
+        return [record_from_row(r) for r in await self._all(sql, params)]
 
     async def reap(self) -> list[str]:
         # SKIP LOCKED: concurrent reapers split the work instead of queueing behind each other, and a
@@ -602,40 +414,7 @@ class PostgresJobStore(JobStore):
         )
 
     async def count_waiting(self, owner: str | None) -> int:
-        row = await self._one(_COUNT_WAITING, {"owner": owner})
-        return int(row["n"]) if row else 0
+        return await self._run(lambda conn: _count(conn, _COUNT_WAITING, owner))
 
     async def artifact_bytes(self, owner: str | None) -> int:
-        row = await self._one(_ARTIFACT_BYTES, {"owner": owner})
-        return int(row["n"]) if row else 0
-
-    # --- worker registry ----------------------------------------------------------------------------
-
-    async def register_worker(self, worker_id: str, host: str, pid: int) -> None:
-        await self._all(
-            "INSERT INTO workers (id, host, pid, started_at, last_seen, running)"
-            f" VALUES (%(id)s, %(host)s, %(pid)s, {NOW}, {NOW}, '[]') ON CONFLICT (id) DO UPDATE SET"
-            " host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,"
-            " last_seen = excluded.last_seen, running = excluded.running RETURNING id",
-            {"id": worker_id, "host": host, "pid": int(pid)},
-        )
-
-    async def worker_heartbeat(self, worker_id: str, running: tuple[str, ...]) -> bool:
-        row = await self._one(
-            f"UPDATE workers SET last_seen = {NOW}, running = %(running)s::jsonb WHERE id = %(id)s"
-            " RETURNING id",
-            {"id": worker_id, "running": _dumps(list(running), "running job ids")},
-        )
-        return row is not None
-
-    async def deregister_worker(self, worker_id: str) -> None:
-        await self._all("DELETE FROM workers WHERE id = %(id)s RETURNING id", {"id": worker_id})
-
-    async def list_workers(self) -> list[WorkerInfo]:
-        return [_worker(r) for r in await self._all("SELECT * FROM workers ORDER BY started_at, id")]
-
-    async def prune_workers(self, older_than: float) -> list[str]:
-        rows = await self._all(
-            f"DELETE FROM workers WHERE last_seen < {NOW} - %(age)s RETURNING id", {"age": float(older_than)}
-        )
-        return sorted(r["id"] for r in rows)
+        return await self._run(lambda conn: _count(conn, _ARTIFACT_BYTES, owner))

@@ -12,46 +12,41 @@ WAL needs a local file system: do not put the file on a network share.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
-import math
-import os
 import sqlite3
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from app.core.jobstore import migrations
 from app.core.jobstore.base import (
+    LEASE_EXPIRED,
     Admission,
     AttemptError,
-    DuplicateJob,
     JobNotFound,
     JobPriority,
     JobRecord,
+    JobState,
     JobStatus,
     JobStore,
-    JobStoreError,
     Lease,
     NewJob,
     QueueStats,
-    QuotaExceeded,
-    TooManyWaiting,
-    WorkerInfo,
 )
-from app.core.permissions import FILE_MODE, make_private, private_dir
+from app.core.jobstore.common import (
+    check_lease_seconds,
+    check_new_job,
+    check_same_job,
+    clamp_percent,
+    dump_json,
+    record_from_row,
+    state_from_row,
+)
+from app.core.jobstore.sqlite_connection import NOW, SQLiteConnection, store_now, transaction
+from app.core.jobstore.sqlite_workers import SQLiteWorkers
 
 T = TypeVar("T")
 
-# Seconds since the epoch, from SQLite's own clock (millisecond resolution). SQLite 3.40 has no
-# unixepoch('subsec'). 'now' is fixed for the duration of one statement.
-NOW = "((julianday('now') - 2440587.5) * 86400.0)"
-LEASE_EXPIRED = "lease expired: the worker stopped responding"
 # Must match the partial index jobs_claim's WHERE clause word for word, or SQLite will not use it.
 _WAITING = "status IN ('queued', 'retrying')"
 _CLEAR_LEASE = "lease_token = NULL, lease_until = NULL"
@@ -61,87 +56,12 @@ _FINAL = "status IN ('completed', 'failed', 'cancelled')"
 _PURGE = f"payload = '{{}}', result = NULL, artifacts_bytes = NULL, purged_at = COALESCE(purged_at, {NOW})"
 
 
-def _dumps(value: Any, what: str) -> str:
-    """Strict JSON (no NaN), so that what SQLite accepts PostgreSQL's jsonb would accept too."""
-    try:
-        return json.dumps(value, allow_nan=False, separators=(",", ":"))
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"the {what} must be JSON-serializable: {e}") from None
-
-
 def _errors_json(errors: tuple[AttemptError, ...]) -> str:
-    return _dumps([dataclasses.asdict(e) for e in errors], "errors")
+    return dump_json([dataclasses.asdict(e) for e in errors], "errors")
 
 
 def _record(row: sqlite3.Row) -> JobRecord:
-    return JobRecord(
-        id=row["id"],
-        kind=row["kind"],
-        payload=json.loads(row["payload"]),
-        priority=JobPriority(row["priority"]),
-        status=JobStatus(row["status"]),
-        seq=row["seq"],
-        attempts=row["attempts"],
-        max_attempts=row["max_attempts"],
-        queued_at=row["queued_at"],
-        run_at=row["run_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        lease_token=row["lease_token"],
-        lease_until=row["lease_until"],
-        worker_id=row["worker_id"],
-        stage=row["stage"],
-        percent=float(row["percent"]),
-        errors=tuple(AttemptError(**e) for e in json.loads(row["errors"])),
-        result=None if row["result"] is None else json.loads(row["result"]),
-        owner=row["owner"],
-        file_size=row["file_size"],
-        artifacts_bytes=row["artifacts_bytes"],
-        purged_at=row["purged_at"],
-    )
-
-
-def _worker(row: sqlite3.Row) -> WorkerInfo:
-    return WorkerInfo(
-        id=row["id"],
-        host=row["host"],
-        pid=row["pid"],
-        started_at=row["started_at"],
-        last_seen=row["last_seen"],
-        running=tuple(json.loads(row["running"])),
-    )
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection, mode: str = "IMMEDIATE") -> Iterator[None]:
-    """IMMEDIATE for writes (take the write lock first); DEFERRED for a consistent multi-query read."""
-    conn.execute(f"BEGIN {mode}")
-    try:
-        yield
-    except BaseException:
-        if conn.in_transaction:  # SQLite rolls back by itself on some errors
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def _now(conn: sqlite3.Connection) -> float:
-    return float(conn.execute(f"SELECT {NOW}").fetchone()[0])
-
-
-def _set_wal(conn: sqlite3.Connection, timeout: float) -> str:
-    """Switch to WAL. The switch needs the file to itself and SQLite may report "locked" at once
-    instead of waiting (several processes opening a new file together), so retry within `timeout`."""
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        try:
-            return str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0])
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 0.2)
+    return record_from_row(row, json.loads)
 
 
 def _count_waiting(conn: sqlite3.Connection, owner: str | None) -> int:
@@ -159,119 +79,40 @@ def _artifact_bytes(conn: sqlite3.Connection, owner: str | None) -> int:
 def _admit(conn: sqlite3.Connection, owner: str | None, admission: Admission) -> None:
     """Raise if the owner is over a limit; called inside the enqueue's write transaction."""
     if admission.max_waiting is not None:
-        waiting = _count_waiting(conn, owner)
-        if waiting >= admission.max_waiting:
-            raise TooManyWaiting(waiting, admission.max_waiting)
+        admission.check_waiting(_count_waiting(conn, owner))
     if admission.max_artifact_bytes is not None:
-        used = _artifact_bytes(conn, owner)
-        if used >= admission.max_artifact_bytes:
-            raise QuotaExceeded(used, admission.max_artifact_bytes)
+        admission.check_artifacts(_artifact_bytes(conn, owner))
 
 
-def _create_private(path: Path) -> None:
-    """Create the database file 0600 before SQLite does (its -wal and -shm files take the database
-    file's mode), and tighten the files of an older store that others could read."""
-    private_dir(path.parent)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE))
-    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        make_private(file)
-
-
-def _check_lease_seconds(lease_seconds: float) -> None:
-    if not lease_seconds > 0 or math.isinf(lease_seconds):
-        raise ValueError(f"lease_seconds must be a positive number of seconds, not {lease_seconds!r}")
-
-
-class SQLiteJobStore(JobStore):
+class SQLiteJobStore(SQLiteWorkers, JobStore):
     """Jobs in one SQLite file; every process that opens the same path shares the same queue."""
 
     def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
-        self._conn: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
+        self._db = SQLiteConnection(self.path, busy_timeout)
+        self._run = self._db.run
 
     def __repr__(self) -> str:
         return f"SQLiteJobStore({str(self.path)!r})"
 
-    # --- plumbing -----------------------------------------------------------------------------------
-
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.to_thread(self._locked, fn, *args)
-
-    def _locked(self, fn: Callable[..., T], *args: Any) -> T:
-        with self._lock:
-            if self._conn is None:
-                raise JobStoreError(f"the job store {self.path} is not open")
-            return fn(self._conn, *args)
-
-    def _open(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                return
-            if sqlite3.sqlite_version_info < (3, 35):
-                raise JobStoreError(f"SQLite {sqlite3.sqlite_version} is too old: the job store needs 3.35+")
-            _create_private(self.path)
-            # isolation_level=None: no implicit transactions; we BEGIN explicitly.
-            conn = sqlite3.connect(
-                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
-            )
-            try:
-                conn.row_factory = sqlite3.Row
-                mode = _set_wal(conn, self.busy_timeout)
-                if str(mode).lower() != "wal":
-                    raise JobStoreError(f"cannot use WAL mode for {self.path} (got {mode!r})")
-                # NORMAL is durable across application crashes in WAL mode; an OS crash may lose the
-                # last transactions but never corrupts the file.
-                conn.execute("PRAGMA synchronous=NORMAL")
-                migrations.upgrade(conn)
-            except BaseException:
-                conn.close()
-                raise
-            self._conn = conn
-
     async def open(self) -> None:
-        await asyncio.to_thread(self._open)
-
-    def _close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        await asyncio.to_thread(self._db.open)
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._close)
+        await asyncio.to_thread(self._db.close)
 
     async def now(self) -> float:
-        return await self._run(_now)
+        return await self._run(store_now)
 
     # --- producers ----------------------------------------------------------------------------------
 
     async def enqueue(self, job: NewJob, admission: Admission | None = None) -> tuple[JobRecord, bool]:
-        if not job.id:
-            raise ValueError("a job needs a non-empty id")
-        if not isinstance(job.payload, dict):
-            raise ValueError(f"the payload must be a JSON object, not {type(job.payload).__name__}")
-        if job.max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, not {job.max_attempts}")
-        payload = _dumps(job.payload, "payload")
-        priority = JobPriority.parse(job.priority)
+        payload, priority = check_new_job(job)
         record, created = await self._run(self._enqueue, job, payload, priority, admission)
-        if created:
-            return record, True
-        differs = [
-            name
-            for name, same in (
-                ("kind", record.kind == job.kind),
-                ("payload", record.payload == json.loads(payload)),
-                ("priority", record.priority == priority),
-            )
-            if not same
-        ]
-        if differs:
-            raise DuplicateJob(f"job {job.id!r} already exists with a different {', '.join(differs)}")
-        return record, False
+        if not created:
+            check_same_job(record, job, payload, priority)
+        return record, created
 
     @staticmethod
     def _enqueue(
@@ -283,7 +124,7 @@ class SQLiteJobStore(JobStore):
     ) -> tuple[JobRecord, bool]:
         # BEGIN IMMEDIATE holds the write lock from the first read, so the admission counts cannot change
         # (in this or any other process) before the insert commits.
-        with _transaction(conn):
+        with transaction(conn):
             existing = conn.execute("SELECT * FROM jobs WHERE id = ?", (job.id,)).fetchone()
             if existing is not None:
                 return _record(existing), False
@@ -305,10 +146,10 @@ class SQLiteJobStore(JobStore):
     async def claim(
         self, worker_id: str, lease_seconds: float, kinds: tuple[str, ...] | None = None
     ) -> Lease | None:
-        _check_lease_seconds(lease_seconds)
+        lease_seconds = check_lease_seconds(lease_seconds)
         if kinds is not None and not kinds:
             return None
-        return await self._run(self._claim, worker_id, float(lease_seconds), kinds)
+        return await self._run(self._claim, worker_id, lease_seconds, kinds)
 
     @staticmethod
     def _claim(
@@ -316,7 +157,7 @@ class SQLiteJobStore(JobStore):
     ) -> Lease | None:
         token = str(uuid.uuid4())
         kind_filter = f" AND kind IN ({', '.join('?' * len(kinds))})" if kinds else ""
-        with _transaction(conn):
+        with transaction(conn):
             rows = conn.execute(
                 "UPDATE jobs SET status = 'processing', lease_token = ?,"
                 f" lease_until = {NOW} + ?, attempts = attempts + 1,"
@@ -330,15 +171,12 @@ class SQLiteJobStore(JobStore):
         return Lease(_record(rows[0]), token) if rows else None
 
     async def heartbeat(self, job_id: str, token: str, lease_seconds: float) -> bool:
-        _check_lease_seconds(lease_seconds)
-        return await self._run(
-            self._update, f"lease_until = {NOW} + ?", (float(lease_seconds),), job_id, token
-        )
+        lease = check_lease_seconds(lease_seconds)
+        return await self._run(self._update, f"lease_until = {NOW} + ?", (lease,), job_id, token)
 
     async def set_progress(self, job_id: str, token: str, stage: str, percent: float) -> bool:
-        percent = float(percent)
-        percent = 0.0 if math.isnan(percent) else min(100.0, max(0.0, percent))
-        return await self._run(self._update, "stage = ?, percent = ?", (stage, percent), job_id, token)
+        params = (stage, clamp_percent(percent))
+        return await self._run(self._update, "stage = ?, percent = ?", params, job_id, token)
 
     async def complete(
         self, job_id: str, token: str, result: dict[str, Any], artifacts_bytes: int | None = None
@@ -347,7 +185,7 @@ class SQLiteJobStore(JobStore):
             self._update,
             "status = 'completed', result = ?, artifacts_bytes = ?, percent = 100,"
             f" finished_at = {NOW}, {_CLEAR_LEASE}",
-            (_dumps(result, "result"), artifacts_bytes),
+            (dump_json(result, "result"), artifacts_bytes),
             job_id,
             token,
         )
@@ -367,7 +205,7 @@ class SQLiteJobStore(JobStore):
         conn: sqlite3.Connection, assignments: str, params: tuple[Any, ...], job_id: str, token: str
     ) -> bool:
         """One fenced write: it changes the row only while `token` still holds the lease."""
-        with _transaction(conn):
+        with transaction(conn):
             cursor = conn.execute(f"UPDATE jobs SET {assignments} WHERE {_FENCE}", (*params, job_id, token))
             return cursor.rowcount == 1
 
@@ -378,18 +216,19 @@ class SQLiteJobStore(JobStore):
     def _fail(
         conn: sqlite3.Connection, job_id: str, token: str, error: str, retry_at: float | None
     ) -> JobRecord | None:
-        with _transaction(conn):
+        with transaction(conn):
             row = conn.execute(f"SELECT * FROM jobs WHERE {_FENCE}", (job_id, token)).fetchone()
             if row is None:
                 return None
             job = _record(row)
-            now = _now(conn)
-            retrying = retry_at is not None and job.attempts < job.max_attempts
-            attempt = AttemptError(job.attempts, error, now, float(retry_at) if retrying else None)
+            now = store_now(conn)
+            retry = float(retry_at) if retry_at is not None and job.attempts < job.max_attempts else None
+            retrying = retry is not None
+            attempt = AttemptError(job.attempts, error, now, retry)
             errors = _errors_json((*job.errors, attempt))
             if retrying:
                 sql = f"status = 'retrying', run_at = ?, worker_id = NULL, errors = ?, {_CLEAR_LEASE}"
-                params: tuple[Any, ...] = (retry_at, errors)
+                params: tuple[Any, ...] = (retry, errors)
             else:
                 sql = f"status = 'failed', finished_at = ?, errors = ?, {_CLEAR_LEASE}"
                 params = (now, errors)
@@ -430,7 +269,7 @@ class SQLiteJobStore(JobStore):
 
     async def purge_finished(self, older_than: float, limit: int = 500) -> list[str]:
         def purge(conn: sqlite3.Connection) -> list[str]:
-            with _transaction(conn):
+            with transaction(conn):
                 rows = conn.execute(
                     # INDEXED BY: tombstones pile up under the status index; this one holds only
                     # finished jobs not yet purged, oldest first.
@@ -453,7 +292,7 @@ class SQLiteJobStore(JobStore):
     @staticmethod
     def _transition(conn: sqlite3.Connection, job_id: str, assignments: str, when: str) -> JobRecord:
         """Apply `assignments` if the job is in a state `when` allows; else return it unchanged."""
-        with _transaction(conn):
+        with transaction(conn):
             rows = conn.execute(
                 f"UPDATE jobs SET {assignments} WHERE id = ? AND {when} RETURNING *", (job_id,)
             ).fetchall()
@@ -468,6 +307,18 @@ class SQLiteJobStore(JobStore):
             return None if row is None else _record(row)
 
         return await self._run(get)
+
+    async def state(self, job_id: str) -> JobState | None:
+        sql = (
+            "SELECT status, stage, percent, attempts, json_array_length(errors) AS errors"
+            " FROM jobs WHERE id = ?"
+        )
+
+        def state(conn: sqlite3.Connection) -> JobState | None:
+            row = conn.execute(sql, (job_id,)).fetchone()
+            return None if row is None else state_from_row(row)
+
+        return await self._run(state)
 
     async def list_jobs(
         self,
@@ -497,8 +348,8 @@ class SQLiteJobStore(JobStore):
 
     @staticmethod
     def _reap(conn: sqlite3.Connection) -> list[str]:
-        with _transaction(conn):
-            now = _now(conn)
+        with transaction(conn):
+            now = store_now(conn)
             rows = conn.execute(
                 "SELECT * FROM jobs WHERE status = 'processing' AND lease_until < ? ORDER BY seq", (now,)
             ).fetchall()
@@ -525,8 +376,8 @@ class SQLiteJobStore(JobStore):
 
     @staticmethod
     def _stats(conn: sqlite3.Connection) -> QueueStats:
-        with _transaction(conn, "DEFERRED"):  # one snapshot for all three queries
-            now = _now(conn)
+        with transaction(conn, "DEFERRED"):  # one snapshot for all three queries
+            now = store_now(conn)
             by_status = {s.value: 0 for s in JobStatus}
             by_status.update(conn.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall())
             waiting = {p.name.lower(): 0 for p in JobPriority}
@@ -549,49 +400,3 @@ class SQLiteJobStore(JobStore):
 
     async def artifact_bytes(self, owner: str | None) -> int:
         return await self._run(_artifact_bytes, owner)
-
-    # --- worker registry ----------------------------------------------------------------------------
-
-    async def register_worker(self, worker_id: str, host: str, pid: int) -> None:
-        def register(conn: sqlite3.Connection) -> None:
-            with _transaction(conn):
-                conn.execute(
-                    "INSERT INTO workers (id, host, pid, started_at, last_seen, running)"
-                    f" VALUES (?, ?, ?, {NOW}, {NOW}, '[]') ON CONFLICT (id) DO UPDATE SET"
-                    " host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,"
-                    " last_seen = excluded.last_seen, running = excluded.running",
-                    (worker_id, host, int(pid)),
-                )
-
-        await self._run(register)
-
-    async def worker_heartbeat(self, worker_id: str, running: tuple[str, ...]) -> bool:
-        running_json = _dumps(list(running), "running job ids")
-
-        def beat(conn: sqlite3.Connection) -> bool:
-            with _transaction(conn):
-                sql = f"UPDATE workers SET last_seen = {NOW}, running = ? WHERE id = ?"
-                return conn.execute(sql, (running_json, worker_id)).rowcount == 1
-
-        return await self._run(beat)
-
-    async def deregister_worker(self, worker_id: str) -> None:
-        def deregister(conn: sqlite3.Connection) -> None:
-            with _transaction(conn):
-                conn.execute("DELETE FROM workers WHERE id = ?", (worker_id,))
-
-        await self._run(deregister)
-
-    async def list_workers(self) -> list[WorkerInfo]:
-        def list_workers(conn: sqlite3.Connection) -> list[WorkerInfo]:
-            return [_worker(r) for r in conn.execute("SELECT * FROM workers ORDER BY started_at, id")]
-
-        return await self._run(list_workers)
-
-    async def prune_workers(self, older_than: float) -> list[str]:
-        def prune(conn: sqlite3.Connection) -> list[str]:
-            with _transaction(conn):
-                sql = f"DELETE FROM workers WHERE last_seen < {NOW} - ? RETURNING id"
-                return sorted(r[0] for r in conn.execute(sql, (float(older_than),)).fetchall())
-
-        return await self._run(prune)

@@ -27,9 +27,7 @@ import http
 import http.cookiejar
 import json
 import logging
-import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +36,9 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
+from app.config import setting_default
 from app.core.backoff import RetryPolicy
+from app.core.fsutil import atomic_path, human_size
 from app.core.net.policy import PUBLIC_ONLY, AddressFilter, Endpoint, is_public_address
 from app.core.net.transport import POLICY_EXTENSION, GuardedTransport
 from app.errors import (
@@ -76,13 +76,13 @@ class FetchLimits:
 
 @dataclass(frozen=True)
 class HttpConfig:
-    max_connections: int = 4
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    retries: int = 3
-    backoff_seconds: float = 0.5
+    max_connections: int = setting_default("tts_http_connections")
+    connect_timeout: float = setting_default("tts_connect_timeout")
+    read_timeout: float = setting_default("tts_read_timeout")
+    retries: int = setting_default("tts_retries")
+    backoff_seconds: float = setting_default("tts_backoff_seconds")
     backoff_max: float = 10.0
-    retry_after_max: float = 60.0
+    retry_after_max: float = setting_default("tts_retry_after_max")
 
 
 class Pending(Exception):
@@ -167,19 +167,14 @@ class HttpClient:
         """
 
         async def attempt() -> int:
-            tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
-            try:
+            with atomic_path(dest, ".part") as tmp:
                 async with self._open(method, url, what, endpoint, json_body, headers, pending) as resp:
                     size = 0
                     with open(tmp, "wb") as fh:
                         async for chunk in _bounded_body(resp, limits.max_bytes, what):
                             fh.write(chunk)
                             size += len(chunk)
-                os.replace(tmp, dest)
-                return size
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
+            return size
 
         return await self._retrying(url, what, limits.deadline, attempt)
 
@@ -336,22 +331,17 @@ async def _bounded_body(resp: httpx.Response, max_bytes: int, what: str) -> Asyn
     where = safe_url(resp.request.url)
     announced = resp.headers.get("content-length", "").strip()
     if announced.isdigit() and int(announced) > max_bytes:
-        problem = f"the answer ({_size(int(announced))}) is larger than the {_size(max_bytes)} limit"
+        problem = (
+            f"the answer ({human_size(int(announced))}) is larger than the {human_size(max_bytes)} limit"
+        )
         raise _failure(RemoteTooLarge, what, problem, where)
     size = 0
     async for chunk in resp.aiter_bytes(CHUNK_SIZE):
         size += len(chunk)
         if size > max_bytes:
-            problem = f"the answer is larger than the {_size(max_bytes)} limit; stopped reading"
+            problem = f"the answer is larger than the {human_size(max_bytes)} limit; stopped reading"
             raise _failure(RemoteTooLarge, what, problem, where)
         yield chunk
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n} bytes"
 
 
 def _failure(cls: type[E], what: str, problem: str, where: str, **extra: Any) -> E:

@@ -14,7 +14,6 @@ from app.services.planning.normalize.common import (
     TOKEN_START,
     Abbreviation,
     Clock,
-    Language,
     Quantity,
     Words,
     abbreviation_rule,
@@ -23,22 +22,27 @@ from app.services.planning.normalize.common import (
     split_number,
     valid_date,
 )
+from app.services.planning.normalize.english_words import (
+    BRITISH_SPELLING,
+    CURRENCIES,
+    FRACTION_NAMES,
+    KEYWORD_WORDS,
+    MONTHS,
+    ONES,
+    PER_UNITS,
+    SCALE_WORDS,
+    SCALES,
+    SIGNS,
+    UNITS,
+    below_hundred,
+    cardinal,
+    ordinal,
+    plural,
+    year,
+)
+from app.services.planning.normalize.language import Language
 from app.services.planning.normalize.scanner import PatternRule, Rule, Say
 
-_ONES = (
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
-)  # fmt: skip
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-_GROUPS = ("", "thousand", "million", "billion", "trillion", "quadrillion")
-_IRREGULAR_ORDINALS = {
-    "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth", "nine": "ninth",
-    "twelve": "twelfth",
-}  # fmt: skip
-_MONTHS = (
-    "", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December",
-)  # fmt: skip
 _MONTH = (
     r"(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
     r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
@@ -46,143 +50,18 @@ _MONTH = (
 
 NUMBER = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?|\d+(?:\.\d+)?)"
 
-_SCALES = {"k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion"}
-_SCALE_WORDS = (" thousand", " million", " billion", " trillion")
-# symbol or code -> (one, many, one hundredth, many hundredths or "" when not said in hundredths)
-_CURRENCIES = {
-    "$": ("dollar", "dollars", "cent", "cents"),
-    "USD": ("US dollar", "US dollars", "cent", "cents"),
-    "€": ("euro", "euros", "cent", "cents"),
-    "EUR": ("euro", "euros", "cent", "cents"),
-    "£": ("pound", "pounds", "penny", "pence"),
-    "GBP": ("pound", "pounds", "penny", "pence"),
-    "¥": ("yen", "yen", "", ""),
-    "JPY": ("yen", "yen", "", ""),
-    "₫": ("dong", "dong", "", ""),
-    "đ": ("dong", "dong", "", ""),
-    "VND": ("dong", "dong", "", ""),
-    "VNĐ": ("dong", "dong", "", ""),
-}
-_UNITS = {
-    "%": ("percent", "percent"), "‰": ("per mille", "per mille"),
-    "°C": ("degree Celsius", "degrees Celsius"), "℃": ("degree Celsius", "degrees Celsius"),
-    "°F": ("degree Fahrenheit", "degrees Fahrenheit"), "°": ("degree", "degrees"),
-    "km/h": ("kilometer per hour", "kilometers per hour"), "mph": ("mile per hour", "miles per hour"),
-    "m/s": ("meter per second", "meters per second"),
-    "Mbps": ("megabit per second", "megabits per second"),
-    "Gbps": ("gigabit per second", "gigabits per second"),
-    "km²": ("square kilometer", "square kilometers"), "km2": ("square kilometer", "square kilometers"),
-    "m²": ("square meter", "square meters"), "m2": ("square meter", "square meters"),
-    "cm²": ("square centimeter", "square centimeters"), "cm2": ("square centimeter", "square centimeters"),
-    "m³": ("cubic meter", "cubic meters"), "m3": ("cubic meter", "cubic meters"),
-    "km": ("kilometer", "kilometers"), "m": ("meter", "meters"), "cm": ("centimeter", "centimeters"),
-    "mm": ("millimeter", "millimeters"), "µm": ("micrometer", "micrometers"),
-    "nm": ("nanometer", "nanometers"),
-    "mi": ("mile", "miles"), "ft": ("foot", "feet"), "ha": ("hectare", "hectares"),
-    "kg": ("kilogram", "kilograms"), "g": ("gram", "grams"), "mg": ("milligram", "milligrams"),
-    "lb": ("pound", "pounds"), "lbs": ("pound", "pounds"), "oz": ("ounce", "ounces"),
-    "l": ("liter", "liters"), "L": ("liter", "liters"), "ml": ("milliliter", "milliliters"),
-    "mL": ("milliliter", "milliliters"),
-    "h": ("hour", "hours"), "hr": ("hour", "hours"), "hrs": ("hour", "hours"), "min": ("minute", "minutes"),
-    "s": ("second", "seconds"), "sec": ("second", "seconds"), "ms": ("millisecond", "milliseconds"),
-    "TB": ("terabyte", "terabytes"), "GB": ("gigabyte", "gigabytes"), "MB": ("megabyte", "megabytes"),
-    "KB": ("kilobyte", "kilobytes"), "kB": ("kilobyte", "kilobytes"),
-    "GHz": ("gigahertz", "gigahertz"), "MHz": ("megahertz", "megahertz"), "kHz": ("kilohertz", "kilohertz"),
-    "Hz": ("hertz", "hertz"), "kWh": ("kilowatt hour", "kilowatt hours"), "kW": ("kilowatt", "kilowatts"),
-    "W": ("watt", "watts"), "V": ("volt", "volts"), "mAh": ("milliamp hour", "milliamp hours"),
-    "kcal": ("kilocalorie", "kilocalories"), "cal": ("calorie", "calories"),
-}  # fmt: skip
-_SIGNS = {"-": "minus", "−": "minus", "+": "plus", "±": "plus or minus", "~": "about", "≈": "approximately"}
-_PER_UNITS = {
-    "month": "month", "year": "year", "day": "day", "hour": "hour", "week": "week", "person": "person",
-    "kg": "kilogram", "km": "kilometer", "h": "hour", "hr": "hour", "mo": "month", "yr": "year",
-    "lb": "pound", "m2": "square meter", "m²": "square meter", "night": "night", "unit": "unit",
-}  # fmt: skip
 _ROMAN_KEYWORDS = (
     r"(?i:chapter|part|volume|vol\.|book|section|act|scene|phase|stage|level|article|appendix|unit|lesson"
     r"|war|round|class|type|grade|tier|episode|season|title|step|annex|schedule|plate|figure|fig\.|table"
     r"|bowl)"
 )
-_FRACTION_NAMES = {2: ("half", "halves"), 3: ("third", "thirds"), 4: ("quarter", "quarters")}
 _THE_BEFORE = re.compile(r"(?i:\bthe\s+)$")
-_KEYWORD_WORDS = {"vol.": "Volume", "fig.": "Figure"}
-_BRITISH_SPELLING = (("meter", "metre"), ("liter", "litre"))
-
-
-def _below_hundred(value: int) -> str:
-    if value < 20:
-        return _ONES[value]
-    tens, unit = divmod(value, 10)
-    return _TENS[tens] + (f"-{_ONES[unit]}" if unit else "")
-
-
-def _below_thousand(value: int, british: bool) -> list[str]:
-    hundreds, rest = divmod(value, 100)
-    words = [_ONES[hundreds], "hundred"] if hundreds else []
-    if rest:
-        if hundreds and british:
-            words.append("and")
-        words.append(_below_hundred(rest))
-    return words
-
-
-def cardinal(value: int, british: bool = False) -> str:
-    """A whole number in English words: 1500000 -> "one million five hundred thousand"."""
-    if value < 0:
-        return "minus " + cardinal(-value, british)
-    if value == 0:
-        return "zero"
-    groups: list[int] = []
-    while value:
-        value, group = divmod(value, 1000)
-        groups.append(group)
-    if len(groups) > len(_GROUPS):
-        raise ValueError("number too large to say")
-    words: list[str] = []
-    for index in range(len(groups) - 1, -1, -1):
-        group = groups[index]
-        if not group:
-            continue
-        if index == 0 and british and words and group < 100:
-            words.append("and")  # "one thousand and five"
-        words += _below_thousand(group, british)
-        if _GROUPS[index]:
-            words.append(_GROUPS[index])
-    return " ".join(words)
-
-
-def ordinal(value: int, british: bool = False) -> str:
-    """21 -> "twenty-first", 100 -> "one hundredth"."""
-    words = cardinal(value, british)
-    cut = max(words.rfind(" "), words.rfind("-")) + 1
-    head, last = words[:cut], words[cut:]
-    if last in _IRREGULAR_ORDINALS:
-        return head + _IRREGULAR_ORDINALS[last]
-    return head + (last[:-1] + "ieth" if last.endswith("y") else last + "th")
-
-
-def year(value: int) -> str:
-    """How a year is said: 2026 -> "twenty twenty-six", 1905 -> "nineteen oh five", 2005 -> "two thousand
-    five"."""
-    if 2000 <= value <= 2009 or not 1000 <= value <= 9999:
-        return cardinal(value)
-    high, low = divmod(value, 100)
-    if low == 0:
-        return f"{cardinal(high)} hundred"
-    return f"{cardinal(high)} " + (f"oh {_ONES[low]}" if low < 10 else _below_hundred(low))
-
-
-def _plural(words: str) -> str:
-    """ "nineteen ninety" -> "nineteen nineties" (decades)."""
-    head, _, last = words.rpartition(" ")
-    plural = last[:-1] + "ies" if last.endswith("y") else last + ("es" if last.endswith("x") else "s")
-    return f"{head} {plural}" if head else plural
 
 
 class English(Language):
     code = "en"
     words = Words(
-        digits=_ONES[:10],
+        digits=ONES[:10],
         dot="dot",
         at="at",
         slash="slash",
@@ -209,9 +88,9 @@ class English(Language):
         per="per",
     )
     number_pattern = NUMBER
-    scales = (*_SCALES, *_SCALE_WORDS)
-    units = (*_UNITS, *_CURRENCIES)
-    per_units = _PER_UNITS
+    scales = (*SCALES, *SCALE_WORDS)
+    units = (*UNITS, *CURRENCIES)
+    per_units = PER_UNITS
 
     def __init__(self, region: str = "") -> None:
         self.british = region not in ("", "us")
@@ -240,7 +119,7 @@ class English(Language):
             self.phone_rule(),
             self._decade_rule(),
             self._ordinal_rule(),
-            self.roman_rule(_ROMAN_KEYWORDS, lambda keyword: _KEYWORD_WORDS.get(keyword.lower(), keyword)),
+            self.roman_rule(_ROMAN_KEYWORDS, lambda keyword: KEYWORD_WORDS.get(keyword.lower(), keyword)),
             self._regnal_rule(),
             abbreviation_rule(_ABBREVIATIONS),
             self.fraction_rule(self._say_fraction),
@@ -249,7 +128,7 @@ class English(Language):
     # Quantities -------------------------------------------------------------------------------------
 
     def say_quantity(self, quantity: Quantity) -> str | None:
-        currency = _CURRENCIES.get(quantity.currency or quantity.unit or "")
+        currency = CURRENCIES.get(quantity.currency or quantity.unit or "")
         plain = not (quantity.sign or currency or quantity.unit or quantity.scale or quantity.dimension)
         if currency and not quantity.scale and not quantity.second:
             with_cents = self._money(quantity.first, currency)
@@ -260,7 +139,7 @@ class English(Language):
             spoken += " to " + self._amount(quantity.second, plain)
         if quantity.scale:
             scale = quantity.scale.strip()
-            spoken += " " + _SCALES.get(scale, scale)
+            spoken += " " + SCALES.get(scale, scale)
         one = quantity.first == "1" and not quantity.second and not quantity.scale
         if currency:
             spoken += " " + currency[0 if one else 1]
@@ -288,22 +167,22 @@ class English(Language):
         return " and ".join(spoken)
 
     def _unit(self, unit: str, one: bool) -> str:
-        spoken = _UNITS[unit][0 if one else 1]
+        spoken = UNITS[unit][0 if one else 1]
         if self.british:
-            for american, british in _BRITISH_SPELLING:
+            for american, british in BRITISH_SPELLING:
                 spoken = spoken.replace(american, british)
         return spoken
 
     @staticmethod
     def _signed(quantity: Quantity, spoken: str) -> str:
-        return f"{_SIGNS[quantity.sign]} {spoken}" if quantity.sign else spoken
+        return f"{SIGNS[quantity.sign]} {spoken}" if quantity.sign else spoken
 
     # Dates and times --------------------------------------------------------------------------------
 
     def _say_date(self, day: int, month: int, year_written: str | None, month_first: bool) -> str | None:
         if not valid_date(day, month, int(year_written) if year_written else None):
             return None
-        name = _MONTHS[month]
+        name = MONTHS[month]
         spoken = f"{name} {self.ordinal(day)}" if month_first else f"the {self.ordinal(day)} of {name}"
         return spoken + f", {year(int(year_written))}" if year_written else spoken
 
@@ -373,7 +252,7 @@ class English(Language):
         spoken = self.cardinal(clock.hour)
         minute = clock.minute
         if minute:
-            spoken += f" oh {_ONES[minute]}" if minute < 10 else f" {_below_hundred(minute)}"
+            spoken += f" oh {ONES[minute]}" if minute < 10 else f" {below_hundred(minute)}"
         elif not clock.meridiem:
             spoken += " o'clock" if clock.hour <= 12 else " hundred"
         if clock.second:
@@ -390,12 +269,12 @@ class English(Language):
             if not digits.endswith("0"):
                 return None
             if len(digits) == 4:
-                return _plural(year(int(digits))) if 1100 <= int(digits) <= 2090 else None
+                return plural(year(int(digits))) if 1100 <= int(digits) <= 2090 else None
             if digits == "00" or not (
                 match["apostrophe"] or _THE_BEFORE.search(text, max(0, match.start() - 8), match.start())
             ):
                 return None  # "30s" is thirty seconds
-            return _plural(_below_hundred(int(digits)))
+            return plural(below_hundred(int(digits)))
 
         return PatternRule("decade", pattern, say)
 
@@ -419,14 +298,14 @@ class English(Language):
         a, b = int(match["a"]), int(match["b"])
         if (a, b) == (24, 7):
             return "twenty-four seven"
-        if b in _FRACTION_NAMES and 0 < a < b:
-            return f"{self.cardinal(a)} {_FRACTION_NAMES[b][0 if a == 1 else 1]}"
+        if b in FRACTION_NAMES and 0 < a < b:
+            return f"{self.cardinal(a)} {FRACTION_NAMES[b][0 if a == 1 else 1]}"
         return f"{self.cardinal(a)} out of {self.cardinal(b)}"
 
 
 def _month_number(name: str) -> int:
     prefix = name[:3].lower()
-    return next(index for index in range(1, 13) if _MONTHS[index][:3].lower() == prefix)
+    return next(index for index in range(1, 13) if MONTHS[index][:3].lower() == prefix)
 
 
 def _doctor_or_drive(match: re.Match[str], text: str) -> str:

@@ -316,10 +316,13 @@ def _parse_template(source: str, where: str, say: str, compiled: Any) -> Templat
     return tuple(part for part in parts if part != "")
 
 
+Trie = dict[str, "Trie"]  # a character -> the words' continuations after it ("" marks a word's end)
+
+
 def _trie_pattern(words: Sequence[str]) -> str:
     """One regex for many literal words, as a trie, so matching costs the length of a word, not the number
     of words. A space matches any run of whitespace; a word ending in a letter or digit must end there."""
-    trie: dict[str, dict] = {}
+    trie: Trie = {}
     for word in words:
         node = trie
         for char in word:
@@ -328,7 +331,7 @@ def _trie_pattern(words: Sequence[str]) -> str:
     return _node_pattern(trie, "")
 
 
-def _node_pattern(node: dict[str, dict], previous: str) -> str:
+def _node_pattern(node: Trie, previous: str) -> str:
     alternatives = [
         (r"\s+" if char == " " else re.escape(char)) + _node_pattern(child, char)
         for char, child in sorted(node.items())

@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from app.services.planning.normalize.common import Language, address_shortening_rule
+from app.services.planning.normalize.common import address_shortening_rule
 from app.services.planning.normalize.english import English
+from app.services.planning.normalize.language import Language
 from app.services.planning.normalize.lexicon import Lexicon
 from app.services.planning.normalize.scanner import Rule, scan
 from app.services.planning.normalize.spans import SpokenBuilder, SpokenText

@@ -19,13 +19,13 @@ from app.services.planning.normalize.common import (
     TOKEN_START,
     Abbreviation,
     Clock,
-    Language,
     Quantity,
     Words,
     abbreviation_rule,
     split_number,
     valid_date,
 )
+from app.services.planning.normalize.language import Language
 from app.services.planning.normalize.scanner import PatternRule, Rule
 
 DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")

@@ -1,0 +1,183 @@
+"""What every `t2v` command shares: the typer app, one-line failures, settings, signals, options.
+
+Expected failures (`T2VError`) print one line on stderr and exit non-zero: 2 for bad input, 1 for a
+failed render, 130 when interrupted. Nothing prints a traceback unless T2V_DEBUG is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from app.config import Settings, load_settings, setting_default
+from app.core.jobstore.base import DuplicateJob, JobNotFound
+from app.core.permissions import restrict_umask
+from app.core.shutdown import Backstop
+from app.errors import InputError, T2VError, first_error
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from app.services.documents import Document
+
+app = typer.Typer(
+    name="t2v",
+    help="Turn text and Markdown into narrated videos, offline.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+stderr = Console(stderr=True)
+
+EXIT_INPUT = 2
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+@app.callback()
+def private_files(ctx: typer.Context) -> None:
+    """Turn text and Markdown into narrated videos, offline."""
+    # What t2v writes into the data directory (job store, artifacts, cache, keys) is for this user
+    # only. `render` keeps the user's umask for the video it writes where it is told; its files in
+    # the data directory get their modes explicitly.
+    if ctx.invoked_subcommand != "render":
+        restrict_umask()
+
+
+def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
+    print(f"t2v: error: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def read_input(source: str, settings: Settings) -> Document:
+    from app.services.documents import document_from_bytes, load_document
+
+    if source == "-":
+        data = sys.stdin.buffer.read(settings.max_input_bytes + 1)
+        return document_from_bytes(data, None, None, settings.max_input_bytes)
+    return load_document(Path(source), settings.max_input_bytes)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def on_stop_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], object], backstop: Backstop) -> None:
+    """SIGINT/SIGTERM: arm the backstop and ask the loop to stop. Plain signal handlers, not the
+    loop's: they run even while the loop is blocked, so the backstop is armed whatever happens."""
+
+    def handler(signum: int, frame: object) -> None:
+        backstop.arm()
+        loop.call_soon_threadsafe(stop)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, handler)
+
+
+def run_cancellable(coro_factory: Callable[[], Awaitable[T]], backstop: Backstop) -> T:
+    """Run a coroutine; SIGINT and SIGTERM cancel it so that its cleanup runs before we exit. If the
+    cleanup takes longer than the backstop's time, or a second signal comes, the backstop exits."""
+
+    async def main() -> T:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+
+        signals = 0
+
+        def stop() -> None:
+            nonlocal signals
+            signals += 1
+            if signals > 1:  # a second signal: no more waiting
+                backstop.fire()
+            task.cancel()
+
+        on_stop_signals(loop, stop, backstop)
+        return await coro_factory()
+
+    try:
+        return asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print(INTERRUPTED, file=sys.stderr)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL if sig == signal.SIGTERM else signal.default_int_handler)
+
+
+INTERRUPTED = "t2v: interrupted; nothing was written"
+
+
+# Render options shared by `render` and `submit`.
+VoiceOption = Annotated[
+    str | None, typer.Option(help="ENGINE:VOICE, e.g. espeak:vi or espeak:en-us (default: detected).")
+]
+RateOption = Annotated[
+    int | None, typer.Option(help=f"Speaking rate in words per minute (default {setting_default('rate')}).")
+]
+AspectOption = Annotated[str | None, typer.Option(help="16:9, 9:16 or 1:1.")]
+ResolutionOption = Annotated[int | None, typer.Option(help="720 or 1080 (the short side).")]
+BurnOption = Annotated[bool, typer.Option("--burn-captions", help="Draw captions into the picture.")]
+FpsOption = Annotated[
+    int | None, typer.Option(help="Constant frame rate (24, 25, 30, 50, 60); default: variable.")
+]
+MotionOption = Annotated[bool, typer.Option("--motion", help="A slow pan and zoom on every scene.")]
+
+
+def render_options(
+    settings: Settings, burn_captions: bool, fps: int | None = None, motion: bool = False
+) -> dict[str, object]:
+    """Render options from settings (env + flags), in the shape every entry point validates."""
+    return {
+        "voice": settings.voice,
+        "rate": settings.rate,
+        "aspect": settings.aspect,
+        "resolution": settings.resolution,
+        "burn_captions": burn_captions,
+        "fps": fps,
+        "motion": motion,
+    }
+
+
+def describe(exc: Exception) -> str:
+    """One line for a failed validation (settings from T2V_* variables and flags) or any other error."""
+    errors = getattr(exc, "errors", None)
+    return first_error(errors()) if callable(errors) else str(exc)
+
+
+# The job queue (the local SQLite store, or PostgreSQL with T2V_DATABASE_URL)
+
+
+def run_store_call(coro_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    try:
+        return asyncio.run(coro_factory())
+    except JobNotFound as exc:
+        fail(f"no job {exc}")
+    except (ValueError, DuplicateJob) as exc:
+        fail(str(exc))
+
+
+def cli_settings(**overrides: object) -> Settings:
+    """Settings from the environment and the command's flags (`overrides`); a bad value is one line."""
+    try:
+        return load_settings(**overrides)
+    except ValueError as exc:
+        fail(describe(exc))
+
+
+def main() -> None:
+    if os.environ.get("T2V_DEBUG"):
+        app()
+        return
+    try:
+        app()
+    except T2VError as exc:  # a last net: expected errors never show a traceback
+        print(f"t2v: error: {exc}", file=sys.stderr)
+        sys.exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILED)

@@ -1,0 +1,185 @@
+"""`t2v render` (one document to a narrated MP4, offline) and `t2v voices`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from app.cli.base import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    INTERRUPTED,
+    AspectOption,
+    BurnOption,
+    FpsOption,
+    MotionOption,
+    RateOption,
+    ResolutionOption,
+    VoiceOption,
+    app,
+    describe,
+    fail,
+    read_input,
+    render_options,
+    run_cancellable,
+    stderr,
+)
+from app.config import load_settings, setting_default
+from app.core.fsutil import human_size
+from app.core.queue_manager import Trust
+from app.core.shutdown import Backstop
+from app.errors import InputError, T2VError
+
+if TYPE_CHECKING:
+    from app.services.documents import Document
+    from app.services.models import RenderOptions
+    from app.services.pipeline import Renderer, RenderResult
+
+MAX_INPUT = human_size(setting_default("max_input_bytes"))
+
+STAGE_LABELS = {
+    "script": "Reading the document",
+    "speech": "Synthesizing speech",
+    "slides": "Drawing slides",
+    "captions": "Timing captions",
+    "video": "Encoding the video",
+}
+
+
+class StageBars:
+    """One rich progress bar per pipeline stage, on stderr."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.progress = (
+            Progress(
+                TextColumn("{task.description:<24}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=stderr,
+                transient=False,
+            )
+            if enabled
+            else None
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> StageBars:
+        if self.progress:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress:
+            self.progress.stop()
+
+    def __call__(self, event: object) -> None:
+        from app.services.pipeline import Progress as StageProgress
+
+        assert isinstance(event, StageProgress)
+        if not self.progress:
+            return
+        key = event.stage.value
+        if key not in self.tasks:
+            self.tasks[key] = self.progress.add_task(STAGE_LABELS.get(key, key), total=event.total)
+        self.progress.update(self.tasks[key], completed=event.done, total=event.total)
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(seconds, 60)
+    return f"{int(m)}:{s:04.1f}"
+
+
+@app.command()
+def render(
+    source: Annotated[str, typer.Argument(metavar="INPUT", help="A .txt or .md file, or - for stdin.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="The MP4 to write (default: INPUT with .mp4).")
+    ] = None,
+    voice: VoiceOption = None,
+    rate: RateOption = None,
+    aspect: AspectOption = None,
+    resolution: ResolutionOption = None,
+    burn_captions: BurnOption = False,
+    fps: FpsOption = None,
+    motion: MotionOption = False,
+    max_input_size: Annotated[
+        int | None,
+        typer.Option(help=f"Largest accepted document in bytes (default {MAX_INPUT})."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary.")] = False,
+) -> None:
+    """Render one document to a narrated MP4 with captions (OUT.srt and OUT.vtt beside it)."""
+    from app.runtime import build_runtime
+    from app.services.options import parse_render_options
+
+    try:
+        settings = load_settings(
+            voice=voice, rate=rate, aspect=aspect, resolution=resolution, max_input_bytes=max_input_size
+        )
+        options = parse_render_options(
+            render_options(settings, burn_captions, fps, motion), trust=Trust.OPERATOR
+        )
+    except ValueError as exc:
+        fail(describe(exc))
+    except InputError as exc:
+        fail(str(exc))
+    if output is None:
+        if source == "-":
+            fail("reading from stdin needs --output/-o")
+        output = Path(source).with_suffix(".mp4")
+    if output.suffix.lower() != ".mp4":
+        fail(f"the output must be an .mp4 file, not {output.name!r}")
+    if output.is_dir():
+        fail(f"the output {str(output)!r} is a directory")
+
+    try:
+        document = read_input(source, settings)
+    except InputError as exc:
+        fail(str(exc))
+
+    runtime = build_runtime(settings)
+    renderer = runtime.renderer
+    backstop = Backstop(settings.stop_seconds, EXIT_INTERRUPTED, runtime.workspaces, INTERRUPTED)
+    show_bars = not quiet and stderr.is_terminal
+    try:
+        with StageBars(show_bars) as bars:
+            result = run_cancellable(
+                lambda: _render_and_close(renderer, document, output, options, bars), backstop
+            )
+    except InputError as exc:
+        fail(str(exc))
+    except T2VError as exc:
+        fail(str(exc), EXIT_FAILED)
+    if not quiet:
+        print(
+            f"Wrote {result.video} ({_clock(result.duration)} video, {result.scenes} scenes, "
+            f"{human_size(result.size_bytes)}) in {result.elapsed:.1f} s; "
+            f"captions: {result.srt.name}, {result.vtt.name}"
+        )
+
+
+async def _render_and_close(
+    renderer: Renderer, document: Document, output: Path, options: RenderOptions, bars: StageBars
+) -> RenderResult:
+    """One render, then close the pooled HTTP client of the TTS engines."""
+    try:
+        return await renderer.render(document, output, options, progress=bars)
+    finally:
+        await renderer.tts.aclose()
+
+
+@app.command()
+def voices(
+    language: Annotated[str | None, typer.Argument(help="Only voices for this language, e.g. vi.")] = None,
+) -> None:
+    """List the offline espeak-ng voices (use them as --voice espeak:LANG)."""
+    from app.services.speech import list_voices
+
+    for v in list_voices():
+        if language and not any(code.startswith(language) for code in v.languages):
+            continue
+        print(f"espeak:{v.languages[0]:<12} {v.name}")

@@ -1,0 +1,162 @@
+"""Scene segments: each scene's picture track encoded on its own, then joined by stream copy.
+
+Why segments: a scene's video depends only on its picture(s), its duration and the frame settings,
+so it is content-addressed and cached (an edited document re-encodes only the scenes that changed),
+memory stays bounded by one scene whatever the video's length, and the join is a copy.
+
+Three ways to encode a scene, cheapest first:
+- variable frame rate (default): each distinct picture is one frame held for its duration;
+- constant frame rate (`--fps`): a short closed-GOP clip of the still is encoded once and repeated
+  by stream copy, plus one remainder clip, so a 20 s scene costs about 2 s of frames;
+- every frame (`--motion`, or `--fps` with burned captions): the picture is looped at the frame rate
+  through the filters (a slow pan and zoom by cropping a pre-enlarged image, the captions).
+All segments share one encoder configuration, so their H.264 streams join without re-encoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from app.services.video.ffmpeg import TIMESCALE, filter_escape, run_ffmpeg
+from app.services.video.mux import join_by_copy
+from app.services.video.shots import Shot, write_concat_list
+
+UNIT_SECONDS = 1  # the repeated clip of a constant-frame-rate still
+MOTION_ZOOM = 1.12  # how much larger than the frame the picture is, for the pan to move across
+# Each render uses one of these for all its segments, so the segments always join by copy.
+X264_STILL = [
+    "-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-crf", "20", "-pix_fmt", "yuv420p",
+    "-threads", "2", "-x264-params", "rc-lookahead=10:keyint=600:min-keyint=1:scenecut=0",
+]  # fmt: skip
+# Every-frame encodes: ultrafast is ~4x veryfast and, with no B-frames, clips can be cut by copy.
+X264_FRAMES = [
+    "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-pix_fmt", "yuv420p", "-threads", "2",
+    "-x264-params", "keyint=600:min-keyint=1:scenecut=0",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    """How the picture track is built: frame size, frame rate (None: variable), motion."""
+
+    size: tuple[int, int]
+    fps: int | None = None
+    motion: bool = False
+
+    @property
+    def rate(self) -> int:
+        return self.fps or 30
+
+
+@dataclass(frozen=True)
+class Burn:
+    """Captions to draw into the picture: an ASS file with absolute times, and its fonts."""
+
+    ass: Path
+    fonts_dir: Path
+
+    def filter(self, scene_start: float) -> str:
+        # the segment's own clock starts at 0: shift it to the scene's place for libass, then back
+        return (
+            f"setpts=PTS+{scene_start:.6f}/TB,"
+            f"subtitles=filename={filter_escape(self.ass)}:fontsdir={filter_escape(self.fonts_dir)},"
+            "setpts=PTS-STARTPTS"
+        )
+
+
+def frame_count(start: float, end: float, fps: int) -> int:
+    """Frames of a scene on a constant-rate grid anchored at 0, so rounding never accumulates."""
+    return max(1, round(end * fps) - round(start * fps))
+
+
+async def encode_segment(
+    shots: Sequence[Shot], spec: FrameSpec, out: Path, workdir: Path, burn: Burn | None = None
+) -> None:
+    """One scene's picture track (all `shots` show one scene; times are absolute)."""
+    start = shots[0].start
+    end = shots[-1].start + shots[-1].duration
+    if spec.motion or (spec.fps and burn):
+        await _encode_every_frame(shots[0].image, start, end, spec, out, workdir, burn)
+    elif spec.fps:
+        await _encode_repeated_still(
+            shots[0].image, frame_count(start, end, spec.fps), spec.fps, out, workdir
+        )
+    else:
+        await _encode_vfr(shots, out, workdir, burn)
+
+
+async def _encode_vfr(shots: Sequence[Shot], out: Path, workdir: Path, burn: Burn | None) -> None:
+    start = shots[0].start
+    local = [Shot(s.image, s.start - start, s.duration) for s in shots]
+    concat = workdir / f"{out.stem}.ffconcat"
+    write_concat_list(local, concat)
+    filters = [burn.filter(start)] if burn else []
+    filters.append("format=yuv420p")
+    await run_ffmpeg(
+        [
+            "-f", "concat", "-safe", "0", "-i", str(concat), "-vf", ",".join(filters), *X264_STILL,
+            "-fps_mode", "vfr", "-video_track_timescale", str(TIMESCALE), str(out),
+        ],
+        what="encoding a scene",
+    )  # fmt: skip
+
+
+async def _encode_repeated_still(image: Path, frames: int, fps: int, out: Path, workdir: Path) -> None:
+    """Constant frame rate for a still: encode a one-second clip once, repeat it by copy, and cut
+    the remainder from it by copy too (it has no B-frames, so any prefix is whole)."""
+    unit_frames = min(frames, UNIT_SECONDS * fps)
+    repeats, rest = divmod(frames, unit_frames)
+    unit = workdir / f"{out.stem}-unit.mp4"
+    await _encode_frames(image, unit_frames, fps, [], unit)
+    parts = [unit] * repeats
+    if rest:
+        tail = workdir / f"{out.stem}-rest.mp4"
+        await run_ffmpeg(
+            ["-i", str(unit), "-map", "0:v", "-frames:v", str(rest), "-c", "copy", str(tail)],
+            what="cutting a still clip",
+        )
+        parts.append(tail)
+    await join_by_copy(parts, out, workdir)
+
+
+async def _encode_frames(image: Path, frames: int, fps: int, filters: list[str], out: Path) -> None:
+    """Decode the picture once and loop it in memory (the image demuxer would decode every frame)."""
+    chain = ["format=yuv420p", f"loop=loop={frames - 1}:size=1:start=0", f"setpts=N/{fps}/TB", *filters]
+    await run_ffmpeg(
+        [
+            "-i", str(image), "-vf", ",".join(chain), "-frames:v", str(frames), "-r", str(fps),
+            *X264_FRAMES, "-video_track_timescale", str(TIMESCALE), str(out),
+        ],
+        what="encoding frames",
+    )  # fmt: skip
+
+
+async def _encode_every_frame(
+    image: Path, start: float, end: float, spec: FrameSpec, out: Path, workdir: Path, burn: Burn | None
+) -> None:
+    fps = spec.rate
+    frames = frame_count(start, end, fps)
+    filters: list[str] = []
+    source = image
+    if spec.motion:
+        source = _enlarged(image, spec.size, workdir / f"{out.stem}-large.png")
+        w, h = spec.size
+        n = max(1, frames - 1)
+        # pan diagonally across the enlarged picture: a crop per frame, no scaling per frame
+        filters.append(f"crop={w}:{h}:x='(iw-{w})*n/{n}':y='(ih-{h})*n/{n}'")
+    if burn:
+        filters.append(burn.filter(start))
+    await _encode_frames(source, frames, fps, filters, out)
+
+
+def _enlarged(image: Path, size: tuple[int, int], out: Path) -> Path:
+    """Scale once, up front, instead of per frame: the pan then only crops."""
+    w, h = size
+    big = (round(w * MOTION_ZOOM / 2) * 2, round(h * MOTION_ZOOM / 2) * 2)
+    with Image.open(image) as im:
+        im.convert("RGB").resize(big, Image.Resampling.LANCZOS).save(out, compress_level=1)
+    return out

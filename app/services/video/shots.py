@@ -1,0 +1,48 @@
+"""Shots: a still picture held on screen for a while, and the ffconcat lists that show them."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.services.video.ffmpeg import concat_path
+
+
+@dataclass(frozen=True)
+class Shot:
+    """A still picture held on screen from `start` for `duration` seconds."""
+
+    image: Path
+    start: float
+    duration: float
+
+
+def split_shots(shots: Sequence[Shot], points: Sequence[float]) -> list[Shot]:
+    """Cut shots at the given times so that a filter (burned captions) can change the picture there."""
+    out: list[Shot] = []
+    cuts = sorted(points)
+    for shot in shots:
+        end = shot.start + shot.duration
+        inner = [t for t in cuts if shot.start + 0.0005 < t < end - 0.0005]
+        edges = [shot.start, *inner, end]
+        out.extend(Shot(shot.image, a, b - a) for a, b in itertools.pairwise(edges))
+    return out
+
+
+def write_concat_list(shots: Sequence[Shot], path: Path) -> None:
+    """An ffconcat script with millisecond timestamps; the last picture is repeated to mark the end."""
+    lines = ["ffconcat version 1.0"]
+    elapsed_ms = 0
+    for shot in shots:
+        end_ms = round((shot.start + shot.duration) * 1000)
+        lines += [
+            f"file '{concat_path(shot.image)}'",
+            "option framerate 1000",
+            f"duration {(end_ms - elapsed_ms) / 1000:.3f}",
+        ]
+        elapsed_ms = end_ms
+    # The demuxer needs a final entry for the last duration to count.
+    lines += [f"file '{concat_path(shots[-1].image)}'", "option framerate 1000", "duration 0.001"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
