@@ -129,7 +129,14 @@ class Renderer:
             srt, vtt = ws / "captions.srt", ws / "captions.vtt"
             burn_ass = ws / "captions.ass" if options.burn_captions else None
             cues = await run_in_thread(
-                write_captions, _absolute_words(speeches, offsets), duration, srt, vtt, burn_ass, options
+                write_captions,
+                _absolute_words(speeches, offsets),
+                duration,
+                srt,
+                vtt,
+                burn_ass,
+                options,
+                scene_ends=[s.start + s.duration for s in shots],
             )
             fonts_dir = link_fonts(ws / "fonts", default_fontset()) if burn_ass else None
             report(Progress(Stage.CAPTIONS, 1, 1))
@@ -260,9 +267,11 @@ def write_captions(
     vtt: Path,
     ass: Path | None,
     options: RenderOptions,
+    scene_ends: Sequence[float] | None = None,
 ) -> list[Cue]:
-    """Cues from the words, written as SRT, WebVTT and (to burn them) ASS."""
-    cues = subtitle_service.build_cues(words, duration)
+    """Cues from the words, written as SRT, WebVTT and (to burn them) ASS; a scene's captions end
+    by its `scene_ends` (when its picture gives way to the next)."""
+    cues = subtitle_service.build_cues(words, duration, scene_ends)
     srt.write_text(subtitle_service.to_srt(cues), encoding="utf-8")
     vtt.write_text(subtitle_service.to_vtt(cues), encoding="utf-8")
     if ass is not None:

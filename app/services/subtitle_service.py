@@ -1,104 +1,21 @@
 """Word timings -> caption cues -> SRT, WebVTT and ASS.
 
-Cues are built from words, so a caption is on screen exactly while its words are spoken. Times are
-rounded to whole milliseconds before anything is written, and the rounding keeps cues ordered and
-non-overlapping, so every format says the same thing.
+Cues are built from words (`captions.segmentation`), so a caption is on screen while its words are
+spoken. Times are whole milliseconds, ordered and non-overlapping, and every format gets the same
+cues and the same lines; only burned captions may break a cue's lines again, shorter, for their
+larger type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
-from app.core.threads import check_cancelled
-from app.services.models import Cue, WordTiming
+from app.services.captions.linebreak import break_lines, text_width
+from app.services.captions.segmentation import CaptionRules, segment
+from app.services.models import Cue
 
-SENTENCE_END = (".", "!", "?", "…", "。", "！", "？", ";", ":")
-
-
-@dataclass(frozen=True)
-class CueStyle:
-    """How many words a caption holds before it moves on."""
-
-    max_words: int = 7
-    max_chars: int = 42
-    max_seconds: float = 4.0
-
-
-def build_cues(
-    scenes: Iterable[Sequence[WordTiming]],
-    video_duration: float,
-    style: CueStyle | None = None,
-) -> list[Cue]:
-    """Group each scene's words (times already absolute) into cues; a cue never spans two scenes."""
-    style = style or CueStyle()
-    cues: list[Cue] = []
-    for words in scenes:
-        check_cancelled()
-        cues.extend(_scene_cues(words, style))
-    return _normalize(cues, video_duration)
-
-
-def _split_long(words: Iterable[WordTiming], max_chars: int) -> Iterator[WordTiming]:
-    """A word longer than a caption line, in line-sized pieces sharing its time by length."""
-    for word in words:
-        n = len(word.text)
-        if n <= max_chars:
-            yield word
-            continue
-        span = word.end - word.start
-        for i in range(0, n, max_chars):
-            yield WordTiming(
-                word.text[i : i + max_chars],
-                word.start + span * i / n,
-                word.start + span * min(n, i + max_chars) / n,
-            )
-
-
-def _scene_cues(words: Sequence[WordTiming], style: CueStyle) -> list[Cue]:
-    cues: list[Cue] = []
-    group: list[WordTiming] = []
-    for word in _split_long(words, style.max_chars):
-        if group and _full(group, word, style):
-            cues.append(_cue(group))
-            group = []
-        group.append(word)
-        if word.text.endswith(SENTENCE_END) and len(group) >= 2:
-            cues.append(_cue(group))
-            group = []
-    if group:
-        cues.append(_cue(group))
-    return cues
-
-
-def _full(group: list[WordTiming], nxt: WordTiming, style: CueStyle) -> bool:
-    chars = sum(len(w.text) + 1 for w in group) + len(nxt.text)
-    return (
-        len(group) >= style.max_words
-        or chars > style.max_chars
-        or nxt.end - group[0].start > style.max_seconds
-    )
-
-
-def _cue(words: list[WordTiming]) -> Cue:
-    return Cue(start=words[0].start, end=words[-1].end, text=" ".join(w.text for w in words))
-
-
-def _normalize(cues: list[Cue], video_duration: float) -> list[Cue]:
-    """Round to milliseconds, clip to the video, and make every cue end before the next starts."""
-    limit = int(video_duration * 1000)
-    out: list[Cue] = []
-    for i, cue in enumerate(cues):
-        start = max(0, round(cue.start * 1000))
-        end = min(round(cue.end * 1000), limit)
-        if i + 1 < len(cues):
-            end = min(end, round(cues[i + 1].start * 1000))
-        if out:
-            start = max(start, round(out[-1].end * 1000))
-        if end - start < 1:
-            continue
-        out.append(Cue(start / 1000, end / 1000, cue.text))
-    return out
+# Cues from each scene's words (times already absolute), by the caption rules: see captions/.
+build_cues = segment
 
 
 def _clock(seconds: float, sep: str) -> str:
@@ -146,18 +63,45 @@ def _ass_escape(text: str) -> str:
 FontRuns = Callable[[str], Sequence[tuple[str, str]]]
 
 
+# A bold sans letter's average advance, as a share of the font size (generous: lines must not clip).
+GLYPH_WIDTH = 0.6
+
+
+def burned_line_chars(frame_width: int, margin: int, font_size: int, rules: CaptionRules) -> int:
+    """How many characters a burned caption line holds: what the frame's width allows, at most the
+    rules' line (42). On 9:16 that is fewer, so burned cues get more, shorter lines."""
+    fits = int((frame_width - 2 * margin) / (font_size * GLYPH_WIDTH))
+    return max(8, min(rules.max_line_chars, fits))
+
+
+def burned_lines(cue: Cue, max_chars: int, rules: CaptionRules) -> tuple[str, ...]:
+    """The cue's lines, or, if one is wider than `max_chars`, its words broken again into lines that
+    fit (the same break judgement as the cue's own lines). The cue's timing never changes."""
+    if not cue.words or all(text_width(line, rules.wide) <= max_chars for line in cue.lines):
+        return cue.lines
+    return tuple(break_lines(cue.words, max_chars, rules.wide))
+
+
 def to_ass(
-    cues: Sequence[Cue], size: tuple[int, int], font_family: str, font_runs: FontRuns | None = None
+    cues: Sequence[Cue],
+    size: tuple[int, int],
+    font_family: str,
+    font_runs: FontRuns | None = None,
+    max_line_chars: int | None = None,
+    rules: CaptionRules | None = None,
 ) -> str:
     """An ASS script for burning captions with libass: white text, dark outline, bottom centre.
 
     libass falls back only to the host's fonts, so `font_runs` (text -> [(piece, family)]) lets the
     caller switch families inside a line (`{\\fnNoto Sans}`) for characters the main font lacks.
+    Lines are at most `max_line_chars` (default: what the frame's width holds at the font's size).
     """
+    rules = rules or CaptionRules()
     width, height = size
     font_size = round(min(width, height) * 0.05)
     margin_v = round(height * 0.06)
     margin_h = round(width * 0.06)
+    max_chars = max_line_chars or burned_line_chars(width, margin_h, font_size, rules)
     outline = max(2, round(font_size * 0.12))
     header = (
         "[Script Info]\nScriptType: v4.00+\nWrapStyle: 0\nScaledBorderAndShadow: yes\n"
@@ -170,11 +114,10 @@ def to_ass(
         f"-1,0,0,0,100,100,0,0,1,{outline},0,2,{margin_h},{margin_h},{margin_v},1\n\n"
         "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
     )
-    events = [
-        f"Dialogue: 0,{_ass_clock(c.start)},{_ass_clock(c.end)},Default,,0,0,0,,"
-        f"{_ass_text(c.text, font_family, font_runs)}"
-        for c in cues
-    ]
+    events = []
+    for c in cues:
+        text = _ass_text("\n".join(burned_lines(c, max_chars, rules)), font_family, font_runs)
+        events.append(f"Dialogue: 0,{_ass_clock(c.start)},{_ass_clock(c.end)},Default,,0,0,0,,{text}")
     return header + "\n".join(events) + "\n"
 
 

@@ -1,0 +1,1 @@
+"""Captions: word timings -> cues by the subtitling industry's rules (segmentation, line breaks)."""
