@@ -46,7 +46,7 @@ OPENERS: frozenset[str] = frozenset((_ENGLISH_OPENERS + _VIETNAMESE_OPENERS).low
 
 # Titles and abbreviations that always precede a name or a number: "Dr." + name stay on one line.
 _TITLES = """
-mr mrs ms dr prof sr jr st mt gen col lt sgt capt rev hon no vol fig p pp tp ts ths pgs gs bs ks
+mr mrs ms dr prof sr jr st mt gen col lt sgt capt rev hon vol fig pp tp ts ths pgs gs bs ks
 """
 TITLES: frozenset[str] = frozenset(_TITLES.split())
 
