@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-queue bench-fast-path bench-normalize bench-long-input clean
+.PHONY: demo test lint bench bench-queue bench-fast-path bench-normalize bench-long-input bench-captions clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,12 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check app tests benchmarks
 	$(BIN)/mypy
 
-bench: bench-queue bench-fast-path bench-normalize bench-long-input $(VENV)/.installed
+bench: bench-queue bench-fast-path bench-normalize bench-long-input bench-captions $(VENV)/.installed
 	$(BIN)/python benchmarks/render_bench.py
+
+# ISSUE 15: caption segmentation of one sentence at 6k, 60k and 600k characters; about a minute.
+bench-captions: $(VENV)/.installed
+	$(BIN)/python benchmarks/captions_bench.py
 
 # ISSUE 11: documents at 0.5, 1 and 2 MB (prose, one long word, headings, one line); a few minutes.
 bench-long-input: $(VENV)/.installed

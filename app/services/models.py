@@ -47,11 +47,16 @@ class Script:
 
 @dataclass(frozen=True)
 class WordTiming:
-    """A spoken word and when it is heard, in seconds from the start of its audio."""
+    """A spoken word and when it is heard, in seconds from the start of its audio.
+
+    `glued`: written against the word before it, with no space (a character of Chinese or Japanese
+    text, a piece of a word too long for a caption line); engines never set it, captions do.
+    """
 
     text: str
     start: float
     end: float
+    glued: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,11 +73,17 @@ class Speech:
 
 @dataclass(frozen=True)
 class Cue:
-    """One caption: a few words on screen from `start` to `end` seconds."""
+    """One caption: its lines on screen from `start` to `end` seconds, and the words they show
+    (with their own timings), so that burned captions can break the lines again or follow the words."""
 
     start: float
     end: float
-    text: str
+    lines: tuple[str, ...]
+    words: tuple[WordTiming, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,7 @@ class Renderer:
                 vtt,
                 burn_ass,
                 options.video_format.size,
+                scene_ends=[s.start + s.duration for s in shots],
             )
             burn = None
             if burn_ass is not None:

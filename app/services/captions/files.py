@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from app.services.captions.cues import build_cues
 from app.services.captions.formats import to_ass, to_srt, to_vtt
+from app.services.captions.segmentation import segment as build_cues
 from app.services.models import Cue, WordTiming
 from app.services.visuals import FontSet, default_fontset, family_name, segment
 
@@ -18,9 +18,11 @@ def write_captions(
     vtt: Path,
     ass: Path | None,
     size: tuple[int, int],
+    scene_ends: Sequence[float] | None = None,
 ) -> list[Cue]:
-    """Cues from the words, written as SRT, WebVTT and (to burn them) ASS."""
-    cues = build_cues(words, duration)
+    """Cues from the words, written as SRT, WebVTT and (to burn them) ASS; a scene's captions end
+    by its `scene_ends` (when its picture gives way to the next)."""
+    cues = build_cues(words, duration, scene_ends)
     srt.write_text(to_srt(cues), encoding="utf-8")
     vtt.write_text(to_vtt(cues), encoding="utf-8")
     if ass is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from app.services.captions.linebreak import break_lines, text_width
+from app.services.captions.timing import CaptionRules
 from app.services.models import Cue
 
 
@@ -52,18 +54,45 @@ def _ass_escape(text: str) -> str:
 FontRuns = Callable[[str], Sequence[tuple[str, str]]]
 
 
+# A bold sans letter's average advance, as a share of the font size (generous: lines must not clip).
+GLYPH_WIDTH = 0.6
+
+
+def burned_line_chars(frame_width: int, margin: int, font_size: int, rules: CaptionRules) -> int:
+    """How many characters a burned caption line holds: what the frame's width allows, at most the
+    rules' line (42). On 9:16 that is fewer, so burned cues get more, shorter lines."""
+    fits = int((frame_width - 2 * margin) / (font_size * GLYPH_WIDTH))
+    return max(8, min(rules.max_line_chars, fits))
+
+
+def burned_lines(cue: Cue, max_chars: int, rules: CaptionRules) -> tuple[str, ...]:
+    """The cue's lines, or, if one is wider than `max_chars`, its words broken again into lines that
+    fit (the same break judgement as the cue's own lines). The cue's timing never changes."""
+    if not cue.words or all(text_width(line, rules.wide) <= max_chars for line in cue.lines):
+        return cue.lines
+    return tuple(break_lines(cue.words, max_chars, rules.wide))
+
+
 def to_ass(
-    cues: Sequence[Cue], size: tuple[int, int], font_family: str, font_runs: FontRuns | None = None
+    cues: Sequence[Cue],
+    size: tuple[int, int],
+    font_family: str,
+    font_runs: FontRuns | None = None,
+    max_line_chars: int | None = None,
+    rules: CaptionRules | None = None,
 ) -> str:
     """An ASS script for burning captions with libass: white text, dark outline, bottom centre.
 
     libass falls back only to the host's fonts, so `font_runs` (text -> [(piece, family)]) lets the
     caller switch families inside a line (`{\\fnNoto Sans}`) for characters the main font lacks.
+    Lines are at most `max_line_chars` (default: what the frame's width holds at the font's size).
     """
+    rules = rules or CaptionRules()
     width, height = size
     font_size = round(min(width, height) * 0.05)
     margin_v = round(height * 0.06)
     margin_h = round(width * 0.06)
+    max_chars = max_line_chars or burned_line_chars(width, margin_h, font_size, rules)
     outline = max(2, round(font_size * 0.12))
     header = (
         "[Script Info]\nScriptType: v4.00+\nWrapStyle: 0\nScaledBorderAndShadow: yes\n"
@@ -76,11 +105,10 @@ def to_ass(
         f"-1,0,0,0,100,100,0,0,1,{outline},0,2,{margin_h},{margin_h},{margin_v},1\n\n"
         "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
     )
-    events = [
-        f"Dialogue: 0,{_ass_clock(c.start)},{_ass_clock(c.end)},Default,,0,0,0,,"
-        f"{_ass_text(c.text, font_family, font_runs)}"
-        for c in cues
-    ]
+    events = []
+    for c in cues:
+        text = _ass_text("\n".join(burned_lines(c, max_chars, rules)), font_family, font_runs)
+        events.append(f"Dialogue: 0,{_ass_clock(c.start)},{_ass_clock(c.end)},Default,,0,0,0,,{text}")
     return header + "\n".join(events) + "\n"
 
 

@@ -33,7 +33,8 @@ _HTML_NAMES = (
 _HTML_TAG = re.compile(rf"</?(?:{_HTML_NAMES})(?:\s[^<>]*)?/?>", re.I)
 _BRACKETED_WORD = re.compile(r"<([^\s<>]+)>")
 _HASH = re.compile(r"(?<![A-Za-z])#+")
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?…。！？，；：])")
+# "word ," -> "word,", but " .venv" and " .5" start a word and keep their space
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?…。！？，；：])(?!\w)")
 _REPEATED_COMMA = re.compile(r",(?:\s*,)+")
 # Runs of tokens with nothing to say ("!? !? !?", "-- --"): espeak pauses at each, so 2 MB of them
 # would be hours of silence. One is kept.
@@ -67,8 +68,24 @@ def speakable(text: str) -> str:
     return text.lstrip(" ,;").rstrip()
 
 
+def _is_symbol(word: str) -> bool:
+    """An emoji, an arrow: nothing a voice says, and no punctuation."""
+    return not any(c.isalnum() or c in _SENTENCE_END_CHARS or c in CLOSERS for c in word)
+
+
 def as_sentence(text: str) -> str:
-    """Close with a full stop unless already closed, so the voice pauses after headings and bullets."""
+    """Close with a full stop unless already closed, so the voice pauses after headings and bullets.
+
+    The stop goes before trailing symbols nobody says: "Thank you. 🎉", not "Thank you 🎉.".
+    """
+    head, tail = text, ""
+    while True:  # peel the trailing symbols off, a word at a time (speakable text has single spaces)
+        before, space, last = head.rpartition(" ")
+        if not space or not before or not _is_symbol(last):
+            break
+        head, tail = before, space + last + tail
+    if tail:
+        return as_sentence(head) + tail
     core = text.rstrip(CLOSERS)
     if core.endswith(":") and core == text:  # it introduced a code block or list the voice skips
         return core[:-1] + "."
