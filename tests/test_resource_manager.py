@@ -142,6 +142,17 @@ def test_admission_follows_memory_with_hysteresis() -> None:
     assert rm.can_start_job() is True
 
 
+def test_a_limit_of_100_percent_never_blocks_admission() -> None:
+    rm, sampler, _ = manager(max_cpu_percent=100, max_memory_percent=100)
+    sampler.cpu, sampler.memory = 100.0, 100.0  # a saturated machine reads exactly 100
+    assert rm.can_start_job() is True
+    rm, sampler, _ = manager(max_cpu_percent=80)
+    sampler.cpu = 80.0  # at the limit is not above it
+    assert rm.can_start_job() is True
+    sampler.cpu = 80.1
+    assert rm.can_start_job() is False
+
+
 def test_admission_follows_cpu_and_free_slots() -> None:
     rm, sampler, _ = manager(max_concurrent_jobs=1)
     sampler.cpu = 95

@@ -351,9 +351,11 @@ class ResourceManager:
 
 
 def _hysteresis(blocked: bool, value: float, limit: float, gap: float) -> bool:
+    """Blocked once `value` is above `limit`, until it falls `gap` below it. "Above": a limit of 100
+    never blocks (a fully busy CPU reads 100.0)."""
     if blocked:
-        return value >= limit - gap
-    return value >= limit
+        return value > limit - gap
+    return value > limit
 
 
 def _severity(h: Health) -> int:
