@@ -32,7 +32,7 @@ from app.services.visuals.fonts import default_fontset, family_name
 try:
     import resvg_py
 except ImportError:  # pragma: no cover - a platform without the wheel: SVG refused with a message
-    resvg_py = None
+    resvg_py = None  # type: ignore[assignment]
 
 MAX_ASPECT = 50  # a 1x100 strip is not a picture anyone can see in a frame
 DEFAULT_SIZE = (100.0, 100.0)  # resvg's, for an SVG that states no size at all
