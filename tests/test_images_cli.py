@@ -90,3 +90,17 @@ def test_skip_missing_images_renders_with_a_warning(cli: CLI) -> None:
         f"t2v: warning: image 'missing.png': no such file in {talk.parent.resolve()}; showing a placeholder\n"
     )
     assert talk.with_suffix(".mp4").stat().st_size > 0
+
+
+def test_the_worker_checks_a_submitted_documents_images_again(cli: CLI) -> None:
+    """`t2v submit` sends the text, with the document's folder as the images' root; the worker looks
+    again at render time, so an image removed in between fails the job (no retry), naming it."""
+    talk = document(cli, "whole.png")
+    submitted = cli.run("submit", str(talk))
+    assert submitted.returncode == 0, submitted.stderr.decode()
+    (talk.parent / "whole.png").unlink()
+    worker = cli.run("worker", "--burst")
+    assert worker.returncode == 0, worker.stderr.decode()
+    job = json.loads(cli.run("job", submitted.stdout.decode().strip()).stdout)
+    assert job["status"] == "failed" and job["attempts"] == 1, job
+    assert job["errors"][-1]["error"].endswith(f"image 'whole.png': no such file in {talk.parent.resolve()}")
