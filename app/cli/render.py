@@ -190,7 +190,7 @@ async def _render_and_close(
 ) -> RenderResult:
     """The document's images checked, one render, then close the pooled HTTP client."""
     try:
-        with renderer.workspaces.workspace("images") as workdir:
+        async with renderer.workspaces.async_workspace("images") as workdir:
             await check_images(renderer.images, document, policy, workdir)
         return await renderer.render(document, output, options, progress=bars)
     finally:

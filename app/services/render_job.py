@@ -104,7 +104,7 @@ class RenderJobHandler:
 
     async def _check_images(self, job_id: str, document: Document, policy: ImagePolicy) -> None:
         """The document's images, resolved again at render time (files change, URLs too)."""
-        with self.renderer.workspaces.workspace("images") as workdir:
+        async with self.renderer.workspaces.async_workspace("images") as workdir:
             resolved = await self.renderer.images.resolve_document_images(document, policy, workdir)
         for warning in resolved.warnings:
             log.warning("job %s: %s", job_id, warning)

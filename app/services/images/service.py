@@ -29,7 +29,7 @@ from app.errors import ImageError, RemoteError, RemoteUnavailable, RenderError
 from app.services.images.decode import Size, decode_raster, sniff
 from app.services.images.found import document_images
 from app.services.images.placeholder import draw_placeholder
-from app.services.images.policy import ImagePolicy
+from app.services.images.policy import ImageLimits, ImagePolicy
 from app.services.images.sources import (
     ImageLike,
     Reference,
@@ -145,15 +145,15 @@ class ImageService:
         data = await self._bytes(ref, image, policy, workdir)
         key = hash_key(self.CACHE_VERSION, hashlib.sha256(data).digest(), policy.frame, policy.limits)
         out = workdir / f"image-{key[:24]}.png"
-        if self.cache is not None and self.cache.fetch(key, out, ".png"):
-            with Image.open(out) as cached:
-                return ResolvedImage(image.src, out, cached.size)
+        cached = await run_in_thread(_cached_size, self.cache, key, out) if self.cache else None
+        if cached is not None:
+            return ResolvedImage(image.src, out, cached)
         slot = self.resources.visual_slot() if self.resources else contextlib.nullcontext()
         async with slot:
             size = await run_in_thread(_normalize, ref, data, policy, out)
         self.decoded += 1
         if self.cache is not None:
-            self.cache.put_file(key, out, ".png")
+            await run_in_thread(self.cache.put_file, key, out, ".png")
         return ResolvedImage(image.src, out, size)
 
     async def _bytes(self, ref: Reference, image: ImageLike, policy: ImagePolicy, workdir: Path) -> bytes:
@@ -163,12 +163,11 @@ class ImageService:
                 raise ImageError(f"image {ref.shown} is over the size limit")
             return embedded
         if ref.kind is SourceKind.DATA:
-            return decode_data_url(ref, policy.limits)
+            return await run_in_thread(decode_data_url, ref, policy.limits)
         if ref.kind is SourceKind.REMOTE:
             return await self._download(ref, policy, workdir)
         assert policy.root is not None  # refusal() said so
-        path = locate(ref, policy.root)
-        return await run_in_thread(read_local, ref, path, policy.limits)
+        return await run_in_thread(_local_bytes, ref, policy.root, policy.limits)
 
     async def _download(self, ref: Reference, policy: ImagePolicy, workdir: Path) -> bytes:
         """A remote image's bytes: from the cache by URL, else through the guarded client."""
@@ -180,7 +179,7 @@ class ImageService:
             raise ImageError(f"image {ref.shown} is not a valid URL (no host)")
         key = hash_key(self.DOWNLOAD_VERSION, ref.src)
         dest = workdir / f"download-{key[:24]}"
-        if self.cache is None or not self.cache.fetch(key, dest):
+        if self.cache is None or not await run_in_thread(self.cache.fetch, key, dest):
             try:
                 await self.http.download(
                     "GET",
@@ -196,11 +195,8 @@ class ImageService:
                 raise ImageError(str(exc), public=exc.public) from None
             self.downloaded += 1
             if self.cache is not None:
-                self.cache.put_file(key, dest)
-        try:
-            return dest.read_bytes()
-        finally:
-            dest.unlink(missing_ok=True)
+                await run_in_thread(self.cache.put_file, key, dest)
+        return await run_in_thread(_take_bytes, dest)
 
     async def _placeholder(
         self, image: ImageLike, problem: str, policy: ImagePolicy, workdir: Path
@@ -218,6 +214,26 @@ def _shown_anyway(src: str) -> str:
         return classify(src).shown
     except ImageError:
         return repr(src[:60])
+
+
+def _local_bytes(ref: Reference, root: Path, limits: ImageLimits) -> bytes:
+    return read_local(ref, locate(ref, root), limits)
+
+
+def _cached_size(cache: DiskCache, key: str, out: Path) -> Size | None:
+    """The size of a cached normalized image linked to `out`, or None on a miss."""
+    if not cache.fetch(key, out, ".png"):
+        return None
+    with Image.open(out) as cached:
+        return cached.size
+
+
+def _take_bytes(path: Path) -> bytes:
+    """A download's bytes; the file goes (the cache keeps its own copy)."""
+    try:
+        return path.read_bytes()
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _normalize(ref: Reference, data: bytes, policy: ImagePolicy, out: Path) -> Size:
