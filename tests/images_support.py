@@ -62,6 +62,13 @@ def animated_gif(path: Path) -> Path:
     return path
 
 
+def animated_webp(path: Path) -> Path:
+    """Two frames: red, then blue."""
+    frames = [Image.new("RGB", (40, 30), c) for c in (RED, BLUE)]
+    frames[0].save(path, "WEBP", save_all=True, append_images=frames[1:], duration=100, lossless=True)
+    return path
+
+
 def webp(path: Path, colour: tuple[int, ...] = GREEN) -> Path:
     Image.new("RGBA", (50, 40), colour).save(path, "WEBP", lossless=True)
     return path

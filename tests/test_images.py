@@ -29,6 +29,7 @@ from app.services.images import (
     check_references,
     document_images,
     markdown_images,
+    plan_images,
 )
 from app.services.images.found import FoundImage
 from app.services.models import RenderOptions
@@ -39,6 +40,7 @@ from tests.images_support import (
     GREEN,
     RED,
     animated_gif,
+    animated_webp,
     huge_png,
     near,
     pixel,
@@ -110,6 +112,7 @@ async def refused(src: str, pol: ImagePolicy, workdir: Path, svc: ImageService |
         ("b.jpg", lambda p: two_colour_jpeg(p), RED),  # left half red
         ("c.webp", lambda p: webp(p, GREEN), GREEN),
         ("d.gif", animated_gif, RED),  # the first frame
+        ("moving.webp", animated_webp, RED),  # the first frame
         ("e.svg", lambda p: svg(p), GREEN),
     ],
 )
@@ -391,8 +394,7 @@ async def test_resolved_images_replace_the_plan_paths(doc: Path, workdir: Path) 
             Scene(id="s2", layout="prose", narration="Text."),
         ]
     )
-    refs = [FoundImage(s.image.path, s.image.alt) for s in plan.scenes if s.image]
-    resolved = await service().resolve(refs, policy(doc), workdir)
+    resolved = await service().resolve(plan_images(plan), policy(doc), workdir)
     drawn = resolved.apply(plan)
     assert drawn.scenes[0].image is not None and Path(drawn.scenes[0].image.path) == resolved["a.png"].path
     assert drawn.scenes[0].image.alt == "A" and drawn.scenes[1] == plan.scenes[1]

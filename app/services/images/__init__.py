@@ -5,6 +5,7 @@ safely and normalized into local PNGs that drawing can trust.
     policy = ImagePolicy.for_render(options, trust, settings, document_dir)
     resolved = await images.resolve_document_images(document, policy, workdir)  # src -> ResolvedImage
     plan = resolved.apply(plan)  # every ImageRef.path now a validated local PNG
+    # a storyboard (a Plan without a Document): images.resolve(plan_images(plan), policy, workdir)
 
 - Local paths resolve (symlinks followed) inside the document's folder or the operator's
   `--assets-root`; a document from stdin needs `--assets-root`; a document an API caller sent has
@@ -19,7 +20,7 @@ safely and normalized into local PNGs that drawing can trust.
 - `check_references` is the cheap check for submissions (no file or network access).
 """
 
-from app.services.images.found import document_images, markdown_images
+from app.services.images.found import document_images, markdown_images, plan_images
 from app.services.images.policy import ImageLimits, ImagePolicy
 from app.services.images.service import ImageService, ResolvedImage, ResolvedImages
 from app.services.images.sources import ImageLike, check_references
@@ -34,4 +35,5 @@ __all__ = [
     "check_references",
     "document_images",
     "markdown_images",
+    "plan_images",
 ]

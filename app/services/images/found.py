@@ -13,6 +13,7 @@ from markdown_it import MarkdownIt
 
 from app.services.documents.markdown import strip_front_matter
 from app.services.images.sources import ImageLike
+from app.services.planning.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,12 @@ def document_images(document: object) -> list[ImageLike]:
     if getattr(document, "format", None) == "md" and isinstance(text, str):
         return list(markdown_images(text))
     return []
+
+
+def plan_images(plan: Plan) -> list[FoundImage]:
+    """The images a Plan shows (a storyboard read from a file has no Document): `ImageRef.path` as
+    written, relative to the storyboard's folder."""
+    return [FoundImage(s.image.path, s.image.alt) for s in plan.scenes if s.image is not None]
 
 
 def markdown_images(text: str) -> list[FoundImage]:
