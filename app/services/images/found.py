@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 
-from app.services.documents.markdown import strip_front_matter
+from app.services.documents import strip_front_matter
 from app.services.images.sources import ImageLike
-from app.services.planning.plan import Plan
+from app.services.planning import Plan
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,16 @@ there. It has the frame's shape; layouts fit it like any image."""
 
 from __future__ import annotations
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from app.services.images.decode import Size
-from app.services.visuals.fonts import default_fontset, load_font, segment
-from app.services.visuals.text import TextStyle, ellipsize, wrap_prose
+from app.services.visuals import default_fontset, segment
 
 PANEL = (92, 99, 110)
 INK = (226, 230, 236)
 FAINT = (176, 183, 194)
 MAX_LINES = 3
+MAX_ALT_CHARS = 300  # more would not fit three lines anyway
 
 
 def draw_placeholder(alt: str, name: str, frame: Size) -> Image.Image:
@@ -25,19 +25,12 @@ def draw_placeholder(alt: str, name: str, frame: Size) -> Image.Image:
     inset = unit // 24
     draw.rectangle((inset, inset, width - inset, height - inset), outline=FAINT, width=max(2, unit // 160))
     _picture_outline(draw, (width // 2, height // 2 - unit // 8), unit // 5)
-    fonts = default_fontset()
-    style = TextStyle(fonts.chain(fonts.regular), max(12, unit // 14), 500, INK, "placeholder", 1.25)
-    text = alt.strip() or f"missing image {name}"
-    lines = wrap_prose(text, style, width - 4 * inset, MAX_LINES)
-    if len(lines) > MAX_LINES:
-        lines = [
-            *lines[: MAX_LINES - 1],
-            ellipsize(" ".join(lines[MAX_LINES - 1 :]), style, width - 4 * inset),
-        ]
+    text = " ".join((alt.strip() or f"missing image {name}").split())[:MAX_ALT_CHARS]
+    size = max(12, unit // 14)
     y = height // 2 + unit // 6
-    for line in lines:
-        _draw_centred(draw, line, style, width, y)
-        y += round(style.size * style.leading)
+    for line in _lines(text, size, width - 4 * inset):
+        _draw_centred(draw, line, size, width, y)
+        y += round(size * 1.25)
     return image
 
 
@@ -47,26 +40,50 @@ def _picture_outline(draw: ImageDraw.ImageDraw, centre: tuple[int, int], size: i
     half_w, half_h = size, size * 3 // 4
     line = max(2, size // 18)
     draw.rectangle((cx - half_w, cy - half_h, cx + half_w, cy + half_h), outline=INK, width=line)
-    sun = size // 6
-    draw.ellipse(
-        (cx + half_w // 3 - sun, cy - half_h // 2 - sun, cx + half_w // 3 + sun, cy - half_h // 2 + sun),
-        fill=INK,
-    )
+    sun, sun_x, sun_y = size // 6, cx + half_w // 3, cy - half_h // 2
+    draw.ellipse((sun_x - sun, sun_y - sun, sun_x + sun, sun_y + sun), fill=INK)
     base = cy + half_h - line
-    draw.polygon(
-        [(cx - half_w + line, base), (cx - half_w // 3, cy - half_h // 6), (cx + half_w // 6, base)],
-        fill=FAINT,
-    )
-    draw.polygon(
-        [(cx - half_w // 6, base), (cx + half_w // 3, cy + half_h // 8), (cx + half_w - line, base)], fill=INK
-    )
+    left_hill = [(cx - half_w + line, base), (cx - half_w // 3, cy - half_h // 6), (cx + half_w // 6, base)]
+    right_hill = [(cx - half_w // 6, base), (cx + half_w // 3, cy + half_h // 8), (cx + half_w - line, base)]
+    draw.polygon(left_hill, fill=FAINT)
+    draw.polygon(right_hill, fill=INK)
 
 
-def _draw_centred(draw: ImageDraw.ImageDraw, line: str, style: TextStyle, width: int, baseline: int) -> None:
-    runs = segment(line, style.chain)
-    fonts = [load_font(run.font, style.size, style.weight) for run in runs]
-    total = sum(font.getlength(run.text) for run, font in zip(runs, fonts, strict=True))
-    x = (width - total) / 2
-    for run, font in zip(runs, fonts, strict=True):
-        draw.text((x, baseline), run.text, font=font, fill=style.fill, anchor="ls")
-        x += font.getlength(run.text)
+def _runs(text: str, size: int) -> list[tuple[str, ImageFont.FreeTypeFont]]:
+    """The text in runs, each with a font that has its characters (the slides' fallback order)."""
+    fonts = default_fontset()
+    return [
+        (run.text, ImageFont.truetype(str(run.font), size))
+        for run in segment(text, fonts.chain(fonts.regular))
+    ]
+
+
+def _width(text: str, size: int) -> float:
+    return sum(font.getlength(piece) for piece, font in _runs(text, size))
+
+
+def _lines(text: str, size: int, width: int) -> list[str]:
+    """Greedy word wrap into at most MAX_LINES lines; the last one ends with an ellipsis if cut."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and _width(candidate, size) <= width:
+            lines[-1] = candidate
+        elif len(lines) < MAX_LINES:
+            lines.append(word)
+        else:
+            lines[-1] += "…"
+            break
+    for i, line in enumerate(lines):  # a word wider than the panel is cut
+        while _width(line, size) > width and len(line) > 1:
+            line = line[:-2] + "…"
+        lines[i] = line
+    return lines
+
+
+def _draw_centred(draw: ImageDraw.ImageDraw, line: str, size: int, width: int, baseline: int) -> None:
+    runs = _runs(line, size)
+    x = (width - sum(font.getlength(piece) for piece, font in runs)) / 2
+    for piece, font in runs:
+        draw.text((x, baseline), piece, font=font, fill=INK, anchor="ls")
+        x += font.getlength(piece)

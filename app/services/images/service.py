@@ -41,7 +41,7 @@ from app.services.images.sources import (
     refusal,
 )
 from app.services.images.svg import render_svg
-from app.services.planning.plan import Plan
+from app.services.planning import Plan
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,8 @@ def _cached_size(cache: DiskCache, key: str, out: Path) -> Size | None:
     if not cache.fetch(key, out, ".png"):
         return None
     with Image.open(out) as cached:
-        return cached.size
+        size: Size = cached.size
+    return size
 
 
 def _take_bytes(path: Path) -> bytes:

@@ -27,7 +27,7 @@ from PIL import Image
 from app.errors import ImageError
 from app.services.images.decode import PILLOW_FORMATS, Size, check_pixels, cover_size, untrusted_decoding
 from app.services.images.policy import ImageLimits
-from app.services.visuals.fonts import default_fontset, family_name
+from app.services.visuals import default_fontset, family_name
 
 try:
     import resvg_py
