@@ -100,6 +100,24 @@ class Settings(BaseSettings):
         default=60.0, ge=0, description="seconds a failed engine of a voice chain is skipped"
     )
 
+    # images a document shows (issue 13): local files under the document's folder or --assets-root,
+    # remote ones only when allowed; each checked before it is decoded
+    allow_remote_images: bool = Field(
+        default=False,
+        description="fetch http(s) images (public addresses only); the CLI's --allow-remote-images",
+    )
+    max_image_bytes: int = Field(
+        default=20 * MB, gt=0, description="largest image file (or download), in bytes"
+    )
+    max_image_pixels: int = Field(
+        default=50_000_000,
+        gt=0,
+        description="largest image, in pixels (width x height), checked before decoding",
+    )
+    image_fetch_deadline: float = Field(
+        default=30.0, gt=0, description="seconds one remote image may take, retries and slow bodies included"
+    )
+
     # the HTTP service (`t2v serve`)
     api_keys: str | None = Field(
         default=None, description="API keys, comma-separated; prefix one with 'admin:' to see every job"

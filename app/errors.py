@@ -54,6 +54,11 @@ class InputError(T2VError):
     """The input cannot be rendered: missing, empty, binary, too large, unsupported."""
 
 
+class ImageError(InputError):
+    """An image the document shows cannot be used: missing, broken, too large, of an unsupported type,
+    outside the folders it may come from, or remote when remote images are off. Names the image."""
+
+
 class RenderError(T2VError):
     """A stage of the render failed for a reason that is not the input's fault."""
 
@@ -98,6 +103,11 @@ class RemoteDeadline(RemoteTimeout):
 class RemoteTooLarge(RemoteError):
     """The answer is larger than the request's limit (refused from its Content-Length before reading,
     or stopped as soon as the streamed body passes the limit). Not retried."""
+
+
+class RemoteWrongType(RemoteError):
+    """The answer's Content-Type is not one the request accepts (an HTML page where an image was
+    expected): refused before its body is read, never retried."""
 
 
 class RemoteHTTPError(RemoteError):

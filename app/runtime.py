@@ -39,7 +39,8 @@ class Runtime:
         return create_store(self.settings)
 
     def render_handler(self) -> RenderJobHandler:
-        return RenderJobHandler(self.renderer, self.settings.artifacts_dir, self.settings.max_input_bytes)
+        s = self.settings
+        return RenderJobHandler(self.renderer, s.artifacts_dir, s.max_input_bytes, s)
 
     def worker_config(self) -> WorkerConfig:
         s = self.settings

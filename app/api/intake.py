@@ -12,10 +12,12 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from app.config import Settings, load_settings
 from app.core.jobstore.base import JobPriority
 from app.core.queue_manager import FileContext, Trust
 from app.errors import InputError
 from app.services.documents import document_from_bytes
+from app.services.images import ImagePolicy, check_references, document_images
 from app.services.options import parse_render_options
 from app.services.render_job import job_context
 from app.services.speech import TTSConfig
@@ -53,11 +55,14 @@ def build_submission(
     max_bytes: int,
     tts: TTSConfig,
     uploaded: bool = False,
+    settings: Settings | None = None,
 ) -> Submission:
     """`uploaded`: the name is a file's, so its extension picks the format; a JSON `name` is a label.
 
     The options are an API caller's: voices only among what the operator offers (`tts`), and the
-    job is marked so that its worker checks them the same way.
+    job is marked so that its worker checks them the same way. Its images may not be server files
+    (the document has no folder) and are remote only if the server allows it (`settings`): checked
+    here without reading or fetching anything, and in full by the worker.
     """
     if len(data) > max_bytes:
         raise TooLarge(f"the document is {len(data)} bytes; the limit is {max_bytes}")
@@ -71,8 +76,10 @@ def build_submission(
     if not isinstance(options, dict):
         raise InputError("options must be a JSON object")
     given = {k: v for k, v in options.items() if v is not None}
-    parse_render_options(given, trust=Trust.CALLER, config=tts)
+    parsed = parse_render_options(given, trust=Trust.CALLER, config=tts)
     display = display_name(name)
     document = document_from_bytes(data, display if uploaded else None, fmt, max_bytes)
+    policy = ImagePolicy.for_render(parsed, Trust.CALLER, settings or load_settings())
+    check_references(document_images(document), policy)
     context = job_context(document, given, Trust.CALLER, display)
     return Submission(context, prio, context.size or 0)

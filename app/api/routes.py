@@ -56,7 +56,8 @@ def _out(service: Service, job: JobRecord) -> JobOut:
 
 
 async def _read_submission(request: Request, service: Service) -> tuple[Submission, str | None]:
-    limit = service.settings.max_input_bytes
+    settings = service.settings
+    limit = settings.max_input_bytes
     tts = service.runtime.renderer.tts.config
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
@@ -80,6 +81,7 @@ async def _read_submission(request: Request, service: Service) -> tuple[Submissi
                 limit,
                 tts,
                 True,
+                settings,
             )
             return submission, str(job_id) if job_id else None
     if content_type in ("application/json", ""):
@@ -91,7 +93,16 @@ async def _read_submission(request: Request, service: Service) -> tuple[Submissi
             ) from None
         data = body.text.encode("utf-8")
         submission = await run_in_thread(
-            build_submission, data, body.name, body.format, body.priority, body.options, limit, tts
+            build_submission,
+            data,
+            body.name,
+            body.format,
+            body.priority,
+            body.options,
+            limit,
+            tts,
+            False,
+            settings,
         )
         return submission, body.id
     raise HTTPException(415, "send application/json or multipart/form-data")

@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -27,6 +28,7 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from app.services.documents import Document
+    from app.services.images import ImagePolicy, ImageService, ResolvedImages
 
 app = typer.Typer(
     name="t2v",
@@ -129,10 +131,50 @@ FpsOption = Annotated[
     int | None, typer.Option(help="Constant frame rate (24, 25, 30, 50, 60); default: variable.")
 ]
 MotionOption = Annotated[bool, typer.Option("--motion", help="A slow pan and zoom on every scene.")]
+# images (issue 13)
+AssetsRootOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--assets-root",
+        metavar="DIR",
+        help="Folder local images come from (default: the document's folder; needed for stdin).",
+    ),
+]
+AllowRemoteImagesOption = Annotated[
+    bool,
+    typer.Option("--allow-remote-images", help="Fetch http(s) images (public addresses only)."),
+]
+SkipMissingImagesOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-missing-images", help="Show a placeholder (and warn) for an image that cannot be used."
+    ),
+]
+
+
+@dataclass(frozen=True)
+class ImageFlags:
+    """The image flags of `render`, `plan` and `submit`, as given."""
+
+    assets_root: Path | None = None
+    allow_remote: bool = False
+    skip_missing: bool = False
+
+    def options(self) -> dict[str, object]:
+        """As render options: the folder made absolute (a job may run in another directory)."""
+        return {
+            "assets_root": str(self.assets_root.expanduser().resolve()) if self.assets_root else None,
+            "allow_remote_images": self.allow_remote,
+            "skip_missing_images": self.skip_missing,
+        }
 
 
 def render_options(
-    settings: Settings, burn_captions: bool, fps: int | None = None, motion: bool = False
+    settings: Settings,
+    burn_captions: bool,
+    fps: int | None = None,
+    motion: bool = False,
+    images: ImageFlags | None = None,
 ) -> dict[str, object]:
     """Render options from settings (env + flags), in the shape every entry point validates."""
     return {
@@ -143,7 +185,24 @@ def render_options(
         "burn_captions": burn_captions,
         "fps": fps,
         "motion": motion,
+        **(images or ImageFlags()).options(),
     }
+
+
+async def check_images(
+    images: ImageService, document: object, policy: ImagePolicy, workdir: Path
+) -> ResolvedImages:
+    """Resolve the document's images before anything is rendered or queued (an `ImageError` is exit 2,
+    one line); a placeholder's warning is printed."""
+    resolved = await images.resolve_document_images(document, policy, workdir)
+    for warning in resolved.warnings:
+        stderr.print(f"t2v: warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+    return resolved
+
+
+def document_dir(source: str) -> Path | None:
+    """The folder of a document read from a file (its images' default root); None for stdin."""
+    return None if source == "-" else Path(source).resolve().parent
 
 
 def describe(exc: Exception) -> str:

@@ -7,7 +7,8 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Annotated, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -15,16 +16,23 @@ from rich.table import Table
 
 from app.cli.base import (
     EXIT_FAILED,
+    EXIT_INPUT,
+    AllowRemoteImagesOption,
     AspectOption,
+    AssetsRootOption,
     BurnOption,
     FpsOption,
+    ImageFlags,
     MotionOption,
     RateOption,
     ResolutionOption,
+    SkipMissingImagesOption,
     VoiceOption,
     app,
+    check_images,
     cli_settings,
     describe,
+    document_dir,
     fail,
     read_input,
     render_options,
@@ -33,7 +41,10 @@ from app.cli.base import (
 from app.config import Settings, load_settings
 from app.core.jobstore.base import JobPriority, JobRecord, JobStatus
 from app.core.queue_manager import QueueManager, Trust, new_job_id
-from app.errors import InputError
+from app.errors import InputError, T2VError
+
+if TYPE_CHECKING:
+    from app.services.models import RenderOptions
 
 T = TypeVar("T")
 
@@ -104,19 +115,32 @@ def submit(
     burn_captions: BurnOption = False,
     fps: FpsOption = None,
     motion: MotionOption = False,
+    assets_root: AssetsRootOption = None,
+    allow_remote_images: AllowRemoteImagesOption = False,
+    skip_missing_images: SkipMissingImagesOption = False,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.options import parse_render_options
 
     try:
-        settings = load_settings(voice=voice, rate=rate, aspect=aspect, resolution=resolution)
+        settings = load_settings(
+            voice=voice,
+            rate=rate,
+            aspect=aspect,
+            resolution=resolution,
+            allow_remote_images=allow_remote_images or None,
+        )
     except ValueError as exc:
         fail(describe(exc))
     try:
         prio = JobPriority.parse(priority)
         document = read_input(source, settings)
-        options = render_options(settings, burn_captions, fps, motion)
-        parse_render_options(options, trust=Trust.OPERATOR)  # whoever runs the CLI is the operator
+        # the job carries the document's text, not its path: its folder goes along as the images' root
+        images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
+        options = render_options(settings, burn_captions, fps, motion, images)
+        # whoever runs the CLI is the operator
+        parsed = parse_render_options(options, trust=Trust.OPERATOR)
+        _check_images_now(document, parsed, settings)
     except (InputError, ValueError) as exc:
         fail(str(exc))
     from app.services.render_job import job_context
@@ -129,6 +153,30 @@ def submit(
         ),
     )
     print(job.id)
+
+
+def _check_images_now(document: object, options: RenderOptions, settings: Settings) -> None:
+    """A missing or broken image fails the submit (exit 2) rather than the job, later; what is read or
+    fetched here is cached for the worker."""
+    import tempfile
+
+    from app.core.diskcache import DiskCache
+    from app.services.images import ImagePolicy, ImageService
+
+    policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings)
+    service = ImageService(cache=DiskCache(settings.cache_dir, settings.cache_max_bytes))
+
+    async def check() -> None:
+        try:
+            with tempfile.TemporaryDirectory(prefix="t2v-images-") as workdir:
+                await check_images(service, document, policy, Path(workdir))
+        finally:
+            await service.http.aclose()
+
+    try:
+        asyncio.run(check())
+    except T2VError as exc:
+        fail(str(exc), EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILED)
 
 
 @app.command()

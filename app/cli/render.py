@@ -12,15 +12,21 @@ from app.cli.base import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     INTERRUPTED,
+    AllowRemoteImagesOption,
     AspectOption,
+    AssetsRootOption,
     BurnOption,
     FpsOption,
+    ImageFlags,
     MotionOption,
     RateOption,
     ResolutionOption,
+    SkipMissingImagesOption,
     VoiceOption,
     app,
+    check_images,
     describe,
+    document_dir,
     fail,
     read_input,
     render_options,
@@ -35,6 +41,7 @@ from app.errors import InputError, T2VError
 
 if TYPE_CHECKING:
     from app.services.documents import Document
+    from app.services.images import ImagePolicy
     from app.services.models import RenderOptions
     from app.services.pipeline import Renderer, RenderResult
 
@@ -111,17 +118,27 @@ def render(
         typer.Option(help=f"Largest accepted document in bytes (default {MAX_INPUT})."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary.")] = False,
+    assets_root: AssetsRootOption = None,
+    allow_remote_images: AllowRemoteImagesOption = False,
+    skip_missing_images: SkipMissingImagesOption = False,
 ) -> None:
     """Render one document to a narrated MP4 with captions (OUT.srt and OUT.vtt beside it)."""
     from app.runtime import build_runtime
+    from app.services.images import ImagePolicy
     from app.services.options import parse_render_options
 
     try:
         settings = load_settings(
-            voice=voice, rate=rate, aspect=aspect, resolution=resolution, max_input_bytes=max_input_size
+            voice=voice,
+            rate=rate,
+            aspect=aspect,
+            resolution=resolution,
+            max_input_bytes=max_input_size,
+            allow_remote_images=allow_remote_images or None,
         )
+        images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
-            render_options(settings, burn_captions, fps, motion), trust=Trust.OPERATOR
+            render_options(settings, burn_captions, fps, motion, images), trust=Trust.OPERATOR
         )
     except ValueError as exc:
         fail(describe(exc))
@@ -138,6 +155,7 @@ def render(
 
     try:
         document = read_input(source, settings)
+        policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
     except InputError as exc:
         fail(str(exc))
 
@@ -148,7 +166,7 @@ def render(
     try:
         with StageBars(show_bars) as bars:
             result = run_cancellable(
-                lambda: _render_and_close(renderer, document, output, options, bars), backstop
+                lambda: _render_and_close(renderer, document, output, options, policy, bars), backstop
             )
     except InputError as exc:
         fail(str(exc))
@@ -163,10 +181,17 @@ def render(
 
 
 async def _render_and_close(
-    renderer: Renderer, document: Document, output: Path, options: RenderOptions, bars: StageBars
+    renderer: Renderer,
+    document: Document,
+    output: Path,
+    options: RenderOptions,
+    policy: ImagePolicy,
+    bars: StageBars,
 ) -> RenderResult:
-    """One render, then close the pooled HTTP client of the TTS engines."""
+    """The document's images checked, one render, then close the pooled HTTP client."""
     try:
+        async with renderer.workspaces.async_workspace("images") as workdir:
+            await check_images(renderer.images, document, policy, workdir)
         return await renderer.render(document, output, options, progress=bars)
     finally:
         await renderer.tts.aclose()

@@ -117,6 +117,10 @@ class RenderOptions:
     scene_pause: float = 0.5  # seconds of silence between scenes
     fps: int | None = None  # None: variable frame rate (each picture once); else constant
     motion: bool = False  # a slow pan and zoom on every scene (encodes every frame)
+    # images (issue 13): see app/services/images/policy.py
+    assets_root: str | None = None  # the operator's folder for local images (default: the document's)
+    allow_remote_images: bool = False  # the operator's --allow-remote-images
+    skip_missing_images: bool = False  # an image that cannot be used becomes a placeholder
 
     @property
     def video_format(self) -> VideoFormat:

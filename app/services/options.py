@@ -8,6 +8,7 @@ payload, so a job written by the API never gains the operator's trust on its way
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -35,6 +36,17 @@ class RenderOptionsInput(BaseModel):
         default=None, description="constant frame rate; default: variable (each picture once)"
     )
     motion: bool = Field(default=False, description="slow pan and zoom on every scene")
+    # images (issue 13): the folder and the remote switch are the operator's; anyone may ask for placeholders
+    assets_root: str | None = Field(
+        default=None, max_length=4096, description="absolute folder local images come from (operator only)"
+    )
+    allow_remote_images: bool = Field(
+        default=False,
+        description="fetch http(s) images (operator only; the service has T2V_ALLOW_REMOTE_IMAGES)",
+    )
+    skip_missing_images: bool = Field(
+        default=False, description="an image that cannot be used becomes a placeholder and a warning"
+    )
 
     def to_options(self) -> RenderOptions:
         return RenderOptions(
@@ -45,6 +57,9 @@ class RenderOptionsInput(BaseModel):
             burn_captions=self.burn_captions,
             fps=self.fps,
             motion=self.motion,
+            assets_root=self.assets_root,
+            allow_remote_images=self.allow_remote_images,
+            skip_missing_images=self.skip_missing_images,
         )
 
 
@@ -67,4 +82,20 @@ def parse_render_options(
         ) from None
     if options.voice:
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
+    _check_image_options(options, trust)
     return options.to_options()
+
+
+def _check_image_options(options: RenderOptionsInput, trust: Trust) -> None:
+    """A caller names no server folder and cannot turn on remote images: both are the operator's."""
+    if trust is not Trust.OPERATOR:
+        if options.assets_root:
+            raise InputError(
+                "option 'assets_root' is the operator's: documents sent here show no server files"
+            )
+        if options.allow_remote_images:
+            raise InputError(
+                "option 'allow_remote_images' is the operator's (T2V_ALLOW_REMOTE_IMAGES on this server)"
+            )
+    elif options.assets_root and not Path(options.assets_root).is_absolute():
+        raise InputError(f"option 'assets_root' must be an absolute path, not {options.assets_root!r}")

@@ -25,6 +25,7 @@ from app.core.threads import all_or_nothing, both, run_in_thread
 from app.services.audio import encode_narration, plan_narration
 from app.services.captions import change_points, write_captions
 from app.services.documents import Document
+from app.services.images import ImageService
 from app.services.models import Cue, RenderOptions, Scene, Script, Speech, WordTiming
 from app.services.planning import ScriptLimits, build_script
 from app.services.speech import detect_language
@@ -91,12 +92,15 @@ class Renderer:
         tts: TTSService | None = None,
         visuals: VisualService | None = None,
         limits: ScriptLimits | None = None,
+        images: ImageService | None = None,
     ) -> None:
         self.workspaces = workspaces
         self.limits = limits or ScriptLimits.from_settings(load_settings())
         self.resources = resources or ResourceManager()
         self.tts = tts or TTSService(resources=self.resources, cache=cache)
         self.visuals = visuals or VisualService(resources=self.resources, cache=cache)
+        # the document's images, through the same pooled HTTP client as the speech engines
+        self.images = images or ImageService(http=self.tts.http, cache=cache, resources=self.resources)
         self.cache = cache
         self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
         self.audio_pieces_encoded = 0  # scenes' AAC pieces actually encoded

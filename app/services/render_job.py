@@ -13,12 +13,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from app.config import Settings, load_settings
 from app.core.fsutil import tree_size
 from app.core.queue_manager import FileContext, Trust
 from app.core.threads import run_in_thread
 from app.core.worker import JobContext
 from app.errors import T2VError
 from app.services.documents import Document, document_from_bytes, load_document
+from app.services.images import ImagePolicy
 from app.services.models import RenderOptions
 from app.services.options import parse_render_options
 from app.services.pipeline import Progress, Renderer, Stage
@@ -83,10 +85,13 @@ def job_document(context: FileContext, max_bytes: int) -> Document:
 
 
 class RenderJobHandler:
-    def __init__(self, renderer: Renderer, artifacts_root: Path, max_input_bytes: int) -> None:
+    def __init__(
+        self, renderer: Renderer, artifacts_root: Path, max_input_bytes: int, settings: Settings | None = None
+    ) -> None:
         self.renderer = renderer
         self.artifacts_root = artifacts_root
         self.max_input_bytes = max_input_bytes
+        self.settings = settings or load_settings()  # this worker's: remote images, image limits
 
     def artifacts_dir(self, job_id: str) -> Path:
         return self.artifacts_root / job_id
@@ -97,13 +102,24 @@ class RenderJobHandler:
         options = parse_render_options(context.options, trust=context.trust, config=self.renderer.tts.config)
         return options, job_document(context, self.max_input_bytes)
 
+    async def _check_images(self, job_id: str, document: Document, policy: ImagePolicy) -> None:
+        """The document's images, resolved again at render time (files change, URLs too)."""
+        async with self.renderer.workspaces.async_workspace("images") as workdir:
+            resolved = await self.renderer.images.resolve_document_images(document, policy, workdir)
+        for warning in resolved.warnings:
+            log.warning("job %s: %s", job_id, warning)
+
     async def __call__(self, ctx: JobContext) -> dict[str, Any]:
         context = FileContext.from_payload(ctx.job.payload)
         options, document = await run_in_thread(self._inputs, context)
+        # a caller's job has no folder whatever its payload says; the operator's has its file's
+        folder = Path(context.path).parent if context.path else None
+        images = ImagePolicy.for_render(options, context.trust, self.settings, folder)
         out = self.artifacts_dir(ctx.job.id) / "video.mp4"
         progress = OverallProgress()
         pump = asyncio.create_task(progress.pump(ctx))
         try:
+            await self._check_images(ctx.job.id, document, images)
             result = await self.renderer.render(
                 document, out, options, progress=progress, thumbnail=True, before_publish=ctx.ensure_lease
             )

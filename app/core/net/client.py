@@ -50,6 +50,7 @@ from app.errors import (
     RemoteTimeout,
     RemoteTooLarge,
     RemoteTransportError,
+    RemoteWrongType,
 )
 
 log = logging.getLogger(__name__)
@@ -67,11 +68,15 @@ MAX_REDIRECTS = 5
 class FetchLimits:
     """What one request may cost: at most `max_bytes` of answer, and `deadline` seconds in all (every
     attempt, redirect and backoff, and the slowest body, included). Every caller passes its own:
-    the speech engines theirs from settings (`TTSConfig.audio_limits`, `json_limits`); image
-    providers, LLMs and document fetching will have theirs."""
+    the speech engines theirs from settings (`TTSConfig.audio_limits`, `json_limits`), images theirs
+    (`ImageLimits.fetch`); LLMs and document fetching will have theirs.
+
+    `content_types`, when given, are the media types the answer may have (`image/*` for any image);
+    another one is refused from its headers, before the body is read (`RemoteWrongType`)."""
 
     max_bytes: int
     deadline: float
+    content_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,7 @@ class HttpClient:
         async def attempt() -> int:
             with atomic_path(dest, ".part") as tmp:
                 async with self._open(method, url, what, endpoint, json_body, headers, pending) as resp:
+                    _check_type(resp, limits.content_types, what)
                     size = 0
                     with open(tmp, "wb") as fh:
                         async for chunk in _bounded_body(resp, limits.max_bytes, what):
@@ -195,6 +201,7 @@ class HttpClient:
 
         async def attempt() -> Any:
             async with self._open(method, url, what, endpoint, json_body, headers, pending) as resp:
+                _check_type(resp, limits.content_types, what)
                 body = bytearray()
                 async for chunk in _bounded_body(resp, limits.max_bytes, what):
                     body += chunk
@@ -323,6 +330,18 @@ def _check(resp: httpx.Response, what: str, pending: Collection[int]) -> None:
             failure = _failure(RemoteServerError, what, problem, where, status=status)
             raise _RetryableStatus(failure, retry_after(resp)) from exc
         raise _failure(RemoteHTTPError, what, problem, where, status=status) from exc
+
+
+def _check_type(resp: httpx.Response, accepted: Collection[str], what: str) -> None:
+    """Refuse an answer whose media type is not accepted (`type/*` accepts the whole type)."""
+    if not accepted:
+        return
+    media = resp.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    major = media.split("/", 1)[0]
+    if media in accepted or f"{major}/*" in accepted:
+        return
+    problem = f"the answer is {media or 'of no stated type'}, not {' or '.join(accepted)}"
+    raise _failure(RemoteWrongType, what, problem, safe_url(resp.request.url))
 
 
 async def _bounded_body(resp: httpx.Response, max_bytes: int, what: str) -> AsyncIterator[bytes]:

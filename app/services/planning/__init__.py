@@ -7,6 +7,7 @@ and how long it takes; `split_sentences` and friends cut text without losing any
 """
 
 from app.services.planning.limits import ScriptLimits, check_limits
+from app.services.planning.plan import ImageRef, Plan
 from app.services.planning.scenes import DEFAULT_MAX_SCENE_SECONDS, balanced_groups, build_script
 from app.services.planning.sentences import split_clauses, split_sentences, split_words
 from app.services.planning.speakable import (
@@ -19,6 +20,8 @@ from app.services.planning.speakable import (
 __all__ = [
     "DEFAULT_MAX_SCENE_SECONDS",
     "DEFAULT_WORDS_PER_MINUTE",
+    "ImageRef",
+    "Plan",
     "ScriptLimits",
     "balanced_groups",
     "build_script",

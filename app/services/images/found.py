@@ -1,0 +1,62 @@
+"""Which images a document shows.
+
+A `documents.model.Document` (sections of blocks) carries its images as `ImageBlock`s and slide
+pictures. Until the Markdown reader yields those blocks (issue 13, the plan branch), a document that
+is still raw Markdown text has its images found here, with the same parser the reader uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+
+from app.services.documents import strip_front_matter
+from app.services.images.sources import ImageLike
+from app.services.planning import Plan
+
+
+@dataclass(frozen=True)
+class FoundImage:
+    """An image found in raw Markdown (the shape of `ImageBlock`, which replaces it)."""
+
+    src: str
+    alt: str = ""
+    data: bytes | None = None
+
+
+def document_images(document: object) -> list[ImageLike]:
+    """The images a document shows, in order: its sections' image blocks and pictures, or, for raw
+    Markdown text, its `![alt](src)` images."""
+    sections = getattr(document, "sections", None)
+    if sections is not None:
+        found: list[ImageLike] = []
+        for section in sections:
+            found.extend(block for block in getattr(section, "blocks", ()) if isinstance(block, ImageLike))
+            picture = getattr(section, "picture", None)
+            if isinstance(picture, ImageLike):
+                found.append(picture)
+        return found
+    text = getattr(document, "text", None)
+    if getattr(document, "format", None) == "md" and isinstance(text, str):
+        return list(markdown_images(text))
+    return []
+
+
+def plan_images(plan: Plan) -> list[FoundImage]:
+    """The images a Plan shows (a storyboard read from a file has no Document): `ImageRef.path` as
+    written, relative to the storyboard's folder."""
+    return [FoundImage(s.image.path, s.image.alt) for s in plan.scenes if s.image is not None]
+
+
+def markdown_images(text: str) -> list[FoundImage]:
+    """`![alt](src)` and `![alt][ref]` images, in order (the source as the parser normalized it)."""
+    if "![" not in text:  # the common case costs a scan, not a parse
+        return []
+    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    found: list[FoundImage] = []
+    for token in md.parse(strip_front_matter(text)):
+        for child in token.children or ():
+            if child.type == "image":
+                found.append(FoundImage(str(child.attrs.get("src", "")), child.content))
+    return found
