@@ -125,6 +125,10 @@ FpsOption = Annotated[
     int | None, typer.Option(help="Constant frame rate (24, 25, 30, 50, 60); default: variable.")
 ]
 MotionOption = Annotated[bool, typer.Option("--motion", help="A slow pan and zoom on every scene.")]
+ThemeOption = Annotated[
+    str | None,
+    typer.Option(help="Slide theme: dark, light, paper, bold, or a theme file (.toml). Default dark."),
+]
 
 
 def render_options(
@@ -139,6 +143,7 @@ def render_options(
         "burn_captions": burn_captions,
         "fps": fps,
         "motion": motion,
+        "theme": settings.theme,
     }
 
 

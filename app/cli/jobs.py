@@ -21,6 +21,7 @@ from app.cli.base import (
     MotionOption,
     RateOption,
     ResolutionOption,
+    ThemeOption,
     VoiceOption,
     app,
     cli_settings,
@@ -104,12 +105,13 @@ def submit(
     burn_captions: BurnOption = False,
     fps: FpsOption = None,
     motion: MotionOption = False,
+    theme: ThemeOption = None,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.options import parse_render_options
 
     try:
-        settings = load_settings(voice=voice, rate=rate, aspect=aspect, resolution=resolution)
+        settings = load_settings(voice=voice, rate=rate, aspect=aspect, resolution=resolution, theme=theme)
     except ValueError as exc:
         fail(describe(exc))
     try:

@@ -18,6 +18,7 @@ from app.cli.base import (
     MotionOption,
     RateOption,
     ResolutionOption,
+    ThemeOption,
     VoiceOption,
     app,
     describe,
@@ -106,6 +107,7 @@ def render(
     burn_captions: BurnOption = False,
     fps: FpsOption = None,
     motion: MotionOption = False,
+    theme: ThemeOption = None,
     max_input_size: Annotated[
         int | None,
         typer.Option(help=f"Largest accepted document in bytes (default {MAX_INPUT})."),
@@ -118,7 +120,12 @@ def render(
 
     try:
         settings = load_settings(
-            voice=voice, rate=rate, aspect=aspect, resolution=resolution, max_input_bytes=max_input_size
+            voice=voice,
+            rate=rate,
+            aspect=aspect,
+            resolution=resolution,
+            theme=theme,
+            max_input_bytes=max_input_size,
         )
         options = parse_render_options(
             render_options(settings, burn_captions, fps, motion), trust=Trust.OPERATOR

@@ -106,6 +106,7 @@ class RenderOptions:
     scene_pause: float = 0.5  # seconds of silence between scenes
     fps: int | None = None  # None: variable frame rate (each picture once); else constant
     motion: bool = False  # a slow pan and zoom on every scene (encodes every frame)
+    theme: str = setting_default("theme")  # a built-in theme's name or a theme file (.toml)
 
     @property
     def video_format(self) -> VideoFormat:

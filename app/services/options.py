@@ -36,6 +36,10 @@ class RenderOptionsInput(BaseModel):
         default=None, description="constant frame rate; default: variable (each picture once)"
     )
     motion: bool = Field(default=False, description="slow pan and zoom on every scene")
+    # issue 13 (visuals): a built-in theme by name; a theme file (.toml) only from the operator
+    theme: str = Field(
+        default=setting_default("theme"), max_length=500, description="dark, light, paper, bold"
+    )
 
     def to_options(self) -> RenderOptions:
         return RenderOptions(
@@ -46,6 +50,7 @@ class RenderOptionsInput(BaseModel):
             burn_captions=self.burn_captions,
             fps=self.fps,
             motion=self.motion,
+            theme=self.theme,
         )
 
 
@@ -68,4 +73,16 @@ def parse_render_options(
         ) from None
     if options.voice:
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
+    _check_theme(options.theme, trust)
     return options.to_options()
+
+
+def _check_theme(theme: str, trust: Trust) -> None:
+    """A theme file names files on this machine (fonts, a logo): only the operator chooses one."""
+    from app.services.visuals.themes import THEMES, load_theme
+
+    if theme in THEMES:
+        return
+    if trust is not Trust.OPERATOR:
+        raise InputError(f"invalid theme: choose one of {', '.join(THEMES)}")
+    load_theme(theme)  # a bad theme file is an InputError of one line, before any work is done

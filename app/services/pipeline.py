@@ -42,7 +42,7 @@ from app.services.video import (
     publish_all,
     split_shots,
 )
-from app.services.visuals import VisualService
+from app.services.visuals import VisualService, load_theme
 from app.services.visuals.fonts import default_fontset, link_fonts
 
 
@@ -258,11 +258,19 @@ class Renderer:
         total = len(scenes)
         report(Progress(Stage.SLIDES, 0, total))
         fmt = options.video_format
+        theme = load_theme(options.theme)
         done = 0
 
         async def draw(i: int, scene: Scene) -> Path:
             nonlocal done
-            path = await self.visuals.slide(scene, fmt, ws / f"slide-{i:04d}.png")
+            path = await self.visuals.slide(
+                scene,
+                fmt,
+                ws / f"slide-{i:04d}.png",
+                theme=theme,
+                index=i,
+                captions_burned=options.burn_captions,
+            )
             done += 1
             report(Progress(Stage.SLIDES, done, total))
             return path

@@ -32,7 +32,11 @@ def layout_slide(
 
 
 def render_slide(
-    scene: ScriptScene, fmt: VideoFormat, out_path: Path, fonts: FontSet | None = None, theme: Theme | None = None
+    scene: ScriptScene,
+    fmt: VideoFormat,
+    out_path: Path,
+    fonts: FontSet | None = None,
+    theme: Theme | None = None,
 ) -> Path:
     save_png(draw_layout(layout_slide(scene, fmt, fonts, theme)), out_path)
     return out_path

@@ -49,7 +49,9 @@ def _decoration(theme: Theme, frame: Frame, index: int, accent: RGB) -> Decorati
     strength = 0.16 if theme.is_dark else 0.13
     if kind == "disc":
         r = round(short * 0.62)
-        cx, cy = (w - round(r * 0.35), h - round(r * 0.25)) if right else (round(r * 0.35), h - round(r * 0.25))
+        cx, cy = (
+            (w - round(r * 0.35), h - round(r * 0.25)) if right else (round(r * 0.35), h - round(r * 0.25))
+        )
         return Decoration(kind, (cx - r, cy - r, cx + r, cy + r), accent, strength)
     if kind == "ring":
         r = round(short * 0.42)
@@ -94,9 +96,9 @@ def gradient(size: tuple[int, int], colors: tuple[RGB, RGB], angle: int, seed: i
     start = np.asarray(colors[0], dtype=np.float32)
     end = np.asarray(colors[1], dtype=np.float32)
     rng = np.random.default_rng(seed)
-    noise = (rng.random((height, width), dtype=np.float32) - rng.random((height, width), dtype=np.float32)) * (
-        DITHER / 2
-    )
+    noise = (
+        rng.random((height, width), dtype=np.float32) - rng.random((height, width), dtype=np.float32)
+    ) * (DITHER / 2)
     pixels = start + t[..., None] * (end - start) + noise[..., None] + 0.5
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
 
@@ -107,28 +109,37 @@ def _overlay(size: tuple[int, int], d: Decoration) -> Image.Image:
     width, height = size
     alpha = round(255 * d.alpha)
     fill = (*d.fill, alpha)
-    if d.kind in ("disc", "corner", "ring", "band"):
+    if d.kind in ("disc", "corner", "band"):
         k = 4
         layer = Image.new("RGBA", (width // k + 1, height // k + 1), (*d.fill, 0))
         draw = ImageDraw.Draw(layer)
         box = tuple(v // k for v in d.box)
-        if d.kind == "ring":
-            draw.ellipse(box, outline=fill, width=max(2, (box[2] - box[0]) // 16))
-        elif d.kind == "band":
+        if d.kind == "band":
             w, h = layer.size
             draw.polygon([(w * 0.55, 0), (w * 0.8, 0), (w * 0.45, h), (w * 0.2, h)], fill=fill)
         else:
             draw.ellipse(box, fill=fill)
-        return layer.resize((layer.width * k, layer.height * k), Image.Resampling.BICUBIC).crop((0, 0, width, height))
+        return layer.resize((layer.width * k, layer.height * k), Image.Resampling.BICUBIC).crop(
+            (0, 0, width, height)
+        )
     layer = Image.new("RGBA", size, (*d.fill, 0))
-    draw = ImageDraw.Draw(layer)
-    if d.kind == "dots":
+    if d.kind in ("ring", "dots"):  # crisp shapes: drawn at twice the size in their box, then reduced
         left, top, right, bottom = d.box
-        step = max(8, (right - left) // 7)
-        r = max(2, step // 7)
-        for y in range(top + step // 2, bottom, step):
-            for x in range(left + step // 2, right, step):
-                draw.ellipse((x - r, y - r, x + r, y + r), fill=fill)
-    else:
-        draw.rectangle(d.box, fill=fill)
+        k = 2
+        patch = Image.new("RGBA", ((right - left) * k, (bottom - top) * k), (*d.fill, 0))
+        draw = ImageDraw.Draw(patch)
+        if d.kind == "ring":
+            draw.ellipse(
+                (0, 0, patch.width - 1, patch.height - 1), outline=fill, width=max(4, patch.width // 32)
+            )
+        else:
+            step = max(16, patch.width // 7)
+            r = max(4, step // 7)
+            for y in range(step // 2, patch.height, step):
+                for x in range(step // 2, patch.width, step):
+                    draw.ellipse((x - r, y - r, x + r, y + r), fill=fill)
+        patch = patch.resize((right - left, bottom - top), Image.Resampling.LANCZOS)
+        layer.alpha_composite(patch, (max(0, left), max(0, top)), (max(0, -left), max(0, -top)))
+        return layer
+    ImageDraw.Draw(layer).rectangle(d.box, fill=fill)
     return layer

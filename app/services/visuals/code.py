@@ -22,12 +22,13 @@ from app.services.visuals.compose import Composed, Ctx, set_text, style
 from app.services.visuals.fonts import clean_text, load_font
 from app.services.visuals.model import Shape
 from app.services.visuals.rich import MONO, Line, Piece, RichStyle, set_lines
-from app.services.visuals.text import TAB_WIDTH
+from app.services.visuals.text import ELLIPSIS, TAB_WIDTH
 from app.services.visuals.themes import RGB, Theme, mix
 
 CONTINUATION = "→"
 WRAP_FROM = 1.2  # of the code floor: above it long lines make the type smaller, below it they wrap
 MAX_CODE_LINES = 400  # of one block: more than any slide shows
+MAX_LINE_CELLS = 2000  # of one line: more than a slide shows wrapped
 
 
 @lru_cache(maxsize=64)
@@ -67,7 +68,8 @@ class Token:
 @lru_cache(maxsize=32)
 def highlight(text: str, language: str | None, theme: Theme) -> tuple[tuple[Token, ...], ...]:
     """Source lines as coloured tokens (tabs expanded, trailing blank lines dropped)."""
-    source = "\n".join(text.expandtabs(TAB_WIDTH).split("\n")[:MAX_CODE_LINES]).rstrip("\n ")
+    rows = text.expandtabs(TAB_WIDTH).split("\n")[:MAX_CODE_LINES]
+    source = "\n".join(_cut(row) for row in rows).rstrip("\n ")
     lines: list[list[Token]] = [[]]
     for kind, value in _lexer(language).get_tokens(source):
         colour = _colour(kind, theme)
@@ -81,33 +83,53 @@ def highlight(text: str, language: str | None, theme: Theme) -> tuple[tuple[Toke
     return tuple(tuple(line) for line in lines)
 
 
+def _cut(row: str) -> str:
+    return row if len(row) <= MAX_LINE_CELLS else row[: MAX_LINE_CELLS - 1] + ELLIPSIS
+
+
 def _cells(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
 
 def _wrap_line(tokens: tuple[Token, ...], columns: int) -> list[tuple[list[Token], bool]]:
-    """A source line in rows of at most `columns` cells; True marks a continuation row."""
-    text = "".join(t.text for t in tokens)
+    """A source line in rows of at most `columns` cells (True marks a continuation row), broken
+    after a space in the second half of a row when there is one, as editors soft-wrap."""
+    chars = [(ch, t.colour) for t in tokens for ch in t.text]
+    text = "".join(ch for ch, _ in chars)
     indent = len(text) - len(text.lstrip(" "))
-    cont_indent = min(indent + 2, columns // 3)
-    rows: list[tuple[list[Token], bool]] = [([], False)]
-    used = 0
-    for token in tokens:
-        for ch in token.text:
-            width = _cells(ch)
-            if used + width > columns and used > cont_indent:
-                check_cancelled()
-                rows.append(([Token(" " * cont_indent, token.colour)] if cont_indent else [], True))
-                used = cont_indent
-                if ch == " ":
-                    continue
-            row = rows[-1][0]
-            if row and row[-1].colour == token.colour:
-                row[-1] = Token(row[-1].text + ch, token.colour)
-            else:
-                row.append(Token(ch, token.colour))
-            used += width
+    cont = min(indent + 2, columns // 3)
+    rows: list[tuple[list[Token], bool]] = []
+    start, first = 0, True
+    while start < len(chars) or first:
+        check_cancelled()
+        room = columns - (0 if first else cont)
+        end, used = start, 0
+        while end < len(chars) and used + _cells(chars[end][0]) <= room:
+            used += _cells(chars[end][0])
+            end += 1
+        if end < len(chars):
+            space = text.rfind(" ", start, end)
+            if space > start + (end - start) // 2:
+                end = space + 1
+            end = max(end, start + 1)
+        row = (
+            [(" ", chars[start][1])] * (0 if first else cont) + chars[start:end] if start < len(chars) else []
+        )
+        rows.append((_tokens(row), not first))
+        start, first = end, False
+        while not first and start < len(chars) and chars[start][0] == " ":
+            start += 1
     return rows
+
+
+def _tokens(chars: list[tuple[str, RGB]]) -> list[Token]:
+    out: list[Token] = []
+    for ch, colour in chars:
+        if out and out[-1].colour == colour:
+            out[-1] = Token(out[-1].text + ch, colour)
+        else:
+            out.append(Token(ch, colour))
+    return out
 
 
 def code_block(ctx: Ctx, code: Code, size: int, x: int, width: int, room: int) -> Composed:
@@ -115,6 +137,8 @@ def code_block(ctx: Ctx, code: Code, size: int, x: int, width: int, room: int) -
     theme, fonts = ctx.theme, ctx.fonts
     out = Composed()
     lines = highlight(code.text, code.language, theme)
+    if any(len(row) > MAX_LINE_CELLS for row in code.text.split("\n")) or code.text.count("\n") >= MAX_CODE_LINES:
+        out.extra["truncated"] = True
     pad = round(size * 0.75)
     font = load_font(fonts.mono, size, 400)
     cell = font.getlength("M")
@@ -122,10 +146,18 @@ def code_block(ctx: Ctx, code: Code, size: int, x: int, width: int, room: int) -
     gutter_cols = (len(str(len(lines))) + 1) if numbers else 0
     inner = width - 2 * pad
     columns = max(8, int(inner // cell))
-    wrapped = [(n, row, cont) for n, line in enumerate(lines) for row, cont in _wrap_line(line, columns - gutter_cols)]
+    wrapped = [
+        (n, row, cont)
+        for n, line in enumerate(lines)
+        for row, cont in _wrap_line(line, columns - gutter_cols)
+    ]
     if not gutter_cols and any(cont for _, _, cont in wrapped):
         gutter_cols = 2
-        wrapped = [(n, row, cont) for n, line in enumerate(lines) for row, cont in _wrap_line(line, columns - gutter_cols)]
+        wrapped = [
+            (n, row, cont)
+            for n, line in enumerate(lines)
+            for row, cont in _wrap_line(line, columns - gutter_cols)
+        ]
     floor = ctx.frame.px(ctx.frame.scale.code[1])
     out.overflow = any(cont for _, _, cont in wrapped) and size > floor * WRAP_FROM
     limit = max(1, (room - 2 * pad) // max(1, round(size * 1.42))) + 1
@@ -150,13 +182,25 @@ def code_block(ctx: Ctx, code: Code, size: int, x: int, width: int, room: int) -
     gstyle = RichStyle(fonts, size, gutter_fill, "gutter", align="right")
     panel_bottom = set_.bottom + pad
     out.shapes.append(
-        Shape("panel", (x, 0, x + width, panel_bottom), theme.code_background, theme.code_border, round(size * 0.5))
+        Shape(
+            "panel",
+            (x, 0, x + width, panel_bottom),
+            theme.code_background,
+            theme.code_border,
+            round(size * 0.5),
+        )
     )
     out.add(set_)
     ascent, _ = load_font(fonts.mono, size, 400).getmetrics()
     for label, baseline in marks:
         label_w = round(font.getlength(label))
-        mark = set_lines([Line([Piece(label, MONO)], label_w)], gstyle, gutter_x, round((gutter_cols - 1) * cell), baseline - ascent)
+        mark = set_lines(
+            [Line([Piece(label, MONO)], label_w)],
+            gstyle,
+            gutter_x,
+            round((gutter_cols - 1) * cell),
+            baseline - ascent,
+        )
         out.add(mark)
     return out
 
@@ -176,4 +220,3 @@ def code_body(ctx: Ctx, size: int, x: int, width: int, room: int) -> Composed:
         block.overflow = block.overflow or block.bottom() > room
         out.extend(block)
     return out
-

@@ -64,6 +64,8 @@ class Composed:
         self.shapes += other.shapes
         self.pictures += other.pictures
         self.overflow = self.overflow or other.overflow
+        if other.extra.get("truncated"):
+            self.extra["truncated"] = True
 
     def top(self) -> int:
         tops = [b[1] for _, b in self.boxes()]
@@ -94,7 +96,8 @@ def shift_box(box: Box, dx: int, dy: int) -> Box:
 
 def shift_line(line: TextLine, dx: int, dy: int) -> TextLine:
     runs = tuple(
-        replace(r, origin=(r.origin[0] + dx, r.origin[1] + dy), box=shift_box(r.box, dx, dy)) for r in line.runs
+        replace(r, origin=(r.origin[0] + dx, r.origin[1] + dy), box=shift_box(r.box, dx, dy))
+        for r in line.runs
     )
     return replace(line, runs=runs, box=shift_box(line.box, dx, dy))
 
@@ -165,13 +168,26 @@ def place_title(
     tsize = title_size(ctx, size)
     rich = style(ctx, tsize, ctx.theme.title, "title", leading=1.16, base="heading", align=align)
     set_, ok = set_text(ctx, title_frags(ctx, text), rich, x, width, top, room, max_lines=max_lines)
+    if not ok and len(set_.lines) > max_lines and tsize <= ctx.frame.px(ctx.frame.scale.title[1]):
+        # a heading longer than any frame shows, at its smallest: cut (the body keeps its room)
+        set_.lines = [*set_.lines[: max_lines - 1], _with_ellipsis(set_.lines[max_lines - 1], x + width)]
+        set_.bottom = set_.lines[-1].box[3]
+        ok = True
+        out.extra["truncated"] = True
     bottom = out.add(set_)
     out.overflow = not ok
     out.title_size = tsize
     gap = max(4, round(tsize * 0.32))
     bar_w, bar_h = round(ctx.frame.short * 0.085), max(4, round(ctx.frame.short * 0.008))
     left = x + (width - bar_w) // 2 if align == "center" else x
-    out.shapes.append(Shape("bar", (left, bottom + gap, left + bar_w, bottom + gap + bar_h), ctx.theme.accent, radius=bar_h // 2))
+    out.shapes.append(
+        Shape(
+            "bar",
+            (left, bottom + gap, left + bar_w, bottom + gap + bar_h),
+            ctx.theme.accent,
+            radius=bar_h // 2,
+        )
+    )
     return out, bottom + gap + bar_h
 
 
@@ -232,7 +248,10 @@ def _run(ctx: Ctx, layout: Layout, size: int) -> Composed:
 
 def inside(box: Box, area: Box, slack: int = 2) -> bool:
     return (
-        box[0] >= area[0] - slack and box[1] >= area[1] - slack and box[2] <= area[2] + slack and box[3] <= area[3] + slack
+        box[0] >= area[0] - slack
+        and box[1] >= area[1] - slack
+        and box[2] <= area[2] + slack
+        and box[3] <= area[3] + slack
     )
 
 
@@ -240,7 +259,7 @@ def _clip(ctx: Ctx, out: Composed) -> Composed:
     """The last resort for absurd input: drop what leaves the room, the last line kept ends in '…'."""
     safe = ctx.frame.safe
     kept = [line for line in out.lines if inside(line.box, safe)]
-    if kept:
+    if kept and len(kept) < len(out.lines):
         kept[-1] = _with_ellipsis(kept[-1], safe[2])
     out.lines = kept
     out.shapes = [s for s in out.shapes if inside(s.box, safe)]
@@ -265,7 +284,17 @@ def _with_ellipsis(line: TextLine, right: int) -> TextLine:
     end = runs[-1].box[2] if runs else line.box[0]
     left, top, _, bottom = font.getbbox(ELLIPSIS, anchor="ls")
     y = last.origin[1]
-    runs.append(DrawnRun(ELLIPSIS, last.font, last.size, last.weight, (end, y), (end + left, y + top, end + width, y + bottom), last.fill))
+    runs.append(
+        DrawnRun(
+            ELLIPSIS,
+            last.font,
+            last.size,
+            last.weight,
+            (end, y),
+            (end + left, y + top, end + width, y + bottom),
+            last.fill,
+        )
+    )
     return replace(line, runs=tuple(runs), text=line.text + ELLIPSIS)
 
 

@@ -70,7 +70,9 @@ def _marker(item: Item) -> str | None:
     return "•" if marker in ("", "-", "*", "+", "•") else marker
 
 
-def items_block(ctx: Ctx, items: Sequence[Item], size: int, x: int, width: int, room: int, first: int = 0) -> Composed:
+def items_block(
+    ctx: Ctx, items: Sequence[Item], size: int, x: int, width: int, room: int, first: int = 0
+) -> Composed:
     """A list (or plain paragraphs, for items without a marker) with the spoken item highlighted."""
     theme = ctx.theme
     out = Composed()
@@ -98,14 +100,35 @@ def items_block(ctx: Ctx, items: Sequence[Item], size: int, x: int, width: int, 
             mfill = theme.accent if not dimmed else mix(theme.accent, mix(*theme.background, 0.5), 0.5)
             mstyle = style(ctx, size, mfill, "marker", align="right")
             mx = x + indent
-            mset, _ = set_text(ctx, [Frag(marker, BOLD)], mstyle, mx, math.ceil(marker_w) + 2, top, size * 2, item=index, max_lines=1)
+            mset, _ = set_text(
+                ctx,
+                [Frag(marker, BOLD)],
+                mstyle,
+                mx,
+                math.ceil(marker_w) + 2,
+                top,
+                size * 2,
+                item=index,
+                max_lines=1,
+            )
             out.add(mset)
         bottom = set_.bottom
         if focused:
             box = (x - pad, top - vpad, x + width + pad, bottom + vpad)
-            out.shapes.append(Shape("highlight", box, theme.surface, radius=round(size * 0.3), alpha=0.9, item=index))
+            out.shapes.append(
+                Shape(
+                    "highlight",
+                    box,
+                    theme.surface,
+                    radius=round(size * 0.3),
+                    alpha=theme.surface_alpha,
+                    item=index,
+                )
+            )
             bar = (box[0], box[1], box[0] + max(4, round(size * 0.12)), box[3])
-            out.shapes.append(Shape("focus", bar, theme.accent, radius=max(2, round(size * 0.06)), item=index))
+            out.shapes.append(
+                Shape("focus", bar, theme.accent, radius=max(2, round(size * 0.06)), item=index)
+            )
         out.add(set_)
         top = bottom + gap
     return out
@@ -241,7 +264,13 @@ def quote_layout(ctx: Ctx, size: int) -> Composed:
     qsize = round(size * 1.18)
     for n, item in enumerate(ctx.scene.items):
         fill = ctx.dim if ctx.is_dimmed(n) else theme.title
-        pieces = [Frag(p.text, "bold_italic" if p.variant == BOLD else "italic" if p.variant == "regular" else p.variant) for p in frags(item.text)]
+        pieces = [
+            Frag(
+                p.text,
+                "bold_italic" if p.variant == BOLD else "italic" if p.variant == "regular" else p.variant,
+            )
+            for p in frags(item.text)
+        ]
         rich = style(ctx, qsize, fill, "quote", leading=1.3)
         set_, ok = set_text(ctx, pieces, rich, x, width, top, room - top, item=n)
         top = out.add(set_) + round(size * 0.35)

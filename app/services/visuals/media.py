@@ -65,12 +65,18 @@ def image_text(ctx: Ctx, size: int) -> Composed:
         pic_w = round(f.column * 0.47)
         gap = round(f.column * 0.05)
         on_left = ctx.variant % 2 == 0
-        pic_box = (f.left, f.top, f.left + pic_w, f.bottom) if on_left else (f.right - pic_w, f.top, f.right, f.bottom)
+        pic_box = (
+            (f.left, f.top, f.left + pic_w, f.bottom)
+            if on_left
+            else (f.right - pic_w, f.top, f.right, f.bottom)
+        )
         text_x = f.left + pic_w + gap if on_left else f.left
         text_w = f.column - pic_w - gap
         column, bottom = place_title(ctx, size, text_x, text_w, 0, f.bottom - f.top, max_lines=3)
         room = f.bottom - f.top - bottom
-        body = items_block(ctx, scene.items, size, text_x, text_w, room).shifted(0, bottom + round(size * 0.9))
+        body = items_block(ctx, scene.items, size, text_x, text_w, room).shifted(
+            0, bottom + round(size * 0.9)
+        )
         column.extend(body)
         out.extend(center_in(column, f.top, f.bottom, 0.45))
         out.overflow = column.overflow
@@ -111,7 +117,9 @@ def full_image(ctx: Ctx, size: int) -> Composed:
     for n, (text, role, tsize, base) in enumerate(texts):
         fill = white if role == "title" else mix(white, (0, 0, 0), 0.12)
         rich = style(ctx, tsize, fill, role, leading=1.22, base=base)
-        set_, ok = set_text(ctx, text, rich, f.left, f.column, top, room - top, item=n - 1 if role != "title" else None)
+        set_, ok = set_text(
+            ctx, text, rich, f.left, f.column, top, room - top, item=n - 1 if role != "title" else None
+        )
         top = out.add(set_) + round(size * 0.35)
         out.overflow = out.overflow or not ok
     if out.lines:
@@ -119,7 +127,9 @@ def full_image(ctx: Ctx, size: int) -> Composed:
         band_top = out.top() - round(size * 1.3)
         out.extra["shade"] = (max(0, band_top - round(f.height * 0.12)), f.bottom + round(size * 0.8))
         bar_h = max(4, round(f.short * 0.008))
-        out.shapes.append(Shape("bar", (f.left, band_top, f.left + round(f.short * 0.085), band_top + bar_h), theme.accent))
+        out.shapes.append(
+            Shape("bar", (f.left, band_top, f.left + round(f.short * 0.085), band_top + bar_h), theme.accent)
+        )
     return out
 
 

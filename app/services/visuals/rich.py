@@ -46,7 +46,9 @@ class RichStyle:
         else:
             primary = self.fonts.face(variant)
             weight, size = (700 if variant in (BOLD, BOLD_ITALIC) else 400), self.size
-        return TextStyle(self.fonts.chain(primary), max(1, round(size * scale)), weight, self.fill, self.role, 1)
+        return TextStyle(
+            self.fonts.chain(primary), max(1, round(size * scale)), weight, self.fill, self.role, 1
+        )
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,9 @@ def wrap(frags: Sequence[Frag], style: RichStyle, width: float, limit: int) -> l
     return lines
 
 
-def _break(word: list[Piece], style: RichStyle, width: float, limit: int) -> tuple[list[Line], list[Piece], float]:
+def _break(
+    word: list[Piece], style: RichStyle, width: float, limit: int
+) -> tuple[list[Line], list[Piece], float]:
     """A word wider than the line, in lines that fit (at most `limit + 1`), and the rest begun."""
     lines: list[Line] = []
     line: list[Piece] = []
@@ -188,7 +192,9 @@ def set_lines(
         if n:
             baseline = max(baseline + lead, bottom + max(1, style.size // 12) - ink_top)
         placed = [_at(r, baseline) for r in runs]
-        shapes += [Shape("pill", (p[0], baseline + p[1], p[2], baseline + p[3]), p[4], radius=p[5]) for p in pills]
+        shapes += [
+            Shape("pill", (p[0], baseline + p[1], p[2], baseline + p[3]), p[4], radius=p[5]) for p in pills
+        ]
         inked = [r.box for r in placed if r.box[2] > r.box[0]]
         box = _union(inked) if inked else (left, baseline - ascent, left, baseline + descent)
         text = "".join(p.text for p in line.pieces)
@@ -197,7 +203,9 @@ def set_lines(
     return SetText(out, shapes, top, bottom)
 
 
-def _shape(line: Line, style: RichStyle, x: int) -> tuple[list[DrawnRun], list[tuple[int, int, int, int, RGB, int]]]:
+def _shape(
+    line: Line, style: RichStyle, x: int
+) -> tuple[list[DrawnRun], list[tuple[int, int, int, int, RGB, int]]]:
     """Runs with ink boxes relative to the baseline (y), and inline-code pills."""
     runs: list[DrawnRun] = []
     pills = []
@@ -210,23 +218,55 @@ def _shape(line: Line, style: RichStyle, x: int) -> tuple[list[DrawnRun], list[t
             font = load_font(run.font, face.size, face.weight)
             left, top, right, bottom = font.getbbox(run.text, anchor="ls")
             px = round(cursor)
-            runs.append(DrawnRun(run.text, run.font, face.size, face.weight, (px, 0), (px + left, top, px + right, bottom), fill))
+            runs.append(
+                DrawnRun(
+                    run.text,
+                    run.font,
+                    face.size,
+                    face.weight,
+                    (px, 0),
+                    (px + left, top, px + right, bottom),
+                    fill,
+                )
+            )
             cursor += font.getlength(run.text)
         if piece.variant == CODE and style.pill is not None and piece.text.strip():
             pad = max(2, round(face.size * 0.22))
             ascent, descent = load_font(face.chain[0], face.size, face.weight).getmetrics()
-            pills.append((round(start) - pad, -round(ascent * 0.92), round(cursor) + pad, round(descent * 0.8), style.pill, pad))
+            pills.append(
+                (
+                    round(start) - pad,
+                    -round(ascent * 0.92),
+                    round(cursor) + pad,
+                    round(descent * 0.8),
+                    style.pill,
+                    pad,
+                )
+            )
     return runs, pills
 
 
 def _at(run: DrawnRun, baseline: int) -> DrawnRun:
     x = run.origin[0]
     b = run.box
-    return DrawnRun(run.text, run.font, run.size, run.weight, (x, baseline), (b[0], baseline + b[1], b[2], baseline + b[3]), run.fill)
+    return DrawnRun(
+        run.text,
+        run.font,
+        run.size,
+        run.weight,
+        (x, baseline),
+        (b[0], baseline + b[1], b[2], baseline + b[3]),
+        run.fill,
+    )
 
 
 def _union(boxes: Sequence[Box]) -> Box:
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 def text_height(lines: Sequence[Line], style: RichStyle) -> int:

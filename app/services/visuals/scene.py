@@ -17,8 +17,15 @@ from app.services.visuals.code import code_body
 from app.services.visuals.compose import Composed, Ctx, Layout, best_fit, inside
 from app.services.visuals.fonts import FontSet, themed_fontset
 from app.services.visuals.frame import Frame, make_frame
-from app.services.visuals.layouts import bullets_body, prose_focus, prose_paragraph, quote_layout
-from app.services.visuals.layouts import statement_body, title_card, titled
+from app.services.visuals.layouts import (
+    bullets_body,
+    prose_focus,
+    prose_paragraph,
+    quote_layout,
+    statement_body,
+    title_card,
+    titled,
+)
 from app.services.visuals.media import full_image, image_size, picture
 from app.services.visuals.media import image_text as image_text_layout
 from app.services.visuals.model import Backdrop, Picture, SlideLayout
@@ -95,9 +102,15 @@ def _with_logo(frame: Frame, ctx_theme_logo: object) -> tuple[Frame, Picture | N
     left, top, right, bottom = frame.safe
     x = left if logo.position.endswith("left") else right - width
     if logo.position.startswith("top"):
-        box, safe = (x, top, x + width, top + height), (left, top + height + round(height * 0.4), right, bottom)
+        box, safe = (
+            (x, top, x + width, top + height),
+            (left, top + height + round(height * 0.4), right, bottom),
+        )
     else:
-        box, safe = (x, bottom - height, x + width, bottom), (left, top, right, bottom - height - round(height * 0.4))
+        box, safe = (
+            (x, bottom - height, x + width, bottom),
+            (left, top, right, bottom - height - round(height * 0.4)),
+        )
     return replace(frame, safe=safe), Picture(logo.path, box, "contain")
 
 

@@ -72,9 +72,15 @@ class VisualService:
     ) -> Path:
         """One still of `scene` with item `focus` highlighted (None: nothing highlighted)."""
         theme = load_theme(theme) if theme is not None else self.theme
-        if focus is not None and not 0 <= focus < max(len(scene.items), len(scene.table.rows) if scene.table else 0):
+        if focus is not None and not 0 <= focus < max(
+            len(scene.items), len(scene.table.rows) if scene.table else 0
+        ):
             focus = None
-        image = hash_file(Path(scene.image.path)) if scene.image is not None and Path(scene.image.path).is_file() else None
+        image = (
+            hash_file(Path(scene.image.path))
+            if scene.image is not None and Path(scene.image.path).is_file()
+            else None
+        )
         shown = scene.model_dump_json(include=SHOWN_FIELDS)
         key = hash_key(self.CACHE_VERSION, shown, image, fmt, theme, focus, captions_burned, index)
         if self.cache is not None and self.cache.fetch(key, out, ".png"):

@@ -51,7 +51,7 @@ def _widths(natural: Sequence[float], least: Sequence[float], total: float) -> l
 def table_block(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int) -> Composed:
     theme = ctx.theme
     out = Composed()
-    columns = max([len(table.header), *(len(r) for r in table.rows)] or [1])
+    columns = max(1, len(table.header), *(len(r) for r in table.rows))
     header = [*table.header, *[""] * (columns - len(table.header))]
     rows = [[*r, *[""] * (columns - len(r))][:columns] for r in table.rows]
     aligns = _aligns(table, columns)
@@ -81,7 +81,13 @@ def table_block(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int
             rich = replace(head if is_head else cell, fill=fill, align=aligns[c])
             pieces = [Frag(f.text, BOLD, f.fill) for f in frags(text)] if is_head else frags(text)
             set_, ok = set_text(
-                ctx, pieces, rich, lefts[c] + pad_x, rights[c] - lefts[c] - 2 * pad_x, top + pad_y, room - top,
+                ctx,
+                pieces,
+                rich,
+                lefts[c] + pad_x,
+                rights[c] - lefts[c] - 2 * pad_x,
+                top + pad_y,
+                room - top,
                 item=None if is_head else index,
             )
             out.overflow = out.overflow or not ok
@@ -89,14 +95,27 @@ def table_block(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int
         bottom = max([s.bottom for s in sets] + [top + pad_y + size]) + pad_y
         box = (x, top, x + width, bottom)
         if is_head:
-            out.shapes.append(Shape("header", box, theme.surface, radius=round(size * 0.25), alpha=0.95))
+            out.shapes.append(
+                Shape("header", box, theme.surface, radius=round(size * 0.25), alpha=theme.surface_alpha)
+            )
             rule = (x, bottom - max(2, size // 14), x + width, bottom)
             out.shapes.append(Shape("bar", rule, theme.accent))
         elif focused:
-            out.shapes.append(Shape("highlight", box, theme.surface, radius=round(size * 0.2), alpha=0.95, item=index))
-            out.shapes.append(Shape("focus", (x, top, x + max(4, round(size * 0.12)), bottom), theme.accent, item=index))
+            out.shapes.append(
+                Shape(
+                    "highlight",
+                    box,
+                    theme.surface,
+                    radius=round(size * 0.2),
+                    alpha=theme.surface_alpha,
+                    item=index,
+                )
+            )
+            out.shapes.append(
+                Shape("focus", (x, top, x + max(4, round(size * 0.12)), bottom), theme.accent, item=index)
+            )
         elif index % 2 == 1:
-            out.shapes.append(Shape("row", box, stripe, alpha=0.55, item=index))
+            out.shapes.append(Shape("row", box, stripe, alpha=0.55 * theme.surface_alpha, item=index))
         for s in sets:
             out.add(s)
         top = bottom
@@ -113,7 +132,9 @@ def table_body(ctx: Ctx, size: int, x: int, width: int, room: int) -> Composed:
     top = 0
     for n, item in enumerate(ctx.scene.items):
         rich = style(ctx, size, ctx.theme.text, "paragraph", leading=1.25)
-        set_, ok = set_text(ctx, item.text, rich, x, width, top, room - top, item=None if ctx.scene.table else n)
+        set_, ok = set_text(
+            ctx, item.text, rich, x, width, top, room - top, item=None if ctx.scene.table else n
+        )
         top = out.add(set_) + round(size * 0.6)
         out.overflow = out.overflow or not ok
     if ctx.scene.table is not None:

@@ -70,6 +70,7 @@ class Theme:
     margin: float = 0.065  # of each side; never below MIN_MARGIN
     variety: bool = True  # decorations and tints change from scene to scene
     line_numbers: bool = False
+    surface_alpha: float = 0.9  # how opaque panels are (a bold theme darkens its colour instead)
     files: tuple[tuple[str, str], ...] = field(default=())  # font files named by path, and digests
 
     @property
@@ -183,7 +184,8 @@ THEMES: dict[str, Theme] = {
         muted=hex_rgb("#b7b4d8"),
         accent=hex_rgb("#facc15"),
         accent2=hex_rgb("#fb7185"),
-        surface=hex_rgb("#ffffff"),
+        surface=hex_rgb("#000000"),
+        surface_alpha=0.3,
         code_background=hex_rgb("#0f0d2e"),
         code_border=hex_rgb("#4c4799"),
         code_text=hex_rgb("#f1f1f7"),
