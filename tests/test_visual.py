@@ -14,7 +14,6 @@ from PIL import Image
 from app.errors import InputError, RenderError
 from app.services.models import BlockKind, Scene, SlideBlock, VideoFormat
 from app.services.visuals import (
-    CAPTION_RESERVE,
     ELLIPSIS,
     THEMES,
     SlideLayout,

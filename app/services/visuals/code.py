@@ -137,7 +137,10 @@ def code_block(ctx: Ctx, code: Code, size: int, x: int, width: int, room: int) -
     theme, fonts = ctx.theme, ctx.fonts
     out = Composed()
     lines = highlight(code.text, code.language, theme)
-    if any(len(row) > MAX_LINE_CELLS for row in code.text.split("\n")) or code.text.count("\n") >= MAX_CODE_LINES:
+    if (
+        any(len(row) > MAX_LINE_CELLS for row in code.text.split("\n"))
+        or code.text.count("\n") >= MAX_CODE_LINES
+    ):
         out.extra["truncated"] = True
     pad = round(size * 0.75)
     font = load_font(fonts.mono, size, 400)

@@ -34,7 +34,7 @@ SCALES = {
     "square": TypeScale(body=(0.064, 0.042), title=(0.086, 0.054), code=(0.048, 0.03), hero=0.12),
     "tall": TypeScale(body=(0.046, 0.035), title=(0.058, 0.042), code=(0.036, 0.024), hero=0.075),
 }
-ABSOLUTE_MIN = 0.4  # of the floor: below it, even a scene that does not fit is cut (absurd input)
+ABSOLUTE_MIN = 0.3  # of the floor: below it, even a scene that does not fit is cut (absurd input)
 
 
 @dataclass(frozen=True)

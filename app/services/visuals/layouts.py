@@ -76,9 +76,9 @@ def items_block(
     """A list (or plain paragraphs, for items without a marker) with the spoken item highlighted."""
     theme = ctx.theme
     out = Composed()
-    pad = max(4, round(size * 0.42))  # the highlight's padding: the list is inset by it
-    vpad = max(3, round(size * 0.22))
-    gap = max(2 * vpad + 4, round(size * 0.5))
+    pad = max(2, round(size * 0.42))  # the highlight's padding: the list is inset by it
+    vpad = max(1, round(size * 0.22))
+    gap = max(2 * vpad + max(1, size // 8), round(size * 0.5))
     x, width = x + pad, width - 2 * pad
     marker_style = style(ctx, size, theme.accent, "marker")
     numbered = [m for it in items if (m := _marker(it)) and m != "•"]
