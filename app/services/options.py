@@ -79,7 +79,8 @@ def parse_render_options(
 
 def _check_theme(theme: str, trust: Trust) -> None:
     """A theme file names files on this machine (fonts, a logo): only the operator chooses one."""
-    from app.services.visuals.themes import THEMES, load_theme
+    from app.services.visuals.theme_file import load_theme
+    from app.services.visuals.themes import THEMES
 
     if theme in THEMES:
         return

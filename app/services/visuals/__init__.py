@@ -21,7 +21,8 @@ from app.services.visuals.model import DrawnRun, Picture, Shape, SlideLayout, Te
 from app.services.visuals.scene import compose_scene, fits
 from app.services.visuals.service import VisualService, render_scene
 from app.services.visuals.text import ELLIPSIS
-from app.services.visuals.themes import THEMES, Theme, get_theme, load_theme
+from app.services.visuals.theme_file import load_theme
+from app.services.visuals.themes import THEMES, Theme, get_theme
 
 
 def layout_slide(

@@ -55,6 +55,8 @@ class Composed:
     extra: dict[str, object] = field(default_factory=dict)  # layout-specific (a full-bleed picture)
 
     def add(self, text: SetText) -> int:
+        if text.cut:
+            self.extra["truncated"] = True
         self.lines += text.lines
         self.shapes += text.shapes
         return text.bottom
@@ -106,7 +108,7 @@ def frags(text: str, fill: RGB | None = None) -> list[Frag]:
     """Inline Markdown as fragments (bounded: a frame never shows more than MAX_SHOWN_CHARS)."""
     if len(text) > MAX_SHOWN_CHARS:
         cut = text.rfind(" ", 0, MAX_SHOWN_CHARS)
-        text = text[: cut if cut > MAX_SHOWN_CHARS // 2 else MAX_SHOWN_CHARS]
+        text = text[: cut if cut > MAX_SHOWN_CHARS // 2 else MAX_SHOWN_CHARS] + ELLIPSIS
     parsed = parse_inline(text)
     return [replace(f, fill=fill) if fill else f for f in parsed]
 
@@ -140,6 +142,7 @@ def set_text(
     wrapped = wrap(pieces, rich, width, limit)
     too_many = len(wrapped) > limit
     set_ = set_lines(wrapped[: limit + 1] if too_many else wrapped, rich, x, width, top, item)
+    set_.cut = isinstance(text, str) and len(text) > MAX_SHOWN_CHARS
     return set_, not too_many and set_.bottom - top <= room
 
 

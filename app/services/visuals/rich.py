@@ -169,6 +169,7 @@ class SetText:
     shapes: list[Shape]
     top: int
     bottom: int
+    cut: bool = False  # the text was longer than any frame shows, and was cut (an ellipsis ends it)
 
 
 def set_lines(

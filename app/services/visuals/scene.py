@@ -28,8 +28,10 @@ from app.services.visuals.layouts import (
 )
 from app.services.visuals.media import full_image, image_size, picture
 from app.services.visuals.media import image_text as image_text_layout
-from app.services.visuals.model import Backdrop, Picture, SlideLayout
+from app.services.visuals.model import Picture, SlideLayout
 from app.services.visuals.table import table_body
+from app.services.visuals.theme_file import load_theme
+from app.services.visuals.themes import Theme
 
 Sizes = tuple[float, float]
 SIDE_MAX_ITEMS = 6  # a wide frame's bullets go beside the title up to this many items
@@ -39,10 +41,6 @@ def scene_index(scene: Scene) -> int:
     """The scene's place in the video, from its id ("s3", "s3.2" -> 3; continuations share it)."""
     match = re.search(r"\d+", scene.id)
     return int(match.group()) if match else zlib.crc32(scene.id.encode("utf-8"))
-
-
-def fonts_for(theme_fonts: tuple[str | None, str | None, str | None]) -> FontSet:
-    return themed_fontset(*theme_fonts)
 
 
 def _candidates(ctx: Ctx) -> list[tuple[Layout, Sizes]]:
@@ -92,8 +90,9 @@ def _choose(ctx: Ctx) -> Composed:
     return best_fit(ctx, layout, sizes)
 
 
-def _with_logo(frame: Frame, ctx_theme_logo: object) -> tuple[Frame, Picture | None]:
-    logo = getattr(ctx_theme_logo, "logo", None)
+def _with_logo(frame: Frame, theme: Theme) -> tuple[Frame, Picture | None]:
+    """The theme's logo in its corner; the content keeps clear of its row."""
+    logo = theme.logo
     if logo is None:
         return frame, None
     w, h = image_size(logo.path)
@@ -117,7 +116,7 @@ def _with_logo(frame: Frame, ctx_theme_logo: object) -> tuple[Frame, Picture | N
 def compose_scene(
     scene: Scene,
     fmt: VideoFormat,
-    theme: object,
+    theme: Theme | str,
     focus: int | None = None,
     *,
     captions_burned: bool = False,
@@ -125,9 +124,7 @@ def compose_scene(
     fonts: FontSet | None = None,
 ) -> SlideLayout:
     """Everything that will be drawn for this scene with item `focus` highlighted."""
-    from app.services.visuals.themes import Theme, load_theme
-
-    theme = load_theme(theme) if not isinstance(theme, Theme) else theme
+    theme = load_theme(theme)
     frame, logo = _with_logo(make_frame(fmt.size, theme, captions_burned), theme)
     fonts = fonts or themed_fontset(theme.heading_font, theme.body_font, theme.mono_font)
     variant = scene_index(scene) if index is None else index
@@ -158,15 +155,13 @@ def compose_scene(
     )
 
 
-def fits(scene: Scene, fmt: VideoFormat, theme: object, *, captions_burned: bool = False) -> bool:
+def fits(scene: Scene, fmt: VideoFormat, theme: Theme | str, *, captions_burned: bool = False) -> bool:
     """Whether the scene's content fits at or above the type floor (False: split it).
 
     One layout pass at the floor per distinct geometry: a prose scene is set sentence by sentence,
     so each sentence must fit; other layouts look the same whatever is highlighted.
     """
-    from app.services.visuals.themes import Theme, load_theme
-
-    theme = load_theme(theme) if not isinstance(theme, Theme) else theme
+    theme = load_theme(theme)
     frame, _ = _with_logo(make_frame(fmt.size, theme, captions_burned), theme)
     fonts = themed_fontset(theme.heading_font, theme.body_font, theme.mono_font)
     foci: list[int | None] = [None]
@@ -182,6 +177,3 @@ def fits(scene: Scene, fmt: VideoFormat, theme: object, *, captions_burned: bool
 def _fits_at_floor(ctx: Ctx, layout: Callable[[Ctx, int], Composed], sizes: Sizes) -> bool:
     probe = layout(ctx, ctx.frame.px(sizes[1]))
     return not probe.overflow and all(inside(b, ctx.frame.safe) for _, b in probe.boxes())
-
-
-__all__ = ["Backdrop", "compose_scene", "fits", "scene_index"]

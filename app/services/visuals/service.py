@@ -15,7 +15,8 @@ from app.services.planning.plan import Scene
 from app.services.visuals.drawing import draw_layout, save_png
 from app.services.visuals.legacy import plan_scene
 from app.services.visuals.scene import compose_scene, scene_index
-from app.services.visuals.themes import Theme, load_theme
+from app.services.visuals.theme_file import load_theme
+from app.services.visuals.themes import Theme
 
 # what a still depends on: the scene's shown fields (not what is said, nor how)
 SHOWN_FIELDS = {"id", "layout", "title", "subtitle", "part", "items", "image", "table", "code"}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import sys
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +38,7 @@ from app.services.visuals.themes import (
     BackgroundImage,
     Logo,
     Theme,
+    get_theme,
     hex_rgb,
 )
 
@@ -235,3 +237,30 @@ def _build(spec: ThemeFile, path: Path) -> Theme:
             changes["line_numbers"] = spec.layout.line_numbers
     changes["files"] = tuple(files)
     return replace(theme, **changes)
+
+
+@lru_cache(maxsize=32)
+def _load_file(path: Path, stamp: tuple[int, int]) -> Theme:
+    return load_theme_file(path)
+
+
+def load_theme(spec: str | Path | Theme | None) -> Theme:
+    """A theme by name ("dark", "light", "paper", "bold") or from a `.toml` theme file.
+
+    A file is read again when it changes (its size and modification time are part of the lookup).
+    """
+    if spec is None:
+        return THEMES["dark"]
+    if isinstance(spec, Theme):
+        return spec
+    text = str(spec)
+    if text in THEMES:
+        return THEMES[text]
+    if not text.endswith(".toml"):
+        return get_theme(text)
+    path = Path(text).expanduser()
+    try:
+        stat = path.stat()
+    except OSError:
+        raise InputError(f"theme file {text} not found") from None
+    return _load_file(path.resolve(), (stat.st_size, stat.st_mtime_ns))

@@ -8,7 +8,6 @@ every slide's cache key, and it names files by path and content digest, so an ed
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from app.errors import InputError
@@ -206,32 +205,3 @@ def get_theme(name: str) -> Theme:
         return THEMES[name]
     except KeyError:
         raise InputError(f"unknown theme {name!r}; choose one of {', '.join(THEMES)}") from None
-
-
-@lru_cache(maxsize=32)
-def _load_file(path: Path, stamp: tuple[int, int]) -> Theme:
-    from app.services.visuals.theme_file import load_theme_file
-
-    return load_theme_file(path)
-
-
-def load_theme(spec: str | Path | Theme | None) -> Theme:
-    """A theme by name ("dark", "light", "paper", "bold") or from a `.toml` theme file.
-
-    A file is read again when it changes (its size and modification time are part of the lookup).
-    """
-    if spec is None:
-        return THEMES["dark"]
-    if isinstance(spec, Theme):
-        return spec
-    text = str(spec)
-    if text in THEMES:
-        return THEMES[text]
-    if not text.endswith(".toml"):
-        return get_theme(text)
-    path = Path(text).expanduser()
-    try:
-        stat = path.stat()
-    except OSError:
-        raise InputError(f"theme file {text} not found") from None
-    return _load_file(path.resolve(), (stat.st_size, stat.st_mtime_ns))
