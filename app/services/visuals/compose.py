@@ -34,11 +34,12 @@ class Ctx:
     fonts: FontSet
     focus: int | None
     variant: int  # the scene's place in the video: layouts mirror and alternate with it
+    ground: RGB  # the middle of this scene's background: what dimmed colours fade towards
 
     @property
     def dim(self) -> RGB:
         """Text that is not being spoken: between the text colour and the background."""
-        return mix(self.theme.text, mix(*self.theme.background, 0.5), 0.52)
+        return mix(self.theme.text, self.ground, 0.52)
 
     def is_dimmed(self, item: int) -> bool:
         return self.focus is not None and item != self.focus
@@ -116,7 +117,7 @@ def frags(text: str, fill: RGB | None = None) -> list[Frag]:
 def style(ctx: Ctx, size: int, fill: RGB, role: str, **kw: object) -> RichStyle:
     theme = ctx.theme
     kw.setdefault("code_fill", theme.accent2 if fill != ctx.dim else fill)
-    kw.setdefault("pill", mix(theme.surface, mix(*theme.background, 0.5), 0.35))
+    kw.setdefault("pill", mix(theme.surface, ctx.ground, 0.35))
     return RichStyle(ctx.fonts, max(1, size), fill, role, **kw)  # type: ignore[arg-type]
 
 

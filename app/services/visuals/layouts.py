@@ -97,7 +97,7 @@ def items_block(
         set_, ok = set_text(ctx, item.text, rich, text_x, text_w, top, room - top, item=index)
         out.overflow = out.overflow or not ok
         if marker:
-            mfill = theme.accent if not dimmed else mix(theme.accent, mix(*theme.background, 0.5), 0.5)
+            mfill = theme.accent if not dimmed else mix(theme.accent, ctx.ground, 0.5)
             mstyle = style(ctx, size, mfill, "marker", align="right")
             mx = x + indent
             mset, _ = set_text(

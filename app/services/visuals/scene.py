@@ -31,7 +31,7 @@ from app.services.visuals.media import image_text as image_text_layout
 from app.services.visuals.model import Picture, SlideLayout
 from app.services.visuals.table import table_body
 from app.services.visuals.theme_file import load_theme
-from app.services.visuals.themes import Theme
+from app.services.visuals.themes import Theme, mix
 
 Sizes = tuple[float, float]
 SIDE_MAX_ITEMS = 6  # a wide frame's bullets go beside the title up to this many items
@@ -128,10 +128,12 @@ def compose_scene(
     frame, logo = _with_logo(make_frame(fmt.size, theme, captions_burned), theme)
     fonts = fonts or themed_fontset(theme.heading_font, theme.body_font, theme.mono_font)
     variant = scene_index(scene) if index is None else index
-    ctx = Ctx(scene, frame, theme, fonts, focus, variant)
+    backdrop = backdrop_for(theme, frame, variant)
+    ctx = Ctx(scene, frame, theme, fonts, focus, variant, mix(*backdrop.colors, 0.5))
     composed = _choose(ctx)
     full_bleed = composed.extra.get("backdrop")
-    backdrop = backdrop_for(theme, frame, variant, quiet=full_bleed is not None)
+    if full_bleed is not None:
+        backdrop = backdrop_for(theme, frame, variant, quiet=True)
     if isinstance(full_bleed, Picture):
         shade = composed.extra.get("shade")
         backdrop = replace(backdrop, picture=full_bleed, shade=shade if isinstance(shade, tuple) else None)
@@ -168,7 +170,8 @@ def fits(scene: Scene, fmt: VideoFormat, theme: Theme | str, *, captions_burned:
     if scene.layout == "prose" and len(scene.items) > 1:
         foci = list(range(len(scene.items)))
     for focus in foci:
-        ctx = Ctx(scene, frame, theme, fonts, focus, scene_index(scene))
+        ground = mix(*backdrop_for(theme, frame, scene_index(scene)).colors, 0.5)
+        ctx = Ctx(scene, frame, theme, fonts, focus, scene_index(scene), ground)
         if not any(_fits_at_floor(ctx, layout, sizes) for layout, sizes in _candidates(ctx)):
             return False
     return True

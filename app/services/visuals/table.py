@@ -70,7 +70,7 @@ def table_block(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int
     lefts = [x + round(sum(widths[:c])) for c in range(columns)]
     rights = [x + round(sum(widths[: c + 1])) for c in range(columns)]
     top = 0
-    stripe = mix(theme.surface, mix(*theme.background, 0.5), 0.45)
+    stripe = mix(theme.surface, ctx.ground, 0.45)
     for r, cells in enumerate([header, *rows]):
         index = r - 1
         is_head = r == 0
