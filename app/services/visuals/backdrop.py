@@ -12,6 +12,7 @@ before rounding), so a dark gradient has no visible bands, even after H.264.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -23,7 +24,17 @@ from app.services.visuals.themes import RGB, Theme, mix
 ANGLES = (90, 135, 60, 160, 110, 30)  # degrees; 90 = top to bottom
 KINDS = ("disc", "ring", "band", "dots", "stripe", "corner")
 TINTS = (0.0, 0.1, 0.05, 0.14, 0.03, 0.09)
-DITHER = 1.6  # peak-to-peak noise, in 8-bit levels (triangular): kills banding, survives x264
+
+
+def _bayer(n: int) -> np.ndarray:
+    """The n x n ordered-dither threshold matrix, values in (0, 1)."""
+    m = np.zeros((1, 1), dtype=np.float32)
+    while m.shape[0] < n:
+        m = np.block([[4 * m, 4 * m + 2], [4 * m + 3, 4 * m + 1]])
+    return ((m + 0.5) / (n * n)).astype(np.float32)
+
+
+BAYER = _bayer(8)  # ordered dithering: no bands, and a pattern PNG compresses (noise does not)
 
 
 def backdrop_for(theme: Theme, frame: Frame, index: int, quiet: bool = False) -> Backdrop:
@@ -75,31 +86,44 @@ def _decoration(theme: Theme, frame: Frame, index: int, accent: RGB) -> Decorati
 
 def paint_backdrop(size: tuple[int, int], backdrop: Backdrop, seed: int = 0) -> Image.Image:
     image = gradient(size, backdrop.colors, backdrop.angle, seed)
-    if backdrop.decorations:
-        image = image.convert("RGBA")
-        for decoration in backdrop.decorations:
-            image = Image.alpha_composite(image, _overlay(size, decoration))
-        image = image.convert("RGB")
+    for decoration in backdrop.decorations:
+        layer = _overlay(size, decoration)
+        box = layer.getbbox()
+        if box is None:
+            continue
+        region = image.crop(box).convert("RGBA")
+        region.alpha_composite(layer.crop(box))
+        image.paste(region.convert("RGB"), box[:2])
     return image
 
 
-def gradient(size: tuple[int, int], colors: tuple[RGB, RGB], angle: int, seed: int = 0) -> Image.Image:
-    """A linear gradient at `angle`, dithered: float colour + triangular noise, then rounded."""
+@lru_cache(maxsize=4)
+def _ramp(size: tuple[int, int], angle: int) -> np.ndarray:
+    """0 at one end of the gradient, 1 at the other (cached: every still of a scene shares it)."""
     width, height = size
     rad = math.radians(angle)
-    dx, dy = math.cos(rad), math.sin(rad)
-    xs = np.arange(width, dtype=np.float32) * dx
-    ys = np.arange(height, dtype=np.float32) * dy
-    t = ys[:, None] + xs[None, :]
+    t = np.arange(height, dtype=np.float32)[:, None] * math.sin(rad)
+    t = t + np.arange(width, dtype=np.float32)[None, :] * math.cos(rad)
     t -= t.min()
     t /= max(float(t.max()), 1.0)
+    t.flags.writeable = False
+    return t
+
+
+@lru_cache(maxsize=2)
+def _threshold(size: tuple[int, int]) -> np.ndarray:
+    width, height = size
+    tile = np.tile(BAYER, (height // 8 + 1, width // 8 + 1))[:height, :width]
+    tile.flags.writeable = False
+    return tile
+
+
+def gradient(size: tuple[int, int], colors: tuple[RGB, RGB], angle: int, seed: int = 0) -> Image.Image:
+    """A linear gradient at `angle`, computed in float and ordered-dithered down to 8 bits, so
+    neighbouring pixels mix two levels where a plain rounding would make a band."""
     start = np.asarray(colors[0], dtype=np.float32)
     end = np.asarray(colors[1], dtype=np.float32)
-    rng = np.random.default_rng(seed)
-    noise = (
-        rng.random((height, width), dtype=np.float32) - rng.random((height, width), dtype=np.float32)
-    ) * (DITHER / 2)
-    pixels = start + t[..., None] * (end - start) + noise[..., None] + 0.5
+    pixels = start + _ramp(size, angle)[..., None] * (end - start) + _threshold(size)[..., None]
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
 
 

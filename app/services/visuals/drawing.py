@@ -32,7 +32,11 @@ def draw_layout(layout: SlideLayout, seed: int = 0) -> Image.Image:
                 outline=(*shape.outline, alpha) if shape.outline else None,
                 width=max(1, round(min(layout.size) / 540)) if shape.outline else 0,
             )
-        image = Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
+        box = layer.getbbox()
+        if box is not None:  # composite only where the shapes are
+            region = image.crop(box).convert("RGBA")
+            region.alpha_composite(layer.crop(box))
+            image.paste(region.convert("RGB"), box[:2])
     for picture in layout.pictures:
         _paste(image, picture)
     draw = ImageDraw.Draw(image)
