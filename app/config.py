@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     rate: int = Field(default=175, ge=RATE_MIN, le=RATE_MAX, description="words per minute")
     aspect: str = "16:9"
     resolution: int = 720
+    theme: str = Field(
+        default="dark", max_length=500, description="slide theme: dark, light, paper, bold or a .toml file"
+    )
 
     # resources (the seed's ResourceLimits): how much runs at once, and when the machine is too busy
     max_cpu_percent: float = Field(default=80.0, gt=0, le=100, description="claim no job above this CPU %")

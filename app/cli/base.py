@@ -131,6 +131,10 @@ FpsOption = Annotated[
     int | None, typer.Option(help="Constant frame rate (24, 25, 30, 50, 60); default: variable.")
 ]
 MotionOption = Annotated[bool, typer.Option("--motion", help="A slow pan and zoom on every scene.")]
+ThemeOption = Annotated[
+    str | None,
+    typer.Option(help="Slide theme: dark, light, paper, bold, or a theme file (.toml). Default dark."),
+]
 # images (issue 13)
 AssetsRootOption = Annotated[
     Path | None,
@@ -186,6 +190,7 @@ def render_options(
         "fps": fps,
         "motion": motion,
         **(images or ImageFlags()).options(),
+        "theme": settings.theme,
     }
 
 

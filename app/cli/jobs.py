@@ -27,6 +27,7 @@ from app.cli.base import (
     RateOption,
     ResolutionOption,
     SkipMissingImagesOption,
+    ThemeOption,
     VoiceOption,
     app,
     check_images,
@@ -118,6 +119,7 @@ def submit(
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
+    theme: ThemeOption = None,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.options import parse_render_options
@@ -128,6 +130,7 @@ def submit(
             rate=rate,
             aspect=aspect,
             resolution=resolution,
+            theme=theme,
             allow_remote_images=allow_remote_images or None,
         )
     except ValueError as exc:

@@ -22,6 +22,7 @@ from app.cli.base import (
     RateOption,
     ResolutionOption,
     SkipMissingImagesOption,
+    ThemeOption,
     VoiceOption,
     app,
     check_images,
@@ -113,6 +114,7 @@ def render(
     burn_captions: BurnOption = False,
     fps: FpsOption = None,
     motion: MotionOption = False,
+    theme: ThemeOption = None,
     max_input_size: Annotated[
         int | None,
         typer.Option(help=f"Largest accepted document in bytes (default {MAX_INPUT})."),
@@ -133,6 +135,7 @@ def render(
             rate=rate,
             aspect=aspect,
             resolution=resolution,
+            theme=theme,
             max_input_bytes=max_input_size,
             allow_remote_images=allow_remote_images or None,
         )

@@ -121,6 +121,7 @@ class RenderOptions:
     assets_root: str | None = None  # the operator's folder for local images (default: the document's)
     allow_remote_images: bool = False  # the operator's --allow-remote-images
     skip_missing_images: bool = False  # an image that cannot be used becomes a placeholder
+    theme: str = setting_default("theme")  # a built-in theme's name or a theme file (.toml)
 
     @property
     def video_format(self) -> VideoFormat:

@@ -47,6 +47,10 @@ class RenderOptionsInput(BaseModel):
     skip_missing_images: bool = Field(
         default=False, description="an image that cannot be used becomes a placeholder and a warning"
     )
+    # issue 13 (visuals): a built-in theme by name; a theme file (.toml) only from the operator
+    theme: str = Field(
+        default=setting_default("theme"), max_length=500, description="dark, light, paper, bold"
+    )
 
     def to_options(self) -> RenderOptions:
         return RenderOptions(
@@ -60,6 +64,7 @@ class RenderOptionsInput(BaseModel):
             assets_root=self.assets_root,
             allow_remote_images=self.allow_remote_images,
             skip_missing_images=self.skip_missing_images,
+            theme=self.theme,
         )
 
 
@@ -83,6 +88,7 @@ def parse_render_options(
     if options.voice:
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     _check_image_options(options, trust)
+    _check_theme(options.theme, trust)
     return options.to_options()
 
 
@@ -99,3 +105,14 @@ def _check_image_options(options: RenderOptionsInput, trust: Trust) -> None:
             )
     elif options.assets_root and not Path(options.assets_root).is_absolute():
         raise InputError(f"option 'assets_root' must be an absolute path, not {options.assets_root!r}")
+
+
+def _check_theme(theme: str, trust: Trust) -> None:
+    """A theme file names files on this machine (fonts, a logo): only the operator chooses one."""
+    from app.services.visuals import THEMES, load_theme
+
+    if theme in THEMES:
+        return
+    if trust is not Trust.OPERATOR:
+        raise InputError(f"invalid theme: choose one of {', '.join(THEMES)}")
+    load_theme(theme)  # a bad theme file is an InputError of one line, before any work is done

@@ -41,7 +41,13 @@ from app.services.video import (
     publish_all,
     split_shots,
 )
-from app.services.visuals import VisualService, default_fontset, link_fonts, make_thumbnail
+from app.services.visuals import (
+    VisualService,
+    default_fontset,
+    link_fonts,
+    load_theme,
+    make_thumbnail,
+)
 
 
 class Stage(str, Enum):
@@ -273,11 +279,19 @@ class Renderer:
         total = len(scenes)
         report(Progress(Stage.SLIDES, 0, total))
         fmt = options.video_format
+        theme = await run_in_thread(load_theme, options.theme)  # a theme file is read once, here
         done = 0
 
         async def draw(i: int, scene: Scene) -> Path:
             nonlocal done
-            path = await self.visuals.slide(scene, fmt, ws / f"slide-{i:04d}.png")
+            path = await self.visuals.slide(
+                scene,
+                fmt,
+                ws / f"slide-{i:04d}.png",
+                theme=theme,
+                index=i,
+                captions_burned=options.burn_captions,
+            )
             done += 1
             report(Progress(Stage.SLIDES, done, total))
             return path

@@ -1,19 +1,25 @@
-"""Visuals: one picture per scene. Today a slide drawn with Pillow from the scene's title and blocks.
+"""Visuals: the stills of a video, drawn with Pillow at the output size.
 
-`layout_slide` decides every line, run, font and box (a `SlideLayout`) so a test can check what would
-be drawn without looking at pixels; `render_slide` draws a layout and saves it; `VisualService` does
-that under a visual slot, in a thread, cached by content. Fonts come from PyPI packages (`fonts`):
-every script drawn, nothing as tofu boxes. Fitting text: lines wrap by measured width, sizes shrink
-step by step to a floor, what still does not fit is cut with an ellipsis, and the bottom
-`CAPTION_RESERVE` of the frame stays free for burned captions.
+`compose_scene` decides every line, run, shape and picture of a plan scene's still (a `SlideLayout`,
+checked by tests without pixels) for its layout (title, statement, prose, bullets, image_text,
+full_image, quote, table, code, picture) and the frame's shape (16:9, 9:16, 1:1 each composed on
+purpose); `draw_layout` paints it; `VisualService.draw_scene` does both under a visual slot, in a
+thread, cached by content. `fits` tells the planner whether a scene fits at or above the type floor
+(otherwise it splits the scene into continuation slides). Themes: four built in and theme files
+(`load_theme`). Fonts come from PyPI packages (`fonts`): every script drawn, nothing as tofu boxes.
+Today's renderer scenes (a title and blocks) go through `layout_slide`/`render_slide` until the
+renderer consumes the Plan.
 """
 
-from app.services.visuals.drawing import draw_layout, make_thumbnail, render_slide, save_png
+from app.services.visuals.drawing import draw_layout, make_thumbnail, save_png
 from app.services.visuals.fonts import FontSet, default_fontset, family_name, link_fonts, segment
-from app.services.visuals.layout import CAPTION_RESERVE, layout_slide
-from app.services.visuals.model import DrawnRun, Shape, SlideLayout, TextLine
-from app.services.visuals.service import VisualService
+from app.services.visuals.frame import CAPTION_RESERVE, make_frame
+from app.services.visuals.legacy import layout_slide, render_slide
+from app.services.visuals.model import DrawnRun, Picture, Shape, SlideLayout, TextLine
+from app.services.visuals.scene import compose_scene, fits
+from app.services.visuals.service import VisualService, render_scene
 from app.services.visuals.text import ELLIPSIS
+from app.services.visuals.theme_file import load_theme
 from app.services.visuals.themes import THEMES, Theme, get_theme
 
 __all__ = [
@@ -22,18 +28,24 @@ __all__ = [
     "THEMES",
     "DrawnRun",
     "FontSet",
+    "Picture",
     "Shape",
     "SlideLayout",
     "TextLine",
     "Theme",
     "VisualService",
+    "compose_scene",
     "default_fontset",
     "draw_layout",
     "family_name",
+    "fits",
     "get_theme",
     "layout_slide",
     "link_fonts",
+    "load_theme",
+    "make_frame",
     "make_thumbnail",
+    "render_scene",
     "render_slide",
     "save_png",
     "segment",

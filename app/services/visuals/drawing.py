@@ -1,68 +1,101 @@
-"""Drawing a slide layout with Pillow and saving it as a PNG (never a half-written file)."""
+"""Painting a slide layout with Pillow, and saving it as a PNG (never a half-written file).
+
+Order: the backdrop (gradient and decorations, or a full-bleed picture with its shade), the shapes
+(one translucent layer, composited once), the pictures, the text, the logo.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+import numpy as np
+from PIL import Image, ImageDraw, ImageOps
 
 from app.core.fsutil import atomic_path
 from app.errors import RenderError
-from app.services.models import Scene, VideoFormat
-from app.services.visuals.fonts import FontSet, load_font
-from app.services.visuals.layout import layout_slide
-from app.services.visuals.model import Shape, SlideLayout
-from app.services.visuals.themes import Theme
+from app.services.visuals.backdrop import paint_backdrop
+from app.services.visuals.fonts import load_font
+from app.services.visuals.model import Backdrop, Picture, SlideLayout
 
 
-def draw_layout(layout: SlideLayout) -> Image.Image:
-    image = _background(layout.size, layout.theme)
+def draw_layout(layout: SlideLayout, seed: int = 0) -> Image.Image:
+    image = _backdrop(layout.size, layout.backdrop, seed)
+    if layout.shapes:
+        layer = Image.new("RGBA", layout.size, (0, 0, 0, 0))
+        draw = ImageDraw.Draw(layer)
+        for shape in layout.shapes:
+            alpha = round(255 * shape.alpha)
+            draw.rounded_rectangle(
+                shape.box,
+                radius=shape.radius,
+                fill=(*shape.fill, alpha),
+                outline=(*shape.outline, alpha) if shape.outline else None,
+                width=max(1, round(min(layout.size) / 540)) if shape.outline else 0,
+            )
+        box = layer.getbbox()
+        if box is not None:  # composite only where the shapes are
+            region = image.crop(box).convert("RGBA")
+            region.alpha_composite(layer.crop(box))
+            image.paste(region.convert("RGB"), box[:2])
+    for picture in layout.pictures:
+        _paste(image, picture)
     draw = ImageDraw.Draw(image)
-    for shape in layout.shapes:
-        _draw_shape(draw, shape)
     for run in layout.runs:
         if run.text.strip():
             font = load_font(run.font, run.size, run.weight)
             draw.text(run.origin, run.text, font=font, fill=run.fill, anchor="ls")
+    if layout.logo is not None:
+        _paste(image, layout.logo)
     return image
 
 
-def _background(size: tuple[int, int], theme: Theme) -> Image.Image:
-    """A vertical gradient: one column computed, then stretched (cheap at any size)."""
-    width, height = size
-    (r0, g0, b0), (r1, g1, b1) = theme.background
-    column = Image.new("RGB", (1, height))
-    span = max(1, height - 1)
-    column.putdata(
-        [
-            (r0 + (r1 - r0) * y // span, g0 + (g1 - g0) * y // span, b0 + (b1 - b0) * y // span)
-            for y in range(height)
-        ]
-    )
-    return column.resize((width, height), Image.Resampling.NEAREST)
+def _backdrop(size: tuple[int, int], backdrop: Backdrop, seed: int) -> Image.Image:
+    if backdrop.picture is None:
+        return paint_backdrop(size, backdrop, seed)
+    image = paint_backdrop(size, Backdrop(backdrop.colors, backdrop.angle), seed)
+    _paste(image, backdrop.picture)
+    if backdrop.dim > 0:
+        veil = paint_backdrop(size, backdrop, seed)
+        image = Image.blend(image, veil, backdrop.dim)
+    if backdrop.shade is not None:
+        image = _shade(image, *backdrop.shade)
+    return image
 
 
-def _draw_shape(draw: ImageDraw.ImageDraw, shape: Shape) -> None:
-    draw.rounded_rectangle(
-        shape.box,
-        radius=shape.radius,
-        fill=shape.fill,
-        outline=shape.outline,
-        width=1 if shape.outline else 0,
-    )
+def _shade(image: Image.Image, top: int, bottom: int) -> Image.Image:
+    """Darken rows from `top` (nothing) to `bottom` (most): text on a photo stays legible."""
+    height = image.height
+    rows = np.arange(height, dtype=np.float32)
+    ramp = np.clip((rows - top) / max(1, (bottom - top) * 0.45), 0, 1) * 0.72
+    pixels = np.asarray(image, dtype=np.float32) * (1 - ramp[:, None, None])
+    return Image.fromarray(pixels.astype(np.uint8), "RGB")
 
 
-def render_slide(
-    scene: Scene,
-    fmt: VideoFormat,
-    out_path: Path,
-    fonts: FontSet | None = None,
-    theme: Theme | None = None,
-) -> Path:
-    """Draw the scene's slide and write it as a PNG at `out_path` (never a half-written file)."""
-    image = draw_layout(layout_slide(scene, fmt, fonts, theme))
-    save_png(image, out_path)
-    return out_path
+def load_picture(path: Path) -> Image.Image:
+    try:
+        with Image.open(path) as im:
+            im.seek(0)  # an animated GIF shows its first frame
+            im.draft("RGB", (4096, 4096))
+            im = ImageOps.exif_transpose(im)
+            return im.convert("RGBA")
+    except (OSError, Image.DecompressionBombError, ValueError, EOFError) as exc:
+        raise RenderError(f"cannot read image {path.name}: {exc}") from None
+
+
+def _paste(image: Image.Image, picture: Picture) -> None:
+    left, top, right, bottom = picture.box
+    width, height = max(1, right - left), max(1, bottom - top)
+    source = load_picture(picture.path)
+    if picture.fit == "cover":
+        fitted = ImageOps.fit(source, (width, height), Image.Resampling.LANCZOS)
+    else:
+        fitted = source.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    mask = fitted.getchannel("A")
+    if picture.radius:
+        rounded = Image.new("L", fitted.size, 0)
+        ImageDraw.Draw(rounded).rounded_rectangle((0, 0, width - 1, height - 1), picture.radius, fill=255)
+        mask = Image.fromarray(np.minimum(np.asarray(mask), np.asarray(rounded)), "L")
+    image.paste(fitted.convert("RGB"), (left, top), mask)
 
 
 def save_png(image: Image.Image, out_path: Path) -> None:

@@ -18,6 +18,7 @@ Characters no font has are never drawn as tofu boxes (see `clean_text`):
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import shutil
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from PIL import ImageFont
 
-from app.errors import RenderError
+from app.errors import InputError, RenderError
 
 REPLACEMENT = "\ufffd"
 LAST_RESORT = "?"
@@ -41,6 +42,8 @@ _PACKAGES = {
     "bold": ("fontpkg_be_vietnam_pro", "BeVietnamPro-Bold.ttf"),
     "noto": ("fontpkg_noto_sans", "NotoSans[wdth,wght].ttf"),
     "mono": ("fontpkg_jetbrains_mono", "JetBrainsMono[wght].ttf"),
+    "italic": ("fontpkg_be_vietnam_pro", "BeVietnamPro-Italic.ttf"),
+    "bold_italic": ("fontpkg_be_vietnam_pro", "BeVietnamPro-BoldItalic.ttf"),
 }
 _FONT_SUFFIXES = (".ttf", ".otf")
 
@@ -61,6 +64,20 @@ class FontSet:
     bold: Path
     mono: Path
     fallbacks: tuple[Path, ...]
+    italic: Path | None = None  # None: the regular face (no slant rather than no text)
+    bold_italic: Path | None = None
+    heading: Path | None = None  # None: `bold`
+
+    def face(self, variant: str) -> Path:
+        """The file for a style variant: regular, bold, italic, bold_italic, mono or heading."""
+        if variant == "italic":
+            return self.italic or self.regular
+        if variant == "bold_italic":
+            return self.bold_italic or self.bold
+        if variant == "heading":
+            return self.heading or self.bold
+        face: Path = getattr(self, variant)
+        return face
 
     def chain(self, primary: Path) -> tuple[Path, ...]:
         """The primary font, then every fallback that is not it."""
@@ -68,7 +85,8 @@ class FontSet:
 
     @property
     def files(self) -> tuple[Path, ...]:
-        return tuple(dict.fromkeys((self.regular, self.bold, self.mono, *self.fallbacks)))
+        extra = [f for f in (self.italic, self.bold_italic, self.heading) if f is not None]
+        return tuple(dict.fromkeys((self.regular, self.bold, self.mono, *extra, *self.fallbacks)))
 
     @property
     def directory(self) -> Path:
@@ -117,7 +135,53 @@ def default_fontset() -> FontSet:
         bold=_font_file("bold"),
         mono=mono,
         fallbacks=(_font_file("noto"), mono),
+        italic=_font_file("italic"),
+        bold_italic=_font_file("bold_italic"),
     )
+
+
+@lru_cache(maxsize=64)
+def resolve_family(name: str, weight: int = 400, style: str = "normal") -> Path:
+    """A font file of an installed fontpkg family (`pip install fontpkg-NAME`), nearest weight."""
+    import fontpkg
+
+    try:
+        return Path(fontpkg.path(name, weight, style, nearest=True))
+    except fontpkg.StyleNotAvailable:
+        return Path(fontpkg.path(name, weight, "normal", nearest=True))
+    except fontpkg.FontpkgError:
+        slug = fontpkg.slugify(name)
+        raise InputError(f"font family {name!r} is not installed (pip install fontpkg-{slug})") from None
+
+
+def _face(spec: str, weight: int, style: str) -> Path:
+    """A theme's font: a file path as given (one file for every weight), else a fontpkg family."""
+    if spec.lower().endswith((".ttf", ".otf")):
+        return Path(spec)
+    return resolve_family(spec, weight, style)
+
+
+@lru_cache(maxsize=32)
+def themed_fontset(heading: str | None, body: str | None, mono: str | None) -> FontSet:
+    """The default set with a theme's families put first; the default fonts stay as fallbacks, so
+    a character the theme's font lacks is still drawn."""
+    base = default_fontset()
+    if heading is None and body is None and mono is None:
+        return base
+    changes: dict[str, Path] = {}
+    if body is not None:
+        changes |= {
+            "regular": _face(body, 400, "normal"),
+            "bold": _face(body, 700, "normal"),
+            "italic": _face(body, 400, "italic"),
+            "bold_italic": _face(body, 700, "italic"),
+        }
+    if heading is not None:
+        changes["heading"] = _face(heading, 700, "normal")
+    if mono is not None:
+        changes["mono"] = _face(mono, 400, "normal")
+    fallbacks = (base.regular, *base.fallbacks) if body is not None else base.fallbacks
+    return dataclasses.replace(base, fallbacks=fallbacks, **changes)
 
 
 def fonts_dir() -> Path:

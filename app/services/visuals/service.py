@@ -6,42 +6,120 @@ import contextlib
 from pathlib import Path
 
 from app.core.diskcache import DiskCache, hash_key
+from app.core.fsutil import hash_file
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
-from app.services.models import Scene, VideoFormat
-from app.services.visuals.drawing import render_slide
-from app.services.visuals.themes import Theme, get_theme
+from app.services.models import Scene as ScriptScene
+from app.services.models import VideoFormat
+from app.services.planning import Scene
+from app.services.visuals.drawing import draw_layout, save_png
+from app.services.visuals.legacy import plan_scene
+from app.services.visuals.scene import compose_scene, scene_index
+from app.services.visuals.theme_file import load_theme
+from app.services.visuals.themes import Theme
+
+# what a still depends on: the scene's shown fields (not what is said, nor how)
+SHOWN_FIELDS = {"id", "layout", "title", "subtitle", "part", "items", "image", "table", "code"}
+
+
+def render_scene(
+    scene: Scene,
+    fmt: VideoFormat,
+    theme: Theme,
+    focus: int | None,
+    out: Path,
+    *,
+    captions_burned: bool = False,
+    index: int | None = None,
+) -> Path:
+    """Lay out and draw one still of the scene, written as a PNG at `out` (atomically)."""
+    layout = compose_scene(scene, fmt, theme, focus, captions_burned=captions_burned, index=index)
+    save_png(draw_layout(layout, seed=scene_index(scene) if index is None else index), out)
+    return out
 
 
 class VisualService:
-    """Slides under a visual slot, drawn in a worker thread, cached by content.
+    """Stills under a visual slot, drawn in a worker thread, cached by content.
 
-    The cache key covers everything that changes the picture (the scene, the frame, the theme and
-    this module's version), so an edited document redraws only the slides that changed.
+    The cache key covers everything that changes the picture (the scene's shown fields and its
+    image's bytes, the frame, the theme with its files' digests, the focus, the captions' room, this
+    module's version), so each distinct still is drawn once and an edited document redraws only
+    what changed.
     """
 
-    CACHE_VERSION = "slide-v1"
+    CACHE_VERSION = "still-v2"
 
     def __init__(
         self,
         resources: ResourceManager | None = None,
         cache: DiskCache | None = None,
-        theme: Theme | None = None,
+        theme: Theme | str | None = None,
     ) -> None:
         self.resources = resources
         self.cache = cache
-        self.theme = theme or get_theme("dark")
-        self.drawn = 0  # slides actually drawn (cache hits excluded)
+        self.theme = load_theme(theme)
+        self.drawn = 0  # stills actually drawn (cache hits excluded)
 
-    async def slide(self, scene: Scene, fmt: VideoFormat, out_path: Path) -> Path:
-        key = hash_key(self.CACHE_VERSION, scene, fmt, self.theme)
+    async def draw_scene(
+        self,
+        scene: Scene,
+        fmt: VideoFormat,
+        theme: Theme | str | None,
+        focus: int | None,
+        out: Path,
+        *,
+        captions_burned: bool = False,
+        index: int | None = None,
+    ) -> Path:
+        """One still of `scene` with item `focus` highlighted (None: nothing highlighted)."""
+        if focus is not None and not 0 <= focus < max(
+            len(scene.items), len(scene.table.rows) if scene.table else 0
+        ):
+            focus = None
+        # a theme file is read, and the image hashed, off the event loop
+        chosen, key = await run_in_thread(self._key, scene, fmt, theme, focus, captions_burned, index)
         cache = self.cache
-        if cache is not None and await run_in_thread(cache.fetch, key, out_path, ".png"):
-            return out_path
+        if cache is not None and await run_in_thread(cache.fetch, key, out, ".png"):
+            return out
         slot = self.resources.visual_slot() if self.resources else contextlib.nullcontext()
         async with slot:
-            await run_in_thread(render_slide, scene, fmt, out_path, None, self.theme)
+            await run_in_thread(
+                render_scene, scene, fmt, chosen, focus, out, captions_burned=captions_burned, index=index
+            )
         self.drawn += 1
         if cache is not None:
-            await run_in_thread(cache.put_file, key, out_path, ".png")
-        return out_path
+            await run_in_thread(cache.put_file, key, out, ".png")
+        return out
+
+    def _key(
+        self,
+        scene: Scene,
+        fmt: VideoFormat,
+        theme: Theme | str | None,
+        focus: int | None,
+        captions_burned: bool,
+        index: int | None,
+    ) -> tuple[Theme, str]:
+        """The theme to draw with, and the cache key of the still (blocking: runs in a thread)."""
+        chosen = load_theme(theme) if theme is not None else self.theme
+        image = None
+        if scene.image is not None and Path(scene.image.path).is_file():
+            image = hash_file(Path(scene.image.path))
+        shown = scene.model_dump_json(include=SHOWN_FIELDS)
+        key = hash_key(self.CACHE_VERSION, shown, image, fmt, chosen, focus, captions_burned, index)
+        return chosen, key
+
+    async def slide(
+        self,
+        scene: ScriptScene,
+        fmt: VideoFormat,
+        out_path: Path,
+        *,
+        theme: Theme | str | None = None,
+        index: int = 0,
+        captions_burned: bool = False,
+    ) -> Path:
+        """Today's renderer's scenes (a title and blocks), drawn with the plan's layouts."""
+        return await self.draw_scene(
+            plan_scene(scene, index), fmt, theme, None, out_path, captions_burned=captions_burned, index=index
+        )

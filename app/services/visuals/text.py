@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from PIL import ImageFont
+
 from app.core.threads import check_cancelled
 from app.services.visuals.fonts import clean_text, load_font, segment
+from app.services.visuals.model import Box
 from app.services.visuals.themes import RGB
 
 ELLIPSIS = "…"
@@ -43,6 +46,13 @@ def measure(text: str, style: TextStyle) -> float:
 
 def metrics(style: TextStyle) -> tuple[int, int]:
     return load_font(style.chain[0], style.size, style.weight).getmetrics()
+
+
+def ink_box(font: ImageFont.FreeTypeFont, text: str) -> Box:
+    """The text's box relative to (left, baseline): its advance across (leading spaces included),
+    its ink up and down. (FreeType gives whole pixels; Pillow's annotations say float.)"""
+    left, top, right, bottom = font.getbbox(text, anchor="ls")
+    return int(left), int(top), int(right), int(bottom)
 
 
 GALLOP_FROM = 32  # characters: the first prefix tried when searching where a line ends

@@ -1,0 +1,278 @@
+"""Styled text: fragments of inline Markdown wrapped into lines by measured width, then set as
+`TextLine`s (runs of one font each, with their ink boxes) at a position.
+
+Wrapping is greedy, word by word, and stops once it has more lines than the room could hold, so a
+long paragraph costs what the slide shows. A word wider than the line is broken where it must be
+(galloping + bisection, `text.fit_prefix`). Words are cleaned (`fonts.clean_text`) one at a time:
+what is measured is exactly what is drawn, fallback fonts included.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from app.core.threads import check_cancelled
+from app.services.visuals.fonts import FontSet, clean_text, load_font, segment
+from app.services.visuals.inline import BOLD, BOLD_ITALIC, CODE, ITALIC, REGULAR, Frag
+from app.services.visuals.model import Box, DrawnRun, Shape, TextLine
+from app.services.visuals.text import MAX_LINE_CHARS, TextStyle, fit_prefix, ink_box, measure
+from app.services.visuals.themes import RGB
+
+MONO = "mono"  # a piece of a code block: the mono face at full size (inline code is CODE)
+CODE_SCALE = 0.9  # inline code is set a little smaller: monospace looks large beside prose
+
+
+@dataclass(frozen=True)
+class RichStyle:
+    fonts: FontSet
+    size: int
+    fill: RGB
+    role: str
+    leading: float = 1.3  # baseline to baseline, as a multiple of the size
+    base: str = REGULAR  # REGULAR, or "heading" (titles: the theme's heading face)
+    code_fill: RGB | None = None
+    pill: RGB | None = None  # the background of inline code, if any
+    align: str = "left"  # left, center, right
+
+    def face(self, variant: str, scale: float = 1.0) -> TextStyle:
+        """The font chain, size and weight one fragment variant is drawn with."""
+        if variant == CODE:
+            primary, weight, size = self.fonts.mono, 400, self.size * CODE_SCALE
+        elif self.base == "heading":
+            primary = self.fonts.face(BOLD_ITALIC if variant in (ITALIC, BOLD_ITALIC) else "heading")
+            weight, size = 700, self.size
+        else:
+            primary = self.fonts.face(variant)
+            weight, size = (700 if variant in (BOLD, BOLD_ITALIC) else 400), self.size
+        return TextStyle(
+            self.fonts.chain(primary), max(1, round(size * scale)), weight, self.fill, self.role, 1
+        )
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    variant: str = REGULAR
+    fill: RGB | None = None
+    scale: float = 1.0
+
+
+@dataclass
+class Line:
+    pieces: list[Piece]
+    width: float
+
+
+def _width(piece: Piece, style: RichStyle) -> float:
+    return measure(piece.text, style.face(piece.variant, piece.scale))
+
+
+_TOKEN = re.compile(r"\n|\s+|[^\s]+")
+
+
+def _words(frags: Iterable[Frag], style: RichStyle) -> Iterable[list[Piece] | None]:
+    """Words as lists of cleaned pieces; None is a forced line break. Spaces separate words."""
+    word: list[Piece] = []
+    for frag in frags:
+        chain = style.face(frag.variant).chain
+        for match in _TOKEN.finditer(frag.text):
+            check_cancelled()
+            token = match.group()
+            if token == "\n" or token.isspace():
+                if word:
+                    yield word
+                    word = []
+                if "\n" in token:
+                    yield None
+                continue
+            cleaned = clean_text(token, chain) if len(token) <= MAX_LINE_CHARS else token
+            if cleaned.strip():
+                word.append(Piece(cleaned, frag.variant, frag.fill, frag.scale))
+    if word:
+        yield word
+
+
+def wrap(frags: Sequence[Frag], style: RichStyle, width: float, limit: int) -> list[Line]:
+    """Greedy word wrap by measured width; stops once it has more than `limit` lines."""
+    lines: list[Line] = []
+    line: list[Piece] = []
+    used = 0.0
+    for word in _words(frags, style):
+        if word is None:
+            if line:
+                lines.append(Line(line, used))
+            line, used = [], 0.0
+            continue
+        size = sum(_width(p, style) for p in word)
+        if line:
+            space = Piece(" ", line[-1].variant, line[-1].fill, line[-1].scale)
+            gap = _width(space, style)
+            if used + gap + size <= width:
+                line += [space, *word]
+                used += gap + size
+                continue
+            lines.append(Line(line, used))
+            line, used = [], 0.0
+        if size <= width:
+            line, used = list(word), size
+        else:
+            full, line, used = _break(word, style, width, limit - len(lines))
+            lines += full
+        if len(lines) > limit:
+            return lines
+    if line:
+        lines.append(Line(line, used))
+    return lines
+
+
+def _break(
+    word: list[Piece], style: RichStyle, width: float, limit: int
+) -> tuple[list[Line], list[Piece], float]:
+    """A word wider than the line, in lines that fit (at most `limit + 1`), and the rest begun."""
+    lines: list[Line] = []
+    line: list[Piece] = []
+    used = 0.0
+    for piece in word:
+        rest = piece.text
+        face = style.face(piece.variant, piece.scale)
+        while rest and len(lines) <= limit:
+            check_cancelled()
+            room = width - used
+            head = rest[:MAX_LINE_CHARS]
+            n = fit_prefix(head, face, room) if measure(head[:1], face) <= room or not line else 0
+            if n == 0:
+                lines.append(Line(line, used))
+                line, used = [], 0.0
+                continue
+            part = Piece(rest[:n], piece.variant, piece.fill, piece.scale)
+            line.append(part)
+            used += _width(part, style)
+            rest = rest[n:]
+            if rest:
+                lines.append(Line(line, used))
+                line, used = [], 0.0
+    return lines, line, used
+
+
+def metrics(style: RichStyle) -> tuple[int, int]:
+    face = style.face(REGULAR)
+    return load_font(face.chain[0], face.size, face.weight).getmetrics()
+
+
+@dataclass
+class SetText:
+    """Lines set at a position: the `TextLine`s, the shapes behind them (inline code), the bottom."""
+
+    lines: list[TextLine]
+    shapes: list[Shape]
+    top: int
+    bottom: int
+    cut: bool = False  # the text was longer than any frame shows, and was cut (an ellipsis ends it)
+
+
+def set_lines(
+    lines: Sequence[Line], style: RichStyle, x: int, width: int, top: int, item: int | None = None
+) -> SetText:
+    """Stack wrapped lines from `top` down: baselines `leading` apart, never closer than their ink."""
+    ascent, descent = metrics(style)
+    out: list[TextLine] = []
+    shapes: list[Shape] = []
+    lead = round(style.size * style.leading)
+    baseline = top + ascent
+    bottom = top
+    for n, line in enumerate(lines):
+        left = x
+        if style.align == "center":
+            left = x + round((width - line.width) / 2)
+        elif style.align == "right":
+            left = x + round(width - line.width)
+        runs, pills = _shape(line, style, left)
+        ink_top = min((r.box[1] - 0 for r in runs if r.box[2] > r.box[0]), default=-ascent)
+        if n:
+            baseline = max(baseline + lead, bottom + max(1, style.size // 12) - ink_top)
+        placed = [_at(r, baseline) for r in runs]
+        shapes += [
+            Shape("pill", (p[0], baseline + p[1], p[2], baseline + p[3]), p[4], radius=p[5]) for p in pills
+        ]
+        inked = [r.box for r in placed if r.box[2] > r.box[0]]
+        box = _union(inked) if inked else (left, baseline - ascent, left, baseline + descent)
+        text = "".join(p.text for p in line.pieces)
+        out.append(TextLine(style.role, text, tuple(placed), box, item))
+        bottom = max(box[3], baseline + descent)
+    return SetText(out, shapes, top, bottom)
+
+
+def _shape(
+    line: Line, style: RichStyle, x: int
+) -> tuple[list[DrawnRun], list[tuple[int, int, int, int, RGB, int]]]:
+    """Runs with ink boxes relative to the baseline (y), and inline-code pills."""
+    runs: list[DrawnRun] = []
+    pills = []
+    cursor = float(x)
+    for piece in line.pieces:
+        face = style.face(piece.variant, piece.scale)
+        fill = piece.fill or (style.code_fill if piece.variant == CODE and style.code_fill else style.fill)
+        start = cursor
+        for run in segment(piece.text, face.chain):
+            font = load_font(run.font, face.size, face.weight)
+            left, top, right, bottom = ink_box(font, run.text)
+            px = round(cursor)
+            runs.append(
+                DrawnRun(
+                    run.text,
+                    run.font,
+                    face.size,
+                    face.weight,
+                    (px, 0),
+                    (px + left, top, px + right, bottom),
+                    fill,
+                )
+            )
+            cursor += font.getlength(run.text)
+        if piece.variant == CODE and style.pill is not None and piece.text.strip():
+            pad = max(2, round(face.size * 0.22))
+            ascent, descent = load_font(face.chain[0], face.size, face.weight).getmetrics()
+            pills.append(
+                (
+                    round(start) - pad,
+                    -round(ascent * 0.92),
+                    round(cursor) + pad,
+                    round(descent * 0.8),
+                    style.pill,
+                    pad,
+                )
+            )
+    return runs, pills
+
+
+def _at(run: DrawnRun, baseline: int) -> DrawnRun:
+    x = run.origin[0]
+    b = run.box
+    return DrawnRun(
+        run.text,
+        run.font,
+        run.size,
+        run.weight,
+        (x, baseline),
+        (b[0], baseline + b[1], b[2], baseline + b[3]),
+        run.fill,
+    )
+
+
+def _union(boxes: Sequence[Box]) -> Box:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def text_height(lines: Sequence[Line], style: RichStyle) -> int:
+    """How tall `set_lines` will make these lines (without shaping them)."""
+    if not lines:
+        return 0
+    ascent, descent = metrics(style)
+    return ascent + descent + (len(lines) - 1) * round(style.size * style.leading)

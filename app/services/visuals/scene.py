@@ -1,0 +1,182 @@
+"""From a plan scene to a `SlideLayout`: pick the layout and its arrangement for the frame's shape,
+find the largest type that fits, add the backdrop and the logo. `fits` answers the planner's
+question (does this scene fit at or above the type floor?) with one layout pass at the floor.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Callable
+from dataclasses import replace
+
+from app.services.models import VideoFormat
+from app.services.planning import Scene
+from app.services.visuals.backdrop import backdrop_for
+from app.services.visuals.code import code_body
+from app.services.visuals.compose import Composed, Ctx, Layout, best_fit, inside
+from app.services.visuals.fonts import FontSet, themed_fontset
+from app.services.visuals.frame import Frame, make_frame
+from app.services.visuals.layouts import (
+    bullets_body,
+    prose_focus,
+    prose_paragraph,
+    quote_layout,
+    statement_body,
+    title_card,
+    titled,
+)
+from app.services.visuals.media import full_image, image_size, picture
+from app.services.visuals.media import image_text as image_text_layout
+from app.services.visuals.model import Picture, SlideLayout
+from app.services.visuals.table import table_body
+from app.services.visuals.theme_file import load_theme
+from app.services.visuals.themes import Theme, mix
+
+Sizes = tuple[float, float]
+SIDE_MAX_ITEMS = 6  # a wide frame's bullets go beside the title up to this many items
+
+
+def scene_index(scene: Scene) -> int:
+    """The scene's place in the video, from its id ("s3", "s3.2" -> 3; continuations share it)."""
+    match = re.search(r"\d+", scene.id)
+    return int(match.group()) if match else zlib.crc32(scene.id.encode("utf-8"))
+
+
+def _candidates(ctx: Ctx) -> list[tuple[Layout, Sizes]]:
+    """The arrangements to try, preferred first, each with its (largest, floor) body size."""
+    scale, shape, scene = ctx.frame.scale, ctx.frame.shape, ctx.scene
+    body = scale.body
+    kind = scene.layout
+    if kind == "title":
+        return [(title_card, body)]
+    if kind == "statement":
+        return [(titled(statement_body, "top"), body)]
+    if kind == "quote":
+        return [(quote_layout, body)]
+    if kind == "image_text":
+        return [(image_text_layout, body)]
+    if kind == "full_image":
+        return [(full_image, body)]
+    if kind == "picture":
+        return [(picture, body)]
+    if kind == "table":
+        return [(titled(table_body, "top"), (body[0], scale.code[1]))]
+    if kind == "code":
+        return [(titled(code_body, "top"), scale.code)]
+    if kind == "prose":
+        return _prose(ctx)
+    bullets = [(titled(bullets_body, "top"), body)]
+    if shape == "wide" and scene.title and len(scene.items) <= SIDE_MAX_ITEMS:
+        return [(titled(bullets_body, "side"), body), *bullets]
+    return bullets
+
+
+def _prose(ctx: Ctx) -> list[tuple[Layout, Sizes]]:
+    """Before the first beat (focus None) the whole paragraph, if it fits; else sentence by sentence."""
+    focus = [(titled(prose_focus, "top"), ctx.frame.scale.body)]
+    if ctx.focus is None or len(ctx.scene.items) <= 1:
+        return [(titled(prose_paragraph, "top"), ctx.frame.scale.body), *focus]
+    return focus
+
+
+def _choose(ctx: Ctx) -> Composed:
+    candidates = _candidates(ctx)
+    for layout, sizes in candidates[:-1]:
+        probe = layout(ctx, ctx.frame.px(sizes[1]))
+        if not probe.overflow and all(inside(b, ctx.frame.safe) for _, b in probe.boxes()):
+            return best_fit(ctx, layout, sizes)
+    layout, sizes = candidates[-1]
+    return best_fit(ctx, layout, sizes)
+
+
+def _with_logo(frame: Frame, theme: Theme) -> tuple[Frame, Picture | None]:
+    """The theme's logo in its corner; the content keeps clear of its row."""
+    logo = theme.logo
+    if logo is None:
+        return frame, None
+    w, h = image_size(logo.path)
+    height = round(frame.short * logo.size)
+    width = round(w * height / max(1, h))
+    left, top, right, bottom = frame.safe
+    x = left if logo.position.endswith("left") else right - width
+    if logo.position.startswith("top"):
+        box, safe = (
+            (x, top, x + width, top + height),
+            (left, top + height + round(height * 0.4), right, bottom),
+        )
+    else:
+        box, safe = (
+            (x, bottom - height, x + width, bottom),
+            (left, top, right, bottom - height - round(height * 0.4)),
+        )
+    return replace(frame, safe=safe), Picture(logo.path, box, "contain")
+
+
+def compose_scene(
+    scene: Scene,
+    fmt: VideoFormat,
+    theme: Theme | str,
+    focus: int | None = None,
+    *,
+    captions_burned: bool = False,
+    index: int | None = None,
+    fonts: FontSet | None = None,
+) -> SlideLayout:
+    """Everything that will be drawn for this scene with item `focus` highlighted."""
+    theme = load_theme(theme)
+    frame, logo = _with_logo(make_frame(fmt.size, theme, captions_burned), theme)
+    fonts = fonts or themed_fontset(theme.heading_font, theme.body_font, theme.mono_font)
+    variant = scene_index(scene) if index is None else index
+    backdrop = backdrop_for(theme, frame, variant)
+    ctx = Ctx(scene, frame, theme, fonts, focus, variant, mix(*backdrop.colors, 0.5))
+    composed = _choose(ctx)
+    full_bleed = composed.extra.get("backdrop")
+    if full_bleed is not None:
+        backdrop = backdrop_for(theme, frame, variant, quiet=True)
+    if isinstance(full_bleed, Picture):
+        shade = composed.extra.get("shade")
+        backdrop = replace(backdrop, picture=full_bleed, shade=shade if isinstance(shade, tuple) else None)
+    elif theme.background_image is not None:
+        bg = theme.background_image
+        backdrop = replace(backdrop, picture=Picture(bg.path, (0, 0, *fmt.size), "cover"), dim=bg.dim)
+    return SlideLayout(
+        size=fmt.size,
+        theme=theme,
+        layout=scene.layout,
+        backdrop=backdrop,
+        lines=tuple(composed.lines),
+        shapes=tuple(composed.shapes),
+        pictures=tuple(composed.pictures),
+        safe=frame.safe,
+        title_size=composed.title_size,
+        body_size=composed.size or None,
+        fits=bool(composed.extra.get("fits", True)),
+        truncated=bool(composed.extra.get("truncated", False)),
+        logo=logo,
+    )
+
+
+def fits(scene: Scene, fmt: VideoFormat, theme: Theme | str, *, captions_burned: bool = False) -> bool:
+    """Whether the scene's content fits at or above the type floor (False: split it).
+
+    One layout pass at the floor per distinct geometry: a prose scene is set sentence by sentence,
+    so each sentence must fit; other layouts look the same whatever is highlighted.
+    """
+    theme = load_theme(theme)
+    frame, _ = _with_logo(make_frame(fmt.size, theme, captions_burned), theme)
+    fonts = themed_fontset(theme.heading_font, theme.body_font, theme.mono_font)
+    foci: list[int | None] = [None]
+    if scene.layout == "prose" and len(scene.items) > 1:
+        foci = list(range(len(scene.items)))
+    for focus in foci:
+        ground = mix(*backdrop_for(theme, frame, scene_index(scene)).colors, 0.5)
+        ctx = Ctx(scene, frame, theme, fonts, focus, scene_index(scene), ground)
+        if not any(_fits_at_floor(ctx, layout, sizes) for layout, sizes in _candidates(ctx)):
+            return False
+    return True
+
+
+def _fits_at_floor(ctx: Ctx, layout: Callable[[Ctx, int], Composed], sizes: Sizes) -> bool:
+    probe = layout(ctx, ctx.frame.px(sizes[1]))
+    return not probe.overflow and all(inside(b, ctx.frame.safe) for _, b in probe.boxes())

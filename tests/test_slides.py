@@ -1,0 +1,412 @@
+"""Slides from plan scenes: every layout at every aspect stays in the 5% margin, overlaps nothing and
+shows every item; `fits` says when a scene must be split; the spoken item is highlighted; themes,
+theme files, tables, code and inline Markdown are drawn as such."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.core.queue_manager import Trust
+from app.errors import InputError
+from app.services.models import VideoFormat
+from app.services.options import parse_render_options
+from app.services.planning.plan import Code, ImageRef, Item, Scene, Table
+from app.services.visuals import (
+    THEMES,
+    SlideLayout,
+    VisualService,
+    compose_scene,
+    fits,
+    load_theme,
+    render_scene,
+)
+from app.services.visuals.code import CONTINUATION
+from app.services.visuals.fonts import default_fontset
+from app.services.visuals.inline import plain
+
+ASPECTS = [VideoFormat("16:9", 720), VideoFormat("9:16", 720), VideoFormat("1:1", 720)]
+IDS = ["16x9", "9x16", "1x1"]
+
+
+@pytest.fixture(scope="module")
+def picture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("img") / "chart.png"
+    image = Image.new("RGB", (800, 500), (250, 20, 200))  # a colour no theme uses
+    image.save(path)
+    return path
+
+
+def scenes(picture: Path) -> list[Scene]:
+    bullets = [Item(text=f"Point {n} with **bold** and *italic* words", marker="•") for n in range(4)]
+    return [
+        Scene(
+            id="s1",
+            layout="title",
+            title="Meet t2v",
+            subtitle="Documents to video",
+            items=[Item(text="Jane · 2026")],
+            narration="x",
+        ),
+        Scene(
+            id="s2",
+            layout="statement",
+            title="Why",
+            items=[Item(text="Slides worth watching.")],
+            narration="x",
+        ),
+        Scene(
+            id="s3",
+            layout="prose",
+            title="How",
+            items=[
+                Item(text="First sentence here."),
+                Item(text="The second one is read now."),
+                Item(text="A third."),
+            ],
+            narration="x",
+        ),
+        Scene(id="s4", layout="bullets", title="List", items=bullets, narration="x"),
+        Scene(
+            id="s5",
+            layout="bullets",
+            title="Steps",
+            items=[
+                Item(text="Install", marker="1."),
+                Item(text="Nested", marker="•", level=1),
+                Item(text="Render", marker="2."),
+            ],
+            narration="x",
+        ),
+        Scene(
+            id="s6",
+            layout="image_text",
+            title="Chart",
+            items=[Item(text="Sales went up.")],
+            image=ImageRef(path=str(picture), alt="A chart"),
+            narration="x",
+        ),
+        Scene(
+            id="s7",
+            layout="full_image",
+            image=ImageRef(path=str(picture), alt="The whole chart", fit="cover"),
+            narration="x",
+        ),
+        Scene(
+            id="s8",
+            layout="quote",
+            items=[Item(text="Simple things should be simple.")],
+            subtitle="Alan Kay",
+            narration="x",
+        ),
+        Scene(
+            id="s9",
+            layout="table",
+            title="Tools",
+            table=Table(
+                header=["Tool", "Speed", "Price"],
+                rows=[["pip", "slow", "0"], ["uv", "fast", "0"], ["poetry", "medium", "12"]],
+            ),
+            narration="x",
+        ),
+        Scene(
+            id="s10",
+            layout="code",
+            title="Code",
+            items=[Item(text="Run this:")],
+            code=Code(text="def f(x):\n    return x + 1  # add", language="python"),
+            narration="x",
+        ),
+        Scene(id="s11", layout="picture", image=ImageRef(path=str(picture)), narration="x"),
+    ]
+
+
+def assert_in_margin(layout: SlideLayout, margin: float = 0.05) -> None:
+    width, height = layout.size
+    left, top, right, bottom = width * margin, height * margin, width * (1 - margin), height * (1 - margin)
+    for what, box in layout.content_boxes():
+        assert box[0] >= left and box[1] >= top and box[2] <= right and box[3] <= bottom, (what, box)
+
+
+def assert_no_overlap(layout: SlideLayout) -> None:
+    boxes = [line.box for line in layout.lines if line.box[2] > line.box[0]]
+    boxes += [p.box for p in layout.pictures]
+    for a, b in itertools.combinations(boxes, 2):
+        assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+
+
+def shown(layout: SlideLayout) -> str:
+    return " ".join(" ".join(line.text for line in layout.lines).split())
+
+
+@pytest.mark.parametrize("fmt", ASPECTS, ids=IDS)
+def test_every_layout_stays_in_the_margin_overlaps_nothing_and_shows_every_item(
+    fmt: VideoFormat, picture: Path
+) -> None:
+    for scene in scenes(picture):
+        for focus in (None, 0):
+            layout = compose_scene(scene, fmt, THEMES["dark"], focus)
+            assert_in_margin(layout)
+            assert_no_overlap(layout)
+            assert layout.fits and not layout.truncated, scene.layout
+            assert fits(scene, fmt, THEMES["dark"])
+            text = shown(layout)
+            if scene.layout != "prose" or focus is None:
+                for item in scene.items:
+                    assert " ".join(plain(item.text).split()) in text, (scene.layout, item.text)
+            if scene.title and scene.layout not in ("picture",):
+                assert scene.title in text
+
+
+@pytest.mark.parametrize("fmt", ASPECTS, ids=IDS)
+def test_a_long_list_does_not_fit_but_is_never_cut(fmt: VideoFormat) -> None:
+    items = [
+        Item(text=f"Item number {n} says something rather long about itself", marker=f"{n}.")
+        for n in range(1, 31)
+    ]
+    scene = Scene(id="s2", layout="bullets", title="Thirty", items=items, narration="x")
+    assert not fits(scene, fmt, THEMES["dark"])
+    layout = compose_scene(scene, fmt, THEMES["dark"], 3)
+    assert not layout.fits and not layout.truncated
+    assert_in_margin(layout)
+    text = shown(layout)
+    for item in items:
+        assert item.text in text and item.marker in text
+    few = scene.model_copy(update={"items": items[:3], "part": (2, 10)})
+    assert fits(few, fmt, THEMES["dark"])
+    assert "(2/10)" in shown(compose_scene(few, fmt, THEMES["dark"], None))
+
+
+def test_a_table_too_long_and_code_too_long_do_not_fit() -> None:
+    fmt = VideoFormat("9:16", 1080)
+    table = Table(header=["a", "b"], rows=[[str(n), "x" * 10] for n in range(40)])
+    assert not fits(Scene(id="s1", layout="table", table=table, narration="x"), fmt, THEMES["dark"])
+    code = Code(text="\n".join(f"x{n} = {n}" for n in range(80)), language="python")
+    assert not fits(Scene(id="s1", layout="code", code=code, narration="x"), fmt, THEMES["dark"])
+
+
+def test_prose_sets_the_sentence_being_read_larger_than_its_neighbours() -> None:
+    items = [
+        Item(text="One sentence before."),
+        Item(text="The sentence being read."),
+        Item(text="One after."),
+    ]
+    scene = Scene(id="s3", layout="prose", title="Prose", items=items, narration="x")
+    layout = compose_scene(scene, VideoFormat("9:16", 1080), THEMES["dark"], 1)
+    sizes = {line.item: line.runs[0].size for line in layout.lines if line.runs and line.item is not None}
+    assert sizes[1] > sizes[0] and sizes[1] > sizes[2]
+    assert sizes[1] >= 0.035 * 1920  # the phone floor of a 9:16 frame
+
+
+def test_burned_captions_keep_their_room_free_on_a_tall_frame(picture: Path) -> None:
+    fmt = VideoFormat("9:16", 1080)
+    width, height = fmt.size
+    for scene in scenes(picture):
+        layout = compose_scene(scene, fmt, THEMES["dark"], None, captions_burned=True)
+        for what, box in layout.content_boxes():
+            assert box[3] <= height * 0.8 + 2 and box[2] <= width * 0.88 + 2, (scene.layout, what, box)
+
+
+def test_inline_markdown_is_drawn_with_bold_italic_and_mono_faces() -> None:
+    fonts = default_fontset()
+    scene = Scene(
+        id="s1",
+        layout="statement",
+        items=[Item(text="Plain **strong** *soft* `code` [link](http://x)")],
+        narration="x",
+    )
+    runs = compose_scene(scene, VideoFormat(), THEMES["dark"], None).runs
+    by_font = {(r.text.strip(), r.font) for r in runs}
+    assert ("strong", fonts.bold) in by_font
+    assert ("soft", fonts.italic) in by_font
+    assert ("code", fonts.mono) in by_font
+    assert "link" in " ".join(r.text for r in runs) and "http" not in " ".join(r.text for r in runs)
+
+
+def test_table_has_a_header_zebra_rows_and_numbers_aligned_right() -> None:
+    table = Table(
+        header=["Tool", "Price"], rows=[["pip", "0"], ["uv", "1200"], ["poetry", "35"], ["pdm", "7"]]
+    )
+    layout = compose_scene(
+        Scene(id="s1", layout="table", table=table, narration="x"), VideoFormat(), THEMES["dark"], 2
+    )
+    kinds = [s.kind for s in layout.shapes]
+    assert "header" in kinds and "row" in kinds and "highlight" in kinds
+    assert [s.item for s in layout.shapes if s.kind == "highlight"] == [2]
+    prices = [line for line in layout.lines if line.role == "cell" and line.text.isdigit()]
+    assert len({line.box[2] for line in prices}) == 1  # right edges line up
+    assert len({line.box[0] for line in prices}) > 1
+
+
+def test_code_is_highlighted_and_long_lines_wrap_with_a_mark(tmp_path: Path) -> None:
+    long = "result = compute(" + ", ".join(f"argument_{n}" for n in range(30)) + ")"
+    code = Code(text=f"def f():\n    {long}\n    return result", language="python")
+    scene = Scene(id="s1", layout="code", code=code, narration="x")
+    layout = compose_scene(scene, VideoFormat("9:16", 720), THEMES["dark"], None)
+    assert any(line.role == "gutter" and line.text == CONTINUATION for line in layout.lines)
+    fills = {r.fill for r in layout.runs if r.text.strip() == "def"}
+    assert fills == {THEMES["dark"].syntax.keyword}
+    assert_in_margin(layout)
+    text = "".join(line.text for line in layout.lines if line.role == "code").replace(" ", "")
+    assert long.replace(" ", "") in text
+
+
+def mean_luma(image: Image.Image, box: tuple[int, int, int, int]) -> float:
+    return float(np.asarray(image.convert("L").crop(box), dtype=np.float32).mean())
+
+
+def test_the_spoken_item_is_brighter_than_the_others(tmp_path: Path) -> None:
+    items = [Item(text=f"Bullet number {n}", marker="•") for n in range(3)]
+    scene = Scene(id="s4", layout="bullets", title="Focus", items=items, narration="x")
+    fmt = VideoFormat("16:9", 720)
+    for focus in (0, 2):
+        layout = compose_scene(scene, fmt, THEMES["dark"], focus)
+        out = render_scene(scene, fmt, THEMES["dark"], focus, tmp_path / f"f{focus}.png")
+        with Image.open(out) as image:
+            luma = {line.item: mean_luma(image, line.box) for line in layout.lines if line.role == "bullet"}
+        others = [v for k, v in luma.items() if k != focus]
+        assert luma[focus] > max(others) + 5, luma
+
+
+def test_themes_differ_and_consecutive_scenes_differ(tmp_path: Path) -> None:
+    scene = Scene(id="s1", layout="statement", title="Theme", items=[Item(text="Same words.")], narration="x")
+    fmt = VideoFormat("16:9", 720)
+    arrays = {}
+    for name in THEMES:
+        path = render_scene(scene, fmt, load_theme(name), None, tmp_path / f"{name}.png")
+        arrays[name] = np.asarray(Image.open(path), dtype=np.int16)
+    for a, b in itertools.combinations(arrays, 2):
+        assert np.abs(arrays[a] - arrays[b]).mean() > 8, (a, b)
+    # the same layout in consecutive scenes: the backdrop alone makes them differ
+    stills = [
+        np.asarray(
+            Image.open(
+                render_scene(
+                    scene.model_copy(update={"id": f"s{n}"}),
+                    fmt,
+                    THEMES["dark"],
+                    None,
+                    tmp_path / f"n{n}.png",
+                )
+            ),
+            dtype=np.int16,
+        )
+        for n in range(1, 5)
+    ]
+    for a, b in itertools.pairwise(stills):
+        assert np.abs(a - b).mean() > 2.0
+
+
+def test_the_dark_gradient_is_dithered_not_banded(tmp_path: Path) -> None:
+    scene = Scene(id="s1", layout="statement", items=[Item(text="x")], narration="x")
+    plain_dark = dataclasses.replace(THEMES["dark"], variety=False)  # the gradient alone
+    path = render_scene(scene, VideoFormat("16:9", 1080), plain_dark, None, tmp_path / "g.png")
+    column = np.asarray(Image.open(path).convert("L"), dtype=np.float32)[:, 20:60]
+    rows = column.mean(axis=1)
+    steps = np.abs(np.diff(rows))
+    assert steps.max() < 0.6  # a banded gradient jumps a whole level at each band's edge
+    assert len(np.unique(column[500])) > 1  # neighbouring pixels of one row differ: noise
+
+
+async def test_draw_scene_is_deterministic_and_cached(tmp_path: Path) -> None:
+    from app.core.diskcache import DiskCache
+
+    service = VisualService(cache=DiskCache(tmp_path / "cache"))
+    scene = Scene(
+        id="s2",
+        layout="bullets",
+        title="Cache",
+        items=[Item(text="a", marker="•"), Item(text="b", marker="•")],
+        narration="x",
+    )
+    fmt = VideoFormat()
+    one = await service.draw_scene(scene, fmt, "dark", 0, tmp_path / "one.png")
+    again = await service.draw_scene(
+        scene.model_copy(update={"narration": "other words"}), fmt, "dark", 0, tmp_path / "two.png"
+    )
+    assert service.drawn == 1 and one.read_bytes() == again.read_bytes()
+    await service.draw_scene(scene, fmt, "dark", 1, tmp_path / "three.png")
+    assert service.drawn == 2
+    assert render_scene(scene, fmt, THEMES["dark"], 0, tmp_path / "four.png").read_bytes() == one.read_bytes()
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('[colors]\naccen = "#fff"\n', "unknown key 'colors.accen'"),
+        ('[colors]\naccent = "blue-ish"\n', "colors.accent"),
+        ('colour = "#fff"\n', "unknown key 'colour'"),
+        ('[fonts]\nheading = "No Such Family"\n', "not installed"),
+        ('[fonts]\nbody = "missing.ttf"\n', "missing.ttf not found"),
+        ('[logo]\npath = "nope.png"\n', "nope.png not found"),
+        ("[layout]\nmargin = 0.01\n", "layout.margin"),
+        ("not toml = = =", "not valid TOML"),
+    ],
+)
+def test_theme_file_errors_are_one_line(tmp_path: Path, body: str, message: str) -> None:
+    path = write(tmp_path / "bad.toml", body)
+    with pytest.raises(InputError) as error:
+        load_theme(str(path))
+    text = str(error.value)
+    assert message in text and "\n" not in text and "bad.toml" in text
+
+
+def test_a_theme_file_changes_colours_fonts_logo_and_margin(tmp_path: Path, picture: Path) -> None:
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (200, 100), (0, 255, 0)).save(logo)
+    path = write(
+        tmp_path / "brand.toml",
+        'base = "light"\n[colors]\naccent = "#ff0000"\nbackground = "#101010"\n[fonts]\nheading = "Lora"\n'
+        '[logo]\npath = "logo.png"\nposition = "top-left"\n[layout]\nmargin = 0.08\n',
+    )
+    theme = load_theme(str(path))
+    assert theme.accent == (255, 0, 0) and theme.background == ((16, 16, 16), (16, 16, 16))
+    scene = Scene(id="s1", layout="bullets", title="Brand", items=[Item(text="x", marker="•")], narration="x")
+    layout = compose_scene(scene, VideoFormat(), theme, None)
+    assert layout.logo is not None and layout.logo.box[0] == round(1280 * 0.08)
+    assert all(line.box[1] >= layout.logo.box[3] for line in layout.lines)
+    assert {r.font.name for line in layout.lines if line.role == "title" for r in line.runs} == {
+        "Lora[wght].ttf"
+    }
+    assert_in_margin(layout, 0.079)
+    with Image.open(render_scene(scene, VideoFormat(), theme, None, tmp_path / "b.png")) as image:
+        x0, y0, x1, y1 = layout.logo.box
+        assert image.getpixel(((x0 + x1) // 2, (y0 + y1) // 2)) == (0, 255, 0)
+
+
+def test_theme_option_names_a_theme_and_only_the_operator_a_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "ok.toml", 'base = "paper"\n')
+    assert parse_render_options({"theme": "bold"}, trust=Trust.CALLER).theme == "bold"
+    assert parse_render_options({"theme": str(path)}, trust=Trust.OPERATOR).theme == str(path)
+    with pytest.raises(InputError, match="choose one of"):
+        parse_render_options({"theme": str(path)}, trust=Trust.CALLER)
+    with pytest.raises(InputError, match="unknown theme"):
+        parse_render_options({"theme": "neon"}, trust=Trust.OPERATOR)
+
+
+def test_cli_refuses_a_bad_theme_file_with_one_line_and_no_output(tmp_path: Path) -> None:
+    doc = write(tmp_path / "doc.md", "# Hi\n\nHello there.\n")
+    theme = write(tmp_path / "bad.toml", '[colors]\naccen = "#fff"\n')
+    out = tmp_path / "doc.mp4"
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.cli", "render", str(doc), "-o", str(out), "--theme", str(theme)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "colors.accen" in lines[0], proc.stderr
+    assert not out.exists()
