@@ -17,7 +17,7 @@ from app.services.visuals.fonts import FontSet, load_font
 from app.services.visuals.frame import ABSOLUTE_MIN, Frame
 from app.services.visuals.inline import REGULAR, Frag, parse_inline
 from app.services.visuals.model import Box, DrawnRun, Picture, Shape, TextLine
-from app.services.visuals.rich import Line, RichStyle, SetText, set_lines, wrap
+from app.services.visuals.rich import RichStyle, SetText, set_lines, wrap
 from app.services.visuals.text import ELLIPSIS, ink_box
 from app.services.visuals.themes import RGB, Theme, mix
 
@@ -334,7 +334,3 @@ def _with_ellipsis(line: TextLine, right: int) -> TextLine:
         )
     )
     return replace(line, runs=tuple(runs), text=line.text + ELLIPSIS)
-
-
-def text_lines(wrapped: Sequence[Line]) -> str:
-    return " ".join("".join(p.text for p in line.pieces) for line in wrapped)

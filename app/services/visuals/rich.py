@@ -268,11 +268,3 @@ def _union(boxes: Sequence[Box]) -> Box:
         max(b[2] for b in boxes),
         max(b[3] for b in boxes),
     )
-
-
-def text_height(lines: Sequence[Line], style: RichStyle) -> int:
-    """How tall `set_lines` will make these lines (without shaping them)."""
-    if not lines:
-        return 0
-    ascent, descent = metrics(style)
-    return ascent + descent + (len(lines) - 1) * round(style.size * style.leading)
