@@ -8,20 +8,21 @@ sections, and planning works only from sections, so a new format is a new reader
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
+from app.services.documents.formats import DocFormat
 from app.services.models import SlideBlock
-
-DocFormat = Literal["md", "txt"]
 
 
 @dataclass(frozen=True)
 class Document:
-    """Validated, decoded input: NFC text with "\\n" line ends and no stray control characters."""
+    """Validated input. Text formats: NFC text with "\\n" line ends and no stray control characters.
+    Packed formats (PDF, DOCX, PPTX, EPUB, HTML): `text` is empty and `data` holds the file's bytes,
+    which their reader reads."""
 
     text: str
     format: DocFormat
     name: str = "input"
+    data: bytes | None = field(default=None, repr=False)
 
 
 @dataclass
