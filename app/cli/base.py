@@ -55,7 +55,9 @@ def private_files(ctx: typer.Context) -> None:
 
 
 def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
-    print(f"t2v: error: {message}", file=sys.stderr)
+    """One line per problem (a storyboard's problems are several lines), each marked as an error."""
+    for line in message.splitlines() or [""]:
+        print(f"t2v: error: {line}", file=sys.stderr)
     raise typer.Exit(code)
 
 

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 
+from app.errors import ImageError
 from app.services.documents import Content, Document, ImageBlock, Page, read_document, strip_front_matter
-from app.services.images.sources import ImageLike
+from app.services.images.policy import ImagePolicy
+from app.services.images.sources import ImageLike, SourceKind, classify, locate, refusal
 from app.services.planning import Plan
 
 
@@ -40,6 +42,28 @@ def plan_images(plan: Plan) -> list[FoundImage]:
     """The images a Plan shows (a storyboard read from a file has no Document): `ImageRef.path` as
     written, relative to the storyboard's folder."""
     return [FoundImage(s.image.path, s.image.alt) for s in plan.scenes if s.image is not None]
+
+
+def plan_image_problems(plan: Plan, policy: ImagePolicy) -> list[str]:
+    """A storyboard's images checked where they are named, one problem line per image with its JSON
+    path (`scenes[3].image.path: ...`): a kind the policy refuses, a local file missing or outside
+    the allowed folders. Nothing is read or fetched (the render resolves them in full)."""
+    if policy.skip_missing:
+        return []
+    problems = []
+    for i, scene in enumerate(plan.scenes):
+        if scene.image is None:
+            continue
+        try:
+            ref = classify(scene.image.path)
+            why = refusal(ref, policy)
+            if why:
+                raise ImageError(f"image {ref.shown}: {why}")
+            if ref.kind is SourceKind.LOCAL and policy.root is not None:
+                locate(ref, policy.root)
+        except ImageError as exc:
+            problems.append(f"scenes[{i}].image.path: {exc}")
+    return problems
 
 
 def markdown_images(text: str) -> list[FoundImage]:
