@@ -56,7 +56,9 @@ def private_files(ctx: typer.Context) -> None:
 
 
 def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
-    print(f"t2v: error: {message}", file=sys.stderr)
+    """One line per problem (a storyboard's problems are several lines), each marked as an error."""
+    for line in message.splitlines() or [""]:
+        print(f"t2v: error: {line}", file=sys.stderr)
     raise typer.Exit(code)
 
 
@@ -214,7 +216,7 @@ def render_options(
 
 
 async def check_images(
-    images: ImageService, document: object, policy: ImagePolicy, workdir: Path
+    images: ImageService, document: Document, policy: ImagePolicy, workdir: Path
 ) -> ResolvedImages:
     """Resolve the document's images before anything is rendered or queued (an `ImageError` is exit 2,
     one line); a placeholder's warning is printed."""

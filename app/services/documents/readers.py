@@ -1,6 +1,6 @@
 """The reader for each document format (a new format is a new reader and nothing else).
 
-Each reader turns a `Document` into sections; a packed format's reader may also have a probe: the
+Each reader turns a `Document` into `Content`; a packed format's reader may also have a probe: the
 cheap checks run when the document is loaded (encryption, page count), so a bad file is refused
 before any speech is made.
 """
@@ -11,16 +11,16 @@ from collections.abc import Callable
 
 from app.services.documents.formats import DocFormat
 from app.services.documents.limits import DocumentLimits
-from app.services.documents.markdown import markdown_sections
-from app.services.documents.model import Document, Section
-from app.services.documents.text import text_sections
+from app.services.documents.markdown import read_markdown
+from app.services.documents.model import Content, Document
+from app.services.documents.text import read_text
 
-Reader = Callable[[Document], list[Section]]
+Reader = Callable[[Document], Content]
 Probe = Callable[[Document, str, DocumentLimits], None]
 
 READERS: dict[DocFormat, Reader] = {
-    "md": lambda doc: markdown_sections(doc.text),
-    "txt": lambda doc: text_sections(doc.text),
+    "md": lambda doc: read_markdown(doc.text, doc.name),
+    "txt": lambda doc: read_text(doc.text, doc.name),
 }
 PROBES: dict[DocFormat, Probe] = {}
 
@@ -36,6 +36,6 @@ def probe(doc: Document, shown: str, limits: DocumentLimits) -> None:
         check(doc, shown, limits)
 
 
-def read_sections(doc: Document) -> list[Section]:
-    """The document's sections, in order, by the reader of its format."""
+def read_document(doc: Document) -> Content:
+    """The document's blocks and metadata, by the reader of its format."""
     return READERS[doc.format](doc)
