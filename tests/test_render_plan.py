@@ -82,6 +82,9 @@ async def test_the_plans_image_is_in_the_frame_where_the_layout_puts_it(tmp_path
     ]
     xs, ys = [x for x, _ in magenta], [y for _, y in magenta]
     assert x0 - 8 <= min(xs) and max(xs) <= x1 + 8 and y0 - 8 <= min(ys) and max(ys) <= y1 + 8
+    drawn = r.visuals.drawn
+    await r.render_plan(image_plan("chart.png"), tmp_path / "again.mp4", OPTIONS, images=policy)
+    assert r.visuals.drawn == drawn, "a picture counts by its bytes, not its place in a workspace"
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
@@ -160,13 +163,16 @@ def test_each_beat_starts_when_its_word_is_heard() -> None:
         FocusState(1.5, 1),
         FocusState(3.0, 2),
     ]
-    assert scene_foci(bullets_scene()) == [None, 0, 1, 2]
+    assert scene_foci(bullets_scene()) == [0, 1, 2]  # nothing is ever shown without a highlight
+    late = [WordTiming(w.text, w.start + 0.9, w.end + 0.9) for w in SPOKEN]  # a long lead-in
+    assert focus_timeline(bullets_scene(), late)[0] == FocusState(0.0, 0), "the first beat opens the scene"
 
 
 def test_a_beat_inside_a_word_or_between_words_starts_at_the_next_word() -> None:
     at = NARRATION.index("ananas")  # inside "Bananas"
     scene = bullets_scene(beats=[Beat(at=at, item=1), Beat(at=NARRATION.index(" Cherries"), item=2)])
     assert focus_timeline(scene, SPOKEN) == [FocusState(0, None), FocusState(1.5, 1), FocusState(3.0, 2)]
+    assert scene_foci(scene) == [None, 1, 2]
 
 
 def test_states_shorter_than_the_minimum_hold_are_skipped_and_repeats_merged() -> None:
@@ -185,7 +191,7 @@ def test_beats_that_cannot_apply_show_one_still() -> None:
     statement = bullets_scene(layout="code")  # the picture does not change with the focus
     assert scene_foci(statement) == [None]
     out_of_range = bullets_scene(beats=[Beat(at=0, item=0), Beat(at=20, item=9)])
-    assert scene_foci(out_of_range) == [None, 0]
+    assert scene_foci(out_of_range) == [0, None]
 
 
 def test_normalized_speech_maps_beats_in_proportion() -> None:
@@ -235,7 +241,7 @@ async def test_the_highlight_moves_with_the_voice_in_the_video(
     options = RenderOptions(voice="espeak:en-us", aspect="16:9", resolution=720, fps=fps, burn_captions=burn)
     r = renderer(tmp_path)
     result = await r.render_plan(plan, tmp_path / "hl.mp4", options)
-    assert r.visuals.drawn == 6 and r.segments_encoded == 3  # title; None, 0, 1, 2; end; a segment each
+    assert r.visuals.drawn == 5 and r.segments_encoded == 3  # title; 0, 1, 2; end; a segment each
     srt = result.srt
     first, last = spoken_at(srt, "Apples"), spoken_at(srt, "Cherries")
     early = item_lumas(frame_at(result.video, first), scene, 0, burn)

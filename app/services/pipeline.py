@@ -19,7 +19,7 @@ from pathlib import Path
 from app.config import load_settings
 from app.core.diskcache import DiskCache, hash_key
 from app.core.fsutil import hash_file
-from app.core.memory_optimizer import WorkspaceManager
+from app.core.memory_optimizer import WorkspaceManager, release_free_memory
 from app.core.resource_manager import ResourceManager
 from app.core.threads import all_or_nothing, both, run_in_thread
 from app.errors import InputError
@@ -198,6 +198,7 @@ class Renderer:
                 self._speak(plan, voice, options.rate, ws, report),
                 self._draw(plan.scenes, options, ws, report),
             )
+            await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
             narration = await run_in_thread(plan_narration, speeches, options.scene_pause)
             offsets, duration = narration.offsets, narration.duration
             shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
@@ -236,7 +237,7 @@ class Renderer:
             if thumbnail:
                 out_thumb = out_path.with_suffix(".jpg")
                 moves.append(
-                    (await run_in_thread(make_thumbnail, slides[0][None], ws / "thumbnail.jpg"), out_thumb)
+                    (await run_in_thread(make_thumbnail, shots[0][0].image, ws / "thumbnail.jpg"), out_thumb)
                 )
             if before_publish is not None:
                 await before_publish()
@@ -345,13 +346,17 @@ class Renderer:
         fmt = options.video_format
         theme = await run_in_thread(load_theme, options.theme)  # a theme file is read once, here
         done = 0
+        # the visual slots bound the whole process; within a render, more draws than cores add memory
+        # (a full-HD still's buffers each) and no speed
+        cores = asyncio.Semaphore(max(1, os.cpu_count() or 1))
 
         async def draw(i: int, focus: int | None) -> Path:
             nonlocal done
             name = f"slide-{i:04d}" + ("" if focus is None else f"-{focus}")
-            path = await self.visuals.draw_scene(
-                scenes[i], fmt, theme, focus, ws / f"{name}.png", captions_burned=options.burn_captions
-            )
+            async with cores:
+                path = await self.visuals.draw_scene(
+                    scenes[i], fmt, theme, focus, ws / f"{name}.png", captions_burned=options.burn_captions
+                )
             done += 1
             report(Progress(Stage.SLIDES, done, total))
             return path
