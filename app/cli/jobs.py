@@ -23,10 +23,13 @@ from app.cli.base import (
     BurnOption,
     FpsOption,
     ImageFlags,
+    LoudnessOption,
     MotionOption,
     RateOption,
     ResolutionOption,
+    RoomToneOption,
     SkipMissingImagesOption,
+    SoundFlags,
     ThemeOption,
     VoiceOption,
     app,
@@ -120,6 +123,8 @@ def submit(
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     theme: ThemeOption = None,
+    loudness: LoudnessOption = None,
+    room_tone: RoomToneOption = False,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.options import parse_render_options
@@ -131,6 +136,7 @@ def submit(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            loudness=loudness,
             allow_remote_images=allow_remote_images or None,
         )
     except ValueError as exc:
@@ -140,7 +146,7 @@ def submit(
         document = read_input(source, settings)
         # the job carries the document's text, not its path: its folder goes along as the images' root
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
-        options = render_options(settings, burn_captions, fps, motion, images)
+        options = render_options(settings, burn_captions, fps, motion, images, SoundFlags(room_tone))
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
         _check_images_now(document, parsed, settings)

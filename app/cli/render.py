@@ -18,10 +18,13 @@ from app.cli.base import (
     BurnOption,
     FpsOption,
     ImageFlags,
+    LoudnessOption,
     MotionOption,
     RateOption,
     ResolutionOption,
+    RoomToneOption,
     SkipMissingImagesOption,
+    SoundFlags,
     ThemeOption,
     VoiceOption,
     app,
@@ -115,6 +118,8 @@ def render(
     fps: FpsOption = None,
     motion: MotionOption = False,
     theme: ThemeOption = None,
+    loudness: LoudnessOption = None,
+    room_tone: RoomToneOption = False,
     max_input_size: Annotated[
         int | None,
         typer.Option(help=f"Largest accepted document in bytes (default {MAX_INPUT})."),
@@ -136,12 +141,14 @@ def render(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            loudness=loudness,
             max_input_bytes=max_input_size,
             allow_remote_images=allow_remote_images or None,
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
-            render_options(settings, burn_captions, fps, motion, images), trust=Trust.OPERATOR
+            render_options(settings, burn_captions, fps, motion, images, SoundFlags(room_tone)),
+            trust=Trust.OPERATOR,
         )
     except ValueError as exc:
         fail(describe(exc))

@@ -22,7 +22,7 @@ from app.core.fsutil import hash_file
 from app.core.memory_optimizer import WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.core.threads import all_or_nothing, both, run_in_thread
-from app.services.audio import encode_narration, plan_narration
+from app.services.audio import Sound, encode_narration, plan_narration
 from app.services.captions import change_points, write_captions
 from app.services.documents import Document
 from app.services.images import ImageService
@@ -167,11 +167,11 @@ class Renderer:
             spec = FrameSpec(options.video_format.size, options.fps, options.motion)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
-            scene_segments, audio_encoded = await both(
+            scene_segments, track = await both(
                 self._encode_picture(shots, spec, burn, cues, ws, report, cpu),
-                encode_narration(plan, sound, ws, self.cache, cpu),
+                encode_narration(plan, sound, ws, self.cache, cpu, _sound(options)),
             )
-            self.audio_pieces_encoded += audio_encoded
+            self.audio_pieces_encoded += track.encoded
             await mux(scene_segments, sound, video, ws, srt, iso639_2(language))
             info = await run_in_thread(probe, video)
             out_srt, out_vtt = caption_paths(out_path)
@@ -298,6 +298,10 @@ class Renderer:
 
         # the visual slots bound how many are drawn at once
         return await all_or_nothing(*(draw(i, scene) for i, scene in enumerate(scenes)))
+
+
+def _sound(options: RenderOptions) -> Sound:
+    return Sound(loudness=options.loudness, room_tone=options.room_tone)
 
 
 def _shots(slides: Sequence[Path], offsets: Sequence[float], duration: float) -> list[Shot]:
