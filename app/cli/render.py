@@ -21,6 +21,8 @@ from app.cli.base import (
     MaxDocumentSizeOption,
     MaxPagesOption,
     MotionOption,
+    PagesOption,
+    PptxPictureOption,
     RateOption,
     ResolutionOption,
     SkipMissingImagesOption,
@@ -30,6 +32,7 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
+    read_flags,
     read_input,
     render_options,
     run_cancellable,
@@ -118,6 +121,8 @@ def render(
     fps: FpsOption = None,
     motion: MotionOption = False,
     theme: ThemeOption = None,
+    pages: PagesOption = None,
+    pptx_picture: PptxPictureOption = "auto",
     max_input_size: Annotated[
         int | None,
         typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
@@ -148,7 +153,11 @@ def render(
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
-            render_options(settings, burn_captions, fps, motion, images), trust=Trust.OPERATOR
+            {
+                **render_options(settings, burn_captions, fps, motion, images),
+                **read_flags(pages, pptx_picture),
+            },
+            trust=Trust.OPERATOR,
         )
     except ValueError as exc:
         fail(describe(exc))
@@ -164,7 +173,7 @@ def render(
         fail(f"the output {str(output)!r} is a directory")
 
     try:
-        document = read_input(source, settings)
+        document = read_input(source, settings, pages, pptx_picture)
         policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
     except InputError as exc:
         fail(str(exc))
