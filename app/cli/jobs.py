@@ -25,6 +25,8 @@ from app.cli.base import (
     ImageFlags,
     LoudnessOption,
     MotionOption,
+    PagesOption,
+    PptxPictureOption,
     RateOption,
     ResolutionOption,
     RoomToneOption,
@@ -38,6 +40,7 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
+    read_flags,
     read_input,
     render_options,
     run_store_call,
@@ -126,6 +129,8 @@ def submit(
     theme: ThemeOption = None,
     loudness: LoudnessOption = None,
     room_tone: RoomToneOption = False,
+    pages: PagesOption = None,
+    pptx_picture: PptxPictureOption = "auto",
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.options import parse_render_options
@@ -144,10 +149,13 @@ def submit(
         fail(describe(exc))
     try:
         prio = JobPriority.parse(priority)
-        document = read_input(source, settings)
+        document = read_input(source, settings, pages, pptx_picture)
         # the job carries the document's text, not its path: its folder goes along as the images' root
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
-        options = render_options(settings, burn_captions, fps, motion, images, SoundFlags(room_tone))
+        options = {
+            **render_options(settings, burn_captions, fps, motion, images, SoundFlags(room_tone)),
+            **read_flags(pages, pptx_picture),
+        }
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
         _check_images_now(document, parsed, settings)

@@ -22,6 +22,8 @@ from app.cli.base import (
     MaxDocumentSizeOption,
     MaxPagesOption,
     MotionOption,
+    PagesOption,
+    PptxPictureOption,
     RateOption,
     ResolutionOption,
     RoomToneOption,
@@ -33,6 +35,7 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
+    read_flags,
     read_input,
     render_options,
     run_cancellable,
@@ -123,6 +126,8 @@ def render(
     theme: ThemeOption = None,
     loudness: LoudnessOption = None,
     room_tone: RoomToneOption = False,
+    pages: PagesOption = None,
+    pptx_picture: PptxPictureOption = "auto",
     max_input_size: Annotated[
         int | None,
         typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
@@ -154,7 +159,10 @@ def render(
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
-            render_options(settings, burn_captions, fps, motion, images, SoundFlags(room_tone)),
+            {
+                **render_options(settings, burn_captions, fps, motion, images, SoundFlags(room_tone)),
+                **read_flags(pages, pptx_picture),
+            },
             trust=Trust.OPERATOR,
         )
     except ValueError as exc:
@@ -171,7 +179,7 @@ def render(
         fail(f"the output {str(output)!r} is a directory")
 
     try:
-        document = read_input(source, settings)
+        document = read_input(source, settings, pages, pptx_picture)
         policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
     except InputError as exc:
         fail(str(exc))

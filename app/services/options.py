@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.config import RATE_MAX, RATE_MIN, setting_default
 from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
+from app.services.documents import parse_pages
 from app.services.models import RenderOptions
 from app.services.speech import TTSConfig, parse_voice_spec
 
@@ -57,6 +58,14 @@ class RenderOptionsInput(BaseModel):
     )
     room_tone: bool = Field(default=False, description="quiet room tone instead of digital silence")
 
+    # packed documents (issue 16)
+    pages: str | None = Field(
+        default=None, max_length=40, description="pages or slides to read: N, N-M or N- (default: all)"
+    )
+    pptx_picture: Literal["auto", "libreoffice", "redraw"] = Field(
+        default="auto", description="a PPTX slide's picture: rendered by LibreOffice, or redrawn"
+    )
+
     def to_options(self) -> RenderOptions:
         return RenderOptions(
             voice=self.voice or None,
@@ -72,6 +81,8 @@ class RenderOptionsInput(BaseModel):
             theme=self.theme,
             loudness=self.loudness,
             room_tone=self.room_tone,
+            pages=self.pages,
+            pptx_picture=self.pptx_picture,
         )
 
 
@@ -96,6 +107,7 @@ def parse_render_options(
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     _check_image_options(options, trust)
     _check_theme(options.theme, trust)
+    parse_pages(options.pages)  # a bad range is an InputError of one line
     return options.to_options()
 
 
