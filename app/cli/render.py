@@ -25,7 +25,6 @@ from app.cli.base import (
     ThemeOption,
     VoiceOption,
     app,
-    check_images,
     describe,
     document_dir,
     fail,
@@ -175,6 +174,8 @@ def render(
         fail(str(exc))
     except T2VError as exc:
         fail(str(exc), EXIT_FAILED)
+    for warning in result.warnings:
+        stderr.print(f"t2v: warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     if not quiet:
         print(
             f"Wrote {result.video} ({_clock(result.duration)} video, {result.scenes} scenes, "
@@ -191,11 +192,9 @@ async def _render_and_close(
     policy: ImagePolicy,
     bars: StageBars,
 ) -> RenderResult:
-    """The document's images checked, one render, then close the pooled HTTP client."""
+    """One render (its images checked first, by the policy), then close the pooled HTTP client."""
     try:
-        async with renderer.workspaces.async_workspace("images") as workdir:
-            await check_images(renderer.images, document, policy, workdir)
-        return await renderer.render(document, output, options, progress=bars)
+        return await renderer.render(document, output, options, progress=bars, images=policy)
     finally:
         await renderer.tts.aclose()
 

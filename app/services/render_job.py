@@ -102,13 +102,6 @@ class RenderJobHandler:
         options = parse_render_options(context.options, trust=context.trust, config=self.renderer.tts.config)
         return options, job_document(context, self.max_input_bytes)
 
-    async def _check_images(self, job_id: str, document: Document, policy: ImagePolicy) -> None:
-        """The document's images, resolved again at render time (files change, URLs too)."""
-        async with self.renderer.workspaces.async_workspace("images") as workdir:
-            resolved = await self.renderer.images.resolve_document_images(document, policy, workdir)
-        for warning in resolved.warnings:
-            log.warning("job %s: %s", job_id, warning)
-
     async def __call__(self, ctx: JobContext) -> dict[str, Any]:
         context = FileContext.from_payload(ctx.job.payload)
         options, document = await run_in_thread(self._inputs, context)
@@ -119,9 +112,15 @@ class RenderJobHandler:
         progress = OverallProgress()
         pump = asyncio.create_task(progress.pump(ctx))
         try:
-            await self._check_images(ctx.job.id, document, images)
+            # the renderer resolves the images again (files change, URLs too), before any speech
             result = await self.renderer.render(
-                document, out, options, progress=progress, thumbnail=True, before_publish=ctx.ensure_lease
+                document,
+                out,
+                options,
+                progress=progress,
+                images=images,
+                thumbnail=True,
+                before_publish=ctx.ensure_lease,
             )
         except T2VError as exc:
             if context.trust is not Trust.OPERATOR and exc.public is not None:
@@ -133,6 +132,8 @@ class RenderJobHandler:
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pump
+        for warning in result.warnings:
+            log.warning("job %s: %s", ctx.job.id, warning)
         await ctx.progress(Stage.VIDEO.value, 100.0)
         return {
             "artifacts_bytes": await run_in_thread(tree_size, out.parent),
