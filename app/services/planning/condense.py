@@ -33,7 +33,7 @@ from app.services.planning.condense_text import (
 from app.services.planning.normalize import normalize_for_speech
 from app.services.planning.plan import Beat, Item, Layout, Plan, Scene
 from app.services.planning.sentences import split_sentences
-from app.services.planning.speakable import DEFAULT_WORDS_PER_MINUTE, estimate_seconds, speakable
+from app.services.planning.speakable import CLOSERS, DEFAULT_WORDS_PER_MINUTE, estimate_seconds, speakable
 
 TOLERANCE = 0.10  # the promise: within +/- 10 % of the target
 AIM = 0.03  # the aim, inside the promise
@@ -46,7 +46,9 @@ SILENT_SCENE_SECONDS = 2.0  # a scene with nothing to say is still shown for a m
 MAX_POINTS = 5  # key points on one condensed slide
 MAX_SCENE_SECONDS = 25.0
 ASIDE_WEIGHT = 0.3
-SHORT_WEIGHT = 0.7  # a sentence of under 5 words says little
+QUESTION_WEIGHT = 0.5
+SHORT_WEIGHT = 0.4  # a sentence of under 3 content words says little ('Yes.')
+FILL_FLOOR = 0.5  # what is left of the time goes only to sentences scoring at least this
 DETAIL_LAYOUTS = ("table", "code")
 SHOWN_LAYOUTS = ("picture", "full_image")  # the picture is the slide: it keeps it, narration cut
 _WORDLESS = re.compile(r"[\W_]+")
@@ -138,17 +140,27 @@ def _section_key(scene: Scene) -> str:
     return scene.id.split(".")[0]
 
 
+def _same_section(before: Scene | None, scene: Scene) -> bool:
+    """A continuation ('s3.2' after 's3'), or the next scene under the same heading."""
+    if before is None:
+        return False
+    return _section_key(before) == _section_key(scene) or (
+        bool(scene.title) and scene.title == before.title and before.layout != "title"
+    )
+
+
 def _same_words(a: str, b: str) -> bool:
     return _WORDLESS.sub(" ", plain(a)).strip().lower() == _WORDLESS.sub(" ", plain(b)).strip().lower()
 
 
 def _units(plan: Plan, language: str, rate: int) -> list[_Unit]:
     units: list[_Unit] = []
-    section, last_key = -1, None
+    section, last = -1, None
     for i, scene in enumerate(plan.scenes):
         check_cancelled()
-        if _section_key(scene) != last_key:
-            section, last_key = section + 1, _section_key(scene)
+        if not _same_section(last, scene):
+            section += 1
+        last = scene
         if scene.layout == "title" or scene.layout in DETAIL_LAYOUTS:
             continue
         for sentence in split_sentences(scene.narration):
@@ -175,6 +187,8 @@ def _score(units: list[_Unit]) -> None:
             u.score = 0.6 * rank + 0.4 * central[i]
             if u.aside:
                 u.score *= ASIDE_WEIGHT
+            if u.text.rstrip(CLOSERS).endswith(("?", "？")):  # a rhetorical question leads, it says little
+                u.score *= QUESTION_WEIGHT
             if sum(u.bag.values()) < 3:
                 u.score *= SHORT_WEIGHT
         firsts = [i for i in members if not units[i].heading]
@@ -190,20 +204,29 @@ def _select(units: list[_Unit], budget: float) -> None:
         u.kept, u.why = False, "time"
         if u.heading:
             u.why = "heading (on the slide)"
+        elif not u.bag:
+            u.why = "nothing to say"
         elif u.aside:
             u.why = "aside"
     firsts = [u for u in units if u.first]
     spent = sum(u.seconds for u in firsts)
-    for u in sorted(firsts, key=lambda u: u.score):  # too little time: whole sections go, weakest first
+    chosen = {id(u) for u in firsts}
+    # too little time: whole sections go, weakest first (the opening section last)
+    for u in sorted(firsts, key=lambda u: (u.section == 0, u.score)):
         if spent <= budget:
             break
-        u.first = False
+        chosen.discard(id(u))
         spent -= u.seconds
     for u in units:
-        if u.first:
+        if id(u) in chosen:
             u.kept, u.why = True, "first point"
     left = budget - spent
-    rest = [u for u in units if not u.kept and not u.heading]
+    open_sections = {u.section for u in units if u.kept}  # a section without its first point is out
+    rest = [
+        u
+        for u in units
+        if not u.kept and not u.heading and u.bag and u.section in open_sections and u.score >= FILL_FLOOR
+    ]
     total_rest = sum(u.seconds for u in rest) or 1.0
     sections: dict[int, list[_Unit]] = {}
     for u in rest:
@@ -292,15 +315,9 @@ def _build(plan: Plan, units: list[_Unit], language: str) -> Plan:
             continue
         # a run of text scenes of one section (detail scenes in it are left out)
         key, kept, first = _section_key(scene), [], scene
-        while (
-            i < len(plan.scenes)
-            and _section_key(plan.scenes[i]) == key
-            and plan.scenes[i].layout
-            not in (
-                "title",
-                *SHOWN_LAYOUTS,
-            )
-        ):
+        while i < len(plan.scenes) and plan.scenes[i].layout not in ("title", *SHOWN_LAYOUTS):
+            if plan.scenes[i] is not first and not _same_section(plan.scenes[i - 1], plan.scenes[i]):
+                break
             kept.extend(by_scene.get(i, []))
             i += 1
         chunks = _chunks(kept)

@@ -52,8 +52,14 @@ _LEADING_CONNECTIVES: dict[str, tuple[str, ...]] = {
         "nhưng", "hơn nữa", "bên cạnh đó", "nhìn chung", "tóm lại", "sau đó", "vì thế",
     ),
 }  # fmt: skip
-KEY_POINT_TOKENS = {"vi": 9}  # syllables
-KEY_POINT_TOKENS_DEFAULT = 7  # words
+KEY_POINT_TOKENS = {"vi": 11}  # syllables
+KEY_POINT_TOKENS_DEFAULT = 8  # words
+# Words that start a new phrase (prepositions, conjunctions): a key point cut short ends before one.
+_EN_STARTS = """in on at for with from by to of into about over under after before during through and or
+but that which who while because so as when where if than via"""
+_VI_STARTS = """trong trên tại cho với từ bởi để của và hoặc nhưng mà khi nếu vì theo về đến vào như
+rằng ở sau trước bằng"""
+_PHRASE_STARTS = {"en": frozenset(_EN_STARTS.split()), "vi": frozenset(_VI_STARTS.split())}
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _MARKUP = re.compile(r"[*`~_]+|\[([^\]]*)\]\([^)]*\)")
 _VI_MARKS = re.compile("[ăâđêôơưĂÂĐÊÔƠƯ\u0300\u0301\u0303\u0309\u0323]")
@@ -127,7 +133,13 @@ def key_point(sentence: str, language: str | None, max_tokens: int | None = None
         clause.append(word)
         if word[-1:] in ",;:–—" and len(content_words(" ".join(clause), lang)) >= 2:
             break
-    clause = clause[:limit]
+    if len(clause) > limit:  # cut mid-clause: end before the last stop word, at a phrase's end
+        clause = clause[:limit]
+        starts = _PHRASE_STARTS.get(lang, stop)
+        least = limit // 2 + 1
+        cut = max((k for k, w in enumerate(clause) if k >= least and w.lower() in starts), default=0)
+        if cut:
+            clause = clause[:cut]
     while len(clause) > 1 and clause[-1].lower().strip(",;:.!?…\"'”’)") in stop:
         clause.pop()
     point = " ".join(clause).strip().rstrip(",;:.!?…–—-").strip()
