@@ -197,7 +197,7 @@ def render_options(
 
 
 async def check_images(
-    images: ImageService, document: object, policy: ImagePolicy, workdir: Path
+    images: ImageService, document: Document, policy: ImagePolicy, workdir: Path
 ) -> ResolvedImages:
     """Resolve the document's images before anything is rendered or queued (an `ImageError` is exit 2,
     one line); a placeholder's warning is printed."""
