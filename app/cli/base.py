@@ -29,6 +29,8 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from app.services.documents import Document
     from app.services.images import ImagePolicy, ImageService, ResolvedImages
+    from app.services.models import RenderOptions
+    from app.services.planning import Plan
 
 app = typer.Typer(
     name="t2v",
@@ -68,6 +70,34 @@ def read_input(source: str, settings: Settings) -> Document:
         data = sys.stdin.buffer.read(settings.max_input_bytes + 1)
         return document_from_bytes(data, None, None, settings.max_input_bytes)
     return load_document(Path(source), settings.max_input_bytes)
+
+
+def read_source(source: str, settings: Settings) -> Document | Plan:
+    """A document, or a storyboard (a .json, .yaml or .yml file: a Plan, rendered as written)."""
+    from app.services.planning import read_storyboard, storyboard_format
+
+    if source != "-" and storyboard_format(source):
+        return read_storyboard(Path(source), settings.max_input_bytes)
+    return read_input(source, settings)
+
+
+def check_storyboard(plan: Plan, options: RenderOptions, policy: ImagePolicy, name: str) -> None:
+    """What a storyboard must pass before it is rendered or queued: no target duration (it is
+    rendered as written), its images where the policy allows (one line each, with its JSON path)."""
+    from app.services.images import plan_image_problems
+    from app.services.planning import StoryboardError
+
+    if options.duration is not None or options.max_duration is not None:
+        raise StoryboardError(
+            name,
+            [
+                "a storyboard is rendered as written; condense while planning: "
+                "t2v plan DOC --duration TIME -o FILE"
+            ],
+        )
+    problems = plan_image_problems(plan, policy)
+    if problems:
+        raise StoryboardError(name, problems)
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -158,6 +188,21 @@ SkipMissingImagesOption = Annotated[
 ]
 
 
+# target duration (issue 17)
+DurationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--duration",
+        metavar="TIME",
+        help='Condense the narration to about this long: "90s", "1m30s", "1:30" (offline ranking).',
+    ),
+]
+MaxDurationOption = Annotated[
+    str | None,
+    typer.Option("--max-duration", metavar="TIME", help="Condense only if longer than this (same forms)."),
+]
+
+
 @dataclass(frozen=True)
 class ImageFlags:
     """The image flags of `render`, `plan` and `submit`, as given."""
@@ -181,9 +226,13 @@ def render_options(
     fps: int | None = None,
     motion: bool = False,
     images: ImageFlags | None = None,
+    duration: str | None = None,
+    max_duration: str | None = None,
 ) -> dict[str, object]:
     """Render options from settings (env + flags), in the shape every entry point validates."""
     return {
+        "duration": duration,
+        "max_duration": max_duration,
         "voice": settings.voice,
         "rate": settings.rate,
         "aspect": settings.aspect,

@@ -16,8 +16,10 @@ from app.cli.base import (
     AspectOption,
     AssetsRootOption,
     BurnOption,
+    DurationOption,
     FpsOption,
     ImageFlags,
+    MaxDurationOption,
     MotionOption,
     RateOption,
     ResolutionOption,
@@ -25,10 +27,11 @@ from app.cli.base import (
     ThemeOption,
     VoiceOption,
     app,
+    check_storyboard,
     describe,
     document_dir,
     fail,
-    read_input,
+    read_source,
     render_options,
     run_cancellable,
     stderr,
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
     from app.services.images import ImagePolicy
     from app.services.models import RenderOptions
     from app.services.pipeline import Renderer, RenderResult
+    from app.services.planning import Plan
 
 MAX_INPUT = human_size(setting_default("max_input_bytes"))
 
@@ -102,7 +106,13 @@ def _clock(seconds: float) -> str:
 
 @app.command()
 def render(
-    source: Annotated[str, typer.Argument(metavar="INPUT", help="A .txt or .md file, or - for stdin.")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT",
+            help="A .txt or .md file, - for stdin, or a storyboard (.json, .yaml) from t2v plan.",
+        ),
+    ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The MP4 to write (default: INPUT with .mp4).")
     ] = None,
@@ -122,9 +132,12 @@ def render(
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
+    duration: DurationOption = None,
+    max_duration: MaxDurationOption = None,
 ) -> None:
     """Render one document to a narrated MP4 with captions (OUT.srt and OUT.vtt beside it)."""
     from app.runtime import build_runtime
+    from app.services.documents import Document
     from app.services.images import ImagePolicy
     from app.services.options import parse_render_options
 
@@ -140,7 +153,8 @@ def render(
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
-            render_options(settings, burn_captions, fps, motion, images), trust=Trust.OPERATOR
+            render_options(settings, burn_captions, fps, motion, images, duration, max_duration),
+            trust=Trust.OPERATOR,
         )
     except ValueError as exc:
         fail(describe(exc))
@@ -156,8 +170,10 @@ def render(
         fail(f"the output {str(output)!r} is a directory")
 
     try:
-        document = read_input(source, settings)
+        document = read_source(source, settings)
         policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
+        if not isinstance(document, Document):
+            check_storyboard(document, options, policy, Path(source).name)
     except InputError as exc:
         fail(str(exc))
 
@@ -186,15 +202,19 @@ def render(
 
 async def _render_and_close(
     renderer: Renderer,
-    document: Document,
+    document: Document | Plan,
     output: Path,
     options: RenderOptions,
     policy: ImagePolicy,
     bars: StageBars,
 ) -> RenderResult:
     """One render (its images checked first, by the policy), then close the pooled HTTP client."""
+    from app.services.documents import Document
+
     try:
-        return await renderer.render(document, output, options, progress=bars, images=policy)
+        if isinstance(document, Document):
+            return await renderer.render(document, output, options, progress=bars, images=policy)
+        return await renderer.render_plan(document, output, options, progress=bars, images=policy)
     finally:
         await renderer.tts.aclose()
 

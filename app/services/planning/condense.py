@@ -381,3 +381,18 @@ def condense_plan(
             f"{clock(goal)} asked for"
         )
     return Condensed(condensed, target, before, estimate, fates, note)
+
+
+def fit_duration(
+    plan: Plan,
+    duration: float | None,
+    max_duration: float | None,
+    rate: int = DEFAULT_WORDS_PER_MINUTE,
+    pause: float = DEFAULT_PAUSE,
+) -> Condensed | None:
+    """The render options' target (`duration` or `max_duration`, seconds) applied; None: none set."""
+    if duration is not None:
+        return condense_plan(plan, DurationTarget(duration, fit=True), rate, pause)
+    if max_duration is not None:
+        return condense_plan(plan, DurationTarget(max_duration, fit=False), rate, pause)
+    return None
