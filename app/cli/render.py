@@ -19,7 +19,9 @@ from app.cli.base import (
     DurationOption,
     FpsOption,
     ImageFlags,
+    MaxDocumentSizeOption,
     MaxDurationOption,
+    MaxPagesOption,
     MotionOption,
     RateOption,
     ResolutionOption,
@@ -110,7 +112,7 @@ def render(
         str,
         typer.Argument(
             metavar="INPUT",
-            help="A .txt or .md file, - for stdin, or a storyboard (.json, .yaml) from t2v plan.",
+            help="A document (see the README's formats), - for stdin, or a storyboard (.json, .yaml).",
         ),
     ],
     output: Annotated[
@@ -126,8 +128,10 @@ def render(
     theme: ThemeOption = None,
     max_input_size: Annotated[
         int | None,
-        typer.Option(help=f"Largest accepted document in bytes (default {MAX_INPUT})."),
+        typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
     ] = None,
+    max_document_size: MaxDocumentSizeOption = None,
+    max_pages: MaxPagesOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary.")] = False,
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
@@ -149,6 +153,8 @@ def render(
             resolution=resolution,
             theme=theme,
             max_input_bytes=max_input_size,
+            max_document_bytes=max_document_size,
+            max_pages=max_pages,
             allow_remote_images=allow_remote_images or None,
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
