@@ -30,7 +30,6 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from app.services.documents import Document
     from app.services.images import ImagePolicy, ImageService, ResolvedImages
-    from app.services.models import RenderOptions
     from app.services.planning import Plan
 
 app = typer.Typer(
@@ -82,25 +81,6 @@ def read_source(source: str, settings: Settings) -> Document | Plan:
     if source != "-" and storyboard_format(source):
         return read_storyboard(Path(source), settings.max_input_bytes)
     return read_input(source, settings)
-
-
-def check_storyboard(plan: Plan, options: RenderOptions, policy: ImagePolicy, name: str) -> None:
-    """What a storyboard must pass before it is rendered or queued: no target duration (it is
-    rendered as written), its images where the policy allows (one line each, with its JSON path)."""
-    from app.services.images import plan_image_problems
-    from app.services.planning import StoryboardError
-
-    if options.duration is not None or options.max_duration is not None:
-        raise StoryboardError(
-            name,
-            [
-                "a storyboard is rendered as written; condense while planning: "
-                "t2v plan DOC --duration TIME -o FILE"
-            ],
-        )
-    problems = plan_image_problems(plan, policy)
-    if problems:
-        raise StoryboardError(name, problems)
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -29,7 +29,6 @@ from app.cli.base import (
     ThemeOption,
     VoiceOption,
     app,
-    check_storyboard,
     describe,
     document_dir,
     fail,
@@ -144,6 +143,7 @@ def render(
     from app.services.documents import Document
     from app.services.images import ImagePolicy
     from app.services.options import parse_render_options
+    from app.services.render_job import check_storyboard
 
     try:
         settings = load_settings(

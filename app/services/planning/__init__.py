@@ -29,6 +29,7 @@ from app.services.planning.speakable import (
     speech_weight,
 )
 from app.services.planning.storyboard import (
+    STORYBOARD_CONTENT_TYPE,
     STORYBOARD_CONTENT_TYPES,
     StoryboardError,
     StoryboardFormat,
@@ -43,6 +44,7 @@ __all__ = [
     "DEFAULT_MAX_SCENE_SECONDS",
     "DEFAULT_WORDS_PER_MINUTE",
     "PLAN_VERSION",
+    "STORYBOARD_CONTENT_TYPE",
     "STORYBOARD_CONTENT_TYPES",
     "Beat",
     "Code",
