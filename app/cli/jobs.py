@@ -26,6 +26,8 @@ from app.cli.base import (
     ImageFlags,
     MaxDurationOption,
     MotionOption,
+    PagesOption,
+    PptxPictureOption,
     RateOption,
     ResolutionOption,
     SkipMissingImagesOption,
@@ -37,6 +39,7 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
+    read_flags,
     read_source,
     render_options,
     run_store_call,
@@ -128,6 +131,8 @@ def submit(
     theme: ThemeOption = None,
     duration: DurationOption = None,
     max_duration: MaxDurationOption = None,
+    pages: PagesOption = None,
+    pptx_picture: PptxPictureOption = "auto",
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.documents import Document
@@ -148,10 +153,13 @@ def submit(
         fail(describe(exc))
     try:
         prio = JobPriority.parse(priority)
-        document = read_source(source, settings)
+        document = read_source(source, settings, pages, pptx_picture)
         # the job carries the document's text, not its path: its folder goes along as the images' root
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
-        options = render_options(settings, burn_captions, fps, motion, images, duration, max_duration)
+        options = {
+            **render_options(settings, burn_captions, fps, motion, images, duration, max_duration),
+            **read_flags(pages, pptx_picture),
+        }
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
         if isinstance(document, Document):

@@ -23,6 +23,8 @@ from app.cli.base import (
     MaxDurationOption,
     MaxPagesOption,
     MotionOption,
+    PagesOption,
+    PptxPictureOption,
     RateOption,
     ResolutionOption,
     SkipMissingImagesOption,
@@ -32,6 +34,7 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
+    read_flags,
     read_source,
     render_options,
     run_cancellable,
@@ -125,6 +128,8 @@ def render(
     fps: FpsOption = None,
     motion: MotionOption = False,
     theme: ThemeOption = None,
+    pages: PagesOption = None,
+    pptx_picture: PptxPictureOption = "auto",
     max_input_size: Annotated[
         int | None,
         typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
@@ -159,7 +164,10 @@ def render(
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
-            render_options(settings, burn_captions, fps, motion, images, duration, max_duration),
+            {
+                **render_options(settings, burn_captions, fps, motion, images, duration, max_duration),
+                **read_flags(pages, pptx_picture),
+            },
             trust=Trust.OPERATOR,
         )
     except ValueError as exc:
@@ -176,7 +184,7 @@ def render(
         fail(f"the output {str(output)!r} is a directory")
 
     try:
-        document = read_source(source, settings)
+        document = read_source(source, settings, pages, pptx_picture)
         policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
         if not isinstance(document, Document):
             check_storyboard(document, options, policy, Path(source).name)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from app.config import DURATION_MAX, DURATION_MIN, RATE_MAX, RATE_MIN, setting_default
 from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
+from app.services.documents import parse_pages
 from app.services.models import RenderOptions
 from app.services.speech import TTSConfig, parse_voice_spec
 
@@ -78,6 +79,14 @@ class RenderOptionsInput(BaseModel):
             raise ValueError("give a duration or a max_duration, not both")
         return self
 
+    # packed documents (issue 16)
+    pages: str | None = Field(
+        default=None, max_length=40, description="pages or slides to read: N, N-M or N- (default: all)"
+    )
+    pptx_picture: Literal["auto", "libreoffice", "redraw"] = Field(
+        default="auto", description="a PPTX slide's picture: rendered by LibreOffice, or redrawn"
+    )
+
     def to_options(self) -> RenderOptions:
         return RenderOptions(
             voice=self.voice or None,
@@ -93,6 +102,8 @@ class RenderOptionsInput(BaseModel):
             theme=self.theme,
             duration=self.duration,
             max_duration=self.max_duration,
+            pages=self.pages,
+            pptx_picture=self.pptx_picture,
         )
 
 
@@ -140,6 +151,7 @@ def parse_render_options(
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     _check_image_options(options, trust)
     _check_theme(options.theme, trust)
+    parse_pages(options.pages)  # a bad range is an InputError of one line
     return options.to_options()
 
 
