@@ -125,6 +125,9 @@ class RenderOptions:
     # sound (issue 14): see app/services/audio
     loudness: float = setting_default("loudness")  # integrated LUFS of the output
     room_tone: bool = False  # quiet noise instead of digital silence
+    # issue 17: fit the narration to a duration (condensation); seconds
+    duration: float | None = None  # --duration: about this long (condensed if longer)
+    max_duration: float | None = None  # --max-duration: condensed only if longer
     # packed documents (issue 16): which pages or slides to read ("3-12"), how a slide becomes its picture
     pages: str | None = None
     pptx_picture: str = "auto"  # auto (LibreOffice when installed), libreoffice, redraw
