@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,7 +27,7 @@ from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration
 from app.services.beats import scene_foci, scene_shots
 from app.services.captions import change_points, write_captions
-from app.services.documents import Document
+from app.services.documents import Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
 from app.services.planning import Plan, Scene, ScriptLimits, build_script
@@ -140,10 +141,13 @@ class Renderer:
         plan = await run_in_thread(self.plan_document, document, options)
         report(Progress(Stage.SCRIPT, 1, 1))
         # today's Script drops images, so the document's own are checked too (the planner's keep them)
-        shown = await run_in_thread(document_images, document)
-        return await self._render(
+        content = await run_in_thread(read_document, document)  # read once: kept for the document
+        shown = await run_in_thread(document_images, content)
+        result = await self._render(
             plan, out_path, options, report, images, thumbnail, before_publish, started, shown
         )
+        # what the reader could not do as asked (e.g. slides without speaker notes) is said too
+        return dataclasses.replace(result, warnings=content.warnings + result.warnings)
 
     async def render_plan(
         self,
