@@ -30,7 +30,7 @@ from app.services.captions import change_points, write_captions
 from app.services.documents import Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
-from app.services.planning import Plan, Scene, ScriptLimits, build_script
+from app.services.planning import Plan, Scene, ScriptLimits, build_script, fit_duration
 from app.services.speech import detect_language
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
@@ -139,6 +139,12 @@ class Renderer:
         report = progress or (lambda _p: None)
         started = time.perf_counter()
         plan = await run_in_thread(self.plan_document, document, options)
+        fitted = await run_in_thread(
+            fit_duration, plan, options.duration, options.max_duration, options.rate, options.scene_pause
+        )
+        notes: tuple[str, ...] = ()
+        if fitted is not None:  # --duration / --max-duration: condensed to the target (issue 17)
+            plan, notes = fitted.plan, ((fitted.note,) if fitted.note else ())
         report(Progress(Stage.SCRIPT, 1, 1))
         # today's Script drops images, so the document's own are checked too (the planner's keep them)
         content = await run_in_thread(read_document, document)  # read once: kept for the document
@@ -146,8 +152,9 @@ class Renderer:
         result = await self._render(
             plan, out_path, options, report, images, thumbnail, before_publish, started, shown
         )
-        # what the reader could not do as asked (e.g. slides without speaker notes) is said too
-        return dataclasses.replace(result, warnings=content.warnings + result.warnings)
+        # what the reader could not do as asked (slides without speaker notes) and condensing notes
+        warnings = (*content.warnings, *notes, *result.warnings)
+        return dataclasses.replace(result, warnings=warnings) if warnings else result
 
     async def render_plan(
         self,
