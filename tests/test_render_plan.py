@@ -298,3 +298,31 @@ async def test_nothing_is_drawn_outside_a_five_percent_margin(tmp_path: Path) ->
         strips = [diff[:my], diff[-my:], diff[:, :mx], diff[:, -mx:]]
         worst = max(float(s.max()) for s in strips)
         assert worst < 24, (t, index, worst)
+
+
+def overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize("aspect", ["16:9", "9:16", "1:1"])
+def test_no_dot_grid_or_ring_runs_through_text(aspect: str) -> None:
+    """The backdrop's crisp decorations keep off the words and pictures, whatever the variant."""
+    fmt = RenderOptions(aspect=aspect, resolution=720).video_format
+    prose = ["Prose is shown sentence by sentence.", "The sentence being read is set large."]
+    scenes = [
+        bullets_scene(),
+        Scene(id="s1", layout="prose", title="Prose", items=[Item(text=t) for t in prose], narration="x"),
+        Scene(id="s1", layout="title", title="A title card", subtitle="and its subtitle", narration="x"),
+    ]
+    for scene in scenes:
+        for variant in range(12):
+            for focus in (None, 1):
+                layout = compose_scene(scene, fmt, load_theme("dark"), focus, index=variant)
+                content = [line.box for line in layout.lines] + [p.box for p in layout.pictures]
+                for d in layout.backdrop.decorations:
+                    if d.kind in ("dots", "ring"):
+                        for b in content:
+                            overlap = (
+                                d.box[0] < b[2] and b[0] < d.box[2] and d.box[1] < b[3] and b[1] < d.box[3]
+                            )
+                            assert not overlap, (scene.layout, variant, d.kind, d.box, b)
