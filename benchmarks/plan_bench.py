@@ -156,6 +156,7 @@ async def _prepare(plan_file: Path, inputs: Path, data_dir: Path) -> dict[str, f
             drawn[focus] = await visuals.draw_scene(scene, fmt, theme, focus, out)
         stills.append(drawn)
     await tts.aclose()
+    await _warm_speech(plan_file, inputs, data_dir)
     audio = inputs / "narration.wav"
     offsets = join_audio(speeches, options.scene_pause, audio)
     with wave.open(str(audio), "rb") as joined:
@@ -173,6 +174,29 @@ async def _prepare(plan_file: Path, inputs: Path, data_dir: Path) -> dict[str, f
         "stills": float(sum(len(s) for s in stills)),
         "shots": float(len(shots)),
     }
+
+
+async def _warm_speech(plan_file: Path, inputs: Path, data_dir: Path) -> None:
+    """Finish the speech as a render uses it (resampled to 48 kHz and its loudness measured, both
+    cached by content) with one whole render into `data_dir`, then drop what composing makes (scene
+    segments `.mp4`, AAC pieces `.aac`): the warm runs must compose, not copy."""
+    from app.config import load_settings
+    from app.runtime import build_runtime
+    from app.services.images import ImagePolicy
+    from app.services.models import RenderOptions
+    from app.services.planning import Plan
+
+    settings = load_settings(data_dir=data_dir)
+    renderer = build_runtime(settings).renderer
+    plan = Plan.model_validate_json(plan_file.read_text(encoding="utf-8"))
+    options = RenderOptions(resolution=1080)
+    policy = ImagePolicy(root=plan_file.parent, frame=options.video_format.size)
+    await renderer.render_plan(plan, inputs / "warming.mp4", options, images=policy)
+    await renderer.tts.aclose()
+    for suffix in (".mp4", ".aac"):
+        for entry in settings.cache_dir.glob(f"*/*{suffix}"):
+            entry.unlink()
+            entry.with_name(entry.name + ".check").unlink(missing_ok=True)
 
 
 def warm_copy(template: Path, dest: Path) -> Path:
@@ -193,7 +217,9 @@ def verdict(ok: bool) -> str:
     return "**met**" if ok else "**NOT MET**"
 
 
-def report(prep: dict[str, float], warm: list[Run], cold: list[Run], base: list[Run], command: str) -> str:
+def report(
+    prep: dict[str, float], warm: list[Run], cold: list[Run], base: list[Run], command: str, load: str
+) -> str:
     med = statistics.median
     ours_s, base_s = med(r.seconds for r in warm), med(r.seconds for r in base)
     compose = med(r.report["compose"] for r in warm)
@@ -204,8 +230,9 @@ def report(prep: dict[str, float], warm: list[Run], cold: list[Run], base: list[
         [
             "# Fast path with a Plan: images, tables, the spoken line highlighted (ISSUE 13)",
             "",
-            f"Machine: {machine()}. Other helpers' work shared the 2 cores during the run; both sides ran "
-            "alternately, round by round, to share that noise.",
+            f"Machine: {machine()}. Load average at start / end: {load}: other work shared the cores "
+            "during the run, so absolute times are noisy; both sides ran alternately, round by round, to "
+            "share that noise.",
             "",
             f"Command: `{command}`. Medians over {len(warm)} run(s); peak RSS is the maximum over the runs.",
             "",
@@ -215,7 +242,8 @@ def report(prep: dict[str, float], warm: list[Run], cold: list[Run], base: list[
             "shots (one per highlight state). The stills, speech and images were made once with our own "
             f"pieces ({prep['seconds']:.1f} s), so moviepy composes the very same PNGs with the same "
             "durations (one ImageClip per shot, concatenate_videoclips, write_videofile libx264 30 fps + "
-            "AAC) and ours starts from a cache holding them (no video segments, no AAC pieces; the warm "
+            "AAC) and ours starts from a cache holding them, the speech resampled to 48 kHz and its "
+            "loudness measured (no video segments, no AAC pieces: ours encodes, levels and muxes; the warm "
             f"runs synthesized and drew {redone} things, 0 meaning only composition was left).",
             "",
             "| goal | ours | moviepy | ratio | target | result |",
@@ -256,6 +284,7 @@ def main() -> None:
     out.mkdir()
     log("warm-up (not timed)")
     ours(plan_file, out / "warmup.mp4", warm_copy(template, work / "data-warmup"))
+    load = f"{os.getloadavg()[0]:.2f}"
     warm, cold, base = [], [], []
     for r in range(args.repeat):
         log(f"round {r + 1}/{args.repeat}: ours warm / moviepy / ours cold")
