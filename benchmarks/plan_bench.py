@@ -293,9 +293,8 @@ def main() -> None:
         cold.append(ours(plan_file, out / f"cold-{r}.mp4", work / f"data-cold-{r}"))
     python = Path(sys.executable)
     shown = python.relative_to(ROOT) if ROOT in python.parents else python
-    text = report(
-        prep, warm, cold, base, f"{shown} benchmarks/plan_bench.py {' '.join(sys.argv[1:])}".strip()
-    )
+    command = f"{shown} benchmarks/plan_bench.py {' '.join(sys.argv[1:])}".strip()
+    text = report(prep, warm, cold, base, command, f"{load} / {os.getloadavg()[0]:.2f}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "plan_fast_path.md").write_text(text, encoding="utf-8")
     print(text)
