@@ -30,6 +30,7 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from app.services.documents import Document
     from app.services.images import ImagePolicy, ImageService, ResolvedImages
+    from app.services.planning import Plan
 
 app = typer.Typer(
     name="t2v",
@@ -62,15 +63,30 @@ def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
     raise typer.Exit(code)
 
 
-def read_input(source: str, settings: Settings) -> Document:
-    """The document at `source` (a file, or - for stdin), under the settings' document limits."""
-    from app.services.documents import DocumentLimits, document_from_bytes, load_document
+def read_input(
+    source: str, settings: Settings, pages: str | None = None, pptx_picture: str = "auto"
+) -> Document:
+    """The document at `source` (a file, or - for stdin), under the settings' document limits,
+    `pages` and `pptx_picture` saying how to read a packed one."""
+    from app.services.documents import DocumentLimits, ReadOptions, document_from_bytes, load_document
 
     limits = DocumentLimits.from_settings(settings)
+    reading = ReadOptions.of(pages, pptx_picture)
     if source == "-":
         data = sys.stdin.buffer.read(limits.largest + 1)
-        return document_from_bytes(data, None, None, limits=limits)
-    return load_document(Path(source), limits=limits)
+        return document_from_bytes(data, None, None, limits=limits, reading=reading)
+    return load_document(Path(source), limits=limits, reading=reading)
+
+
+def read_source(
+    source: str, settings: Settings, pages: str | None = None, pptx_picture: str = "auto"
+) -> Document | Plan:
+    """A document, or a storyboard (a .json, .yaml or .yml file: a Plan, rendered as written)."""
+    from app.services.planning import read_storyboard, storyboard_format
+
+    if source != "-" and storyboard_format(source):
+        return read_storyboard(Path(source), settings.max_input_bytes)
+    return read_input(source, settings, pages, pptx_picture)
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -156,6 +172,18 @@ MaxPagesOption = Annotated[
         "--max-pages", help=f"Most PDF pages or slides read (default {setting_default('max_pages')})."
     ),
 ]
+PagesOption = Annotated[
+    str | None,
+    typer.Option("--pages", metavar="N-M", help="Only these pages (PDF) or slides (PPTX): N, N-M or N-."),
+]
+PptxPictureOption = Annotated[
+    str,
+    typer.Option(
+        "--pptx-picture",
+        metavar="auto|libreoffice|redraw",
+        help="A slide's picture: LibreOffice's rendering (auto: when installed) or redrawn by t2v.",
+    ),
+]
 # images (issue 13)
 AssetsRootOption = Annotated[
     Path | None,
@@ -174,6 +202,39 @@ SkipMissingImagesOption = Annotated[
     typer.Option(
         "--skip-missing-images", help="Show a placeholder (and warn) for an image that cannot be used."
     ),
+]
+# sound (issue 14)
+LoudnessOption = Annotated[
+    float | None,
+    typer.Option(metavar="LUFS", help="Integrated loudness of the output: -16 (default), -14, -23..."),
+]
+RoomToneOption = Annotated[
+    bool, typer.Option("--room-tone", help="Quiet room tone between words instead of digital silence.")
+]
+
+
+@dataclass(frozen=True)
+class SoundFlags:
+    """The sound flags of `render` and `submit` that are not settings."""
+
+    room_tone: bool = False
+
+    def options(self) -> dict[str, object]:
+        return {"room_tone": self.room_tone}
+
+
+# target duration (issue 17)
+DurationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--duration",
+        metavar="TIME",
+        help='Condense the narration to about this long: "90s", "1m30s", "1:30" (offline ranking).',
+    ),
+]
+MaxDurationOption = Annotated[
+    str | None,
+    typer.Option("--max-duration", metavar="TIME", help="Condense only if longer than this (same forms)."),
 ]
 
 
@@ -200,9 +261,14 @@ def render_options(
     fps: int | None = None,
     motion: bool = False,
     images: ImageFlags | None = None,
+    duration: str | None = None,
+    max_duration: str | None = None,
+    sound: SoundFlags | None = None,
 ) -> dict[str, object]:
     """Render options from settings (env + flags), in the shape every entry point validates."""
     return {
+        "duration": duration,
+        "max_duration": max_duration,
         "voice": settings.voice,
         "rate": settings.rate,
         "aspect": settings.aspect,
@@ -212,7 +278,14 @@ def render_options(
         "motion": motion,
         **(images or ImageFlags()).options(),
         "theme": settings.theme,
+        "loudness": settings.loudness,
+        **(sound or SoundFlags()).options(),
     }
+
+
+def read_flags(pages: str | None, pptx_picture: str) -> dict[str, object]:
+    """`--pages` and `--pptx-picture` as render options (a job reads its document with them too)."""
+    return {"pages": pages, "pptx_picture": pptx_picture}
 
 
 async def check_images(

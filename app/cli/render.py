@@ -16,21 +16,29 @@ from app.cli.base import (
     AspectOption,
     AssetsRootOption,
     BurnOption,
+    DurationOption,
     FpsOption,
     ImageFlags,
+    LoudnessOption,
     MaxDocumentSizeOption,
+    MaxDurationOption,
     MaxPagesOption,
     MotionOption,
+    PagesOption,
+    PptxPictureOption,
     RateOption,
     ResolutionOption,
+    RoomToneOption,
     SkipMissingImagesOption,
+    SoundFlags,
     ThemeOption,
     VoiceOption,
     app,
     describe,
     document_dir,
     fail,
-    read_input,
+    read_flags,
+    read_source,
     render_options,
     run_cancellable,
     stderr,
@@ -46,6 +54,7 @@ if TYPE_CHECKING:
     from app.services.images import ImagePolicy
     from app.services.models import RenderOptions
     from app.services.pipeline import Renderer, RenderResult
+    from app.services.planning import Plan
 
 MAX_INPUT = human_size(setting_default("max_input_bytes"))
 
@@ -105,7 +114,11 @@ def _clock(seconds: float) -> str:
 @app.command()
 def render(
     source: Annotated[
-        str, typer.Argument(metavar="INPUT", help="A document (see the README's formats), or - for stdin.")
+        str,
+        typer.Argument(
+            metavar="INPUT",
+            help="A document (see the README's formats), - for stdin, or a storyboard (.json, .yaml).",
+        ),
     ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The MP4 to write (default: INPUT with .mp4).")
@@ -118,6 +131,10 @@ def render(
     fps: FpsOption = None,
     motion: MotionOption = False,
     theme: ThemeOption = None,
+    loudness: LoudnessOption = None,
+    room_tone: RoomToneOption = False,
+    pages: PagesOption = None,
+    pptx_picture: PptxPictureOption = "auto",
     max_input_size: Annotated[
         int | None,
         typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
@@ -128,11 +145,15 @@ def render(
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
+    duration: DurationOption = None,
+    max_duration: MaxDurationOption = None,
 ) -> None:
     """Render one document to a narrated MP4 with captions (OUT.srt and OUT.vtt beside it)."""
     from app.runtime import build_runtime
+    from app.services.documents import Document
     from app.services.images import ImagePolicy
     from app.services.options import parse_render_options
+    from app.services.render_job import check_storyboard
 
     try:
         settings = load_settings(
@@ -141,6 +162,7 @@ def render(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            loudness=loudness,
             max_input_bytes=max_input_size,
             max_document_bytes=max_document_size,
             max_pages=max_pages,
@@ -148,7 +170,20 @@ def render(
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
-            render_options(settings, burn_captions, fps, motion, images), trust=Trust.OPERATOR
+            {
+                **render_options(
+                    settings,
+                    burn_captions,
+                    fps,
+                    motion,
+                    images,
+                    duration,
+                    max_duration,
+                    sound=SoundFlags(room_tone),
+                ),
+                **read_flags(pages, pptx_picture),
+            },
+            trust=Trust.OPERATOR,
         )
     except ValueError as exc:
         fail(describe(exc))
@@ -164,8 +199,10 @@ def render(
         fail(f"the output {str(output)!r} is a directory")
 
     try:
-        document = read_input(source, settings)
+        document = read_source(source, settings, pages, pptx_picture)
         policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
+        if not isinstance(document, Document):
+            check_storyboard(document, options, policy, Path(source).name)
     except InputError as exc:
         fail(str(exc))
 
@@ -194,15 +231,19 @@ def render(
 
 async def _render_and_close(
     renderer: Renderer,
-    document: Document,
+    document: Document | Plan,
     output: Path,
     options: RenderOptions,
     policy: ImagePolicy,
     bars: StageBars,
 ) -> RenderResult:
     """One render (its images checked first, by the policy), then close the pooled HTTP client."""
+    from app.services.documents import Document
+
     try:
-        return await renderer.render(document, output, options, progress=bars, images=policy)
+        if isinstance(document, Document):
+            return await renderer.render(document, output, options, progress=bars, images=policy)
+        return await renderer.render_plan(document, output, options, progress=bars, images=policy)
     finally:
         await renderer.tts.aclose()
 
