@@ -20,10 +20,15 @@ from app.cli.base import (
     AllowRemoteImagesOption,
     AspectOption,
     AssetsRootOption,
+    AudioOnlyOption,
     BurnOption,
+    DeliveryFlags,
     FpsOption,
     ImageFlags,
+    KeyframeOption,
     MotionOption,
+    PresetOption,
+    QualityOption,
     RateOption,
     ResolutionOption,
     SkipMissingImagesOption,
@@ -113,9 +118,13 @@ def submit(
     rate: RateOption = None,
     aspect: AspectOption = None,
     resolution: ResolutionOption = None,
-    burn_captions: BurnOption = False,
+    burn_captions: BurnOption = None,
     fps: FpsOption = None,
     motion: MotionOption = False,
+    preset: PresetOption = None,
+    quality: QualityOption = None,
+    keyframe_interval: KeyframeOption = None,
+    audio_only: AudioOnlyOption = False,
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
@@ -139,8 +148,11 @@ def submit(
         prio = JobPriority.parse(priority)
         document = read_input(source, settings)
         # the job carries the document's text, not its path: its folder goes along as the images' root
+        delivery = DeliveryFlags.of(
+            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+        )
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
-        options = render_options(settings, burn_captions, fps, motion, images)
+        options = render_options(settings, burn_captions, fps, motion, images, delivery)
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
         _check_images_now(document, parsed, settings)

@@ -122,6 +122,11 @@ class RenderOptions:
     allow_remote_images: bool = False  # the operator's --allow-remote-images
     skip_missing_images: bool = False  # an image that cannot be used becomes a placeholder
     theme: str = setting_default("theme")  # a built-in theme's name or a theme file (.toml)
+    # delivery (issue 14.6): see app/services/video/presets.py and encoding.py
+    preset: str | None = None  # the preset the other options were filled from (for the record)
+    keyframe_interval: float | None = None  # longest time between keyframes; None: a long GOP
+    quality: str = "standard"  # "high": a lower CRF (the archive preset)
+    audio_only: bool = False  # the narration alone, an M4A with chapters
 
     @property
     def video_format(self) -> VideoFormat:

@@ -18,6 +18,7 @@ from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
 from app.services.models import RenderOptions
 from app.services.speech import TTSConfig, parse_voice_spec
+from app.services.video import PresetName, with_preset
 
 
 class RenderOptionsInput(BaseModel):
@@ -51,6 +52,18 @@ class RenderOptionsInput(BaseModel):
     theme: str = Field(
         default=setting_default("theme"), max_length=500, description="dark, light, paper, bold"
     )
+    # issue 14.6 (delivery): a preset fills the options not given; the rest shape the file
+    preset: PresetName | None = Field(
+        default=None, description="youtube, shorts, tiktok, reels, web or archive (options given win)"
+    )
+    keyframe_interval: float | None = Field(
+        default=None,
+        ge=0.5,
+        le=10,
+        description="longest time between keyframes, s (default: 10 s and each scene)",
+    )
+    quality: Literal["standard", "high"] = Field(default="standard", description="high: a higher bitrate")
+    audio_only: bool = Field(default=False, description="write the narration alone (an M4A with chapters)")
 
     def to_options(self) -> RenderOptions:
         return RenderOptions(
@@ -65,6 +78,10 @@ class RenderOptionsInput(BaseModel):
             allow_remote_images=self.allow_remote_images,
             skip_missing_images=self.skip_missing_images,
             theme=self.theme,
+            preset=self.preset,
+            keyframe_interval=self.keyframe_interval,
+            quality=self.quality,
+            audio_only=self.audio_only,
         )
 
 
@@ -76,7 +93,7 @@ def parse_render_options(
     `trust` says who chose them (there is no default: every entry point decides); `config` holds
     what the operator offers to callers (default: from the environment).
     """
-    given = {k: v for k, v in (values or {}).items() if v is not None}
+    given = with_preset({k: v for k, v in (values or {}).items() if v is not None})
     try:
         options = RenderOptionsInput.model_validate(given)
     except ValidationError as exc:

@@ -32,13 +32,17 @@ from app.services.speech import detect_language
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
     Burn,
+    Chapter,
     FrameSpec,
     Shot,
+    chapters_text,
     encode_segment,
+    ffmetadata,
     iso639_2,
     mux,
     probe,
     publish_all,
+    scene_chapters,
     split_shots,
 )
 from app.services.visuals import (
@@ -81,10 +85,16 @@ class RenderResult:
     engines: tuple[str, ...]  # the engine that spoke each scene
     elapsed: float
     thumbnail: Path | None = None
+    chapters: Path | None = None  # the `0:00 Title` list beside the video
 
 
 def caption_paths(video: Path) -> tuple[Path, Path]:
     return video.with_suffix(".srt"), video.with_suffix(".vtt")
+
+
+def chapters_path(video: Path) -> Path:
+    """The `0:00 Title` list beside the video (for a YouTube description)."""
+    return video.with_suffix(".chapters.txt")
 
 
 class Renderer:
@@ -140,14 +150,15 @@ class Renderer:
         async with self.workspaces.async_workspace("render") as ws:
             speeches, slides = await both(
                 self._speak(script, voice, options.rate, ws, report),
-                self._draw(script.scenes, options, ws, report),
+                self._draw(() if options.audio_only else script.scenes, options, ws, report),
             )
             plan = await run_in_thread(plan_narration, speeches, options.scene_pause)
             offsets, duration = plan.offsets, plan.duration
-            shots = _shots(slides, offsets, duration)
+            spans = _spans(offsets, duration)
+            shots = [Shot(img, a, b - a) for img, (a, b) in zip(slides, spans, strict=False)]
 
             srt, vtt = ws / "captions.srt", ws / "captions.vtt"
-            burn_ass = ws / "captions.ass" if options.burn_captions else None
+            burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
             cues = await run_in_thread(
                 write_captions,
                 _absolute_words(speeches, offsets),
@@ -156,7 +167,7 @@ class Renderer:
                 vtt,
                 burn_ass,
                 options.video_format.size,
-                scene_ends=[s.start + s.duration for s in shots],
+                scene_ends=[end for _, end in spans],
             )
             burn = None
             if burn_ass is not None:
@@ -164,7 +175,13 @@ class Renderer:
             report(Progress(Stage.CAPTIONS, 1, 1))
 
             video = ws / "video.mp4"
-            spec = FrameSpec(options.video_format.size, options.fps, options.motion)
+            spec = FrameSpec(
+                options.video_format.size,
+                options.fps,
+                options.motion,
+                options.keyframe_interval,
+                options.quality,
+            )
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             scene_segments, audio_encoded = await both(
@@ -172,12 +189,25 @@ class Renderer:
                 encode_narration(plan, sound, ws, self.cache, cpu),
             )
             self.audio_pieces_encoded += audio_encoded
-            await mux(scene_segments, sound, video, ws, srt, iso639_2(language))
+            chapters = scene_chapters(
+                [s.title for s in script.scenes], [a for a, _ in spans], script.title or document.name
+            )
+            chapter_marks, chapter_list = await run_in_thread(_write_chapters, chapters, duration, ws)
+            await mux(
+                scene_segments,
+                sound,
+                video,
+                ws,
+                srt,
+                iso639_2(language),
+                chapters=chapter_marks,
+                captions_burned=burn is not None,
+            )
             info = await run_in_thread(probe, video)
             out_srt, out_vtt = caption_paths(out_path)
-            moves = [(srt, out_srt), (vtt, out_vtt)]
+            moves = [(srt, out_srt), (vtt, out_vtt), (chapter_list, chapters_path(out_path))]
             out_thumb = None
-            if thumbnail:
+            if thumbnail and slides:
                 out_thumb = out_path.with_suffix(".jpg")
                 moves.append(
                     (await run_in_thread(make_thumbnail, slides[0], ws / "thumbnail.jpg"), out_thumb)
@@ -198,6 +228,7 @@ class Renderer:
             engines=tuple(s.engine for s in speeches),
             elapsed=time.perf_counter() - started,
             thumbnail=out_thumb,
+            chapters=chapters_path(out_path),
         )
 
     async def _encode_picture(
@@ -219,7 +250,7 @@ class Renderer:
         done = 0
 
         def cached(key_parts: tuple[object, ...], image: Path, path: Path) -> tuple[str, bool]:
-            key = hash_key("segment-v1", hash_file(image), *key_parts)
+            key = hash_key("segment-v2", hash_file(image), *key_parts)
             return key, cache is not None and cache.fetch(key, path, ".mp4")
 
         async def segment(i: int, shot: Shot) -> Path:
@@ -300,11 +331,20 @@ class Renderer:
         return await all_or_nothing(*(draw(i, scene) for i, scene in enumerate(scenes)))
 
 
-def _shots(slides: Sequence[Path], offsets: Sequence[float], duration: float) -> list[Shot]:
-    """Each slide stays on screen from its narration's start until the next scene's (pause included)."""
-    starts = [0.0, *offsets[1:]]  # the first picture also covers the track's short lead-in
+def _spans(offsets: Sequence[float], duration: float) -> list[tuple[float, float]]:
+    """Each scene (its slide, its chapter) lasts from its narration's start until the next scene's
+    (pause included); the first also covers the track's short lead-in."""
+    starts = [0.0, *offsets[1:]]
     ends = [*offsets[1:], duration]
-    return [Shot(img, start, end - start) for img, start, end in zip(slides, starts, ends, strict=True)]
+    return list(zip(starts, ends, strict=True))
+
+
+def _write_chapters(chapters: Sequence[Chapter], duration: float, ws: Path) -> tuple[Path, Path]:
+    """The chapter marks for the mux (ffmetadata) and the `0:00 Title` list."""
+    marks, listing = ws / "chapters.ffmeta", ws / "chapters.txt"
+    marks.write_text(ffmetadata(chapters, duration), encoding="utf-8")
+    listing.write_text(chapters_text(chapters), encoding="utf-8")
+    return marks, listing
 
 
 def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> list[list[WordTiming]]:
