@@ -50,6 +50,7 @@ from app.core.queue_manager import QueueManager, Trust, new_job_id
 from app.errors import InputError, T2VError
 
 if TYPE_CHECKING:
+    from app.services.documents import Document
     from app.services.models import RenderOptions
 
 T = TypeVar("T")
@@ -170,7 +171,7 @@ def submit(
     print(job.id)
 
 
-def _check_images_now(document: object, options: RenderOptions, settings: Settings) -> None:
+def _check_images_now(document: Document, options: RenderOptions, settings: Settings) -> None:
     """A missing or broken image fails the submit (exit 2) rather than the job, later; what is read or
     fetched here is cached for the worker."""
     import tempfile

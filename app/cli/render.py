@@ -21,6 +21,8 @@ from app.cli.base import (
     FpsOption,
     ImageFlags,
     KeyframeOption,
+    MaxDocumentSizeOption,
+    MaxPagesOption,
     MotionOption,
     PresetOption,
     QualityOption,
@@ -30,7 +32,6 @@ from app.cli.base import (
     ThemeOption,
     VoiceOption,
     app,
-    check_images,
     describe,
     document_dir,
     fail,
@@ -108,7 +109,9 @@ def _clock(seconds: float) -> str:
 
 @app.command()
 def render(
-    source: Annotated[str, typer.Argument(metavar="INPUT", help="A .txt or .md file, or - for stdin.")],
+    source: Annotated[
+        str, typer.Argument(metavar="INPUT", help="A document (see the README's formats), or - for stdin.")
+    ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The MP4 to write (default: INPUT with .mp4).")
     ] = None,
@@ -126,8 +129,10 @@ def render(
     theme: ThemeOption = None,
     max_input_size: Annotated[
         int | None,
-        typer.Option(help=f"Largest accepted document in bytes (default {MAX_INPUT})."),
+        typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
     ] = None,
+    max_document_size: MaxDocumentSizeOption = None,
+    max_pages: MaxPagesOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary.")] = False,
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
@@ -146,6 +151,8 @@ def render(
             resolution=resolution,
             theme=theme,
             max_input_bytes=max_input_size,
+            max_document_bytes=max_document_size,
+            max_pages=max_pages,
             allow_remote_images=allow_remote_images or None,
         )
         delivery = DeliveryFlags.of(
@@ -188,6 +195,8 @@ def render(
         fail(str(exc))
     except T2VError as exc:
         fail(str(exc), EXIT_FAILED)
+    for warning in result.warnings:
+        stderr.print(f"t2v: warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     if not quiet:
         print(
             f"Wrote {result.video} ({_clock(result.duration)} video, {result.scenes} scenes, "
@@ -205,11 +214,9 @@ async def _render_and_close(
     policy: ImagePolicy,
     bars: StageBars,
 ) -> RenderResult:
-    """The document's images checked, one render, then close the pooled HTTP client."""
+    """One render (its images checked first, by the policy), then close the pooled HTTP client."""
     try:
-        async with renderer.workspaces.async_workspace("images") as workdir:
-            await check_images(renderer.images, document, policy, workdir)
-        return await renderer.render(document, output, options, progress=bars)
+        return await renderer.render(document, output, options, progress=bars, images=policy)
     finally:
         await renderer.tts.aclose()
 

@@ -1,8 +1,8 @@
-"""One render, stage by stage: script -> speech and slides -> captions -> video.
+"""One render, stage by stage: plan -> images -> speech and stills -> captions -> video.
 
-The pipeline knows nothing about queues: it is given a document, options, somewhere to work and a
-place to report progress, and it either publishes every output file or none of them. Cancelling the
-awaiting task stops espeak and ffmpeg and removes the workspace.
+The pipeline knows nothing about queues: it is given a document (or a Plan), options, the images'
+policy, somewhere to work and a place to report progress, and it either publishes every output file
+or none of them. Cancelling the awaiting task stops espeak and ffmpeg and removes the workspace.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from app.core.fsutil import hash_file
 from app.core.memory_optimizer import WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.core.threads import all_or_nothing, both, run_in_thread
+from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration
 from app.services.captions import change_points, write_captions
 from app.services.documents import Document
-from app.services.images import ImageService
-from app.services.models import Cue, RenderOptions, Scene, Script, Speech, WordTiming
-from app.services.planning import ScriptLimits, build_script
+from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
+from app.services.models import Cue, RenderOptions, Speech, WordTiming
+from app.services.planning import Plan, Scene, ScriptLimits, build_script
 from app.services.speech import detect_language
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
@@ -48,6 +49,7 @@ from app.services.video import (
 from app.services.visuals import (
     VisualService,
     default_fontset,
+    legacy_plan,
     link_fonts,
     load_theme,
     make_thumbnail,
@@ -70,6 +72,7 @@ class Progress:
 
 
 ProgressSink = Callable[[Progress], None]
+NO_IMAGE_FOLDER = "this render was given no folder for local images"
 LANGUAGE_SAMPLE_CHARS = 1000  # a few sentences are plenty for the detector
 
 
@@ -85,6 +88,7 @@ class RenderResult:
     engines: tuple[str, ...]  # the engine that spoke each scene
     elapsed: float
     thumbnail: Path | None = None
+    warnings: tuple[str, ...] = ()  # e.g. an image shown as a placeholder
     chapters: Path | None = None  # the `0:00 Title` list beside the video
 
 
@@ -98,7 +102,8 @@ def chapters_path(video: Path) -> Path:
 
 
 class Renderer:
-    """Renders documents to MP4; holds the long-lived parts (voices, slides, caches, workspaces)."""
+    """Renders documents and plans to MP4; holds the long-lived parts (voices, stills, images, caches,
+    workspaces)."""
 
     def __init__(
         self,
@@ -121,6 +126,11 @@ class Renderer:
         self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
         self.audio_pieces_encoded = 0  # scenes' AAC pieces actually encoded
 
+    def plan_document(self, document: Document, options: RenderOptions | None = None) -> Plan:
+        """The Plan of a document (blocking: run it in a thread)."""
+        options = options or RenderOptions()
+        return legacy_plan(build_script(document, options.rate, limits=self.limits))
+
     async def render(
         self,
         document: Document,
@@ -128,32 +138,77 @@ class Renderer:
         options: RenderOptions | None = None,
         progress: ProgressSink | None = None,
         *,
+        images: ImagePolicy | None = None,
         thumbnail: bool = False,
         before_publish: Callable[[], Awaitable[None]] | None = None,
     ) -> RenderResult:
-        """Render `document` to `out_path` (+ .srt, .vtt and, if asked, a .jpg thumbnail).
-
-        `before_publish` runs right before the outputs are moved into place; a queue worker uses it
-        to confirm it still holds the job, so that a worker that lost its lease publishes nothing.
-        """
+        """Render `document` to `out_path`: its Plan (`plan_document`), then `render_plan`."""
         options = options or RenderOptions()
         report = progress or (lambda _p: None)
         started = time.perf_counter()
+        plan = await run_in_thread(self.plan_document, document, options)
+        report(Progress(Stage.SCRIPT, 1, 1))
+        # today's Script drops images, so the document's own are checked too (the planner's keep them)
+        shown = await run_in_thread(document_images, document)
+        return await self._render(
+            plan, out_path, options, report, images, thumbnail, before_publish, started, shown
+        )
 
+    async def render_plan(
+        self,
+        plan: Plan,
+        out_path: Path,
+        options: RenderOptions | None = None,
+        progress: ProgressSink | None = None,
+        *,
+        images: ImagePolicy | None = None,
+        thumbnail: bool = False,
+        before_publish: Callable[[], Awaitable[None]] | None = None,
+    ) -> RenderResult:
+        """Render `plan` to `out_path` (+ .srt, .vtt and, if asked, a .jpg thumbnail).
+
+        `images` says where the plan's images may come from (default: no local files, no remote
+        ones); they are resolved first, so a bad image fails the render before any speech, naming it
+        (`ImageError`), and nothing is left behind. `before_publish` runs right before the outputs
+        are moved into place; a queue worker uses it to confirm it still holds the job, so that a
+        worker that lost its lease publishes nothing.
+        """
+        options = options or RenderOptions()
+        report = progress or (lambda _p: None)
+        report(Progress(Stage.SCRIPT, 1, 1))
+        return await self._render(
+            plan, out_path, options, report, images, thumbnail, before_publish, time.perf_counter(), []
+        )
+
+    async def _render(
+        self,
+        plan: Plan,
+        out_path: Path,
+        options: RenderOptions,
+        report: ProgressSink,
+        policy: ImagePolicy | None,
+        thumbnail: bool,
+        before_publish: Callable[[], Awaitable[None]] | None,
+        started: float,
+        also_shown: Sequence[ImageLike],
+    ) -> RenderResult:
+        if not plan.scenes:
+            raise InputError("the plan has no scenes: nothing to render")
         # Nothing blocks the event loop (`t2v serve` shares it with HTTP and heartbeats): CPU-bound
         # steps and file work (hashing, cache copies, probing, publishing) run in threads that check
         # for cancellation, so a signal is always seen.
-        script = await run_in_thread(build_script, document, options.rate, limits=self.limits)
-        report(Progress(Stage.SCRIPT, 1, 1))
-        voice, language = await run_in_thread(self._voice, script, options.voice)
+        voice, language = await run_in_thread(self._voice, plan, options.voice)
+        policy = policy or ImagePolicy(frame=options.video_format.size, no_root=NO_IMAGE_FOLDER)
 
         async with self.workspaces.async_workspace("render") as ws:
+            resolved = await self.images.resolve([*plan_images(plan), *also_shown], policy, ws)
+            plan = resolved.apply(plan)
             speeches, slides = await both(
-                self._speak(script, voice, options.rate, ws, report),
-                self._draw(() if options.audio_only else script.scenes, options, ws, report),
+                self._speak(plan, voice, options.rate, ws, report),
+                self._draw([] if options.audio_only else plan.scenes, options, ws, report),
             )
-            plan = await run_in_thread(plan_narration, speeches, options.scene_pause)
-            offsets, duration = plan.offsets, plan.duration
+            narration = await run_in_thread(plan_narration, speeches, options.scene_pause)
+            offsets, duration = narration.offsets, narration.duration
             spans = _spans(offsets, duration)
             shots = [Shot(img, a, b - a) for img, (a, b) in zip(slides, spans, strict=False)]
 
@@ -186,11 +241,11 @@ class Renderer:
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             scene_segments, audio_encoded = await both(
                 self._encode_picture(shots, spec, burn, cues, ws, report, cpu),
-                encode_narration(plan, sound, ws, self.cache, cpu),
+                encode_narration(narration, sound, ws, self.cache, cpu),
             )
             self.audio_pieces_encoded += audio_encoded
             chapters = scene_chapters(
-                [s.title for s in script.scenes], [a for a, _ in spans], script.title or document.name
+                [s.title for s in plan.scenes], [a for a, _ in spans], plan.title or "Start"
             )
             chapter_marks, chapter_list = await run_in_thread(_write_chapters, chapters, duration, ws)
             await mux(
@@ -223,11 +278,12 @@ class Renderer:
             vtt=out_vtt,
             duration=info.duration,
             size_bytes=info.size_bytes,
-            scenes=len(script.scenes),
+            scenes=len(plan.scenes),
             voice=voice,
             engines=tuple(s.engine for s in speeches),
             elapsed=time.perf_counter() - started,
             thumbnail=out_thumb,
+            warnings=tuple(resolved.warnings),
             chapters=chapters_path(out_path),
         )
 
@@ -272,12 +328,14 @@ class Renderer:
 
         return await all_or_nothing(*(segment(i, shot) for i, shot in enumerate(shots)))
 
-    def _voice(self, script: Script, asked: str | None) -> tuple[str, str]:
+    def _voice(self, plan: Plan, asked: str | None) -> tuple[str, str]:
         """The voice spec to speak with (checked: a bad voice fails before any work is done) and the
-        captions' language (the voice's, else detected)."""
-        voice = asked or f"espeak:{self._language(script.narration)}"
+        captions' language (the voice's, else the plan's, else detected)."""
+        narration = " ".join(scene.narration for scene in plan.scenes)
+        language = plan.language or self._language(narration)
+        voice = asked or f"espeak:{language}"
         parse_voice_spec(voice)
-        return voice, parse_voice_chain(voice).language or self._language(script.narration)
+        return voice, parse_voice_chain(voice).language or language
 
     def _language(self, narration: str) -> str:
         """Detect from the opening of the text (enough, and bounded), remembered in the cache: loading
@@ -293,14 +351,14 @@ class Renderer:
             self.cache.put_bytes(key, language.encode("utf-8"), ".txt")
         return language
 
-    async def _speak(
-        self, script: Script, voice: str, rate: int, ws: Path, report: ProgressSink
-    ) -> list[Speech]:
-        total = len(script.scenes)
+    async def _speak(self, plan: Plan, voice: str, rate: int, ws: Path, report: ProgressSink) -> list[Speech]:
+        """Each scene's words (its `spoken` text once normalization computed it), in order."""
+        total = len(plan.scenes)
         report(Progress(Stage.SPEECH, 0, total))
         speeches = []
-        for i, scene in enumerate(script.scenes):
-            speeches.append(await self.tts.speak(scene.narration, voice, rate, ws / f"speech-{i:04d}.wav"))
+        for i, scene in enumerate(plan.scenes):
+            text = scene.spoken if scene.spoken is not None else scene.narration
+            speeches.append(await self.tts.speak(text, voice, rate, ws / f"speech-{i:04d}.wav"))
             report(Progress(Stage.SPEECH, i + 1, total))
         return speeches
 
@@ -315,13 +373,8 @@ class Renderer:
 
         async def draw(i: int, scene: Scene) -> Path:
             nonlocal done
-            path = await self.visuals.slide(
-                scene,
-                fmt,
-                ws / f"slide-{i:04d}.png",
-                theme=theme,
-                index=i,
-                captions_burned=options.burn_captions,
+            path = await self.visuals.draw_scene(
+                scene, fmt, theme, None, ws / f"slide-{i:04d}.png", captions_burned=options.burn_captions
             )
             done += 1
             report(Progress(Stage.SLIDES, done, total))

@@ -26,6 +26,7 @@ from app.core.net import HttpClient
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
 from app.errors import ImageError, RemoteError, RemoteUnavailable, RenderError
+from app.services.documents import Content, Document
 from app.services.images.decode import Size, decode_raster, sniff
 from app.services.images.found import document_images
 from app.services.images.placeholder import draw_placeholder
@@ -111,7 +112,7 @@ class ImageService:
         self.downloaded = 0  # remote images actually fetched
 
     async def resolve_document_images(
-        self, document: object, policy: ImagePolicy, workdir: Path
+        self, document: Document | Content, policy: ImagePolicy, workdir: Path
     ) -> ResolvedImages:
         """Every image `document` shows (see `document_images`), resolved."""
         return await self.resolve(document_images(document), policy, workdir)
