@@ -253,7 +253,7 @@ class Renderer:
                 sound,
                 video,
                 ws,
-                srt,
+                None if options.audio_only else srt,  # an M4A for podcast apps: captions beside it
                 iso639_2(language),
                 chapters=chapter_marks,
                 captions_burned=burn is not None,
