@@ -62,15 +62,19 @@ def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
     raise typer.Exit(code)
 
 
-def read_input(source: str, settings: Settings) -> Document:
-    """The document at `source` (a file, or - for stdin), under the settings' document limits."""
-    from app.services.documents import DocumentLimits, document_from_bytes, load_document
+def read_input(
+    source: str, settings: Settings, pages: str | None = None, pptx_picture: str = "auto"
+) -> Document:
+    """The document at `source` (a file, or - for stdin), under the settings' document limits,
+    `pages` and `pptx_picture` saying how to read a packed one."""
+    from app.services.documents import DocumentLimits, ReadOptions, document_from_bytes, load_document
 
     limits = DocumentLimits.from_settings(settings)
+    reading = ReadOptions.of(pages, pptx_picture)
     if source == "-":
         data = sys.stdin.buffer.read(limits.largest + 1)
-        return document_from_bytes(data, None, None, limits=limits)
-    return load_document(Path(source), limits=limits)
+        return document_from_bytes(data, None, None, limits=limits, reading=reading)
+    return load_document(Path(source), limits=limits, reading=reading)
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -215,6 +219,18 @@ MaxPagesOption = Annotated[
         "--max-pages", help=f"Most PDF pages or slides read (default {setting_default('max_pages')})."
     ),
 ]
+PagesOption = Annotated[
+    str | None,
+    typer.Option("--pages", metavar="N-M", help="Only these pages (PDF) or slides (PPTX): N, N-M or N-."),
+]
+PptxPictureOption = Annotated[
+    str,
+    typer.Option(
+        "--pptx-picture",
+        metavar="auto|libreoffice|redraw",
+        help="A slide's picture: LibreOffice's rendering (auto: when installed) or redrawn by t2v.",
+    ),
+]
 # images (issue 13)
 AssetsRootOption = Annotated[
     Path | None,
@@ -275,6 +291,11 @@ def render_options(
             "theme": settings.theme,
         }
     )
+
+
+def read_flags(pages: str | None, pptx_picture: str) -> dict[str, object]:
+    """`--pages` and `--pptx-picture` as render options (a job reads its document with them too)."""
+    return {"pages": pages, "pptx_picture": pptx_picture}
 
 
 async def check_images(

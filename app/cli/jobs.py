@@ -27,6 +27,8 @@ from app.cli.base import (
     ImageFlags,
     KeyframeOption,
     MotionOption,
+    PagesOption,
+    PptxPictureOption,
     PresetOption,
     QualityOption,
     RateOption,
@@ -40,6 +42,7 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
+    read_flags,
     read_input,
     render_options,
     run_store_call,
@@ -130,6 +133,8 @@ def submit(
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     theme: ThemeOption = None,
+    pages: PagesOption = None,
+    pptx_picture: PptxPictureOption = "auto",
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.options import parse_render_options
@@ -147,13 +152,16 @@ def submit(
         fail(describe(exc))
     try:
         prio = JobPriority.parse(priority)
-        document = read_input(source, settings)
+        document = read_input(source, settings, pages, pptx_picture)
         # the job carries the document's text, not its path: its folder goes along as the images' root
         delivery = DeliveryFlags.of(
             preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
         )
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
-        options = render_options(settings, burn_captions, fps, motion, images, delivery)
+        options = {
+            **render_options(settings, burn_captions, fps, motion, images, delivery),
+            **read_flags(pages, pptx_picture),
+        }
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
         _check_images_now(document, parsed, settings)

@@ -24,6 +24,8 @@ from app.cli.base import (
     MaxDocumentSizeOption,
     MaxPagesOption,
     MotionOption,
+    PagesOption,
+    PptxPictureOption,
     PresetOption,
     QualityOption,
     RateOption,
@@ -35,6 +37,7 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
+    read_flags,
     read_input,
     render_options,
     run_cancellable,
@@ -127,6 +130,8 @@ def render(
     keyframe_interval: KeyframeOption = None,
     audio_only: AudioOnlyOption = False,
     theme: ThemeOption = None,
+    pages: PagesOption = None,
+    pptx_picture: PptxPictureOption = "auto",
     max_input_size: Annotated[
         int | None,
         typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
@@ -160,7 +165,11 @@ def render(
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
-            render_options(settings, burn_captions, fps, motion, images, delivery), trust=Trust.OPERATOR
+            {
+                **render_options(settings, burn_captions, fps, motion, images, delivery),
+                **read_flags(pages, pptx_picture),
+            },
+            trust=Trust.OPERATOR,
         )
     except ValueError as exc:
         fail(describe(exc))
@@ -177,7 +186,7 @@ def render(
         fail(f"the output {str(output)!r} is a directory")
 
     try:
-        document = read_input(source, settings)
+        document = read_input(source, settings, pages, pptx_picture)
         policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
     except InputError as exc:
         fail(str(exc))

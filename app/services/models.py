@@ -127,6 +127,9 @@ class RenderOptions:
     keyframe_interval: float | None = None  # longest time between keyframes; None: a long GOP
     quality: str = "standard"  # "high": a lower CRF (the archive preset)
     audio_only: bool = False  # the narration alone, an M4A with chapters
+    # packed documents (issue 16): which pages or slides to read ("3-12"), how a slide becomes its picture
+    pages: str | None = None
+    pptx_picture: str = "auto"  # auto (LibreOffice when installed), libreoffice, redraw
 
     @property
     def video_format(self) -> VideoFormat:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.config import RATE_MAX, RATE_MIN, setting_default
 from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
+from app.services.documents import parse_pages
 from app.services.models import RenderOptions
 from app.services.speech import TTSConfig, parse_voice_spec
 from app.services.video import PresetName, with_preset
@@ -65,6 +66,14 @@ class RenderOptionsInput(BaseModel):
     quality: Literal["standard", "high"] = Field(default="standard", description="high: a higher bitrate")
     audio_only: bool = Field(default=False, description="write the narration alone (an M4A with chapters)")
 
+    # packed documents (issue 16)
+    pages: str | None = Field(
+        default=None, max_length=40, description="pages or slides to read: N, N-M or N- (default: all)"
+    )
+    pptx_picture: Literal["auto", "libreoffice", "redraw"] = Field(
+        default="auto", description="a PPTX slide's picture: rendered by LibreOffice, or redrawn"
+    )
+
     def to_options(self) -> RenderOptions:
         return RenderOptions(
             voice=self.voice or None,
@@ -82,6 +91,8 @@ class RenderOptionsInput(BaseModel):
             keyframe_interval=self.keyframe_interval,
             quality=self.quality,
             audio_only=self.audio_only,
+            pages=self.pages,
+            pptx_picture=self.pptx_picture,
         )
 
 
@@ -106,6 +117,7 @@ def parse_render_options(
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     _check_image_options(options, trust)
     _check_theme(options.theme, trust)
+    parse_pages(options.pages)  # a bad range is an InputError of one line
     return options.to_options()
 
 

@@ -24,6 +24,7 @@ from app.core.resource_manager import ResourceManager
 from app.core.threads import all_or_nothing, both, run_in_thread
 from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration
+from app.services.beats import scene_foci, scene_shots
 from app.services.captions import change_points, write_captions
 from app.services.documents import Document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
@@ -210,7 +211,9 @@ class Renderer:
             narration = await run_in_thread(plan_narration, speeches, options.scene_pause)
             offsets, duration = narration.offsets, narration.duration
             spans = _spans(offsets, duration)
-            shots = [Shot(img, a, b - a) for img, (a, b) in zip(slides, spans, strict=False)]
+            shots = []  # an audio-only render draws and encodes no pictures
+            if not options.audio_only:
+                shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
 
             srt, vtt = ws / "captions.srt", ws / "captions.vtt"
             burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
@@ -265,7 +268,7 @@ class Renderer:
             if thumbnail and slides:
                 out_thumb = out_path.with_suffix(".jpg")
                 moves.append(
-                    (await run_in_thread(make_thumbnail, slides[0], ws / "thumbnail.jpg"), out_thumb)
+                    (await run_in_thread(make_thumbnail, slides[0][None], ws / "thumbnail.jpg"), out_thumb)
                 )
             if before_publish is not None:
                 await before_publish()
@@ -289,7 +292,7 @@ class Renderer:
 
     async def _encode_picture(
         self,
-        shots: Sequence[Shot],
+        scenes: Sequence[Sequence[Shot]],
         spec: FrameSpec,
         burn: Burn | None,
         cues: Sequence[Cue],
@@ -297,25 +300,28 @@ class Renderer:
         report: ProgressSink,
         cpu: asyncio.Semaphore,
     ) -> list[Path]:
-        """Encode (or take from the cache) one segment per scene; the mux joins them by copy."""
-        total = len(shots)
+        """Encode (or take from the cache) one segment per scene (its stills in turn); the mux joins
+        them by copy."""
+        total = len(scenes)
         report(Progress(Stage.VIDEO, 0, total + 1))
         cuts = change_points(cues) if burn else []
         burn_key = await run_in_thread(hash_file, burn.ass) if burn else None
         cache = self.cache
         done = 0
 
-        def cached(key_parts: tuple[object, ...], image: Path, path: Path) -> tuple[str, bool]:
-            key = hash_key("segment-v2", hash_file(image), *key_parts)
+        def cached(key_parts: tuple[object, ...], parts: Sequence[Shot], path: Path) -> tuple[str, bool]:
+            digests = {p.image: hash_file(p.image) for p in parts}
+            key = hash_key("segment-v3", [digests[p.image] for p in parts], *key_parts)
             return key, cache is not None and cache.fetch(key, path, ".mp4")
 
-        async def segment(i: int, shot: Shot) -> Path:
+        async def segment(i: int, shots: Sequence[Shot]) -> Path:
             nonlocal done
-            parts = split_shots([shot], cuts) if burn else [shot]
-            timing = [(round(p.start - shot.start, 3), round(p.duration, 3)) for p in parts]
+            start = shots[0].start
+            parts = split_shots(shots, cuts) if burn else list(shots)
+            timing = [(round(p.start - start, 3), round(p.duration, 3)) for p in parts]
             path = ws / f"segment-{i:04d}.mp4"
-            key_parts = (timing, spec, burn_key, shot.start if burn else None)
-            key, hit = await run_in_thread(cached, key_parts, shot.image, path)
+            key_parts = (timing, spec, burn_key, start if burn else None)
+            key, hit = await run_in_thread(cached, key_parts, parts, path)
             if not hit:
                 async with cpu:
                     await encode_segment(parts, spec, path, ws, burn)
@@ -326,7 +332,7 @@ class Renderer:
             report(Progress(Stage.VIDEO, done, total + 1))
             return path
 
-        return await all_or_nothing(*(segment(i, shot) for i, shot in enumerate(shots)))
+        return await all_or_nothing(*(segment(i, shots) for i, shots in enumerate(scenes)))
 
     def _voice(self, plan: Plan, asked: str | None) -> tuple[str, str]:
         """The voice spec to speak with (checked: a bad voice fails before any work is done) and the
@@ -364,24 +370,31 @@ class Renderer:
 
     async def _draw(
         self, scenes: Sequence[Scene], options: RenderOptions, ws: Path, report: ProgressSink
-    ) -> list[Path]:
-        total = len(scenes)
+    ) -> list[dict[int | None, Path]]:
+        """Every still of every scene: one per focus state its beats may show (cached by content)."""
+        wanted = [(i, focus) for i, scene in enumerate(scenes) for focus in scene_foci(scene)]
+        total = len(wanted)
         report(Progress(Stage.SLIDES, 0, total))
         fmt = options.video_format
         theme = await run_in_thread(load_theme, options.theme)  # a theme file is read once, here
         done = 0
 
-        async def draw(i: int, scene: Scene) -> Path:
+        async def draw(i: int, focus: int | None) -> Path:
             nonlocal done
+            name = f"slide-{i:04d}" + ("" if focus is None else f"-{focus}")
             path = await self.visuals.draw_scene(
-                scene, fmt, theme, None, ws / f"slide-{i:04d}.png", captions_burned=options.burn_captions
+                scenes[i], fmt, theme, focus, ws / f"{name}.png", captions_burned=options.burn_captions
             )
             done += 1
             report(Progress(Stage.SLIDES, done, total))
             return path
 
         # the visual slots bound how many are drawn at once
-        return await all_or_nothing(*(draw(i, scene) for i, scene in enumerate(scenes)))
+        paths = await all_or_nothing(*(draw(i, focus) for i, focus in wanted))
+        stills: list[dict[int | None, Path]] = [{} for _ in scenes]
+        for (i, focus), path in zip(wanted, paths, strict=True):
+            stills[i][focus] = path
+        return stills
 
 
 def _spans(offsets: Sequence[float], duration: float) -> list[tuple[float, float]]:

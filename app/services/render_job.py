@@ -24,6 +24,7 @@ from app.services.documents import (
     REGISTRY,
     Document,
     DocumentLimits,
+    ReadOptions,
     document_from_bytes,
     format_from_label,
     load_document,
@@ -82,13 +83,20 @@ def job_context(
     )
 
 
-def job_document(context: FileContext, limits: DocumentLimits) -> Document:
-    """The document a job carries (its bytes, or a file every worker can read), validated again."""
+def job_document(
+    context: FileContext, limits: DocumentLimits, options: RenderOptions | None = None
+) -> Document:
+    """The document a job carries (its bytes, or a file every worker can read), validated again and
+    read as its options say (`pages`, `pptx_picture`)."""
+    options = options or RenderOptions()
+    reading = ReadOptions.of(options.pages, options.pptx_picture)
     if context.content is not None:
         # the content type is what was decided when the job was made; the name is only a label now
         fmt = format_from_label(context.content_type) if context.content_type else None
-        return document_from_bytes(context.content, None, fmt, limits=limits, label=context.filename)
-    return load_document(Path(context.path or ""), limits=limits)
+        return document_from_bytes(
+            context.content, None, fmt, limits=limits, label=context.filename, reading=reading
+        )
+    return load_document(Path(context.path or ""), limits=limits, reading=reading)
 
 
 class RenderJobHandler:
@@ -109,7 +117,7 @@ class RenderJobHandler:
         options = parse_render_options(context.options, trust=context.trust, config=self.renderer.tts.config)
         limits = DocumentLimits.from_settings(self.settings)
         limits = dataclasses.replace(limits, text_bytes=self.max_input_bytes)
-        return options, job_document(context, limits)
+        return options, job_document(context, limits, options)
 
     async def __call__(self, ctx: JobContext) -> dict[str, Any]:
         context = FileContext.from_payload(ctx.job.payload)

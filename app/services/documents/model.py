@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from app.services.documents.formats import DocFormat
+from app.services.documents.limits import ReadOptions
 from app.services.models import SlideBlock
 
 Align = Literal["left", "center", "right"]
@@ -32,6 +33,9 @@ class Document:
     format: DocFormat
     name: str = "input"
     data: bytes | None = field(default=None, repr=False)
+    reading: ReadOptions = field(
+        default_factory=ReadOptions
+    )  # which pages, how slides become pictures (packed formats)
 
 
 @dataclass(frozen=True)

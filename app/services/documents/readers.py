@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from app.services.documents.docx_reader import probe_docx, read_docx
 from app.services.documents.formats import DocFormat
 from app.services.documents.limits import DocumentLimits
 from app.services.documents.markdown import read_markdown
@@ -21,8 +22,9 @@ Probe = Callable[[Document, str, DocumentLimits], None]
 READERS: dict[DocFormat, Reader] = {
     "md": lambda doc: read_markdown(doc.text, doc.name),
     "txt": lambda doc: read_text(doc.text, doc.name),
+    "docx": read_docx,
 }
-PROBES: dict[DocFormat, Probe] = {}
+PROBES: dict[DocFormat, Probe] = {"docx": probe_docx}
 
 
 def has_reader(fmt: DocFormat) -> bool:

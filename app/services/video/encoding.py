@@ -80,8 +80,9 @@ class Encoding:
         ]  # fmt: skip
 
     def still(self) -> list[str]:
-        """Variable frame rate: each distinct picture about once; B-frames pay off on text."""
-        return self.x264("veryfast", ["-tune", "stillimage"], "rc-lookahead=10", None)
+        """Variable frame rate: each distinct picture about once (no B-frames: a scene's pieces are
+        cut and joined by copy)."""
+        return self.x264("veryfast", ["-tune", "stillimage"], "rc-lookahead=10:bframes=0", None)
 
     def still_clip(self, fps: int) -> list[str]:
         """A constant-rate clip of one picture, repeated by copy: no B-frames, so any prefix is whole;
