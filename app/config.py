@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
 RATE_MIN, RATE_MAX = 80, 450  # words per minute: espeak's own limits, and so every engine's
+DURATION_MIN, DURATION_MAX = 10, 4 * 3600  # seconds: a target duration (--duration, --max-duration)
 
 
 def default_data_dir() -> Path:

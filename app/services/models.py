@@ -122,6 +122,9 @@ class RenderOptions:
     allow_remote_images: bool = False  # the operator's --allow-remote-images
     skip_missing_images: bool = False  # an image that cannot be used becomes a placeholder
     theme: str = setting_default("theme")  # a built-in theme's name or a theme file (.toml)
+    # issue 17: fit the narration to a duration (condensation); seconds
+    duration: float | None = None  # --duration: about this long (condensed if longer)
+    max_duration: float | None = None  # --max-duration: condensed only if longer
     # delivery (issue 14.6): see app/services/video/presets.py and encoding.py
     preset: str | None = None  # the preset the other options were filled from (for the record)
     keyframe_interval: float | None = None  # longest time between keyframes; None: a long GOP
