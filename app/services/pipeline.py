@@ -27,7 +27,7 @@ from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration
 from app.services.beats import scene_foci, scene_shots
 from app.services.captions import change_points, write_captions
-from app.services.documents import Document
+from app.services.documents import Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
 from app.services.planning import Plan, Scene, ScriptLimits, build_script, fit_duration
@@ -157,11 +157,14 @@ class Renderer:
             plan, notes = fitted.plan, ((fitted.note,) if fitted.note else ())
         report(Progress(Stage.SCRIPT, 1, 1))
         # today's Script drops images, so the document's own are checked too (the planner's keep them)
-        shown = await run_in_thread(document_images, document)
+        content = await run_in_thread(read_document, document)  # read once: kept for the document
+        shown = await run_in_thread(document_images, content)
         result = await self._render(
             plan, out_path, options, report, images, thumbnail, before_publish, started, shown
         )
-        return dataclasses.replace(result, warnings=(*notes, *result.warnings)) if notes else result
+        # what the reader could not do as asked (slides without speaker notes) and condensing notes
+        warnings = (*content.warnings, *notes, *result.warnings)
+        return dataclasses.replace(result, warnings=warnings) if warnings else result
 
     async def render_plan(
         self,
