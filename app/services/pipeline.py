@@ -35,18 +35,16 @@ from app.services.speech import detect_language
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
     Burn,
-    Chapter,
     FrameSpec,
     Shot,
-    chapters_text,
+    chapters_path,
     encode_segment,
-    ffmetadata,
     iso639_2,
     mux,
     probe,
     publish_all,
-    scene_chapters,
     split_shots,
+    write_chapters,
 )
 from app.services.visuals import (
     VisualService,
@@ -96,11 +94,6 @@ class RenderResult:
 
 def caption_paths(video: Path) -> tuple[Path, Path]:
     return video.with_suffix(".srt"), video.with_suffix(".vtt")
-
-
-def chapters_path(video: Path) -> Path:
-    """The `0:00 Title` list beside the video (for a YouTube description)."""
-    return video.with_suffix(".chapters.txt")
 
 
 class Renderer:
@@ -221,7 +214,6 @@ class Renderer:
             )
             narration = await run_in_thread(plan_narration, speeches, options.scene_pause)
             offsets, duration = narration.offsets, narration.duration
-            spans = _spans(offsets, duration)
             shots = []  # an audio-only render draws and encodes no pictures
             if not options.audio_only:
                 shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
@@ -236,7 +228,7 @@ class Renderer:
                 vtt,
                 burn_ass,
                 options.video_format.size,
-                scene_ends=[end for _, end in spans],
+                scene_ends=[*offsets[1:], duration],  # a scene lasts until the next one starts
             )
             burn = None
             if burn_ass is not None:
@@ -244,13 +236,8 @@ class Renderer:
             report(Progress(Stage.CAPTIONS, 1, 1))
 
             video = ws / "video.mp4"
-            spec = FrameSpec(
-                options.video_format.size,
-                options.fps,
-                options.motion,
-                options.keyframe_interval,
-                options.quality,
-            )
+            o = options
+            spec = FrameSpec(o.video_format.size, o.fps, o.motion, o.keyframe_interval, o.quality)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             scene_segments, audio_encoded = await both(
@@ -258,23 +245,24 @@ class Renderer:
                 encode_narration(narration, sound, ws, self.cache, cpu),
             )
             self.audio_pieces_encoded += audio_encoded
-            chapters = scene_chapters(
-                [s.title for s in plan.scenes], [a for a, _ in spans], plan.title or "Start"
+            titles, starts = [s.title for s in plan.scenes], [0.0, *offsets[1:]]
+            marks, chapters = await run_in_thread(
+                write_chapters, titles, starts, plan.title or "Start", duration, ws
             )
-            chapter_marks, chapter_list = await run_in_thread(_write_chapters, chapters, duration, ws)
+            subs = None if options.audio_only else srt  # an M4A (podcast apps): captions beside it
             await mux(
                 scene_segments,
                 sound,
                 video,
                 ws,
-                None if options.audio_only else srt,  # an M4A for podcast apps: captions beside it
+                subs,
                 iso639_2(language),
-                chapters=chapter_marks,
-                captions_burned=burn is not None,
+                chapters=marks,
+                captions_burned=bool(burn),
             )
             info = await run_in_thread(probe, video)
             out_srt, out_vtt = caption_paths(out_path)
-            moves = [(srt, out_srt), (vtt, out_vtt), (chapter_list, chapters_path(out_path))]
+            moves = [(srt, out_srt), (vtt, out_vtt), (chapters, chapters_path(out_path))]
             out_thumb = None
             if thumbnail and slides:
                 out_thumb = out_path.with_suffix(".jpg")
@@ -406,22 +394,6 @@ class Renderer:
         for (i, focus), path in zip(wanted, paths, strict=True):
             stills[i][focus] = path
         return stills
-
-
-def _spans(offsets: Sequence[float], duration: float) -> list[tuple[float, float]]:
-    """Each scene (its slide, its chapter) lasts from its narration's start until the next scene's
-    (pause included); the first also covers the track's short lead-in."""
-    starts = [0.0, *offsets[1:]]
-    ends = [*offsets[1:], duration]
-    return list(zip(starts, ends, strict=True))
-
-
-def _write_chapters(chapters: Sequence[Chapter], duration: float, ws: Path) -> tuple[Path, Path]:
-    """The chapter marks for the mux (ffmetadata) and the `0:00 Title` list."""
-    marks, listing = ws / "chapters.ffmeta", ws / "chapters.txt"
-    marks.write_text(ffmetadata(chapters, duration), encoding="utf-8")
-    listing.write_text(chapters_text(chapters), encoding="utf-8")
-    return marks, listing
 
 
 def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> list[list[WordTiming]]:

@@ -9,7 +9,14 @@ place, all or none. `PRESETS` are the delivery presets (`with_preset` fills a pr
 `run_ffmpeg` is cancellable and its ffmpeg dies with this process.
 """
 
-from app.services.video.chapters import Chapter, chapters_text, ffmetadata, scene_chapters
+from app.services.video.chapters import (
+    Chapter,
+    chapters_path,
+    chapters_text,
+    ffmetadata,
+    scene_chapters,
+    write_chapters,
+)
 from app.services.video.encoding import Encoding, h264_level
 from app.services.video.ffmpeg import ffmpeg_exe, run_ffmpeg
 from app.services.video.mux import iso639_2, mux
@@ -29,6 +36,7 @@ __all__ = [
     "MediaInfo",
     "PresetName",
     "Shot",
+    "chapters_path",
     "chapters_text",
     "disable_subtitle_tracks",
     "encode_segment",
@@ -44,4 +52,5 @@ __all__ = [
     "scene_chapters",
     "split_shots",
     "with_preset",
+    "write_chapters",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,19 @@ def _stamp(seconds: float) -> str:
 def chapters_text(chapters: Sequence[Chapter]) -> str:
     """One `0:00 Title` line per chapter (`1:02:03 Title` past an hour), for a video's description."""
     return "".join(f"{_stamp(c.start)} {c.title}\n" for c in chapters)
+
+
+def chapters_path(video: Path) -> Path:
+    """The `0:00 Title` list beside a video (for its YouTube description)."""
+    return video.with_suffix(".chapters.txt")
+
+
+def write_chapters(
+    titles: Sequence[str | None], starts: Sequence[float], first: str, duration: float, workdir: Path
+) -> tuple[Path, Path]:
+    """A render's chapters at its scene titles: the marks for the mux (ffmetadata) and the list."""
+    chapters = scene_chapters(titles, starts, first)
+    marks, listing = workdir / "chapters.ffmeta", workdir / "chapters.txt"
+    marks.write_text(ffmetadata(chapters, duration), encoding="utf-8")
+    listing.write_text(chapters_text(chapters), encoding="utf-8")
+    return marks, listing
