@@ -27,6 +27,7 @@ from app.cli.base import (
     FpsOption,
     ImageFlags,
     KeyframeOption,
+    LoudnessOption,
     MaxDurationOption,
     MotionOption,
     PagesOption,
@@ -35,7 +36,9 @@ from app.cli.base import (
     QualityOption,
     RateOption,
     ResolutionOption,
+    RoomToneOption,
     SkipMissingImagesOption,
+    SoundFlags,
     ThemeOption,
     VoiceOption,
     app,
@@ -138,6 +141,8 @@ def submit(
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     theme: ThemeOption = None,
+    loudness: LoudnessOption = None,
+    room_tone: RoomToneOption = False,
     duration: DurationOption = None,
     max_duration: MaxDurationOption = None,
     pages: PagesOption = None,
@@ -156,6 +161,7 @@ def submit(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            loudness=loudness,
             allow_remote_images=allow_remote_images or None,
         )
     except ValueError as exc:
@@ -169,7 +175,17 @@ def submit(
         )
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
         options = {
-            **render_options(settings, burn_captions, fps, motion, images, duration, max_duration, delivery),
+            **render_options(
+                settings,
+                burn_captions,
+                fps,
+                motion,
+                images,
+                duration,
+                max_duration,
+                sound=SoundFlags(room_tone),
+                delivery=delivery,
+            ),
             **read_flags(pages, pptx_picture),
         }
         # whoever runs the CLI is the operator

@@ -22,6 +22,7 @@ from app.cli.base import (
     FpsOption,
     ImageFlags,
     KeyframeOption,
+    LoudnessOption,
     MaxDocumentSizeOption,
     MaxDurationOption,
     MaxPagesOption,
@@ -32,7 +33,9 @@ from app.cli.base import (
     QualityOption,
     RateOption,
     ResolutionOption,
+    RoomToneOption,
     SkipMissingImagesOption,
+    SoundFlags,
     ThemeOption,
     VoiceOption,
     app,
@@ -137,6 +140,8 @@ def render(
     keyframe_interval: KeyframeOption = None,
     audio_only: AudioOnlyOption = False,
     theme: ThemeOption = None,
+    loudness: LoudnessOption = None,
+    room_tone: RoomToneOption = False,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
     max_input_size: Annotated[
@@ -166,6 +171,7 @@ def render(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            loudness=loudness,
             max_input_bytes=max_input_size,
             max_document_bytes=max_document_size,
             max_pages=max_pages,
@@ -178,7 +184,15 @@ def render(
         options = parse_render_options(
             {
                 **render_options(
-                    settings, burn_captions, fps, motion, images, duration, max_duration, delivery
+                    settings,
+                    burn_captions,
+                    fps,
+                    motion,
+                    images,
+                    duration,
+                    max_duration,
+                    sound=SoundFlags(room_tone),
+                    delivery=delivery,
                 ),
                 **read_flags(pages, pptx_picture),
             },

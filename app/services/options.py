@@ -54,6 +54,11 @@ class RenderOptionsInput(BaseModel):
     theme: str = Field(
         default=setting_default("theme"), max_length=500, description="dark, light, paper, bold"
     )
+    # sound (issue 14)
+    loudness: float = Field(
+        default=setting_default("loudness"), ge=-31.0, le=-9.0, description="integrated loudness, LUFS"
+    )
+    room_tone: bool = Field(default=False, description="quiet room tone instead of digital silence")
     # issue 14.6 (delivery): a preset fills the options not given; the rest shape the file
     preset: PresetName | None = Field(
         default=None, description="youtube, shorts, tiktok, reels, web or archive (options given win)"
@@ -113,6 +118,8 @@ class RenderOptionsInput(BaseModel):
             allow_remote_images=self.allow_remote_images,
             skip_missing_images=self.skip_missing_images,
             theme=self.theme,
+            loudness=self.loudness,
+            room_tone=self.room_tone,
             duration=self.duration,
             max_duration=self.max_duration,
             preset=self.preset,

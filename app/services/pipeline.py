@@ -24,7 +24,7 @@ from app.core.memory_optimizer import WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.core.threads import all_or_nothing, both, run_in_thread
 from app.errors import InputError
-from app.services.audio import encode_narration, plan_narration
+from app.services.audio import Sound, encode_narration, plan_narration
 from app.services.beats import scene_foci, scene_shots
 from app.services.captions import change_points, write_captions
 from app.services.documents import Document, read_document
@@ -240,11 +240,11 @@ class Renderer:
             spec = FrameSpec(o.video_format.size, o.fps, o.motion, o.keyframe_interval, o.quality)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
-            scene_segments, audio_encoded = await both(
+            scene_segments, track = await both(
                 self._encode_picture(shots, spec, burn, cues, ws, report, cpu),
-                encode_narration(narration, sound, ws, self.cache, cpu),
+                encode_narration(narration, sound, ws, self.cache, cpu, _sound(options)),
             )
-            self.audio_pieces_encoded += audio_encoded
+            self.audio_pieces_encoded += track.encoded
             titles, starts = [s.title for s in plan.scenes], [0.0, *offsets[1:]]
             marks, chapters = await run_in_thread(
                 write_chapters, titles, starts, plan.title or "Start", duration, ws
@@ -394,6 +394,10 @@ class Renderer:
         for (i, focus), path in zip(wanted, paths, strict=True):
             stills[i][focus] = path
         return stills
+
+
+def _sound(options: RenderOptions) -> Sound:
+    return Sound(loudness=options.loudness, room_tone=options.room_tone)
 
 
 def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> list[list[WordTiming]]:
