@@ -24,13 +24,16 @@ from app.cli.base import (
     DurationOption,
     FpsOption,
     ImageFlags,
+    LoudnessOption,
     MaxDurationOption,
     MotionOption,
     PagesOption,
     PptxPictureOption,
     RateOption,
     ResolutionOption,
+    RoomToneOption,
     SkipMissingImagesOption,
+    SoundFlags,
     ThemeOption,
     VoiceOption,
     app,
@@ -129,6 +132,8 @@ def submit(
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     theme: ThemeOption = None,
+    loudness: LoudnessOption = None,
+    room_tone: RoomToneOption = False,
     duration: DurationOption = None,
     max_duration: MaxDurationOption = None,
     pages: PagesOption = None,
@@ -147,6 +152,7 @@ def submit(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            loudness=loudness,
             allow_remote_images=allow_remote_images or None,
         )
     except ValueError as exc:
@@ -157,7 +163,16 @@ def submit(
         # the job carries the document's text, not its path: its folder goes along as the images' root
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
         options = {
-            **render_options(settings, burn_captions, fps, motion, images, duration, max_duration),
+            **render_options(
+                settings,
+                burn_captions,
+                fps,
+                motion,
+                images,
+                duration,
+                max_duration,
+                sound=SoundFlags(room_tone),
+            ),
             **read_flags(pages, pptx_picture),
         }
         # whoever runs the CLI is the operator

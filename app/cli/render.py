@@ -19,6 +19,7 @@ from app.cli.base import (
     DurationOption,
     FpsOption,
     ImageFlags,
+    LoudnessOption,
     MaxDocumentSizeOption,
     MaxDurationOption,
     MaxPagesOption,
@@ -27,7 +28,9 @@ from app.cli.base import (
     PptxPictureOption,
     RateOption,
     ResolutionOption,
+    RoomToneOption,
     SkipMissingImagesOption,
+    SoundFlags,
     ThemeOption,
     VoiceOption,
     app,
@@ -128,6 +131,8 @@ def render(
     fps: FpsOption = None,
     motion: MotionOption = False,
     theme: ThemeOption = None,
+    loudness: LoudnessOption = None,
+    room_tone: RoomToneOption = False,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
     max_input_size: Annotated[
@@ -157,6 +162,7 @@ def render(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            loudness=loudness,
             max_input_bytes=max_input_size,
             max_document_bytes=max_document_size,
             max_pages=max_pages,
@@ -165,7 +171,16 @@ def render(
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
             {
-                **render_options(settings, burn_captions, fps, motion, images, duration, max_duration),
+                **render_options(
+                    settings,
+                    burn_captions,
+                    fps,
+                    motion,
+                    images,
+                    duration,
+                    max_duration,
+                    sound=SoundFlags(room_tone),
+                ),
                 **read_flags(pages, pptx_picture),
             },
             trust=Trust.OPERATOR,

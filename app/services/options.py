@@ -53,6 +53,11 @@ class RenderOptionsInput(BaseModel):
     theme: str = Field(
         default=setting_default("theme"), max_length=500, description="dark, light, paper, bold"
     )
+    # sound (issue 14)
+    loudness: float = Field(
+        default=setting_default("loudness"), ge=-31.0, le=-9.0, description="integrated loudness, LUFS"
+    )
+    room_tone: bool = Field(default=False, description="quiet room tone instead of digital silence")
 
     # issue 17: a target duration ("90s", "1m30s", "1:30", 90); the narration is condensed to fit
     duration: float | None = Field(
@@ -100,6 +105,8 @@ class RenderOptionsInput(BaseModel):
             allow_remote_images=self.allow_remote_images,
             skip_missing_images=self.skip_missing_images,
             theme=self.theme,
+            loudness=self.loudness,
+            room_tone=self.room_tone,
             duration=self.duration,
             max_duration=self.max_duration,
             pages=self.pages,
