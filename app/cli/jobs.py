@@ -20,17 +20,25 @@ from app.cli.base import (
     AllowRemoteImagesOption,
     AspectOption,
     AssetsRootOption,
+    AudioOnlyOption,
     BurnOption,
+    DeliveryFlags,
     DurationOption,
     FpsOption,
     ImageFlags,
+    KeyframeOption,
+    LoudnessOption,
     MaxDurationOption,
     MotionOption,
     PagesOption,
     PptxPictureOption,
+    PresetOption,
+    QualityOption,
     RateOption,
     ResolutionOption,
+    RoomToneOption,
     SkipMissingImagesOption,
+    SoundFlags,
     ThemeOption,
     VoiceOption,
     app,
@@ -122,13 +130,19 @@ def submit(
     rate: RateOption = None,
     aspect: AspectOption = None,
     resolution: ResolutionOption = None,
-    burn_captions: BurnOption = False,
+    burn_captions: BurnOption = None,
     fps: FpsOption = None,
     motion: MotionOption = False,
+    preset: PresetOption = None,
+    quality: QualityOption = None,
+    keyframe_interval: KeyframeOption = None,
+    audio_only: AudioOnlyOption = False,
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     theme: ThemeOption = None,
+    loudness: LoudnessOption = None,
+    room_tone: RoomToneOption = False,
     duration: DurationOption = None,
     max_duration: MaxDurationOption = None,
     pages: PagesOption = None,
@@ -147,6 +161,7 @@ def submit(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            loudness=loudness,
             allow_remote_images=allow_remote_images or None,
         )
     except ValueError as exc:
@@ -155,9 +170,22 @@ def submit(
         prio = JobPriority.parse(priority)
         document = read_source(source, settings, pages, pptx_picture)
         # the job carries the document's text, not its path: its folder goes along as the images' root
+        delivery = DeliveryFlags.of(
+            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+        )
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
         options = {
-            **render_options(settings, burn_captions, fps, motion, images, duration, max_duration),
+            **render_options(
+                settings,
+                burn_captions,
+                fps,
+                motion,
+                images,
+                duration,
+                max_duration,
+                sound=SoundFlags(room_tone),
+                delivery=delivery,
+            ),
             **read_flags(pages, pptx_picture),
         }
         # whoever runs the CLI is the operator
