@@ -52,6 +52,7 @@ from app.cli.base import (
     render_options,
     run_store_call,
 )
+from app.cli.story import LLMOption, llm_flags
 from app.config import Settings, load_settings
 from app.core.jobstore.base import JobPriority, JobRecord, JobStatus
 from app.core.queue_manager import QueueManager, Trust, new_job_id
@@ -145,6 +146,7 @@ def submit(
     room_tone: RoomToneOption = False,
     duration: DurationOption = None,
     max_duration: MaxDurationOption = None,
+    llm: LLMOption = None,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
 ) -> None:
@@ -187,6 +189,7 @@ def submit(
                 delivery=delivery,
             ),
             **read_flags(pages, pptx_picture),
+            **llm_flags(llm),
         }
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
