@@ -20,15 +20,20 @@ from app.cli.base import (
     AllowRemoteImagesOption,
     AspectOption,
     AssetsRootOption,
+    AudioOnlyOption,
     BurnOption,
+    DeliveryFlags,
     DurationOption,
     FpsOption,
     ImageFlags,
+    KeyframeOption,
     LoudnessOption,
     MaxDurationOption,
     MotionOption,
     PagesOption,
     PptxPictureOption,
+    PresetOption,
+    QualityOption,
     RateOption,
     ResolutionOption,
     RoomToneOption,
@@ -47,6 +52,7 @@ from app.cli.base import (
     render_options,
     run_store_call,
 )
+from app.cli.story import LLMOption, llm_flags
 from app.config import Settings, load_settings
 from app.core.jobstore.base import JobPriority, JobRecord, JobStatus
 from app.core.queue_manager import QueueManager, Trust, new_job_id
@@ -125,9 +131,13 @@ def submit(
     rate: RateOption = None,
     aspect: AspectOption = None,
     resolution: ResolutionOption = None,
-    burn_captions: BurnOption = False,
+    burn_captions: BurnOption = None,
     fps: FpsOption = None,
     motion: MotionOption = False,
+    preset: PresetOption = None,
+    quality: QualityOption = None,
+    keyframe_interval: KeyframeOption = None,
+    audio_only: AudioOnlyOption = False,
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
@@ -136,6 +146,7 @@ def submit(
     room_tone: RoomToneOption = False,
     duration: DurationOption = None,
     max_duration: MaxDurationOption = None,
+    llm: LLMOption = None,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
 ) -> None:
@@ -161,6 +172,9 @@ def submit(
         prio = JobPriority.parse(priority)
         document = read_source(source, settings, pages, pptx_picture)
         # the job carries the document's text, not its path: its folder goes along as the images' root
+        delivery = DeliveryFlags.of(
+            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+        )
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
         options = {
             **render_options(
@@ -172,8 +186,10 @@ def submit(
                 duration,
                 max_duration,
                 sound=SoundFlags(room_tone),
+                delivery=delivery,
             ),
             **read_flags(pages, pptx_picture),
+            **llm_flags(llm),
         }
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)

@@ -20,6 +20,7 @@ from app.errors import InputError, first_error
 from app.services.documents import parse_pages
 from app.services.models import RenderOptions
 from app.services.speech import TTSConfig, parse_voice_spec
+from app.services.video import PresetName, with_preset
 
 
 class RenderOptionsInput(BaseModel):
@@ -58,6 +59,18 @@ class RenderOptionsInput(BaseModel):
         default=setting_default("loudness"), ge=-31.0, le=-9.0, description="integrated loudness, LUFS"
     )
     room_tone: bool = Field(default=False, description="quiet room tone instead of digital silence")
+    # issue 14.6 (delivery): a preset fills the options not given; the rest shape the file
+    preset: PresetName | None = Field(
+        default=None, description="youtube, shorts, tiktok, reels, web or archive (options given win)"
+    )
+    keyframe_interval: float | None = Field(
+        default=None,
+        ge=0.5,
+        le=10,
+        description="longest time between keyframes, s (default: 10 s and each scene)",
+    )
+    quality: Literal["standard", "high"] = Field(default="standard", description="high: a higher bitrate")
+    audio_only: bool = Field(default=False, description="write the narration alone (an M4A with chapters)")
 
     # issue 17: a target duration ("90s", "1m30s", "1:30", 90); the narration is condensed to fit
     duration: float | None = Field(
@@ -65,6 +78,12 @@ class RenderOptionsInput(BaseModel):
     )
     max_duration: float | None = Field(
         default=None, description="at most this long (condensed only if longer); same forms as duration"
+    )
+
+    llm: str | None = Field(
+        default=None,
+        max_length=500,
+        description="openai:MODEL[@BASE_URL]: an LLM writes the script (operator only)",
     )
 
     @field_validator("duration", "max_duration", mode="before")
@@ -109,6 +128,11 @@ class RenderOptionsInput(BaseModel):
             room_tone=self.room_tone,
             duration=self.duration,
             max_duration=self.max_duration,
+            llm=self.llm or None,
+            preset=self.preset,
+            keyframe_interval=self.keyframe_interval,
+            quality=self.quality,
+            audio_only=self.audio_only,
             pages=self.pages,
             pptx_picture=self.pptx_picture,
         )
@@ -145,7 +169,7 @@ def parse_render_options(
     `trust` says who chose them (there is no default: every entry point decides); `config` holds
     what the operator offers to callers (default: from the environment).
     """
-    given = {k: v for k, v in (values or {}).items() if v is not None}
+    given = with_preset({k: v for k, v in (values or {}).items() if v is not None})
     try:
         options = RenderOptionsInput.model_validate(given)
     except ValidationError as exc:
@@ -157,6 +181,7 @@ def parse_render_options(
     if options.voice:
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     _check_image_options(options, trust)
+    _check_llm(options.llm, trust)
     _check_theme(options.theme, trust)
     parse_pages(options.pages)  # a bad range is an InputError of one line
     return options.to_options()
@@ -175,6 +200,19 @@ def _check_image_options(options: RenderOptionsInput, trust: Trust) -> None:
             )
     elif options.assets_root and not Path(options.assets_root).is_absolute():
         raise InputError(f"option 'assets_root' must be an absolute path, not {options.assets_root!r}")
+
+
+def _check_llm(spec: str | None, trust: Trust) -> None:
+    """An LLM spec names a server and spends the operator's key: only the operator chooses one."""
+    if not spec:
+        return
+    if trust is not Trust.OPERATOR:
+        raise InputError(
+            "option 'llm' is the operator's: this server writes no scripts with an LLM for callers"
+        )
+    from app.services.llm import parse_llm_spec
+
+    parse_llm_spec(spec)  # one line for a bad spec, before any work is done
 
 
 def _check_theme(theme: str, trust: Trust) -> None:

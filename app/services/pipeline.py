@@ -29,6 +29,7 @@ from app.services.beats import scene_foci, scene_shots
 from app.services.captions import change_points, write_captions
 from app.services.documents import Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
+from app.services.llm import LLMConfig, ScriptWriter
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
 from app.services.planning import Plan, Scene, ScriptLimits, build_script, fit_duration
 from app.services.speech import detect_language
@@ -37,12 +38,14 @@ from app.services.video import (
     Burn,
     FrameSpec,
     Shot,
+    chapters_path,
     encode_segment,
     iso639_2,
     mux,
     probe,
     publish_all,
     split_shots,
+    write_chapters,
 )
 from app.services.visuals import (
     VisualService,
@@ -87,6 +90,7 @@ class RenderResult:
     elapsed: float
     thumbnail: Path | None = None
     warnings: tuple[str, ...] = ()  # e.g. an image shown as a placeholder
+    chapters: Path | None = None  # the `0:00 Title` list beside the video
 
 
 def caption_paths(video: Path) -> tuple[Path, Path]:
@@ -114,6 +118,8 @@ class Renderer:
         self.visuals = visuals or VisualService(resources=self.resources, cache=cache)
         # the document's images, through the same pooled HTTP client as the speech engines
         self.images = images or ImageService(http=self.tts.http, cache=cache, resources=self.resources)
+        # an optional LLM writes the script (--llm, --topic), through the same pooled client
+        self.llm = ScriptWriter(self.tts.http, LLMConfig.from_settings(load_settings()))
         self.cache = cache
         self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
         self.audio_pieces_encoded = 0  # scenes' AAC pieces actually encoded
@@ -138,7 +144,10 @@ class Renderer:
         options = options or RenderOptions()
         report = progress or (lambda _p: None)
         started = time.perf_counter()
-        plan = await run_in_thread(self.plan_document, document, options)
+        if options.llm:  # an LLM writes the script (issue 17)
+            plan = await self.llm.write_plan(document, options)
+        else:
+            plan = await run_in_thread(self.plan_document, document, options)
         fitted = await run_in_thread(
             fit_duration, plan, options.duration, options.max_duration, options.rate, options.scene_pause
         )
@@ -207,15 +216,17 @@ class Renderer:
             plan = resolved.apply(plan)
             speeches, slides = await both(
                 self._speak(plan, voice, options.rate, ws, report),
-                self._draw(plan.scenes, options, ws, report),
+                self._draw([] if options.audio_only else plan.scenes, options, ws, report),
             )
             await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
             narration = await run_in_thread(plan_narration, speeches, options.scene_pause)
             offsets, duration = narration.offsets, narration.duration
-            shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
+            shots = []  # an audio-only render draws and encodes no pictures
+            if not options.audio_only:
+                shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
 
             srt, vtt = ws / "captions.srt", ws / "captions.vtt"
-            burn_ass = ws / "captions.ass" if options.burn_captions else None
+            burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
             cues = await run_in_thread(
                 write_captions,
                 _absolute_words(speeches, offsets),
@@ -224,7 +235,7 @@ class Renderer:
                 vtt,
                 burn_ass,
                 options.video_format.size,
-                scene_ends=[s[-1].start + s[-1].duration for s in shots],
+                scene_ends=[*offsets[1:], duration],  # a scene lasts until the next one starts
             )
             burn = None
             if burn_ass is not None:
@@ -232,7 +243,8 @@ class Renderer:
             report(Progress(Stage.CAPTIONS, 1, 1))
 
             video = ws / "video.mp4"
-            spec = FrameSpec(options.video_format.size, options.fps, options.motion)
+            o = options
+            spec = FrameSpec(o.video_format.size, o.fps, o.motion, o.keyframe_interval, o.quality)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             scene_segments, track = await both(
@@ -240,12 +252,26 @@ class Renderer:
                 encode_narration(narration, sound, ws, self.cache, cpu, _sound(options)),
             )
             self.audio_pieces_encoded += track.encoded
-            await mux(scene_segments, sound, video, ws, srt, iso639_2(language))
+            titles, starts = [s.title for s in plan.scenes], [0.0, *offsets[1:]]
+            marks, chapters = await run_in_thread(
+                write_chapters, titles, starts, plan.title or "Start", duration, ws
+            )
+            subs = None if options.audio_only else srt  # an M4A (podcast apps): captions beside it
+            await mux(
+                scene_segments,
+                sound,
+                video,
+                ws,
+                subs,
+                iso639_2(language),
+                chapters=marks,
+                captions_burned=bool(burn),
+            )
             info = await run_in_thread(probe, video)
             out_srt, out_vtt = caption_paths(out_path)
-            moves = [(srt, out_srt), (vtt, out_vtt)]
+            moves = [(srt, out_srt), (vtt, out_vtt), (chapters, chapters_path(out_path))]
             out_thumb = None
-            if thumbnail:
+            if thumbnail and slides:
                 out_thumb = out_path.with_suffix(".jpg")
                 moves.append(
                     (await run_in_thread(make_thumbnail, shots[0][0].image, ws / "thumbnail.jpg"), out_thumb)
@@ -267,6 +293,7 @@ class Renderer:
             elapsed=time.perf_counter() - started,
             thumbnail=out_thumb,
             warnings=tuple(resolved.warnings),
+            chapters=chapters_path(out_path),
         )
 
     async def _encode_picture(
@@ -290,7 +317,7 @@ class Renderer:
 
         def cached(key_parts: tuple[object, ...], parts: Sequence[Shot], path: Path) -> tuple[str, bool]:
             digests = {p.image: hash_file(p.image) for p in parts}
-            key = hash_key("segment-v2", [digests[p.image] for p in parts], *key_parts)
+            key = hash_key("segment-v3", [digests[p.image] for p in parts], *key_parts)
             return key, cache is not None and cache.fetch(key, path, ".mp4")
 
         async def segment(i: int, shots: Sequence[Shot]) -> Path:
