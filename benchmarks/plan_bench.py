@@ -223,7 +223,7 @@ def report(
     med = statistics.median
     ours_s, base_s = med(r.seconds for r in warm), med(r.seconds for r in base)
     compose = med(r.report["compose"] for r in warm)
-    peak = max(r.peak_mb for r in [*warm, *cold])
+    peak, cold_peak = max(r.peak_mb for r in warm), max(r.peak_mb for r in cold)
     base_peak = max(r.peak_mb for r in base)
     redone = sum(int(r.report.get("syntheses", 0)) + int(r.report.get("slides_drawn", 0)) for r in warm)
     return "\n".join(
@@ -253,8 +253,10 @@ def report(
             f"| {verdict(base_s / ours_s >= RATIO_GOAL)} |",
             f"| the same, ours timed as the composition stage only | {compose:.2f} s | {base_s:.2f} s "
             f"| {base_s / compose:.1f}x faster | (reported) | - |",
-            f"| peak RSS of a render, all processes (ours: cold and warm runs) | {peak:.0f} MB "
+            f"| peak RSS of the render above, all processes | {peak:.0f} MB "
             f"| {base_peak:.0f} MB | - | <= {RSS_GOAL_MB:.0f} MB | {verdict(peak <= RSS_GOAL_MB)} |",
+            f"| peak RSS of a cold render (speech, images and stills made too), all processes "
+            f"| {cold_peak:.0f} MB | - | - | <= {RSS_GOAL_MB:.0f} MB | {verdict(cold_peak <= RSS_GOAL_MB)} |",
             f"| ours with a cold cache (speech, images, stills and video) "
             f"| {med(r.seconds for r in cold):.2f} s | - | - | (reported) | - |",
             "",

@@ -114,6 +114,10 @@ def _with_logo(frame: Frame, theme: Theme) -> tuple[Frame, Picture | None]:
     return replace(frame, safe=safe), Picture(logo.path, box, "contain")
 
 
+def _content_boxes(composed: Composed) -> list[Box]:
+    return [line.box for line in composed.lines] + [p.box for p in composed.pictures]
+
+
 def _clear_of_text(backdrop: Backdrop, boxes: list[Box], width: int) -> Backdrop:
     """Crisp decorations (a dot grid, a ring) never run through text or a picture: one that would
     moves to the other side, or, if it is in the way there too, is left out."""
@@ -151,7 +155,12 @@ def compose_scene(
     backdrop = backdrop_for(theme, frame, variant)
     ctx = Ctx(scene, frame, theme, fonts, focus, variant, mix(*backdrop.colors, 0.5))
     composed = _choose(ctx)
-    text = [line.box for line in composed.lines] + [p.box for p in composed.pictures]
+    text = _content_boxes(composed)
+    if any(d.kind in CRISP_DECORATIONS for d in backdrop.decorations) and scene.layout == "prose":
+        # prose moves its words with the focus: keep the decoration where it is in every state
+        for other in [None, *range(len(scene.items))]:
+            if other != focus:
+                text += _content_boxes(_choose(replace(ctx, focus=other)))
     backdrop = _clear_of_text(backdrop, text, fmt.size[0])
     full_bleed = composed.extra.get("backdrop")
     if full_bleed is not None:
