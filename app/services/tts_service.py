@@ -30,6 +30,7 @@ from app.services.speech import wav as audio
 from app.services.speech.engines import ESPEAK, OPENAI, PIPER, openai, piper, request_download
 from app.services.speech.engines.config import TTSConfig
 from app.services.speech.espeak import EspeakEngine, check_rate
+from app.services.speech.runs import unspoken_blanked
 from app.services.speech.voices import VoiceChain, VoiceSpec, parse_voice_chain, parse_voice_spec
 from app.services.speech.wav import write_wav
 
@@ -173,7 +174,7 @@ class TTSService:
         try:
             if link.engine == PIPER:
                 model = Path(link.voice)
-                native = await run_in_thread(piper.speak_to_wav, model, text, rate, raw)
+                native = await run_in_thread(piper.speak_to_wav, model, unspoken_blanked(text), rate, raw)
                 if native == audio.SAMPLE_RATE:
                     os.replace(raw, out_path)
                 else:
@@ -183,7 +184,8 @@ class TTSService:
                 )
             fetch = openai.fetch if link.engine == OPENAI else request_download.fetch
             assert link.base_url is not None
-            await fetch(self.http, self.config, text, link.voice, link.base_url, rate, raw)
+            said = unspoken_blanked(text)  # emoji shown, not read out as their names
+            await fetch(self.http, self.config, said, link.voice, link.base_url, rate, raw)
             await audio.to_pcm_wav(raw, out_path)
             return await run_in_thread(audio.speech_from_wav, out_path, text, link.engine, link.voice)
         finally:
