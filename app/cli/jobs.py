@@ -30,8 +30,6 @@ from app.cli.base import (
     LoudnessOption,
     MaxDurationOption,
     MotionOption,
-    PagesOption,
-    PptxPictureOption,
     PresetOption,
     QualityOption,
     RateOption,
@@ -47,10 +45,16 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
-    read_flags,
     read_source,
     render_options,
     run_store_call,
+)
+from app.cli.documents import (
+    AllowFetchOption,
+    AllowPrivateUrlsOption,
+    PagesOption,
+    PptxPictureOption,
+    read_flags,
 )
 from app.config import Settings, load_settings
 from app.core.jobstore.base import JobPriority, JobRecord, JobStatus
@@ -147,6 +151,8 @@ def submit(
     max_duration: MaxDurationOption = None,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
+    allow_fetch: AllowFetchOption = False,
+    allow_private_urls: AllowPrivateUrlsOption = False,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.documents import Document
@@ -163,6 +169,8 @@ def submit(
             theme=theme,
             loudness=loudness,
             allow_remote_images=allow_remote_images or None,
+            allow_fetch=allow_fetch or None,
+            allow_private_urls=allow_private_urls or None,
         )
     except ValueError as exc:
         fail(describe(exc))

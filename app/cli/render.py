@@ -23,12 +23,8 @@ from app.cli.base import (
     ImageFlags,
     KeyframeOption,
     LoudnessOption,
-    MaxDocumentSizeOption,
     MaxDurationOption,
-    MaxPagesOption,
     MotionOption,
-    PagesOption,
-    PptxPictureOption,
     PresetOption,
     QualityOption,
     RateOption,
@@ -42,11 +38,19 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
-    read_flags,
     read_source,
     render_options,
     run_cancellable,
     stderr,
+)
+from app.cli.documents import (
+    AllowFetchOption,
+    AllowPrivateUrlsOption,
+    MaxDocumentSizeOption,
+    MaxPagesOption,
+    PagesOption,
+    PptxPictureOption,
+    read_flags,
 )
 from app.config import load_settings, setting_default
 from app.core.fsutil import human_size
@@ -144,6 +148,8 @@ def render(
     room_tone: RoomToneOption = False,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
+    allow_fetch: AllowFetchOption = False,
+    allow_private_urls: AllowPrivateUrlsOption = False,
     max_input_size: Annotated[
         int | None,
         typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
@@ -176,6 +182,8 @@ def render(
             max_document_bytes=max_document_size,
             max_pages=max_pages,
             allow_remote_images=allow_remote_images or None,
+            allow_fetch=allow_fetch or None,
+            allow_private_urls=allow_private_urls or None,
         )
         delivery = DeliveryFlags.of(
             preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
@@ -203,8 +211,8 @@ def render(
     except InputError as exc:
         fail(str(exc))
     if output is None:
-        if source == "-":
-            fail("reading from stdin needs --output/-o")
+        if source == "-" or source.lower().startswith(("http://", "https://")):
+            fail(f"reading from {'stdin' if source == '-' else 'a web address'} needs --output/-o")
         output = Path(source).with_suffix(".m4a" if options.audio_only else ".mp4")
     allowed = (".m4a", ".mp4") if options.audio_only else (".mp4",)
     if output.suffix.lower() not in allowed:
