@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
 RATE_MIN, RATE_MAX = 80, 450  # words per minute: espeak's own limits, and so every engine's
+PAUSE_MAX = 10.0  # seconds: the longest pause a flag or a plan scene's pause_after may ask for
 
 
 def default_data_dir() -> Path:
@@ -41,6 +42,11 @@ class Settings(BaseSettings):
     theme: str = Field(
         default="dark", max_length=500, description="slide theme: dark, light, paper, bold or a .toml file"
     )
+    # silence the voice leaves, in seconds, from where one sound stops to where the next starts
+    pause_sentence: float = Field(default=0.45, ge=0, le=PAUSE_MAX, description="after a sentence")
+    pause_paragraph: float = Field(default=0.8, ge=0, le=PAUSE_MAX, description="after a paragraph or item")
+    pause_heading: float = Field(default=0.7, ge=0, le=PAUSE_MAX, description="after a heading")
+    pause_scene: float = Field(default=1.0, ge=0, le=PAUSE_MAX, description="between two scenes")
 
     # resources (the seed's ResourceLimits): how much runs at once, and when the machine is too busy
     max_cpu_percent: float = Field(default=80.0, gt=0, le=100, description="claim no job above this CPU %")

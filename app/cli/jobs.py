@@ -24,6 +24,10 @@ from app.cli.base import (
     FpsOption,
     ImageFlags,
     MotionOption,
+    PauseHeadingOption,
+    PauseParagraphOption,
+    PauseSceneOption,
+    PauseSentenceOption,
     RateOption,
     ResolutionOption,
     SkipMissingImagesOption,
@@ -120,6 +124,10 @@ def submit(
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     theme: ThemeOption = None,
+    pause_sentence: PauseSentenceOption = None,
+    pause_paragraph: PauseParagraphOption = None,
+    pause_heading: PauseHeadingOption = None,
+    pause_scene: PauseSceneOption = None,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.options import parse_render_options
@@ -131,6 +139,10 @@ def submit(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            pause_sentence=pause_sentence,
+            pause_paragraph=pause_paragraph,
+            pause_heading=pause_heading,
+            pause_scene=pause_scene,
             allow_remote_images=allow_remote_images or None,
         )
     except ValueError as exc:

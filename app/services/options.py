@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.config import RATE_MAX, RATE_MIN, setting_default
+from app.config import PAUSE_MAX, RATE_MAX, RATE_MIN, setting_default
 from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
 from app.services.models import RenderOptions
@@ -52,6 +52,23 @@ class RenderOptionsInput(BaseModel):
         default=setting_default("theme"), max_length=500, description="dark, light, paper, bold"
     )
 
+    # issue 14: silence, in seconds, from where one sound stops to where the next starts
+    pause_sentence: float = Field(
+        default=setting_default("pause_sentence"), ge=0, le=PAUSE_MAX, description="after a sentence"
+    )
+    pause_paragraph: float = Field(
+        default=setting_default("pause_paragraph"),
+        ge=0,
+        le=PAUSE_MAX,
+        description="after a paragraph or item",
+    )
+    pause_heading: float = Field(
+        default=setting_default("pause_heading"), ge=0, le=PAUSE_MAX, description="after a heading"
+    )
+    pause_scene: float = Field(
+        default=setting_default("pause_scene"), ge=0, le=PAUSE_MAX, description="between scenes"
+    )
+
     def to_options(self) -> RenderOptions:
         return RenderOptions(
             voice=self.voice or None,
@@ -65,6 +82,10 @@ class RenderOptionsInput(BaseModel):
             allow_remote_images=self.allow_remote_images,
             skip_missing_images=self.skip_missing_images,
             theme=self.theme,
+            pause_sentence=self.pause_sentence,
+            pause_paragraph=self.pause_paragraph,
+            pause_heading=self.pause_heading,
+            pause_scene=self.pause_scene,
         )
 
 

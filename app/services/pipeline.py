@@ -28,7 +28,7 @@ from app.services.documents import Document
 from app.services.images import ImageService
 from app.services.models import Cue, RenderOptions, Scene, Script, Speech, WordTiming
 from app.services.planning import ScriptLimits, build_script
-from app.services.speech import detect_language
+from app.services.speech import detect_language, scene_gap, script_breaks
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
     Burn,
@@ -139,10 +139,10 @@ class Renderer:
 
         async with self.workspaces.async_workspace("render") as ws:
             speeches, slides = await both(
-                self._speak(script, voice, options.rate, ws, report),
+                self._speak(script, voice, language, options, ws, report),
                 self._draw(script.scenes, options, ws, report),
             )
-            plan = await run_in_thread(plan_narration, speeches, options.scene_pause)
+            plan = await run_in_thread(plan_narration, speeches, scene_gap(options.pause_scene))
             offsets, duration = plan.offsets, plan.duration
             shots = _shots(slides, offsets, duration)
 
@@ -219,7 +219,7 @@ class Renderer:
         done = 0
 
         def cached(key_parts: tuple[object, ...], image: Path, path: Path) -> tuple[str, bool]:
-            key = hash_key("segment-v1", hash_file(image), *key_parts)
+            key = hash_key("segment-v2", hash_file(image), *key_parts)
             return key, cache is not None and cache.fetch(key, path, ".mp4")
 
         async def segment(i: int, shot: Shot) -> Path:
@@ -263,13 +263,29 @@ class Renderer:
         return language
 
     async def _speak(
-        self, script: Script, voice: str, rate: int, ws: Path, report: ProgressSink
+        self,
+        script: Script,
+        voice: str,
+        language: str,
+        options: RenderOptions,
+        ws: Path,
+        report: ProgressSink,
     ) -> list[Speech]:
         total = len(script.scenes)
         report(Progress(Stage.SPEECH, 0, total))
         speeches = []
         for i, scene in enumerate(script.scenes):
-            speeches.append(await self.tts.speak(scene.narration, voice, rate, ws / f"speech-{i:04d}.wav"))
+            speeches.append(
+                await self.tts.speak(
+                    scene.narration,
+                    voice,
+                    options.rate,
+                    ws / f"speech-{i:04d}.wav",
+                    pauses=options.pauses,
+                    breaks=script_breaks(scene),
+                    language=language,
+                )
+            )
             report(Progress(Stage.SPEECH, i + 1, total))
         return speeches
 

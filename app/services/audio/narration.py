@@ -51,12 +51,13 @@ class NarrationPlan:
     rate: int
 
 
-def plan_narration(speeches: Sequence[Speech], pause: float) -> NarrationPlan:
-    """Lay the scenes out on whole AAC frames, from the WAV headers alone."""
+def plan_narration(speeches: Sequence[Speech], pause: float | Sequence[float]) -> NarrationPlan:
+    """Lay the scenes out on whole AAC frames, from the WAV headers alone. `pause`: the silence
+    between scenes, or one per scene (the silence after it; a plan scene's `pause_after`)."""
     if not speeches:
         raise MediaError("nothing to narrate")
     rate = speeches[0].sample_rate
-    pause_samples = round(pause * rate)
+    after = [pause] * len(speeches) if isinstance(pause, (int, float)) else list(pause)
     units: list[AudioUnit] = []
     offsets: list[float] = []
     position = AAC_FRAME  # the priming frame of the first piece plays as a short lead-in
@@ -65,7 +66,7 @@ def plan_narration(speeches: Sequence[Speech], pause: float) -> NarrationPlan:
             if w.getframerate() != rate or w.getnchannels() != 1 or w.getsampwidth() != 2:
                 raise MediaError(f"scene {i + 1}: audio format differs from the first scene's")
             samples = w.getnframes()
-        lead = pause_samples if i else 0
+        lead = round(after[i - 1] * rate) if i else 0
         pad = -(lead + samples) % AAC_FRAME
         units.append(AudioUnit(speech, samples, lead, pad))
         offsets.append((position + lead) / rate)

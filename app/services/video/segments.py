@@ -30,8 +30,10 @@ MOTION_ZOOM = 1.12  # how much larger than the frame the picture is, for the pan
 # Each render uses one of these for all its segments, so the segments always join by copy.
 X264_STILL = [
     "-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-crf", "20", "-pix_fmt", "yuv420p",
-    "-threads", "2", "-x264-params", "rc-lookahead=10:keyint=600:min-keyint=1:scenecut=0",
+    "-threads", "2", "-x264-params", "rc-lookahead=10:keyint=600:min-keyint=1:scenecut=0:bframes=0",
 ]  # fmt: skip
+# No B-frames: with a B-frame between widely spaced VFR frames the decode timestamps start that far
+# before 0, the segment's duration comes out short by it, and the join by copy puts the next scene early.
 # Every-frame encodes: ultrafast is ~4x veryfast and, with no B-frames, clips can be cut by copy.
 X264_FRAMES = [
     "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-pix_fmt", "yuv420p", "-threads", "2",
