@@ -22,10 +22,12 @@ from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
 from app.errors import InputError
 from app.services.documents import document_from_bytes
-from app.services.models import BlockKind, Pauses, RenderOptions, Scene, SlideBlock
+from app.services.models import Pauses, RenderOptions
 from app.services.options import parse_render_options
 from app.services.pipeline import Renderer
-from app.services.speech import Break, BreakKind, script_breaks, split_phrases
+from app.services.planning import Beat, Item
+from app.services.planning import Scene as PlanScene
+from app.services.speech import Break, BreakKind, plan_breaks, split_phrases
 from app.services.speech.engines.config import TTSConfig
 from app.services.tts_service import TTSService
 from tests.conftest import CLI
@@ -126,22 +128,35 @@ def test_phrases_cut_at_sentences_and_take_the_pause_of_their_break() -> None:
     assert split_phrases("   ", pauses) == [] or all(not p.text.strip() for p in split_phrases("   ", pauses))
 
 
-def test_script_breaks_find_the_heading_and_each_block() -> None:
-    scene = Scene(
-        "Intro to t2v. First point. Second point has two sentences. Really.",
+def test_plan_breaks_find_the_heading_and_each_item() -> None:
+    narration = "Intro to t2v. First point. Second point has two sentences. Really."
+    scene = PlanScene(
+        id="s1",
+        layout="bullets",
         title="Intro to *t2v*",
-        blocks=(
-            SlideBlock(BlockKind.BULLET, "First point"),
-            SlideBlock(BlockKind.CODE, "x = 1"),
-            SlideBlock(BlockKind.PARAGRAPH, "Second point has two sentences. Really."),
-        ),
+        items=[Item(text="First point"), Item(text="Second point has two sentences. Really.")],
+        narration=narration,
     )
-    breaks = script_breaks(scene)
-    assert [(scene.narration[: b.at].split()[-1], b.kind) for b in breaks] == [
+
+    def ends(breaks: Sequence[Break]) -> list[tuple[str, BreakKind]]:
+        return [(narration[: b.at].split()[-1], b.kind) for b in breaks]
+
+    assert ends(plan_breaks(scene)) == [
         ("t2v.", BreakKind.HEADING),
         ("point.", BreakKind.PARAGRAPH),
         ("Really.", BreakKind.PARAGRAPH),
     ]
+    # with beats, where each item starts being spoken is a paragraph end
+    beats = [Beat(at=narration.index("First"), item=0), Beat(at=narration.index("Second"), item=1)]
+    assert ends(plan_breaks(scene.model_copy(update={"beats": beats}))) == [
+        ("t2v.", BreakKind.HEADING),
+        ("t2v.", BreakKind.PARAGRAPH),  # the same cut: the heading's pause wins (split_phrases)
+        ("point.", BreakKind.PARAGRAPH),
+    ]
+    phrases = split_phrases(
+        narration, Pauses(0.4, 0.9, 0.7, 1.0), plan_breaks(scene.model_copy(update={"beats": beats}))
+    )
+    assert [p.pause_after for p in phrases] == [0.7, 0.9, 0.4, 0.0]
 
 
 async def test_each_sentence_is_anchored_at_its_sound_and_the_pauses_are_exact(

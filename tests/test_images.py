@@ -402,22 +402,15 @@ async def test_resolved_images_replace_the_plan_paths(doc: Path, workdir: Path) 
 
 
 def test_document_images_reads_image_blocks_and_pictures() -> None:
-    """The Document model's sections (ImageBlock in blocks, a slide's picture) are what the pipeline
-    passes; raw Markdown text is read with the Markdown parser."""
+    """A document's Content (ImageBlocks, a page's picture) is what the pipeline passes; a Document is
+    read with its format's reader first."""
+    from app.services.documents import Content, Document, ImageBlock, Page, Paragraph
 
-    class Section:
-        def __init__(self, blocks: tuple[object, ...], picture: object = None) -> None:
-            self.blocks, self.picture = blocks, picture
-
-    class Document:
-        sections = (Section((object(), FoundImage("a.png", "A"))), Section((), FoundImage("slide.png")))
-
-    assert [i.src for i in document_images(Document())] == ["a.png", "slide.png"]
-
-    class Raw:
-        text, format = "# T\n\n![x](b.png) and ![y][ref]\n\n[ref]: c.png\n", "md"
-
-    assert [(i.src, i.alt) for i in document_images(Raw())] == [("b.png", "x"), ("c.png", "y")]
+    content = Content((Paragraph("x"), ImageBlock("a.png", "A"), Page(ImageBlock("slide.png"), "S")))
+    assert [i.src for i in document_images(content)] == ["a.png", "slide.png"]
+    raw = Document("# T\n\n![x](b.png) and ![y][ref]\n\n- ![z](d.png)\n\n[ref]: c.png\n", "md")
+    found = [(i.src, i.alt) for i in document_images(raw)]
+    assert found == [("b.png", "x"), ("c.png", "y"), ("d.png", "z")]
 
 
 def _settings():  # type: ignore[no-untyped-def]

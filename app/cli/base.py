@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from app.config import Settings, load_settings, setting_default
+from app.core.fsutil import human_size
 from app.core.jobstore.base import DuplicateJob, JobNotFound
 from app.core.permissions import restrict_umask
 from app.core.shutdown import Backstop
@@ -55,17 +56,25 @@ def private_files(ctx: typer.Context) -> None:
 
 
 def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
-    print(f"t2v: error: {message}", file=sys.stderr)
+    """One line per problem (a storyboard's problems are several lines), each marked as an error."""
+    for line in message.splitlines() or [""]:
+        print(f"t2v: error: {line}", file=sys.stderr)
     raise typer.Exit(code)
 
 
-def read_input(source: str, settings: Settings) -> Document:
-    from app.services.documents import document_from_bytes, load_document
+def read_input(
+    source: str, settings: Settings, pages: str | None = None, pptx_picture: str = "auto"
+) -> Document:
+    """The document at `source` (a file, or - for stdin), under the settings' document limits,
+    `pages` and `pptx_picture` saying how to read a packed one."""
+    from app.services.documents import DocumentLimits, ReadOptions, document_from_bytes, load_document
 
+    limits = DocumentLimits.from_settings(settings)
+    reading = ReadOptions.of(pages, pptx_picture)
     if source == "-":
-        data = sys.stdin.buffer.read(settings.max_input_bytes + 1)
-        return document_from_bytes(data, None, None, settings.max_input_bytes)
-    return load_document(Path(source), settings.max_input_bytes)
+        data = sys.stdin.buffer.read(limits.largest + 1)
+        return document_from_bytes(data, None, None, limits=limits, reading=reading)
+    return load_document(Path(source), limits=limits, reading=reading)
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -154,6 +163,34 @@ PauseHeadingOption = Annotated[
     float | None, _pause_option("--pause-heading", "pause_heading", "after a heading read aloud")
 ]
 PauseSceneOption = Annotated[float | None, _pause_option("--pause-scene", "pause_scene", "between scenes")]
+MAX_DOCUMENT = human_size(setting_default("max_document_bytes"))
+# documents (issue 16): the limits of packed formats (text keeps --max-input-size)
+MaxDocumentSizeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-document-size",
+        metavar="BYTES",
+        help=f"Largest PDF, DOCX, PPTX, EPUB or HTML document (default {MAX_DOCUMENT}).",
+    ),
+]
+MaxPagesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-pages", help=f"Most PDF pages or slides read (default {setting_default('max_pages')})."
+    ),
+]
+PagesOption = Annotated[
+    str | None,
+    typer.Option("--pages", metavar="N-M", help="Only these pages (PDF) or slides (PPTX): N, N-M or N-."),
+]
+PptxPictureOption = Annotated[
+    str,
+    typer.Option(
+        "--pptx-picture",
+        metavar="auto|libreoffice|redraw",
+        help="A slide's picture: LibreOffice's rendering (auto: when installed) or redrawn by t2v.",
+    ),
+]
 # images (issue 13)
 AssetsRootOption = Annotated[
     Path | None,
@@ -217,8 +254,13 @@ def render_options(
     }
 
 
+def read_flags(pages: str | None, pptx_picture: str) -> dict[str, object]:
+    """`--pages` and `--pptx-picture` as render options (a job reads its document with them too)."""
+    return {"pages": pages, "pptx_picture": pptx_picture}
+
+
 async def check_images(
-    images: ImageService, document: object, policy: ImagePolicy, workdir: Path
+    images: ImageService, document: Document, policy: ImagePolicy, workdir: Path
 ) -> ResolvedImages:
     """Resolve the document's images before anything is rendered or queued (an `ImageError` is exit 2,
     one line); a placeholder's warning is printed."""

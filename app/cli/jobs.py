@@ -24,10 +24,12 @@ from app.cli.base import (
     FpsOption,
     ImageFlags,
     MotionOption,
+    PagesOption,
     PauseHeadingOption,
     PauseParagraphOption,
     PauseSceneOption,
     PauseSentenceOption,
+    PptxPictureOption,
     RateOption,
     ResolutionOption,
     SkipMissingImagesOption,
@@ -39,6 +41,7 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
+    read_flags,
     read_input,
     render_options,
     run_store_call,
@@ -49,6 +52,7 @@ from app.core.queue_manager import QueueManager, Trust, new_job_id
 from app.errors import InputError, T2VError
 
 if TYPE_CHECKING:
+    from app.services.documents import Document
     from app.services.models import RenderOptions
 
 T = TypeVar("T")
@@ -128,6 +132,8 @@ def submit(
     pause_paragraph: PauseParagraphOption = None,
     pause_heading: PauseHeadingOption = None,
     pause_scene: PauseSceneOption = None,
+    pages: PagesOption = None,
+    pptx_picture: PptxPictureOption = "auto",
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.options import parse_render_options
@@ -149,10 +155,13 @@ def submit(
         fail(describe(exc))
     try:
         prio = JobPriority.parse(priority)
-        document = read_input(source, settings)
+        document = read_input(source, settings, pages, pptx_picture)
         # the job carries the document's text, not its path: its folder goes along as the images' root
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
-        options = render_options(settings, burn_captions, fps, motion, images)
+        options = {
+            **render_options(settings, burn_captions, fps, motion, images),
+            **read_flags(pages, pptx_picture),
+        }
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
         _check_images_now(document, parsed, settings)
@@ -170,7 +179,7 @@ def submit(
     print(job.id)
 
 
-def _check_images_now(document: object, options: RenderOptions, settings: Settings) -> None:
+def _check_images_now(document: Document, options: RenderOptions, settings: Settings) -> None:
     """A missing or broken image fails the submit (exit 2) rather than the job, later; what is read or
     fetched here is cached for the worker."""
     import tempfile

@@ -18,21 +18,25 @@ from app.cli.base import (
     BurnOption,
     FpsOption,
     ImageFlags,
+    MaxDocumentSizeOption,
+    MaxPagesOption,
     MotionOption,
+    PagesOption,
     PauseHeadingOption,
     PauseParagraphOption,
     PauseSceneOption,
     PauseSentenceOption,
+    PptxPictureOption,
     RateOption,
     ResolutionOption,
     SkipMissingImagesOption,
     ThemeOption,
     VoiceOption,
     app,
-    check_images,
     describe,
     document_dir,
     fail,
+    read_flags,
     read_input,
     render_options,
     run_cancellable,
@@ -107,7 +111,9 @@ def _clock(seconds: float) -> str:
 
 @app.command()
 def render(
-    source: Annotated[str, typer.Argument(metavar="INPUT", help="A .txt or .md file, or - for stdin.")],
+    source: Annotated[
+        str, typer.Argument(metavar="INPUT", help="A document (see the README's formats), or - for stdin.")
+    ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The MP4 to write (default: INPUT with .mp4).")
     ] = None,
@@ -123,10 +129,14 @@ def render(
     pause_paragraph: PauseParagraphOption = None,
     pause_heading: PauseHeadingOption = None,
     pause_scene: PauseSceneOption = None,
+    pages: PagesOption = None,
+    pptx_picture: PptxPictureOption = "auto",
     max_input_size: Annotated[
         int | None,
-        typer.Option(help=f"Largest accepted document in bytes (default {MAX_INPUT})."),
+        typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
     ] = None,
+    max_document_size: MaxDocumentSizeOption = None,
+    max_pages: MaxPagesOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary.")] = False,
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
@@ -149,11 +159,17 @@ def render(
             pause_heading=pause_heading,
             pause_scene=pause_scene,
             max_input_bytes=max_input_size,
+            max_document_bytes=max_document_size,
+            max_pages=max_pages,
             allow_remote_images=allow_remote_images or None,
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
-            render_options(settings, burn_captions, fps, motion, images), trust=Trust.OPERATOR
+            {
+                **render_options(settings, burn_captions, fps, motion, images),
+                **read_flags(pages, pptx_picture),
+            },
+            trust=Trust.OPERATOR,
         )
     except ValueError as exc:
         fail(describe(exc))
@@ -169,7 +185,7 @@ def render(
         fail(f"the output {str(output)!r} is a directory")
 
     try:
-        document = read_input(source, settings)
+        document = read_input(source, settings, pages, pptx_picture)
         policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
     except InputError as exc:
         fail(str(exc))
@@ -187,6 +203,8 @@ def render(
         fail(str(exc))
     except T2VError as exc:
         fail(str(exc), EXIT_FAILED)
+    for warning in result.warnings:
+        stderr.print(f"t2v: warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     if not quiet:
         print(
             f"Wrote {result.video} ({_clock(result.duration)} video, {result.scenes} scenes, "
@@ -203,11 +221,9 @@ async def _render_and_close(
     policy: ImagePolicy,
     bars: StageBars,
 ) -> RenderResult:
-    """The document's images checked, one render, then close the pooled HTTP client."""
+    """One render (its images checked first, by the policy), then close the pooled HTTP client."""
     try:
-        async with renderer.workspaces.async_workspace("images") as workdir:
-            await check_images(renderer.images, document, policy, workdir)
-        return await renderer.render(document, output, options, progress=bars)
+        return await renderer.render(document, output, options, progress=bars, images=policy)
     finally:
         await renderer.tts.aclose()
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.config import PAUSE_MAX, RATE_MAX, RATE_MIN, setting_default
 from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
+from app.services.documents import parse_pages
 from app.services.models import RenderOptions
 from app.services.speech import TTSConfig, parse_voice_spec
 
@@ -68,6 +69,13 @@ class RenderOptionsInput(BaseModel):
     pause_scene: float = Field(
         default=setting_default("pause_scene"), ge=0, le=PAUSE_MAX, description="between scenes"
     )
+    # packed documents (issue 16)
+    pages: str | None = Field(
+        default=None, max_length=40, description="pages or slides to read: N, N-M or N- (default: all)"
+    )
+    pptx_picture: Literal["auto", "libreoffice", "redraw"] = Field(
+        default="auto", description="a PPTX slide's picture: rendered by LibreOffice, or redrawn"
+    )
 
     def to_options(self) -> RenderOptions:
         return RenderOptions(
@@ -86,6 +94,8 @@ class RenderOptionsInput(BaseModel):
             pause_paragraph=self.pause_paragraph,
             pause_heading=self.pause_heading,
             pause_scene=self.pause_scene,
+            pages=self.pages,
+            pptx_picture=self.pptx_picture,
         )
 
 
@@ -110,6 +120,7 @@ def parse_render_options(
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     _check_image_options(options, trust)
     _check_theme(options.theme, trust)
+    parse_pages(options.pages)  # a bad range is an InputError of one line
     return options.to_options()
 
 

@@ -1,8 +1,8 @@
-"""One render, stage by stage: script -> speech and slides -> captions -> video.
+"""One render, stage by stage: plan -> images -> speech and stills -> captions -> video.
 
-The pipeline knows nothing about queues: it is given a document, options, somewhere to work and a
-place to report progress, and it either publishes every output file or none of them. Cancelling the
-awaiting task stops espeak and ffmpeg and removes the workspace.
+The pipeline knows nothing about queues: it is given a document (or a Plan), options, the images'
+policy, somewhere to work and a place to report progress, and it either publishes every output file
+or none of them. Cancelling the awaiting task stops espeak and ffmpeg and removes the workspace.
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ from app.core.fsutil import hash_file
 from app.core.memory_optimizer import WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.core.threads import all_or_nothing, both, run_in_thread
+from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration
+from app.services.beats import scene_foci, scene_shots
 from app.services.captions import change_points, write_captions
 from app.services.documents import Document
-from app.services.images import ImageService
-from app.services.models import Cue, RenderOptions, Scene, Script, Speech, WordTiming
-from app.services.planning import ScriptLimits, build_script
-from app.services.speech import detect_language, scene_gap, script_breaks
+from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
+from app.services.models import Cue, RenderOptions, Speech, WordTiming
+from app.services.planning import Plan, Scene, ScriptLimits, build_script
+from app.services.speech import detect_language, plan_breaks, scene_gap
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
     Burn,
@@ -44,6 +46,7 @@ from app.services.video import (
 from app.services.visuals import (
     VisualService,
     default_fontset,
+    legacy_plan,
     link_fonts,
     load_theme,
     make_thumbnail,
@@ -66,6 +69,7 @@ class Progress:
 
 
 ProgressSink = Callable[[Progress], None]
+NO_IMAGE_FOLDER = "this render was given no folder for local images"
 LANGUAGE_SAMPLE_CHARS = 1000  # a few sentences are plenty for the detector
 
 
@@ -81,6 +85,7 @@ class RenderResult:
     engines: tuple[str, ...]  # the engine that spoke each scene
     elapsed: float
     thumbnail: Path | None = None
+    warnings: tuple[str, ...] = ()  # e.g. an image shown as a placeholder
 
 
 def caption_paths(video: Path) -> tuple[Path, Path]:
@@ -88,7 +93,8 @@ def caption_paths(video: Path) -> tuple[Path, Path]:
 
 
 class Renderer:
-    """Renders documents to MP4; holds the long-lived parts (voices, slides, caches, workspaces)."""
+    """Renders documents and plans to MP4; holds the long-lived parts (voices, stills, images, caches,
+    workspaces)."""
 
     def __init__(
         self,
@@ -111,6 +117,11 @@ class Renderer:
         self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
         self.audio_pieces_encoded = 0  # scenes' AAC pieces actually encoded
 
+    def plan_document(self, document: Document, options: RenderOptions | None = None) -> Plan:
+        """The Plan of a document (blocking: run it in a thread)."""
+        options = options or RenderOptions()
+        return legacy_plan(build_script(document, options.rate, limits=self.limits))
+
     async def render(
         self,
         document: Document,
@@ -118,33 +129,82 @@ class Renderer:
         options: RenderOptions | None = None,
         progress: ProgressSink | None = None,
         *,
+        images: ImagePolicy | None = None,
         thumbnail: bool = False,
         before_publish: Callable[[], Awaitable[None]] | None = None,
     ) -> RenderResult:
-        """Render `document` to `out_path` (+ .srt, .vtt and, if asked, a .jpg thumbnail).
-
-        `before_publish` runs right before the outputs are moved into place; a queue worker uses it
-        to confirm it still holds the job, so that a worker that lost its lease publishes nothing.
-        """
+        """Render `document` to `out_path`: its Plan (`plan_document`), then `render_plan`."""
         options = options or RenderOptions()
         report = progress or (lambda _p: None)
         started = time.perf_counter()
+        plan = await run_in_thread(self.plan_document, document, options)
+        report(Progress(Stage.SCRIPT, 1, 1))
+        # today's Script drops images, so the document's own are checked too (the planner's keep them)
+        shown = await run_in_thread(document_images, document)
+        return await self._render(
+            plan, out_path, options, report, images, thumbnail, before_publish, started, shown
+        )
 
+    async def render_plan(
+        self,
+        plan: Plan,
+        out_path: Path,
+        options: RenderOptions | None = None,
+        progress: ProgressSink | None = None,
+        *,
+        images: ImagePolicy | None = None,
+        thumbnail: bool = False,
+        before_publish: Callable[[], Awaitable[None]] | None = None,
+    ) -> RenderResult:
+        """Render `plan` to `out_path` (+ .srt, .vtt and, if asked, a .jpg thumbnail).
+
+        `images` says where the plan's images may come from (default: no local files, no remote
+        ones); they are resolved first, so a bad image fails the render before any speech, naming it
+        (`ImageError`), and nothing is left behind. `before_publish` runs right before the outputs
+        are moved into place; a queue worker uses it to confirm it still holds the job, so that a
+        worker that lost its lease publishes nothing.
+        """
+        options = options or RenderOptions()
+        report = progress or (lambda _p: None)
+        report(Progress(Stage.SCRIPT, 1, 1))
+        return await self._render(
+            plan, out_path, options, report, images, thumbnail, before_publish, time.perf_counter(), []
+        )
+
+    async def _render(
+        self,
+        plan: Plan,
+        out_path: Path,
+        options: RenderOptions,
+        report: ProgressSink,
+        policy: ImagePolicy | None,
+        thumbnail: bool,
+        before_publish: Callable[[], Awaitable[None]] | None,
+        started: float,
+        also_shown: Sequence[ImageLike],
+    ) -> RenderResult:
+        if not plan.scenes:
+            raise InputError("the plan has no scenes: nothing to render")
         # Nothing blocks the event loop (`t2v serve` shares it with HTTP and heartbeats): CPU-bound
         # steps and file work (hashing, cache copies, probing, publishing) run in threads that check
         # for cancellation, so a signal is always seen.
-        script = await run_in_thread(build_script, document, options.rate, limits=self.limits)
-        report(Progress(Stage.SCRIPT, 1, 1))
-        voice, language = await run_in_thread(self._voice, script, options.voice)
+        voice, language = await run_in_thread(self._voice, plan, options.voice)
+        policy = policy or ImagePolicy(frame=options.video_format.size, no_root=NO_IMAGE_FOLDER)
 
         async with self.workspaces.async_workspace("render") as ws:
+            resolved = await self.images.resolve([*plan_images(plan), *also_shown], policy, ws)
+            plan = resolved.apply(plan)
             speeches, slides = await both(
-                self._speak(script, voice, language, options, ws, report),
-                self._draw(script.scenes, options, ws, report),
+                self._speak(plan, voice, language, options, ws, report),
+                self._draw(plan.scenes, options, ws, report),
             )
-            plan = await run_in_thread(plan_narration, speeches, scene_gap(options.pause_scene))
-            offsets, duration = plan.offsets, plan.duration
-            shots = _shots(slides, offsets, duration)
+            gaps = [
+                scene_gap(options.pause_scene if s.pause_after is None else s.pause_after)
+                for s in plan.scenes
+            ]
+            narration = await run_in_thread(plan_narration, speeches, gaps)
+            offsets, duration = narration.offsets, narration.duration
+            shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
 
             srt, vtt = ws / "captions.srt", ws / "captions.vtt"
             burn_ass = ws / "captions.ass" if options.burn_captions else None
@@ -156,7 +216,7 @@ class Renderer:
                 vtt,
                 burn_ass,
                 options.video_format.size,
-                scene_ends=[s.start + s.duration for s in shots],
+                scene_ends=[s[-1].start + s[-1].duration for s in shots],
             )
             burn = None
             if burn_ass is not None:
@@ -169,7 +229,7 @@ class Renderer:
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             scene_segments, audio_encoded = await both(
                 self._encode_picture(shots, spec, burn, cues, ws, report, cpu),
-                encode_narration(plan, sound, ws, self.cache, cpu),
+                encode_narration(narration, sound, ws, self.cache, cpu),
             )
             self.audio_pieces_encoded += audio_encoded
             await mux(scene_segments, sound, video, ws, srt, iso639_2(language))
@@ -180,7 +240,7 @@ class Renderer:
             if thumbnail:
                 out_thumb = out_path.with_suffix(".jpg")
                 moves.append(
-                    (await run_in_thread(make_thumbnail, slides[0], ws / "thumbnail.jpg"), out_thumb)
+                    (await run_in_thread(make_thumbnail, slides[0][None], ws / "thumbnail.jpg"), out_thumb)
                 )
             if before_publish is not None:
                 await before_publish()
@@ -193,16 +253,17 @@ class Renderer:
             vtt=out_vtt,
             duration=info.duration,
             size_bytes=info.size_bytes,
-            scenes=len(script.scenes),
+            scenes=len(plan.scenes),
             voice=voice,
             engines=tuple(s.engine for s in speeches),
             elapsed=time.perf_counter() - started,
             thumbnail=out_thumb,
+            warnings=tuple(resolved.warnings),
         )
 
     async def _encode_picture(
         self,
-        shots: Sequence[Shot],
+        scenes: Sequence[Sequence[Shot]],
         spec: FrameSpec,
         burn: Burn | None,
         cues: Sequence[Cue],
@@ -210,25 +271,28 @@ class Renderer:
         report: ProgressSink,
         cpu: asyncio.Semaphore,
     ) -> list[Path]:
-        """Encode (or take from the cache) one segment per scene; the mux joins them by copy."""
-        total = len(shots)
+        """Encode (or take from the cache) one segment per scene (its stills in turn); the mux joins
+        them by copy."""
+        total = len(scenes)
         report(Progress(Stage.VIDEO, 0, total + 1))
         cuts = change_points(cues) if burn else []
         burn_key = await run_in_thread(hash_file, burn.ass) if burn else None
         cache = self.cache
         done = 0
 
-        def cached(key_parts: tuple[object, ...], image: Path, path: Path) -> tuple[str, bool]:
-            key = hash_key("segment-v2", hash_file(image), *key_parts)
+        def cached(key_parts: tuple[object, ...], parts: Sequence[Shot], path: Path) -> tuple[str, bool]:
+            digests = {p.image: hash_file(p.image) for p in parts}
+            key = hash_key("segment-v2", [digests[p.image] for p in parts], *key_parts)
             return key, cache is not None and cache.fetch(key, path, ".mp4")
 
-        async def segment(i: int, shot: Shot) -> Path:
+        async def segment(i: int, shots: Sequence[Shot]) -> Path:
             nonlocal done
-            parts = split_shots([shot], cuts) if burn else [shot]
-            timing = [(round(p.start - shot.start, 3), round(p.duration, 3)) for p in parts]
+            start = shots[0].start
+            parts = split_shots(shots, cuts) if burn else list(shots)
+            timing = [(round(p.start - start, 3), round(p.duration, 3)) for p in parts]
             path = ws / f"segment-{i:04d}.mp4"
-            key_parts = (timing, spec, burn_key, shot.start if burn else None)
-            key, hit = await run_in_thread(cached, key_parts, shot.image, path)
+            key_parts = (timing, spec, burn_key, start if burn else None)
+            key, hit = await run_in_thread(cached, key_parts, parts, path)
             if not hit:
                 async with cpu:
                     await encode_segment(parts, spec, path, ws, burn)
@@ -239,14 +303,16 @@ class Renderer:
             report(Progress(Stage.VIDEO, done, total + 1))
             return path
 
-        return await all_or_nothing(*(segment(i, shot) for i, shot in enumerate(shots)))
+        return await all_or_nothing(*(segment(i, shots) for i, shots in enumerate(scenes)))
 
-    def _voice(self, script: Script, asked: str | None) -> tuple[str, str]:
+    def _voice(self, plan: Plan, asked: str | None) -> tuple[str, str]:
         """The voice spec to speak with (checked: a bad voice fails before any work is done) and the
-        captions' language (the voice's, else detected)."""
-        voice = asked or f"espeak:{self._language(script.narration)}"
+        captions' language (the voice's, else the plan's, else detected)."""
+        narration = " ".join(scene.narration for scene in plan.scenes)
+        language = plan.language or self._language(narration)
+        voice = asked or f"espeak:{language}"
         parse_voice_spec(voice)
-        return voice, parse_voice_chain(voice).language or self._language(script.narration)
+        return voice, parse_voice_chain(voice).language or language
 
     def _language(self, narration: str) -> str:
         """Detect from the opening of the text (enough, and bounded), remembered in the cache: loading
@@ -264,25 +330,29 @@ class Renderer:
 
     async def _speak(
         self,
-        script: Script,
+        plan: Plan,
         voice: str,
         language: str,
         options: RenderOptions,
         ws: Path,
         report: ProgressSink,
     ) -> list[Speech]:
-        total = len(script.scenes)
+        """Each scene's words (its `spoken` text once normalization computed it), in order, a
+        sentence at a time with the pauses of `options` (paragraph and heading ends: `plan_breaks`)."""
+        total = len(plan.scenes)
         report(Progress(Stage.SPEECH, 0, total))
         speeches = []
-        for i, scene in enumerate(script.scenes):
+        for i, scene in enumerate(plan.scenes):
+            text = scene.spoken if scene.spoken is not None else scene.narration
+            breaks = plan_breaks(scene) if scene.spoken is None else ()
             speeches.append(
                 await self.tts.speak(
-                    scene.narration,
+                    text,
                     voice,
                     options.rate,
                     ws / f"speech-{i:04d}.wav",
                     pauses=options.pauses,
-                    breaks=script_breaks(scene),
+                    breaks=breaks,
                     language=language,
                 )
             )
@@ -291,36 +361,31 @@ class Renderer:
 
     async def _draw(
         self, scenes: Sequence[Scene], options: RenderOptions, ws: Path, report: ProgressSink
-    ) -> list[Path]:
-        total = len(scenes)
+    ) -> list[dict[int | None, Path]]:
+        """Every still of every scene: one per focus state its beats may show (cached by content)."""
+        wanted = [(i, focus) for i, scene in enumerate(scenes) for focus in scene_foci(scene)]
+        total = len(wanted)
         report(Progress(Stage.SLIDES, 0, total))
         fmt = options.video_format
         theme = await run_in_thread(load_theme, options.theme)  # a theme file is read once, here
         done = 0
 
-        async def draw(i: int, scene: Scene) -> Path:
+        async def draw(i: int, focus: int | None) -> Path:
             nonlocal done
-            path = await self.visuals.slide(
-                scene,
-                fmt,
-                ws / f"slide-{i:04d}.png",
-                theme=theme,
-                index=i,
-                captions_burned=options.burn_captions,
+            name = f"slide-{i:04d}" + ("" if focus is None else f"-{focus}")
+            path = await self.visuals.draw_scene(
+                scenes[i], fmt, theme, focus, ws / f"{name}.png", captions_burned=options.burn_captions
             )
             done += 1
             report(Progress(Stage.SLIDES, done, total))
             return path
 
         # the visual slots bound how many are drawn at once
-        return await all_or_nothing(*(draw(i, scene) for i, scene in enumerate(scenes)))
-
-
-def _shots(slides: Sequence[Path], offsets: Sequence[float], duration: float) -> list[Shot]:
-    """Each slide stays on screen from its narration's start until the next scene's (pause included)."""
-    starts = [0.0, *offsets[1:]]  # the first picture also covers the track's short lead-in
-    ends = [*offsets[1:], duration]
-    return [Shot(img, start, end - start) for img, start, end in zip(slides, starts, ends, strict=True)]
+        paths = await all_or_nothing(*(draw(i, focus) for i, focus in wanted))
+        stills: list[dict[int | None, Path]] = [{} for _ in scenes]
+        for (i, focus), path in zip(wanted, paths, strict=True):
+            stills[i][focus] = path
+        return stills
 
 
 def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> list[list[WordTiming]]:

@@ -1,32 +1,100 @@
-"""Reading documents: a file or bytes -> a validated `Document` -> its `Section`s.
+"""Reading documents: a file or bytes -> a validated `Document` -> its `Content` (blocks + metadata).
 
 `load_document` / `document_from_bytes` refuse what cannot become a video with one clear `InputError`;
-`read_sections` runs the reader of the document's format (Markdown, plain text). Planning works only
-from sections.
+`read_document` runs the reader of the document's format (Markdown, plain text) and returns `Content`:
+headings, paragraphs, lists, tables, images, code, quotes, rules and pages, their text inline Markdown
+(`escape` makes plain text so, `inline_plain` gives the words back). Planning is its only consumer.
+`read_sections` is the older flat view (`Section`s) that `build_script` reads.
 """
 
+from app.services.documents.formats import (
+    EXTENSIONS,
+    REGISTRY,
+    DocFormat,
+    FormatInfo,
+    format_from_label,
+    sniff,
+)
+from app.services.documents.inline import escape, inline_plain
+from app.services.documents.limits import (
+    DocumentLimits,
+    DocumentTooLarge,
+    PageRange,
+    PptxPicture,
+    ReadOptions,
+    parse_pages,
+)
 from app.services.documents.loading import (
     DEFAULT_MAX_BYTES,
-    EXTENSIONS,
     FORMATS,
     document_from_bytes,
     load_document,
     looks_like_markdown,
 )
-from app.services.documents.markdown import strip_front_matter
-from app.services.documents.model import DocFormat, Document, Section
-from app.services.documents.readers import read_sections
+from app.services.documents.markdown import html_text, read_markdown, strip_front_matter
+from app.services.documents.model import (
+    Align,
+    Block,
+    CodeBlock,
+    Content,
+    Document,
+    Heading,
+    ImageBlock,
+    ListBlock,
+    ListItem,
+    Meta,
+    Page,
+    Paragraph,
+    Quote,
+    Rule,
+    Section,
+    TableBlock,
+)
+from app.services.documents.readers import read_document
+from app.services.documents.sections import content_sections, read_sections
+from app.services.documents.text import read_text
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "EXTENSIONS",
     "FORMATS",
+    "REGISTRY",
+    "Align",
+    "Block",
+    "CodeBlock",
+    "Content",
     "DocFormat",
     "Document",
+    "DocumentLimits",
+    "DocumentTooLarge",
+    "FormatInfo",
+    "Heading",
+    "ImageBlock",
+    "ListBlock",
+    "ListItem",
+    "Meta",
+    "Page",
+    "PageRange",
+    "Paragraph",
+    "PptxPicture",
+    "Quote",
+    "ReadOptions",
+    "Rule",
     "Section",
+    "TableBlock",
+    "content_sections",
     "document_from_bytes",
+    "escape",
+    "format_from_label",
+    "html_text",
+    "inline_plain",
     "load_document",
     "looks_like_markdown",
+    "parse_pages",
+    "read_document",
+    "read_markdown",
     "read_sections",
+    "read_text",
+    "sniff",
     "strip_front_matter",
 ]

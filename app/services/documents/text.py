@@ -1,21 +1,24 @@
-"""The plain-text reader: a section per blank-line-separated paragraph, its lines joined."""
+"""The plain-text reader: a paragraph block per blank-line-separated paragraph, its lines joined.
+
+Plain text has no markup, so every markup character is escaped: the slide shows it as written.
+"""
 
 from __future__ import annotations
 
 import re
 
-from app.services.documents.model import Section
-from app.services.models import BlockKind, SlideBlock
+from app.services.documents.inline import escape
+from app.services.documents.model import Block, Content, Paragraph
 
 _SPACE = re.compile(r"\s+")
+_BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
 
 
-def text_sections(text: str) -> list[Section]:
-    """A section per paragraph; lines inside a paragraph are one run of text."""
-    paragraphs = re.split(r"\n[ \t\f\v]*\n", text)
-    sections = []
-    for para in paragraphs:
+def read_text(text: str, name: str = "input") -> Content:
+    """A paragraph per blank-line-separated run of lines."""
+    blocks: list[Block] = []
+    for para in _BLANK_LINE.split(text):
         joined = _SPACE.sub(" ", para).strip()
         if joined:
-            sections.append(Section(None, [SlideBlock(BlockKind.PARAGRAPH, joined)]))
-    return sections
+            blocks.append(Paragraph(escape(joined)))
+    return Content(tuple(blocks), name=name)

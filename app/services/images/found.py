@@ -1,8 +1,7 @@
 """Which images a document shows.
 
-A `documents.model.Document` (sections of blocks) carries its images as `ImageBlock`s and slide
-pictures. Until the Markdown reader yields those blocks (issue 13, the plan branch), a document that
-is still raw Markdown text has its images found here, with the same parser the reader uses.
+A document's `Content` (what its reader found) carries its images as `ImageBlock`s and the pictures
+of its `Page`s; a storyboard's Plan carries them as `ImageRef`s.
 """
 
 from __future__ import annotations
@@ -11,42 +10,60 @@ from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 
-from app.services.documents import strip_front_matter
-from app.services.images.sources import ImageLike
+from app.errors import ImageError
+from app.services.documents import Content, Document, ImageBlock, Page, read_document, strip_front_matter
+from app.services.images.policy import ImagePolicy
+from app.services.images.sources import ImageLike, SourceKind, classify, locate, refusal
 from app.services.planning import Plan
 
 
 @dataclass(frozen=True)
 class FoundImage:
-    """An image found in raw Markdown (the shape of `ImageBlock`, which replaces it)."""
+    """An image named by a Plan or raw Markdown (the shape of `ImageBlock`)."""
 
     src: str
     alt: str = ""
     data: bytes | None = None
 
 
-def document_images(document: object) -> list[ImageLike]:
-    """The images a document shows, in order: its sections' image blocks and pictures, or, for raw
-    Markdown text, its `![alt](src)` images."""
-    sections = getattr(document, "sections", None)
-    if sections is not None:
-        found: list[ImageLike] = []
-        for section in sections:
-            found.extend(block for block in getattr(section, "blocks", ()) if isinstance(block, ImageLike))
-            picture = getattr(section, "picture", None)
-            if isinstance(picture, ImageLike):
-                found.append(picture)
-        return found
-    text = getattr(document, "text", None)
-    if getattr(document, "format", None) == "md" and isinstance(text, str):
-        return list(markdown_images(text))
-    return []
+def document_images(document: Document | Content) -> list[ImageLike]:
+    """The images a document shows, in order: its image blocks and its pages' pictures."""
+    content = read_document(document) if isinstance(document, Document) else document
+    found: list[ImageLike] = []
+    for block in content.blocks:
+        if isinstance(block, ImageBlock):
+            found.append(block)
+        elif isinstance(block, Page):
+            found.append(block.picture)
+    return found
 
 
 def plan_images(plan: Plan) -> list[FoundImage]:
     """The images a Plan shows (a storyboard read from a file has no Document): `ImageRef.path` as
     written, relative to the storyboard's folder."""
     return [FoundImage(s.image.path, s.image.alt) for s in plan.scenes if s.image is not None]
+
+
+def plan_image_problems(plan: Plan, policy: ImagePolicy) -> list[str]:
+    """A storyboard's images checked where they are named, one problem line per image with its JSON
+    path (`scenes[3].image.path: ...`): a kind the policy refuses, a local file missing or outside
+    the allowed folders. Nothing is read or fetched (the render resolves them in full)."""
+    if policy.skip_missing:
+        return []
+    problems = []
+    for i, scene in enumerate(plan.scenes):
+        if scene.image is None:
+            continue
+        try:
+            ref = classify(scene.image.path)
+            why = refusal(ref, policy)
+            if why:
+                raise ImageError(f"image {ref.shown}: {why}")
+            if ref.kind is SourceKind.LOCAL and policy.root is not None:
+                locate(ref, policy.root)
+        except ImageError as exc:
+            problems.append(f"scenes[{i}].image.path: {exc}")
+    return problems
 
 
 def markdown_images(text: str) -> list[FoundImage]:

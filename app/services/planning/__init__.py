@@ -5,7 +5,8 @@ checks the `ScriptLimits`; `speakable`, `speech_weight` and `estimate_seconds` s
 and how long it takes; `split_sentences` and friends cut text without losing any of it.
 The `Plan` (`plan`: scenes with their layout, items, beats, image, table, code, narration) is the
 model between reading and rendering. `planning.normalize` (numbers, dates, units... as words) is its
-own package.
+own package. `storyboard`: the Plan as a JSON/YAML file (`dump_storyboard`, `parse_storyboard` with
+one problem line per JSON path, `storyboard_schema`).
 """
 
 from app.services.planning.limits import ScriptLimits, check_limits
@@ -18,11 +19,22 @@ from app.services.planning.speakable import (
     speakable,
     speech_weight,
 )
+from app.services.planning.storyboard import (
+    STORYBOARD_CONTENT_TYPES,
+    StoryboardError,
+    StoryboardFormat,
+    dump_storyboard,
+    parse_storyboard,
+    read_storyboard,
+    storyboard_format,
+    storyboard_schema,
+)
 
 __all__ = [
     "DEFAULT_MAX_SCENE_SECONDS",
     "DEFAULT_WORDS_PER_MINUTE",
     "PLAN_VERSION",
+    "STORYBOARD_CONTENT_TYPES",
     "Beat",
     "Code",
     "ImageRef",
@@ -31,14 +43,21 @@ __all__ = [
     "Plan",
     "Scene",
     "ScriptLimits",
+    "StoryboardError",
+    "StoryboardFormat",
     "Table",
     "balanced_groups",
     "build_script",
     "check_limits",
+    "dump_storyboard",
     "estimate_seconds",
+    "parse_storyboard",
+    "read_storyboard",
     "speakable",
     "speech_weight",
     "split_clauses",
     "split_sentences",
     "split_words",
+    "storyboard_format",
+    "storyboard_schema",
 ]

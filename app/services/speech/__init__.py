@@ -16,7 +16,7 @@ from app.services.speech.engines.access import CallerVoices, OfferedVoice
 from app.services.speech.engines.config import TTSConfig
 from app.services.speech.espeak import EspeakEngine, EspeakVoice, check_rate, list_voices
 from app.services.speech.language import detect_language, voice_for_text
-from app.services.speech.phrases import Break, BreakKind, Phrase, script_breaks, split_phrases
+from app.services.speech.phrases import Break, BreakKind, Phrase, plan_breaks, split_phrases
 from app.services.speech.timing import word_timings
 from app.services.speech.voices import VoiceChain, VoiceSpec, parse_voice_chain, parse_voice_spec
 
@@ -36,8 +36,8 @@ __all__ = [
     "list_voices",
     "parse_voice_chain",
     "parse_voice_spec",
+    "plan_breaks",
     "scene_gap",
-    "script_breaks",
     "split_phrases",
     "voice_for_text",
     "word_timings",

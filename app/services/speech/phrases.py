@@ -4,8 +4,8 @@ A scene's narration is spoken one sentence at a time (each cached on its own, ea
 its sound starts), with silence between them: `Pauses.sentence` after a sentence, `paragraph` after
 a paragraph or list item, `heading` after a heading read aloud; `scene` is the silence between two
 scenes (a plan scene's `pause_after` wins). Paragraph and heading ends are `Break`s, character
-offsets into the narration given by whoever knows the structure (the planner's items, the script's
-blocks: `script_breaks`); sentence ends come from `planning.split_sentences`.
+offsets into the narration given by whoever knows the structure (the plan scene's title and items:
+`plan_breaks`); sentence ends come from `planning.split_sentences`.
 
 Only a sentence end followed by whitespace is cut: Chinese or Japanese sentences written without
 spaces stay one phrase, so every phrase's words are the narration's whitespace-separated words.
@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from app.services.models import BlockKind, Pauses, Scene
-from app.services.planning import speakable, split_sentences
+from app.services.documents import inline_plain
+from app.services.models import Pauses
+from app.services.planning import Scene, speakable, split_sentences
 
 
 class BreakKind(str, Enum):
@@ -101,22 +102,23 @@ def _word_end(text: str, at: int) -> int | None:
     return at if at < len(text) else None
 
 
-def script_breaks(scene: Scene) -> list[Break]:
-    """Heading and paragraph ends of a script scene: its narration is the title's sentence (when the
-    scene reads it) and then each spoken block's, joined by spaces (see `planning.scenes`). A part
-    that cannot be found (an edited narration) simply gets no break."""
+def plan_breaks(scene: Scene) -> list[Break]:
+    """Heading and paragraph ends of a plan scene's narration: after its title when the narration
+    reads it first, and where each item starts being spoken (its beats; without beats, where each
+    item's words are found in turn). A part that cannot be found simply gets no break."""
     narration = scene.narration
     breaks: list[Break] = []
     cursor = 0
     if scene.title:
-        heading = speakable(scene.title).strip()
+        heading = speakable(inline_plain(scene.title)).strip()
         if heading and narration.startswith(heading):
             cursor = _sentence_end(narration, len(heading))
             breaks.append(Break(cursor, BreakKind.HEADING))
-    for block in scene.blocks:
-        if block.kind is BlockKind.CODE:
-            continue
-        said = speakable(block.text).strip()
+    if scene.beats:
+        breaks += [Break(b.at, BreakKind.PARAGRAPH) for b in scene.beats if b.at > cursor]
+        return breaks
+    for item in scene.items:
+        said = speakable(inline_plain(item.text)).strip()
         found = narration.find(said, cursor) if said else -1
         if found < 0:
             continue
@@ -126,5 +128,5 @@ def script_breaks(scene: Scene) -> list[Break]:
 
 
 def _sentence_end(text: str, at: int) -> int:
-    """Past the full stop the script adds to a heading or block that had none."""
+    """Past the full stop the planner adds to a heading or item that had none."""
     return at + 1 if text[at : at + 1] == "." else at

@@ -78,17 +78,35 @@ def frame_count(start: float, end: float, fps: int) -> int:
 async def encode_segment(
     shots: Sequence[Shot], spec: FrameSpec, out: Path, workdir: Path, burn: Burn | None = None
 ) -> None:
-    """One scene's picture track (all `shots` show one scene; times are absolute)."""
+    """One scene's picture track (all `shots` show one scene, in turn; times are absolute). A scene
+    with several stills (the spoken item highlighted in turn) costs one still's work per still."""
+    if not (spec.motion or spec.fps):
+        await _encode_vfr(shots, out, workdir, burn)
+        return
+    fps = spec.rate
     start = shots[0].start
     end = shots[-1].start + shots[-1].duration
-    if spec.motion or (spec.fps and burn):
-        await _encode_every_frame(shots[0].image, start, end, spec, out, workdir, burn)
-    elif spec.fps:
-        await _encode_repeated_still(
-            shots[0].image, frame_count(start, end, spec.fps), spec.fps, out, workdir
-        )
-    else:
-        await _encode_vfr(shots, out, workdir, burn)
+    total = frame_count(start, end, fps)
+    first = round(start * fps)
+    pieces: list[tuple[Shot, int, int]] = []  # (shot, its first frame in the scene, its frames)
+    for shot in shots:
+        a = round(shot.start * fps) - first
+        b = total if shot is shots[-1] else round((shot.start + shot.duration) * fps) - first
+        if pieces and pieces[-1][0].image == shot.image:  # cut only for the captions: one piece
+            a = pieces.pop()[1]
+        if b > a:
+            pieces.append((shot, a, b - a))
+    parts = []
+    for k, (shot, frame0, frames) in enumerate(pieces):
+        part = out if len(pieces) == 1 else workdir / f"{out.stem}-part{k}.mp4"
+        if spec.motion or burn:
+            at = start if frame0 == 0 else (first + frame0) / fps
+            await _encode_every_frame(shot.image, at, frame0, frames, total, spec, part, workdir, burn)
+        else:
+            await _encode_repeated_still(shot.image, frames, fps, part, workdir)
+        parts.append(part)
+    if len(parts) > 1:
+        await join_by_copy(parts, out, workdir)
 
 
 async def _encode_vfr(shots: Sequence[Shot], out: Path, workdir: Path, burn: Burn | None) -> None:
@@ -138,20 +156,29 @@ async def _encode_frames(image: Path, frames: int, fps: int, filters: list[str],
 
 
 async def _encode_every_frame(
-    image: Path, start: float, end: float, spec: FrameSpec, out: Path, workdir: Path, burn: Burn | None
+    image: Path,
+    at: float,
+    frame0: int,
+    frames: int,
+    total: int,
+    spec: FrameSpec,
+    out: Path,
+    workdir: Path,
+    burn: Burn | None,
 ) -> None:
+    """`frames` frames of `image` from frame `frame0` of a scene of `total` frames (at `at` seconds):
+    the pan continues across the scene's stills, the captions are drawn at their times."""
     fps = spec.rate
-    frames = frame_count(start, end, fps)
     filters: list[str] = []
     source = image
     if spec.motion:
         source = _enlarged(image, spec.size, workdir / f"{out.stem}-large.png")
         w, h = spec.size
-        n = max(1, frames - 1)
+        n = max(1, total - 1)
         # pan diagonally across the enlarged picture: a crop per frame, no scaling per frame
-        filters.append(f"crop={w}:{h}:x='(iw-{w})*n/{n}':y='(ih-{h})*n/{n}'")
+        filters.append(f"crop={w}:{h}:x='(iw-{w})*(n+{frame0})/{n}':y='(ih-{h})*(n+{frame0})/{n}'")
     if burn:
-        filters.append(burn.filter(start))
+        filters.append(burn.filter(at))
     await _encode_frames(source, frames, fps, filters, out)
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from app.services.models import BlockKind, VideoFormat
+from app.services.models import BlockKind, Script, VideoFormat
 from app.services.models import Scene as ScriptScene
-from app.services.planning import Code, Item, Layout, Scene
+from app.services.planning import Code, Item, Layout, Plan, Scene
 from app.services.visuals.drawing import draw_layout, save_png
 from app.services.visuals.fonts import FontSet
 from app.services.visuals.model import SlideLayout
@@ -23,6 +23,11 @@ _MARKUP = re.compile(r"([\\`*_\[\]<>!#])")
 def escape(text: str) -> str:
     """Plain text as inline Markdown that shows it as written."""
     return _MARKUP.sub(r"\\\1", text)
+
+
+def legacy_plan(script: Script) -> Plan:
+    """Today's `Script` as a Plan (one plan scene per script scene), until the planner lands."""
+    return Plan(title=script.title, scenes=[plan_scene(s, i) for i, s in enumerate(script.scenes)])
 
 
 def plan_scene(scene: ScriptScene, index: int) -> Scene:
