@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 MB = 1024 * 1024
 RATE_MIN, RATE_MAX = 80, 450  # words per minute: espeak's own limits, and so every engine's
 PAUSE_MAX = 10.0  # seconds: the longest pause a flag or a plan scene's pause_after may ask for
+DURATION_MIN, DURATION_MAX = 10, 4 * 3600  # seconds: a target duration (--duration, --max-duration)
 
 
 def default_data_dir() -> Path:

@@ -30,6 +30,7 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from app.services.documents import Document
     from app.services.images import ImagePolicy, ImageService, ResolvedImages
+    from app.services.planning import Plan
 
 app = typer.Typer(
     name="t2v",
@@ -75,6 +76,17 @@ def read_input(
         data = sys.stdin.buffer.read(limits.largest + 1)
         return document_from_bytes(data, None, None, limits=limits, reading=reading)
     return load_document(Path(source), limits=limits, reading=reading)
+
+
+def read_source(
+    source: str, settings: Settings, pages: str | None = None, pptx_picture: str = "auto"
+) -> Document | Plan:
+    """A document, or a storyboard (a .json, .yaml or .yml file: a Plan, rendered as written)."""
+    from app.services.planning import read_storyboard, storyboard_format
+
+    if source != "-" and storyboard_format(source):
+        return read_storyboard(Path(source), settings.max_input_bytes)
+    return read_input(source, settings, pages, pptx_picture)
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -212,6 +224,21 @@ SkipMissingImagesOption = Annotated[
 ]
 
 
+# target duration (issue 17)
+DurationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--duration",
+        metavar="TIME",
+        help='Condense the narration to about this long: "90s", "1m30s", "1:30" (offline ranking).',
+    ),
+]
+MaxDurationOption = Annotated[
+    str | None,
+    typer.Option("--max-duration", metavar="TIME", help="Condense only if longer than this (same forms)."),
+]
+
+
 @dataclass(frozen=True)
 class ImageFlags:
     """The image flags of `render`, `plan` and `submit`, as given."""
@@ -235,9 +262,13 @@ def render_options(
     fps: int | None = None,
     motion: bool = False,
     images: ImageFlags | None = None,
+    duration: str | None = None,
+    max_duration: str | None = None,
 ) -> dict[str, object]:
     """Render options from settings (env + flags), in the shape every entry point validates."""
     return {
+        "duration": duration,
+        "max_duration": max_duration,
         "voice": settings.voice,
         "rate": settings.rate,
         "aspect": settings.aspect,

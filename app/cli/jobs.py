@@ -21,8 +21,10 @@ from app.cli.base import (
     AspectOption,
     AssetsRootOption,
     BurnOption,
+    DurationOption,
     FpsOption,
     ImageFlags,
+    MaxDurationOption,
     MotionOption,
     PagesOption,
     PauseHeadingOption,
@@ -42,7 +44,7 @@ from app.cli.base import (
     document_dir,
     fail,
     read_flags,
-    read_input,
+    read_source,
     render_options,
     run_store_call,
 )
@@ -114,7 +116,10 @@ def _iso(ts: float | None) -> str | None:
 
 @app.command()
 def submit(
-    source: Annotated[str, typer.Argument(metavar="FILE", help="A .txt or .md file, or - for stdin.")],
+    source: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="A document, - for stdin, or a storyboard (.json, .yaml)."),
+    ],
     priority: Annotated[str, typer.Option(help="low, normal, high or urgent.")] = "normal",
     job_id: Annotated[str | None, typer.Option("--id", help="Job id (default: a new random id).")] = None,
     voice: VoiceOption = None,
@@ -132,11 +137,16 @@ def submit(
     pause_paragraph: PauseParagraphOption = None,
     pause_heading: PauseHeadingOption = None,
     pause_scene: PauseSceneOption = None,
+    duration: DurationOption = None,
+    max_duration: MaxDurationOption = None,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
+    from app.services.documents import Document
+    from app.services.images import ImagePolicy
     from app.services.options import parse_render_options
+    from app.services.render_job import check_storyboard
 
     try:
         settings = load_settings(
@@ -155,21 +165,28 @@ def submit(
         fail(describe(exc))
     try:
         prio = JobPriority.parse(priority)
-        document = read_input(source, settings, pages, pptx_picture)
+        document = read_source(source, settings, pages, pptx_picture)
         # the job carries the document's text, not its path: its folder goes along as the images' root
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
         options = {
-            **render_options(settings, burn_captions, fps, motion, images),
+            **render_options(settings, burn_captions, fps, motion, images, duration, max_duration),
             **read_flags(pages, pptx_picture),
         }
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
-        _check_images_now(document, parsed, settings)
+        if isinstance(document, Document):
+            _check_images_now(document, parsed, settings)
+        else:
+            policy = ImagePolicy.for_render(parsed, Trust.OPERATOR, settings)
+            check_storyboard(document, parsed, policy, Path(source).name)
     except (InputError, ValueError) as exc:
         fail(str(exc))
-    from app.services.render_job import job_context
+    from app.services.render_job import job_context, storyboard_context
 
-    context = job_context(document, options, Trust.OPERATOR, document.name)
+    if isinstance(document, Document):
+        context = job_context(document, options, Trust.OPERATOR, document.name)
+    else:
+        context = storyboard_context(document, options, Trust.OPERATOR, Path(source).name)
     job = _with_queue(
         settings,
         lambda m: m.submit_job_for_processing(

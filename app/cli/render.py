@@ -16,9 +16,11 @@ from app.cli.base import (
     AspectOption,
     AssetsRootOption,
     BurnOption,
+    DurationOption,
     FpsOption,
     ImageFlags,
     MaxDocumentSizeOption,
+    MaxDurationOption,
     MaxPagesOption,
     MotionOption,
     PagesOption,
@@ -37,7 +39,7 @@ from app.cli.base import (
     document_dir,
     fail,
     read_flags,
-    read_input,
+    read_source,
     render_options,
     run_cancellable,
     stderr,
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
     from app.services.images import ImagePolicy
     from app.services.models import RenderOptions
     from app.services.pipeline import Renderer, RenderResult
+    from app.services.planning import Plan
 
 MAX_INPUT = human_size(setting_default("max_input_bytes"))
 
@@ -112,7 +115,11 @@ def _clock(seconds: float) -> str:
 @app.command()
 def render(
     source: Annotated[
-        str, typer.Argument(metavar="INPUT", help="A document (see the README's formats), or - for stdin.")
+        str,
+        typer.Argument(
+            metavar="INPUT",
+            help="A document (see the README's formats), - for stdin, or a storyboard (.json, .yaml).",
+        ),
     ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The MP4 to write (default: INPUT with .mp4).")
@@ -141,11 +148,15 @@ def render(
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
+    duration: DurationOption = None,
+    max_duration: MaxDurationOption = None,
 ) -> None:
     """Render one document to a narrated MP4 with captions (OUT.srt and OUT.vtt beside it)."""
     from app.runtime import build_runtime
+    from app.services.documents import Document
     from app.services.images import ImagePolicy
     from app.services.options import parse_render_options
+    from app.services.render_job import check_storyboard
 
     try:
         settings = load_settings(
@@ -166,7 +177,7 @@ def render(
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
             {
-                **render_options(settings, burn_captions, fps, motion, images),
+                **render_options(settings, burn_captions, fps, motion, images, duration, max_duration),
                 **read_flags(pages, pptx_picture),
             },
             trust=Trust.OPERATOR,
@@ -185,8 +196,10 @@ def render(
         fail(f"the output {str(output)!r} is a directory")
 
     try:
-        document = read_input(source, settings, pages, pptx_picture)
+        document = read_source(source, settings, pages, pptx_picture)
         policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
+        if not isinstance(document, Document):
+            check_storyboard(document, options, policy, Path(source).name)
     except InputError as exc:
         fail(str(exc))
 
@@ -215,15 +228,19 @@ def render(
 
 async def _render_and_close(
     renderer: Renderer,
-    document: Document,
+    document: Document | Plan,
     output: Path,
     options: RenderOptions,
     policy: ImagePolicy,
     bars: StageBars,
 ) -> RenderResult:
     """One render (its images checked first, by the policy), then close the pooled HTTP client."""
+    from app.services.documents import Document
+
     try:
-        return await renderer.render(document, output, options, progress=bars, images=policy)
+        if isinstance(document, Document):
+            return await renderer.render(document, output, options, progress=bars, images=policy)
+        return await renderer.render_plan(document, output, options, progress=bars, images=policy)
     finally:
         await renderer.tts.aclose()
 

@@ -136,6 +136,9 @@ class RenderOptions:
     allow_remote_images: bool = False  # the operator's --allow-remote-images
     skip_missing_images: bool = False  # an image that cannot be used becomes a placeholder
     theme: str = setting_default("theme")  # a built-in theme's name or a theme file (.toml)
+    # issue 17: fit the narration to a duration (condensation); seconds
+    duration: float | None = None  # --duration: about this long (condensed if longer)
+    max_duration: float | None = None  # --max-duration: condensed only if longer
     # packed documents (issue 16): which pages or slides to read ("3-12"), how a slide becomes its picture
     pages: str | None = None
     pptx_picture: str = "auto"  # auto (LibreOffice when installed), libreoffice, redraw

@@ -8,12 +8,13 @@ payload, so a job written by the API never gains the operator's trust on its way
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.config import PAUSE_MAX, RATE_MAX, RATE_MIN, setting_default
+from app.config import DURATION_MAX, DURATION_MIN, PAUSE_MAX, RATE_MAX, RATE_MIN, setting_default
 from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
 from app.services.documents import parse_pages
@@ -69,6 +70,31 @@ class RenderOptionsInput(BaseModel):
     pause_scene: float = Field(
         default=setting_default("pause_scene"), ge=0, le=PAUSE_MAX, description="between scenes"
     )
+    # issue 17: a target duration ("90s", "1m30s", "1:30", 90); the narration is condensed to fit
+    duration: float | None = Field(
+        default=None, description='about this long: "90s", "1m30s", "1:30" or seconds (condensed to fit)'
+    )
+    max_duration: float | None = Field(
+        default=None, description="at most this long (condensed only if longer); same forms as duration"
+    )
+
+    @field_validator("duration", "max_duration", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_target(self) -> RenderOptionsInput:
+        for name in ("duration", "max_duration"):
+            value = getattr(self, name)
+            if value is not None and not DURATION_MIN <= value <= DURATION_MAX:
+                raise ValueError(
+                    f"{name} must be between {DURATION_MIN} s and {DURATION_MAX // 3600} h, not {value:g} s"
+                )
+        if self.duration is not None and self.max_duration is not None:
+            raise ValueError("give a duration or a max_duration, not both")
+        return self
+
     # packed documents (issue 16)
     pages: str | None = Field(
         default=None, max_length=40, description="pages or slides to read: N, N-M or N- (default: all)"
@@ -94,9 +120,34 @@ class RenderOptionsInput(BaseModel):
             pause_paragraph=self.pause_paragraph,
             pause_heading=self.pause_heading,
             pause_scene=self.pause_scene,
+            duration=self.duration,
+            max_duration=self.max_duration,
             pages=self.pages,
             pptx_picture=self.pptx_picture,
         )
+
+
+_DURATION = re.compile(
+    r"(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m(?:in)?)?(?:(?P<s>\d+(?:\.\d+)?)s?)?"
+)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from "90", "90s", "1m30s", "2m", "1h", "1:30" or "1:02:03"; a ValueError otherwise."""
+    raw = text.strip().lower().replace(" ", "")
+    if ":" in raw:
+        parts = raw.split(":")
+        if len(parts) <= 3 and all(p.isdigit() for p in parts):
+            seconds = 0.0
+            for part in parts:
+                seconds = seconds * 60 + int(part)
+            return seconds
+    else:
+        m = _DURATION.fullmatch(raw)
+        if raw and m and any(m.groups()):
+            h, mins, s = (float(g) if g else 0.0 for g in m.group("h", "m", "s"))
+            return h * 3600 + mins * 60 + s
+    raise ValueError(f'not a duration: {text!r} (e.g. "90s", "1m30s", "1:30")')
 
 
 def parse_render_options(

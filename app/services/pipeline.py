@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -29,7 +30,7 @@ from app.services.captions import change_points, write_captions
 from app.services.documents import Document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
-from app.services.planning import Plan, Scene, ScriptLimits, build_script
+from app.services.planning import Plan, Scene, ScriptLimits, build_script, fit_duration
 from app.services.speech import detect_language, plan_breaks, scene_gap
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
@@ -138,12 +139,19 @@ class Renderer:
         report = progress or (lambda _p: None)
         started = time.perf_counter()
         plan = await run_in_thread(self.plan_document, document, options)
+        fitted = await run_in_thread(
+            fit_duration, plan, options.duration, options.max_duration, options.rate, options.pause_scene
+        )
+        notes: tuple[str, ...] = ()
+        if fitted is not None:  # --duration / --max-duration: condensed to the target (issue 17)
+            plan, notes = fitted.plan, ((fitted.note,) if fitted.note else ())
         report(Progress(Stage.SCRIPT, 1, 1))
         # today's Script drops images, so the document's own are checked too (the planner's keep them)
         shown = await run_in_thread(document_images, document)
-        return await self._render(
+        result = await self._render(
             plan, out_path, options, report, images, thumbnail, before_publish, started, shown
         )
+        return dataclasses.replace(result, warnings=(*notes, *result.warnings)) if notes else result
 
     async def render_plan(
         self,
