@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     pause_paragraph: float = Field(default=0.8, ge=0, le=PAUSE_MAX, description="after a paragraph or item")
     pause_heading: float = Field(default=0.7, ge=0, le=PAUSE_MAX, description="after a heading")
     pause_scene: float = Field(default=1.0, ge=0, le=PAUSE_MAX, description="between two scenes")
+    # sound (issue 14): the narration's loudness and delivery
+    loudness: float = Field(
+        default=-16.0, ge=-31.0, le=-9.0, description="integrated loudness of the output, LUFS"
+    )
+    true_peak: float = Field(default=-1.5, ge=-9.0, le=0.0, description="highest true peak, dBTP")
+    audio_bitrate: int = Field(default=128, ge=64, le=320, description="AAC-LC bitrate, kb/s")
 
     # resources (the seed's ResourceLimits): how much runs at once, and when the machine is too busy
     max_cpu_percent: float = Field(default=80.0, gt=0, le=100, description="claim no job above this CPU %")

@@ -222,6 +222,24 @@ SkipMissingImagesOption = Annotated[
         "--skip-missing-images", help="Show a placeholder (and warn) for an image that cannot be used."
     ),
 ]
+# sound (issue 14)
+LoudnessOption = Annotated[
+    float | None,
+    typer.Option(metavar="LUFS", help="Integrated loudness of the output: -16 (default), -14, -23..."),
+]
+RoomToneOption = Annotated[
+    bool, typer.Option("--room-tone", help="Quiet room tone between words instead of digital silence.")
+]
+
+
+@dataclass(frozen=True)
+class SoundFlags:
+    """The sound flags of `render` and `submit` that are not settings."""
+
+    room_tone: bool = False
+
+    def options(self) -> dict[str, object]:
+        return {"room_tone": self.room_tone}
 
 
 # target duration (issue 17)
@@ -264,6 +282,7 @@ def render_options(
     images: ImageFlags | None = None,
     duration: str | None = None,
     max_duration: str | None = None,
+    sound: SoundFlags | None = None,
 ) -> dict[str, object]:
     """Render options from settings (env + flags), in the shape every entry point validates."""
     return {
@@ -282,6 +301,8 @@ def render_options(
         "pause_paragraph": settings.pause_paragraph,
         "pause_heading": settings.pause_heading,
         "pause_scene": settings.pause_scene,
+        "loudness": settings.loudness,
+        **(sound or SoundFlags()).options(),
     }
 
 

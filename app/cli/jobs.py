@@ -24,6 +24,7 @@ from app.cli.base import (
     DurationOption,
     FpsOption,
     ImageFlags,
+    LoudnessOption,
     MaxDurationOption,
     MotionOption,
     PagesOption,
@@ -34,7 +35,9 @@ from app.cli.base import (
     PptxPictureOption,
     RateOption,
     ResolutionOption,
+    RoomToneOption,
     SkipMissingImagesOption,
+    SoundFlags,
     ThemeOption,
     VoiceOption,
     app,
@@ -137,6 +140,8 @@ def submit(
     pause_paragraph: PauseParagraphOption = None,
     pause_heading: PauseHeadingOption = None,
     pause_scene: PauseSceneOption = None,
+    loudness: LoudnessOption = None,
+    room_tone: RoomToneOption = False,
     duration: DurationOption = None,
     max_duration: MaxDurationOption = None,
     pages: PagesOption = None,
@@ -159,6 +164,7 @@ def submit(
             pause_paragraph=pause_paragraph,
             pause_heading=pause_heading,
             pause_scene=pause_scene,
+            loudness=loudness,
             allow_remote_images=allow_remote_images or None,
         )
     except ValueError as exc:
@@ -169,7 +175,16 @@ def submit(
         # the job carries the document's text, not its path: its folder goes along as the images' root
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
         options = {
-            **render_options(settings, burn_captions, fps, motion, images, duration, max_duration),
+            **render_options(
+                settings,
+                burn_captions,
+                fps,
+                motion,
+                images,
+                duration,
+                max_duration,
+                sound=SoundFlags(room_tone),
+            ),
             **read_flags(pages, pptx_picture),
         }
         # whoever runs the CLI is the operator

@@ -19,6 +19,7 @@ from app.cli.base import (
     DurationOption,
     FpsOption,
     ImageFlags,
+    LoudnessOption,
     MaxDocumentSizeOption,
     MaxDurationOption,
     MaxPagesOption,
@@ -31,7 +32,9 @@ from app.cli.base import (
     PptxPictureOption,
     RateOption,
     ResolutionOption,
+    RoomToneOption,
     SkipMissingImagesOption,
+    SoundFlags,
     ThemeOption,
     VoiceOption,
     app,
@@ -136,6 +139,8 @@ def render(
     pause_paragraph: PauseParagraphOption = None,
     pause_heading: PauseHeadingOption = None,
     pause_scene: PauseSceneOption = None,
+    loudness: LoudnessOption = None,
+    room_tone: RoomToneOption = False,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
     max_input_size: Annotated[
@@ -169,6 +174,7 @@ def render(
             pause_paragraph=pause_paragraph,
             pause_heading=pause_heading,
             pause_scene=pause_scene,
+            loudness=loudness,
             max_input_bytes=max_input_size,
             max_document_bytes=max_document_size,
             max_pages=max_pages,
@@ -177,7 +183,16 @@ def render(
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
             {
-                **render_options(settings, burn_captions, fps, motion, images, duration, max_duration),
+                **render_options(
+                    settings,
+                    burn_captions,
+                    fps,
+                    motion,
+                    images,
+                    duration,
+                    max_duration,
+                    sound=SoundFlags(room_tone),
+                ),
                 **read_flags(pages, pptx_picture),
             },
             trust=Trust.OPERATOR,

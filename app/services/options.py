@@ -53,6 +53,11 @@ class RenderOptionsInput(BaseModel):
     theme: str = Field(
         default=setting_default("theme"), max_length=500, description="dark, light, paper, bold"
     )
+    # sound (issue 14)
+    loudness: float = Field(
+        default=setting_default("loudness"), ge=-31.0, le=-9.0, description="integrated loudness, LUFS"
+    )
+    room_tone: bool = Field(default=False, description="quiet room tone instead of digital silence")
 
     # issue 14: silence, in seconds, from where one sound stops to where the next starts
     pause_sentence: float = Field(
@@ -120,6 +125,8 @@ class RenderOptionsInput(BaseModel):
             pause_paragraph=self.pause_paragraph,
             pause_heading=self.pause_heading,
             pause_scene=self.pause_scene,
+            loudness=self.loudness,
+            room_tone=self.room_tone,
             duration=self.duration,
             max_duration=self.max_duration,
             pages=self.pages,

@@ -24,10 +24,10 @@ from app.core.memory_optimizer import WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.core.threads import all_or_nothing, both, run_in_thread
 from app.errors import InputError
-from app.services.audio import encode_narration, plan_narration
+from app.services.audio import Sound, encode_narration, plan_narration
 from app.services.beats import scene_foci, scene_shots
 from app.services.captions import change_points, write_captions
-from app.services.documents import Document
+from app.services.documents import Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
 from app.services.planning import Plan, Scene, ScriptLimits, build_script, fit_duration
@@ -147,11 +147,14 @@ class Renderer:
             plan, notes = fitted.plan, ((fitted.note,) if fitted.note else ())
         report(Progress(Stage.SCRIPT, 1, 1))
         # today's Script drops images, so the document's own are checked too (the planner's keep them)
-        shown = await run_in_thread(document_images, document)
+        content = await run_in_thread(read_document, document)  # read once: kept for the document
+        shown = await run_in_thread(document_images, content)
         result = await self._render(
             plan, out_path, options, report, images, thumbnail, before_publish, started, shown
         )
-        return dataclasses.replace(result, warnings=(*notes, *result.warnings)) if notes else result
+        # what the reader could not do as asked (slides without speaker notes) and condensing notes
+        warnings = (*content.warnings, *notes, *result.warnings)
+        return dataclasses.replace(result, warnings=warnings) if warnings else result
 
     async def render_plan(
         self,
@@ -235,11 +238,11 @@ class Renderer:
             spec = FrameSpec(options.video_format.size, options.fps, options.motion)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
-            scene_segments, audio_encoded = await both(
+            scene_segments, track = await both(
                 self._encode_picture(shots, spec, burn, cues, ws, report, cpu),
-                encode_narration(narration, sound, ws, self.cache, cpu),
+                encode_narration(narration, sound, ws, self.cache, cpu, _sound(options)),
             )
-            self.audio_pieces_encoded += audio_encoded
+            self.audio_pieces_encoded += track.encoded
             await mux(scene_segments, sound, video, ws, srt, iso639_2(language))
             info = await run_in_thread(probe, video)
             out_srt, out_vtt = caption_paths(out_path)
@@ -394,6 +397,10 @@ class Renderer:
         for (i, focus), path in zip(wanted, paths, strict=True):
             stills[i][focus] = path
         return stills
+
+
+def _sound(options: RenderOptions) -> Sound:
+    return Sound(loudness=options.loudness, room_tone=options.room_tone)
 
 
 def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> list[list[WordTiming]]:

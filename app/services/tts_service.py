@@ -46,7 +46,7 @@ T = TypeVar("T")
 
 
 class TTSService:
-    """Turns narration into WAV files (mono 16-bit, 22050 Hz), from whichever engine can speak.
+    """Turns narration into WAV files (mono 16-bit, at the engine's rate), from whichever engine can speak.
 
     Each synthesis holds a TTS slot of the resource manager. With a disk cache, the same (engine,
     voice, server, rate, text) is synthesized once: later requests link the cached WAV into place.
@@ -133,12 +133,18 @@ class TTSService:
             clips = []
             for phrase, path in zip(phrases, paths, strict=True):
                 clips.append(await self._clip(link, phrase.text.strip(), rate, path, language, cached))
+            # one engine speaks at one rate, but a server may answer in several formats: the first
+            # sentence's rate is the scene's (the narration track resamples every scene once)
+            rates = [await run_in_thread(_wav_shape, clip.path) for clip in clips]
+            rate_hz = rates[0][0]
+            for clip, (clip_rate, _) in zip(clips, rates, strict=True):
+                if clip_rate != rate_hz:
+                    await audio.to_pcm_wav(clip.path, clip.path, rate_hz)
             pauses = [p.pause_after for p in phrases[:-1]]
-            words = await run_in_thread(join_clips, clips, pauses, out_path, audio.SAMPLE_RATE)
+            words = await run_in_thread(join_clips, clips, pauses, out_path, rate_hz)
         finally:
             await run_in_thread(_remove, paths)
-        samples = await run_in_thread(_frames, out_path)
-        rate_hz = audio.SAMPLE_RATE
+        _, samples = await run_in_thread(_wav_shape, out_path)
         return Speech(out_path, samples / rate_hz, rate_hz, tuple(words), link.engine, name)
 
     async def _clip(
@@ -231,11 +237,8 @@ class TTSService:
         raw = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex[:8]}.source")
         try:
             if link.engine == PIPER:
-                native = await run_in_thread(piper.speak_to_wav, Path(link.voice), text, rate, raw)
-                if native == audio.SAMPLE_RATE:
-                    os.replace(raw, out_path)
-                else:
-                    await audio.to_pcm_wav(raw, out_path)
+                await run_in_thread(piper.speak_to_wav, Path(link.voice), text, rate, raw)
+                os.replace(raw, out_path)  # already mono 16-bit PCM, at the model's own rate
             else:
                 fetch = openai.fetch if link.engine == OPENAI else request_download.fetch
                 assert link.base_url is not None
@@ -292,6 +295,7 @@ def _remove(paths: Sequence[Path]) -> None:
             path.unlink()
 
 
-def _frames(path: Path) -> int:
+def _wav_shape(path: Path) -> tuple[int, int]:
+    """A WAV's sample rate and length in samples."""
     with wave.open(str(path), "rb") as w:
-        return w.getnframes()
+        return w.getframerate(), w.getnframes()

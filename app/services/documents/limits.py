@@ -125,7 +125,7 @@ class ReadOptions:
     pptx_picture: PptxPicture = "auto"
 
     @classmethod
-    def of(cls, pages: str | None, pptx_picture: str = "auto") -> ReadOptions:
+    def of(cls, pages: str | None = None, pptx_picture: str = "auto") -> ReadOptions:
         if pptx_picture not in ("auto", "libreoffice", "redraw"):
             raise InputError(f"invalid pptx_picture {pptx_picture!r}: choose auto, libreoffice or redraw")
         return cls(parse_pages(pages), pptx_picture)  # type: ignore[arg-type]
