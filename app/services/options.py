@@ -20,6 +20,7 @@ from app.errors import InputError, first_error
 from app.services.documents import parse_pages
 from app.services.models import RenderOptions
 from app.services.speech import TTSConfig, parse_voice_spec
+from app.services.video import PresetName, with_preset
 
 
 class RenderOptionsInput(BaseModel):
@@ -58,6 +59,18 @@ class RenderOptionsInput(BaseModel):
         default=setting_default("loudness"), ge=-31.0, le=-9.0, description="integrated loudness, LUFS"
     )
     room_tone: bool = Field(default=False, description="quiet room tone instead of digital silence")
+    # issue 14.6 (delivery): a preset fills the options not given; the rest shape the file
+    preset: PresetName | None = Field(
+        default=None, description="youtube, shorts, tiktok, reels, web or archive (options given win)"
+    )
+    keyframe_interval: float | None = Field(
+        default=None,
+        ge=0.5,
+        le=10,
+        description="longest time between keyframes, s (default: 10 s and each scene)",
+    )
+    quality: Literal["standard", "high"] = Field(default="standard", description="high: a higher bitrate")
+    audio_only: bool = Field(default=False, description="write the narration alone (an M4A with chapters)")
 
     # issue 14: silence, in seconds, from where one sound stops to where the next starts
     pause_sentence: float = Field(
@@ -129,6 +142,10 @@ class RenderOptionsInput(BaseModel):
             room_tone=self.room_tone,
             duration=self.duration,
             max_duration=self.max_duration,
+            preset=self.preset,
+            keyframe_interval=self.keyframe_interval,
+            quality=self.quality,
+            audio_only=self.audio_only,
             pages=self.pages,
             pptx_picture=self.pptx_picture,
         )
@@ -165,7 +182,7 @@ def parse_render_options(
     `trust` says who chose them (there is no default: every entry point decides); `config` holds
     what the operator offers to callers (default: from the environment).
     """
-    given = {k: v for k, v in (values or {}).items() if v is not None}
+    given = with_preset({k: v for k, v in (values or {}).items() if v is not None})
     try:
         options = RenderOptionsInput.model_validate(given)
     except ValidationError as exc:
