@@ -17,6 +17,7 @@ import time
 import uuid
 import wave
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -54,7 +55,7 @@ class TTSService:
     is skipped for `failover_cooldown` seconds, so later scenes go straight to the next engine.
     """
 
-    CACHE_VERSION = "speech-v2"  # per sentence, with where its sound is
+    CACHE_VERSION = "speech-v3"  # per sentence, with where its sound is; runs of other scripts
 
     def __init__(
         self,
@@ -192,7 +193,7 @@ class TTSService:
                 duration=float(meta["duration"]),
                 onset=float(meta["onset"]),
                 offset=float(meta["offset"]),
-                words=tuple(WordTiming(w, s, e) for w, s, e in meta["words"]),
+                words=tuple(WordTiming(w[0], w[1], w[2], glued=len(w) > 3 and w[3]) for w in meta["words"]),
             )
         except (ValueError, KeyError, TypeError):
             return None  # written by another version: synthesize instead
@@ -205,7 +206,7 @@ class TTSService:
             "duration": clip.duration,
             "onset": clip.onset,
             "offset": clip.offset,
-            "words": [[w.text, w.start, w.end] for w in clip.words],
+            "words": [[w.text, w.start, w.end, *([True] if w.glued else [])] for w in clip.words],
         }
         self.cache.put_file(key, clip.path, ".wav")
         self.cache.put_bytes(key, json.dumps(meta).encode("utf-8"), ".json")
@@ -256,7 +257,7 @@ class TTSService:
         duration = len(samples) / sample_rate
         onset, offset = voiced_bounds(samples, sample_rate) or (0.0, duration)
         if words:  # espeak marks its first word at its own start of text, a few ms before the sound
-            words[0] = WordTiming(words[0].text, max(words[0].start, onset), words[0].end)
+            words[0] = replace(words[0], start=max(words[0].start, onset))
         return Clip(out_path, duration, onset, offset, tuple(words))
 
     def _measured(self, path: Path, text: str, rate: int, language: str | None) -> Clip:
@@ -284,7 +285,7 @@ class TTSService:
         except (VoiceNotFound, TTSError):
             return None
         span = voiced_bounds(np.frombuffer(pcm, dtype="<i2"), sample_rate)
-        if span is None or len(words) != len(text.split()):
+        if span is None or not words:
             return None
         return words, span
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import wave
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -109,10 +109,10 @@ def fit_timings(
     def place(t: float) -> float:
         return min(offset, max(onset, onset + (t - g_on) * scale))
 
-    words = [WordTiming(w.text, place(w.start), place(w.end)) for w in guide]
+    words = [replace(w, start=place(w.start), end=place(w.end)) for w in guide]
     if words:
-        words[0] = WordTiming(words[0].text, onset, max(onset, words[0].end))
-        words[-1] = WordTiming(words[-1].text, words[-1].start, offset)
+        words[0] = replace(words[0], start=onset, end=max(onset, words[0].end))
+        words[-1] = replace(words[-1], end=offset)
     return words
 
 
@@ -145,7 +145,7 @@ def join_clips(clips: Sequence[Clip], pauses: Sequence[float], out: Path, rate: 
             shift = position / rate - first / rate
             for w in clip.words:
                 start = max(w.start + shift, position / rate)
-                words.append(WordTiming(w.text, start, max(start, w.end + shift)))
+                words.append(replace(w, start=start, end=max(start, w.end + shift)))
             _copy(clip.path, first, last, sink)
             position += max(0, last - first)
             previous_tail = max(0, last - offset)
