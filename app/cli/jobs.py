@@ -30,12 +30,10 @@ from app.cli.base import (
     LoudnessOption,
     MaxDurationOption,
     MotionOption,
-    PagesOption,
     PauseHeadingOption,
     PauseParagraphOption,
     PauseSceneOption,
     PauseSentenceOption,
-    PptxPictureOption,
     PresetOption,
     QualityOption,
     RateOption,
@@ -51,10 +49,16 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
-    read_flags,
     read_source,
     render_options,
     run_store_call,
+)
+from app.cli.documents import (
+    AllowFetchOption,
+    AllowPrivateUrlsOption,
+    PagesOption,
+    PptxPictureOption,
+    read_flags,
 )
 from app.cli.story import LLMOption, llm_flags
 from app.config import Settings, load_settings
@@ -157,6 +161,8 @@ def submit(
     llm: LLMOption = None,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
+    allow_fetch: AllowFetchOption = False,
+    allow_private_urls: AllowPrivateUrlsOption = False,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.documents import Document
@@ -177,6 +183,8 @@ def submit(
             pause_scene=pause_scene,
             loudness=loudness,
             allow_remote_images=allow_remote_images or None,
+            allow_fetch=allow_fetch or None,
+            allow_private_urls=allow_private_urls or None,
         )
     except ValueError as exc:
         fail(describe(exc))
