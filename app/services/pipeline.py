@@ -32,7 +32,7 @@ from app.services.images import ImageLike, ImagePolicy, ImageService, document_i
 from app.services.llm import LLMConfig, ScriptWriter
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
 from app.services.planning import Plan, Scene, ScriptLimits, build_script, fit_duration
-from app.services.speech import detect_language, plan_breaks, scene_gap
+from app.services.speech import detect_language, scene_gaps
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
     Burn,
@@ -218,10 +218,7 @@ class Renderer:
                 self._speak(plan, voice, language, options, ws, report),
                 self._draw([] if options.audio_only else plan.scenes, options, ws, report),
             )
-            gaps = [
-                scene_gap(options.pause_scene if s.pause_after is None else s.pause_after)
-                for s in plan.scenes
-            ]
+            gaps = scene_gaps(plan.scenes, options.pause_scene)
             narration = await run_in_thread(plan_narration, speeches, gaps)
             offsets, duration = narration.offsets, narration.duration
             shots = []  # an audio-only render draws and encodes no pictures
@@ -367,33 +364,15 @@ class Renderer:
         return language
 
     async def _speak(
-        self,
-        plan: Plan,
-        voice: str,
-        language: str,
-        options: RenderOptions,
-        ws: Path,
-        report: ProgressSink,
+        self, plan: Plan, voice: str, language: str, options: RenderOptions, ws: Path, report: ProgressSink
     ) -> list[Speech]:
-        """Each scene's words (its `spoken` text once normalization computed it), in order, a
-        sentence at a time with the pauses of `options` (paragraph and heading ends: `plan_breaks`)."""
+        """Each scene's words, in order (`TTSService.speak_scene`: a sentence at a time, with pauses)."""
         total = len(plan.scenes)
         report(Progress(Stage.SPEECH, 0, total))
         speeches = []
         for i, scene in enumerate(plan.scenes):
-            text = scene.spoken if scene.spoken is not None else scene.narration
-            breaks = plan_breaks(scene) if scene.spoken is None else ()
-            speeches.append(
-                await self.tts.speak(
-                    text,
-                    voice,
-                    options.rate,
-                    ws / f"speech-{i:04d}.wav",
-                    pauses=options.pauses,
-                    breaks=breaks,
-                    language=language,
-                )
-            )
+            path = ws / f"speech-{i:04d}.wav"
+            speeches.append(await self.tts.speak_scene(scene, voice, options, path, language))
             report(Progress(Stage.SPEECH, i + 1, total))
         return speeches
 

@@ -29,13 +29,14 @@ from app.core.net import HttpClient
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
 from app.errors import RemoteUnavailable, TTSError, VoiceNotFound
-from app.services.models import Pauses, Speech, WordTiming
+from app.services.models import Pauses, RenderOptions, Speech, WordTiming
+from app.services.planning import Scene as PlanScene
 from app.services.speech import wav as audio
 from app.services.speech.clips import Clip, fit_timings, join_clips, measure_wav, voiced_bounds
 from app.services.speech.engines import ESPEAK, OPENAI, PIPER, openai, piper, request_download
 from app.services.speech.engines.config import TTSConfig
 from app.services.speech.espeak import EspeakEngine, check_rate
-from app.services.speech.phrases import Break, Phrase, split_phrases
+from app.services.speech.phrases import Break, Phrase, plan_breaks, split_phrases
 from app.services.speech.timing import estimate_word_timings
 from app.services.speech.voices import VoiceChain, VoiceSpec, parse_voice_chain, parse_voice_spec
 from app.services.speech.wav import write_wav
@@ -112,6 +113,18 @@ class TTSService:
                 self._down_until[link] = self.clock() + self.config.failover_cooldown
                 log.warning("voice %s failed, %s speaks instead: %s", link, chain.links[i + 1], exc)
         raise AssertionError("unreachable: the last voice of a chain always speaks or raises")
+
+    async def speak_scene(
+        self, scene: PlanScene, voice: str, options: RenderOptions, out_path: Path, language: str | None
+    ) -> Speech:
+        """A plan scene's speech: its `spoken` text once normalization computed it (else its
+        narration), a sentence at a time with the pauses of `options` (heading and paragraph ends
+        from `plan_breaks`)."""
+        text = scene.spoken if scene.spoken is not None else scene.narration
+        breaks = plan_breaks(scene) if scene.spoken is None else ()
+        return await self.speak(
+            text, voice, options.rate, out_path, pauses=options.pauses, breaks=breaks, language=language
+        )
 
     async def _speak_link(
         self,

@@ -11,7 +11,7 @@ espeak's word events into timings. The seed's
 `app.services.tts_service.TTSService` puts them together (slots, cache, failover).
 """
 
-from app.services.speech.clips import scene_gap
+from app.services.speech.clips import scene_gap, scene_gaps
 from app.services.speech.engines.access import CallerVoices, OfferedVoice
 from app.services.speech.engines.config import TTSConfig
 from app.services.speech.espeak import EspeakEngine, EspeakVoice, check_rate, list_voices
@@ -38,6 +38,7 @@ __all__ = [
     "parse_voice_spec",
     "plan_breaks",
     "scene_gap",
+    "scene_gaps",
     "split_phrases",
     "voice_for_text",
     "word_timings",

@@ -25,6 +25,7 @@ from app.core.fsutil import atomic_path
 from app.core.threads import check_cancelled
 from app.errors import MediaError
 from app.services.models import WordTiming
+from app.services.planning import Scene
 
 LEAD = 0.02  # seconds kept before a sentence's onset
 TAIL = 0.06  # seconds kept after its sound ends
@@ -169,3 +170,8 @@ def scene_gap(pause: float) -> float:
     """The silence to put between two scenes' audio so that `pause` seconds pass from the end of one
     scene's sound to the start of the next's (each scene keeps `LEAD` and `TAIL` around its sound)."""
     return max(0.0, pause - EDGES)
+
+
+def scene_gaps(scenes: Sequence[Scene], pause: float) -> list[float]:
+    """The silence after each plan scene's audio: its `pause_after`, else `pause` (see `scene_gap`)."""
+    return [scene_gap(pause if s.pause_after is None else s.pause_after) for s in scenes]
