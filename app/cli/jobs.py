@@ -31,8 +31,6 @@ from app.cli.base import (
     LoudnessOption,
     MaxDurationOption,
     MotionOption,
-    PagesOption,
-    PptxPictureOption,
     PresetOption,
     QualityOption,
     RateOption,
@@ -48,11 +46,18 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
-    read_flags,
     read_source,
     render_options,
     run_store_call,
 )
+from app.cli.documents import (
+    AllowFetchOption,
+    AllowPrivateUrlsOption,
+    PagesOption,
+    PptxPictureOption,
+    read_flags,
+)
+from app.cli.story import LLMOption, llm_flags
 from app.config import Settings, load_settings
 from app.core.jobstore.base import JobPriority, JobRecord, JobStatus
 from app.core.queue_manager import QueueManager, Trust, new_job_id
@@ -147,8 +152,11 @@ def submit(
     room_tone: RoomToneOption = False,
     duration: DurationOption = None,
     max_duration: MaxDurationOption = None,
+    llm: LLMOption = None,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
+    allow_fetch: AllowFetchOption = False,
+    allow_private_urls: AllowPrivateUrlsOption = False,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.documents import Document
@@ -165,6 +173,8 @@ def submit(
             theme=theme,
             loudness=loudness,
             allow_remote_images=allow_remote_images or None,
+            allow_fetch=allow_fetch or None,
+            allow_private_urls=allow_private_urls or None,
         )
     except ValueError as exc:
         fail(describe(exc))
@@ -195,6 +205,7 @@ def submit(
                 delivery=delivery,
             ),
             **read_flags(pages, pptx_picture),
+            **llm_flags(llm),
         }
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)

@@ -12,9 +12,11 @@ from collections.abc import Callable
 
 from app.services.documents.docx_reader import probe_docx, read_docx
 from app.services.documents.formats import DocFormat
+from app.services.documents.html_reader import probe_html, read_html
 from app.services.documents.limits import DocumentLimits
 from app.services.documents.markdown import read_markdown
 from app.services.documents.model import Content, Document
+from app.services.documents.pdf_reader import probe_pdf, read_pdf
 from app.services.documents.pptx_reader import probe_pptx, read_pptx
 from app.services.documents.text import read_text
 
@@ -26,8 +28,15 @@ READERS: dict[DocFormat, Reader] = {
     "txt": lambda doc: read_text(doc.text, doc.name),
     "docx": read_docx,
     "pptx": read_pptx,
+    "pdf": read_pdf,
+    "html": read_html,
 }
-PROBES: dict[DocFormat, Probe] = {"docx": probe_docx, "pptx": probe_pptx}
+PROBES: dict[DocFormat, Probe] = {
+    "docx": probe_docx,
+    "pptx": probe_pptx,
+    "pdf": probe_pdf,
+    "html": probe_html,
+}
 
 
 def has_reader(fmt: DocFormat) -> bool:
