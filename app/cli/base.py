@@ -202,6 +202,10 @@ KeyframeOption = Annotated[
         help="Longest time between keyframes (default: 10 s and every scene; presets: 2 s).",
     ),
 ]
+CaptionStyleOption = Annotated[
+    str | None,
+    typer.Option(help="Burned captions: clean, boxed, bold or karaoke (the spoken word lit). Default clean."),
+]
 AudioOnlyOption = Annotated[
     bool, typer.Option("--audio-only", help="Write the narration alone: an M4A with chapters.")
 ]
@@ -217,6 +221,7 @@ class DeliveryFlags:
     keyframe_interval: float | None = None
     audio_only: bool = False
     given: frozenset[str] = frozenset()
+    caption_style: str | None = None
 
     @classmethod
     def of(
@@ -225,10 +230,11 @@ class DeliveryFlags:
         quality: str | None,
         keyframe_interval: float | None,
         audio_only: bool,
+        caption_style: str | None = None,
         **frame_flags: object,
     ) -> DeliveryFlags:
         given = frozenset(k for k, v in frame_flags.items() if v is not None)
-        return cls(preset, quality, keyframe_interval, audio_only, given)
+        return cls(preset, quality, keyframe_interval, audio_only, given, caption_style)
 
     def apply(self, options: dict[str, object]) -> dict[str, object]:
         if self.preset:
@@ -240,6 +246,7 @@ class DeliveryFlags:
             quality=self.quality,
             keyframe_interval=self.keyframe_interval,
             audio_only=self.audio_only,
+            caption_style=self.caption_style,
         )
         return options
 

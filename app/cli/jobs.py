@@ -22,6 +22,7 @@ from app.cli.base import (
     AssetsRootOption,
     AudioOnlyOption,
     BurnOption,
+    CaptionStyleOption,
     DeliveryFlags,
     DurationOption,
     FpsOption,
@@ -146,6 +147,7 @@ def submit(
     quality: QualityOption = None,
     keyframe_interval: KeyframeOption = None,
     audio_only: AudioOnlyOption = False,
+    caption_style: CaptionStyleOption = None,
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
@@ -193,7 +195,13 @@ def submit(
         document = read_source(source, settings, pages, pptx_picture)
         # the job carries the document's text, not its path: its folder goes along as the images' root
         delivery = DeliveryFlags.of(
-            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+            preset,
+            quality,
+            keyframe_interval,
+            audio_only,
+            caption_style,
+            aspect=aspect,
+            resolution=resolution,
         )
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
         options = {

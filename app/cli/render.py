@@ -17,6 +17,7 @@ from app.cli.base import (
     AssetsRootOption,
     AudioOnlyOption,
     BurnOption,
+    CaptionStyleOption,
     DeliveryFlags,
     DurationOption,
     FpsOption,
@@ -149,6 +150,7 @@ def render(
     quality: QualityOption = None,
     keyframe_interval: KeyframeOption = None,
     audio_only: AudioOnlyOption = False,
+    caption_style: CaptionStyleOption = None,
     theme: ThemeOption = None,
     pause_sentence: PauseSentenceOption = None,
     pause_paragraph: PauseParagraphOption = None,
@@ -203,7 +205,13 @@ def render(
             allow_private_urls=allow_private_urls or None,
         )
         delivery = DeliveryFlags.of(
-            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+            preset,
+            quality,
+            keyframe_interval,
+            audio_only,
+            caption_style,
+            aspect=aspect,
+            resolution=resolution,
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(

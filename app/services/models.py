@@ -148,6 +148,7 @@ class RenderOptions:
     keyframe_interval: float | None = None  # longest time between keyframes; None: a long GOP
     quality: str = "standard"  # "high": a lower CRF (the archive preset)
     audio_only: bool = False  # the narration alone, an M4A with chapters
+    caption_style: str = "clean"  # burned captions: clean, boxed, bold, karaoke (captions.STYLES)
     # packed documents (issue 16): which pages or slides to read ("3-12"), how a slide becomes its picture
     pages: str | None = None
     pptx_picture: str = "auto"  # auto (LibreOffice when installed), libreoffice, redraw

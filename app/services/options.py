@@ -71,6 +71,10 @@ class RenderOptionsInput(BaseModel):
     )
     quality: Literal["standard", "high"] = Field(default="standard", description="high: a higher bitrate")
     audio_only: bool = Field(default=False, description="write the narration alone (an M4A with chapters)")
+    # issue 15.3: how burned captions look
+    caption_style: Literal["clean", "boxed", "bold", "karaoke"] = Field(
+        default="clean", description="burned captions: clean, boxed, bold or karaoke (the spoken word lit)"
+    )
 
     # issue 14: silence, in seconds, from where one sound stops to where the next starts
     pause_sentence: float = Field(
@@ -153,6 +157,7 @@ class RenderOptionsInput(BaseModel):
             keyframe_interval=self.keyframe_interval,
             quality=self.quality,
             audio_only=self.audio_only,
+            caption_style=self.caption_style,
             pages=self.pages,
             pptx_picture=self.pptx_picture,
         )

@@ -26,7 +26,7 @@ from app.core.threads import all_or_nothing, both, run_in_thread
 from app.errors import InputError
 from app.services.audio import Sound, encode_narration, plan_narration
 from app.services.beats import scene_foci, scene_shots
-from app.services.captions import change_points, write_captions
+from app.services.captions import ass_change_points, write_captions
 from app.services.documents import Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
@@ -236,6 +236,7 @@ class Renderer:
                 burn_ass,
                 options.video_format.size,
                 scene_ends=[*offsets[1:], duration],  # a scene lasts until the next one starts
+                style=options.caption_style,
             )
             burn = None
             if burn_ass is not None:
@@ -310,7 +311,7 @@ class Renderer:
         them by copy."""
         total = len(scenes)
         report(Progress(Stage.VIDEO, 0, total + 1))
-        cuts = change_points(cues) if burn else []
+        cuts = ass_change_points(await run_in_thread(burn.ass.read_text, "utf-8")) if burn else []
         burn_key = await run_in_thread(hash_file, burn.ass) if burn else None
         cache = self.cache
         done = 0
