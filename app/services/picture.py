@@ -13,8 +13,8 @@ from app.core.diskcache import DiskCache, hash_key
 from app.core.fsutil import hash_file
 from app.core.threads import all_or_nothing, run_in_thread
 from app.services.beats import scene_foci
-from app.services.captions import change_points
-from app.services.models import Cue, RenderOptions
+from app.services.captions import ass_change_points
+from app.services.models import RenderOptions
 from app.services.planning import Scene
 from app.services.progress import Progress, ProgressSink, Stage
 from app.services.video import Burn, FrameSpec, Shot, encode_segment, split_shots
@@ -58,7 +58,6 @@ async def encode_scenes(
     scenes: Sequence[Sequence[Shot]],
     spec: FrameSpec,
     burn: Burn | None,
-    cues: Sequence[Cue],
     ws: Path,
     report: ProgressSink,
     cpu: asyncio.Semaphore,
@@ -68,7 +67,7 @@ async def encode_scenes(
     them by copy. Returns the segments and how many were encoded (cache hits excluded)."""
     total = len(scenes)
     report(Progress(Stage.VIDEO, 0, total + 1))
-    cuts = change_points(cues) if burn else []
+    cuts = ass_change_points(await run_in_thread(burn.ass.read_text, "utf-8")) if burn else []
     burn_key = await run_in_thread(hash_file, burn.ass) if burn else None
     done = encoded = 0
 

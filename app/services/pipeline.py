@@ -32,7 +32,7 @@ from app.services.models import RenderOptions, Speech, WordTiming
 from app.services.picture import draw_stills, encode_scenes
 from app.services.planning import Plan, ScriptLimits, build_script, fit_duration
 from app.services.progress import Progress, ProgressSink, Stage
-from app.services.speech import detect_language
+from app.services.speech import detect_language, scene_gaps
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
     Burn,
@@ -129,7 +129,7 @@ class Renderer:
         else:
             plan = await run_in_thread(self.plan_document, document, options)
         fitted = await run_in_thread(
-            fit_duration, plan, options.duration, options.max_duration, options.rate, options.scene_pause
+            fit_duration, plan, options.duration, options.max_duration, options.rate, options.pause_scene
         )
         notes: tuple[str, ...] = ()
         if fitted is not None:  # --duration / --max-duration: condensed to the target (issue 17)
@@ -196,11 +196,12 @@ class Renderer:
             plan = resolved.apply(plan)
             drawn = [] if options.audio_only else plan.scenes
             speeches, slides = await both(
-                self._speak(plan, voice, options.rate, ws, report),
+                self._speak(plan, voice, language, options, ws, report),
                 draw_stills(self.visuals, drawn, options, ws, report),
             )
             await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
-            narration = await run_in_thread(plan_narration, speeches, options.scene_pause)
+            gaps = scene_gaps(plan.scenes, options.pause_scene)
+            narration = await run_in_thread(plan_narration, speeches, gaps)
             offsets, duration = narration.offsets, narration.duration
             shots = []  # an audio-only render draws and encodes no pictures
             if not options.audio_only:
@@ -208,7 +209,7 @@ class Renderer:
 
             srt, vtt = ws / "captions.srt", ws / "captions.vtt"
             burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
-            cues = await run_in_thread(
+            await run_in_thread(
                 write_captions,
                 _absolute_words(speeches, offsets),
                 duration,
@@ -217,6 +218,7 @@ class Renderer:
                 burn_ass,
                 options.video_format.size,
                 scene_ends=[*offsets[1:], duration],  # a scene lasts until the next one starts
+                style=options.caption_style,
             )
             burn = None
             if burn_ass is not None:
@@ -229,7 +231,7 @@ class Renderer:
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             (scene_segments, encoded), track = await both(
-                encode_scenes(shots, spec, burn, cues, ws, report, cpu, self.cache),
+                encode_scenes(shots, spec, burn, ws, report, cpu, self.cache),
                 encode_narration(narration, sound, ws, self.cache, cpu, _sound(options)),
             )
             self.segments_encoded += encoded
@@ -301,14 +303,16 @@ class Renderer:
             self.cache.put_bytes(key, language.encode("utf-8"), ".txt")
         return language
 
-    async def _speak(self, plan: Plan, voice: str, rate: int, ws: Path, report: ProgressSink) -> list[Speech]:
-        """Each scene's words (its `spoken` text once normalization computed it), in order."""
+    async def _speak(
+        self, plan: Plan, voice: str, language: str, options: RenderOptions, ws: Path, report: ProgressSink
+    ) -> list[Speech]:
+        """Each scene's words, in order (`TTSService.speak_scene`: a sentence at a time, with pauses)."""
         total = len(plan.scenes)
         report(Progress(Stage.SPEECH, 0, total))
         speeches = []
         for i, scene in enumerate(plan.scenes):
-            text = scene.spoken if scene.spoken is not None else scene.narration
-            speeches.append(await self.tts.speak(text, voice, rate, ws / f"speech-{i:04d}.wav"))
+            path = ws / f"speech-{i:04d}.wav"
+            speeches.append(await self.tts.speak_scene(scene, voice, options, path, language))
             report(Progress(Stage.SPEECH, i + 1, total))
         return speeches
 
