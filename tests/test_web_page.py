@@ -77,6 +77,29 @@ def test_vietnamese_text_from_the_page_renders_and_plays(server: Server) -> None
             page.wait_for_function(
                 "(v => v.readyState === 4 && !v.seeking)(document.querySelector('#video'))", timeout=15_000
             )
+            # the captions reach the browser as a <track> of the WebVTT file (it cannot see mov_text)
+            page.wait_for_function(
+                "(t => t && t.readyState === 2)(document.querySelector('#video track'))",
+                timeout=15_000,
+                polling=200,
+            )
+            track = page.evaluate(
+                """() => {
+                    const v = document.querySelector('#video');
+                    const t = v.textTracks[0];
+                    return {count: v.textTracks.length, kind: t.kind, mode: t.mode, cues: t.cues.length,
+                            first: t.cues[0].text, src: v.querySelector('track').src};
+                }"""
+            )
+            vtt = server.client(KEY).get(f"/v1/jobs/{job_id}/captions.vtt").text
+            assert track["count"] == 1 and track["kind"] == "captions" and track["mode"] == "showing"
+            assert track["cues"] == vtt.count(" --> ") and track["first"] in vtt
+            assert "token=" in track["src"], "a signed link, like the video's"
+            active = page.evaluate("document.querySelector('#video').textTracks[0].activeCues.length")
+            assert active == 1, "the cue at 1.0 s is on screen"
+            chapters = server.client(KEY).get(f"/v1/jobs/{job_id}/chapters.txt").text
+            assert chapters.startswith("0:00 Xin chào các bạn")
+            assert page.is_visible("#dl-chapters-link")
             page.screenshot(path=str(OUTPUT / "web_page.png"), full_page=True)
             assert errors == []
         finally:
