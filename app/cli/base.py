@@ -169,6 +169,25 @@ ThemeOption = Annotated[
     str | None,
     typer.Option(help="Slide theme: dark, light, paper, bold, or a theme file (.toml). Default dark."),
 ]
+
+
+def _pause_option(flag: str, setting: str, what: str) -> Any:
+    return typer.Option(
+        flag, metavar="SECONDS", help=f"Silence {what} (default {setting_default(setting)} s; 0-10)."
+    )
+
+
+# pauses (issue 14): from where one sound stops to where the next starts
+PauseSentenceOption = Annotated[
+    float | None, _pause_option("--pause-sentence", "pause_sentence", "after a sentence")
+]
+PauseParagraphOption = Annotated[
+    float | None, _pause_option("--pause-paragraph", "pause_paragraph", "after a paragraph or list item")
+]
+PauseHeadingOption = Annotated[
+    float | None, _pause_option("--pause-heading", "pause_heading", "after a heading read aloud")
+]
+PauseSceneOption = Annotated[float | None, _pause_option("--pause-scene", "pause_scene", "between scenes")]
 # delivery (issue 14.6)
 PresetOption = Annotated[
     str | None,
@@ -328,6 +347,10 @@ def render_options(
             "motion": motion,
             **(images or ImageFlags()).options(),
             "theme": settings.theme,
+            "pause_sentence": settings.pause_sentence,
+            "pause_paragraph": settings.pause_paragraph,
+            "pause_heading": settings.pause_heading,
+            "pause_scene": settings.pause_scene,
             "loudness": settings.loudness,
             **(sound or SoundFlags()).options(),
         }
