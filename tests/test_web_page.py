@@ -95,8 +95,16 @@ def test_vietnamese_text_from_the_page_renders_and_plays(server: Server) -> None
             assert track["count"] == 1 and track["kind"] == "captions" and track["mode"] == "showing"
             assert track["cues"] == vtt.count(" --> ") and track["first"] in vtt
             assert "token=" in track["src"], "a signed link, like the video's"
-            active = page.evaluate("document.querySelector('#video').textTracks[0].activeCues.length")
-            assert active == 1, "the cue at 1.0 s is on screen"
+            page.evaluate(
+                "(v => { const c = v.textTracks[0].cues[0]; v.currentTime = (c.startTime + c.endTime) / 2; })"
+                "(document.querySelector('#video'))"
+            )
+            page.wait_for_function(
+                "(v => !v.seeking && v.textTracks[0].activeCues.length === 1)"
+                "(document.querySelector('#video'))",
+                timeout=15_000,
+                polling=100,
+            )  # the first cue is on screen in its time
             chapters = server.client(KEY).get(f"/v1/jobs/{job_id}/chapters.txt").text
             assert chapters.startswith("0:00 Xin chào các bạn")
             assert page.is_visible("#dl-chapters-link")
