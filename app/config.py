@@ -27,6 +27,22 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     max_input_bytes: int = Field(default=2 * MB, gt=0, description="largest accepted document, in bytes")
+    # documents other than text (issue 16): PDF, DOCX, PPTX, EPUB, HTML; fetching web pages
+    max_document_bytes: int = Field(
+        default=50 * MB, gt=0, description="largest PDF, DOCX, PPTX, EPUB or HTML document, in bytes"
+    )
+    max_unpacked_bytes: int = Field(
+        default=200 * MB, gt=0, description="most bytes a DOCX, PPTX or EPUB may expand to (zip bombs)"
+    )
+    max_pages: int = Field(default=300, ge=1, description="most PDF pages (or slides) one render reads")
+    allow_fetch: bool = Field(
+        default=False, description="read web pages by URL (t2v render URL, POST /v1/jobs {url})"
+    )
+    allow_private_urls: bool = Field(
+        default=False, description="let fetched pages be on loopback, private or link-local addresses"
+    )
+    fetch_max_bytes: int = Field(default=10 * MB, gt=0, description="largest web page fetched, in bytes")
+    fetch_deadline: float = Field(default=20.0, gt=0, description="seconds one web page may take")
     # what one render accepts, checked before anything is spoken (a refusal is an input error)
     max_word_chars: int = Field(default=1000, ge=20, description="longest word read aloud, in characters")
     max_scenes: int = Field(default=2000, ge=1, description="most scenes one render makes")

@@ -160,7 +160,8 @@ BAD_INPUTS = {
     "blank.txt": (b"  \n\t\n  ", "whitespace"),
     "binary.txt": (b"\x00\x01\x02PNG\x00\x00" * 50, "binary"),
     "latin1.txt": ("Café crème, déjà vu".encode("latin-1"), "UTF-8"),
-    "slides.pdf": (b"%PDF-1.4 hello", "unsupported"),
+    "notes.rst": (b"Hello.", "unsupported file type"),
+    "report.pdf": (b"Hello.", "the name says .pdf, but the content is text"),
 }
 
 

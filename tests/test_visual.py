@@ -22,7 +22,8 @@ from app.services.visuals import (
     render_slide,
 )
 from app.services.visuals import fonts as fontlib
-from app.services.visuals.fonts import clean_text, default_fontset, fonts_dir, link_fonts, load_font, segment
+from app.services.visuals.fontfiles import load_font
+from app.services.visuals.fonts import clean_text, default_fontset, fonts_dir, link_fonts, segment
 
 VI_TITLE = "Giới thiệu về Việt Nam"
 VI_BODY = (
@@ -105,7 +106,9 @@ def test_fonts_come_from_the_font_packages() -> None:
 def test_family_names_as_libass_sees_them(tmp_path: Path) -> None:
     fonts = default_fontset()
     assert fonts.caption_family == "Be Vietnam Pro"
-    assert set(fonts.families.values()) == {"Be Vietnam Pro", "Noto Sans", "JetBrains Mono"}
+    assert {"Be Vietnam Pro", "Noto Sans", "JetBrains Mono", "Noto Sans CJK SC", "Noto Emoji"} <= set(
+        fonts.families.values()
+    )
     assert (fonts_dir() / fonts.bold.name).is_file()
     linked = link_fonts(tmp_path / "fonts")
     assert sorted(p.name for p in linked.iterdir()) == sorted(f.name for f in fonts.files)
@@ -136,16 +139,16 @@ def test_segment_picks_the_first_font_that_covers_each_run() -> None:
 def test_uncovered_characters_are_replaced_not_drawn_as_tofu() -> None:
     fonts = default_fontset()
     chain = fonts.chain(fonts.regular)
-    # CJK and emoji: no shipped font has them; zero-width and variation selectors are invisible anyway
-    assert clean_text("a中😀\ufe0f\u200bb", chain) == "a\ufffd\ufffdb"
-    runs = segment("a中b", chain)
+    # Egyptian hieroglyphs: no shipped font has them; zero-width and variation selectors are invisible
+    assert clean_text("a\U00013000\U00013001\ufe0f\u200bb", chain) == "a\ufffd\ufffdb"
+    runs = segment("a\U00013000b", chain)
     assert [(r.text, r.font) for r in runs] == [
         ("a", fonts.regular),
         ("\ufffd", fonts.fallbacks[0]),
         ("b", fonts.regular),
     ]
     # a chain without U+FFFD falls back to "?"
-    assert clean_text("x中", (fonts.regular,)) == "x?"
+    assert clean_text("x\U00013000", (fonts.regular,)) == "x?"
 
 
 def test_decomposed_vietnamese_is_normalised_to_precomposed_glyphs() -> None:

@@ -19,7 +19,6 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api import ops, routes
 from app.api.auth import KeyRing
-from app.api.intake import TooLarge
 from app.api.limits import BodyLimitMiddleware, BodyTooLarge
 from app.api.metrics import ApiMetrics, wrap_handlers
 from app.api.service import Service
@@ -27,6 +26,7 @@ from app.api.tokens import MediaTokens, load_secret
 from app.core.system_optimizer import SystemOptimizer, set_default_optimizer
 from app.errors import InputError, first_error
 from app.runtime import Runtime
+from app.services.documents import DocumentTooLarge
 
 STATIC = Path(__file__).parent / "static"
 FONTS = {"regular": "regular", "bold": "bold"}
@@ -73,7 +73,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
-    app.add_middleware(BodyLimitMiddleware, max_bytes=4 * settings.max_input_bytes + 64 * 1024)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=4 * settings.max_input_bytes + 64 * 1024,
+        max_upload_bytes=settings.max_document_bytes + 64 * 1024,
+    )
     app.include_router(routes.router)
     app.include_router(ops.router)
     _add_error_handlers(app)
@@ -82,8 +86,8 @@ def create_app(
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(TooLarge)
-    async def too_large(_: Request, exc: TooLarge) -> JSONResponse:
+    @app.exception_handler(DocumentTooLarge)
+    async def too_large(_: Request, exc: DocumentTooLarge) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=413)
 
     @app.exception_handler(BodyTooLarge)

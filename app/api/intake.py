@@ -16,7 +16,7 @@ from app.config import Settings, load_settings
 from app.core.jobstore.base import JobPriority
 from app.core.queue_manager import FileContext, Trust
 from app.errors import InputError
-from app.services.documents import document_from_bytes
+from app.services.documents import DocumentLimits, DocumentTooLarge, document_from_bytes
 from app.services.images import ImagePolicy, check_references, document_images
 from app.services.options import parse_render_options
 from app.services.render_job import job_context
@@ -25,7 +25,7 @@ from app.services.speech import TTSConfig
 NAME_MAX = 120
 
 
-class TooLarge(InputError):
+class TooLarge(DocumentTooLarge):
     """The document is over the size limit (HTTP 413)."""
 
 
@@ -52,7 +52,7 @@ def build_submission(
     fmt: str | None,
     priority: str | int,
     options: Any,
-    max_bytes: int,
+    limits: DocumentLimits,
     tts: TTSConfig,
     uploaded: bool = False,
     settings: Settings | None = None,
@@ -64,8 +64,8 @@ def build_submission(
     (the document has no folder) and are remote only if the server allows it (`settings`): checked
     here without reading or fetching anything, and in full by the worker.
     """
-    if len(data) > max_bytes:
-        raise TooLarge(f"the document is {len(data)} bytes; the limit is {max_bytes}")
+    if len(data) > limits.largest:
+        raise TooLarge(f"the document is {len(data)} bytes; the limit is {limits.largest}")
     try:
         prio = JobPriority.parse(priority)
     except ValueError as exc:
@@ -78,7 +78,9 @@ def build_submission(
     given = {k: v for k, v in options.items() if v is not None}
     parsed = parse_render_options(given, trust=Trust.CALLER, config=tts)
     display = display_name(name)
-    document = document_from_bytes(data, display if uploaded else None, fmt, max_bytes)
+    document = document_from_bytes(
+        data, display if uploaded else None, fmt, limits=limits, label=None if uploaded else display
+    )
     policy = ImagePolicy.for_render(parsed, Trust.CALLER, settings or load_settings())
     check_references(document_images(document), policy)
     context = job_context(document, given, Trust.CALLER, display)

@@ -1,6 +1,7 @@
 """A cap on request bodies, enforced while they arrive, before anything parses or spools them.
 
-The exact document limit (`T2V_MAX_INPUT_BYTES`) is checked after decoding; this is the coarse guard
+The exact document limits (`T2V_MAX_INPUT_BYTES` for text, `T2V_MAX_DOCUMENT_BYTES` for uploaded PDF,
+DOCX, PPTX, EPUB, HTML) are checked after decoding; this is the coarse guard
 that keeps a huge upload from ever being read into memory or a temp file. It answers 413 at once when
 Content-Length is too large, and stops reading a body that grows past the cap without one.
 """
@@ -17,17 +18,24 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """`max_bytes` for every body but file uploads (multipart/form-data), which may carry a packed
+    document (PDF, DOCX...) up to `max_upload_bytes`."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max(max_bytes, max_upload_bytes or 0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.max_bytes:
-            await self.reject(send)
+        headers = dict(scope["headers"])
+        upload = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        cap = self.max_upload_bytes if upload else self.max_bytes
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > cap:
+            await self.reject(send, cap)
             return
         received = 0
         started = False
@@ -37,7 +45,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > cap:
                     raise BodyTooLarge
             return message
 
@@ -51,10 +59,10 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self.reject(send)
+                await self.reject(send, cap)
 
-    async def reject(self, send: Send) -> None:
-        body = json.dumps({"detail": f"request body over the {self.max_bytes}-byte limit"}).encode()
+    async def reject(self, send: Send, cap: int) -> None:
+        body = json.dumps({"detail": f"request body over the {cap}-byte limit"}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -29,6 +29,7 @@ from app.core.jobstore.base import (
 from app.core.queue_manager import check_job_id, new_job_id
 from app.core.threads import run_in_thread
 from app.errors import InputError, first_error
+from app.services.documents import DocumentLimits
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -57,7 +58,7 @@ def _out(service: Service, job: JobRecord) -> JobOut:
 
 async def _read_submission(request: Request, service: Service) -> tuple[Submission, str | None]:
     settings = service.settings
-    limit = settings.max_input_bytes
+    limits = DocumentLimits.from_settings(settings)
     tts = service.runtime.renderer.tts.config
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
@@ -65,7 +66,7 @@ async def _read_submission(request: Request, service: Service) -> tuple[Submissi
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise InputError("the upload needs a 'file' field")
-            data = await upload.read(limit + 1)
+            data = await upload.read(limits.largest + 1)
             try:
                 options = json.loads(str(form.get("options") or "{}"))
             except json.JSONDecodeError as exc:
@@ -78,7 +79,7 @@ async def _read_submission(request: Request, service: Service) -> tuple[Submissi
                 None,
                 str(form.get("priority") or "normal"),
                 options,
-                limit,
+                limits,
                 tts,
                 True,
                 settings,
@@ -99,7 +100,7 @@ async def _read_submission(request: Request, service: Service) -> tuple[Submissi
             body.format,
             body.priority,
             body.options,
-            limit,
+            limits,
             tts,
             False,
             settings,

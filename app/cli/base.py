@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from app.config import Settings, load_settings, setting_default
+from app.core.fsutil import human_size
 from app.core.jobstore.base import DuplicateJob, JobNotFound
 from app.core.permissions import restrict_umask
 from app.core.shutdown import Backstop
@@ -62,12 +63,14 @@ def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
 
 
 def read_input(source: str, settings: Settings) -> Document:
-    from app.services.documents import document_from_bytes, load_document
+    """The document at `source` (a file, or - for stdin), under the settings' document limits."""
+    from app.services.documents import DocumentLimits, document_from_bytes, load_document
 
+    limits = DocumentLimits.from_settings(settings)
     if source == "-":
-        data = sys.stdin.buffer.read(settings.max_input_bytes + 1)
-        return document_from_bytes(data, None, None, settings.max_input_bytes)
-    return load_document(Path(source), settings.max_input_bytes)
+        data = sys.stdin.buffer.read(limits.largest + 1)
+        return document_from_bytes(data, None, None, limits=limits)
+    return load_document(Path(source), limits=limits)
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -136,6 +139,22 @@ MotionOption = Annotated[bool, typer.Option("--motion", help="A slow pan and zoo
 ThemeOption = Annotated[
     str | None,
     typer.Option(help="Slide theme: dark, light, paper, bold, or a theme file (.toml). Default dark."),
+]
+MAX_DOCUMENT = human_size(setting_default("max_document_bytes"))
+# documents (issue 16): the limits of packed formats (text keeps --max-input-size)
+MaxDocumentSizeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-document-size",
+        metavar="BYTES",
+        help=f"Largest PDF, DOCX, PPTX, EPUB or HTML document (default {MAX_DOCUMENT}).",
+    ),
+]
+MaxPagesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-pages", help=f"Most PDF pages or slides read (default {setting_default('max_pages')})."
+    ),
 ]
 # images (issue 13)
 AssetsRootOption = Annotated[

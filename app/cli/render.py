@@ -18,6 +18,8 @@ from app.cli.base import (
     BurnOption,
     FpsOption,
     ImageFlags,
+    MaxDocumentSizeOption,
+    MaxPagesOption,
     MotionOption,
     RateOption,
     ResolutionOption,
@@ -102,7 +104,9 @@ def _clock(seconds: float) -> str:
 
 @app.command()
 def render(
-    source: Annotated[str, typer.Argument(metavar="INPUT", help="A .txt or .md file, or - for stdin.")],
+    source: Annotated[
+        str, typer.Argument(metavar="INPUT", help="A document (see the README's formats), or - for stdin.")
+    ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The MP4 to write (default: INPUT with .mp4).")
     ] = None,
@@ -116,8 +120,10 @@ def render(
     theme: ThemeOption = None,
     max_input_size: Annotated[
         int | None,
-        typer.Option(help=f"Largest accepted document in bytes (default {MAX_INPUT})."),
+        typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
     ] = None,
+    max_document_size: MaxDocumentSizeOption = None,
+    max_pages: MaxPagesOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary.")] = False,
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
@@ -136,6 +142,8 @@ def render(
             resolution=resolution,
             theme=theme,
             max_input_bytes=max_input_size,
+            max_document_bytes=max_document_size,
+            max_pages=max_pages,
             allow_remote_images=allow_remote_images or None,
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -19,16 +20,20 @@ from app.core.queue_manager import FileContext, Trust
 from app.core.threads import run_in_thread
 from app.core.worker import JobContext
 from app.errors import T2VError
-from app.services.documents import Document, document_from_bytes, load_document
+from app.services.documents import (
+    REGISTRY,
+    Document,
+    DocumentLimits,
+    document_from_bytes,
+    format_from_label,
+    load_document,
+)
 from app.services.images import ImagePolicy
 from app.services.models import RenderOptions
 from app.services.options import parse_render_options
 from app.services.pipeline import Progress, Renderer, Stage
 
 log = logging.getLogger(__name__)
-
-CONTENT_TYPES = {"text/markdown": "md", "text/x-markdown": "md", "text/plain": "txt"}
-FORMAT_CONTENT_TYPES = {"md": "text/markdown", "txt": "text/plain"}
 
 # Share of the whole render each stage takes, for one overall percentage.
 STAGE_WEIGHTS = {Stage.SCRIPT: 2, Stage.SPEECH: 35, Stage.SLIDES: 20, Stage.CAPTIONS: 3, Stage.VIDEO: 40}
@@ -65,23 +70,25 @@ class OverallProgress:
 def job_context(
     document: Document, options: dict[str, Any], trust: Trust, name: str | None = None
 ) -> FileContext:
-    """What a job carries: the validated document's text (UTF-8, its format as a content type, so the
-    worker reads it as it was read here), the options as given, and who chose them."""
+    """What a job carries: the validated document's text (UTF-8) or, for a packed format, its bytes,
+    its format as a content type (so the worker reads it as it was read here), the options as given,
+    and who chose them."""
     return FileContext(
-        content=document.text.encode("utf-8"),
+        content=document.data if document.data is not None else document.text.encode("utf-8"),
         filename=name,
-        content_type=FORMAT_CONTENT_TYPES[document.format],
+        content_type=REGISTRY[document.format].content_type,
         options=options,
         trust=trust,
     )
 
 
-def job_document(context: FileContext, max_bytes: int) -> Document:
+def job_document(context: FileContext, limits: DocumentLimits) -> Document:
     """The document a job carries (its bytes, or a file every worker can read), validated again."""
     if context.content is not None:
-        fmt = CONTENT_TYPES.get((context.content_type or "").split(";")[0].strip().lower())
-        return document_from_bytes(context.content, context.filename, fmt, max_bytes)
-    return load_document(Path(context.path or ""), max_bytes)
+        # the content type is what was decided when the job was made; the name is only a label now
+        fmt = format_from_label(context.content_type) if context.content_type else None
+        return document_from_bytes(context.content, None, fmt, limits=limits, label=context.filename)
+    return load_document(Path(context.path or ""), limits=limits)
 
 
 class RenderJobHandler:
@@ -100,7 +107,9 @@ class RenderJobHandler:
         """The job's options and document, validated again (in a thread: voices are looked up)."""
         # the trust the payload was written with: a job from the API is checked as a caller's again
         options = parse_render_options(context.options, trust=context.trust, config=self.renderer.tts.config)
-        return options, job_document(context, self.max_input_bytes)
+        limits = DocumentLimits.from_settings(self.settings)
+        limits = dataclasses.replace(limits, text_bytes=self.max_input_bytes)
+        return options, job_document(context, limits)
 
     async def __call__(self, ctx: JobContext) -> dict[str, Any]:
         context = FileContext.from_payload(ctx.job.payload)

@@ -7,10 +7,18 @@ headings, paragraphs, lists, tables, images, code, quotes, rules and pages, thei
 `read_sections` is the older flat view (`Section`s) that `build_script` reads.
 """
 
+from app.services.documents.formats import (
+    EXTENSIONS,
+    REGISTRY,
+    DocFormat,
+    FormatInfo,
+    format_from_label,
+    sniff,
+)
 from app.services.documents.inline import escape, inline_plain
+from app.services.documents.limits import DocumentLimits, DocumentTooLarge, PageRange, parse_pages
 from app.services.documents.loading import (
     DEFAULT_MAX_BYTES,
-    EXTENSIONS,
     FORMATS,
     document_from_bytes,
     load_document,
@@ -22,7 +30,6 @@ from app.services.documents.model import (
     Block,
     CodeBlock,
     Content,
-    DocFormat,
     Document,
     Heading,
     ImageBlock,
@@ -44,18 +51,23 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "EXTENSIONS",
     "FORMATS",
+    "REGISTRY",
     "Align",
     "Block",
     "CodeBlock",
     "Content",
     "DocFormat",
     "Document",
+    "DocumentLimits",
+    "DocumentTooLarge",
+    "FormatInfo",
     "Heading",
     "ImageBlock",
     "ListBlock",
     "ListItem",
     "Meta",
     "Page",
+    "PageRange",
     "Paragraph",
     "Quote",
     "Rule",
@@ -64,13 +76,16 @@ __all__ = [
     "content_sections",
     "document_from_bytes",
     "escape",
+    "format_from_label",
     "html_text",
     "inline_plain",
     "load_document",
     "looks_like_markdown",
+    "parse_pages",
     "read_document",
     "read_markdown",
     "read_sections",
     "read_text",
+    "sniff",
     "strip_front_matter",
 ]

@@ -1,9 +1,12 @@
 """Loading and validating documents: a file or bytes -> a `Document`, or one clear `InputError`.
 
-Everything cheap to check is checked before the text is read whole: the file exists and is a file,
-its type is supported, its size is under the limit. Then: UTF-8 only (guessing legacy encodings would
-put wrong words in the voice, silently), not binary, not empty; line ends become "\\n", stray control
-characters spaces, and the text is NFC-normalized (decomposed Vietnamese speaks and draws badly).
+Everything cheap to check is checked before the document is read whole: the file exists and is a file,
+its type is supported, its size is under the limit of its kind (text, or a packed document). Then the
+format is sniffed from the bytes (`formats.decide_format`: a name that lies is refused). Text: UTF-8
+only (guessing legacy encodings would put wrong words in the voice, silently), not binary, not empty;
+line ends become "\\n", stray control characters spaces, and the text is NFC-normalized (decomposed
+Vietnamese speaks and draws badly). Other formats keep their bytes, and their reader's cheap checks
+(an archive's expanded size, a PDF's encryption and page count) run here, before any work.
 """
 
 from __future__ import annotations
@@ -15,24 +18,35 @@ from pathlib import Path
 from app.config import setting_default
 from app.core.fsutil import human_size
 from app.errors import InputError
-from app.services.documents.model import DocFormat, Document
+from app.services.documents.formats import (
+    REGISTRY,
+    DocFormat,
+    decide_format,
+    format_from_name,
+    format_label,
+    is_text_format,
+    supported_extensions,
+)
+from app.services.documents.limits import DocumentLimits, DocumentTooLarge, check_archive
+from app.services.documents.model import Document
 
 DEFAULT_MAX_BYTES: int = setting_default("max_input_bytes")
 
-EXTENSIONS: dict[str, DocFormat] = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
-FORMATS: tuple[DocFormat, ...] = ("md", "txt")
-_FORMAT_NAMES: dict[str, DocFormat] = {"md": "md", "markdown": "md", "txt": "txt", "text": "txt"}
+FORMATS: tuple[DocFormat, ...] = tuple(REGISTRY)
+ARCHIVES: frozenset[DocFormat] = frozenset({"docx", "pptx", "epub"})
 
 # Share of control bytes (besides whitespace) above which the input is binary, not text.
 BINARY_CONTROL_RATIO = 0.1
 
 
-def _supported_extensions() -> str:
-    return ", ".join(EXTENSIONS)
+def load_document(
+    path: Path, max_bytes: int = DEFAULT_MAX_BYTES, *, limits: DocumentLimits | None = None
+) -> Document:
+    """Read a file, checking everything that is cheap to check before reading it whole.
 
-
-def load_document(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
-    """Read a file, checking everything that is cheap to check before reading it whole."""
+    `max_bytes` is the text limit; `limits` (default: the settings' defaults with that text limit)
+    holds the others."""
+    limits = limits or DocumentLimits(text_bytes=max_bytes)
     path = Path(path)
     shown = str(path)
     try:
@@ -40,57 +54,77 @@ def load_document(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
             raise InputError(f"{shown}: no such file")
         if path.is_dir():
             raise InputError(f"{shown} is a directory, not a file")
-        fmt = _format_from_suffix(path.name)
+        fmt = format_from_name(path.name)
         if fmt is None:
             suffix = path.suffix or "(none)"
-            raise InputError(f"{shown}: unsupported file type {suffix}; supported: {_supported_extensions()}")
+            raise InputError(f"{shown}: unsupported file type {suffix}; supported: {supported_extensions()}")
+        cap = _cap(fmt, limits)
         size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(f"{shown} is {human_size(size)}, over the {human_size(max_bytes)} limit")
+        if size > cap:
+            raise DocumentTooLarge(f"{shown} is {human_size(size)}, over the {human_size(cap)} limit")
         with path.open("rb") as f:
-            data = f.read(max_bytes + 1)  # the file may have grown since stat()
+            data = f.read(cap + 1)  # the file may have grown since stat()
     except OSError as e:
         raise InputError(f"{shown}: cannot read it ({e.strerror or e})") from e
-    return _document(data, fmt, path.name, shown, max_bytes)
+    return _document(data, path.name, None, shown, limits, path.name)
 
 
 def document_from_bytes(
-    data: bytes, filename: str | None, fmt: str | None, max_bytes: int = DEFAULT_MAX_BYTES
+    data: bytes,
+    filename: str | None,
+    fmt: str | None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    *,
+    limits: DocumentLimits | None = None,
+    label: str | None = None,
 ) -> Document:
     """Validate input that did not come from a file (stdin, an upload).
 
-    The format comes from the filename's extension when it is a known one (browsers label Markdown
-    uploads text/plain), then from `fmt`, and is guessed from the text when neither says.
+    The format is sniffed from the bytes; a known extension of `filename` (browsers label Markdown
+    uploads text/plain) or else `fmt` must agree with them and picks Markdown or plain text for
+    text, which is otherwise guessed from the text. `label` names the document (in messages too)
+    without claiming a format, e.g. a job's display name.
     """
-    name = filename or "input"
-    chosen = _format_from_suffix(filename) if filename else None
-    if chosen is None and fmt is not None:
-        chosen = _FORMAT_NAMES.get(fmt.strip().lower())
-        if chosen is None:
-            raise InputError(f"unsupported format {fmt!r}; supported: {', '.join(FORMATS)}")
-    if chosen is None and filename and Path(filename).suffix:
-        raise InputError(
-            f"{name}: unsupported file type {Path(filename).suffix}; supported: {_supported_extensions()}"
-        )
-    if len(data) > max_bytes:
-        raise InputError(f"{name} is larger than the {human_size(max_bytes)} limit")
-    doc = _document(data, chosen or "txt", name, name, max_bytes)
-    if chosen is None and looks_like_markdown(doc.text):
-        return Document(doc.text, "md", doc.name)
-    return doc
+    limits = limits or DocumentLimits(text_bytes=max_bytes)
+    shown = filename or label or "input"
+    return _document(data, filename, fmt, shown, limits, Path(shown).name)
 
 
-def _format_from_suffix(filename: str) -> DocFormat | None:
-    return EXTENSIONS.get(Path(filename).suffix.lower())
+def _cap(fmt: DocFormat, limits: DocumentLimits) -> int:
+    return limits.text_bytes if is_text_format(fmt) else limits.document_bytes
 
 
-def _document(data: bytes, fmt: DocFormat, name: str, shown: str, max_bytes: int) -> Document:
-    if len(data) > max_bytes:
-        raise InputError(f"{shown} is larger than the {human_size(max_bytes)} limit")
+def _document(
+    data: bytes, filename: str | None, fmt: str | None, shown: str, limits: DocumentLimits, name: str
+) -> Document:
+    if len(data) > limits.largest:
+        raise DocumentTooLarge(f"{shown} is larger than the {human_size(limits.largest)} limit")
+    chosen = decide_format(data, filename, fmt, shown)
+    if chosen is not None and not is_text_format(chosen):
+        return _packed(data, chosen, name, shown, limits)
+    if len(data) > limits.text_bytes:
+        raise DocumentTooLarge(f"{shown} is larger than the {human_size(limits.text_bytes)} limit")
     text = _decode(data, shown)
     if not text.strip(" \t\n\r\f\v\u200b\u200c\u200d\u2060"):
         raise InputError(f"{shown} is empty" if not text else f"{shown} contains only whitespace")
-    return Document(text, fmt, name)
+    if chosen is None:
+        chosen = "md" if looks_like_markdown(text) else "txt"
+    return Document(text, chosen, name)
+
+
+def _packed(data: bytes, fmt: DocFormat, name: str, shown: str, limits: DocumentLimits) -> Document:
+    """A document read from its bytes (PDF, DOCX, PPTX, EPUB, HTML): its limits checked, kept as is."""
+    if len(data) > limits.document_bytes:
+        raise DocumentTooLarge(f"{shown} is larger than the {human_size(limits.document_bytes)} limit")
+    from app.services.documents.readers import has_reader, probe
+
+    if fmt in ARCHIVES:
+        check_archive(data, shown, limits.unpacked_bytes)
+    if not has_reader(fmt):
+        raise InputError(f"{shown} is a {format_label(fmt)} document, which this version of t2v cannot read")
+    document = Document("", fmt, name, data=data)
+    probe(document, shown, limits)
+    return document
 
 
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\v") + b"\x7f"

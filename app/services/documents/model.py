@@ -16,19 +16,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from app.services.documents.formats import DocFormat
 from app.services.models import SlideBlock
 
-DocFormat = Literal["md", "txt"]
 Align = Literal["left", "center", "right"]
 
 
 @dataclass(frozen=True)
 class Document:
-    """Validated, decoded input: NFC text with "\\n" line ends and no stray control characters."""
+    """Validated input. Text formats: NFC text with "\\n" line ends and no stray control characters.
+    Packed formats (PDF, DOCX, PPTX, EPUB, HTML): `text` is empty and `data` holds the file's bytes,
+    which their reader reads."""
 
     text: str
     format: DocFormat
     name: str = "input"
+    data: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

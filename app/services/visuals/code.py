@@ -20,7 +20,8 @@ from pygments.util import ClassNotFound
 from app.core.threads import check_cancelled
 from app.services.planning import Code
 from app.services.visuals.compose import Composed, Ctx, set_text, style
-from app.services.visuals.fonts import clean_text, load_font
+from app.services.visuals.fontfiles import load_font
+from app.services.visuals.fonts import clean_text
 from app.services.visuals.model import Shape
 from app.services.visuals.rich import MONO, Line, Piece, RichStyle, set_lines
 from app.services.visuals.text import ELLIPSIS, TAB_WIDTH

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from app.services.planning import Scene
-from app.services.visuals.fonts import FontSet, load_font
+from app.services.visuals.fontfiles import load_font
+from app.services.visuals.fonts import FontSet
 from app.services.visuals.frame import ABSOLUTE_MIN, Frame
 from app.services.visuals.inline import REGULAR, Frag, parse_inline
 from app.services.visuals.model import Box, DrawnRun, Picture, Shape, TextLine

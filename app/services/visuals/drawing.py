@@ -14,8 +14,9 @@ from PIL import Image, ImageDraw, ImageOps
 from app.core.fsutil import atomic_path
 from app.errors import RenderError
 from app.services.visuals.backdrop import paint_backdrop
-from app.services.visuals.fonts import load_font
+from app.services.visuals.fontfiles import load_font
 from app.services.visuals.model import Backdrop, Picture, SlideLayout
+from app.services.visuals.text import direction
 
 
 def draw_layout(layout: SlideLayout, seed: int = 0) -> Image.Image:
@@ -43,7 +44,9 @@ def draw_layout(layout: SlideLayout, seed: int = 0) -> Image.Image:
     for run in layout.runs:
         if run.text.strip():
             font = load_font(run.font, run.size, run.weight)
-            draw.text(run.origin, run.text, font=font, fill=run.fill, anchor="ls")
+            draw.text(
+                run.origin, run.text, font=font, fill=run.fill, anchor="ls", direction=direction(run.rtl)
+            )
     if layout.logo is not None:
         _paste(image, layout.logo)
     return image

@@ -1,9 +1,11 @@
 """The fonts t2v draws with, which characters each one has, and how a string is split among them.
 
-Every font comes from a PyPI package (fontpkg-*), so rendering never depends on what the host has
-installed and the same text looks the same everywhere. A string is drawn as runs: each character goes
-to the first font of a chain that has a glyph for it, so Vietnamese stays in Be Vietnam Pro while
-Cyrillic and Greek fall back to Noto Sans.
+Every font comes from a PyPI package (fontpkg-*, manimgx-fonts for the Noto faces of other scripts
+and Noto Emoji, manimgx-fonts-cjk for Noto Sans CJK), so rendering never depends on what the host
+has installed and the same text looks the same everywhere. A string is drawn as runs: each character
+goes to the first font of a chain that has a glyph for it, so Vietnamese stays in Be Vietnam Pro
+while Cyrillic and Greek fall back to Noto Sans, Arabic to Noto Sans Arabic, Chinese, Japanese and
+Korean to Noto Sans CJK and emoji to Noto Emoji (monochrome: it is drawn in the text's colour).
 
 Characters no font has are never drawn as tofu boxes (see `clean_text`):
   * the text is NFC-normalised first, so decomposed Vietnamese ("e" + U+0302 + U+0301) uses the
@@ -22,21 +24,19 @@ import dataclasses
 import importlib
 import os
 import shutil
-import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import ImageFont
-
 from app.errors import InputError, RenderError
+from app.services.visuals.fontfiles import codepoints, covers, family_name
 
 REPLACEMENT = "\ufffd"
 LAST_RESORT = "?"
 
-# (python package, file names in its "files" directory)
+# (python package, file name in its "files" directory)
 _PACKAGES = {
     "regular": ("fontpkg_be_vietnam_pro", "BeVietnamPro-Regular.ttf"),
     "bold": ("fontpkg_be_vietnam_pro", "BeVietnamPro-Bold.ttf"),
@@ -45,6 +45,14 @@ _PACKAGES = {
     "italic": ("fontpkg_be_vietnam_pro", "BeVietnamPro-Italic.ttf"),
     "bold_italic": ("fontpkg_be_vietnam_pro", "BeVietnamPro-BoldItalic.ttf"),
 }
+# Fallbacks for the scripts Latin faces lack, in the order they are tried after Noto Sans: the
+# scripts' own faces (manimgx-fonts keeps its files beside its __init__), then CJK (which also has
+# many symbols, drawn well enough), then Noto Emoji and Noto Sans Symbols.
+_SCRIPTS = "Arabic Hebrew Devanagari Thai Bengali Tamil Telugu Gujarati Gurmukhi Kannada Malayalam"
+_SCRIPTS += " Oriya Sinhala Khmer Lao Myanmar Georgian Armenian Ethiopic"
+SCRIPT_FONTS = ("manimgx_fonts", tuple(f"NotoSans{s}[wght].ttf" for s in _SCRIPTS.split()))
+CJK_FONT = ("manimgx_fonts_cjk", "NotoSansCJK-VF.otf.ttc")
+SYMBOL_FONTS = ("manimgx_fonts", ("NotoEmoji[wght].ttf", "NotoSansSymbols[wght].ttf"))
 _FONT_SUFFIXES = (".ttf", ".otf")
 
 
@@ -108,19 +116,23 @@ class FontSet:
         return {f: family_name(f) for f in self.files}
 
 
-def _package_dir(module_name: str) -> Path:
+def _package_dir(module_name: str, sub: str = "files") -> Path:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise RenderError(f"font package {module_name} is not installed") from exc
     if module.__file__ is None:
         raise RenderError(f"font package {module_name} has no files")
-    return Path(module.__file__).resolve().parent / "files"
+    return Path(module.__file__).resolve().parent / sub
 
 
 def _font_file(key: str) -> Path:
     module_name, name = _PACKAGES[key]
-    path = _package_dir(module_name) / name
+    return _packaged(module_name, name)
+
+
+def _packaged(module_name: str, name: str, sub: str = "files") -> Path:
+    path = _package_dir(module_name, sub) / name
     if not path.is_file():
         raise RenderError(f"font file {name} is missing from {module_name}")
     return path
@@ -128,16 +140,25 @@ def _font_file(key: str) -> Path:
 
 @lru_cache(maxsize=1)
 def default_fontset() -> FontSet:
-    """Be Vietnam Pro for text, JetBrains Mono for code; Noto Sans then JetBrains Mono fill the gaps."""
+    """Be Vietnam Pro for text, JetBrains Mono for code; Noto Sans, the other scripts' Noto faces,
+    Noto Sans CJK, Noto Emoji and Symbols, then JetBrains Mono fill the gaps."""
     mono = _font_file("mono")
     return FontSet(
         regular=_font_file("regular"),
         bold=_font_file("bold"),
         mono=mono,
-        fallbacks=(_font_file("noto"), mono),
+        fallbacks=(_font_file("noto"), *script_fonts(), mono),
         italic=_font_file("italic"),
         bold_italic=_font_file("bold_italic"),
     )
+
+
+def script_fonts() -> tuple[Path, ...]:
+    """The fallbacks for other scripts, CJK, emoji and symbols, in the order they are tried."""
+    scripts = [_packaged(SCRIPT_FONTS[0], name, "") for name in SCRIPT_FONTS[1]]
+    cjk = _packaged(*CJK_FONT, "")
+    symbols = [_packaged(SYMBOL_FONTS[0], name, "") for name in SYMBOL_FONTS[1]]
+    return (*scripts, cjk, *symbols)
 
 
 @lru_cache(maxsize=64)
@@ -207,45 +228,6 @@ def link_fonts(dest: Path, fonts: FontSet | None = None) -> Path:
         except OSError:
             shutil.copyfile(src, target)
     return dest
-
-
-@lru_cache(maxsize=32)
-def _font_info(path: Path) -> tuple[frozenset[int], str, dict[str, tuple[float, float, float]]]:
-    """Read the cmap, family name and variation axes once per file."""
-    from fontTools.ttLib import TTFont  # runtime use: fonttools must be installed with t2v
-
-    try:
-        with TTFont(path, lazy=True) as font:
-            cmap = frozenset(font.getBestCmap() or {})
-            family = font["name"].getDebugName(1) or path.stem
-            axes = {}
-            if "fvar" in font:
-                axes = {a.axisTag: (a.minValue, a.defaultValue, a.maxValue) for a in font["fvar"].axes}
-    except Exception as exc:  # fontTools raises many kinds on a damaged file
-        raise RenderError(f"cannot read font {path.name}: {exc}") from exc
-    return cmap, family, axes
-
-
-def _as_path(font_path: Path | str) -> Path:
-    return font_path if isinstance(font_path, Path) else Path(font_path)
-
-
-def codepoints(font_path: Path) -> frozenset[int]:
-    return _font_info(_as_path(font_path))[0]
-
-
-def covers(font_path: Path, char: str) -> bool:
-    return ord(char) in codepoints(font_path)
-
-
-def family_name(font_path: Path) -> str:
-    """The font's family (name ID 1), which is the name libass and fontconfig match on."""
-    return _font_info(_as_path(font_path))[1]
-
-
-def variation_axes(font_path: Path) -> dict[str, tuple[float, float, float]]:
-    """Axis tag -> (min, default, max); empty for a static font."""
-    return _font_info(_as_path(font_path))[2]
 
 
 def _is_invisible(ch: str) -> bool:
@@ -348,39 +330,3 @@ def segment(text: str, chain: Sequence[Path]) -> list[Run]:
         else:
             runs.append(Run(piece, font))
     return runs
-
-
-_local = threading.local()
-_MAX_LOADED = 256
-
-
-def load_font(path: Path, size: int, weight: int = 400) -> ImageFont.FreeTypeFont:
-    """A Pillow font at a pixel size; a variable font is set to `weight` (static files keep theirs).
-
-    Cached per thread: a FreeType face is not safe to use from two threads at once.
-    """
-    cache: dict[tuple[Path, int, int], ImageFont.FreeTypeFont] | None = getattr(_local, "fonts", None)
-    if cache is None:
-        cache = _local.fonts = {}
-    key = (Path(path), int(size), int(weight))
-    font = cache.get(key)
-    if font is None:
-        if len(cache) >= _MAX_LOADED:
-            cache.clear()
-        font = _open(key[0], key[1], key[2])
-        cache[key] = font
-    return font
-
-
-def _open(path: Path, size: int, weight: int) -> ImageFont.FreeTypeFont:
-    try:
-        font = ImageFont.truetype(str(path), size)
-    except OSError as exc:
-        raise RenderError(f"cannot load font {path.name}: {exc}") from exc
-    axes = variation_axes(path)
-    if axes:
-        values = []
-        for tag, (low, default, high) in axes.items():
-            values.append(min(max(float(weight), low), high) if tag == "wght" else default)
-        font.set_variation_by_axes(values)
-    return font

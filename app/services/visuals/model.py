@@ -21,6 +21,7 @@ class DrawnRun:
     """Text drawn with one font at `origin` (left, baseline).
 
     `box` is where it lands in frame pixels: across its advance, from the top to the bottom of its ink.
+    `rtl`: the run reads right to left (Arabic, Hebrew): raqm shapes it and orders its characters so.
     """
 
     text: str
@@ -30,6 +31,7 @@ class DrawnRun:
     origin: tuple[int, int]
     box: Box
     fill: RGB
+    rtl: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from app.core.threads import check_cancelled
-from app.services.visuals.fonts import FontSet, clean_text, load_font, segment
+from app.services.visuals.bidi import has_rtl, levels, paragraph_rtl, split_levels, visual_order
+from app.services.visuals.fontfiles import load_font
+from app.services.visuals.fonts import FontSet, clean_text, segment
 from app.services.visuals.inline import BOLD, BOLD_ITALIC, CODE, ITALIC, REGULAR, Frag
 from app.services.visuals.model import Box, DrawnRun, Shape, TextLine
 from app.services.visuals.text import MAX_LINE_CHARS, TextStyle, fit_prefix, ink_box, measure
@@ -175,20 +178,28 @@ class SetText:
 def set_lines(
     lines: Sequence[Line], style: RichStyle, x: int, width: int, top: int, item: int | None = None
 ) -> SetText:
-    """Stack wrapped lines from `top` down: baselines `leading` apart, never closer than their ink."""
+    """Stack wrapped lines from `top` down: baselines `leading` apart, never closer than their ink.
+
+    A paragraph whose first strong character reads right to left (Arabic, Hebrew) is set right to
+    left: its runs in bidi order. Its lines keep the layout's alignment (a list's markers are on
+    the left, and a right-aligned line far from its marker reads worse).
+    """
     ascent, descent = metrics(style)
     out: list[TextLine] = []
     shapes: list[Shape] = []
     lead = round(style.size * style.leading)
     baseline = top + ascent
     bottom = top
+    rtl = any(has_rtl(p.text) for line in lines for p in line.pieces) and paragraph_rtl(
+        "".join(p.text for line in lines for p in line.pieces)
+    )
     for n, line in enumerate(lines):
         left = x
         if style.align == "center":
             left = x + round((width - line.width) / 2)
         elif style.align == "right":
             left = x + round(width - line.width)
-        runs, pills = _shape(line, style, left)
+        runs, pills = _shape(line, style, left, rtl)
         ink_top = min((r.box[1] - 0 for r in runs if r.box[2] > r.box[0]), default=-ascent)
         if n:
             baseline = max(baseline + lead, bottom + max(1, style.size // 12) - ink_top)
@@ -204,41 +215,80 @@ def set_lines(
     return SetText(out, shapes, top, bottom)
 
 
-def _shape(
-    line: Line, style: RichStyle, x: int
-) -> tuple[list[DrawnRun], list[tuple[int, int, int, int, RGB, int]]]:
-    """Runs with ink boxes relative to the baseline (y), and inline-code pills."""
-    runs: list[DrawnRun] = []
-    pills = []
-    cursor = float(x)
-    for piece in line.pieces:
+@dataclass(frozen=True)
+class _Unit:
+    """A piece of a line in one font at one bidi level: what is placed as a whole."""
+
+    text: str
+    font: Path
+    face: TextStyle
+    fill: RGB
+    piece: int
+    level: int
+
+
+def _units(line: Line, style: RichStyle, rtl: bool) -> list[_Unit]:
+    """The line's runs in reading order, cut where the bidi level changes."""
+    logical: list[tuple[str, Path, TextStyle, RGB, int]] = []
+    for n, piece in enumerate(line.pieces):
         face = style.face(piece.variant, piece.scale)
         fill = piece.fill or (style.code_fill if piece.variant == CODE and style.code_fill else style.fill)
-        start = cursor
-        for run in segment(piece.text, face.chain):
-            font = load_font(run.font, face.size, face.weight)
-            left, top, right, bottom = ink_box(font, run.text)
-            px = round(cursor)
-            runs.append(
-                DrawnRun(
-                    run.text,
-                    run.font,
-                    face.size,
-                    face.weight,
-                    (px, 0),
-                    (px + left, top, px + right, bottom),
-                    fill,
-                )
+        logical += [(run.text, run.font, face, fill, n) for run in segment(piece.text, face.chain)]
+    text = "".join(t for t, *_ in logical)
+    text_levels = levels(text, rtl)
+    units: list[_Unit] = []
+    at = 0
+    for t, font, face, fill, n in logical:
+        for part, level in split_levels(t, text_levels[at : at + len(t)]):
+            units.append(_Unit(part, font, face, fill, n, level))
+        at += len(t)
+    return units
+
+
+def _shape(
+    line: Line, style: RichStyle, x: int, rtl: bool = False
+) -> tuple[list[DrawnRun], list[tuple[int, int, int, int, RGB, int]]]:
+    """Runs with ink boxes relative to the baseline (y), placed in visual order, and inline-code
+    pills."""
+    runs: list[DrawnRun] = []
+    spans: dict[int, tuple[float, float]] = {}  # piece -> its extent across the line
+    cursor = float(x)
+    units = _units(line, style, rtl)
+    for i in visual_order([u.level for u in units]):
+        unit = units[i]
+        face = unit.face
+        font = load_font(unit.font, face.size, face.weight)
+        odd = unit.level % 2 == 1
+        left, top, right, bottom = ink_box(font, unit.text, odd)
+        px = round(cursor)
+        runs.append(
+            DrawnRun(
+                unit.text,
+                unit.font,
+                face.size,
+                face.weight,
+                (px, 0),
+                (px + left, top, px + right, bottom),
+                unit.fill,
+                odd,
             )
-            cursor += font.getlength(run.text)
+        )
+        end = cursor + font.getlength(unit.text)
+        low, high = spans.get(unit.piece, (cursor, end))
+        spans[unit.piece] = (min(low, cursor), max(high, end))
+        cursor = end
+    pills = []
+    for n, (start, end) in sorted(spans.items()):
+        piece = line.pieces[n]
         if piece.variant == CODE and style.pill is not None and piece.text.strip():
+            face = style.face(piece.variant, piece.scale)
             pad = max(2, round(face.size * 0.22))
             ascent, descent = load_font(face.chain[0], face.size, face.weight).getmetrics()
             pills.append(
                 (
                     round(start) - pad,
                     -round(ascent * 0.92),
-                    round(cursor) + pad,
+                    round(end) + pad,
                     round(descent * 0.8),
                     style.pill,
                     pad,
@@ -258,6 +308,7 @@ def _at(run: DrawnRun, baseline: int) -> DrawnRun:
         (x, baseline),
         (b[0], baseline + b[1], b[2], baseline + b[3]),
         run.fill,
+        run.rtl,
     )
 
 

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import ImageFont
+from PIL import ImageFont, features
 
-from app.services.visuals.fonts import load_font, segment
+from app.services.visuals.fontfiles import load_font
+from app.services.visuals.fonts import segment
 from app.services.visuals.model import Box
 from app.services.visuals.themes import RGB
 
@@ -38,11 +39,19 @@ def measure(text: str, style: TextStyle) -> float:
     return _measure_cached(text, style.chain, style.size, style.weight)
 
 
-def ink_box(font: ImageFont.FreeTypeFont, text: str) -> Box:
+def ink_box(font: ImageFont.FreeTypeFont, text: str, rtl: bool = False) -> Box:
     """The text's box relative to (left, baseline): its advance across (leading spaces included),
     its ink up and down. (FreeType gives whole pixels; Pillow's annotations say float.)"""
-    left, top, right, bottom = font.getbbox(text, anchor="ls")
+    left, top, right, bottom = font.getbbox(text, anchor="ls", direction=direction(rtl))
     return int(left), int(top), int(right), int(bottom)
+
+
+RAQM = features.check("raqm")  # complex shaping and right to left (Arabic, Hebrew, Devanagari, Thai)
+
+
+def direction(rtl: bool) -> str | None:
+    """Pillow's `direction` for a run: "rtl" for right-to-left runs, where raqm can shape them."""
+    return "rtl" if rtl and RAQM else None
 
 
 GALLOP_FROM = 32  # characters: the first prefix tried when searching where a line ends
