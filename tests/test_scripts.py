@@ -79,7 +79,9 @@ def _ink(font: ImageFont.FreeTypeFont, text: str, **kw: object) -> int:
 
 
 def _scene(line: str) -> Scene:
-    return Scene(id="s1", layout="bullets", title="Scripts", items=[Item(text=line, marker="•")], narration="x")
+    return Scene(
+        id="s1", layout="bullets", title="Scripts", items=[Item(text=line, marker="•")], narration="x"
+    )
 
 
 @pytest.mark.parametrize("script", list(LINES))

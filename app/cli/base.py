@@ -194,12 +194,34 @@ class ImageFlags:
         }
 
 
+LexiconOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--lexicon",
+        metavar="FILE",
+        help="What the voice says for words and patterns: a TOML file ([vi], [en], [all] tables).",
+    ),
+]
+
+
+def read_lexicon(path: Path | None) -> str | None:
+    """The lexicon file's text, checked (an `InputError` naming the file and the entry); the text
+    travels in the options, so a queued job needs no file."""
+    if path is None:
+        return None
+    from app.services.planning import Lexicon
+
+    Lexicon.load(path)
+    return path.read_text(encoding="utf-8")
+
+
 def render_options(
     settings: Settings,
     burn_captions: bool,
     fps: int | None = None,
     motion: bool = False,
     images: ImageFlags | None = None,
+    lexicon: str | None = None,
 ) -> dict[str, object]:
     """Render options from settings (env + flags), in the shape every entry point validates."""
     return {
@@ -212,6 +234,7 @@ def render_options(
         "motion": motion,
         **(images or ImageFlags()).options(),
         "theme": settings.theme,
+        "lexicon": lexicon,
     }
 
 

@@ -23,6 +23,7 @@ from app.cli.base import (
     BurnOption,
     FpsOption,
     ImageFlags,
+    LexiconOption,
     MotionOption,
     RateOption,
     ResolutionOption,
@@ -36,6 +37,7 @@ from app.cli.base import (
     document_dir,
     fail,
     read_input,
+    read_lexicon,
     render_options,
     run_store_call,
 )
@@ -121,6 +123,7 @@ def submit(
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     theme: ThemeOption = None,
+    lexicon: LexiconOption = None,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.options import parse_render_options
@@ -141,7 +144,7 @@ def submit(
         document = read_input(source, settings)
         # the job carries the document's text, not its path: its folder goes along as the images' root
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
-        options = render_options(settings, burn_captions, fps, motion, images)
+        options = render_options(settings, burn_captions, fps, motion, images, read_lexicon(lexicon))
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
         _check_images_now(document, parsed, settings)

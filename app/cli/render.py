@@ -18,6 +18,7 @@ from app.cli.base import (
     BurnOption,
     FpsOption,
     ImageFlags,
+    LexiconOption,
     MaxDocumentSizeOption,
     MaxPagesOption,
     MotionOption,
@@ -31,6 +32,7 @@ from app.cli.base import (
     document_dir,
     fail,
     read_input,
+    read_lexicon,
     render_options,
     run_cancellable,
     stderr,
@@ -128,6 +130,7 @@ def render(
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
+    lexicon: LexiconOption = None,
 ) -> None:
     """Render one document to a narrated MP4 with captions (OUT.srt and OUT.vtt beside it)."""
     from app.runtime import build_runtime
@@ -148,7 +151,8 @@ def render(
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
-            render_options(settings, burn_captions, fps, motion, images), trust=Trust.OPERATOR
+            render_options(settings, burn_captions, fps, motion, images, read_lexicon(lexicon)),
+            trust=Trust.OPERATOR,
         )
     except ValueError as exc:
         fail(describe(exc))

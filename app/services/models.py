@@ -122,6 +122,7 @@ class RenderOptions:
     allow_remote_images: bool = False  # the operator's --allow-remote-images
     skip_missing_images: bool = False  # an image that cannot be used becomes a placeholder
     theme: str = setting_default("theme")  # a built-in theme's name or a theme file (.toml)
+    lexicon: str | None = None  # a lexicon's TOML text: what the voice says for words and patterns
 
     @property
     def video_format(self) -> VideoFormat:

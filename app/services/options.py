@@ -17,6 +17,7 @@ from app.config import RATE_MAX, RATE_MIN, setting_default
 from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
 from app.services.models import RenderOptions
+from app.services.planning import MAX_LEXICON_BYTES, Lexicon
 from app.services.speech import TTSConfig, parse_voice_spec
 
 
@@ -51,6 +52,13 @@ class RenderOptionsInput(BaseModel):
     theme: str = Field(
         default=setting_default("theme"), max_length=500, description="dark, light, paper, bold"
     )
+    # issue 14.4: what the voice says for names and jargon (TOML text, checked here: a bad regex is a 422)
+    lexicon: str | None = Field(
+        default=None,
+        max_length=MAX_LEXICON_BYTES,
+        description='a lexicon as TOML text: [vi]/[en]/[all] tables of "word" = "spoken form", '
+        "[[en.regex]] pattern/say entries",
+    )
 
     def to_options(self) -> RenderOptions:
         return RenderOptions(
@@ -65,6 +73,7 @@ class RenderOptionsInput(BaseModel):
             allow_remote_images=self.allow_remote_images,
             skip_missing_images=self.skip_missing_images,
             theme=self.theme,
+            lexicon=self.lexicon or None,
         )
 
 
@@ -89,6 +98,8 @@ def parse_render_options(
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     _check_image_options(options, trust)
     _check_theme(options.theme, trust)
+    if options.lexicon:
+        Lexicon.from_toml(options.lexicon, source="option 'lexicon'")  # an InputError of one line
     return options.to_options()
 
 

@@ -28,7 +28,7 @@ from app.services.captions import change_points, write_captions
 from app.services.documents import Document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
-from app.services.planning import Plan, Scene, ScriptLimits, build_script
+from app.services.planning import Lexicon, Plan, PlanLimits, Scene, ScriptLimits, add_spoken, plan_document
 from app.services.speech import detect_language
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
@@ -45,7 +45,7 @@ from app.services.video import (
 from app.services.visuals import (
     VisualService,
     default_fontset,
-    legacy_plan,
+    fits,
     link_fonts,
     load_theme,
     make_thumbnail,
@@ -91,6 +91,40 @@ def caption_paths(video: Path) -> tuple[Path, Path]:
     return video.with_suffix(".srt"), video.with_suffix(".vtt")
 
 
+def make_plan(
+    document: Document,
+    options: RenderOptions,
+    limits: ScriptLimits | None = None,
+    language_of: Callable[[str], str] = detect_language,
+) -> Plan:
+    """What `t2v plan` prints and a render consumes: the planner's scenes, split where they do not fit
+    the frame at the type floor (`visuals.fits`, with captions burned or not), and each scene's
+    `spoken` text in the voice's language (the option's voice, else the document's, else detected)."""
+    fmt = options.video_format
+
+    def fits_frame(scene: Scene) -> bool:
+        # the text's room does not depend on the picture's file (not resolved yet: never read here)
+        shown = scene.model_copy(update={"image": None}) if scene.image is not None else scene
+        return fits(shown, fmt, options.theme, captions_burned=options.burn_captions)
+
+    plan = plan_document(document, PlanLimits(options.rate, script=limits), fits=fits_frame)
+    language = parse_voice_chain(options.voice).language if options.voice else None
+    language = language or plan.language or language_of(_narration_sample(plan))
+    lexicon = Lexicon.from_toml(options.lexicon, "option 'lexicon'") if options.lexicon else None
+    return add_spoken(plan, language, lexicon)
+
+
+def _narration_sample(plan: Plan) -> str:
+    sample: list[str] = []
+    size = 0
+    for scene in plan.scenes:
+        if size >= LANGUAGE_SAMPLE_CHARS:
+            break
+        sample.append(scene.narration)
+        size += len(scene.narration) + 1
+    return " ".join(sample)[:LANGUAGE_SAMPLE_CHARS]
+
+
 class Renderer:
     """Renders documents and plans to MP4; holds the long-lived parts (voices, stills, images, caches,
     workspaces)."""
@@ -118,8 +152,7 @@ class Renderer:
 
     def plan_document(self, document: Document, options: RenderOptions | None = None) -> Plan:
         """The Plan of a document (blocking: run it in a thread)."""
-        options = options or RenderOptions()
-        return legacy_plan(build_script(document, options.rate, limits=self.limits))
+        return make_plan(document, options or RenderOptions(), self.limits, self._language)
 
     async def render(
         self,

@@ -1,16 +1,22 @@
-"""Planning: a document's sections -> a `Script` of scenes, each with its speakable narration.
+"""Planning: a document's `Content` -> the `Plan` (`plan_document`), the model between reading and
+rendering: scenes with their layout, items, image, table, code, narration (as written), `spoken`
+(what the voice gets: `add_spoken`, with `normalize` and a `Lexicon`) and beats.
 
-`build_script` cuts sections into scenes of about `max_scene_seconds` of speech (default 20 s) and
-checks the `ScriptLimits`; `speakable`, `speech_weight` and `estimate_seconds` say what the voice reads
-and how long it takes; `split_sentences` and friends cut text without losing any of it.
-The `Plan` (`plan`: scenes with their layout, items, beats, image, table, code, narration) is the
-model between reading and rendering. `planning.normalize` (numbers, dates, units... as words) is its
-own package. `storyboard`: the Plan as a JSON/YAML file (`dump_storyboard`, `parse_storyboard` with
-one problem line per JSON path, `storyboard_schema`).
+`plan_document` makes a title card, cuts sections into units and units into scenes by speech time and
+by what `fits` the slide (continuation scenes "(2/3)"), and checks the `ScriptLimits`; `narrate` says
+what is read (`md_sentences`, `row_sentence`); `speakable`, `speech_weight` and `estimate_seconds` say
+what the voice reads and how long it takes; `split_sentences` and friends cut text without losing any
+of it. `storyboard`: the Plan as a JSON/YAML file (`dump_storyboard`, `parse_storyboard` with one
+problem line per JSON path, `storyboard_schema`). `build_script` (sections -> a `Script`) is the older
+path. `planning.normalize` (numbers, dates, units... as words) is its own package.
 """
 
 from app.services.planning.limits import ScriptLimits, check_limits
+from app.services.planning.narrate import md_sentences, row_sentence
+from app.services.planning.normalize import MAX_LEXICON_BYTES, Lexicon
 from app.services.planning.plan import PLAN_VERSION, Beat, Code, ImageRef, Item, Layout, Plan, Scene, Table
+from app.services.planning.planner import PlanLimits, add_spoken, plan_document
+from app.services.planning.planner_scenes import Fits
 from app.services.planning.scenes import DEFAULT_MAX_SCENE_SECONDS, balanced_groups, build_script
 from app.services.planning.sentences import split_clauses, split_sentences, split_words
 from app.services.planning.speakable import (
@@ -33,26 +39,34 @@ from app.services.planning.storyboard import (
 __all__ = [
     "DEFAULT_MAX_SCENE_SECONDS",
     "DEFAULT_WORDS_PER_MINUTE",
+    "MAX_LEXICON_BYTES",
     "PLAN_VERSION",
     "STORYBOARD_CONTENT_TYPES",
     "Beat",
     "Code",
+    "Fits",
     "ImageRef",
     "Item",
     "Layout",
+    "Lexicon",
     "Plan",
+    "PlanLimits",
     "Scene",
     "ScriptLimits",
     "StoryboardError",
     "StoryboardFormat",
     "Table",
+    "add_spoken",
     "balanced_groups",
     "build_script",
     "check_limits",
     "dump_storyboard",
     "estimate_seconds",
+    "md_sentences",
     "parse_storyboard",
+    "plan_document",
     "read_storyboard",
+    "row_sentence",
     "speakable",
     "speech_weight",
     "split_clauses",

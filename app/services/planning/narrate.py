@@ -4,7 +4,8 @@ Shown text is inline Markdown; the voice gets its words (`say`: markup gone, URL
 host), each shown unit closed as a sentence so the voice pauses after headings and items. A table
 row is said as one sentence of "header: value" pairs, never as a list of cells; code is never said.
 `md_sentences` cuts inline Markdown at sentence ends only where no emphasis or code span is open, so
-every piece is valid Markdown on its own.
+every piece is valid Markdown on its own (symbols after a sentence, "🎉", stay with it: shown, and
+kept in the narration the captions show, though nobody says them).
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ def md_sentences(md: str) -> list[str]:
     for piece in split_sentences(md):
         pending += piece
         if _balanced(pending):
-            if pending.strip():
+            if out and not any(ch.isalnum() for ch in pending):  # "🎉" after a sentence stays with it
+                out[-1] = f"{out[-1]} {pending.strip()}".strip()
+            elif pending.strip():
                 out.append(pending.strip())
             pending = ""
     if pending.strip():

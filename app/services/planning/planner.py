@@ -128,6 +128,8 @@ def plan_document(
     if limits.words_per_minute <= 0 or not math.isfinite(limits.max_scene_seconds):
         raise ValueError("words_per_minute and max_scene_seconds must be positive")
     content = read_document(document) if isinstance(document, Document) else document
+    if fits is not None and limits.script is not None:
+        plan_document(content, limits)  # the limits first, cheaply: fitting costs a layout per try
     sections = _sections(content.blocks)
     card, sections = _title_card(content.meta, sections)
     maker = SceneMaker(limits.max_scene_seconds * limits.words_per_minute / 60.0, fits)

@@ -10,6 +10,7 @@ at the start of its first scene.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -54,9 +55,7 @@ class SceneMaker:
         if isinstance(unit, Prose):
             return self._prose(unit, title, say_title, alone)
         if isinstance(unit, Listing):
-            return self._items(
-                "bullets", _list_items(unit), _list_says(unit), title, say_title, None
-            )
+            return self._items("bullets", _list_items(unit), _list_says(unit), title, say_title, None)
         if isinstance(unit, TableUnit):
             return self._table(unit, title, say_title)
         if isinstance(unit, CodeUnit):
@@ -73,9 +72,16 @@ class SceneMaker:
 
     # -- the scene and its parts
     def _scene(
-        self, layout: Layout, title: str | None, part: Part, *, narration: Narrator, say_title: str | None,
-        items: Sequence[Item] = (), **shown: object,
-    ) -> Scene:  # fmt: skip
+        self,
+        layout: Layout,
+        title: str | None,
+        part: Part,
+        *,
+        narration: Narrator,
+        say_title: str | None,
+        items: Sequence[Item] = (),
+        **shown: object,
+    ) -> Scene:
         head = Narrator()
         if say_title:
             head.add(sentence(say_title))
@@ -98,12 +104,13 @@ class SceneMaker:
             }
         )
 
-    def _parts(self, weights: Sequence[float], make: Make) -> list[Scene]:
-        """Cut items [0, n) into parts by speech time, then by room; make each part's scene."""
+    def _parts(self, weights: Sequence[float], make: Make, starts: list[int] | None = None) -> list[Scene]:
+        """Cut items [0, n) into parts by speech time (at `starts`, if given), then by room; make
+        each part's scene."""
         n = len(weights)
         if n == 0:
             return [make(0, 0, None)]
-        starts = balanced_groups(weights, self.limit)
+        starts = starts or balanced_groups(weights, self.limit)
         ranges: list[tuple[int, int]] = []
         whole = self.fits is None or (len(starts) == 1 and self.fits(make(0, n, None)))
         for a, b in zip(starts, [*starts[1:], n], strict=True):
@@ -138,17 +145,45 @@ class SceneMaker:
         title: str | None,
         say_title: bool,
         image: ImageRef | None,
+        paragraphs: Sequence[int] = (),
     ) -> list[Scene]:
+        """Scenes of items; `paragraphs`: how many items each paragraph has (cut at their ends first)."""
+
         def make(a: int, b: int, part: Part) -> Scene:
             narration = Narrator()
             for n in range(a, b):
                 narration.add(says[n], n - a)
             return self._scene(
-                layout, title, part, narration=narration, say_title=title if say_title and a == 0 else None,
-                items=items[a:b], image=image,
-            )  # fmt: skip
+                layout,
+                title,
+                part,
+                narration=narration,
+                say_title=title if say_title and a == 0 else None,
+                items=items[a:b],
+                image=image,
+            )
 
-        return self._parts([speech_weight(s) for s in says], make)
+        weights = [speech_weight(s) for s in says]
+        return self._parts(weights, make, self._paragraph_starts(weights, paragraphs))
+
+    def _paragraph_starts(self, weights: Sequence[float], paragraphs: Sequence[int]) -> list[int] | None:
+        """Scene starts at paragraph ends (balanced), and inside a paragraph only if it alone is too
+        long to say in one scene."""
+        if len(paragraphs) <= 1:
+            return None
+        bounds = [0]
+        for count in paragraphs:
+            bounds.append(bounds[-1] + count)
+        sizes = [sum(weights[a:b]) for a, b in itertools.pairwise(bounds)]
+        starts: list[int] = []
+        groups = balanced_groups(sizes, self.limit)
+        for g, h in zip(groups, [*groups[1:], len(paragraphs)], strict=True):
+            a, b = bounds[g], bounds[h]
+            if sum(weights[a:b]) > self.limit:
+                starts.extend(a + x for x in balanced_groups(weights[a:b], self.limit))
+            else:
+                starts.append(a)
+        return starts
 
     def _prose(self, unit: Prose, title: str | None, say_title: bool, alone: bool) -> list[Scene]:
         if alone and len(unit.paragraphs) == 1:
@@ -157,13 +192,19 @@ class SceneMaker:
                 narration = Narrator()
                 narration.add(" ".join(sentence(s) for s in md_sentences(text)), 0)
                 scene = self._scene(
-                    "statement", title, None, narration=narration, say_title=title if say_title else None,
+                    "statement",
+                    title,
+                    None,
+                    narration=narration,
+                    say_title=title if say_title else None,
                     items=[Item(text=text)],
-                )  # fmt: skip
+                )
                 if self.fits is None or self.fits(scene):
                     return [scene]
-        items = [Item(text=s) for p in unit.paragraphs for s in md_sentences(p)]
-        return self._items("prose", items, [sentence(i.text) for i in items], title, say_title, None)
+        split = [md_sentences(p) for p in unit.paragraphs]
+        items = [Item(text=s) for sentences in split for s in sentences]
+        says = [sentence(i.text) for i in items]
+        return self._items("prose", items, says, title, say_title, None, [len(x) for x in split])
 
     def _table(self, unit: TableUnit, title: str | None, say_title: bool) -> list[Scene]:
         table = unit.table
@@ -182,9 +223,14 @@ class SceneMaker:
                 align=list(table.align),
             )
             return self._scene(
-                "table", title, part, narration=narration, say_title=title if say_title and a == 0 else None,
-                items=lead if a == 0 else [], table=shown,
-            )  # fmt: skip
+                "table",
+                title,
+                part,
+                narration=narration,
+                say_title=title if say_title and a == 0 else None,
+                items=lead if a == 0 else [],
+                table=shown,
+            )
 
         return self._parts([max(speech_weight(s), 0.01) for s in says], make)
 
@@ -198,18 +244,24 @@ class SceneMaker:
                 narration.add(sentence(unit.lead), 0)
             code = Code(text="\n".join(lines[a:b]), language=unit.code.language)
             return self._scene(
-                "code", title, part, narration=narration, say_title=title if say_title and a == 0 else None,
-                items=lead if a == 0 else [], code=code,
-            )  # fmt: skip
+                "code",
+                title,
+                part,
+                narration=narration,
+                say_title=title if say_title and a == 0 else None,
+                items=lead if a == 0 else [],
+                code=code,
+            )
 
         return self._parts([0.0] * len(lines), make)
 
     def _image(self, unit: ImageUnit, title: str | None, say_title: bool) -> list[Scene]:
         ref = ImageRef(path=unit.image.src, alt=unit.image.alt)
         if isinstance(unit.text, Prose):
-            items = [Item(text=s) for p in unit.text.paragraphs for s in md_sentences(p)]
+            split = [md_sentences(p) for p in unit.text.paragraphs]
+            items = [Item(text=s) for sentences in split for s in sentences]
             says = [sentence(i.text) for i in items]
-            return self._items("image_text", items, says, title, say_title, ref)
+            return self._items("image_text", items, says, title, say_title, ref, [len(x) for x in split])
         if isinstance(unit.text, Listing):
             return self._items(
                 "image_text", _list_items(unit.text), _list_says(unit.text), title, say_title, ref
@@ -218,9 +270,13 @@ class SceneMaker:
         narration.add(sentence(unit.image.alt))
         return [
             self._scene(
-                "full_image", title, None, narration=narration, say_title=title if say_title else None,
+                "full_image",
+                title,
+                None,
+                narration=narration,
+                say_title=title if say_title else None,
                 image=ref.model_copy(update={"fit": "cover"}),
-            )  # fmt: skip
+            )
         ]
 
     def _quote(self, unit: QuoteUnit, title: str | None, say_title: bool) -> list[Scene]:
@@ -236,9 +292,14 @@ class SceneMaker:
             if last and quote.attribution:
                 narration.add(sentence(quote.attribution))
             return self._scene(
-                "quote", title, part, narration=narration, say_title=title if say_title and a == 0 else None,
-                items=items[a:b], subtitle=quote.attribution if last else None,
-            )  # fmt: skip
+                "quote",
+                title,
+                part,
+                narration=narration,
+                say_title=title if say_title and a == 0 else None,
+                items=items[a:b],
+                subtitle=quote.attribution if last else None,
+            )
 
         return self._parts([speech_weight(s) for s in says], make)
 
