@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
 RATE_MIN, RATE_MAX = 80, 450  # words per minute: espeak's own limits, and so every engine's
+DURATION_MIN, DURATION_MAX = 10, 4 * 3600  # seconds: a target duration (--duration, --max-duration)
 
 
 def default_data_dir() -> Path:
@@ -57,6 +58,12 @@ class Settings(BaseSettings):
     theme: str = Field(
         default="dark", max_length=500, description="slide theme: dark, light, paper, bold or a .toml file"
     )
+    # sound (issue 14): the narration's loudness and delivery
+    loudness: float = Field(
+        default=-16.0, ge=-31.0, le=-9.0, description="integrated loudness of the output, LUFS"
+    )
+    true_peak: float = Field(default=-1.5, ge=-9.0, le=0.0, description="highest true peak, dBTP")
+    audio_bitrate: int = Field(default=128, ge=64, le=320, description="AAC-LC bitrate, kb/s")
 
     # resources (the seed's ResourceLimits): how much runs at once, and when the machine is too busy
     max_cpu_percent: float = Field(default=80.0, gt=0, le=100, description="claim no job above this CPU %")

@@ -25,7 +25,8 @@ def first_error(
     allowed = list(allowed)
     if first.get("type") == "extra_forbidden" and allowed:
         return f"unknown {noun} {field!r} (allowed: {', '.join(allowed)})"
-    return f"invalid {field}: {first.get('msg') or 'invalid value'}"
+    message = str(first.get("msg") or "invalid value").removeprefix("Value error, ")
+    return f"invalid {field}: {message}"
 
 
 class T2VError(Exception):

@@ -13,7 +13,7 @@ from PIL import Image
 
 from app.services.documents import load_document
 from app.services.models import RenderOptions
-from app.services.pipeline import make_plan
+from app.services.plan_stage import make_plan
 from app.services.video import probe
 from tests.conftest import CLI
 from tests.waiting import wait_until
@@ -106,7 +106,7 @@ def test_markdown_renders_to_mp4_with_captions(cli: CLI, name: str, doc: str) ->
     vtt = (cli.cwd / "out.vtt").read_text(encoding="utf-8")
     assert vtt.startswith("WEBVTT")
     assert sorted(p.name for p in cli.cwd.iterdir()) == sorted(
-        [f"{name}.md", "out.mp4", "out.srt", "out.vtt"]
+        [f"{name}.md", "out.mp4", "out.srt", "out.vtt", "out.chapters.txt"]
     )
     assert cli.leftover_temp_files() == []
     assert b"Wrote" in result.stdout

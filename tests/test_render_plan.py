@@ -3,20 +3,23 @@ decoded frames: its image in the frame, bad images refused before any work with 
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from PIL import Image
 
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.errors import ImageError, InputError
+from app.services.beats import FocusState, focus_timeline, scene_foci
 from app.services.images import ImagePolicy
-from app.services.models import RenderOptions
+from app.services.models import RenderOptions, WordTiming
 from app.services.pipeline import Renderer
-from app.services.planning import ImageRef, Item, Plan, Scene
-from app.services.visuals import compose_scene, load_theme
+from app.services.planning import Beat, ImageRef, Item, Plan, Scene, Table
+from app.services.visuals import compose_scene, load_theme, render_scene
 from tests.images_support import huge_png, near
 
 MAGENTA = (250, 20, 200)  # a colour no theme uses
@@ -118,3 +121,174 @@ async def test_without_a_policy_no_local_file_is_shown(tmp_path: Path) -> None:
 async def test_an_empty_plan_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no scenes"):
         await renderer(tmp_path).render_plan(Plan(scenes=[]), tmp_path / "o.mp4", OPTIONS)
+
+
+# The spoken line shown: beats timed from the words, one still per focus state
+
+
+def words(*spec: tuple[str, float]) -> list[WordTiming]:
+    return [WordTiming(text, start, start + 0.3) for text, start in spec]
+
+
+BULLETS = ["Apples are red.", "Bananas are yellow.", "Cherries are dark."]
+NARRATION = " ".join(BULLETS)
+
+
+def bullets_scene(**changes: object) -> Scene:
+    at = [NARRATION.index(b) for b in BULLETS]
+    scene = Scene(
+        id="s2",
+        layout="bullets",
+        title="Fruit",
+        items=[Item(text=b, marker="•") for b in BULLETS],
+        narration=NARRATION,
+        beats=[Beat(at=a, item=i) for i, a in enumerate(at)],
+    )
+    return scene.model_copy(update=changes)
+
+
+SPOKEN = words(
+    ("Apples", 0.1), ("are", 0.5), ("red.", 0.8),
+    ("Bananas", 1.5), ("are", 2.0), ("yellow.", 2.3),
+    ("Cherries", 3.0), ("are", 3.5), ("dark.", 3.8),
+)  # fmt: skip
+
+
+def test_each_beat_starts_when_its_word_is_heard() -> None:
+    assert focus_timeline(bullets_scene(), SPOKEN) == [
+        FocusState(0.0, 0),  # the first beat is at once: no empty state before it
+        FocusState(1.5, 1),
+        FocusState(3.0, 2),
+    ]
+    assert scene_foci(bullets_scene()) == [None, 0, 1, 2]
+
+
+def test_a_beat_inside_a_word_or_between_words_starts_at_the_next_word() -> None:
+    at = NARRATION.index("ananas")  # inside "Bananas"
+    scene = bullets_scene(beats=[Beat(at=at, item=1), Beat(at=NARRATION.index(" Cherries"), item=2)])
+    assert focus_timeline(scene, SPOKEN) == [FocusState(0, None), FocusState(1.5, 1), FocusState(3.0, 2)]
+
+
+def test_states_shorter_than_the_minimum_hold_are_skipped_and_repeats_merged() -> None:
+    quick = words(("Apples", 0.0), ("are", 0.1), ("red.", 0.2), ("Bananas", 0.3), ("are", 2.0))
+    scene = bullets_scene(
+        narration="Apples are red. Bananas are",
+        beats=[Beat(at=0, item=0), Beat(at=16, item=1), Beat(at=24, item=1)],
+    )
+    assert focus_timeline(scene, quick) == [FocusState(0.0, 1)]
+
+
+def test_beats_that_cannot_apply_show_one_still() -> None:
+    stale = bullets_scene(beats=[Beat(at=5000, item=1)])  # past the narration: dropped
+    assert focus_timeline(stale, SPOKEN) == [FocusState(0.0, None)]
+    assert scene_foci(stale) == [None]
+    statement = bullets_scene(layout="code")  # the picture does not change with the focus
+    assert scene_foci(statement) == [None]
+    out_of_range = bullets_scene(beats=[Beat(at=0, item=0), Beat(at=20, item=9)])
+    assert scene_foci(out_of_range) == [None, 0]
+
+
+def test_normalized_speech_maps_beats_in_proportion() -> None:
+    """`spoken` may have other words than the narration ("3" -> "three"): beats land in proportion."""
+    spoken = words(*((f"w{i}", i * 0.5) for i in range(18)))  # twice the written words
+    assert focus_timeline(bullets_scene(), spoken) == [
+        FocusState(0.0, 0),
+        FocusState(3.0, 1),
+        FocusState(6.0, 2),
+    ]
+
+
+def item_lumas(frame: Image.Image, scene: Scene, focus: int | None, burn: bool = False) -> dict[int, float]:
+    layout = compose_scene(scene, OPTIONS.video_format, load_theme("dark"), focus, captions_burned=burn)
+    grey = np.asarray(frame.convert("L"), dtype=np.float32)
+    out: dict[int, list[float]] = {}
+    for line in layout.lines:
+        if line.item is not None and line.role == "bullet":
+            x0, y0, x1, y1 = line.box
+            out.setdefault(line.item, []).append(float(grey[y0:y1, x0:x1].mean()))
+    return {k: sum(v) / len(v) for k, v in out.items()}
+
+
+def spoken_at(srt: Path, word: str) -> float:
+    """The middle of the caption that shows `word`."""
+    for block in srt.read_text(encoding="utf-8").strip().split("\n\n"):
+        lines = block.splitlines()
+        if word in " ".join(lines[2:]):
+            a, b = (
+                sum(float(x) * m for x, m in zip(t.replace(",", ".").split(":"), (3600, 60, 1), strict=True))
+                for t in lines[1].split(" --> ")
+            )
+            return (a + b) / 2
+    raise AssertionError(f"{word!r} is not in the captions")
+
+
+@pytest.mark.parametrize(
+    ("fps", "burn"), [(None, False), (10, False), (10, True)], ids=["vfr", "cfr", "burned"]
+)
+async def test_the_highlight_moves_with_the_voice_in_the_video(
+    tmp_path: Path, fps: int | None, burn: bool
+) -> None:
+    scene = bullets_scene()
+    opening = Scene(id="s1", layout="title", title="Fruit", narration="Fruit, in three colours.")
+    closing = Scene(id="s3", layout="statement", items=[Item(text="Eat well.")], narration="Eat well.")
+    plan = Plan(scenes=[opening, scene, closing])
+    options = RenderOptions(voice="espeak:en-us", aspect="16:9", resolution=720, fps=fps, burn_captions=burn)
+    r = renderer(tmp_path)
+    result = await r.render_plan(plan, tmp_path / "hl.mp4", options)
+    assert r.visuals.drawn == 6 and r.segments_encoded == 3  # title; None, 0, 1, 2; end; a segment each
+    srt = result.srt
+    first, last = spoken_at(srt, "Apples"), spoken_at(srt, "Cherries")
+    early = item_lumas(frame_at(result.video, first), scene, 0, burn)
+    late = item_lumas(frame_at(result.video, last), scene, 2, burn)
+    assert early[0] > early[2] + 10 and late[2] > late[0] + 10, (early, late)
+    with av.open(str(result.video)) as c:
+        times = [float(f.pts * f.time_base) for f in c.decode(video=0)]
+    assert times == sorted(times) and len(set(times)) == len(times), times
+    assert abs(times[-1] - result.duration) < 0.2, (times[-1], result.duration)
+    if fps is not None:
+        steps = {round(b - a, 3) for a, b in itertools.pairwise(times)}
+        assert steps == {0.1}, steps
+    else:  # each still is one frame held: the highlight costs a frame, not a re-encode
+        assert len(times) <= 10, times
+
+
+async def test_nothing_is_drawn_outside_a_five_percent_margin(tmp_path: Path) -> None:
+    """Each scene's frames, against its bare backdrop (the same scene with nothing in it): outside
+    the 5% margin they differ only by the encoder's noise."""
+    rows = [[f"row {i}", f"{i * 7}", "yes"] for i in range(8)]
+    prose = ["A first long sentence about the subject at hand.", "Another one follows it here."]
+    scenes = [
+        bullets_scene(id="s1"),
+        Scene(
+            id="s2",
+            layout="table",
+            title="A table",
+            table=Table(header=["Name", "Count", "Done"], rows=rows),
+            narration="Eight rows.",
+        ),
+        Scene(
+            id="s3",
+            layout="prose",
+            title="Prose",
+            items=[Item(text=t) for t in prose],
+            narration=" ".join(prose),
+            beats=[Beat(at=0, item=0), Beat(at=len(prose[0]) + 1, item=1)],
+        ),
+    ]
+    result = await renderer(tmp_path).render_plan(Plan(scenes=scenes), tmp_path / "m.mp4", OPTIONS)
+    w, h = OPTIONS.video_format.size
+    mx, my = round(w * 0.05), round(h * 0.05)
+    theme = load_theme("dark")
+    with av.open(str(result.video)) as c:
+        frames = [(float(f.pts * f.time_base), f.key_frame, f.to_image()) for f in c.decode(video=0)]
+    index = -1
+    for t, key, frame in frames:
+        index += key  # each scene's segment starts with a key frame
+        bare = Scene(id=scenes[index].id, layout=scenes[index].layout, narration="x")
+        render_scene(bare, OPTIONS.video_format, theme, None, tmp_path / "bare.png")
+        with Image.open(tmp_path / "bare.png") as image:
+            ground = np.asarray(image.convert("L"), dtype=np.float32)
+        diff = np.abs(np.asarray(frame.convert("L"), dtype=np.float32) - ground)
+        strips = [diff[:my], diff[-my:], diff[:, :mx], diff[:, -mx:]]
+        worst = max(float(s.max()) for s in strips)
+        assert worst < 24, (t, index, worst)

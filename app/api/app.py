@@ -96,7 +96,11 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InputError)
     async def bad_input(_: Request, exc: InputError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        body: dict[str, object] = {"detail": str(exc)}
+        problems = str(exc).splitlines()
+        if len(problems) > 1 or getattr(exc, "problems", None):  # a storyboard's: one line each
+            body["problems"] = problems
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:

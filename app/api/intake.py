@@ -19,7 +19,8 @@ from app.errors import InputError
 from app.services.documents import DocumentLimits, DocumentTooLarge, document_from_bytes
 from app.services.images import ImagePolicy, check_references, document_images
 from app.services.options import parse_render_options
-from app.services.render_job import job_context
+from app.services.planning import parse_storyboard, storyboard_format
+from app.services.render_job import check_storyboard, job_context, storyboard_context
 from app.services.speech import TTSConfig
 
 NAME_MAX = 120
@@ -44,6 +45,9 @@ class Submission:
     context: FileContext
     priority: JobPriority
     size: int
+
+
+STORYBOARD = "storyboard"  # the `fmt` of a storyboard given as JSON in the body
 
 
 def build_submission(
@@ -78,6 +82,15 @@ def build_submission(
     given = {k: v for k, v in options.items() if v is not None}
     parsed = parse_render_options(given, trust=Trust.CALLER, config=tts)
     display = display_name(name)
+    board = "json" if fmt == STORYBOARD else storyboard_format(display) if uploaded else None
+    if board is not None:  # a storyboard: checked here as the worker will, one line per problem
+        if len(data) > limits.text_bytes:
+            raise TooLarge(f"the storyboard is {len(data)} bytes; the limit is {limits.text_bytes}")
+        plan = parse_storyboard(data, board, display or "storyboard")
+        policy = ImagePolicy.for_render(parsed, Trust.CALLER, settings or load_settings())
+        check_storyboard(plan, parsed, policy, display or "storyboard")
+        context = storyboard_context(plan, given, Trust.CALLER, display)
+        return Submission(context, prio, context.size or 0)
     document = document_from_bytes(
         data, display if uploaded else None, fmt, limits=limits, label=None if uploaded else display
     )

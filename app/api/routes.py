@@ -14,7 +14,7 @@ from sse_starlette import EventSourceResponse
 from starlette.datastructures import UploadFile
 
 from app.api.events import SHUTDOWN_GRACE_SECONDS, job_events
-from app.api.intake import Submission, build_submission
+from app.api.intake import STORYBOARD, Submission, build_submission
 from app.api.schemas import JobCreate, JobList, JobOut, job_out
 from app.api.service import PrincipalDep, ReadableJob, Service, ServiceDep, visible_job
 from app.core.jobstore.base import (
@@ -92,12 +92,16 @@ async def _read_submission(request: Request, service: Service) -> tuple[Submissi
             raise InputError(
                 first_error(exc.errors(), subject="body", allowed=JobCreate.model_fields)
             ) from None
-        data = body.text.encode("utf-8")
+        fmt: str | None = body.format
+        if body.storyboard is not None:  # a plan, rendered as written
+            data, fmt = json.dumps(body.storyboard, ensure_ascii=False).encode("utf-8"), STORYBOARD
+        else:
+            data = (body.text or "").encode("utf-8")
         submission = await run_in_thread(
             build_submission,
             data,
             body.name,
-            body.format,
+            fmt,
             body.priority,
             body.options,
             limits,

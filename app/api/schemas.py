@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.jobstore.base import JobRecord
 
@@ -18,7 +18,11 @@ class JobCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(description="The document, Markdown or plain text (UTF-8).")
+    text: str | None = Field(default=None, description="The document, Markdown or plain text (UTF-8).")
+    storyboard: dict[str, Any] | None = Field(
+        default=None,
+        description="instead of text: a storyboard (a plan, see t2v plan --schema), rendered as written",
+    )
     format: Literal["md", "txt"] | None = Field(
         default=None, description="md or txt; guessed from the text when omitted"
     )
@@ -28,6 +32,12 @@ class JobCreate(BaseModel):
     )
     id: str | None = Field(default=None, description="your own job id (letters, digits, '.', '_', '-')")
     name: str | None = Field(default=None, max_length=200, description="a display name for the document")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> JobCreate:
+        if (self.text is None) == (self.storyboard is None):
+            raise ValueError("send either 'text' or 'storyboard'")
+        return self
 
 
 class AttemptErrorOut(BaseModel):

@@ -30,6 +30,7 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from app.services.documents import Document
     from app.services.images import ImagePolicy, ImageService, ResolvedImages
+    from app.services.planning import Plan
 
 app = typer.Typer(
     name="t2v",
@@ -62,15 +63,30 @@ def fail(message: str, code: int = EXIT_INPUT) -> NoReturn:
     raise typer.Exit(code)
 
 
-def read_input(source: str, settings: Settings) -> Document:
-    """The document at `source` (a file, or - for stdin), under the settings' document limits."""
-    from app.services.documents import DocumentLimits, document_from_bytes, load_document
+def read_input(
+    source: str, settings: Settings, pages: str | None = None, pptx_picture: str = "auto"
+) -> Document:
+    """The document at `source` (a file, or - for stdin), under the settings' document limits,
+    `pages` and `pptx_picture` saying how to read a packed one."""
+    from app.services.documents import DocumentLimits, ReadOptions, document_from_bytes, load_document
 
     limits = DocumentLimits.from_settings(settings)
+    reading = ReadOptions.of(pages, pptx_picture)
     if source == "-":
         data = sys.stdin.buffer.read(limits.largest + 1)
-        return document_from_bytes(data, None, None, limits=limits)
-    return load_document(Path(source), limits=limits)
+        return document_from_bytes(data, None, None, limits=limits, reading=reading)
+    return load_document(Path(source), limits=limits, reading=reading)
+
+
+def read_source(
+    source: str, settings: Settings, pages: str | None = None, pptx_picture: str = "auto"
+) -> Document | Plan:
+    """A document, or a storyboard (a .json, .yaml or .yml file: a Plan, rendered as written)."""
+    from app.services.planning import read_storyboard, storyboard_format
+
+    if source != "-" and storyboard_format(source):
+        return read_storyboard(Path(source), settings.max_input_bytes)
+    return read_input(source, settings, pages, pptx_picture)
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -131,7 +147,10 @@ RateOption = Annotated[
 ]
 AspectOption = Annotated[str | None, typer.Option(help="16:9, 9:16 or 1:1.")]
 ResolutionOption = Annotated[int | None, typer.Option(help="720 or 1080 (the short side).")]
-BurnOption = Annotated[bool, typer.Option("--burn-captions", help="Draw captions into the picture.")]
+BurnOption = Annotated[
+    bool | None,
+    typer.Option("--burn-captions/--no-burn-captions", help="Draw captions into the picture (default: no)."),
+]
 FpsOption = Annotated[
     int | None, typer.Option(help="Constant frame rate (24, 25, 30, 50, 60); default: variable.")
 ]
@@ -140,6 +159,62 @@ ThemeOption = Annotated[
     str | None,
     typer.Option(help="Slide theme: dark, light, paper, bold, or a theme file (.toml). Default dark."),
 ]
+# delivery (issue 14.6)
+PresetOption = Annotated[
+    str | None,
+    typer.Option(help="youtube, shorts, tiktok, reels, web or archive: a set of options (flags given win)."),
+]
+QualityOption = Annotated[str | None, typer.Option(help="standard or high (a higher bitrate).")]
+KeyframeOption = Annotated[
+    float | None,
+    typer.Option(
+        "--keyframe-interval",
+        metavar="SECONDS",
+        help="Longest time between keyframes (default: 10 s and every scene; presets: 2 s).",
+    ),
+]
+AudioOnlyOption = Annotated[
+    bool, typer.Option("--audio-only", help="Write the narration alone: an M4A with chapters.")
+]
+
+
+@dataclass(frozen=True)
+class DeliveryFlags:
+    """The delivery flags of `render` and `submit`, and which frame flags were given (with a preset,
+    the settings' aspect and resolution give way to the preset's; flags given still win)."""
+
+    preset: str | None = None
+    quality: str | None = None
+    keyframe_interval: float | None = None
+    audio_only: bool = False
+    given: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(
+        cls,
+        preset: str | None,
+        quality: str | None,
+        keyframe_interval: float | None,
+        audio_only: bool,
+        **frame_flags: object,
+    ) -> DeliveryFlags:
+        given = frozenset(k for k, v in frame_flags.items() if v is not None)
+        return cls(preset, quality, keyframe_interval, audio_only, given)
+
+    def apply(self, options: dict[str, object]) -> dict[str, object]:
+        if self.preset:
+            for key in ("aspect", "resolution"):
+                if key not in self.given:
+                    options[key] = None
+        options.update(
+            preset=self.preset,
+            quality=self.quality,
+            keyframe_interval=self.keyframe_interval,
+            audio_only=self.audio_only,
+        )
+        return options
+
+
 MAX_DOCUMENT = human_size(setting_default("max_document_bytes"))
 # documents (issue 16): the limits of packed formats (text keeps --max-input-size)
 MaxDocumentSizeOption = Annotated[
@@ -154,6 +229,18 @@ MaxPagesOption = Annotated[
     int | None,
     typer.Option(
         "--max-pages", help=f"Most PDF pages or slides read (default {setting_default('max_pages')})."
+    ),
+]
+PagesOption = Annotated[
+    str | None,
+    typer.Option("--pages", metavar="N-M", help="Only these pages (PDF) or slides (PPTX): N, N-M or N-."),
+]
+PptxPictureOption = Annotated[
+    str,
+    typer.Option(
+        "--pptx-picture",
+        metavar="auto|libreoffice|redraw",
+        help="A slide's picture: LibreOffice's rendering (auto: when installed) or redrawn by t2v.",
     ),
 ]
 # images (issue 13)
@@ -175,6 +262,39 @@ SkipMissingImagesOption = Annotated[
         "--skip-missing-images", help="Show a placeholder (and warn) for an image that cannot be used."
     ),
 ]
+# sound (issue 14)
+LoudnessOption = Annotated[
+    float | None,
+    typer.Option(metavar="LUFS", help="Integrated loudness of the output: -16 (default), -14, -23..."),
+]
+RoomToneOption = Annotated[
+    bool, typer.Option("--room-tone", help="Quiet room tone between words instead of digital silence.")
+]
+
+
+@dataclass(frozen=True)
+class SoundFlags:
+    """The sound flags of `render` and `submit` that are not settings."""
+
+    room_tone: bool = False
+
+    def options(self) -> dict[str, object]:
+        return {"room_tone": self.room_tone}
+
+
+# target duration (issue 17)
+DurationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--duration",
+        metavar="TIME",
+        help='Condense the narration to about this long: "90s", "1m30s", "1:30" (offline ranking).',
+    ),
+]
+MaxDurationOption = Annotated[
+    str | None,
+    typer.Option("--max-duration", metavar="TIME", help="Condense only if longer than this (same forms)."),
+]
 
 
 @dataclass(frozen=True)
@@ -194,48 +314,42 @@ class ImageFlags:
         }
 
 
-LexiconOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--lexicon",
-        metavar="FILE",
-        help="What the voice says for words and patterns: a TOML file ([vi], [en], [all] tables).",
-    ),
-]
-
-
-def read_lexicon(path: Path | None) -> str | None:
-    """The lexicon file's text, checked (an `InputError` naming the file and the entry); the text
-    travels in the options, so a queued job needs no file."""
-    if path is None:
-        return None
-    from app.services.planning import Lexicon
-
-    Lexicon.load(path)
-    return path.read_text(encoding="utf-8")
-
-
 def render_options(
     settings: Settings,
-    burn_captions: bool,
+    burn_captions: bool | None,
     fps: int | None = None,
     motion: bool = False,
     images: ImageFlags | None = None,
+    duration: str | None = None,
+    max_duration: str | None = None,
+    sound: SoundFlags | None = None,
+    delivery: DeliveryFlags | None = None,
     lexicon: str | None = None,
 ) -> dict[str, object]:
     """Render options from settings (env + flags), in the shape every entry point validates."""
-    return {
-        "voice": settings.voice,
-        "rate": settings.rate,
-        "aspect": settings.aspect,
-        "resolution": settings.resolution,
-        "burn_captions": burn_captions,
-        "fps": fps,
-        "motion": motion,
-        **(images or ImageFlags()).options(),
-        "theme": settings.theme,
-        "lexicon": lexicon,
-    }
+    return (delivery or DeliveryFlags()).apply(
+        {
+            "duration": duration,
+            "max_duration": max_duration,
+            "voice": settings.voice,
+            "rate": settings.rate,
+            "aspect": settings.aspect,
+            "resolution": settings.resolution,
+            "burn_captions": burn_captions,
+            "fps": fps,
+            "motion": motion,
+            **(images or ImageFlags()).options(),
+            "theme": settings.theme,
+            "loudness": settings.loudness,
+            **(sound or SoundFlags()).options(),
+            "lexicon": lexicon,
+        }
+    )
+
+
+def read_flags(pages: str | None, pptx_picture: str) -> dict[str, object]:
+    """`--pages` and `--pptx-picture` as render options (a job reads its document with them too)."""
+    return {"pages": pages, "pptx_picture": pptx_picture}
 
 
 async def check_images(

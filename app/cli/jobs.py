@@ -20,14 +20,25 @@ from app.cli.base import (
     AllowRemoteImagesOption,
     AspectOption,
     AssetsRootOption,
+    AudioOnlyOption,
     BurnOption,
+    DeliveryFlags,
+    DurationOption,
     FpsOption,
     ImageFlags,
-    LexiconOption,
+    KeyframeOption,
+    LoudnessOption,
+    MaxDurationOption,
     MotionOption,
+    PagesOption,
+    PptxPictureOption,
+    PresetOption,
+    QualityOption,
     RateOption,
     ResolutionOption,
+    RoomToneOption,
     SkipMissingImagesOption,
+    SoundFlags,
     ThemeOption,
     VoiceOption,
     app,
@@ -36,11 +47,12 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
-    read_input,
-    read_lexicon,
+    read_flags,
+    read_source,
     render_options,
     run_store_call,
 )
+from app.cli.plan import LexiconOption, read_lexicon
 from app.config import Settings, load_settings
 from app.core.jobstore.base import JobPriority, JobRecord, JobStatus
 from app.core.queue_manager import QueueManager, Trust, new_job_id
@@ -109,24 +121,40 @@ def _iso(ts: float | None) -> str | None:
 
 @app.command()
 def submit(
-    source: Annotated[str, typer.Argument(metavar="FILE", help="A .txt or .md file, or - for stdin.")],
+    source: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="A document, - for stdin, or a storyboard (.json, .yaml)."),
+    ],
     priority: Annotated[str, typer.Option(help="low, normal, high or urgent.")] = "normal",
     job_id: Annotated[str | None, typer.Option("--id", help="Job id (default: a new random id).")] = None,
     voice: VoiceOption = None,
     rate: RateOption = None,
     aspect: AspectOption = None,
     resolution: ResolutionOption = None,
-    burn_captions: BurnOption = False,
+    burn_captions: BurnOption = None,
     fps: FpsOption = None,
     motion: MotionOption = False,
+    preset: PresetOption = None,
+    quality: QualityOption = None,
+    keyframe_interval: KeyframeOption = None,
+    audio_only: AudioOnlyOption = False,
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     theme: ThemeOption = None,
     lexicon: LexiconOption = None,
+    loudness: LoudnessOption = None,
+    room_tone: RoomToneOption = False,
+    duration: DurationOption = None,
+    max_duration: MaxDurationOption = None,
+    pages: PagesOption = None,
+    pptx_picture: PptxPictureOption = "auto",
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
+    from app.services.documents import Document
+    from app.services.images import ImagePolicy
     from app.services.options import parse_render_options
+    from app.services.render_job import check_storyboard
 
     try:
         settings = load_settings(
@@ -135,24 +163,49 @@ def submit(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            loudness=loudness,
             allow_remote_images=allow_remote_images or None,
         )
     except ValueError as exc:
         fail(describe(exc))
     try:
         prio = JobPriority.parse(priority)
-        document = read_input(source, settings)
+        document = read_source(source, settings, pages, pptx_picture)
         # the job carries the document's text, not its path: its folder goes along as the images' root
+        delivery = DeliveryFlags.of(
+            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+        )
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
-        options = render_options(settings, burn_captions, fps, motion, images, read_lexicon(lexicon))
+        options = {
+            **render_options(
+                settings,
+                burn_captions,
+                fps,
+                motion,
+                images,
+                duration,
+                max_duration,
+                sound=SoundFlags(room_tone),
+                delivery=delivery,
+                lexicon=read_lexicon(lexicon),
+            ),
+            **read_flags(pages, pptx_picture),
+        }
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
-        _check_images_now(document, parsed, settings)
+        if isinstance(document, Document):
+            _check_images_now(document, parsed, settings)
+        else:
+            policy = ImagePolicy.for_render(parsed, Trust.OPERATOR, settings)
+            check_storyboard(document, parsed, policy, Path(source).name)
     except (InputError, ValueError) as exc:
         fail(str(exc))
-    from app.services.render_job import job_context
+    from app.services.render_job import job_context, storyboard_context
 
-    context = job_context(document, options, Trust.OPERATOR, document.name)
+    if isinstance(document, Document):
+        context = job_context(document, options, Trust.OPERATOR, document.name)
+    else:
+        context = storyboard_context(document, options, Trust.OPERATOR, Path(source).name)
     job = _with_queue(
         settings,
         lambda m: m.submit_job_for_processing(

@@ -6,6 +6,7 @@ its `version`) for tools, tests and storyboard editing.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,7 +17,6 @@ from rich.text import Text
 from app.cli.base import (
     AspectOption,
     BurnOption,
-    LexiconOption,
     RateOption,
     ResolutionOption,
     ThemeOption,
@@ -25,7 +25,6 @@ from app.cli.base import (
     describe,
     fail,
     read_input,
-    read_lexicon,
     render_options,
 )
 from app.config import load_settings
@@ -34,6 +33,27 @@ from app.errors import InputError
 
 if TYPE_CHECKING:
     from app.services.planning import Plan, Scene
+
+LexiconOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--lexicon",
+        metavar="FILE",
+        help="What the voice says for words and patterns: a TOML file ([vi], [en], [all] tables).",
+    ),
+]
+
+
+def read_lexicon(path: Path | None) -> str | None:
+    """The lexicon file's text, checked (an `InputError` naming the file and the entry); the text
+    travels in the options, so a queued job needs no file."""
+    if path is None:
+        return None
+    from app.services.planning import Lexicon
+
+    Lexicon.load(path)
+    return path.read_text(encoding="utf-8")
+
 
 NARRATION_SHOWN = 160  # characters of narration in the table (the JSON has all of it)
 
@@ -57,7 +77,7 @@ def plan_command(
 ) -> None:
     """Print what would be rendered: each scene's layout, what it shows and what it says."""
     from app.services.options import parse_render_options
-    from app.services.pipeline import make_plan
+    from app.services.plan_stage import make_plan
     from app.services.planning import ScriptLimits
 
     try:

@@ -15,28 +15,40 @@ from app.cli.base import (
     AllowRemoteImagesOption,
     AspectOption,
     AssetsRootOption,
+    AudioOnlyOption,
     BurnOption,
+    DeliveryFlags,
+    DurationOption,
     FpsOption,
     ImageFlags,
-    LexiconOption,
+    KeyframeOption,
+    LoudnessOption,
     MaxDocumentSizeOption,
+    MaxDurationOption,
     MaxPagesOption,
     MotionOption,
+    PagesOption,
+    PptxPictureOption,
+    PresetOption,
+    QualityOption,
     RateOption,
     ResolutionOption,
+    RoomToneOption,
     SkipMissingImagesOption,
+    SoundFlags,
     ThemeOption,
     VoiceOption,
     app,
     describe,
     document_dir,
     fail,
-    read_input,
-    read_lexicon,
+    read_flags,
+    read_source,
     render_options,
     run_cancellable,
     stderr,
 )
+from app.cli.plan import LexiconOption, read_lexicon
 from app.config import load_settings, setting_default
 from app.core.fsutil import human_size
 from app.core.queue_manager import Trust
@@ -48,6 +60,7 @@ if TYPE_CHECKING:
     from app.services.images import ImagePolicy
     from app.services.models import RenderOptions
     from app.services.pipeline import Renderer, RenderResult
+    from app.services.planning import Plan
 
 MAX_INPUT = human_size(setting_default("max_input_bytes"))
 
@@ -107,7 +120,11 @@ def _clock(seconds: float) -> str:
 @app.command()
 def render(
     source: Annotated[
-        str, typer.Argument(metavar="INPUT", help="A document (see the README's formats), or - for stdin.")
+        str,
+        typer.Argument(
+            metavar="INPUT",
+            help="A document (see the README's formats), - for stdin, or a storyboard (.json, .yaml).",
+        ),
     ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The MP4 to write (default: INPUT with .mp4).")
@@ -116,10 +133,18 @@ def render(
     rate: RateOption = None,
     aspect: AspectOption = None,
     resolution: ResolutionOption = None,
-    burn_captions: BurnOption = False,
+    burn_captions: BurnOption = None,
     fps: FpsOption = None,
     motion: MotionOption = False,
+    preset: PresetOption = None,
+    quality: QualityOption = None,
+    keyframe_interval: KeyframeOption = None,
+    audio_only: AudioOnlyOption = False,
     theme: ThemeOption = None,
+    loudness: LoudnessOption = None,
+    room_tone: RoomToneOption = False,
+    pages: PagesOption = None,
+    pptx_picture: PptxPictureOption = "auto",
     max_input_size: Annotated[
         int | None,
         typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
@@ -131,11 +156,15 @@ def render(
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     lexicon: LexiconOption = None,
+    duration: DurationOption = None,
+    max_duration: MaxDurationOption = None,
 ) -> None:
     """Render one document to a narrated MP4 with captions (OUT.srt and OUT.vtt beside it)."""
     from app.runtime import build_runtime
+    from app.services.documents import Document
     from app.services.images import ImagePolicy
     from app.services.options import parse_render_options
+    from app.services.render_job import check_storyboard
 
     try:
         settings = load_settings(
@@ -144,14 +173,32 @@ def render(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            loudness=loudness,
             max_input_bytes=max_input_size,
             max_document_bytes=max_document_size,
             max_pages=max_pages,
             allow_remote_images=allow_remote_images or None,
         )
+        delivery = DeliveryFlags.of(
+            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+        )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
-            render_options(settings, burn_captions, fps, motion, images, read_lexicon(lexicon)),
+            {
+                **render_options(
+                    settings,
+                    burn_captions,
+                    fps,
+                    motion,
+                    images,
+                    duration,
+                    max_duration,
+                    sound=SoundFlags(room_tone),
+                    delivery=delivery,
+                    lexicon=read_lexicon(lexicon),
+                ),
+                **read_flags(pages, pptx_picture),
+            },
             trust=Trust.OPERATOR,
         )
     except ValueError as exc:
@@ -161,15 +208,18 @@ def render(
     if output is None:
         if source == "-":
             fail("reading from stdin needs --output/-o")
-        output = Path(source).with_suffix(".mp4")
-    if output.suffix.lower() != ".mp4":
-        fail(f"the output must be an .mp4 file, not {output.name!r}")
+        output = Path(source).with_suffix(".m4a" if options.audio_only else ".mp4")
+    allowed = (".m4a", ".mp4") if options.audio_only else (".mp4",)
+    if output.suffix.lower() not in allowed:
+        fail(f"the output must be an {' or '.join(allowed)} file, not {output.name!r}")
     if output.is_dir():
         fail(f"the output {str(output)!r} is a directory")
 
     try:
-        document = read_input(source, settings)
+        document = read_source(source, settings, pages, pptx_picture)
         policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
+        if not isinstance(document, Document):
+            check_storyboard(document, options, policy, Path(source).name)
     except InputError as exc:
         fail(str(exc))
 
@@ -192,21 +242,26 @@ def render(
         print(
             f"Wrote {result.video} ({_clock(result.duration)} video, {result.scenes} scenes, "
             f"{human_size(result.size_bytes)}) in {result.elapsed:.1f} s; "
-            f"captions: {result.srt.name}, {result.vtt.name}"
+            f"captions: {result.srt.name}, {result.vtt.name}; "
+            f"chapters: {result.chapters.name if result.chapters else '-'}"
         )
 
 
 async def _render_and_close(
     renderer: Renderer,
-    document: Document,
+    document: Document | Plan,
     output: Path,
     options: RenderOptions,
     policy: ImagePolicy,
     bars: StageBars,
 ) -> RenderResult:
     """One render (its images checked first, by the policy), then close the pooled HTTP client."""
+    from app.services.documents import Document
+
     try:
-        return await renderer.render(document, output, options, progress=bars, images=policy)
+        if isinstance(document, Document):
+            return await renderer.render(document, output, options, progress=bars, images=policy)
+        return await renderer.render_plan(document, output, options, progress=bars, images=policy)
     finally:
         await renderer.tts.aclose()
 

@@ -8,17 +8,20 @@ payload, so a job written by the API never gains the operator's trust on its way
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.config import RATE_MAX, RATE_MIN, setting_default
+from app.config import DURATION_MAX, DURATION_MIN, RATE_MAX, RATE_MIN, setting_default
 from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
+from app.services.documents import parse_pages
 from app.services.models import RenderOptions
 from app.services.planning import MAX_LEXICON_BYTES, Lexicon
 from app.services.speech import TTSConfig, parse_voice_spec
+from app.services.video import PresetName, with_preset
 
 
 class RenderOptionsInput(BaseModel):
@@ -59,6 +62,56 @@ class RenderOptionsInput(BaseModel):
         description='a lexicon as TOML text: [vi]/[en]/[all] tables of "word" = "spoken form", '
         "[[en.regex]] pattern/say entries",
     )
+    # sound (issue 14)
+    loudness: float = Field(
+        default=setting_default("loudness"), ge=-31.0, le=-9.0, description="integrated loudness, LUFS"
+    )
+    room_tone: bool = Field(default=False, description="quiet room tone instead of digital silence")
+    # issue 14.6 (delivery): a preset fills the options not given; the rest shape the file
+    preset: PresetName | None = Field(
+        default=None, description="youtube, shorts, tiktok, reels, web or archive (options given win)"
+    )
+    keyframe_interval: float | None = Field(
+        default=None,
+        ge=0.5,
+        le=10,
+        description="longest time between keyframes, s (default: 10 s and each scene)",
+    )
+    quality: Literal["standard", "high"] = Field(default="standard", description="high: a higher bitrate")
+    audio_only: bool = Field(default=False, description="write the narration alone (an M4A with chapters)")
+
+    # issue 17: a target duration ("90s", "1m30s", "1:30", 90); the narration is condensed to fit
+    duration: float | None = Field(
+        default=None, description='about this long: "90s", "1m30s", "1:30" or seconds (condensed to fit)'
+    )
+    max_duration: float | None = Field(
+        default=None, description="at most this long (condensed only if longer); same forms as duration"
+    )
+
+    @field_validator("duration", "max_duration", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_target(self) -> RenderOptionsInput:
+        for name in ("duration", "max_duration"):
+            value = getattr(self, name)
+            if value is not None and not DURATION_MIN <= value <= DURATION_MAX:
+                raise ValueError(
+                    f"{name} must be between {DURATION_MIN} s and {DURATION_MAX // 3600} h, not {value:g} s"
+                )
+        if self.duration is not None and self.max_duration is not None:
+            raise ValueError("give a duration or a max_duration, not both")
+        return self
+
+    # packed documents (issue 16)
+    pages: str | None = Field(
+        default=None, max_length=40, description="pages or slides to read: N, N-M or N- (default: all)"
+    )
+    pptx_picture: Literal["auto", "libreoffice", "redraw"] = Field(
+        default="auto", description="a PPTX slide's picture: rendered by LibreOffice, or redrawn"
+    )
 
     def to_options(self) -> RenderOptions:
         return RenderOptions(
@@ -74,7 +127,40 @@ class RenderOptionsInput(BaseModel):
             skip_missing_images=self.skip_missing_images,
             theme=self.theme,
             lexicon=self.lexicon or None,
+            loudness=self.loudness,
+            room_tone=self.room_tone,
+            duration=self.duration,
+            max_duration=self.max_duration,
+            preset=self.preset,
+            keyframe_interval=self.keyframe_interval,
+            quality=self.quality,
+            audio_only=self.audio_only,
+            pages=self.pages,
+            pptx_picture=self.pptx_picture,
         )
+
+
+_DURATION = re.compile(
+    r"(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m(?:in)?)?(?:(?P<s>\d+(?:\.\d+)?)s?)?"
+)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from "90", "90s", "1m30s", "2m", "1h", "1:30" or "1:02:03"; a ValueError otherwise."""
+    raw = text.strip().lower().replace(" ", "")
+    if ":" in raw:
+        parts = raw.split(":")
+        if len(parts) <= 3 and all(p.isdigit() for p in parts):
+            seconds = 0.0
+            for part in parts:
+                seconds = seconds * 60 + int(part)
+            return seconds
+    else:
+        m = _DURATION.fullmatch(raw)
+        if raw and m and any(m.groups()):
+            h, mins, s = (float(g) if g else 0.0 for g in m.group("h", "m", "s"))
+            return h * 3600 + mins * 60 + s
+    raise ValueError(f'not a duration: {text!r} (e.g. "90s", "1m30s", "1:30")')
 
 
 def parse_render_options(
@@ -85,7 +171,7 @@ def parse_render_options(
     `trust` says who chose them (there is no default: every entry point decides); `config` holds
     what the operator offers to callers (default: from the environment).
     """
-    given = {k: v for k, v in (values or {}).items() if v is not None}
+    given = with_preset({k: v for k, v in (values or {}).items() if v is not None})
     try:
         options = RenderOptionsInput.model_validate(given)
     except ValidationError as exc:
@@ -100,6 +186,7 @@ def parse_render_options(
     _check_theme(options.theme, trust)
     if options.lexicon:
         Lexicon.from_toml(options.lexicon, source="option 'lexicon'")  # an InputError of one line
+    parse_pages(options.pages)  # a bad range is an InputError of one line
     return options.to_options()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -23,29 +24,32 @@ from app.core.memory_optimizer import WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.core.threads import all_or_nothing, both, run_in_thread
 from app.errors import InputError
-from app.services.audio import encode_narration, plan_narration
+from app.services.audio import Sound, encode_narration, plan_narration
+from app.services.beats import scene_foci, scene_shots
 from app.services.captions import change_points, write_captions
-from app.services.documents import Document
+from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
-from app.services.planning import Lexicon, Plan, PlanLimits, Scene, ScriptLimits, add_spoken, plan_document
+from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, lexicon_of, make_plan
+from app.services.planning import Plan, Scene, ScriptLimits, add_spoken, fit_duration
 from app.services.speech import detect_language
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
     Burn,
     FrameSpec,
     Shot,
+    chapters_path,
     encode_segment,
     iso639_2,
     mux,
     probe,
     publish_all,
     split_shots,
+    write_chapters,
 )
 from app.services.visuals import (
     VisualService,
     default_fontset,
-    fits,
     link_fonts,
     load_theme,
     make_thumbnail,
@@ -69,7 +73,6 @@ class Progress:
 
 ProgressSink = Callable[[Progress], None]
 NO_IMAGE_FOLDER = "this render was given no folder for local images"
-LANGUAGE_SAMPLE_CHARS = 1000  # a few sentences are plenty for the detector
 
 
 @dataclass(frozen=True)
@@ -85,44 +88,11 @@ class RenderResult:
     elapsed: float
     thumbnail: Path | None = None
     warnings: tuple[str, ...] = ()  # e.g. an image shown as a placeholder
+    chapters: Path | None = None  # the `0:00 Title` list beside the video
 
 
 def caption_paths(video: Path) -> tuple[Path, Path]:
     return video.with_suffix(".srt"), video.with_suffix(".vtt")
-
-
-def make_plan(
-    document: Document,
-    options: RenderOptions,
-    limits: ScriptLimits | None = None,
-    language_of: Callable[[str], str] = detect_language,
-) -> Plan:
-    """What `t2v plan` prints and a render consumes: the planner's scenes, split where they do not fit
-    the frame at the type floor (`visuals.fits`, with captions burned or not), and each scene's
-    `spoken` text in the voice's language (the option's voice, else the document's, else detected)."""
-    fmt = options.video_format
-
-    def fits_frame(scene: Scene) -> bool:
-        # the text's room does not depend on the picture's file (not resolved yet: never read here)
-        shown = scene.model_copy(update={"image": None}) if scene.image is not None else scene
-        return fits(shown, fmt, options.theme, captions_burned=options.burn_captions)
-
-    plan = plan_document(document, PlanLimits(options.rate, script=limits), fits=fits_frame)
-    language = parse_voice_chain(options.voice).language if options.voice else None
-    language = language or plan.language or language_of(_narration_sample(plan))
-    lexicon = Lexicon.from_toml(options.lexicon, "option 'lexicon'") if options.lexicon else None
-    return add_spoken(plan, language, lexicon)
-
-
-def _narration_sample(plan: Plan) -> str:
-    sample: list[str] = []
-    size = 0
-    for scene in plan.scenes:
-        if size >= LANGUAGE_SAMPLE_CHARS:
-            break
-        sample.append(scene.narration)
-        size += len(scene.narration) + 1
-    return " ".join(sample)[:LANGUAGE_SAMPLE_CHARS]
 
 
 class Renderer:
@@ -150,7 +120,7 @@ class Renderer:
         self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
         self.audio_pieces_encoded = 0  # scenes' AAC pieces actually encoded
 
-    def plan_document(self, document: Document, options: RenderOptions | None = None) -> Plan:
+    def plan_document(self, document: Document | Content, options: RenderOptions | None = None) -> Plan:
         """The Plan of a document (blocking: run it in a thread)."""
         return make_plan(document, options or RenderOptions(), self.limits, self._language)
 
@@ -169,13 +139,23 @@ class Renderer:
         options = options or RenderOptions()
         report = progress or (lambda _p: None)
         started = time.perf_counter()
-        plan = await run_in_thread(self.plan_document, document, options)
+        content = await run_in_thread(read_document, document)  # read once: kept for the document
+        plan = await run_in_thread(self.plan_document, content, options)
+        fitted = await run_in_thread(
+            fit_duration, plan, options.duration, options.max_duration, options.rate, options.scene_pause
+        )
+        notes: tuple[str, ...] = ()
+        if fitted is not None:  # --duration / --max-duration: condensed to the target (issue 17)
+            plan, notes = fitted.plan, ((fitted.note,) if fitted.note else ())
         report(Progress(Stage.SCRIPT, 1, 1))
-        # today's Script drops images, so the document's own are checked too (the planner's keep them)
-        shown = await run_in_thread(document_images, document)
-        return await self._render(
+        # the plan shows the document's images (condensing may drop scenes: all are checked still)
+        shown = await run_in_thread(document_images, content)
+        result = await self._render(
             plan, out_path, options, report, images, thumbnail, before_publish, started, shown
         )
+        # what the reader could not do as asked (slides without speaker notes) and condensing notes
+        warnings = (*content.warnings, *notes, *result.warnings)
+        return dataclasses.replace(result, warnings=warnings) if warnings else result
 
     async def render_plan(
         self,
@@ -221,6 +201,8 @@ class Renderer:
         # steps and file work (hashing, cache copies, probing, publishing) run in threads that check
         # for cancellation, so a signal is always seen.
         voice, language = await run_in_thread(self._voice, plan, options.voice)
+        # what the voice gets, for scenes without it (a storyboard's, a condensed one's): normalized
+        plan = await run_in_thread(add_spoken, plan, language, lexicon_of(options))
         policy = policy or ImagePolicy(frame=options.video_format.size, no_root=NO_IMAGE_FOLDER)
 
         async with self.workspaces.async_workspace("render") as ws:
@@ -228,14 +210,16 @@ class Renderer:
             plan = resolved.apply(plan)
             speeches, slides = await both(
                 self._speak(plan, voice, options.rate, ws, report),
-                self._draw(plan.scenes, options, ws, report),
+                self._draw([] if options.audio_only else plan.scenes, options, ws, report),
             )
             narration = await run_in_thread(plan_narration, speeches, options.scene_pause)
             offsets, duration = narration.offsets, narration.duration
-            shots = _shots(slides, offsets, duration)
+            shots = []  # an audio-only render draws and encodes no pictures
+            if not options.audio_only:
+                shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
 
             srt, vtt = ws / "captions.srt", ws / "captions.vtt"
-            burn_ass = ws / "captions.ass" if options.burn_captions else None
+            burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
             cues = await run_in_thread(
                 write_captions,
                 _absolute_words(speeches, offsets),
@@ -244,7 +228,7 @@ class Renderer:
                 vtt,
                 burn_ass,
                 options.video_format.size,
-                scene_ends=[s.start + s.duration for s in shots],
+                scene_ends=[*offsets[1:], duration],  # a scene lasts until the next one starts
             )
             burn = None
             if burn_ass is not None:
@@ -252,23 +236,38 @@ class Renderer:
             report(Progress(Stage.CAPTIONS, 1, 1))
 
             video = ws / "video.mp4"
-            spec = FrameSpec(options.video_format.size, options.fps, options.motion)
+            o = options
+            spec = FrameSpec(o.video_format.size, o.fps, o.motion, o.keyframe_interval, o.quality)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
-            scene_segments, audio_encoded = await both(
+            scene_segments, track = await both(
                 self._encode_picture(shots, spec, burn, cues, ws, report, cpu),
-                encode_narration(narration, sound, ws, self.cache, cpu),
+                encode_narration(narration, sound, ws, self.cache, cpu, _sound(options)),
             )
-            self.audio_pieces_encoded += audio_encoded
-            await mux(scene_segments, sound, video, ws, srt, iso639_2(language))
+            self.audio_pieces_encoded += track.encoded
+            titles, starts = [s.title for s in plan.scenes], [0.0, *offsets[1:]]
+            marks, chapters = await run_in_thread(
+                write_chapters, titles, starts, plan.title or "Start", duration, ws
+            )
+            subs = None if options.audio_only else srt  # an M4A (podcast apps): captions beside it
+            await mux(
+                scene_segments,
+                sound,
+                video,
+                ws,
+                subs,
+                iso639_2(language),
+                chapters=marks,
+                captions_burned=bool(burn),
+            )
             info = await run_in_thread(probe, video)
             out_srt, out_vtt = caption_paths(out_path)
-            moves = [(srt, out_srt), (vtt, out_vtt)]
+            moves = [(srt, out_srt), (vtt, out_vtt), (chapters, chapters_path(out_path))]
             out_thumb = None
-            if thumbnail:
+            if thumbnail and slides:
                 out_thumb = out_path.with_suffix(".jpg")
                 moves.append(
-                    (await run_in_thread(make_thumbnail, slides[0], ws / "thumbnail.jpg"), out_thumb)
+                    (await run_in_thread(make_thumbnail, slides[0][None], ws / "thumbnail.jpg"), out_thumb)
                 )
             if before_publish is not None:
                 await before_publish()
@@ -287,11 +286,12 @@ class Renderer:
             elapsed=time.perf_counter() - started,
             thumbnail=out_thumb,
             warnings=tuple(resolved.warnings),
+            chapters=chapters_path(out_path),
         )
 
     async def _encode_picture(
         self,
-        shots: Sequence[Shot],
+        scenes: Sequence[Sequence[Shot]],
         spec: FrameSpec,
         burn: Burn | None,
         cues: Sequence[Cue],
@@ -299,25 +299,28 @@ class Renderer:
         report: ProgressSink,
         cpu: asyncio.Semaphore,
     ) -> list[Path]:
-        """Encode (or take from the cache) one segment per scene; the mux joins them by copy."""
-        total = len(shots)
+        """Encode (or take from the cache) one segment per scene (its stills in turn); the mux joins
+        them by copy."""
+        total = len(scenes)
         report(Progress(Stage.VIDEO, 0, total + 1))
         cuts = change_points(cues) if burn else []
         burn_key = await run_in_thread(hash_file, burn.ass) if burn else None
         cache = self.cache
         done = 0
 
-        def cached(key_parts: tuple[object, ...], image: Path, path: Path) -> tuple[str, bool]:
-            key = hash_key("segment-v1", hash_file(image), *key_parts)
+        def cached(key_parts: tuple[object, ...], parts: Sequence[Shot], path: Path) -> tuple[str, bool]:
+            digests = {p.image: hash_file(p.image) for p in parts}
+            key = hash_key("segment-v3", [digests[p.image] for p in parts], *key_parts)
             return key, cache is not None and cache.fetch(key, path, ".mp4")
 
-        async def segment(i: int, shot: Shot) -> Path:
+        async def segment(i: int, shots: Sequence[Shot]) -> Path:
             nonlocal done
-            parts = split_shots([shot], cuts) if burn else [shot]
-            timing = [(round(p.start - shot.start, 3), round(p.duration, 3)) for p in parts]
+            start = shots[0].start
+            parts = split_shots(shots, cuts) if burn else list(shots)
+            timing = [(round(p.start - start, 3), round(p.duration, 3)) for p in parts]
             path = ws / f"segment-{i:04d}.mp4"
-            key_parts = (timing, spec, burn_key, shot.start if burn else None)
-            key, hit = await run_in_thread(cached, key_parts, shot.image, path)
+            key_parts = (timing, spec, burn_key, start if burn else None)
+            key, hit = await run_in_thread(cached, key_parts, parts, path)
             if not hit:
                 async with cpu:
                     await encode_segment(parts, spec, path, ws, burn)
@@ -328,7 +331,7 @@ class Renderer:
             report(Progress(Stage.VIDEO, done, total + 1))
             return path
 
-        return await all_or_nothing(*(segment(i, shot) for i, shot in enumerate(shots)))
+        return await all_or_nothing(*(segment(i, shots) for i, shots in enumerate(scenes)))
 
     def _voice(self, plan: Plan, asked: str | None) -> tuple[str, str]:
         """The voice spec to speak with (checked: a bad voice fails before any work is done) and the
@@ -366,31 +369,35 @@ class Renderer:
 
     async def _draw(
         self, scenes: Sequence[Scene], options: RenderOptions, ws: Path, report: ProgressSink
-    ) -> list[Path]:
-        total = len(scenes)
+    ) -> list[dict[int | None, Path]]:
+        """Every still of every scene: one per focus state its beats may show (cached by content)."""
+        wanted = [(i, focus) for i, scene in enumerate(scenes) for focus in scene_foci(scene)]
+        total = len(wanted)
         report(Progress(Stage.SLIDES, 0, total))
         fmt = options.video_format
         theme = await run_in_thread(load_theme, options.theme)  # a theme file is read once, here
         done = 0
 
-        async def draw(i: int, scene: Scene) -> Path:
+        async def draw(i: int, focus: int | None) -> Path:
             nonlocal done
+            name = f"slide-{i:04d}" + ("" if focus is None else f"-{focus}")
             path = await self.visuals.draw_scene(
-                scene, fmt, theme, None, ws / f"slide-{i:04d}.png", captions_burned=options.burn_captions
+                scenes[i], fmt, theme, focus, ws / f"{name}.png", captions_burned=options.burn_captions
             )
             done += 1
             report(Progress(Stage.SLIDES, done, total))
             return path
 
         # the visual slots bound how many are drawn at once
-        return await all_or_nothing(*(draw(i, scene) for i, scene in enumerate(scenes)))
+        paths = await all_or_nothing(*(draw(i, focus) for i, focus in wanted))
+        stills: list[dict[int | None, Path]] = [{} for _ in scenes]
+        for (i, focus), path in zip(wanted, paths, strict=True):
+            stills[i][focus] = path
+        return stills
 
 
-def _shots(slides: Sequence[Path], offsets: Sequence[float], duration: float) -> list[Shot]:
-    """Each slide stays on screen from its narration's start until the next scene's (pause included)."""
-    starts = [0.0, *offsets[1:]]  # the first picture also covers the track's short lead-in
-    ends = [*offsets[1:], duration]
-    return [Shot(img, start, end - start) for img, start, end in zip(slides, starts, ends, strict=True)]
+def _sound(options: RenderOptions) -> Sound:
+    return Sound(loudness=options.loudness, room_tone=options.room_tone)
 
 
 def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> list[list[WordTiming]]:

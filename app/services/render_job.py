@@ -24,14 +24,22 @@ from app.services.documents import (
     REGISTRY,
     Document,
     DocumentLimits,
+    ReadOptions,
     document_from_bytes,
     format_from_label,
     load_document,
 )
-from app.services.images import ImagePolicy
+from app.services.images import ImagePolicy, plan_image_problems
 from app.services.models import RenderOptions
 from app.services.options import parse_render_options
 from app.services.pipeline import Progress, Renderer, Stage
+from app.services.planning import (
+    STORYBOARD_CONTENT_TYPE,
+    Plan,
+    StoryboardError,
+    dump_storyboard,
+    parse_storyboard,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +90,59 @@ def job_context(
     )
 
 
-def job_document(context: FileContext, limits: DocumentLimits) -> Document:
-    """The document a job carries (its bytes, or a file every worker can read), validated again."""
+def storyboard_context(
+    plan: Plan, options: dict[str, Any], trust: Trust, name: str | None = None
+) -> FileContext:
+    """What a storyboard's job carries: the validated Plan as storyboard JSON (read back and checked
+    again by the worker, then rendered as written), the options as given, and who chose them."""
+    return FileContext(
+        content=dump_storyboard(plan, "json").encode("utf-8"),
+        filename=name,
+        content_type=STORYBOARD_CONTENT_TYPE,
+        options=options,
+        trust=trust,
+    )
+
+
+def check_storyboard(plan: Plan, options: RenderOptions, policy: ImagePolicy, name: str) -> None:
+    """What a storyboard must pass before it is rendered or queued: no target duration (it is
+    rendered as written), its images where the policy allows (one line each, with its JSON path)."""
+    if options.duration is not None or options.max_duration is not None:
+        raise StoryboardError(
+            name,
+            [
+                "a storyboard is rendered as written; condense while planning: "
+                "t2v plan DOC --duration TIME -o FILE"
+            ],
+        )
+    problems = plan_image_problems(plan, policy)
+    if problems:
+        raise StoryboardError(name, problems)
+
+
+def job_input(
+    context: FileContext, limits: DocumentLimits, options: RenderOptions | None = None
+) -> Document | Plan:
+    """A job's document, or its storyboard (by the content type it was queued with)."""
+    if context.content is not None and context.content_type == STORYBOARD_CONTENT_TYPE:
+        return parse_storyboard(context.content, "json", context.filename or "storyboard")
+    return job_document(context, limits, options)
+
+
+def job_document(
+    context: FileContext, limits: DocumentLimits, options: RenderOptions | None = None
+) -> Document:
+    """The document a job carries (its bytes, or a file every worker can read), validated again and
+    read as its options say (`pages`, `pptx_picture`)."""
+    options = options or RenderOptions()
+    reading = ReadOptions.of(options.pages, options.pptx_picture)
     if context.content is not None:
         # the content type is what was decided when the job was made; the name is only a label now
         fmt = format_from_label(context.content_type) if context.content_type else None
-        return document_from_bytes(context.content, None, fmt, limits=limits, label=context.filename)
-    return load_document(Path(context.path or ""), limits=limits)
+        return document_from_bytes(
+            context.content, None, fmt, limits=limits, label=context.filename, reading=reading
+        )
+    return load_document(Path(context.path or ""), limits=limits, reading=reading)
 
 
 class RenderJobHandler:
@@ -103,13 +157,13 @@ class RenderJobHandler:
     def artifacts_dir(self, job_id: str) -> Path:
         return self.artifacts_root / job_id
 
-    def _inputs(self, context: FileContext) -> tuple[RenderOptions, Document]:
+    def _inputs(self, context: FileContext) -> tuple[RenderOptions, Document | Plan]:
         """The job's options and document, validated again (in a thread: voices are looked up)."""
         # the trust the payload was written with: a job from the API is checked as a caller's again
         options = parse_render_options(context.options, trust=context.trust, config=self.renderer.tts.config)
         limits = DocumentLimits.from_settings(self.settings)
         limits = dataclasses.replace(limits, text_bytes=self.max_input_bytes)
-        return options, job_document(context, limits)
+        return options, job_input(context, limits, options)
 
     async def __call__(self, ctx: JobContext) -> dict[str, Any]:
         context = FileContext.from_payload(ctx.job.payload)
@@ -122,15 +176,26 @@ class RenderJobHandler:
         pump = asyncio.create_task(progress.pump(ctx))
         try:
             # the renderer resolves the images again (files change, URLs too), before any speech
-            result = await self.renderer.render(
-                document,
-                out,
-                options,
-                progress=progress,
-                images=images,
-                thumbnail=True,
-                before_publish=ctx.ensure_lease,
-            )
+            if isinstance(document, Document):
+                result = await self.renderer.render(
+                    document,
+                    out,
+                    options,
+                    progress,
+                    images=images,
+                    thumbnail=True,
+                    before_publish=ctx.ensure_lease,
+                )
+            else:  # a storyboard, rendered as written
+                result = await self.renderer.render_plan(
+                    document,
+                    out,
+                    options,
+                    progress,
+                    images=images,
+                    thumbnail=True,
+                    before_publish=ctx.ensure_lease,
+                )
         except T2VError as exc:
             if context.trust is not Trust.OPERATOR and exc.public is not None:
                 # the job record is the caller's to read; the operator's internal addresses are not

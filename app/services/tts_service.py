@@ -40,7 +40,7 @@ T = TypeVar("T")
 
 
 class TTSService:
-    """Turns narration into WAV files (mono 16-bit, 22050 Hz), from whichever engine can speak.
+    """Turns narration into WAV files (mono 16-bit, at the engine's rate), from whichever engine can speak.
 
     Each synthesis holds a TTS slot of the resource manager. With a disk cache, the same (engine,
     voice, server, rate, text) is synthesized once: later requests link the cached WAV into place.

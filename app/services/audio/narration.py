@@ -17,21 +17,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from app.core.diskcache import DiskCache, hash_key
-from app.core.fsutil import hash_file
 from app.core.threads import check_cancelled, run_in_thread
 from app.errors import MediaError
+from app.services.audio.aac import AAC_FRAME, PieceJob, adts_frames, encode_pieces
+from app.services.audio.dynamics import leveled, room_tone
+from app.services.audio.level import Level, Sound, choose_level
+from app.services.audio.loudness import RATE
+from app.services.audio.scenes import SceneAudio, samples_at_rate, scene_speech
 from app.services.models import Speech
-from app.services.video import run_ffmpeg
 
-AAC_FRAME = 1024
-CACHE_VERSION = "aac-unit-v1"
+CACHE_VERSION = "aac-unit-v2"
 BATCH = 16  # pieces per ffmpeg run
 
 
 @dataclass(frozen=True)
 class AudioUnit:
-    """One scene's share of the track: `lead` samples of silence, the speech, `pad` of silence."""
+    """One scene's share of the track at 48 kHz: `lead` samples of silence, the speech, `pad` of silence."""
 
     speech: Speech
     samples: int
@@ -50,65 +54,121 @@ class NarrationPlan:
     duration: float
     rate: int
 
+    @property
+    def pauses(self) -> tuple[float, ...]:
+        """Seconds of silence before each scene's speech (the lead of the track's first is its priming)."""
+        return tuple(u.lead / self.rate for u in self.units)
+
+
+@dataclass(frozen=True)
+class NarrationTrack:
+    """What `encode_narration` did: pieces encoded (cache misses) and the level it chose."""
+
+    encoded: int
+    level: Level
+
 
 def plan_narration(speeches: Sequence[Speech], pause: float) -> NarrationPlan:
-    """Lay the scenes out on whole AAC frames, from the WAV headers alone."""
+    """Lay the scenes out at 48 kHz on whole AAC frames, from the WAV headers alone (each engine's
+    rate is converted arithmetically: the resampled audio is cut or padded to that length)."""
     if not speeches:
         raise MediaError("nothing to narrate")
-    rate = speeches[0].sample_rate
-    pause_samples = round(pause * rate)
+    pause_samples = round(pause * RATE)
     units: list[AudioUnit] = []
     offsets: list[float] = []
     position = AAC_FRAME  # the priming frame of the first piece plays as a short lead-in
     for i, speech in enumerate(speeches):
         with wave.open(str(speech.audio_path), "rb") as w:
-            if w.getframerate() != rate or w.getnchannels() != 1 or w.getsampwidth() != 2:
-                raise MediaError(f"scene {i + 1}: audio format differs from the first scene's")
-            samples = w.getnframes()
+            if w.getnchannels() != 1 or w.getsampwidth() != 2:
+                raise MediaError(f"scene {i + 1}: expected mono 16-bit speech audio")
+            samples = samples_at_rate(w.getnframes(), w.getframerate())
         lead = pause_samples if i else 0
         pad = -(lead + samples) % AAC_FRAME
         units.append(AudioUnit(speech, samples, lead, pad))
-        offsets.append((position + lead) / rate)
+        offsets.append((position + lead) / RATE)
         position += lead + samples + pad
-    return NarrationPlan(tuple(units), tuple(offsets), position / rate, rate)
+    return NarrationPlan(tuple(units), tuple(offsets), position / RATE, RATE)
 
 
 async def encode_narration(
-    plan: NarrationPlan, out: Path, workdir: Path, cache: DiskCache | None, cpu: asyncio.Semaphore
-) -> int:
-    """Write the whole track as ADTS AAC to `out`; returns how many pieces had to be encoded. Hashing,
-    cache copies and the joining run in threads, off the event loop."""
-    pieces, missing = await run_in_thread(_prepare_pieces, plan, workdir, cache)
+    plan: NarrationPlan,
+    out: Path,
+    workdir: Path,
+    cache: DiskCache | None,
+    cpu: asyncio.Semaphore,
+    sound: Sound | None = None,
+) -> NarrationTrack:
+    """Write the whole track as ADTS AAC to `out`, at the loudness `sound` asks for. Only pieces the
+    cache lacks are resampled, levelled and encoded; hashing, measuring and joining run in threads."""
+    sound = sound or Sound()
+    scenes = await run_in_thread(
+        lambda: [scene_speech(u.speech.audio_path, workdir, i) for i, u in enumerate(plan.units)]
+    )
+    audio = SceneAudio(scenes, cache)
+    level = await choose_level(audio, plan.pauses, sound)
+    pieces, missing = await run_in_thread(_prepare_pieces, plan, audio, level, sound, workdir)
+    await audio.ensure_resampled([i for i, _, _ in missing])
     for start in range(0, len(missing), BATCH):
         batch = missing[start : start + BATCH]
+        raws = await run_in_thread(_write_units, plan, audio, level, sound, batch, workdir)
+        jobs = [PieceJob(raw, pieces[i]) for raw, (i, _, _) in zip(raws, batch, strict=True)]
         async with cpu:
-            await _encode_batch([(wav, aac) for wav, aac, _ in batch])
+            await encode_pieces(jobs, sound.bitrate, sound.true_peak)
         if cache is not None:
-            await run_in_thread(_store_pieces, cache, batch)
+            await run_in_thread(_store_pieces, cache, [(pieces[i], key) for i, key, _ in batch])
     await run_in_thread(_join_pieces, plan, pieces, out)
-    return len(missing)
+    return NarrationTrack(len(missing), level)
+
+
+def _piece_key(audio: SceneAudio, i: int, unit: AudioUnit, level: Level, sound: Sound) -> str:
+    return hash_key(
+        CACHE_VERSION, audio.scenes[i].digest, unit.lead, unit.pad, level.scenes[i], sound.ceiling,
+        sound.room_tone, sound.bitrate,
+    )  # fmt: skip
 
 
 def _prepare_pieces(
-    plan: NarrationPlan, workdir: Path, cache: DiskCache | None
-) -> tuple[list[Path], list[tuple[Path, Path, str]]]:
-    """Each scene's AAC piece from the cache where it is there; the others' padded WAVs to encode,
-    as (wav to encode, aac to write, cache key)."""
+    plan: NarrationPlan, audio: SceneAudio, level: Level, sound: Sound, workdir: Path
+) -> tuple[list[Path], list[tuple[int, str, Path]]]:
+    """Each scene's AAC piece from the cache where it is there; the others as (scene, cache key, aac)."""
     pieces: list[Path] = []
-    missing: list[tuple[Path, Path, str]] = []
+    missing: list[tuple[int, str, Path]] = []
     for i, unit in enumerate(plan.units):
         path = workdir / f"narration-{i:04d}.aac"
-        key = hash_key(CACHE_VERSION, hash_file(unit.speech.audio_path), unit.lead, unit.pad)
-        if cache is None or not cache.fetch(key, path, ".aac"):
-            wav = workdir / f"narration-{i:04d}.wav"
-            _write_unit(unit, plan.rate, wav)
-            missing.append((wav, path, key))
+        key = _piece_key(audio, i, unit, level, sound)
+        if audio.cache is None or not audio.cache.fetch(key, path, ".aac"):
+            missing.append((i, key, path))
         pieces.append(path)
     return pieces, missing
 
 
-def _store_pieces(cache: DiskCache, batch: Sequence[tuple[Path, Path, str]]) -> None:
-    for _, aac, key in batch:
+def _write_units(
+    plan: NarrationPlan,
+    audio: SceneAudio,
+    level: Level,
+    sound: Sound,
+    batch: Sequence[tuple[int, str, Path]],
+    workdir: Path,
+) -> list[Path]:
+    """Each missing scene's samples as the encoder gets them: levelled and limited, padded with
+    silence (or room tone) to whole frames, as raw 32-bit float."""
+    raws = []
+    for i, key, _ in batch:
+        check_cancelled()
+        unit = plan.units[i]
+        samples = np.zeros(unit.total, dtype=np.float32)
+        speech = leveled(audio.scenes[i].read(), level.scenes[i], sound.ceiling)
+        samples[unit.lead : unit.lead + unit.samples] = speech
+        if sound.room_tone:
+            samples += room_tone(unit.total, key)
+        raw = workdir / f"narration-{i:04d}.f32"
+        raw.write_bytes(samples.astype("<f4").tobytes())
+        raws.append(raw)
+    return raws
+
+
+def _store_pieces(cache: DiskCache, batch: Sequence[tuple[Path, str]]) -> None:
+    for aac, key in batch:
         cache.put_file(key, aac, ".aac")
 
 
@@ -116,44 +176,7 @@ def _join_pieces(plan: NarrationPlan, pieces: Sequence[Path], out: Path) -> None
     with open(out, "wb") as sink:
         for i, (path, unit) in enumerate(zip(pieces, plan.units, strict=True)):
             check_cancelled()
-            frames = _adts_frames(path.read_bytes())
+            frames = adts_frames(path.read_bytes())
             if len(frames) != unit.total // AAC_FRAME + 1:
                 raise MediaError(f"scene {i + 1}: unexpected AAC frame count {len(frames)}")
             sink.writelines(frames if i == 0 else frames[1:])  # one priming frame for the whole track
-
-
-async def _encode_batch(jobs: Sequence[tuple[Path, Path]]) -> None:
-    """Several pieces in one ffmpeg run, each with its own encoder (and so its own priming frame):
-    starting ffmpeg costs more than encoding a scene's speech."""
-    args: list[str] = []
-    for wav, _ in jobs:
-        args += ["-i", str(wav)]
-    for n, (_, aac) in enumerate(jobs):
-        args += ["-map", f"{n}:a", "-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k", "-f", "adts", str(aac)]
-    await run_ffmpeg(args, what="encoding the narration")
-
-
-def _write_unit(unit: AudioUnit, rate: int, path: Path) -> None:
-    with wave.open(str(path), "wb") as out, wave.open(str(unit.speech.audio_path), "rb") as src:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(b"\x00\x00" * unit.lead)
-        while chunk := src.readframes(65_536):
-            out.writeframes(chunk)
-        out.writeframes(b"\x00\x00" * unit.pad)
-
-
-def _adts_frames(data: bytes) -> list[bytes]:
-    """Split an ADTS stream into its frames (each starts with a 7- or 9-byte header)."""
-    frames = []
-    i = 0
-    while i + 7 <= len(data):
-        if data[i] != 0xFF or (data[i + 1] & 0xF0) != 0xF0:
-            raise MediaError("damaged AAC stream")
-        length = ((data[i + 3] & 0x03) << 11) | (data[i + 4] << 3) | (data[i + 5] >> 5)
-        if length < 7:
-            raise MediaError("damaged AAC stream")
-        frames.append(data[i : i + length])
-        i += length
-    return frames

@@ -16,7 +16,14 @@ from app.services.documents.formats import (
     sniff,
 )
 from app.services.documents.inline import escape, inline_plain
-from app.services.documents.limits import DocumentLimits, DocumentTooLarge, PageRange, parse_pages
+from app.services.documents.limits import (
+    DocumentLimits,
+    DocumentTooLarge,
+    PageRange,
+    PptxPicture,
+    ReadOptions,
+    parse_pages,
+)
 from app.services.documents.loading import (
     DEFAULT_MAX_BYTES,
     FORMATS,
@@ -69,7 +76,9 @@ __all__ = [
     "Page",
     "PageRange",
     "Paragraph",
+    "PptxPicture",
     "Quote",
+    "ReadOptions",
     "Rule",
     "Section",
     "TableBlock",

@@ -14,6 +14,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
+from typing import Literal
 
 from app.config import Settings, setting_default
 from app.core.fsutil import human_size
@@ -110,6 +111,24 @@ def parse_pages(value: str | None) -> PageRange | None:
     if first < 1 or (last is not None and last < first):
         raise InputError(f"invalid page range {value!r}: pages count from 1, the range runs forwards")
     return PageRange(first, last)
+
+
+PptxPicture = Literal["auto", "libreoffice", "redraw"]
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a packed document (the render options `pages` and `pptx_picture`): which pages or
+    slides, and how a slide becomes its picture (LibreOffice when installed, else redrawn)."""
+
+    pages: PageRange | None = None
+    pptx_picture: PptxPicture = "auto"
+
+    @classmethod
+    def of(cls, pages: str | None = None, pptx_picture: str = "auto") -> ReadOptions:
+        if pptx_picture not in ("auto", "libreoffice", "redraw"):
+            raise InputError(f"invalid pptx_picture {pptx_picture!r}: choose auto, libreoffice or redraw")
+        return cls(parse_pages(pages), pptx_picture)  # type: ignore[arg-type]
 
 
 def check_page_count(count: int, limits: DocumentLimits, pages: PageRange | None, shown: str) -> None:

@@ -27,7 +27,7 @@ from app.services.documents.formats import (
     is_text_format,
     supported_extensions,
 )
-from app.services.documents.limits import DocumentLimits, DocumentTooLarge, check_archive
+from app.services.documents.limits import DocumentLimits, DocumentTooLarge, ReadOptions, check_archive
 from app.services.documents.model import Document
 
 DEFAULT_MAX_BYTES: int = setting_default("max_input_bytes")
@@ -40,12 +40,16 @@ BINARY_CONTROL_RATIO = 0.1
 
 
 def load_document(
-    path: Path, max_bytes: int = DEFAULT_MAX_BYTES, *, limits: DocumentLimits | None = None
+    path: Path,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    *,
+    limits: DocumentLimits | None = None,
+    reading: ReadOptions | None = None,
 ) -> Document:
     """Read a file, checking everything that is cheap to check before reading it whole.
 
     `max_bytes` is the text limit; `limits` (default: the settings' defaults with that text limit)
-    holds the others."""
+    holds the others; `reading` says which pages of a packed document to read, and how."""
     limits = limits or DocumentLimits(text_bytes=max_bytes)
     path = Path(path)
     shown = str(path)
@@ -66,7 +70,7 @@ def load_document(
             data = f.read(cap + 1)  # the file may have grown since stat()
     except OSError as e:
         raise InputError(f"{shown}: cannot read it ({e.strerror or e})") from e
-    return _document(data, path.name, None, shown, limits, path.name)
+    return _document(data, path.name, None, shown, limits, path.name, reading or ReadOptions())
 
 
 def document_from_bytes(
@@ -77,6 +81,7 @@ def document_from_bytes(
     *,
     limits: DocumentLimits | None = None,
     label: str | None = None,
+    reading: ReadOptions | None = None,
 ) -> Document:
     """Validate input that did not come from a file (stdin, an upload).
 
@@ -87,7 +92,7 @@ def document_from_bytes(
     """
     limits = limits or DocumentLimits(text_bytes=max_bytes)
     shown = filename or label or "input"
-    return _document(data, filename, fmt, shown, limits, Path(shown).name)
+    return _document(data, filename, fmt, shown, limits, Path(shown).name, reading or ReadOptions())
 
 
 def _cap(fmt: DocFormat, limits: DocumentLimits) -> int:
@@ -95,13 +100,19 @@ def _cap(fmt: DocFormat, limits: DocumentLimits) -> int:
 
 
 def _document(
-    data: bytes, filename: str | None, fmt: str | None, shown: str, limits: DocumentLimits, name: str
+    data: bytes,
+    filename: str | None,
+    fmt: str | None,
+    shown: str,
+    limits: DocumentLimits,
+    name: str,
+    reading: ReadOptions,
 ) -> Document:
     if len(data) > limits.largest:
         raise DocumentTooLarge(f"{shown} is larger than the {human_size(limits.largest)} limit")
     chosen = decide_format(data, filename, fmt, shown)
     if chosen is not None and not is_text_format(chosen):
-        return _packed(data, chosen, name, shown, limits)
+        return _packed(Document("", chosen, name, data=data, reading=reading), shown, limits)
     if len(data) > limits.text_bytes:
         raise DocumentTooLarge(f"{shown} is larger than the {human_size(limits.text_bytes)} limit")
     text = _decode(data, shown)
@@ -112,8 +123,9 @@ def _document(
     return Document(text, chosen, name)
 
 
-def _packed(data: bytes, fmt: DocFormat, name: str, shown: str, limits: DocumentLimits) -> Document:
+def _packed(document: Document, shown: str, limits: DocumentLimits) -> Document:
     """A document read from its bytes (PDF, DOCX, PPTX, EPUB, HTML): its limits checked, kept as is."""
+    data, fmt = document.data or b"", document.format
     if len(data) > limits.document_bytes:
         raise DocumentTooLarge(f"{shown} is larger than the {human_size(limits.document_bytes)} limit")
     from app.services.documents.readers import has_reader, probe
@@ -122,7 +134,6 @@ def _packed(data: bytes, fmt: DocFormat, name: str, shown: str, limits: Document
         check_archive(data, shown, limits.unpacked_bytes)
     if not has_reader(fmt):
         raise InputError(f"{shown} is a {format_label(fmt)} document, which this version of t2v cannot read")
-    document = Document("", fmt, name, data=data)
     probe(document, shown, limits)
     return document
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from app.services.documents.formats import DocFormat
+from app.services.documents.limits import ReadOptions
 from app.services.models import SlideBlock
 
 Align = Literal["left", "center", "right"]
@@ -32,6 +33,9 @@ class Document:
     format: DocFormat
     name: str = "input"
     data: bytes | None = field(default=None, repr=False)
+    reading: ReadOptions = field(
+        default_factory=ReadOptions
+    )  # which pages, how slides become pictures (packed formats)
 
 
 @dataclass(frozen=True)
@@ -101,12 +105,15 @@ class Rule:
 class Page:
     """A slide or page that is its own picture (PPTX slide, PDF slide page): the planner makes it a
     `picture` scene. `text` is what the page shows (inline Markdown lines, for search and captions of
-    a fallback), `narration` what to say over it, plain text (speaker notes; None: say `text`)."""
+    a fallback), `narration` what to say over it, plain text (speaker notes; None: say `text`).
+    `picture` None: no rendering of the page exists (a PPTX read without LibreOffice), so the planner
+    draws `title` and `text` with its own layouts, beside the page's own pictures (`images`)."""
 
-    picture: ImageBlock
+    picture: ImageBlock | None
     title: str | None = None
     text: tuple[str, ...] = ()
     narration: str | None = None
+    images: tuple[ImageBlock, ...] = ()
 
 
 Block = Heading | Paragraph | ListBlock | TableBlock | ImageBlock | CodeBlock | Quote | Rule | Page
@@ -130,6 +137,7 @@ class Content:
     blocks: tuple[Block, ...]
     meta: Meta = Meta()
     name: str = "input"
+    warnings: tuple[str, ...] = ()  # what the reader could not do as asked (shown, never fatal)
 
 
 @dataclass

@@ -34,7 +34,9 @@ def document_images(document: Document | Content) -> list[ImageLike]:
         if isinstance(block, ImageBlock):
             found.append(block)
         elif isinstance(block, Page):
-            found.append(block.picture)
+            if block.picture is not None:
+                found.append(block.picture)
+            found.extend(block.images)
     return found
 
 

@@ -123,10 +123,13 @@ class ImageService:
         """Each distinct `src` once, in order. Raises the first image's `ImageError` (or a
         `RemoteUnavailable` when its server is down) unless the policy skips missing images, in which
         case a placeholder stands in and a warning is logged."""
+        chosen: dict[str, ImageLike] = {}
+        for image in images:  # a reader's embedded bytes win over the same name without them (a plan's)
+            if image.src not in chosen or (_embedded(image) and not _embedded(chosen[image.src])):
+                chosen[image.src] = image
         resolved: dict[str, ResolvedImage] = {}
-        for image in images:
-            if image.src not in resolved:
-                resolved[image.src] = await self._resolve_one(image, policy, workdir)
+        for src, image in chosen.items():
+            resolved[src] = await self._resolve_one(image, policy, workdir)
         return ResolvedImages(resolved)
 
     async def _resolve_one(self, image: ImageLike, policy: ImagePolicy, workdir: Path) -> ResolvedImage:
@@ -140,7 +143,7 @@ class ImageService:
 
     async def _load(self, image: ImageLike, policy: ImagePolicy, workdir: Path) -> ResolvedImage:
         ref = classify(image.src)
-        why = refusal(ref, policy)
+        why = None if _embedded(image) else refusal(ref, policy)  # bytes from the document itself
         if why:
             raise ImageError(f"image {ref.shown}: {why}")
         data = await self._bytes(ref, image, policy, workdir)
@@ -236,6 +239,11 @@ def _take_bytes(path: Path) -> bytes:
         return path.read_bytes()
     finally:
         path.unlink(missing_ok=True)
+
+
+def _embedded(image: ImageLike) -> bool:
+    """Bytes a reader took out of the document file (DOCX, PPTX, PDF...): no file or URL is read."""
+    return isinstance(getattr(image, "data", None), bytes)
 
 
 def _normalize(ref: Reference, data: bytes, policy: ImagePolicy, out: Path) -> Size:

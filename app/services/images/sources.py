@@ -106,6 +106,8 @@ def check_references(images: Iterable[ImageLike], policy: ImagePolicy) -> None:
     if policy.skip_missing:
         return
     for image in images:
+        if isinstance(getattr(image, "data", None), bytes):
+            continue  # a reader took it out of the document file itself: nothing is read or fetched
         ref = classify(image.src)
         why = refusal(ref, policy)
         if why:

@@ -7,10 +7,20 @@ by what `fits` the slide (continuation scenes "(2/3)"), and checks the `ScriptLi
 what is read (`md_sentences`, `row_sentence`); `speakable`, `speech_weight` and `estimate_seconds` say
 what the voice reads and how long it takes; `split_sentences` and friends cut text without losing any
 of it. `storyboard`: the Plan as a JSON/YAML file (`dump_storyboard`, `parse_storyboard` with one
-problem line per JSON path, `storyboard_schema`). `build_script` (sections -> a `Script`) is the older
-path. `planning.normalize` (numbers, dates, units... as words) is its own package.
+problem line per JSON path, `storyboard_schema`). `condense`: a plan fitted to a target duration
+(`condense_plan`, `fit_duration`: ranked extractive condensation, key points on the slides).
+`build_script` (sections -> a `Script`) is the older path. `planning.normalize` (numbers, dates,
+units... as words) is its own package.
 """
 
+from app.services.planning.condense import (
+    Condensed,
+    DurationTarget,
+    SentenceFate,
+    condense_plan,
+    fit_duration,
+    plan_seconds,
+)
 from app.services.planning.limits import ScriptLimits, check_limits
 from app.services.planning.narrate import md_sentences, row_sentence
 from app.services.planning.normalize import MAX_LEXICON_BYTES, Lexicon
@@ -26,6 +36,7 @@ from app.services.planning.speakable import (
     speech_weight,
 )
 from app.services.planning.storyboard import (
+    STORYBOARD_CONTENT_TYPE,
     STORYBOARD_CONTENT_TYPES,
     StoryboardError,
     StoryboardFormat,
@@ -41,9 +52,12 @@ __all__ = [
     "DEFAULT_WORDS_PER_MINUTE",
     "MAX_LEXICON_BYTES",
     "PLAN_VERSION",
+    "STORYBOARD_CONTENT_TYPE",
     "STORYBOARD_CONTENT_TYPES",
     "Beat",
     "Code",
+    "Condensed",
+    "DurationTarget",
     "Fits",
     "ImageRef",
     "Item",
@@ -53,6 +67,7 @@ __all__ = [
     "PlanLimits",
     "Scene",
     "ScriptLimits",
+    "SentenceFate",
     "StoryboardError",
     "StoryboardFormat",
     "Table",
@@ -60,11 +75,14 @@ __all__ = [
     "balanced_groups",
     "build_script",
     "check_limits",
+    "condense_plan",
     "dump_storyboard",
     "estimate_seconds",
+    "fit_duration",
     "md_sentences",
     "parse_storyboard",
     "plan_document",
+    "plan_seconds",
     "read_storyboard",
     "row_sentence",
     "speakable",

@@ -153,11 +153,14 @@ def plan_document(
 
 
 def add_spoken(plan: Plan, language: str, lexicon: Lexicon | None = None) -> Plan:
-    """Each scene's `spoken`: its narration as the voice should say it (numbers, dates, units and
-    abbreviations in words, the lexicon applied first); the plan's `language` set."""
+    """Each scene's `spoken`, where it has none: its narration as the voice should say it (numbers,
+    dates, units and abbreviations in words, the lexicon applied first); the plan's `language` set.
+    A `spoken` already there (a storyboard's override) is kept."""
     scenes = []
     for scene in plan.scenes:
         check_cancelled()
-        spoken = normalize_with_alignment(scene.narration, language, lexicon).spoken
-        scenes.append(scene.model_copy(update={"spoken": spoken}))
+        if scene.spoken is None:
+            spoken = normalize_with_alignment(scene.narration, language, lexicon).spoken
+            scene = scene.model_copy(update={"spoken": spoken})
+        scenes.append(scene)
     return plan.model_copy(update={"scenes": scenes, "language": plan.language or language})

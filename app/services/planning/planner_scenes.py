@@ -64,7 +64,7 @@ class SceneMaker:
             return self._image(unit, title, say_title)
         if isinstance(unit, QuoteUnit):
             return self._quote(unit, title, say_title)
-        return [self._page(unit)]
+        return self._page(unit)
 
     def heading_only(self, title: str) -> Scene:
         self.count += 1
@@ -303,16 +303,34 @@ class SceneMaker:
 
         return self._parts([speech_weight(s) for s in says], make)
 
-    def _page(self, unit: PageUnit) -> Scene:
+    def _page(self, unit: PageUnit) -> list[Scene]:
+        """A page with its picture is that picture, its notes (or text) said over it; without one,
+        its title and text are laid out here (beside its first image, if it has one)."""
         page = unit.page
+        if page.picture is None and page.narration is None and page.text:
+            image = page.images[0] if page.images else None
+            ref = ImageRef(path=image.src, alt=image.alt) if image is not None else None
+            marker = "•" if len(page.text) > 1 else None
+            items = [Item(text=t, marker=marker) for t in page.text]
+            layout: Layout = "image_text" if ref else "bullets" if marker else "statement"
+            says = [sentence(t) for t in page.text]
+            return self._items(layout, items, says, page.title, True, ref)
         narration = Narrator()
         if page.narration is not None:
             narration.add(say(page.narration))
         else:
             for line in page.text:
                 narration.add(sentence(line))
-        ref = ImageRef(path=page.picture.src, alt=page.picture.alt)
-        return self._scene("picture", page.title, None, narration=narration, say_title=None, image=ref)
+        if page.picture is not None:
+            ref = ImageRef(path=page.picture.src, alt=page.picture.alt)
+            return [self._scene("picture", page.title, None, narration=narration, say_title=None, image=ref)]
+        image = page.images[0] if page.images else None
+        shown = {"image": ImageRef(path=image.src, alt=image.alt)} if image is not None else {}
+        items = [Item(text=t, marker="•" if len(page.text) > 1 else None) for t in page.text]
+        layout = "image_text" if image is not None else "bullets" if len(items) > 1 else "statement"
+        return [
+            self._scene(layout, page.title, None, narration=narration, say_title=None, items=items, **shown)
+        ]
 
 
 def _list_items(unit: Listing) -> list[Item]:

@@ -33,6 +33,7 @@ STORYBOARD_CONTENT_TYPES: dict[str, StoryboardFormat] = {
     "text/yaml": "yaml",
     "text/x-yaml": "yaml",
 }
+STORYBOARD_CONTENT_TYPE = "application/vnd.t2v.storyboard+json"  # a storyboard in a job's payload
 FORMAT_CONTENT_TYPE: dict[StoryboardFormat, str] = {"json": "application/json", "yaml": "application/yaml"}
 MAX_PROBLEMS = 20  # shown; the rest are counted
 SHOWN_VALUE = 60  # characters of a bad value quoted in a message

@@ -1,4 +1,4 @@
-"""Speech: a scene's narration -> a mono 16-bit WAV at 22050 Hz and a timing for every word.
+"""Speech: a scene's narration -> a mono 16-bit WAV (at the engine's rate) and a timing for every word.
 
 Engines (`engines/`): espeak-ng through a ctypes binding (`espeak`, offline, the default, with word
 timings from its events), piper (offline, optional), OpenAI-compatible servers and request-then-download

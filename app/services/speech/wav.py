@@ -1,8 +1,9 @@
 """Any engine's audio -> the one format scenes are joined in, plus estimated word timings.
 
-Every scene of a render must share a sample rate (the narration track joins their samples), so audio from HTTP
-servers and piper is converted to mono 16-bit PCM WAV at espeak's 22050 Hz by ffmpeg, which reads and
-writes files in bounded memory and is killed if the render is cancelled.
+Audio from HTTP servers and piper is converted to mono 16-bit PCM WAV by ffmpeg (which reads and writes
+files in bounded memory and is killed if the render is cancelled), keeping the engine's own sample
+rate: the narration track resamples every scene to 48 kHz once (`app.services.audio`), so converting
+the rate here too would resample twice.
 
 Only espeak reports when each word is spoken; for other engines `speech_from_wav` estimates the
 timings over the voiced part of the audio (`timing.estimate_word_timings`).
@@ -21,17 +22,19 @@ from app.services.models import Speech
 from app.services.speech.timing import estimate_word_timings
 from app.services.video import run_ffmpeg
 
-SAMPLE_RATE = 22_050  # espeak-ng's native rate: what every scene is converted to
+SAMPLE_RATE = 22_050  # espeak-ng's native rate (and an empty scene's)
 _SILENCE = 64  # a sample this quiet or quieter is silence
 _FRAMES = 65_536
 
 
-async def to_pcm_wav(src: Path, dest: Path, sample_rate: int = SAMPLE_RATE) -> None:
-    """Decode whatever `src` holds (WAV, MP3, Opus, FLAC...) into `dest`, atomically."""
+async def to_pcm_wav(src: Path, dest: Path, sample_rate: int | None = None) -> None:
+    """Decode whatever `src` holds (WAV, MP3, Opus, FLAC...) into `dest`, atomically, at its own rate
+    unless `sample_rate` is given."""
+    rate = ["-ar", str(sample_rate)] if sample_rate else []
     with atomic_path(dest, ".wav") as tmp:
         await run_ffmpeg(
             [
-                *("-i", str(src), "-vn", "-map_metadata", "-1", "-ac", "1", "-ar", str(sample_rate)),
+                *("-i", str(src), "-vn", "-map_metadata", "-1", "-ac", "1", *rate),
                 *("-c:a", "pcm_s16le", "-fflags", "+bitexact", "-f", "wav", str(tmp)),
             ],
             what="converting speech audio",

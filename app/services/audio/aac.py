@@ -1,0 +1,115 @@
+"""AAC-LC in ADTS: pieces encoded from raw float samples, several per ffmpeg run, checked after encoding
+so that no peak the encoder adds passes the true-peak limit.
+
+An AAC encoder can put a peak a dB or two above any sample it was given (quantization noise on a
+transient). Each new piece is therefore decoded (PyAV) and measured; where the decoded audio passes
+the limit, the samples are lowered there, using the decoded peaks as the limiter's guide, and the piece
+is encoded again (at most a few rounds; cached afterwards like any piece).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from app.core.threads import check_cancelled, run_in_thread
+from app.errors import MediaError
+from app.services.audio.dynamics import limit
+from app.services.audio.loudness import RATE, Samples, linear, peak_envelope
+from app.services.video import run_ffmpeg
+
+AAC_FRAME = 1024
+CHECK_MARGIN = 0.3  # dB: a decoded piece must stay this far under the limit (measurements differ a little)
+ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class PieceJob:
+    """Raw float samples (`channels` interleaved, 48 kHz) to encode into `aac`."""
+
+    raw: Path
+    aac: Path
+    channels: int = 1
+
+
+async def encode_pieces(jobs: Sequence[PieceJob], bitrate: int, true_peak: float) -> None:
+    """Encode every job, then encode again the ones whose decoded peaks pass `true_peak` dBTP."""
+    todo = list(jobs)
+    for _ in range(ROUNDS):
+        if not todo:
+            return
+        await _encode_batch(todo, bitrate)
+        todo = await run_in_thread(_tame_overshoots, todo, true_peak - CHECK_MARGIN)
+    if todo:
+        raise MediaError("the AAC encoder kept making peaks over the true-peak limit")
+
+
+async def _encode_batch(jobs: Sequence[PieceJob], bitrate: int) -> None:
+    """Several pieces in one ffmpeg run, each with its own encoder (and so its own priming frame):
+    starting ffmpeg costs more than encoding a scene's speech."""
+    args: list[str] = []
+    for job in jobs:
+        args += ["-f", "f32le", "-ar", str(RATE), "-ac", str(job.channels), "-i", str(job.raw)]
+    for n, job in enumerate(jobs):
+        rate = bitrate * 1000
+        args += ["-map", f"{n}:a", "-c:a", "aac", "-b:a", str(rate), "-f", "adts", str(job.aac)]
+    await run_ffmpeg(args, what="encoding audio")
+
+
+def decode(path: Path, channels: int) -> list[Samples]:
+    """An ADTS file's samples per channel, its priming frame included (so sample i of the track is
+    sample i of the decoded stream)."""
+    parts: list[list[Samples]] = [[] for _ in range(channels)]
+    try:
+        with av.open(str(path)) as container:
+            for frame in container.decode(audio=0):
+                planes = frame.to_ndarray()
+                if planes.shape[0] != channels:
+                    raise MediaError(f"{path.name}: {planes.shape[0]} channels, expected {channels}")
+                for c in range(channels):
+                    parts[c].append(planes[c].astype(np.float32))
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"{path.name}: undecodable AAC: {exc}") from exc
+    return [np.concatenate(p) if p else np.zeros(0, dtype=np.float32) for p in parts]
+
+
+def _tame_overshoots(jobs: Sequence[PieceJob], limit_db: float) -> list[PieceJob]:
+    """The jobs whose decoded audio passes `limit_db`, their samples lowered where it does."""
+    again = []
+    ceiling = linear(limit_db)
+    for job in jobs:
+        check_cancelled()
+        decoded = decode(job.aac, job.channels)
+        envs = [peak_envelope(d[AAC_FRAME:]) for d in decoded]
+        loudest = np.max(envs, axis=0) if envs and len(envs[0]) else np.zeros(0)
+        if not len(loudest) or loudest.max() <= ceiling:
+            continue
+        raw = np.fromfile(job.raw, dtype="<f4").reshape(-1, job.channels)
+        n = len(raw)
+        guide = np.zeros(n)
+        guide[: min(n, len(loudest))] = loudest[:n]
+        # lower the samples by what the decoded peaks are over, plus a little for the next round's noise
+        for c in range(job.channels):
+            raw[:, c] = limit(raw[:, c].copy(), limit_db - 0.2, envelope=guide)
+        raw.astype("<f4").tofile(job.raw)
+        again.append(job)
+    return again
+
+
+def adts_frames(data: bytes) -> list[bytes]:
+    """Split an ADTS stream into its frames (each starts with a 7- or 9-byte header)."""
+    frames = []
+    i = 0
+    while i + 7 <= len(data):
+        if data[i] != 0xFF or (data[i + 1] & 0xF0) != 0xF0:
+            raise MediaError("damaged AAC stream")
+        length = ((data[i + 3] & 0x03) << 11) | (data[i + 4] << 3) | (data[i + 5] >> 5)
+        if length < 7:
+            raise MediaError("damaged AAC stream")
+        frames.append(data[i : i + length])
+        i += length
+    return frames

@@ -1,0 +1,79 @@
+"""What is done to the samples before they are encoded: a gain, a true-peak limiter, room tone.
+
+The limiter looks ahead: per 1 ms block it finds the gain that keeps the 4x-oversampled peak under
+the ceiling, holds the lowest gain needed within the next 10 ms and the last 50 ms (a moving minimum),
+and smooths it over 20 ms (a moving mean narrower than the minimum's reach, so the smoothed gain is
+never above what a peak needs). Speech at -16 LUFS has peaks a few dB over -1.5 dBTP; they are
+brought down without touching anything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from app.services.audio.loudness import RATE, Floats, Samples, linear, peak_envelope
+
+BLOCK = RATE // 1000  # 1 ms
+LOOKAHEAD = 3  # blocks: the gain is down before the peak comes
+HOLD = 10  # blocks: and stays down this long after it (about one pitch period), then recovers
+ROOM_TONE_DB = -60.0  # RMS of the room tone, dBFS (pink noise, 80 Hz - 8 kHz)
+
+
+def limit(x: Samples, ceiling_db: float, envelope: Floats | None = None) -> Samples:
+    """`x` with every true peak at or under `ceiling_db` dBTP; unchanged where it already is.
+
+    `envelope` (default: `x`'s own true-peak envelope) says where the peaks are: the encoder's
+    decoded output, when the encoder made a peak the samples did not have.
+    """
+    if not len(x):
+        return x
+    ceiling = linear(ceiling_db)
+    env = peak_envelope(x) if envelope is None else envelope
+    if env.max() <= ceiling:
+        return x
+    limited: Samples = (x * _gain_curve(env, ceiling, len(x))).astype(np.float32)
+    # what the interpolation between blocks may leave over (rare, tiny): a last safety clamp
+    if envelope is None and (over := peak_envelope(limited).max()) > ceiling:
+        limited *= np.float32(ceiling / over)
+    return limited
+
+
+def _gain_curve(env: Floats, ceiling: float, length: int) -> Floats:
+    """Per sample, the gain that keeps `env` under `ceiling`: per block the gain needed, its minimum
+    over the hold and look-ahead, smoothed over (2 * LOOKAHEAD - 1) blocks."""
+    blocks = -(-length // BLOCK)
+    padded = np.zeros(blocks * BLOCK)
+    padded[: min(length, len(env))] = env[:length]
+    need = np.minimum(1.0, ceiling / np.maximum(padded.reshape(blocks, BLOCK).max(axis=1), 1e-12))
+    reach = np.pad(need, (HOLD, LOOKAHEAD), mode="edge")
+    lowest = np.lib.stride_tricks.sliding_window_view(reach, HOLD + LOOKAHEAD + 1).min(axis=1)
+    # a mean over +/- (LOOKAHEAD - 1) blocks: every block it averages reaches the block in the middle
+    # and its neighbours, so the gain between two block centres is under both blocks' needs
+    half = LOOKAHEAD - 1
+    window = np.pad(lowest, half, mode="edge")
+    sums = np.concatenate([[0.0], np.cumsum(window)])
+    gain = (sums[2 * half + 1 :] - sums[: -2 * half - 1]) / (2 * half + 1)
+    centres = np.arange(blocks) * BLOCK + (BLOCK - 1) / 2
+    curve: Floats = np.interp(np.arange(length), centres, gain)
+    return curve
+
+
+def leveled(x: Samples, gain_db: float, ceiling_db: float) -> Samples:
+    """`x` amplified by `gain_db`, then limited to `ceiling_db` dBTP."""
+    return limit((x * np.float32(linear(gain_db))).astype(np.float32), ceiling_db)
+
+
+def room_tone(length: int, seed: str) -> Samples:
+    """Quiet pink noise, the same for the same seed: a room, instead of digital silence between words."""
+    if length <= 0:
+        return np.zeros(0, dtype=np.float32)
+    rng = np.random.default_rng(int.from_bytes(hashlib.blake2b(seed.encode(), digest_size=8).digest(), "big"))
+    size = length + (length & 1)
+    freqs = np.fft.rfftfreq(size, 1 / RATE)
+    shape: Floats = np.where((freqs >= 80) & (freqs <= 8000), 1 / np.sqrt(np.maximum(freqs, 1.0)), 0.0)
+    spectrum = shape * np.exp(2j * np.pi * rng.random(len(freqs)))
+    noise = np.fft.irfft(spectrum, size)[:length]
+    rms = float(np.sqrt(np.mean(noise**2))) or 1.0
+    return (noise * (linear(ROOM_TONE_DB) / rms)).astype(np.float32)
