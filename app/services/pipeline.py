@@ -30,8 +30,8 @@ from app.services.captions import change_points, write_captions
 from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
-from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, lexicon_of, make_plan
-from app.services.planning import Plan, Scene, ScriptLimits, add_spoken, fit_duration
+from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, make_plan
+from app.services.planning import Plan, Scene, ScriptLimits, fit_duration
 from app.services.speech import detect_language
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
@@ -122,7 +122,9 @@ class Renderer:
 
     def plan_document(self, document: Document | Content, options: RenderOptions | None = None) -> Plan:
         """The Plan of a document (blocking: run it in a thread)."""
-        return make_plan(document, options or RenderOptions(), self.limits, self._language)
+        # `spoken` stays out of renders until captions map the spoken words back to the written ones
+        # (issue 14.4, "timing"): then the voice gets it (scene.spoken or scene.narration)
+        return make_plan(document, options or RenderOptions(), self.limits, self._language, spoken=False)
 
     async def render(
         self,
@@ -201,8 +203,6 @@ class Renderer:
         # steps and file work (hashing, cache copies, probing, publishing) run in threads that check
         # for cancellation, so a signal is always seen.
         voice, language = await run_in_thread(self._voice, plan, options.voice)
-        # what the voice gets, for scenes without it (a storyboard's, a condensed one's): normalized
-        plan = await run_in_thread(add_spoken, plan, language, lexicon_of(options))
         policy = policy or ImagePolicy(frame=options.video_format.size, no_root=NO_IMAGE_FOLDER)
 
         async with self.workspaces.async_workspace("render") as ws:

@@ -22,10 +22,13 @@ def make_plan(
     options: RenderOptions,
     limits: ScriptLimits | None = None,
     language_of: Callable[[str], str] = detect_language,
+    *,
+    spoken: bool = True,
 ) -> Plan:
     """What `t2v plan` prints and a render consumes: the planner's scenes, split where they do not fit
     the frame at the type floor (`visuals.fits`, with captions burned or not), and each scene's
-    `spoken` text in the voice's language (the option's voice, else the document's, else detected)."""
+    `spoken` text in the voice's language (the option's voice, else the document's, else detected),
+    unless `spoken` is False."""
     fmt = options.video_format
 
     def fits_frame(scene: Scene) -> bool:
@@ -34,6 +37,8 @@ def make_plan(
         return fits(shown, fmt, options.theme, captions_burned=options.burn_captions)
 
     plan = plan_document(document, PlanLimits(options.rate, script=limits), fits=fits_frame)
+    if not spoken:
+        return plan
     language = parse_voice_chain(options.voice).language if options.voice else None
     language = language or plan.language or language_of(_narration_sample(plan))
     return add_spoken(plan, language, lexicon_of(options))
