@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
 RATE_MIN, RATE_MAX = 80, 450  # words per minute: espeak's own limits, and so every engine's
+PAUSE_MAX = 10.0  # seconds: the longest pause a flag or a plan scene's pause_after may ask for
 DURATION_MIN, DURATION_MAX = 10, 4 * 3600  # seconds: a target duration (--duration, --max-duration)
 
 
@@ -58,6 +59,11 @@ class Settings(BaseSettings):
     theme: str = Field(
         default="dark", max_length=500, description="slide theme: dark, light, paper, bold or a .toml file"
     )
+    # silence the voice leaves, in seconds, from where one sound stops to where the next starts
+    pause_sentence: float = Field(default=0.45, ge=0, le=PAUSE_MAX, description="after a sentence")
+    pause_paragraph: float = Field(default=0.8, ge=0, le=PAUSE_MAX, description="after a paragraph or item")
+    pause_heading: float = Field(default=0.7, ge=0, le=PAUSE_MAX, description="after a heading")
+    pause_scene: float = Field(default=1.0, ge=0, le=PAUSE_MAX, description="between two scenes")
     # sound (issue 14): the narration's loudness and delivery
     loudness: float = Field(
         default=-16.0, ge=-31.0, le=-9.0, description="integrated loudness of the output, LUFS"
@@ -99,6 +105,23 @@ class Settings(BaseSettings):
         default=None, description="extra job kinds for workers: kind=module:callable[,kind=...]"
     )
     cache_max_bytes: int = Field(default=2 * 1024 * MB, ge=0)
+
+    # an optional LLM writes the script (issue 17): --llm openai:MODEL[@BASE_URL]; its key goes there only
+    llm: str | None = Field(default=None, description="default --llm, e.g. openai:gpt-4o-mini[@URL]")
+    llm_api_key: SecretStr | None = Field(default=None, description="bearer token for the LLM's base URL")
+    llm_base_url: str = Field(default="https://api.openai.com/v1", description="when --llm has no @URL")
+    llm_concurrency: int = Field(default=2, ge=1, le=32, description="LLM requests at once per process")
+    llm_attempts: int = Field(
+        default=3, ge=1, le=10, description="asks per chunk, the first included (re-asked with the errors)"
+    )
+    llm_deadline: float = Field(default=180.0, gt=0, description="seconds one LLM request may take in all")
+    llm_max_answer_bytes: int = Field(default=1 * MB, gt=0, description="largest LLM answer")
+    llm_chunk_chars: int = Field(
+        default=12_000, ge=500, le=1_000_000, description="document characters sent in one request"
+    )
+    llm_prompts_dir: Path | None = Field(
+        default=None, description="folder of prompt templates (system.txt, document.txt...) replacing ours"
+    )
 
     # speech engines over HTTP (voice specs openai:VOICE[@URL] and async:VOICE[@URL]); keys are secrets
     openai_api_key: SecretStr | None = Field(default=None, description="bearer token for openai: voices")

@@ -16,12 +16,12 @@ from rich.table import Table
 
 from app.cli.base import (
     EXIT_FAILED,
-    EXIT_INPUT,
     AllowRemoteImagesOption,
     AspectOption,
     AssetsRootOption,
     AudioOnlyOption,
     BurnOption,
+    CaptionStyleOption,
     DeliveryFlags,
     DurationOption,
     FpsOption,
@@ -30,8 +30,10 @@ from app.cli.base import (
     LoudnessOption,
     MaxDurationOption,
     MotionOption,
-    PagesOption,
-    PptxPictureOption,
+    PauseHeadingOption,
+    PauseParagraphOption,
+    PauseSceneOption,
+    PauseSentenceOption,
     PresetOption,
     QualityOption,
     RateOption,
@@ -42,25 +44,31 @@ from app.cli.base import (
     ThemeOption,
     VoiceOption,
     app,
-    check_images,
     cli_settings,
     describe,
     document_dir,
     fail,
-    read_flags,
     read_source,
     render_options,
     run_store_call,
 )
+from app.cli.checks import check_images_now
+from app.cli.documents import (
+    AllowFetchOption,
+    AllowPrivateUrlsOption,
+    PagesOption,
+    PptxPictureOption,
+    read_flags,
+)
 from app.cli.plan import LexiconOption, read_lexicon
+from app.cli.story import LLMOption, llm_flags
 from app.config import Settings, load_settings
 from app.core.jobstore.base import JobPriority, JobRecord, JobStatus
 from app.core.queue_manager import QueueManager, Trust, new_job_id
-from app.errors import InputError, T2VError
+from app.errors import InputError
 
 if TYPE_CHECKING:
-    from app.services.documents import Document
-    from app.services.models import RenderOptions
+    pass
 
 T = TypeVar("T")
 
@@ -138,17 +146,25 @@ def submit(
     quality: QualityOption = None,
     keyframe_interval: KeyframeOption = None,
     audio_only: AudioOnlyOption = False,
+    caption_style: CaptionStyleOption = None,
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     theme: ThemeOption = None,
     lexicon: LexiconOption = None,
+    pause_sentence: PauseSentenceOption = None,
+    pause_paragraph: PauseParagraphOption = None,
+    pause_heading: PauseHeadingOption = None,
+    pause_scene: PauseSceneOption = None,
     loudness: LoudnessOption = None,
     room_tone: RoomToneOption = False,
     duration: DurationOption = None,
     max_duration: MaxDurationOption = None,
+    llm: LLMOption = None,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
+    allow_fetch: AllowFetchOption = False,
+    allow_private_urls: AllowPrivateUrlsOption = False,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.documents import Document
@@ -163,8 +179,14 @@ def submit(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            pause_sentence=pause_sentence,
+            pause_paragraph=pause_paragraph,
+            pause_heading=pause_heading,
+            pause_scene=pause_scene,
             loudness=loudness,
             allow_remote_images=allow_remote_images or None,
+            allow_fetch=allow_fetch or None,
+            allow_private_urls=allow_private_urls or None,
         )
     except ValueError as exc:
         fail(describe(exc))
@@ -173,7 +195,13 @@ def submit(
         document = read_source(source, settings, pages, pptx_picture)
         # the job carries the document's text, not its path: its folder goes along as the images' root
         delivery = DeliveryFlags.of(
-            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+            preset,
+            quality,
+            keyframe_interval,
+            audio_only,
+            caption_style,
+            aspect=aspect,
+            resolution=resolution,
         )
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
         options = {
@@ -190,11 +218,12 @@ def submit(
                 lexicon=read_lexicon(lexicon),
             ),
             **read_flags(pages, pptx_picture),
+            **llm_flags(llm),
         }
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
         if isinstance(document, Document):
-            _check_images_now(document, parsed, settings)
+            check_images_now(document, parsed, settings)
         else:
             policy = ImagePolicy.for_render(parsed, Trust.OPERATOR, settings)
             check_storyboard(document, parsed, policy, Path(source).name)
@@ -213,30 +242,6 @@ def submit(
         ),
     )
     print(job.id)
-
-
-def _check_images_now(document: Document, options: RenderOptions, settings: Settings) -> None:
-    """A missing or broken image fails the submit (exit 2) rather than the job, later; what is read or
-    fetched here is cached for the worker."""
-    import tempfile
-
-    from app.core.diskcache import DiskCache
-    from app.services.images import ImagePolicy, ImageService
-
-    policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings)
-    service = ImageService(cache=DiskCache(settings.cache_dir, settings.cache_max_bytes))
-
-    async def check() -> None:
-        try:
-            with tempfile.TemporaryDirectory(prefix="t2v-images-") as workdir:
-                await check_images(service, document, policy, Path(workdir))
-        finally:
-            await service.http.aclose()
-
-    try:
-        asyncio.run(check())
-    except T2VError as exc:
-        fail(str(exc), EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILED)
 
 
 @app.command()

@@ -17,18 +17,19 @@ from app.cli.base import (
     AssetsRootOption,
     AudioOnlyOption,
     BurnOption,
+    CaptionStyleOption,
     DeliveryFlags,
     DurationOption,
     FpsOption,
     ImageFlags,
     KeyframeOption,
     LoudnessOption,
-    MaxDocumentSizeOption,
     MaxDurationOption,
-    MaxPagesOption,
     MotionOption,
-    PagesOption,
-    PptxPictureOption,
+    PauseHeadingOption,
+    PauseParagraphOption,
+    PauseSceneOption,
+    PauseSentenceOption,
     PresetOption,
     QualityOption,
     RateOption,
@@ -42,13 +43,22 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
-    read_flags,
     read_source,
     render_options,
     run_cancellable,
     stderr,
 )
+from app.cli.documents import (
+    AllowFetchOption,
+    AllowPrivateUrlsOption,
+    MaxDocumentSizeOption,
+    MaxPagesOption,
+    PagesOption,
+    PptxPictureOption,
+    read_flags,
+)
 from app.cli.plan import LexiconOption, read_lexicon
+from app.cli.story import LanguageOption, LLMOption, TopicOption, llm_flags, topic_source
 from app.config import load_settings, setting_default
 from app.core.fsutil import human_size
 from app.core.queue_manager import Trust
@@ -58,6 +68,7 @@ from app.errors import InputError, T2VError
 if TYPE_CHECKING:
     from app.services.documents import Document
     from app.services.images import ImagePolicy
+    from app.services.llm import Topic
     from app.services.models import RenderOptions
     from app.services.pipeline import Renderer, RenderResult
     from app.services.planning import Plan
@@ -120,12 +131,12 @@ def _clock(seconds: float) -> str:
 @app.command()
 def render(
     source: Annotated[
-        str,
+        str | None,
         typer.Argument(
-            metavar="INPUT",
+            metavar="[INPUT]",
             help="A document (see the README's formats), - for stdin, or a storyboard (.json, .yaml).",
         ),
-    ],
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The MP4 to write (default: INPUT with .mp4).")
     ] = None,
@@ -140,11 +151,18 @@ def render(
     quality: QualityOption = None,
     keyframe_interval: KeyframeOption = None,
     audio_only: AudioOnlyOption = False,
+    caption_style: CaptionStyleOption = None,
     theme: ThemeOption = None,
+    pause_sentence: PauseSentenceOption = None,
+    pause_paragraph: PauseParagraphOption = None,
+    pause_heading: PauseHeadingOption = None,
+    pause_scene: PauseSceneOption = None,
     loudness: LoudnessOption = None,
     room_tone: RoomToneOption = False,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
+    allow_fetch: AllowFetchOption = False,
+    allow_private_urls: AllowPrivateUrlsOption = False,
     max_input_size: Annotated[
         int | None,
         typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
@@ -156,6 +174,9 @@ def render(
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     lexicon: LexiconOption = None,
+    llm: LLMOption = None,
+    topic: TopicOption = None,
+    language: LanguageOption = None,
     duration: DurationOption = None,
     max_duration: MaxDurationOption = None,
 ) -> None:
@@ -173,14 +194,26 @@ def render(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            pause_sentence=pause_sentence,
+            pause_paragraph=pause_paragraph,
+            pause_heading=pause_heading,
+            pause_scene=pause_scene,
             loudness=loudness,
             max_input_bytes=max_input_size,
             max_document_bytes=max_document_size,
             max_pages=max_pages,
             allow_remote_images=allow_remote_images or None,
+            allow_fetch=allow_fetch or None,
+            allow_private_urls=allow_private_urls or None,
         )
         delivery = DeliveryFlags.of(
-            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+            preset,
+            quality,
+            keyframe_interval,
+            audio_only,
+            caption_style,
+            aspect=aspect,
+            resolution=resolution,
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
@@ -198,6 +231,7 @@ def render(
                     lexicon=read_lexicon(lexicon),
                 ),
                 **read_flags(pages, pptx_picture),
+                **llm_flags(llm),
             },
             trust=Trust.OPERATOR,
         )
@@ -205,9 +239,12 @@ def render(
         fail(describe(exc))
     except InputError as exc:
         fail(str(exc))
+    if (source is None) == (topic is None):
+        fail('give a document (INPUT) or --topic "...", not both' if topic else "missing INPUT (or --topic)")
     if output is None:
-        if source == "-":
-            fail("reading from stdin needs --output/-o")
+        if source in ("-", None) or source.lower().startswith(("http://", "https://")):
+            what = "--topic" if source is None else "reading from stdin" if source == "-" else "a web address"
+            fail(f"{what} needs --output/-o")
         output = Path(source).with_suffix(".m4a" if options.audio_only else ".mp4")
     allowed = (".m4a", ".mp4") if options.audio_only else (".mp4",)
     if output.suffix.lower() not in allowed:
@@ -216,10 +253,14 @@ def render(
         fail(f"the output {str(output)!r} is a directory")
 
     try:
-        document = read_source(source, settings, pages, pptx_picture)
-        policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
-        if not isinstance(document, Document):
-            check_storyboard(document, options, policy, Path(source).name)
+        if source is None:  # an LLM writes the script about the topic
+            document: Document | Plan | Topic = topic_source(topic or "", language, settings, options)
+            policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, None)
+        else:
+            document = read_source(source, settings, pages, pptx_picture)
+            policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
+            if not isinstance(document, Document):
+                check_storyboard(document, options, policy, Path(source).name)
     except InputError as exc:
         fail(str(exc))
 
@@ -249,7 +290,7 @@ def render(
 
 async def _render_and_close(
     renderer: Renderer,
-    document: Document | Plan,
+    document: Document | Plan | Topic,
     output: Path,
     options: RenderOptions,
     policy: ImagePolicy,
@@ -257,10 +298,16 @@ async def _render_and_close(
 ) -> RenderResult:
     """One render (its images checked first, by the policy), then close the pooled HTTP client."""
     from app.services.documents import Document
+    from app.services.llm import Topic
+    from app.services.planning import fit_duration
 
     try:
         if isinstance(document, Document):
             return await renderer.render(document, output, options, progress=bars, images=policy)
+        if isinstance(document, Topic):  # the LLM's script, fitted to the target if one is given
+            document = await renderer.llm.write_plan(document, options)
+            fitted = fit_duration(document, options.duration, options.max_duration, options.rate)
+            document = fitted.plan if fitted else document
         return await renderer.render_plan(document, output, options, progress=bars, images=policy)
     finally:
         await renderer.tts.aclose()

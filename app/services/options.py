@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.config import DURATION_MAX, DURATION_MIN, RATE_MAX, RATE_MIN, setting_default
+from app.config import DURATION_MAX, DURATION_MIN, PAUSE_MAX, RATE_MAX, RATE_MIN, setting_default
 from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
 from app.services.documents import parse_pages
@@ -79,13 +79,39 @@ class RenderOptionsInput(BaseModel):
     )
     quality: Literal["standard", "high"] = Field(default="standard", description="high: a higher bitrate")
     audio_only: bool = Field(default=False, description="write the narration alone (an M4A with chapters)")
+    # issue 15.3: how burned captions look
+    caption_style: Literal["clean", "boxed", "bold", "karaoke"] = Field(
+        default="clean", description="burned captions: clean, boxed, bold or karaoke (the spoken word lit)"
+    )
 
+    # issue 14: silence, in seconds, from where one sound stops to where the next starts
+    pause_sentence: float = Field(
+        default=setting_default("pause_sentence"), ge=0, le=PAUSE_MAX, description="after a sentence"
+    )
+    pause_paragraph: float = Field(
+        default=setting_default("pause_paragraph"),
+        ge=0,
+        le=PAUSE_MAX,
+        description="after a paragraph or item",
+    )
+    pause_heading: float = Field(
+        default=setting_default("pause_heading"), ge=0, le=PAUSE_MAX, description="after a heading"
+    )
+    pause_scene: float = Field(
+        default=setting_default("pause_scene"), ge=0, le=PAUSE_MAX, description="between scenes"
+    )
     # issue 17: a target duration ("90s", "1m30s", "1:30", 90); the narration is condensed to fit
     duration: float | None = Field(
         default=None, description='about this long: "90s", "1m30s", "1:30" or seconds (condensed to fit)'
     )
     max_duration: float | None = Field(
         default=None, description="at most this long (condensed only if longer); same forms as duration"
+    )
+
+    llm: str | None = Field(
+        default=None,
+        max_length=500,
+        description="openai:MODEL[@BASE_URL]: an LLM writes the script (operator only)",
     )
 
     @field_validator("duration", "max_duration", mode="before")
@@ -127,14 +153,20 @@ class RenderOptionsInput(BaseModel):
             skip_missing_images=self.skip_missing_images,
             theme=self.theme,
             lexicon=self.lexicon or None,
+            pause_sentence=self.pause_sentence,
+            pause_paragraph=self.pause_paragraph,
+            pause_heading=self.pause_heading,
+            pause_scene=self.pause_scene,
             loudness=self.loudness,
             room_tone=self.room_tone,
             duration=self.duration,
             max_duration=self.max_duration,
+            llm=self.llm or None,
             preset=self.preset,
             keyframe_interval=self.keyframe_interval,
             quality=self.quality,
             audio_only=self.audio_only,
+            caption_style=self.caption_style,
             pages=self.pages,
             pptx_picture=self.pptx_picture,
         )
@@ -183,6 +215,7 @@ def parse_render_options(
     if options.voice:
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     _check_image_options(options, trust)
+    _check_llm(options.llm, trust)
     _check_theme(options.theme, trust)
     if options.lexicon:
         Lexicon.from_toml(options.lexicon, source="option 'lexicon'")  # an InputError of one line
@@ -203,6 +236,19 @@ def _check_image_options(options: RenderOptionsInput, trust: Trust) -> None:
             )
     elif options.assets_root and not Path(options.assets_root).is_absolute():
         raise InputError(f"option 'assets_root' must be an absolute path, not {options.assets_root!r}")
+
+
+def _check_llm(spec: str | None, trust: Trust) -> None:
+    """An LLM spec names a server and spends the operator's key: only the operator chooses one."""
+    if not spec:
+        return
+    if trust is not Trust.OPERATOR:
+        raise InputError(
+            "option 'llm' is the operator's: this server writes no scripts with an LLM for callers"
+        )
+    from app.services.llm import parse_llm_spec
+
+    parse_llm_spec(spec)  # one line for a bad spec, before any work is done
 
 
 def _check_theme(theme: str, trust: Trust) -> None:
