@@ -86,6 +86,8 @@ def test_arabic_and_hebrew_runs_are_read_by_their_voices() -> None:
         by_voice = _said(word, voice)
         assert abs(span - by_voice) < 0.3 * by_voice + 0.1, (voice, span, by_voice)
         assert span < 0.3 * len(word), "not spelled letter by letter"
+
+
 def test_emoji_and_voiceless_scripts_are_shown_not_spoken() -> None:
     plain, _ = _speak("Hello world", "en")
     with_emoji, words = _speak("Hello 😀🎉 world", "en")
