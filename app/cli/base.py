@@ -19,7 +19,6 @@ import typer
 from rich.console import Console
 
 from app.config import Settings, load_settings, setting_default
-from app.core.fsutil import human_size
 from app.core.jobstore.base import DuplicateJob, JobNotFound
 from app.core.permissions import restrict_umask
 from app.core.shutdown import Backstop
@@ -68,10 +67,21 @@ def read_input(
 ) -> Document:
     """The document at `source` (a file, or - for stdin), under the settings' document limits,
     `pages` and `pptx_picture` saying how to read a packed one."""
-    from app.services.documents import DocumentLimits, ReadOptions, document_from_bytes, load_document
+    from app.cli.documents import fetch_input
+    from app.services.documents import (
+        DocumentLimits,
+        ReadOptions,
+        document_from_bytes,
+        is_url,
+        load_document,
+    )
 
     limits = DocumentLimits.from_settings(settings)
     reading = ReadOptions.of(pages, pptx_picture)
+    if is_url(source):
+        if not settings.allow_fetch:
+            raise InputError(f"{source}: reading a web address needs --allow-fetch (or T2V_ALLOW_FETCH=1)")
+        return asyncio.run(fetch_input(source, settings, limits, reading))
     if source == "-":
         data = sys.stdin.buffer.read(limits.largest + 1)
         return document_from_bytes(data, None, None, limits=limits, reading=reading)
@@ -159,6 +169,25 @@ ThemeOption = Annotated[
     str | None,
     typer.Option(help="Slide theme: dark, light, paper, bold, or a theme file (.toml). Default dark."),
 ]
+
+
+def _pause_option(flag: str, setting: str, what: str) -> Any:
+    return typer.Option(
+        flag, metavar="SECONDS", help=f"Silence {what} (default {setting_default(setting)} s; 0-10)."
+    )
+
+
+# pauses (issue 14): from where one sound stops to where the next starts
+PauseSentenceOption = Annotated[
+    float | None, _pause_option("--pause-sentence", "pause_sentence", "after a sentence")
+]
+PauseParagraphOption = Annotated[
+    float | None, _pause_option("--pause-paragraph", "pause_paragraph", "after a paragraph or list item")
+]
+PauseHeadingOption = Annotated[
+    float | None, _pause_option("--pause-heading", "pause_heading", "after a heading read aloud")
+]
+PauseSceneOption = Annotated[float | None, _pause_option("--pause-scene", "pause_scene", "between scenes")]
 # delivery (issue 14.6)
 PresetOption = Annotated[
     str | None,
@@ -172,6 +201,10 @@ KeyframeOption = Annotated[
         metavar="SECONDS",
         help="Longest time between keyframes (default: 10 s and every scene; presets: 2 s).",
     ),
+]
+CaptionStyleOption = Annotated[
+    str | None,
+    typer.Option(help="Burned captions: clean, boxed, bold or karaoke (the spoken word lit). Default clean."),
 ]
 AudioOnlyOption = Annotated[
     bool, typer.Option("--audio-only", help="Write the narration alone: an M4A with chapters.")
@@ -188,6 +221,7 @@ class DeliveryFlags:
     keyframe_interval: float | None = None
     audio_only: bool = False
     given: frozenset[str] = frozenset()
+    caption_style: str | None = None
 
     @classmethod
     def of(
@@ -196,10 +230,11 @@ class DeliveryFlags:
         quality: str | None,
         keyframe_interval: float | None,
         audio_only: bool,
+        caption_style: str | None = None,
         **frame_flags: object,
     ) -> DeliveryFlags:
         given = frozenset(k for k, v in frame_flags.items() if v is not None)
-        return cls(preset, quality, keyframe_interval, audio_only, given)
+        return cls(preset, quality, keyframe_interval, audio_only, given, caption_style)
 
     def apply(self, options: dict[str, object]) -> dict[str, object]:
         if self.preset:
@@ -211,38 +246,11 @@ class DeliveryFlags:
             quality=self.quality,
             keyframe_interval=self.keyframe_interval,
             audio_only=self.audio_only,
+            caption_style=self.caption_style,
         )
         return options
 
 
-MAX_DOCUMENT = human_size(setting_default("max_document_bytes"))
-# documents (issue 16): the limits of packed formats (text keeps --max-input-size)
-MaxDocumentSizeOption = Annotated[
-    int | None,
-    typer.Option(
-        "--max-document-size",
-        metavar="BYTES",
-        help=f"Largest PDF, DOCX, PPTX, EPUB or HTML document (default {MAX_DOCUMENT}).",
-    ),
-]
-MaxPagesOption = Annotated[
-    int | None,
-    typer.Option(
-        "--max-pages", help=f"Most PDF pages or slides read (default {setting_default('max_pages')})."
-    ),
-]
-PagesOption = Annotated[
-    str | None,
-    typer.Option("--pages", metavar="N-M", help="Only these pages (PDF) or slides (PPTX): N, N-M or N-."),
-]
-PptxPictureOption = Annotated[
-    str,
-    typer.Option(
-        "--pptx-picture",
-        metavar="auto|libreoffice|redraw",
-        help="A slide's picture: LibreOffice's rendering (auto: when installed) or redrawn by t2v.",
-    ),
-]
 # images (issue 13)
 AssetsRootOption = Annotated[
     Path | None,
@@ -339,15 +347,14 @@ def render_options(
             "motion": motion,
             **(images or ImageFlags()).options(),
             "theme": settings.theme,
+            "pause_sentence": settings.pause_sentence,
+            "pause_paragraph": settings.pause_paragraph,
+            "pause_heading": settings.pause_heading,
+            "pause_scene": settings.pause_scene,
             "loudness": settings.loudness,
             **(sound or SoundFlags()).options(),
         }
     )
-
-
-def read_flags(pages: str | None, pptx_picture: str) -> dict[str, object]:
-    """`--pages` and `--pptx-picture` as render options (a job reads its document with them too)."""
-    return {"pages": pages, "pptx_picture": pptx_picture}
 
 
 async def check_images(
@@ -362,8 +369,10 @@ async def check_images(
 
 
 def document_dir(source: str) -> Path | None:
-    """The folder of a document read from a file (its images' default root); None for stdin."""
-    return None if source == "-" else Path(source).resolve().parent
+    """The folder of a document read from a file (its images' default root); None for stdin or a URL."""
+    from app.services.documents import is_url
+
+    return None if source == "-" or is_url(source) else Path(source).resolve().parent
 
 
 def describe(exc: Exception) -> str:

@@ -22,6 +22,7 @@ from app.cli.base import (
     AssetsRootOption,
     AudioOnlyOption,
     BurnOption,
+    CaptionStyleOption,
     DeliveryFlags,
     DurationOption,
     FpsOption,
@@ -30,8 +31,10 @@ from app.cli.base import (
     LoudnessOption,
     MaxDurationOption,
     MotionOption,
-    PagesOption,
-    PptxPictureOption,
+    PauseHeadingOption,
+    PauseParagraphOption,
+    PauseSceneOption,
+    PauseSentenceOption,
     PresetOption,
     QualityOption,
     RateOption,
@@ -47,10 +50,16 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
-    read_flags,
     read_source,
     render_options,
     run_store_call,
+)
+from app.cli.documents import (
+    AllowFetchOption,
+    AllowPrivateUrlsOption,
+    PagesOption,
+    PptxPictureOption,
+    read_flags,
 )
 from app.cli.story import LLMOption, llm_flags
 from app.config import Settings, load_settings
@@ -138,10 +147,15 @@ def submit(
     quality: QualityOption = None,
     keyframe_interval: KeyframeOption = None,
     audio_only: AudioOnlyOption = False,
+    caption_style: CaptionStyleOption = None,
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     theme: ThemeOption = None,
+    pause_sentence: PauseSentenceOption = None,
+    pause_paragraph: PauseParagraphOption = None,
+    pause_heading: PauseHeadingOption = None,
+    pause_scene: PauseSceneOption = None,
     loudness: LoudnessOption = None,
     room_tone: RoomToneOption = False,
     duration: DurationOption = None,
@@ -149,6 +163,8 @@ def submit(
     llm: LLMOption = None,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
+    allow_fetch: AllowFetchOption = False,
+    allow_private_urls: AllowPrivateUrlsOption = False,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.documents import Document
@@ -163,8 +179,14 @@ def submit(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            pause_sentence=pause_sentence,
+            pause_paragraph=pause_paragraph,
+            pause_heading=pause_heading,
+            pause_scene=pause_scene,
             loudness=loudness,
             allow_remote_images=allow_remote_images or None,
+            allow_fetch=allow_fetch or None,
+            allow_private_urls=allow_private_urls or None,
         )
     except ValueError as exc:
         fail(describe(exc))
@@ -173,7 +195,13 @@ def submit(
         document = read_source(source, settings, pages, pptx_picture)
         # the job carries the document's text, not its path: its folder goes along as the images' root
         delivery = DeliveryFlags.of(
-            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+            preset,
+            quality,
+            keyframe_interval,
+            audio_only,
+            caption_style,
+            aspect=aspect,
+            resolution=resolution,
         )
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
         options = {

@@ -17,18 +17,19 @@ from app.cli.base import (
     AssetsRootOption,
     AudioOnlyOption,
     BurnOption,
+    CaptionStyleOption,
     DeliveryFlags,
     DurationOption,
     FpsOption,
     ImageFlags,
     KeyframeOption,
     LoudnessOption,
-    MaxDocumentSizeOption,
     MaxDurationOption,
-    MaxPagesOption,
     MotionOption,
-    PagesOption,
-    PptxPictureOption,
+    PauseHeadingOption,
+    PauseParagraphOption,
+    PauseSceneOption,
+    PauseSentenceOption,
     PresetOption,
     QualityOption,
     RateOption,
@@ -42,11 +43,19 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
-    read_flags,
     read_source,
     render_options,
     run_cancellable,
     stderr,
+)
+from app.cli.documents import (
+    AllowFetchOption,
+    AllowPrivateUrlsOption,
+    MaxDocumentSizeOption,
+    MaxPagesOption,
+    PagesOption,
+    PptxPictureOption,
+    read_flags,
 )
 from app.cli.story import LanguageOption, LLMOption, TopicOption, llm_flags, topic_source
 from app.config import load_settings, setting_default
@@ -141,11 +150,18 @@ def render(
     quality: QualityOption = None,
     keyframe_interval: KeyframeOption = None,
     audio_only: AudioOnlyOption = False,
+    caption_style: CaptionStyleOption = None,
     theme: ThemeOption = None,
+    pause_sentence: PauseSentenceOption = None,
+    pause_paragraph: PauseParagraphOption = None,
+    pause_heading: PauseHeadingOption = None,
+    pause_scene: PauseSceneOption = None,
     loudness: LoudnessOption = None,
     room_tone: RoomToneOption = False,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
+    allow_fetch: AllowFetchOption = False,
+    allow_private_urls: AllowPrivateUrlsOption = False,
     max_input_size: Annotated[
         int | None,
         typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
@@ -176,14 +192,26 @@ def render(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            pause_sentence=pause_sentence,
+            pause_paragraph=pause_paragraph,
+            pause_heading=pause_heading,
+            pause_scene=pause_scene,
             loudness=loudness,
             max_input_bytes=max_input_size,
             max_document_bytes=max_document_size,
             max_pages=max_pages,
             allow_remote_images=allow_remote_images or None,
+            allow_fetch=allow_fetch or None,
+            allow_private_urls=allow_private_urls or None,
         )
         delivery = DeliveryFlags.of(
-            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+            preset,
+            quality,
+            keyframe_interval,
+            audio_only,
+            caption_style,
+            aspect=aspect,
+            resolution=resolution,
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
@@ -211,8 +239,9 @@ def render(
     if (source is None) == (topic is None):
         fail('give a document (INPUT) or --topic "...", not both' if topic else "missing INPUT (or --topic)")
     if output is None:
-        if source in ("-", None):
-            fail(f"{'reading from stdin' if source else '--topic'} needs --output/-o")
+        if source in ("-", None) or source.lower().startswith(("http://", "https://")):
+            what = "--topic" if source is None else "reading from stdin" if source == "-" else "a web address"
+            fail(f"{what} needs --output/-o")
         output = Path(source).with_suffix(".m4a" if options.audio_only else ".mp4")
     allowed = (".m4a", ".mp4") if options.audio_only else (".mp4",)
     if output.suffix.lower() not in allowed:

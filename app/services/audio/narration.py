@@ -68,12 +68,13 @@ class NarrationTrack:
     level: Level
 
 
-def plan_narration(speeches: Sequence[Speech], pause: float) -> NarrationPlan:
+def plan_narration(speeches: Sequence[Speech], pause: float | Sequence[float]) -> NarrationPlan:
     """Lay the scenes out at 48 kHz on whole AAC frames, from the WAV headers alone (each engine's
-    rate is converted arithmetically: the resampled audio is cut or padded to that length)."""
+    rate is converted arithmetically: the resampled audio is cut or padded to that length). `pause`:
+    the silence between scenes, or one per scene (the silence after it; a plan scene's `pause_after`)."""
     if not speeches:
         raise MediaError("nothing to narrate")
-    pause_samples = round(pause * RATE)
+    after = [pause] * len(speeches) if isinstance(pause, (int, float)) else list(pause)
     units: list[AudioUnit] = []
     offsets: list[float] = []
     position = AAC_FRAME  # the priming frame of the first piece plays as a short lead-in
@@ -82,7 +83,7 @@ def plan_narration(speeches: Sequence[Speech], pause: float) -> NarrationPlan:
             if w.getnchannels() != 1 or w.getsampwidth() != 2:
                 raise MediaError(f"scene {i + 1}: expected mono 16-bit speech audio")
             samples = samples_at_rate(w.getnframes(), w.getframerate())
-        lead = pause_samples if i else 0
+        lead = round(after[i - 1] * RATE) if i else 0
         pad = -(lead + samples) % AAC_FRAME
         units.append(AudioUnit(speech, samples, lead, pad))
         offsets.append((position + lead) / RATE)
