@@ -332,6 +332,7 @@ def render_options(
     max_duration: str | None = None,
     sound: SoundFlags | None = None,
     delivery: DeliveryFlags | None = None,
+    lexicon: str | None = None,
 ) -> dict[str, object]:
     """Render options from settings (env + flags), in the shape every entry point validates."""
     return (delivery or DeliveryFlags()).apply(
@@ -353,6 +354,7 @@ def render_options(
             "pause_scene": settings.pause_scene,
             "loudness": settings.loudness,
             **(sound or SoundFlags()).options(),
+            "lexicon": lexicon,
         }
     )
 

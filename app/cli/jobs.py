@@ -16,7 +16,6 @@ from rich.table import Table
 
 from app.cli.base import (
     EXIT_FAILED,
-    EXIT_INPUT,
     AllowRemoteImagesOption,
     AspectOption,
     AssetsRootOption,
@@ -45,7 +44,6 @@ from app.cli.base import (
     ThemeOption,
     VoiceOption,
     app,
-    check_images,
     cli_settings,
     describe,
     document_dir,
@@ -54,6 +52,7 @@ from app.cli.base import (
     render_options,
     run_store_call,
 )
+from app.cli.checks import check_images_now
 from app.cli.documents import (
     AllowFetchOption,
     AllowPrivateUrlsOption,
@@ -61,15 +60,15 @@ from app.cli.documents import (
     PptxPictureOption,
     read_flags,
 )
+from app.cli.plan import LexiconOption, read_lexicon
 from app.cli.story import LLMOption, llm_flags
 from app.config import Settings, load_settings
 from app.core.jobstore.base import JobPriority, JobRecord, JobStatus
 from app.core.queue_manager import QueueManager, Trust, new_job_id
-from app.errors import InputError, T2VError
+from app.errors import InputError
 
 if TYPE_CHECKING:
-    from app.services.documents import Document
-    from app.services.models import RenderOptions
+    pass
 
 T = TypeVar("T")
 
@@ -152,6 +151,7 @@ def submit(
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     theme: ThemeOption = None,
+    lexicon: LexiconOption = None,
     pause_sentence: PauseSentenceOption = None,
     pause_paragraph: PauseParagraphOption = None,
     pause_heading: PauseHeadingOption = None,
@@ -215,6 +215,7 @@ def submit(
                 max_duration,
                 sound=SoundFlags(room_tone),
                 delivery=delivery,
+                lexicon=read_lexicon(lexicon),
             ),
             **read_flags(pages, pptx_picture),
             **llm_flags(llm),
@@ -222,7 +223,7 @@ def submit(
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
         if isinstance(document, Document):
-            _check_images_now(document, parsed, settings)
+            check_images_now(document, parsed, settings)
         else:
             policy = ImagePolicy.for_render(parsed, Trust.OPERATOR, settings)
             check_storyboard(document, parsed, policy, Path(source).name)
@@ -241,30 +242,6 @@ def submit(
         ),
     )
     print(job.id)
-
-
-def _check_images_now(document: Document, options: RenderOptions, settings: Settings) -> None:
-    """A missing or broken image fails the submit (exit 2) rather than the job, later; what is read or
-    fetched here is cached for the worker."""
-    import tempfile
-
-    from app.core.diskcache import DiskCache
-    from app.services.images import ImagePolicy, ImageService
-
-    policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings)
-    service = ImageService(cache=DiskCache(settings.cache_dir, settings.cache_max_bytes))
-
-    async def check() -> None:
-        try:
-            with tempfile.TemporaryDirectory(prefix="t2v-images-") as workdir:
-                await check_images(service, document, policy, Path(workdir))
-        finally:
-            await service.http.aclose()
-
-    try:
-        asyncio.run(check())
-    except T2VError as exc:
-        fail(str(exc), EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILED)
 
 
 @app.command()

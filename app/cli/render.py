@@ -57,6 +57,7 @@ from app.cli.documents import (
     PptxPictureOption,
     read_flags,
 )
+from app.cli.plan import LexiconOption, read_lexicon
 from app.cli.story import LanguageOption, LLMOption, TopicOption, llm_flags, topic_source
 from app.config import load_settings, setting_default
 from app.core.fsutil import human_size
@@ -172,6 +173,7 @@ def render(
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
+    lexicon: LexiconOption = None,
     llm: LLMOption = None,
     topic: TopicOption = None,
     language: LanguageOption = None,
@@ -226,6 +228,7 @@ def render(
                     max_duration,
                     sound=SoundFlags(room_tone),
                     delivery=delivery,
+                    lexicon=read_lexicon(lexicon),
                 ),
                 **read_flags(pages, pptx_picture),
                 **llm_flags(llm),
