@@ -12,7 +12,7 @@ thread, cached by content. `fits` tells the planner whether a scene fits at or a
 from app.services.visuals.breaks import break_units, needs_breaking
 from app.services.visuals.drawing import draw_layout, make_thumbnail, save_png
 from app.services.visuals.fontfiles import family_name
-from app.services.visuals.fonts import FontSet, default_fontset, link_fonts, segment
+from app.services.visuals.fonts import FontSet, default_fontset, link_fonts, segment, themed_fontset
 from app.services.visuals.frame import CAPTION_RESERVE, make_frame
 from app.services.visuals.model import DrawnRun, Picture, Shape, SlideLayout, TextLine
 from app.services.visuals.scene import compose_scene, fits
@@ -48,4 +48,5 @@ __all__ = [
     "render_scene",
     "save_png",
     "segment",
+    "themed_fontset",
 ]
