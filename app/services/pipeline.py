@@ -26,7 +26,7 @@ from app.core.threads import all_or_nothing, both, run_in_thread
 from app.errors import InputError
 from app.services.audio import Sound, encode_narration, plan_narration
 from app.services.beats import scene_foci, scene_shots
-from app.services.captions import ass_change_points, write_captions
+from app.services.captions import ass_change_points, caption_look, write_captions
 from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
@@ -50,7 +50,6 @@ from app.services.video import (
 )
 from app.services.visuals import (
     VisualService,
-    default_fontset,
     link_fonts,
     load_theme,
     make_thumbnail,
@@ -226,6 +225,8 @@ class Renderer:
 
             srt, vtt = ws / "captions.srt", ws / "captions.vtt"
             burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
+            theme = await run_in_thread(load_theme, options.theme)  # cached: read once per file change
+            fonts, scale = caption_look(theme, language)  # the theme's caption font for the language
             cues = await run_in_thread(
                 write_captions,
                 _absolute_words(speeches, offsets),
@@ -236,10 +237,12 @@ class Renderer:
                 options.video_format.size,
                 scene_ends=[*offsets[1:], duration],  # a scene lasts until the next one starts
                 style=options.caption_style,
+                fonts=fonts,
+                scale=scale,
             )
             burn = None
             if burn_ass is not None:
-                burn = Burn(burn_ass, await run_in_thread(link_fonts, ws / "fonts", default_fontset()))
+                burn = Burn(burn_ass, await run_in_thread(link_fonts, ws / "fonts", fonts))
             report(Progress(Stage.CAPTIONS, 1, 1))
 
             video = ws / "video.mp4"
@@ -257,16 +260,8 @@ class Renderer:
                 write_chapters, titles, starts, plan.title or "Start", duration, ws
             )
             subs = None if options.audio_only else srt  # an M4A (podcast apps): captions beside it
-            await mux(
-                scene_segments,
-                sound,
-                video,
-                ws,
-                subs,
-                iso639_2(language),
-                chapters=marks,
-                captions_burned=bool(burn),
-            )
+            segs, lang = scene_segments, iso639_2(language)
+            await mux(segs, sound, video, ws, subs, lang, chapters=marks, captions_burned=bool(burn))
             info = await run_in_thread(probe, video)
             out_srt, out_vtt = caption_paths(out_path)
             moves = [(srt, out_srt), (vtt, out_vtt), (chapters, chapters_path(out_path))]
