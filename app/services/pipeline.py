@@ -24,7 +24,7 @@ from app.core.memory_optimizer import WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.core.threads import all_or_nothing, both, run_in_thread
 from app.errors import InputError
-from app.services.audio import Sound, encode_narration, plan_narration
+from app.services.audio import encode_narration, plan_narration, render_sound
 from app.services.beats import scene_foci, scene_shots
 from app.services.captions import change_points, write_captions
 from app.services.documents import Document, read_document
@@ -117,6 +117,7 @@ class Renderer:
         self.cache = cache
         self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
         self.audio_pieces_encoded = 0  # scenes' AAC pieces actually encoded
+        self.music_mixes = 0  # narration + music mixes actually made (cache hits excluded)
 
     def plan_document(self, document: Document, options: RenderOptions | None = None) -> Plan:
         """The Plan of a document (blocking: run it in a thread)."""
@@ -200,6 +201,8 @@ class Renderer:
         # steps and file work (hashing, cache copies, probing, publishing) run in threads that check
         # for cancellation, so a signal is always seen.
         voice, language = await run_in_thread(self._voice, plan, options.voice)
+        # music files are found and size-checked before any work (a bad one is exit 2 / HTTP 422)
+        sound_options = await run_in_thread(render_sound, options, [s.narration for s in plan.scenes])
         policy = policy or ImagePolicy(frame=options.video_format.size, no_root=NO_IMAGE_FOLDER)
 
         async with self.workspaces.async_workspace("render") as ws:
@@ -209,7 +212,7 @@ class Renderer:
                 self._speak(plan, voice, options.rate, ws, report),
                 self._draw(plan.scenes, options, ws, report),
             )
-            narration = await run_in_thread(plan_narration, speeches, options.scene_pause)
+            narration = await run_in_thread(plan_narration, speeches, options.scene_pause, sound_options)
             offsets, duration = narration.offsets, narration.duration
             shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
 
@@ -236,9 +239,10 @@ class Renderer:
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             scene_segments, track = await both(
                 self._encode_picture(shots, spec, burn, cues, ws, report, cpu),
-                encode_narration(narration, sound, ws, self.cache, cpu, _sound(options)),
+                encode_narration(narration, sound, ws, self.cache, cpu, sound_options),
             )
             self.audio_pieces_encoded += track.encoded
+            self.music_mixes += track.mixed is False
             await mux(scene_segments, sound, video, ws, srt, iso639_2(language))
             info = await run_in_thread(probe, video)
             out_srt, out_vtt = caption_paths(out_path)
@@ -373,10 +377,6 @@ class Renderer:
         for (i, focus), path in zip(wanted, paths, strict=True):
             stills[i][focus] = path
         return stills
-
-
-def _sound(options: RenderOptions) -> Sound:
-    return Sound(loudness=options.loudness, room_tone=options.room_tone)
 
 
 def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> list[list[WordTiming]]:
