@@ -439,7 +439,9 @@ async def test_a_worker_killed_mid_render_loses_nothing(qenv: QueueEnv, store: S
     stop(b)
     assert done.attempts == 2 and "lease expired" in done.errors[0].error
     artifacts = qenv.data_dir / "artifacts" / "talk"
-    assert sorted(p.name for p in artifacts.iterdir()) == ["video.jpg", "video.mp4", "video.srt", "video.vtt"]
+    assert sorted(p.name for p in artifacts.iterdir()) == [
+        "video.chapters.txt", "video.jpg", "video.mp4", "video.srt", "video.vtt",
+    ]  # fmt: skip
     from app.services.video import probe
 
     info = probe(artifacts / "video.mp4")

@@ -40,7 +40,9 @@ def test_submit_list_show_and_work_a_job(cli: CLI) -> None:
     assert shown["status"] == "completed" and shown["attempts"] == 1
     assert shown["started_at"] and shown["finished_at"] >= shown["started_at"]
     artifacts = cli.data_dir / "artifacts" / "talk-1"
-    assert sorted(p.name for p in artifacts.iterdir()) == ["video.jpg", "video.mp4", "video.srt", "video.vtt"]
+    assert sorted(p.name for p in artifacts.iterdir()) == [
+        "video.chapters.txt", "video.jpg", "video.mp4", "video.srt", "video.vtt",
+    ]  # fmt: skip
     info = probe(artifacts / "video.mp4")
     assert (info.width, info.height) == (720, 720)
     assert shown["result"]["video"] == str(artifacts / "video.mp4")

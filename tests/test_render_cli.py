@@ -105,7 +105,7 @@ def test_markdown_renders_to_mp4_with_captions(cli: CLI, name: str, doc: str) ->
     vtt = (cli.cwd / "out.vtt").read_text(encoding="utf-8")
     assert vtt.startswith("WEBVTT")
     assert sorted(p.name for p in cli.cwd.iterdir()) == sorted(
-        [f"{name}.md", "out.mp4", "out.srt", "out.vtt"]
+        [f"{name}.md", "out.mp4", "out.srt", "out.vtt", "out.chapters.txt"]
     )
     assert cli.leftover_temp_files() == []
     assert b"Wrote" in result.stdout

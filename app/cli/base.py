@@ -147,7 +147,10 @@ RateOption = Annotated[
 ]
 AspectOption = Annotated[str | None, typer.Option(help="16:9, 9:16 or 1:1.")]
 ResolutionOption = Annotated[int | None, typer.Option(help="720 or 1080 (the short side).")]
-BurnOption = Annotated[bool, typer.Option("--burn-captions", help="Draw captions into the picture.")]
+BurnOption = Annotated[
+    bool | None,
+    typer.Option("--burn-captions/--no-burn-captions", help="Draw captions into the picture (default: no)."),
+]
 FpsOption = Annotated[
     int | None, typer.Option(help="Constant frame rate (24, 25, 30, 50, 60); default: variable.")
 ]
@@ -156,6 +159,62 @@ ThemeOption = Annotated[
     str | None,
     typer.Option(help="Slide theme: dark, light, paper, bold, or a theme file (.toml). Default dark."),
 ]
+# delivery (issue 14.6)
+PresetOption = Annotated[
+    str | None,
+    typer.Option(help="youtube, shorts, tiktok, reels, web or archive: a set of options (flags given win)."),
+]
+QualityOption = Annotated[str | None, typer.Option(help="standard or high (a higher bitrate).")]
+KeyframeOption = Annotated[
+    float | None,
+    typer.Option(
+        "--keyframe-interval",
+        metavar="SECONDS",
+        help="Longest time between keyframes (default: 10 s and every scene; presets: 2 s).",
+    ),
+]
+AudioOnlyOption = Annotated[
+    bool, typer.Option("--audio-only", help="Write the narration alone: an M4A with chapters.")
+]
+
+
+@dataclass(frozen=True)
+class DeliveryFlags:
+    """The delivery flags of `render` and `submit`, and which frame flags were given (with a preset,
+    the settings' aspect and resolution give way to the preset's; flags given still win)."""
+
+    preset: str | None = None
+    quality: str | None = None
+    keyframe_interval: float | None = None
+    audio_only: bool = False
+    given: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(
+        cls,
+        preset: str | None,
+        quality: str | None,
+        keyframe_interval: float | None,
+        audio_only: bool,
+        **frame_flags: object,
+    ) -> DeliveryFlags:
+        given = frozenset(k for k, v in frame_flags.items() if v is not None)
+        return cls(preset, quality, keyframe_interval, audio_only, given)
+
+    def apply(self, options: dict[str, object]) -> dict[str, object]:
+        if self.preset:
+            for key in ("aspect", "resolution"):
+                if key not in self.given:
+                    options[key] = None
+        options.update(
+            preset=self.preset,
+            quality=self.quality,
+            keyframe_interval=self.keyframe_interval,
+            audio_only=self.audio_only,
+        )
+        return options
+
+
 MAX_DOCUMENT = human_size(setting_default("max_document_bytes"))
 # documents (issue 16): the limits of packed formats (text keeps --max-input-size)
 MaxDocumentSizeOption = Annotated[
@@ -293,30 +352,33 @@ class ImageFlags:
 
 def render_options(
     settings: Settings,
-    burn_captions: bool,
+    burn_captions: bool | None,
     fps: int | None = None,
     motion: bool = False,
     images: ImageFlags | None = None,
     duration: str | None = None,
     max_duration: str | None = None,
     sound: SoundFlags | None = None,
+    delivery: DeliveryFlags | None = None,
 ) -> dict[str, object]:
     """Render options from settings (env + flags), in the shape every entry point validates."""
-    return {
-        "duration": duration,
-        "max_duration": max_duration,
-        "voice": settings.voice,
-        "rate": settings.rate,
-        "aspect": settings.aspect,
-        "resolution": settings.resolution,
-        "burn_captions": burn_captions,
-        "fps": fps,
-        "motion": motion,
-        **(images or ImageFlags()).options(),
-        "theme": settings.theme,
-        "loudness": settings.loudness,
-        **(sound or SoundFlags()).options(),
-    }
+    return (delivery or DeliveryFlags()).apply(
+        {
+            "duration": duration,
+            "max_duration": max_duration,
+            "voice": settings.voice,
+            "rate": settings.rate,
+            "aspect": settings.aspect,
+            "resolution": settings.resolution,
+            "burn_captions": burn_captions,
+            "fps": fps,
+            "motion": motion,
+            **(images or ImageFlags()).options(),
+            "theme": settings.theme,
+            "loudness": settings.loudness,
+            **(sound or SoundFlags()).options(),
+        }
+    )
 
 
 def read_flags(pages: str | None, pptx_picture: str) -> dict[str, object]:

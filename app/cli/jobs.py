@@ -20,10 +20,13 @@ from app.cli.base import (
     AllowRemoteImagesOption,
     AspectOption,
     AssetsRootOption,
+    AudioOnlyOption,
     BurnOption,
+    DeliveryFlags,
     DurationOption,
     FpsOption,
     ImageFlags,
+    KeyframeOption,
     LoudnessOption,
     MaxDurationOption,
     MaxMusicSizeOption,
@@ -34,6 +37,8 @@ from app.cli.base import (
     MusicSeedOption,
     PagesOption,
     PptxPictureOption,
+    PresetOption,
+    QualityOption,
     RateOption,
     ResolutionOption,
     RoomToneOption,
@@ -130,9 +135,13 @@ def submit(
     rate: RateOption = None,
     aspect: AspectOption = None,
     resolution: ResolutionOption = None,
-    burn_captions: BurnOption = False,
+    burn_captions: BurnOption = None,
     fps: FpsOption = None,
     motion: MotionOption = False,
+    preset: PresetOption = None,
+    quality: QualityOption = None,
+    keyframe_interval: KeyframeOption = None,
+    audio_only: AudioOnlyOption = False,
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
@@ -171,6 +180,9 @@ def submit(
         prio = JobPriority.parse(priority)
         document = read_source(source, settings, pages, pptx_picture)
         # the job carries the document's text, not its path: its folder goes along as the images' root
+        delivery = DeliveryFlags.of(
+            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+        )
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
         options = {
             **render_options(
@@ -182,6 +194,7 @@ def submit(
                 duration,
                 max_duration,
                 sound=SoundFlags(room_tone, music, music_level, music_playlist, music_seed, max_music_size),
+                delivery=delivery,
             ),
             **read_flags(pages, pptx_picture),
         }

@@ -15,10 +15,13 @@ from app.cli.base import (
     AllowRemoteImagesOption,
     AspectOption,
     AssetsRootOption,
+    AudioOnlyOption,
     BurnOption,
+    DeliveryFlags,
     DurationOption,
     FpsOption,
     ImageFlags,
+    KeyframeOption,
     LoudnessOption,
     MaxDocumentSizeOption,
     MaxDurationOption,
@@ -31,6 +34,8 @@ from app.cli.base import (
     MusicSeedOption,
     PagesOption,
     PptxPictureOption,
+    PresetOption,
+    QualityOption,
     RateOption,
     ResolutionOption,
     RoomToneOption,
@@ -132,9 +137,13 @@ def render(
     rate: RateOption = None,
     aspect: AspectOption = None,
     resolution: ResolutionOption = None,
-    burn_captions: BurnOption = False,
+    burn_captions: BurnOption = None,
     fps: FpsOption = None,
     motion: MotionOption = False,
+    preset: PresetOption = None,
+    quality: QualityOption = None,
+    keyframe_interval: KeyframeOption = None,
+    audio_only: AudioOnlyOption = False,
     theme: ThemeOption = None,
     loudness: LoudnessOption = None,
     room_tone: RoomToneOption = False,
@@ -178,6 +187,9 @@ def render(
             max_pages=max_pages,
             allow_remote_images=allow_remote_images or None,
         )
+        delivery = DeliveryFlags.of(
+            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+        )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(
             {
@@ -192,6 +204,7 @@ def render(
                     sound=SoundFlags(
                         room_tone, music, music_level, music_playlist, music_seed, max_music_size
                     ),
+                    delivery=delivery,
                 ),
                 **read_flags(pages, pptx_picture),
             },
@@ -204,9 +217,10 @@ def render(
     if output is None:
         if source == "-":
             fail("reading from stdin needs --output/-o")
-        output = Path(source).with_suffix(".mp4")
-    if output.suffix.lower() != ".mp4":
-        fail(f"the output must be an .mp4 file, not {output.name!r}")
+        output = Path(source).with_suffix(".m4a" if options.audio_only else ".mp4")
+    allowed = (".m4a", ".mp4") if options.audio_only else (".mp4",)
+    if output.suffix.lower() not in allowed:
+        fail(f"the output must be an {' or '.join(allowed)} file, not {output.name!r}")
     if output.is_dir():
         fail(f"the output {str(output)!r} is a directory")
 
@@ -237,7 +251,8 @@ def render(
         print(
             f"Wrote {result.video} ({_clock(result.duration)} video, {result.scenes} scenes, "
             f"{human_size(result.size_bytes)}) in {result.elapsed:.1f} s; "
-            f"captions: {result.srt.name}, {result.vtt.name}"
+            f"captions: {result.srt.name}, {result.vtt.name}; "
+            f"chapters: {result.chapters.name if result.chapters else '-'}"
         )
 
 

@@ -133,6 +133,11 @@ class RenderOptions:
     # issue 17: fit the narration to a duration (condensation); seconds
     duration: float | None = None  # --duration: about this long (condensed if longer)
     max_duration: float | None = None  # --max-duration: condensed only if longer
+    # delivery (issue 14.6): see app/services/video/presets.py and encoding.py
+    preset: str | None = None  # the preset the other options were filled from (for the record)
+    keyframe_interval: float | None = None  # longest time between keyframes; None: a long GOP
+    quality: str = "standard"  # "high": a lower CRF (the archive preset)
+    audio_only: bool = False  # the narration alone, an M4A with chapters
     # packed documents (issue 16): which pages or slides to read ("3-12"), how a slide becomes its picture
     pages: str | None = None
     pptx_picture: str = "auto"  # auto (LibreOffice when installed), libreoffice, redraw

@@ -20,6 +20,7 @@ from app.errors import InputError, first_error
 from app.services.documents import parse_pages
 from app.services.models import RenderOptions
 from app.services.speech import TTSConfig, parse_voice_spec
+from app.services.video import PresetName, with_preset
 
 
 class RenderOptionsInput(BaseModel):
@@ -67,6 +68,18 @@ class RenderOptionsInput(BaseModel):
     music_playlist: bool = Field(default=False, description="play the folder's tracks in turn")
     music_seed: int | None = Field(default=None, ge=0, le=2**31, description="which track(s), reproducibly")
     max_music_bytes: int | None = Field(default=None, gt=0, description="largest music file (operator only)")
+    # issue 14.6 (delivery): a preset fills the options not given; the rest shape the file
+    preset: PresetName | None = Field(
+        default=None, description="youtube, shorts, tiktok, reels, web or archive (options given win)"
+    )
+    keyframe_interval: float | None = Field(
+        default=None,
+        ge=0.5,
+        le=10,
+        description="longest time between keyframes, s (default: 10 s and each scene)",
+    )
+    quality: Literal["standard", "high"] = Field(default="standard", description="high: a higher bitrate")
+    audio_only: bool = Field(default=False, description="write the narration alone (an M4A with chapters)")
 
     # issue 17: a target duration ("90s", "1m30s", "1:30", 90); the narration is condensed to fit
     duration: float | None = Field(
@@ -123,6 +136,10 @@ class RenderOptionsInput(BaseModel):
             max_music_bytes=self.max_music_bytes,
             duration=self.duration,
             max_duration=self.max_duration,
+            preset=self.preset,
+            keyframe_interval=self.keyframe_interval,
+            quality=self.quality,
+            audio_only=self.audio_only,
             pages=self.pages,
             pptx_picture=self.pptx_picture,
         )
@@ -159,7 +176,7 @@ def parse_render_options(
     `trust` says who chose them (there is no default: every entry point decides); `config` holds
     what the operator offers to callers (default: from the environment).
     """
-    given = {k: v for k, v in (values or {}).items() if v is not None}
+    given = with_preset({k: v for k, v in (values or {}).items() if v is not None})
     try:
         options = RenderOptionsInput.model_validate(given)
     except ValidationError as exc:

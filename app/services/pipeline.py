@@ -37,12 +37,14 @@ from app.services.video import (
     Burn,
     FrameSpec,
     Shot,
+    chapters_path,
     encode_segment,
     iso639_2,
     mux,
     probe,
     publish_all,
     split_shots,
+    write_chapters,
 )
 from app.services.visuals import (
     VisualService,
@@ -87,6 +89,7 @@ class RenderResult:
     elapsed: float
     thumbnail: Path | None = None
     warnings: tuple[str, ...] = ()  # e.g. an image shown as a placeholder
+    chapters: Path | None = None  # the `0:00 Title` list beside the video
 
 
 def caption_paths(video: Path) -> tuple[Path, Path]:
@@ -210,14 +213,16 @@ class Renderer:
             plan = resolved.apply(plan)
             speeches, slides = await both(
                 self._speak(plan, voice, options.rate, ws, report),
-                self._draw(plan.scenes, options, ws, report),
+                self._draw([] if options.audio_only else plan.scenes, options, ws, report),
             )
             narration = await run_in_thread(plan_narration, speeches, options.scene_pause, sound_options)
             offsets, duration = narration.offsets, narration.duration
-            shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
+            shots = []  # an audio-only render draws and encodes no pictures
+            if not options.audio_only:
+                shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
 
             srt, vtt = ws / "captions.srt", ws / "captions.vtt"
-            burn_ass = ws / "captions.ass" if options.burn_captions else None
+            burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
             cues = await run_in_thread(
                 write_captions,
                 _absolute_words(speeches, offsets),
@@ -226,7 +231,7 @@ class Renderer:
                 vtt,
                 burn_ass,
                 options.video_format.size,
-                scene_ends=[s[-1].start + s[-1].duration for s in shots],
+                scene_ends=[*offsets[1:], duration],  # a scene lasts until the next one starts
             )
             burn = None
             if burn_ass is not None:
@@ -234,7 +239,8 @@ class Renderer:
             report(Progress(Stage.CAPTIONS, 1, 1))
 
             video = ws / "video.mp4"
-            spec = FrameSpec(options.video_format.size, options.fps, options.motion)
+            o = options
+            spec = FrameSpec(o.video_format.size, o.fps, o.motion, o.keyframe_interval, o.quality)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             scene_segments, track = await both(
@@ -243,12 +249,26 @@ class Renderer:
             )
             self.audio_pieces_encoded += track.encoded
             self.music_mixes += track.mixed is False
-            await mux(scene_segments, sound, video, ws, srt, iso639_2(language))
+            titles, starts = [s.title for s in plan.scenes], [0.0, *offsets[1:]]
+            marks, chapters = await run_in_thread(
+                write_chapters, titles, starts, plan.title or "Start", duration, ws
+            )
+            subs = None if options.audio_only else srt  # an M4A (podcast apps): captions beside it
+            await mux(
+                scene_segments,
+                sound,
+                video,
+                ws,
+                subs,
+                iso639_2(language),
+                chapters=marks,
+                captions_burned=bool(burn),
+            )
             info = await run_in_thread(probe, video)
             out_srt, out_vtt = caption_paths(out_path)
-            moves = [(srt, out_srt), (vtt, out_vtt)]
+            moves = [(srt, out_srt), (vtt, out_vtt), (chapters, chapters_path(out_path))]
             out_thumb = None
-            if thumbnail:
+            if thumbnail and slides:
                 out_thumb = out_path.with_suffix(".jpg")
                 moves.append(
                     (await run_in_thread(make_thumbnail, slides[0][None], ws / "thumbnail.jpg"), out_thumb)
@@ -270,6 +290,7 @@ class Renderer:
             elapsed=time.perf_counter() - started,
             thumbnail=out_thumb,
             warnings=tuple(resolved.warnings),
+            chapters=chapters_path(out_path),
         )
 
     async def _encode_picture(
@@ -293,7 +314,7 @@ class Renderer:
 
         def cached(key_parts: tuple[object, ...], parts: Sequence[Shot], path: Path) -> tuple[str, bool]:
             digests = {p.image: hash_file(p.image) for p in parts}
-            key = hash_key("segment-v2", [digests[p.image] for p in parts], *key_parts)
+            key = hash_key("segment-v3", [digests[p.image] for p in parts], *key_parts)
             return key, cache is not None and cache.fetch(key, path, ".mp4")
 
         async def segment(i: int, shots: Sequence[Shot]) -> Path:

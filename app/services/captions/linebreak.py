@@ -1,9 +1,9 @@
 """Caption text as pieces that can go on a line: how wide they are and how good a break between them is.
 
 A piece is a `WordTiming`: a word as the narration wrote it (punctuation attached), a character of
-a script written without spaces (Chinese, Japanese), or a line-wide part of a word too long for a
-line. `glued` pieces join the one before them with no space, so joining the pieces gives back the
-narration's own spacing.
+Chinese or Japanese or a word of Thai (scripts written without spaces, cut as the slides cut them),
+or a line-wide part of a word too long for a line. `glued` pieces join the one before them with no
+space, so joining the pieces gives back the narration's own spacing.
 
 `break_cost` is the one judgement of where text may be cut, used alike for the end of a cue, the
 break between a cue's two lines and the shorter lines of burned captions: negative after a comma or
@@ -19,12 +19,11 @@ from collections.abc import Sequence
 
 from app.services.captions.function_words import OPENERS, STRONG, TITLES, WEAK, bare
 from app.services.models import WordTiming
-from app.services.planning import split_words
+from app.services.visuals import break_units, needs_breaking
 
 CLAUSE_MARKS = frozenset(",;:—–-，、；：")
 STOP_MARKS = frozenset(".!?…。！？")
 CLOSERS = "\"'”’»)]}」』）"
-OPENING_CATEGORIES = ("Ps", "Pi")
 # Where a word too long for a line is best cut: after one of these, if it falls late enough.
 SOFT_CUTS = frozenset("/-._?&=#,;:")
 
@@ -103,8 +102,11 @@ def break_cost(before: WordTiming, after: WordTiming) -> float:
 
 
 def inside_word(before: WordTiming, after: WordTiming) -> bool:
-    """True between two pieces of one word cut for being too long (not between CJK characters)."""
-    return after.glued and char_width(after.text[0], 2.0) == 1.0 and char_width(before.text[-1], 2.0) == 1.0
+    """True between two pieces of one word cut for being too long (not between CJK characters, nor
+    between two Thai words)."""
+    if not after.glued or char_width(after.text[0], 2.0) != 1.0 or char_width(before.text[-1], 2.0) != 1.0:
+        return False
+    return not (needs_breaking(before.text[-1]) and needs_breaking(after.text[0]))
 
 
 def balance_cost(upper: float, lower: float, max_width: float) -> float:
@@ -119,39 +121,15 @@ def balance_cost(upper: float, lower: float, max_width: float) -> float:
 
 
 def pieces_of(word: WordTiming, max_width: float, wide: float) -> list[WordTiming]:
-    """A word as line pieces: CJK characters one by one, a word wider than a line hard-broken."""
-    parts = _characters(word.text)
+    """A word as line pieces: Chinese and Japanese characters one by one and Thai words (each with
+    the punctuation that belongs to it: `break_units`), a word wider than a line hard-broken."""
+    parts = break_units(word.text)
     if len(parts) == 1 and text_width(word.text, wide) <= max_width:
         return [word]
     texts: list[str] = []
     for part in parts:
         texts.extend(hard_break(part, max_width, wide))
     return _share_time(word, texts)
-
-
-def _characters(text: str) -> list[str]:
-    """Characters of a script written without spaces, each with the punctuation that belongs to it."""
-    units = split_words(text)
-    if len(units) == 1:
-        return units
-    out: list[str] = []
-    opening = ""
-    for unit in units:
-        if is_spoken(unit):
-            out.append(opening + unit)
-            opening = ""
-        elif all(unicodedata.category(c) in OPENING_CATEGORIES for c in unit):
-            opening += unit  # 「 goes with the character after it
-        elif out:
-            out[-1] += unit  # 。」 go with the character before
-        else:
-            opening += unit
-    if opening:
-        if out:
-            out[-1] += opening
-        else:
-            out.append(opening)
-    return out
 
 
 def hard_break(text: str, max_width: float, wide: float) -> list[str]:

@@ -15,6 +15,7 @@ from app.services.documents.formats import DocFormat
 from app.services.documents.limits import DocumentLimits
 from app.services.documents.markdown import read_markdown
 from app.services.documents.model import Content, Document
+from app.services.documents.pdf_reader import probe_pdf, read_pdf
 from app.services.documents.pptx_reader import probe_pptx, read_pptx
 from app.services.documents.text import read_text
 
@@ -26,8 +27,9 @@ READERS: dict[DocFormat, Reader] = {
     "txt": lambda doc: read_text(doc.text, doc.name),
     "docx": read_docx,
     "pptx": read_pptx,
+    "pdf": read_pdf,
 }
-PROBES: dict[DocFormat, Probe] = {"docx": probe_docx, "pptx": probe_pptx}
+PROBES: dict[DocFormat, Probe] = {"docx": probe_docx, "pptx": probe_pptx, "pdf": probe_pdf}
 
 
 def has_reader(fmt: DocFormat) -> bool:

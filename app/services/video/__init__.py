@@ -1,31 +1,56 @@
 """Video: ffmpeg primitives, one H.264 segment per scene, the final mux, probing and publishing.
 
 `encode_segment` makes a scene's picture track (variable frame rate: each distinct picture once; or a
-repeated closed-GOP clip for a constant rate; or every frame for motion and burned captions); `mux`
-joins the segments by stream copy with the narration and soft subtitles into one faststart MP4;
-`publish_all` moves the outputs into place, all or none. `run_ffmpeg` is cancellable and its ffmpeg
-dies with this process.
+repeated closed-GOP clip for a constant rate; or every frame for motion and burned captions) with
+one `Encoding` per render (High profile, a level for the frame size and rate, BT.709, the keyframe
+interval); `mux` joins the segments by stream copy with the narration, soft subtitles and chapters
+into one faststart MP4 (or the narration alone, an M4A); `publish_all` moves the outputs into
+place, all or none. `PRESETS` are the delivery presets (`with_preset` fills a preset's options in).
+`run_ffmpeg` is cancellable and its ffmpeg dies with this process.
 """
 
+from app.services.video.chapters import (
+    Chapter,
+    chapters_path,
+    chapters_text,
+    ffmetadata,
+    scene_chapters,
+    write_chapters,
+)
+from app.services.video.encoding import Encoding, h264_level
 from app.services.video.ffmpeg import ffmpeg_exe, run_ffmpeg
 from app.services.video.mux import iso639_2, mux
+from app.services.video.presets import PRESETS, PresetName, with_preset
 from app.services.video.probe import MediaInfo, probe
 from app.services.video.publish import publish, publish_all
 from app.services.video.segments import Burn, FrameSpec, encode_segment
 from app.services.video.shots import Shot, split_shots
+from app.services.video.tracks import disable_subtitle_tracks
 
 __all__ = [
+    "PRESETS",
     "Burn",
+    "Chapter",
+    "Encoding",
     "FrameSpec",
     "MediaInfo",
+    "PresetName",
     "Shot",
+    "chapters_path",
+    "chapters_text",
+    "disable_subtitle_tracks",
     "encode_segment",
+    "ffmetadata",
     "ffmpeg_exe",
+    "h264_level",
     "iso639_2",
     "mux",
     "probe",
     "publish",
     "publish_all",
     "run_ffmpeg",
+    "scene_chapters",
     "split_shots",
+    "with_preset",
+    "write_chapters",
 ]

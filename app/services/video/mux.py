@@ -1,11 +1,13 @@
-"""The final MP4: scene segments joined by stream copy, the narration and soft subtitles, one pass."""
+"""The final MP4: scene segments joined by stream copy, the narration, soft subtitles and chapters."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.core.threads import run_in_thread
 from app.services.video.ffmpeg import TIMESCALE, concat_path, run_ffmpeg
+from app.services.video.tracks import disable_subtitle_tracks
 
 _ISO639_2 = {
     "en": "eng",
@@ -61,17 +63,42 @@ async def mux(
     workdir: Path,
     subtitles: Path | None = None,
     subtitle_language: str = "und",
+    *,
+    chapters: Path | None = None,
+    captions_burned: bool = False,
 ) -> None:
-    """Join the scene segments, the narration and the soft subtitles into one faststart MP4, in one
-    pass and without re-encoding anything but the subtitles' container format."""
-    listing = write_join_list(segments, workdir, "picture")
-    args = ["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio)]
-    maps = ["-map", "0:v", "-map", "1:a"]
+    """Join the scene segments, the narration, the soft subtitles and the chapters (an ffmetadata
+    file) into one faststart MP4, in one pass and without re-encoding anything but the subtitles'
+    container format. With no segments the file has the narration alone (an M4A). Over burned
+    captions the soft track is kept (for search and accessibility) but not enabled by default."""
+    args: list[str] = []
+    maps: list[str] = []
+    if segments:
+        listing = write_join_list(segments, workdir, "picture")
+        args += ["-f", "concat", "-safe", "0", "-i", str(listing)]
+        maps += ["-map", "0:v", "-c:v", "copy", "-video_track_timescale", str(TIMESCALE)]
+    inputs = 1 if segments else 0
+    args += ["-i", str(audio)]
+    maps += ["-map", f"{inputs}:a", "-c:a", "copy"]
+    inputs += 1
     if subtitles is not None:
         args += ["-i", str(subtitles)]
-        maps += ["-map", "2:s", "-c:s", "mov_text", "-metadata:s:s:0", f"language={subtitle_language}"]
-    await run_ffmpeg(
-        [*args, *maps, "-c:v", "copy", "-c:a", "copy", "-video_track_timescale", str(TIMESCALE),
-         "-movflags", "+faststart", str(out)],
-        what="writing the MP4",
-    )  # fmt: skip
+        maps += [
+            "-map",
+            f"{inputs}:s",
+            "-c:s",
+            "mov_text",
+            "-metadata:s:s:0",
+            f"language={subtitle_language}",
+        ]
+        if captions_burned:
+            maps += ["-disposition:s:0", "0"]
+        inputs += 1
+    if chapters is not None:
+        args += ["-i", str(chapters)]
+        maps += ["-map_chapters", str(inputs)]
+    await run_ffmpeg([*args, *maps, "-movflags", "+faststart", "-f", "mp4", str(out)], what="writing the MP4")
+    if subtitles is not None and captions_burned:
+        await run_in_thread(
+            disable_subtitle_tracks, out
+        )  # ffmpeg enables the first subtitle track whatever it is told

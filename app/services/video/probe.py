@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from app.errors import MediaError
 
@@ -18,6 +19,10 @@ class MediaInfo:
     height: int
     streams: tuple[str, ...]
     size_bytes: int
+    profile: str | None = None  # H.264 profile, e.g. "High"
+    level: str | None = None  # H.264 level from the avcC record, e.g. "4.0"
+    colour: tuple[str, str, str] | None = None  # matrix, primaries, transfer ("bt709", ...)
+    chapters: tuple[tuple[float, str], ...] = ()  # (start in seconds, title)
 
 
 def probe(path: Path) -> MediaInfo:
@@ -40,6 +45,29 @@ def probe(path: Path) -> MediaInfo:
                 height=video.codec_context.height if video else 0,
                 streams=kinds,
                 size_bytes=path.stat().st_size,
+                profile=video.codec_context.profile if video else None,
+                level=_level(video.codec_context.extradata) if video else None,
+                colour=_colour(video.codec_context) if video else None,
+                chapters=tuple(
+                    (float(c["start"] * c["time_base"]), str(c["metadata"].get("title", "")))
+                    for c in container.chapters()
+                ),
             )
     except av.FFmpegError as exc:
         raise MediaError(f"cannot read {path.name}: {exc}") from exc
+
+
+def _level(extradata: bytes | None) -> str | None:
+    """The level of an H.264 avcC record (its fourth byte: 40 is level 4.0)."""
+    if not extradata or len(extradata) < 4 or extradata[0] != 1:
+        return None
+    return f"{extradata[3] // 10}.{extradata[3] % 10}"
+
+
+_COLOUR_NAMES = {1: "bt709", 2: "unknown", 5: "bt470bg", 6: "smpte170m"}
+
+
+def _colour(ctx: Any) -> tuple[str, str, str]:
+    return tuple(  # type: ignore[return-value]
+        _COLOUR_NAMES.get(int(v), str(v)) for v in (ctx.colorspace, ctx.color_primaries, ctx.color_trc)
+    )

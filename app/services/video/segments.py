@@ -6,11 +6,12 @@ memory stays bounded by one scene whatever the video's length, and the join is a
 
 Three ways to encode a scene, cheapest first:
 - variable frame rate (default): each distinct picture is one frame held for its duration;
-- constant frame rate (`--fps`): a short closed-GOP clip of the still is encoded once and repeated
-  by stream copy, plus one remainder clip, so a 20 s scene costs about 2 s of frames;
+- constant frame rate (`--fps`): a GOP-long clip of the still (2 s with a preset's keyframe
+  interval, else 10 s) is encoded once and repeated by stream copy, plus one remainder clip;
 - every frame (`--motion`, or `--fps` with burned captions): the picture is looped at the frame rate
   through the filters (a slow pan and zoom by cropping a pre-enlarged image, the captions).
-All segments share one encoder configuration, so their H.264 streams join without re-encoding.
+All segments of a render share one encoder configuration (`Encoding`: profile, level, BT.709,
+GOP), so their H.264 streams join without re-encoding; every segment starts with a keyframe.
 """
 
 from __future__ import annotations
@@ -21,35 +22,32 @@ from pathlib import Path
 
 from PIL import Image
 
+from app.services.video.encoding import TO_YUV, Encoding
 from app.services.video.ffmpeg import TIMESCALE, filter_escape, run_ffmpeg
 from app.services.video.mux import join_by_copy
-from app.services.video.shots import Shot, write_concat_list
+from app.services.video.shots import Shot, split_shots, write_concat_list
 
-UNIT_SECONDS = 1  # the repeated clip of a constant-frame-rate still
 MOTION_ZOOM = 1.12  # how much larger than the frame the picture is, for the pan to move across
-# Each render uses one of these for all its segments, so the segments always join by copy.
-X264_STILL = [
-    "-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-crf", "20", "-pix_fmt", "yuv420p",
-    "-threads", "2", "-x264-params", "rc-lookahead=10:keyint=600:min-keyint=1:scenecut=0:bframes=0",
-]  # fmt: skip
-# Every-frame encodes: ultrafast is ~4x veryfast and, with no B-frames, clips can be cut by copy.
-X264_FRAMES = [
-    "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-pix_fmt", "yuv420p", "-threads", "2",
-    "-x264-params", "keyint=600:min-keyint=1:scenecut=0",
-]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class FrameSpec:
-    """How the picture track is built: frame size, frame rate (None: variable), motion."""
+    """How the picture track is built: frame size, frame rate (None: variable), motion, the longest
+    time between keyframes (None: a long GOP) and the quality ("standard" or "high")."""
 
     size: tuple[int, int]
     fps: int | None = None
     motion: bool = False
+    keyframe_seconds: float | None = None
+    quality: str = "standard"
 
     @property
     def rate(self) -> int:
         return self.fps or 30
+
+    @property
+    def encoding(self) -> Encoding:
+        return Encoding(self.size, self.fps, self.keyframe_seconds, self.quality)
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,7 @@ async def encode_segment(
     """One scene's picture track (all `shots` show one scene, in turn; times are absolute). A scene
     with several stills (the spoken item highlighted in turn) costs one still's work per still."""
     if not (spec.motion or spec.fps):
-        await _encode_vfr(shots, out, workdir, burn)
+        await _encode_vfr(shots, spec.encoding, out, workdir, burn)
         return
     fps = spec.rate
     start = shots[0].start
@@ -101,35 +99,44 @@ async def encode_segment(
             at = start if frame0 == 0 else (first + frame0) / fps
             await _encode_every_frame(shot.image, at, frame0, frames, total, spec, part, workdir, burn)
         else:
-            await _encode_repeated_still(shot.image, frames, fps, part, workdir)
+            await _encode_repeated_still(shot.image, frames, spec, part, workdir)
         parts.append(part)
     if len(parts) > 1:
         await join_by_copy(parts, out, workdir)
 
 
-async def _encode_vfr(shots: Sequence[Shot], out: Path, workdir: Path, burn: Burn | None) -> None:
+async def _encode_vfr(
+    shots: Sequence[Shot], encoding: Encoding, out: Path, workdir: Path, burn: Burn | None
+) -> None:
     start = shots[0].start
     local = [Shot(s.image, s.start - start, s.duration) for s in shots]
+    if encoding.keyframe_seconds:  # a frame wherever a keyframe is due, even within a still
+        end = local[-1].start + local[-1].duration
+        step = encoding.keyframe_seconds
+        local = split_shots(local, [k * step for k in range(1, int(end / step) + 1)])
     concat = workdir / f"{out.stem}.ffconcat"
     write_concat_list(local, concat)
     filters = [burn.filter(start)] if burn else []
-    filters.append("format=yuv420p")
+    filters.append(TO_YUV)
     await run_ffmpeg(
         [
-            "-f", "concat", "-safe", "0", "-i", str(concat), "-vf", ",".join(filters), *X264_STILL,
+            "-f", "concat", "-safe", "0", "-i", str(concat), "-vf", ",".join(filters),
+            *encoding.still(), *encoding.force_keyframes(),
             "-fps_mode", "vfr", "-video_track_timescale", str(TIMESCALE), str(out),
         ],
         what="encoding a scene",
     )  # fmt: skip
 
 
-async def _encode_repeated_still(image: Path, frames: int, fps: int, out: Path, workdir: Path) -> None:
-    """Constant frame rate for a still: encode a one-second clip once, repeat it by copy, and cut
+async def _encode_repeated_still(image: Path, frames: int, spec: FrameSpec, out: Path, workdir: Path) -> None:
+    """Constant frame rate for a still: encode one GOP-long clip once, repeat it by copy, and cut
     the remainder from it by copy too (it has no B-frames, so any prefix is whole)."""
-    unit_frames = min(frames, UNIT_SECONDS * fps)
+    fps = spec.rate
+    encoding = spec.encoding
+    unit_frames = min(frames, encoding.keyint(fps))
     repeats, rest = divmod(frames, unit_frames)
     unit = workdir / f"{out.stem}-unit.mp4"
-    await _encode_frames(image, unit_frames, fps, [], unit)
+    await _encode_frames(image, unit_frames, fps, [], unit, encoding.still_clip(fps))
     parts = [unit] * repeats
     if rest:
         tail = workdir / f"{out.stem}-rest.mp4"
@@ -141,13 +148,15 @@ async def _encode_repeated_still(image: Path, frames: int, fps: int, out: Path, 
     await join_by_copy(parts, out, workdir)
 
 
-async def _encode_frames(image: Path, frames: int, fps: int, filters: list[str], out: Path) -> None:
+async def _encode_frames(
+    image: Path, frames: int, fps: int, filters: list[str], out: Path, x264: list[str]
+) -> None:
     """Decode the picture once and loop it in memory (the image demuxer would decode every frame)."""
-    chain = ["format=yuv420p", f"loop=loop={frames - 1}:size=1:start=0", f"setpts=N/{fps}/TB", *filters]
+    chain = [TO_YUV, f"loop=loop={frames - 1}:size=1:start=0", f"setpts=N/{fps}/TB", *filters]
     await run_ffmpeg(
         [
             "-i", str(image), "-vf", ",".join(chain), "-frames:v", str(frames), "-r", str(fps),
-            *X264_FRAMES, "-video_track_timescale", str(TIMESCALE), str(out),
+            *x264, "-video_track_timescale", str(TIMESCALE), str(out),
         ],
         what="encoding frames",
     )  # fmt: skip
@@ -177,7 +186,7 @@ async def _encode_every_frame(
         filters.append(f"crop={w}:{h}:x='(iw-{w})*(n+{frame0})/{n}':y='(ih-{h})*(n+{frame0})/{n}'")
     if burn:
         filters.append(burn.filter(at))
-    await _encode_frames(source, frames, fps, filters, out)
+    await _encode_frames(source, frames, fps, filters, out, spec.encoding.frames(fps))
 
 
 def _enlarged(image: Path, size: tuple[int, int], out: Path) -> Path:

@@ -11,6 +11,7 @@ Today's renderer scenes (a title and blocks) go through `layout_slide`/`render_s
 renderer consumes the Plan.
 """
 
+from app.services.visuals.breaks import break_units, needs_breaking
 from app.services.visuals.drawing import draw_layout, make_thumbnail, save_png
 from app.services.visuals.fontfiles import family_name
 from app.services.visuals.fonts import FontSet, default_fontset, link_fonts, segment
@@ -35,6 +36,7 @@ __all__ = [
     "TextLine",
     "Theme",
     "VisualService",
+    "break_units",
     "compose_scene",
     "default_fontset",
     "draw_layout",
@@ -47,6 +49,7 @@ __all__ = [
     "load_theme",
     "make_frame",
     "make_thumbnail",
+    "needs_breaking",
     "render_scene",
     "render_slide",
     "save_png",

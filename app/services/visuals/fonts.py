@@ -89,7 +89,7 @@ class FontSet:
 
     def chain(self, primary: Path) -> tuple[Path, ...]:
         """The primary font, then every fallback that is not it."""
-        return (primary, *(f for f in self.fallbacks if f != primary))
+        return _chain(self, primary)
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -114,6 +114,12 @@ class FontSet:
     def families(self) -> dict[Path, str]:
         """Every font file and the family name libass (and fontconfig) see for it."""
         return {f: family_name(f) for f in self.files}
+
+
+@lru_cache(maxsize=256)
+def _chain(fonts: FontSet, primary: Path) -> tuple[Path, ...]:
+    """Cached: asked for every piece of text, and there are some thirty fallbacks to compare."""
+    return (primary, *(f for f in fonts.fallbacks if f != primary))
 
 
 def _package_dir(module_name: str, sub: str = "files") -> Path:

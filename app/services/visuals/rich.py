@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.core.threads import check_cancelled
 from app.services.visuals.bidi import has_rtl, levels, paragraph_rtl, split_levels, visual_order
+from app.services.visuals.breaks import break_units
 from app.services.visuals.fontfiles import load_font
 from app.services.visuals.fonts import FontSet, clean_text, segment
 from app.services.visuals.inline import BOLD, BOLD_ITALIC, CODE, ITALIC, REGULAR, Frag
@@ -75,25 +76,39 @@ def _width(piece: Piece, style: RichStyle) -> float:
 _TOKEN = re.compile(r"\n|\s+|[^\s]+")
 
 
-def _words(frags: Iterable[Frag], style: RichStyle) -> Iterable[list[Piece] | None]:
-    """Words as lists of cleaned pieces; None is a forced line break. Spaces separate words."""
-    word: list[Piece] = []
+@dataclass
+class _Word:
+    pieces: list[Piece]
+    glued: bool = False  # written against the word before: a break inside Chinese, Japanese or Thai
+
+
+def _words(frags: Iterable[Frag], style: RichStyle) -> Iterable[_Word | None]:
+    """Words as lists of cleaned pieces; None is a forced line break. Spaces separate words, and
+    text without spaces is cut where a line may break in it (`break_units`), into glued words.
+    A token is read in bounded chunks, so a long one costs what the slide shows."""
+    word = _Word([])
     for frag in frags:
         chain = style.face(frag.variant).chain
         for match in _TOKEN.finditer(frag.text):
             check_cancelled()
             token = match.group()
             if token == "\n" or token.isspace():
-                if word:
+                if word.pieces:
                     yield word
-                    word = []
+                    word = _Word([])
                 if "\n" in token:
                     yield None
                 continue
-            cleaned = clean_text(token, chain) if len(token) <= MAX_LINE_CHARS else token
-            if cleaned.strip():
-                word.append(Piece(cleaned, frag.variant, frag.fill, frag.scale))
-    if word:
+            for start in range(0, len(token), MAX_LINE_CHARS):
+                cleaned = clean_text(token[start : start + MAX_LINE_CHARS], chain)
+                if not cleaned.strip():
+                    continue
+                for n, unit in enumerate(break_units(cleaned)):
+                    if (n or start) and word.pieces:
+                        yield word
+                        word = _Word([], glued=True)
+                    word.pieces.append(Piece(unit, frag.variant, frag.fill, frag.scale))
+    if word.pieces:
         yield word
 
 
@@ -108,20 +123,20 @@ def wrap(frags: Sequence[Frag], style: RichStyle, width: float, limit: int) -> l
                 lines.append(Line(line, used))
             line, used = [], 0.0
             continue
-        size = sum(_width(p, style) for p in word)
+        size = sum(_width(p, style) for p in word.pieces)
         if line:
             space = Piece(" ", line[-1].variant, line[-1].fill, line[-1].scale)
-            gap = _width(space, style)
+            gap = 0.0 if word.glued else _width(space, style)
             if used + gap + size <= width:
-                line += [space, *word]
+                line += [*([] if word.glued else [space]), *word.pieces]
                 used += gap + size
                 continue
             lines.append(Line(line, used))
             line, used = [], 0.0
         if size <= width:
-            line, used = list(word), size
+            line, used = list(word.pieces), size
         else:
-            full, line, used = _break(word, style, width, limit - len(lines))
+            full, line, used = _break(word.pieces, style, width, limit - len(lines))
             lines += full
         if len(lines) > limit:
             return lines
@@ -240,7 +255,15 @@ def _units(line: Line, style: RichStyle, rtl: bool) -> list[_Unit]:
     at = 0
     for t, font, face, fill, n in logical:
         for part, level in split_levels(t, text_levels[at : at + len(t)]):
-            units.append(_Unit(part, font, face, fill, n, level))
+            last = units[-1] if units else None
+            if (
+                last is not None
+                and (last.font, last.face, last.fill, last.level) == (font, face, fill, level)
+                and CODE not in (line.pieces[last.piece].variant, line.pieces[n].variant)
+            ):  # one run for what one font draws alike (a line of Chinese: one run, not one per character)
+                units[-1] = replace(last, text=last.text + part)
+            else:
+                units.append(_Unit(part, font, face, fill, n, level))
         at += len(t)
     return units
 
