@@ -108,6 +108,23 @@ class Settings(BaseSettings):
     )
     cache_max_bytes: int = Field(default=2 * 1024 * MB, ge=0)
 
+    # an optional LLM writes the script (issue 17): --llm openai:MODEL[@BASE_URL]; its key goes there only
+    llm: str | None = Field(default=None, description="default --llm, e.g. openai:gpt-4o-mini[@URL]")
+    llm_api_key: SecretStr | None = Field(default=None, description="bearer token for the LLM's base URL")
+    llm_base_url: str = Field(default="https://api.openai.com/v1", description="when --llm has no @URL")
+    llm_concurrency: int = Field(default=2, ge=1, le=32, description="LLM requests at once per process")
+    llm_attempts: int = Field(
+        default=3, ge=1, le=10, description="asks per chunk, the first included (re-asked with the errors)"
+    )
+    llm_deadline: float = Field(default=180.0, gt=0, description="seconds one LLM request may take in all")
+    llm_max_answer_bytes: int = Field(default=1 * MB, gt=0, description="largest LLM answer")
+    llm_chunk_chars: int = Field(
+        default=12_000, ge=500, le=1_000_000, description="document characters sent in one request"
+    )
+    llm_prompts_dir: Path | None = Field(
+        default=None, description="folder of prompt templates (system.txt, document.txt...) replacing ours"
+    )
+
     # speech engines over HTTP (voice specs openai:VOICE[@URL] and async:VOICE[@URL]); keys are secrets
     openai_api_key: SecretStr | None = Field(default=None, description="bearer token for openai: voices")
     openai_base_url: str = Field(default="https://api.openai.com/v1", description="when a spec has no @URL")

@@ -15,7 +15,8 @@ from app.services.planning import Item, Scene
 from app.services.visuals import ELLIPSIS, break_units, compose_scene
 from app.services.visuals.breaks import NO_END, NO_START, thai_words
 
-CHINESE = "今天天气很好，我们一起去公园散步吧。公园里有很多人在跑步，还有人在湖边钓鱼和看书。然后我们去吃午饭，好吗？"  # noqa: E501
+CHINESE = "今天天气很好，我们一起去公园散步吧。公园里有很多人在跑步，还有人在湖边钓鱼和看书。"
+CHINESE += "然后我们去吃午饭，好吗？"
 JAPANESE = "「日本語の文章は、スペースなしで書かれます。」と先生は言った。行頭に句読点が来てはいけません。"
 THAI = "ภาษาไทยเขียนติดกันโดยไม่มีช่องว่างระหว่างคำการตัดบรรทัดจึงต้องใช้พจนานุกรมเพื่อหาขอบเขตของคำที่ถูกต้อง"
 RULES = CaptionRules()

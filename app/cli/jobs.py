@@ -57,6 +57,7 @@ from app.cli.base import (
     render_options,
     run_store_call,
 )
+from app.cli.story import LLMOption, llm_flags
 from app.config import Settings, load_settings
 from app.core.jobstore.base import JobPriority, JobRecord, JobStatus
 from app.core.queue_manager import QueueManager, Trust, new_job_id
@@ -155,6 +156,7 @@ def submit(
     max_music_size: MaxMusicSizeOption = None,
     duration: DurationOption = None,
     max_duration: MaxDurationOption = None,
+    llm: LLMOption = None,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
 ) -> None:
@@ -197,6 +199,7 @@ def submit(
                 delivery=delivery,
             ),
             **read_flags(pages, pptx_picture),
+            **llm_flags(llm),
         }
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)

@@ -53,6 +53,7 @@ from app.cli.base import (
     run_cancellable,
     stderr,
 )
+from app.cli.story import LanguageOption, LLMOption, TopicOption, llm_flags, topic_source
 from app.config import load_settings, setting_default
 from app.core.fsutil import human_size
 from app.core.queue_manager import Trust
@@ -62,6 +63,7 @@ from app.errors import InputError, T2VError
 if TYPE_CHECKING:
     from app.services.documents import Document
     from app.services.images import ImagePolicy
+    from app.services.llm import Topic
     from app.services.models import RenderOptions
     from app.services.pipeline import Renderer, RenderResult
     from app.services.planning import Plan
@@ -124,12 +126,12 @@ def _clock(seconds: float) -> str:
 @app.command()
 def render(
     source: Annotated[
-        str,
+        str | None,
         typer.Argument(
-            metavar="INPUT",
+            metavar="[INPUT]",
             help="A document (see the README's formats), - for stdin, or a storyboard (.json, .yaml).",
         ),
-    ],
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The MP4 to write (default: INPUT with .mp4).")
     ] = None,
@@ -164,6 +166,9 @@ def render(
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
+    llm: LLMOption = None,
+    topic: TopicOption = None,
+    language: LanguageOption = None,
     duration: DurationOption = None,
     max_duration: MaxDurationOption = None,
 ) -> None:
@@ -207,6 +212,7 @@ def render(
                     delivery=delivery,
                 ),
                 **read_flags(pages, pptx_picture),
+                **llm_flags(llm),
             },
             trust=Trust.OPERATOR,
         )
@@ -214,9 +220,11 @@ def render(
         fail(describe(exc))
     except InputError as exc:
         fail(str(exc))
+    if (source is None) == (topic is None):
+        fail('give a document (INPUT) or --topic "...", not both' if topic else "missing INPUT (or --topic)")
     if output is None:
-        if source == "-":
-            fail("reading from stdin needs --output/-o")
+        if source in ("-", None):
+            fail(f"{'reading from stdin' if source else '--topic'} needs --output/-o")
         output = Path(source).with_suffix(".m4a" if options.audio_only else ".mp4")
     allowed = (".m4a", ".mp4") if options.audio_only else (".mp4",)
     if output.suffix.lower() not in allowed:
@@ -225,10 +233,14 @@ def render(
         fail(f"the output {str(output)!r} is a directory")
 
     try:
-        document = read_source(source, settings, pages, pptx_picture)
-        policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
-        if not isinstance(document, Document):
-            check_storyboard(document, options, policy, Path(source).name)
+        if source is None:  # an LLM writes the script about the topic
+            document: Document | Plan | Topic = topic_source(topic or "", language, settings, options)
+            policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, None)
+        else:
+            document = read_source(source, settings, pages, pptx_picture)
+            policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
+            if not isinstance(document, Document):
+                check_storyboard(document, options, policy, Path(source).name)
     except InputError as exc:
         fail(str(exc))
 
@@ -258,7 +270,7 @@ def render(
 
 async def _render_and_close(
     renderer: Renderer,
-    document: Document | Plan,
+    document: Document | Plan | Topic,
     output: Path,
     options: RenderOptions,
     policy: ImagePolicy,
@@ -266,10 +278,16 @@ async def _render_and_close(
 ) -> RenderResult:
     """One render (its images checked first, by the policy), then close the pooled HTTP client."""
     from app.services.documents import Document
+    from app.services.llm import Topic
+    from app.services.planning import fit_duration
 
     try:
         if isinstance(document, Document):
             return await renderer.render(document, output, options, progress=bars, images=policy)
+        if isinstance(document, Topic):  # the LLM's script, fitted to the target if one is given
+            document = await renderer.llm.write_plan(document, options)
+            fitted = fit_duration(document, options.duration, options.max_duration, options.rate)
+            document = fitted.plan if fitted else document
         return await renderer.render_plan(document, output, options, progress=bars, images=policy)
     finally:
         await renderer.tts.aclose()

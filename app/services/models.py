@@ -133,6 +133,7 @@ class RenderOptions:
     # issue 17: fit the narration to a duration (condensation); seconds
     duration: float | None = None  # --duration: about this long (condensed if longer)
     max_duration: float | None = None  # --max-duration: condensed only if longer
+    llm: str | None = None  # --llm openai:MODEL[@BASE_URL]: an LLM writes the script (the operator's)
     # delivery (issue 14.6): see app/services/video/presets.py and encoding.py
     preset: str | None = None  # the preset the other options were filled from (for the record)
     keyframe_interval: float | None = None  # longest time between keyframes; None: a long GOP

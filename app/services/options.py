@@ -89,6 +89,12 @@ class RenderOptionsInput(BaseModel):
         default=None, description="at most this long (condensed only if longer); same forms as duration"
     )
 
+    llm: str | None = Field(
+        default=None,
+        max_length=500,
+        description="openai:MODEL[@BASE_URL]: an LLM writes the script (operator only)",
+    )
+
     @field_validator("duration", "max_duration", mode="before")
     @classmethod
     def _seconds(cls, value: object) -> object:
@@ -136,6 +142,7 @@ class RenderOptionsInput(BaseModel):
             max_music_bytes=self.max_music_bytes,
             duration=self.duration,
             max_duration=self.max_duration,
+            llm=self.llm or None,
             preset=self.preset,
             keyframe_interval=self.keyframe_interval,
             quality=self.quality,
@@ -188,6 +195,7 @@ def parse_render_options(
     if options.voice:
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     _check_image_options(options, trust)
+    _check_llm(options.llm, trust)
     _check_theme(options.theme, trust)
     _check_music(options, trust)
     parse_pages(options.pages)  # a bad range is an InputError of one line
@@ -207,6 +215,19 @@ def _check_image_options(options: RenderOptionsInput, trust: Trust) -> None:
             )
     elif options.assets_root and not Path(options.assets_root).is_absolute():
         raise InputError(f"option 'assets_root' must be an absolute path, not {options.assets_root!r}")
+
+
+def _check_llm(spec: str | None, trust: Trust) -> None:
+    """An LLM spec names a server and spends the operator's key: only the operator chooses one."""
+    if not spec:
+        return
+    if trust is not Trust.OPERATOR:
+        raise InputError(
+            "option 'llm' is the operator's: this server writes no scripts with an LLM for callers"
+        )
+    from app.services.llm import parse_llm_spec
+
+    parse_llm_spec(spec)  # one line for a bad spec, before any work is done
 
 
 def _check_theme(theme: str, trust: Trust) -> None:

@@ -29,6 +29,7 @@ from app.services.beats import scene_foci, scene_shots
 from app.services.captions import change_points, write_captions
 from app.services.documents import Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
+from app.services.llm import LLMConfig, ScriptWriter
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
 from app.services.planning import Plan, Scene, ScriptLimits, build_script, fit_duration
 from app.services.speech import detect_language
@@ -117,6 +118,8 @@ class Renderer:
         self.visuals = visuals or VisualService(resources=self.resources, cache=cache)
         # the document's images, through the same pooled HTTP client as the speech engines
         self.images = images or ImageService(http=self.tts.http, cache=cache, resources=self.resources)
+        # an optional LLM writes the script (--llm, --topic), through the same pooled client
+        self.llm = ScriptWriter(self.tts.http, LLMConfig.from_settings(load_settings()))
         self.cache = cache
         self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
         self.audio_pieces_encoded = 0  # scenes' AAC pieces actually encoded
@@ -142,7 +145,10 @@ class Renderer:
         options = options or RenderOptions()
         report = progress or (lambda _p: None)
         started = time.perf_counter()
-        plan = await run_in_thread(self.plan_document, document, options)
+        if options.llm:  # an LLM writes the script (issue 17)
+            plan = await self.llm.write_plan(document, options)
+        else:
+            plan = await run_in_thread(self.plan_document, document, options)
         fitted = await run_in_thread(
             fit_duration, plan, options.duration, options.max_duration, options.rate, options.scene_pause
         )

@@ -48,7 +48,7 @@ class TTSService:
     is skipped for `failover_cooldown` seconds, so later scenes go straight to the next engine.
     """
 
-    CACHE_VERSION = "speech-v1"
+    CACHE_VERSION = "speech-v2"  # v2: runs of other scripts by their own voices
 
     def __init__(
         self,
@@ -128,7 +128,7 @@ class TTSService:
                 audio_path=out_path,
                 duration=meta["duration"],
                 sample_rate=meta["sample_rate"],
-                words=tuple(WordTiming(w, s, e) for w, s, e in meta["words"]),
+                words=tuple(WordTiming(w[0], w[1], w[2], glued=len(w) > 3 and w[3]) for w in meta["words"]),
                 engine=meta["engine"],
                 voice=meta["voice"],
             )
@@ -142,7 +142,7 @@ class TTSService:
         meta = {
             "duration": speech.duration,
             "sample_rate": speech.sample_rate,
-            "words": [[w.text, w.start, w.end] for w in speech.words],
+            "words": [[w.text, w.start, w.end, *([True] if w.glued else [])] for w in speech.words],
             "engine": speech.engine,
             "voice": speech.voice,
         }

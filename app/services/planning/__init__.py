@@ -38,6 +38,7 @@ from app.services.planning.storyboard import (
     read_storyboard,
     storyboard_format,
     storyboard_schema,
+    validation_problems,
 )
 
 __all__ = [
@@ -77,4 +78,5 @@ __all__ = [
     "split_words",
     "storyboard_format",
     "storyboard_schema",
+    "validation_problems",
 ]

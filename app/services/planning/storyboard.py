@@ -109,6 +109,12 @@ def _shown(value: object) -> str:
     return text if len(text) <= SHOWN_VALUE else text[: SHOWN_VALUE - 1] + "…"
 
 
+def validation_problems(exc: ValidationError) -> list[str]:
+    """A pydantic validation error as lines of `path: what is wrong (got value)` (storyboards, and
+    the LLM's answers, which are asked again with them)."""
+    return [_problem(e) for e in exc.errors()]
+
+
 def _problem(error: Any) -> str:
     """One pydantic error as `path: what is wrong (got value)`."""
     kind, loc, value = error["type"], tuple(error["loc"]), error.get("input")
@@ -175,7 +181,7 @@ def parse_storyboard(data: bytes | str, fmt: StoryboardFormat, name: str = "stor
     try:
         plan = Plan.model_validate(raw)
     except ValidationError as exc:
-        raise StoryboardError(name, [_problem(e) for e in exc.errors()]) from None
+        raise StoryboardError(name, validation_problems(exc)) from None
     except RecursionError:
         raise StoryboardError(name, ["nested too deeply"]) from None
     problems = _consistency(plan)

@@ -27,6 +27,7 @@ from app.config import RATE_MAX, RATE_MIN
 from app.core.threads import cancel_event
 from app.errors import InputError, RenderCancelled, TTSError, VoiceNotFound
 from app.services.models import WordTiming
+from app.services.speech.runs import voice_segments
 from app.services.speech.timing import word_timings
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -38,6 +39,7 @@ _POS_CHARACTER = 1
 _PARAM_RATE = 1
 _EVENT_LIST_TERMINATED = 0
 _EVENT_WORD = 1
+_RUN_GAP_MS = 80  # between runs spoken by different voices (espeak ends each text with a long pause)
 _SILENCE = 64  # a sample this quiet or quieter is silence when finding where the voice stops
 _LOCK_POLL = 0.05  # seconds between cancel checks while another thread holds the library
 
@@ -304,6 +306,8 @@ class EspeakEngine:
     ) -> tuple[bytes, int, list[WordTiming]]:
         """Speak `text`: little-endian 16-bit mono PCM, its sample rate, and one timing per word.
 
+        Runs of another script are spoken by a voice of their language, emoji and scripts without
+        a voice not at all (`runs.voice_segments`); every word of the text is timed all the same.
         Raises RenderCancelled within about 60 ms of `cancel` being set; without `cancel`, of the
         cancellation of the `run_in_thread` call this runs in.
         """
@@ -315,6 +319,44 @@ class EspeakEngine:
             raise RenderCancelled("speech synthesis was cancelled")
         if not text.strip():
             return b"", native.sample_rate, []
+        variant = key.partition("+")[2]
+        segments = voice_segments(text, key, key.partition("+")[0], lambda lang: self._other(lang, variant))
+        pcm: list[bytes] = []
+        words: list[WordTiming] = []
+        offset = 0  # samples so far
+        for n, segment in enumerate(segments):
+            shown = text[segment.start : segment.end]
+            samples, marks = self._speak(segment.spoken, segment.voice, rate, cancel)
+            voiced = _voiced_samples(samples)
+            if n + 1 < len(segments):  # the pause espeak ends a text with is too long inside a sentence
+                del samples[min(len(samples), voiced + native.sample_rate * _RUN_GAP_MS // 1000) :]
+            glued = segment.start > 0 and not text[segment.start - 1].isspace()
+            for i, word in enumerate(word_timings(shown, marks, voiced / native.sample_rate)):
+                start, end = offset / native.sample_rate + word.start, offset / native.sample_rate + word.end
+                words.append(
+                    WordTiming(word.text, start, end, glued=glued and i == 0 and not shown[0].isspace())
+                )
+            offset += len(samples)
+            if sys.byteorder == "big":
+                samples.byteswap()
+            pcm.append(samples.tobytes())
+        return b"".join(pcm), native.sample_rate, words
+
+    def _other(self, language: str, variant: str) -> str | None:
+        """The voice for a run in another language (with the main voice's variant), None if none."""
+        try:
+            key = self.resolve_voice(language)
+        except VoiceNotFound:
+            return None
+        return f"{key}+{variant}" if variant and "+" not in key else key
+
+    def _speak(
+        self, text: str, key: str | None, rate: int, cancel: threading.Event | None
+    ) -> tuple[array.array[int], list[tuple[int, int]]]:
+        """One espeak_Synth call: its samples and word marks (nothing for text nobody speaks)."""
+        if key is None or not text.strip():
+            return array.array("h"), []
+        native = _native()
         collector = _Collector(cancel)
         with _holding(native.lock, cancel):
             native.speak(text.replace("\0", " "), key, rate, collector)
@@ -322,11 +364,7 @@ class EspeakEngine:
             raise TTSError(f"espeak-ng callback failed: {collector.error}") from collector.error
         if collector.cancelled:
             raise RenderCancelled("speech synthesis was cancelled")
-        samples = array.array("h", b"".join(collector.chunks))
-        voiced = _voiced_samples(samples) / native.sample_rate
-        if sys.byteorder == "big":
-            samples.byteswap()
-        return samples.tobytes(), native.sample_rate, word_timings(text, collector.marks, voiced)
+        return array.array("h", b"".join(collector.chunks)), collector.marks
 
 
 def list_voices() -> list[EspeakVoice]:

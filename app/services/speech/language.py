@@ -127,7 +127,7 @@ def _main_script(text: str) -> str | None:
     counts: Counter[str] = Counter()
     for char in text:
         if char.isalpha():
-            counts[_script(ord(char))] += 1
+            counts[script_of(ord(char))] += 1
     if not counts:
         return None
     if counts["kana"] and counts["han"]:  # Japanese writes most words in kanji
@@ -135,11 +135,30 @@ def _main_script(text: str) -> str | None:
     return counts.most_common(1)[0][0]
 
 
-def _script(code: int) -> str:
+def script_of(code: int) -> str:
+    """The script of a letter's code point: "latin" for the scripts not listed (Latin among them)."""
     for first, last, name in _SCRIPTS:
         if first <= code <= last:
             return name
     return "latin"
+
+
+def script_language(script: str) -> str | None:
+    """The espeak language that reads a script by default ("han" -> "cmn"; "latin" -> "en"),
+    None for a script espeak has no voice for (Khmer, Lao, Tibetan...)."""
+    return FALLBACK if script == "latin" else _SCRIPT_VOICE.get(script)
+
+
+def language_scripts(language: str) -> frozenset[str]:
+    """The scripts a language's voice reads itself: its own, and the scripts it shares (Persian
+    reads Arabic script); Japanese and Korean read Han characters too. Others read Latin."""
+    base = language.split("+", 1)[0].split("-", 1)[0].lower()
+    base = {"zh": "cmn"}.get(base, base)
+    own = {s for s, v in _SCRIPT_VOICE.items() if v == base}
+    own |= {s for s, shared in _SHARED_SCRIPTS.items() if base in shared}
+    if base in ("ja", "ko", "yue"):
+        own.add("han")
+    return frozenset(own or {"latin"})
 
 
 def _looks_vietnamese(text: str) -> bool:
