@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.services.speech import EspeakEngine
+from app.services.speech.japanese import kana_reading, readable
 from app.services.speech.runs import Run, speech_runs, voice_segments
 
 RATE = 175
@@ -86,6 +87,8 @@ def test_arabic_and_hebrew_runs_are_read_by_their_voices() -> None:
         by_voice = _said(word, voice)
         assert abs(span - by_voice) < 0.3 * by_voice + 0.1, (voice, span, by_voice)
         assert span < 0.3 * len(word), "not spelled letter by letter"
+
+
 def test_emoji_and_voiceless_scripts_are_shown_not_spoken() -> None:
     plain, _ = _speak("Hello world", "en")
     with_emoji, words = _speak("Hello 😀🎉 world", "en")
@@ -97,3 +100,16 @@ def test_emoji_and_voiceless_scripts_are_shown_not_spoken() -> None:
     assert [w for w, _, _ in words] == ["Hello", "ភាសាខ្មែរ", "world"]
     silent, words = _speak("🎉", "en")
     assert silent == b"" and words == [("🎉", 0.0, 0.0)]
+
+
+def test_kanji_get_their_readings_for_the_japanese_voice() -> None:
+    reading, origin = kana_reading("  日本語の文章は、abc 東京。")
+    assert reading == "  ニホンゴのブンショウワ、abc トウキョウ。"  # kana as written, kanji as read
+    assert len(origin) == len(reading) and origin == sorted(origin)
+    assert readable("日本語", "en") == ("日本語", None) and readable("にほんご", "ja") == ("にほんご", None)
+    # espeak's ja voice spells a kanji out; with readings the line takes as long as written in kana
+    kana = _said("にほんごのぶんしょうです", "ja")
+    assert abs(_said("日本語の文章です", "ja") - kana) < 0.2 * kana
+    _, words = _speak("The phrase 日本語の文章です is Japanese.", "en")
+    span = words[3][1] - words[2][1]
+    assert abs(span - kana) < 0.3 * kana, (span, kana)

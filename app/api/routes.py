@@ -17,6 +17,7 @@ from app.api.events import SHUTDOWN_GRACE_SECONDS, job_events
 from app.api.intake import STORYBOARD, Submission, build_submission
 from app.api.schemas import JobCreate, JobList, JobOut, job_out
 from app.api.service import PrincipalDep, ReadableJob, Service, ServiceDep, visible_job
+from app.config import Settings
 from app.core.jobstore.base import (
     Admission,
     DuplicateJob,
@@ -29,7 +30,7 @@ from app.core.jobstore.base import (
 from app.core.queue_manager import check_job_id, new_job_id
 from app.core.threads import run_in_thread
 from app.errors import InputError, first_error
-from app.services.documents import DocumentLimits
+from app.services.documents import Document, DocumentLimits, fetch_client, fetch_document, fetch_limits
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -54,6 +55,21 @@ ARTIFACTS = {
 
 def _out(service: Service, job: JobRecord) -> JobOut:
     return job_out(job, service.tokens.issue(job.id))
+
+
+async def _fetch(url: str, settings: Settings, limits: DocumentLimits) -> Document:
+    """A document named by URL: only when the operator allows fetching, public addresses only
+    (unless T2V_ALLOW_PRIVATE_URLS), within the fetch limits; errors name no internal address."""
+    if not settings.allow_fetch:
+        raise InputError("this server does not fetch documents by URL (T2V_ALLOW_FETCH is off)")
+    http = fetch_client(settings)
+    try:
+        return await fetch_document(url, http, fetch_limits(settings), limits)
+    except InputError as exc:
+        exc.conceal()
+        raise
+    finally:
+        await http.aclose()
 
 
 async def _read_submission(request: Request, service: Service) -> tuple[Submission, str | None]:
@@ -93,14 +109,19 @@ async def _read_submission(request: Request, service: Service) -> tuple[Submissi
                 first_error(exc.errors(), subject="body", allowed=JobCreate.model_fields)
             ) from None
         fmt: str | None = body.format
+        name = body.name
         if body.storyboard is not None:  # a plan, rendered as written
             data, fmt = json.dumps(body.storyboard, ensure_ascii=False).encode("utf-8"), STORYBOARD
+        elif body.url is not None:  # fetched here, once: the job carries what was read
+            document = await _fetch(body.url, settings, limits)
+            data = document.data if document.data is not None else document.text.encode("utf-8")
+            fmt, name = document.format, name or document.name
         else:
             data = (body.text or "").encode("utf-8")
         submission = await run_in_thread(
             build_submission,
             data,
-            body.name,
+            name,
             fmt,
             body.priority,
             body.options,

@@ -23,6 +23,12 @@ class JobCreate(BaseModel):
         default=None,
         description="instead of text: a storyboard (a plan, see t2v plan --schema), rendered as written",
     )
+    url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="instead of text: a web page or document to fetch (only when the server allows it: "
+        "T2V_ALLOW_FETCH; public addresses only)",
+    )
     format: Literal["md", "txt"] | None = Field(
         default=None, description="md or txt; guessed from the text when omitted"
     )
@@ -35,8 +41,8 @@ class JobCreate(BaseModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> JobCreate:
-        if (self.text is None) == (self.storyboard is None):
-            raise ValueError("send either 'text' or 'storyboard'")
+        if sum(x is not None for x in (self.text, self.storyboard, self.url)) != 1:
+            raise ValueError("send one of 'text', 'storyboard' or 'url'")
         return self
 
 

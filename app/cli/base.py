@@ -20,7 +20,6 @@ from rich.console import Console
 
 from app.cli.sound import SoundFlags
 from app.config import Settings, load_settings, setting_default
-from app.core.fsutil import human_size
 from app.core.jobstore.base import DuplicateJob, JobNotFound
 from app.core.permissions import restrict_umask
 from app.core.shutdown import Backstop
@@ -69,10 +68,21 @@ def read_input(
 ) -> Document:
     """The document at `source` (a file, or - for stdin), under the settings' document limits,
     `pages` and `pptx_picture` saying how to read a packed one."""
-    from app.services.documents import DocumentLimits, ReadOptions, document_from_bytes, load_document
+    from app.cli.documents import fetch_input
+    from app.services.documents import (
+        DocumentLimits,
+        ReadOptions,
+        document_from_bytes,
+        is_url,
+        load_document,
+    )
 
     limits = DocumentLimits.from_settings(settings)
     reading = ReadOptions.of(pages, pptx_picture)
+    if is_url(source):
+        if not settings.allow_fetch:
+            raise InputError(f"{source}: reading a web address needs --allow-fetch (or T2V_ALLOW_FETCH=1)")
+        return asyncio.run(fetch_input(source, settings, limits, reading))
     if source == "-":
         data = sys.stdin.buffer.read(limits.largest + 1)
         return document_from_bytes(data, None, None, limits=limits, reading=reading)
@@ -216,34 +226,6 @@ class DeliveryFlags:
         return options
 
 
-MAX_DOCUMENT = human_size(setting_default("max_document_bytes"))
-# documents (issue 16): the limits of packed formats (text keeps --max-input-size)
-MaxDocumentSizeOption = Annotated[
-    int | None,
-    typer.Option(
-        "--max-document-size",
-        metavar="BYTES",
-        help=f"Largest PDF, DOCX, PPTX, EPUB or HTML document (default {MAX_DOCUMENT}).",
-    ),
-]
-MaxPagesOption = Annotated[
-    int | None,
-    typer.Option(
-        "--max-pages", help=f"Most PDF pages or slides read (default {setting_default('max_pages')})."
-    ),
-]
-PagesOption = Annotated[
-    str | None,
-    typer.Option("--pages", metavar="N-M", help="Only these pages (PDF) or slides (PPTX): N, N-M or N-."),
-]
-PptxPictureOption = Annotated[
-    str,
-    typer.Option(
-        "--pptx-picture",
-        metavar="auto|libreoffice|redraw",
-        help="A slide's picture: LibreOffice's rendering (auto: when installed) or redrawn by t2v.",
-    ),
-]
 # images (issue 13)
 AssetsRootOption = Annotated[
     Path | None,
@@ -328,11 +310,6 @@ def render_options(
     )
 
 
-def read_flags(pages: str | None, pptx_picture: str) -> dict[str, object]:
-    """`--pages` and `--pptx-picture` as render options (a job reads its document with them too)."""
-    return {"pages": pages, "pptx_picture": pptx_picture}
-
-
 async def check_images(
     images: ImageService, document: Document, policy: ImagePolicy, workdir: Path
 ) -> ResolvedImages:
@@ -345,8 +322,10 @@ async def check_images(
 
 
 def document_dir(source: str) -> Path | None:
-    """The folder of a document read from a file (its images' default root); None for stdin."""
-    return None if source == "-" else Path(source).resolve().parent
+    """The folder of a document read from a file (its images' default root); None for stdin or a URL."""
+    from app.services.documents import is_url
+
+    return None if source == "-" or is_url(source) else Path(source).resolve().parent
 
 
 def describe(exc: Exception) -> str:

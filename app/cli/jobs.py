@@ -29,8 +29,6 @@ from app.cli.base import (
     KeyframeOption,
     MaxDurationOption,
     MotionOption,
-    PagesOption,
-    PptxPictureOption,
     PresetOption,
     QualityOption,
     RateOption,
@@ -44,10 +42,16 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
-    read_flags,
     read_source,
     render_options,
     run_store_call,
+)
+from app.cli.documents import (
+    AllowFetchOption,
+    AllowPrivateUrlsOption,
+    PagesOption,
+    PptxPictureOption,
+    read_flags,
 )
 from app.cli.sound import (
     LoudnessOption,
@@ -161,6 +165,8 @@ def submit(
     llm: LLMOption = None,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
+    allow_fetch: AllowFetchOption = False,
+    allow_private_urls: AllowPrivateUrlsOption = False,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.documents import Document
@@ -177,6 +183,8 @@ def submit(
             theme=theme,
             loudness=loudness,
             allow_remote_images=allow_remote_images or None,
+            allow_fetch=allow_fetch or None,
+            allow_private_urls=allow_private_urls or None,
         )
     except ValueError as exc:
         fail(describe(exc))

@@ -22,12 +22,8 @@ from app.cli.base import (
     FpsOption,
     ImageFlags,
     KeyframeOption,
-    MaxDocumentSizeOption,
     MaxDurationOption,
-    MaxPagesOption,
     MotionOption,
-    PagesOption,
-    PptxPictureOption,
     PresetOption,
     QualityOption,
     RateOption,
@@ -39,11 +35,19 @@ from app.cli.base import (
     describe,
     document_dir,
     fail,
-    read_flags,
     read_source,
     render_options,
     run_cancellable,
     stderr,
+)
+from app.cli.documents import (
+    AllowFetchOption,
+    AllowPrivateUrlsOption,
+    MaxDocumentSizeOption,
+    MaxPagesOption,
+    PagesOption,
+    PptxPictureOption,
+    read_flags,
 )
 from app.cli.sound import (
     LoudnessOption,
@@ -158,6 +162,8 @@ def render(
     max_music_size: MaxMusicSizeOption = None,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
+    allow_fetch: AllowFetchOption = False,
+    allow_private_urls: AllowPrivateUrlsOption = False,
     max_input_size: Annotated[
         int | None,
         typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
@@ -193,6 +199,8 @@ def render(
             max_document_bytes=max_document_size,
             max_pages=max_pages,
             allow_remote_images=allow_remote_images or None,
+            allow_fetch=allow_fetch or None,
+            allow_private_urls=allow_private_urls or None,
         )
         delivery = DeliveryFlags.of(
             preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
@@ -225,8 +233,9 @@ def render(
     if (source is None) == (topic is None):
         fail('give a document (INPUT) or --topic "...", not both' if topic else "missing INPUT (or --topic)")
     if output is None:
-        if source in ("-", None):
-            fail(f"{'reading from stdin' if source else '--topic'} needs --output/-o")
+        if source in ("-", None) or source.lower().startswith(("http://", "https://")):
+            what = "--topic" if source is None else "reading from stdin" if source == "-" else "a web address"
+            fail(f"{what} needs --output/-o")
         output = Path(source).with_suffix(".m4a" if options.audio_only else ".mp4")
     allowed = (".m4a", ".mp4") if options.audio_only else (".mp4",)
     if output.suffix.lower() not in allowed:

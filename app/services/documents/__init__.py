@@ -7,6 +7,7 @@ headings, paragraphs, lists, tables, images, code, quotes, rules and pages, thei
 `read_sections` is the older flat view (`Section`s) that `build_script` reads.
 """
 
+from app.services.documents.fetch import check_url, fetch_client, fetch_document, fetch_limits, is_url
 from app.services.documents.formats import (
     EXTENSIONS,
     REGISTRY,
@@ -82,12 +83,17 @@ __all__ = [
     "Rule",
     "Section",
     "TableBlock",
+    "check_url",
     "content_sections",
     "document_from_bytes",
     "escape",
+    "fetch_client",
+    "fetch_document",
+    "fetch_limits",
     "format_from_label",
     "html_text",
     "inline_plain",
+    "is_url",
     "load_document",
     "looks_like_markdown",
     "parse_pages",

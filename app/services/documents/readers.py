@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from app.services.documents.docx_reader import probe_docx, read_docx
 from app.services.documents.formats import DocFormat
+from app.services.documents.html_reader import probe_html, read_html
 from app.services.documents.limits import DocumentLimits
 from app.services.documents.markdown import read_markdown
 from app.services.documents.model import Content, Document
@@ -28,8 +29,14 @@ READERS: dict[DocFormat, Reader] = {
     "docx": read_docx,
     "pptx": read_pptx,
     "pdf": read_pdf,
+    "html": read_html,
 }
-PROBES: dict[DocFormat, Probe] = {"docx": probe_docx, "pptx": probe_pptx, "pdf": probe_pdf}
+PROBES: dict[DocFormat, Probe] = {
+    "docx": probe_docx,
+    "pptx": probe_pptx,
+    "pdf": probe_pdf,
+    "html": probe_html,
+}
 
 
 def has_reader(fmt: DocFormat) -> bool:

@@ -27,6 +27,7 @@ from app.config import RATE_MAX, RATE_MIN
 from app.core.threads import cancel_event
 from app.errors import InputError, RenderCancelled, TTSError, VoiceNotFound
 from app.services.models import WordTiming
+from app.services.speech.japanese import readable
 from app.services.speech.runs import voice_segments
 from app.services.speech.timing import word_timings
 
@@ -326,7 +327,10 @@ class EspeakEngine:
         offset = 0  # samples so far
         for n, segment in enumerate(segments):
             shown = text[segment.start : segment.end]
-            samples, marks = self._speak(segment.spoken, segment.voice, rate, cancel)
+            spoken, origin = readable(segment.spoken, segment.voice)  # kanji as kana for the ja voice
+            samples, marks = self._speak(spoken, segment.voice, rate, cancel)
+            if origin is not None:
+                marks = [(origin[min(pos, len(origin) - 1)], ms) for pos, ms in marks]
             voiced = _voiced_samples(samples)
             if n + 1 < len(segments):  # the pause espeak ends a text with is too long inside a sentence
                 del samples[min(len(samples), voiced + native.sample_rate * _RUN_GAP_MS // 1000) :]
