@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MB = 1024 * 1024
 RATE_MIN, RATE_MAX = 80, 450  # words per minute: espeak's own limits, and so every engine's
+PAUSE_MAX = 10.0  # seconds: the longest pause a flag or a plan scene's pause_after may ask for
 DURATION_MIN, DURATION_MAX = 10, 4 * 3600  # seconds: a target duration (--duration, --max-duration)
 
 
@@ -58,6 +59,11 @@ class Settings(BaseSettings):
     theme: str = Field(
         default="dark", max_length=500, description="slide theme: dark, light, paper, bold or a .toml file"
     )
+    # silence the voice leaves, in seconds, from where one sound stops to where the next starts
+    pause_sentence: float = Field(default=0.45, ge=0, le=PAUSE_MAX, description="after a sentence")
+    pause_paragraph: float = Field(default=0.8, ge=0, le=PAUSE_MAX, description="after a paragraph or item")
+    pause_heading: float = Field(default=0.7, ge=0, le=PAUSE_MAX, description="after a heading")
+    pause_scene: float = Field(default=1.0, ge=0, le=PAUSE_MAX, description="between two scenes")
     # sound (issue 14): the narration's loudness and delivery
     loudness: float = Field(
         default=-16.0, ge=-31.0, le=-9.0, description="integrated loudness of the output, LUFS"

@@ -64,7 +64,8 @@ async def test_an_edited_document_reencodes_only_the_changed_scene(tmp_path: Pat
         document_from_bytes(edited.encode(), "t.md", None), tmp_path / "b.mp4", RenderOptions()
     )
     assert r.segments_encoded == 6, "only the edited scene's segment is encoded again"
-    assert r.tts.syntheses == 6 and r.visuals.drawn == 6
+    # 5 titles, 5 "This is scene number i.", one shared "It has a sentence or two.", the edited one
+    assert r.tts.syntheses == 12 and r.visuals.drawn == 6
     assert second.duration > first.duration
     before, after = srt_text(first.video).split("\n\n"), srt_text(second.video).split("\n\n")
     assert before[:4] == after[:4], "captions before the edit are unchanged"

@@ -32,9 +32,9 @@ async def test_a_second_render_of_the_same_document_synthesizes_nothing(tmp_path
     r = renderer(tmp_path)
     doc = document_from_bytes(DOC, "talk.md", None)
     first = await r.render(doc, tmp_path / "a.mp4", RenderOptions(voice="espeak:en-us"))
-    assert r.tts.syntheses == 3 and r.visuals.drawn == 3
+    assert r.tts.syntheses == 6 and r.visuals.drawn == 3  # a title and a sentence per scene
     second = await r.render(doc, tmp_path / "b.mp4", RenderOptions(voice="espeak:en-us"))
-    assert r.tts.syntheses == 3, "the second render must take every scene's speech from the cache"
+    assert r.tts.syntheses == 6, "the second render must take every sentence's speech from the cache"
     assert r.visuals.drawn == 3, "and every slide"
     assert abs(first.duration - second.duration) < 0.01
     assert (tmp_path / "a.srt").read_text() == (tmp_path / "b.srt").read_text()
@@ -45,7 +45,7 @@ async def test_a_second_render_of_the_same_document_synthesizes_nothing(tmp_path
     # an edited scene is the only one synthesized again
     edited = document_from_bytes(DOC.replace(b"And a third.", b"And a changed third."), "talk.md", None)
     await r2.render(edited, tmp_path / "d.mp4", RenderOptions(voice="espeak:en-us"))
-    assert r2.tts.syntheses == 1 and r2.visuals.drawn == 1
+    assert r2.tts.syntheses == 1 and r2.visuals.drawn == 1, "only the edited sentence is spoken again"
 
 
 async def test_tts_and_visual_work_stay_inside_their_slots(tmp_path: Path) -> None:

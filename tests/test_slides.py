@@ -211,7 +211,7 @@ def test_burned_captions_keep_their_room_free_on_a_tall_frame(picture: Path) -> 
     for scene in scenes(picture):
         layout = compose_scene(scene, fmt, THEMES["dark"], None, captions_burned=True)
         for what, box in layout.content_boxes():
-            assert box[3] <= height * 0.8 + 2 and box[2] <= width * 0.88 + 2, (scene.layout, what, box)
+            assert box[3] <= height * 0.64 + 2 and box[2] <= width * 0.88 + 2, (scene.layout, what, box)
 
 
 def test_inline_markdown_is_drawn_with_bold_italic_and_mono_faces() -> None:

@@ -60,7 +60,7 @@ async def test_http_engine_down_espeak_speaks_and_the_render_says_so(tmp_path: P
     result = await renderer.render(doc, tmp_path / "out.mp4", RenderOptions(voice=voice))
     assert result.engines == ("espeak", "espeak")
     assert probe(result.video).duration > 1
-    assert tts.syntheses == 2
+    assert tts.syntheses == 4  # a title and a sentence per scene
 
 
 async def test_exhausted_429_falls_through_but_400_does_not(tmp_path: Path) -> None:
@@ -103,11 +103,12 @@ def test_cli_renders_with_an_openai_compatible_server(cli: CLI, tmp_path: Path) 
         cli.env["T2V_OPENAI_API_KEY"] = "sk-cli-secret"
         result = cli.run("render", str(src), "-o", "out.mp4", "--voice", f"openai:alloy@{server.url}/v1")
         assert result.returncode == 0, result.stderr.decode()
-        assert server.count("POST", SPEECH) == 2
+        assert server.count("POST", SPEECH) == 4  # one request per sentence (the titles too)
         assert all(r.headers["authorization"] == "Bearer sk-cli-secret" for r in server.requests)
     info = probe(cli.cwd / "out.mp4")
     assert info.streams.count("audio") == 1 and info.streams.count("video") == 1
-    assert info.duration == pytest.approx(4.0 + 0.5, abs=1.0)  # two 2 s scenes and a pause
+    # four 2 s sentences, a pause after each title and one between the scenes
+    assert info.duration == pytest.approx(8.0 + 2 * 0.7 + 1.0, abs=1.0)
     assert (cli.cwd / "out.srt").read_text().count("-->") >= 2
     assert b"sk-cli-secret" not in result.stderr + result.stdout
     assert cli.leftover_temp_files() == []

@@ -228,3 +228,33 @@ def wav_header(data_bytes: int, rate: int = 22_050) -> bytes:
         + b"data"
         + struct.pack("<I", data_bytes)
     )
+
+
+def bursts_wav(text: str, rate: int = 24_000) -> bytes:
+    """A stand-in voice whose timing has nothing to do with the letters: each word of `text` is a
+    noise burst of 0.1-0.7 s (drawn from the word itself, so the same text sounds the same), 40 ms
+    apart, after 0.05-0.6 s of leading silence and before 0.05-0.6 s of trailing silence, as engines
+    that pad their answers do. Mono 16-bit WAV at a rate other than the pipeline's."""
+    import hashlib
+    import random
+
+    seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+    rng = random.Random(seed)
+    out = bytearray(2 * int(rng.uniform(0.05, 0.6) * rate))
+    for n, word in enumerate(text.split()):
+        if n:
+            out += bytes(2 * int(0.04 * rate))
+        wrng = random.Random(f"{seed}:{n}:{word}")
+        count = int(wrng.uniform(0.1, 0.7) * rate)
+        fade = int(0.005 * rate)
+        for i in range(count):
+            envelope = min(1.0, i / fade, (count - i) / fade)
+            out += struct.pack("<h", int(envelope * wrng.uniform(-9000, 9000)))
+    out += bytes(2 * int(rng.uniform(0.05, 0.6) * rate))
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(out))
+    return buf.getvalue()

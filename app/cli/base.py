@@ -170,6 +170,25 @@ ThemeOption = Annotated[
     str | None,
     typer.Option(help="Slide theme: dark, light, paper, bold, or a theme file (.toml). Default dark."),
 ]
+
+
+def _pause_option(flag: str, setting: str, what: str) -> Any:
+    return typer.Option(
+        flag, metavar="SECONDS", help=f"Silence {what} (default {setting_default(setting)} s; 0-10)."
+    )
+
+
+# pauses (issue 14): from where one sound stops to where the next starts
+PauseSentenceOption = Annotated[
+    float | None, _pause_option("--pause-sentence", "pause_sentence", "after a sentence")
+]
+PauseParagraphOption = Annotated[
+    float | None, _pause_option("--pause-paragraph", "pause_paragraph", "after a paragraph or list item")
+]
+PauseHeadingOption = Annotated[
+    float | None, _pause_option("--pause-heading", "pause_heading", "after a heading read aloud")
+]
+PauseSceneOption = Annotated[float | None, _pause_option("--pause-scene", "pause_scene", "between scenes")]
 # delivery (issue 14.6)
 PresetOption = Annotated[
     str | None,
@@ -183,6 +202,10 @@ KeyframeOption = Annotated[
         metavar="SECONDS",
         help="Longest time between keyframes (default: 10 s and every scene; presets: 2 s).",
     ),
+]
+CaptionStyleOption = Annotated[
+    str | None,
+    typer.Option(help="Burned captions: clean, boxed, bold or karaoke (the spoken word lit). Default clean."),
 ]
 AudioOnlyOption = Annotated[
     bool, typer.Option("--audio-only", help="Write the narration alone: an M4A with chapters.")
@@ -199,6 +222,7 @@ class DeliveryFlags:
     keyframe_interval: float | None = None
     audio_only: bool = False
     given: frozenset[str] = frozenset()
+    caption_style: str | None = None
 
     @classmethod
     def of(
@@ -207,10 +231,11 @@ class DeliveryFlags:
         quality: str | None,
         keyframe_interval: float | None,
         audio_only: bool,
+        caption_style: str | None = None,
         **frame_flags: object,
     ) -> DeliveryFlags:
         given = frozenset(k for k, v in frame_flags.items() if v is not None)
-        return cls(preset, quality, keyframe_interval, audio_only, given)
+        return cls(preset, quality, keyframe_interval, audio_only, given, caption_style)
 
     def apply(self, options: dict[str, object]) -> dict[str, object]:
         if self.preset:
@@ -222,6 +247,7 @@ class DeliveryFlags:
             quality=self.quality,
             keyframe_interval=self.keyframe_interval,
             audio_only=self.audio_only,
+            caption_style=self.caption_style,
         )
         return options
 
@@ -304,6 +330,10 @@ def render_options(
             "motion": motion,
             **(images or ImageFlags()).options(),
             "theme": settings.theme,
+            "pause_sentence": settings.pause_sentence,
+            "pause_paragraph": settings.pause_paragraph,
+            "pause_heading": settings.pause_heading,
+            "pause_scene": settings.pause_scene,
             "loudness": settings.loudness,
             **(sound or SoundFlags()).options(),
         }

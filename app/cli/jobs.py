@@ -22,6 +22,7 @@ from app.cli.base import (
     AssetsRootOption,
     AudioOnlyOption,
     BurnOption,
+    CaptionStyleOption,
     DeliveryFlags,
     DurationOption,
     FpsOption,
@@ -29,6 +30,10 @@ from app.cli.base import (
     KeyframeOption,
     MaxDurationOption,
     MotionOption,
+    PauseHeadingOption,
+    PauseParagraphOption,
+    PauseSceneOption,
+    PauseSentenceOption,
     PresetOption,
     QualityOption,
     RateOption,
@@ -149,10 +154,15 @@ def submit(
     quality: QualityOption = None,
     keyframe_interval: KeyframeOption = None,
     audio_only: AudioOnlyOption = False,
+    caption_style: CaptionStyleOption = None,
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     theme: ThemeOption = None,
+    pause_sentence: PauseSentenceOption = None,
+    pause_paragraph: PauseParagraphOption = None,
+    pause_heading: PauseHeadingOption = None,
+    pause_scene: PauseSceneOption = None,
     loudness: LoudnessOption = None,
     room_tone: RoomToneOption = False,
     music: MusicOption = None,
@@ -181,6 +191,10 @@ def submit(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            pause_sentence=pause_sentence,
+            pause_paragraph=pause_paragraph,
+            pause_heading=pause_heading,
+            pause_scene=pause_scene,
             loudness=loudness,
             allow_remote_images=allow_remote_images or None,
             allow_fetch=allow_fetch or None,
@@ -193,7 +207,13 @@ def submit(
         document = read_source(source, settings, pages, pptx_picture)
         # the job carries the document's text, not its path: its folder goes along as the images' root
         delivery = DeliveryFlags.of(
-            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+            preset,
+            quality,
+            keyframe_interval,
+            audio_only,
+            caption_style,
+            aspect=aspect,
+            resolution=resolution,
         )
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
         options = {

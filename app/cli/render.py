@@ -17,6 +17,7 @@ from app.cli.base import (
     AssetsRootOption,
     AudioOnlyOption,
     BurnOption,
+    CaptionStyleOption,
     DeliveryFlags,
     DurationOption,
     FpsOption,
@@ -24,6 +25,10 @@ from app.cli.base import (
     KeyframeOption,
     MaxDurationOption,
     MotionOption,
+    PauseHeadingOption,
+    PauseParagraphOption,
+    PauseSceneOption,
+    PauseSentenceOption,
     PresetOption,
     QualityOption,
     RateOption,
@@ -152,7 +157,12 @@ def render(
     quality: QualityOption = None,
     keyframe_interval: KeyframeOption = None,
     audio_only: AudioOnlyOption = False,
+    caption_style: CaptionStyleOption = None,
     theme: ThemeOption = None,
+    pause_sentence: PauseSentenceOption = None,
+    pause_paragraph: PauseParagraphOption = None,
+    pause_heading: PauseHeadingOption = None,
+    pause_scene: PauseSceneOption = None,
     loudness: LoudnessOption = None,
     room_tone: RoomToneOption = False,
     music: MusicOption = None,
@@ -194,6 +204,10 @@ def render(
             aspect=aspect,
             resolution=resolution,
             theme=theme,
+            pause_sentence=pause_sentence,
+            pause_paragraph=pause_paragraph,
+            pause_heading=pause_heading,
+            pause_scene=pause_scene,
             loudness=loudness,
             max_input_bytes=max_input_size,
             max_document_bytes=max_document_size,
@@ -203,7 +217,13 @@ def render(
             allow_private_urls=allow_private_urls or None,
         )
         delivery = DeliveryFlags.of(
-            preset, quality, keyframe_interval, audio_only, aspect=aspect, resolution=resolution
+            preset,
+            quality,
+            keyframe_interval,
+            audio_only,
+            caption_style,
+            aspect=aspect,
+            resolution=resolution,
         )
         images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
         options = parse_render_options(

@@ -72,6 +72,17 @@ class Speech:
 
 
 @dataclass(frozen=True)
+class Pauses:
+    """Seconds of silence the voice leaves after a sentence, a paragraph (or list item), a heading,
+    and between two scenes (measured from where one's sound stops to where the next one's starts)."""
+
+    sentence: float = setting_default("pause_sentence")
+    paragraph: float = setting_default("pause_paragraph")
+    heading: float = setting_default("pause_heading")
+    scene: float = setting_default("pause_scene")
+
+
+@dataclass(frozen=True)
 class Cue:
     """One caption: its lines on screen from `start` to `end` seconds, and the words they show
     (with their own timings), so that burned captions can break the lines again or follow the words."""
@@ -114,7 +125,10 @@ class RenderOptions:
     aspect: str = setting_default("aspect")
     resolution: int = setting_default("resolution")
     burn_captions: bool = False
-    scene_pause: float = 0.5  # seconds of silence between scenes
+    pause_sentence: float = setting_default("pause_sentence")  # seconds of silence (see Pauses)
+    pause_paragraph: float = setting_default("pause_paragraph")
+    pause_heading: float = setting_default("pause_heading")
+    pause_scene: float = setting_default("pause_scene")
     fps: int | None = None  # None: variable frame rate (each picture once); else constant
     motion: bool = False  # a slow pan and zoom on every scene (encodes every frame)
     # images (issue 13): see app/services/images/policy.py
@@ -139,6 +153,7 @@ class RenderOptions:
     keyframe_interval: float | None = None  # longest time between keyframes; None: a long GOP
     quality: str = "standard"  # "high": a lower CRF (the archive preset)
     audio_only: bool = False  # the narration alone, an M4A with chapters
+    caption_style: str = "clean"  # burned captions: clean, boxed, bold, karaoke (captions.STYLES)
     # packed documents (issue 16): which pages or slides to read ("3-12"), how a slide becomes its picture
     pages: str | None = None
     pptx_picture: str = "auto"  # auto (LibreOffice when installed), libreoffice, redraw
@@ -146,3 +161,7 @@ class RenderOptions:
     @property
     def video_format(self) -> VideoFormat:
         return VideoFormat(self.aspect, self.resolution)
+
+    @property
+    def pauses(self) -> Pauses:
+        return Pauses(self.pause_sentence, self.pause_paragraph, self.pause_heading, self.pause_scene)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.config import DURATION_MAX, DURATION_MIN, RATE_MAX, RATE_MIN, setting_default
+from app.config import DURATION_MAX, DURATION_MIN, PAUSE_MAX, RATE_MAX, RATE_MIN, setting_default
 from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
 from app.services.documents import parse_pages
@@ -80,7 +80,27 @@ class RenderOptionsInput(BaseModel):
     )
     quality: Literal["standard", "high"] = Field(default="standard", description="high: a higher bitrate")
     audio_only: bool = Field(default=False, description="write the narration alone (an M4A with chapters)")
+    # issue 15.3: how burned captions look
+    caption_style: Literal["clean", "boxed", "bold", "karaoke"] = Field(
+        default="clean", description="burned captions: clean, boxed, bold or karaoke (the spoken word lit)"
+    )
 
+    # issue 14: silence, in seconds, from where one sound stops to where the next starts
+    pause_sentence: float = Field(
+        default=setting_default("pause_sentence"), ge=0, le=PAUSE_MAX, description="after a sentence"
+    )
+    pause_paragraph: float = Field(
+        default=setting_default("pause_paragraph"),
+        ge=0,
+        le=PAUSE_MAX,
+        description="after a paragraph or item",
+    )
+    pause_heading: float = Field(
+        default=setting_default("pause_heading"), ge=0, le=PAUSE_MAX, description="after a heading"
+    )
+    pause_scene: float = Field(
+        default=setting_default("pause_scene"), ge=0, le=PAUSE_MAX, description="between scenes"
+    )
     # issue 17: a target duration ("90s", "1m30s", "1:30", 90); the narration is condensed to fit
     duration: float | None = Field(
         default=None, description='about this long: "90s", "1m30s", "1:30" or seconds (condensed to fit)'
@@ -133,6 +153,10 @@ class RenderOptionsInput(BaseModel):
             allow_remote_images=self.allow_remote_images,
             skip_missing_images=self.skip_missing_images,
             theme=self.theme,
+            pause_sentence=self.pause_sentence,
+            pause_paragraph=self.pause_paragraph,
+            pause_heading=self.pause_heading,
+            pause_scene=self.pause_scene,
             loudness=self.loudness,
             room_tone=self.room_tone,
             music=self.music,
@@ -147,6 +171,7 @@ class RenderOptionsInput(BaseModel):
             keyframe_interval=self.keyframe_interval,
             quality=self.quality,
             audio_only=self.audio_only,
+            caption_style=self.caption_style,
             pages=self.pages,
             pptx_picture=self.pptx_picture,
         )

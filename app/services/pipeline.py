@@ -26,13 +26,13 @@ from app.core.threads import all_or_nothing, both, run_in_thread
 from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration, render_sound
 from app.services.beats import scene_foci, scene_shots
-from app.services.captions import change_points, write_captions
+from app.services.captions import ass_change_points, write_captions
 from app.services.documents import Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
 from app.services.planning import Plan, Scene, ScriptLimits, build_script, fit_duration
-from app.services.speech import detect_language
+from app.services.speech import detect_language, scene_gaps
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
     Burn,
@@ -150,7 +150,7 @@ class Renderer:
         else:
             plan = await run_in_thread(self.plan_document, document, options)
         fitted = await run_in_thread(
-            fit_duration, plan, options.duration, options.max_duration, options.rate, options.scene_pause
+            fit_duration, plan, options.duration, options.max_duration, options.rate, options.pause_scene
         )
         notes: tuple[str, ...] = ()
         if fitted is not None:  # --duration / --max-duration: condensed to the target (issue 17)
@@ -218,10 +218,11 @@ class Renderer:
             resolved = await self.images.resolve([*plan_images(plan), *also_shown], policy, ws)
             plan = resolved.apply(plan)
             speeches, slides = await both(
-                self._speak(plan, voice, options.rate, ws, report),
+                self._speak(plan, voice, language, options, ws, report),
                 self._draw([] if options.audio_only else plan.scenes, options, ws, report),
             )
-            narration = await run_in_thread(plan_narration, speeches, options.scene_pause, sound_options)
+            gaps = scene_gaps(plan.scenes, options.pause_scene)
+            narration = await run_in_thread(plan_narration, speeches, gaps, sound_options)
             offsets, duration = narration.offsets, narration.duration
             shots = []  # an audio-only render draws and encodes no pictures
             if not options.audio_only:
@@ -238,6 +239,7 @@ class Renderer:
                 burn_ass,
                 options.video_format.size,
                 scene_ends=[*offsets[1:], duration],  # a scene lasts until the next one starts
+                style=options.caption_style,
             )
             burn = None
             if burn_ass is not None:
@@ -313,7 +315,7 @@ class Renderer:
         them by copy."""
         total = len(scenes)
         report(Progress(Stage.VIDEO, 0, total + 1))
-        cuts = change_points(cues) if burn else []
+        cuts = ass_change_points(await run_in_thread(burn.ass.read_text, "utf-8")) if burn else []
         burn_key = await run_in_thread(hash_file, burn.ass) if burn else None
         cache = self.cache
         done = 0
@@ -366,14 +368,16 @@ class Renderer:
             self.cache.put_bytes(key, language.encode("utf-8"), ".txt")
         return language
 
-    async def _speak(self, plan: Plan, voice: str, rate: int, ws: Path, report: ProgressSink) -> list[Speech]:
-        """Each scene's words (its `spoken` text once normalization computed it), in order."""
+    async def _speak(
+        self, plan: Plan, voice: str, language: str, options: RenderOptions, ws: Path, report: ProgressSink
+    ) -> list[Speech]:
+        """Each scene's words, in order (`TTSService.speak_scene`: a sentence at a time, with pauses)."""
         total = len(plan.scenes)
         report(Progress(Stage.SPEECH, 0, total))
         speeches = []
         for i, scene in enumerate(plan.scenes):
-            text = scene.spoken if scene.spoken is not None else scene.narration
-            speeches.append(await self.tts.speak(text, voice, rate, ws / f"speech-{i:04d}.wav"))
+            path = ws / f"speech-{i:04d}.wav"
+            speeches.append(await self.tts.speak_scene(scene, voice, options, path, language))
             report(Progress(Stage.SPEECH, i + 1, total))
         return speeches
 

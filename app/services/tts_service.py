@@ -15,21 +15,29 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable
+import wave
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
+
+import numpy as np
 
 from app.config import load_settings
 from app.core.diskcache import DiskCache, hash_key
 from app.core.net import HttpClient
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
-from app.errors import RemoteUnavailable
-from app.services.models import Speech, WordTiming
+from app.errors import RemoteUnavailable, TTSError, VoiceNotFound
+from app.services.models import Pauses, RenderOptions, Speech, WordTiming
+from app.services.planning import Scene as PlanScene
 from app.services.speech import wav as audio
+from app.services.speech.clips import Clip, fit_timings, join_clips, measure_wav, voiced_bounds
 from app.services.speech.engines import ESPEAK, OPENAI, PIPER, openai, piper, request_download
 from app.services.speech.engines.config import TTSConfig
 from app.services.speech.espeak import EspeakEngine, check_rate
+from app.services.speech.phrases import Break, Phrase, plan_breaks, split_phrases
+from app.services.speech.timing import estimate_word_timings
 from app.services.speech.voices import VoiceChain, VoiceSpec, parse_voice_chain, parse_voice_spec
 from app.services.speech.wav import write_wav
 
@@ -48,7 +56,7 @@ class TTSService:
     is skipped for `failover_cooldown` seconds, so later scenes go straight to the next engine.
     """
 
-    CACHE_VERSION = "speech-v2"  # v2: runs of other scripts by their own voices
+    CACHE_VERSION = "speech-v3"  # per sentence, with where its sound is; runs of other scripts
 
     def __init__(
         self,
@@ -71,39 +79,107 @@ class TTSService:
         """Close the pooled HTTP connections (the owner of the service calls this at shutdown)."""
         await self.http.aclose()
 
-    async def speak(self, text: str, voice: str, rate: int, out_path: Path) -> Speech:
+    async def speak(
+        self,
+        text: str,
+        voice: str,
+        rate: int,
+        out_path: Path,
+        *,
+        pauses: Pauses | None = None,
+        breaks: Sequence[Break] = (),
+        language: str | None = None,
+    ) -> Speech:
         """Cached synthesis under a TTS slot, with failover along the chain: what the pipeline calls.
-        Parsing (espeak's voice list, piper's model files) and the cache's copies run in threads."""
+
+        The narration is spoken a sentence at a time (`speech.phrases`: each cached on its own, so an
+        edited scene re-synthesizes only its edited sentences), each sentence anchored where its sound
+        starts, joined with `pauses` (sentence; paragraph and heading at `breaks`). `language` picks
+        the espeak voice whose timing spreads the words of engines that report none (default: the
+        chain's espeak language, else English). A chain fails over scene by scene, so one scene never
+        mixes voices. Parsing and the cache's copies run in threads."""
         chain = await run_in_thread(parse_voice_chain, voice, self.espeak, self.config)
+        phrases = split_phrases(text, pauses or Pauses(), breaks)
+        guide = language or chain.language
         last = len(chain.links) - 1
         for i, link in enumerate(chain.links):
             if i < last and self.clock() < self._down_until.get(link, 0.0):
                 continue
-            key, cached = await run_in_thread(self._cached, link, rate, text, Path(out_path))
-            if cached is not None:
-                return cached
-            slot = self.resources.tts_slot() if self.resources else contextlib.nullcontext()
             try:
-                async with slot:
-                    speech = await self._synthesize(link, text, rate, Path(out_path))
+                return await self._speak_link(link, phrases, rate, Path(out_path), guide, cached=True)
             except RemoteUnavailable as exc:
                 if i == last:
                     raise
                 self._down_until[link] = self.clock() + self.config.failover_cooldown
                 log.warning("voice %s failed, %s speaks instead: %s", link, chain.links[i + 1], exc)
-                continue
-            self.syntheses += 1
-            await run_in_thread(self._to_cache, key, speech)
-            return speech
         raise AssertionError("unreachable: the last voice of a chain always speaks or raises")
 
-    def _cached(self, link: VoiceSpec, rate: int, text: str, out_path: Path) -> tuple[str, Speech | None]:
-        """The cache key of this synthesis, and the speech if the cache holds it."""
-        key = self._cache_key(link, rate, text)
-        return key, self._from_cache(key, out_path)
+    async def speak_scene(
+        self, scene: PlanScene, voice: str, options: RenderOptions, out_path: Path, language: str | None
+    ) -> Speech:
+        """A plan scene's speech: its `spoken` text once normalization computed it (else its
+        narration), a sentence at a time with the pauses of `options` (heading and paragraph ends
+        from `plan_breaks`)."""
+        text = scene.spoken if scene.spoken is not None else scene.narration
+        breaks = plan_breaks(scene) if scene.spoken is None else ()
+        return await self.speak(
+            text, voice, options.rate, out_path, pauses=options.pauses, breaks=breaks, language=language
+        )
 
-    def _cache_key(self, link: VoiceSpec, rate: int, text: str) -> str:
-        """What determines the audio; never the API key."""
+    async def _speak_link(
+        self,
+        link: VoiceSpec,
+        phrases: Sequence[Phrase],
+        rate: int,
+        out_path: Path,
+        language: str | None,
+        *,
+        cached: bool,
+    ) -> Speech:
+        """Every phrase with one voice, then the phrases joined into `out_path`."""
+        name = piper.voice_name(Path(link.voice)) if link.engine == PIPER else link.voice
+        if not phrases:
+            await run_in_thread(audio.write_empty_wav, out_path)
+            return Speech(out_path, 0.0, audio.SAMPLE_RATE, (), link.engine, name)
+        tag = uuid.uuid4().hex[:8]
+        paths = [out_path.with_name(f".{out_path.name}.{tag}.{n:04d}.wav") for n in range(len(phrases))]
+        try:
+            clips = []
+            for phrase, path in zip(phrases, paths, strict=True):
+                clips.append(await self._clip(link, phrase.text.strip(), rate, path, language, cached))
+            # one engine speaks at one rate, but a server may answer in several formats: the first
+            # sentence's rate is the scene's (the narration track resamples every scene once)
+            rates = [await run_in_thread(_wav_shape, clip.path) for clip in clips]
+            rate_hz = rates[0][0]
+            for clip, (clip_rate, _) in zip(clips, rates, strict=True):
+                if clip_rate != rate_hz:
+                    await audio.to_pcm_wav(clip.path, clip.path, rate_hz)
+            pauses = [p.pause_after for p in phrases[:-1]]
+            words = await run_in_thread(join_clips, clips, pauses, out_path, rate_hz)
+        finally:
+            await run_in_thread(_remove, paths)
+        _, samples = await run_in_thread(_wav_shape, out_path)
+        return Speech(out_path, samples / rate_hz, rate_hz, tuple(words), link.engine, name)
+
+    async def _clip(
+        self, link: VoiceSpec, text: str, rate: int, path: Path, language: str | None, cached: bool
+    ) -> Clip:
+        """One sentence, from the cache or synthesized under a TTS slot (and then cached)."""
+        key = self._cache_key(link, rate, text, language)
+        if cached:
+            hit = await run_in_thread(self._from_cache, key, path)
+            if hit is not None:
+                return hit
+        slot = self.resources.tts_slot() if self.resources and cached else contextlib.nullcontext()
+        async with slot:
+            clip = await self._synthesize(link, text, rate, path, language)
+        self.syntheses += 1
+        if cached:
+            await run_in_thread(self._to_cache, key, clip)
+        return clip
+
+    def _cache_key(self, link: VoiceSpec, rate: int, text: str, language: str | None = None) -> str:
+        """What determines a sentence's audio and timings; never the API key."""
         if link.engine == ESPEAK:
             return hash_key(self.CACHE_VERSION, link.engine, link.voice, rate, text)
         if link.engine == PIPER:
@@ -113,10 +189,11 @@ class TTSService:
             extra = (link.base_url, self.config.openai_model, self.config.openai_format)
         else:
             extra = (link.base_url,)
-        return hash_key(self.CACHE_VERSION, link.engine, link.voice, rate, text, *extra)
+        # the words are spread by espeak's timing in `language`
+        return hash_key(self.CACHE_VERSION, link.engine, link.voice, rate, text, language, *extra)
 
-    def _from_cache(self, key: str, out_path: Path) -> Speech | None:
-        """The cached speech, when both its timings and its audio pass the cache's checks."""
+    def _from_cache(self, key: str, out_path: Path) -> Clip | None:
+        """The cached sentence, when both its timings and its audio pass the cache's checks."""
         if self.cache is None:
             return None
         meta_bytes = self.cache.load(key, ".json")
@@ -124,32 +201,32 @@ class TTSService:
             return None
         try:
             meta = json.loads(meta_bytes)
-            speech = Speech(
-                audio_path=out_path,
-                duration=meta["duration"],
-                sample_rate=meta["sample_rate"],
+            clip = Clip(
+                path=out_path,
+                duration=float(meta["duration"]),
+                onset=float(meta["onset"]),
+                offset=float(meta["offset"]),
                 words=tuple(WordTiming(w[0], w[1], w[2], glued=len(w) > 3 and w[3]) for w in meta["words"]),
-                engine=meta["engine"],
-                voice=meta["voice"],
             )
         except (ValueError, KeyError, TypeError):
             return None  # written by another version: synthesize instead
-        return speech if self.cache.fetch(key, out_path, ".wav") else None
+        return clip if self.cache.fetch(key, out_path, ".wav") else None
 
-    def _to_cache(self, key: str, speech: Speech) -> None:
+    def _to_cache(self, key: str, clip: Clip) -> None:
         if self.cache is None:
             return
         meta = {
-            "duration": speech.duration,
-            "sample_rate": speech.sample_rate,
-            "words": [[w.text, w.start, w.end, *([True] if w.glued else [])] for w in speech.words],
-            "engine": speech.engine,
-            "voice": speech.voice,
+            "duration": clip.duration,
+            "onset": clip.onset,
+            "offset": clip.offset,
+            "words": [[w.text, w.start, w.end, *([True] if w.glued else [])] for w in clip.words],
         }
-        self.cache.put_file(key, speech.audio_path, ".wav")
+        self.cache.put_file(key, clip.path, ".wav")
         self.cache.put_bytes(key, json.dumps(meta).encode("utf-8"), ".json")
 
-    async def synthesize(self, text: str, voice: str, rate: int, out_path: Path) -> Speech:
+    async def synthesize(
+        self, text: str, voice: str, rate: int, out_path: Path, *, pauses: Pauses | None = None
+    ) -> Speech:
         """Speak `text` with the first voice of `voice` into `out_path`, written atomically; no cache,
         no slot, no failover.
 
@@ -158,46 +235,81 @@ class TTSService:
         caller is about to remove.
         """
         link = await run_in_thread(parse_voice_spec, voice, self.espeak, self.config)
-        return await self._synthesize(link, text, rate, Path(out_path))
+        phrases = split_phrases(text, pauses or Pauses())
+        language = link.voice if link.engine == ESPEAK else None
+        return await self._speak_link(link, phrases, rate, Path(out_path), language, cached=False)
 
-    async def _synthesize(self, link: VoiceSpec, text: str, rate: int, out_path: Path) -> Speech:
+    async def _synthesize(
+        self, link: VoiceSpec, text: str, rate: int, out_path: Path, language: str | None
+    ) -> Clip:
+        """One sentence from its engine, measured: where its sound is, when its words are heard."""
         # espeak and piper run in threads that stop when the awaiting task is cancelled, and a
         # cancelled caller waits for them (however often it is cancelled) before it goes on
         if link.engine == ESPEAK:
             return await run_in_thread(self._espeak, text, link.voice, rate, out_path)
         check_rate(rate)
-        if not text.strip():
-            await run_in_thread(audio.write_empty_wav, out_path)
-            return Speech(out_path, 0.0, audio.SAMPLE_RATE, (), link.engine, link.voice)
         raw = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex[:8]}.source")
         try:
             if link.engine == PIPER:
-                model = Path(link.voice)
-                native = await run_in_thread(piper.speak_to_wav, model, text, rate, raw)
-                if native == audio.SAMPLE_RATE:
-                    os.replace(raw, out_path)
-                else:
-                    await audio.to_pcm_wav(raw, out_path)
-                return await run_in_thread(
-                    audio.speech_from_wav, out_path, text, PIPER, piper.voice_name(model)
-                )
-            fetch = openai.fetch if link.engine == OPENAI else request_download.fetch
-            assert link.base_url is not None
-            await fetch(self.http, self.config, text, link.voice, link.base_url, rate, raw)
-            await audio.to_pcm_wav(raw, out_path)
-            return await run_in_thread(audio.speech_from_wav, out_path, text, link.engine, link.voice)
+                await run_in_thread(piper.speak_to_wav, Path(link.voice), text, rate, raw)
+                os.replace(raw, out_path)  # already mono 16-bit PCM, at the model's own rate
+            else:
+                fetch = openai.fetch if link.engine == OPENAI else request_download.fetch
+                assert link.base_url is not None
+                await fetch(self.http, self.config, text, link.voice, link.base_url, rate, raw)
+                await audio.to_pcm_wav(raw, out_path)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 raw.unlink()
+        return await run_in_thread(self._measured, out_path, text, rate, language)
 
-    def _espeak(self, text: str, voice: str, rate: int, out_path: Path) -> Speech:
+    def _espeak(self, text: str, voice: str, rate: int, out_path: Path) -> Clip:
         pcm, sample_rate, words = self.espeak.synthesize(text, voice, rate)
         write_wav(out_path, pcm, sample_rate)
-        return Speech(
-            audio_path=out_path,
-            duration=len(pcm) // 2 / sample_rate,
-            sample_rate=sample_rate,
-            words=tuple(words),
-            engine=ESPEAK,
-            voice=voice,
-        )
+        samples = np.frombuffer(pcm, dtype="<i2")
+        duration = len(samples) / sample_rate
+        onset, offset = voiced_bounds(samples, sample_rate) or (0.0, duration)
+        if words:  # espeak marks its first word at its own start of text, a few ms before the sound
+            words[0] = replace(words[0], start=max(words[0].start, onset))
+        return Clip(out_path, duration, onset, offset, tuple(words))
+
+    def _measured(self, path: Path, text: str, rate: int, language: str | None) -> Clip:
+        """An engine's sentence: its sound found in the audio, its words spread by espeak's timing
+        of the same text (letter counts if espeak cannot say it)."""
+        duration, bounds = measure_wav(path)
+        onset, offset = bounds or (0.0, duration)
+        guide = self._guide(text, rate, language)
+        if guide is None:
+            words = estimate_word_timings(text, onset, offset)
+        else:
+            words = fit_timings(guide[0], guide[1], onset, offset)
+        return Clip(path, duration, onset, offset, tuple(words))
+
+    def _guide(
+        self, text: str, rate: int, language: str | None
+    ) -> tuple[list[WordTiming], tuple[float, float]] | None:
+        """espeak's timing of `text` (its words and where its sound is), or None."""
+        try:
+            voice = self.espeak.resolve_voice(language or "en")
+        except VoiceNotFound:
+            voice = "en"
+        try:
+            pcm, sample_rate, words = self.espeak.synthesize(text, voice, rate)
+        except (VoiceNotFound, TTSError):
+            return None
+        span = voiced_bounds(np.frombuffer(pcm, dtype="<i2"), sample_rate)
+        if span is None or not words:
+            return None
+        return words, span
+
+
+def _remove(paths: Sequence[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _wav_shape(path: Path) -> tuple[int, int]:
+    """A WAV's sample rate and length in samples."""
+    with wave.open(str(path), "rb") as w:
+        return w.getframerate(), w.getnframes()

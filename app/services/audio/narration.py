@@ -98,14 +98,17 @@ def render_sound(options: RenderOptions, narration: Sequence[str]) -> Sound:
     return Sound(loudness=options.loudness, room_tone=options.room_tone, music=music)
 
 
-def plan_narration(speeches: Sequence[Speech], pause: float, sound: Sound | None = None) -> NarrationPlan:
+def plan_narration(
+    speeches: Sequence[Speech], pause: float | Sequence[float], sound: Sound | None = None
+) -> NarrationPlan:
     """Lay the scenes out at 48 kHz on whole AAC frames, from the WAV headers alone (each engine's
-    rate is converted arithmetically: the resampled audio is cut or padded to that length). With
-    music, the music plays alone for a moment before the first word and after the last."""
+    rate is converted arithmetically: the resampled audio is cut or padded to that length). `pause`:
+    the silence between scenes, or one per scene (the silence after it; a plan scene's `pause_after`).
+    With music, the music plays alone for a moment before the first word and after the last."""
     intro, tail = (MUSIC_INTRO, MUSIC_TAIL) if sound is not None and sound.music is not None else (0, 0)
     if not speeches:
         raise MediaError("nothing to narrate")
-    pause_samples = round(pause * RATE)
+    after = [pause] * len(speeches) if isinstance(pause, (int, float)) else list(pause)
     units: list[AudioUnit] = []
     offsets: list[float] = []
     position = AAC_FRAME  # the priming frame of the first piece plays as a short lead-in
@@ -114,7 +117,7 @@ def plan_narration(speeches: Sequence[Speech], pause: float, sound: Sound | None
             if w.getnchannels() != 1 or w.getsampwidth() != 2:
                 raise MediaError(f"scene {i + 1}: expected mono 16-bit speech audio")
             samples = samples_at_rate(w.getnframes(), w.getframerate())
-        lead = pause_samples if i else round(intro * RATE)
+        lead = round(after[i - 1] * RATE) if i else round(intro * RATE)
         end = round(tail * RATE) if i == len(speeches) - 1 else 0
         pad = end + -(lead + samples + end) % AAC_FRAME
         units.append(AudioUnit(speech, samples, lead, pad))

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
+from PIL import ImageFont
+
+from app.errors import RenderError
 from app.services.captions.formats import to_ass, to_srt, to_vtt
 from app.services.captions.segmentation import segment as build_cues
 from app.services.models import Cue, WordTiming
@@ -19,15 +23,29 @@ def write_captions(
     ass: Path | None,
     size: tuple[int, int],
     scene_ends: Sequence[float] | None = None,
+    *,
+    style: str = "clean",
+    fonts: FontSet | None = None,
+    scale: float = 1.0,
 ) -> list[Cue]:
-    """Cues from the words, written as SRT, WebVTT and (to burn them) ASS; a scene's captions end
-    by its `scene_ends` (when its picture gives way to the next)."""
+    """Cues from the words, written as SRT, WebVTT and (to burn them) ASS in a caption `style`, with
+    `fonts` (default: the slides') at `scale` times the usual size; a scene's captions end by its
+    `scene_ends` (when its picture gives way to the next)."""
     cues = build_cues(words, duration, scene_ends)
     srt.write_text(to_srt(cues), encoding="utf-8")
     vtt.write_text(to_vtt(cues), encoding="utf-8")
     if ass is not None:
-        fonts = default_fontset()
-        text = to_ass(cues, size, fonts.caption_family, caption_font_runs(fonts))
+        fonts = fonts or default_fontset()
+        text = to_ass(
+            cues,
+            size,
+            fonts.caption_family,
+            caption_font_runs(fonts),
+            style=style,
+            ascent_ratio=ascent_ratio(fonts.bold),
+            scale=scale,
+            measure=caption_measure(fonts),
+        )
         ass.write_text(text, encoding="utf-8")
     return cues
 
@@ -40,3 +58,36 @@ def caption_font_runs(fonts: FontSet) -> Callable[[str], list[tuple[str, str]]]:
         return [(run.text, family_name(run.font)) for run in segment(text, chain)]
 
     return runs
+
+
+@lru_cache(maxsize=16)
+def ascent_ratio(font: Path) -> float:
+    """The font's ascender-to-descender height in em, as libass sizes it (the OS/2 Windows metrics
+    when the font has them, else hhea): libass' `Fontsize` is this height, not the em."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        with TTFont(font, lazy=True, fontNumber=0) as f:
+            upm = float(f["head"].unitsPerEm)
+            os2 = f.get("OS/2")
+            if os2 is not None and os2.usWinAscent + os2.usWinDescent > 0:
+                return float(os2.usWinAscent + os2.usWinDescent) / upm
+            return float(f["hhea"].ascent - f["hhea"].descent) / upm
+    except Exception as exc:  # fontTools raises many kinds on a damaged file
+        raise RenderError(f"cannot read font {font.name}: {exc}") from exc
+
+
+@lru_cache(maxsize=64)
+def _pillow_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(path), size)
+
+
+def caption_measure(fonts: FontSet) -> Callable[[str, float], float]:
+    """A caption line's width in pixels at an em, each run in the font that draws it."""
+    chain = fonts.chain(fonts.bold)
+
+    def measure(line: str, em: float) -> float:
+        size = max(1, round(em))
+        return sum(_pillow_font(run.font, size).getlength(run.text) for run in segment(line, chain))
+
+    return measure

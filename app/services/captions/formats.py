@@ -1,10 +1,10 @@
-"""Cues -> SRT, WebVTT and ASS (the last for burning captions with libass)."""
+"""Cues -> SRT, WebVTT and ASS (the last for burning captions with libass, in a `burned` style)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from app.services.captions.linebreak import break_lines, text_width
+from app.services.captions.burned import STYLES, CaptionBox, CaptionStyle, Event, Measure, cue_events
 from app.services.captions.timing import CaptionRules
 from app.services.models import Cue
 
@@ -52,25 +52,7 @@ def _ass_escape(text: str) -> str:
 
 
 FontRuns = Callable[[str], Sequence[tuple[str, str]]]
-
-
-# A bold sans letter's average advance, as a share of the font size (generous: lines must not clip).
-GLYPH_WIDTH = 0.6
-
-
-def burned_line_chars(frame_width: int, margin: int, font_size: int, rules: CaptionRules) -> int:
-    """How many characters a burned caption line holds: what the frame's width allows, at most the
-    rules' line (42). On 9:16 that is fewer, so burned cues get more, shorter lines."""
-    fits = int((frame_width - 2 * margin) / (font_size * GLYPH_WIDTH))
-    return max(8, min(rules.max_line_chars, fits))
-
-
-def burned_lines(cue: Cue, max_chars: int, rules: CaptionRules) -> tuple[str, ...]:
-    """The cue's lines, or, if one is wider than `max_chars`, its words broken again into lines that
-    fit (the same break judgement as the cue's own lines). The cue's timing never changes."""
-    if not cue.words or all(text_width(line, rules.wide) <= max_chars for line in cue.lines):
-        return cue.lines
-    return tuple(break_lines(cue.words, max_chars, rules.wide))
+SAMPLE = "Most people watch short videos with the sound off, so captions carry the message."
 
 
 def to_ass(
@@ -80,40 +62,70 @@ def to_ass(
     font_runs: FontRuns | None = None,
     max_line_chars: int | None = None,
     rules: CaptionRules | None = None,
+    *,
+    style: str = "clean",
+    ascent_ratio: float = 1.0,
+    scale: float = 1.0,
+    measure: Measure | None = None,
 ) -> str:
-    """An ASS script for burning captions with libass: white text, dark outline, bottom centre.
+    """An ASS script for burning captions with libass in a caption `style` (see `burned`).
 
     libass falls back only to the host's fonts, so `font_runs` (text -> [(piece, family)]) lets the
     caller switch families inside a line (`{\\fnNoto Sans}`) for characters the main font lacks.
-    Lines are at most `max_line_chars` (default: what the frame's width holds at the font's size).
+    `ascent_ratio` is the caption font's ascender-to-descender height in em (libass's size unit),
+    `scale` a theme's size factor, `measure` a line's width in pixels at an em (else estimated).
     """
     rules = rules or CaptionRules()
-    width, height = size
-    font_size = round(min(width, height) * 0.05)
-    margin_v = round(height * 0.06)
-    margin_h = round(width * 0.06)
-    max_chars = max_line_chars or burned_line_chars(width, margin_h, font_size, rules)
-    outline = max(2, round(font_size * 0.12))
+    look = STYLES[style]
+    box = CaptionBox.of(size, look, ascent_ratio, scale)
+    edge = max(1, round(box.em * look.outline))
+    shadow = round(box.em * look.shadow)
     header = (
         "[Script Info]\nScriptType: v4.00+\nWrapStyle: 0\nScaledBorderAndShadow: yes\n"
-        f"PlayResX: {width}\nPlayResY: {height}\n\n"
+        f"PlayResX: {box.width}\nPlayResY: {box.height}\nYCbCr Matrix: TV.709\n\n"
         "[V4+ Styles]\n"
         "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, "
         "Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, "
         "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
-        f"Style: Default,{font_family},{font_size},&H00FFFFFF,&H00FFFFFF,&H00101010,&H80000000,"
-        f"-1,0,0,0,100,100,0,0,1,{outline},0,2,{margin_h},{margin_h},{margin_v},1\n\n"
+        f"Style: Default,{font_family},{box.font_size},{look.text},{look.text},{look.edge},{look.back},"
+        f"-1,0,0,0,100,100,0,0,{3 if look.box else 1},{edge},{shadow},2,"
+        f"{box.margin_l},{box.margin_r},{box.margin_v},1\n\n"
         "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
     )
-    events = []
-    for c in cues:
-        text = _ass_text("\n".join(burned_lines(c, max_chars, rules)), font_family, font_runs)
-        events.append(f"Dialogue: 0,{_ass_clock(c.start)},{_ass_clock(c.end)},Default,,0,0,0,,{text}")
-    return header + "\n".join(events) + "\n"
+    max_chars = max_line_chars
+    if max_chars is None and measure is not None:  # the caption font's own average letter
+        advance = measure(SAMPLE, box.em) / len(SAMPLE) / box.em
+        max_chars = max(8, min(rules.max_line_chars, int(box.room / (box.em * advance))))
+    lines = []
+    for cue in cues:
+        for e in cue_events(cue, box, look, rules, measure, max_chars):
+            if _centiseconds(e.start) >= _centiseconds(e.end):
+                continue
+            text = _event_text(e, look, font_family, font_runs)
+            if e.size < 1.0:
+                text = f"{{\\fs{max(1, int(box.font_size * e.size))}}}" + text
+            lines.append(f"Dialogue: 0,{_ass_clock(e.start)},{_ass_clock(e.end)},Default,,0,0,0,,{text}")
+    return header + "\n".join(lines) + "\n"
+
+
+def _event_text(e: Event, look: CaptionStyle, family: str, font_runs: FontRuns | None) -> str:
+    out = []
+    for k, line in enumerate(e.lines):
+        cuts = sorted((a, b) for n, a, b in e.highlight if n == k)
+        pos, parts = 0, []
+        for a, b in cuts:
+            parts.append(_ass_text(line[pos:a], family, font_runs))
+            parts.append(f"{{\\1c{look.highlight}&}}" + _ass_text(line[a:b], family, font_runs))
+            parts.append(f"{{\\1c{look.text}&}}")
+            pos = b
+        parts.append(_ass_text(line[pos:], family, font_runs))
+        out.append("".join(parts))
+    return "\\N".join(out)
 
 
 def _ass_text(text: str, default_family: str, font_runs: FontRuns | None) -> str:
-    if font_runs is None:
+    """Escaped text, switching font families where the main one lacks a character (and back)."""
+    if font_runs is None or not text:
         return _ass_escape(text)
     parts = []
     current = default_family
@@ -122,9 +134,24 @@ def _ass_text(text: str, default_family: str, font_runs: FontRuns | None) -> str
             parts.append(f"{{\\fn{family}}}")
             current = family
         parts.append(_ass_escape(piece))
+    if current != default_family:
+        parts.append(f"{{\\fn{default_family}}}")
     return "".join(parts)
 
 
 def change_points(cues: Sequence[Cue]) -> list[float]:
     """Times at which burned-in captions (as `to_ass` writes them) change the picture."""
     return sorted({_centiseconds(t) / 100 for c in cues for t in (c.start, c.end)})
+
+
+def ass_change_points(ass: str) -> list[float]:
+    """Times at which the events of an ASS script (as `to_ass` writes them: every style, the pairs
+    of a long cue, each karaoke word) change the picture."""
+    points: set[float] = set()
+    for line in ass.splitlines():
+        if line.startswith("Dialogue:"):
+            for clock in line.split(",", 3)[1:3]:
+                h, m, rest = clock.strip().split(":")
+                s, cs = rest.split(".")
+                points.add((int(h) * 360_000 + int(m) * 6000 + int(s) * 100 + int(cs)) / 100)
+    return sorted(points)

@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from app.config import setting_default
 from app.core.threads import check_cancelled
 from app.services.planning.condense_rank import centrality, textrank
 from app.services.planning.condense_text import (
@@ -40,7 +41,7 @@ AIM = 0.03  # the aim, inside the promise
 # Real seconds per estimated second of the offline voice (espeak-ng, measured on tests/data): a
 # Vietnamese syllable is shorter than an English word.
 SPEECH_PACE = {"en": 0.96, "vi": 0.76}
-DEFAULT_PAUSE = 0.5  # the renderer's default pause between scenes (RenderOptions.scene_pause)
+DEFAULT_PAUSE: float = setting_default("pause_scene")  # the renderer's default pause between scenes
 MIN_PAUSE = 0.2
 SILENT_SCENE_SECONDS = 2.0  # a scene with nothing to say is still shown for a moment
 MAX_POINTS = 5  # key points on one condensed slide

@@ -1,9 +1,9 @@
 """When each word is heard: from espeak's word marks, or estimated for engines that give none.
 
-Only espeak reports when words are spoken (`word_timings`, from its WORD events). For other engines
-the words share the voiced part of the audio in proportion to their letters and digits
-(`estimate_word_timings`): approximate (pauses at punctuation are not seen), but captions still
-change with the speech.
+Only espeak reports when words are spoken (`word_timings`, from its WORD events); other engines' words
+are placed by espeak's timing of the same sentence (`clips.fit_timings`). When espeak cannot say a
+sentence, its words share the sentence's sound in proportion to their letters and digits
+(`estimate_word_timings`), the last resort.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from app.services.visuals.model import Box
 from app.services.visuals.themes import MIN_MARGIN, Theme
 
-# with burned captions: the bottom of the frame is theirs (and, upright, the buttons' column)
-CAPTION_RESERVE = {"wide": 0.18, "square": 0.17, "tall": 0.20}
+# with burned captions: the bottom of the frame is theirs (and, upright, the buttons' column); upright
+# they stand above the phone app's own bottom 20%, two lines of large type (captions.CaptionBox)
+CAPTION_RESERVE = {"wide": 0.21, "square": 0.22, "tall": 0.36}
 BUTTONS_COLUMN = 0.12  # of a 9:16 frame's width, on the right: where phone apps put their buttons
 
 
