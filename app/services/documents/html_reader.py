@@ -16,9 +16,9 @@ import unicodedata
 import trafilatura
 
 from app.errors import InputError
-from app.services.documents.inline import escape
-from app.services.documents.markdown import html_text, read_markdown
-from app.services.documents.model import Content, Document, Meta, Paragraph
+from app.services.documents.markdown import read_markdown
+from app.services.documents.model import Content, Document, Meta
+from app.services.documents.xhtml import xhtml_blocks
 
 
 def _decoded(data: bytes) -> str:
@@ -68,9 +68,8 @@ def read_html(doc: Document) -> Content:
     markdown = main_content(page)
     if markdown is not None:
         content = read_markdown(markdown, doc.name)
-    else:  # a fragment: its text, as one paragraph per line of text
-        text = html_text(page)
-        content = Content((Paragraph(escape(text)),) if text else (), Meta(), doc.name)
+    else:  # a fragment without an article: its markup read as it is (no images: no folder to ask)
+        content = Content(tuple(xhtml_blocks(page, lambda _src: None)), Meta(), doc.name)
     if not content.blocks:
         raise InputError(f"{doc.name} has no text to read")
     found = trafilatura.extract_metadata(page)

@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable
 
 from app.services.documents.docx_reader import probe_docx, read_docx
+from app.services.documents.epub_reader import probe_epub, read_epub
 from app.services.documents.formats import DocFormat
 from app.services.documents.html_reader import probe_html, read_html
 from app.services.documents.limits import DocumentLimits
@@ -30,12 +31,14 @@ READERS: dict[DocFormat, Reader] = {
     "pptx": read_pptx,
     "pdf": read_pdf,
     "html": read_html,
+    "epub": read_epub,
 }
 PROBES: dict[DocFormat, Probe] = {
     "docx": probe_docx,
     "pptx": probe_pptx,
     "pdf": probe_pdf,
     "html": probe_html,
+    "epub": probe_epub,
 }
 
 
