@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.cli import sound as snd
 from app.cli.base import (
     EXIT_FAILED,
     EXIT_INPUT,
@@ -57,16 +58,6 @@ from app.cli.documents import (
     PagesOption,
     PptxPictureOption,
     read_flags,
-)
-from app.cli.sound import (
-    LoudnessOption,
-    MaxMusicSizeOption,
-    MusicLevelOption,
-    MusicOption,
-    MusicPlaylistOption,
-    MusicSeedOption,
-    RoomToneOption,
-    SoundFlags,
 )
 from app.cli.story import LLMOption, llm_flags
 from app.config import Settings, load_settings
@@ -163,13 +154,13 @@ def submit(
     pause_paragraph: PauseParagraphOption = None,
     pause_heading: PauseHeadingOption = None,
     pause_scene: PauseSceneOption = None,
-    loudness: LoudnessOption = None,
-    room_tone: RoomToneOption = False,
-    music: MusicOption = None,
-    music_level: MusicLevelOption = None,
-    music_playlist: MusicPlaylistOption = False,
-    music_seed: MusicSeedOption = None,
-    max_music_size: MaxMusicSizeOption = None,
+    loudness: snd.LoudnessOption = None,
+    room_tone: snd.RoomToneOption = False,
+    music: snd.MusicOption = None,
+    music_level: snd.MusicLevelOption = None,
+    music_playlist: snd.MusicPlaylistOption = False,
+    music_seed: snd.MusicSeedOption = None,
+    max_music_size: snd.MaxMusicSizeOption = None,
     duration: DurationOption = None,
     max_duration: MaxDurationOption = None,
     llm: LLMOption = None,
@@ -216,18 +207,12 @@ def submit(
             resolution=resolution,
         )
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
+        sf = snd.SoundFlags(room_tone, music, music_level, music_playlist, music_seed, max_music_size)
         options = {
             **render_options(
-                settings,
-                burn_captions,
-                fps,
-                motion,
-                images,
-                duration,
-                max_duration,
-                sound=SoundFlags(room_tone, music, music_level, music_playlist, music_seed, max_music_size),
-                delivery=delivery,
+                settings, burn_captions, fps, motion, images, duration, max_duration, delivery=delivery
             ),
+            **sf.options(),
             **read_flags(pages, pptx_picture),
             **llm_flags(llm),
         }
