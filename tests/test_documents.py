@@ -149,7 +149,7 @@ def test_front_matter_in_toml_and_without_it() -> None:
 )
 def test_escaped_text_reads_back_as_written(text: str) -> None:
     assert inline_plain(escape(text)) == text
-    (para,) = read_document(Document(text, "txt")).blocks
+    (para,) = read_document(Document(text, "txt")).blocks  # one paragraph: no rule
     assert isinstance(para, Paragraph) and inline_plain(para.text) == text
 
 
@@ -162,7 +162,7 @@ def test_inline_code_round_trips(code: str) -> None:
 
 def test_plain_text_reader_makes_a_paragraph_per_blank_line_run() -> None:
     content = read_document(Document("One\nline.\n\n  \nTwo *stars*.", "txt"))
-    assert content.blocks == (Paragraph("One line."), Paragraph("Two \\*stars\\*."))
+    assert content.blocks == (Paragraph("One line."), Rule(), Paragraph("Two \\*stars\\*."))
     assert [s.blocks[0].text for s in read_sections(Document("One\nline.\n\nTwo *stars*.", "txt"))] == [
         "One line.",
         "Two *stars*.",

@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from app.services.documents import load_document
-from app.services.planning import build_script
+from app.services.models import RenderOptions
+from app.services.plan_stage import make_plan
 from app.services.video import probe
 from tests.conftest import CLI
 from tests.waiting import wait_until
@@ -100,7 +101,7 @@ def test_markdown_renders_to_mp4_with_captions(cli: CLI, name: str, doc: str) ->
     caption_text = " ".join(c[2] for c in cues)
     for bad in ("*", "#", "`", "<b>", "](", "https://", "example.com", "```"):
         assert bad not in caption_text
-    narration = build_script(load_document(src)).narration
+    narration = " ".join(s.narration for s in make_plan(load_document(src), RenderOptions()).scenes)
     assert normalize_words(caption_text) == normalize_words(narration)
     vtt = (cli.cwd / "out.vtt").read_text(encoding="utf-8")
     assert vtt.startswith("WEBVTT")

@@ -191,3 +191,18 @@ def test_rendered_videos_that_differ_only_in_other_scripts_differ(cli: CLI) -> N
             frames[name] = next(container.decode(video=0)).to_image().convert("L")
     diff = np.asarray(ImageChops.difference(frames["a.md"], frames["b.md"]))
     assert (diff > 60).sum() > 500
+
+
+def test_emoji_sequences_stay_whole() -> None:
+    if not features.check("raqm"):
+        missing_part("raqm", "Pillow has no raqm layout (libfribidi missing?)")
+    family, flag = "👨\u200d👩\u200d👧", "🇻🇳"
+    text = f"a {family} {flag} ❤\ufe0f b"
+    assert clean_text(text, _chain()) == text, "joiners and the emoji selector kept inside emoji"
+    assert clean_text("a\u200db\ufe0fc", _chain()) == "abc", "and dropped elsewhere"
+    run = next(r for r in segment(text, _chain()) if family in r.text)
+    assert family_name(run.font) == "Noto Emoji" and flag in run.text
+    font = load_font(run.font, 64)
+    # the family is one glyph (a ligature), not three people side by side; the flag one, not two letters
+    assert font.getlength(family) < 0.6 * font.getlength("👨👩👧")
+    assert font.getlength(flag) < 0.8 * font.getlength("🇻 🇳")

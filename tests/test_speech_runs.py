@@ -8,7 +8,7 @@ import pytest
 
 from app.services.speech import EspeakEngine
 from app.services.speech.japanese import kana_reading, readable
-from app.services.speech.runs import Run, speech_runs, voice_segments
+from app.services.speech.runs import Run, speech_runs, unspoken_blanked, voice_segments
 
 RATE = 175
 
@@ -113,3 +113,10 @@ def test_kanji_get_their_readings_for_the_japanese_voice() -> None:
     _, words = _speak("The phrase 日本語の文章です is Japanese.", "en")
     span = words[3][1] - words[2][1]
     assert abs(span - kana) < 0.3 * kana, (span, kana)
+
+
+def test_engines_given_a_whole_text_get_no_emoji() -> None:
+    text = "Ship it 🚀👨\u200d👩\u200d👧 today ❤\ufe0f 你好"
+    blanked = unspoken_blanked(text)
+    assert len(blanked) == len(text) and blanked.split() == ["Ship", "it", "today", "你好"]
+    assert unspoken_blanked("plain text, 25°C") == "plain text, 25°C"

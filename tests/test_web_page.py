@@ -77,6 +77,37 @@ def test_vietnamese_text_from_the_page_renders_and_plays(server: Server) -> None
             page.wait_for_function(
                 "(v => v.readyState === 4 && !v.seeking)(document.querySelector('#video'))", timeout=15_000
             )
+            # the captions reach the browser as a <track> of the WebVTT file (it cannot see mov_text)
+            page.wait_for_function(
+                "(t => t && t.readyState === 2)(document.querySelector('#video track'))",
+                timeout=15_000,
+                polling=200,
+            )
+            track = page.evaluate(
+                """() => {
+                    const v = document.querySelector('#video');
+                    const t = v.textTracks[0];
+                    return {count: v.textTracks.length, kind: t.kind, mode: t.mode, cues: t.cues.length,
+                            first: t.cues[0].text, src: v.querySelector('track').src};
+                }"""
+            )
+            vtt = server.client(KEY).get(f"/v1/jobs/{job_id}/captions.vtt").text
+            assert track["count"] == 1 and track["kind"] == "captions" and track["mode"] == "showing"
+            assert track["cues"] == vtt.count(" --> ") and track["first"] in vtt
+            assert "token=" in track["src"], "a signed link, like the video's"
+            page.evaluate(
+                "(v => { const c = v.textTracks[0].cues[0]; v.currentTime = (c.startTime + c.endTime) / 2; })"
+                "(document.querySelector('#video'))"
+            )
+            page.wait_for_function(
+                "(v => !v.seeking && v.textTracks[0].activeCues.length === 1)"
+                "(document.querySelector('#video'))",
+                timeout=15_000,
+                polling=100,
+            )  # the first cue is on screen in its time
+            chapters = server.client(KEY).get(f"/v1/jobs/{job_id}/chapters.txt").text
+            assert chapters.startswith("0:00 Xin chào các bạn")
+            assert page.is_visible("#dl-chapters-link")
             page.screenshot(path=str(OUTPUT / "web_page.png"), full_page=True)
             assert errors == []
         finally:

@@ -50,6 +50,7 @@ ARTIFACTS = {
     "captions.srt": ("video.srt", "application/x-subrip", ".srt"),
     "captions.vtt": ("video.vtt", "text/vtt; charset=utf-8", ".vtt"),
     "thumbnail": ("video.jpg", "image/jpeg", ".jpg"),
+    "chapters.txt": ("video.chapters.txt", "text/plain; charset=utf-8", ".chapters.txt"),
 }
 
 
@@ -294,6 +295,7 @@ _artifact_route("video", "The MP4 (supports Range requests)")
 _artifact_route("captions.srt", "Captions as SubRip")
 _artifact_route("captions.vtt", "Captions as WebVTT")
 _artifact_route("thumbnail", "A JPEG thumbnail")
+_artifact_route("chapters.txt", "Chapters at scene titles, `0:00 Title` a line (a YouTube description)")
 
 
 @router.delete("/{job_id}", response_model=JobOut, summary="Cancel a job, or delete its document and files")

@@ -83,6 +83,7 @@ class JobLinks(BaseModel):
     captions_srt: str | None = None
     captions_vtt: str | None = None
     thumbnail: str | None = None
+    chapters: str | None = Field(default=None, description="the `0:00 Title` chapter list (text)")
 
 
 class JobOut(BaseModel):
@@ -143,6 +144,7 @@ def job_out(job: JobRecord, token: str) -> JobOut:
     done = job.status.value == "completed" and not job.purged  # a purged job has no files
     result = job.result or {}
     has_thumb = bool(result.get("thumbnail"))
+    has_chapters = bool(result.get("chapters"))
     wait = run = None
     if job.started_at is not None:
         wait = round(max(0.0, job.started_at - job.queued_at), 3)
@@ -181,5 +183,6 @@ def job_out(job: JobRecord, token: str) -> JobOut:
             captions_srt=f"{base}/captions.srt{q}" if done else None,
             captions_vtt=f"{base}/captions.vtt{q}" if done else None,
             thumbnail=f"{base}/thumbnail{q}" if done and has_thumb else None,
+            chapters=f"{base}/chapters.txt{q}" if done and has_chapters else None,
         ),
     )

@@ -315,6 +315,7 @@ def render_options(
     max_duration: str | None = None,
     sound: SoundFlags | None = None,
     delivery: DeliveryFlags | None = None,
+    lexicon: str | None = None,
 ) -> dict[str, object]:
     """Render options from settings (env + flags), in the shape every entry point validates."""
     return (delivery or DeliveryFlags()).apply(
@@ -336,6 +337,7 @@ def render_options(
             "pause_scene": settings.pause_scene,
             "loudness": settings.loudness,
             **(sound or SoundFlags()).options(),
+            "lexicon": lexicon,
         }
     )
 

@@ -17,7 +17,6 @@ from rich.table import Table
 from app.cli import sound as snd
 from app.cli.base import (
     EXIT_FAILED,
-    EXIT_INPUT,
     AllowRemoteImagesOption,
     AspectOption,
     AssetsRootOption,
@@ -43,7 +42,6 @@ from app.cli.base import (
     ThemeOption,
     VoiceOption,
     app,
-    check_images,
     cli_settings,
     describe,
     document_dir,
@@ -52,6 +50,7 @@ from app.cli.base import (
     render_options,
     run_store_call,
 )
+from app.cli.checks import check_images_now
 from app.cli.documents import (
     AllowFetchOption,
     AllowPrivateUrlsOption,
@@ -59,15 +58,15 @@ from app.cli.documents import (
     PptxPictureOption,
     read_flags,
 )
+from app.cli.plan import LexiconOption, read_lexicon
 from app.cli.story import LLMOption, llm_flags
 from app.config import Settings, load_settings
 from app.core.jobstore.base import JobPriority, JobRecord, JobStatus
 from app.core.queue_manager import QueueManager, Trust, new_job_id
-from app.errors import InputError, T2VError
+from app.errors import InputError
 
 if TYPE_CHECKING:
-    from app.services.documents import Document
-    from app.services.models import RenderOptions
+    pass
 
 T = TypeVar("T")
 
@@ -150,6 +149,7 @@ def submit(
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
     theme: ThemeOption = None,
+    lexicon: LexiconOption = None,
     pause_sentence: PauseSentenceOption = None,
     pause_paragraph: PauseParagraphOption = None,
     pause_heading: PauseHeadingOption = None,
@@ -210,7 +210,15 @@ def submit(
         sf = snd.SoundFlags(room_tone, music, music_level, music_playlist, music_seed, max_music_size)
         options = {
             **render_options(
-                settings, burn_captions, fps, motion, images, duration, max_duration, delivery=delivery
+                settings,
+                burn_captions,
+                fps,
+                motion,
+                images,
+                duration,
+                max_duration,
+                delivery=delivery,
+                lexicon=read_lexicon(lexicon),
             ),
             **sf.options(),
             **read_flags(pages, pptx_picture),
@@ -219,7 +227,7 @@ def submit(
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
         if isinstance(document, Document):
-            _check_images_now(document, parsed, settings)
+            check_images_now(document, parsed, settings)
         else:
             policy = ImagePolicy.for_render(parsed, Trust.OPERATOR, settings)
             check_storyboard(document, parsed, policy, Path(source).name)
@@ -238,30 +246,6 @@ def submit(
         ),
     )
     print(job.id)
-
-
-def _check_images_now(document: Document, options: RenderOptions, settings: Settings) -> None:
-    """A missing or broken image fails the submit (exit 2) rather than the job, later; what is read or
-    fetched here is cached for the worker."""
-    import tempfile
-
-    from app.core.diskcache import DiskCache
-    from app.services.images import ImagePolicy, ImageService
-
-    policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings)
-    service = ImageService(cache=DiskCache(settings.cache_dir, settings.cache_max_bytes))
-
-    async def check() -> None:
-        try:
-            with tempfile.TemporaryDirectory(prefix="t2v-images-") as workdir:
-                await check_images(service, document, policy, Path(workdir))
-        finally:
-            await service.http.aclose()
-
-    try:
-        asyncio.run(check())
-    except T2VError as exc:
-        fail(str(exc), EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILED)
 
 
 @app.command()

@@ -54,6 +54,7 @@ from app.cli.documents import (
     PptxPictureOption,
     read_flags,
 )
+from app.cli.plan import LexiconOption, read_lexicon
 from app.cli.sound import (
     LoudnessOption,
     MaxMusicSizeOption,
@@ -184,6 +185,7 @@ def render(
     assets_root: AssetsRootOption = None,
     allow_remote_images: AllowRemoteImagesOption = False,
     skip_missing_images: SkipMissingImagesOption = False,
+    lexicon: LexiconOption = None,
     llm: LLMOption = None,
     topic: TopicOption = None,
     language: LanguageOption = None,
@@ -240,6 +242,7 @@ def render(
                         room_tone, music, music_level, music_playlist, music_seed, max_music_size
                     ),
                     delivery=delivery,
+                    lexicon=read_lexicon(lexicon),
                 ),
                 **read_flags(pages, pptx_picture),
                 **llm_flags(llm),

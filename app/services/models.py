@@ -136,6 +136,7 @@ class RenderOptions:
     allow_remote_images: bool = False  # the operator's --allow-remote-images
     skip_missing_images: bool = False  # an image that cannot be used becomes a placeholder
     theme: str = setting_default("theme")  # a built-in theme's name or a theme file (.toml)
+    lexicon: str | None = None  # a lexicon's TOML text: what the voice says for words and patterns
     # sound (issue 14): see app/services/audio
     loudness: float = setting_default("loudness")  # integrated LUFS of the output
     room_tone: bool = False  # quiet noise instead of digital silence

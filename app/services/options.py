@@ -19,6 +19,7 @@ from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
 from app.services.documents import parse_pages
 from app.services.models import RenderOptions
+from app.services.planning import MAX_LEXICON_BYTES, Lexicon
 from app.services.speech import TTSConfig, parse_voice_spec
 from app.services.video import PresetName, with_preset
 
@@ -53,6 +54,13 @@ class RenderOptionsInput(BaseModel):
     # issue 13 (visuals): a built-in theme by name; a theme file (.toml) only from the operator
     theme: str = Field(
         default=setting_default("theme"), max_length=500, description="dark, light, paper, bold"
+    )
+    # issue 14.4: what the voice says for names and jargon (TOML text, checked here: a bad regex is a 422)
+    lexicon: str | None = Field(
+        default=None,
+        max_length=MAX_LEXICON_BYTES,
+        description='a lexicon as TOML text: [vi]/[en]/[all] tables of "word" = "spoken form", '
+        "[[en.regex]] pattern/say entries",
     )
     # sound (issue 14)
     loudness: float = Field(
@@ -153,6 +161,7 @@ class RenderOptionsInput(BaseModel):
             allow_remote_images=self.allow_remote_images,
             skip_missing_images=self.skip_missing_images,
             theme=self.theme,
+            lexicon=self.lexicon or None,
             pause_sentence=self.pause_sentence,
             pause_paragraph=self.pause_paragraph,
             pause_heading=self.pause_heading,
@@ -223,6 +232,8 @@ def parse_render_options(
     _check_llm(options.llm, trust)
     _check_theme(options.theme, trust)
     _check_music(options, trust)
+    if options.lexicon:
+        Lexicon.from_toml(options.lexicon, source="option 'lexicon'")  # an InputError of one line
     parse_pages(options.pages)  # a bad range is an InputError of one line
     return options.to_options()
 

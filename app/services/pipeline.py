@@ -27,11 +27,12 @@ from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration, render_sound
 from app.services.beats import scene_foci, scene_shots
 from app.services.captions import ass_change_points, write_captions
-from app.services.documents import Document, read_document
+from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
-from app.services.planning import Plan, Scene, ScriptLimits, build_script, fit_duration
+from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, make_plan
+from app.services.planning import Plan, Scene, ScriptLimits, fit_duration
 from app.services.speech import detect_language, scene_gaps
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
@@ -50,7 +51,6 @@ from app.services.video import (
 from app.services.visuals import (
     VisualService,
     default_fontset,
-    legacy_plan,
     link_fonts,
     load_theme,
     make_thumbnail,
@@ -74,7 +74,6 @@ class Progress:
 
 ProgressSink = Callable[[Progress], None]
 NO_IMAGE_FOLDER = "this render was given no folder for local images"
-LANGUAGE_SAMPLE_CHARS = 1000  # a few sentences are plenty for the detector
 
 
 @dataclass(frozen=True)
@@ -125,10 +124,11 @@ class Renderer:
         self.audio_pieces_encoded = 0  # scenes' AAC pieces actually encoded
         self.music_mixes = 0  # narration + music mixes actually made (cache hits excluded)
 
-    def plan_document(self, document: Document, options: RenderOptions | None = None) -> Plan:
+    def plan_document(self, document: Document | Content, options: RenderOptions | None = None) -> Plan:
         """The Plan of a document (blocking: run it in a thread)."""
-        options = options or RenderOptions()
-        return legacy_plan(build_script(document, options.rate, limits=self.limits))
+        # `spoken` stays out of renders until captions map the spoken words back to the written ones
+        # (issue 14.4, "timing"): then the voice gets it (scene.spoken or scene.narration)
+        return make_plan(document, options or RenderOptions(), self.limits, self._language, spoken=False)
 
     async def render(
         self,
@@ -145,10 +145,11 @@ class Renderer:
         options = options or RenderOptions()
         report = progress or (lambda _p: None)
         started = time.perf_counter()
+        content = await run_in_thread(read_document, document)  # read once: kept for the document
         if options.llm:  # an LLM writes the script (issue 17)
             plan = await self.llm.write_plan(document, options)
         else:
-            plan = await run_in_thread(self.plan_document, document, options)
+            plan = await run_in_thread(self.plan_document, content, options)
         fitted = await run_in_thread(
             fit_duration, plan, options.duration, options.max_duration, options.rate, options.pause_scene
         )
@@ -156,8 +157,7 @@ class Renderer:
         if fitted is not None:  # --duration / --max-duration: condensed to the target (issue 17)
             plan, notes = fitted.plan, ((fitted.note,) if fitted.note else ())
         report(Progress(Stage.SCRIPT, 1, 1))
-        # today's Script drops images, so the document's own are checked too (the planner's keep them)
-        content = await run_in_thread(read_document, document)  # read once: kept for the document
+        # the plan shows the document's images (condensing may drop scenes: all are checked still)
         shown = await run_in_thread(document_images, content)
         result = await self._render(
             plan, out_path, options, report, images, thumbnail, before_publish, started, shown

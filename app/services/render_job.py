@@ -215,6 +215,7 @@ class RenderJobHandler:
             "srt": str(result.srt),
             "vtt": str(result.vtt),
             "thumbnail": str(result.thumbnail) if result.thumbnail else None,
+            "chapters": str(result.chapters) if result.chapters else None,
             "duration": result.duration,
             "size_bytes": result.size_bytes,
             "scenes": result.scenes,

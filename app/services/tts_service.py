@@ -37,6 +37,7 @@ from app.services.speech.engines import ESPEAK, OPENAI, PIPER, openai, piper, re
 from app.services.speech.engines.config import TTSConfig
 from app.services.speech.espeak import EspeakEngine, check_rate
 from app.services.speech.phrases import Break, Phrase, plan_breaks, split_phrases
+from app.services.speech.runs import unspoken_blanked
 from app.services.speech.timing import estimate_word_timings
 from app.services.speech.voices import VoiceChain, VoiceSpec, parse_voice_chain, parse_voice_spec
 from app.services.speech.wav import write_wav
@@ -251,12 +252,14 @@ class TTSService:
         raw = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex[:8]}.source")
         try:
             if link.engine == PIPER:
-                await run_in_thread(piper.speak_to_wav, Path(link.voice), text, rate, raw)
+                said = unspoken_blanked(text)  # emoji shown, not read out as their names
+                await run_in_thread(piper.speak_to_wav, Path(link.voice), said, rate, raw)
                 os.replace(raw, out_path)  # already mono 16-bit PCM, at the model's own rate
             else:
                 fetch = openai.fetch if link.engine == OPENAI else request_download.fetch
                 assert link.base_url is not None
-                await fetch(self.http, self.config, text, link.voice, link.base_url, rate, raw)
+                said = unspoken_blanked(text)
+                await fetch(self.http, self.config, said, link.voice, link.base_url, rate, raw)
                 await audio.to_pcm_wav(raw, out_path)
         finally:
             with contextlib.suppress(FileNotFoundError):

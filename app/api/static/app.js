@@ -94,16 +94,21 @@ function showJob(job) {
       video.src = job.links.video;
       video.textContent = "";
       if (job.links.captions_vtt) {
+        // the MP4's own subtitle track (mov_text) is invisible to browsers: the WebVTT file is
         const track = document.createElement("track");
         track.kind = "captions";
+        track.label = "Captions";
         track.src = job.links.captions_vtt;
         track.default = true;
         video.appendChild(track);
+        track.track.mode = "showing";
       }
     }
     $("dl-video").href = `${job.links.video}&download=1`;
     $("dl-srt").href = `${job.links.captions_srt}&download=1`;
     $("dl-vtt").href = `${job.links.captions_vtt}&download=1`;
+    $("dl-chapters").hidden = !job.links.chapters;
+    if (job.links.chapters) $("dl-chapters-link").href = `${job.links.chapters}&download=1`;
     $("player").hidden = false;
   } else {
     $("player").hidden = true;

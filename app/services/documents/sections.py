@@ -2,7 +2,7 @@
 `build_script` reads, until the renderer consumes the Plan.
 
 Every top-level heading starts a section and titles it; text before the first heading is an untitled
-section, a thematic break starts a new untitled one, and in plain text every paragraph is a section.
+section, a thematic break starts a new untitled one (the plain-text reader puts one between paragraphs).
 List items become bullets, table rows "a | b" paragraphs, quotes paragraphs, code CODE blocks; images
 are dropped (no slide shows them on this path) and pages become a titled section of their text.
 """
@@ -42,8 +42,8 @@ class _Sections:
             self.sections[-1].blocks.append(SlideBlock(kind, text))
 
 
-def content_sections(content: Content, per_paragraph: bool = False) -> list[Section]:
-    """The sections of `content`, in order; `per_paragraph`: every paragraph its own (plain text)."""
+def content_sections(content: Content) -> list[Section]:
+    """The sections of `content`, in order."""
     out = _Sections()
     for block in content.blocks:
         if isinstance(block, Heading):
@@ -51,8 +51,6 @@ def content_sections(content: Content, per_paragraph: bool = False) -> list[Sect
         elif isinstance(block, Rule):
             out.new(None)
         elif isinstance(block, Paragraph):
-            if per_paragraph:
-                out.new(None)
             out.add(BlockKind.PARAGRAPH, inline_plain(block.text))
         elif isinstance(block, ListBlock):
             for item in block.items:
@@ -80,4 +78,4 @@ def content_sections(content: Content, per_paragraph: bool = False) -> list[Sect
 
 def read_sections(doc: Document) -> list[Section]:
     """The document's sections, in order, by the reader of its format."""
-    return content_sections(read_document(doc), per_paragraph=doc.format == "txt")
+    return content_sections(read_document(doc))

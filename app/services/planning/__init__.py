@@ -1,13 +1,16 @@
-"""Planning: a document's sections -> a `Script` of scenes, each with its speakable narration.
+"""Planning: a document's `Content` -> the `Plan` (`plan_document`), the model between reading and
+rendering: scenes with their layout, items, image, table, code, narration (as written), `spoken`
+(what the voice gets: `add_spoken`, with `normalize` and a `Lexicon`) and beats.
 
-`build_script` cuts sections into scenes of about `max_scene_seconds` of speech (default 20 s) and
-checks the `ScriptLimits`; `speakable`, `speech_weight` and `estimate_seconds` say what the voice reads
-and how long it takes; `split_sentences` and friends cut text without losing any of it.
-The `Plan` (`plan`: scenes with their layout, items, beats, image, table, code, narration) is the
-model between reading and rendering. `planning.normalize` (numbers, dates, units... as words) is its
-own package. `storyboard`: the Plan as a JSON/YAML file (`dump_storyboard`, `parse_storyboard` with
-one problem line per JSON path, `storyboard_schema`). `condense`: a plan fitted to a target duration
+`plan_document` makes a title card, cuts sections into units and units into scenes by speech time and
+by what `fits` the slide (continuation scenes "(2/3)"), and checks the `ScriptLimits`; `narrate` says
+what is read (`md_sentences`, `row_sentence`); `speakable`, `speech_weight` and `estimate_seconds` say
+what the voice reads and how long it takes; `split_sentences` and friends cut text without losing any
+of it. `storyboard`: the Plan as a JSON/YAML file (`dump_storyboard`, `parse_storyboard` with one
+problem line per JSON path, `storyboard_schema`). `condense`: a plan fitted to a target duration
 (`condense_plan`, `fit_duration`: ranked extractive condensation, key points on the slides).
+`build_script` (sections -> a `Script`) is the older path. `planning.normalize` (numbers, dates,
+units... as words) is its own package.
 """
 
 from app.services.planning.condense import (
@@ -19,7 +22,11 @@ from app.services.planning.condense import (
     plan_seconds,
 )
 from app.services.planning.limits import ScriptLimits, check_limits
+from app.services.planning.narrate import md_sentences, row_sentence
+from app.services.planning.normalize import MAX_LEXICON_BYTES, Lexicon
 from app.services.planning.plan import PLAN_VERSION, Beat, Code, ImageRef, Item, Layout, Plan, Scene, Table
+from app.services.planning.planner import PlanLimits, add_spoken, plan_document
+from app.services.planning.planner_scenes import Fits
 from app.services.planning.scenes import DEFAULT_MAX_SCENE_SECONDS, balanced_groups, build_script
 from app.services.planning.sentences import split_clauses, split_sentences, split_words
 from app.services.planning.speakable import (
@@ -44,6 +51,7 @@ from app.services.planning.storyboard import (
 __all__ = [
     "DEFAULT_MAX_SCENE_SECONDS",
     "DEFAULT_WORDS_PER_MINUTE",
+    "MAX_LEXICON_BYTES",
     "PLAN_VERSION",
     "STORYBOARD_CONTENT_TYPE",
     "STORYBOARD_CONTENT_TYPES",
@@ -51,16 +59,20 @@ __all__ = [
     "Code",
     "Condensed",
     "DurationTarget",
+    "Fits",
     "ImageRef",
     "Item",
     "Layout",
+    "Lexicon",
     "Plan",
+    "PlanLimits",
     "Scene",
     "ScriptLimits",
     "SentenceFate",
     "StoryboardError",
     "StoryboardFormat",
     "Table",
+    "add_spoken",
     "balanced_groups",
     "build_script",
     "check_limits",
@@ -68,9 +80,12 @@ __all__ = [
     "dump_storyboard",
     "estimate_seconds",
     "fit_duration",
+    "md_sentences",
     "parse_storyboard",
+    "plan_document",
     "plan_seconds",
     "read_storyboard",
+    "row_sentence",
     "speakable",
     "speech_weight",
     "split_clauses",

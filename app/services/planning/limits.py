@@ -14,15 +14,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from app.core.threads import check_cancelled
 from app.errors import InputError
-from app.services.models import Scene
 from app.services.planning.speakable import CJK_RANGES, estimate_seconds
 
 if TYPE_CHECKING:
     from app.config import Settings
+
+
+class Narrated(Protocol):
+    """A scene of a Script or of a Plan: what the limits look at is its narration."""
+
+    @property
+    def narration(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ def _long_word(max_chars: int) -> re.Pattern[str]:
     return re.compile(f"(?<!{word}){word}{{{max_chars + 1},}}")
 
 
-def check_limits(name: str, scenes: Sequence[Scene], words_per_minute: int, limits: ScriptLimits) -> None:
+def check_limits(name: str, scenes: Sequence[Narrated], words_per_minute: int, limits: ScriptLimits) -> None:
     """Refuse what would read absurdly or render for hours: checked in time linear in the text."""
     if len(scenes) > limits.max_scenes:
         raise InputError(

@@ -135,3 +135,14 @@ def voice_segments(
 def _blank(text: str) -> str:
     """Spaces for every character but line breaks: nothing said, every offset kept."""
     return "".join(ch if ch == "\n" else " " for ch in text)
+
+
+def unspoken_blanked(text: str) -> str:
+    """The text with emoji and pictographs blanked, for engines that get a text whole (piper, HTTP
+    voices): they are shown, never read out as their names. Same length, so timings still fit."""
+    classes = _classes(text)
+    if SYMBOL not in classes:
+        return text
+    return "".join(
+        " " if kind == SYMBOL and ch != "\n" else ch for ch, kind in zip(text, classes, strict=True)
+    )

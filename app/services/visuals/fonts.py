@@ -250,14 +250,42 @@ def _is_mark(ch: str) -> bool:
 
 
 def _clusters(text: str) -> list[str]:
-    """A base character with the combining marks that follow it; marks must share its font."""
+    """A base character with the combining marks that follow it; marks must share its font.
+    An emoji keeps its sequence whole (joiners, presentation selector, skin tone, keycap, tags, the
+    second flag letter): the emoji font draws "👨‍👩‍👧" as one family, "🇻🇳" as one flag."""
     out: list[str] = []
     for ch in text:
-        if out and _is_mark(ch) and not out[-1].isspace():
+        if out and not out[-1].isspace() and (_is_mark(ch) or _extends_emoji(out[-1], ch)):
             out[-1] += ch
         else:
             out.append(ch)
     return out
+
+
+_EMOJI_EXTENDERS = frozenset({0x200D, 0xFE0E, 0xFE0F, 0x20E3})
+
+
+def _is_emoji(ch: str) -> bool:
+    code = ord(ch)
+    return (unicodedata.category(ch) == "So" and code >= 0x2190) or 0x1F1E6 <= code <= 0x1F1FF
+
+
+def _extends_emoji(cluster: str, ch: str) -> bool:
+    if not _is_emoji(cluster[0]):
+        return False
+    code = ord(ch)
+    if code in _EMOJI_EXTENDERS or 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F:
+        return True
+    if cluster[-1] == "\u200d":  # the emoji after a joiner
+        return _is_emoji(ch)
+    flag = 0x1F1E6 <= code <= 0x1F1FF  # regional indicators pair up into flags
+    return flag and len(cluster) == 1 and 0x1F1E6 <= ord(cluster) <= 0x1F1FF
+
+
+def _visible(cluster: str) -> str:
+    """The cluster without invisible characters, except the joiners an emoji sequence needs."""
+    keep = _is_emoji(cluster[0])
+    return "".join(ch for ch in cluster if not _is_invisible(ch) or (keep and ord(ch) in _EMOJI_EXTENDERS))
 
 
 @lru_cache(maxsize=65536)
@@ -300,8 +328,8 @@ def _resolve(cluster: str, chain: tuple[Path, ...]) -> tuple[str, Path | None]:
 
 def _resolved(text: str, chain: tuple[Path, ...]) -> list[tuple[str, Path | None]]:
     text = unicodedata.normalize("NFC", text)
-    text = "".join(ch for ch in text if not _is_invisible(ch))
-    pieces = [_resolve(c, chain) for c in _clusters(text)]
+    clusters = (_visible(c) for c in _clusters(text))
+    pieces = [_resolve(c, chain) for c in clusters if c]
     return [(t, f) for t, f in pieces if t]
 
 

@@ -1,0 +1,60 @@
+"""The planning stage of a render: a document -> the Plan the renderer consumes (and `t2v plan`
+prints), with what only the render's options know: the frame and theme the scenes must fit
+(`visuals.fits`, captions burned or not), the speaking rate, the voice's language and the lexicon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.services.documents import Content, Document
+from app.services.models import RenderOptions
+from app.services.planning import Lexicon, Plan, PlanLimits, Scene, ScriptLimits, add_spoken, plan_document
+from app.services.speech import detect_language
+from app.services.tts_service import parse_voice_chain
+from app.services.visuals import fits
+
+LANGUAGE_SAMPLE_CHARS = 1000  # a few sentences are plenty for the detector
+
+
+def make_plan(
+    document: Document | Content,
+    options: RenderOptions,
+    limits: ScriptLimits | None = None,
+    language_of: Callable[[str], str] = detect_language,
+    *,
+    spoken: bool = True,
+) -> Plan:
+    """What `t2v plan` prints and a render consumes: the planner's scenes, split where they do not fit
+    the frame at the type floor (`visuals.fits`, with captions burned or not), and each scene's
+    `spoken` text in the voice's language (the option's voice, else the document's, else detected),
+    unless `spoken` is False."""
+    fmt = options.video_format
+
+    def fits_frame(scene: Scene) -> bool:
+        # the text's room does not depend on the picture's file (not resolved yet: never read here)
+        shown = scene.model_copy(update={"image": None}) if scene.image is not None else scene
+        return fits(shown, fmt, options.theme, captions_burned=options.burn_captions)
+
+    plan = plan_document(document, PlanLimits(options.rate, script=limits), fits=fits_frame)
+    if not spoken:
+        return plan
+    language = parse_voice_chain(options.voice).language if options.voice else None
+    language = language or plan.language or language_of(_narration_sample(plan))
+    return add_spoken(plan, language, lexicon_of(options))
+
+
+def lexicon_of(options: RenderOptions) -> Lexicon | None:
+    """The options' lexicon (TOML text, checked when the options were parsed)."""
+    return Lexicon.from_toml(options.lexicon, "option 'lexicon'") if options.lexicon else None
+
+
+def _narration_sample(plan: Plan) -> str:
+    sample: list[str] = []
+    size = 0
+    for scene in plan.scenes:
+        if size >= LANGUAGE_SAMPLE_CHARS:
+            break
+        sample.append(scene.narration)
+        size += len(scene.narration) + 1
+    return " ".join(sample)[:LANGUAGE_SAMPLE_CHARS]

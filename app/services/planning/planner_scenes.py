@@ -1,0 +1,347 @@
+"""Units -> plan scenes: the layout from the content, and continuation scenes where it must split.
+
+A unit is cut into parts at item boundaries only (list items, sentences, table rows, paragraphs of a
+quote, lines of code), so no scene starts mid-sentence and no item is lost: first by speech time
+(about `max_scene_seconds` a scene, balanced), then by what fits on the slide at or above the type
+floor (`fits`, asked of the visuals; the largest prefix that fits, by bisection). Parts of one unit
+share its title and carry `part=(k, n)`; each says its own items. The section's title is said once,
+at the start of its first scene.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from app.core.threads import check_cancelled
+from app.services.documents import ListItem, inline_plain
+from app.services.planning.narrate import Narrator, md_sentences, row_sentence, say, sentence
+from app.services.planning.plan import Code, ImageRef, Item, Layout, Scene, Table
+from app.services.planning.scenes import balanced_groups
+from app.services.planning.speakable import speech_weight
+from app.services.planning.units import (
+    CodeUnit,
+    ImageUnit,
+    Listing,
+    PageUnit,
+    Prose,
+    QuoteUnit,
+    TableUnit,
+    Unit,
+)
+
+Fits = Callable[[Scene], bool]
+Part = tuple[int, int] | None
+Make = Callable[[int, int, Part], Scene]
+STATEMENT_CHARS = 160  # a section that is one paragraph this short is set large, as a statement
+SILENT_SECONDS = 3.0  # how long a scene with nothing to say stays (code alone, an image without alt)
+PROBE_PART = (9, 9)  # the widest part label, for asking whether a part fits
+
+
+@dataclass
+class SceneMaker:
+    """Makes the scenes of one document, numbering them; `fits` None: nothing is checked for room."""
+
+    limit: float  # speech weight of one scene (words at the speaking rate in max_scene_seconds)
+    fits: Fits | None = None
+    count: int = 0
+
+    def unit(self, unit: Unit, title: str | None, say_title: bool, alone: bool) -> list[Scene]:
+        """The scenes of one unit under `title` (said first when `say_title`); `alone`: the only
+        unit of its section."""
+        self.count += 1
+        check_cancelled()
+        if isinstance(unit, Prose):
+            return self._prose(unit, title, say_title, alone)
+        if isinstance(unit, Listing):
+            return self._items("bullets", _list_items(unit), _list_says(unit), title, say_title, None)
+        if isinstance(unit, TableUnit):
+            return self._table(unit, title, say_title)
+        if isinstance(unit, CodeUnit):
+            return self._code(unit, title, say_title)
+        if isinstance(unit, ImageUnit):
+            return self._image(unit, title, say_title)
+        if isinstance(unit, QuoteUnit):
+            return self._quote(unit, title, say_title)
+        return self._page(unit)
+
+    def heading_only(self, title: str) -> Scene:
+        self.count += 1
+        return self._scene("statement", title, None, narration=Narrator(), say_title=title)
+
+    # -- the scene and its parts
+    def _scene(
+        self,
+        layout: Layout,
+        title: str | None,
+        part: Part,
+        *,
+        narration: Narrator,
+        say_title: str | None,
+        items: Sequence[Item] = (),
+        **shown: object,
+    ) -> Scene:
+        head = Narrator()
+        if say_title:
+            head.add(sentence(say_title))
+        text = " ".join(t for t in (head.text, narration.text) if t)
+        shift = len(head.text) + 1 if head.text and narration.text else len(head.text)
+        beats = [b.model_copy(update={"at": b.at + shift}) for b in narration.beats_if_useful()]
+        if beats and head.text:
+            beats.insert(0, beats[0].model_copy(update={"at": 0, "item": None}))
+        return Scene.model_validate(
+            {
+                "id": f"s{self.count}" if part is None or part[0] == 1 else f"s{self.count}.{part[0]}",
+                "layout": layout,
+                "title": title,
+                "part": part,
+                "items": list(items),
+                "narration": text,
+                "beats": beats,
+                "pause_after": None if text else SILENT_SECONDS,
+                **shown,
+            }
+        )
+
+    def _parts(self, weights: Sequence[float], make: Make, starts: list[int] | None = None) -> list[Scene]:
+        """Cut items [0, n) into parts by speech time (at `starts`, if given), then by room; make
+        each part's scene."""
+        n = len(weights)
+        if n == 0:
+            return [make(0, 0, None)]
+        starts = starts or balanced_groups(weights, self.limit)
+        ranges: list[tuple[int, int]] = []
+        whole = self.fits is None or (len(starts) == 1 and self.fits(make(0, n, None)))
+        for a, b in zip(starts, [*starts[1:], n], strict=True):
+            while a < b:
+                end = b if whole else self._largest_fit(a, b, make)
+                ranges.append((a, end))
+                a = end
+        total = len(ranges)
+        return [make(a, b, (k + 1, total) if total > 1 else None) for k, (a, b) in enumerate(ranges)]
+
+    def _largest_fit(self, a: int, b: int, make: Make) -> int:
+        """The largest end in (a, b] whose part fits (at least one item per part, fitting or not)."""
+        assert self.fits is not None
+        if self.fits(make(a, b, PROBE_PART)):
+            return b
+        lo, hi = a + 1, b - 1  # lo: always taken; hi: the largest end still worth trying
+        while lo < hi:
+            check_cancelled()
+            mid = (lo + hi + 1) // 2
+            if self.fits(make(a, mid, PROBE_PART)):
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    # -- layouts
+    def _items(
+        self,
+        layout: Layout,
+        items: list[Item],
+        says: list[str],
+        title: str | None,
+        say_title: bool,
+        image: ImageRef | None,
+        paragraphs: Sequence[int] = (),
+    ) -> list[Scene]:
+        """Scenes of items; `paragraphs`: how many items each paragraph has (cut at their ends first)."""
+
+        def make(a: int, b: int, part: Part) -> Scene:
+            narration = Narrator()
+            for n in range(a, b):
+                narration.add(says[n], n - a)
+            return self._scene(
+                layout,
+                title,
+                part,
+                narration=narration,
+                say_title=title if say_title and a == 0 else None,
+                items=items[a:b],
+                image=image,
+            )
+
+        weights = [speech_weight(s) for s in says]
+        return self._parts(weights, make, self._paragraph_starts(weights, paragraphs))
+
+    def _paragraph_starts(self, weights: Sequence[float], paragraphs: Sequence[int]) -> list[int] | None:
+        """Scene starts at paragraph ends (balanced), and inside a paragraph only if it alone is too
+        long to say in one scene."""
+        if len(paragraphs) <= 1:
+            return None
+        bounds = [0]
+        for count in paragraphs:
+            bounds.append(bounds[-1] + count)
+        sizes = [sum(weights[a:b]) for a, b in itertools.pairwise(bounds)]
+        starts: list[int] = []
+        groups = balanced_groups(sizes, self.limit)
+        for g, h in zip(groups, [*groups[1:], len(paragraphs)], strict=True):
+            a, b = bounds[g], bounds[h]
+            if sum(weights[a:b]) > self.limit:
+                starts.extend(a + x for x in balanced_groups(weights[a:b], self.limit))
+            else:
+                starts.append(a)
+        return starts
+
+    def _prose(self, unit: Prose, title: str | None, say_title: bool, alone: bool) -> list[Scene]:
+        if alone and len(unit.paragraphs) == 1:
+            text = unit.paragraphs[0]
+            if len(inline_plain(text)) <= STATEMENT_CHARS and len(md_sentences(text)) <= 2:
+                narration = Narrator()
+                narration.add(" ".join(sentence(s) for s in md_sentences(text)), 0)
+                scene = self._scene(
+                    "statement",
+                    title,
+                    None,
+                    narration=narration,
+                    say_title=title if say_title else None,
+                    items=[Item(text=text)],
+                )
+                if self.fits is None or self.fits(scene):
+                    return [scene]
+        split = [md_sentences(p) for p in unit.paragraphs]
+        items = [Item(text=s) for sentences in split for s in sentences]
+        says = [sentence(i.text) for i in items]
+        return self._items("prose", items, says, title, say_title, None, [len(x) for x in split])
+
+    def _table(self, unit: TableUnit, title: str | None, say_title: bool) -> list[Scene]:
+        table = unit.table
+        says = [row_sentence(table.header, row) for row in table.rows]
+        lead = [Item(text=unit.lead)] if unit.lead else []
+
+        def make(a: int, b: int, part: Part) -> Scene:
+            narration = Narrator()
+            if a == 0 and unit.lead:
+                narration.add(sentence(unit.lead))
+            for n in range(a, b):
+                narration.add(says[n], n - a)
+            shown = Table(
+                header=list(table.header),
+                rows=[list(r) for r in table.rows[a:b]],
+                align=list(table.align),
+            )
+            return self._scene(
+                "table",
+                title,
+                part,
+                narration=narration,
+                say_title=title if say_title and a == 0 else None,
+                items=lead if a == 0 else [],
+                table=shown,
+            )
+
+        return self._parts([max(speech_weight(s), 0.01) for s in says], make)
+
+    def _code(self, unit: CodeUnit, title: str | None, say_title: bool) -> list[Scene]:
+        lines = unit.code.text.split("\n")
+        lead = [Item(text=unit.lead)] if unit.lead else []
+
+        def make(a: int, b: int, part: Part) -> Scene:
+            narration = Narrator()
+            if a == 0 and unit.lead:
+                narration.add(sentence(unit.lead), 0)
+            code = Code(text="\n".join(lines[a:b]), language=unit.code.language)
+            return self._scene(
+                "code",
+                title,
+                part,
+                narration=narration,
+                say_title=title if say_title and a == 0 else None,
+                items=lead if a == 0 else [],
+                code=code,
+            )
+
+        return self._parts([0.0] * len(lines), make)
+
+    def _image(self, unit: ImageUnit, title: str | None, say_title: bool) -> list[Scene]:
+        ref = ImageRef(path=unit.image.src, alt=unit.image.alt)
+        if isinstance(unit.text, Prose):
+            split = [md_sentences(p) for p in unit.text.paragraphs]
+            items = [Item(text=s) for sentences in split for s in sentences]
+            says = [sentence(i.text) for i in items]
+            return self._items("image_text", items, says, title, say_title, ref, [len(x) for x in split])
+        if isinstance(unit.text, Listing):
+            return self._items(
+                "image_text", _list_items(unit.text), _list_says(unit.text), title, say_title, ref
+            )
+        narration = Narrator()
+        narration.add(sentence(unit.image.alt))
+        return [
+            self._scene(
+                "full_image",
+                title,
+                None,
+                narration=narration,
+                say_title=title if say_title else None,
+                image=ref.model_copy(update={"fit": "cover"}),
+            )
+        ]
+
+    def _quote(self, unit: QuoteUnit, title: str | None, say_title: bool) -> list[Scene]:
+        quote = unit.quote
+        items = [Item(text=p) for p in quote.paragraphs]
+        says = [" ".join(sentence(s) for s in md_sentences(p)) for p in quote.paragraphs]
+
+        def make(a: int, b: int, part: Part) -> Scene:
+            narration = Narrator()
+            for n in range(a, b):
+                narration.add(says[n], n - a)
+            last = b == len(items)
+            if last and quote.attribution:
+                narration.add(sentence(quote.attribution))
+            return self._scene(
+                "quote",
+                title,
+                part,
+                narration=narration,
+                say_title=title if say_title and a == 0 else None,
+                items=items[a:b],
+                subtitle=quote.attribution if last else None,
+            )
+
+        return self._parts([speech_weight(s) for s in says], make)
+
+    def _page(self, unit: PageUnit) -> list[Scene]:
+        """A page with its picture is that picture, its notes (or text) said over it; without one,
+        its title and text are laid out here (beside its first image, if it has one)."""
+        page = unit.page
+        if page.picture is None and page.narration is None and page.text:
+            image = page.images[0] if page.images else None
+            ref = ImageRef(path=image.src, alt=image.alt) if image is not None else None
+            marker = "•" if len(page.text) > 1 else None
+            items = [Item(text=t, marker=marker) for t in page.text]
+            layout: Layout = "image_text" if ref else "bullets" if marker else "statement"
+            says = [sentence(t) for t in page.text]
+            return self._items(layout, items, says, page.title, True, ref)
+        narration = Narrator()
+        if page.narration is not None:
+            narration.add(say(page.narration))
+        else:
+            for line in page.text:
+                narration.add(sentence(line))
+        if page.picture is not None:
+            ref = ImageRef(path=page.picture.src, alt=page.picture.alt)
+            return [self._scene("picture", page.title, None, narration=narration, say_title=None, image=ref)]
+        image = page.images[0] if page.images else None
+        shown = {"image": ImageRef(path=image.src, alt=image.alt)} if image is not None else {}
+        items = [Item(text=t, marker="•" if len(page.text) > 1 else None) for t in page.text]
+        layout = "image_text" if image is not None else "bullets" if len(items) > 1 else "statement"
+        return [
+            self._scene(layout, page.title, None, narration=narration, say_title=None, items=items, **shown)
+        ]
+
+
+def _list_items(unit: Listing) -> list[Item]:
+    lead = [Item(text=unit.lead)] if unit.lead else []
+    return lead + [_item(i) for i in unit.items]
+
+
+def _item(item: ListItem) -> Item:
+    return Item(text=item.text, marker=item.marker or None, level=min(item.level, 4))
+
+
+def _list_says(unit: Listing) -> list[str]:
+    lead = [sentence(unit.lead)] if unit.lead else []
+    return lead + [sentence(i.text) for i in unit.items]
