@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-queue bench-fast-path bench-normalize bench-long-input bench-captions bench-condense clean
+.PHONY: demo test lint bench bench-queue bench-fast-path bench-normalize bench-long-input bench-captions bench-condense bench-readers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check app tests benchmarks
 	$(BIN)/mypy
 
-bench: bench-queue bench-fast-path bench-normalize bench-long-input bench-captions bench-condense $(VENV)/.installed
+bench: bench-queue bench-fast-path bench-normalize bench-long-input bench-captions bench-condense bench-readers $(VENV)/.installed
 	$(BIN)/python benchmarks/render_bench.py
 
 # ISSUE 15: caption segmentation of one sentence at 6k, 60k and 600k characters; about a minute.
@@ -41,6 +41,9 @@ bench-captions: $(VENV)/.installed
 # ISSUE 11: documents at 0.5, 1 and 2 MB (prose, one long word, headings, one line); a few minutes.
 bench-condense: $(VENV)/.installed
 	$(BIN)/python benchmarks/condense_bench.py
+
+bench-readers: $(VENV)/.installed
+	$(BIN)/python benchmarks/readers_bench.py
 
 bench-long-input: $(VENV)/.installed
 	$(BIN)/python benchmarks/long_input_bench.py

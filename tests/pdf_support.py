@@ -105,4 +105,4 @@ def slides_pdf(pages: int = 4) -> bytes:
 
 def big_report(pages: int = 100) -> bytes:
     """About `pages` pages of report (for the benchmark)."""
-    return report_pdf(sections=max(1, pages // 3), paragraphs=5, picture=False)
+    return report_pdf(sections=max(1, pages * 6 // 5), paragraphs=5, picture=False)

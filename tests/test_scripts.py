@@ -206,3 +206,16 @@ def test_emoji_sequences_stay_whole() -> None:
     # the family is one glyph (a ligature), not three people side by side; the flag one, not two letters
     assert font.getlength(family) < 0.6 * font.getlength("👨👩👧")
     assert font.getlength(flag) < 0.8 * font.getlength("🇻 🇳")
+
+
+def test_a_right_to_left_item_is_mirrored_its_marker_on_the_right() -> None:
+    items = [Item(text="مرحبا بالعالم", marker="•"), Item(text="Hello world", marker="•")]
+    scene = Scene(id="s1", layout="bullets", title="T", items=items, narration="x")
+    layout = compose_scene(scene, FMT, "dark")
+    for item, rtl in ((0, True), (1, False)):
+        marker = next(line for line in layout.lines if line.role == "marker" and line.item == item)
+        text = next(line for line in layout.lines if line.role == "bullet" and line.item == item)
+        assert (marker.box[0] > text.box[2]) is rtl and (marker.box[2] < text.box[0]) is not rtl
+    arabic = next(line for line in layout.lines if line.role == "bullet" and line.item == 0)
+    english = next(line for line in layout.lines if line.role == "bullet" and line.item == 1)
+    assert arabic.box[2] > english.box[2], "set against the right edge"

@@ -41,6 +41,7 @@ from app.services.speech.runs import unspoken_blanked
 from app.services.speech.timing import estimate_word_timings
 from app.services.speech.voices import VoiceChain, VoiceSpec, parse_voice_chain, parse_voice_spec
 from app.services.speech.wav import write_wav
+from app.services.speech.written import spoken_breaks, written_words
 
 __all__ = ["TTSService", "VoiceChain", "VoiceSpec", "parse_voice_chain", "parse_voice_spec"]
 
@@ -120,12 +121,19 @@ class TTSService:
     ) -> Speech:
         """A plan scene's speech: its `spoken` text once normalization computed it (else its
         narration), a sentence at a time with the pauses of `options` (heading and paragraph ends
-        from `plan_breaks`)."""
+        from `plan_breaks`), its words timed as written (`written.written_words`)."""
         text = scene.spoken if scene.spoken is not None else scene.narration
-        breaks = plan_breaks(scene) if scene.spoken is None else ()
-        return await self.speak(
+        breaks = plan_breaks(scene)
+        if text != scene.narration:
+            breaks = await run_in_thread(spoken_breaks, scene.narration, text, breaks)
+        speech = await self.speak(
             text, voice, options.rate, out_path, pauses=options.pauses, breaks=breaks, language=language
         )
+        if text == scene.narration:
+            return speech
+        # captions and beats follow the words as written: "29/11/2026" is on screen while it is said
+        words = await run_in_thread(written_words, scene.narration, text, speech.words)
+        return replace(speech, words=tuple(words))
 
     async def _speak_link(
         self,

@@ -212,8 +212,8 @@ def _select(units: list[_Unit], budget: float) -> None:
     firsts = [u for u in units if u.first]
     spent = sum(u.seconds for u in firsts)
     chosen = {id(u) for u in firsts}
-    # too little time: whole sections go, weakest first (the opening section last)
-    for u in sorted(firsts, key=lambda u: (u.section == 0, u.score)):
+    # too little time: whole sections go, the least said per second first (the opening section last)
+    for u in sorted(firsts, key=lambda u: (u.section == 0, u.score / max(u.seconds, 1.0))):
         if spent <= budget:
             break
         chosen.discard(id(u))

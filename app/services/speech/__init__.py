@@ -7,7 +7,8 @@ vendors over the one pooled HTTP client; `engines.access` says which voices API 
 converts any engine's audio to the one WAV format; `phrases` cuts a narration into sentences with the
 pauses after them; `clips` finds where each sentence's sound is, times its words (espeak's marks, or
 espeak's timing stretched onto another engine's sound) and joins the sentences; `timing` turns
-espeak's word events into timings. The seed's
+espeak's word events into timings; `written` maps the timings of a scene's `spoken` text back to
+its written narration. The seed's
 `app.services.tts_service.TTSService` puts them together (slots, cache, failover).
 """
 
@@ -19,6 +20,7 @@ from app.services.speech.language import detect_language, voice_for_text
 from app.services.speech.phrases import Break, BreakKind, Phrase, plan_breaks, split_phrases
 from app.services.speech.timing import word_timings
 from app.services.speech.voices import VoiceChain, VoiceSpec, parse_voice_chain, parse_voice_spec
+from app.services.speech.written import spoken_breaks, written_words
 
 __all__ = [
     "Break",
@@ -40,6 +42,8 @@ __all__ = [
     "scene_gap",
     "scene_gaps",
     "split_phrases",
+    "spoken_breaks",
     "voice_for_text",
     "word_timings",
+    "written_words",
 ]

@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from app.services.planning import Item
+from app.services.visuals.bidi import paragraph_rtl
 from app.services.visuals.compose import (
     Composed,
     Ctx,
@@ -92,15 +93,17 @@ def items_block(
         fill = theme.title if focused else ctx.dim if dimmed else theme.text
         indent = round(item.level * size * 1.25)
         marker = _marker(item)
-        text_x = x + indent + (round(marker_w + size * 0.55) if marker else 0)
-        text_w = x + width - text_x
+        rtl = paragraph_rtl(item.text)  # Arabic, Hebrew: mirrored, the marker on the right
+        lead = indent + (round(marker_w + size * 0.55) if marker else 0)
+        text_x = x if rtl else x + lead
+        text_w = width - lead
         rich = style(ctx, size, fill, "bullet" if marker else "paragraph", leading=1.28)
         set_, ok = set_text(ctx, item.text, rich, text_x, text_w, top, room - top, item=index)
         out.overflow = out.overflow or not ok
         if marker:
             mfill = theme.accent if not dimmed else mix(theme.accent, ctx.ground, 0.5)
-            mstyle = style(ctx, size, mfill, "marker", align="right")
-            mx = x + indent
+            mstyle = style(ctx, size, mfill, "marker", align="left" if rtl else "right")
+            mx = x + width - indent - math.ceil(marker_w) - 2 if rtl else x + indent
             mset, _ = set_text(
                 ctx,
                 [Frag(marker, BOLD)],

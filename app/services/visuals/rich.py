@@ -196,8 +196,8 @@ def set_lines(
     """Stack wrapped lines from `top` down: baselines `leading` apart, never closer than their ink.
 
     A paragraph whose first strong character reads right to left (Arabic, Hebrew) is set right to
-    left: its runs in bidi order. Its lines keep the layout's alignment (a list's markers are on
-    the left, and a right-aligned line far from its marker reads worse).
+    left: its runs in bidi order, its lines against the right edge where others start at the left
+    (a list puts its marker on the right for it: `layouts.items_block`).
     """
     ascent, descent = metrics(style)
     out: list[TextLine] = []
@@ -212,7 +212,7 @@ def set_lines(
         left = x
         if style.align == "center":
             left = x + round((width - line.width) / 2)
-        elif style.align == "right":
+        elif style.align == "right" or (rtl and style.align == "left"):
             left = x + round(width - line.width)
         runs, pills = _shape(line, style, left, rtl)
         ink_top = min((r.box[1] - 0 for r in runs if r.box[2] > r.box[0]), default=-ascent)
