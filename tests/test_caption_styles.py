@@ -15,11 +15,21 @@ from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
 from app.errors import InputError
-from app.services.captions import STYLES, CaptionBox, CaptionRules, build_cues, to_ass
+from app.services.captions import (
+    STYLES,
+    CaptionBox,
+    CaptionRules,
+    ascent_ratio,
+    build_cues,
+    caption_look,
+    to_ass,
+    write_captions,
+)
 from app.services.documents import document_from_bytes
 from app.services.models import WordTiming
 from app.services.options import parse_render_options
 from app.services.pipeline import Renderer
+from app.services.visuals import family_name, load_theme
 from tests.conftest import CLI
 
 # every cue has letters reaching the cap height and below the baseline: its ink is about one em
@@ -168,3 +178,25 @@ async def test_wide_captions_measured_in_frames(tmp_path: Path) -> None:
     left, top, right, bottom = ink
     assert bottom <= 0.95 * h and bottom - top >= 0.9 * 0.04 * h
     assert abs((left + right) / 2 - w / 2) < 0.05 * w, "centred"
+
+
+def test_theme_file_sets_caption_font_and_size_per_language(tmp_path: Path) -> None:
+    theme_file = tmp_path / "brand.toml"
+    theme_file.write_text(
+        '[captions]\nsize = 1.25\n[captions.languages.vi]\nfont = "Noto Sans"\nsize = 1.1\n', encoding="utf-8"
+    )
+    theme = load_theme(str(theme_file))
+    assert theme.caption_font("vi-vn").font == "Noto Sans" and theme.caption_font("vi").size == 1.1
+    assert theme.caption_font("en-us").font is None and theme.caption_font("en").size == 1.25
+    fonts, scale = caption_look(theme, "vi")
+    assert family_name(fonts.bold) == "Noto Sans" and scale == 1.1
+    cues = build_cues([timed("Xin chào các bạn.")], 3.0)
+    srt, vtt, ass = tmp_path / "a.srt", tmp_path / "a.vtt", tmp_path / "a.ass"
+    write_captions([cues[0].words], 3.0, srt, vtt, ass, (1080, 1920), fonts=fonts, scale=scale)
+    style = next(x for x in ass.read_text().splitlines() if x.startswith("Style:")).split(",")
+    default = CaptionBox.of((1080, 1920), STYLES["clean"], ascent_ratio(fonts.bold))
+    assert style[1] == "Noto Sans" and int(style[2]) == round(default.em * 1.1 * ascent_ratio(fonts.bold))
+    theme_file.write_text('[captions.languages."Viet nam"]\nsize = 1.1\n', encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_theme(str(theme_file))
+    assert "captions.languages" in str(err.value) and "\n" not in str(err.value)

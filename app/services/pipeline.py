@@ -26,13 +26,13 @@ from app.core.threads import all_or_nothing, both, run_in_thread
 from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration, render_sound
 from app.services.beats import scene_foci, scene_shots
-from app.services.captions import ass_change_points, write_captions
+from app.services.captions import ass_change_points, caption_look, write_captions
 from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
-from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, make_plan
-from app.services.planning import Plan, Scene, ScriptLimits, fit_duration
+from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, lexicon_of, make_plan
+from app.services.planning import Plan, Scene, ScriptLimits, add_spoken, fit_duration
 from app.services.speech import detect_language, scene_gaps
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
@@ -50,7 +50,6 @@ from app.services.video import (
 )
 from app.services.visuals import (
     VisualService,
-    default_fontset,
     link_fonts,
     load_theme,
     make_thumbnail,
@@ -125,9 +124,7 @@ class Renderer:
         self.music_mixes = 0  # narration + music mixes actually made (cache hits excluded)
 
     def plan_document(self, document: Document | Content, options: RenderOptions | None = None) -> Plan:
-        """The Plan of a document (blocking: run it in a thread)."""
-        # `spoken` stays out of renders until captions map the spoken words back to the written ones
-        # (issue 14.4, "timing"): then the voice gets it (scene.spoken or scene.narration)
+        """The Plan of a document, to render or edit: `spoken` is added by the render (blocking)."""
         return make_plan(document, options or RenderOptions(), self.limits, self._language, spoken=False)
 
     async def render(
@@ -210,6 +207,7 @@ class Renderer:
         # steps and file work (hashing, cache copies, probing, publishing) run in threads that check
         # for cancellation, so a signal is always seen.
         voice, language = await run_in_thread(self._voice, plan, options.voice)
+        plan = await run_in_thread(add_spoken, plan, language, lexicon_of(options))  # storyboards too
         # music files are found and size-checked before any work (a bad one is exit 2 / HTTP 422)
         sound_options = await run_in_thread(render_sound, options, [s.narration for s in plan.scenes])
         policy = policy or ImagePolicy(frame=options.video_format.size, no_root=NO_IMAGE_FOLDER)
@@ -230,6 +228,8 @@ class Renderer:
 
             srt, vtt = ws / "captions.srt", ws / "captions.vtt"
             burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
+            theme = await run_in_thread(load_theme, options.theme)  # cached: read once per file change
+            fonts, scale = caption_look(theme, language)  # the theme's caption font for the language
             cues = await run_in_thread(
                 write_captions,
                 _absolute_words(speeches, offsets),
@@ -240,10 +240,12 @@ class Renderer:
                 options.video_format.size,
                 scene_ends=[*offsets[1:], duration],  # a scene lasts until the next one starts
                 style=options.caption_style,
+                fonts=fonts,
+                scale=scale,
             )
             burn = None
             if burn_ass is not None:
-                burn = Burn(burn_ass, await run_in_thread(link_fonts, ws / "fonts", default_fontset()))
+                burn = Burn(burn_ass, await run_in_thread(link_fonts, ws / "fonts", fonts))
             report(Progress(Stage.CAPTIONS, 1, 1))
 
             video = ws / "video.mp4"
@@ -262,16 +264,8 @@ class Renderer:
                 write_chapters, titles, starts, plan.title or "Start", duration, ws
             )
             subs = None if options.audio_only else srt  # an M4A (podcast apps): captions beside it
-            await mux(
-                scene_segments,
-                sound,
-                video,
-                ws,
-                subs,
-                iso639_2(language),
-                chapters=marks,
-                captions_burned=bool(burn),
-            )
+            segs, lang = scene_segments, iso639_2(language)
+            await mux(segs, sound, video, ws, subs, lang, chapters=marks, captions_burned=bool(burn))
             info = await run_in_thread(probe, video)
             out_srt, out_vtt = caption_paths(out_path)
             moves = [(srt, out_srt), (vtt, out_vtt), (chapters, chapters_path(out_path))]

@@ -12,7 +12,7 @@ from app.errors import RenderError
 from app.services.captions.formats import to_ass, to_srt, to_vtt
 from app.services.captions.segmentation import segment as build_cues
 from app.services.models import Cue, WordTiming
-from app.services.visuals import FontSet, default_fontset, family_name, segment
+from app.services.visuals import FontSet, Theme, default_fontset, family_name, segment, themed_fontset
 
 
 def write_captions(
@@ -48,6 +48,13 @@ def write_captions(
         )
         ass.write_text(text, encoding="utf-8")
     return cues
+
+
+def caption_look(theme: Theme, language: str) -> tuple[FontSet, float]:
+    """The fonts (the caption font first, the slides' fallbacks after it) and the size factor a
+    theme gives burned captions in a language."""
+    entry = theme.caption_font(language)
+    return (themed_fontset(None, entry.font, None) if entry.font else default_fontset()), entry.size
 
 
 def caption_font_runs(fonts: FontSet) -> Callable[[str], list[tuple[str, str]]]:

@@ -14,7 +14,7 @@ renderer consumes the Plan.
 from app.services.visuals.breaks import break_units, needs_breaking
 from app.services.visuals.drawing import draw_layout, make_thumbnail, save_png
 from app.services.visuals.fontfiles import family_name
-from app.services.visuals.fonts import FontSet, default_fontset, link_fonts, segment
+from app.services.visuals.fonts import FontSet, default_fontset, link_fonts, segment, themed_fontset
 from app.services.visuals.frame import CAPTION_RESERVE, make_frame
 from app.services.visuals.legacy import layout_slide, legacy_plan, render_slide
 from app.services.visuals.model import DrawnRun, Picture, Shape, SlideLayout, TextLine
@@ -54,4 +54,5 @@ __all__ = [
     "render_slide",
     "save_png",
     "segment",
+    "themed_fontset",
 ]

@@ -13,6 +13,12 @@
     image = "texture.jpg"
     [layout]
     margin = 0.07
+    [captions]                          # burned captions
+    font = "Lora"                       # a fontpkg family or a font file (default Be Vietnam Pro)
+    size = 1.1                          # times the default size (0.7 to 1.6)
+    [captions.languages.ja]             # per language (an espeak code's first part, or all of it)
+    font = "fonts/NotoSansJP-Bold.otf"
+    size = 0.9
 
 Every key is checked: a wrong key, a bad colour or a missing file is an `InputError` with one line
 naming the file and the key (exit 2 in the CLI, HTTP 422 in the service).
@@ -21,6 +27,7 @@ naming the file and the key (exit 2 in the CLI, HTTP 422 in the service).
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 from dataclasses import replace
 from functools import lru_cache
@@ -36,6 +43,7 @@ from app.services.visuals.themes import (
     RGB,
     THEMES,
     BackgroundImage,
+    CaptionFont,
     Logo,
     Theme,
     get_theme,
@@ -108,6 +116,23 @@ class LayoutSection(_Section):
     line_numbers: bool | None = None
 
 
+class CaptionLanguage(_Section):
+    font: str | None = None
+    size: float = Field(default=1.0, ge=0.7, le=1.6, description="times the default caption size")
+
+
+class CaptionsSection(CaptionLanguage):
+    languages: dict[str, CaptionLanguage] = {}
+
+    @field_validator("languages")
+    @classmethod
+    def _codes(cls, value: dict[str, CaptionLanguage]) -> dict[str, CaptionLanguage]:
+        for code in value:
+            if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{1,8})*", code):
+                raise ValueError(f"{code!r} is not a language code like 'vi' or 'en-us'")
+        return value
+
+
 class ThemeFile(_Section):
     base: Literal["dark", "light", "paper", "bold"] = "dark"
     name: str | None = Field(default=None, max_length=60)
@@ -116,6 +141,7 @@ class ThemeFile(_Section):
     logo: LogoSection | None = None
     background: Background = Background()
     layout: LayoutSection | None = None
+    captions: CaptionsSection | None = None
 
 
 _SECTIONS: dict[str, type[BaseModel]] = {
@@ -124,6 +150,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "logo": LogoSection,
     "background": Background,
     "layout": LayoutSection,
+    "captions": CaptionsSection,
 }
 
 
@@ -235,6 +262,16 @@ def _build(spec: ThemeFile, path: Path) -> Theme:
         changes["margin"] = spec.layout.margin
         if spec.layout.line_numbers is not None:
             changes["line_numbers"] = spec.layout.line_numbers
+    if spec.captions is not None:
+        entries = [("", spec.captions), *spec.captions.languages.items()]
+        captions = []
+        for language, entry in entries:
+            key = f"captions.languages.{language}.font" if language else "captions.font"
+            font, file = _font(entry.font, key, base_dir, path)
+            if file is not None:
+                files.append(file)
+            captions.append(CaptionFont(language, font, entry.size))
+        changes["captions"] = tuple(captions)
     changes["files"] = tuple(files)
     return replace(theme, **changes)
 

@@ -46,6 +46,15 @@ class BackgroundImage:
 
 
 @dataclass(frozen=True)
+class CaptionFont:
+    """Burned captions' font and size for a language ("" for every language without its own)."""
+
+    language: str
+    font: str | None = None  # a fontpkg family or a font file; None: the default caption font
+    size: float = 1.0  # times the default caption size
+
+
+@dataclass(frozen=True)
 class Theme:
     name: str
     background: tuple[RGB, RGB]  # the gradient's two ends
@@ -71,6 +80,17 @@ class Theme:
     line_numbers: bool = False
     surface_alpha: float = 0.9  # how opaque panels are (a bold theme darkens its colour instead)
     files: tuple[tuple[str, str], ...] = field(default=())  # font files named by path, and digests
+    captions: tuple[CaptionFont, ...] = ()  # burned captions per language (theme file [captions])
+
+    def caption_font(self, language: str) -> CaptionFont:
+        """The captions' font and size for a language ("vi", "en-us"): its own entry, else the
+        theme's, else the default."""
+        lang = language.lower()
+        for key in (lang, lang.split("-")[0], ""):
+            for entry in self.captions:
+                if entry.language == key:
+                    return entry
+        return CaptionFont("")
 
     @property
     def is_dark(self) -> bool:
