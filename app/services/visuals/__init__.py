@@ -13,7 +13,7 @@ renderer consumes the Plan.
 
 from app.services.visuals.breaks import break_units, needs_breaking
 from app.services.visuals.drawing import draw_layout, make_thumbnail, save_png
-from app.services.visuals.fontfiles import family_name
+from app.services.visuals.fontfiles import family_name, load_font
 from app.services.visuals.fonts import FontSet, default_fontset, link_fonts, segment, themed_fontset
 from app.services.visuals.frame import CAPTION_RESERVE, make_frame
 from app.services.visuals.legacy import layout_slide, legacy_plan, render_slide
@@ -46,6 +46,7 @@ __all__ = [
     "layout_slide",
     "legacy_plan",
     "link_fonts",
+    "load_font",
     "load_theme",
     "make_frame",
     "make_thumbnail",
