@@ -106,3 +106,19 @@ def slides_pdf(pages: int = 4) -> bytes:
 def big_report(pages: int = 100) -> bytes:
     """About `pages` pages of report (for the benchmark)."""
     return report_pdf(sections=max(1, pages * 6 // 5), paragraphs=5, picture=False)
+
+
+def shows_color(video: Path, color: tuple[int, int, int], share: float = 0.05, tolerance: int = 24) -> bool:
+    """Whether some frame of `video` has at least `share` of its pixels near `color` (a picture the
+    document holds, seen by a viewer)."""
+    import av
+    import numpy as np
+
+    with av.open(str(video)) as container:
+        for frame in container.decode(video=0):
+            small = frame.to_image().convert("RGB").resize((160, 90))
+            pixels = np.asarray(small, dtype=np.int16)
+            near = int((np.abs(pixels - np.array(color, dtype=np.int16)).max(axis=2) <= tolerance).sum())
+            if near >= share * 160 * 90:
+                return True
+    return False

@@ -28,6 +28,7 @@ from app.services.documents import (
     read_document,
 )
 from tests.conftest import CLI
+from tests.pdf_support import shows_color
 
 
 def png(color: tuple[int, int, int], size: tuple[int, int] = (320, 180)) -> io.BytesIO:
@@ -59,6 +60,7 @@ def report() -> bytes:
     for step in ("Mở tệp", "Đọc kỹ", "Lưu lại"):
         d.add_paragraph(step, style="List Number")
     d.add_paragraph("Một ý", style="List Bullet")
+    d.add_paragraph("Ý con", style="List Bullet 2")
     table = d.add_table(rows=3, cols=2)
     for i, row in enumerate([("Tên", "Giá"), ("Táo", "10 đ"), ("Cam", "20 đ")]):
         for j, value in enumerate(row):
@@ -84,7 +86,9 @@ def test_structure_is_kept() -> None:
         ("2.", "Đọc kỹ"),
         ("3.", "Lưu lại"),
         ("•", "Một ý"),
+        ("•", "Ý con"),
     ]
+    assert [i.level for i in steps.items] == [0, 0, 0, 0, 1]
     assert table == TableBlock(("Tên", "Giá"), (("Táo", "10 đ"), ("Cam", "20 đ")))
     assert isinstance(image, ImageBlock) and image.src == "report.docx#image1.png"
     assert image.data is not None and Image.open(io.BytesIO(image.data)).getpixel((5, 5)) == (220, 30, 30)
@@ -169,3 +173,4 @@ def test_render_a_docx(cli: CLI) -> None:
     assert (cli.cwd / "out.mp4").stat().st_size > 10_000
     srt = (cli.cwd / "out.srt").read_text(encoding="utf-8")
     assert "các bạn" in srt and "**" not in srt
+    assert shows_color(cli.cwd / "out.mp4", (220, 30, 30)), "the embedded picture is on screen"

@@ -22,6 +22,7 @@ from app.services.documents import (
 )
 from app.services.documents.pages import libreoffice_available
 from tests.conftest import CLI, missing_part
+from tests.pdf_support import shows_color
 
 GREEN = (30, 160, 40)
 
@@ -72,7 +73,7 @@ def test_a_page_per_visible_slide_narrated_from_its_notes() -> None:
         "Xin chào, đây là trang 1.",
     )
     assert first.picture is None and first.images == ()  # redrawn by the planner
-    assert chart.title == "Biểu đồ" and chart.narration is None  # no notes: its text is read
+    assert chart.title == "Biểu đồ" and chart.narration == "Biểu đồ"  # no notes nor text: its title
     (own,) = chart.images
     assert own.src == "talk.pptx#slide3-image1.png" and own.data is not None
     content = read_document(
@@ -134,6 +135,17 @@ def test_render_a_deck(cli: CLI) -> None:
     err = result.stderr.decode()
     assert "t2v: warning: talk.pptx: slide 3 has no speaker notes" in err
     assert "đây là trang 1" in (cli.cwd / "out.srt").read_text(encoding="utf-8")
+    assert shows_color(cli.cwd / "out.mp4", GREEN), "the slide's own picture, beside its redrawn text"
+
+
+@pytest.mark.slow
+def test_render_a_deck_drawn_by_libreoffice(cli: CLI) -> None:
+    need_libreoffice()
+    src = cli.cwd / "talk.pptx"
+    src.write_bytes(deck())
+    result = cli.run("render", str(src), "-o", "out.mp4", "--voice", "espeak:vi", "-q")
+    assert result.returncode == 0, result.stderr.decode()
+    assert shows_color(cli.cwd / "out.mp4", GREEN), "the slide as LibreOffice drew it"
 
 
 def test_libreoffice_missing_is_one_line(cli: CLI, tmp_path: Path) -> None:

@@ -27,6 +27,15 @@ from app.cli.base import (
     read_input,
     render_options,
 )
+from app.cli.documents import (
+    AllowFetchOption,
+    AllowPrivateUrlsOption,
+    MaxDocumentSizeOption,
+    MaxPagesOption,
+    PagesOption,
+    PptxPictureOption,
+    read_flags,
+)
 from app.config import load_settings
 from app.core.queue_manager import Trust
 from app.errors import InputError
@@ -60,7 +69,9 @@ NARRATION_SHOWN = 160  # characters of narration in the table (the JSON has all 
 
 @app.command("plan")
 def plan_command(
-    source: Annotated[str, typer.Argument(metavar="INPUT", help="A document file, or - for stdin.")],
+    source: Annotated[
+        str, typer.Argument(metavar="INPUT", help="A document file, a web address, or - for stdin.")
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plan as JSON (with its version).")
     ] = False,
@@ -74,6 +85,12 @@ def plan_command(
     max_input_size: Annotated[
         int | None, typer.Option(help="Largest accepted document in bytes (default as for render).")
     ] = None,
+    max_document_size: MaxDocumentSizeOption = None,
+    max_pages: MaxPagesOption = None,
+    pages: PagesOption = None,
+    pptx_picture: PptxPictureOption = "auto",
+    allow_fetch: AllowFetchOption = False,
+    allow_private_urls: AllowPrivateUrlsOption = False,
 ) -> None:
     """Print what would be rendered: each scene's layout, what it shows and what it says."""
     from app.services.options import parse_render_options
@@ -88,14 +105,17 @@ def plan_command(
             resolution=resolution,
             theme=theme,
             max_input_bytes=max_input_size,
+            max_document_bytes=max_document_size,
+            max_pages=max_pages,
+            allow_fetch=allow_fetch or None,
+            allow_private_urls=allow_private_urls or None,
         )
     except ValueError as exc:
         fail(describe(exc))
     try:
-        options = parse_render_options(
-            render_options(settings, burn_captions, lexicon=read_lexicon(lexicon)), trust=Trust.OPERATOR
-        )
-        document = read_input(source, settings)
+        given = render_options(settings, burn_captions, lexicon=read_lexicon(lexicon))
+        options = parse_render_options({**given, **read_flags(pages, pptx_picture)}, trust=Trust.OPERATOR)
+        document = read_input(source, settings, pages, pptx_picture)
         plan = make_plan(document, options, ScriptLimits.from_settings(settings))
     except InputError as exc:
         fail(str(exc))

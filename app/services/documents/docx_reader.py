@@ -45,6 +45,7 @@ from app.services.documents.model import (
 )
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+GENERATOR_AUTHORS = {"python-docx", "python-pptx", "unknown"}
 _ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l")]
 _ROMAN += [(40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
 
@@ -130,7 +131,11 @@ def _num_pr(paragraph: DocxParagraph) -> tuple[str, int] | None:
             level = int(lv.get(qn("w:val"), "0"))
     if num_id is None or num_id == "0":  # numId 0 switches numbering off
         return None
-    return num_id, level or 0
+    if level is None:  # "List Bullet 2", "List Number 3": the style's name says how deep
+        name = (paragraph.style.name or "") if paragraph.style is not None else ""
+        last = name.rsplit(" ", 1)[-1]
+        level = int(last) - 1 if name.lower().startswith("list") and last.isdigit() else 0
+    return num_id, level
 
 
 @dataclass
@@ -174,7 +179,7 @@ class _Reader:
         meta = Meta(
             title=self.meta.get("title") or _clean(props.title) or None,
             subtitle=self.meta.get("subtitle") or _clean(props.subject) or None,
-            author=_clean(props.author) or None,
+            author=_author(props.author),
             language=_clean(props.language) or None,
         )
         return Content(tuple(self.blocks), meta)
@@ -289,6 +294,12 @@ def _spans_markdown(spans: list[tuple[str, bool, bool]]) -> str:
         trail = " " if text[-1:].isspace() else ""
         out.append(f"{lead}{mark}{escape(core)}{mark[::-1]}{trail}")
     return _clean("".join(out))
+
+
+def _author(name: str | None) -> str | None:
+    """The document's author, unless it is a generator's placeholder (python-docx's template)."""
+    cleaned = _clean(name)
+    return cleaned if cleaned and cleaned.lower() not in GENERATOR_AUTHORS else None
 
 
 def _clean(text: str | None) -> str:

@@ -182,7 +182,9 @@ def read_pptx(doc: Document) -> Content:
             if pictures is not None
             else None
         )
-        blocks.append(Page(picture, slide.title, slide.text, slide.notes, images=own))
+        # no notes and no text: its title is said, so the slide is not silent (nor skipped)
+        narration = slide.notes or (slide.title if not slide.text else None)
+        blocks.append(Page(picture, slide.title, slide.text, narration, images=own))
     silent = [s.number for s in slides if s.notes is None]
     if silent:
         named = ", ".join(map(str, silent[:SLIDE_WARNING_LIST])) + (

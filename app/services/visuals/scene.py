@@ -113,6 +113,16 @@ def _with_logo(frame: Frame, theme: Theme) -> tuple[Frame, Picture | None]:
     return replace(frame, safe=safe), Picture(logo.path, box, "contain")
 
 
+def shown_text(scene: Scene) -> str:
+    """The text a scene shows (what decides, e.g., Japanese or Chinese glyph forms)."""
+    parts = [scene.title or "", scene.subtitle or "", *(item.text for item in scene.items)]
+    if scene.table is not None:
+        parts += [*scene.table.header, *(cell for row in scene.table.rows for cell in row)]
+    if scene.image is not None:
+        parts.append(scene.image.alt)
+    return "\n".join(parts)
+
+
 def compose_scene(
     scene: Scene,
     fmt: VideoFormat,
@@ -126,7 +136,9 @@ def compose_scene(
     """Everything that will be drawn for this scene with item `focus` highlighted."""
     theme = load_theme(theme)
     frame, logo = _with_logo(make_frame(fmt.size, theme, captions_burned), theme)
-    fonts = fonts or themed_fontset(theme.heading_font, theme.body_font, theme.mono_font)
+    fonts = (fonts or themed_fontset(theme.heading_font, theme.body_font, theme.mono_font)).for_text(
+        shown_text(scene)
+    )
     variant = scene_index(scene) if index is None else index
     backdrop = backdrop_for(theme, frame, variant)
     ctx = Ctx(scene, frame, theme, fonts, focus, variant, mix(*backdrop.colors, 0.5))
@@ -165,7 +177,7 @@ def fits(scene: Scene, fmt: VideoFormat, theme: Theme | str, *, captions_burned:
     """
     theme = load_theme(theme)
     frame, _ = _with_logo(make_frame(fmt.size, theme, captions_burned), theme)
-    fonts = themed_fontset(theme.heading_font, theme.body_font, theme.mono_font)
+    fonts = themed_fontset(theme.heading_font, theme.body_font, theme.mono_font).for_text(shown_text(scene))
     foci: list[int | None] = [None]
     if scene.layout == "prose" and len(scene.items) > 1:
         foci = list(range(len(scene.items)))
