@@ -31,8 +31,8 @@ from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
 from app.services.models import Cue, RenderOptions, Speech, WordTiming
-from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, make_plan
-from app.services.planning import Plan, Scene, ScriptLimits, fit_duration
+from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, lexicon_of, make_plan
+from app.services.planning import Plan, Scene, ScriptLimits, add_spoken, fit_duration
 from app.services.speech import detect_language, scene_gaps
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
@@ -123,9 +123,7 @@ class Renderer:
         self.audio_pieces_encoded = 0  # scenes' AAC pieces actually encoded
 
     def plan_document(self, document: Document | Content, options: RenderOptions | None = None) -> Plan:
-        """The Plan of a document (blocking: run it in a thread)."""
-        # `spoken` stays out of renders until captions map the spoken words back to the written ones
-        # (issue 14.4, "timing"): then the voice gets it (scene.spoken or scene.narration)
+        """The Plan of a document, to render or edit: `spoken` is added by the render (blocking)."""
         return make_plan(document, options or RenderOptions(), self.limits, self._language, spoken=False)
 
     async def render(
@@ -208,6 +206,7 @@ class Renderer:
         # steps and file work (hashing, cache copies, probing, publishing) run in threads that check
         # for cancellation, so a signal is always seen.
         voice, language = await run_in_thread(self._voice, plan, options.voice)
+        plan = await run_in_thread(add_spoken, plan, language, lexicon_of(options))  # storyboards too
         policy = policy or ImagePolicy(frame=options.video_format.size, no_root=NO_IMAGE_FOLDER)
 
         async with self.workspaces.async_workspace("render") as ws:
