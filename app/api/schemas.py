@@ -71,6 +71,9 @@ class JobResultOut(BaseModel):
         default=None, description="the engine that spoke each scene (shows a voice chain's failovers)"
     )
     render_seconds: float | None = None
+    captions_burned: bool | None = Field(
+        default=None, description="captions drawn into the picture (a player shows its track off then)"
+    )
 
 
 class JobLinks(BaseModel):

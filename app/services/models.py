@@ -1,4 +1,4 @@
-"""Values that flow through the pipeline: script -> speech and pictures -> captions -> video.
+"""Values that flow through the pipeline: plan -> speech and pictures -> captions -> video.
 
 Frozen dataclasses, so a stage cannot change what an earlier stage produced.
 """
@@ -6,43 +6,9 @@ Frozen dataclasses, so a stage cannot change what an earlier stage produced.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
 from app.config import setting_default
-
-
-class BlockKind(str, Enum):
-    PARAGRAPH = "paragraph"
-    BULLET = "bullet"
-    CODE = "code"
-
-
-@dataclass(frozen=True)
-class SlideBlock:
-    """One piece of a slide's body. CODE blocks are shown, never read aloud."""
-
-    kind: BlockKind
-    text: str
-
-
-@dataclass(frozen=True)
-class Scene:
-    """What one slide shows and what its voice says. `narration` is plain text, free of markup."""
-
-    narration: str
-    title: str | None = None
-    blocks: tuple[SlideBlock, ...] = ()
-
-
-@dataclass(frozen=True)
-class Script:
-    scenes: tuple[Scene, ...]
-    title: str | None = None
-
-    @property
-    def narration(self) -> str:
-        return " ".join(scene.narration for scene in self.scenes)
 
 
 @dataclass(frozen=True)

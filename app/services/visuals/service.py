@@ -9,11 +9,9 @@ from app.core.diskcache import DiskCache, hash_key
 from app.core.fsutil import hash_file
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
-from app.services.models import Scene as ScriptScene
 from app.services.models import VideoFormat
 from app.services.planning import Scene
 from app.services.visuals.drawing import draw_layout, save_png
-from app.services.visuals.legacy import plan_scene
 from app.services.visuals.scene import compose_scene, scene_index
 from app.services.visuals.theme_file import load_theme
 from app.services.visuals.themes import Theme
@@ -108,18 +106,3 @@ class VisualService:
         shown = scene.model_dump_json(include=SHOWN_FIELDS)
         key = hash_key(self.CACHE_VERSION, shown, image, fmt, chosen, focus, captions_burned, index)
         return chosen, key
-
-    async def slide(
-        self,
-        scene: ScriptScene,
-        fmt: VideoFormat,
-        out_path: Path,
-        *,
-        theme: Theme | str | None = None,
-        index: int = 0,
-        captions_burned: bool = False,
-    ) -> Path:
-        """Today's renderer's scenes (a title and blocks), drawn with the plan's layouts."""
-        return await self.draw_scene(
-            plan_scene(scene, index), fmt, theme, None, out_path, captions_burned=captions_burned, index=index
-        )
