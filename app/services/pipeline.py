@@ -22,7 +22,7 @@ from app.core.memory_optimizer import WorkspaceManager, release_free_memory
 from app.core.resource_manager import ResourceManager
 from app.core.threads import both, run_in_thread
 from app.errors import InputError
-from app.services.audio import Sound, encode_narration, plan_narration
+from app.services.audio import encode_narration, plan_narration, render_sound
 from app.services.beats import scene_shots
 from app.services.captions import caption_look, write_captions
 from app.services.documents import Content, Document, read_document
@@ -97,6 +97,7 @@ class Renderer:
         self.cache = cache
         self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
         self.audio_pieces_encoded = 0  # scenes' AAC pieces actually encoded
+        self.music_mixes = 0  # narration + music mixes actually made (cache hits excluded)
 
     def plan_document(self, document: Document | Content, options: RenderOptions | None = None) -> Plan:
         """The Plan of a document, to render or edit: `spoken` is added by the render (blocking)."""
@@ -183,6 +184,8 @@ class Renderer:
         # for cancellation, so a signal is always seen.
         voice, language = await run_in_thread(self._voice, plan, options.voice)
         plan = await run_in_thread(add_spoken, plan, language, lexicon_of(options))  # storyboards too
+        # music files are found and size-checked before any work (a bad one is exit 2 / HTTP 422)
+        sound_options = await run_in_thread(render_sound, options, [s.narration for s in plan.scenes])
         policy = policy or ImagePolicy(frame=options.video_format.size, no_root=NO_IMAGE_FOLDER)
 
         async with self.workspaces.async_workspace("render") as ws:
@@ -195,7 +198,7 @@ class Renderer:
             )
             await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
             gaps = scene_gaps(plan.scenes, options.pause_scene)
-            narration = await run_in_thread(plan_narration, speeches, gaps)
+            narration = await run_in_thread(plan_narration, speeches, gaps, sound_options)
             offsets, duration = narration.offsets, narration.duration
             shots = []  # an audio-only render draws and encodes no pictures
             if not options.audio_only:
@@ -230,10 +233,11 @@ class Renderer:
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             (scene_segments, encoded), track = await both(
                 encode_scenes(shots, spec, burn, ws, report, cpu, self.cache),
-                encode_narration(narration, sound, ws, self.cache, cpu, _sound(options)),
+                encode_narration(narration, sound, ws, self.cache, cpu, sound_options),
             )
             self.segments_encoded += encoded
             self.audio_pieces_encoded += track.encoded
+            self.music_mixes += track.mixed is False
             titles, starts = [s.title for s in plan.scenes], [0.0, *offsets[1:]]
             marks, chapters = await run_in_thread(
                 write_chapters, titles, starts, plan.title or "Start", duration, ws
@@ -305,10 +309,6 @@ class Renderer:
             speeches.append(await self.tts.speak_scene(scene, voice, options, path, language))
             report(Progress(Stage.SPEECH, i + 1, total))
         return speeches
-
-
-def _sound(options: RenderOptions) -> Sound:
-    return Sound(loudness=options.loudness, room_tone=options.room_tone)
 
 
 def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> list[list[WordTiming]]:
