@@ -20,8 +20,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from app.config import setting_default
 from app.core.threads import check_cancelled
+from app.services.models import Pauses
 from app.services.planning.condense_rank import centrality, textrank
 from app.services.planning.condense_text import (
     base_language,
@@ -38,12 +38,12 @@ from app.services.planning.speakable import CLOSERS, DEFAULT_WORDS_PER_MINUTE, e
 
 TOLERANCE = 0.10  # the promise: within +/- 10 % of the target
 AIM = 0.03  # the aim, inside the promise
-# Real seconds per estimated second of the offline voice (espeak-ng, measured on tests/data): a
-# Vietnamese syllable is shorter than an English word.
-SPEECH_PACE = {"en": 0.96, "vi": 0.76}
-DEFAULT_PAUSE: float = setting_default("pause_scene")  # the renderer's default pause between scenes
-MIN_PAUSE = 0.2
-SILENT_SCENE_SECONDS = 2.0  # a scene with nothing to say is still shown for a moment
+# The offline voice's real time for one sentence (espeak-ng a sentence at a time, as the renderer
+# speaks): seconds per estimated second, and seconds per sentence (fitted on tests/data renders; a
+# Vietnamese syllable is shorter than an English word). Other languages: the estimate as it is.
+SPEECH_PACE: dict[str, tuple[float, float]] = {"en": (0.745, 0.55), "vi": (0.65, 0.08)}
+DEFAULT_PACE = (1.0, 0.3)
+MIN_PAUSE = 0.3  # seconds between scenes, when pauses are shortened to fit
 MAX_POINTS = 5  # key points on one condensed slide
 MAX_SCENE_SECONDS = 25.0
 ASIDE_WEIGHT = 0.3
@@ -112,23 +112,55 @@ class _Unit:
 
 
 def speech_seconds(text: str, language: str, rate: int) -> float:
-    """Estimated seconds of speech for narration as written (numbers read as words) at `rate`."""
+    """Estimated seconds of speech for one sentence as written (numbers read as words) at `rate`:
+    words counted as the voice says them (`CamelCase` is several, `.venv` says "dot")."""
     if not text.strip():
         return 0.0
     said = normalize_for_speech(speakable(text), language) if language in SPEECH_PACE else speakable(text)
-    return estimate_seconds(said, rate) * SPEECH_PACE.get(language, 1.0)
+    extra = sum(_extra_words(token) for token in _LONG_TOKEN.findall(said))
+    per_second, per_sentence = SPEECH_PACE.get(language, DEFAULT_PACE)
+    return (estimate_seconds(said, rate) + extra * 60.0 / rate) * per_second + per_sentence
 
 
-def plan_seconds(plan: Plan, rate: int = DEFAULT_WORDS_PER_MINUTE, pause: float = DEFAULT_PAUSE) -> float:
-    """The plan's estimated duration: each scene's speech, and the pauses between scenes."""
+_LONG_TOKEN = re.compile(r"[^\s]{6,}")
+_HUMP = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_SAID_SYMBOL = re.compile(r"(?<=\w)[./\\_@#-](?=\w)|^[./-](?=\w)")
+
+
+def _extra_words(token: str) -> float:
+    """Words a token says beyond one: its humps (identifiers) and the symbols read inside it."""
+    return max(0, len(_HUMP.findall(token)) - 1) + len(_SAID_SYMBOL.findall(token))
+
+
+def scene_seconds(scene: Scene, language: str, rate: int, pauses: Pauses) -> float:
+    """A scene's estimated sound, the way the renderer speaks it: a sentence at a time, with a
+    paragraph's pause where a beat starts (an item), a heading's after a title read first, a
+    sentence's elsewhere."""
+    sentences = split_sentences(scene.narration)
+    total, at = 0.0, 0
+    starts = {b.at for b in scene.beats}
+    for i, sentence in enumerate(sentences):
+        total += speech_seconds(sentence, language, rate)
+        at += len(sentence)
+        if i < len(sentences) - 1 and sentence.strip():
+            heading = i == 0 and bool(scene.title) and _same_words(sentence, scene.title or "")
+            next_start = at + len(sentences[i + 1]) - len(sentences[i + 1].lstrip())
+            total += (
+                pauses.heading if heading else pauses.paragraph if next_start in starts else pauses.sentence
+            )
+    return total
+
+
+def plan_seconds(plan: Plan, rate: int = DEFAULT_WORDS_PER_MINUTE, pauses: Pauses | None = None) -> float:
+    """The plan's estimated duration: each scene's sound, and the pauses between scenes."""
+    pauses = pauses or Pauses()
     language = plan_language(plan)
     total = 0.0
     for i, scene in enumerate(plan.scenes):
         check_cancelled()
-        spoken = speech_seconds(scene.narration, language, rate)
-        total += spoken if spoken else SILENT_SCENE_SECONDS
+        total += scene_seconds(scene, language, rate, pauses)
         if i < len(plan.scenes) - 1:
-            total += pause if scene.pause_after is None else scene.pause_after
+            total += pauses.scene if scene.pause_after is None else scene.pause_after
     return total
 
 
@@ -338,11 +370,12 @@ def _with_pauses(plan: Plan, pause: float) -> Plan:
 
 
 def condense_plan(
-    plan: Plan, target: DurationTarget, rate: int = DEFAULT_WORDS_PER_MINUTE, pause: float = DEFAULT_PAUSE
+    plan: Plan, target: DurationTarget, rate: int = DEFAULT_WORDS_PER_MINUTE, pauses: Pauses | None = None
 ) -> Condensed:
-    """The plan fitted to `target` (see the module's docstring); `pause` is the render's default pause."""
+    """The plan fitted to `target` (see the module's docstring); `pauses` are the render's."""
+    pauses = pauses or Pauses()
     language = plan_language(plan)
-    before = plan_seconds(plan, rate, pause)
+    before = plan_seconds(plan, rate, pauses)
     goal = target.seconds
     if before <= goal * (1 + AIM):
         note = None
@@ -354,14 +387,14 @@ def condense_plan(
         return Condensed(plan, target, before, before, (), note)
     units = _units(plan, language, rate)
     titles = [s for s in plan.scenes if s.layout == "title"]
-    fixed = sum(speech_seconds(s.narration, language, rate) or SILENT_SCENE_SECONDS for s in titles)
+    fixed = sum(scene_seconds(s, language, rate, pauses) for s in titles)
     budget = max(0.0, goal - fixed)
     best: tuple[float, Plan, tuple[SentenceFate, ...]] | None = None
     for _ in range(8):  # the pauses and the slides' count depend on what is kept: correct and retry
         check_cancelled()
         _select(units, budget)
         condensed = _build(plan, units, language)
-        estimate = plan_seconds(condensed, rate, pause)
+        estimate = plan_seconds(condensed, rate, pauses)
         if best is None or abs(estimate - goal) < abs(best[0] - goal):
             fates = tuple(SentenceFate(plan.scenes[u.scene].id, u.text, u.kept, u.why) for u in units)
             best = (estimate, condensed, fates)
@@ -372,9 +405,9 @@ def condense_plan(
     estimate, condensed, fates = best
     if estimate > goal * (1 + AIM) and len(condensed.scenes) > 1:  # then shorter pauses
         gaps = len(condensed.scenes) - 1
-        shorter = max(MIN_PAUSE, pause - (estimate - goal) / gaps)
+        shorter = max(MIN_PAUSE, pauses.scene - (estimate - goal) / gaps)
         condensed = _with_pauses(condensed, round(shorter, 2))
-        estimate = plan_seconds(condensed, rate, pause)
+        estimate = plan_seconds(condensed, rate, pauses)
     note = None
     if estimate > goal * (1 + TOLERANCE):
         note = (
@@ -389,11 +422,11 @@ def fit_duration(
     duration: float | None,
     max_duration: float | None,
     rate: int = DEFAULT_WORDS_PER_MINUTE,
-    pause: float = DEFAULT_PAUSE,
+    pauses: Pauses | None = None,
 ) -> Condensed | None:
     """The render options' target (`duration` or `max_duration`, seconds) applied; None: none set."""
     if duration is not None:
-        return condense_plan(plan, DurationTarget(duration, fit=True), rate, pause)
+        return condense_plan(plan, DurationTarget(duration, fit=True), rate, pauses)
     if max_duration is not None:
-        return condense_plan(plan, DurationTarget(max_duration, fit=False), rate, pause)
+        return condense_plan(plan, DurationTarget(max_duration, fit=False), rate, pauses)
     return None
