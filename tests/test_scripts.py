@@ -219,3 +219,20 @@ def test_a_right_to_left_item_is_mirrored_its_marker_on_the_right() -> None:
     arabic = next(line for line in layout.lines if line.role == "bullet" and line.item == 0)
     english = next(line for line in layout.lines if line.role == "bullet" and line.item == 1)
     assert arabic.box[2] > english.box[2], "set against the right edge"
+
+
+def test_han_characters_take_the_glyph_forms_of_the_scenes_language(tmp_path: Path) -> None:
+    def statement(title: str) -> tuple[str, Image.Image]:
+        scene = Scene(id="s1", layout="statement", title=title, narration="x")
+        layout = compose_scene(scene, FMT, "dark")
+        (han,) = [r for line in layout.lines for r in line.runs if r.text.startswith("直骨")]
+        return family_name(han.font), draw_layout(layout).crop(han.box)
+
+    (sc, chinese), (jp, japanese), (kr, _) = (statement(t) for t in ("直骨 中文", "直骨 かな", "直骨 한글"))
+    assert (sc, jp, kr) == ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK KR")
+    assert chinese.size == japanese.size and ImageChops.difference(chinese, japanese).getbbox() is not None
+    # libass gets the collection file itself, once, and finds every face in it by family
+    fonts = default_fontset().for_text("かな")
+    linked = link_fonts(tmp_path / "fonts", fonts)
+    assert not [p.name for p in linked.iterdir() if "#" in p.name]
+    assert len(fonts.files) == len(default_fontset().files)

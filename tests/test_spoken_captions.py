@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
+from app.services.documents import document_from_bytes
 from app.services.models import RenderOptions, WordTiming
 from app.services.pipeline import Renderer
 from app.services.planning import Item, Plan, Scene
@@ -103,3 +104,22 @@ async def test_a_rendered_plan_captions_the_written_form(tmp_path: Path) -> None
     srt = result.srt.read_text(encoding="utf-8")
     assert "29/11/2026" in srt and "1.500.000 đ" in srt
     assert "twenty" not in srt and "triệu" not in srt
+
+
+@pytest.mark.slow
+async def test_a_rendered_document_is_heard_normalized_and_captioned_as_written(tmp_path: Path) -> None:
+    doc = "# Dates\n\nThe meeting is on 29/11/2026 at noon.\n\nIt runs until 14:05 on that day.\n"
+    with FakeServer() as server:
+        server.on("POST", SPEECH, default=bursts)
+        tts = tts_service(tmp_path)
+        renderer = Renderer(WorkspaceManager(tmp_path / "ws"), tts=tts, cache=DiskCache(tmp_path / "cache"))
+        options = RenderOptions(voice=f"openai:alloy@{server.url}/v1")
+        result = await renderer.render(
+            document_from_bytes(doc.encode(), "d.md", None), tmp_path / "d.mp4", options
+        )
+        await tts.aclose()
+        asked = " ".join(r.json()["input"] for r in server.requests)
+    assert "twenty-ninth of November" in asked and "29/11/2026" not in asked
+    assert "fourteen oh five" in asked
+    srt = result.srt.read_text(encoding="utf-8")
+    assert "29/11/2026" in srt and "14:05" in srt and "November" not in srt

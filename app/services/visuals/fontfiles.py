@@ -23,7 +23,18 @@ COLLECTION_FACES = {"NotoSansCJK-VF.otf.ttc": "Noto Sans CJK SC"}
 
 
 def is_collection(path: Path) -> bool:
-    return path.name.lower().endswith(COLLECTION_SUFFIXES)
+    return real_file(path).name.lower().endswith(COLLECTION_SUFFIXES)
+
+
+def collection_face(path: Path, family: str) -> Path:
+    """Another face of a collection, named by its family: "NotoSansCJK-VF.otf.ttc#Noto Sans CJK JP".
+    Such a name is for the readers here (Pillow, fontTools); `real_file` gives the file to link."""
+    return real_file(path).with_name(f"{real_file(path).name}#{family}")
+
+
+def real_file(path: Path) -> Path:
+    """The font file itself (a face of a collection named with `collection_face` is in this file)."""
+    return path.with_name(path.name.partition("#")[0]) if "#" in path.name else path
 
 
 @lru_cache(maxsize=32)
@@ -31,13 +42,14 @@ def face_index(path: Path) -> int:
     """The face of a collection t2v uses (0 for a single font, or when the family is not found)."""
     if not is_collection(path):
         return 0
-    wanted = COLLECTION_FACES.get(path.name)
-    if wanted is None:
+    file = real_file(path)
+    wanted = path.name.partition("#")[2] or COLLECTION_FACES.get(file.name)
+    if not wanted:
         return 0
     from fontTools.ttLib import TTCollection
 
     try:
-        with TTCollection(path, lazy=True) as collection:
+        with TTCollection(file, lazy=True) as collection:
             for n, font in enumerate(collection.fonts):
                 if font["name"].getDebugName(1) == wanted:
                     return n
@@ -52,7 +64,7 @@ def _font_info(path: Path) -> tuple[frozenset[int], str, dict[str, tuple[float, 
     from fontTools.ttLib import TTFont  # runtime use: fonttools must be installed with t2v
 
     try:
-        with TTFont(path, lazy=True, fontNumber=face_index(path)) as font:
+        with TTFont(real_file(path), lazy=True, fontNumber=face_index(path)) as font:
             cmap = frozenset(font.getBestCmap() or {})
             family = font["name"].getDebugName(1) or path.stem
             axes = {}
@@ -111,7 +123,7 @@ def load_font(path: Path, size: int, weight: int = 400) -> ImageFont.FreeTypeFon
 
 def _open(path: Path, size: int, weight: int) -> ImageFont.FreeTypeFont:
     try:
-        font = ImageFont.truetype(str(path), size, index=face_index(path))
+        font = ImageFont.truetype(str(real_file(path)), size, index=face_index(path))
     except OSError as exc:
         raise RenderError(f"cannot load font {path.name}: {exc}") from exc
     axes = variation_axes(path)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import os
+import re
 import shutil
 import unicodedata
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from app.errors import InputError, RenderError
-from app.services.visuals.fontfiles import codepoints, covers, family_name
+from app.services.visuals.fontfiles import codepoints, collection_face, covers, family_name, real_file
 
 REPLACEMENT = "\ufffd"
 LAST_RESORT = "?"
@@ -54,6 +55,8 @@ SCRIPT_FONTS = ("manimgx_fonts", tuple(f"NotoSans{s}[wght].ttf" for s in _SCRIPT
 CJK_FONT = ("manimgx_fonts_cjk", "NotoSansCJK-VF.otf.ttc")
 SYMBOL_FONTS = ("manimgx_fonts", ("NotoEmoji[wght].ttf", "NotoSansSymbols[wght].ttf"))
 _FONT_SUFFIXES = (".ttf", ".otf")
+_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d]")
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,10 @@ class FontSet:
 
     @property
     def files(self) -> tuple[Path, ...]:
+        """Every font file of the set (a collection once, whichever of its faces the set uses)."""
         extra = [f for f in (self.italic, self.bold_italic, self.heading) if f is not None]
-        return tuple(dict.fromkeys((self.regular, self.bold, self.mono, *extra, *self.fallbacks)))
+        faces = (self.regular, self.bold, self.mono, *extra, *self.fallbacks)
+        return tuple(dict.fromkeys(real_file(f) for f in faces))
 
     @property
     def directory(self) -> Path:
@@ -114,6 +119,18 @@ class FontSet:
     def families(self) -> dict[Path, str]:
         """Every font file and the family name libass (and fontconfig) see for it."""
         return {f: family_name(f) for f in self.files}
+
+    def for_text(self, text: str) -> FontSet:
+        """The set with the CJK face that suits the text: Japanese glyph forms for Han characters
+        when it has kana, Korean ones when it has Hangul (and no kana); Simplified Chinese else."""
+        face = "JP" if _KANA.search(text) else "KR" if _HANGUL.search(text) else None
+        if face is None:
+            return self
+        fallbacks = tuple(
+            collection_face(f, f"Noto Sans CJK {face}") if f.name == CJK_FONT[1] else f
+            for f in self.fallbacks
+        )
+        return dataclasses.replace(self, fallbacks=fallbacks)
 
 
 @lru_cache(maxsize=256)
