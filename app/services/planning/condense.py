@@ -16,7 +16,6 @@ is already shorter than the target is left whole, with an honest note.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -24,25 +23,19 @@ from app.core.threads import check_cancelled
 from app.services.models import Pauses
 from app.services.planning.condense_rank import centrality, textrank
 from app.services.planning.condense_text import (
-    base_language,
     content_words,
-    guess_language,
     is_aside,
     key_point,
     plain,
+    same_words,
 )
-from app.services.planning.normalize import normalize_for_speech
+from app.services.planning.condense_time import plan_language, plan_seconds, scene_seconds, speech_seconds
 from app.services.planning.plan import Beat, Item, Layout, Plan, Scene
 from app.services.planning.sentences import split_sentences
-from app.services.planning.speakable import CLOSERS, DEFAULT_WORDS_PER_MINUTE, estimate_seconds, speakable
+from app.services.planning.speakable import CLOSERS, DEFAULT_WORDS_PER_MINUTE
 
 TOLERANCE = 0.10  # the promise: within +/- 10 % of the target
 AIM = 0.03  # the aim, inside the promise
-# The offline voice's real time for one sentence (espeak-ng a sentence at a time, as the renderer
-# speaks): seconds per estimated second, and seconds per sentence (fitted on tests/data renders; a
-# Vietnamese syllable is shorter than an English word). Other languages: the estimate as it is.
-SPEECH_PACE: dict[str, tuple[float, float]] = {"en": (0.745, 0.55), "vi": (0.65, 0.08)}
-DEFAULT_PACE = (1.0, 0.3)
 MIN_PAUSE = 0.3  # seconds between scenes, when pauses are shortened to fit
 MAX_POINTS = 5  # key points on one condensed slide
 MAX_SCENE_SECONDS = 25.0
@@ -52,7 +45,6 @@ SHORT_WEIGHT = 0.4  # a sentence of under 3 content words says little ('Yes.')
 FILL_FLOOR = 0.5  # what is left of the time goes only to sentences scoring at least this
 DETAIL_LAYOUTS = ("table", "code")
 SHOWN_LAYOUTS = ("picture", "full_image")  # the picture is the slide: it keeps it, narration cut
-_WORDLESS = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True)
@@ -111,64 +103,6 @@ class _Unit:
     bag: Counter[str] = field(default_factory=Counter)
 
 
-def speech_seconds(text: str, language: str, rate: int) -> float:
-    """Estimated seconds of speech for one sentence as written (numbers read as words) at `rate`:
-    words counted as the voice says them (`CamelCase` is several, `.venv` says "dot")."""
-    if not text.strip():
-        return 0.0
-    said = normalize_for_speech(speakable(text), language) if language in SPEECH_PACE else speakable(text)
-    extra = sum(_extra_words(token) for token in _LONG_TOKEN.findall(said))
-    per_second, per_sentence = SPEECH_PACE.get(language, DEFAULT_PACE)
-    return (estimate_seconds(said, rate) + extra * 60.0 / rate) * per_second + per_sentence
-
-
-_LONG_TOKEN = re.compile(r"[^\s]{6,}")
-_HUMP = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-_SAID_SYMBOL = re.compile(r"(?<=\w)[./\\_@#-](?=\w)|^[./-](?=\w)")
-
-
-def _extra_words(token: str) -> float:
-    """Words a token says beyond one: its humps (identifiers) and the symbols read inside it."""
-    return max(0, len(_HUMP.findall(token)) - 1) + len(_SAID_SYMBOL.findall(token))
-
-
-def scene_seconds(scene: Scene, language: str, rate: int, pauses: Pauses) -> float:
-    """A scene's estimated sound, the way the renderer speaks it: a sentence at a time, with a
-    paragraph's pause where a beat starts (an item), a heading's after a title read first, a
-    sentence's elsewhere."""
-    sentences = split_sentences(scene.narration)
-    total, at = 0.0, 0
-    starts = {b.at for b in scene.beats}
-    for i, sentence in enumerate(sentences):
-        total += speech_seconds(sentence, language, rate)
-        at += len(sentence)
-        if i < len(sentences) - 1 and sentence.strip():
-            heading = i == 0 and bool(scene.title) and _same_words(sentence, scene.title or "")
-            next_start = at + len(sentences[i + 1]) - len(sentences[i + 1].lstrip())
-            total += (
-                pauses.heading if heading else pauses.paragraph if next_start in starts else pauses.sentence
-            )
-    return total
-
-
-def plan_seconds(plan: Plan, rate: int = DEFAULT_WORDS_PER_MINUTE, pauses: Pauses | None = None) -> float:
-    """The plan's estimated duration: each scene's sound, and the pauses between scenes."""
-    pauses = pauses or Pauses()
-    language = plan_language(plan)
-    total = 0.0
-    for i, scene in enumerate(plan.scenes):
-        check_cancelled()
-        total += scene_seconds(scene, language, rate, pauses)
-        if i < len(plan.scenes) - 1:
-            total += pauses.scene if scene.pause_after is None else scene.pause_after
-    return total
-
-
-def plan_language(plan: Plan) -> str:
-    text = " ".join(s.narration for s in plan.scenes[:40])
-    return base_language(plan.language) or guess_language(text) or ""
-
-
 def _section_key(scene: Scene) -> str:
     return scene.id.split(".")[0]
 
@@ -180,10 +114,6 @@ def _same_section(before: Scene | None, scene: Scene) -> bool:
     return _section_key(before) == _section_key(scene) or (
         bool(scene.title) and scene.title == before.title and before.layout != "title"
     )
-
-
-def _same_words(a: str, b: str) -> bool:
-    return _WORDLESS.sub(" ", plain(a)).strip().lower() == _WORDLESS.sub(" ", plain(b)).strip().lower()
 
 
 def _units(plan: Plan, language: str, rate: int) -> list[_Unit]:
@@ -200,7 +130,7 @@ def _units(plan: Plan, language: str, rate: int) -> list[_Unit]:
             if not sentence.strip():
                 continue
             unit = _Unit(section, i, sentence.strip(), speech_seconds(sentence, language, rate))
-            unit.heading = bool(scene.title) and _same_words(sentence, scene.title or "")
+            unit.heading = bool(scene.title) and same_words(sentence, scene.title or "")
             unit.aside = is_aside(sentence, language)
             unit.bag = Counter(content_words(plain(sentence), language))
             units.append(unit)
