@@ -119,6 +119,13 @@ class VoiceOut(BaseModel):
     )
 
 
+class MusicOut(BaseModel):
+    """A music track API callers may name as options.music (`GET /v1/music`)."""
+
+    name: str = Field(description="send as options.music; '*' picks among all of them")
+    size_bytes: int
+
+
 class JobList(BaseModel):
     jobs: list[JobOut]
     limit: int

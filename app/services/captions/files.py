@@ -6,8 +6,6 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import ImageFont
-
 from app.errors import RenderError
 from app.services.captions.formats import to_ass, to_srt, to_vtt
 from app.services.captions.segmentation import segment as build_cues
@@ -18,6 +16,7 @@ from app.services.visuals import (
     default_fontset,
     face_index,
     family_name,
+    load_font,
     real_file,
     segment,
     themed_fontset,
@@ -82,7 +81,7 @@ def caption_font_runs(fonts: FontSet) -> Callable[[str], list[tuple[str, str, fl
     return runs
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def ascent_ratio(font: Path) -> float:
     """The font's ascender-to-descender height in em, as libass sizes it (the OS/2 Windows metrics
     when the font has them, else hhea): libass' `Fontsize` is this height, not the em."""
@@ -99,17 +98,12 @@ def ascent_ratio(font: Path) -> float:
         raise RenderError(f"cannot read font {font.name}: {exc}") from exc
 
 
-@lru_cache(maxsize=64)
-def _pillow_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(path), size)
-
-
 def caption_measure(fonts: FontSet) -> Callable[[str, float], float]:
     """A caption line's width in pixels at an em, each run in the font that draws it."""
     chain = fonts.chain(fonts.bold)
 
     def measure(line: str, em: float) -> float:
         size = max(1, round(em))
-        return sum(_pillow_font(run.font, size).getlength(run.text) for run in segment(line, chain))
+        return sum(load_font(run.font, size).getlength(run.text) for run in segment(line, chain))
 
     return measure
