@@ -106,6 +106,11 @@ class RenderOptions:
     # sound (issue 14): see app/services/audio
     loudness: float = setting_default("loudness")  # integrated LUFS of the output
     room_tone: bool = False  # quiet noise instead of digital silence
+    music: str | None = None  # a file or folder (the operator's), or a name in T2V_MUSIC_DIR ("*": all)
+    music_level: float = setting_default("music_level")  # LU below the speech
+    music_playlist: bool = False  # a folder: its tracks in turn, changing at scene boundaries
+    music_seed: int | None = None  # picks (or orders) a folder's tracks; default: from the narration
+    max_music_bytes: int | None = None  # the operator's --max-music-size (default: the setting)
     # issue 17: fit the narration to a duration (condensation); seconds
     duration: float | None = None  # --duration: about this long (condensed if longer)
     max_duration: float | None = None  # --max-duration: condensed only if longer

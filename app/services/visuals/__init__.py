@@ -11,7 +11,7 @@ thread, cached by content. `fits` tells the planner whether a scene fits at or a
 
 from app.services.visuals.breaks import break_units, needs_breaking
 from app.services.visuals.drawing import draw_layout, make_thumbnail, save_png
-from app.services.visuals.fontfiles import family_name
+from app.services.visuals.fontfiles import family_name, load_font
 from app.services.visuals.fonts import FontSet, default_fontset, link_fonts, segment, themed_fontset
 from app.services.visuals.frame import CAPTION_RESERVE, make_frame
 from app.services.visuals.model import DrawnRun, Picture, Shape, SlideLayout, TextLine
@@ -41,6 +41,7 @@ __all__ = [
     "fits",
     "get_theme",
     "link_fonts",
+    "load_font",
     "load_theme",
     "make_frame",
     "make_thumbnail",
