@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     )
     true_peak: float = Field(default=-1.5, ge=-9.0, le=0.0, description="highest true peak, dBTP")
     audio_bitrate: int = Field(default=128, ge=64, le=320, description="AAC-LC bitrate, kb/s")
+    music_dir: Path | None = Field(
+        default=None, description="folder of music tracks API callers may choose (GET /v1/music)"
+    )
+    max_music_bytes: int = Field(default=100 * MB, gt=0, description="largest music file, refused by size")
+    music_level: float = Field(default=18.0, ge=0.0, le=60.0, description="music bed, LU below the speech")
+    music_duck: float = Field(default=15.0, ge=0.0, le=60.0, description="dB the music dips under words")
+    music_attack: float = Field(default=0.15, ge=0.0, le=5.0, description="seconds: ducked when words start")
+    music_release: float = Field(default=0.4, ge=0.0, le=5.0, description="seconds: back up after words")
 
     # resources (the seed's ResourceLimits): how much runs at once, and when the machine is too busy
     max_cpu_percent: float = Field(default=80.0, gt=0, le=100, description="claim no job above this CPU %")

@@ -130,22 +130,22 @@ async def _prepare(doc_text: str, out_dir: Path, resolution: int, data_dir: Path
     from app.core.memory_optimizer import DiskCache
     from app.services.documents import Document
     from app.services.models import VideoFormat
-    from app.services.planning import build_script
+    from app.services.planning import PlanLimits, plan_document
     from app.services.speech.language import detect_language
     from app.services.tts_service import TTSService
     from app.services.visuals import VisualService
 
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
-    script = build_script(Document(doc_text, "md", "bench"), words_per_minute=WPM)
-    voice = f"espeak:{detect_language(script.narration)}"
+    plan = plan_document(Document(doc_text, "md", "bench"), PlanLimits(words_per_minute=WPM))
+    voice = f"espeak:{detect_language(' '.join(s.narration for s in plan.scenes))}"
     cache = DiskCache(load_settings(data_dir=data_dir).cache_dir)
     tts, visuals = TTSService(cache=cache), VisualService(cache=cache)
     fmt = VideoFormat("16:9", resolution)
     speeches, images = [], []
-    for i, scene in enumerate(script.scenes):
+    for i, scene in enumerate(plan.scenes):
         speeches.append(await tts.speak(scene.narration, voice, WPM, out_dir / f"speech-{i:04d}.wav"))
-        images.append(await visuals.slide(scene, fmt, out_dir / f"slide-{i:04d}.png"))
+        images.append(await visuals.draw_scene(scene, fmt, None, None, out_dir / f"slide-{i:04d}.png"))
     audio = out_dir / "narration.wav"
     offsets = join_audio(speeches, 0.5, audio)
     with wave.open(str(audio), "rb") as joined:
@@ -602,7 +602,7 @@ def write_report(res: Results, args: argparse.Namespace, command: str, load: tup
         f"({args.long_repeat} for the 10-minute document); peak RSS is the maximum over the runs.",
         "",
         "Inputs: generated Markdown (about 60 s in 7 scenes of about 9 s; a 20-scene document; a 10-minute "
-        "one). Speech and slides were made once with our own pieces (`build_script`, `TTSService.speak`, "
+        "one). Speech and slides were made once with our own pieces (`plan_document`, `TTSService.speak`, "
         "`VisualService.slide`, `join_audio`), so moviepy composes the very same PNGs and "
         f"narration WAV. Video lengths: still {res.durations['still']:.1f} s, motion "
         f"{res.durations['motion']:.1f} s"

@@ -79,22 +79,23 @@ KINDS["single line"] = (single_line, "txt")
 
 
 def plan(path: Path) -> dict[str, float]:
-    """In this process: build the script without limits, then lay out every LAYOUT_EVERY-th slide."""
+    """In this process: plan without limits (and without fitting), then lay out every LAYOUT_EVERY-th
+    slide."""
     from app.services.documents import load_document
     from app.services.models import VideoFormat
-    from app.services.planning import build_script
-    from app.services.visuals import layout_slide
+    from app.services.planning import plan_document
+    from app.services.visuals import THEMES, compose_scene
 
     document = load_document(path)
     start = time.perf_counter()
-    script = build_script(document)
+    planned = plan_document(document)
     built = time.perf_counter() - start
-    sample = script.scenes[::LAYOUT_EVERY]
+    sample = planned.scenes[::LAYOUT_EVERY]
     start = time.perf_counter()
     for scene in sample:
-        layout_slide(scene, VideoFormat("16:9", 720))
+        compose_scene(scene, VideoFormat("16:9", 720), THEMES["dark"], None)
     laid = time.perf_counter() - start
-    return {"scenes": len(script.scenes), "script_s": built, "sampled": len(sample), "layout_s": laid}
+    return {"scenes": len(planned.scenes), "script_s": built, "sampled": len(sample), "layout_s": laid}
 
 
 def _cli(*args: str) -> list[str]:
@@ -169,7 +170,7 @@ def write_report(refusals: list, plans: list, renders: list) -> None:
         "",
         "## 2. Planning with the limits lifted (a fresh process per document)",
         "",
-        f"Script: `build_script` over the whole document. Layout: `layout_slide` of every {LAYOUT_EVERY}th "
+        f"Script: `plan_document` over the whole document. Layout: `compose_scene` of every {LAYOUT_EVERY}th "
         "scene at 720p; the per-slide time times the scenes estimates a whole layout stage.",
         "",
         "| document | size (MB) | scenes | script (s) | script (s/MB) | layout (ms/slide) "

@@ -199,6 +199,9 @@ def test_keys_owners_and_limits(api_only: Server) -> None:
     for body, words in [
         ({"text": "Hi.", "options": {"aspect": "4:3"}}, "aspect"),
         ({"text": "Hi.", "options": {"colour": "red"}}, "unknown option"),
+        ({"text": "Hi.", "options": {"preset": "vimeo"}}, "preset"),
+        ({"text": "Hi.", "options": {"caption_style": "neon"}}, "caption_style"),
+        ({"text": "Hi.", "options": {"keyframe_interval": 60}}, "keyframe_interval"),
         ({"text": "Hi.", "options": {"voice": "espeak:zz-nowhere"}}, "zz-nowhere"),
         ({"text": "Hi.", "priority": "whenever"}, "priority"),
         ({"text": "   \n"}, "whitespace"),

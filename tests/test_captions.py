@@ -24,7 +24,7 @@ from app.services.captions.linebreak import break_lines, text_width
 from app.services.captions.timing import CaptionRules
 from app.services.documents import document_from_bytes
 from app.services.models import Cue, WordTiming
-from app.services.planning import build_script, split_sentences
+from app.services.planning import plan_document, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = CaptionRules()
@@ -281,7 +281,7 @@ def ass_lines(ass: str) -> list[list[str]]:
 
 def test_narration_keeps_the_space_before_inline_code() -> None:
     doc = document_from_bytes(b"# Setup\n\nCreate the `.venv` folder , then `activate` it .\n", "a.md", None)
-    narration = build_script(doc).narration
+    narration = " ".join(s.narration for s in plan_document(doc).scenes)
     assert narration == "Setup. Create the .venv folder, then activate it."
     words = timed(narration)
     assert "the .venv folder" in " ".join(c.text.replace("\n", " ") for c in build_cues([words], 20))

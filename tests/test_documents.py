@@ -22,7 +22,6 @@ from app.services.documents import (
     inline_plain,
     read_document,
     read_markdown,
-    read_sections,
 )
 
 DOC = """---
@@ -163,7 +162,3 @@ def test_inline_code_round_trips(code: str) -> None:
 def test_plain_text_reader_makes_a_paragraph_per_blank_line_run() -> None:
     content = read_document(Document("One\nline.\n\n  \nTwo *stars*.", "txt"))
     assert content.blocks == (Paragraph("One line."), Rule(), Paragraph("Two \\*stars\\*."))
-    assert [s.blocks[0].text for s in read_sections(Document("One\nline.\n\nTwo *stars*.", "txt"))] == [
-        "One line.",
-        "Two *stars*.",
-    ]

@@ -1,4 +1,5 @@
-"""Documents to scripts: input validation, Markdown and plain-text scenes, splitting long scenes."""
+"""Documents to plans: input validation, Markdown and plain-text scenes, splitting long scenes at
+sentence ends, the limits; sentences and speakable text."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from app.services.documents import (
     looks_like_markdown,
     strip_front_matter,
 )
-from app.services.models import BlockKind, Scene, Script
 from app.services.planning import (
+    Plan,
+    PlanLimits,
+    Scene,
     ScriptLimits,
-    build_script,
     estimate_seconds,
+    plan_document,
     speakable,
     split_sentences,
     split_words,
@@ -37,12 +40,20 @@ def words(text: str) -> list[str]:
     return [w.strip(PUNCT).lower() for w in text.split() if w.strip(PUNCT)]
 
 
-def md(text: str) -> Script:
-    return build_script(Document(text, "md", "test.md"))
+def planned(doc: Document, seconds: float = 20.0, limits: ScriptLimits | None = None) -> Plan:
+    return plan_document(doc, PlanLimits(max_scene_seconds=seconds, script=limits))
 
 
-def txt(text: str) -> Script:
-    return build_script(Document(text, "txt", "test.txt"))
+def md(text: str, seconds: float = 20.0) -> Plan:
+    return planned(Document(text, "md", "test.md"), seconds)
+
+
+def txt(text: str, seconds: float = 20.0) -> Plan:
+    return planned(Document(text, "txt", "test.txt"), seconds)
+
+
+def said(plan: Plan) -> str:
+    return " ".join(s.narration for s in plan.scenes)
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -145,9 +156,9 @@ def test_human_size() -> None:
 def test_bom_is_stripped_and_lines_normalized(tmp_path: Path) -> None:
     doc = load_document(write(tmp_path, "a.md", b"\xef\xbb\xbf# Title\r\n\r\nBody text.\r\n"))
     assert doc.text == "# Title\n\nBody text.\n"
-    script = build_script(doc)
-    assert script.scenes[0].title == "Title"
-    assert "\ufeff" not in script.narration
+    plan = planned(doc)
+    assert plan.scenes[0].title == "Title"
+    assert "\ufeff" not in said(plan)
 
 
 def test_decomposed_vietnamese_is_composed(tmp_path: Path) -> None:
@@ -166,7 +177,7 @@ def test_bytes_guess_markdown_and_text() -> None:
     assert (doc.format, doc.name) == ("md", "input")
     doc = document_from_bytes(b"Just words.\r\n\r\nMore words.\n", None, None, DEFAULT_MAX_BYTES)
     assert doc.format == "txt"
-    assert [s.narration for s in build_script(doc).scenes] == ["Just words.", "More words."]
+    assert [s.narration for s in planned(doc).scenes] == ["Just words.", "More words."]
 
 
 def test_bytes_format_sources() -> None:
@@ -210,7 +221,7 @@ def test_looks_like_markdown() -> None:
 # ------------------------------------------------------------------------------------------ Markdown
 
 RICH = """---
-title: Front matter is ignored
+title: Front matter names the talk
 tags: [a, b]
 ---
 Before the *first* heading.
@@ -223,8 +234,6 @@ or visit <https://www.t2v.dev/start>.
 - It **speaks** every scene.
 - It draws `snake_case_names` too
   1. nested item
-
-![a diagram](images/flow.png)
 
 ## How it works
 
@@ -254,13 +263,14 @@ After the rule.
 """
 
 RICH_PHRASES = [
+    "front matter names the talk",
     "before the first heading",
     "welcome to t2v beta",
     "this tool turns markdown into video see the docs for more or visit t2v.dev",
     "it speaks every scene it draws snake case names too nested item",
     "how it works run the render command",
     "captions follow the words exactly & never lag",
-    "stage tool voice espeak-ng",
+    "stage voice tool espeak-ng",
     "quoted wisdom here",
     "raw html block",
     "after the rule",
@@ -270,71 +280,57 @@ RICH_WORDS = " ".join(RICH_PHRASES).split()
 
 
 def test_markdown_narration_is_free_of_markup_and_keeps_every_word() -> None:
-    script = md(RICH)
-    for scene in script.scenes:
+    plan = md(RICH)
+    for scene in plan.scenes:
         assert scene.narration.strip() == scene.narration and scene.narration
         assert "  " not in scene.narration
         for bad in MARKUP:
             assert bad not in scene.narration, (bad, scene.narration)
-        for bad in ("example.com", "images/flow.png", "a diagram", "hidden comment", "Front matter", "Docs"):
+        for bad in ("example.com", "images/flow.png", "hidden comment", "Docs", "renders", "indented"):
             assert bad not in scene.narration
-    assert words(script.narration) == RICH_WORDS
+    assert words(said(plan)) == RICH_WORDS
 
 
-def test_markdown_scenes_titles_and_blocks() -> None:
-    script = md(RICH)
-    assert script.title == "Welcome to t2v beta"
-    titles = [s.title for s in script.scenes]
-    assert titles == [None, "Welcome to t2v beta", "How it works", None, "Empty heading"]
-
-    intro, welcome, how, after, empty = script.scenes
-    assert intro.narration == "Before the first heading."
-    assert welcome.narration.startswith("Welcome to t2v beta. This tool")
-    assert [b.kind for b in welcome.blocks] == [
-        BlockKind.PARAGRAPH,
-        BlockKind.BULLET,
-        BlockKind.BULLET,
-        BlockKind.BULLET,
+def test_markdown_scenes_titles_and_layouts() -> None:
+    plan = md(RICH)
+    assert plan.title == "Front matter names the talk"
+    assert [(s.layout, s.title) for s in plan.scenes] == [
+        ("title", "Front matter names the talk"),
+        ("statement", None),
+        ("bullets", "Welcome to **t2v** beta"),
+        ("code", "How it works"),
+        ("table", "How it works"),
+        ("quote", "How it works"),
+        ("prose", "How it works"),
+        ("statement", None),
+        ("statement", "Empty heading"),
     ]
-    assert welcome.blocks[2].text == "It draws snake_case_names too"  # the slide shows code as written
-    assert "https://www.t2v.dev/start" in welcome.blocks[0].text  # autolinks are shown, not read
-    assert empty.narration == "Empty heading." and empty.blocks == ()
-    assert after.narration == "After the rule."
-
-    code = [b for b in how.blocks if b.kind is BlockKind.CODE]
-    assert [b.text for b in code] == [
-        "t2v render talk.md -o talk.mp4  # renders *all*",
-        "indented_code = True",
-    ]
-    assert "renders" not in how.narration and "indented" not in how.narration
-    assert "Stage | Tool" in [b.text for b in how.blocks]
-    assert "Stage, Tool. Voice, espeak-ng." in how.narration
-    assert how.narration.startswith(
-        "How it works. Run the render command. Captions"
-    )  # ":" before unread code
+    welcome = plan.scenes[2]
+    assert [(i.marker, i.level) for i in welcome.items] == [(None, 0), ("•", 0), ("•", 0), ("1.", 1)]
+    assert welcome.items[2].text == "It draws `snake_case_names` too"  # the slide shows code as written
+    assert "https://www.t2v.dev/start" in welcome.items[0].text  # autolinks are shown, not read
+    code = plan.scenes[3].code
+    assert code is not None and code.language == "bash"
+    assert code.text == "t2v render talk.md -o talk.mp4  # renders *all*\n\nindented_code = True"
+    assert plan.scenes[3].narration == "How it works. Run the render command."  # ":" before unread code
+    assert plan.scenes[4].narration.endswith("Stage: Voice; Tool: espeak-ng.")
+    assert plan.scenes[8].narration == "Empty heading." and plan.scenes[8].items == []
 
 
 def test_heading_is_read_as_a_sentence_and_items_pause() -> None:
-    script = md("# Hello world\n\n- first item\n- second item\n")
-    assert script.scenes[0].narration == "Hello world. first item. second item."
+    plan = md("# Hello world\n\n- first item\n- second item\n")
+    assert plan.scenes[0].narration == "Hello world. first item. second item."
 
 
-def test_code_only_untitled_scene_joins_its_neighbour() -> None:
-    script = md("```\nprint(1)\n```\n\n# Title\n\nText.\n\n---\n\n```\nprint(2)\n```\n")
-    (scene,) = script.scenes
-    assert scene.narration == "Title. Text."
-    assert [b.text for b in scene.blocks] == ["print(1)", "Text.", "print(2)"]
-
-
-def test_code_under_a_heading_keeps_its_title_narrated() -> None:
+def test_code_is_shown_but_its_title_is_said() -> None:
     (scene,) = md("## Install\n\n```sh\npip install t2v\n```\n").scenes
-    assert scene.narration == "Install."
-    assert scene.blocks[0].kind is BlockKind.CODE
+    assert scene.narration == "Install." and scene.layout == "code"
+    assert scene.code is not None and scene.code.text == "pip install t2v"
 
 
 def test_nothing_to_say_is_an_input_error() -> None:
     with pytest.raises(InputError, match="no text to read aloud"):
-        md("```\nonly code\n```\n\n![just an image](x.png)\n")
+        md("```\nonly code\n```\n\n![](x.png)\n")
 
 
 def test_front_matter() -> None:
@@ -356,17 +352,17 @@ def test_speakable() -> None:
 
 
 def test_plain_text_paragraphs_are_scenes() -> None:
-    script = txt("First line\nsame paragraph.\n\n\n  Second paragraph.  \n \nThird *one*\n")
-    assert [s.narration for s in script.scenes] == [
+    plan = txt("First line\nsame paragraph.\n\n\n  Second paragraph.  \n \nThird *one*\n")
+    assert [s.narration for s in plan.scenes] == [
         "First line same paragraph.",
         "Second paragraph.",
         "Third one.",
     ]
-    assert all(s.title is None for s in script.scenes)
-    assert [[(b.kind, b.text) for b in s.blocks] for s in script.scenes] == [
-        [(BlockKind.PARAGRAPH, "First line same paragraph.")],
-        [(BlockKind.PARAGRAPH, "Second paragraph.")],
-        [(BlockKind.PARAGRAPH, "Third *one*")],
+    assert all(s.title is None for s in plan.scenes)
+    assert [[i.text for i in s.items] for s in plan.scenes] == [
+        ["First line same paragraph."],
+        ["Second paragraph."],
+        ["Third \\*one\\*"],  # shown as written: plain text has no markup
     ]
 
 
@@ -383,7 +379,7 @@ def long_paragraph(n: int = 40) -> str:
     return " ".join(parts)
 
 
-def assert_within(scenes: tuple[Scene, ...], limit: float, wpm: int = 175) -> None:
+def assert_within(scenes: list[Scene], limit: float, wpm: int = 175) -> None:
     for scene in scenes:
         assert scene.narration
         assert estimate_seconds(scene.narration, wpm) <= 1.3 * limit, scene.narration
@@ -392,16 +388,16 @@ def assert_within(scenes: tuple[Scene, ...], limit: float, wpm: int = 175) -> No
 @pytest.mark.parametrize("limit", [20.0, 8.0])
 def test_long_paragraph_is_split_at_sentence_ends(limit: float) -> None:
     text = long_paragraph()
-    script = build_script(Document(text, "txt"), max_scene_seconds=limit)
-    assert len(script.scenes) > 1
-    assert_within(script.scenes, limit)
-    assert words(script.narration) == words(text)
-    for scene in script.scenes:
+    plan = txt(text, limit)
+    assert len(plan.scenes) > 1
+    assert_within(plan.scenes, limit)
+    assert words(said(plan)) == words(text)
+    for scene in plan.scenes:
         assert scene.narration[-1] in ".!"  # whole sentences only
+        assert scene.narration[0].isupper()  # no scene starts mid-sentence
         assert not re.search(r"\b(e\.g|Dr)\.$", scene.narration)
-        (block,) = scene.blocks
-        assert block.text == scene.narration  # each slide shows only its own part
-    assert " ".join(b.text for s in script.scenes for b in s.blocks) == text
+        assert " ".join(i.text for i in scene.items) == scene.narration  # each slide shows its own part
+    assert " ".join(i.text for s in plan.scenes for i in s.items) == text
 
 
 def test_parts_are_balanced() -> None:
@@ -413,43 +409,27 @@ def test_parts_are_balanced() -> None:
 
 def test_continued_scene_keeps_title_and_reads_it_once() -> None:
     text = long_paragraph()
-    script = md(f"# Cables\n\n{text}\n\n- a short bullet\n")
-    assert len(script.scenes) > 1
-    assert {s.title for s in script.scenes} == {"Cables"}
-    assert script.scenes[0].narration.startswith("Cables. ")
-    assert sum(s.narration.count("Cables") for s in script.scenes) == 1
-    assert words(script.narration) == words("Cables " + text + " a short bullet")
-    assert_within(script.scenes, 20.0)
+    plan = md(f"# Cables\n\n{text}\n\n- a short bullet\n")
+    assert len(plan.scenes) > 1
+    assert {s.title for s in plan.scenes} == {"Cables"}
+    assert plan.scenes[0].narration.startswith("Cables. ")
+    assert sum(s.narration.count("Cables") for s in plan.scenes) == 1
+    assert words(said(plan)) == words("Cables " + text + " a short bullet")
+    assert_within(plan.scenes, 20.0)
 
 
 def test_short_paragraphs_stay_whole() -> None:
     paras = [" ".join(["word"] * 30) + "." for _ in range(4)]  # 30 words each, about 10 s
-    script = md("# T\n\n" + "\n\n".join(paras))
-    assert len(script.scenes) == 4  # split at paragraph ends, never inside one that fits
-    assert all(b.text in paras for s in script.scenes for b in s.blocks)
-    assert_within(script.scenes, 20.0)
+    plan = md("# T\n\n" + "\n\n".join(paras))
+    assert len(plan.scenes) == 4  # split at paragraph ends, never inside one that fits
+    assert [" ".join(i.text for i in s.items) for s in plan.scenes] == paras
+    assert_within(plan.scenes, 20.0)
 
 
-def test_one_huge_sentence_splits_at_commas_then_words() -> None:
+def test_one_huge_sentence_is_never_cut() -> None:
     clauses = ", ".join(" ".join(["alpha"] * 12) for _ in range(12))  # 144 words, commas every 12
-    script = txt(clauses + ".")
-    assert len(script.scenes) >= 3
-    assert_within(script.scenes, 20.0)
-    assert all(s.narration.endswith((",", ".")) for s in script.scenes)
-    assert words(script.narration) == words(clauses)
-
-    unbroken = " ".join(f"w{i}" for i in range(300))
-    script = txt(unbroken)
-    assert_within(script.scenes, 20.0)
-    assert words(script.narration) == words(unbroken)
-
-
-def test_cjk_without_spaces_is_split() -> None:
-    text = "这是一个很长的句子没有标点符号" * 40
-    script = txt(text)
-    assert len(script.scenes) > 1
-    assert_within(script.scenes, 20.0)
-    assert "".join(s.narration for s in script.scenes).rstrip("。") == text
+    (scene,) = txt(clauses + ".").scenes
+    assert scene.narration == clauses + "."  # a scene starts and ends at sentence ends only
 
 
 # -------------------------------------------------------------------------------------- sentences
@@ -491,11 +471,11 @@ def test_vietnamese_sentences() -> None:
 def test_vietnamese_long_paragraph() -> None:
     sentence = "Mỗi cảnh có một giọng đọc và một trang chiếu riêng, được vẽ bằng phông chữ có dấu."
     text = " ".join([sentence] * 12)
-    script = build_script(Document(text, "txt"), max_scene_seconds=10)
-    assert len(script.scenes) > 2
-    assert all(s.narration.endswith(".") for s in script.scenes)
-    assert words(script.narration) == words(text)
-    assert_within(script.scenes, 10)
+    plan = txt(text, 10)
+    assert len(plan.scenes) > 2
+    assert all(s.narration.endswith(".") for s in plan.scenes)
+    assert words(said(plan)) == words(text)
+    assert_within(plan.scenes, 10)
 
 
 def test_split_words_keeps_text() -> None:
@@ -507,24 +487,28 @@ def test_split_words_keeps_text() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "scenes", "seconds"), [("demo.md", (5, 6), (45, 60)), ("vi.md", (3, 3), (8, 40))]
+    ("name", "scenes", "seconds"), [("demo.md", (7, 10), (45, 75)), ("vi.md", (3, 4), (8, 40))]
 )
 def test_examples(name: str, scenes: tuple[int, int], seconds: tuple[float, float]) -> None:
-    script = build_script(load_document(ROOT / "examples" / name))
-    assert scenes[0] <= len(script.scenes) <= scenes[1]
-    assert all(s.title for s in script.scenes)
-    total = sum(estimate_seconds(s.narration) for s in script.scenes)
+    plan = planned(load_document(ROOT / "examples" / name))
+    assert scenes[0] <= len(plan.scenes) <= scenes[1]
+    assert all(s.title for s in plan.scenes)
+    total = sum(estimate_seconds(s.narration) for s in plan.scenes)
     assert seconds[0] <= total <= seconds[1], total
     for bad in MARKUP:
-        assert bad not in script.narration
+        assert bad not in said(plan)
 
 
 def test_demo_shows_the_render_command() -> None:
-    script = build_script(load_document(ROOT / "examples" / "demo.md"))
-    code = [b.text for s in script.scenes for b in s.blocks if b.kind is BlockKind.CODE]
+    plan = planned(load_document(ROOT / "examples" / "demo.md"))
+    code = [s.code.text for s in plan.scenes if s.code is not None]
     assert any("t2v render talk.md -o talk.mp4" in c for c in code)
-    assert any(b.kind is BlockKind.BULLET for s in script.scenes for b in s.blocks)
-    assert "-o talk.mp4" not in script.narration
+    assert "-o talk.mp4" not in said(plan)
+    layouts = {s.layout for s in plan.scenes}  # the demo shows what t2v does
+    assert {"title", "bullets", "table", "code", "image_text", "prose", "quote"} <= layouts
+    steps = next(s for s in plan.scenes if s.layout == "bullets")
+    assert [i.marker for i in steps.items] == ["1.", "2.", "3."]
+    assert (ROOT / "examples" / "pipeline.png").stat().st_size < 50_000
 
 
 LIMITS = ScriptLimits(max_word_chars=100, max_scenes=50, max_narration_minutes=5)
@@ -536,23 +520,23 @@ def doc(text: str, fmt: str = "md") -> Document:
 
 def test_a_word_too_long_to_read_aloud_is_refused_but_code_and_urls_are_not() -> None:
     with pytest.raises(InputError, match=r"a 101-character word \(xxxxxxxx.*T2V_MAX_WORD_CHARS"):
-        build_script(doc("# Title\n\nSay " + "x" * 101 + " now."), limits=LIMITS)
-    script = build_script(
+        planned(doc("# Title\n\nSay " + "x" * 101 + " now."), limits=LIMITS)
+    plan = planned(
         doc("# Title\n\nSay this.\n\n```\n" + "x" * 5000 + "\n```\n\nSee https://example.com/" + "p" * 500),
         limits=LIMITS,
     )
-    assert "example.com" in script.narration
+    assert "example.com" in said(plan)
     cjk = "这是一个很长的句子没有空格" * 40  # scripts without spaces are prose, however long the run
-    assert build_script(doc(cjk, "txt"), limits=LIMITS).narration
+    assert said(planned(doc(cjk, "txt"), limits=LIMITS))
 
 
 def test_too_many_scenes_or_too_much_narration_is_refused_before_any_speech() -> None:
     with pytest.raises(InputError, match=r"makes 51 scenes, over the limit of 50 \(T2V_MAX_SCENES\)"):
-        build_script(doc("".join(f"# Part {i}\n\n" for i in range(51))), limits=LIMITS)
-    assert len(build_script(doc("".join(f"# Part {i}\n\n" for i in range(50))), limits=LIMITS).scenes) == 50
+        planned(doc("".join(f"# Part {i}\n\n" for i in range(51))), limits=LIMITS)
+    assert len(planned(doc("".join(f"# Part {i}\n\n" for i in range(50))), limits=LIMITS).scenes) == 50
     long = "The narrator reads this sentence aloud. " * 200  # about 7 minutes at 175 wpm
     with pytest.raises(InputError, match=r"about 7 min of narration, over the limit of 5 min"):
-        build_script(doc(long, "txt"), limits=LIMITS)
+        planned(doc(long, "txt"), limits=LIMITS)
 
 
 def test_runs_of_tokens_with_nothing_to_say_are_read_as_one() -> None:

@@ -12,14 +12,17 @@ from fontTools.ttLib import TTFont
 from PIL import Image
 
 from app.errors import InputError, RenderError
-from app.services.models import BlockKind, Scene, SlideBlock, VideoFormat
+from app.services.documents import escape
+from app.services.models import VideoFormat
+from app.services.planning import Code, Item, Layout, Scene
 from app.services.visuals import (
     ELLIPSIS,
     THEMES,
     SlideLayout,
+    Theme,
+    compose_scene,
     get_theme,
-    layout_slide,
-    render_slide,
+    render_scene,
 )
 from app.services.visuals import fonts as fontlib
 from app.services.visuals.fontfiles import load_font
@@ -45,20 +48,53 @@ def cmap(path: Path) -> frozenset[int]:
         return frozenset(font.getBestCmap())
 
 
+PARAGRAPH, BULLET, CODE_BLOCK = "paragraph", "bullet", "code"
+STATEMENT_CHARS = 160
+
+
+def slide(title: str | None, blocks: list[tuple[str, str]], narration: str = "x") -> Scene:
+    """A plan scene from a title and (kind, plain text) blocks: code makes a code scene (the rest its
+    lead), an untitled short paragraph a statement, anything else a list."""
+    code = [text for kind, text in blocks if kind == CODE_BLOCK]
+    items = [
+        Item(text=escape(text), marker="•" if kind == BULLET else None)
+        for kind, text in blocks
+        if kind != CODE_BLOCK
+    ]
+    if code:
+        return Scene(
+            id="s1",
+            layout="code",
+            title=title,
+            items=items,
+            code=Code(text="\n\n".join(code)),
+            narration=narration,
+        )
+    layout: Layout = "bullets"
+    if not title and len(items) == 1 and len(narration) <= STATEMENT_CHARS:
+        layout = "statement"
+    return Scene(id="s1", layout=layout, title=title, items=items, narration=narration)
+
+
+def layout_slide(scene: Scene, fmt: VideoFormat, theme: Theme | None = None) -> SlideLayout:
+    return compose_scene(scene, fmt, theme or THEMES["dark"], None, index=0)
+
+
+def render_slide(scene: Scene, fmt: VideoFormat, out: Path, theme: Theme | None = None) -> Path:
+    return render_scene(scene, fmt, theme or THEMES["dark"], None, out, index=0)
+
+
 def vietnamese_scene() -> Scene:
-    blocks = (
-        SlideBlock(BlockKind.PARAGRAPH, VI_BODY),
-        *(SlideBlock(BlockKind.BULLET, b) for b in VI_BULLETS),
-    )
-    return Scene(narration="xin chào", title=VI_TITLE, blocks=blocks)
+    blocks = [(PARAGRAPH, VI_BODY), *((BULLET, b) for b in VI_BULLETS)]
+    return slide(VI_TITLE, blocks, "xin chào")
 
 
 def long_scene() -> Scene:
     sentence = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt. "
-    blocks = [SlideBlock(BlockKind.PARAGRAPH, sentence * 12)]
-    blocks += [SlideBlock(BlockKind.BULLET, f"Point {i}: " + sentence * 2) for i in range(20)]
-    blocks += [SlideBlock(BlockKind.CODE, "\n".join(f"line_{i} = {i}" for i in range(40)))]
-    return Scene(narration="long", title="A slide with far too much to say on it", blocks=tuple(blocks))
+    blocks = [(PARAGRAPH, sentence * 12)]
+    blocks += [(BULLET, f"Point {i}: " + sentence * 2) for i in range(20)]
+    blocks += [(CODE_BLOCK, "\n".join(f"line_{i} = {i}" for i in range(40)))]
+    return slide("A slide with far too much to say on it", blocks, "long")
 
 
 def assert_all_glyphs_covered(layout: SlideLayout) -> None:
@@ -186,11 +222,7 @@ def test_vietnamese_slide_every_glyph_is_covered_by_its_font() -> None:
 def test_cyrillic_and_greek_fall_back_to_noto_sans() -> None:
     fonts = default_fontset()
     noto = fonts.fallbacks[0]
-    scene = Scene(
-        narration="x",
-        title="Привет Γειά",
-        blocks=(SlideBlock(BlockKind.PARAGRAPH, CYRILLIC), SlideBlock(BlockKind.BULLET, GREEK)),
-    )
+    scene = slide("Привет Γειά", [(PARAGRAPH, CYRILLIC), (BULLET, GREEK)])
     layout = layout_slide(scene, VideoFormat())
     assert_all_glyphs_covered(layout)
     foreign = [(ch, f) for ch, f in layout.glyphs() if unicodedata.name(ch).startswith(("CYRILLIC", "GREEK"))]
@@ -219,7 +251,7 @@ def test_vietnamese_slide_fits_every_format(fmt: VideoFormat) -> None:
 
 def test_long_title_wraps_and_stays_in_the_frame() -> None:
     title = "An unusually long slide title that certainly cannot fit on one line of any frame " * 3
-    scene = Scene(narration="x", title=title, blocks=(SlideBlock(BlockKind.PARAGRAPH, "Short body."),))
+    scene = slide(title, [(PARAGRAPH, "Short body.")])
     for fmt in FORMATS:
         layout = layout_slide(scene, fmt)
         titles = [line for line in layout.lines if line.role == "title"]
@@ -232,7 +264,7 @@ def test_long_title_wraps_and_stays_in_the_frame() -> None:
 
 def test_unbreakable_word_is_split_to_fit() -> None:
     url = "https://example.com/" + "a-very-long-path-segment/" * 20
-    scene = Scene(narration="x", title="Links", blocks=(SlideBlock(BlockKind.PARAGRAPH, url),))
+    scene = slide("Links", [(PARAGRAPH, url)])
     layout = layout_slide(scene, VideoFormat("9:16", 720))
     body = [line for line in layout.lines if line.role == "paragraph"]
     assert len(body) > 1
@@ -257,7 +289,7 @@ def first_inked_column(image: Image.Image, box: tuple[int, int, int, int], backg
 
 def test_code_block_keeps_its_indentation(tmp_path: Path) -> None:
     fonts = default_fontset()
-    scene = Scene(narration="x", title="Code", blocks=(SlideBlock(BlockKind.CODE, CODE),))
+    scene = slide("Code", [(CODE_BLOCK, CODE)])
     layout = layout_slide(scene, VideoFormat())
     code = [line for line in layout.lines if line.role == "code"]
     assert [line.text for line in code] == [
@@ -284,7 +316,7 @@ def test_code_block_keeps_its_indentation(tmp_path: Path) -> None:
 
 def test_long_code_line_wraps_inside_its_panel() -> None:
     line = "    result = compute(" + ", ".join(f"argument_{i}" for i in range(30)) + ")"
-    scene = Scene(narration="x", title="Code", blocks=(SlideBlock(BlockKind.CODE, line),))
+    scene = slide("Code", [(CODE_BLOCK, line)])
     layout = layout_slide(scene, VideoFormat("9:16", 720))
     code = [ln for ln in layout.lines if ln.role == "code"]
     assert len(code) > 1
@@ -295,7 +327,7 @@ def test_long_code_line_wraps_inside_its_panel() -> None:
 
 
 def test_empty_scene_still_renders(tmp_path: Path) -> None:
-    out = render_slide(Scene(narration=""), VideoFormat("1:1", 720), tmp_path / "empty.png")
+    out = render_slide(slide(None, [], ""), VideoFormat("1:1", 720), tmp_path / "empty.png")
     with Image.open(out) as image:
         assert image.size == (720, 720)
 
@@ -320,9 +352,9 @@ def test_rendering_overwrites_atomically_and_reports_bad_paths(tmp_path: Path) -
         render_slide(vietnamese_scene(), VideoFormat(), tmp_path / "missing-dir" / "slide.png")
 
 
-@pytest.mark.parametrize("kind", [BlockKind.PARAGRAPH, BlockKind.BULLET, BlockKind.CODE])
+@pytest.mark.parametrize("kind", [PARAGRAPH, BULLET, CODE_BLOCK])
 def test_a_huge_word_is_hard_wrapped_in_work_bounded_by_the_slide(
-    kind: BlockKind, monkeypatch: pytest.MonkeyPatch
+    kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Breaking a long word measured the whole rest of it for every line (quadratic): a word ten
     times longer must cost about the same, since only what fits on the slide is ever measured."""
@@ -336,7 +368,7 @@ def test_a_huge_word_is_hard_wrapped_in_work_bounded_by_the_slide(
 
     def cost(n: int) -> int:
         measured.clear()
-        scene = Scene("Narration.", "Long word", (SlideBlock(kind, "Before " + "w" * n + " after"),))
+        scene = slide("Long word", [(kind, "Before " + "w" * n + " after")], "Narration.")
         layout = layout_slide(scene, VideoFormat("16:9", 720))
         assert layout.truncated and any(line.text.endswith(ELLIPSIS) for line in layout.lines)
         assert_inside_frame(layout)

@@ -109,6 +109,24 @@ def test_vietnamese_text_from_the_page_renders_and_plays(server: Server) -> None
             assert chapters.startswith("0:00 Xin chào các bạn")
             assert page.is_visible("#dl-chapters-link")
             page.screenshot(path=str(OUTPUT / "web_page.png"), full_page=True)
+
+            # captions burned (karaoke): the track is loaded but hidden, so nothing shows twice
+            page.select_option("#caption-style", "karaoke")
+            page.click("#submit")
+            page.wait_for_function(
+                f"(c => c.dataset.jobId !== '{job_id}' && c.dataset.status === 'completed')"
+                "(document.querySelector('#current'))",
+                timeout=180_000,
+                polling=200,
+            )
+            burned_id = page.get_attribute("#current", "data-job-id")
+            page.wait_for_function(
+                "(t => t && t.readyState === 2)(document.querySelector('#video track'))", timeout=15_000
+            )
+            burned = server.client(KEY).get(f"/v1/jobs/{burned_id}").json()
+            assert burned["options"]["caption_style"] == "karaoke" and burned["result"]["captions_burned"]
+            assert page.evaluate("document.querySelector('#video').textTracks[0].mode") == "hidden"
+            page.screenshot(path=str(OUTPUT / "web_page_burned.png"), full_page=True)
             assert errors == []
         finally:
             browser.close()

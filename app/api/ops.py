@@ -1,4 +1,4 @@
-"""Operations endpoints: the optimizer's status, liveness, readiness, Prometheus metrics, voices."""
+"""Operations endpoints: the optimizer's status, liveness, readiness, Prometheus metrics, voices, music."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from app.api.schemas import VoiceOut
+from app.api.schemas import MusicOut, VoiceOut
 from app.api.service import PrincipalDep, ServiceDep
 
 router = APIRouter(tags=["operations"])
@@ -25,6 +25,14 @@ async def status(service: ServiceDep, _: PrincipalDep) -> dict[str, Any]:
 async def voices(service: ServiceDep, _: PrincipalDep) -> list[VoiceOut]:
     offered = await asyncio.to_thread(service.runtime.renderer.tts.config.caller_voices.offered)
     return [VoiceOut.model_validate(dataclasses.asdict(voice)) for voice in offered]
+
+
+@router.get("/v1/music", summary="The music tracks API callers may choose (T2V_MUSIC_DIR)")
+async def music(service: ServiceDep, _: PrincipalDep) -> list[MusicOut]:
+    from app.services.audio import listed_tracks
+
+    tracks = await asyncio.to_thread(listed_tracks, service.runtime.settings.music_dir)
+    return [MusicOut(name=name, size_bytes=size) for name, size in tracks]
 
 
 @router.get("/healthz", summary="Liveness: the process answers")

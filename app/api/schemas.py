@@ -71,6 +71,9 @@ class JobResultOut(BaseModel):
         default=None, description="the engine that spoke each scene (shows a voice chain's failovers)"
     )
     render_seconds: float | None = None
+    captions_burned: bool | None = Field(
+        default=None, description="captions drawn into the picture (a player shows its track off then)"
+    )
 
 
 class JobLinks(BaseModel):
@@ -114,6 +117,13 @@ class VoiceOut(BaseModel):
     any_name: bool = Field(
         default=False, description="the id's `*` stands for any voice name that server knows, e.g. openai:*"
     )
+
+
+class MusicOut(BaseModel):
+    """A music track API callers may name as options.music (`GET /v1/music`)."""
+
+    name: str = Field(description="send as options.music; '*' picks among all of them")
+    size_bytes: int
 
 
 class JobList(BaseModel):

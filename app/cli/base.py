@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
+from app.cli.sound import SoundFlags
 from app.config import Settings, load_settings, setting_default
 from app.core.jobstore.base import DuplicateJob, JobNotFound
 from app.core.permissions import restrict_umask
@@ -270,24 +271,6 @@ SkipMissingImagesOption = Annotated[
         "--skip-missing-images", help="Show a placeholder (and warn) for an image that cannot be used."
     ),
 ]
-# sound (issue 14)
-LoudnessOption = Annotated[
-    float | None,
-    typer.Option(metavar="LUFS", help="Integrated loudness of the output: -16 (default), -14, -23..."),
-]
-RoomToneOption = Annotated[
-    bool, typer.Option("--room-tone", help="Quiet room tone between words instead of digital silence.")
-]
-
-
-@dataclass(frozen=True)
-class SoundFlags:
-    """The sound flags of `render` and `submit` that are not settings."""
-
-    room_tone: bool = False
-
-    def options(self) -> dict[str, object]:
-        return {"room_tone": self.room_tone}
 
 
 # target duration (issue 17)

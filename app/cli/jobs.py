@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.cli import sound as snd
 from app.cli.base import (
     EXIT_FAILED,
     AllowRemoteImagesOption,
@@ -27,7 +28,6 @@ from app.cli.base import (
     FpsOption,
     ImageFlags,
     KeyframeOption,
-    LoudnessOption,
     MaxDurationOption,
     MotionOption,
     PauseHeadingOption,
@@ -38,9 +38,7 @@ from app.cli.base import (
     QualityOption,
     RateOption,
     ResolutionOption,
-    RoomToneOption,
     SkipMissingImagesOption,
-    SoundFlags,
     ThemeOption,
     VoiceOption,
     app,
@@ -156,8 +154,13 @@ def submit(
     pause_paragraph: PauseParagraphOption = None,
     pause_heading: PauseHeadingOption = None,
     pause_scene: PauseSceneOption = None,
-    loudness: LoudnessOption = None,
-    room_tone: RoomToneOption = False,
+    loudness: snd.LoudnessOption = None,
+    room_tone: snd.RoomToneOption = False,
+    music: snd.MusicOption = None,
+    music_level: snd.MusicLevelOption = None,
+    music_playlist: snd.MusicPlaylistOption = False,
+    music_seed: snd.MusicSeedOption = None,
+    max_music_size: snd.MaxMusicSizeOption = None,
     duration: DurationOption = None,
     max_duration: MaxDurationOption = None,
     llm: LLMOption = None,
@@ -204,6 +207,7 @@ def submit(
             resolution=resolution,
         )
         images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
+        sf = snd.SoundFlags(room_tone, music, music_level, music_playlist, music_seed, max_music_size)
         options = {
             **render_options(
                 settings,
@@ -213,10 +217,10 @@ def submit(
                 images,
                 duration,
                 max_duration,
-                sound=SoundFlags(room_tone),
                 delivery=delivery,
                 lexicon=read_lexicon(lexicon),
             ),
+            **sf.options(),
             **read_flags(pages, pptx_picture),
             **llm_flags(llm),
         }

@@ -23,7 +23,6 @@ from app.cli.base import (
     FpsOption,
     ImageFlags,
     KeyframeOption,
-    LoudnessOption,
     MaxDurationOption,
     MotionOption,
     PauseHeadingOption,
@@ -34,9 +33,7 @@ from app.cli.base import (
     QualityOption,
     RateOption,
     ResolutionOption,
-    RoomToneOption,
     SkipMissingImagesOption,
-    SoundFlags,
     ThemeOption,
     VoiceOption,
     app,
@@ -58,6 +55,16 @@ from app.cli.documents import (
     read_flags,
 )
 from app.cli.plan import LexiconOption, read_lexicon
+from app.cli.sound import (
+    LoudnessOption,
+    MaxMusicSizeOption,
+    MusicLevelOption,
+    MusicOption,
+    MusicPlaylistOption,
+    MusicSeedOption,
+    RoomToneOption,
+    SoundFlags,
+)
 from app.cli.story import LanguageOption, LLMOption, TopicOption, llm_flags, topic_source
 from app.config import load_settings, setting_default
 from app.core.fsutil import human_size
@@ -159,6 +166,11 @@ def render(
     pause_scene: PauseSceneOption = None,
     loudness: LoudnessOption = None,
     room_tone: RoomToneOption = False,
+    music: MusicOption = None,
+    music_level: MusicLevelOption = None,
+    music_playlist: MusicPlaylistOption = False,
+    music_seed: MusicSeedOption = None,
+    max_music_size: MaxMusicSizeOption = None,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
     allow_fetch: AllowFetchOption = False,
@@ -226,7 +238,9 @@ def render(
                     images,
                     duration,
                     max_duration,
-                    sound=SoundFlags(room_tone),
+                    sound=SoundFlags(
+                        room_tone, music, music_level, music_playlist, music_seed, max_music_size
+                    ),
                     delivery=delivery,
                     lexicon=read_lexicon(lexicon),
                 ),

@@ -1,4 +1,4 @@
-"""Values that flow through the pipeline: script -> speech and pictures -> captions -> video.
+"""Values that flow through the pipeline: plan -> speech and pictures -> captions -> video.
 
 Frozen dataclasses, so a stage cannot change what an earlier stage produced.
 """
@@ -6,43 +6,9 @@ Frozen dataclasses, so a stage cannot change what an earlier stage produced.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
 from app.config import setting_default
-
-
-class BlockKind(str, Enum):
-    PARAGRAPH = "paragraph"
-    BULLET = "bullet"
-    CODE = "code"
-
-
-@dataclass(frozen=True)
-class SlideBlock:
-    """One piece of a slide's body. CODE blocks are shown, never read aloud."""
-
-    kind: BlockKind
-    text: str
-
-
-@dataclass(frozen=True)
-class Scene:
-    """What one slide shows and what its voice says. `narration` is plain text, free of markup."""
-
-    narration: str
-    title: str | None = None
-    blocks: tuple[SlideBlock, ...] = ()
-
-
-@dataclass(frozen=True)
-class Script:
-    scenes: tuple[Scene, ...]
-    title: str | None = None
-
-    @property
-    def narration(self) -> str:
-        return " ".join(scene.narration for scene in self.scenes)
 
 
 @dataclass(frozen=True)
@@ -140,6 +106,11 @@ class RenderOptions:
     # sound (issue 14): see app/services/audio
     loudness: float = setting_default("loudness")  # integrated LUFS of the output
     room_tone: bool = False  # quiet noise instead of digital silence
+    music: str | None = None  # a file or folder (the operator's), or a name in T2V_MUSIC_DIR ("*": all)
+    music_level: float = setting_default("music_level")  # LU below the speech
+    music_playlist: bool = False  # a folder: its tracks in turn, changing at scene boundaries
+    music_seed: int | None = None  # picks (or orders) a folder's tracks; default: from the narration
+    max_music_bytes: int | None = None  # the operator's --max-music-size (default: the setting)
     # issue 17: fit the narration to a duration (condensation); seconds
     duration: float | None = None  # --duration: about this long (condensed if longer)
     max_duration: float | None = None  # --max-duration: condensed only if longer

@@ -67,6 +67,15 @@ class RenderOptionsInput(BaseModel):
         default=setting_default("loudness"), ge=-31.0, le=-9.0, description="integrated loudness, LUFS"
     )
     room_tone: bool = Field(default=False, description="quiet room tone instead of digital silence")
+    music: str | None = Field(
+        default=None, max_length=4096, description="a track listed by GET /v1/music, or * for any of them"
+    )
+    music_level: float = Field(
+        default=setting_default("music_level"), ge=0.0, le=60.0, description="music, LU below the speech"
+    )
+    music_playlist: bool = Field(default=False, description="play the folder's tracks in turn")
+    music_seed: int | None = Field(default=None, ge=0, le=2**31, description="which track(s), reproducibly")
+    max_music_bytes: int | None = Field(default=None, gt=0, description="largest music file (operator only)")
     # issue 14.6 (delivery): a preset fills the options not given; the rest shape the file
     preset: PresetName | None = Field(
         default=None, description="youtube, shorts, tiktok, reels, web or archive (options given win)"
@@ -159,6 +168,11 @@ class RenderOptionsInput(BaseModel):
             pause_scene=self.pause_scene,
             loudness=self.loudness,
             room_tone=self.room_tone,
+            music=self.music,
+            music_level=self.music_level,
+            music_playlist=self.music_playlist,
+            music_seed=self.music_seed,
+            max_music_bytes=self.max_music_bytes,
             duration=self.duration,
             max_duration=self.max_duration,
             llm=self.llm or None,
@@ -217,6 +231,7 @@ def parse_render_options(
     _check_image_options(options, trust)
     _check_llm(options.llm, trust)
     _check_theme(options.theme, trust)
+    _check_music(options, trust)
     if options.lexicon:
         Lexicon.from_toml(options.lexicon, source="option 'lexicon'")  # an InputError of one line
     parse_pages(options.pages)  # a bad range is an InputError of one line
@@ -260,3 +275,25 @@ def _check_theme(theme: str, trust: Trust) -> None:
     if trust is not Trust.OPERATOR:
         raise InputError(f"invalid theme: choose one of {', '.join(THEMES)}")
     load_theme(theme)  # a bad theme file is an InputError of one line, before any work is done
+
+
+def _check_music(options: RenderOptionsInput, trust: Trust) -> None:
+    """A caller names a track of the operator's music folder (or * for any); the operator may name
+    any file or folder. Sizes are checked here, before any work (a 2 GB file is never read)."""
+    from app.config import load_settings
+    from app.services.audio import ALL_TRACKS, music_files, track_names
+
+    if trust is not Trust.OPERATOR and options.max_music_bytes is not None:
+        raise InputError("option 'max_music_bytes' is the operator's (T2V_MAX_MUSIC_BYTES on this server)")
+    if not options.music:
+        return
+    settings = load_settings()
+    limit = options.max_music_bytes or settings.max_music_bytes
+    if trust is not Trust.OPERATOR:
+        names = track_names(settings.music_dir)
+        if options.music != ALL_TRACKS and options.music not in names:
+            offered = ", ".join(names[:10]) if names else "none: this server has no music"
+            raise InputError(
+                f"invalid music {options.music[:100]!r}: choose one of GET /v1/music ({offered})"
+            )
+    music_files(options.music, settings.music_dir, limit)

@@ -216,6 +216,7 @@ class RenderJobHandler:
             "vtt": str(result.vtt),
             "thumbnail": str(result.thumbnail) if result.thumbnail else None,
             "chapters": str(result.chapters) if result.chapters else None,
+            "captions_burned": options.burn_captions and not options.audio_only,
             "duration": result.duration,
             "size_bytes": result.size_bytes,
             "scenes": result.scenes,

@@ -31,7 +31,11 @@ function say(text, isError = false) {
 }
 
 function renderOptions() {
-  const options = { aspect: $("aspect").value };
+  const options = {};
+  for (const [id, key] of [["aspect", "aspect"], ["preset", "preset"], ["caption-style", "caption_style"]]) {
+    if ($(id).value) options[key] = $(id).value;
+  }
+  if (options.caption_style) options.burn_captions = true;
   const voice = $("voice").value.trim();
   if (voice) options.voice = voice;
   return options;
@@ -94,14 +98,16 @@ function showJob(job) {
       video.src = job.links.video;
       video.textContent = "";
       if (job.links.captions_vtt) {
-        // the MP4's own subtitle track (mov_text) is invisible to browsers: the WebVTT file is
+        // the MP4's own subtitle track (mov_text) is invisible to browsers: the WebVTT file is;
+        // over burned captions it is loaded but hidden (the viewer may still turn it on)
+        const burned = Boolean(job.result && job.result.captions_burned);
         const track = document.createElement("track");
         track.kind = "captions";
         track.label = "Captions";
         track.src = job.links.captions_vtt;
-        track.default = true;
+        track.default = !burned;
         video.appendChild(track);
-        track.track.mode = "showing";
+        track.track.mode = burned ? "hidden" : "showing";
       }
     }
     $("dl-video").href = `${job.links.video}&download=1`;

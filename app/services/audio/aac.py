@@ -24,7 +24,7 @@ from app.services.video import run_ffmpeg
 
 AAC_FRAME = 1024
 CHECK_MARGIN = 0.3  # dB: a decoded piece must stay this far under the limit (measurements differ a little)
-ROUNDS = 3
+ROUNDS = 3  # checks after encoding; the last lowers the piece as a whole (its encoding is then final)
 
 
 @dataclass(frozen=True)
@@ -37,15 +37,19 @@ class PieceJob:
 
 
 async def encode_pieces(jobs: Sequence[PieceJob], bitrate: int, true_peak: float) -> None:
-    """Encode every job, then encode again the ones whose decoded peaks pass `true_peak` dBTP."""
+    """Encode every job, then encode again the ones whose decoded peaks pass `true_peak` dBTP: lowered
+    where they pass it (each round by a wider margin), and in a last round lowered as a whole."""
     todo = list(jobs)
-    for _ in range(ROUNDS):
+    for attempt in range(ROUNDS + 1):
         if not todo:
             return
         await _encode_batch(todo, bitrate)
-        todo = await run_in_thread(_tame_overshoots, todo, true_peak - CHECK_MARGIN)
-    if todo:
-        raise MediaError("the AAC encoder kept making peaks over the true-peak limit")
+        last = attempt == ROUNDS
+        if not last:
+            margin = CHECK_MARGIN * (attempt + 1)
+            todo = await run_in_thread(
+                _tame_overshoots, todo, true_peak - CHECK_MARGIN, margin, attempt + 1 == ROUNDS
+            )
 
 
 async def _encode_batch(jobs: Sequence[PieceJob], bitrate: int) -> None:
@@ -77,8 +81,9 @@ def decode(path: Path, channels: int) -> list[Samples]:
     return [np.concatenate(p) if p else np.zeros(0, dtype=np.float32) for p in parts]
 
 
-def _tame_overshoots(jobs: Sequence[PieceJob], limit_db: float) -> list[PieceJob]:
-    """The jobs whose decoded audio passes `limit_db`, their samples lowered where it does."""
+def _tame_overshoots(jobs: Sequence[PieceJob], limit_db: float, margin: float, whole: bool) -> list[PieceJob]:
+    """The jobs whose decoded audio passes `limit_db`, their samples lowered where it does by `margin`
+    dB more (or, `whole`, lowered as a whole: the encoder's peaks follow a plain gain)."""
     again = []
     ceiling = linear(limit_db)
     for job in jobs:
@@ -92,9 +97,11 @@ def _tame_overshoots(jobs: Sequence[PieceJob], limit_db: float) -> list[PieceJob
         n = len(raw)
         guide = np.zeros(n)
         guide[: min(n, len(loudest))] = loudest[:n]
-        # lower the samples by what the decoded peaks are over, plus a little for the next round's noise
-        for c in range(job.channels):
-            raw[:, c] = limit(raw[:, c].copy(), limit_db - 0.2, envelope=guide)
+        if whole:
+            raw *= np.float32(ceiling / float(loudest.max()) * linear(-margin))
+        else:  # lower the samples where the decoded peaks are over, plus a margin for the next round
+            for c in range(job.channels):
+                raw[:, c] = limit(raw[:, c].copy(), limit_db - margin, envelope=guide)
         raw.astype("<f4").tofile(job.raw)
         again.append(job)
     return again

@@ -20,6 +20,7 @@ from app.core.diskcache import hash_key
 from app.core.threads import check_cancelled, run_in_thread
 from app.services.audio.dynamics import leveled
 from app.services.audio.loudness import Measurement, Samples, integrated, linear, loudness_of
+from app.services.audio.music import Music
 from app.services.audio.scenes import SceneAudio
 
 GAIN_STEP = 0.5  # dB: the narration's gain
@@ -39,6 +40,7 @@ class Sound:
     true_peak: float = setting_default("true_peak")  # dBTP, the most any peak may reach
     room_tone: bool = False
     bitrate: int = setting_default("audio_bitrate")  # kb/s, AAC-LC
+    music: Music | None = None  # what plays under the voice (the track is then stereo)
 
     @property
     def ceiling(self) -> float:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import wave
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from app.config import load_settings
 from app.core.diskcache import DiskCache, hash_key
 from app.core.threads import check_cancelled, run_in_thread
 from app.errors import MediaError
@@ -26,10 +28,14 @@ from app.services.audio.aac import AAC_FRAME, PieceJob, adts_frames, encode_piec
 from app.services.audio.dynamics import leveled, room_tone
 from app.services.audio.level import Level, Sound, choose_level
 from app.services.audio.loudness import RATE
+from app.services.audio.mix import mix_music
+from app.services.audio.music import Music, music_files
 from app.services.audio.scenes import SceneAudio, samples_at_rate, scene_speech
-from app.services.models import Speech
+from app.services.models import RenderOptions, Speech
 
 CACHE_VERSION = "aac-unit-v2"
+MUSIC_INTRO = 1.0  # seconds of music before the first word
+MUSIC_TAIL = 2.5  # and after the last one (it fades out over the last 1.5 s)
 BATCH = 16  # pieces per ffmpeg run
 
 
@@ -66,12 +72,40 @@ class NarrationTrack:
 
     encoded: int
     level: Level
+    mixed: bool | None = None  # with music: False when mixed now, True when the mix came from the cache
 
 
-def plan_narration(speeches: Sequence[Speech], pause: float | Sequence[float]) -> NarrationPlan:
+def render_sound(options: RenderOptions, narration: Sequence[str]) -> Sound:
+    """A render's `Sound`: its loudness and room tone, and its music with the files found and checked
+    by size (decoded later); a folder's track is picked by the seed, by default one from the narration."""
+    music = None
+    if options.music:
+        settings = load_settings()
+        limit = options.max_music_bytes or settings.max_music_bytes
+        files = music_files(options.music, settings.music_dir, limit)
+        seed = options.music_seed
+        if seed is None:
+            seed = zlib.crc32("\n".join(narration).encode("utf-8"))
+        music = Music(
+            files,
+            level=options.music_level,
+            duck=settings.music_duck,
+            attack=settings.music_attack,
+            release=settings.music_release,
+            playlist=options.music_playlist,
+            seed=seed,
+        )
+    return Sound(loudness=options.loudness, room_tone=options.room_tone, music=music)
+
+
+def plan_narration(
+    speeches: Sequence[Speech], pause: float | Sequence[float], sound: Sound | None = None
+) -> NarrationPlan:
     """Lay the scenes out at 48 kHz on whole AAC frames, from the WAV headers alone (each engine's
     rate is converted arithmetically: the resampled audio is cut or padded to that length). `pause`:
-    the silence between scenes, or one per scene (the silence after it; a plan scene's `pause_after`)."""
+    the silence between scenes, or one per scene (the silence after it; a plan scene's `pause_after`).
+    With music, the music plays alone for a moment before the first word and after the last."""
+    intro, tail = (MUSIC_INTRO, MUSIC_TAIL) if sound is not None and sound.music is not None else (0, 0)
     if not speeches:
         raise MediaError("nothing to narrate")
     after = [pause] * len(speeches) if isinstance(pause, (int, float)) else list(pause)
@@ -83,8 +117,9 @@ def plan_narration(speeches: Sequence[Speech], pause: float | Sequence[float]) -
             if w.getnchannels() != 1 or w.getsampwidth() != 2:
                 raise MediaError(f"scene {i + 1}: expected mono 16-bit speech audio")
             samples = samples_at_rate(w.getnframes(), w.getframerate())
-        lead = round(after[i - 1] * RATE) if i else 0
-        pad = -(lead + samples) % AAC_FRAME
+        lead = round(after[i - 1] * RATE) if i else round(intro * RATE)
+        end = round(tail * RATE) if i == len(speeches) - 1 else 0
+        pad = end + -(lead + samples + end) % AAC_FRAME
         units.append(AudioUnit(speech, samples, lead, pad))
         offsets.append((position + lead) / RATE)
         position += lead + samples + pad
@@ -117,8 +152,33 @@ async def encode_narration(
             await encode_pieces(jobs, sound.bitrate, sound.true_peak)
         if cache is not None:
             await run_in_thread(_store_pieces, cache, [(pieces[i], key) for i, key, _ in batch])
-    await run_in_thread(_join_pieces, plan, pieces, out)
-    return NarrationTrack(len(missing), level)
+    if sound.music is None:
+        await run_in_thread(_join_pieces, plan, pieces, out)
+        return NarrationTrack(len(missing), level)
+    voice = workdir / "voice.aac"
+    await run_in_thread(_join_pieces, plan, pieces, voice)
+    speech, boundaries = _speech_intervals(plan), _boundaries(plan)
+    hit = await mix_music(
+        voice, speech, boundaries, plan.duration, sound.music, sound, out, workdir, audio.cache
+    )
+    return NarrationTrack(len(missing), level, hit)
+
+
+def _speech_intervals(plan: NarrationPlan) -> list[tuple[float, float]]:
+    """When words are spoken, in seconds of the track (the music ducks there)."""
+    return [
+        (round(w.start + offset, 3), round(w.end + offset, 3))
+        for unit, offset in zip(plan.units, plan.offsets, strict=True)
+        for w in unit.speech.words
+    ]
+
+
+def _boundaries(plan: NarrationPlan) -> list[float]:
+    """Where one scene gives way to the next: the middle of the pause between them."""
+    return [
+        round(off - unit.lead / plan.rate / 2, 3)
+        for unit, off in zip(plan.units[1:], plan.offsets[1:], strict=True)
+    ]
 
 
 def _piece_key(audio: SceneAudio, i: int, unit: AudioUnit, level: Level, sound: Sound) -> str:

@@ -4,7 +4,6 @@
 `read_document` runs the reader of the document's format (Markdown, plain text) and returns `Content`:
 headings, paragraphs, lists, tables, images, code, quotes, rules and pages, their text inline Markdown
 (`escape` makes plain text so, `inline_plain` gives the words back). Planning is its only consumer.
-`read_sections` is the older flat view (`Section`s) that `build_script` reads.
 """
 
 from app.services.documents.fetch import check_url, fetch_client, fetch_document, fetch_limits, is_url
@@ -48,11 +47,9 @@ from app.services.documents.model import (
     Paragraph,
     Quote,
     Rule,
-    Section,
     TableBlock,
 )
 from app.services.documents.readers import read_document
-from app.services.documents.sections import content_sections, read_sections
 from app.services.documents.text import read_text
 
 __all__ = [
@@ -81,10 +78,8 @@ __all__ = [
     "Quote",
     "ReadOptions",
     "Rule",
-    "Section",
     "TableBlock",
     "check_url",
-    "content_sections",
     "document_from_bytes",
     "escape",
     "fetch_client",
@@ -99,7 +94,6 @@ __all__ = [
     "parse_pages",
     "read_document",
     "read_markdown",
-    "read_sections",
     "read_text",
     "sniff",
     "strip_front_matter",

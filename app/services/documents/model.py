@@ -8,7 +8,6 @@ so a new format is a new reader and nothing else.
 
 Text in blocks is inline Markdown (`**bold**`, `*italic*`, `` `code` ``; links as their text; other
 markup characters backslash-escaped), the same form the Plan shows (`inline_plain` gives the words).
-`Section` is the older, flatter view (a title and `SlideBlock`s) that `build_script` still reads.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from typing import Literal
 
 from app.services.documents.formats import DocFormat
 from app.services.documents.limits import ReadOptions
-from app.services.models import SlideBlock
 
 Align = Literal["left", "center", "right"]
 
@@ -138,15 +136,3 @@ class Content:
     meta: Meta = Meta()
     name: str = "input"
     warnings: tuple[str, ...] = ()  # what the reader could not do as asked (shown, never fatal)
-
-
-@dataclass
-class Section:
-    """A title (None: untitled) and the blocks under it, in document order (the view `build_script`
-    reads; see `sections.py`)."""
-
-    title: str | None = None
-    blocks: list[SlideBlock] = field(default_factory=list)
-
-    def is_empty(self) -> bool:
-        return self.title is None and not self.blocks

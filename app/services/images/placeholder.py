@@ -7,7 +7,7 @@ from __future__ import annotations
 from PIL import Image, ImageDraw, ImageFont
 
 from app.services.images.decode import Size
-from app.services.visuals import default_fontset, segment
+from app.services.visuals import default_fontset, load_font, segment
 
 PANEL = (92, 99, 110)
 INK = (226, 230, 236)
@@ -53,7 +53,7 @@ def _runs(text: str, size: int) -> list[tuple[str, ImageFont.FreeTypeFont]]:
     """The text in runs, each with a font that has its characters (the slides' fallback order)."""
     fonts = default_fontset()
     return [
-        (run.text, ImageFont.truetype(str(run.font), size))
+        (run.text, load_font(run.font, size))  # a collection's face, a variable font's weight
         for run in segment(text, fonts.chain(fonts.regular))
     ]
 

@@ -9,8 +9,7 @@ what the voice reads and how long it takes; `split_sentences` and friends cut te
 of it. `storyboard`: the Plan as a JSON/YAML file (`dump_storyboard`, `parse_storyboard` with one
 problem line per JSON path, `storyboard_schema`). `condense`: a plan fitted to a target duration
 (`condense_plan`, `fit_duration`: ranked extractive condensation, key points on the slides).
-`build_script` (sections -> a `Script`) is the older path. `planning.normalize` (numbers, dates,
-units... as words) is its own package.
+`planning.normalize` (numbers, dates, units... as words) is its own package.
 """
 
 from app.services.planning.condense import (
@@ -21,13 +20,13 @@ from app.services.planning.condense import (
     fit_duration,
     plan_seconds,
 )
+from app.services.planning.groups import DEFAULT_MAX_SCENE_SECONDS, balanced_groups
 from app.services.planning.limits import ScriptLimits, check_limits
 from app.services.planning.narrate import md_sentences, row_sentence
 from app.services.planning.normalize import MAX_LEXICON_BYTES, Lexicon
 from app.services.planning.plan import PLAN_VERSION, Beat, Code, ImageRef, Item, Layout, Plan, Scene, Table
 from app.services.planning.planner import PlanLimits, add_spoken, plan_document
 from app.services.planning.planner_scenes import Fits
-from app.services.planning.scenes import DEFAULT_MAX_SCENE_SECONDS, balanced_groups, build_script
 from app.services.planning.sentences import split_clauses, split_sentences, split_words
 from app.services.planning.speakable import (
     DEFAULT_WORDS_PER_MINUTE,
@@ -74,7 +73,6 @@ __all__ = [
     "Table",
     "add_spoken",
     "balanced_groups",
-    "build_script",
     "check_limits",
     "condense_plan",
     "dump_storyboard",

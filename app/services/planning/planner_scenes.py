@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from app.core.threads import check_cancelled
 from app.services.documents import ListItem, inline_plain
+from app.services.planning.groups import balanced_groups
 from app.services.planning.narrate import Narrator, md_sentences, row_sentence, say, sentence
 from app.services.planning.plan import Code, ImageRef, Item, Layout, Scene, Table
-from app.services.planning.scenes import balanced_groups
 from app.services.planning.speakable import speech_weight
 from app.services.planning.units import (
     CodeUnit,

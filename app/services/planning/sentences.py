@@ -1,8 +1,7 @@
 """Splitting text without losing any of it: every splitter's pieces concatenate back to its input.
 
 Sentences end at . ! ? … and 。！？ (not after titles such as "Dr.", initials, or before a lower-case
-word), clauses at , ; : and dashes, words at spaces (or per character in CJK text). `fine_pieces`
-cuts a text into pieces of at most a given speech weight, trying sentences, then clauses, then words.
+word), clauses at , ; : and dashes, words at spaces (or per character in CJK text).
 """
 
 from __future__ import annotations
@@ -10,8 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from app.core.threads import check_cancelled
-from app.services.planning.speakable import CJK_RANGES, CLOSER_CLASS, speakable, speech_weight
+from app.services.planning.speakable import CJK_RANGES, CLOSER_CLASS
 
 # Never end a sentence: titles and "for example" forms that always precede more words.
 _NO_END_AFTER = {
@@ -69,19 +67,3 @@ def split_words(text: str) -> list[str]:
     if head and pieces:
         pieces[0] = text[:head] + pieces[0]
     return pieces or [text]
-
-
-def fine_pieces(text: str, limit: float) -> list[str]:
-    """Pieces of at most `limit` words each where possible: sentences, then clauses, then words."""
-    out: list[str] = []
-    for sentence in split_sentences(text):
-        check_cancelled()
-        if speech_weight(speakable(sentence)) <= limit:
-            out.append(sentence)
-            continue
-        for clause in split_clauses(sentence):
-            if speech_weight(speakable(clause)) <= limit:
-                out.append(clause)
-            else:
-                out.extend(split_words(clause))
-    return out

@@ -98,8 +98,8 @@ def section_units(blocks: list[Block]) -> list[Unit]:
         elif isinstance(block, TableBlock):
             out.units.append(TableUnit(block, out.lead()))
         elif isinstance(block, CodeBlock):
-            if isinstance(last, CodeUnit) and last.code.language == block.language:  # one panel
-                last.code = CodeBlock(f"{last.code.text}\n\n{block.text}", block.language)
+            if isinstance(last, CodeUnit) and block.language in (None, last.code.language):  # one panel
+                last.code = CodeBlock(f"{last.code.text}\n\n{block.text}", last.code.language)
             else:
                 out.units.append(CodeUnit(block, out.lead()))
         elif isinstance(block, ImageBlock):

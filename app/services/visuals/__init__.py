@@ -7,16 +7,13 @@ purpose); `draw_layout` paints it; `VisualService.draw_scene` does both under a 
 thread, cached by content. `fits` tells the planner whether a scene fits at or above the type floor
 (otherwise it splits the scene into continuation slides). Themes: four built in and theme files
 (`load_theme`). Fonts come from PyPI packages (`fonts`): every script drawn, nothing as tofu boxes.
-Today's renderer scenes (a title and blocks) go through `layout_slide`/`render_slide` until the
-renderer consumes the Plan.
 """
 
 from app.services.visuals.breaks import break_units, needs_breaking
 from app.services.visuals.drawing import draw_layout, make_thumbnail, save_png
-from app.services.visuals.fontfiles import family_name
+from app.services.visuals.fontfiles import family_name, load_font
 from app.services.visuals.fonts import FontSet, default_fontset, link_fonts, segment, themed_fontset
 from app.services.visuals.frame import CAPTION_RESERVE, make_frame
-from app.services.visuals.legacy import layout_slide, legacy_plan, render_slide
 from app.services.visuals.model import DrawnRun, Picture, Shape, SlideLayout, TextLine
 from app.services.visuals.scene import compose_scene, fits
 from app.services.visuals.service import VisualService, render_scene
@@ -43,15 +40,13 @@ __all__ = [
     "family_name",
     "fits",
     "get_theme",
-    "layout_slide",
-    "legacy_plan",
     "link_fonts",
+    "load_font",
     "load_theme",
     "make_frame",
     "make_thumbnail",
     "needs_breaking",
     "render_scene",
-    "render_slide",
     "save_png",
     "segment",
     "themed_fontset",

@@ -9,11 +9,9 @@ from app.core.diskcache import DiskCache, hash_key
 from app.core.fsutil import hash_file
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
-from app.services.models import Scene as ScriptScene
 from app.services.models import VideoFormat
 from app.services.planning import Scene
 from app.services.visuals.drawing import draw_layout, save_png
-from app.services.visuals.legacy import plan_scene
 from app.services.visuals.scene import compose_scene, scene_index
 from app.services.visuals.theme_file import load_theme
 from app.services.visuals.themes import Theme
@@ -47,7 +45,7 @@ class VisualService:
     what changed.
     """
 
-    CACHE_VERSION = "still-v2"
+    CACHE_VERSION = "still-v3"
 
     def __init__(
         self,
@@ -105,21 +103,8 @@ class VisualService:
         image = None
         if scene.image is not None and Path(scene.image.path).is_file():
             image = hash_file(Path(scene.image.path))
+            # the picture counts by its bytes, not by where this render's workspace put it
+            scene = scene.model_copy(update={"image": scene.image.model_copy(update={"path": ""})})
         shown = scene.model_dump_json(include=SHOWN_FIELDS)
         key = hash_key(self.CACHE_VERSION, shown, image, fmt, chosen, focus, captions_burned, index)
         return chosen, key
-
-    async def slide(
-        self,
-        scene: ScriptScene,
-        fmt: VideoFormat,
-        out_path: Path,
-        *,
-        theme: Theme | str | None = None,
-        index: int = 0,
-        captions_burned: bool = False,
-    ) -> Path:
-        """Today's renderer's scenes (a title and blocks), drawn with the plan's layouts."""
-        return await self.draw_scene(
-            plan_scene(scene, index), fmt, theme, None, out_path, captions_burned=captions_burned, index=index
-        )

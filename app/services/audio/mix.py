@@ -1,0 +1,151 @@
+"""The narration with music under it, mixed once in numpy and encoded once, cached by what went in.
+
+The narration track (already at its loudness, peaks limited) is decoded, the music bed built (looped,
+faded, `level` LU under the speech, ducked while words are spoken), the two summed in stereo, the sum
+brought to the target loudness and limited, and encoded as one stereo AAC track. The cache key holds
+the narration track's and the music files' digests and every setting, so a render with the same music
+and the same narration reuses the mix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from app.core.diskcache import DiskCache, hash_key
+from app.core.fsutil import hash_file
+from app.core.threads import check_cancelled, run_in_thread
+from app.errors import MediaError
+from app.services.audio.aac import PieceJob, decode, encode_pieces
+from app.services.audio.dynamics import limit
+from app.services.audio.level import Sound
+from app.services.audio.loudness import RATE, Samples, linear, loudness_of, peak_envelope
+from app.services.audio.music import (
+    MIN_SECONDS,
+    SWITCH_CROSSFADE,
+    Music,
+    MusicError,
+    bed_gain,
+    duck_gain,
+    faded,
+    joined,
+    looped,
+)
+from app.services.video import run_ffmpeg
+
+MIX_VERSION = "music-mix-v1"
+DECODE_MARGIN = 5.0  # seconds of music decoded past what the video needs
+
+
+async def mix_music(
+    narration: Path,
+    speech: Sequence[tuple[float, float]],
+    boundaries: Sequence[float],
+    duration: float,
+    music: Music,
+    sound: Sound,
+    out: Path,
+    workdir: Path,
+    cache: DiskCache | None,
+) -> bool:
+    """Write the stereo mix of `narration` (ADTS) and `music` to `out`; True if it came from the cache.
+    `speech`: when words are spoken (seconds); `boundaries`: where scenes change (a playlist's cues)."""
+    tracks = music.order()
+    key = await run_in_thread(_key, narration, tracks, speech, boundaries, music, sound)
+    if cache is not None and await run_in_thread(cache.fetch, key, out, ".aac"):
+        return True
+    raws = await _decode_tracks(tracks, duration + DECODE_MARGIN, workdir)
+    mixed = workdir / "mix.f32"
+    await run_in_thread(_mix, narration, raws, tracks, speech, boundaries, music, sound, mixed)
+    await encode_pieces([PieceJob(mixed, out, channels=2)], sound.bitrate, sound.true_peak)
+    if cache is not None:
+        await run_in_thread(cache.put_file, key, out, ".aac")
+    return False
+
+
+def _key(
+    narration: Path,
+    tracks: Sequence[Path],
+    speech: Sequence[tuple[float, float]],
+    boundaries: Sequence[float],
+    music: Music,
+    sound: Sound,
+) -> str:
+    return hash_key(
+        MIX_VERSION, hash_file(narration), [hash_file(t) for t in tracks], [list(s) for s in speech],
+        list(boundaries), music.level, music.duck, music.attack, music.release, music.playlist,
+        sound.loudness, sound.ceiling, sound.bitrate,
+    )  # fmt: skip
+
+
+async def _decode_tracks(tracks: Sequence[Path], seconds: float, workdir: Path) -> list[Path]:
+    """Each track as raw 48 kHz stereo float (at most `seconds` of it), one ffmpeg run each: a file
+    ffmpeg cannot read is the file's fault (exit 2 / HTTP 422), named."""
+    raws = []
+    for n, track in enumerate(tracks):
+        raw = workdir / f"music-{n:02d}.f32"
+        try:
+            await run_ffmpeg(
+                ["-i", str(track), "-vn", "-sn", "-map", "0:a:0", "-t", f"{seconds:.3f}",
+                 "-af", f"aresample={RATE}:resampler=soxr", "-ac", "2", "-f", "f32le", str(raw)],
+                what=f"decoding the music {track.name!r}",
+            )  # fmt: skip
+        except MediaError as exc:
+            raise MusicError(f"music file {track.name!r} is not audio ffmpeg can read") from exc
+        if not raw.exists() or raw.stat().st_size < MIN_SECONDS * RATE * 8:
+            raise MusicError(f"music file {track.name!r} is shorter than {MIN_SECONDS:g} s")
+        raws.append(raw)
+    return raws
+
+
+def _mix(
+    narration: Path,
+    raws: Sequence[Path],
+    tracks: Sequence[Path],
+    speech: Sequence[tuple[float, float]],
+    boundaries: Sequence[float],
+    music: Music,
+    sound: Sound,
+    out: Path,
+) -> None:
+    voice = decode(narration, 1)[0]
+    length = len(voice)
+    decoded = [np.fromfile(raw, dtype="<f4").reshape(-1, 2).T.copy() for raw in raws]
+    check_cancelled()
+    bed = faded(_bed(decoded, boundaries, length))
+    check_cancelled()
+    bed *= np.float32(bed_gain(loudness_of([bed[0], bed[1]]), sound.loudness, music.level))
+    bed *= duck_gain(speech, length, music).astype(np.float32)
+    # the voice in the middle: the same samples in both channels count twice (+3 dB) in BS.1770
+    centre = voice * np.float32(1 / math.sqrt(2))
+    left, right = centre + bed[0], centre + bed[1]
+    check_cancelled()
+    measured = loudness_of([left, right])
+    if measured is not None:
+        gain = np.float32(linear(sound.loudness - measured))
+        left, right = left * gain, right * gain
+    guide = np.maximum(peak_envelope(left), peak_envelope(right))
+    left, right = limit(left, sound.ceiling, guide), limit(right, sound.ceiling, guide)
+    np.stack([left, right], axis=1).astype("<f4").tofile(out)
+
+
+def _bed(tracks: Sequence[Samples], boundaries: Sequence[float], length: int) -> Samples:
+    """One track looped to the length; or a playlist: each track plays out, and the next one starts at
+    the first scene boundary after it ends (the one before loops until then)."""
+    if len(tracks) == 1:
+        return looped(tracks[0], length)
+    cuts = sorted(round(b * RATE) for b in boundaries if 0 < b * RATE < length)
+    fade = round(SWITCH_CROSSFADE * RATE)
+    parts: list[tuple[Samples, int]] = []
+    start, k = 0, 0
+    while start < length:
+        track = tracks[k % len(tracks)]
+        ends = [c for c in cuts if c >= start + track.shape[1]]
+        end = ends[0] if ends else length
+        span = min(length - start, end - start + fade)
+        parts.append((looped(track, span), start))
+        start, k = end, k + 1
+    return joined(parts, length)
