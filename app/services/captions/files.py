@@ -6,13 +6,19 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import ImageFont
-
 from app.errors import RenderError
 from app.services.captions.formats import to_ass, to_srt, to_vtt
 from app.services.captions.segmentation import segment as build_cues
 from app.services.models import Cue, WordTiming
-from app.services.visuals import FontSet, Theme, default_fontset, family_name, segment, themed_fontset
+from app.services.visuals import (
+    FontSet,
+    Theme,
+    default_fontset,
+    family_name,
+    load_font,
+    segment,
+    themed_fontset,
+)
 
 
 def write_captions(
@@ -84,17 +90,12 @@ def ascent_ratio(font: Path) -> float:
         raise RenderError(f"cannot read font {font.name}: {exc}") from exc
 
 
-@lru_cache(maxsize=64)
-def _pillow_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(path), size)
-
-
 def caption_measure(fonts: FontSet) -> Callable[[str, float], float]:
     """A caption line's width in pixels at an em, each run in the font that draws it."""
     chain = fonts.chain(fonts.bold)
 
     def measure(line: str, em: float) -> float:
         size = max(1, round(em))
-        return sum(_pillow_font(run.font, size).getlength(run.text) for run in segment(line, chain))
+        return sum(load_font(run.font, size).getlength(run.text) for run in segment(line, chain))
 
     return measure
