@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-queue bench-fast-path bench-plan bench-normalize bench-long-input bench-captions bench-delivery bench-condense bench-readers clean
+.PHONY: demo test lint bench bench-queue bench-fast-path bench-plan bench-normalize bench-long-input bench-captions bench-delivery bench-condense bench-readers bench-caption-timing clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check app tests benchmarks
 	$(BIN)/mypy
 
-bench: bench-queue bench-fast-path bench-plan bench-normalize bench-long-input bench-captions bench-delivery bench-condense bench-readers $(VENV)/.installed
+bench: bench-queue bench-fast-path bench-plan bench-normalize bench-long-input bench-captions bench-delivery bench-condense bench-readers bench-caption-timing $(VENV)/.installed
 	$(BIN)/python benchmarks/render_bench.py
 
 # ISSUE 14 item 6: time, size, level and keyframes per delivery preset on the demo; about two minutes.
@@ -41,6 +41,9 @@ bench-delivery: $(VENV)/.installed
 # ISSUE 15: caption segmentation of one sentence at 6k, 60k and 600k characters; about a minute.
 bench-captions: $(VENV)/.installed
 	$(BIN)/python benchmarks/captions_bench.py
+
+bench-caption-timing: $(VENV)/.installed
+	$(BIN)/python benchmarks/caption_timing_bench.py
 
 # ISSUE 11: documents at 0.5, 1 and 2 MB (prose, one long word, headings, one line); a few minutes.
 bench-condense: $(VENV)/.installed
