@@ -14,8 +14,10 @@ from app.services.visuals import (
     FontSet,
     Theme,
     default_fontset,
+    face_index,
     family_name,
     load_font,
+    real_file,
     segment,
     themed_fontset,
 )
@@ -63,24 +65,30 @@ def caption_look(theme: Theme, language: str) -> tuple[FontSet, float]:
     return (themed_fontset(None, entry.font, None) if entry.font else default_fontset()), entry.size
 
 
-def caption_font_runs(fonts: FontSet) -> Callable[[str], list[tuple[str, str]]]:
-    """Caption text -> [(piece, family)] with the fallback chain the slides use."""
+def caption_font_runs(fonts: FontSet) -> Callable[[str], list[tuple[str, str, float]]]:
+    """Caption text -> [(piece, family, scale)] with the fallback chain the slides use. libass sizes
+    each font by its ascent + descent, which is tall for Arabic (its em would be 70% of the caption
+    font's) and short for emoji (130%): `scale` sets every family's em to the caption font's."""
     chain = fonts.chain(fonts.bold)
+    main = ascent_ratio(fonts.bold)
 
-    def runs(text: str) -> list[tuple[str, str]]:
-        return [(run.text, family_name(run.font)) for run in segment(text, chain)]
+    def runs(text: str) -> list[tuple[str, str, float]]:
+        return [
+            (run.text, family_name(run.font), round(ascent_ratio(run.font) / main, 2))
+            for run in segment(text, chain)
+        ]
 
     return runs
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def ascent_ratio(font: Path) -> float:
     """The font's ascender-to-descender height in em, as libass sizes it (the OS/2 Windows metrics
     when the font has them, else hhea): libass' `Fontsize` is this height, not the em."""
     from fontTools.ttLib import TTFont
 
     try:
-        with TTFont(font, lazy=True, fontNumber=0) as f:
+        with TTFont(real_file(font), lazy=True, fontNumber=face_index(font)) as f:
             upm = float(f["head"].unitsPerEm)
             os2 = f.get("OS/2")
             if os2 is not None and os2.usWinAscent + os2.usWinDescent > 0:
