@@ -124,7 +124,7 @@ class Renderer:
         else:
             plan = await run_in_thread(self.plan_document, content, options)
         fitted = await run_in_thread(
-            fit_duration, plan, options.duration, options.max_duration, options.rate, options.pause_scene
+            fit_duration, plan, options.duration, options.max_duration, options.rate, options.pauses
         )
         notes: tuple[str, ...] = ()
         if fitted is not None:  # --duration / --max-duration: condensed to the target (issue 17)
