@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-queue bench-fast-path bench-normalize bench-long-input bench-captions bench-condense bench-readers bench-sound clean
+.PHONY: demo test lint bench bench-queue bench-fast-path bench-plan bench-normalize bench-long-input bench-captions bench-condense bench-readers bench-caption-timing bench-sound clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check app tests benchmarks
 	$(BIN)/mypy
 
-bench: bench-queue bench-fast-path bench-normalize bench-long-input bench-captions bench-condense bench-readers bench-sound $(VENV)/.installed
+bench: bench-queue bench-fast-path bench-plan bench-normalize bench-long-input bench-captions bench-condense bench-readers bench-caption-timing bench-sound $(VENV)/.installed
 	$(BIN)/python benchmarks/render_bench.py
 
 # ISSUE 15: caption segmentation of one sentence at 6k, 60k and 600k characters; about a minute.
@@ -40,6 +40,9 @@ bench-sound: $(VENV)/.installed
 
 bench-captions: $(VENV)/.installed
 	$(BIN)/python benchmarks/captions_bench.py
+
+bench-caption-timing: $(VENV)/.installed
+	$(BIN)/python benchmarks/caption_timing_bench.py
 
 # ISSUE 11: documents at 0.5, 1 and 2 MB (prose, one long word, headings, one line); a few minutes.
 bench-condense: $(VENV)/.installed
@@ -67,6 +70,10 @@ $(MOVIEPY_VENV)/.installed:
 
 bench-fast-path: $(VENV)/.installed $(MOVIEPY_VENV)/.installed
 	$(BIN)/python benchmarks/fast_path_bench.py $(BENCH_ARGS)
+
+# ISSUE 13: a 60 s 1080p Plan with images, tables and the spoken-line highlight, ours vs moviepy.
+bench-plan: $(VENV)/.installed $(MOVIEPY_VENV)/.installed
+	$(BIN)/python benchmarks/plan_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf out .pytest_cache

@@ -7,6 +7,8 @@ Options the lead engineer is adding (fps, motion) are passed only when asked for
 lacks them the run exits with code 3 and says so, and the driver reports "not available".
 
     .venv/bin/python benchmarks/ours_render.py DOC.md OUT.mp4 --resolution 1080 [--fps 30] [--motion]
+    .venv/bin/python benchmarks/ours_render.py PLAN.json OUT.mp4 --plan   # Renderer.render_plan; its
+                                                          # images come from PLAN.json's folder
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from typing import Any
 
 from app.runtime import build_runtime
 from app.services.documents import load_document
+from app.services.images import ImagePolicy
 from app.services.models import RenderOptions
 from app.services.pipeline import Progress, Stage
+from app.services.planning import Plan
 
 
 def options_from(args: argparse.Namespace) -> RenderOptions:
@@ -41,17 +45,22 @@ def options_from(args: argparse.Namespace) -> RenderOptions:
     return RenderOptions(**values)
 
 
-async def render(doc: Path, out: Path, options: RenderOptions) -> dict[str, Any]:
+async def render(doc: Path, out: Path, options: RenderOptions, plan: bool = False) -> dict[str, Any]:
     """Render once, noting the first time each stage reports progress."""
     renderer = build_runtime().renderer
-    document = load_document(doc)
     started = time.perf_counter()
     firsts: dict[str, float] = {}
 
     def on_progress(p: Progress) -> None:
         firsts.setdefault(p.stage.value, time.perf_counter() - started)
 
-    result = await renderer.render(document, out, options, progress=on_progress)
+    if plan:
+        images = ImagePolicy(root=doc.parent, frame=options.video_format.size)
+        the_plan = Plan.model_validate_json(doc.read_text(encoding="utf-8"))
+        result = await renderer.render_plan(the_plan, out, options, progress=on_progress, images=images)
+    else:
+        document = load_document(doc)
+        result = await renderer.render(document, out, options, progress=on_progress)
     elapsed = time.perf_counter() - started
     compose = elapsed - firsts.get(Stage.VIDEO.value, elapsed)
     return {
@@ -71,9 +80,10 @@ def main() -> None:
     parser.add_argument("--resolution", type=int, default=1080)
     parser.add_argument("--fps", type=int, default=None)
     parser.add_argument("--motion", action="store_true")
+    parser.add_argument("--plan", action="store_true", help="DOC is a Plan as JSON")
     args = parser.parse_args()
     options = options_from(args)
-    print(json.dumps(asyncio.run(render(args.doc, args.out, options))))
+    print(json.dumps(asyncio.run(render(args.doc, args.out, options, args.plan))))
 
 
 if __name__ == "__main__":

@@ -92,12 +92,20 @@ def cue_starts(srt: Path) -> list[float]:
 
 
 def onset_errors(video: Path, gap: float) -> tuple[list[float], int]:
-    """For each sound that starts after a pause of `gap` seconds or more: how far the nearest
-    caption start is from it; and how many cues there are."""
+    """For each sound that starts after a pause of `gap` seconds or more and has a cue starting in
+    that pause or up to 0.5 s into the sound: how far the nearest such cue start is from the onset;
+    and how many cues there are. (A pause with no cue starting there, at a comma inside a cue, is no
+    cue start: callers check that enough onsets were measured.)"""
     samples, rate = decoded_audio(video)
     starts = cue_starts(video.with_suffix(".srt"))
-    onsets = [start for start, _ in sound_runs(samples, rate, gap)]
-    return [min(abs(c - t) for c in starts) for t in onsets], len(starts)
+    errors = []
+    previous_end = 0.0
+    for onset, end in sound_runs(samples, rate, gap):
+        near = [c for c in starts if previous_end - 0.05 <= c <= onset + 0.5]
+        if near:
+            errors.append(min(abs(c - onset) for c in near))
+        previous_end = end
+    return errors, len(starts)
 
 
 def p90(values: Sequence[float]) -> float:

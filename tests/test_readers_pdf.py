@@ -147,3 +147,19 @@ def test_render_a_report(cli: CLI) -> None:
         + ", over the limit of 1 (choose some with --pages)"
     ]
     assert not (cli.cwd / "out2.mp4").exists()
+
+
+@pytest.mark.slow
+def test_submit_a_slide_pdf_with_pages_and_work_it(cli: CLI) -> None:
+    import json
+
+    (cli.cwd / "deck.pdf").write_bytes(slides_pdf(5))
+    queued = cli.run("submit", "deck.pdf", "--pages", "2-3", "--id", "deck", "--voice", "espeak:vi")
+    assert queued.returncode == 0, queued.stderr.decode()
+    worker = cli.run("worker", "--burst")
+    assert worker.returncode == 0, worker.stderr.decode()
+    job = json.loads(cli.run("job", "deck").stdout)
+    assert job["status"] == "completed", job
+    assert job["result"]["scenes"] == 2, "the worker read the job's bytes with its --pages"
+    srt = (cli.data_dir / "artifacts" / "deck" / "video.srt").read_text(encoding="utf-8")
+    assert "Ý chính số 2" in srt and "Ý chính số 3" in srt and "số 4" not in srt

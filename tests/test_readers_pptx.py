@@ -104,6 +104,20 @@ def test_bad_decks() -> None:
     assert document_from_bytes(deck(5), "talk.pptx", None, limits=DocumentLimits(pages=3), reading=picked)
 
 
+def test_outside_links_are_refused_before_libreoffice_sees_them() -> None:
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    p = pptx.Presentation()
+    slide = p.slides.add_slide(p.slide_layouts[5])
+    slide.shapes.title.text = "Linked"
+    slide.part.relate_to("http://10.0.0.7/secret.png", RT.IMAGE, is_external=True)
+    slide.part.relate_to("https://example.com/", RT.HYPERLINK, is_external=True)  # fine: not fetched
+    out = io.BytesIO()
+    p.save(out)
+    with pytest.raises(InputError, match=r"talk\.pptx: a picture links to 'http://10\.0\.0\.7/secret\.png'"):
+        document_from_bytes(out.getvalue(), "talk.pptx", None)
+
+
 def need_libreoffice() -> None:
     if not libreoffice_available():
         missing_part("libreoffice", "soffice is not installed")

@@ -3,6 +3,7 @@ decoded frames: its image in the frame, bad images refused before any work with 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from app.services.images import ImagePolicy
 from app.services.models import RenderOptions, WordTiming
 from app.services.pipeline import Renderer
 from app.services.planning import Beat, ImageRef, Item, Plan, Scene, Table
-from app.services.visuals import compose_scene, load_theme, render_scene
+from app.services.visuals import compose_scene, draw_layout, load_theme
 from tests.images_support import huge_png, near
 
 MAGENTA = (250, 20, 200)  # a colour no theme uses
@@ -82,6 +83,9 @@ async def test_the_plans_image_is_in_the_frame_where_the_layout_puts_it(tmp_path
     ]
     xs, ys = [x for x, _ in magenta], [y for _, y in magenta]
     assert x0 - 8 <= min(xs) and max(xs) <= x1 + 8 and y0 - 8 <= min(ys) and max(ys) <= y1 + 8
+    drawn = r.visuals.drawn
+    await r.render_plan(image_plan("chart.png"), tmp_path / "again.mp4", OPTIONS, images=policy)
+    assert r.visuals.drawn == drawn, "a picture counts by its bytes, not its place in a workspace"
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
@@ -160,13 +164,16 @@ def test_each_beat_starts_when_its_word_is_heard() -> None:
         FocusState(1.5, 1),
         FocusState(3.0, 2),
     ]
-    assert scene_foci(bullets_scene()) == [None, 0, 1, 2]
+    assert scene_foci(bullets_scene()) == [0, 1, 2]  # nothing is ever shown without a highlight
+    late = [WordTiming(w.text, w.start + 0.9, w.end + 0.9) for w in SPOKEN]  # a long lead-in
+    assert focus_timeline(bullets_scene(), late)[0] == FocusState(0.0, 0), "the first beat opens the scene"
 
 
 def test_a_beat_inside_a_word_or_between_words_starts_at_the_next_word() -> None:
     at = NARRATION.index("ananas")  # inside "Bananas"
     scene = bullets_scene(beats=[Beat(at=at, item=1), Beat(at=NARRATION.index(" Cherries"), item=2)])
     assert focus_timeline(scene, SPOKEN) == [FocusState(0, None), FocusState(1.5, 1), FocusState(3.0, 2)]
+    assert scene_foci(scene) == [None, 1, 2]
 
 
 def test_states_shorter_than_the_minimum_hold_are_skipped_and_repeats_merged() -> None:
@@ -185,7 +192,7 @@ def test_beats_that_cannot_apply_show_one_still() -> None:
     statement = bullets_scene(layout="code")  # the picture does not change with the focus
     assert scene_foci(statement) == [None]
     out_of_range = bullets_scene(beats=[Beat(at=0, item=0), Beat(at=20, item=9)])
-    assert scene_foci(out_of_range) == [None, 0]
+    assert scene_foci(out_of_range) == [0, None]
 
 
 def test_normalized_speech_maps_beats_in_proportion() -> None:
@@ -235,7 +242,7 @@ async def test_the_highlight_moves_with_the_voice_in_the_video(
     options = RenderOptions(voice="espeak:en-us", aspect="16:9", resolution=720, fps=fps, burn_captions=burn)
     r = renderer(tmp_path)
     result = await r.render_plan(plan, tmp_path / "hl.mp4", options)
-    assert r.visuals.drawn == 6 and r.segments_encoded == 3  # title; None, 0, 1, 2; end; a segment each
+    assert r.visuals.drawn == 5 and r.segments_encoded == 3  # title; 0, 1, 2; end; a segment each
     srt = result.srt
     first, last = spoken_at(srt, "Apples"), spoken_at(srt, "Cherries")
     early = item_lumas(frame_at(result.video, first), scene, 0, burn)
@@ -253,7 +260,7 @@ async def test_the_highlight_moves_with_the_voice_in_the_video(
 
 
 async def test_nothing_is_drawn_outside_a_five_percent_margin(tmp_path: Path) -> None:
-    """Each scene's frames, against its bare backdrop (the same scene with nothing in it): outside
+    """Each scene's frames, against its bare backdrop (its layout with nothing drawn on it): outside
     the 5% margin they differ only by the encoder's noise."""
     rows = [[f"row {i}", f"{i * 7}", "yes"] for i in range(8)]
     prose = ["A first long sentence about the subject at hand.", "Another one follows it here."]
@@ -284,11 +291,83 @@ async def test_nothing_is_drawn_outside_a_five_percent_margin(tmp_path: Path) ->
     index = -1
     for t, key, frame in frames:
         index += key  # each scene's segment starts with a key frame
-        bare = Scene(id=scenes[index].id, layout=scenes[index].layout, narration="x")
-        render_scene(bare, OPTIONS.video_format, theme, None, tmp_path / "bare.png")
-        with Image.open(tmp_path / "bare.png") as image:
-            ground = np.asarray(image.convert("L"), dtype=np.float32)
+        layout = compose_scene(scenes[index], OPTIONS.video_format, theme)
+        bare = dataclasses.replace(layout, lines=(), shapes=(), pictures=(), logo=None)
+        ground = np.asarray(draw_layout(bare, seed=index + 1).convert("L"), dtype=np.float32)
         diff = np.abs(np.asarray(frame.convert("L"), dtype=np.float32) - ground)
         strips = [diff[:my], diff[-my:], diff[:, :mx], diff[:, -mx:]]
         worst = max(float(s.max()) for s in strips)
         assert worst < 24, (t, index, worst)
+
+
+SPOKEN_MARKS = ("shape highlight", "shape focus")  # around the spoken item: they move with it
+
+
+def overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize("aspect", ["16:9", "9:16", "1:1"])
+def test_no_dot_grid_or_ring_runs_through_text(aspect: str) -> None:
+    """The backdrop's crisp decorations keep off the words and pictures, whatever the variant."""
+    fmt = RenderOptions(aspect=aspect, resolution=720).video_format
+    prose = ["Prose is shown sentence by sentence.", "The sentence being read is set large."]
+    scenes = [
+        bullets_scene(),
+        Scene(id="s1", layout="prose", title="Prose", items=[Item(text=t) for t in prose], narration="x"),
+        Scene(id="s1", layout="title", title="A title card", subtitle="and its subtitle", narration="x"),
+    ]
+    for scene in scenes:
+        for variant in range(12):
+            backdrops = set()
+            for focus in (None, 0, 1):
+                layout = compose_scene(scene, fmt, load_theme("dark"), focus, index=variant)
+                backdrops.add(layout.backdrop)
+                steady = [(what, b) for what, b in layout.content_boxes() if what not in SPOKEN_MARKS]
+                content = [b for _, b in steady]
+                for d in layout.backdrop.decorations:
+                    if d.kind in ("dots", "ring"):
+                        for b in content:
+                            overlap = (
+                                d.box[0] < b[2] and b[0] < d.box[2] and d.box[1] < b[3] and b[1] < d.box[3]
+                            )
+                            assert not overlap, (scene.layout, variant, d.kind, d.box, b)
+
+
+@pytest.mark.parametrize("aspect", ["16:9", "9:16", "1:1"])
+@pytest.mark.parametrize("kind", ["bullets", "image_text", "quote", "table"])
+def test_the_words_stay_put_while_the_highlight_moves(aspect: str, kind: str) -> None:
+    """Only the highlight changes from one focus state to the next: no line of text moves."""
+    fmt = RenderOptions(aspect=aspect, resolution=720).video_format
+    scene = bullets_scene(layout=kind)
+    if kind == "table":
+        rows = [[b.split()[0], b] for b in BULLETS]
+        scene = scene.model_copy(update={"items": [], "table": Table(header=["Fruit", "Note"], rows=rows)})
+    placed = {
+        focus: [(line.text, line.box) for line in compose_scene(scene, fmt, load_theme("dark"), focus).lines]
+        for focus in (None, 0, 1, 2)
+    }
+    assert placed[0] == placed[None] and placed[1] == placed[None] and placed[2] == placed[None]
+
+
+async def test_a_markdown_documents_image_is_in_the_video(tmp_path: Path) -> None:
+    """Read, planned and rendered: the picture `![alt](chart.png)` beside its text is on screen."""
+    from app.services.documents import load_document
+
+    docs = tmp_path / "doc"
+    docs.mkdir()
+    Image.new("RGB", (800, 500), MAGENTA).save(docs / "chart.png")
+    talk = docs / "talk.md"
+    talk.write_text(
+        "# Results\n\nSales rose in March. The chart shows the quarter.\n\n![The quarter](chart.png)\n",
+        encoding="utf-8",
+    )
+    policy = ImagePolicy(root=docs, frame=OPTIONS.video_format.size)
+    result = await renderer(tmp_path).render(load_document(talk), tmp_path / "t.mp4", OPTIONS, images=policy)
+    with av.open(str(result.video)) as c:
+        shares = []
+        for f in c.decode(video=0):
+            small = np.asarray(f.to_image().convert("RGB").resize((160, 90)), dtype=np.int16)
+            close = (np.abs(small - np.array(MAGENTA, dtype=np.int16)) <= 30).all(axis=2)
+            shares.append(float(close.mean()))
+    assert max(shares) > 0.1, shares  # a tenth of the frame or more is the picture

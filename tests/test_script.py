@@ -487,7 +487,7 @@ def test_split_words_keeps_text() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "scenes", "seconds"), [("demo.md", (6, 8), (45, 60)), ("vi.md", (3, 4), (8, 40))]
+    ("name", "scenes", "seconds"), [("demo.md", (7, 10), (45, 75)), ("vi.md", (3, 4), (8, 40))]
 )
 def test_examples(name: str, scenes: tuple[int, int], seconds: tuple[float, float]) -> None:
     plan = planned(load_document(ROOT / "examples" / name))
@@ -503,8 +503,12 @@ def test_demo_shows_the_render_command() -> None:
     plan = planned(load_document(ROOT / "examples" / "demo.md"))
     code = [s.code.text for s in plan.scenes if s.code is not None]
     assert any("t2v render talk.md -o talk.mp4" in c for c in code)
-    assert any(s.layout == "bullets" for s in plan.scenes)
     assert "-o talk.mp4" not in said(plan)
+    layouts = {s.layout for s in plan.scenes}  # the demo shows what t2v does
+    assert {"title", "bullets", "table", "code", "image_text", "prose", "quote"} <= layouts
+    steps = next(s for s in plan.scenes if s.layout == "bullets")
+    assert [i.marker for i in steps.items] == ["1.", "2.", "3."]
+    assert (ROOT / "examples" / "pipeline.png").stat().st_size < 50_000
 
 
 LIMITS = ScriptLimits(max_word_chars=100, max_scenes=50, max_narration_minutes=5)

@@ -141,9 +141,20 @@ def test_bidi_levels_and_visual_order() -> None:
 
 
 def test_caption_runs_name_the_families_libass_gets(tmp_path: Path) -> None:
-    runs = caption_font_runs(default_fontset())("Hi 你好 مرحبا 😀")
-    families = [family for piece, family in runs if piece.strip()]
-    assert families == ["Be Vietnam Pro", "Noto Sans CJK SC", "Noto Sans Arabic", "Noto Emoji"]
+    runs = caption_font_runs(default_fontset())("Hi 你好 مرحبا 😀 there")
+    families = [family for piece, family, _ in runs if piece.strip()]
+    assert families == [
+        "Be Vietnam Pro",
+        "Noto Sans CJK SC",
+        "Noto Sans Arabic",
+        "Noto Emoji",
+        "Be Vietnam Pro",
+    ]
+    scale = {family: s for _, family, s in runs}
+    # libass sizes a font by its ascent + descent: Arabic's are tall (its glyphs would look 70% as
+    # large), the emoji font's short; each is scaled to the caption font's em
+    assert scale["Be Vietnam Pro"] == 1.0 and scale["Noto Sans Arabic"] > 1.3 and scale["Noto Emoji"] < 0.85
+    assert [p for p, f, _ in runs if f == "Noto Emoji"] == ["😀"], "the emoji font's 1.27-em space unused"
     linked = link_fonts(tmp_path / "fonts", default_fontset())
     assert (linked / "NotoSansCJK-VF.otf.ttc").is_file() and (linked / "NotoEmoji[wght].ttf").is_file()
 
@@ -200,8 +211,10 @@ def test_emoji_sequences_stay_whole() -> None:
     text = f"a {family} {flag} ❤\ufe0f b"
     assert clean_text(text, _chain()) == text, "joiners and the emoji selector kept inside emoji"
     assert clean_text("a\u200db\ufe0fc", _chain()) == "abc", "and dropped elsewhere"
-    run = next(r for r in segment(text, _chain()) if family in r.text)
-    assert family_name(run.font) == "Noto Emoji" and flag in run.text
+    runs = segment(text, _chain())
+    run = next(r for r in runs if family in r.text)
+    assert family_name(run.font) == "Noto Emoji"
+    assert family_name(next(r for r in runs if flag in r.text).font) == "Noto Emoji"
     font = load_font(run.font, 64)
     # the family is one glyph (a ligature), not three people side by side; the flag one, not two letters
     assert font.getlength(family) < 0.6 * font.getlength("👨👩👧")

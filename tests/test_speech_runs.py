@@ -4,11 +4,13 @@ Real espeak-ng: its audio is compared with what the other voice says alone."""
 
 from __future__ import annotations
 
+import av
 import pytest
 
 from app.services.speech import EspeakEngine
 from app.services.speech.japanese import kana_reading, readable
 from app.services.speech.runs import Run, speech_runs, unspoken_blanked, voice_segments
+from tests.conftest import CLI
 
 RATE = 175
 
@@ -120,3 +122,18 @@ def test_engines_given_a_whole_text_get_no_emoji() -> None:
     blanked = unspoken_blanked(text)
     assert len(blanked) == len(text) and blanked.split() == ["Ship", "it", "today", "你好"]
     assert unspoken_blanked("plain text, 25°C") == "plain text, 25°C"
+
+
+def test_an_explicit_voice_still_leaves_chinese_to_the_chinese_voice(cli: CLI) -> None:
+    chinese = "今天天气很好我们一起去公园散步吧"
+    (cli.cwd / "doc.md").write_text(f"# T\n\nShe said {chinese} and left. 🎉\n", encoding="utf-8")
+    result = cli.run("render", "doc.md", "-o", "doc.mp4", "--voice", "espeak:en-us", "--quiet")
+    assert result.returncode == 0, result.stderr.decode()
+    captions = (cli.cwd / "doc.srt").read_text(encoding="utf-8")
+    assert chinese[:6] in captions.replace("\n", "") and "🎉" in captions
+    by_cmn = _said(chinese, "cmn")
+    spelled = 0.6 * len(chinese)  # the English voice: "Chinese letter" for each character
+    with av.open(str(cli.cwd / "doc.mp4")) as container:
+        seconds = float(container.duration or 0) / av.time_base
+    rest = _said("T. She said and left.", "en-us")
+    assert seconds < rest + by_cmn + 2.0 < rest + spelled, (seconds, rest, by_cmn)

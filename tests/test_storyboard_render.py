@@ -180,3 +180,44 @@ def test_api_renders_a_storyboard_and_refuses_bad_ones_with_every_problem(server
     assert future.status_code == 422 and "version: 5 is from a newer t2v" in future.json()["detail"]
     both = a.post("/v1/jobs", json={"storyboard": story(), "text": "# Hi"})
     assert both.status_code == 422 and "one of 'text', 'storyboard'" in both.json()["detail"]
+
+
+LONG = "\n\n".join(
+    f"# Part {i}\n\nPart {i} explains one idea in a plain sentence. "
+    f"It adds a second sentence with more detail about idea {i}. "
+    f"For example, idea {i} could be used in a small project."
+    for i in range(1, 9)
+)
+
+
+def test_plan_writes_a_storyboard_the_user_edits_then_renders(cli: CLI) -> None:
+    schema = cli.run("plan", "--schema")
+    assert schema.returncode == 0 and json.loads(schema.stdout)["title"] == "t2v storyboard"
+    (cli.cwd / "talk.md").write_text(LONG, encoding="utf-8")
+    written = cli.run("plan", "talk.md", "-o", "story.yaml")
+    assert written.returncode == 0, written.stderr.decode()
+    data = yaml.safe_load((cli.cwd / "story.yaml").read_text(encoding="utf-8"))
+    assert data["version"] == 1 and all("spoken" not in s for s in data["scenes"])
+    scene = next(s for s in data["scenes"] if "idea 3" in s["narration"])
+    scene["narration"] = "This narration was rewritten by hand."
+    (cli.cwd / "story.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    done = cli.run("render", "story.yaml", "-o", "talk.mp4", "--voice", "espeak:en-us")
+    assert done.returncode == 0, done.stderr.decode()
+    srt = (cli.cwd / "talk.srt").read_text(encoding="utf-8")
+    assert "rewritten by hand" in srt and "idea 3 could be used" not in srt
+
+    condensed = cli.run("plan", "talk.md", "--duration", "20s", "--estimate", "-o", "short.json")
+    err = condensed.stderr.decode()
+    assert condensed.returncode == 0, err
+    assert err.startswith("target 0:20: ") and "\n+ [" in err and "\n- [" in err and "(aside)" in err
+    assert "speech: " in err and "characters to synthesize" in err
+    short = json.loads((cli.cwd / "short.json").read_text(encoding="utf-8"))
+    assert 1 < len(short["scenes"]) < len(data["scenes"])
+
+    for args, message in [
+        (("talk.md", "-o", "story.txt"), "a storyboard is a .json, .yaml or .yml file"),
+        (("--topic", "Coffee"), "no LLM is configured"),
+        ((), "missing INPUT (or --topic)"),
+    ]:
+        refused = cli.run("plan", *args)
+        assert refused.returncode == 2 and message in refused.stderr.decode(), refused.stderr.decode()

@@ -15,8 +15,11 @@ from rich.table import Table
 from rich.text import Text
 
 from app.cli.base import (
+    EXIT_FAILED,
     AspectOption,
     BurnOption,
+    DurationOption,
+    MaxDurationOption,
     RateOption,
     ResolutionOption,
     ThemeOption,
@@ -36,9 +39,25 @@ from app.cli.documents import (
     PptxPictureOption,
     read_flags,
 )
+from app.cli.story import (
+    EstimateOption,
+    LanguageOption,
+    LLMOption,
+    OutputOption,
+    SchemaOption,
+    TopicOption,
+    check_output,
+    fit_and_report,
+    llm_flags,
+    llm_plan,
+    print_estimate,
+    print_schema,
+    topic_source,
+    write_storyboard,
+)
 from app.config import load_settings
 from app.core.queue_manager import Trust
-from app.errors import InputError
+from app.errors import InputError, T2VError
 
 if TYPE_CHECKING:
     from app.services.planning import Plan, Scene
@@ -70,8 +89,9 @@ NARRATION_SHOWN = 160  # characters of narration in the table (the JSON has all 
 @app.command("plan")
 def plan_command(
     source: Annotated[
-        str, typer.Argument(metavar="INPUT", help="A document file, a web address, or - for stdin.")
-    ],
+        str | None,
+        typer.Argument(metavar="[INPUT]", help="A document file, a web address, or - for stdin."),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plan as JSON (with its version).")
     ] = False,
@@ -91,8 +111,22 @@ def plan_command(
     pptx_picture: PptxPictureOption = "auto",
     allow_fetch: AllowFetchOption = False,
     allow_private_urls: AllowPrivateUrlsOption = False,
+    output: OutputOption = None,
+    schema: SchemaOption = False,
+    duration: DurationOption = None,
+    max_duration: MaxDurationOption = None,
+    estimate: EstimateOption = False,
+    llm: LLMOption = None,
+    topic: TopicOption = None,
+    language: LanguageOption = None,
 ) -> None:
-    """Print what would be rendered: each scene's layout, what it shows and what it says."""
+    """Print what would be rendered: each scene's layout, what it shows and what it says; or write it
+    as a storyboard to edit (-o story.yaml), then `t2v render story.yaml`."""
+    if schema:
+        print_schema()
+        return
+    if (source is None) == (topic is None):
+        fail('give a document (INPUT) or --topic "...", not both' if topic else "missing INPUT (or --topic)")
     from app.services.options import parse_render_options
     from app.services.plan_stage import make_plan
     from app.services.planning import ScriptLimits
@@ -113,12 +147,37 @@ def plan_command(
     except ValueError as exc:
         fail(describe(exc))
     try:
-        given = render_options(settings, burn_captions, lexicon=read_lexicon(lexicon))
-        options = parse_render_options({**given, **read_flags(pages, pptx_picture)}, trust=Trust.OPERATOR)
-        document = read_input(source, settings, pages, pptx_picture)
-        plan = make_plan(document, options, ScriptLimits.from_settings(settings))
+        given = render_options(
+            settings,
+            burn_captions,
+            duration=duration,
+            max_duration=max_duration,
+            lexicon=read_lexicon(lexicon),
+        )
+        options = parse_render_options(
+            {**given, **read_flags(pages, pptx_picture), **llm_flags(llm)}, trust=Trust.OPERATOR
+        )
+        check_output(output)
+        sent, requests = 0, 0
+        if source is None or options.llm:  # an LLM writes it (about a topic, or from the document)
+            origin = topic_source(topic or "", language, settings, options) if source is None else None
+            document = origin or read_input(source or "-", settings, pages, pptx_picture)
+            plan, sent, requests = llm_plan(document, options, settings)
+        else:
+            document = read_input(source, settings, pages, pptx_picture)
+            # a storyboard or a condensed plan gets its `spoken` text again when it is rendered
+            bare = output is not None or options.duration is not None or options.max_duration is not None
+            plan = make_plan(document, options, ScriptLimits.from_settings(settings), spoken=not bare)
+        plan = fit_and_report(plan, options)
+        if estimate:
+            print_estimate(plan, options, sent, requests)
+        if output is not None:
+            write_storyboard(plan, output)
+            return
     except InputError as exc:
         fail(str(exc))
+    except T2VError as exc:
+        fail(str(exc), EXIT_FAILED)
     if as_json:
         print(plan.model_dump_json(indent=2))
     else:

@@ -320,7 +320,9 @@ async def _render_and_close(
             return await renderer.render(document, output, options, progress=bars, images=policy)
         if isinstance(document, Topic):  # the LLM's script, fitted to the target if one is given
             document = await renderer.llm.write_plan(document, options)
-            fitted = fit_duration(document, options.duration, options.max_duration, options.rate)
+            fitted = fit_duration(
+                document, options.duration, options.max_duration, options.rate, options.pauses
+            )
             document = fitted.plan if fitted else document
         return await renderer.render_plan(document, output, options, progress=bars, images=policy)
     finally:

@@ -42,11 +42,14 @@ def focus_units(scene: Scene) -> int:
 
 
 def scene_foci(scene: Scene) -> list[int | None]:
-    """Every focus the scene may show, in order of first use (None first): what to draw."""
-    foci: list[int | None] = [None]
-    for beat in _valid_beats(scene):
-        if beat not in foci:
-            foci.append(beat)
+    """Every focus the scene may show, in order of first use: what to draw. None (nothing
+    highlighted) only when the first beat falls after the first word (or there is none)."""
+    items = _valid_beats(scene)
+    first = _ordered(scene)[0].at if items else 0
+    foci: list[int | None] = [] if items and _word_index(_word_ends(scene), first) == 0 else [None]
+    for item in items:
+        if item not in foci:
+            foci.append(item)
     return foci
 
 
@@ -86,7 +89,7 @@ def scene_shots(
         states = focus_timeline(scene, speech.words)
         edges = [start, *(min(end, max(start, offset + s.start)) for s in states[1:]), end]
         shots = [
-            Shot(pictures.get(state.focus, pictures[None]), a, b - a)
+            Shot(pictures.get(state.focus) or next(iter(pictures.values())), a, b - a)
             for state, a, b in zip(states, edges, edges[1:], strict=False)
             if b > a
         ]
@@ -115,20 +118,29 @@ def _ordered(scene: Scene) -> list[Beat]:
 
 
 def _timed_beats(scene: Scene, words: Sequence[WordTiming]) -> list[tuple[float, int | None]]:
-    """(seconds into the speech, item) for each beat: the start of the word holding its character."""
+    """(seconds into the speech, item) for each beat: the start of the word holding its character;
+    a beat on the first word starts with the scene (its still is the scene's first picture)."""
     items = _valid_beats(scene)
     if not items:
         return []
-    ends = [m.end() for m in _WORD.finditer(scene.narration)]
+    ends = _word_ends(scene)
     last_end = words[-1].end if words else 0.0
     timed = []
     for beat, item in zip(_ordered(scene), items, strict=True):
-        k = bisect.bisect_right(
-            ends, beat.at
-        )  # the first word ending after `at`: it holds `at` or follows it
+        k = _word_index(ends, beat.at)
         j = _spoken_index(k, len(ends), len(words))
-        timed.append((words[j].start if j is not None else last_end, item))
+        timed.append((0.0 if k == 0 else words[j].start if j is not None else last_end, item))
     return timed
+
+
+def _word_ends(scene: Scene) -> list[int]:
+    """Where each word of the narration ends (exclusive character offsets)."""
+    return [m.end() for m in _WORD.finditer(scene.narration)]
+
+
+def _word_index(ends: Sequence[int], at: int) -> int:
+    """The word holding character `at`, or the first one after it."""
+    return bisect.bisect_right(ends, at)
 
 
 def _spoken_index(k: int, written: int, spoken: int) -> int | None:

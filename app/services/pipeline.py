@@ -14,64 +14,40 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
 from app.config import load_settings
 from app.core.diskcache import DiskCache, hash_key
-from app.core.fsutil import hash_file
-from app.core.memory_optimizer import WorkspaceManager
+from app.core.memory_optimizer import WorkspaceManager, release_free_memory
 from app.core.resource_manager import ResourceManager
-from app.core.threads import all_or_nothing, both, run_in_thread
+from app.core.threads import both, run_in_thread
 from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration, render_sound
-from app.services.beats import scene_foci, scene_shots
-from app.services.captions import ass_change_points, caption_look, write_captions
+from app.services.beats import scene_shots
+from app.services.captions import caption_look, write_captions
 from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
-from app.services.models import Cue, RenderOptions, Speech, WordTiming
+from app.services.models import RenderOptions, Speech, WordTiming
+from app.services.picture import draw_stills, encode_scenes
 from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, lexicon_of, make_plan
-from app.services.planning import Plan, Scene, ScriptLimits, add_spoken, fit_duration
+from app.services.planning import Plan, ScriptLimits, add_spoken, fit_duration
+from app.services.progress import Progress, ProgressSink, Stage
 from app.services.speech import detect_language, scene_gaps
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
     Burn,
     FrameSpec,
-    Shot,
     chapters_path,
-    encode_segment,
     iso639_2,
     mux,
     probe,
     publish_all,
-    split_shots,
     write_chapters,
 )
-from app.services.visuals import (
-    VisualService,
-    link_fonts,
-    load_theme,
-    make_thumbnail,
-)
+from app.services.visuals import VisualService, link_fonts, load_theme, make_thumbnail
 
-
-class Stage(str, Enum):
-    SCRIPT = "script"
-    SPEECH = "speech"
-    SLIDES = "slides"
-    CAPTIONS = "captions"
-    VIDEO = "video"
-
-
-@dataclass(frozen=True)
-class Progress:
-    stage: Stage
-    done: int
-    total: int
-
-
-ProgressSink = Callable[[Progress], None]
+__all__ = ["Progress", "ProgressSink", "RenderResult", "Renderer", "Stage", "caption_paths"]
 NO_IMAGE_FOLDER = "this render was given no folder for local images"
 
 
@@ -148,7 +124,7 @@ class Renderer:
         else:
             plan = await run_in_thread(self.plan_document, content, options)
         fitted = await run_in_thread(
-            fit_duration, plan, options.duration, options.max_duration, options.rate, options.pause_scene
+            fit_duration, plan, options.duration, options.max_duration, options.rate, options.pauses
         )
         notes: tuple[str, ...] = ()
         if fitted is not None:  # --duration / --max-duration: condensed to the target (issue 17)
@@ -215,10 +191,12 @@ class Renderer:
         async with self.workspaces.async_workspace("render") as ws:
             resolved = await self.images.resolve([*plan_images(plan), *also_shown], policy, ws)
             plan = resolved.apply(plan)
+            drawn = [] if options.audio_only else plan.scenes
             speeches, slides = await both(
                 self._speak(plan, voice, language, options, ws, report),
-                self._draw([] if options.audio_only else plan.scenes, options, ws, report),
+                draw_stills(self.visuals, drawn, options, ws, report),
             )
+            await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
             gaps = scene_gaps(plan.scenes, options.pause_scene)
             narration = await run_in_thread(plan_narration, speeches, gaps, sound_options)
             offsets, duration = narration.offsets, narration.duration
@@ -230,7 +208,7 @@ class Renderer:
             burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
             theme = await run_in_thread(load_theme, options.theme)  # cached: read once per file change
             fonts, scale = caption_look(theme, language)  # the theme's caption font for the language
-            cues = await run_in_thread(
+            await run_in_thread(
                 write_captions,
                 _absolute_words(speeches, offsets),
                 duration,
@@ -253,10 +231,11 @@ class Renderer:
             spec = FrameSpec(o.video_format.size, o.fps, o.motion, o.keyframe_interval, o.quality)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
-            scene_segments, track = await both(
-                self._encode_picture(shots, spec, burn, cues, ws, report, cpu),
+            (scene_segments, encoded), track = await both(
+                encode_scenes(shots, spec, burn, ws, report, cpu, self.cache),
                 encode_narration(narration, sound, ws, self.cache, cpu, sound_options),
             )
+            self.segments_encoded += encoded
             self.audio_pieces_encoded += track.encoded
             self.music_mixes += track.mixed is False
             titles, starts = [s.title for s in plan.scenes], [0.0, *offsets[1:]]
@@ -273,7 +252,7 @@ class Renderer:
             if thumbnail and slides:
                 out_thumb = out_path.with_suffix(".jpg")
                 moves.append(
-                    (await run_in_thread(make_thumbnail, slides[0][None], ws / "thumbnail.jpg"), out_thumb)
+                    (await run_in_thread(make_thumbnail, shots[0][0].image, ws / "thumbnail.jpg"), out_thumb)
                 )
             if before_publish is not None:
                 await before_publish()
@@ -294,50 +273,6 @@ class Renderer:
             warnings=tuple(resolved.warnings),
             chapters=chapters_path(out_path),
         )
-
-    async def _encode_picture(
-        self,
-        scenes: Sequence[Sequence[Shot]],
-        spec: FrameSpec,
-        burn: Burn | None,
-        cues: Sequence[Cue],
-        ws: Path,
-        report: ProgressSink,
-        cpu: asyncio.Semaphore,
-    ) -> list[Path]:
-        """Encode (or take from the cache) one segment per scene (its stills in turn); the mux joins
-        them by copy."""
-        total = len(scenes)
-        report(Progress(Stage.VIDEO, 0, total + 1))
-        cuts = ass_change_points(await run_in_thread(burn.ass.read_text, "utf-8")) if burn else []
-        burn_key = await run_in_thread(hash_file, burn.ass) if burn else None
-        cache = self.cache
-        done = 0
-
-        def cached(key_parts: tuple[object, ...], parts: Sequence[Shot], path: Path) -> tuple[str, bool]:
-            digests = {p.image: hash_file(p.image) for p in parts}
-            key = hash_key("segment-v3", [digests[p.image] for p in parts], *key_parts)
-            return key, cache is not None and cache.fetch(key, path, ".mp4")
-
-        async def segment(i: int, shots: Sequence[Shot]) -> Path:
-            nonlocal done
-            start = shots[0].start
-            parts = split_shots(shots, cuts) if burn else list(shots)
-            timing = [(round(p.start - start, 3), round(p.duration, 3)) for p in parts]
-            path = ws / f"segment-{i:04d}.mp4"
-            key_parts = (timing, spec, burn_key, start if burn else None)
-            key, hit = await run_in_thread(cached, key_parts, parts, path)
-            if not hit:
-                async with cpu:
-                    await encode_segment(parts, spec, path, ws, burn)
-                self.segments_encoded += 1
-                if cache is not None:
-                    await run_in_thread(cache.put_file, key, path, ".mp4")
-            done += 1
-            report(Progress(Stage.VIDEO, done, total + 1))
-            return path
-
-        return await all_or_nothing(*(segment(i, shots) for i, shots in enumerate(scenes)))
 
     def _voice(self, plan: Plan, asked: str | None) -> tuple[str, str]:
         """The voice spec to speak with (checked: a bad voice fails before any work is done) and the
@@ -374,34 +309,6 @@ class Renderer:
             speeches.append(await self.tts.speak_scene(scene, voice, options, path, language))
             report(Progress(Stage.SPEECH, i + 1, total))
         return speeches
-
-    async def _draw(
-        self, scenes: Sequence[Scene], options: RenderOptions, ws: Path, report: ProgressSink
-    ) -> list[dict[int | None, Path]]:
-        """Every still of every scene: one per focus state its beats may show (cached by content)."""
-        wanted = [(i, focus) for i, scene in enumerate(scenes) for focus in scene_foci(scene)]
-        total = len(wanted)
-        report(Progress(Stage.SLIDES, 0, total))
-        fmt = options.video_format
-        theme = await run_in_thread(load_theme, options.theme)  # a theme file is read once, here
-        done = 0
-
-        async def draw(i: int, focus: int | None) -> Path:
-            nonlocal done
-            name = f"slide-{i:04d}" + ("" if focus is None else f"-{focus}")
-            path = await self.visuals.draw_scene(
-                scenes[i], fmt, theme, focus, ws / f"{name}.png", captions_burned=options.burn_captions
-            )
-            done += 1
-            report(Progress(Stage.SLIDES, done, total))
-            return path
-
-        # the visual slots bound how many are drawn at once
-        paths = await all_or_nothing(*(draw(i, focus) for i, focus in wanted))
-        stills: list[dict[int | None, Path]] = [{} for _ in scenes]
-        for (i, focus), path in zip(wanted, paths, strict=True):
-            stills[i][focus] = path
-        return stills
 
 
 def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> list[list[WordTiming]]:

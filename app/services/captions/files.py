@@ -6,13 +6,21 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import ImageFont
-
 from app.errors import RenderError
 from app.services.captions.formats import to_ass, to_srt, to_vtt
 from app.services.captions.segmentation import segment as build_cues
 from app.services.models import Cue, WordTiming
-from app.services.visuals import FontSet, Theme, default_fontset, family_name, segment, themed_fontset
+from app.services.visuals import (
+    FontSet,
+    Theme,
+    default_fontset,
+    face_index,
+    family_name,
+    load_font,
+    real_file,
+    segment,
+    themed_fontset,
+)
 
 
 def write_captions(
@@ -57,24 +65,30 @@ def caption_look(theme: Theme, language: str) -> tuple[FontSet, float]:
     return (themed_fontset(None, entry.font, None) if entry.font else default_fontset()), entry.size
 
 
-def caption_font_runs(fonts: FontSet) -> Callable[[str], list[tuple[str, str]]]:
-    """Caption text -> [(piece, family)] with the fallback chain the slides use."""
+def caption_font_runs(fonts: FontSet) -> Callable[[str], list[tuple[str, str, float]]]:
+    """Caption text -> [(piece, family, scale)] with the fallback chain the slides use. libass sizes
+    each font by its ascent + descent, which is tall for Arabic (its em would be 70% of the caption
+    font's) and short for emoji (130%): `scale` sets every family's em to the caption font's."""
     chain = fonts.chain(fonts.bold)
+    main = ascent_ratio(fonts.bold)
 
-    def runs(text: str) -> list[tuple[str, str]]:
-        return [(run.text, family_name(run.font)) for run in segment(text, chain)]
+    def runs(text: str) -> list[tuple[str, str, float]]:
+        return [
+            (run.text, family_name(run.font), round(ascent_ratio(run.font) / main, 2))
+            for run in segment(text, chain)
+        ]
 
     return runs
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def ascent_ratio(font: Path) -> float:
     """The font's ascender-to-descender height in em, as libass sizes it (the OS/2 Windows metrics
     when the font has them, else hhea): libass' `Fontsize` is this height, not the em."""
     from fontTools.ttLib import TTFont
 
     try:
-        with TTFont(font, lazy=True, fontNumber=0) as f:
+        with TTFont(real_file(font), lazy=True, fontNumber=face_index(font)) as f:
             upm = float(f["head"].unitsPerEm)
             os2 = f.get("OS/2")
             if os2 is not None and os2.usWinAscent + os2.usWinDescent > 0:
@@ -84,17 +98,12 @@ def ascent_ratio(font: Path) -> float:
         raise RenderError(f"cannot read font {font.name}: {exc}") from exc
 
 
-@lru_cache(maxsize=64)
-def _pillow_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(path), size)
-
-
 def caption_measure(fonts: FontSet) -> Callable[[str, float], float]:
     """A caption line's width in pixels at an em, each run in the font that draws it."""
     chain = fonts.chain(fonts.bold)
 
     def measure(line: str, em: float) -> float:
         size = max(1, round(em))
-        return sum(_pillow_font(run.font, size).getlength(run.text) for run in segment(line, chain))
+        return sum(load_font(run.font, size).getlength(run.text) for run in segment(line, chain))
 
     return measure

@@ -51,7 +51,9 @@ def _ass_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}").replace("\n", "\\N")
 
 
-FontRuns = Callable[[str], Sequence[tuple[str, str]]]
+# text -> [(piece, family)] or [(piece, family, scale)]: scale (1.0 = as the style's font) sets a
+# fallback family's glyphs to the caption font's em (libass sizes a font by its ascent + descent)
+FontRuns = Callable[[str], Sequence[tuple[str, str] | tuple[str, str, float]]]
 SAMPLE = "Most people watch short videos with the sound off, so captions carry the message."
 
 
@@ -128,15 +130,22 @@ def _ass_text(text: str, default_family: str, font_runs: FontRuns | None) -> str
     if font_runs is None or not text:
         return _ass_escape(text)
     parts = []
-    current = default_family
-    for piece, family in font_runs(text):
-        if family != current:
-            parts.append(f"{{\\fn{family}}}")
-            current = family
+    current = (default_family, 1.0)
+    for run in font_runs(text):
+        piece, family = run[0], run[1]
+        scale = run[2] if len(run) > 2 else 1.0
+        if (family, scale) != current:
+            parts.append(_switch(family, scale, current[1]))
+            current = (family, scale)
         parts.append(_ass_escape(piece))
-    if current != default_family:
-        parts.append(f"{{\\fn{default_family}}}")
+    if current != (default_family, 1.0):
+        parts.append(_switch(default_family, 1.0, current[1]))
     return "".join(parts)
+
+
+def _switch(family: str, scale: float, was: float) -> str:
+    size = "" if scale == was else f"\\fscx{round(scale * 100)}\\fscy{round(scale * 100)}"
+    return f"{{\\fn{family}{size}}}"
 
 
 def change_points(cues: Sequence[Cue]) -> list[float]:

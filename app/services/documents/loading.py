@@ -27,7 +27,13 @@ from app.services.documents.formats import (
     is_text_format,
     supported_extensions,
 )
-from app.services.documents.limits import DocumentLimits, DocumentTooLarge, ReadOptions, check_archive
+from app.services.documents.limits import (
+    DocumentLimits,
+    DocumentTooLarge,
+    ReadOptions,
+    check_archive,
+    check_external_links,
+)
 from app.services.documents.model import Document
 
 DEFAULT_MAX_BYTES: int = setting_default("max_input_bytes")
@@ -132,6 +138,7 @@ def _packed(document: Document, shown: str, limits: DocumentLimits) -> Document:
 
     if fmt in ARCHIVES:
         check_archive(data, shown, limits.unpacked_bytes)
+        check_external_links(data, shown)
     if not has_reader(fmt):
         raise InputError(f"{shown} is a {format_label(fmt)} document, which this version of t2v cannot read")
     probe(document, shown, limits)

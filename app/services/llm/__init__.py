@@ -13,6 +13,7 @@ nothing here runs, and everything else works offline.
 from app.services.llm.config import LLMConfig, LLMSpec, parse_llm_spec
 from app.services.llm.draft import DraftScene, ScriptDraft, answer_schema, parse_answer
 from app.services.llm.estimate import Estimate, estimate_render
+from app.services.llm.source import document_source
 from app.services.llm.to_plan import draft_plan
 from app.services.llm.writer import LLMError, ScriptWriter, Topic, chunks
 
@@ -27,6 +28,7 @@ __all__ = [
     "Topic",
     "answer_schema",
     "chunks",
+    "document_source",
     "draft_plan",
     "estimate_render",
     "parse_answer",

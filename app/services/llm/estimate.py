@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.services.llm.prompts import BUILT_IN
+from app.services.models import Pauses
 from app.services.planning import Plan, plan_seconds
 
 CHARS_PER_TOKEN = 4.0
@@ -43,12 +44,12 @@ class Estimate:
 
 
 def estimate_render(
-    plan: Plan, rate: int, pause: float, *, llm_source_chars: int = 0, llm_requests: int = 0
+    plan: Plan, rate: int, pauses: Pauses | None = None, *, llm_source_chars: int = 0, llm_requests: int = 0
 ) -> Estimate:
     """What rendering `plan` costs; with `llm_source_chars` (the document or topic sent in
     `llm_requests` requests), what asking the LLM for it costs as well (its answer about the plan's
     size)."""
-    seconds = plan_seconds(plan, rate, pause)
+    seconds = plan_seconds(plan, rate, pauses)
     characters = sum(len(s.spoken or s.narration) for s in plan.scenes)
     render = RENDER_START_SECONDS + RENDER_SECONDS_PER_VIDEO_SECOND * seconds
     if not llm_requests:

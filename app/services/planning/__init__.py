@@ -18,8 +18,8 @@ from app.services.planning.condense import (
     SentenceFate,
     condense_plan,
     fit_duration,
-    plan_seconds,
 )
+from app.services.planning.condense_time import plan_seconds
 from app.services.planning.groups import DEFAULT_MAX_SCENE_SECONDS, balanced_groups
 from app.services.planning.limits import ScriptLimits, check_limits
 from app.services.planning.narrate import md_sentences, row_sentence

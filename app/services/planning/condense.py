@@ -16,34 +16,27 @@ is already shorter than the target is left whole, with an honest note.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from app.config import setting_default
 from app.core.threads import check_cancelled
+from app.services.models import Pauses
 from app.services.planning.condense_rank import centrality, textrank
 from app.services.planning.condense_text import (
-    base_language,
     content_words,
-    guess_language,
     is_aside,
     key_point,
     plain,
+    same_words,
 )
-from app.services.planning.normalize import normalize_for_speech
+from app.services.planning.condense_time import plan_language, plan_seconds, scene_seconds, speech_seconds
 from app.services.planning.plan import Beat, Item, Layout, Plan, Scene
 from app.services.planning.sentences import split_sentences
-from app.services.planning.speakable import CLOSERS, DEFAULT_WORDS_PER_MINUTE, estimate_seconds, speakable
+from app.services.planning.speakable import CLOSERS, DEFAULT_WORDS_PER_MINUTE
 
 TOLERANCE = 0.10  # the promise: within +/- 10 % of the target
 AIM = 0.03  # the aim, inside the promise
-# Real seconds per estimated second of the offline voice (espeak-ng, measured on tests/data): a
-# Vietnamese syllable is shorter than an English word.
-SPEECH_PACE = {"en": 0.96, "vi": 0.76}
-DEFAULT_PAUSE: float = setting_default("pause_scene")  # the renderer's default pause between scenes
-MIN_PAUSE = 0.2
-SILENT_SCENE_SECONDS = 2.0  # a scene with nothing to say is still shown for a moment
+MIN_PAUSE = 0.3  # seconds between scenes, when pauses are shortened to fit
 MAX_POINTS = 5  # key points on one condensed slide
 MAX_SCENE_SECONDS = 25.0
 ASIDE_WEIGHT = 0.3
@@ -52,7 +45,6 @@ SHORT_WEIGHT = 0.4  # a sentence of under 3 content words says little ('Yes.')
 FILL_FLOOR = 0.5  # what is left of the time goes only to sentences scoring at least this
 DETAIL_LAYOUTS = ("table", "code")
 SHOWN_LAYOUTS = ("picture", "full_image")  # the picture is the slide: it keeps it, narration cut
-_WORDLESS = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True)
@@ -111,32 +103,6 @@ class _Unit:
     bag: Counter[str] = field(default_factory=Counter)
 
 
-def speech_seconds(text: str, language: str, rate: int) -> float:
-    """Estimated seconds of speech for narration as written (numbers read as words) at `rate`."""
-    if not text.strip():
-        return 0.0
-    said = normalize_for_speech(speakable(text), language) if language in SPEECH_PACE else speakable(text)
-    return estimate_seconds(said, rate) * SPEECH_PACE.get(language, 1.0)
-
-
-def plan_seconds(plan: Plan, rate: int = DEFAULT_WORDS_PER_MINUTE, pause: float = DEFAULT_PAUSE) -> float:
-    """The plan's estimated duration: each scene's speech, and the pauses between scenes."""
-    language = plan_language(plan)
-    total = 0.0
-    for i, scene in enumerate(plan.scenes):
-        check_cancelled()
-        spoken = speech_seconds(scene.narration, language, rate)
-        total += spoken if spoken else SILENT_SCENE_SECONDS
-        if i < len(plan.scenes) - 1:
-            total += pause if scene.pause_after is None else scene.pause_after
-    return total
-
-
-def plan_language(plan: Plan) -> str:
-    text = " ".join(s.narration for s in plan.scenes[:40])
-    return base_language(plan.language) or guess_language(text) or ""
-
-
 def _section_key(scene: Scene) -> str:
     return scene.id.split(".")[0]
 
@@ -148,10 +114,6 @@ def _same_section(before: Scene | None, scene: Scene) -> bool:
     return _section_key(before) == _section_key(scene) or (
         bool(scene.title) and scene.title == before.title and before.layout != "title"
     )
-
-
-def _same_words(a: str, b: str) -> bool:
-    return _WORDLESS.sub(" ", plain(a)).strip().lower() == _WORDLESS.sub(" ", plain(b)).strip().lower()
 
 
 def _units(plan: Plan, language: str, rate: int) -> list[_Unit]:
@@ -168,7 +130,7 @@ def _units(plan: Plan, language: str, rate: int) -> list[_Unit]:
             if not sentence.strip():
                 continue
             unit = _Unit(section, i, sentence.strip(), speech_seconds(sentence, language, rate))
-            unit.heading = bool(scene.title) and _same_words(sentence, scene.title or "")
+            unit.heading = bool(scene.title) and same_words(sentence, scene.title or "")
             unit.aside = is_aside(sentence, language)
             unit.bag = Counter(content_words(plain(sentence), language))
             units.append(unit)
@@ -338,11 +300,12 @@ def _with_pauses(plan: Plan, pause: float) -> Plan:
 
 
 def condense_plan(
-    plan: Plan, target: DurationTarget, rate: int = DEFAULT_WORDS_PER_MINUTE, pause: float = DEFAULT_PAUSE
+    plan: Plan, target: DurationTarget, rate: int = DEFAULT_WORDS_PER_MINUTE, pauses: Pauses | None = None
 ) -> Condensed:
-    """The plan fitted to `target` (see the module's docstring); `pause` is the render's default pause."""
+    """The plan fitted to `target` (see the module's docstring); `pauses` are the render's."""
+    pauses = pauses or Pauses()
     language = plan_language(plan)
-    before = plan_seconds(plan, rate, pause)
+    before = plan_seconds(plan, rate, pauses)
     goal = target.seconds
     if before <= goal * (1 + AIM):
         note = None
@@ -354,14 +317,14 @@ def condense_plan(
         return Condensed(plan, target, before, before, (), note)
     units = _units(plan, language, rate)
     titles = [s for s in plan.scenes if s.layout == "title"]
-    fixed = sum(speech_seconds(s.narration, language, rate) or SILENT_SCENE_SECONDS for s in titles)
+    fixed = sum(scene_seconds(s, language, rate, pauses) for s in titles)
     budget = max(0.0, goal - fixed)
     best: tuple[float, Plan, tuple[SentenceFate, ...]] | None = None
     for _ in range(8):  # the pauses and the slides' count depend on what is kept: correct and retry
         check_cancelled()
         _select(units, budget)
         condensed = _build(plan, units, language)
-        estimate = plan_seconds(condensed, rate, pause)
+        estimate = plan_seconds(condensed, rate, pauses)
         if best is None or abs(estimate - goal) < abs(best[0] - goal):
             fates = tuple(SentenceFate(plan.scenes[u.scene].id, u.text, u.kept, u.why) for u in units)
             best = (estimate, condensed, fates)
@@ -372,9 +335,9 @@ def condense_plan(
     estimate, condensed, fates = best
     if estimate > goal * (1 + AIM) and len(condensed.scenes) > 1:  # then shorter pauses
         gaps = len(condensed.scenes) - 1
-        shorter = max(MIN_PAUSE, pause - (estimate - goal) / gaps)
+        shorter = max(MIN_PAUSE, pauses.scene - (estimate - goal) / gaps)
         condensed = _with_pauses(condensed, round(shorter, 2))
-        estimate = plan_seconds(condensed, rate, pause)
+        estimate = plan_seconds(condensed, rate, pauses)
     note = None
     if estimate > goal * (1 + TOLERANCE):
         note = (
@@ -389,11 +352,11 @@ def fit_duration(
     duration: float | None,
     max_duration: float | None,
     rate: int = DEFAULT_WORDS_PER_MINUTE,
-    pause: float = DEFAULT_PAUSE,
+    pauses: Pauses | None = None,
 ) -> Condensed | None:
     """The render options' target (`duration` or `max_duration`, seconds) applied; None: none set."""
     if duration is not None:
-        return condense_plan(plan, DurationTarget(duration, fit=True), rate, pause)
+        return condense_plan(plan, DurationTarget(duration, fit=True), rate, pauses)
     if max_duration is not None:
-        return condense_plan(plan, DurationTarget(max_duration, fit=False), rate, pause)
+        return condense_plan(plan, DurationTarget(max_duration, fit=False), rate, pauses)
     return None

@@ -61,6 +61,7 @@ _VI_STARTS = """trong trên tại cho với từ bởi để của và hoặc nh
 rằng ở sau trước bằng"""
 _PHRASE_STARTS = {"en": frozenset(_EN_STARTS.split()), "vi": frozenset(_VI_STARTS.split())}
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_WORDLESS = re.compile(r"[\W_]+")
 _MARKUP = re.compile(r"[*`~_]+|\[([^\]]*)\]\([^)]*\)")
 _VI_MARKS = re.compile("[ăâđêôơưĂÂĐÊÔƠƯ\u0300\u0301\u0303\u0309\u0323]")
 
@@ -90,6 +91,11 @@ def content_words(text: str, language: str | None) -> list[str]:
 def plain(text: str) -> str:
     """Inline Markdown as plain words: emphasis marks dropped, links as their text."""
     return _MARKUP.sub(lambda m: m.group(1) or "", text)
+
+
+def same_words(a: str, b: str) -> bool:
+    """The same words, whatever the markup, punctuation and case (a heading read as a sentence)."""
+    return _WORDLESS.sub(" ", plain(a)).strip().lower() == _WORDLESS.sub(" ", plain(b)).strip().lower()
 
 
 def is_aside(sentence: str, language: str | None) -> bool:

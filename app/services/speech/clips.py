@@ -34,6 +34,7 @@ WINDOW = 0.005  # seconds per loudness window
 RELATIVE_DB = 40.0  # a window this far under the loudest one is silence
 FLOOR = 40.0  # RMS (of 32767) under which a window is silence, whatever the sentence's level
 BLOCK_WINDOWS = 1000  # windows read at a time from a file
+FADE = 0.005  # seconds of fade at each end of a sentence's kept audio
 
 
 @dataclass(frozen=True)
@@ -154,16 +155,23 @@ def join_clips(clips: Sequence[Clip], pauses: Sequence[float], out: Path, rate: 
 
 
 def _copy(path: Path, first: int, last: int, sink: wave.Wave_write) -> None:
-    """Frames [first, last) of a WAV into `sink`, a block at a time (both little-endian PCM)."""
+    """Frames [first, last) of a WAV into `sink`, a block at a time (both little-endian PCM), faded in
+    and out over `FADE` so that a cut through quiet sound makes no click."""
     with _open(path) as src:
+        rate = src.getframerate()
         src.setpos(first)
-        left = last - first
-        while left > 0:
-            data = src.readframes(min(left, 65_536))
+        fade = max(1, round(FADE * rate))
+        total = last - first
+        done = 0
+        while done < total:
+            data = src.readframes(min(total - done, 65_536))
             if not data:
                 break
-            sink.writeframes(data)
-            left -= len(data) // 2
+            block = _samples(data).astype(np.float64)
+            index = np.arange(done, done + len(block))
+            gain = np.minimum(1.0, np.minimum((index + 1) / fade, (total - index) / fade))
+            sink.writeframes((block * gain).round().astype("<i2").tobytes())
+            done += len(block)
 
 
 def scene_gap(pause: float) -> float:

@@ -11,7 +11,7 @@ thread, cached by content. `fits` tells the planner whether a scene fits at or a
 
 from app.services.visuals.breaks import break_units, needs_breaking
 from app.services.visuals.drawing import draw_layout, make_thumbnail, save_png
-from app.services.visuals.fontfiles import family_name, load_font
+from app.services.visuals.fontfiles import face_index, family_name, load_font, real_file
 from app.services.visuals.fonts import FontSet, default_fontset, link_fonts, segment, themed_fontset
 from app.services.visuals.frame import CAPTION_RESERVE, make_frame
 from app.services.visuals.model import DrawnRun, Picture, Shape, SlideLayout, TextLine
@@ -37,6 +37,7 @@ __all__ = [
     "compose_scene",
     "default_fontset",
     "draw_layout",
+    "face_index",
     "family_name",
     "fits",
     "get_theme",
@@ -46,6 +47,7 @@ __all__ = [
     "make_frame",
     "make_thumbnail",
     "needs_breaking",
+    "real_file",
     "render_scene",
     "save_png",
     "segment",

@@ -77,6 +77,21 @@ def _font_info(path: Path) -> tuple[frozenset[int], str, dict[str, tuple[float, 
     return cmap, family, axes
 
 
+@lru_cache(maxsize=64)
+def space_width(font_path: Path) -> float:
+    """The advance of the font's space, in em (0 when it has none)."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        with TTFont(real_file(font_path), lazy=True, fontNumber=face_index(font_path)) as font:
+            glyph = (font.getBestCmap() or {}).get(0x20)
+            if glyph is None:
+                return 0.0
+            return float(font["hmtx"][glyph][0]) / float(font["head"].unitsPerEm)
+    except Exception as exc:  # fontTools raises many kinds on a damaged file
+        raise RenderError(f"cannot read font {font_path.name}: {exc}") from exc
+
+
 def _as_path(font_path: Path | str) -> Path:
     return font_path if isinstance(font_path, Path) else Path(font_path)
 

@@ -32,9 +32,17 @@ from functools import lru_cache
 from pathlib import Path
 
 from app.errors import InputError, RenderError
-from app.services.visuals.fontfiles import codepoints, collection_face, covers, family_name, real_file
+from app.services.visuals.fontfiles import (
+    codepoints,
+    collection_face,
+    covers,
+    family_name,
+    real_file,
+    space_width,
+)
 
 REPLACEMENT = "\ufffd"
+WIDE_SPACE = 1.0  # em: a space wider than this is a font's placeholder, not a word space
 LAST_RESORT = "?"
 
 # (python package, file name in its "files" directory)
@@ -359,7 +367,8 @@ def segment(text: str, chain: Sequence[Path]) -> list[Run]:
     """Split text into runs, each drawn with the first font of the chain that has all its characters.
 
     Whitespace joins the run before it (or, at the start, the run after it) when that font has it,
-    so words are not cut into pieces at every space.
+    so words are not cut into pieces at every space, unless that font's space is wider than an em
+    (Noto Emoji's): then the first font of the chain that has it.
     """
     order = tuple(chain)
     pieces = _resolved(text, order)
@@ -370,7 +379,11 @@ def segment(text: str, chain: Sequence[Path]) -> list[Run]:
         neighbour = next((f for f in reversed(fonts[:i]) if f is not None), None)
         if neighbour is None:
             neighbour = next((f for f in fonts[i + 1 :] if f is not None), None)
-        if neighbour is None or not all(covers(neighbour, c) for c in piece if c != "\n"):
+        if (
+            neighbour is None
+            or space_width(neighbour) > WIDE_SPACE  # Noto Emoji's space is 1.27 em
+            or not all(covers(neighbour, c) for c in piece if c != "\n")
+        ):
             neighbour = _pick(piece.replace("\n", ""), order) or order[0]
         fonts[i] = neighbour
     runs: list[Run] = []

@@ -14,7 +14,7 @@ from app.services.models import VideoFormat
 from app.services.planning import Scene
 from app.services.visuals.backdrop import backdrop_for
 from app.services.visuals.code import code_body
-from app.services.visuals.compose import Composed, Ctx, Layout, best_fit, inside
+from app.services.visuals.compose import FOCUS_SHAPES, Composed, Ctx, Layout, best_fit, inside
 from app.services.visuals.fonts import FontSet, themed_fontset
 from app.services.visuals.frame import Frame, make_frame
 from app.services.visuals.layouts import (
@@ -28,13 +28,14 @@ from app.services.visuals.layouts import (
 )
 from app.services.visuals.media import full_image, image_size, picture
 from app.services.visuals.media import image_text as image_text_layout
-from app.services.visuals.model import Picture, SlideLayout
+from app.services.visuals.model import Backdrop, Box, Picture, SlideLayout
 from app.services.visuals.table import table_body
 from app.services.visuals.theme_file import load_theme
 from app.services.visuals.themes import Theme, mix
 
 Sizes = tuple[float, float]
 SIDE_MAX_ITEMS = 6  # a wide frame's bullets go beside the title up to this many items
+CRISP_DECORATIONS = frozenset({"dots", "ring"})  # sharp: text running over them reads as a glitch
 
 
 def scene_index(scene: Scene) -> int:
@@ -113,6 +114,30 @@ def _with_logo(frame: Frame, theme: Theme) -> tuple[Frame, Picture | None]:
     return replace(frame, safe=safe), Picture(logo.path, box, "contain")
 
 
+def _content_boxes(composed: Composed) -> list[Box]:
+    """Words, pictures and panels (a code block's, a table's header): what a decoration keeps off."""
+    return [b for kind, b in composed.boxes() if kind not in FOCUS_SHAPES]  # the same in every state
+
+
+def _clear_of_text(backdrop: Backdrop, boxes: list[Box], width: int) -> Backdrop:
+    """Crisp decorations (a dot grid, a ring) never run through text, a picture or a panel: one that would
+    moves to the other side, or, if it is in the way there too, is left out."""
+
+    def hits(box: Box) -> bool:
+        return any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes)
+
+    kept = []
+    for d in backdrop.decorations:
+        if d.kind not in CRISP_DECORATIONS or not hits(d.box):
+            kept.append(d)
+            continue
+        x0, y0, x1, y1 = d.box
+        mirrored = replace(d, box=(width - x1, y0, width - x0, y1))
+        if not hits(mirrored.box):
+            kept.append(mirrored)
+    return replace(backdrop, decorations=tuple(kept))
+
+
 def shown_text(scene: Scene) -> str:
     """The text a scene shows (what decides, e.g., Japanese or Chinese glyph forms)."""
     parts = [scene.title or "", scene.subtitle or "", *(item.text for item in scene.items)]
@@ -143,6 +168,13 @@ def compose_scene(
     backdrop = backdrop_for(theme, frame, variant)
     ctx = Ctx(scene, frame, theme, fonts, focus, variant, mix(*backdrop.colors, 0.5))
     composed = _choose(ctx)
+    text = _content_boxes(composed)
+    if any(d.kind in CRISP_DECORATIONS for d in backdrop.decorations) and scene.layout == "prose":
+        # prose moves its words with the focus: keep the decoration where it is in every state
+        for other in [None, *range(len(scene.items))]:
+            if other != focus:
+                text += _content_boxes(_choose(replace(ctx, focus=other)))
+    backdrop = _clear_of_text(backdrop, text, fmt.size[0])
     full_bleed = composed.extra.get("backdrop")
     if full_bleed is not None:
         backdrop = backdrop_for(theme, frame, variant, quiet=True)

@@ -45,7 +45,7 @@ class VisualService:
     what changed.
     """
 
-    CACHE_VERSION = "still-v2"
+    CACHE_VERSION = "still-v4"
 
     def __init__(
         self,
@@ -103,6 +103,8 @@ class VisualService:
         image = None
         if scene.image is not None and Path(scene.image.path).is_file():
             image = hash_file(Path(scene.image.path))
+            # the picture counts by its bytes, not by where this render's workspace put it
+            scene = scene.model_copy(update={"image": scene.image.model_copy(update={"path": ""})})
         shown = scene.model_dump_json(include=SHOWN_FIELDS)
         key = hash_key(self.CACHE_VERSION, shown, image, fmt, chosen, focus, captions_burned, index)
         return chosen, key

@@ -1,0 +1,98 @@
+"""The picture track of a render: a still per focus state of every scene, then one H.264 segment per
+scene holding its stills in turn (content-addressed: an edited document re-encodes only what changed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.core.diskcache import DiskCache, hash_key
+from app.core.fsutil import hash_file
+from app.core.threads import all_or_nothing, run_in_thread
+from app.services.beats import scene_foci
+from app.services.captions import ass_change_points
+from app.services.models import RenderOptions
+from app.services.planning import Scene
+from app.services.progress import Progress, ProgressSink, Stage
+from app.services.video import Burn, FrameSpec, Shot, encode_segment, split_shots
+from app.services.visuals import VisualService, load_theme
+
+
+async def draw_stills(
+    visuals: VisualService, scenes: Sequence[Scene], options: RenderOptions, ws: Path, report: ProgressSink
+) -> list[dict[int | None, Path]]:
+    """Every still of every scene: one per focus state its beats may show (cached by content)."""
+    wanted = [(i, focus) for i, scene in enumerate(scenes) for focus in scene_foci(scene)]
+    total = len(wanted)
+    report(Progress(Stage.SLIDES, 0, total))
+    fmt = options.video_format
+    theme = await run_in_thread(load_theme, options.theme)  # a theme file is read once, here
+    done = 0
+    # the visual slots bound the whole process; within a render, more draws than cores add memory
+    # (a full-HD still's buffers each) and no speed
+    cores = asyncio.Semaphore(max(1, os.cpu_count() or 1))
+
+    async def draw(i: int, focus: int | None) -> Path:
+        nonlocal done
+        name = f"slide-{i:04d}" + ("" if focus is None else f"-{focus}")
+        async with cores:
+            path = await visuals.draw_scene(
+                scenes[i], fmt, theme, focus, ws / f"{name}.png", captions_burned=options.burn_captions
+            )
+        done += 1
+        report(Progress(Stage.SLIDES, done, total))
+        return path
+
+    # the visual slots bound how many are drawn at once
+    paths = await all_or_nothing(*(draw(i, focus) for i, focus in wanted))
+    stills: list[dict[int | None, Path]] = [{} for _ in scenes]
+    for (i, focus), path in zip(wanted, paths, strict=True):
+        stills[i][focus] = path
+    return stills
+
+
+async def encode_scenes(
+    scenes: Sequence[Sequence[Shot]],
+    spec: FrameSpec,
+    burn: Burn | None,
+    ws: Path,
+    report: ProgressSink,
+    cpu: asyncio.Semaphore,
+    cache: DiskCache | None,
+) -> tuple[list[Path], int]:
+    """Encode (or take from the cache) one segment per scene (its stills in turn); the mux joins
+    them by copy. Returns the segments and how many were encoded (cache hits excluded)."""
+    total = len(scenes)
+    report(Progress(Stage.VIDEO, 0, total + 1))
+    cuts = ass_change_points(await run_in_thread(burn.ass.read_text, "utf-8")) if burn else []
+    burn_key = await run_in_thread(hash_file, burn.ass) if burn else None
+    done = encoded = 0
+
+    def cached(key_parts: tuple[object, ...], parts: Sequence[Shot], path: Path) -> tuple[str, bool]:
+        digests = {p.image: hash_file(p.image) for p in parts}
+        key = hash_key("segment-v3", [digests[p.image] for p in parts], *key_parts)
+        return key, cache is not None and cache.fetch(key, path, ".mp4")
+
+    async def segment(i: int, shots: Sequence[Shot]) -> Path:
+        nonlocal done, encoded
+        start = shots[0].start
+        parts = split_shots(shots, cuts) if burn else list(shots)
+        timing = [(round(p.start - start, 3), round(p.duration, 3)) for p in parts]
+        path = ws / f"segment-{i:04d}.mp4"
+        key_parts = (timing, spec, burn_key, start if burn else None)
+        key, hit = await run_in_thread(cached, key_parts, parts, path)
+        if not hit:
+            async with cpu:
+                await encode_segment(parts, spec, path, ws, burn)
+            encoded += 1
+            if cache is not None:
+                await run_in_thread(cache.put_file, key, path, ".mp4")
+        done += 1
+        report(Progress(Stage.VIDEO, done, total + 1))
+        return path
+
+    paths = await all_or_nothing(*(segment(i, shots) for i, shots in enumerate(scenes)))
+    return paths, encoded
