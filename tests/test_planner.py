@@ -261,3 +261,21 @@ def test_examples_plan_without_errors() -> None:
     for path in root.glob("*.md"):
         scenes = plan(path.read_text(encoding="utf-8"))
         assert scenes and all(s.narration or s.pause_after for s in scenes)
+
+
+def test_a_sentence_too_long_for_its_slide_is_shown_in_pieces_and_said_whole() -> None:
+    clauses = ", ".join(f"clause number {n} with a few more words" for n in range(30))
+    text = f"# Long\n\nA short one first. The long one has {clauses}. A short one after.\n"
+    scenes = plan(text, fits=lambda s: all(len(i.text) <= 120 for i in s.items), seconds=200)
+    (scene,) = scenes
+    assert scene.narration == f"Long. A short one first. The long one has {clauses}. A short one after."
+    texts = [i.text for i in scene.items]
+    assert texts[0] == "A short one first." and texts[-1] == "A short one after."
+    pieces = texts[1:-1]
+    assert len(pieces) > 3 and all(len(p) <= 120 for p in pieces)
+    assert " ".join(pieces) == f"The long one has {clauses}."
+    assert all(p.endswith((",", ".")) for p in pieces)  # cut after a comma when one is near
+    said = [scene.narration[b.at :] for b in scene.beats if b.item is not None]
+    assert [s.split()[0] for s in said] == [t.split()[0] for t in texts]
+    short = plan(text, fits=lambda s: all(len(i.text) <= 120 for i in s.items))
+    assert all(s.narration[0].isupper() and s.narration.endswith(".") for s in short)

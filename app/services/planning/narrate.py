@@ -32,7 +32,7 @@ def sentence(md: str) -> str:
     return as_sentence(words) if any(ch.isalnum() for ch in words) else ""
 
 
-def _balanced(md: str) -> bool:
+def balanced(md: str) -> bool:
     """No emphasis or code span left open (the Markdown we write is normalized: every `*` and
     backtick that is not escaped is markup)."""
     stars = ticks = 0
@@ -58,7 +58,7 @@ def md_sentences(md: str) -> list[str]:
     pending = ""
     for piece in split_sentences(md):
         pending += piece
-        if _balanced(pending):
+        if balanced(pending):
             if out and not any(ch.isalnum() for ch in pending):  # "🎉" after a sentence stays with it
                 out[-1] = f"{out[-1]} {pending.strip()}".strip()
             elif pending.strip():

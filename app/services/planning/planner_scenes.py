@@ -18,6 +18,7 @@ from app.core.threads import check_cancelled
 from app.services.documents import ListItem, inline_plain
 from app.services.planning.groups import balanced_groups
 from app.services.planning.narrate import Narrator, md_sentences, row_sentence, say, sentence
+from app.services.planning.pieces import shown_pieces
 from app.services.planning.plan import Code, ImageRef, Item, Layout, Scene, Table
 from app.services.planning.speakable import speech_weight
 from app.services.planning.units import (
@@ -104,15 +105,18 @@ class SceneMaker:
             }
         )
 
-    def _parts(self, weights: Sequence[float], make: Make, starts: list[int] | None = None) -> list[Scene]:
-        """Cut items [0, n) into parts by speech time (at `starts`, if given), then by room; make
-        each part's scene."""
+    def _parts(
+        self, weights: Sequence[float], make: Make, starts: list[int] | None = None, room: bool = True
+    ) -> list[Scene]:
+        """Cut items [0, n) into parts by speech time (at `starts`, if given), then by room (unless
+        `room` is False: prose shows one sentence at a time, so fewer sentences would not fit
+        better); make each part's scene."""
         n = len(weights)
         if n == 0:
             return [make(0, 0, None)]
         starts = starts or balanced_groups(weights, self.limit)
         ranges: list[tuple[int, int]] = []
-        whole = self.fits is None or (len(starts) == 1 and self.fits(make(0, n, None)))
+        whole = self.fits is None or not room or (len(starts) == 1 and self.fits(make(0, n, None)))
         for a, b in zip(starts, [*starts[1:], n], strict=True):
             while a < b:
                 end = b if whole else self._largest_fit(a, b, make)
@@ -146,8 +150,10 @@ class SceneMaker:
         say_title: bool,
         image: ImageRef | None,
         paragraphs: Sequence[int] = (),
+        opens: Sequence[bool] = (),
     ) -> list[Scene]:
-        """Scenes of items; `paragraphs`: how many items each paragraph has (cut at their ends first)."""
+        """Scenes of items; `paragraphs`: how many items each paragraph has (cut at their ends first);
+        `opens`: whether a scene may start at each item (not inside a sentence shown in pieces)."""
 
         def make(a: int, b: int, part: Part) -> Scene:
             narration = Narrator()
@@ -164,7 +170,10 @@ class SceneMaker:
             )
 
         weights = [speech_weight(s) for s in says]
-        return self._parts(weights, make, self._paragraph_starts(weights, paragraphs))
+        starts = self._paragraph_starts(weights, paragraphs)
+        if opens:
+            starts = [i for i in starts or balanced_groups(weights, self.limit) if i == 0 or opens[i]]
+        return self._parts(weights, make, starts, layout != "prose")
 
     def _paragraph_starts(self, weights: Sequence[float], paragraphs: Sequence[int]) -> list[int] | None:
         """Scene starts at paragraph ends (balanced), and inside a paragraph only if it alone is too
@@ -201,10 +210,29 @@ class SceneMaker:
                 )
                 if self.fits is None or self.fits(scene):
                     return [scene]
-        split = [md_sentences(p) for p in unit.paragraphs]
-        items = [Item(text=s) for sentences in split for s in sentences]
-        says = [sentence(i.text) for i in items]
-        return self._items("prose", items, says, title, say_title, None, [len(x) for x in split])
+        items: list[Item] = []
+        says: list[str] = []
+        opens: list[bool] = []
+        counts: list[int] = []
+        for paragraph in unit.paragraphs:
+            before = len(items)
+            for text in md_sentences(paragraph):
+                pieces = shown_pieces(text, lambda md: self._fits_alone(md, title))
+                for k, piece in enumerate(pieces):  # a sentence too long for the slide, in pieces
+                    items.append(Item(text=piece))
+                    says.append(sentence(piece) if k == len(pieces) - 1 else say(piece))
+                    opens.append(k == 0)
+            counts.append(len(items) - before)
+        return self._items("prose", items, says, title, say_title, None, counts, opens)
+
+    def _fits_alone(self, md: str, title: str | None) -> bool:
+        """Whether one sentence fits a prose slide (set large, as when it is being read)."""
+        if self.fits is None:
+            return True
+        probe = Scene(
+            id="s1", layout="prose", title=title, part=PROBE_PART, items=[Item(text=md)], narration=""
+        )
+        return self.fits(probe)
 
     def _table(self, unit: TableUnit, title: str | None, say_title: bool) -> list[Scene]:
         table = unit.table
