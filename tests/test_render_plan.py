@@ -300,6 +300,9 @@ async def test_nothing_is_drawn_outside_a_five_percent_margin(tmp_path: Path) ->
         assert worst < 24, (t, index, worst)
 
 
+SPOKEN_MARKS = ("shape highlight", "shape focus")  # around the spoken item: they move with it
+
+
 def overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -320,7 +323,8 @@ def test_no_dot_grid_or_ring_runs_through_text(aspect: str) -> None:
             for focus in (None, 0, 1):
                 layout = compose_scene(scene, fmt, load_theme("dark"), focus, index=variant)
                 backdrops.add(layout.backdrop)
-                content = [line.box for line in layout.lines] + [p.box for p in layout.pictures]
+                steady = [(what, b) for what, b in layout.content_boxes() if what not in SPOKEN_MARKS]
+                content = [b for _, b in steady]
                 for d in layout.backdrop.decorations:
                     if d.kind in ("dots", "ring"):
                         for b in content:
@@ -328,3 +332,42 @@ def test_no_dot_grid_or_ring_runs_through_text(aspect: str) -> None:
                                 d.box[0] < b[2] and b[0] < d.box[2] and d.box[1] < b[3] and b[1] < d.box[3]
                             )
                             assert not overlap, (scene.layout, variant, d.kind, d.box, b)
+
+
+@pytest.mark.parametrize("aspect", ["16:9", "9:16", "1:1"])
+@pytest.mark.parametrize("kind", ["bullets", "image_text", "quote", "table"])
+def test_the_words_stay_put_while_the_highlight_moves(aspect: str, kind: str) -> None:
+    """Only the highlight changes from one focus state to the next: no line of text moves."""
+    fmt = RenderOptions(aspect=aspect, resolution=720).video_format
+    scene = bullets_scene(layout=kind)
+    if kind == "table":
+        rows = [[b.split()[0], b] for b in BULLETS]
+        scene = scene.model_copy(update={"items": [], "table": Table(header=["Fruit", "Note"], rows=rows)})
+    placed = {
+        focus: [(line.text, line.box) for line in compose_scene(scene, fmt, load_theme("dark"), focus).lines]
+        for focus in (None, 0, 1, 2)
+    }
+    assert placed[0] == placed[None] and placed[1] == placed[None] and placed[2] == placed[None]
+
+
+async def test_a_markdown_documents_image_is_in_the_video(tmp_path: Path) -> None:
+    """Read, planned and rendered: the picture `![alt](chart.png)` beside its text is on screen."""
+    from app.services.documents import load_document
+
+    docs = tmp_path / "doc"
+    docs.mkdir()
+    Image.new("RGB", (800, 500), MAGENTA).save(docs / "chart.png")
+    talk = docs / "talk.md"
+    talk.write_text(
+        "# Results\n\nSales rose in March. The chart shows the quarter.\n\n![The quarter](chart.png)\n",
+        encoding="utf-8",
+    )
+    policy = ImagePolicy(root=docs, frame=OPTIONS.video_format.size)
+    result = await renderer(tmp_path).render(load_document(talk), tmp_path / "t.mp4", OPTIONS, images=policy)
+    with av.open(str(result.video)) as c:
+        shares = []
+        for f in c.decode(video=0):
+            small = np.asarray(f.to_image().convert("RGB").resize((160, 90)), dtype=np.int16)
+            close = (np.abs(small - np.array(MAGENTA, dtype=np.int16)) <= 30).all(axis=2)
+            shares.append(float(close.mean()))
+    assert max(shares) > 0.1, shares  # a tenth of the frame or more is the picture

@@ -230,13 +230,18 @@ def place_title(
     return out, bottom + gap + bar_h
 
 
+FOCUS_SHAPES = frozenset({"highlight", "focus"})  # drawn around the spoken item only
+
+
 def center_in(content: Composed, top: int, bottom: int, bias: float = 0.45) -> Composed:
-    """Move content into the vertical room [top, bottom], `bias` of the spare room above it."""
-    if not content.boxes():
+    """Move content into the vertical room [top, bottom], `bias` of the spare room above it. The
+    spoken item's panel does not count: the words stay put while the highlight moves."""
+    steady = [box for kind, box in content.boxes() if kind not in FOCUS_SHAPES]
+    if not steady:
         return content
-    height = content.bottom() - content.top()
-    spare = (bottom - top) - height
-    dy = top - content.top() + max(0, round(spare * bias))
+    upper, lower = min(b[1] for b in steady), max(b[3] for b in steady)
+    spare = (bottom - top) - (lower - upper)
+    dy = top - upper + max(0, round(spare * bias))
     return content.shifted(0, dy)
 
 
@@ -279,8 +284,10 @@ def best_fit(ctx: Ctx, layout: Layout, sizes: tuple[float, float], min_size: int
 def _run(ctx: Ctx, layout: Layout, size: int) -> Composed:
     out = layout(ctx, size)
     out.size = size
-    if not out.overflow:
-        out.overflow = any(not inside(box, ctx.frame.safe) for _, box in out.boxes())
+    if not out.overflow:  # the spoken item's panel keeps inside its block (`items_block`)
+        out.overflow = any(
+            not inside(box, ctx.frame.safe) for kind, box in out.boxes() if kind not in FOCUS_SHAPES
+        )
     out.extra.setdefault("fits", not out.overflow)
     return out
 

@@ -85,8 +85,8 @@ def items_block(
     marker_style = style(ctx, size, theme.accent, "marker")
     numbered = [m for it in items if (m := _marker(it)) and m != "•"]
     marker_w = max([measure(m, marker_style.face(BOLD)) for m in numbered] or [size * 0.5])
-    top = 0
-    for n, item in enumerate(items):
+    top = vpad  # room for the highlight's panel above the first item and below the last, whichever
+    for n, item in enumerate(items):  # is spoken: the size and the words never depend on the focus
         index = first + n
         focused = ctx.focus == index
         dimmed = ctx.is_dimmed(index)
@@ -98,7 +98,7 @@ def items_block(
         text_x = x if rtl else x + lead
         text_w = width - lead
         rich = style(ctx, size, fill, "bullet" if marker else "paragraph", leading=1.28)
-        set_, ok = set_text(ctx, item.text, rich, text_x, text_w, top, room - top, item=index)
+        set_, ok = set_text(ctx, item.text, rich, text_x, text_w, top, room - top - vpad, item=index)
         out.overflow = out.overflow or not ok
         if marker:
             mfill = theme.accent if not dimmed else mix(theme.accent, ctx.ground, 0.5)

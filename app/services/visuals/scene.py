@@ -14,7 +14,7 @@ from app.services.models import VideoFormat
 from app.services.planning import Scene
 from app.services.visuals.backdrop import backdrop_for
 from app.services.visuals.code import code_body
-from app.services.visuals.compose import Composed, Ctx, Layout, best_fit, inside
+from app.services.visuals.compose import FOCUS_SHAPES, Composed, Ctx, Layout, best_fit, inside
 from app.services.visuals.fonts import FontSet, themed_fontset
 from app.services.visuals.frame import Frame, make_frame
 from app.services.visuals.layouts import (
@@ -115,11 +115,12 @@ def _with_logo(frame: Frame, theme: Theme) -> tuple[Frame, Picture | None]:
 
 
 def _content_boxes(composed: Composed) -> list[Box]:
-    return [line.box for line in composed.lines] + [p.box for p in composed.pictures]
+    """Words, pictures and panels (a code block's, a table's header): what a decoration keeps off."""
+    return [b for kind, b in composed.boxes() if kind not in FOCUS_SHAPES]  # the same in every state
 
 
 def _clear_of_text(backdrop: Backdrop, boxes: list[Box], width: int) -> Backdrop:
-    """Crisp decorations (a dot grid, a ring) never run through text or a picture: one that would
+    """Crisp decorations (a dot grid, a ring) never run through text, a picture or a panel: one that would
     moves to the other side, or, if it is in the way there too, is left out."""
 
     def hits(box: Box) -> bool:

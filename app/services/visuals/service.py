@@ -45,7 +45,7 @@ class VisualService:
     what changed.
     """
 
-    CACHE_VERSION = "still-v3"
+    CACHE_VERSION = "still-v4"
 
     def __init__(
         self,
