@@ -103,6 +103,26 @@ def slides_pdf(pages: int = 4) -> bytes:
     return bytes(pdf.output())
 
 
+def two_column_pdf() -> bytes:
+    """A page with a title across it and two columns of text, each column a paragraph that goes on
+    from the bottom of the left column to the top of the right one."""
+    pdf = _Doc(format="A4")
+    pdf.running = False
+    _fonts(pdf)
+    pdf.add_page()
+    pdf.set_font("body", "B", size=18)
+    _cell(pdf, 10, "Hai cột chữ")
+    pdf.set_font("body", size=11)
+    left = "Cột trái bắt đầu ở đây. " + LOREM_VI + " " + LOREM_VI + " Câu này tiếp tục"
+    right = "sang cột phải mà không ngắt. " + LOREM_VI + " Hết cột phải."
+    top = pdf.get_y() + 4
+    pdf.set_xy(10, top)
+    pdf.multi_cell(90, 6, left, new_x="LEFT", new_y="NEXT")
+    pdf.set_xy(110, top)
+    pdf.multi_cell(90, 6, right, new_x="LEFT", new_y="NEXT")
+    return bytes(pdf.output())
+
+
 def big_report(pages: int = 100) -> bytes:
     """About `pages` pages of report (for the benchmark)."""
     return report_pdf(sections=max(1, pages * 6 // 5), paragraphs=5, picture=False)

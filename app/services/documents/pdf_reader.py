@@ -105,7 +105,7 @@ def _page_lines(plumber: Any, index: int) -> list[Line]:
     page = plumber.pages[index]
     try:
         words = page.extract_words(extra_attrs=["size", "fontname"], use_text_flow=True)
-        return lines_of(words, index, float(page.height))
+        return lines_of(words, index, float(page.height), float(page.width))
     finally:
         page.close()
 
