@@ -77,6 +77,12 @@ def report_pdf(sections: int = 3, paragraphs: int = 4, picture: bool = True) -> 
             )
             _cell(pdf, 6, "cation during the year.", 0)
             pdf.ln(3)
+            with pdf.table(col_widths=(60, 40)) as table:  # a ruled table
+                for cells in (("Quý", "Doanh thu"), ("Quý 1", "120 tỷ"), ("Quý 2", "135 tỷ")):
+                    row = table.row()
+                    for cell in cells:
+                        row.cell(cell)
+            pdf.ln(3)
             if picture:
                 pdf.image(io.BytesIO(png_bytes((200, 40, 40))), w=80)
                 pdf.ln(3)
@@ -100,6 +106,26 @@ def slides_pdf(pages: int = 4) -> bytes:
         pdf.set_font("body", size=10)
         pdf.set_xy(8, 30)
         _cell(pdf, 6, f"• Ý chính số {n}\n• Một ý nữa", 110)
+    return bytes(pdf.output())
+
+
+def two_column_pdf() -> bytes:
+    """A page with a title across it and two columns of text, each column a paragraph that goes on
+    from the bottom of the left column to the top of the right one."""
+    pdf = _Doc(format="A4")
+    pdf.running = False
+    _fonts(pdf)
+    pdf.add_page()
+    pdf.set_font("body", "B", size=18)
+    _cell(pdf, 10, "Hai cột chữ")
+    pdf.set_font("body", size=11)
+    left = "Cột trái bắt đầu ở đây. " + LOREM_VI + " " + LOREM_VI + " Câu này tiếp tục"
+    right = "sang cột phải mà không ngắt. " + LOREM_VI + " Hết cột phải."
+    top = pdf.get_y() + 4
+    pdf.set_xy(10, top)
+    pdf.multi_cell(90, 6, left, new_x="LEFT", new_y="NEXT")
+    pdf.set_xy(110, top)
+    pdf.multi_cell(90, 6, right, new_x="LEFT", new_y="NEXT")
     return bytes(pdf.output())
 
 

@@ -203,6 +203,7 @@ def test_keys_owners_and_limits(api_only: Server) -> None:
         ({"text": "Hi.", "options": {"caption_style": "neon"}}, "caption_style"),
         ({"text": "Hi.", "options": {"keyframe_interval": 60}}, "keyframe_interval"),
         ({"text": "Hi.", "options": {"voice": "espeak:zz-nowhere"}}, "zz-nowhere"),
+        ({"text": "Hi.", "options": {"lexicon": '[[en.regex]]\npattern = "(x"\nsay = "y"\n'}}, "lexicon"),
         ({"text": "Hi.", "priority": "whenever"}, "priority"),
         ({"text": "   \n"}, "whitespace"),
         ({"text": "Hi.", "extra": 1}, "unknown field"),

@@ -13,7 +13,7 @@ import pytest
 
 from app.core.net import HttpClient, HttpConfig
 from app.core.queue_manager import Trust
-from app.errors import InputError, RemoteTimeout
+from app.errors import InputError, RemoteError, RemoteTimeout
 from app.services.documents import document_from_bytes
 from app.services.llm import LLMConfig, LLMError, ScriptWriter, Topic, chunks, draft_plan, parse_llm_spec
 from app.services.options import parse_render_options
@@ -223,3 +223,36 @@ def test_cli_topic_renders_and_without_llm_exits_2(cli: CLI, server: FakeServer)
     assert no_llm.returncode == 2 and no_llm.stderr.decode().strip() == (
         "t2v: error: no LLM is configured: give --llm openai:MODEL[@BASE_URL] (or set T2V_LLM)"
     )
+
+
+async def test_a_redirect_elsewhere_never_gets_the_key(server: FakeServer) -> None:
+    with FakeServer() as elsewhere:
+        elsewhere.on("POST", PATH, default=chat(script("vi")))
+        server.on("POST", PATH, default=Reply(307, b"", headers={"Location": elsewhere.url + PATH}))
+        w = writer(server)
+        with pytest.raises(RemoteError):
+            await w.draft(Topic("Cà phê Việt Nam"), SPEC)
+        await w.http.aclose()
+        assert all(KEY not in json.dumps(r.headers) for r in elsewhere.requests)
+
+
+@pytest.mark.slow
+async def test_render_with_llm_and_duration_speaks_the_models_script(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    from app.core.memory_optimizer import WorkspaceManager
+    from app.services.models import RenderOptions
+    from app.services.pipeline import Renderer
+
+    server.on("POST", PATH, default=chat(script("vi", scenes=3)))
+    r = Renderer(WorkspaceManager(tmp_path / "tmp"))
+    r.llm = writer(server)
+    options = RenderOptions(voice="espeak:vi", llm="openai:test-model", duration=30)
+    result = await r.render(document_from_bytes(VI_DOC, "cafe.md", None), tmp_path / "v.mp4", options)
+    await r.llm.http.aclose()
+    assert "about 88 words" in server.requests[0].json()["messages"][1]["content"]
+    srt = (tmp_path / "v.srt").read_text(encoding="utf-8")
+    assert "pha cà phê bằng phin" in srt and "Tây Nguyên" not in srt  # the model's words, not the document's
+    # the stand-in's script is shorter than asked: rendered whole, and said so
+    assert result.scenes == 4 and probe(tmp_path / "v.mp4").duration < 27
+    assert any("shorter than the 0:30 asked for" in w for w in result.warnings)

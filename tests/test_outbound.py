@@ -594,4 +594,5 @@ def test_the_operators_submit_may_name_a_server_and_its_worker_honours_it(
     assert worked.returncode == 0, worked.stderr.decode()
     job = json.loads(cli.run("job", job_id).stdout)
     assert job["status"] == "completed", job
-    assert [r.headers["authorization"] for r in engine.requests] == [f"Bearer {KEY}"]
+    # one request per sentence ("One." and "A short scene."), each with the operator's key
+    assert [r.headers["authorization"] for r in engine.requests] == [f"Bearer {KEY}"] * 2

@@ -153,6 +153,11 @@ def test_a_bad_lexicon_is_one_line_and_exit_2(cli: CLI) -> None:
     assert result.returncode == 2 and result.stdout == b""
     lines = result.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and "bad.toml" in lines[0] and "Traceback" not in lines[0]
+    for command in ("render", "submit"):  # the same flag, checked before anything is done
+        result = cli.run(command, "talk.md", "--lexicon", "bad.toml", timeout=60)
+        assert result.returncode == 2 and result.stdout == b"", command
+        assert len(result.stderr.decode().strip().splitlines()) == 1 and "bad.toml" in result.stderr.decode()
+    assert not (cli.cwd / "talk.mp4").exists()
     with pytest.raises(InputError, match="lexicon"):
         parse_render_options({"lexicon": '[[en.regex]]\npattern = "(x"\nsay = "y"\n'}, trust=Trust.CALLER)
     good = parse_render_options({"lexicon": '[en]\n"a" = "b"\n'}, trust=Trust.CALLER)

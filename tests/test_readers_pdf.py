@@ -20,12 +20,13 @@ from app.services.documents import (
     Page,
     Paragraph,
     ReadOptions,
+    TableBlock,
     document_from_bytes,
     inline_plain,
     read_document,
 )
 from tests.conftest import CLI
-from tests.pdf_support import png_bytes, report_pdf, slides_pdf
+from tests.pdf_support import png_bytes, report_pdf, slides_pdf, two_column_pdf
 
 
 def read(data: bytes, pages: str | None = None):  # type: ignore[no-untyped-def]
@@ -56,10 +57,22 @@ def test_a_report_keeps_its_structure() -> None:
         "Chi phí giảm.",
         "Khách hàng hài lòng hơn.",
     ]
+    (table,) = [b for b in blocks if isinstance(b, TableBlock)]
+    assert table == TableBlock(("Quý", "Doanh thu"), (("Quý 1", "120 tỷ"), ("Quý 2", "135 tỷ")))
+    assert "120 tỷ" not in everything, "a table's words are not read again as text"
+    assert blocks.index(points) < blocks.index(table), "the table stays where it was"
     (picture,) = [b for b in blocks if isinstance(b, ImageBlock)]
     shown = Image.open(io.BytesIO(picture.data or b"")).convert("RGB")
     assert shown.getpixel((shown.width // 2, shown.height // 2)) == (200, 40, 40)
     assert blocks.index(picture) > blocks.index(points), "the picture stays where it was"
+
+
+def test_two_columns_are_read_one_after_the_other() -> None:
+    blocks = read(two_column_pdf()).blocks
+    assert blocks[0] == Heading("Hai cột chữ", 1)
+    (para,) = [inline_plain(b.text) for b in blocks if isinstance(b, Paragraph)]
+    assert para.startswith("Cột trái bắt đầu ở đây.") and para.endswith("Hết cột phải.")
+    assert "Câu này tiếp tục sang cột phải mà không ngắt." in para
 
 
 def test_slide_pdfs_become_pages_with_their_picture() -> None:

@@ -159,11 +159,15 @@ def test_caption_runs_name_the_families_libass_gets(tmp_path: Path) -> None:
     assert (linked / "NotoSansCJK-VF.otf.ttc").is_file() and (linked / "NotoEmoji[wght].ttf").is_file()
 
 
-def _burn(tmp_path: Path, name: str, words: list[str]) -> Image.Image:
-    """Captions burned by libass onto a black frame; the bottom band, where they go."""
+def _burn(tmp_path: Path, name: str, words: list[str], red: str = "") -> Image.Image:
+    """Captions burned by libass onto a black frame; the bottom band, where they go (`red`: that
+    word drawn in red)."""
     timed = [WordTiming(w, i * 0.4, i * 0.4 + 0.3) for i, w in enumerate(words)]
     ass = tmp_path / f"{name}.ass"
     write_captions([timed], 3.0, tmp_path / f"{name}.srt", tmp_path / f"{name}.vtt", ass, (640, 360))
+    if red:
+        text = ass.read_text(encoding="utf-8")
+        ass.write_text(text.replace(red, f"{{\\1c&H0000FF&}}{red}{{\\1c&HFFFFFF&}}"), encoding="utf-8")
     fonts = link_fonts(tmp_path / "fonts", default_fontset())
     out = tmp_path / f"{name}.png"
     subprocess.run(
@@ -177,6 +181,11 @@ def _burn(tmp_path: Path, name: str, words: list[str]) -> Image.Image:
     )  # fmt: skip
     with Image.open(out) as image:
         return image.convert("L").crop((0, 250, 640, 360))
+
+
+def _burn_rgb(tmp_path: Path, words: list[str], red: str) -> Image.Image:
+    _burn(tmp_path, "rgb", words, red)
+    return Image.open(tmp_path / "rgb.png").convert("RGB")
 
 
 def test_burned_captions_draw_cjk_arabic_and_emoji(tmp_path: Path) -> None:
@@ -249,3 +258,14 @@ def test_han_characters_take_the_glyph_forms_of_the_scenes_language(tmp_path: Pa
     linked = link_fonts(tmp_path / "fonts", fonts)
     assert not [p.name for p in linked.iterdir() if "#" in p.name]
     assert len(fonts.files) == len(default_fontset().files)
+
+
+def test_a_burned_hebrew_caption_reads_from_the_right(tmp_path: Path) -> None:
+    """libass takes each line's direction from its first letter (Encoding -1): a Latin word at the
+    end of a Hebrew line is drawn at its left."""
+    with _burn_rgb(tmp_path, ["שלום", "עולם", "abc"], "abc") as image:
+        pixels = np.asarray(image).astype(int)
+    red = (pixels[:, :, 0] > 150) & (pixels[:, :, 1] < 90)
+    white = (pixels[:, :, 0] > 150) & (pixels[:, :, 1] > 150)
+    assert red.any() and white.any()
+    assert np.nonzero(red)[1].max() < np.nonzero(white)[1].min() + 5, "the last word at the left end"

@@ -33,7 +33,7 @@ from app.services.models import Pauses, RenderOptions, Speech, WordTiming
 from app.services.planning import Scene as PlanScene
 from app.services.speech import wav as audio
 from app.services.speech.clips import Clip, fit_timings, join_clips, measure_wav, voiced_bounds
-from app.services.speech.engines import ESPEAK, OPENAI, PIPER, openai, piper, request_download
+from app.services.speech.engines import ESPEAK, OPENAI, PIPER, openai, piper, request_download, timestamps
 from app.services.speech.engines.config import TTSConfig
 from app.services.speech.espeak import EspeakEngine, check_rate
 from app.services.speech.phrases import Break, Phrase, plan_breaks, split_phrases
@@ -259,20 +259,25 @@ class TTSService:
         check_rate(rate)
         raw = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex[:8]}.source")
         try:
+            reported = None  # word timings the engine gave itself
+            said = unspoken_blanked(text)  # emoji shown, not read out as their names
             if link.engine == PIPER:
-                said = unspoken_blanked(text)  # emoji shown, not read out as their names
                 await run_in_thread(piper.speak_to_wav, Path(link.voice), said, rate, raw)
                 os.replace(raw, out_path)  # already mono 16-bit PCM, at the model's own rate
             else:
-                fetch = openai.fetch if link.engine == OPENAI else request_download.fetch
                 assert link.base_url is not None
-                said = unspoken_blanked(text)
-                await fetch(self.http, self.config, said, link.voice, link.base_url, rate, raw)
+                if link.engine == OPENAI:
+                    await openai.fetch(self.http, self.config, said, link.voice, link.base_url, rate, raw)
+                    reported = await run_in_thread(timestamps.unpack_json_audio, raw)
+                else:
+                    reported = await request_download.fetch(
+                        self.http, self.config, said, link.voice, link.base_url, rate, raw
+                    )
                 await audio.to_pcm_wav(raw, out_path)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 raw.unlink()
-        return await run_in_thread(self._measured, out_path, text, rate, language)
+        return await run_in_thread(self._measured, out_path, text, rate, language, reported)
 
     def _espeak(self, text: str, voice: str, rate: int, out_path: Path) -> Clip:
         pcm, sample_rate, words = self.espeak.synthesize(text, voice, rate)
@@ -284,11 +289,22 @@ class TTSService:
             words[0] = replace(words[0], start=max(words[0].start, onset))
         return Clip(out_path, duration, onset, offset, tuple(words))
 
-    def _measured(self, path: Path, text: str, rate: int, language: str | None) -> Clip:
-        """An engine's sentence: its sound found in the audio, its words spread by espeak's timing
-        of the same text (letter counts if espeak cannot say it)."""
+    def _measured(
+        self,
+        path: Path,
+        text: str,
+        rate: int,
+        language: str | None,
+        reported: Sequence[WordTiming] | None = None,
+    ) -> Clip:
+        """An engine's sentence: its sound found in the audio, its words timed as the engine
+        `reported` (matched to the text's words), else spread by espeak's timing of the same text
+        (letter counts if espeak cannot say it)."""
         duration, bounds = measure_wav(path)
         onset, offset = bounds or (0.0, duration)
+        if reported:
+            said = " ".join(w.text for w in reported)
+            return Clip(path, duration, onset, offset, tuple(written_words(text, said, reported)))
         guide = self._guide(text, rate, language)
         if guide is None:
             words = estimate_word_timings(text, onset, offset)

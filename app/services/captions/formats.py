@@ -91,7 +91,9 @@ def to_ass(
         "Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
         f"Style: Default,{font_family},{box.font_size},{look.text},{look.text},{look.edge},{look.back},"
         f"-1,0,0,0,100,100,0,0,{3 if look.box else 1},{edge},{shadow},2,"
-        f"{box.margin_l},{box.margin_r},{box.margin_v},1\n\n"
+        # Encoding -1: libass takes each line's direction from its first strong letter (1: always
+        # left to right, which put an Arabic or Hebrew line's final full stop at its right end)
+        f"{box.margin_l},{box.margin_r},{box.margin_v},-1\n\n"
         "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
     )
     max_chars = max_line_chars

@@ -15,9 +15,10 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.services.documents.inline import escape
-from app.services.documents.model import Block, Heading, ImageBlock, ListBlock, ListItem, Paragraph
+from app.services.documents.model import Block, Heading, ListBlock, ListItem, Paragraph
 
 MARGIN_SHARE = 0.09  # top and bottom share of a page where running headers and footers live
 HEADING_RATIO = 1.15  # a line this much larger than the body text is a heading
@@ -45,6 +46,7 @@ class Line:
     x1: float
     page: int
     page_height: float
+    column: int = 0  # on a two-column page: 0 left, 1 right (-1 above both, 2 below)
 
     @property
     def in_margin(self) -> bool:
@@ -53,36 +55,67 @@ class Line:
         )
 
 
-def lines_of(words: list[dict[str, object]], page: int, height: float) -> list[Line]:
-    """Words (pdfplumber's, with size and fontname) -> lines, top to bottom, left to right."""
-    rows: list[list[dict[str, object]]] = []
-    for word in sorted(words, key=lambda w: (float(w["top"]), float(w["x0"]))):  # type: ignore[arg-type]
-        top = float(word["top"])  # type: ignore[arg-type]
-        if rows and abs(float(rows[-1][0]["top"]) - top) <= max(2.0, 0.3 * float(word["size"])):  # type: ignore[arg-type]
+def lines_of(words: list[dict[str, Any]], page: int, height: float, width: float = 0.0) -> list[Line]:
+    """Words (pdfplumber's, with size and fontname) -> lines in reading order: a row of words is cut
+    where a gap is wider than a column gutter, and a page set in two columns is read column by
+    column (lines spanning both, like a title, before them)."""
+    rows: list[list[dict[str, Any]]] = []
+    for word in sorted(words, key=lambda w: (float(w["top"]), float(w["x0"]))):
+        top = float(word["top"])
+        if rows and abs(float(rows[-1][0]["top"]) - top) <= max(2.0, 0.3 * float(word["size"])):
             rows[-1].append(word)
         else:
             rows.append([word])
     lines = []
     for row in rows:
-        row.sort(key=lambda w: float(w["x0"]))  # type: ignore[arg-type]
-        text = " ".join(str(w["text"]) for w in row)
-        sizes = [float(w["size"]) for w in row]  # type: ignore[arg-type]
-        chars = sum(len(str(w["text"])) for w in row)
-        bold_chars = sum(len(str(w["text"])) for w in row if _BOLD.search(str(w.get("fontname", ""))))
-        lines.append(
-            Line(
-                unicodedata.normalize("NFC", text).replace("\xad", ""),
-                round(max(sizes), 1),
-                bold_chars >= 0.8 * chars,
-                min(float(w["top"]) for w in row),  # type: ignore[arg-type]
-                max(float(w["bottom"]) for w in row),  # type: ignore[arg-type]
-                min(float(w["x0"]) for w in row),  # type: ignore[arg-type]
-                max(float(w["x1"]) for w in row),  # type: ignore[arg-type]
-                page,
-                height,
-            )
-        )
-    return lines
+        row.sort(key=lambda w: float(w["x0"]))
+        segment = [row[0]]
+        for word in row[1:]:
+            gap = float(word["x0"]) - float(segment[-1]["x1"])
+            if gap > max(GUTTER_SIZES * float(word["size"]), GUTTER_MIN):
+                lines.append(_line(segment, page, height))
+                segment = []
+            segment.append(word)
+        lines.append(_line(segment, page, height))
+    return _columns(lines, width) if width else lines
+
+
+GUTTER_SIZES = 2.0  # a gap of this many font sizes (and at least GUTTER_MIN points) between columns
+GUTTER_MIN = 12.0
+
+
+def _line(row: list[dict[str, Any]], page: int, height: float) -> Line:
+    text = " ".join(str(w["text"]) for w in row)
+    chars = sum(len(str(w["text"])) for w in row)
+    bold_chars = sum(len(str(w["text"])) for w in row if _BOLD.search(str(w.get("fontname", ""))))
+    return Line(
+        unicodedata.normalize("NFC", text).replace("\xad", ""),
+        round(max(float(w["size"]) for w in row), 1),
+        bold_chars >= 0.8 * chars,
+        min(float(w["top"]) for w in row),
+        max(float(w["bottom"]) for w in row),
+        min(float(w["x0"]) for w in row),
+        max(float(w["x1"]) for w in row),
+        page,
+        height,
+    )
+
+
+def _columns(lines: list[Line], width: float) -> list[Line]:
+    """Two columns (at least three lines wholly in each half): left column, then right."""
+    middle = width / 2
+    left = [ln for ln in lines if ln.x1 <= middle + 0.05 * width]
+    right = [ln for ln in lines if ln.x0 >= middle - 0.05 * width]
+    if len(left) < 3 or len(right) < max(3, 0.2 * len(lines)):
+        return lines
+    first = min(ln.top for ln in right)
+    in_left, in_right = {id(ln) for ln in left}, {id(ln) for ln in right}
+    for ln in lines:
+        if id(ln) in in_right:
+            ln.column = 1
+        elif id(ln) not in in_left:  # spanning both halves
+            ln.column = -1 if ln.top < first else 2
+    return sorted(lines, key=lambda ln: (ln.column, ln.top))
 
 
 def drop_running(pages: list[list[Line]]) -> list[list[Line]]:
@@ -126,10 +159,10 @@ class _Flow:
     para: list[str] = field(default_factory=list)
     items: list[ListItem] = field(default_factory=list)
     last: Line | None = None
-    line_ends: dict[int, float] = field(default_factory=dict)  # per page: where full lines end
+    line_ends: dict[tuple[int, int], float] = field(default_factory=dict)  # (page, column): full lines end
 
     def full_width(self, ln: Line) -> bool:
-        return ln.x1 >= self.line_ends.get(ln.page, ln.x1) * 0.85
+        return ln.x1 >= self.line_ends.get((ln.page, ln.column), ln.x1) * 0.85
 
     def flush_para(self) -> None:
         if self.para:
@@ -158,7 +191,8 @@ class _Flow:
         last = self.last
         if last is None:
             return True
-        if last.page != ln.page:  # a page break: the paragraph goes on unless the last line ended one
+        if (last.page, last.column) != (ln.page, ln.column):  # a page or column break: the paragraph
+            # goes on unless the last line ended one
             return bool(_SENTENCE_END.search(last.text)) and not self.full_width(last)
         gap = ln.top - last.bottom
         if gap > max(0.9 * ln.size, 6.0):
@@ -206,9 +240,9 @@ def _join(before: str, after: str) -> str:
     return f"{before} {after}"
 
 
-def flow(pages: list[list[Line]], pictures: dict[int, list[tuple[float, ImageBlock]]]) -> list[Block]:
-    """The report's blocks from its pages' lines (running lines already dropped) and pictures
-    (per page, with their top)."""
+def flow(pages: list[list[Line]], pictures: dict[int, list[tuple[float, Block]]]) -> list[Block]:
+    """The report's blocks from its pages' lines (running lines already dropped) and the blocks
+    placed on them (pictures, tables: per page, with their top)."""
     body = body_size(pages)
     larger = sorted(
         {ln.size for lines in pages for ln in lines if ln.size >= body * HEADING_RATIO}, reverse=True
@@ -216,9 +250,10 @@ def flow(pages: list[list[Line]], pictures: dict[int, list[tuple[float, ImageBlo
     levels = {size: i + 1 for i, size in enumerate(larger[:5])}
     state = _Flow(body, levels)
     for lines in pages:
-        body_lines = [ln.x1 for ln in lines if abs(ln.size - body) < 0.6]
-        if body_lines:
-            state.line_ends[lines[0].page] = max(body_lines)
+        for ln in lines:
+            if abs(ln.size - body) < 0.6:
+                key = (ln.page, ln.column)
+                state.line_ends[key] = max(state.line_ends.get(key, 0.0), ln.x1)
     for n, lines in enumerate(pages):
         waiting = sorted(pictures.get(n, []), key=lambda p: p[0])
         for ln in lines:

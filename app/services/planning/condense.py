@@ -126,7 +126,7 @@ def _units(plan: Plan, language: str, rate: int) -> list[_Unit]:
         last = scene
         if scene.layout == "title" or scene.layout in DETAIL_LAYOUTS:
             continue
-        for sentence in split_sentences(scene.narration):
+        for sentence in _heading_apart(split_sentences(scene.narration), scene.title):
             if not sentence.strip():
                 continue
             unit = _Unit(section, i, sentence.strip(), speech_seconds(sentence, language, rate))
@@ -136,6 +136,18 @@ def _units(plan: Plan, language: str, rate: int) -> list[_Unit]:
             units.append(unit)
     _score(units)
     return units
+
+
+def _heading_apart(sentences: list[str], title: str | None) -> list[str]:
+    """The title read first as a sentence of its own, even where the splitter kept it with the next
+    one ("What it does. t2v turns..." does not end before a lower-case word)."""
+    if not sentences or not title:
+        return sentences
+    first, heading = sentences[0], plain(title).strip()
+    cut = len(heading) + 1
+    if heading and first[:cut].lower() == heading.lower() + "." and first[cut:].strip():
+        return [first[:cut] + " ", first[cut:].lstrip(), *sentences[1:]]
+    return sentences
 
 
 def _score(units: list[_Unit]) -> None:
@@ -344,7 +356,12 @@ def condense_plan(
             f"even the first point of every section reads in about {clock(estimate)}, over the "
             f"{clock(goal)} asked for"
         )
-    return Condensed(condensed, target, before, estimate, fates, note)
+    details = tuple(
+        SentenceFate(s.id, f"({s.layout})", False, "details: tables and code are left out")
+        for s in plan.scenes
+        if s.layout in DETAIL_LAYOUTS
+    )
+    return Condensed(condensed, target, before, estimate, fates + details, note)
 
 
 def fit_duration(

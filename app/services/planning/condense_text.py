@@ -151,4 +151,7 @@ def key_point(sentence: str, language: str | None, max_tokens: int | None = None
     point = " ".join(clause).strip().rstrip(",;:.!?…–—-").strip()
     if not point:
         return text[:60]
-    return point[0].upper() + point[1:]
+    first = point.split(" ", 1)[0]
+    if first.isalpha() and first.islower():  # "revenue grew" -> "Revenue grew"; "t2v", "iOS" stay
+        point = point[0].upper() + point[1:]
+    return point

@@ -24,8 +24,10 @@ import httpx
 
 from app.core.net import Endpoint, HttpClient, Pending, safe_url
 from app.errors import RemoteTimeout, TTSError
+from app.services.models import WordTiming
 from app.services.speech.engines.config import TTSConfig
 from app.services.speech.engines.openai import speed
+from app.services.speech.engines.timestamps import parse_words
 
 AUDIO_KEYS = ("audio_url", "url", "async", "audioUrl", "file")
 STATUS_KEYS = ("status_url", "poll_url", "statusUrl")
@@ -70,7 +72,8 @@ def _follow(endpoint: Endpoint, link: str, what: str) -> httpx.URL:
 
 async def fetch(
     http: HttpClient, config: TTSConfig, text: str, voice: str, url: str, rate: int, dest: Path
-) -> None:
+) -> list[WordTiming] | None:
+    """Download the spoken `text` into `dest`; the word timings the vendor's answer gives, if any."""
     what = f"async voice {voice!r}"
     endpoint = config.async_endpoint(url)
     deadline = time.monotonic() + config.poll_timeout
@@ -113,7 +116,7 @@ async def fetch(
                 endpoint=endpoint,
                 pending=NOT_READY,
             )
-            return
+            return parse_words(answer)
         except Pending:
             await _wait(deadline, config.poll_seconds, what)
 
