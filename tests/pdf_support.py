@@ -77,6 +77,12 @@ def report_pdf(sections: int = 3, paragraphs: int = 4, picture: bool = True) -> 
             )
             _cell(pdf, 6, "cation during the year.", 0)
             pdf.ln(3)
+            with pdf.table(col_widths=(60, 40)) as table:  # a ruled table
+                for cells in (("Quý", "Doanh thu"), ("Quý 1", "120 tỷ"), ("Quý 2", "135 tỷ")):
+                    row = table.row()
+                    for cell in cells:
+                        row.cell(cell)
+            pdf.ln(3)
             if picture:
                 pdf.image(io.BytesIO(png_bytes((200, 40, 40))), w=80)
                 pdf.ln(3)

@@ -4,6 +4,7 @@ characters with the kinsoku basics, Thai at dictionary words, on slides and in c
 from __future__ import annotations
 
 import itertools
+import unicodedata
 
 import pytest
 
@@ -86,3 +87,14 @@ def test_burned_caption_lines_keep_kinsoku() -> None:
     assert "".join(lines) == JAPANESE
     for upper, lower in itertools.pairwise(lines):
         assert lower[0] not in NO_START and upper[-1] not in NO_END, (upper, lower)
+
+
+def test_lao_myanmar_and_khmer_break_between_clusters() -> None:
+    assert break_units("ភាសាខ្មែរ") == ["ភា", "សា", "ខ្មែ", "រ"], "a stacked consonant stays with its cluster"
+    assert break_units("မြန်မာ") == ["မြ", "န်", "မာ"]
+    assert break_units("ເມືອງລາວ")[0] == "ເມື", "a vowel written first stays with its consonant"
+    lines = _bullet_lines("ភាសាខ្មែរ" * 40, VideoFormat("9:16", 720))
+    assert len(lines) > 1 and "".join(lines) == "ភាសាខ្មែរ" * 40
+    assert all(not unicodedata.category(line[0]).startswith("M") for line in lines), (
+        "no line starts with a mark"
+    )

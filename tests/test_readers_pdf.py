@@ -20,6 +20,7 @@ from app.services.documents import (
     Page,
     Paragraph,
     ReadOptions,
+    TableBlock,
     document_from_bytes,
     inline_plain,
     read_document,
@@ -56,6 +57,10 @@ def test_a_report_keeps_its_structure() -> None:
         "Chi phí giảm.",
         "Khách hàng hài lòng hơn.",
     ]
+    (table,) = [b for b in blocks if isinstance(b, TableBlock)]
+    assert table == TableBlock(("Quý", "Doanh thu"), (("Quý 1", "120 tỷ"), ("Quý 2", "135 tỷ")))
+    assert "120 tỷ" not in everything, "a table's words are not read again as text"
+    assert blocks.index(points) < blocks.index(table), "the table stays where it was"
     (picture,) = [b for b in blocks if isinstance(b, ImageBlock)]
     shown = Image.open(io.BytesIO(picture.data or b"")).convert("RGB")
     assert shown.getpixel((shown.width // 2, shown.height // 2)) == (200, 40, 40)

@@ -175,3 +175,13 @@ def test_libreoffice_missing_is_one_line(cli: CLI, tmp_path: Path) -> None:
     assert result.stderr.decode().strip().splitlines() == [
         "t2v: error: --pptx-picture libreoffice: LibreOffice (soffice) is not installed here"
     ]
+
+
+def test_a_deck_is_read_once_in_a_row() -> None:
+    data = deck()
+    redraw = ReadOptions.of(None, "redraw")
+    first = read_document(document_from_bytes(data, "talk.pptx", None, reading=redraw))
+    again = read_document(document_from_bytes(data, "talk.pptx", None, reading=redraw))
+    assert again is first, "the same bytes read the same way: the kept result"
+    other = read_document(document_from_bytes(data, "talk.pptx", None, reading=ReadOptions.of("1", "redraw")))
+    assert other is not first and len(other.blocks) == 1

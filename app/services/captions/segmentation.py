@@ -1,7 +1,8 @@
 """Word timings -> caption cues, by the rules subtitlers work to (Netflix, BBC, DCMP timed text).
 
 Per scene (a cue never crosses a scene) and per sentence (a cue never crosses a sentence end, as
-`planning.split_sentences` finds them, so "e.g." and "Dr." do not end one), a dynamic program
+`planning.split_sentences` finds them, so "e.g." and "Dr." do not end one, or as the voice made one:
+a closing mark and then a pause, as after "Meet t2v." before "t2v turns..."), a dynamic program
 chooses where cues end and where each cue's line break goes, minimizing:
 
 - a fixed cost per cue (fewer, fuller cues flicker less), a small one for a second line;
@@ -38,6 +39,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import re
 from collections.abc import Iterable, Sequence
 
 from app.core.threads import check_cancelled
@@ -151,7 +153,7 @@ def _sentences(pieces: Sequence[WordTiming]) -> list[tuple[int, int]]:
         k = bisect.bisect_left(offsets, pos)
         if cuts[-1] < k < len(pieces):
             cuts.append(k)
-    cuts.append(len(pieces))
+    cuts = sorted({*cuts, *_voiced_ends(pieces), len(pieces)})
     ranges = list(itertools.pairwise(cuts))
     out: list[tuple[int, int]] = []
     pending = -1  # start of unspoken pieces waiting for a sentence to join
@@ -165,6 +167,22 @@ def _sentences(pieces: Sequence[WordTiming]) -> list[tuple[int, int]]:
         out.append((pending if pending >= 0 else first, stop))
         pending = -1
     return out
+
+
+_CLOSED = re.compile(r"[.!?…。！？][\"')\]»”’]*$")
+SPOKEN_END_GAP = 0.25  # seconds of silence after a closing mark: the voice ended a sentence there
+
+
+def _voiced_ends(pieces: Sequence[WordTiming]) -> list[int]:
+    """Sentence ends the voice made that the text splitter does not see ("Meet t2v. t2v turns...",
+    a heading closed before a lower-case word): a closing mark followed by a pause."""
+    return [
+        k
+        for k in range(1, len(pieces))
+        if not pieces[k].glued
+        and pieces[k].start - pieces[k - 1].end >= SPOKEN_END_GAP
+        and _CLOSED.search(pieces[k - 1].text)
+    ]
 
 
 # --------------------------------------------------------------------------------------------------

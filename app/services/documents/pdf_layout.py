@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.services.documents.inline import escape
-from app.services.documents.model import Block, Heading, ImageBlock, ListBlock, ListItem, Paragraph
+from app.services.documents.model import Block, Heading, ListBlock, ListItem, Paragraph
 
 MARGIN_SHARE = 0.09  # top and bottom share of a page where running headers and footers live
 HEADING_RATIO = 1.15  # a line this much larger than the body text is a heading
@@ -240,9 +240,9 @@ def _join(before: str, after: str) -> str:
     return f"{before} {after}"
 
 
-def flow(pages: list[list[Line]], pictures: dict[int, list[tuple[float, ImageBlock]]]) -> list[Block]:
-    """The report's blocks from its pages' lines (running lines already dropped) and pictures
-    (per page, with their top)."""
+def flow(pages: list[list[Line]], pictures: dict[int, list[tuple[float, Block]]]) -> list[Block]:
+    """The report's blocks from its pages' lines (running lines already dropped) and the blocks
+    placed on them (pictures, tables: per page, with their top)."""
     body = body_size(pages)
     larger = sorted(
         {ln.size for lines in pages for ln in lines if ln.size >= body * HEADING_RATIO}, reverse=True

@@ -20,7 +20,7 @@ from app.core.threads import check_cancelled
 from app.errors import InputError
 from app.services.documents.inline import escape
 from app.services.documents.limits import DocumentLimits, check_page_count
-from app.services.documents.model import Block, Content, Document, ImageBlock, Meta, Page
+from app.services.documents.model import Block, Content, Document, ImageBlock, Meta, Page, TableBlock
 from app.services.documents.pages import open_pdf, render_pages
 from app.services.documents.pdf_layout import Line, drop_running, flow, lines_of
 
@@ -101,16 +101,50 @@ def _plumber(doc: Document) -> Any:
         raise InputError(f"{doc.name} is damaged or not a PDF t2v can read ({type(exc).__name__})") from None
 
 
-def _page_lines(plumber: Any, index: int) -> list[Line]:
+Placed = list[tuple[float, Block]]  # blocks placed on a page (tables, pictures), with their top
+
+
+def _page_lines(plumber: Any, index: int, tables: bool = False) -> tuple[list[Line], Placed]:
+    """The page's lines, and (`tables`) its ruled tables with their top, their words taken out of
+    the lines."""
     page = plumber.pages[index]
     try:
         words = page.extract_words(extra_attrs=["size", "fontname"], use_text_flow=True)
-        return lines_of(words, index, float(page.height), float(page.width))
+        found: Placed = []
+        if tables:
+            for table in page.find_tables():
+                block = _table(table.extract())
+                if block is None:
+                    continue
+                x0, top, x1, bottom = table.bbox
+                found.append((float(top), block))
+                words = [w for w in words if not _inside(w, (x0, top, x1, bottom))]
+        return lines_of(words, index, float(page.height), float(page.width)), found
     finally:
         page.close()
 
 
-def _pictures(plumber: Any, pdf: Any, index: int, name: str, first: int) -> list[tuple[float, ImageBlock]]:
+def _inside(word: dict[str, Any], box: tuple[float, float, float, float]) -> bool:
+    x = (float(word["x0"]) + float(word["x1"])) / 2
+    y = (float(word["top"]) + float(word["bottom"])) / 2
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+
+def _table(rows: list[list[str | None]]) -> TableBlock | None:
+    """A ruled table's cells (None for merged ones) as a `TableBlock`: the first row the header."""
+    cleaned = [
+        tuple(escape(" ".join(unicodedata.normalize("NFC", cell or "").split())) for cell in row)
+        for row in rows
+    ]
+    cleaned = [row for row in cleaned if any(row)]
+    if len(cleaned) < 2 or max(len(r) for r in cleaned) < 2:
+        return None
+    width = max(len(r) for r in cleaned)
+    padded = [r + ("",) * (width - len(r)) for r in cleaned]
+    return TableBlock(padded[0], tuple(padded[1:]))
+
+
+def _pictures(plumber: Any, pdf: Any, index: int, name: str, first: int) -> list[tuple[float, Block]]:
     """The page's pictures large enough to show, rendered from the page (any encoding), with their top."""
     page = plumber.pages[index]
     found = []
@@ -124,7 +158,7 @@ def _pictures(plumber: Any, pdf: Any, index: int, name: str, first: int) -> list
             found.append((top, (x0, top, x1, bottom), first + n))
     finally:
         page.close()
-    out = []
+    out: Placed = []
     for top, (x0, t, x1, b), n in found:
         check_cancelled()
         scale = min(4.0, PICTURE_MAX_SIDE / max(x1 - x0, b - t))
@@ -144,16 +178,17 @@ def _report(doc: Document, pdf: Any, indexes: range) -> list[Block]:
     plumber = _plumber(doc)
     try:
         pages: list[list[Line]] = []
-        pictures: dict[int, list[tuple[float, ImageBlock]]] = {}
+        placed: dict[int, list[tuple[float, Block]]] = {}  # per page: tables and pictures, by top
         for n, index in enumerate(indexes):
             check_cancelled()
-            pages.append(_page_lines(plumber, index))
-            found = _pictures(plumber, pdf, index, doc.name, 0)
+            lines, tables = _page_lines(plumber, index, tables=True)
+            pages.append(lines)
+            found = tables + _pictures(plumber, pdf, index, doc.name, 0)
             if found:
-                pictures[n] = found
+                placed[n] = found
     finally:
         plumber.close()
-    return flow(drop_running(pages), pictures)
+    return flow(drop_running(pages), placed)
 
 
 def _slides(doc: Document, pdf: Any, indexes: range) -> list[Block]:
@@ -162,7 +197,7 @@ def _slides(doc: Document, pdf: Any, indexes: range) -> list[Block]:
         texts: list[tuple[str | None, tuple[str, ...]]] = []
         for index in indexes:
             check_cancelled()
-            lines = [ln for ln in _page_lines(plumber, index) if ln.text.strip()]
+            lines = [ln for ln in _page_lines(plumber, index)[0] if ln.text.strip()]
             top = max(lines, key=lambda ln: ln.size) if lines else None
             rest = tuple(escape(ln.text) for ln in lines if ln is not top)
             texts.append((top.text if top else None, rest))

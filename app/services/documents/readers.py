@@ -7,7 +7,8 @@ before any speech is made.
 
 from __future__ import annotations
 
-import functools
+import hashlib
+import threading
 from collections.abc import Callable
 
 from app.services.documents.docx_reader import probe_docx, read_docx
@@ -55,13 +56,20 @@ def probe(doc: Document, shown: str, limits: DocumentLimits) -> None:
 
 def read_document(doc: Document) -> Content:
     """The document's blocks and metadata, by the reader of its format. A packed document is read
-    once however often it is asked for (its pictures may take LibreOffice seconds): the last few
-    results are kept, keyed by the document itself (its bytes and how to read them)."""
+    once however often it is asked for in a row (the probe, the images, the planner; its pictures may
+    take LibreOffice seconds): the last result is kept, keyed by a digest of the bytes and how they
+    are read, so a long-running worker holds one `Content` and never a document's bytes."""
     if doc.data is None:
         return READERS[doc.format](doc)
-    return _read_packed(doc)
+    key = (hashlib.sha256(doc.data).digest(), doc.format, doc.name, doc.reading)
+    with _LAST_LOCK:
+        if _LAST and _LAST[0][0] == key:
+            return _LAST[0][1]
+    content = READERS[doc.format](doc)
+    with _LAST_LOCK:
+        _LAST[:] = [(key, content)]
+    return content
 
 
-@functools.lru_cache(maxsize=2)
-def _read_packed(doc: Document) -> Content:
-    return READERS[doc.format](doc)
+_LAST: list[tuple[tuple[object, ...], Content]] = []
+_LAST_LOCK = threading.Lock()
