@@ -176,3 +176,32 @@ def test_duration_options_take_the_usual_forms_and_refuse_the_rest() -> None:
         with pytest.raises(InputError) as caught:
             parse_render_options(bad, trust=Trust.CALLER)
         assert message in str(caught.value) and "Value error" not in str(caught.value)
+
+
+def test_pictures_keep_their_slide_and_images_stay_beside_key_points() -> None:
+    from app.services.planning import ImageRef
+
+    said = (
+        "Engines convert energy into motion for the factories of the region. "
+        "For example, an engine once powered a mill near the river. "
+        "Engines need regular care to keep converting energy into motion. "
+        "Factories rely on engines for motion and energy every single day."
+    )
+    slide = ImageRef(path="slide1.png", alt="Slide 1")
+    plan = Plan(
+        language="en",
+        scenes=[
+            Scene(id="s1", layout="picture", title="Slide 1", image=slide, narration=said),
+            Scene(
+                id="s2", layout="image_text", title="Mills", image=ImageRef(path="mill.png"), narration=said
+            ),
+            Scene(id="s3", layout="code", title="Code", narration=""),
+        ],
+    )
+    result = condense_plan(plan, DurationTarget(plan_seconds(plan) * 0.5))
+    picture, beside = result.plan.scenes
+    assert picture.layout == "picture" and picture.image == slide and picture.items == []
+    assert len(picture.narration) < len(said) and picture.narration.startswith("Engines convert")
+    assert beside.layout == "image_text" and beside.image is not None and beside.image.path == "mill.png"
+    assert 1 <= len(beside.items) <= 3 and "For example" not in beside.narration
+    assert any(f.scene == "s3" and f.text == "(code)" and not f.kept for f in result.sentences)

@@ -178,6 +178,14 @@ def test_api_renders_a_storyboard_and_refuses_bad_ones_with_every_problem(server
         },
     )
     assert future.status_code == 422 and "version: 5 is from a newer t2v" in future.json()["detail"]
+    # a document condensed to a target duration by the worker
+    fitted = a.post("/v1/jobs", json={"text": LONG, "options": {"voice": "espeak:en", "duration": "20s"}})
+    assert fitted.status_code == 202, fitted.text
+    done = read_events(a, fitted.json()["links"]["self"] + "/events")[-1][1]
+    assert done["status"] == "completed", done
+    assert abs(done["result"]["duration"] - 20) <= 2, done["result"]
+    bad_time = a.post("/v1/jobs", json={"text": LONG, "options": {"duration": "soon"}})
+    assert bad_time.status_code == 422 and "not a duration" in bad_time.json()["detail"]
     both = a.post("/v1/jobs", json={"storyboard": story(), "text": "# Hi"})
     assert both.status_code == 422 and "one of 'text', 'storyboard'" in both.json()["detail"]
 
