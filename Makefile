@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-queue bench-fast-path bench-plan bench-normalize bench-long-input bench-captions bench-delivery bench-condense bench-readers bench-caption-timing clean
+.PHONY: demo test lint bench bench-queue bench-fast-path bench-plan bench-normalize bench-long-input bench-captions bench-delivery bench-condense bench-readers bench-caption-timing bench-sound clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check app tests benchmarks
 	$(BIN)/mypy
 
-bench: bench-queue bench-fast-path bench-plan bench-normalize bench-long-input bench-captions bench-delivery bench-condense bench-readers bench-caption-timing $(VENV)/.installed
+bench: bench-queue bench-fast-path bench-plan bench-normalize bench-long-input bench-captions bench-delivery bench-condense bench-readers bench-caption-timing bench-sound $(VENV)/.installed
 	$(BIN)/python benchmarks/render_bench.py
 
 # ISSUE 14 item 6: time, size, level and keyframes per delivery preset on the demo; about two minutes.
@@ -39,6 +39,9 @@ bench-delivery: $(VENV)/.installed
 	$(BIN)/python benchmarks/delivery_bench.py
 
 # ISSUE 15: caption segmentation of one sentence at 6k, 60k and 600k characters; about a minute.
+bench-sound: $(VENV)/.installed
+	$(BIN)/python benchmarks/sound_bench.py
+
 bench-captions: $(VENV)/.installed
 	$(BIN)/python benchmarks/captions_bench.py
 

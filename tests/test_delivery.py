@@ -133,13 +133,20 @@ async def test_web_preset_keyframes_every_two_seconds_at_variable_rate(
 
 
 @pytest.mark.slow
-async def test_constant_rate_uses_long_gops_and_stays_small(tmp_path: Path, cache_dir: Path) -> None:
+async def test_constant_rate_long_gops_youtube_and_archive(tmp_path: Path, cache_dir: Path) -> None:
     vfr = probe(await render(tmp_path, cache_dir, "vfr.mp4"))
     cfr_path = await render(tmp_path, cache_dir, "cfr.mp4", fps=30)
     cfr = probe(cfr_path)
     assert frame_steps(cfr_path) == {round(1 / 30, 4)}
     assert len(keyframe_times(cfr_path)) == 3, "a keyframe per scene (each shorter than the long GOP)"
     assert cfr.size_bytes <= 1.5 * vfr.size_bytes, (cfr.size_bytes, vfr.size_bytes)
+    youtube = await render(tmp_path, cache_dir, "youtube.mp4", preset="youtube")
+    info = probe(youtube)
+    assert (info.width, info.height, info.profile, info.level) == (1920, 1080, "High", "4.0")
+    assert info.colour == ("bt709", "bt709", "bt709") and frame_steps(youtube) == {round(1 / 30, 4)}
+    keys = keyframe_times(youtube)
+    assert max(b - a for a, b in itertools.pairwise([*keys, info.duration])) <= 2.0 + 1e-3
+    assert subtitle_default(youtube), "youtube keeps captions soft (and on)"
     archive = await render(tmp_path, cache_dir, "archive.mp4", preset="archive")
     with av.open(str(archive)) as c:
         first = bytes(next(p for p in c.demux(video=0) if p.size))

@@ -34,7 +34,8 @@ class JobCreate(BaseModel):
     )
     priority: PriorityName | int = Field(default="normal", description="low, normal, high or urgent")
     options: dict[str, Any] = Field(
-        default_factory=dict, description="render options: voice, rate, aspect, resolution, burn_captions"
+        default_factory=dict,
+        description="render options (see the README): voice, aspect, preset, caption_style, ...",
     )
     id: str | None = Field(default=None, description="your own job id (letters, digits, '.', '_', '-')")
     name: str | None = Field(default=None, max_length=200, description="a display name for the document")

@@ -19,11 +19,13 @@ import numpy as np
 from app.core.threads import check_cancelled, run_in_thread
 from app.errors import MediaError
 from app.services.audio.dynamics import limit
-from app.services.audio.loudness import RATE, Samples, linear, peak_envelope
+from app.services.audio.loudness import RATE, Samples, linear, sparse_envelope
 from app.services.video import run_ffmpeg
 
 AAC_FRAME = 1024
 CHECK_MARGIN = 0.3  # dB: a decoded piece must stay this far under the limit (measurements differ a little)
+SPARSE_BELOW = 4.0  # dB: blocks whose samples stay this far under the limit get no oversampling
+SAFE_HEADROOM = 2.5  # dB: AAC at these bitrates adds well under this to a peak
 ROUNDS = 3  # checks after encoding; the last lowers the piece as a whole (its encoding is then final)
 
 
@@ -34,25 +36,29 @@ class PieceJob:
     raw: Path
     aac: Path
     channels: int = 1
+    peak: float | None = None  # the samples' true peak, dBTP, when known: far under the limit, no check
 
 
-async def encode_pieces(jobs: Sequence[PieceJob], bitrate: int, true_peak: float) -> None:
+async def encode_pieces(
+    jobs: Sequence[PieceJob], bitrate: int, true_peak: float, *, fast: bool = False
+) -> None:
     """Encode every job, then encode again the ones whose decoded peaks pass `true_peak` dBTP: lowered
     where they pass it (each round by a wider margin), and in a last round lowered as a whole."""
     todo = list(jobs)
     for attempt in range(ROUNDS + 1):
         if not todo:
             return
-        await _encode_batch(todo, bitrate)
-        last = attempt == ROUNDS
-        if not last:
+        await _encode_batch(todo, bitrate, fast)
+        if attempt == 0:  # samples this far under the limit cannot come out over it
+            todo = [j for j in todo if j.peak is None or j.peak > true_peak - SAFE_HEADROOM]
+        if attempt < ROUNDS:
             margin = CHECK_MARGIN * (attempt + 1)
             todo = await run_in_thread(
                 _tame_overshoots, todo, true_peak - CHECK_MARGIN, margin, attempt + 1 == ROUNDS
             )
 
 
-async def _encode_batch(jobs: Sequence[PieceJob], bitrate: int) -> None:
+async def _encode_batch(jobs: Sequence[PieceJob], bitrate: int, fast: bool = False) -> None:
     """Several pieces in one ffmpeg run, each with its own encoder (and so its own priming frame):
     starting ffmpeg costs more than encoding a scene's speech."""
     args: list[str] = []
@@ -60,7 +66,8 @@ async def _encode_batch(jobs: Sequence[PieceJob], bitrate: int) -> None:
         args += ["-f", "f32le", "-ar", str(RATE), "-ac", str(job.channels), "-i", str(job.raw)]
     for n, job in enumerate(jobs):
         rate = bitrate * 1000
-        args += ["-map", f"{n}:a", "-c:a", "aac", "-b:a", str(rate), "-f", "adts", str(job.aac)]
+        coder = ["-aac_coder", "fast"] if fast else []
+        args += ["-map", f"{n}:a", "-c:a", "aac", *coder, "-b:a", str(rate), "-f", "adts", str(job.aac)]
     await run_ffmpeg(args, what="encoding audio")
 
 
@@ -89,7 +96,7 @@ def _tame_overshoots(jobs: Sequence[PieceJob], limit_db: float, margin: float, w
     for job in jobs:
         check_cancelled()
         decoded = decode(job.aac, job.channels)
-        envs = [peak_envelope(d[AAC_FRAME:]) for d in decoded]
+        envs = [sparse_envelope(d[AAC_FRAME:], ceiling * linear(-SPARSE_BELOW)) for d in decoded]
         loudest = np.max(envs, axis=0) if envs and len(envs[0]) else np.zeros(0)
         if not len(loudest) or loudest.max() <= ceiling:
             continue

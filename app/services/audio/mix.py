@@ -9,8 +9,10 @@ and the same narration reuses the mix.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +24,15 @@ from app.errors import MediaError
 from app.services.audio.aac import PieceJob, decode, encode_pieces
 from app.services.audio.dynamics import limit
 from app.services.audio.level import Sound
-from app.services.audio.loudness import RATE, Samples, linear, loudness_of, peak_envelope
+from app.services.audio.loudness import (
+    RATE,
+    Samples,
+    db,
+    linear,
+    loudness_of,
+    peak_envelope,
+    true_peak,
+)
 from app.services.audio.music import (
     MIN_SECONDS,
     SWITCH_CROSSFADE,
@@ -36,8 +46,14 @@ from app.services.audio.music import (
 )
 from app.services.video import run_ffmpeg
 
-MIX_VERSION = "music-mix-v1"
+MIX_VERSION = "music-mix-v2"
 DECODE_MARGIN = 5.0  # seconds of music decoded past what the video needs
+
+
+@dataclass(frozen=True)
+class TrackStats:
+    loudness: float | None  # LUFS (None: silence)
+    peak: float  # linear true peak
 
 
 async def mix_music(
@@ -54,13 +70,16 @@ async def mix_music(
     """Write the stereo mix of `narration` (ADTS) and `music` to `out`; True if it came from the cache.
     `speech`: when words are spoken (seconds); `boundaries`: where scenes change (a playlist's cues)."""
     tracks = music.order()
-    key = await run_in_thread(_key, narration, tracks, speech, boundaries, music, sound)
+    digests = await run_in_thread(lambda: [hash_file(t) for t in tracks])
+    key = await run_in_thread(_key, narration, digests, speech, boundaries, music, sound)
     if cache is not None and await run_in_thread(cache.fetch, key, out, ".aac"):
         return True
     raws = await _decode_tracks(tracks, duration + DECODE_MARGIN, workdir)
+    stats = await run_in_thread(_track_stats, raws, digests, cache)
     mixed = workdir / "mix.f32"
-    await run_in_thread(_mix, narration, raws, tracks, speech, boundaries, music, sound, mixed)
-    await encode_pieces([PieceJob(mixed, out, channels=2)], sound.bitrate, sound.true_peak)
+    peak = await run_in_thread(_mix, narration, raws, stats, speech, boundaries, music, sound, mixed)
+    # one encoder run for the whole track, with ffmpeg's fast coder (an edited render makes it again)
+    await encode_pieces([PieceJob(mixed, out, 2, peak)], sound.bitrate, sound.true_peak, fast=True)
     if cache is not None:
         await run_in_thread(cache.put_file, key, out, ".aac")
     return False
@@ -68,14 +87,14 @@ async def mix_music(
 
 def _key(
     narration: Path,
-    tracks: Sequence[Path],
+    digests: Sequence[str],
     speech: Sequence[tuple[float, float]],
     boundaries: Sequence[float],
     music: Music,
     sound: Sound,
 ) -> str:
     return hash_key(
-        MIX_VERSION, hash_file(narration), [hash_file(t) for t in tracks], [list(s) for s in speech],
+        MIX_VERSION, hash_file(narration), list(digests), [list(s) for s in speech],
         list(boundaries), music.level, music.duck, music.attack, music.release, music.playlist,
         sound.loudness, sound.ceiling, sound.bitrate,
     )  # fmt: skip
@@ -101,38 +120,76 @@ async def _decode_tracks(tracks: Sequence[Path], seconds: float, workdir: Path) 
     return raws
 
 
+def _track_stats(raws: Sequence[Path], digests: Sequence[str], cache: DiskCache | None) -> list[TrackStats]:
+    """Each decoded track's loudness and true peak, measured once per track (and decoded length)."""
+    out = []
+    for raw, digest in zip(raws, digests, strict=True):
+        check_cancelled()
+        key = hash_key(MIX_VERSION, "track", digest, raw.stat().st_size)
+        found = cache.load(key, ".json") if cache is not None else None
+        if found is not None:
+            try:
+                data = json.loads(found)
+                out.append(TrackStats(data["loudness"], float(data["peak"])))
+                continue
+            except (ValueError, KeyError, TypeError):
+                pass
+        left, right = _read_stereo(raw)
+        loud = loudness_of([left, right])
+        stats = TrackStats(loud, max(true_peak(left), true_peak(right)))
+        if cache is not None:
+            cache.put_bytes(key, json.dumps({"loudness": loud, "peak": stats.peak}).encode("utf-8"), ".json")
+        out.append(stats)
+    return out
+
+
+def _read_stereo(raw: Path) -> tuple[Samples, Samples]:
+    both = np.fromfile(raw, dtype="<f4").reshape(-1, 2)
+    return both[:, 0].copy(), both[:, 1].copy()
+
+
 def _mix(
     narration: Path,
     raws: Sequence[Path],
-    tracks: Sequence[Path],
+    stats: Sequence[TrackStats],
     speech: Sequence[tuple[float, float]],
     boundaries: Sequence[float],
     music: Music,
     sound: Sound,
     out: Path,
-) -> None:
+) -> float:
+    """Write the mix as raw stereo float to `out`; returns its true peak (dBTP, a bound).
+
+    Nothing here measures the whole mix: the voice is at the target already, each track's loudness
+    and peak are known (cached), and the bed, `level` LU under the voice, adds a known amount at most
+    (its loudness as if it never ducked), taken off the sum; the peaks add at most, so the limiter
+    runs only when that bound passes the ceiling."""
     voice = decode(narration, 1)[0]
     length = len(voice)
-    decoded = [np.fromfile(raw, dtype="<f4").reshape(-1, 2).T.copy() for raw in raws]
+    # each track at its own gain: `level` LU under the voice
+    gains = [bed_gain(s.loudness, sound.loudness, music.level) for s in stats]
+    tracks = [np.stack(_read_stereo(raw)) * np.float32(g) for raw, g in zip(raws, gains, strict=True)]
     check_cancelled()
-    bed = faded(_bed(decoded, boundaries, length))
+    bed = faded(playlist_bed(tracks, boundaries, length))
     check_cancelled()
-    bed *= np.float32(bed_gain(loudness_of([bed[0], bed[1]]), sound.loudness, music.level))
     bed *= duck_gain(speech, length, music).astype(np.float32)
-    # the voice in the middle: the same samples in both channels count twice (+3 dB) in BS.1770
-    centre = voice * np.float32(1 / math.sqrt(2))
-    left, right = centre + bed[0], centre + bed[1]
-    check_cancelled()
-    measured = loudness_of([left, right])
-    if measured is not None:
-        gain = np.float32(linear(sound.loudness - measured))
-        left, right = left * gain, right * gain
-    guide = np.maximum(peak_envelope(left), peak_envelope(right))
-    left, right = limit(left, sound.ceiling, guide), limit(right, sound.ceiling, guide)
+    # the voice in the middle: the same samples in both channels count twice (+3 dB) in BS.1770;
+    # and the whole is lowered by what the bed adds at most
+    extra = 10 * math.log10(1 + 10 ** (-music.level / 10))
+    centre = voice * np.float32(linear(-3.0103 - extra))
+    scale = np.float32(linear(-extra))
+    left, right = centre + bed[0] * scale, centre + bed[1] * scale
+    voice_peak = float(np.abs(voice).max()) * 1.12 * linear(-3.0103 - extra)  # 1 dB for inter-sample peaks
+    bound = voice_peak + max(s.peak * g for s, g in zip(stats, gains, strict=True)) * float(scale)
+    if bound > linear(sound.ceiling):
+        guide = np.maximum(peak_envelope(left), peak_envelope(right))
+        left, right = limit(left, sound.ceiling, guide), limit(right, sound.ceiling, guide)
+        bound = min(float(guide.max()), linear(sound.ceiling))
     np.stack([left, right], axis=1).astype("<f4").tofile(out)
+    return db(bound)
 
 
-def _bed(tracks: Sequence[Samples], boundaries: Sequence[float], length: int) -> Samples:
+def playlist_bed(tracks: Sequence[Samples], boundaries: Sequence[float], length: int) -> Samples:
     """One track looped to the length; or a playlist: each track plays out, and the next one starts at
     the first scene boundary after it ends (the one before loops until then)."""
     if len(tracks) == 1:

@@ -2,8 +2,9 @@
 
 Per scene (by its place in the video, so the same scene always looks the same): the gradient's
 direction, a tint towards an accent (the `bold` theme instead cycles through its backgrounds), and
-one large decoration (a soft disc, a ring, a diagonal band, a dot grid, an edge stripe) in a corner
-that alternates. Consecutive scenes differ in all three, so they are told apart at a glance.
+one large decoration (a soft disc, a ring, a diagonal band, a dot grid, a corner glow) in a corner
+that alternates (no thin stripe along the frame's edge: it read as a glitch of the picture).
+Consecutive scenes differ in all three, so they are told apart at a glance.
 
 `paint_backdrop` draws it: the gradient is computed in floating point and dithered (a little noise
 before rounding), so a dark gradient has no visible bands, even after H.264.
@@ -22,7 +23,7 @@ from app.services.visuals.model import Backdrop, Decoration
 from app.services.visuals.themes import RGB, Theme, mix
 
 ANGLES = (90, 135, 60, 160, 110, 30)  # degrees; 90 = top to bottom
-KINDS = ("disc", "ring", "band", "dots", "stripe", "corner")
+KINDS = ("disc", "ring", "band", "dots", "corner")
 TINTS = (0.0, 0.1, 0.05, 0.14, 0.03, 0.09)
 
 
@@ -76,9 +77,6 @@ def _decoration(theme: Theme, frame: Frame, index: int, accent: RGB) -> Decorati
         if not right:
             box = (round(w * 0.02), h - size - round(h * 0.02), round(w * 0.02) + size, h - round(h * 0.02))
         return Decoration(kind, box, accent, strength * 2.2)
-    if kind == "stripe":
-        width = max(6, round(w * 0.012))
-        return Decoration(kind, (0, 0, width, h) if not right else (w - width, 0, w, h), accent, 0.9)
     r = round(short * 0.5)
     box = (w - r, h - r, w + r, h + r) if right else (-r, -r, r, r)
     return Decoration("corner", box, accent, strength * 1.2)

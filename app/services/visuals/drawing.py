@@ -6,6 +6,7 @@ Order: the backdrop (gradient and decorations, or a full-bleed picture with its 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -53,8 +54,8 @@ def draw_layout(layout: SlideLayout, seed: int = 0) -> Image.Image:
 
 
 def _backdrop(size: tuple[int, int], backdrop: Backdrop, seed: int) -> Image.Image:
-    if backdrop.picture is None:
-        return paint_backdrop(size, backdrop, seed)
+    if backdrop.picture is None:  # the same for every focus state of a scene: painted once
+        return _painted(size, backdrop, seed).copy()
     image = paint_backdrop(size, Backdrop(backdrop.colors, backdrop.angle), seed)
     _paste(image, backdrop.picture)
     if backdrop.dim > 0:
@@ -63,6 +64,13 @@ def _backdrop(size: tuple[int, int], backdrop: Backdrop, seed: int) -> Image.Ima
     if backdrop.shade is not None:
         image = _shade(image, *backdrop.shade)
     return image
+
+
+@lru_cache(maxsize=4)
+def _painted(size: tuple[int, int], backdrop: Backdrop, seed: int) -> Image.Image:
+    """A gradient backdrop (no picture: a file could change under the same name), kept for the next
+    still of the scene; callers draw on a copy."""
+    return paint_backdrop(size, backdrop, seed)
 
 
 def _shade(image: Image.Image, top: int, bottom: int) -> Image.Image:

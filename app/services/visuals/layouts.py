@@ -217,7 +217,9 @@ def prose_focus(ctx: Ctx, size: int, x: int, width: int, room: int) -> Composed:
     main_top = max(0, round((room - height) * 0.45))
     out = out.shifted(0, main_top)
     out.overflow = not ok
-    context = style(ctx, round(size * 0.68), ctx.dim, "context", leading=1.3)
+    # the neighbours smaller, but never below the body text's floor: still readable on a phone
+    small = max(round(size * 0.68), ctx.frame.px(ctx.frame.scale.body[1]))
+    context = style(ctx, small, ctx.dim, "context", leading=1.3)
     gap = round(size * 0.9)
     rooms = {index - 1: main_top - gap, index + 1: room - main_top - height - gap}
     for neighbour, space in rooms.items():

@@ -79,7 +79,7 @@ class Picture:
 
 @dataclass(frozen=True)
 class Decoration:
-    """A backdrop shape: "circle", "ring", "band" (a diagonal stripe), "dots", "corner", "stripe"."""
+    """A backdrop shape: "circle", "ring", "band" (a diagonal stripe), "dots", "corner"."""
 
     kind: str
     box: Box

@@ -169,11 +169,8 @@ def compose_scene(
     ctx = Ctx(scene, frame, theme, fonts, focus, variant, mix(*backdrop.colors, 0.5))
     composed = _choose(ctx)
     text = _content_boxes(composed)
-    if any(d.kind in CRISP_DECORATIONS for d in backdrop.decorations) and scene.layout == "prose":
-        # prose moves its words with the focus: keep the decoration where it is in every state
-        for other in [None, *range(len(scene.items))]:
-            if other != focus:
-                text += _content_boxes(_choose(replace(ctx, focus=other)))
+    if scene.layout == "prose":  # its words move with the focus: the decoration keeps off them all
+        text.append(frame.safe)
     backdrop = _clear_of_text(backdrop, text, fmt.size[0])
     full_bleed = composed.extra.get("backdrop")
     if full_bleed is not None:

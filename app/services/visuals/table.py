@@ -62,8 +62,10 @@ def table_block(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int
     bold = cell.face(BOLD)
     for c in range(columns):
         texts = [_plain(t) for t in [header[c], *(r[c] for r in rows)]]
-        natural.append(max(measure(t, bold) for t in texts) + 2 * pad_x)
-        least.append(max([measure(w, bold) for t in texts for w in t.split()] or [0.0]) + 2 * pad_x)
+        # + 2 px: the columns' edges are rounded to whole pixels, which must not push a word's last
+        # letter onto a line of its own ("Offlin|e")
+        natural.append(max(measure(t, bold) for t in texts) + 2 * pad_x + 2)
+        least.append(max([measure(w, bold) for t in texts for w in t.split()] or [0.0]) + 2 * pad_x + 2)
     # a word broken inside a cell is unreadable: smaller type first (the floor accepts it)
     out.overflow = sum(least) > width and size > ctx.frame.px(ctx.frame.scale.code[1])
     widths = _widths(natural, least, width)

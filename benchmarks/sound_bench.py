@@ -1,0 +1,184 @@
+"""What sound costs (issue 14): the audio stage's share of a render, and edited re-renders with music.
+
+A generated ~60 s document of twenty scenes is rendered in-process (720p, espeak) with a fresh cache:
+once, then again unchanged (everything cached), then after editing one scene; with and without
+music (a generated 90 s stereo track). The audio stage (`encode_narration`: resampling, measuring,
+levelling, limiting, encoding, mixing, all with their caches) is timed inside each render; ffmpeg's
+ebur128 measures every output. No pass/fail: the numbers go to benchmarks/results/sound.md.
+
+    make bench-sound      # or: .venv/bin/python benchmarks/sound_bench.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.core.memory_optimizer import DiskCache, WorkspaceManager  # noqa: E402
+from app.core.resource_manager import ResourceManager  # noqa: E402
+from app.services import pipeline  # noqa: E402
+from app.services.documents import document_from_bytes  # noqa: E402
+from app.services.models import RenderOptions  # noqa: E402
+from app.services.pipeline import Renderer  # noqa: E402
+from app.services.video import ffmpeg_exe  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+SENTENCES = [
+    "Text to video tools turn written words into narrated clips.",
+    "Each scene gets a voice, a slide and captions that follow the words.",
+    "The renderer encodes every distinct picture once and holds it on screen.",
+    "Speech is synthesized offline, so nothing leaves the machine.",
+]
+
+
+def document(edited: bool = False) -> str:
+    """Twenty scenes of about three seconds of speech each; `edited` changes the eleventh."""
+    scenes = []
+    for n in range(1, 21):
+        body = f"{SENTENCES[n % 4]} This is scene {n}."
+        if edited and n == 11:
+            body = "This scene was edited: it says something else now, a little longer than before."
+        scenes.append(f"# Scene {n}\n\n{body}\n")
+    return "\n".join(scenes)
+
+
+AUDIO: list[float] = []
+
+
+def timed_audio() -> None:
+    """Time the audio stage inside every render (the pipeline's own `encode_narration`)."""
+    inner = pipeline.encode_narration
+
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await inner(*args, **kwargs)
+        finally:
+            AUDIO.append(time.perf_counter() - started)
+
+    pipeline.encode_narration = timed  # type: ignore[assignment]
+
+
+def r128(path: Path) -> tuple[float, float]:
+    out = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a",
+         "-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    ).stderr  # fmt: skip
+    summary = out[out.rindex("Summary:") :]
+    i = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
+    tp = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))  # type: ignore[union-attr]
+    return i, tp
+
+
+@dataclass
+class Run:
+    label: str
+    wall: float
+    audio: float
+    loudness: float
+    true_peak: float
+
+
+async def one(r: Renderer, text: str, out: Path, options: RenderOptions, label: str) -> Run:
+    doc = document_from_bytes(text.encode(), "talk.md", None)
+    started = time.perf_counter()
+    result = await r.render(doc, out, options)
+    wall = time.perf_counter() - started
+    i, tp = r128(result.video)
+    return Run(label, wall, AUDIO[-1], i, tp)
+
+
+async def series(music: Path | None, work: Path) -> list[Run]:
+    r = Renderer(WorkspaceManager(work / "tmp"), ResourceManager(), DiskCache(work / "cache"))
+    options = RenderOptions(voice="en", music=str(music) if music else None)
+    return [
+        await one(r, document(), work / "a.mp4", options, "first render"),
+        await one(r, document(), work / "b.mp4", options, "cached re-render"),
+        await one(r, document(edited=True), work / "c.mp4", options, "one scene of 20 edited"),
+    ]
+
+
+def median_runs(all_runs: list[list[Run]]) -> list[Run]:
+    out = []
+    for runs in zip(*all_runs, strict=True):
+        out.append(
+            Run(
+                runs[0].label,
+                statistics.median(r.wall for r in runs),
+                statistics.median(r.audio for r in runs),
+                runs[0].loudness,
+                runs[0].true_peak,
+            )
+        )
+    return out
+
+
+def table(title: str, runs: list[Run]) -> list[str]:
+    first = runs[0].wall
+    lines = [
+        f"### {title}",
+        "",
+        "| render | wall | audio stage | audio share | vs first render | loudness | true peak |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        lines.append(
+            f"| {r.label} | {r.wall:.2f} s | {r.audio:.2f} s | {r.audio / r.wall:.0%} | {r.wall / first:.0%} "
+            f"| {r.loudness:.1f} LUFS | {r.true_peak:.1f} dBTP |"
+        )
+    return [*lines, ""]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    timed_audio()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        music = base / "music.m4a"
+        subprocess.run(
+            [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "anoisesrc=d=90:c=pink:a=0.2",
+             "-f", "lavfi", "-i", "sine=f=220:d=90", "-filter_complex", "amix=inputs=2", "-ac", "2",
+             "-c:a", "aac", "-b:a", "160k", str(music)],
+            check=True,
+        )  # fmt: skip
+        results: dict[str, list[list[Run]]] = {"without music": [], "with music": []}
+        for n in range(args.repeat):
+            for name, track in (("without music", None), ("with music", music)):
+                work = base / f"{name.replace(' ', '-')}-{n}"
+                work.mkdir()
+                results[name].append(asyncio.run(series(track, work)))
+    lines = [
+        "# Sound: what loudness, limiting and music cost",
+        "",
+        f"`benchmarks/sound_bench.py --repeat {args.repeat}` on {platform.machine()}, "
+        f"{platform.python_version()}, medians. Twenty scenes, ~60 s of espeak speech, 720p, a fresh",
+        "cache per series; the audio stage is `encode_narration` (resample, measure, level, limit, encode,",
+        "check, mix), timed inside each render (it runs beside the picture encoding, so its share of a",
+        "first render's wall time is an upper bound on what it adds).",
+        "",
+    ]
+    for name, runs in results.items():
+        lines += table(name, median_runs(runs))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "sound.md").write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
