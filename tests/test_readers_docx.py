@@ -120,6 +120,16 @@ def test_nested_numbering_restarts_deeper_levels() -> None:
     assert deeper[0] == deeper[2], "B1 restarts where A1 started"
 
 
+def test_an_outside_template_or_hyperlink_is_fine() -> None:
+    d = docx.Document()
+    d.add_paragraph("Made from a template on the author's disk.")
+    template = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate"
+    d.part.relate_to("file:///C:/Users/a/Normal.dotm", template, is_external=True)
+    d.part.relate_to("https://example.com/", RT.HYPERLINK, is_external=True)
+    content = read_document(document_from_bytes(save(d), "t.docx", None))
+    assert content.blocks == (Paragraph("Made from a template on the author's disk."),)
+
+
 def test_code_style_is_code() -> None:
     d = docx.Document()
     from docx.enum.style import WD_STYLE_TYPE
