@@ -26,7 +26,7 @@ from app.services.documents import document_from_bytes
 from app.services.models import Pauses, RenderOptions, WordTiming
 from app.services.options import parse_render_options
 from app.services.pipeline import Renderer
-from app.services.planning import Beat, Item
+from app.services.planning import Beat, Item, Plan
 from app.services.planning import Scene as PlanScene
 from app.services.speech import Break, BreakKind, plan_breaks, split_phrases
 from app.services.speech.engines.config import TTSConfig
@@ -273,3 +273,28 @@ def test_a_sentence_end_the_voice_made_is_a_cue_end() -> None:
     # without the pause, it is one sentence, cut where the rules like
     joined = [WordTiming(w, i * 0.35, i * 0.35 + 0.3) for i, w in enumerate(text.split())]
     assert build_cues([joined], 10.0)[0].text.replace("\n", " ").startswith("Meet t2v. t2v")
+
+
+@pytest.mark.slow
+async def test_scene_pauses_and_a_plan_scenes_pause_after_are_exact(tmp_path: Path) -> None:
+    def scene(i: int, text: str, pause: float | None = None) -> PlanScene:
+        return PlanScene(
+            id=f"s{i}", layout="statement", items=[Item(text=text)], narration=text, pause_after=pause
+        )
+
+    plan = Plan(
+        language="en",
+        scenes=[
+            scene(1, "The first scene speaks.", 2.5),
+            scene(2, "The second scene follows."),
+            scene(3, "The end."),
+        ],
+    )
+    renderer = Renderer(WorkspaceManager(tmp_path / "ws"), cache=DiskCache(tmp_path / "cache"))
+    options = RenderOptions(voice="espeak:en-us", pause_scene=1.3)
+    result = await renderer.render_plan(plan, tmp_path / "p.mp4", options)
+    samples, rate = decoded_audio(result.video)
+    runs = sound_runs(samples, rate, gap=0.5)
+    assert len(runs) == 3, runs
+    gaps = [b[0] - a[1] for a, b in itertools.pairwise(runs)]
+    assert gaps == [pytest.approx(2.5, abs=0.03), pytest.approx(1.3, abs=0.03)]

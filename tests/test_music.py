@@ -192,3 +192,26 @@ def test_the_service_lists_its_music_and_refuses_other_music(tmp_path: Path) -> 
             refused = client.post("/v1/jobs", json={"text": "Hello.", "options": {"music": bad}})
             assert refused.status_code == 422 and "GET /v1/music" in refused.json()["detail"], refused.text
         assert server.client().get("/v1/music").status_code == 401
+
+
+def test_a_playlist_changes_track_at_the_first_scene_boundary_after_a_track_ends() -> None:
+    from app.services.audio.mix import playlist_bed
+
+    def tone(freq: float, seconds: float) -> np.ndarray:
+        t = np.arange(int(seconds * RATE)) / RATE
+        x = (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+        return np.stack([x, x])
+
+    a, b = tone(100, 2.0), tone(300, 3.0)
+    bed = playlist_bed([a, b], [1.5, 2.5, 4.0, 7.0], 10 * RATE)
+
+    def dominant(start: float, end: float) -> float:
+        x = bed[0, int(start * RATE) : int(end * RATE)]
+        spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+        return float(np.fft.rfftfreq(len(x), 1 / RATE)[spectrum.argmax()])
+
+    # A plays out at 2 s and loops until the boundary at 2.5 s; B then plays until 5.5 s and loops
+    # until 7 s; then A again
+    assert dominant(0.2, 2.4) == pytest.approx(100, abs=2)
+    assert dominant(3.6, 6.9) == pytest.approx(300, abs=2)
+    assert dominant(8.1, 9.9) == pytest.approx(100, abs=2)

@@ -120,6 +120,16 @@ def test_nested_numbering_restarts_deeper_levels() -> None:
     assert deeper[0] == deeper[2], "B1 restarts where A1 started"
 
 
+def test_an_outside_template_or_hyperlink_is_fine() -> None:
+    d = docx.Document()
+    d.add_paragraph("Made from a template on the author's disk.")
+    template = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate"
+    d.part.relate_to("file:///C:/Users/a/Normal.dotm", template, is_external=True)
+    d.part.relate_to("https://example.com/", RT.HYPERLINK, is_external=True)
+    content = read_document(document_from_bytes(save(d), "t.docx", None))
+    assert content.blocks == (Paragraph("Made from a template on the author's disk."),)
+
+
 def test_code_style_is_code() -> None:
     d = docx.Document()
     from docx.enum.style import WD_STYLE_TYPE
@@ -174,3 +184,17 @@ def test_render_a_docx(cli: CLI) -> None:
     srt = (cli.cwd / "out.srt").read_text(encoding="utf-8")
     assert "các bạn" in srt and "**" not in srt
     assert shows_color(cli.cwd / "out.mp4", (220, 30, 30)), "the embedded picture is on screen"
+
+
+def test_plan_json_of_a_docx(cli: CLI) -> None:
+    import json
+
+    (cli.cwd / "report.docx").write_bytes(report())
+    result = cli.run("plan", "report.docx", "--json")
+    assert result.returncode == 0, result.stderr.decode()
+    plan = json.loads(result.stdout)
+    assert plan["title"] == "Báo cáo thường niên"
+    images = [s["image"]["path"] for s in plan["scenes"] if s["image"] is not None]
+    assert images == ["report.docx#image1.png"]
+    said = " ".join(s["narration"] for s in plan["scenes"])
+    assert "Mở tệp" in said and "**" not in said and "Tên" in said

@@ -4,6 +4,7 @@ pictures; and HTML fragments read element by element."""
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pytest
 from ebooklib import epub
@@ -90,6 +91,20 @@ def test_chapters_in_reading_order_with_their_structure() -> None:
     assert blocks[4] == Quote(("Có công mài sắt, có ngày nên kim.",))
     assert blocks[5] == TableBlock(("Ngày", "Việc"), (("Thứ hai", "Đi chợ"),))
     assert blocks[6] == Heading("Chương hai: Đi chợ", 1), "a chapter without a heading gets its title"
+
+
+def test_a_locked_book_is_refused() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(book())) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info.filename))
+        dst.writestr(
+            "META-INF/encryption.xml",
+            '<encryption><EncryptedData><CipherData><CipherReference URI="EPUB/text/chap1.xhtml"/>'
+            "</CipherData></EncryptedData></encryption>",
+        )
+    with pytest.raises(InputError, match=r"truyen\.epub is locked \(DRM\)"):
+        document_from_bytes(out.getvalue(), "truyen.epub", None)
 
 
 def test_damaged_book_is_one_line() -> None:

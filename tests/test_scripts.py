@@ -269,3 +269,13 @@ def test_a_burned_hebrew_caption_reads_from_the_right(tmp_path: Path) -> None:
     white = (pixels[:, :, 0] > 150) & (pixels[:, :, 1] > 150)
     assert red.any() and white.any()
     assert np.nonzero(red)[1].max() < np.nonzero(white)[1].min() + 5, "the last word at the left end"
+
+
+def test_a_right_to_left_title_and_its_rule_are_at_the_right() -> None:
+    scene = Scene(
+        id="s1", layout="bullets", title="العربية", items=[Item(text="x", marker="•")], narration="x"
+    )
+    layout = compose_scene(scene, VideoFormat("9:16", 720), "dark")
+    title = next(line for line in layout.lines if line.role == "title")
+    bar = next(shape for shape in layout.shapes if shape.kind == "bar")
+    assert abs(bar.box[2] - title.box[2]) <= 0.02 * layout.size[0] and bar.box[0] > title.box[0]

@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from app.config import setting_default
 from app.core.diskcache import hash_key
 from app.core.threads import check_cancelled, run_in_thread
-from app.services.audio.dynamics import leveled
-from app.services.audio.loudness import Measurement, Samples, integrated, linear, loudness_of
+from app.services.audio.dynamics import limit
+from app.services.audio.loudness import Measurement, Samples, integrated, linear, loudness_of, peak_envelope
 from app.services.audio.music import Music
 from app.services.audio.scenes import SceneAudio
 
@@ -29,7 +31,7 @@ MAX_MAKE_UP = 15.0  # dB: beyond this the limiter is only making distortion
 TOLERANCE = 0.1  # LU: close enough for a scene (ffmpeg reports loudness to 0.1 LU)
 MAX_STEPS = 6
 AAC_HEADROOM = 1.5  # dB kept under the true-peak limit for the encoder's overshoot
-MAKE_UP_VERSION = "make-up-v1"
+MAKE_UP_VERSION = "make-up-v2"
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,10 @@ def _make_up(x: Samples, natural: float | None, gain: float, ceiling: float) -> 
     tried: dict[float, float] = {}  # gain -> loudness after limiting
     slope = 0.35  # d(loudness)/d(gain): 1 unlimited; espeak loses most of each dB to the limiter
     g = gain
+    envelope = peak_envelope(x)  # the limiter's guide at any gain is this, scaled: computed once
     while len(tried) < MAX_STEPS and g not in tried:
-        loud = loudness_of([leveled(x, g, ceiling)])
+        scale = linear(g)
+        loud = loudness_of([limit((x * np.float32(scale)).astype(np.float32), ceiling, envelope * scale)])
         if loud is None:
             return gain
         tried[g] = loud

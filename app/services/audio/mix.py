@@ -170,7 +170,7 @@ def _mix(
     gains = [bed_gain(s.loudness, sound.loudness, music.level) for s in stats]
     tracks = [np.stack(_read_stereo(raw)) * np.float32(g) for raw, g in zip(raws, gains, strict=True)]
     check_cancelled()
-    bed = faded(_bed(tracks, boundaries, length))
+    bed = faded(playlist_bed(tracks, boundaries, length))
     check_cancelled()
     bed *= duck_gain(speech, length, music).astype(np.float32)
     # the voice in the middle: the same samples in both channels count twice (+3 dB) in BS.1770;
@@ -189,7 +189,7 @@ def _mix(
     return db(bound)
 
 
-def _bed(tracks: Sequence[Samples], boundaries: Sequence[float], length: int) -> Samples:
+def playlist_bed(tracks: Sequence[Samples], boundaries: Sequence[float], length: int) -> Samples:
     """One track looped to the length; or a playlist: each track plays out, and the next one starts at
     the first scene boundary after it ends (the one before loops until then)."""
     if len(tracks) == 1:

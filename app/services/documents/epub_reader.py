@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
 import unicodedata
+import zipfile
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -89,7 +91,17 @@ def read_epub(doc: Document) -> Content:
     return Content(tuple(blocks), meta, doc.name)
 
 
+ENCRYPTION = "META-INF/encryption.xml"
+_ENCRYPTED_TEXT = re.compile(rb'CipherReference\s+URI="[^"]*\.(?:x?html?|xml|ncx)"', re.I)
+
+
 def probe_epub(doc: Document, shown: str, limits: DocumentLimits) -> None:
-    """At load: the book opens and has chapters."""
+    """At load: the book is not locked (DRM: its chapters encrypted; obfuscated fonts are fine), it
+    opens and has chapters."""
+    with zipfile.ZipFile(io.BytesIO(doc.data or b"")) as z:
+        small = ENCRYPTION in z.namelist() and z.getinfo(ENCRYPTION).file_size < 1 << 20
+        listed = z.read(ENCRYPTION) if small else b""
+    if _ENCRYPTED_TEXT.search(listed):
+        raise InputError(f"{shown} is locked (DRM): its chapters are encrypted")
     if not _chapters(_open(doc, shown)):
         raise InputError(f"{shown} has no chapters")

@@ -83,21 +83,24 @@ _EXTERNAL = re.compile(rb"<Relationship\b[^>]*>", re.S)
 _ATTR = re.compile(rb'(\w+)="([^"]*)"')
 _LINKED = {"image": "a picture", "audio": "a sound", "video": "a video", "media": "a sound or video"}
 _LINKED |= {"oleObject": "an embedded object", "package": "an embedded object", "frame": "a frame"}
+_LINKED |= {"subDocument": "a sub-document"}
 RELS_MAX_BYTES = 4 * 1024 * 1024  # a relationships part larger than this is not a real document's
 
 
 def check_external_links(data: bytes, shown: str) -> None:
     """Refuse an Office file whose parts link to files or URLs outside it (a picture, a sound, an
     embedded object by reference): following such a link, or letting LibreOffice follow it, would
-    reach outside the document, e.g. an internal address. Hyperlinks stay: nothing fetches them."""
+    reach outside the document, e.g. an internal address. Other outside links stay (hyperlinks, the
+    template a Word file was made from): nothing reads them."""
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         for info in z.infolist():
             if not info.filename.endswith(".rels") or info.file_size > RELS_MAX_BYTES:
                 continue
             for tag in _EXTERNAL.findall(z.read(info)):
                 attrs = {k.decode(): v.decode("utf-8", "replace") for k, v in _ATTR.findall(tag)}
-                if attrs.get("TargetMode") == "External" and not attrs.get("Type", "").endswith("/hyperlink"):
-                    what = _LINKED.get(attrs.get("Type", "").rsplit("/", 1)[-1], "a part")
+                kind = attrs.get("Type", "").rsplit("/", 1)[-1]
+                if attrs.get("TargetMode") == "External" and kind in _LINKED:
+                    what = _LINKED[kind]
                     target = attrs.get("Target", "")[:100]
                     raise InputError(
                         f"{shown}: {what} links to {target!r} outside the document; insert it instead"

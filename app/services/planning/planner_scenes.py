@@ -37,6 +37,7 @@ Part = tuple[int, int] | None
 Make = Callable[[int, int, Part], Scene]
 STATEMENT_CHARS = 160  # a section that is one paragraph this short is set large, as a statement
 SILENT_SECONDS = 3.0  # how long a scene with nothing to say stays (code alone, an image without alt)
+CODE_LINE_SECONDS = 0.3  # and a silent code slide a little longer per line, to read it (at most 10 s)
 PROBE_PART = (9, 9)  # the widest part label, for asking whether a part fits
 
 
@@ -81,6 +82,7 @@ class SceneMaker:
         narration: Narrator,
         say_title: str | None,
         items: Sequence[Item] = (),
+        silent: float = SILENT_SECONDS,
         **shown: object,
     ) -> Scene:
         head = Narrator()
@@ -100,7 +102,7 @@ class SceneMaker:
                 "items": list(items),
                 "narration": text,
                 "beats": beats,
-                "pause_after": None if text else SILENT_SECONDS,
+                "pause_after": None if text else silent,
                 **shown,
             }
         )
@@ -271,6 +273,7 @@ class SceneMaker:
             if a == 0 and unit.lead:
                 narration.add(sentence(unit.lead), 0)
             code = Code(text="\n".join(lines[a:b]), language=unit.code.language)
+            reading = min(10.0, SILENT_SECONDS + CODE_LINE_SECONDS * (b - a))
             return self._scene(
                 "code",
                 title,
@@ -278,6 +281,7 @@ class SceneMaker:
                 narration=narration,
                 say_title=title if say_title and a == 0 else None,
                 items=lead if a == 0 else [],
+                silent=reading,
                 code=code,
             )
 
@@ -353,11 +357,11 @@ class SceneMaker:
             ref = ImageRef(path=page.picture.src, alt=page.picture.alt)
             return [self._scene("picture", page.title, None, narration=narration, say_title=None, image=ref)]
         image = page.images[0] if page.images else None
-        shown = {"image": ImageRef(path=image.src, alt=image.alt)} if image is not None else {}
+        ref = ImageRef(path=image.src, alt=image.alt) if image is not None else None
         items = [Item(text=t, marker="•" if len(page.text) > 1 else None) for t in page.text]
         layout = "image_text" if image is not None else "bullets" if len(items) > 1 else "statement"
         return [
-            self._scene(layout, page.title, None, narration=narration, say_title=None, items=items, **shown)
+            self._scene(layout, page.title, None, narration=narration, say_title=None, items=items, image=ref)
         ]
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from app.services.planning import Scene
+from app.services.visuals.bidi import paragraph_rtl
 from app.services.visuals.fontfiles import load_font
 from app.services.visuals.fonts import FontSet
 from app.services.visuals.frame import ABSOLUTE_MIN, Frame
@@ -219,6 +220,8 @@ def place_title(
     gap = max(4, round(tsize * 0.32))
     bar_w, bar_h = round(ctx.frame.short * 0.085), max(4, round(ctx.frame.short * 0.008))
     left = x + (width - bar_w) // 2 if align == "center" else x
+    if align == "left" and paragraph_rtl(text):  # a right-to-left title is set at the right: so is its rule
+        left = x + width - bar_w
     out.shapes.append(
         Shape(
             "bar",
