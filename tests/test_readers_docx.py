@@ -184,3 +184,17 @@ def test_render_a_docx(cli: CLI) -> None:
     srt = (cli.cwd / "out.srt").read_text(encoding="utf-8")
     assert "các bạn" in srt and "**" not in srt
     assert shows_color(cli.cwd / "out.mp4", (220, 30, 30)), "the embedded picture is on screen"
+
+
+def test_plan_json_of_a_docx(cli: CLI) -> None:
+    import json
+
+    (cli.cwd / "report.docx").write_bytes(report())
+    result = cli.run("plan", "report.docx", "--json")
+    assert result.returncode == 0, result.stderr.decode()
+    plan = json.loads(result.stdout)
+    assert plan["title"] == "Báo cáo thường niên"
+    images = [s["image"]["path"] for s in plan["scenes"] if s["image"] is not None]
+    assert images == ["report.docx#image1.png"]
+    said = " ".join(s["narration"] for s in plan["scenes"])
+    assert "Mở tệp" in said and "**" not in said and "Tên" in said

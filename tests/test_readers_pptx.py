@@ -185,3 +185,17 @@ def test_a_deck_is_read_once_in_a_row() -> None:
     assert again is first, "the same bytes read the same way: the kept result"
     other = read_document(document_from_bytes(data, "talk.pptx", None, reading=ReadOptions.of("1", "redraw")))
     assert other is not first and len(other.blocks) == 1
+
+
+def test_plan_json_of_a_deck(cli: CLI) -> None:
+    import json
+
+    (cli.cwd / "talk.pptx").write_bytes(deck())
+    result = cli.run("plan", "talk.pptx", "--json", "--pptx-picture", "redraw", "--pages", "1-3")
+    assert result.returncode == 0, result.stderr.decode()
+    scenes = json.loads(result.stdout)["scenes"]
+    narrations = [s["narration"] for s in scenes]
+    assert "Xin chào, đây là trang 1." in narrations  # the speaker notes are what is said
+    assert all("Trang 2" not in n for n in narrations), "the hidden slide is skipped"
+    (chart,) = [s for s in scenes if s["image"] is not None]
+    assert chart["image"]["path"] == "talk.pptx#slide3-image1.png" and chart["title"] == "Biểu đồ"

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.api import ops, routes
+from app.api import ops, routes, studio
 from app.api.auth import KeyRing
 from app.api.limits import BodyLimitMiddleware, BodyTooLarge
 from app.api.metrics import ApiMetrics, wrap_handlers
@@ -80,6 +80,7 @@ def create_app(
     )
     app.include_router(routes.router)
     app.include_router(ops.router)
+    app.include_router(studio.router)
     _add_error_handlers(app)
     _add_page(app)
     return app

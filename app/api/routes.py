@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sse_starlette import EventSourceResponse
 from starlette.datastructures import UploadFile
 
+from app.api.auth import Principal
 from app.api.events import SHUTDOWN_GRACE_SECONDS, job_events
 from app.api.intake import STORYBOARD, Submission, build_submission
 from app.api.schemas import JobCreate, JobList, JobOut, job_out
@@ -73,7 +74,7 @@ async def _fetch(url: str, settings: Settings, limits: DocumentLimits) -> Docume
         await http.aclose()
 
 
-async def _read_submission(request: Request, service: Service) -> tuple[Submission, str | None]:
+async def read_submission(request: Request, service: Service) -> tuple[Submission, str | None]:
     settings = service.settings
     limits = DocumentLimits.from_settings(settings)
     tts = service.runtime.renderer.tts.config
@@ -163,7 +164,26 @@ async def create_job(
     `options` as a JSON string, `id`). Answers 202 with the queued job."""
     if service.draining:
         raise HTTPException(503, "the server is shutting down; submit again shortly")
-    submission, wanted_id = await _read_submission(request, service)
+    submission, wanted_id = await read_submission(request, service)
+    record = await enqueue_submission(service, principal, submission, wanted_id)
+    return accepted(service, record)
+
+
+def accepted(service: Service, record: JobRecord) -> JSONResponse:
+    """202 with the queued job and its Location."""
+    body = _out(service, record).model_dump(mode="json")
+    return JSONResponse(body, status_code=202, headers={"Location": f"/v1/jobs/{record.id}"})
+
+
+async def enqueue_submission(
+    service: Service,
+    principal: Principal,
+    submission: Submission,
+    wanted_id: str | None = None,
+    owner: str | None = None,
+) -> JobRecord:
+    """Queue a validated submission for `principal` (owned by `owner` when given: a re-render of
+    someone's job stays theirs); 409 for a taken id, 429 over the owner's limits."""
     store = await service.store()
     if wanted_id is not None:
         try:
@@ -180,7 +200,7 @@ async def create_job(
             file_context=submission.context,
             priority=submission.priority,
             file_size=submission.size,
-            owner=principal.id,
+            owner=owner if owner is not None else principal.id,
             admission=Admission(
                 max_waiting=service.settings.max_waiting_per_key,
                 max_artifact_bytes=service.settings.artifact_quota_bytes_per_key,
@@ -202,8 +222,7 @@ async def create_job(
         raise HTTPException(409, f"job id {job_id!r} is taken; choose another")
     for worker in service.optimizer.parts.workers:
         worker.wakeup.set()
-    body = _out(service, record).model_dump(mode="json")
-    return JSONResponse(body, status_code=202, headers={"Location": f"/v1/jobs/{record.id}"})
+    return record
 
 
 @router.get("", response_model=JobList, summary="List your jobs, newest first")

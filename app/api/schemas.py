@@ -106,6 +106,9 @@ class JobOut(BaseModel):
     purged_at: datetime | None = Field(
         default=None, description="when its document and files were deleted (by its owner or retention)"
     )
+    parent: str | None = Field(
+        default=None, description="the job this one re-renders with an edited storyboard (PUT .../storyboard)"
+    )
     links: JobLinks
 
 
@@ -180,6 +183,7 @@ def job_out(job: JobRecord, token: str) -> JobOut:
         if done
         else None,
         purged_at=_dt(job.purged_at),
+        parent=job.payload.get("parent"),
         links=JobLinks(
             self=base,
             events=f"{base}/events{q}",

@@ -78,7 +78,7 @@ class Trust(str, Enum):
         return cls.OPERATOR if value in (cls.OPERATOR, cls.OPERATOR.value) else cls.CALLER
 
 
-_FILE_CONTEXT_KEYS = {"path", "content", "filename", "content_type", "options", "trust"}
+_FILE_CONTEXT_KEYS = {"path", "content", "filename", "content_type", "options", "trust", "parent"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,7 @@ class FileContext:
     content_type: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     trust: Trust = Trust.CALLER
+    parent: str | None = None  # the job this one re-renders with an edited storyboard
 
     def __post_init__(self) -> None:
         if (self.path is None) == (self.content is None):
@@ -125,6 +126,7 @@ class FileContext:
             content_type=value.get("content_type"),
             options=dict(value.get("options") or {}),
             trust=Trust.of(value.get("trust")),
+            parent=value.get("parent"),
         )
 
     @property
@@ -146,6 +148,8 @@ class FileContext:
             payload["filename"] = self.filename
         if self.content_type is not None:
             payload["content_type"] = self.content_type
+        if self.parent is not None:
+            payload["parent"] = self.parent
         return payload
 
     @classmethod
@@ -158,6 +162,7 @@ class FileContext:
             content_type=payload.get("content_type"),
             options=dict(payload.get("options") or {}),
             trust=Trust.of(payload.get("trust")),
+            parent=payload.get("parent"),
         )
 
 

@@ -19,7 +19,7 @@ from app.core.fsutil import tree_size
 from app.core.queue_manager import FileContext, Trust
 from app.core.threads import run_in_thread
 from app.core.worker import JobContext
-from app.errors import T2VError
+from app.errors import InputError, T2VError
 from app.services.documents import (
     REGISTRY,
     Document,
@@ -28,6 +28,7 @@ from app.services.documents import (
     document_from_bytes,
     format_from_label,
     load_document,
+    read_document,
 )
 from app.services.images import ImagePolicy, plan_image_problems
 from app.services.models import RenderOptions
@@ -38,6 +39,7 @@ from app.services.planning import (
     Plan,
     StoryboardError,
     dump_storyboard,
+    fit_duration,
     parse_storyboard,
 )
 
@@ -143,6 +145,25 @@ def job_document(
             context.content, None, fmt, limits=limits, label=context.filename, reading=reading
         )
     return load_document(Path(context.path or ""), limits=limits, reading=reading)
+
+
+def job_limits(settings: Settings) -> DocumentLimits:
+    """The document limits a worker reads a job's input with."""
+    return dataclasses.replace(DocumentLimits.from_settings(settings), text_bytes=settings.max_input_bytes)
+
+
+def plan_of_job(renderer: Renderer, context: FileContext, settings: Settings) -> Plan:
+    """The Plan a job renders (blocking): its storyboard as written, or its document planned and
+    condensed as `Renderer.render` does, so an editor sees the scenes the video has."""
+    options = parse_render_options(context.options, trust=context.trust, config=renderer.tts.config)
+    source = job_input(context, job_limits(settings), options)
+    if isinstance(source, Plan):
+        return source
+    if options.llm:
+        raise InputError("this job's script is written by an LLM at render time; it has no storyboard yet")
+    plan = renderer.plan_document(read_document(source), options)
+    fitted = fit_duration(plan, options.duration, options.max_duration, options.rate, options.pauses)
+    return fitted.plan if fitted is not None else plan
 
 
 class RenderJobHandler:

@@ -14,6 +14,7 @@ the engine's character offsets still point into the shown text).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ NEUTRAL = "neutral"
 _CJK_SCRIPTS = frozenset({"han", "kana", "hangul"})
 # emoji pieces that have no look of their own: variation selector, joiner, keycap, skin tones, tags
 _EMOJI_PARTS = frozenset({0xFE0E, 0xFE0F, 0x200D, 0x20E3})
+
+
+# Latin (Vietnamese included), digits, punctuation: nothing to cut out or hand to another voice
+_PLAIN = re.compile("[\u0000-\u036f\u1e00-\u1eff\u2000-\u206f]*")
 
 
 class Run(NamedTuple):
@@ -77,6 +82,8 @@ def speech_runs(text: str, language: str) -> list[Run]:
     """The text cut into runs by reading language; joined, the runs give the text back."""
     if not text:
         return []
+    if _PLAIN.fullmatch(text) and "latin" in language_scripts(language):
+        return [Run(text, language)]  # the common case in one regex scan
     classes = _classes(text)
     spans: list[tuple[int, int, set[str]]] = []  # start, end, scripts (or {SYMBOL})
     for i, kind in enumerate(classes):
@@ -140,6 +147,8 @@ def _blank(text: str) -> str:
 def unspoken_blanked(text: str) -> str:
     """The text with emoji and pictographs blanked, for engines that get a text whole (piper, HTTP
     voices): they are shown, never read out as their names. Same length, so timings still fit."""
+    if _PLAIN.fullmatch(text):
+        return text
     classes = _classes(text)
     if SYMBOL not in classes:
         return text

@@ -1,4 +1,4 @@
-"""Any engine's audio -> the one format scenes are joined in, plus estimated word timings.
+"""Any engine's audio -> the one format scenes are joined in (mono 16-bit PCM WAV).
 
 Audio from HTTP servers and piper is converted to mono 16-bit PCM WAV by ffmpeg (which reads and writes
 files in bounded memory and is killed if the render is cancelled), keeping the engine's own sample
@@ -17,8 +17,6 @@ from app.core.fsutil import atomic_path
 from app.services.video import run_ffmpeg
 
 SAMPLE_RATE = 22_050  # espeak-ng's native rate (and an empty scene's)
-_SILENCE = 64  # a sample this quiet or quieter is silence
-_FRAMES = 65_536
 
 
 async def to_pcm_wav(src: Path, dest: Path, sample_rate: int | None = None) -> None:

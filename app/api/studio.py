@@ -1,0 +1,182 @@
+"""The studio's API: preview a job's plan before rendering (`POST /v1/plan`), and read, edit and
+re-render a job's storyboard (`GET`/`PUT /v1/jobs/{id}/storyboard`).
+
+A job's storyboard is the Plan it renders: a storyboard job's own, or its document planned as the
+worker plans it. An edit is saved beside the job's files (`artifacts/<id>/storyboard.json`, purged
+with them) and queued as a new job whose `parent` is the edited one; the render cache makes only the
+changed scenes again. `revision` (also the ETag) is a digest of the storyboard: a PUT carrying an
+older one is refused with 409, so two editors never overwrite each other unseen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from app.api.intake import Submission
+from app.api.routes import MULTIPART_SCHEMA, accepted, enqueue_submission, read_submission
+from app.api.schemas import JobCreate
+from app.api.service import PrincipalDep, Service, ServiceDep, visible_job
+from app.core.jobstore.base import JobPriority, JobRecord
+from app.core.queue_manager import FileContext, check_job_id
+from app.core.threads import run_in_thread
+from app.errors import InputError
+from app.services.images import ImagePolicy
+from app.services.options import parse_render_options
+from app.services.planning import Plan, StoryboardError, dump_storyboard, parse_storyboard
+from app.services.render_job import check_storyboard, plan_of_job, storyboard_context
+
+router = APIRouter(tags=["studio"])
+
+SAVED = "storyboard.json"  # the last saved edit of a job's storyboard, among its files
+ENVELOPE = ("revision", "job")  # what GET adds to the plan; a PUT may send them back
+CONDENSING = ("duration", "max_duration")  # done when the plan was made: a storyboard renders as is
+_locks: dict[str, asyncio.Lock] = {}
+
+
+def revision_of(plan: Plan) -> str:
+    """A short digest of the storyboard as it would be saved (equal plans, equal revisions)."""
+    return hashlib.sha256(dump_storyboard(plan, "json").encode("utf-8")).hexdigest()[:16]
+
+
+def _saved_path(service: Service, job_id: str) -> Path:
+    return Path(service.settings.artifacts_dir) / check_job_id(job_id) / SAVED
+
+
+def _current(service: Service, job: JobRecord) -> Plan:
+    """The job's storyboard: its last saved edit, else the plan it renders (blocking)."""
+    saved = _saved_path(service, job.id)
+    if saved.is_file():
+        return parse_storyboard(saved.read_bytes(), "json", SAVED)
+    return plan_of_job(service.runtime.renderer, FileContext.from_payload(job.payload), service.settings)
+
+
+def _save(path: Path, plan: Plan) -> None:
+    """Written whole or not at all (a temporary file renamed over the old one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(dump_storyboard(plan, "json"), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _body(plan: Plan, job_id: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = plan.model_dump(mode="json")
+    if job_id is not None:
+        body = {"version": plan.version, "revision": revision_of(plan), "job": job_id, **body}
+    return body
+
+
+async def _editable(service: Service, principal: Any, job_id: str) -> JobRecord:
+    job = await visible_job(service, principal, job_id)
+    if job.purged:
+        raise HTTPException(410, f"job {job.id!r} was purged: its document is deleted")
+    return job
+
+
+@router.post(
+    "/v1/plan",
+    summary="Preview the plan of a document: the scenes a job would render",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": JobCreate.model_json_schema()},
+                "multipart/form-data": {"schema": MULTIPART_SCHEMA},
+            },
+        }
+    },
+)
+async def preview_plan(request: Request, service: ServiceDep, principal: PrincipalDep) -> JSONResponse:
+    """The same body as `POST /v1/jobs`; answers the Plan (scenes with layout, shown text and
+    narration) without queueing anything. 422 for what the job would be refused for."""
+    submission, _ = await read_submission(request, service)
+    plan = await run_in_thread(plan_of_job, service.runtime.renderer, submission.context, service.settings)
+    return JSONResponse(_body(plan))
+
+
+@router.get("/v1/jobs/{job_id}/storyboard", summary="A job's storyboard (its Plan), to edit")
+async def get_storyboard(job_id: str, service: ServiceDep, principal: PrincipalDep) -> JSONResponse:
+    """The Plan with `revision` (also the ETag): PUT it back, edited, to re-render."""
+    job = await _editable(service, principal, job_id)
+    plan = await run_in_thread(_current, service, job)
+    body = _body(plan, job.id)
+    return JSONResponse(body, headers={"ETag": f'"{body["revision"]}"', "Cache-Control": "no-store"})
+
+
+def _problems(name: str, data: dict[str, Any]) -> None:
+    """What a storyboard from the editor may not be beyond its model: a scene that says and shows
+    no words (no narration, no title) unless it is a deliberately held silent scene."""
+    problems = []
+    for i, scene in enumerate(data.get("scenes") or []):
+        if not isinstance(scene, dict):
+            continue
+        said = str(scene.get("narration") or "").strip()
+        titled = str(scene.get("title") or "").strip()
+        if not said and not titled and scene.get("pause_after") is None:
+            problems.append(f"scenes[{i}].narration: a scene needs narration or a title")
+    if problems:
+        raise StoryboardError(name, problems)
+
+
+@router.put(
+    "/v1/jobs/{job_id}/storyboard",
+    status_code=202,
+    summary="Save an edited storyboard and re-render it as a new job",
+    responses={
+        409: {"description": "the storyboard changed since it was read (stale revision)"},
+        422: {"description": "one line per problem in `problems`, each with its JSON path"},
+    },
+)
+async def put_storyboard(
+    job_id: str, request: Request, service: ServiceDep, principal: PrincipalDep
+) -> JSONResponse:
+    """What `GET` returned, edited (`revision` in the body or an `If-Match` header). Answers 202
+    with the new job (its `parent` is this one); its captions show the edited narration."""
+    if service.draining:
+        raise HTTPException(503, "the server is shutting down; submit again shortly")
+    job = await _editable(service, principal, job_id)
+    try:
+        data = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InputError("the body is not a JSON storyboard") from None
+    if not isinstance(data, dict):
+        raise StoryboardError(
+            "storyboard", ["(top level): a storyboard is an object with 'version' and 'scenes'"]
+        )
+    given = data.get("revision") or request.headers.get("if-match", "").strip('W/"') or None
+    for key in ENVELOPE:
+        data.pop(key, None)
+    if given is None:
+        raise StoryboardError("storyboard", ["revision: required (send back the revision GET returned)"])
+    _problems("storyboard", data)
+    plan = parse_storyboard(json.dumps(data).encode("utf-8"), "json", "storyboard")
+    parent = FileContext.from_payload(job.payload)
+    options = {k: v for k, v in parent.options.items() if k not in CONDENSING}
+    parsed = parse_render_options(options, trust=parent.trust, config=service.runtime.renderer.tts.config)
+    check_storyboard(
+        plan, parsed, ImagePolicy.for_render(parsed, parent.trust, service.settings), "storyboard"
+    )
+    lock = _locks.setdefault(job.id, asyncio.Lock())
+    async with lock:
+        current = await run_in_thread(_current, service, job)
+        if revision_of(current) != str(given):
+            raise HTTPException(
+                409,
+                f"the storyboard changed since revision {str(given)[:16]!r} was read; "
+                f"GET it again (current: {revision_of(current)!r})",
+            )
+        await run_in_thread(_save, _saved_path(service, job.id), plan)
+    context = dataclasses.replace(
+        storyboard_context(plan, options, parent.trust, parent.filename), parent=job.id
+    )
+    submission = Submission(context, JobPriority(job.priority), context.size or 0)
+    record = await enqueue_submission(service, principal, submission, owner=job.owner)
+    return accepted(service, record)

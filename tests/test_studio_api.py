@@ -1,0 +1,85 @@
+"""The studio's API over real HTTP (`t2v serve` in a subprocess, real renders with espeak-ng): plan
+preview, a job's storyboard read, edited, refused when bad or stale, and re-rendered as a child job."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.service import Server, read_events, served
+
+pytestmark = pytest.mark.slow
+
+DOC = (
+    "# Hello studio\n\nThe first scene says a few words.\n\n"
+    "## Second part\n\nThe second scene says something else entirely.\n"
+)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    with served(tmp_path, "--workers", "1", T2V_API_KEYS="key-a-secret,key-b-secret") as server:
+        yield server
+
+
+def finished(client, job: dict) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    events = read_events(client, job["links"]["self"] + "/events")
+    final = events[-1][1]
+    assert final["status"] == "completed", final
+    return final  # type: ignore[no-any-return]
+
+
+def test_plan_preview_storyboard_edit_and_rerender(server: Server) -> None:
+    a, b = server.client("key-a-secret"), server.client("key-b-secret")
+    preview = a.post("/v1/plan", json={"text": DOC, "format": "md", "options": {"aspect": "16:9"}})
+    assert preview.status_code == 200, preview.text
+    scenes = preview.json()["scenes"]
+    assert any("first scene" in s["narration"] for s in scenes)
+    assert all({"layout", "narration", "items"} <= set(s) for s in scenes)
+    bad = a.post("/v1/plan", json={"text": DOC, "options": {"caption_style": "neon"}})
+    assert bad.status_code == 422 and "caption_style" in bad.text
+
+    job = a.post("/v1/jobs", json={"text": DOC, "format": "md", "options": {"aspect": "16:9"}}).json()
+    first = finished(a, job)
+    url = f"/v1/jobs/{job['id']}/storyboard"
+    assert b.get(url).status_code == 404  # another key's job
+    got = a.get(url)
+    assert got.status_code == 200, got.text
+    board = got.json()
+    assert got.headers["etag"] == f'"{board["revision"]}"' and board["job"] == job["id"]
+    assert [s["narration"] for s in board["scenes"]] == [s["narration"] for s in scenes]
+    i = next(i for i, s in enumerate(board["scenes"]) if "first scene" in s["narration"])
+
+    empty = copy.deepcopy(board)
+    empty["scenes"][i].update(narration="", title=None)
+    refused = a.put(url, json=empty)
+    assert refused.status_code == 422, refused.text
+    assert f"scenes[{i}].narration" in " ".join(refused.json()["problems"])
+    wrong = copy.deepcopy(board)
+    wrong["scenes"][i]["layout"] = "slideshow"
+    refused = a.put(url, json=wrong)
+    assert refused.status_code == 422 and f"scenes[{i}].layout" in refused.text
+    assert b.put(url, json=board).status_code == 404
+
+    edited = copy.deepcopy(board)
+    edited["scenes"][i]["narration"] = "Purple elephants dance on the moon."
+    put = a.put(url, json=edited)
+    assert put.status_code == 202, put.text
+    child = put.json()
+    assert child["parent"] == job["id"] and child["id"] != job["id"]
+    assert put.headers["location"] == f"/v1/jobs/{child['id']}"
+    stale = a.put(url, json=edited)  # the revision it carries is no longer the job's
+    assert stale.status_code == 409, stale.text
+    again = a.get(url).json()
+    assert again["revision"] != board["revision"]
+    assert again["scenes"][i]["narration"] == "Purple elephants dance on the moon."
+
+    second = finished(a, child)
+    vtt = a.get(second["links"]["captions_vtt"]).text
+    assert "elephants" in vtt and "first scene" not in vtt
+    assert a.get(f"/v1/jobs/{child['id']}/storyboard").json()["scenes"][i]["narration"].startswith("Purple")
+    ratio = second["result"]["render_seconds"] / first["result"]["render_seconds"]
+    print(f"re-render / first render: {ratio:.2f}")
