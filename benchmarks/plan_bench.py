@@ -149,7 +149,8 @@ async def _prepare(plan_file: Path, inputs: Path, data_dir: Path) -> dict[str, f
     theme = load_theme(options.theme)
     speeches, stills = [], []
     for i, scene in enumerate(plan.scenes):
-        speeches.append(await tts.speak(scene.narration, voice, options.rate, inputs / f"speech-{i:04d}.wav"))
+        path = inputs / f"speech-{i:04d}.wav"
+        speeches.append(await tts.speak_scene(scene, voice, options, path, plan.language))
         drawn = {}
         for focus in scene_foci(scene):
             out = inputs / f"still-{i:04d}-{focus}.png"
@@ -158,7 +159,7 @@ async def _prepare(plan_file: Path, inputs: Path, data_dir: Path) -> dict[str, f
     await tts.aclose()
     await _warm_speech(plan_file, inputs, data_dir)
     audio = inputs / "narration.wav"
-    offsets = join_audio(speeches, options.scene_pause, audio)
+    offsets = join_audio(speeches, options.pause_scene, audio)
     with wave.open(str(audio), "rb") as joined:
         duration = joined.getnframes() / joined.getframerate()
     shots = [s for scene in scene_shots(plan.scenes, stills, speeches, offsets, duration) for s in scene]
