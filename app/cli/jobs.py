@@ -29,7 +29,6 @@ from app.cli.base import (
     ImageFlags,
     KeyframeOption,
     MaxDurationOption,
-    MotionOption,
     PauseHeadingOption,
     PauseParagraphOption,
     PauseSceneOption,
@@ -58,6 +57,7 @@ from app.cli.documents import (
     PptxPictureOption,
     read_flags,
 )
+from app.cli.motion import MotionOption
 from app.cli.plan import LexiconOption, read_lexicon
 from app.cli.story import LLMOption, llm_flags
 from app.cli.visuals import VisualsOption, visuals_flags
@@ -140,7 +140,7 @@ def submit(
     resolution: ResolutionOption = None,
     burn_captions: BurnOption = None,
     fps: FpsOption = None,
-    motion: MotionOption = False,
+    motion: MotionOption = None,
     preset: PresetOption = None,
     quality: QualityOption = None,
     keyframe_interval: KeyframeOption = None,

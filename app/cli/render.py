@@ -24,7 +24,6 @@ from app.cli.base import (
     ImageFlags,
     KeyframeOption,
     MaxDurationOption,
-    MotionOption,
     PauseHeadingOption,
     PauseParagraphOption,
     PauseSceneOption,
@@ -54,6 +53,7 @@ from app.cli.documents import (
     PptxPictureOption,
     read_flags,
 )
+from app.cli.motion import MotionOption
 from app.cli.plan import LexiconOption, read_lexicon
 from app.cli.sound import (
     LoudnessOption,
@@ -154,7 +154,7 @@ def render(
     resolution: ResolutionOption = None,
     burn_captions: BurnOption = None,
     fps: FpsOption = None,
-    motion: MotionOption = False,
+    motion: MotionOption = None,
     preset: PresetOption = None,
     quality: QualityOption = None,
     keyframe_interval: KeyframeOption = None,

@@ -40,7 +40,10 @@ class RenderOptionsInput(BaseModel):
     fps: Literal[24, 25, 30, 50, 60] | None = Field(
         default=None, description="constant frame rate; default: variable (each picture once)"
     )
-    motion: bool = Field(default=False, description="slow pan and zoom on every scene")
+    motion: Literal["none", "photos", "all"] = Field(
+        default=setting_default("motion"),
+        description="slow sub-pixel pan and zoom: none, photos (full-frame pictures) or all (true: all)",
+    )
     # images (issue 13): the folder and the remote switch are the operator's; anyone may ask for placeholders
     assets_root: str | None = Field(
         default=None, max_length=4096, description="absolute folder local images come from (operator only)"
@@ -123,6 +126,12 @@ class RenderOptionsInput(BaseModel):
         max_length=500,
         description="openai:MODEL[@BASE_URL]: an LLM writes the script (operator only)",
     )
+
+    @field_validator("motion", mode="before")
+    @classmethod
+    def _motion(cls, value: object) -> object:
+        """The first `motion` was a switch: true still means every scene, false none."""
+        return ("all" if value else "none") if isinstance(value, bool) else value
 
     @field_validator("duration", "max_duration", mode="before")
     @classmethod

@@ -13,7 +13,7 @@ import dataclasses
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.config import load_settings
@@ -29,7 +29,7 @@ from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
 from app.services.models import RenderOptions, Speech, WordTiming
-from app.services.picture import draw_stills, encode_scenes
+from app.services.picture import draw_stills, encode_scenes, scene_motion
 from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, lexicon_of, make_plan
 from app.services.planning import Plan, ScriptLimits, add_spoken, fit_duration
 from app.services.progress import Progress, ProgressSink, Stage
@@ -233,11 +233,13 @@ class Renderer:
 
             video = ws / "video.mp4"
             o = options
-            spec = FrameSpec(o.video_format.size, o.fps, o.motion, o.keyframe_interval, o.quality)
+            moving = scene_motion(plan.scenes, o.motion)
+            spec = FrameSpec(o.video_format.size, o.fps, any(moving), o.keyframe_interval, o.quality)
+            spec = replace(spec, fps=spec.rate) if spec.motion else spec  # still scenes too: one rate
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             (scene_segments, encoded), track = await both(
-                encode_scenes(shots, spec, burn, ws, report, cpu, self.cache),
+                encode_scenes(shots, spec, burn, ws, report, cpu, self.cache, moving),
                 encode_narration(narration, sound, ws, self.cache, cpu, sound_options),
             )
             self.segments_encoded += encoded
