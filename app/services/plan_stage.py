@@ -9,7 +9,16 @@ from collections.abc import Callable
 
 from app.services.documents import Content, Document
 from app.services.models import RenderOptions
-from app.services.planning import Lexicon, Plan, PlanLimits, Scene, ScriptLimits, add_spoken, plan_document
+from app.services.planning import (
+    Lexicon,
+    Plan,
+    PlanLimits,
+    Scene,
+    ScriptLimits,
+    add_spoken,
+    for_burned_captions,
+    plan_document,
+)
 from app.services.speech import detect_language
 from app.services.tts_service import parse_voice_chain
 from app.services.visuals import fits
@@ -28,7 +37,8 @@ def make_plan(
     """What `t2v plan` prints and a render consumes: the planner's scenes, split where they do not fit
     the frame at the type floor (`visuals.fits`, with captions burned or not), and each scene's
     `spoken` text in the voice's language (the option's voice, else the document's, else detected),
-    unless `spoken` is False."""
+    unless `spoken` is False. With captions burned, prose is shown as key points (the captions
+    already say the sentence)."""
     fmt = options.video_format
 
     def fits_frame(scene: Scene) -> bool:
@@ -37,11 +47,13 @@ def make_plan(
         return fits(shown, fmt, options.theme, captions_burned=options.burn_captions)
 
     plan = plan_document(document, PlanLimits(options.rate, script=limits), fits=fits_frame)
-    if not spoken:
+    if not spoken and not options.burn_captions:
         return plan
     language = parse_voice_chain(options.voice).language if options.voice else None
     language = language or plan.language or language_of(_narration_sample(plan))
-    return add_spoken(plan, language, lexicon_of(options))
+    if options.burn_captions:  # the captions say the sentence: the slide shows its key points
+        plan = for_burned_captions(plan, language)
+    return add_spoken(plan, language, lexicon_of(options)) if spoken else plan
 
 
 def lexicon_of(options: RenderOptions) -> Lexicon | None:

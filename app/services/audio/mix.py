@@ -46,7 +46,7 @@ from app.services.audio.music import (
 )
 from app.services.video import run_ffmpeg
 
-MIX_VERSION = "music-mix-v2"
+MIX_VERSION = "music-mix-v3"
 DECODE_MARGIN = 5.0  # seconds of music decoded past what the video needs
 
 
@@ -63,6 +63,7 @@ async def mix_music(
     duration: float,
     music: Music,
     sound: Sound,
+    voice_loudness: float | None,
     out: Path,
     workdir: Path,
     cache: DiskCache | None,
@@ -77,7 +78,8 @@ async def mix_music(
     raws = await _decode_tracks(tracks, duration + DECODE_MARGIN, workdir)
     stats = await run_in_thread(_track_stats, raws, digests, cache)
     mixed = workdir / "mix.f32"
-    peak = await run_in_thread(_mix, narration, raws, stats, speech, boundaries, music, sound, mixed)
+    offset = sound.loudness - voice_loudness if voice_loudness is not None else 0.0
+    peak = await run_in_thread(_mix, narration, raws, stats, speech, boundaries, music, sound, offset, mixed)
     # one encoder run for the whole track, with ffmpeg's fast coder (an edited render makes it again)
     await encode_pieces([PieceJob(mixed, out, 2, peak)], sound.bitrate, sound.true_peak, fast=True)
     if cache is not None:
@@ -156,14 +158,15 @@ def _mix(
     boundaries: Sequence[float],
     music: Music,
     sound: Sound,
+    offset: float,
     out: Path,
 ) -> float:
     """Write the mix as raw stereo float to `out`; returns its true peak (dBTP, a bound).
 
-    Nothing here measures the whole mix: the voice is at the target already, each track's loudness
-    and peak are known (cached), and the bed, `level` LU under the voice, adds a known amount at most
-    (its loudness as if it never ducked), taken off the sum; the peaks add at most, so the limiter
-    runs only when that bound passes the ceiling."""
+    Nothing here measures the whole mix: the voice is at the target but for `offset` dB (the
+    narration gain's rounding, made up here), each track's loudness and peak are known (cached), and
+    the bed, `level` LU under the voice, adds what its ducked power adds, taken off the sum; the peaks
+    add at most, so the limiter runs only when that bound passes the ceiling."""
     voice = decode(narration, 1)[0]
     length = len(voice)
     # each track at its own gain: `level` LU under the voice
@@ -172,14 +175,18 @@ def _mix(
     check_cancelled()
     bed = faded(playlist_bed(tracks, boundaries, length))
     check_cancelled()
-    bed *= duck_gain(speech, length, music).astype(np.float32)
+    duck = duck_gain(speech, length, music)
+    bed *= duck.astype(np.float32)
+    share = float(np.mean(duck**2))  # the bed's power left after ducking
     # the voice in the middle: the same samples in both channels count twice (+3 dB) in BS.1770;
     # and the whole is lowered by what the bed adds at most
-    extra = 10 * math.log10(1 + 10 ** (-music.level / 10))
-    centre = voice * np.float32(linear(-3.0103 - extra))
+    extra = 10 * math.log10(1 + share * 10 ** (-music.level / 10))
+    centre = voice * np.float32(linear(-3.0103 - extra + offset))
     scale = np.float32(linear(-extra))
     left, right = centre + bed[0] * scale, centre + bed[1] * scale
-    voice_peak = float(np.abs(voice).max()) * 1.12 * linear(-3.0103 - extra)  # 1 dB for inter-sample peaks
+    voice_peak = (
+        float(np.abs(voice).max()) * 1.12 * linear(-3.0103 - extra + offset)
+    )  # 1 dB for inter-sample peaks
     bound = voice_peak + max(s.peak * g for s, g in zip(stats, gains, strict=True)) * float(scale)
     if bound > linear(sound.ceiling):
         guide = np.maximum(peak_envelope(left), peak_envelope(right))

@@ -159,7 +159,16 @@ async def encode_narration(
     await run_in_thread(_join_pieces, plan, pieces, voice)
     speech, boundaries = _speech_intervals(plan), _boundaries(plan)
     hit = await mix_music(
-        voice, speech, boundaries, plan.duration, sound.music, sound, out, workdir, audio.cache
+        voice,
+        speech,
+        boundaries,
+        plan.duration,
+        sound.music,
+        sound,
+        level.loudness,
+        out,
+        workdir,
+        audio.cache,
     )
     return NarrationTrack(len(missing), level, hit)
 

@@ -12,6 +12,7 @@ problem line per JSON path, `storyboard_schema`). `condense`: a plan fitted to a
 `planning.normalize` (numbers, dates, units... as words) is its own package.
 """
 
+from app.services.planning.captioned import for_burned_captions
 from app.services.planning.condense import (
     Condensed,
     DurationTarget,
@@ -78,6 +79,7 @@ __all__ = [
     "dump_storyboard",
     "estimate_seconds",
     "fit_duration",
+    "for_burned_captions",
     "md_sentences",
     "parse_storyboard",
     "plan_document",
