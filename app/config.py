@@ -8,7 +8,7 @@ Every default is written here once: the dataclasses built from settings (`Resour
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr
@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     rate: int = Field(default=175, ge=RATE_MIN, le=RATE_MAX, description="words per minute")
     aspect: str = "16:9"
     resolution: int = 720
+    motion: Literal["none", "photos", "all"] = Field(
+        default="photos", description="slow sub-pixel pan and zoom: none, photos (full-frame pictures) or all"
+    )
     theme: str = Field(
         default="dark", max_length=500, description="slide theme: dark, light, paper, bold or a .toml file"
     )

@@ -75,7 +75,7 @@ async def test_motion_moves_the_picture_every_frame(tmp_path: Path) -> None:
     r = renderer(tmp_path)
     doc = document_from_bytes(b"# Motion\n\nThe picture pans slowly while this is read.", "m.md", None)
     result = await r.render(
-        doc, tmp_path / "m.mp4", RenderOptions(voice="en", motion=True, burn_captions=True)
+        doc, tmp_path / "m.mp4", RenderOptions(voice="en", motion="all", burn_captions=True)
     )
     times = frame_times(result.video)
     assert abs(len(times) - result.duration * 30) <= 2

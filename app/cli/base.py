@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
+from app.cli.motion import bare_motion
 from app.cli.sound import SoundFlags
 from app.config import Settings, load_settings, setting_default
 from app.core.jobstore.base import DuplicateJob, JobNotFound
@@ -165,7 +166,6 @@ BurnOption = Annotated[
 FpsOption = Annotated[
     int | None, typer.Option(help="Constant frame rate (24, 25, 30, 50, 60); default: variable.")
 ]
-MotionOption = Annotated[bool, typer.Option("--motion", help="A slow pan and zoom on every scene.")]
 ThemeOption = Annotated[
     str | None,
     typer.Option(help="Slide theme: dark, light, paper, bold, or a theme file (.toml). Default dark."),
@@ -309,7 +309,7 @@ def render_options(
     settings: Settings,
     burn_captions: bool | None,
     fps: int | None = None,
-    motion: bool = False,
+    motion: str | None = None,
     images: ImageFlags | None = None,
     duration: str | None = None,
     max_duration: str | None = None,
@@ -328,7 +328,7 @@ def render_options(
             "resolution": settings.resolution,
             "burn_captions": burn_captions,
             "fps": fps,
-            "motion": motion,
+            "motion": motion or settings.motion,
             **(images or ImageFlags()).options(),
             "theme": settings.theme,
             "pause_sentence": settings.pause_sentence,
@@ -387,6 +387,7 @@ def cli_settings(**overrides: object) -> Settings:
 
 
 def main() -> None:
+    sys.argv = bare_motion(sys.argv)
     if os.environ.get("T2V_DEBUG"):
         app()
         return

@@ -96,7 +96,7 @@ class RenderOptions:
     pause_heading: float = setting_default("pause_heading")
     pause_scene: float = setting_default("pause_scene")
     fps: int | None = None  # None: variable frame rate (each picture once); else constant
-    motion: bool = False  # a slow pan and zoom on every scene (encodes every frame)
+    motion: str = setting_default("motion")  # pan and zoom: "none", "photos" (full-frame pictures), "all"
     # images (issue 13): see app/services/images/policy.py
     assets_root: str | None = None  # the operator's folder for local images (default: the document's)
     allow_remote_images: bool = False  # the operator's --allow-remote-images
@@ -124,6 +124,7 @@ class RenderOptions:
     # packed documents (issue 16): which pages or slides to read ("3-12"), how a slide becomes its picture
     pages: str | None = None
     pptx_picture: str = "auto"  # auto (LibreOffice when installed), libreoffice, redraw
+    visuals: str | None = None  # issue 18: picture providers in failover order ("local:DIR,slides")
 
     @property
     def video_format(self) -> VideoFormat:

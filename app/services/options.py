@@ -20,6 +20,7 @@ from app.errors import InputError, first_error
 from app.services.documents import parse_pages
 from app.services.models import RenderOptions
 from app.services.planning import MAX_LEXICON_BYTES, Lexicon
+from app.services.providers import parse_visuals
 from app.services.speech import TTSConfig, parse_voice_spec
 from app.services.video import PresetName, with_preset
 
@@ -39,7 +40,10 @@ class RenderOptionsInput(BaseModel):
     fps: Literal[24, 25, 30, 50, 60] | None = Field(
         default=None, description="constant frame rate; default: variable (each picture once)"
     )
-    motion: bool = Field(default=False, description="slow pan and zoom on every scene")
+    motion: Literal["none", "photos", "all"] = Field(
+        default=setting_default("motion"),
+        description="slow sub-pixel pan and zoom: none, photos (full-frame pictures) or all (true: all)",
+    )
     # images (issue 13): the folder and the remote switch are the operator's; anyone may ask for placeholders
     assets_root: str | None = Field(
         default=None, max_length=4096, description="absolute folder local images come from (operator only)"
@@ -123,6 +127,12 @@ class RenderOptionsInput(BaseModel):
         description="openai:MODEL[@BASE_URL]: an LLM writes the script (operator only)",
     )
 
+    @field_validator("motion", mode="before")
+    @classmethod
+    def _motion(cls, value: object) -> object:
+        """The first `motion` was a switch: true still means every scene, false none."""
+        return ("all" if value else "none") if isinstance(value, bool) else value
+
     @field_validator("duration", "max_duration", mode="before")
     @classmethod
     def _seconds(cls, value: object) -> object:
@@ -146,6 +156,10 @@ class RenderOptionsInput(BaseModel):
     )
     pptx_picture: Literal["auto", "libreoffice", "redraw"] = Field(
         default="auto", description="a PPTX slide's picture: rendered by LibreOffice, or redrawn"
+    )
+    # issue 18: picture providers, in failover order (the operator's folders and servers only)
+    visuals: str | None = Field(
+        default=None, max_length=500, description="SPEC[,SPEC...]: slides, local:DIR (operator only)"
     )
 
     def to_options(self) -> RenderOptions:
@@ -183,6 +197,7 @@ class RenderOptionsInput(BaseModel):
             caption_style=self.caption_style,
             pages=self.pages,
             pptx_picture=self.pptx_picture,
+            visuals=self.visuals or None,
         )
 
 
@@ -229,6 +244,7 @@ def parse_render_options(
     if options.voice:
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     _check_image_options(options, trust)
+    parse_visuals(options.visuals, trust)  # a caller names no folder or server (one-line InputError)
     _check_llm(options.llm, trust)
     _check_theme(options.theme, trust)
     _check_music(options, trust)

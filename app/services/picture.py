@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from app.core.diskcache import DiskCache, hash_key
@@ -62,19 +63,21 @@ async def encode_scenes(
     report: ProgressSink,
     cpu: asyncio.Semaphore,
     cache: DiskCache | None,
+    moving: Sequence[bool] = (),
 ) -> tuple[list[Path], int]:
     """Encode (or take from the cache) one segment per scene (its stills in turn); the mux joins
-    them by copy. Returns the segments and how many were encoded (cache hits excluded)."""
+    them by copy. `moving[i]`: scene i pans and zooms (`spec.motion` is for the render: any scene).
+    Returns the segments and how many were encoded (cache hits excluded)."""
     total = len(scenes)
     report(Progress(Stage.VIDEO, 0, total + 1))
     cuts = ass_change_points(await run_in_thread(burn.ass.read_text, "utf-8")) if burn else []
     burn_key = await run_in_thread(hash_file, burn.ass) if burn else None
     done = encoded = 0
 
-    def cached(key_parts: tuple[object, ...], parts: Sequence[Shot], path: Path) -> tuple[str, bool]:
+    def cached(key_parts: tuple[object, ...], parts: Sequence[Shot], path: Path) -> tuple[str, str, bool]:
         digests = {p.image: hash_file(p.image) for p in parts}
-        key = hash_key("segment-v3", [digests[p.image] for p in parts], *key_parts)
-        return key, cache is not None and cache.fetch(key, path, ".mp4")
+        key = hash_key("segment-v4", [digests[p.image] for p in parts], *key_parts)
+        return key, digests[parts[0].image], cache is not None and cache.fetch(key, path, ".mp4")
 
     async def segment(i: int, shots: Sequence[Shot]) -> Path:
         nonlocal done, encoded
@@ -82,11 +85,12 @@ async def encode_scenes(
         parts = split_shots(shots, cuts) if burn else list(shots)
         timing = [(round(p.start - start, 3), round(p.duration, 3)) for p in parts]
         path = ws / f"segment-{i:04d}.mp4"
-        key_parts = (timing, spec, burn_key, start if burn else None)
-        key, hit = await run_in_thread(cached, key_parts, parts, path)
+        scene_spec = replace(spec, motion=spec.motion and (not moving or moving[i]))
+        key_parts = (timing, scene_spec, burn_key, start if burn else None)
+        key, first, hit = await run_in_thread(cached, key_parts, parts, path)
         if not hit:
             async with cpu:
-                await encode_segment(parts, spec, path, ws, burn)
+                await encode_segment(parts, scene_spec, path, ws, burn, motion_key=first)
             encoded += 1
             if cache is not None:
                 await run_in_thread(cache.put_file, key, path, ".mp4")
@@ -96,3 +100,11 @@ async def encode_scenes(
 
     paths = await all_or_nothing(*(segment(i, shots) for i, shots in enumerate(scenes)))
     return paths, encoded
+
+
+PHOTO_LAYOUTS = frozenset({"full_image"})  # a picture filling the frame: what `--motion photos` moves
+
+
+def scene_motion(scenes: Sequence[Scene], mode: str) -> list[bool]:
+    """Which scenes pan and zoom: none, the full-frame pictures ("photos") or every scene ("all")."""
+    return [mode == "all" or (mode == "photos" and s.layout in PHOTO_LAYOUTS) for s in scenes]

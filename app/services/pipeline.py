@@ -13,7 +13,7 @@ import dataclasses
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.config import load_settings
@@ -29,10 +29,11 @@ from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
 from app.services.models import RenderOptions, Speech, WordTiming
-from app.services.picture import draw_stills, encode_scenes
+from app.services.picture import draw_stills, encode_scenes, scene_motion
 from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, lexicon_of, make_plan
 from app.services.planning import Plan, ScriptLimits, add_spoken, fit_duration
 from app.services.progress import Progress, ProgressSink, Stage
+from app.services.providers import VisualProviders
 from app.services.speech import detect_language, scene_gaps
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
@@ -65,6 +66,7 @@ class RenderResult:
     thumbnail: Path | None = None
     warnings: tuple[str, ...] = ()  # e.g. an image shown as a placeholder
     chapters: Path | None = None  # the `0:00 Title` list beside the video
+    visuals: tuple[str, ...] = ()  # the provider that made each scene's picture ('slides', 'local')
 
 
 def caption_paths(video: Path) -> tuple[Path, Path]:
@@ -93,6 +95,7 @@ class Renderer:
         # the document's images, through the same pooled HTTP client as the speech engines
         self.images = images or ImageService(http=self.tts.http, cache=cache, resources=self.resources)
         # an optional LLM writes the script (--llm, --topic), through the same pooled client
+        self.providers = VisualProviders(self.images)  # --visuals: pictures from elsewhere (issue 18)
         self.llm = ScriptWriter(self.tts.http, LLMConfig.from_settings(load_settings()))
         self.cache = cache
         self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
@@ -191,6 +194,8 @@ class Renderer:
         async with self.workspaces.async_workspace("render") as ws:
             resolved = await self.images.resolve([*plan_images(plan), *also_shown], policy, ws)
             plan = resolved.apply(plan)
+            provided = await self.providers.apply(plan, options.visuals, options.video_format.size, ws)
+            plan = provided.plan
             drawn = [] if options.audio_only else plan.scenes
             speeches, slides = await both(
                 self._speak(plan, voice, language, options, ws, report),
@@ -228,11 +233,13 @@ class Renderer:
 
             video = ws / "video.mp4"
             o = options
-            spec = FrameSpec(o.video_format.size, o.fps, o.motion, o.keyframe_interval, o.quality)
+            moving = scene_motion(plan.scenes, o.motion)
+            spec = FrameSpec(o.video_format.size, o.fps, any(moving), o.keyframe_interval, o.quality)
+            spec = replace(spec, fps=spec.rate) if spec.motion else spec  # still scenes too: one rate
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             (scene_segments, encoded), track = await both(
-                encode_scenes(shots, spec, burn, ws, report, cpu, self.cache),
+                encode_scenes(shots, spec, burn, ws, report, cpu, self.cache, moving),
                 encode_narration(narration, sound, ws, self.cache, cpu, sound_options),
             )
             self.segments_encoded += encoded
@@ -270,8 +277,9 @@ class Renderer:
             engines=tuple(s.engine for s in speeches),
             elapsed=time.perf_counter() - started,
             thumbnail=out_thumb,
-            warnings=tuple(resolved.warnings),
+            warnings=(*resolved.warnings, *provided.warnings),
             chapters=chapters_path(out_path),
+            visuals=provided.made_by,
         )
 
     def _voice(self, plan: Plan, asked: str | None) -> tuple[str, str]:

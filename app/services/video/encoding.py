@@ -92,8 +92,9 @@ class Encoding:
 
     def frames(self, fps: int) -> list[str]:
         """Every frame (motion, burned captions at a constant rate): ultrafast is ~4x veryfast; CABAC
-        and 8x8 transforms (High profile) make it smaller for little time."""
-        return self.x264("ultrafast", [], "bframes=0:cabac=1:8x8dct=1", fps)
+        and 8x8 transforms (High profile) make it smaller for little time; CABAC, 8x8 and weighted
+        prediction also make its headers those of `still_clip`, so both kinds of segment join."""
+        return self.x264("ultrafast", [], "bframes=0:cabac=1:8x8dct=1:weightp=1", fps)
 
     def force_keyframes(self) -> list[str]:
         """Variable frame rate with a keyframe interval: a keyframe on the first frame at or after

@@ -9,7 +9,7 @@ Three ways to encode a scene, cheapest first:
 - constant frame rate (`--fps`): a GOP-long clip of the still (2 s with a preset's keyframe
   interval, else 10 s) is encoded once and repeated by stream copy, plus one remainder clip;
 - every frame (`--motion`, or `--fps` with burned captions): the picture is looped at the frame rate
-  through the filters (a slow pan and zoom by cropping a pre-enlarged image, the captions).
+  through the filters (a sub-pixel pan and zoom, `motion.KenBurns`; the captions).
 All segments of a render share one encoder configuration (`Encoding`: profile, level, BT.709,
 GOP), so their H.264 streams join without re-encoding; every segment starts with a keyframe.
 """
@@ -20,14 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
-
 from app.services.video.encoding import TO_YUV, Encoding
 from app.services.video.ffmpeg import TIMESCALE, filter_escape, run_ffmpeg
+from app.services.video.motion import KenBurns
 from app.services.video.mux import join_by_copy
 from app.services.video.shots import Shot, split_shots, write_concat_list
-
-MOTION_ZOOM = 1.12  # how much larger than the frame the picture is, for the pan to move across
 
 
 @dataclass(frozen=True)
@@ -72,10 +69,16 @@ def frame_count(start: float, end: float, fps: int) -> int:
 
 
 async def encode_segment(
-    shots: Sequence[Shot], spec: FrameSpec, out: Path, workdir: Path, burn: Burn | None = None
+    shots: Sequence[Shot],
+    spec: FrameSpec,
+    out: Path,
+    workdir: Path,
+    burn: Burn | None = None,
+    motion_key: str | None = None,
 ) -> None:
     """One scene's picture track (all `shots` show one scene, in turn; times are absolute). A scene
-    with several stills (the spoken item highlighted in turn) costs one still's work per still."""
+    with several stills (the spoken item highlighted in turn) costs one still's work per still.
+    `motion_key` (e.g. the first still's digest) picks the scene's pan and zoom."""
     if not (spec.motion or spec.fps):
         await _encode_vfr(shots, spec.encoding, out, workdir, burn)
         return
@@ -97,7 +100,9 @@ async def encode_segment(
         part = out if len(pieces) == 1 else workdir / f"{out.stem}-part{k}.mp4"
         if spec.motion or burn:
             at = start if frame0 == 0 else (first + frame0) / fps
-            await _encode_every_frame(shot.image, at, frame0, frames, total, spec, part, workdir, burn)
+            await _encode_every_frame(
+                shot.image, at, frame0, frames, total, spec, part, workdir, burn, motion_key
+            )
         else:
             await _encode_repeated_still(shot.image, frames, spec, part, workdir)
         parts.append(part)
@@ -172,27 +177,14 @@ async def _encode_every_frame(
     out: Path,
     workdir: Path,
     burn: Burn | None,
+    motion_key: str | None = None,
 ) -> None:
     """`frames` frames of `image` from frame `frame0` of a scene of `total` frames (at `at` seconds):
     the pan continues across the scene's stills, the captions are drawn at their times."""
     fps = spec.rate
     filters: list[str] = []
-    source = image
-    if spec.motion:
-        source = _enlarged(image, spec.size, workdir / f"{out.stem}-large.png")
-        w, h = spec.size
-        n = max(1, total - 1)
-        # pan diagonally across the enlarged picture: a crop per frame, no scaling per frame
-        filters.append(f"crop={w}:{h}:x='(iw-{w})*(n+{frame0})/{n}':y='(ih-{h})*(n+{frame0})/{n}'")
+    if spec.motion:  # sub-pixel pan and zoom, continuing across the scene's stills
+        filters.append(KenBurns.for_key(motion_key or str(image)).filter(spec.size, frame0, total))
     if burn:
         filters.append(burn.filter(at))
-    await _encode_frames(source, frames, fps, filters, out, spec.encoding.frames(fps))
-
-
-def _enlarged(image: Path, size: tuple[int, int], out: Path) -> Path:
-    """Scale once, up front, instead of per frame: the pan then only crops."""
-    w, h = size
-    big = (round(w * MOTION_ZOOM / 2) * 2, round(h * MOTION_ZOOM / 2) * 2)
-    with Image.open(image) as im:
-        im.convert("RGB").resize(big, Image.Resampling.LANCZOS).save(out, compress_level=1)
-    return out
+    await _encode_frames(image, frames, fps, filters, out, spec.encoding.frames(fps))
