@@ -14,8 +14,8 @@ from app.services.planning.normalize.lexicon import (
     Lexicon,
     LexiconTable,
     RegexEntry,
-    merge_lexicons,
 )
+from app.services.planning.normalize.merge import merge_lexicons
 from app.services.planning.normalize.normalizer import normalize_for_speech, normalize_with_alignment
 from app.services.planning.normalize.spans import Segment, SpokenText
 

@@ -51,7 +51,7 @@ MAX_SAY_LENGTH = 1_000
 
 ALL_LANGUAGES = "all"
 _LANGUAGE_KEY = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*")
-_TABLE_OPTIONS = frozenset({"ignore_case", "regex"})
+TABLE_OPTIONS = frozenset({"ignore_case", "regex"})
 _REGEX_KEYS = frozenset({"pattern", "say", "ignore_case", "whole_words"})
 _TEMPLATE = re.compile(r"\\(?:(?P<number>\d{1,2})|g<(?P<group>\w+)>|(?P<backslash>\\)|(?P<other>.?))", re.S)
 _SPACES = re.compile(r"\s+")
@@ -161,36 +161,6 @@ class Lexicon:
         return rules
 
 
-def merge_lexicons(under: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """Two parsed lexicons as one (a theme file's `[lexicon]` under `--lexicon`): per language, a word
-    of `over` replaces the same word of `under` (in any case if the table ignores case), its
-    patterns come first, and its `ignore_case` wins when given. Both are checked on their own first
-    (`Lexicon.from_mapping`)."""
-    merged: dict[str, Any] = {}
-    for data in (under, over):
-        for raw_key, value in data.items():
-            key = str(raw_key).strip().lower().replace("_", "-")
-            if not isinstance(value, Mapping):
-                merged[key] = value
-                continue
-            table = dict(merged.get(key) or {})
-            fold = value.get("ignore_case", table.get("ignore_case", False)) is True
-            for word in (w for w in value if w not in _TABLE_OPTIONS):
-                same = [
-                    w
-                    for w in table
-                    if w not in _TABLE_OPTIONS and (w.lower() == word.lower() if fold else w == word)
-                ]
-                for old in same:
-                    del table[old]
-            patterns = [*value.get("regex", []), *table.get("regex", [])]
-            table.update(value)
-            if patterns:
-                table["regex"] = patterns
-            merged[key] = table
-    return merged
-
-
 # Parsing -----------------------------------------------------------------------------------------------
 
 
@@ -203,7 +173,7 @@ def _parse_table(source: str, name: str, value: Any) -> LexiconTable:
     if not isinstance(ignore_case, bool):
         raise InputError(f"{source}: [{name}] ignore_case must be true or false")
     for key, said in value.items():
-        if key in _TABLE_OPTIONS:
+        if key in TABLE_OPTIONS:
             continue
         where = f"[{name}] {_quote(key)}"
         if not isinstance(said, str):
