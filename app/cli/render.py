@@ -53,7 +53,7 @@ from app.cli.documents import (
     PptxPictureOption,
     read_flags,
 )
-from app.cli.motion import MotionOption
+from app.cli.motion import MotionOption, TransitionOption
 from app.cli.plan import LexiconOption, read_lexicon
 from app.cli.sound import (
     LoudnessOption,
@@ -154,6 +154,7 @@ def render(
     burn_captions: BurnOption = None,
     fps: FpsOption = None,
     motion: MotionOption = None,
+    transition: TransitionOption = None,
     preset: PresetOption = None,
     quality: QualityOption = None,
     keyframe_interval: KeyframeOption = None,
@@ -243,6 +244,7 @@ def render(
                     ),
                     delivery=delivery,
                     lexicon=read_lexicon(lexicon),
+                    transition=transition,
                 ),
                 **read_flags(pages, pptx_picture),
                 **llm_flags(llm),
