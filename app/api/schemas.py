@@ -71,6 +71,9 @@ class JobResultOut(BaseModel):
     engines: list[str] | None = Field(
         default=None, description="the engine that spoke each scene (shows a voice chain's failovers)"
     )
+    visuals: list[str] | None = Field(
+        default=None, description="the provider that made each scene's picture ('slides', 'local', ...)"
+    )
     render_seconds: float | None = None
     captions_burned: bool | None = Field(
         default=None, description="captions drawn into the picture (a player shows its track off then)"

@@ -60,6 +60,7 @@ from app.cli.documents import (
 from app.cli.motion import MotionOption, TransitionOption
 from app.cli.plan import LexiconOption, read_lexicon
 from app.cli.story import LLMOption, llm_flags
+from app.cli.visuals import VisualsOption, visuals_flags
 from app.config import Settings, load_settings
 from app.core.jobstore.base import JobPriority, JobRecord, JobStatus
 from app.core.queue_manager import QueueManager, Trust, new_job_id
@@ -167,6 +168,7 @@ def submit(
     llm: LLMOption = None,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
+    visuals: VisualsOption = None,
     allow_fetch: AllowFetchOption = False,
     allow_private_urls: AllowPrivateUrlsOption = False,
 ) -> None:
@@ -225,6 +227,7 @@ def submit(
             **sf.options(),
             **read_flags(pages, pptx_picture),
             **llm_flags(llm),
+            **visuals_flags(visuals),
         }
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)

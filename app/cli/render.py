@@ -66,6 +66,7 @@ from app.cli.sound import (
     SoundFlags,
 )
 from app.cli.story import LanguageOption, LLMOption, TopicOption, llm_flags, topic_source
+from app.cli.visuals import VisualsOption, visuals_flags
 from app.config import load_settings, setting_default
 from app.core.fsutil import human_size
 from app.core.queue_manager import Trust
@@ -174,6 +175,7 @@ def render(
     max_music_size: MaxMusicSizeOption = None,
     pages: PagesOption = None,
     pptx_picture: PptxPictureOption = "auto",
+    visuals: VisualsOption = None,
     allow_fetch: AllowFetchOption = False,
     allow_private_urls: AllowPrivateUrlsOption = False,
     max_input_size: Annotated[
@@ -248,6 +250,7 @@ def render(
                 ),
                 **read_flags(pages, pptx_picture),
                 **llm_flags(llm),
+                **visuals_flags(visuals),
             },
             trust=Trust.OPERATOR,
         )
@@ -302,6 +305,8 @@ def render(
             f"captions: {result.srt.name}, {result.vtt.name}; "
             f"chapters: {result.chapters.name if result.chapters else '-'}"
         )
+        if any(v != "slides" for v in result.visuals):  # which provider made each scene's picture
+            print("Pictures: " + " ".join(f"{i + 1}:{v}" for i, v in enumerate(result.visuals)))
 
 
 async def _render_and_close(

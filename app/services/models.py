@@ -125,6 +125,7 @@ class RenderOptions:
     # packed documents (issue 16): which pages or slides to read ("3-12"), how a slide becomes its picture
     pages: str | None = None
     pptx_picture: str = "auto"  # auto (LibreOffice when installed), libreoffice, redraw
+    visuals: str | None = None  # issue 18: picture providers in failover order ("local:DIR,slides")
 
     @property
     def video_format(self) -> VideoFormat:

@@ -20,6 +20,7 @@ from app.errors import InputError, first_error
 from app.services.documents import parse_pages
 from app.services.models import RenderOptions
 from app.services.planning import MAX_LEXICON_BYTES, Lexicon
+from app.services.providers import parse_visuals
 from app.services.speech import TTSConfig, parse_voice_spec
 from app.services.video import PresetName, with_preset
 
@@ -160,6 +161,10 @@ class RenderOptionsInput(BaseModel):
     pptx_picture: Literal["auto", "libreoffice", "redraw"] = Field(
         default="auto", description="a PPTX slide's picture: rendered by LibreOffice, or redrawn"
     )
+    # issue 18: picture providers, in failover order (the operator's folders and servers only)
+    visuals: str | None = Field(
+        default=None, max_length=500, description="SPEC[,SPEC...]: slides, local:DIR (operator only)"
+    )
 
     def to_options(self) -> RenderOptions:
         return RenderOptions(
@@ -197,6 +202,7 @@ class RenderOptionsInput(BaseModel):
             caption_style=self.caption_style,
             pages=self.pages,
             pptx_picture=self.pptx_picture,
+            visuals=self.visuals or None,
         )
 
 
@@ -243,6 +249,7 @@ def parse_render_options(
     if options.voice:
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     _check_image_options(options, trust)
+    parse_visuals(options.visuals, trust)  # a caller names no folder or server (one-line InputError)
     _check_llm(options.llm, trust)
     _check_theme(options.theme, trust)
     _check_music(options, trust)

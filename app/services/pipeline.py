@@ -33,6 +33,7 @@ from app.services.picture import draw_stills, encode_scenes, scene_motion
 from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, lexicon_of, make_plan
 from app.services.planning import Plan, ScriptLimits, add_spoken, fit_duration
 from app.services.progress import Progress, ProgressSink, Stage
+from app.services.providers import VisualProviders
 from app.services.speech import detect_language, scene_gaps
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
@@ -65,6 +66,7 @@ class RenderResult:
     thumbnail: Path | None = None
     warnings: tuple[str, ...] = ()  # e.g. an image shown as a placeholder
     chapters: Path | None = None  # the `0:00 Title` list beside the video
+    visuals: tuple[str, ...] = ()  # the provider that made each scene's picture ('slides', 'local')
 
 
 def caption_paths(video: Path) -> tuple[Path, Path]:
@@ -93,6 +95,7 @@ class Renderer:
         # the document's images, through the same pooled HTTP client as the speech engines
         self.images = images or ImageService(http=self.tts.http, cache=cache, resources=self.resources)
         # an optional LLM writes the script (--llm, --topic), through the same pooled client
+        self.providers = VisualProviders(self.images)  # --visuals: pictures from elsewhere (issue 18)
         self.llm = ScriptWriter(self.tts.http, LLMConfig.from_settings(load_settings()))
         self.cache = cache
         self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
@@ -191,6 +194,8 @@ class Renderer:
         async with self.workspaces.async_workspace("render") as ws:
             resolved = await self.images.resolve([*plan_images(plan), *also_shown], policy, ws)
             plan = resolved.apply(plan)
+            provided = await self.providers.apply(plan, options.visuals, options.video_format.size, ws)
+            plan = provided.plan
             drawn = [] if options.audio_only else plan.scenes
             speeches, slides = await both(
                 self._speak(plan, voice, language, options, ws, report),
@@ -272,8 +277,9 @@ class Renderer:
             engines=tuple(s.engine for s in speeches),
             elapsed=time.perf_counter() - started,
             thumbnail=out_thumb,
-            warnings=tuple(resolved.warnings),
+            warnings=(*resolved.warnings, *provided.warnings),
             chapters=chapters_path(out_path),
+            visuals=provided.made_by,
         )
 
     def _voice(self, plan: Plan, asked: str | None) -> tuple[str, str]:

@@ -243,5 +243,6 @@ class RenderJobHandler:
             "scenes": result.scenes,
             "voice": result.voice,
             "engines": list(result.engines),
+            "visuals": list(result.visuals),
             "render_seconds": result.elapsed,
         }

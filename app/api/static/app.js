@@ -20,7 +20,10 @@ async function api(path, options = {}) {
   const body = type.includes("application/json") ? await response.json() : await response.text();
   if (!response.ok) {
     const detail = body && body.detail ? body.detail : `HTTP ${response.status}`;
-    throw new Error(response.status === 401 ? `${detail} — enter your API key above` : detail);
+    const err = new Error(response.status === 401 ? `${detail} — enter your API key above` : detail);
+    err.status = response.status;
+    err.problems = body && body.problems ? body.problems : null;
+    throw err;
   }
   return body;
 }
@@ -47,8 +50,8 @@ function titleOf(text) {
   return first.replace(/^#+\s*/, "").trim().slice(0, 80) || null;
 }
 
-async function submitJob(event) {
-  event.preventDefault();
+function jobRequest() {
+  // The body of POST /v1/jobs (and of POST /v1/plan, the same inputs), or null when there is nothing.
   const file = $("file").files[0];
   const text = $("text").value;
   let init;
@@ -65,13 +68,20 @@ async function submitJob(event) {
       body: JSON.stringify({ text, name: titleOf(text), priority: $("priority").value, options: renderOptions() }),
     };
   } else {
-    say("Paste some text or choose a file first.", true);
-    return;
+    say(t("needText"), true);
+    return null;
   }
+  return init;
+}
+
+async function submitJob(event) {
+  event.preventDefault();
+  const init = jobRequest();
+  if (!init) return;
   $("submit").disabled = true;
   try {
     const job = await api("/v1/jobs", init);
-    say(`Queued ${job.name || job.id}.`);
+    say(t("queued", { name: job.name || job.id }));
     follow(job);
     refreshJobs();
   } catch (err) {
@@ -119,6 +129,7 @@ function showJob(job) {
   } else {
     $("player").hidden = true;
   }
+  if (typeof studioJobShown === "function") studioJobShown(job);
 }
 
 function follow(job) {
@@ -203,6 +214,8 @@ async function loadVoices() {
   try {
     const voices = await api("/v1/voices");
     const list = $("voices");
+    list.textContent = "";
+    if (typeof showVoiceGroups === "function") showVoiceGroups(voices);
     for (const voice of voices) {
       const option = document.createElement("option");
       option.value = voice.id;
@@ -215,11 +228,14 @@ async function loadVoices() {
 }
 
 function start() {
+  translatePage();
+  $("lang").value = uiLanguage();
+  $("lang").addEventListener("change", () => setLanguage($("lang").value));
   $("api-key").value = apiKey();
   $("key-form").addEventListener("submit", (event) => {
     event.preventDefault();
     localStorage.setItem(KEY_STORAGE, $("api-key").value.trim());
-    say("Key saved in this browser.");
+    say(t("keySaved"));
     refreshJobs();
     loadVoices();
   });

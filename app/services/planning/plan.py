@@ -91,6 +91,12 @@ class Scene(_Model):
     beats: list[Beat] = []
     voice: str | None = Field(default=None, description="this scene's voice spec, if not the plan's")
     pause_after: float | None = Field(default=None, ge=0, le=10, description="seconds after the scene")
+    visual: str | None = Field(
+        default=None,
+        max_length=200,
+        description="this scene's picture providers by name ('slides', 'local'), among the render's",
+    )
+    keywords: list[str] = Field(default=[], max_length=12, description="what to search pictures for")
 
 
 class Plan(_Model):

@@ -1,0 +1,109 @@
+"""Pictures from the visual providers, put into the plan before drawing.
+
+Each scene that may take a picture (not code or table scenes, not scenes that already show one) walks
+the chain (`--visuals`, or the scene's own `visual`) until a provider gives a picture; `slides` ends
+every chain and keeps the scene as drawn text. The picture goes through the images service (size and
+decode checks, normalized PNG, cached) and the scene becomes `image_text` (it has items) or
+`full_image` (a title card or statement: the picture fills the frame, the text on a shaded band).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.errors import ImageError, RemoteError
+from app.services.images import ImagePolicy, ImageService
+from app.services.planning import ImageRef, Plan, Scene
+from app.services.providers.keywords import scene_keywords
+from app.services.providers.local import LocalPictures
+from app.services.providers.spec import VisualSpec, parse_visuals
+
+log = logging.getLogger(__name__)
+KEEP_LAYOUTS = ("code", "table", "picture", "image_text", "full_image")
+
+
+@dataclass(frozen=True)
+class _Found:
+    src: str
+    alt: str = ""
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class ProvidedPlan:
+    """The plan with provider pictures in, which provider made each scene, and what fell over."""
+
+    plan: Plan
+    made_by: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def takes_picture(scene: Scene) -> bool:
+    """Code and tables stay slides; a scene that already shows a picture keeps it."""
+    return scene.layout not in KEEP_LAYOUTS and scene.image is None
+
+
+class VisualProviders:
+    """Walks each scene's chain; pictures are checked and normalized by the images service."""
+
+    def __init__(self, images: ImageService) -> None:
+        self.images = images
+
+    async def apply(
+        self, plan: Plan, spec: str | None, frame: tuple[int, int], workdir: Path
+    ) -> ProvidedPlan:
+        chain = parse_visuals(spec)  # checked with the caller's trust where the options entered
+        chains = [_scene_chain(chain, scene.visual) for scene in plan.scenes]
+        made_by = ["slides"] * len(plan.scenes)
+        scenes = list(plan.scenes)
+        warnings: list[str] = []
+        pending = [takes_picture(s) for s in scenes]
+        depth = max(len(c) for c in chains)
+        folders: dict[str, LocalPictures] = {}
+        for step in range(depth):  # every scene's first choice, then the second for those left...
+            links = [c[step] if pending[i] and step < len(c) else None for i, c in enumerate(chains)]
+            for link in dict.fromkeys(x for x in links if x is not None and x.engine == "local"):
+                assert link.arg is not None
+                pictures = folders.setdefault(link.arg, LocalPictures(Path(link.arg)))
+                wanted = [scene_keywords(s) if links[i] == link else None for i, s in enumerate(scenes)]
+                for i, path in enumerate(pictures.assign(wanted)):
+                    if path is None:
+                        continue
+                    ref = await self._picture(path, link, frame, workdir, warnings)
+                    if ref is not None:
+                        scenes[i], made_by[i], pending[i] = _with_picture(scenes[i], ref), link.name, False
+            for i, entry in enumerate(links):
+                if entry is not None and entry.engine == "slides":
+                    pending[i] = False
+        return ProvidedPlan(plan.model_copy(update={"scenes": scenes}), tuple(made_by), tuple(warnings))
+
+    async def _picture(
+        self, path: Path, link: VisualSpec, frame: tuple[int, int], workdir: Path, warnings: list[str]
+    ) -> ImageRef | None:
+        """The picture as a checked local PNG, or None (a warning) so the scene falls over."""
+        policy = ImagePolicy(root=Path(link.arg or "."), frame=frame)
+        try:
+            resolved = await self.images.resolve([_Found(path.name)], policy, workdir)
+        except (ImageError, RemoteError) as exc:
+            warnings.append(f"visuals {link.name}: {exc}; the scene falls over to the next provider")
+            log.info("%s", warnings[-1])
+            return None
+        return ImageRef(path=str(resolved[path.name].path), fit="cover")
+
+
+def _scene_chain(chain: tuple[VisualSpec, ...], asked: str | None) -> tuple[VisualSpec, ...]:
+    """A scene's own `visual` ('slides', 'local', 'local,slides') picks among the render's providers
+    by name: a storyboard never names a folder or a server the render was not given."""
+    if not asked:
+        return chain
+    names = [n.strip().lower() for n in asked.split(",") if n.strip()]
+    picked = [link for name in names for link in chain if link.name == name and link.engine != "slides"]
+    return (*picked, VisualSpec("slides"))
+
+
+def _with_picture(scene: Scene, ref: ImageRef) -> Scene:
+    if scene.items and scene.layout != "title":
+        return scene.model_copy(update={"layout": "image_text", "image": ref})
+    return scene.model_copy(update={"layout": "full_image", "image": ref})
