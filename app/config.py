@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     motion: Literal["none", "photos", "all"] = Field(
         default="photos", description="slow sub-pixel pan and zoom: none, photos (full-frame pictures) or all"
     )
+    transition: Literal["none", "fade", "crossfade", "slide", "wipe"] = Field(
+        default="none", description="between scenes: none, fade (through black), crossfade, slide or wipe"
+    )
     theme: str = Field(
         default="dark", max_length=500, description="slide theme: dark, light, paper, bold or a .toml file"
     )

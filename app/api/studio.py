@@ -16,17 +16,17 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
 
 from app.api.intake import Submission
 from app.api.routes import MULTIPART_SCHEMA, accepted, enqueue_submission, read_submission
 from app.api.schemas import JobCreate
 from app.api.service import PrincipalDep, Service, ServiceDep, visible_job
 from app.core.jobstore.base import JobPriority, JobRecord
-from app.core.queue_manager import FileContext, check_job_id
+from app.core.queue_manager import FileContext, Trust, check_job_id
 from app.core.threads import run_in_thread
 from app.errors import InputError
 from app.services.images import ImagePolicy
@@ -40,6 +40,13 @@ SAVED = "storyboard.json"  # the last saved edit of a job's storyboard, among it
 ENVELOPE = ("revision", "job")  # what GET adds to the plan; a PUT may send them back
 CONDENSING = ("duration", "max_duration")  # done when the plan was made: a storyboard renders as is
 _locks: dict[str, asyncio.Lock] = {}
+SAMPLES = {  # what a voice says when a caller listens to it, by language (else English)
+    "vi": "Xin chào, đây là giọng đọc này.",
+    "en": "Hello, this is how this voice sounds.",
+    "fr": "Bonjour, voici comment sonne cette voix.",
+    "de": "Hallo, so klingt diese Stimme.",
+    "es": "Hola, así suena esta voz.",
+}
 
 
 def revision_of(plan: Plan) -> str:
@@ -180,3 +187,37 @@ async def put_storyboard(
     submission = Submission(context, JobPriority(job.priority), context.size or 0)
     record = await enqueue_submission(service, principal, submission, owner=job.owner)
     return accepted(service, record)
+
+
+@router.get(
+    "/v1/voices/sample",
+    summary="A short sample of a voice (WAV), made by the server once and cached",
+    response_class=FileResponse,
+    responses={200: {"content": {"audio/wav": {}}}, 422: {"description": "not a voice you may choose"}},
+)
+async def voice_sample(
+    service: ServiceDep,
+    principal: PrincipalDep,
+    voice: Annotated[str, Query(max_length=200, description="an id from GET /v1/voices")],
+) -> FileResponse:
+    """One sentence in the voice's language, so a caller can hear it before choosing it."""
+    tts = service.runtime.renderer.tts
+    options = parse_render_options({"voice": voice}, trust=Trust.CALLER, config=tts.config)
+    spec = options.voice or voice
+    if "*" in spec or "," in spec:
+        raise InputError("listen to one named voice (no '*', no failover chain)")
+    language = spec.split(":", 1)[-1].split("-")[0].split("+")[0].lower()
+    text = SAMPLES.get(language, SAMPLES["en"])
+    digest = hashlib.sha256(f"{spec}\n{text}\n{options.rate}".encode()).hexdigest()[:24]
+    path = Path(service.settings.cache_dir) / "voice-samples" / f"{digest}.wav"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{digest}.{os.getpid()}.{id(path)}.wav")
+        try:
+            await tts.speak(
+                text, spec, options.rate, tmp, language=language if spec.startswith("espeak") else None
+            )
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private, max-age=86400"})

@@ -5,6 +5,8 @@ prints), with what only the render's options know: the frame and theme the scene
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable
 
 from app.services.documents import Content, Document
@@ -17,11 +19,17 @@ from app.services.planning import (
     ScriptLimits,
     add_spoken,
     for_burned_captions,
+    merge_lexicons,
     plan_document,
 )
 from app.services.speech import detect_language
 from app.services.tts_service import parse_voice_chain
-from app.services.visuals import fits
+from app.services.visuals import fits, load_theme
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 LANGUAGE_SAMPLE_CHARS = 1000  # a few sentences are plenty for the detector
 
@@ -57,8 +65,15 @@ def make_plan(
 
 
 def lexicon_of(options: RenderOptions) -> Lexicon | None:
-    """The options' lexicon (TOML text, checked when the options were parsed)."""
-    return Lexicon.from_toml(options.lexicon, "option 'lexicon'") if options.lexicon else None
+    """The options' lexicon (TOML text, checked when the options were parsed) over the theme file's
+    `[lexicon]` (checked when the theme was loaded): the option's entries win."""
+    flag = Lexicon.from_toml(options.lexicon, "option 'lexicon'") if options.lexicon else None
+    themed = load_theme(options.theme).lexicon
+    if not themed:
+        return flag
+    under = json.loads(themed)
+    over = tomllib.loads(options.lexicon) if options.lexicon else {}
+    return Lexicon.from_mapping(merge_lexicons(under, over), "lexicon (theme file and option)")
 
 
 def _narration_sample(plan: Plan) -> str:

@@ -142,3 +142,70 @@ document.addEventListener("DOMContentLoaded", () => {
   $("preview").addEventListener("click", previewPlan);
   $("rerender").addEventListener("click", rerender);
 });
+
+// Voices grouped by language (espeak's voice names are language codes; other engines by engine),
+// with a sample the server makes once per voice (GET /v1/voices/sample).
+function voiceGroup(voice) {
+  if (voice.engine !== "espeak") return `${voice.engine}`;
+  const code = voice.name.split(/[-+]/)[0];
+  try {
+    return new Intl.DisplayNames([uiLanguage()], { type: "language" }).of(code) || code;
+  } catch (err) {
+    return code;
+  }
+}
+
+function showVoiceGroups(voices) {
+  lastVoices = voices;
+  const pick = $("voice-pick");
+  for (const group of [...pick.querySelectorAll("optgroup")]) group.remove();
+  const groups = new Map();
+  for (const voice of voices) {
+    if (voice.any_name) continue;
+    const name = voiceGroup(voice);
+    if (!groups.has(name)) groups.set(name, []);
+    groups.get(name).push(voice);
+  }
+  for (const name of [...groups.keys()].sort((a, b) => a.localeCompare(b))) {
+    const group = document.createElement("optgroup");
+    group.label = name;
+    for (const voice of groups.get(name)) {
+      const option = document.createElement("option");
+      option.value = voice.id;
+      option.textContent = voice.engine === "espeak" ? `${name} (${voice.name})` : voice.name;
+      group.appendChild(option);
+    }
+    pick.appendChild(group);
+  }
+}
+
+async function listen() {
+  const voice = $("voice-pick").value || $("voice").value.trim();
+  if (!voice) return;
+  $("listen").disabled = true;
+  try {
+    const headers = apiKey() ? { Authorization: `Bearer ${apiKey()}` } : {};
+    const response = await fetch(`/v1/voices/sample?voice=${encodeURIComponent(voice)}`, { headers });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new Error(body.detail || `HTTP ${response.status}`);
+    }
+    const audio = $("sample");
+    if (audio.src) URL.revokeObjectURL(audio.src);
+    audio.src = URL.createObjectURL(await response.blob());
+    audio.hidden = false;
+    await audio.play().catch(() => {});
+  } catch (err) {
+    say(err.message, true);
+  } finally {
+    $("listen").disabled = false;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("voice-pick").addEventListener("change", () => { $("voice").value = $("voice-pick").value; });
+  $("listen").addEventListener("click", listen);
+});
+
+let lastVoices = null;
+document.addEventListener("t2v:language", () => { if (lastVoices) showVoiceGroups(lastVoices); });

@@ -40,13 +40,21 @@ def limit(x: Samples, ceiling_db: float, envelope: Floats | None = None) -> Samp
     return limited
 
 
-def _gain_curve(env: Floats, ceiling: float, length: int) -> Floats:
-    """Per sample, the gain that keeps `env` under `ceiling`: per block the gain needed, its minimum
-    over the hold and look-ahead, smoothed over (2 * LOOKAHEAD - 1) blocks."""
+def block_peaks(env: Floats, length: int) -> Floats:
+    """The largest of `env` in each 1 ms block of a signal `length` samples long: all the limiter
+    needs of an envelope (scaling the signal scales these)."""
     blocks = -(-length // BLOCK)
     padded = np.zeros(blocks * BLOCK)
     padded[: min(length, len(env))] = env[:length]
-    need = np.minimum(1.0, ceiling / np.maximum(padded.reshape(blocks, BLOCK).max(axis=1), 1e-12))
+    peaks: Floats = padded.reshape(blocks, BLOCK).max(axis=1)
+    return peaks
+
+
+def block_gains(peaks: Floats, ceiling: float) -> Floats:
+    """Per 1 ms block, the limiter's gain at the block's centre: the gain each block needs to keep
+    `peaks` under `ceiling`, its minimum over the hold and look-ahead, smoothed over
+    (2 * LOOKAHEAD - 1) blocks."""
+    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
     reach = np.pad(need, (HOLD, LOOKAHEAD), mode="edge")
     lowest = np.lib.stride_tricks.sliding_window_view(reach, HOLD + LOOKAHEAD + 1).min(axis=1)
     # a mean over +/- (LOOKAHEAD - 1) blocks: every block it averages reaches the block in the middle
@@ -54,9 +62,15 @@ def _gain_curve(env: Floats, ceiling: float, length: int) -> Floats:
     half = LOOKAHEAD - 1
     window = np.pad(lowest, half, mode="edge")
     sums = np.concatenate([[0.0], np.cumsum(window)])
-    gain = (sums[2 * half + 1 :] - sums[: -2 * half - 1]) / (2 * half + 1)
-    centres = np.arange(blocks) * BLOCK + (BLOCK - 1) / 2
-    curve: Floats = np.interp(np.arange(length), centres, gain)
+    gains: Floats = (sums[2 * half + 1 :] - sums[: -2 * half - 1]) / (2 * half + 1)
+    return gains
+
+
+def _gain_curve(env: Floats, ceiling: float, length: int) -> Floats:
+    """Per sample, the gain that keeps `env` under `ceiling`: `block_gains` between block centres."""
+    gains = block_gains(block_peaks(env, length), ceiling)
+    centres = np.arange(len(gains)) * BLOCK + (BLOCK - 1) / 2
+    curve: Floats = np.interp(np.arange(length), centres, gains)
     return curve
 
 

@@ -20,8 +20,17 @@ import numpy as np
 from app.config import setting_default
 from app.core.diskcache import hash_key
 from app.core.threads import check_cancelled, run_in_thread
-from app.services.audio.dynamics import limit
-from app.services.audio.loudness import Measurement, Samples, integrated, linear, loudness_of, peak_envelope
+from app.services.audio.dynamics import BLOCK, block_gains, block_peaks
+from app.services.audio.loudness import (
+    STEP,
+    Measurement,
+    Samples,
+    gated_loudness,
+    integrated,
+    k_weight,
+    linear,
+    peak_envelope,
+)
 from app.services.audio.music import Music
 from app.services.audio.scenes import SceneAudio
 
@@ -31,7 +40,7 @@ MAX_MAKE_UP = 15.0  # dB: beyond this the limiter is only making distortion
 TOLERANCE = 0.1  # LU: close enough for a scene (ffmpeg reports loudness to 0.1 LU)
 MAX_STEPS = 6
 AAC_HEADROOM = 1.5  # dB kept under the true-peak limit for the encoder's overshoot
-MAKE_UP_VERSION = "make-up-v2"
+MAKE_UP_VERSION = "make-up-v3"
 
 
 @dataclass(frozen=True)
@@ -91,18 +100,44 @@ def _make_up_all(
     return out
 
 
+class _Limited:
+    """How loud a scene measures after gain and the limiter, at any gain, from what is computed once:
+    its 1 ms blocks' true peaks and K-weighted energies. The limiter's gain moves slowly against
+    the K-filter, so the limited signal's weighted energy per block is the block's energy times
+    the square of its gain (within ~0.01 LU of filtering the limited samples, at a thousandth of
+    the cost): each try of the make-up search costs microseconds instead of a limiter pass and a
+    K-filter pass over the samples."""
+
+    def __init__(self, x: Samples) -> None:
+        self.peaks = block_peaks(peak_envelope(x), len(x))
+        weighted = k_weight(x)
+        blocks = len(self.peaks)
+        per_step = STEP // BLOCK
+        steps = -(-blocks // per_step)
+        energy = np.zeros(steps * per_step * BLOCK)
+        energy[: len(weighted)] = weighted * weighted
+        self.energy = energy.reshape(steps * per_step, BLOCK).sum(axis=1)
+        self.blocks = blocks
+
+    def loudness(self, gain: float, ceiling: float) -> float | None:
+        scale = linear(gain)
+        gains = np.ones(len(self.energy))
+        gains[: self.blocks] = block_gains(self.peaks * scale, linear(ceiling))
+        weighted = self.energy * (scale * gains) ** 2
+        return gated_loudness(weighted.reshape(-1, STEP // BLOCK).sum(axis=1) / STEP)
+
+
 def _make_up(x: Samples, natural: float | None, gain: float, ceiling: float) -> float:
     """The gain that makes `x`, limited, measure `natural + gain`."""
-    if natural is None:
+    if natural is None or not len(x):
         return gain
     target = natural + gain
     tried: dict[float, float] = {}  # gain -> loudness after limiting
     slope = 0.35  # d(loudness)/d(gain): 1 unlimited; espeak loses most of each dB to the limiter
     g = gain
-    envelope = peak_envelope(x)  # the limiter's guide at any gain is this, scaled: computed once
+    limited = _Limited(x)
     while len(tried) < MAX_STEPS and g not in tried:
-        scale = linear(g)
-        loud = loudness_of([limit((x * np.float32(scale)).astype(np.float32), ceiling, envelope * scale)])
+        loud = limited.loudness(g, ceiling)
         if loud is None:
             return gain
         tried[g] = loud

@@ -24,7 +24,7 @@ from app.services.planning.condense_time import plan_seconds
 from app.services.planning.groups import DEFAULT_MAX_SCENE_SECONDS, balanced_groups
 from app.services.planning.limits import ScriptLimits, check_limits
 from app.services.planning.narrate import md_sentences, row_sentence
-from app.services.planning.normalize import MAX_LEXICON_BYTES, Lexicon
+from app.services.planning.normalize import MAX_LEXICON_BYTES, Lexicon, merge_lexicons
 from app.services.planning.plan import PLAN_VERSION, Beat, Code, ImageRef, Item, Layout, Plan, Scene, Table
 from app.services.planning.planner import PlanLimits, add_spoken, plan_document
 from app.services.planning.planner_scenes import Fits
@@ -81,6 +81,7 @@ __all__ = [
     "fit_duration",
     "for_burned_captions",
     "md_sentences",
+    "merge_lexicons",
     "parse_storyboard",
     "plan_document",
     "plan_seconds",

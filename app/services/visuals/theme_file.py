@@ -19,6 +19,8 @@
     [captions.languages.ja]             # per language (an espeak code's first part, or all of it)
     font = "fonts/NotoSansJP-Bold.otf"
     size = 0.9
+    [lexicon.vi]                        # what the voice says: the --lexicon format, one level down
+    "UBND" = "Ủy ban nhân dân"          # (merged under --lexicon: the flag's entries win)
 
 Every key is checked: a wrong key, a bad colour or a missing file is an `InputError` with one line
 naming the file and the key (exit 2 in the CLI, HTTP 422 in the service).
@@ -27,6 +29,7 @@ naming the file and the key (exit 2 in the CLI, HTTP 422 in the service).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sys
 from dataclasses import replace
@@ -142,6 +145,7 @@ class ThemeFile(_Section):
     background: Background = Background()
     layout: LayoutSection | None = None
     captions: CaptionsSection | None = None
+    lexicon: dict[str, Any] | None = None
 
 
 _SECTIONS: dict[str, type[BaseModel]] = {
@@ -272,6 +276,11 @@ def _build(spec: ThemeFile, path: Path) -> Theme:
                 files.append(file)
             captions.append(CaptionFont(language, font, entry.size))
         changes["captions"] = tuple(captions)
+    if spec.lexicon is not None:
+        from app.services.planning import Lexicon
+
+        Lexicon.from_mapping(spec.lexicon, source=f"theme file {path.name}: [lexicon]")  # one line
+        changes["lexicon"] = json.dumps(spec.lexicon, ensure_ascii=False, sort_keys=True)
     changes["files"] = tuple(files)
     return replace(theme, **changes)
 

@@ -81,6 +81,7 @@ class Theme:
     surface_alpha: float = 0.9  # how opaque panels are (a bold theme darkens its colour instead)
     files: tuple[tuple[str, str], ...] = field(default=())  # font files named by path, and digests
     captions: tuple[CaptionFont, ...] = ()  # burned captions per language (theme file [captions])
+    lexicon: str = ""  # the theme file's [lexicon] as JSON (checked; merged under --lexicon)
 
     def caption_font(self, language: str) -> CaptionFont:
         """The captions' font and size for a language ("vi", "en-us"): its own entry, else the

@@ -15,6 +15,7 @@ from app.services.planning.normalize.lexicon import (
     LexiconTable,
     RegexEntry,
 )
+from app.services.planning.normalize.merge import merge_lexicons
 from app.services.planning.normalize.normalizer import normalize_for_speech, normalize_with_alignment
 from app.services.planning.normalize.spans import Segment, SpokenText
 
@@ -28,6 +29,7 @@ __all__ = [
     "RegexEntry",
     "Segment",
     "SpokenText",
+    "merge_lexicons",
     "normalize_for_speech",
     "normalize_with_alignment",
 ]

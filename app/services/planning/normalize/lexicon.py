@@ -51,7 +51,7 @@ MAX_SAY_LENGTH = 1_000
 
 ALL_LANGUAGES = "all"
 _LANGUAGE_KEY = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*")
-_TABLE_OPTIONS = frozenset({"ignore_case", "regex"})
+TABLE_OPTIONS = frozenset({"ignore_case", "regex"})
 _REGEX_KEYS = frozenset({"pattern", "say", "ignore_case", "whole_words"})
 _TEMPLATE = re.compile(r"\\(?:(?P<number>\d{1,2})|g<(?P<group>\w+)>|(?P<backslash>\\)|(?P<other>.?))", re.S)
 _SPACES = re.compile(r"\s+")
@@ -173,7 +173,7 @@ def _parse_table(source: str, name: str, value: Any) -> LexiconTable:
     if not isinstance(ignore_case, bool):
         raise InputError(f"{source}: [{name}] ignore_case must be true or false")
     for key, said in value.items():
-        if key in _TABLE_OPTIONS:
+        if key in TABLE_OPTIONS:
             continue
         where = f"[{name}] {_quote(key)}"
         if not isinstance(said, str):
