@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     motion: Literal["none", "photos", "all"] = Field(
         default="photos", description="slow sub-pixel pan and zoom: none, photos (full-frame pictures) or all"
     )
+    transition: Literal["none", "fade", "crossfade", "slide", "wipe"] = Field(
+        default="none", description="between scenes: none, fade (through black), crossfade, slide or wipe"
+    )
     theme: str = Field(
         default="dark", max_length=500, description="slide theme: dark, light, paper, bold or a .toml file"
     )
@@ -133,6 +136,11 @@ class Settings(BaseSettings):
     llm_prompts_dir: Path | None = Field(
         default=None, description="folder of prompt templates (system.txt, document.txt...) replacing ours"
     )
+
+    # picture providers (--visuals pexels[@URL]); keys are secrets, sent only to their base URL
+    pexels_api_key: SecretStr | None = Field(default=None, description="key for --visuals pexels")
+    pexels_base_url: str = Field(default="https://api.pexels.com", description="when a spec has no @URL")
+    stock_results: int = Field(default=15, ge=1, le=80, description="photos asked per stock search")
 
     # speech engines over HTTP (voice specs openai:VOICE[@URL] and async:VOICE[@URL]); keys are secrets
     openai_api_key: SecretStr | None = Field(default=None, description="bearer token for openai: voices")

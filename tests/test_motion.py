@@ -137,6 +137,11 @@ def test_the_path_is_the_same_for_a_picture_every_time_and_stays_inside_it() -> 
         x, y, w, h = path.window(t, (1280, 720))
         assert x >= 0 and y >= 0 and x + w <= 1280.001 and y + h <= 720.001
         assert 1 / 1.13 < w / 1280 < 1 / 1.05, "gentle: 6-12% zoom"
+    for k in range(8):  # a slide's words stay inside its 5% margin
+        slide = KenBurns.for_key(str(k), slide=True)
+        for t in (0.0, 1.0):
+            x, y, w, h = slide.window(t, (1280, 720))
+            assert max(x, 1280 - x - w) < 0.035 * 1280 and max(y, 720 - y - h) < 0.035 * 720
 
 
 def test_motion_option_modes_and_the_old_switch() -> None:

@@ -52,11 +52,18 @@ def test_plan_preview_storyboard_edit_and_rerender(server: Server) -> None:
     assert got.headers["etag"] == f'"{board["revision"]}"' and board["job"] == job["id"]
     assert [s["narration"] for s in board["scenes"]] == [s["narration"] for s in scenes]
     i = next(i for i, s in enumerate(board["scenes"]) if "first scene" in s["narration"])
+    assert len(board["thumbnails"]) == len(board["scenes"])
+    thumb = server.client().get(board["thumbnails"][i])  # a signed link: no key needed (<img src>)
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg", thumb.status_code
+    assert (
+        thumb.content[:2] == b"\xff\xd8"
+        and server.client().get(board["thumbnails"][i].split("?")[0]).status_code == 401
+    )
 
     empty = copy.deepcopy(board)
     empty["scenes"][i].update(narration="", title=None)
     refused = a.put(url, json=empty)
-    assert refused.status_code == 422, refused.text
+    assert refused.status_code == 422, refused.status_code
     assert f"scenes[{i}].narration" in " ".join(refused.json()["problems"])
     wrong = copy.deepcopy(board)
     wrong["scenes"][i]["layout"] = "slideshow"
@@ -83,3 +90,24 @@ def test_plan_preview_storyboard_edit_and_rerender(server: Server) -> None:
     assert a.get(f"/v1/jobs/{child['id']}/storyboard").json()["scenes"][i]["narration"].startswith("Purple")
     ratio = second["result"]["render_seconds"] / first["result"]["render_seconds"]
     print(f"re-render / first render: {ratio:.2f}")
+
+
+def test_voice_sample_and_offline_docs(server: Server) -> None:
+    a = server.client("key-a-secret")
+    voices = a.get("/v1/voices").json()
+    vi = next(v["id"] for v in voices if v["id"] == "espeak:vi")
+    sample = a.get("/v1/voices/sample", params={"voice": vi})
+    assert sample.status_code == 200, sample.text
+    assert sample.headers["content-type"] == "audio/wav" and sample.content[:4] == b"RIFF"
+    assert len(sample.content) > 20_000  # about a second or more of speech
+    assert a.get("/v1/voices/sample", params={"voice": vi}).content == sample.content  # cached
+    refused = a.get("/v1/voices/sample", params={"voice": "openai:alloy"})
+    assert refused.status_code == 422, refused.status_code
+    assert server.client().get("/v1/voices/sample", params={"voice": vi}).status_code == 401
+
+    docs = a.get("/docs")
+    assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text.lower() and "https://" not in docs.text.replace("https://fastapi", "")
+    bundle = a.get("/docs-assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.content) > 100_000
+    assert a.get("/docs-assets/swagger-ui.css").status_code == 200

@@ -82,6 +82,11 @@ def test_studio_preview_edit_rerender_in_vietnamese(server: Server) -> None:
                 "document.querySelector('#video').readyState === 4", timeout=60_000, polling=200
             )
             page.wait_for_selector("#storyboard:not([hidden]) .narration-edit", timeout=30_000)
+            page.wait_for_function(
+                "(i => i && i.complete && i.naturalWidth === 320)"
+                "(document.querySelector('#storyboard-cards img.thumb'))",
+                timeout=30_000,
+            )  # the slide's thumbnail, drawn by the server
             index = page.evaluate(
                 "[...document.querySelectorAll('#storyboard-cards .narration-edit')]"
                 ".findIndex(t => t.value.includes('cảnh đầu tiên'))"
@@ -121,6 +126,25 @@ def test_studio_preview_edit_rerender_in_vietnamese(server: Server) -> None:
             page.select_option("#lang", "en")
             assert page.text_content("#submit") == "Render"
             page.screenshot(path=str(OUTPUT / "studio_rerendered_en.png"), full_page=True)
+            # voices grouped by language, with a sample made by the server
+            page.wait_for_selector("#voice-pick optgroup option[value='espeak:vi']", state="attached")
+            group = page.evaluate(
+                "document.querySelector(\"#voice-pick option[value='espeak:vi']\").parentElement.label"
+            )
+            assert "Vietnamese" in group or "Việt" in group, group
+            page.select_option("#voice-pick", "espeak:vi")
+            assert page.input_value("#voice") == "espeak:vi"
+            page.click("#listen")
+            page.wait_for_function(
+                "(a => !a.hidden && a.src.startsWith('blob:') && a.duration > 0.5)"
+                "(document.querySelector('#sample'))",
+                timeout=30_000,
+            )
+
+            # the API page works offline too
+            page.goto(server.url + "/docs")
+            page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
+            assert "/v1/jobs/{job_id}/storyboard" in page.inner_text(".swagger-ui")
             outside = [u for u in requests if not u.startswith((server.url, "data:", "blob:"))]
             assert outside == [], outside
             assert errors == []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.api import ops, routes, studio
@@ -71,6 +71,8 @@ def create_app(
         description="Authenticate with `Authorization: Bearer KEY`. Job links carry a short-lived "
         "`token` so that `<video>` elements and downloads work without the header.",
         lifespan=lifespan,
+        docs_url=None,  # served by _add_docs from local files: no CDN
+        redoc_url=None,
     )
     app.state.service = service
     app.add_middleware(
@@ -83,6 +85,7 @@ def create_app(
     app.include_router(studio.router)
     _add_error_handlers(app)
     _add_page(app)
+    _add_docs(app)
     return app
 
 
@@ -106,6 +109,24 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": first_error(exc.errors(), subject="request")}, 422)
+
+
+def _add_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the files of a wheel (swagger-ui-bundle-v2), so it works offline."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]  # (no stubs)
+
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="t2v API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
 
 
 def _add_page(app: FastAPI) -> None:

@@ -316,6 +316,7 @@ def render_options(
     sound: SoundFlags | None = None,
     delivery: DeliveryFlags | None = None,
     lexicon: str | None = None,
+    transition: str | None = None,
 ) -> dict[str, object]:
     """Render options from settings (env + flags), in the shape every entry point validates."""
     return (delivery or DeliveryFlags()).apply(
@@ -329,6 +330,7 @@ def render_options(
             "burn_captions": burn_captions,
             "fps": fps,
             "motion": motion or settings.motion,
+            "transition": transition or settings.transition,
             **(images or ImageFlags()).options(),
             "theme": settings.theme,
             "pause_sentence": settings.pause_sentence,

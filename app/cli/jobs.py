@@ -57,7 +57,7 @@ from app.cli.documents import (
     PptxPictureOption,
     read_flags,
 )
-from app.cli.motion import MotionOption
+from app.cli.motion import MotionOption, TransitionOption
 from app.cli.plan import LexiconOption, read_lexicon
 from app.cli.story import LLMOption, llm_flags
 from app.cli.visuals import VisualsOption, visuals_flags
@@ -141,6 +141,7 @@ def submit(
     burn_captions: BurnOption = None,
     fps: FpsOption = None,
     motion: MotionOption = None,
+    transition: TransitionOption = None,
     preset: PresetOption = None,
     quality: QualityOption = None,
     keyframe_interval: KeyframeOption = None,
@@ -221,6 +222,7 @@ def submit(
                 max_duration,
                 delivery=delivery,
                 lexicon=read_lexicon(lexicon),
+                transition=transition,
             ),
             **sf.options(),
             **read_flags(pages, pptx_picture),

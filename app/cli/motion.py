@@ -18,6 +18,11 @@ MotionOption = Annotated[
     ),
 ]
 
+TransitionOption = Annotated[
+    str | None,
+    typer.Option(help="Between scenes: none (the default), fade (through black), crossfade, slide or wipe."),
+]
+
 
 def bare_motion(argv: Sequence[str]) -> list[str]:
     """Click options take a value or none, not both: a `--motion` not followed by a mode means all."""

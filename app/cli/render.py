@@ -53,7 +53,7 @@ from app.cli.documents import (
     PptxPictureOption,
     read_flags,
 )
-from app.cli.motion import MotionOption
+from app.cli.motion import MotionOption, TransitionOption
 from app.cli.plan import LexiconOption, read_lexicon
 from app.cli.sound import (
     LoudnessOption,
@@ -155,6 +155,7 @@ def render(
     burn_captions: BurnOption = None,
     fps: FpsOption = None,
     motion: MotionOption = None,
+    transition: TransitionOption = None,
     preset: PresetOption = None,
     quality: QualityOption = None,
     keyframe_interval: KeyframeOption = None,
@@ -245,6 +246,7 @@ def render(
                     ),
                     delivery=delivery,
                     lexicon=read_lexicon(lexicon),
+                    transition=transition,
                 ),
                 **read_flags(pages, pptx_picture),
                 **llm_flags(llm),

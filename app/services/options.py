@@ -44,6 +44,10 @@ class RenderOptionsInput(BaseModel):
         default=setting_default("motion"),
         description="slow sub-pixel pan and zoom: none, photos (full-frame pictures) or all (true: all)",
     )
+    transition: Literal["none", "fade", "crossfade", "slide", "wipe"] = Field(
+        default=setting_default("transition"),
+        description="between scenes: none, fade (through black), crossfade, slide or wipe",
+    )
     # images (issue 13): the folder and the remote switch are the operator's; anyone may ask for placeholders
     assets_root: str | None = Field(
         default=None, max_length=4096, description="absolute folder local images come from (operator only)"
@@ -171,6 +175,7 @@ class RenderOptionsInput(BaseModel):
             burn_captions=self.burn_captions,
             fps=self.fps,
             motion=self.motion,
+            transition=self.transition,
             assets_root=self.assets_root,
             allow_remote_images=self.allow_remote_images,
             skip_missing_images=self.skip_missing_images,

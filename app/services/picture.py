@@ -5,6 +5,7 @@ scene holding its stills in turn (content-addressed: an edited document re-encod
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 from collections.abc import Sequence
 from dataclasses import replace
@@ -18,7 +19,19 @@ from app.services.captions import ass_change_points
 from app.services.models import RenderOptions
 from app.services.planning import Scene
 from app.services.progress import Progress, ProgressSink, Stage
-from app.services.video import Burn, FrameSpec, Shot, encode_segment, split_shots
+from app.services.video import (
+    Burn,
+    FrameSpec,
+    KenBurns,
+    Shot,
+    Side,
+    boundary_windows,
+    encode_segment,
+    encode_transition,
+    frame_count,
+    split_shots,
+    trim_shots,
+)
 from app.services.visuals import VisualService, load_theme
 
 
@@ -63,10 +76,12 @@ async def encode_scenes(
     report: ProgressSink,
     cpu: asyncio.Semaphore,
     cache: DiskCache | None,
-    moving: Sequence[bool] = (),
+    moving: Sequence[str | None] = (),
+    transition: str = "none",
 ) -> tuple[list[Path], int]:
     """Encode (or take from the cache) one segment per scene (its stills in turn); the mux joins
-    them by copy. `moving[i]`: scene i pans and zooms (`spec.motion` is for the render: any scene).
+    them by copy, with a transition window (`video.transitions`) between scenes unless `transition` is
+    "none". `moving[i]`: scene i pans and zooms (`spec.motion` is for the render: any scene).
     Returns the segments and how many were encoded (cache hits excluded)."""
     total = len(scenes)
     report(Progress(Stage.VIDEO, 0, total + 1))
@@ -79,18 +94,37 @@ async def encode_scenes(
         key = hash_key("segment-v4", [digests[p.image] for p in parts], *key_parts)
         return key, digests[parts[0].image], cache is not None and cache.fetch(key, path, ".mp4")
 
+    extents = [(s[0].start, s[-1].start + s[-1].duration) for s in scenes]
+    windows = boundary_windows(extents) if transition != "none" else []
+    first_digest: dict[int, str] = {}
+
+    def span(j: int, inner: bool) -> tuple[float, float]:
+        """Scene j's time without the windows (inner) or with them (the time its pan spans)."""
+        a, b = extents[j]
+        if j:
+            a = windows[j - 1][1 if inner else 0]
+        if j < len(windows):
+            b = windows[j][0 if inner else 1]
+        return a, b
+
     async def segment(i: int, shots: Sequence[Shot]) -> Path:
         nonlocal done, encoded
+        path_span = extents[i]
+        if windows:  # the scene gives its ends to the windows; its pan spans them too
+            path_span, shots = span(i, False), trim_shots(shots, *span(i, True))
         start = shots[0].start
         parts = split_shots(shots, cuts) if burn else list(shots)
         timing = [(round(p.start - start, 3), round(p.duration, 3)) for p in parts]
         path = ws / f"segment-{i:04d}.mp4"
-        scene_spec = replace(spec, motion=spec.motion and (not moving or moving[i]))
-        key_parts = (timing, scene_spec, burn_key, start if burn else None)
+        kind = moving[i] if moving else "photo"
+        scene_spec = replace(spec, motion=spec.motion and kind is not None, slide_motion=kind == "slide")
+        pan = (round(path_span[0] - start, 3), round(path_span[1] - start, 3)) if windows else None
+        key_parts = (timing, scene_spec, burn_key, start if burn else None, pan)
         key, first, hit = await run_in_thread(cached, key_parts, parts, path)
+        first_digest[i] = first
         if not hit:
             async with cpu:
-                await encode_segment(parts, scene_spec, path, ws, burn, motion_key=first)
+                await encode_segment(parts, scene_spec, path, ws, burn, motion_key=first, path=path_span)
             encoded += 1
             if cache is not None:
                 await run_in_thread(cache.put_file, key, path, ".mp4")
@@ -98,13 +132,41 @@ async def encode_scenes(
         report(Progress(Stage.VIDEO, done, total + 1))
         return path
 
+    async def window(i: int) -> Path:
+        """The transition from scene i to scene i + 1 (after both segments: their digests)."""
+        path = ws / f"transition-{i:04d}.mp4"
+        sides = []
+        for j, image in ((i, scenes[i][-1].image), (i + 1, scenes[i + 1][0].image)):
+            motion = None
+            kind = moving[j] if moving else "photo"
+            if spec.motion and kind is not None:
+                fps, (p0, p1) = spec.rate, span(j, False)
+                frame0 = round(windows[i][0] * fps) - round(p0 * fps)
+                motion = KenBurns.for_key(first_digest[j], kind == "slide").filter(
+                    spec.size, frame0, frame_count(p0, p1, fps)
+                )
+            sides.append(Side(image, motion))
+        async with cpu:
+            await encode_transition(transition, sides[0], sides[1], windows[i], spec, path, ws, burn)
+        return path
+
     paths = await all_or_nothing(*(segment(i, shots) for i, shots in enumerate(scenes)))
+    if windows:
+        joins = await all_or_nothing(*(window(i) for i in range(len(windows))))
+        paths = [p for pair in itertools.zip_longest(paths, joins) for p in pair if p is not None]
     return paths, encoded
 
 
 PHOTO_LAYOUTS = frozenset({"full_image"})  # a picture filling the frame: what `--motion photos` moves
 
 
-def scene_motion(scenes: Sequence[Scene], mode: str) -> list[bool]:
-    """Which scenes pan and zoom: none, the full-frame pictures ("photos") or every scene ("all")."""
-    return [mode == "all" or (mode == "photos" and s.layout in PHOTO_LAYOUTS) for s in scenes]
+def scene_motion(scenes: Sequence[Scene], mode: str) -> list[str | None]:
+    """How each scene moves: "photo" (a full-frame picture without words: the full pan and zoom),
+    "slide" (words on it: a smaller one, inside the margins) or None. `mode` "photos" moves the
+    full-frame pictures only, "all" every scene, "none" none."""
+    out: list[str | None] = []
+    for s in scenes:
+        photo = s.layout in PHOTO_LAYOUTS
+        kind = "photo" if photo and not (s.image and s.image.alt) and not s.title else "slide"
+        out.append(kind if mode == "all" or (mode == "photos" and photo) else None)
+    return out

@@ -214,6 +214,8 @@ async function loadVoices() {
   try {
     const voices = await api("/v1/voices");
     const list = $("voices");
+    list.textContent = "";
+    if (typeof showVoiceGroups === "function") showVoiceGroups(voices);
     for (const voice of voices) {
       const option = document.createElement("option");
       option.value = voice.id;

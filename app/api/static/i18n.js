@@ -41,6 +41,10 @@ const WORDS = {
     keySaved: "Key saved in this browser.",
     noChange: "Nothing changed: edit a scene first.",
     stale: "Someone changed this storyboard meanwhile; it was loaded again.",
+    voicesByLanguage: "Voices by language",
+    detected: "detected from the text",
+    listen: "Listen",
+    otherVoices: "Other voices",
     colName: "Name", colStatus: "Status", colProgress: "Progress", colPriority: "Priority", colQueued: "Queued",
   },
   vi: {
@@ -79,6 +83,10 @@ const WORDS = {
     keySaved: "Đã lưu khóa trong trình duyệt này.",
     noChange: "Chưa có gì thay đổi: hãy sửa một cảnh trước.",
     stale: "Có người vừa sửa bảng phân cảnh này; đã tải lại.",
+    voicesByLanguage: "Giọng đọc theo ngôn ngữ",
+    detected: "tự nhận theo văn bản",
+    listen: "Nghe thử",
+    otherVoices: "Giọng khác",
     colName: "Tên", colStatus: "Trạng thái", colProgress: "Tiến độ", colPriority: "Ưu tiên", colQueued: "Xếp hàng lúc",
   },
 };

@@ -16,13 +16,22 @@ function shownText(scene) {
   return parts.join("\n");
 }
 
-function sceneCard(scene, index, editable) {
+function sceneCard(scene, index, editable, thumbnail) {
   const card = document.createElement("article");
   card.className = "scene-card";
   card.dataset.sceneId = scene.id;
   const head = document.createElement("h3");
   head.textContent = `${t("scene", { n: index + 1 })} · ${t("layout")}: ${scene.layout}`;
   card.appendChild(head);
+  if (thumbnail) {
+    const img = document.createElement("img");
+    img.className = "thumb";
+    img.loading = "lazy";
+    img.alt = `${t("scene", { n: index + 1 })}: ${scene.title || scene.layout}`;
+    img.src = thumbnail;
+    img.onerror = () => img.remove();
+    card.appendChild(img);
+  }
   const shown = document.createElement("pre");
   shown.className = "shown";
   shown.setAttribute("aria-label", t("shown"));
@@ -57,9 +66,9 @@ function sceneCard(scene, index, editable) {
   return card;
 }
 
-function showCards(container, scenes, editable) {
+function showCards(container, scenes, editable, thumbnails = []) {
   container.textContent = "";
-  scenes.forEach((scene, i) => container.appendChild(sceneCard(scene, i, editable)));
+  scenes.forEach((scene, i) => container.appendChild(sceneCard(scene, i, editable, thumbnails[i])));
 }
 
 function problemsText(err) {
@@ -86,7 +95,7 @@ async function loadStoryboard(job) {
   const data = await api(`/v1/jobs/${encodeURIComponent(job.id)}/storyboard`);
   board = { job: job.id, data, original: JSON.stringify(data.scenes) };
   $("storyboard").hidden = false;
-  showCards($("storyboard-cards"), data.scenes, true);
+  showCards($("storyboard-cards"), data.scenes, true, data.thumbnails || []);
 }
 
 async function rerender() {
@@ -142,3 +151,70 @@ document.addEventListener("DOMContentLoaded", () => {
   $("preview").addEventListener("click", previewPlan);
   $("rerender").addEventListener("click", rerender);
 });
+
+// Voices grouped by language (espeak's voice names are language codes; other engines by engine),
+// with a sample the server makes once per voice (GET /v1/voices/sample).
+function voiceGroup(voice) {
+  if (voice.engine !== "espeak") return `${voice.engine}`;
+  const code = voice.name.split(/[-+]/)[0];
+  try {
+    return new Intl.DisplayNames([uiLanguage()], { type: "language" }).of(code) || code;
+  } catch (err) {
+    return code;
+  }
+}
+
+function showVoiceGroups(voices) {
+  lastVoices = voices;
+  const pick = $("voice-pick");
+  for (const group of [...pick.querySelectorAll("optgroup")]) group.remove();
+  const groups = new Map();
+  for (const voice of voices) {
+    if (voice.any_name) continue;
+    const name = voiceGroup(voice);
+    if (!groups.has(name)) groups.set(name, []);
+    groups.get(name).push(voice);
+  }
+  for (const name of [...groups.keys()].sort((a, b) => a.localeCompare(b))) {
+    const group = document.createElement("optgroup");
+    group.label = name;
+    for (const voice of groups.get(name)) {
+      const option = document.createElement("option");
+      option.value = voice.id;
+      option.textContent = voice.engine === "espeak" ? `${name} (${voice.name})` : voice.name;
+      group.appendChild(option);
+    }
+    pick.appendChild(group);
+  }
+}
+
+async function listen() {
+  const voice = $("voice-pick").value || $("voice").value.trim();
+  if (!voice) return;
+  $("listen").disabled = true;
+  try {
+    const headers = apiKey() ? { Authorization: `Bearer ${apiKey()}` } : {};
+    const response = await fetch(`/v1/voices/sample?voice=${encodeURIComponent(voice)}`, { headers });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new Error(body.detail || `HTTP ${response.status}`);
+    }
+    const audio = $("sample");
+    if (audio.src) URL.revokeObjectURL(audio.src);
+    audio.src = URL.createObjectURL(await response.blob());
+    audio.hidden = false;
+    await audio.play().catch(() => {});
+  } catch (err) {
+    say(err.message, true);
+  } finally {
+    $("listen").disabled = false;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("voice-pick").addEventListener("change", () => { $("voice").value = $("voice-pick").value; });
+  $("listen").addEventListener("click", listen);
+});
+
+let lastVoices = null;
+document.addEventListener("t2v:language", () => { if (lastVoices) showVoiceGroups(lastVoices); });

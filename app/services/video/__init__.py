@@ -19,29 +19,39 @@ from app.services.video.chapters import (
 )
 from app.services.video.encoding import Encoding, h264_level
 from app.services.video.ffmpeg import ffmpeg_exe, run_ffmpeg
+from app.services.video.motion import MOTION_MODES, KenBurns, MotionMode
 from app.services.video.mux import iso639_2, mux
 from app.services.video.presets import PRESETS, PresetName, with_preset
 from app.services.video.probe import MediaInfo, probe
 from app.services.video.publish import publish, publish_all
-from app.services.video.segments import Burn, FrameSpec, encode_segment
+from app.services.video.segments import Burn, FrameSpec, encode_segment, frame_count
 from app.services.video.shots import Shot, split_shots
 from app.services.video.tracks import disable_subtitle_tracks
+from app.services.video.transitions import TRANSITIONS, Side, boundary_windows, encode_transition, trim_shots
 
 __all__ = [
+    "MOTION_MODES",
     "PRESETS",
+    "TRANSITIONS",
     "Burn",
     "Chapter",
     "Encoding",
     "FrameSpec",
+    "KenBurns",
     "MediaInfo",
+    "MotionMode",
     "PresetName",
     "Shot",
+    "Side",
+    "boundary_windows",
     "chapters_path",
     "chapters_text",
     "disable_subtitle_tracks",
     "encode_segment",
+    "encode_transition",
     "ffmetadata",
     "ffmpeg_exe",
+    "frame_count",
     "h264_level",
     "iso639_2",
     "mux",
@@ -51,6 +61,7 @@ __all__ = [
     "run_ffmpeg",
     "scene_chapters",
     "split_shots",
+    "trim_shots",
     "with_preset",
     "write_chapters",
 ]

@@ -37,6 +37,7 @@ class FrameSpec:
     motion: bool = False
     keyframe_seconds: float | None = None
     quality: str = "standard"
+    slide_motion: bool = False  # the moving scene is a slide: a smaller pan and zoom
 
     @property
     def rate(self) -> int:
@@ -75,10 +76,12 @@ async def encode_segment(
     workdir: Path,
     burn: Burn | None = None,
     motion_key: str | None = None,
+    path: tuple[float, float] | None = None,
 ) -> None:
     """One scene's picture track (all `shots` show one scene, in turn; times are absolute). A scene
     with several stills (the spoken item highlighted in turn) costs one still's work per still.
-    `motion_key` (e.g. the first still's digest) picks the scene's pan and zoom."""
+    `motion_key` (e.g. the first still's digest) picks the scene's pan and zoom; `path` is the time
+    the pan spans (default: the shots'; wider when transition windows show the scene's ends)."""
     if not (spec.motion or spec.fps):
         await _encode_vfr(shots, spec.encoding, out, workdir, burn)
         return
@@ -87,6 +90,8 @@ async def encode_segment(
     end = shots[-1].start + shots[-1].duration
     total = frame_count(start, end, fps)
     first = round(start * fps)
+    p0, p1 = path or (start, end)
+    shift, path_frames = first - round(p0 * fps), frame_count(p0, p1, fps)
     pieces: list[tuple[Shot, int, int]] = []  # (shot, its first frame in the scene, its frames)
     for shot in shots:
         a = round(shot.start * fps) - first
@@ -101,7 +106,7 @@ async def encode_segment(
         if spec.motion or burn:
             at = start if frame0 == 0 else (first + frame0) / fps
             await _encode_every_frame(
-                shot.image, at, frame0, frames, total, spec, part, workdir, burn, motion_key
+                shot.image, at, frame0 + shift, frames, path_frames, spec, part, workdir, burn, motion_key
             )
         else:
             await _encode_repeated_still(shot.image, frames, spec, part, workdir)
@@ -184,7 +189,9 @@ async def _encode_every_frame(
     fps = spec.rate
     filters: list[str] = []
     if spec.motion:  # sub-pixel pan and zoom, continuing across the scene's stills
-        filters.append(KenBurns.for_key(motion_key or str(image)).filter(spec.size, frame0, total))
+        filters.append(
+            KenBurns.for_key(motion_key or str(image), spec.slide_motion).filter(spec.size, frame0, total)
+        )
     if burn:
         filters.append(burn.filter(at))
     await _encode_frames(image, frames, fps, filters, out, spec.encoding.frames(fps))
