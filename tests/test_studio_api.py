@@ -52,6 +52,13 @@ def test_plan_preview_storyboard_edit_and_rerender(server: Server) -> None:
     assert got.headers["etag"] == f'"{board["revision"]}"' and board["job"] == job["id"]
     assert [s["narration"] for s in board["scenes"]] == [s["narration"] for s in scenes]
     i = next(i for i, s in enumerate(board["scenes"]) if "first scene" in s["narration"])
+    assert len(board["thumbnails"]) == len(board["scenes"])
+    thumb = server.client().get(board["thumbnails"][i])  # a signed link: no key needed (<img src>)
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg", thumb.status_code
+    assert (
+        thumb.content[:2] == b"\xff\xd8"
+        and server.client().get(board["thumbnails"][i].split("?")[0]).status_code == 401
+    )
 
     empty = copy.deepcopy(board)
     empty["scenes"][i].update(narration="", title=None)

@@ -82,6 +82,11 @@ def test_studio_preview_edit_rerender_in_vietnamese(server: Server) -> None:
                 "document.querySelector('#video').readyState === 4", timeout=60_000, polling=200
             )
             page.wait_for_selector("#storyboard:not([hidden]) .narration-edit", timeout=30_000)
+            page.wait_for_function(
+                "(i => i && i.complete && i.naturalWidth === 320)"
+                "(document.querySelector('#storyboard-cards img.thumb'))",
+                timeout=30_000,
+            )  # the slide's thumbnail, drawn by the server
             index = page.evaluate(
                 "[...document.querySelectorAll('#storyboard-cards .narration-edit')]"
                 ".findIndex(t => t.value.includes('cảnh đầu tiên'))"
