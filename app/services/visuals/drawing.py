@@ -141,7 +141,7 @@ def png_bytes(image: Image.Image) -> bytes:
     check = 1
     for top in range(0, height, BAND_ROWS):
         band = rows[top : top + BAND_ROWS]
-        check = zlib.adler32(band, check)
+        check = zlib.adler32(band.data, check)
         parts.append(_deflated_band(band))
     parts += [b"\x03\x00", struct.pack(">I", check)]  # an empty final block, the Adler-32
     data = b"".join(parts)
@@ -159,13 +159,13 @@ _BANDS_LOCK = threading.Lock()
 
 def _deflated_band(band: np.ndarray) -> bytes:
     """Raw deflate of a band of rows, ending byte-aligned with no history, so bands join in any order."""
-    key = hashlib.blake2b(band, digest_size=20).digest() + struct.pack(">II", *band.shape)
+    key = hashlib.blake2b(band.data, digest_size=20).digest() + struct.pack(">II", *band.shape)
     with _BANDS_LOCK:
         done = _BANDS.get(key)
     if done is not None:
         return done
     packer = zlib.compressobj(1, zlib.DEFLATED, -15)
-    done = packer.compress(band) + packer.flush(zlib.Z_FULL_FLUSH)
+    done = packer.compress(band.data) + packer.flush(zlib.Z_FULL_FLUSH)
     with _BANDS_LOCK:
         if len(_BANDS) >= BANDS_KEPT:
             _BANDS.pop(next(iter(_BANDS)))
