@@ -140,6 +140,8 @@ class Settings(BaseSettings):
     # picture providers (--visuals pexels[@URL]); keys are secrets, sent only to their base URL
     pexels_api_key: SecretStr | None = Field(default=None, description="key for --visuals pexels")
     pexels_base_url: str = Field(default="https://api.pexels.com", description="when a spec has no @URL")
+    pixabay_api_key: SecretStr | None = Field(default=None, description="key for --visuals pixabay")
+    pixabay_base_url: str = Field(default="https://pixabay.com", description="when a spec has no @URL")
     stock_results: int = Field(default=15, ge=1, le=80, description="photos asked per stock search")
 
     # speech engines over HTTP (voice specs openai:VOICE[@URL] and async:VOICE[@URL]); keys are secrets

@@ -184,3 +184,51 @@ def test_who_may_choose_pexels(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parse_render_options({"visuals": "pexels"}, trust=Trust.CALLER).visuals == "pexels"
     with pytest.raises(InputError, match="cannot name a folder"):
         parse_render_options({"visuals": "pexels@http://127.0.0.1:9/"}, trust=Trust.CALLER)
+
+
+def pixabay(server: FakeServer) -> FakeServer:
+    """Pixabay's GET /api/ (the key in the query string) answering with photos on the same server."""
+    for n, colour in enumerate(COLOURS):
+        server.on(
+            "GET", f"/get/{n}.jpg", default=Reply(body=jpeg(colour, (270, 480)), content_type="image/jpeg")
+        )
+
+    def search(request: Request) -> Reply:
+        hits = [
+            {
+                "id": 500 + n,
+                "pageURL": f"https://pixabay.com/photos/x-{500 + n}/",
+                "user": f"User {n}",
+                "largeImageURL": f"{server.url}/get/{n}.jpg",
+                "webformatURL": f"{server.url}/get/{n}.jpg",
+            }
+            for n in range(len(COLOURS))
+        ]
+        return Reply.json({"total": len(hits), "totalHits": len(hits), "hits": hits})
+
+    server.on("GET", "/api/", default=search)
+    return server
+
+
+async def test_pixabay_portrait_photos_and_a_failing_provider_falls_over_to_the_next(
+    tmp_path: Path, pexels_key: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("T2V_PIXABAY_API_KEY", "pixabay-secret-456")
+    with pixabay(FakeServer()) as good, FakeServer() as down:
+        down.on("GET", "/v1/search", default=Reply(500, b"boom", content_type="text/plain"))
+        chain = f"pexels@{down.url},pixabay@{good.url}"
+        options = RenderOptions(voice="espeak:en-us", aspect="9:16", resolution=360, visuals=chain)
+        result = await renderer(tmp_path).render_plan(
+            plan(["Apples", "Rivers"]), tmp_path / "px.mp4", options
+        )
+        searches = [r for r in good.requests if r.path == "/api/"]
+        photos = [r for r in good.requests if r.path.startswith("/get/")]
+    assert result.visuals == ("pixabay", "pixabay")  # pexels answered 500: the next provider took over
+    assert [c for c in colours_in(result.video) if c is not None] == COLOURS[:2]
+    assert all(parse_qs(r.query)["key"] == ["pixabay-secret-456"] for r in searches)
+    assert all(parse_qs(r.query)["orientation"] == ["vertical"] for r in searches)
+    assert all("key=" not in r.query for r in photos)  # the key only in the search URL
+    assert result.credits[1] == "scene 2: Image by User 1 on Pixabay (https://pixabay.com/photos/x-501/)"
+    said = "\n".join(result.warnings) + caplog.text
+    assert "pexels search" in said and "pixabay-secret-456" not in said and KEY not in said

@@ -16,8 +16,11 @@ from app.config import Settings, load_settings
 from app.core.queue_manager import Trust
 from app.errors import InputError
 
-ENGINES = ("slides", "local", "pexels")
-STOCK = {"pexels": ("pexels_api_key", "pexels_base_url", "T2V_PEXELS_API_KEY")}
+ENGINES = ("slides", "local", "pexels", "pixabay")
+STOCK = {
+    "pexels": ("pexels_api_key", "pexels_base_url", "T2V_PEXELS_API_KEY"),
+    "pixabay": ("pixabay_api_key", "pixabay_base_url", "T2V_PIXABAY_API_KEY"),
+}
 CALLER_NO_FOLDER = "visuals: API callers cannot name a folder (local:) or a server (@URL)"
 
 

@@ -1,8 +1,9 @@
-"""Stock photo search (Pexels): one search per scene's keywords, one photo downloaded per scene.
+"""Stock photo search (Pexels, Pixabay): one search per scene's keywords, one photo per scene.
 
 Every request goes through the one pooled client under a visual slot (so never more than
 `max_concurrent_visual` in flight), retried with Retry-After by the client. The key goes in a header
-to the configured base URL's origin only (`Endpoint`); a photo's URL is fetched public-only unless it
+to the configured base URL's origin only (`Endpoint`; Pixabay's key is in the search URL's query,
+which no message, log line or cache key holds); a photo's URL is fetched public-only unless it
 is on that same origin, streamed with the images' size limit and `image/*` only. Searches are cached
 by base URL, query and orientation; photos by URL (neither holds the key).
 """
@@ -56,8 +57,10 @@ class StockSearch:
         cache: DiskCache | None,
         resources: ResourceManager | None,
     ) -> None:
-        key = settings.pexels_api_key
-        secret = {"Authorization": key.get_secret_value()} if key is not None else {}
+        self.engine = link.engine
+        key = settings.pexels_api_key if self.engine == "pexels" else settings.pixabay_api_key
+        self.key = key.get_secret_value() if key is not None else ""
+        secret = {"Authorization": self.key} if self.engine == "pexels" else {}
         assert link.base_url is not None
         self.base = link.base_url
         self.endpoint = Endpoint(self.base, secret)
@@ -70,8 +73,15 @@ class StockSearch:
 
     async def search(self, query: str, frame: tuple[int, int]) -> list[StockPhoto]:
         """The hits for `query` (cached); a failed search raises `RemoteError`."""
-        params = {"query": query, "per_page": self.results, "orientation": orientation(frame)}
-        key = hash_key("pexels-search-v1", self.base, params)
+        shape = orientation(frame)
+        if self.engine == "pexels":
+            params: dict[str, str | int] = {"query": query, "per_page": self.results, "orientation": shape}
+            path, secret = "/v1/search", {}
+        else:  # Pixabay: the key is a query parameter; horizontal/vertical, no square
+            slant = {"landscape": "horizontal", "portrait": "vertical"}.get(shape, "all")
+            params = {"q": query, "image_type": "photo", "orientation": slant, "per_page": self.results}
+            path, secret = "/api/", {"key": self.key}
+        key = hash_key("stock-search-v1", self.engine, self.base, params)  # never the key
         cached = await run_in_thread(self.cache.load, key, ".json") if self.cache else None
         if cached is not None:
             answer: Any = json.loads(cached)
@@ -79,14 +89,14 @@ class StockSearch:
             async with self._slot():
                 answer = await self.http.fetch_json(
                     "GET",
-                    f"{self.base}/v1/search?{urlencode(params)}",
-                    what="pexels search",
+                    f"{self.base}{path}?{urlencode({**secret, **params})}",
+                    what=f"{self.engine} search",
                     limits=SEARCH_LIMITS,
                     endpoint=self.endpoint,
                 )
             if self.cache is not None:
                 await run_in_thread(self.cache.put_bytes, key, json.dumps(answer).encode(), ".json")
-        return _photos(answer)
+        return _photos(answer) if self.engine == "pexels" else _pixabay_photos(answer)
 
     async def download(self, photo: StockPhoto, dest: Path) -> bytes:
         """The photo's bytes (cached by URL), streamed under the images' limits."""
@@ -97,7 +107,7 @@ class StockSearch:
                     "GET",
                     photo.url,
                     dest,
-                    what=f"pexels photo {photo.id}",
+                    what=f"{self.engine} photo {photo.id}",
                     limits=self.limits.fetch,
                     endpoint=self.endpoint,
                     headers={"Accept": "image/*"},
@@ -123,4 +133,22 @@ def _photos(answer: Any) -> list[StockPhoto]:
         page = str(photo.get("url") or "")
         credit = f"Photo by {who} on Pexels" + (f" ({page})" if page else "")
         found.append(StockPhoto(str(photo.get("id")), url, credit))
+    return found
+
+
+def _pixabay_photos(answer: Any) -> list[StockPhoto]:
+    """Pixabay's answer: {"hits": [{"id", "user", "pageURL", "largeImageURL", "webformatURL"}]}."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("hits"), list):
+        raise RemoteError("pixabay search: the answer has no 'hits' list")
+    found = []
+    for hit in answer["hits"]:
+        if not isinstance(hit, dict):
+            continue
+        url = hit.get("largeImageURL") or hit.get("webformatURL")
+        if not isinstance(url, str):
+            continue
+        who = str(hit.get("user") or "unknown")
+        page = str(hit.get("pageURL") or "")
+        credit = f"Image by {who} on Pixabay" + (f" ({page})" if page else "")
+        found.append(StockPhoto(str(hit.get("id")), url, credit))
     return found
