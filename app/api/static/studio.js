@@ -218,3 +218,24 @@ document.addEventListener("DOMContentLoaded", () => {
 
 let lastVoices = null;
 document.addEventListener("t2v:language", () => { if (lastVoices) showVoiceGroups(lastVoices); });
+
+// Music the operator offers (GET /v1/music): the choice is shown only when there is some.
+async function loadMusic() {
+  try {
+    const tracks = await api("/v1/music");
+    const pick = $("music");
+    for (const option of [...pick.querySelectorAll("option[data-track]")]) option.remove();
+    for (const track of tracks) {
+      const option = document.createElement("option");
+      option.value = track.name;
+      option.textContent = track.name;
+      option.dataset.track = "1";
+      pick.appendChild(option);
+    }
+    $("music-label").hidden = tracks.length === 0;
+  } catch (err) {
+    $("music-label").hidden = true;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", loadMusic);
