@@ -29,6 +29,7 @@ from app.services.models import RenderOptions
 from app.services.options import parse_render_options
 from app.services.pipeline import Renderer
 from app.services.planning import Plan, Scene
+from tests.conftest import CLI
 from tests.tts_server import FakeServer, Reply, Request
 
 KEY = "pexels-secret-key-123"
@@ -276,3 +277,16 @@ async def test_openai_images_b64_and_url_answers_within_the_visual_slots(
     assert len(files) == 1  # the URL answer fetched once (same origin as the configured server)
     assert {c["model"] for c in calls} == {"gpt-image-1"} and {c["size"] for c in calls} == {"1536x1024"}
     assert "openai-secret-789" not in "\n".join(result.warnings) + caplog.text
+
+
+def test_cli_render_prints_which_provider_and_the_credits(cli: CLI) -> None:
+    talk = cli.cwd / "talk.md"
+    talk.write_text("# Apples\n\nApples are crisp.\n", encoding="utf-8")
+    with stand_in(FakeServer()) as server:
+        cli.env["T2V_PEXELS_API_KEY"] = KEY
+        done = cli.run("render", str(talk), "--resolution", "720", "--visuals", f"pexels@{server.url}")
+    out = done.stdout.decode()
+    assert done.returncode == 0, done.stderr.decode()
+    assert "Pictures: 1:pexels" in out
+    assert "Credit: scene 1: Photo by Person 0 on Pexels (https://www.pexels.com/photo/1000/)" in out
+    assert KEY not in out + done.stderr.decode()

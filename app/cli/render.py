@@ -307,6 +307,8 @@ def render(
         )
         if any(v != "slides" for v in result.visuals):  # which provider made each scene's picture
             print("Pictures: " + " ".join(f"{i + 1}:{v}" for i, v in enumerate(result.visuals)))
+        for credit in result.credits:  # stock photos: whom to credit (licence notes in the README)
+            print(f"Credit: {credit}")
 
 
 async def _render_and_close(
