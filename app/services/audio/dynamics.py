@@ -16,6 +16,7 @@ import numpy as np
 
 from app.services.audio.loudness import (
     RATE,
+    SPARSE_BELOW,
     STEP,
     Floats,
     Measurement,
@@ -24,6 +25,7 @@ from app.services.audio.loudness import (
     k_weight,
     linear,
     peak_envelope,
+    sparse_envelope,
 )
 
 BLOCK = RATE // 1000  # 1 ms
@@ -49,8 +51,12 @@ def limit(
     if peaks.max() <= ceiling:
         return x
     limited: Samples = (x * _gain_curve(peaks, ceiling, len(x))).astype(np.float32)
-    # what the interpolation between blocks may leave over (rare, tiny): a last safety clamp
-    if envelope is None and (over := peak_envelope(limited).max()) > ceiling:
+    # what the interpolation between blocks may leave over (rare, tiny): a last safety clamp, looking
+    # only where the limited samples come near the ceiling
+    if (
+        envelope is None
+        and (over := sparse_envelope(limited, ceiling * linear(-SPARSE_BELOW)).max()) > ceiling
+    ):
         limited *= np.float32(ceiling / over)
     return limited
 

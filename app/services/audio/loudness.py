@@ -24,6 +24,7 @@ STEP = RATE // 10  # 100 ms: the hop of the 400 ms gating blocks
 ABSOLUTE_GATE = -70.0
 RELATIVE_GATE = -10.0
 _CHUNK = 1 << 18  # samples filtered per FFT (bounded memory, linear time)
+SPARSE_BELOW = 4.0  # dB: blocks whose samples stay this far under a limit get no oversampling
 _TAIL = 1 << 14  # the K-filter's impulse response has died out (< 1e-9) well within this
 
 # BS.1770-4, table 1 and 2: the pre-filter (a high shelf, the head's effect) and the RLB high-pass, at 48 kHz
