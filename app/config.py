@@ -137,6 +137,13 @@ class Settings(BaseSettings):
         default=None, description="folder of prompt templates (system.txt, document.txt...) replacing ours"
     )
 
+    # picture providers (--visuals pexels[@URL]); keys are secrets, sent only to their base URL
+    pexels_api_key: SecretStr | None = Field(default=None, description="key for --visuals pexels")
+    pexels_base_url: str = Field(default="https://api.pexels.com", description="when a spec has no @URL")
+    pixabay_api_key: SecretStr | None = Field(default=None, description="key for --visuals pixabay")
+    pixabay_base_url: str = Field(default="https://pixabay.com", description="when a spec has no @URL")
+    stock_results: int = Field(default=15, ge=1, le=80, description="photos asked per stock search")
+
     # speech engines over HTTP (voice specs openai:VOICE[@URL] and async:VOICE[@URL]); keys are secrets
     openai_api_key: SecretStr | None = Field(default=None, description="bearer token for openai: voices")
     openai_base_url: str = Field(default="https://api.openai.com/v1", description="when a spec has no @URL")

@@ -96,3 +96,12 @@ def test_a_burned_9_16_render_shows_less_body_text_than_the_captions_say(cli: CL
     srt = (cli.cwd / "burned.srt").read_text(encoding="utf-8")
     assert "save nerves" in srt  # the captions say every word
     assert 0 < ink["burned"] < 0.75 * ink["plain"], ink
+
+
+def test_plan_with_a_vertical_preset_shows_what_its_render_shows(cli: CLI) -> None:
+    shorts = plan_of(cli, "--preset", "shorts")  # captions burned by the preset
+    burned = plan_of(cli, "--burn-captions", "--resolution", "1080")
+    assert [(s.layout, s.items) for s in shorts.scenes] == [(s.layout, s.items) for s in burned.scenes]
+    assert "prose" not in [s.layout for s in shorts.scenes]
+    unburned = plan_of(cli, "--preset", "shorts", "--no-burn-captions")  # the flag beside it wins
+    assert "prose" in [s.layout for s in unburned.scenes]

@@ -205,6 +205,22 @@ def test_prose_sets_the_sentence_being_read_larger_than_its_neighbours() -> None
     assert sizes[1] >= 0.035 * 1920  # the phone floor of a 9:16 frame
 
 
+def test_prose_keeps_one_type_size_while_the_reading_moves_on() -> None:
+    """A short sentence alone would be set larger than a long one: the scene takes the size at which
+    every sentence fits, so the type does not jump from state to state."""
+    items = [
+        Item(text="Short."),
+        Item(text=" ".join(["A much longer sentence that needs several lines at any size."] * 7)),
+        Item(text="Short again."),
+    ]
+    scene = Scene(id="s4", layout="prose", title="Prose", items=items, narration="x")
+    fmt = VideoFormat("16:9", 1080)
+    sizes = {compose_scene(scene, fmt, THEMES["dark"], focus).body_size for focus in range(3)}
+    assert len(sizes) == 1
+    alone = Scene(id="s4", layout="prose", title="Prose", items=[items[0], items[2]], narration="x")
+    assert compose_scene(alone, fmt, THEMES["dark"], 0).body_size > sizes.pop()
+
+
 def test_burned_captions_keep_their_room_free_on_a_tall_frame(picture: Path) -> None:
     fmt = VideoFormat("9:16", 1080)
     width, height = fmt.size

@@ -80,7 +80,7 @@ def test_the_chain_is_checked_and_ends_with_slides(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="is not a directory"):
         parse_visuals(f"local:{tmp_path / 'nope'}")
     # an API caller names no server folder, through the one options validator
-    with pytest.raises(InputError, match="only 'slides' to API callers"):
+    with pytest.raises(InputError, match="API callers cannot name a folder"):
         parse_render_options({"visuals": f"local:{folder}"}, trust=Trust.CALLER)
     assert parse_render_options({"visuals": "slides"}, trust=Trust.CALLER).visuals == "slides"
 

@@ -71,10 +71,15 @@ def test_studio_preview_edit_rerender_in_vietnamese(server: Server) -> None:
             )
             page.select_option("#caption-style", "neon")
             page.click("#submit")
-            page.wait_for_function("document.querySelector('#message').className === 'error'")
-            assert "caption_style" in page.text_content("#message")
+            page.wait_for_function(
+                "(m => m.className === 'error' && m.textContent.includes('caption_style'))"
+                "(document.querySelector('#message'))",
+                timeout=15_000,
+            )
             page.select_option("#caption-style", "")
 
+            page.select_option("#theme", "light")
+            assert page.is_hidden("#music-label")  # this server offers no music (T2V_MUSIC_DIR unset)
             page.click("#submit")
             page.wait_for_selector("#player:not([hidden])", timeout=180_000)
             first_id = page.get_attribute("#current", "data-job-id")
@@ -82,6 +87,11 @@ def test_studio_preview_edit_rerender_in_vietnamese(server: Server) -> None:
                 "document.querySelector('#video').readyState === 4", timeout=60_000, polling=200
             )
             page.wait_for_selector("#storyboard:not([hidden]) .narration-edit", timeout=30_000)
+            page.wait_for_function(
+                "(i => i && i.complete && i.naturalWidth === 320)"
+                "(document.querySelector('#storyboard-cards img.thumb'))",
+                timeout=30_000,
+            )  # the slide's thumbnail, drawn by the server
             index = page.evaluate(
                 "[...document.querySelectorAll('#storyboard-cards .narration-edit')]"
                 ".findIndex(t => t.value.includes('cảnh đầu tiên'))"
@@ -102,7 +112,8 @@ def test_studio_preview_edit_rerender_in_vietnamese(server: Server) -> None:
             client = server.client(KEY)
             child = client.get(f"/v1/jobs/{child_id}").json()
             first = client.get(f"/v1/jobs/{first_id}").json()
-            assert child["parent"] == first_id
+            assert child["parent"] == first_id and first["options"]["theme"] == "light"
+            assert child["options"]["theme"] == "light"  # the re-render keeps the job's options
             assert "voi màu tím" in client.get(f"/v1/jobs/{child_id}/captions.vtt").text
             ratio = child["result"]["render_seconds"] / first["result"]["render_seconds"]
             print(f"re-render / first render in the browser: {ratio:.2f}")

@@ -44,6 +44,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    query: str = ""  # the target's query string (without '?')
 
     def json(self) -> dict:
         return json.loads(self.body)
@@ -200,7 +201,8 @@ async def _read_request(reader: asyncio.StreamReader) -> Request | None:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
     body = await reader.readexactly(int(headers.get("content-length", "0")))
-    return Request(method, target.split("?", 1)[0], headers, body)
+    path, _, query = target.partition("?")
+    return Request(method, path, headers, body, query)
 
 
 def sine_wav(seconds: float = 1.0, rate: int = 24_000, freq: float = 440.0) -> bytes:

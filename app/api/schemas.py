@@ -74,6 +74,9 @@ class JobResultOut(BaseModel):
     visuals: list[str] | None = Field(
         default=None, description="the provider that made each scene's picture ('slides', 'local', ...)"
     )
+    credits: list[str] | None = Field(
+        default=None, description="stock pictures' photographer and source, per scene (licence notes)"
+    )
     render_seconds: float | None = None
     captions_burned: bool | None = Field(
         default=None, description="captions drawn into the picture (a player shows its track off then)"

@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from app.api.intake import Submission
 from app.api.routes import MULTIPART_SCHEMA, accepted, enqueue_submission, read_submission
 from app.api.schemas import JobCreate
-from app.api.service import PrincipalDep, Service, ServiceDep, visible_job
+from app.api.service import PrincipalDep, ReadableJob, Service, ServiceDep, visible_job
 from app.core.jobstore.base import JobPriority, JobRecord
 from app.core.queue_manager import FileContext, Trust, check_job_id
 from app.core.threads import run_in_thread
@@ -33,11 +33,12 @@ from app.services.images import ImagePolicy
 from app.services.options import parse_render_options
 from app.services.planning import Plan, StoryboardError, dump_storyboard, parse_storyboard
 from app.services.render_job import check_storyboard, plan_of_job, storyboard_context
+from app.services.visuals import load_theme
 
 router = APIRouter(tags=["studio"])
 
 SAVED = "storyboard.json"  # the last saved edit of a job's storyboard, among its files
-ENVELOPE = ("revision", "job")  # what GET adds to the plan; a PUT may send them back
+ENVELOPE = ("revision", "job", "thumbnails")  # what GET adds to the plan; a PUT may send them back
 CONDENSING = ("duration", "max_duration")  # done when the plan was made: a storyboard renders as is
 _locks: dict[str, asyncio.Lock] = {}
 SAMPLES = {  # what a voice says when a caller listens to it, by language (else English)
@@ -74,10 +75,15 @@ def _save(path: Path, plan: Plan) -> None:
     os.replace(tmp, path)
 
 
-def _body(plan: Plan, job_id: str | None = None) -> dict[str, Any]:
+def _body(plan: Plan, job_id: str | None = None, token: str = "") -> dict[str, Any]:
     body: dict[str, Any] = plan.model_dump(mode="json")
     if job_id is not None:
-        body = {"version": plan.version, "revision": revision_of(plan), "job": job_id, **body}
+        rev = revision_of(plan)
+        thumbs = [
+            f"/v1/jobs/{job_id}/storyboard/scenes/{i}.jpg?revision={rev}&token={token}"
+            for i in range(len(plan.scenes))
+        ]
+        body = {"version": plan.version, "revision": rev, "job": job_id, "thumbnails": thumbs, **body}
     return body
 
 
@@ -114,7 +120,7 @@ async def get_storyboard(job_id: str, service: ServiceDep, principal: PrincipalD
     """The Plan with `revision` (also the ETag): PUT it back, edited, to re-render."""
     job = await _editable(service, principal, job_id)
     plan = await run_in_thread(_current, service, job)
-    body = _body(plan, job.id)
+    body = _body(plan, job.id, service.tokens.issue(job.id))
     return JSONResponse(body, headers={"ETag": f'"{body["revision"]}"', "Cache-Control": "no-store"})
 
 
@@ -221,3 +227,68 @@ async def voice_sample(
         finally:
             tmp.unlink(missing_ok=True)
     return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private, max-age=86400"})
+
+
+THUMB_WIDTH = 320
+
+
+@router.get(
+    "/v1/jobs/{job_id}/storyboard/scenes/{index}.jpg",
+    summary="A small picture of one storyboard scene's slide (JPEG; signed links work)",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> FileResponse:
+    """The scene drawn as the render draws it (images left out), 320 px wide, cached by content."""
+    if job.purged:
+        raise HTTPException(410, f"job {job.id!r} was purged: its document is deleted")
+    plan = await run_in_thread(_current, service, job)
+    if not 0 <= index < len(plan.scenes):
+        raise HTTPException(404, f"the storyboard has no scene {index}")
+    parent = FileContext.from_payload(job.payload)
+    options = parse_render_options(
+        {k: v for k, v in parent.options.items() if k not in CONDENSING},
+        trust=parent.trust,
+        config=service.runtime.renderer.tts.config,
+    )
+    scene = plan.scenes[index]
+    if scene.image is not None:  # a thumbnail never reads or fetches pictures
+        scene = scene.model_copy(update={"image": None})
+    key = json.dumps(
+        [
+            scene.model_dump(mode="json"),
+            options.aspect,
+            options.resolution,
+            options.theme,
+            options.burn_captions,
+        ]
+    )
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+    path = Path(service.settings.cache_dir) / "scene-thumbnails" / f"{digest}.jpg"
+    if not path.is_file():
+        work = path.with_name(f".{digest}.{os.getpid()}.{id(scene)}.png")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            visuals = service.runtime.renderer.visuals
+            theme = await run_in_thread(load_theme, options.theme)
+            try:
+                await visuals.draw_scene(
+                    scene, options.video_format, theme, None, work, captions_burned=options.burn_captions
+                )
+            except Exception as exc:  # a scene that cannot be drawn without its picture
+                raise HTTPException(404, f"scene {index} has no thumbnail: {type(exc).__name__}") from None
+            await run_in_thread(_shrink, work, path)
+        finally:
+            work.unlink(missing_ok=True)
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+def _shrink(png: Path, out: Path) -> None:
+    from PIL import Image
+
+    with Image.open(png) as image:
+        image = image.convert("RGB")
+        image.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 2))
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        image.save(tmp, "JPEG", quality=82)
+    os.replace(tmp, out)

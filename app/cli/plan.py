@@ -18,8 +18,10 @@ from app.cli.base import (
     EXIT_FAILED,
     AspectOption,
     BurnOption,
+    DeliveryFlags,
     DurationOption,
     MaxDurationOption,
+    PresetOption,
     RateOption,
     ResolutionOption,
     ThemeOption,
@@ -99,7 +101,8 @@ def plan_command(
     rate: RateOption = None,
     aspect: AspectOption = None,
     resolution: ResolutionOption = None,
-    burn_captions: BurnOption = False,
+    burn_captions: BurnOption = None,
+    preset: PresetOption = None,
     theme: ThemeOption = None,
     lexicon: LexiconOption = None,
     max_input_size: Annotated[
@@ -151,6 +154,7 @@ def plan_command(
             settings,
             burn_captions,
             duration=duration,
+            delivery=DeliveryFlags.of(preset, None, None, False, aspect=aspect, resolution=resolution),
             max_duration=max_duration,
             lexicon=read_lexicon(lexicon),
         )

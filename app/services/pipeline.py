@@ -67,6 +67,7 @@ class RenderResult:
     warnings: tuple[str, ...] = ()  # e.g. an image shown as a placeholder
     chapters: Path | None = None  # the `0:00 Title` list beside the video
     visuals: tuple[str, ...] = ()  # the provider that made each scene's picture ('slides', 'local')
+    credits: tuple[str, ...] = ()  # stock pictures' photographers and licences, per scene
 
 
 def caption_paths(video: Path) -> tuple[Path, Path]:
@@ -95,7 +96,9 @@ class Renderer:
         # the document's images, through the same pooled HTTP client as the speech engines
         self.images = images or ImageService(http=self.tts.http, cache=cache, resources=self.resources)
         # an optional LLM writes the script (--llm, --topic), through the same pooled client
-        self.providers = VisualProviders(self.images)  # --visuals: pictures from elsewhere (issue 18)
+        self.providers = VisualProviders(
+            self.images, self.resources
+        )  # --visuals: pictures from elsewhere (issue 18)
         self.llm = ScriptWriter(self.tts.http, LLMConfig.from_settings(load_settings()))
         self.cache = cache
         self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
@@ -280,6 +283,7 @@ class Renderer:
             warnings=(*resolved.warnings, *provided.warnings),
             chapters=chapters_path(out_path),
             visuals=provided.made_by,
+            credits=provided.credits,
         )
 
     def _voice(self, plan: Plan, asked: str | None) -> tuple[str, str]:

@@ -244,5 +244,6 @@ class RenderJobHandler:
             "voice": result.voice,
             "engines": list(result.engines),
             "visuals": list(result.visuals),
+            "credits": list(result.credits),
             "render_seconds": result.elapsed,
         }

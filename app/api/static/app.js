@@ -35,7 +35,9 @@ function say(text, isError = false) {
 
 function renderOptions() {
   const options = {};
-  for (const [id, key] of [["aspect", "aspect"], ["preset", "preset"], ["caption-style", "caption_style"]]) {
+  for (const [id, key] of [
+    ["aspect", "aspect"], ["preset", "preset"], ["caption-style", "caption_style"], ["theme", "theme"], ["music", "music"],
+  ]) {
     if ($(id).value) options[key] = $(id).value;
   }
   if (options.caption_style) options.burn_captions = true;

@@ -16,13 +16,22 @@ function shownText(scene) {
   return parts.join("\n");
 }
 
-function sceneCard(scene, index, editable) {
+function sceneCard(scene, index, editable, thumbnail) {
   const card = document.createElement("article");
   card.className = "scene-card";
   card.dataset.sceneId = scene.id;
   const head = document.createElement("h3");
   head.textContent = `${t("scene", { n: index + 1 })} · ${t("layout")}: ${scene.layout}`;
   card.appendChild(head);
+  if (thumbnail) {
+    const img = document.createElement("img");
+    img.className = "thumb";
+    img.loading = "lazy";
+    img.alt = `${t("scene", { n: index + 1 })}: ${scene.title || scene.layout}`;
+    img.src = thumbnail;
+    img.onerror = () => img.remove();
+    card.appendChild(img);
+  }
   const shown = document.createElement("pre");
   shown.className = "shown";
   shown.setAttribute("aria-label", t("shown"));
@@ -57,9 +66,9 @@ function sceneCard(scene, index, editable) {
   return card;
 }
 
-function showCards(container, scenes, editable) {
+function showCards(container, scenes, editable, thumbnails = []) {
   container.textContent = "";
-  scenes.forEach((scene, i) => container.appendChild(sceneCard(scene, i, editable)));
+  scenes.forEach((scene, i) => container.appendChild(sceneCard(scene, i, editable, thumbnails[i])));
 }
 
 function problemsText(err) {
@@ -86,7 +95,7 @@ async function loadStoryboard(job) {
   const data = await api(`/v1/jobs/${encodeURIComponent(job.id)}/storyboard`);
   board = { job: job.id, data, original: JSON.stringify(data.scenes) };
   $("storyboard").hidden = false;
-  showCards($("storyboard-cards"), data.scenes, true);
+  showCards($("storyboard-cards"), data.scenes, true, data.thumbnails || []);
 }
 
 async function rerender() {
@@ -209,3 +218,24 @@ document.addEventListener("DOMContentLoaded", () => {
 
 let lastVoices = null;
 document.addEventListener("t2v:language", () => { if (lastVoices) showVoiceGroups(lastVoices); });
+
+// Music the operator offers (GET /v1/music): the choice is shown only when there is some.
+async function loadMusic() {
+  try {
+    const tracks = await api("/v1/music");
+    const pick = $("music");
+    for (const option of [...pick.querySelectorAll("option[data-track]")]) option.remove();
+    for (const track of tracks) {
+      const option = document.createElement("option");
+      option.value = track.name;
+      option.textContent = track.name;
+      option.dataset.track = "1";
+      pick.appendChild(option);
+    }
+    $("music-label").hidden = tracks.length === 0;
+  } catch (err) {
+    $("music-label").hidden = true;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", loadMusic);

@@ -19,12 +19,11 @@ import numpy as np
 from app.core.threads import check_cancelled, run_in_thread
 from app.errors import MediaError
 from app.services.audio.dynamics import limit
-from app.services.audio.loudness import RATE, Samples, linear, sparse_envelope
+from app.services.audio.loudness import RATE, SPARSE_BELOW, Samples, linear, sparse_envelope
 from app.services.video import run_ffmpeg
 
 AAC_FRAME = 1024
 CHECK_MARGIN = 0.3  # dB: a decoded piece must stay this far under the limit (measurements differ a little)
-SPARSE_BELOW = 4.0  # dB: blocks whose samples stay this far under the limit get no oversampling
 SAFE_HEADROOM = 2.5  # dB: AAC at these bitrates adds well under this to a peak
 ROUNDS = 3  # checks after encoding; the last lowers the piece as a whole (its encoding is then final)
 

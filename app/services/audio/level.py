@@ -15,22 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from app.config import setting_default
 from app.core.diskcache import hash_key
 from app.core.threads import check_cancelled, run_in_thread
-from app.services.audio.dynamics import BLOCK, block_gains, block_peaks
-from app.services.audio.loudness import (
-    STEP,
-    Measurement,
-    Samples,
-    gated_loudness,
-    integrated,
-    k_weight,
-    linear,
-    peak_envelope,
-)
+from app.services.audio.dynamics import Analysis
+from app.services.audio.loudness import Measurement, integrated, linear
 from app.services.audio.music import Music
 from app.services.audio.scenes import SceneAudio
 
@@ -94,50 +83,23 @@ def _make_up_all(
         data = audio.load_json(key)
         found = data.get("gain") if data is not None else None
         if not isinstance(found, float | int):
-            found = _make_up(scene.read(), integrated([plain[i]]), gain, ceiling)
+            found = _make_up(audio.analysis(i), integrated([plain[i]]), gain, ceiling)
             audio.store_json(key, {"gain": found})
         out[i] = float(found)
     return out
 
 
-class _Limited:
-    """How loud a scene measures after gain and the limiter, at any gain, from what is computed once:
-    its 1 ms blocks' true peaks and K-weighted energies. The limiter's gain moves slowly against
-    the K-filter, so the limited signal's weighted energy per block is the block's energy times
-    the square of its gain (within ~0.01 LU of filtering the limited samples, at a thousandth of
-    the cost): each try of the make-up search costs microseconds instead of a limiter pass and a
-    K-filter pass over the samples."""
-
-    def __init__(self, x: Samples) -> None:
-        self.peaks = block_peaks(peak_envelope(x), len(x))
-        weighted = k_weight(x)
-        blocks = len(self.peaks)
-        per_step = STEP // BLOCK
-        steps = -(-blocks // per_step)
-        energy = np.zeros(steps * per_step * BLOCK)
-        energy[: len(weighted)] = weighted * weighted
-        self.energy = energy.reshape(steps * per_step, BLOCK).sum(axis=1)
-        self.blocks = blocks
-
-    def loudness(self, gain: float, ceiling: float) -> float | None:
-        scale = linear(gain)
-        gains = np.ones(len(self.energy))
-        gains[: self.blocks] = block_gains(self.peaks * scale, linear(ceiling))
-        weighted = self.energy * (scale * gains) ** 2
-        return gated_loudness(weighted.reshape(-1, STEP // BLOCK).sum(axis=1) / STEP)
-
-
-def _make_up(x: Samples, natural: float | None, gain: float, ceiling: float) -> float:
-    """The gain that makes `x`, limited, measure `natural + gain`."""
-    if natural is None or not len(x):
+def _make_up(analysis: Analysis, natural: float | None, gain: float, ceiling: float) -> float:
+    """The gain that makes the scene, limited, measure `natural + gain`: each try costs microseconds
+    (`Analysis.loudness`), not a limiter and a K-filter pass over the samples."""
+    if natural is None or not len(analysis.peaks):
         return gain
     target = natural + gain
     tried: dict[float, float] = {}  # gain -> loudness after limiting
     slope = 0.35  # d(loudness)/d(gain): 1 unlimited; espeak loses most of each dB to the limiter
     g = gain
-    limited = _Limited(x)
     while len(tried) < MAX_STEPS and g not in tried:
-        loud = limited.loudness(g, ceiling)
+        loud = analysis.loudness(g, ceiling)
         if loud is None:
             return gain
         tried[g] = loud

@@ -24,6 +24,7 @@ STEP = RATE // 10  # 100 ms: the hop of the 400 ms gating blocks
 ABSOLUTE_GATE = -70.0
 RELATIVE_GATE = -10.0
 _CHUNK = 1 << 18  # samples filtered per FFT (bounded memory, linear time)
+SPARSE_BELOW = 4.0  # dB: blocks whose samples stay this far under a limit get no oversampling
 _TAIL = 1 << 14  # the K-filter's impulse response has died out (< 1e-9) well within this
 
 # BS.1770-4, table 1 and 2: the pre-filter (a high shelf, the head's effect) and the RLB high-pass, at 48 kHz
@@ -146,26 +147,26 @@ _TAPS = np.arange(-5, 7)  # the 12 input samples around each in-between point
 
 
 @cache
-def _phases() -> tuple[Floats, ...]:
+def _phases() -> tuple[Samples, ...]:
     """A 4x interpolator (Kaiser-windowed sinc, 12 taps a phase): the points 1/4, 2/4, 3/4 after each
-    sample, each phase reversed for np.convolve."""
+    sample, each phase reversed for np.convolve; in float32 like the samples (a third faster)."""
     out = []
     for p in (1, 2, 3):
         h = np.sinc(p / 4 - _TAPS) * np.kaiser(len(_TAPS), 6.0)
-        out.append((h / h.sum())[::-1].copy())
+        out.append((h / h.sum())[::-1].astype(np.float32))
     return tuple(out)
 
 
 def peak_envelope(x: Samples) -> Floats:
     """Per sample, the largest |value| among the sample and the three interpolated points after it:
     the true peak as 4x oversampling sees it."""
-    env = np.abs(x).astype(np.float64)
+    env = np.abs(x).astype(np.float32)
     n, lead = len(x), int(_TAPS[-1])
     for phase in _phases():
         check_cancelled()
         between = np.convolve(x, phase)[lead : lead + n]
-        np.maximum(env, np.abs(between), out=env)
-    return env
+        np.maximum(env, np.abs(between), out=env, casting="same_kind")
+    return env.astype(np.float64)
 
 
 def sparse_envelope(x: Samples, floor: float) -> Floats:

@@ -227,7 +227,7 @@ def _write_units(
         check_cancelled()
         unit = plan.units[i]
         samples = np.zeros(unit.total, dtype=np.float32)
-        speech = leveled(audio.scenes[i].read(), level.scenes[i], sound.ceiling)
+        speech = leveled(audio.scenes[i].read(), level.scenes[i], sound.ceiling, audio.analyses.pop(i, None))
         samples[unit.lead : unit.lead + unit.samples] = speech
         if sound.room_tone:
             samples += room_tone(unit.total, key)

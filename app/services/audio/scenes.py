@@ -21,7 +21,8 @@ from app.core.diskcache import DiskCache, hash_key
 from app.core.fsutil import hash_file
 from app.core.threads import check_cancelled, run_in_thread
 from app.errors import MediaError
-from app.services.audio.loudness import RATE, Measurement, Samples, measure
+from app.services.audio.dynamics import Analysis, analyse
+from app.services.audio.loudness import RATE, Measurement, Samples
 from app.services.video import run_ffmpeg
 
 RESAMPLED_VERSION = "speech-48k-v1"
@@ -76,6 +77,7 @@ class SceneAudio:
         self.scenes = tuple(scenes)
         self.cache = cache
         self.resampled = 0  # scenes resampled by this render (cache misses)
+        self.analyses: dict[int, Analysis] = {}  # scenes analysed by this render (kept for levelling)
 
     async def ensure_resampled(self, indexes: Sequence[int]) -> None:
         """Make the 48 kHz copies of these scenes exist in the workspace: from the cache, else by ffmpeg."""
@@ -131,10 +133,17 @@ class SceneAudio:
         out = []
         for i in indexes:
             check_cancelled()
-            m = measure(self.scenes[i].read())
+            m = self.analysis(i).measurement
             self.store_json(hash_key(MEASURE_VERSION, self.scenes[i].digest), m.to_json())
             out.append(m)
         return out
+
+    def analysis(self, i: int) -> Analysis:
+        """Scene `i`'s 1 ms block analysis (its 48 kHz copy must exist), made once per render."""
+        found = self.analyses.get(i)
+        if found is None:
+            found = self.analyses[i] = analyse(self.scenes[i].read())
+        return found
 
     def load_json(self, key: str) -> dict[str, object] | None:
         """A small cached JSON entry; a damaged one is a miss."""

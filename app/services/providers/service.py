@@ -9,16 +9,22 @@ decode checks, normalized PNG, cached) and the scene becomes `image_text` (it ha
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.config import load_settings
+from app.core.diskcache import hash_key
+from app.core.resource_manager import ResourceManager
 from app.errors import ImageError, RemoteError
 from app.services.images import ImagePolicy, ImageService
 from app.services.planning import ImageRef, Plan, Scene
+from app.services.providers.generate import ImageGenerator
 from app.services.providers.keywords import scene_keywords
 from app.services.providers.local import LocalPictures
 from app.services.providers.spec import VisualSpec, parse_visuals
+from app.services.providers.stock import StockPhoto, StockSearch
 
 log = logging.getLogger(__name__)
 KEEP_LAYOUTS = ("code", "table", "picture", "image_text", "full_image")
@@ -38,6 +44,7 @@ class ProvidedPlan:
     plan: Plan
     made_by: tuple[str, ...]
     warnings: tuple[str, ...] = ()
+    credits: tuple[str, ...] = ()  # "scene 2: Photo by NAME on Pexels (page)" for stock pictures
 
 
 def takes_picture(scene: Scene) -> bool:
@@ -48,8 +55,9 @@ def takes_picture(scene: Scene) -> bool:
 class VisualProviders:
     """Walks each scene's chain; pictures are checked and normalized by the images service."""
 
-    def __init__(self, images: ImageService) -> None:
+    def __init__(self, images: ImageService, resources: ResourceManager | None = None) -> None:
         self.images = images
+        self.resources = resources
 
     async def apply(
         self, plan: Plan, spec: str | None, frame: tuple[int, int], workdir: Path
@@ -62,6 +70,8 @@ class VisualProviders:
         pending = [takes_picture(s) for s in scenes]
         depth = max(len(c) for c in chains)
         folders: dict[str, LocalPictures] = {}
+        credits: dict[int, str] = {}
+        used: set[tuple[str, str]] = set()  # stock photos already shown: never the same one twice in a video
         for step in range(depth):  # every scene's first choice, then the second for those left...
             links = [c[step] if pending[i] and step < len(c) else None for i, c in enumerate(chains)]
             for link in dict.fromkeys(x for x in links if x is not None and x.engine == "local"):
@@ -74,10 +84,104 @@ class VisualProviders:
                     ref = await self._picture(path, link, frame, workdir, warnings)
                     if ref is not None:
                         scenes[i], made_by[i], pending[i] = _with_picture(scenes[i], ref), link.name, False
+            for link in dict.fromkeys(x for x in links if x is not None and x.engine == "openai-images"):
+                todo = [i for i, x in enumerate(links) if x == link]
+                gen = ImageGenerator(
+                    link, load_settings(), self.images.http, self.images.cache, self.resources
+                )
+                made = await asyncio.gather(
+                    *(
+                        self._generated(gen, scenes[i], link, frame, workdir, warnings, n)
+                        for n, i in enumerate(todo)
+                    )
+                )
+                for i, ref in zip(todo, made, strict=True):
+                    if ref is not None:
+                        scenes[i], made_by[i], pending[i] = _with_picture(scenes[i], ref), link.name, False
+            stocks = (x for x in links if x is not None and x.engine in ("pexels", "pixabay"))
+            for link in dict.fromkeys(stocks):
+                todo = [i for i, x in enumerate(links) if x == link]
+                stock = StockSearch(
+                    link, load_settings(), self.images.http, self.images.cache, self.resources
+                )
+                # searches in parallel, photos picked in scene order (deterministic), then fetched
+                queries = [" ".join(scene_keywords(scenes[i], 3)) for i in todo]
+                hits = await asyncio.gather(*(self._search(stock, q, link, frame, warnings) for q in queries))
+                picks: dict[int, StockPhoto] = {}
+                for i, photos in zip(todo, hits, strict=True):
+                    photo = next((p for p in photos if (link.name, p.id) not in used), None)
+                    if photo is not None:
+                        used.add((link.name, photo.id))
+                        picks[i] = photo
+                refs = await asyncio.gather(
+                    *(self._fetch(stock, p, link, frame, workdir, warnings) for p in picks.values())
+                )
+                for (i, photo), ref in zip(picks.items(), refs, strict=True):
+                    if ref is not None:
+                        scenes[i], made_by[i], pending[i] = _with_picture(scenes[i], ref), link.name, False
+                        credits[i] = f"scene {i + 1}: {photo.credit}"
             for i, entry in enumerate(links):
                 if entry is not None and entry.engine == "slides":
                     pending[i] = False
-        return ProvidedPlan(plan.model_copy(update={"scenes": scenes}), tuple(made_by), tuple(warnings))
+        shown = tuple(credits[i] for i in sorted(credits))
+        return ProvidedPlan(
+            plan.model_copy(update={"scenes": scenes}), tuple(made_by), tuple(warnings), shown
+        )
+
+    async def _generated(
+        self,
+        gen: ImageGenerator,
+        scene: Scene,
+        link: VisualSpec,
+        frame: tuple[int, int],
+        workdir: Path,
+        warnings: list[str],
+        n: int,
+    ) -> ImageRef | None:
+        """A generated picture for the scene (prompt: its title and keywords), checked like any image."""
+        words = ", ".join(scene_keywords(scene, 4))
+        if not (scene.title or words):
+            return None
+        prompt = f"A photograph for a video scene about {scene.title or words}. Themes: {words}. No text."
+        src = f"{link.name} picture {n + 1}"
+        try:
+            data = await gen.generate(f"{prompt} (picture {n + 1})", frame, workdir / f"gen-{n}")
+            resolved = await self.images.resolve([_Found(src, data=data)], ImagePolicy(frame=frame), workdir)
+        except (ImageError, RemoteError) as exc:
+            _fell_over(warnings, link, exc)
+            return None
+        return ImageRef(path=str(resolved[src].path), fit="cover")
+
+    async def _search(
+        self, stock: StockSearch, query: str, link: VisualSpec, frame: tuple[int, int], warnings: list[str]
+    ) -> list[StockPhoto]:
+        """The hits for a scene's keywords; none (and a warning) when the search fails."""
+        if not query:
+            return []
+        try:
+            return await stock.search(query, frame)
+        except RemoteError as exc:
+            _fell_over(warnings, link, exc)
+            return []
+
+    async def _fetch(
+        self,
+        stock: StockSearch,
+        photo: StockPhoto,
+        link: VisualSpec,
+        frame: tuple[int, int],
+        workdir: Path,
+        warnings: list[str],
+    ) -> ImageRef | None:
+        """The photo as a checked local PNG (the images service's limits and decoding)."""
+        src = f"{link.name} photo {photo.id}"
+        try:
+            data = await stock.download(photo, workdir / f"stock-{hash_key(photo.url)[:24]}")
+            resolved = await self.images.resolve([_Found(src, data=data)], ImagePolicy(frame=frame), workdir)
+        except (ImageError, RemoteError) as exc:
+            _fell_over(warnings, link, exc)
+            return None
+        return ImageRef(path=str(resolved[src].path), fit="cover")
 
     async def _picture(
         self, path: Path, link: VisualSpec, frame: tuple[int, int], workdir: Path, warnings: list[str]
@@ -87,10 +191,14 @@ class VisualProviders:
         try:
             resolved = await self.images.resolve([_Found(path.name)], policy, workdir)
         except (ImageError, RemoteError) as exc:
-            warnings.append(f"visuals {link.name}: {exc}; the scene falls over to the next provider")
-            log.info("%s", warnings[-1])
+            _fell_over(warnings, link, exc)
             return None
         return ImageRef(path=str(resolved[path.name].path), fit="cover")
+
+
+def _fell_over(warnings: list[str], link: VisualSpec, exc: Exception) -> None:
+    warnings.append(f"visuals {link.name}: {exc}; the scene falls over to the next provider")
+    log.info("%s", warnings[-1])
 
 
 def _scene_chain(chain: tuple[VisualSpec, ...], asked: str | None) -> tuple[VisualSpec, ...]:

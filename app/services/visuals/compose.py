@@ -251,7 +251,13 @@ def center_in(content: Composed, top: int, bottom: int, bias: float = 0.45) -> C
 Layout = Callable[[Ctx, int], Composed]
 
 
-def best_fit(ctx: Ctx, layout: Layout, sizes: tuple[float, float], min_size: int | None = None) -> Composed:
+def best_fit(
+    ctx: Ctx,
+    layout: Layout,
+    sizes: tuple[float, float],
+    min_size: int | None = None,
+    max_size: int | None = None,
+) -> Composed:
     """The largest body size in [floor, largest] at which `layout` fits; below the floor if nothing
     fits there (marked not fitting); at ABSOLUTE_MIN of the floor, whatever that gives (cut)."""
     frame = ctx.frame
@@ -259,6 +265,8 @@ def best_fit(ctx: Ctx, layout: Layout, sizes: tuple[float, float], min_size: int
     if min_size is not None:
         floor = max(floor, min_size)
         largest = max(largest, floor)
+    if max_size is not None:
+        largest = max(min(largest, max_size), floor)
     at_floor = _run(ctx, layout, floor)
     if at_floor.overflow:
         size = floor
@@ -282,6 +290,27 @@ def best_fit(ctx: Ctx, layout: Layout, sizes: tuple[float, float], min_size: int
         else:
             low, best = mid, out
     return best
+
+
+def shared_size(ctxs: Sequence[Ctx], layout: Layout, sizes: tuple[float, float]) -> int:
+    """The largest size at which `layout` fits in every one of `ctxs` (states of one scene): a
+    state that fits at the size so far costs one pass, only one that does not searches lower."""
+    size: int | None = None
+    for ctx in ctxs:
+        if size is not None and not _run(ctx, layout, size).overflow:
+            continue
+        size = best_fit(ctx, layout, sizes, max_size=size).size
+    return size if size is not None else ctxs[0].frame.px(sizes[1])
+
+
+def at_size(ctx: Ctx, layout: Layout, size: int) -> Composed:
+    """`layout` set at `size` (found by `shared_size`): cut only if even that does not fit."""
+    out = _run(ctx, layout, size)
+    if out.overflow:
+        return _clip(ctx, out)
+    if size < ctx.frame.px(ctx.frame.scale.body[1]):
+        out.extra["fits"] = False
+    return out
 
 
 def _run(ctx: Ctx, layout: Layout, size: int) -> Composed:

@@ -6,6 +6,7 @@ question (does this scene fit at or above the type floor?) with one layout pass 
 from __future__ import annotations
 
 import re
+import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import replace
@@ -14,7 +15,16 @@ from app.services.models import VideoFormat
 from app.services.planning import Scene
 from app.services.visuals.backdrop import backdrop_for
 from app.services.visuals.code import code_body
-from app.services.visuals.compose import FOCUS_SHAPES, Composed, Ctx, Layout, best_fit, inside
+from app.services.visuals.compose import (
+    FOCUS_SHAPES,
+    Composed,
+    Ctx,
+    Layout,
+    at_size,
+    best_fit,
+    inside,
+    shared_size,
+)
 from app.services.visuals.fonts import FontSet, themed_fontset
 from app.services.visuals.frame import Frame, make_frame
 from app.services.visuals.layouts import (
@@ -35,6 +45,7 @@ from app.services.visuals.themes import Theme, mix
 
 Sizes = tuple[float, float]
 SIDE_MAX_ITEMS = 6  # a wide frame's bullets go beside the title up to this many items
+PROSE_SHOWN = {"title", "part", "items"}  # what a prose scene's type size depends on
 CRISP_DECORATIONS = frozenset({"dots", "ring"})  # sharp: text running over them reads as a glitch
 
 
@@ -88,7 +99,29 @@ def _choose(ctx: Ctx) -> Composed:
         if not probe.overflow and all(inside(b, ctx.frame.safe) for _, b in probe.boxes()):
             return best_fit(ctx, layout, sizes)
     layout, sizes = candidates[-1]
+    if ctx.scene.layout == "prose" and len(ctx.scene.items) > 1:  # sentence by sentence
+        return at_size(ctx, layout, _prose_size(ctx, layout, sizes))
     return best_fit(ctx, layout, sizes)
+
+
+_PROSE_SIZES: dict[tuple[object, ...], int] = {}
+_PROSE_LOCK = threading.Lock()
+PROSE_SIZES_KEPT = 64  # scenes' sizes remembered: a render draws a scene's states close together
+
+
+def _prose_size(ctx: Ctx, layout: Layout, sizes: Sizes) -> int:
+    """One type size for every sentence of a prose scene (the largest at which each fits), so the
+    size does not jump as the reading moves on; searched once per scene, shared by its states."""
+    scene = ctx.scene
+    key = (scene.model_dump_json(include=PROSE_SHOWN), ctx.frame, ctx.theme, ctx.fonts, ctx.variant)
+    size = _PROSE_SIZES.get(key)
+    if size is None:
+        size = shared_size([replace(ctx, focus=n) for n in range(len(scene.items))], layout, sizes)
+        with _PROSE_LOCK:  # stills are drawn in several threads
+            if len(_PROSE_SIZES) >= PROSE_SIZES_KEPT:
+                _PROSE_SIZES.pop(next(iter(_PROSE_SIZES)))
+            _PROSE_SIZES[key] = size
+    return size
 
 
 def _with_logo(frame: Frame, theme: Theme) -> tuple[Frame, Picture | None]:

@@ -1,0 +1,154 @@
+"""Stock photo search (Pexels, Pixabay): one search per scene's keywords, one photo per scene.
+
+Every request goes through the one pooled client under a visual slot (so never more than
+`max_concurrent_visual` in flight), retried with Retry-After by the client. The key goes in a header
+to the configured base URL's origin only (`Endpoint`; Pixabay's key is in the search URL's query,
+which no message, log line or cache key holds); a photo's URL is fetched public-only unless it
+is on that same origin, streamed with the images' size limit and `image/*` only. Searches are cached
+by base URL, query and orientation; photos by URL (neither holds the key).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from app.config import Settings
+from app.core.diskcache import DiskCache, hash_key
+from app.core.net import Endpoint, FetchLimits, HttpClient
+from app.core.resource_manager import ResourceManager
+from app.core.threads import run_in_thread
+from app.errors import RemoteError
+from app.services.images import ImageLimits
+from app.services.providers.spec import VisualSpec
+
+log = logging.getLogger(__name__)
+SEARCH_LIMITS = FetchLimits(2 * 1024 * 1024, 30.0, content_types=("application/json",))
+
+
+@dataclass(frozen=True)
+class StockPhoto:
+    """One search hit: its id (for no-repeats), the picture's URL and who to credit."""
+
+    id: str
+    url: str
+    credit: str
+
+
+def orientation(frame: tuple[int, int]) -> str:
+    """The orientation asked of the search, matched to the video's aspect."""
+    w, h = frame
+    return "landscape" if w > h else "portrait" if h > w else "square"
+
+
+class StockSearch:
+    """One provider's searches and downloads for one render."""
+
+    def __init__(
+        self,
+        link: VisualSpec,
+        settings: Settings,
+        http: HttpClient,
+        cache: DiskCache | None,
+        resources: ResourceManager | None,
+    ) -> None:
+        self.engine = link.engine
+        key = settings.pexels_api_key if self.engine == "pexels" else settings.pixabay_api_key
+        self.key = key.get_secret_value() if key is not None else ""
+        secret = {"Authorization": self.key} if self.engine == "pexels" else {}
+        assert link.base_url is not None
+        self.base = link.base_url
+        self.endpoint = Endpoint(self.base, secret)
+        self.results = settings.stock_results
+        self.http, self.cache, self.resources = http, cache, resources
+        self.limits = ImageLimits.from_settings(settings)
+
+    def _slot(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.resources.visual_slot() if self.resources else contextlib.nullcontext()
+
+    async def search(self, query: str, frame: tuple[int, int]) -> list[StockPhoto]:
+        """The hits for `query` (cached); a failed search raises `RemoteError`."""
+        shape = orientation(frame)
+        if self.engine == "pexels":
+            params: dict[str, str | int] = {"query": query, "per_page": self.results, "orientation": shape}
+            path, secret = "/v1/search", {}
+        else:  # Pixabay: the key is a query parameter; horizontal/vertical, no square
+            slant = {"landscape": "horizontal", "portrait": "vertical"}.get(shape, "all")
+            params = {"q": query, "image_type": "photo", "orientation": slant, "per_page": self.results}
+            path, secret = "/api/", {"key": self.key}
+        key = hash_key("stock-search-v1", self.engine, self.base, params)  # never the key
+        cached = await run_in_thread(self.cache.load, key, ".json") if self.cache else None
+        if cached is not None:
+            answer: Any = json.loads(cached)
+        else:
+            async with self._slot():
+                answer = await self.http.fetch_json(
+                    "GET",
+                    f"{self.base}{path}?{urlencode({**secret, **params})}",
+                    what=f"{self.engine} search",
+                    limits=SEARCH_LIMITS,
+                    endpoint=self.endpoint,
+                )
+            if self.cache is not None:
+                await run_in_thread(self.cache.put_bytes, key, json.dumps(answer).encode(), ".json")
+        return _photos(answer) if self.engine == "pexels" else _pixabay_photos(answer)
+
+    async def download(self, photo: StockPhoto, dest: Path) -> bytes:
+        """The photo's bytes (cached by URL), streamed under the images' limits."""
+        key = hash_key("stock-photo-v1", photo.url)
+        if self.cache is None or not await run_in_thread(self.cache.fetch, key, dest):
+            async with self._slot():
+                await self.http.download(
+                    "GET",
+                    photo.url,
+                    dest,
+                    what=f"{self.engine} photo {photo.id}",
+                    limits=self.limits.fetch,
+                    endpoint=self.endpoint,
+                    headers={"Accept": "image/*"},
+                )
+            if self.cache is not None:
+                await run_in_thread(self.cache.put_file, key, dest)
+        return await run_in_thread(dest.read_bytes)
+
+
+def _photos(answer: Any) -> list[StockPhoto]:
+    """Pexels' answer: {"photos": [{"id", "photographer", "url", "src": {"large2x", ...}}]}."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("photos"), list):
+        raise RemoteError("pexels search: the answer has no 'photos' list")
+    found = []
+    for photo in answer["photos"]:
+        if not isinstance(photo, dict) or not isinstance(photo.get("src"), dict):
+            continue
+        src = photo["src"]
+        url = src.get("large2x") or src.get("large") or src.get("original")
+        if not isinstance(url, str):
+            continue
+        who = str(photo.get("photographer") or "unknown")
+        page = str(photo.get("url") or "")
+        credit = f"Photo by {who} on Pexels" + (f" ({page})" if page else "")
+        found.append(StockPhoto(str(photo.get("id")), url, credit))
+    return found
+
+
+def _pixabay_photos(answer: Any) -> list[StockPhoto]:
+    """Pixabay's answer: {"hits": [{"id", "user", "pageURL", "largeImageURL", "webformatURL"}]}."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("hits"), list):
+        raise RemoteError("pixabay search: the answer has no 'hits' list")
+    found = []
+    for hit in answer["hits"]:
+        if not isinstance(hit, dict):
+            continue
+        url = hit.get("largeImageURL") or hit.get("webformatURL")
+        if not isinstance(url, str):
+            continue
+        who = str(hit.get("user") or "unknown")
+        page = str(hit.get("pageURL") or "")
+        credit = f"Image by {who} on Pixabay" + (f" ({page})" if page else "")
+        found.append(StockPhoto(str(hit.get("id")), url, credit))
+    return found
