@@ -7,6 +7,7 @@ search requests' header, never in results, warnings or logs."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
@@ -184,6 +185,11 @@ def test_who_may_choose_pexels(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parse_render_options({"visuals": "pexels"}, trust=Trust.CALLER).visuals == "pexels"
     with pytest.raises(InputError, match="cannot name a folder"):
         parse_render_options({"visuals": "pexels@http://127.0.0.1:9/"}, trust=Trust.CALLER)
+    monkeypatch.delenv("T2V_OPENAI_API_KEY", raising=False)
+    with pytest.raises(InputError, match="give a model"):
+        parse_render_options({"visuals": "openai-images"}, trust=Trust.OPERATOR)
+    with pytest.raises(InputError, match="no openai-images to API callers"):
+        parse_render_options({"visuals": "openai-images:gpt-image-1"}, trust=Trust.CALLER)
 
 
 def pixabay(server: FakeServer) -> FakeServer:
@@ -232,3 +238,41 @@ async def test_pixabay_portrait_photos_and_a_failing_provider_falls_over_to_the_
     assert result.credits[1] == "scene 2: Image by User 1 on Pixabay (https://pixabay.com/photos/x-501/)"
     said = "\n".join(result.warnings) + caplog.text
     assert "pexels search" in said and "pixabay-secret-456" not in said and KEY not in said
+
+
+async def test_openai_images_b64_and_url_answers_within_the_visual_slots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("T2V_OPENAI_API_KEY", "openai-secret-789")
+    calls: list[dict] = []
+
+    def generate(request: Request) -> Reply:
+        calls.append(request.json())
+        n = len(calls) - 1
+        if n == 1:  # one answer by URL on the same server, the others inline
+            return Reply.json({"created": 1, "data": [{"url": f"{server.url}/files/1.jpg"}]})
+        picture = base64.b64encode(jpeg(COLOURS[n])).decode()
+        return Reply(
+            body=json.dumps({"created": 1, "data": [{"b64_json": picture}]}).encode(),
+            content_type="application/json",
+            delay=0.3,
+        )
+
+    with FakeServer() as server:
+        server.on("POST", "/v1/images/generations", default=generate)
+        server.on("GET", "/files/1.jpg", default=Reply(body=jpeg(COLOURS[1]), content_type="image/jpeg"))
+        visuals = f"openai-images:gpt-image-1@{server.url}/v1"
+        options = RenderOptions(voice="espeak:en-us", resolution=360, visuals=visuals)
+        titles = ["Apples", "Apples", "Orchards", "Rivers", "Mountains", "Harbours"]
+        result = await renderer(tmp_path).render_plan(plan(titles), tmp_path / "gen.mp4", options)
+        posts = [r for r in server.requests if r.path == "/v1/images/generations"]
+        files = [r for r in server.requests if r.path == "/files/1.jpg"]
+        max_in_flight = server.max_in_flight
+    assert result.visuals == ("openai-images",) * 6
+    assert len({c for c in colours_in(result.video) if c is not None}) == 6  # same title: two pictures
+    assert 2 <= max_in_flight <= 4
+    assert all(r.headers["authorization"] == "Bearer openai-secret-789" for r in posts)
+    assert len(files) == 1  # the URL answer fetched once (same origin as the configured server)
+    assert {c["model"] for c in calls} == {"gpt-image-1"} and {c["size"] for c in calls} == {"1536x1024"}
+    assert "openai-secret-789" not in "\n".join(result.warnings) + caplog.text

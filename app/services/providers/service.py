@@ -20,6 +20,7 @@ from app.core.resource_manager import ResourceManager
 from app.errors import ImageError, RemoteError
 from app.services.images import ImagePolicy, ImageService
 from app.services.planning import ImageRef, Plan, Scene
+from app.services.providers.generate import ImageGenerator
 from app.services.providers.keywords import scene_keywords
 from app.services.providers.local import LocalPictures
 from app.services.providers.spec import VisualSpec, parse_visuals
@@ -83,7 +84,22 @@ class VisualProviders:
                     ref = await self._picture(path, link, frame, workdir, warnings)
                     if ref is not None:
                         scenes[i], made_by[i], pending[i] = _with_picture(scenes[i], ref), link.name, False
-            for link in dict.fromkeys(x for x in links if x is not None and x.base_url is not None):
+            for link in dict.fromkeys(x for x in links if x is not None and x.engine == "openai-images"):
+                todo = [i for i, x in enumerate(links) if x == link]
+                gen = ImageGenerator(
+                    link, load_settings(), self.images.http, self.images.cache, self.resources
+                )
+                made = await asyncio.gather(
+                    *(
+                        self._generated(gen, scenes[i], link, frame, workdir, warnings, n)
+                        for n, i in enumerate(todo)
+                    )
+                )
+                for i, ref in zip(todo, made, strict=True):
+                    if ref is not None:
+                        scenes[i], made_by[i], pending[i] = _with_picture(scenes[i], ref), link.name, False
+            stocks = (x for x in links if x is not None and x.engine in ("pexels", "pixabay"))
+            for link in dict.fromkeys(stocks):
                 todo = [i for i, x in enumerate(links) if x == link]
                 stock = StockSearch(
                     link, load_settings(), self.images.http, self.images.cache, self.resources
@@ -111,6 +127,30 @@ class VisualProviders:
         return ProvidedPlan(
             plan.model_copy(update={"scenes": scenes}), tuple(made_by), tuple(warnings), shown
         )
+
+    async def _generated(
+        self,
+        gen: ImageGenerator,
+        scene: Scene,
+        link: VisualSpec,
+        frame: tuple[int, int],
+        workdir: Path,
+        warnings: list[str],
+        n: int,
+    ) -> ImageRef | None:
+        """A generated picture for the scene (prompt: its title and keywords), checked like any image."""
+        words = ", ".join(scene_keywords(scene, 4))
+        if not (scene.title or words):
+            return None
+        prompt = f"A photograph for a video scene about {scene.title or words}. Themes: {words}. No text."
+        src = f"{link.name} picture {n + 1}"
+        try:
+            data = await gen.generate(f"{prompt} (picture {n + 1})", frame, workdir / f"gen-{n}")
+            resolved = await self.images.resolve([_Found(src, data=data)], ImagePolicy(frame=frame), workdir)
+        except (ImageError, RemoteError) as exc:
+            _fell_over(warnings, link, exc)
+            return None
+        return ImageRef(path=str(resolved[src].path), fit="cover")
 
     async def _search(
         self, stock: StockSearch, query: str, link: VisualSpec, frame: tuple[int, int], warnings: list[str]

@@ -16,7 +16,7 @@ from app.config import Settings, load_settings
 from app.core.queue_manager import Trust
 from app.errors import InputError
 
-ENGINES = ("slides", "local", "pexels", "pixabay")
+ENGINES = ("slides", "local", "pexels", "pixabay", "openai-images")
 STOCK = {
     "pexels": ("pexels_api_key", "pexels_base_url", "T2V_PEXELS_API_KEY"),
     "pixabay": ("pixabay_api_key", "pixabay_base_url", "T2V_PIXABAY_API_KEY"),
@@ -52,7 +52,7 @@ def parse_visuals(
         engine = engine.strip().lower()
         if engine not in ENGINES:
             raise InputError(f"visuals: unknown provider {engine!r} (known: {', '.join(ENGINES)})")
-        if engine != "local" and arg:
+        if engine not in ("local", "openai-images") and arg:
             raise InputError(f"visuals: {engine!r} takes no argument")
         if trust is not Trust.OPERATOR and (engine == "local" or at):
             raise InputError(CALLER_NO_FOLDER)
@@ -62,6 +62,8 @@ def parse_visuals(
             chain.append(VisualSpec("slides"))
         elif engine == "local":
             chain.append(_local(arg))
+        elif engine == "openai-images":
+            chain.append(_generator(arg, url if at else None, trust, settings or load_settings()))
         else:
             chain.append(_stock(engine, url if at else None, settings or load_settings()))
     if chain[-1].engine != "slides":
@@ -78,15 +80,30 @@ def _local(arg: str) -> VisualSpec:
     return VisualSpec("local", str(folder.resolve()))
 
 
-def _stock(engine: str, url: str | None, settings: Settings) -> VisualSpec:
-    key_field, base_field, env = STOCK[engine]
-    if getattr(settings, key_field) is None:
-        raise InputError(f"visuals: {engine} needs an API key: set {env}")
-    base = url if url is not None else str(getattr(settings, base_field))
+def _generator(model: str, url: str | None, trust: Trust, settings: Settings) -> VisualSpec:
+    """`openai-images:MODEL[@BASE_URL]`: any OpenAI-compatible images server (T2V_OPENAI_API_KEY)."""
+    if not model.strip():
+        raise InputError("visuals: give a model: openai-images:MODEL[@BASE_URL]")
+    if trust is not Trust.OPERATOR and settings.openai_api_key is None:
+        raise InputError("visuals: this server offers no openai-images to API callers")
+    base = url if url is not None else settings.openai_base_url
+    _check_url(base, "openai-images")
+    return VisualSpec("openai-images", model.strip(), base.rstrip("/"))
+
+
+def _check_url(base: str, engine: str) -> None:
     try:
         parsed = httpx.URL(base.strip())
     except httpx.InvalidURL:
         parsed = None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
         raise InputError(f"visuals: {engine}@URL needs an http(s) URL")
+
+
+def _stock(engine: str, url: str | None, settings: Settings) -> VisualSpec:
+    key_field, base_field, env = STOCK[engine]
+    if getattr(settings, key_field) is None:
+        raise InputError(f"visuals: {engine} needs an API key: set {env}")
+    base = url if url is not None else str(getattr(settings, base_field))
+    _check_url(base, engine)
     return VisualSpec(engine, base_url=base.rstrip("/"))
