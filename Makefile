@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-queue bench-fast-path bench-plan bench-normalize bench-long-input bench-captions bench-delivery bench-condense bench-readers bench-caption-timing bench-sound clean
+.PHONY: demo test lint bench bench-queue bench-fast-path bench-plan bench-motion bench-normalize bench-long-input bench-captions bench-delivery bench-condense bench-readers bench-caption-timing bench-sound clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ $(MOVIEPY_VENV)/.installed:
 
 bench-fast-path: $(VENV)/.installed $(MOVIEPY_VENV)/.installed
 	$(BIN)/python benchmarks/fast_path_bench.py $(BENCH_ARGS)
+
+# ISSUE 18: ~60 s of 1080p photos with Ken Burns motion and crossfades, ours vs moviepy.
+bench-motion: $(VENV)/.installed $(MOVIEPY_VENV)/.installed
+	$(BIN)/python benchmarks/motion_bench.py $(BENCH_ARGS)
 
 # ISSUE 13: a 60 s 1080p Plan with images, tables and the spoken-line highlight, ours vs moviepy.
 bench-plan: $(VENV)/.installed $(MOVIEPY_VENV)/.installed

@@ -37,7 +37,9 @@ def options_from(args: argparse.Namespace) -> RenderOptions:
     if args.fps is not None:
         values["fps"] = args.fps
     if args.motion:
-        values["motion"] = True
+        values["motion"] = "all"  # the bench's --motion: every scene (the default moves photos only)
+    if args.transition:
+        values["transition"] = args.transition
     missing = sorted(set(values) - known)
     if missing:
         print(json.dumps({"unavailable": missing}))
@@ -80,6 +82,7 @@ def main() -> None:
     parser.add_argument("--resolution", type=int, default=1080)
     parser.add_argument("--fps", type=int, default=None)
     parser.add_argument("--motion", action="store_true")
+    parser.add_argument("--transition", default=None, help="none, fade, crossfade, slide or wipe")
     parser.add_argument("--plan", action="store_true", help="DOC is a Plan as JSON")
     args = parser.parse_args()
     options = options_from(args)

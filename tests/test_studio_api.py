@@ -80,6 +80,11 @@ def test_plan_preview_storyboard_edit_and_rerender(server: Server) -> None:
     assert put.headers["location"] == f"/v1/jobs/{child['id']}"
     stale = a.put(url, json=edited)  # the revision it carries is no longer the job's
     assert stale.status_code == 409, stale.text
+    bare = {k: v for k, v in edited.items() if k != "revision"}
+    missing = a.put(url, json=bare)
+    assert missing.status_code == 422 and "revision: required" in missing.text
+    by_header = a.put(url, json=bare, headers={"If-Match": f'"{board["revision"]}"'})
+    assert by_header.status_code == 409, by_header.text  # the ETag way, equally stale
     again = a.get(url).json()
     assert again["revision"] != board["revision"]
     assert again["scenes"][i]["narration"] == "Purple elephants dance on the moon."

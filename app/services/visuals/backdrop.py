@@ -121,8 +121,11 @@ def gradient(size: tuple[int, int], colors: tuple[RGB, RGB], angle: int, seed: i
     neighbouring pixels mix two levels where a plain rounding would make a band."""
     start = np.asarray(colors[0], dtype=np.float32)
     end = np.asarray(colors[1], dtype=np.float32)
-    pixels = start + _ramp(size, angle)[..., None] * (end - start) + _threshold(size)[..., None]
-    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+    pixels = np.multiply(_ramp(size, angle)[..., None], end - start)  # one full-size buffer, in place
+    pixels += start
+    pixels += _threshold(size)[..., None]
+    np.clip(pixels, 0, 255, out=pixels)
+    return Image.fromarray(pixels.astype(np.uint8), "RGB")
 
 
 def _overlay(size: tuple[int, int], d: Decoration) -> Image.Image:
