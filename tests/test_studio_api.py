@@ -133,7 +133,8 @@ def test_two_servers_accept_one_of_two_concurrent_puts_from_one_revision(tmp_pat
         # kept with the job: the other server reads the same storyboard, at the same revision
         assert b.get(url).json() == {**board, "thumbnails": b.get(url).json()["thumbnails"]}
         with sqlite3.connect(one.data_dir / "jobs.db") as db:
-            kept = db.execute("SELECT revision FROM job_attachments WHERE job_id = ?", (job["id"],)).fetchall()
+            sql = "SELECT revision FROM job_attachments WHERE job_id = ?"
+            kept = db.execute(sql, (job["id"],)).fetchall()
         assert kept == [(board["revision"],)]
         for round_ in range(4):
             edits = []

@@ -1,8 +1,7 @@
 """The cluster job store: PostgreSQL, shared by an API node and workers on any number of hosts.
 
 Every lease and run_at is computed inside SQL from the database's clock (`now()` as epoch seconds), so
-a host whose clock is off by minutes neither steals a live lease nor keeps a dead one. The client
-clock (`clock=`) only paces reconnect attempts.
+a host whose clock is off neither steals a live lease nor keeps a dead one; `clock=` paces reconnects.
 
 A claim is one statement: `UPDATE ... WHERE seq = (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING *`, so
 concurrent workers never wait on each other's row and never take the same job. Every other write is one
@@ -34,7 +33,6 @@ import psycopg
 from app.core.jobstore.base import (
     LEASE_EXPIRED,
     Admission,
-    Attachment,
     JobNotFound,
     JobPriority,
     JobRecord,
@@ -46,7 +44,6 @@ from app.core.jobstore.base import (
     QueueStats,
 )
 from app.core.jobstore.common import (
-    attachment_from_row,
     check_lease_seconds,
     check_new_job,
     check_same_job,
@@ -55,6 +52,7 @@ from app.core.jobstore.common import (
     record_from_row,
     state_from_row,
 )
+from app.core.jobstore.postgres_attachments import PostgresAttachments
 from app.core.jobstore.postgres_connection import NOW, Conn, PostgresConnection
 from app.core.jobstore.postgres_workers import PostgresWorkers
 
@@ -97,7 +95,7 @@ async def _admit(conn: Conn, owner: str | None, admission: Admission) -> None:
         admission.check_artifacts(await _count(conn, _ARTIFACT_BYTES, owner))
 
 
-class PostgresJobStore(PostgresWorkers, JobStore):
+class PostgresJobStore(PostgresWorkers, PostgresAttachments, JobStore):
     """Jobs in a PostgreSQL database; every process given the same URL shares the same queue."""
 
     def __init__(
@@ -341,51 +339,6 @@ class PostgresJobStore(PostgresWorkers, JobStore):
     async def get(self, job_id: str) -> JobRecord | None:
         row = await self._one("SELECT * FROM jobs WHERE id = %(id)s", {"id": job_id})
         return None if row is None else record_from_row(row)
-
-    async def get_attachment(self, job_id: str, name: str) -> Attachment | None:
-        row = await self._one(
-            "SELECT * FROM job_attachments WHERE job_id = %(id)s AND name = %(name)s",
-            {"id": job_id, "name": name},
-        )
-        return None if row is None else attachment_from_row(row)
-
-    async def put_attachment(
-        self, job_id: str, name: str, body: str, revision: str, expected: str | None
-    ) -> bool:
-        # One statement each: a concurrent UPDATE of the same row waits for the first and then sees
-        # its new revision, so only one of two writes from the same old revision matches. Run again
-        # after a reconnect (the first run may have committed unseen), finding the row already at
-        # `revision` counts as written.
-        params = {"id": job_id, "name": name, "body": body, "rev": revision, "expected": expected}
-        if expected is None:
-            sql = (
-                "INSERT INTO job_attachments (job_id, name, revision, body, updated_at)"
-                f" SELECT id, %(name)s, %(rev)s, %(body)s, {NOW} FROM jobs"
-                " WHERE id = %(id)s AND purged_at IS NULL"
-                " ON CONFLICT (job_id, name) DO NOTHING RETURNING revision"
-            )
-        else:
-            sql = (
-                f"UPDATE job_attachments SET body = %(body)s, revision = %(rev)s, updated_at = {NOW}"
-                " WHERE job_id = %(id)s AND name = %(name)s AND revision = %(expected)s RETURNING revision"
-            )
-        held = "SELECT revision FROM job_attachments WHERE job_id = %(id)s AND name = %(name)s"
-
-        async def first(conn: Conn) -> bool:
-            return await (await conn.execute(sql, params)).fetchone() is not None
-
-        async def again(conn: Conn) -> bool:
-            row = await (await conn.execute(held, params)).fetchone()
-            return (row is not None and row["revision"] == revision) or await first(conn)
-
-        try:
-            if await self._run(first, again):
-                return True
-        except psycopg.DataError as exc:  # e.g. NUL characters, which PostgreSQL text cannot hold
-            raise ValueError(f"the attachment cannot be stored: {exc}") from None
-        if await self._one("SELECT 1 AS one FROM jobs WHERE id = %(id)s", params) is None:
-            raise JobNotFound(f"no job with id {job_id!r}")
-        return False
 
     async def state(self, job_id: str) -> JobState | None:
         row = await self._one(

@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 from app.core.jobstore.base import (
     LEASE_EXPIRED,
     Admission,
-    Attachment,
     AttemptError,
     JobNotFound,
     JobPriority,
@@ -35,7 +34,6 @@ from app.core.jobstore.base import (
     QueueStats,
 )
 from app.core.jobstore.common import (
-    attachment_from_row,
     check_lease_seconds,
     check_new_job,
     check_same_job,
@@ -44,6 +42,7 @@ from app.core.jobstore.common import (
     record_from_row,
     state_from_row,
 )
+from app.core.jobstore.sqlite_attachments import SQLiteAttachments
 from app.core.jobstore.sqlite_connection import NOW, SQLiteConnection, store_now, transaction
 from app.core.jobstore.sqlite_workers import SQLiteWorkers
 
@@ -86,7 +85,7 @@ def _admit(conn: sqlite3.Connection, owner: str | None, admission: Admission) ->
         admission.check_artifacts(_artifact_bytes(conn, owner))
 
 
-class SQLiteJobStore(SQLiteWorkers, JobStore):
+class SQLiteJobStore(SQLiteWorkers, SQLiteAttachments, JobStore):
     """Jobs in one SQLite file; every process that opens the same path shares the same queue."""
 
     def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
@@ -309,40 +308,6 @@ class SQLiteJobStore(SQLiteWorkers, JobStore):
             return None if row is None else _record(row)
 
         return await self._run(get)
-
-    async def get_attachment(self, job_id: str, name: str) -> Attachment | None:
-        def get(conn: sqlite3.Connection) -> Attachment | None:
-            sql = "SELECT * FROM job_attachments WHERE job_id = ? AND name = ?"
-            row = conn.execute(sql, (job_id, name)).fetchone()
-            return None if row is None else attachment_from_row(row)
-
-        return await self._run(get)
-
-    async def put_attachment(
-        self, job_id: str, name: str, body: str, revision: str, expected: str | None
-    ) -> bool:
-        def put(conn: sqlite3.Connection) -> bool:
-            # one write transaction: the check of the revision and the write cannot be split by
-            # another process's write
-            with transaction(conn):
-                job = conn.execute("SELECT purged_at FROM jobs WHERE id = ?", (job_id,)).fetchone()
-                if job is None:
-                    raise JobNotFound(f"no job with id {job_id!r}")
-                if job["purged_at"] is not None:
-                    return False
-                if expected is None:
-                    sql = (
-                        "INSERT INTO job_attachments (job_id, name, revision, body, updated_at)"
-                        f" VALUES (?, ?, ?, ?, {NOW}) ON CONFLICT (job_id, name) DO NOTHING"
-                    )
-                    return conn.execute(sql, (job_id, name, revision, body)).rowcount == 1
-                sql = (
-                    f"UPDATE job_attachments SET body = ?, revision = ?, updated_at = {NOW}"
-                    " WHERE job_id = ? AND name = ? AND revision = ?"
-                )
-                return conn.execute(sql, (body, revision, job_id, name, expected)).rowcount == 1
-
-        return await self._run(put)
 
     async def state(self, job_id: str) -> JobState | None:
         sql = (
