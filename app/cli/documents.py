@@ -13,7 +13,12 @@ from app.core.fsutil import human_size
 if TYPE_CHECKING:
     from app.services.documents import Document
 
+MAX_INPUT = human_size(setting_default("max_input_bytes"))
 MAX_DOCUMENT = human_size(setting_default("max_document_bytes"))
+MaxInputSizeOption = Annotated[
+    int | None,
+    typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
+]
 # documents (issue 16): the limits of packed formats (text keeps --max-input-size)
 MaxDocumentSizeOption = Annotated[
     int | None,

@@ -36,6 +36,7 @@ from app.cli.documents import (
     AllowFetchOption,
     AllowPrivateUrlsOption,
     MaxDocumentSizeOption,
+    MaxInputSizeOption,
     MaxPagesOption,
     PagesOption,
     PptxPictureOption,
@@ -105,9 +106,7 @@ def plan_command(
     preset: PresetOption = None,
     theme: ThemeOption = None,
     lexicon: LexiconOption = None,
-    max_input_size: Annotated[
-        int | None, typer.Option(help="Largest accepted document in bytes (default as for render).")
-    ] = None,
+    max_input_size: MaxInputSizeOption = None,
     max_document_size: MaxDocumentSizeOption = None,
     max_pages: MaxPagesOption = None,
     pages: PagesOption = None,

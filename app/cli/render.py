@@ -48,6 +48,7 @@ from app.cli.documents import (
     AllowFetchOption,
     AllowPrivateUrlsOption,
     MaxDocumentSizeOption,
+    MaxInputSizeOption,
     MaxPagesOption,
     PagesOption,
     PptxPictureOption,
@@ -67,7 +68,7 @@ from app.cli.sound import (
 )
 from app.cli.story import LanguageOption, LLMOption, TopicOption, llm_flags, topic_source
 from app.cli.visuals import VisualsOption, visuals_flags
-from app.config import load_settings, setting_default
+from app.config import load_settings
 from app.core.fsutil import human_size
 from app.core.queue_manager import Trust
 from app.core.shutdown import Backstop
@@ -80,8 +81,6 @@ if TYPE_CHECKING:
     from app.services.models import RenderOptions
     from app.services.pipeline import Renderer, RenderResult
     from app.services.planning import Plan
-
-MAX_INPUT = human_size(setting_default("max_input_bytes"))
 
 STAGE_LABELS = {
     "script": "Reading the document",
@@ -178,10 +177,7 @@ def render(
     visuals: VisualsOption = None,
     allow_fetch: AllowFetchOption = False,
     allow_private_urls: AllowPrivateUrlsOption = False,
-    max_input_size: Annotated[
-        int | None,
-        typer.Option(help=f"Largest accepted text document in bytes (default {MAX_INPUT})."),
-    ] = None,
+    max_input_size: MaxInputSizeOption = None,
     max_document_size: MaxDocumentSizeOption = None,
     max_pages: MaxPagesOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary.")] = False,
