@@ -20,7 +20,7 @@ from app.core.fsutil import atomic_path
 from app.errors import RenderError
 from app.services.visuals.backdrop import paint_backdrop
 from app.services.visuals.fontfiles import load_font
-from app.services.visuals.model import Backdrop, Picture, SlideLayout
+from app.services.visuals.model import SCRIM_DARK, SCRIM_FADE, Backdrop, Picture, SlideLayout
 from app.services.visuals.text import direction
 
 
@@ -78,10 +78,13 @@ def _painted(size: tuple[int, int], backdrop: Backdrop, seed: int) -> Image.Imag
 
 
 def _shade(image: Image.Image, top: int, bottom: int) -> Image.Image:
-    """Darken rows from `top` (nothing) to `bottom` (most): text on a photo stays legible."""
+    """Darken rows from `top` (nothing) to `bottom`: at full strength from `top` + SCRIM_FADE of the
+    height (where the layout starts its text band) down, so even the first line of a tall block of
+    text sits on the full scrim, whatever the photo (a white sky included)."""
     height = image.height
     rows = np.arange(height, dtype=np.float32)
-    ramp = np.clip((rows - top) / max(1, (bottom - top) * 0.45), 0, 1) * 0.72
+    fade = max(1.0, min(bottom - top, height * SCRIM_FADE))
+    ramp = np.clip((rows - top) / fade, 0, 1) * SCRIM_DARK
     pixels = np.asarray(image, dtype=np.float32) * (1 - ramp[:, None, None])
     return Image.fromarray(pixels.astype(np.uint8), "RGB")
 

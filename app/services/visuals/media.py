@@ -16,7 +16,7 @@ from app.errors import RenderError
 from app.services.planning import ImageRef
 from app.services.visuals.compose import Composed, Ctx, center_in, place_title, set_text, style
 from app.services.visuals.layouts import items_block
-from app.services.visuals.model import Box, Picture, Shape
+from app.services.visuals.model import SCRIM_FADE, Box, Picture, Shape
 from app.services.visuals.themes import mix
 
 
@@ -126,7 +126,8 @@ def full_image(ctx: Ctx, size: int) -> Composed:
     if out.lines:
         out = _keep_flags(out, center_in(out, f.bottom - (out.bottom() - out.top()), f.bottom, 1.0))
         band_top = out.top() - round(size * 1.3)
-        out.extra["shade"] = (max(0, band_top - round(f.height * 0.12)), f.bottom + round(size * 0.8))
+        # the scrim (drawing.SCRIM_*) fades in above the band and is at full strength from its top
+        out.extra["shade"] = (band_top - round(f.height * SCRIM_FADE), f.bottom + round(size * 0.8))
         bar_h = max(4, round(f.short * 0.008))
         out.shapes.append(
             Shape("bar", (f.left, band_top, f.left + round(f.short * 0.085), band_top + bar_h), theme.accent)

@@ -13,6 +13,12 @@ from pathlib import Path
 
 from app.services.visuals.themes import RGB, Theme
 
+# The scrim under words on a photo (full_image's band): it fades in over SCRIM_FADE of the frame's
+# height above the band and is at SCRIM_DARK from the band's top down: a white photo under it becomes
+# ~#474747, on which white text has a contrast of ~9:1 (WCAG asks 4.5:1).
+SCRIM_FADE = 0.12
+SCRIM_DARK = 0.72
+
 Box = tuple[int, int, int, int]  # left, top, right, bottom in frame pixels
 
 
