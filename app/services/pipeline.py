@@ -241,7 +241,9 @@ class Renderer:
             o = options
             moving = scene_motion(plan.scenes, o.motion)
             spec = FrameSpec(o.video_format.size, o.fps, any(moving), o.keyframe_interval, o.quality)
-            spec = replace(spec, fps=spec.rate) if spec.motion else spec  # still scenes too: one rate
+            # a moving scene is every frame; the still ones stay a frame per picture (variable rate)
+            # unless every scene moves: then the whole video has one constant rate
+            spec = replace(spec, fps=spec.rate) if moving and all(moving) else spec
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             (scene_segments, encoded), track = await both(
