@@ -116,3 +116,36 @@ def test_voice_sample_and_offline_docs(server: Server) -> None:
     bundle = a.get("/docs-assets/swagger-ui-bundle.js")
     assert bundle.status_code == 200 and len(bundle.content) > 100_000
     assert a.get("/docs-assets/swagger-ui.css").status_code == 200
+
+
+def test_two_servers_accept_one_of_two_concurrent_puts_from_one_revision(tmp_path: Path) -> None:
+    """Two `t2v serve` processes on one job store: the revision check is the store's compare-and-set,
+    so of two edits made from the same revision exactly one is accepted, whichever server gets it."""
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+
+    keys = {"T2V_API_KEYS": "key-a-secret"}
+    with served(tmp_path, "--workers", "0", **keys) as one, served(tmp_path, "--workers", "0", **keys) as two:
+        a, b = one.client("key-a-secret"), two.client("key-a-secret")
+        job = a.post("/v1/jobs", json={"text": DOC, "format": "md"}).json()
+        url = f"/v1/jobs/{job['id']}/storyboard"
+        board = a.get(url).json()
+        # kept with the job: the other server reads the same storyboard, at the same revision
+        assert b.get(url).json() == {**board, "thumbnails": b.get(url).json()["thumbnails"]}
+        with sqlite3.connect(one.data_dir / "jobs.db") as db:
+            sql = "SELECT revision FROM job_attachments WHERE job_id = ?"
+            kept = db.execute(sql, (job["id"],)).fetchall()
+        assert kept == [(board["revision"],)]
+        for round_ in range(4):
+            edits = []
+            for who in ("one", "two"):
+                edit = copy.deepcopy(board)
+                edit["scenes"][-1]["narration"] = f"Round {round_}, edited through server {who}."
+                edits.append(edit)
+            with ThreadPoolExecutor(2) as pool:
+                answers = list(pool.map(lambda c, e: c.put(url, json=e), (a, b), edits))
+            codes = sorted(r.status_code for r in answers)
+            assert codes == [202, 409], [r.text for r in answers]
+            board = a.get(url).json()
+            won = edits[[r.status_code for r in answers].index(202)]
+            assert board["scenes"][-1]["narration"] == won["scenes"][-1]["narration"]

@@ -156,7 +156,7 @@ def render(
             document = read_source(source, settings, reading.pages, reading.pptx_picture)
             policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
             if not isinstance(document, Document):
-                check_storyboard(document, options, policy, Path(source).name)
+                check_storyboard(document, options, policy, Path(source).name, trust=Trust.OPERATOR)
     except InputError as exc:
         fail(str(exc))
 
