@@ -42,6 +42,8 @@ from app.services.planning import (
     fit_duration,
     parse_storyboard,
 )
+from app.services.speech import TTSConfig
+from app.services.tts_service import parse_voice_chain
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +108,18 @@ def storyboard_context(
     )
 
 
-def check_storyboard(plan: Plan, options: RenderOptions, policy: ImagePolicy, name: str) -> None:
+def check_storyboard(
+    plan: Plan,
+    options: RenderOptions,
+    policy: ImagePolicy,
+    name: str,
+    *,
+    trust: Trust,
+    config: TTSConfig | None = None,
+) -> None:
     """What a storyboard must pass before it is rendered or queued: no target duration (it is
-    rendered as written), its images where the policy allows (one line each, with its JSON path)."""
+    rendered as written), its scenes' voices among what `trust` may choose, its images where the
+    policy allows (one line each, with its JSON path)."""
     if options.duration is not None or options.max_duration is not None:
         raise StoryboardError(
             name,
@@ -117,9 +128,23 @@ def check_storyboard(plan: Plan, options: RenderOptions, policy: ImagePolicy, na
                 "t2v plan DOC --duration TIME -o FILE"
             ],
         )
-    problems = plan_image_problems(plan, policy)
+    problems = [*voice_problems(plan, trust, config), *plan_image_problems(plan, policy)]
     if problems:
         raise StoryboardError(name, problems)
+
+
+def voice_problems(plan: Plan, trust: Trust, config: TTSConfig | None = None) -> list[str]:
+    """A line per scene whose own `voice` cannot be used: unknown, or, from an API caller, not one
+    the operator offers (`config.caller_voices`; no server URL, no model file). Blocking."""
+    problems = []
+    for n, scene in enumerate(plan.scenes):
+        if scene.voice is None:
+            continue
+        try:
+            parse_voice_chain(scene.voice, config=config, trust=trust)
+        except InputError as exc:
+            problems.append(f"scenes[{n}].voice: {exc}")
+    return problems
 
 
 def job_input(
@@ -186,7 +211,12 @@ class RenderJobHandler:
         options = parse_render_options(context.options, trust=context.trust, config=self.renderer.tts.config)
         limits = DocumentLimits.from_settings(self.settings)
         limits = dataclasses.replace(limits, text_bytes=self.max_input_bytes)
-        return options, job_input(context, limits, options)
+        source = job_input(context, limits, options)
+        if isinstance(source, Plan):  # its scenes' voices, as a caller's again if it came from one
+            problems = voice_problems(source, context.trust, self.renderer.tts.config)
+            if problems:
+                raise StoryboardError(context.filename or "storyboard", problems)
+        return options, source
 
     async def __call__(self, ctx: JobContext) -> dict[str, Any]:
         context = FileContext.from_payload(ctx.job.payload)
