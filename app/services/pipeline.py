@@ -25,6 +25,7 @@ from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration, render_sound
 from app.services.beats import scene_shots
 from app.services.captions import caption_look, write_captions
+from app.services.clip_scenes import draw_overlays
 from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
@@ -204,6 +205,9 @@ class Renderer:
                 self._speak(plan, voice, language, options, ws, report),
                 draw_stills(self.visuals, drawn, options, ws, report),
             )
+            backdrops = []  # scenes over video clips: their stills as overlays
+            if slides and any(provided.clips):
+                backdrops = await draw_overlays(self.visuals, drawn, provided.clips, slides, options, ws)
             await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
             gaps = scene_gaps(plan.scenes, options.pause_scene)
             narration = await run_in_thread(plan_narration, speeches, gaps, sound_options)
@@ -237,12 +241,17 @@ class Renderer:
             video = ws / "video.mp4"
             o = options
             moving = scene_motion(plan.scenes, o.motion)
+            if backdrops:  # a clip moves by itself: no pan and zoom over it
+                moving = [None if b is not None else m for m, b in zip(moving, backdrops, strict=True)]
             spec = FrameSpec(o.video_format.size, o.fps, any(moving), o.keyframe_interval, o.quality)
-            spec = replace(spec, fps=spec.rate) if spec.motion else spec  # still scenes too: one rate
+            if spec.motion or any(backdrops):  # every frame of a moving scene: still scenes at one rate too
+                spec = replace(spec, fps=spec.rate)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             (scene_segments, encoded), track = await both(
-                encode_scenes(shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition),
+                encode_scenes(
+                    shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition, backdrops
+                ),
                 encode_narration(narration, sound, ws, self.cache, cpu, sound_options),
             )
             self.segments_encoded += encoded
