@@ -803,3 +803,55 @@ async def test_store_time_moves_forward(store: JobStore) -> None:
     await asyncio.sleep(0.02)
     b = await store.now()
     assert 0.01 <= b - a < 5
+
+
+# --- attachments (an editor's storyboard): compare-and-set on the revision -------------------------
+
+
+async def test_an_attachment_is_written_only_from_the_revision_it_was_read_at(store: JobStore) -> None:
+    await add(store, job("j1"))
+    assert await store.get_attachment("j1", "storyboard") is None
+    assert await store.put_attachment("j1", "storyboard", '{"v": 1}', "r1", expected=None)
+    # a second "first write" loses: the one stored stays
+    assert not await store.put_attachment("j1", "storyboard", '{"v": 9}', "r9", expected=None)
+    held = await store.get_attachment("j1", "storyboard")
+    assert held is not None and (held.revision, held.body) == ("r1", '{"v": 1}')
+    assert await store.put_attachment("j1", "storyboard", '{"v": 2}', "r2", expected="r1")
+    # a write from the old revision is refused and changes nothing
+    assert not await store.put_attachment("j1", "storyboard", '{"v": 3}', "r3", expected="r1")
+    held = await store.get_attachment("j1", "storyboard")
+    assert held is not None and (held.revision, held.body) == ("r2", '{"v": 2}')
+    # the same write again is refused too: it is no longer at the revision it names
+    assert not await store.put_attachment("j1", "storyboard", '{"v": 2}', "r2", expected="r1")
+    assert await store.get_attachment("j1", "other") is None  # attachments are per name
+    with pytest.raises(JobNotFound):
+        await store.put_attachment("nope", "storyboard", "{}", "r1", expected=None)
+
+
+async def test_purging_a_job_deletes_its_attachments(store: JobStore) -> None:
+    await add(store, job("j1"), job("j2"))
+    assert await store.put_attachment("j1", "storyboard", "{}", "r1", expected=None)
+    assert await store.put_attachment("j2", "storyboard", "{}", "r1", expected=None)
+    await store.purge("j1")
+    assert await store.get_attachment("j1", "storyboard") is None
+    assert not await store.put_attachment("j1", "storyboard", "{}", "r1", expected=None)
+    assert not await store.put_attachment("j1", "storyboard", "{}", "r2", expected="r1")
+    assert await store.get_attachment("j2", "storyboard") is not None
+
+
+async def test_two_clients_writing_from_the_same_revision_one_wins(
+    store: JobStore, new_store: StoreFactory
+) -> None:
+    await add(store, job("j1"))
+    base = "r0"
+    assert await store.put_attachment("j1", "storyboard", base, base, expected=None)
+    async with new_store() as other:
+        for i in range(15):
+            a, b = await asyncio.gather(
+                store.put_attachment("j1", "storyboard", f"a{i}", f"a{i}", expected=base),
+                other.put_attachment("j1", "storyboard", f"b{i}", f"b{i}", expected=base),
+            )
+            assert a != b, f"round {i}: both writes from revision {base!r} were accepted"
+            held = await other.get_attachment("j1", "storyboard")
+            assert held is not None and held.body == held.revision == (f"a{i}" if a else f"b{i}")
+            base = held.revision

@@ -426,3 +426,43 @@ def test_cli_refuses_a_bad_theme_file_with_one_line_and_no_output(tmp_path: Path
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "colors.accen" in lines[0], proc.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("fmt", ASPECTS, ids=IDS)
+def test_a_title_is_the_same_size_in_every_layout(fmt: VideoFormat) -> None:
+    """A code slide's title was set from code's denser scale: a third smaller than a list's."""
+    short = [Item(text="One."), Item(text="Two.")]
+    shown = [
+        Scene(id="s1", layout="statement", items=short[:1], narration="x"),
+        Scene(id="s2", layout="prose", items=short, narration="x"),
+        Scene(
+            id="s3",
+            layout="bullets",
+            items=[i.model_copy(update={"marker": "•"}) for i in short],
+            narration="x",
+        ),
+        Scene(id="s4", layout="table", table=Table(header=["a", "b"], rows=[["1", "2"]]), narration="x"),
+        Scene(id="s5", layout="code", items=short[:1], code=Code(text="x = 1"), narration="x"),
+    ]
+    sizes = {
+        s.layout: compose_scene(
+            s.model_copy(update={"title": "Same title"}), fmt, THEMES["dark"], None
+        ).title_size
+        for s in shown
+    }
+    assert len(set(sizes.values())) == 1, sizes
+
+
+@pytest.mark.parametrize("fmt", ASPECTS, ids=IDS)
+def test_prose_neighbours_are_never_below_the_body_floor(fmt: VideoFormat) -> None:
+    """The sentences around the one being read are context a phone viewer must still read."""
+    items = [Item(text=f"Sentence number {n} says a few words about the topic.") for n in range(4)]
+    scene = Scene(id="s3", layout="prose", title="Prose", items=items, narration="x")
+    floor = {"16:9": 0.034, "9:16": 0.035, "1:1": 0.042}[fmt.aspect] * fmt.size[1]
+    shown = 0
+    for focus in range(4):
+        layout = compose_scene(scene, fmt, THEMES["dark"], focus)
+        sizes = {line.item: line.runs[0].size for line in layout.lines if line.runs and line.item is not None}
+        assert min(sizes.values()) >= floor - 1, (focus, sizes)
+        shown += len(sizes) - 1
+    assert shown >= 3  # neighbours are shown (where they fit whole)

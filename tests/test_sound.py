@@ -14,7 +14,8 @@ from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
 from app.errors import InputError
-from app.services.audio import integrated, loudness_of, measure, true_peak
+from app.services.audio import integrated, loudness_of, measure, narration, true_peak
+from app.services.audio.aac import PieceJob
 from app.services.documents import document_from_bytes
 from app.services.models import RenderOptions
 from app.services.options import parse_render_options
@@ -113,6 +114,38 @@ async def test_room_tone_replaces_digital_silence(tmp_path: Path) -> None:
     for i, j in silent:
         rms = 20 * np.log10(float(np.sqrt(np.mean(b[i:j] ** 2))) + 1e-12)
         assert -72 < rms < -50, rms
+
+
+async def test_the_joined_track_is_checked_and_an_overshooting_piece_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A piece that comes out over the true-peak limit once joined (a piece decodes a little
+    differently beside its neighbours than alone) is found in the joined track, encoded again lowered
+    where it passed, and cached so: the delivered file is under -1.5 dBTP."""
+    real = narration.encode_pieces
+    made: list[int] = []
+
+    async def overshooting(jobs: list[PieceJob], bitrate: int, true_peak: float, **kw: bool) -> None:
+        await real(jobs, bitrate, true_peak, **kw)
+        made.append(len(jobs))
+        if len(made) == 1:  # the first batch: its first piece 4 dB louder, past every check
+            raw = jobs[0].raw.with_suffix(".loud")
+            (np.fromfile(jobs[0].raw, dtype="<f4") * np.float32(1.6)).tofile(raw)
+            subprocess.run(
+                [ffmpeg_exe(), "-v", "error", "-y", "-f", "f32le", "-ar", "48000", "-ac", "1", "-i", str(raw),
+                 "-c:a", "aac", "-b:a", f"{bitrate}k", "-f", "adts", str(jobs[0].aac)],
+                check=True,
+            )  # fmt: skip
+
+    monkeypatch.setattr(narration, "encode_pieces", overshooting)
+    r = renderer(tmp_path)
+    doc = document_from_bytes(DOC.encode(), "talk.md", None)
+    result = await r.render(doc, tmp_path / "a.mp4", RenderOptions(voice="en"))
+    assert made == [3, 1], "the loud piece was encoded again, alone"
+    m = ebur128(result.video)
+    assert m.true_peak <= -1.5 and abs(m.integrated - (-16.0)) <= 1.0, m
+    again = await r.render(doc, tmp_path / "b.mp4", RenderOptions(voice="en"))
+    assert made == [3, 1] and ebur128(again.video) == m, "the corrected piece came from the cache"
 
 
 async def test_piper_render_meets_the_loudness_target(tmp_path: Path) -> None:

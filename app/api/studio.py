@@ -2,15 +2,17 @@
 re-render a job's storyboard (`GET`/`PUT /v1/jobs/{id}/storyboard`).
 
 A job's storyboard is the Plan it renders: a storyboard job's own, or its document planned as the
-worker plans it. An edit is saved beside the job's files (`artifacts/<id>/storyboard.json`, purged
-with them) and queued as a new job whose `parent` is the edited one; the render cache makes only the
-changed scenes again. `revision` (also the ETag) is a digest of the storyboard: a PUT carrying an
-older one is refused with 409, so two editors never overwrite each other unseen.
+worker plans it. It is planned once and kept with the job in the job store (an attachment, deleted
+when the job is purged), so reading it again costs one row and gives the same scenes every time. An
+edit replaces it there and is queued as a new job whose `parent` is the edited one; the render cache
+makes only the changed scenes again. `revision` (also the ETag) is a digest of the storyboard; the
+store writes an edit only if the storyboard is still at the revision the editor read (one atomic
+compare-and-set, whichever server or process answers), else 409: two editors never overwrite each
+other unseen.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import json
@@ -26,7 +28,7 @@ from app.api.routes import MULTIPART_SCHEMA, accepted, enqueue_submission, read_
 from app.api.schemas import JobCreate
 from app.api.service import PrincipalDep, ReadableJob, Service, ServiceDep, visible_job
 from app.core.jobstore.base import JobPriority, JobRecord
-from app.core.queue_manager import FileContext, Trust, check_job_id
+from app.core.queue_manager import FileContext, Trust
 from app.core.threads import run_in_thread
 from app.errors import InputError
 from app.services.images import ImagePolicy
@@ -37,10 +39,9 @@ from app.services.visuals import load_theme
 
 router = APIRouter(tags=["studio"])
 
-SAVED = "storyboard.json"  # the last saved edit of a job's storyboard, among its files
+STORYBOARD = "storyboard"  # the job store attachment holding a job's storyboard
 ENVELOPE = ("revision", "job", "thumbnails")  # what GET adds to the plan; a PUT may send them back
 CONDENSING = ("duration", "max_duration")  # done when the plan was made: a storyboard renders as is
-_locks: dict[str, asyncio.Lock] = {}
 SAMPLES = {  # what a voice says when a caller listens to it, by language (else English)
     "vi": "Xin chào, đây là giọng đọc này.",
     "en": "Hello, this is how this voice sounds.",
@@ -52,33 +53,39 @@ SAMPLES = {  # what a voice says when a caller listens to it, by language (else 
 
 def revision_of(plan: Plan) -> str:
     """A short digest of the storyboard as it would be saved (equal plans, equal revisions)."""
-    return hashlib.sha256(dump_storyboard(plan, "json").encode("utf-8")).hexdigest()[:16]
+    return _digest(dump_storyboard(plan, "json"))
 
 
-def _saved_path(service: Service, job_id: str) -> Path:
-    return Path(service.settings.artifacts_dir) / check_job_id(job_id) / SAVED
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _current(service: Service, job: JobRecord) -> Plan:
-    """The job's storyboard: its last saved edit, else the plan it renders (blocking)."""
-    saved = _saved_path(service, job.id)
-    if saved.is_file():
-        return parse_storyboard(saved.read_bytes(), "json", SAVED)
-    return plan_of_job(service.runtime.renderer, FileContext.from_payload(job.payload), service.settings)
+def _gone(job: JobRecord) -> HTTPException:
+    return HTTPException(410, f"job {job.id!r} was purged: its document is deleted")
 
 
-def _save(path: Path, plan: Plan) -> None:
-    """Written whole or not at all (a temporary file renamed over the old one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(dump_storyboard(plan, "json"), encoding="utf-8")
-    os.replace(tmp, path)
+async def _current(service: Service, job: JobRecord) -> tuple[Plan, str]:
+    """The job's storyboard and its revision: the one kept with the job, else the plan it renders,
+    planned now and kept (if another server kept one first, that one)."""
+    store = await service.store()
+    held = await store.get_attachment(job.id, STORYBOARD)
+    if held is None:
+        plan = await run_in_thread(
+            plan_of_job, service.runtime.renderer, FileContext.from_payload(job.payload), service.settings
+        )
+        text = dump_storyboard(plan, "json")
+        if await store.put_attachment(job.id, STORYBOARD, text, _digest(text), expected=None):
+            return plan, _digest(text)
+        held = await store.get_attachment(job.id, STORYBOARD)
+        if held is None:  # purged meanwhile
+            raise _gone(job)
+    plan = await run_in_thread(parse_storyboard, held.body, "json", STORYBOARD)
+    return plan, held.revision
 
 
-def _body(plan: Plan, job_id: str | None = None, token: str = "") -> dict[str, Any]:
+def _body(plan: Plan, job_id: str | None = None, token: str = "", rev: str = "") -> dict[str, Any]:
     body: dict[str, Any] = plan.model_dump(mode="json")
     if job_id is not None:
-        rev = revision_of(plan)
         thumbs = [
             f"/v1/jobs/{job_id}/storyboard/scenes/{i}.jpg?revision={rev}&token={token}"
             for i in range(len(plan.scenes))
@@ -90,7 +97,7 @@ def _body(plan: Plan, job_id: str | None = None, token: str = "") -> dict[str, A
 async def _editable(service: Service, principal: Any, job_id: str) -> JobRecord:
     job = await visible_job(service, principal, job_id)
     if job.purged:
-        raise HTTPException(410, f"job {job.id!r} was purged: its document is deleted")
+        raise _gone(job)
     return job
 
 
@@ -119,8 +126,8 @@ async def preview_plan(request: Request, service: ServiceDep, principal: Princip
 async def get_storyboard(job_id: str, service: ServiceDep, principal: PrincipalDep) -> JSONResponse:
     """The Plan with `revision` (also the ETag): PUT it back, edited, to re-render."""
     job = await _editable(service, principal, job_id)
-    plan = await run_in_thread(_current, service, job)
-    body = _body(plan, job.id, service.tokens.issue(job.id))
+    plan, rev = await _current(service, job)
+    body = _body(plan, job.id, service.tokens.issue(job.id), rev)
     return JSONResponse(body, headers={"ETag": f'"{body["revision"]}"', "Cache-Control": "no-store"})
 
 
@@ -175,18 +182,25 @@ async def put_storyboard(
     options = {k: v for k, v in parent.options.items() if k not in CONDENSING}
     parsed = parse_render_options(options, trust=parent.trust, config=service.runtime.renderer.tts.config)
     check_storyboard(
-        plan, parsed, ImagePolicy.for_render(parsed, parent.trust, service.settings), "storyboard"
+        plan,
+        parsed,
+        ImagePolicy.for_render(parsed, parent.trust, service.settings),
+        "storyboard",
+        trust=parent.trust,
+        config=service.runtime.renderer.tts.config,
     )
-    lock = _locks.setdefault(job.id, asyncio.Lock())
-    async with lock:
-        current = await run_in_thread(_current, service, job)
-        if revision_of(current) != str(given):
-            raise HTTPException(
-                409,
-                f"the storyboard changed since revision {str(given)[:16]!r} was read; "
-                f"GET it again (current: {revision_of(current)!r})",
-            )
-        await run_in_thread(_save, _saved_path(service, job.id), plan)
+    await _current(service, job)  # kept with the job from now on, if it was not yet
+    text = dump_storyboard(plan, "json")
+    store = await service.store()
+    if not await store.put_attachment(job.id, STORYBOARD, text, _digest(text), expected=str(given)):
+        held = await store.get_attachment(job.id, STORYBOARD)
+        if held is None:
+            raise _gone(job)
+        raise HTTPException(
+            409,
+            f"the storyboard changed since revision {str(given)[:16]!r} was read; "
+            f"GET it again (current: {held.revision!r})",
+        )
     context = dataclasses.replace(
         storyboard_context(plan, options, parent.trust, parent.filename), parent=job.id
     )
@@ -241,8 +255,8 @@ THUMB_WIDTH = 320
 async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> FileResponse:
     """The scene drawn as the render draws it (images left out), 320 px wide, cached by content."""
     if job.purged:
-        raise HTTPException(410, f"job {job.id!r} was purged: its document is deleted")
-    plan = await run_in_thread(_current, service, job)
+        raise _gone(job)
+    plan, _ = await _current(service, job)
     if not 0 <= index < len(plan.scenes):
         raise HTTPException(404, f"the storyboard has no scene {index}")
     parent = FileContext.from_payload(job.payload)

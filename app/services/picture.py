@@ -95,7 +95,7 @@ async def encode_scenes(
 
     def cached(key_parts: tuple[object, ...], parts: Sequence[Shot], path: Path) -> tuple[str, str, bool]:
         digests = {p.image: hash_file(p.image) for p in parts}
-        key = hash_key("segment-v4", [digests[p.image] for p in parts], *key_parts)
+        key = hash_key("segment-v5", [digests[p.image] for p in parts], *key_parts)
         return key, digests[parts[0].image], cache is not None and cache.fetch(key, path, ".mp4")
 
     extents = [(s[0].start, s[-1].start + s[-1].duration) for s in scenes]

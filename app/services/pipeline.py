@@ -190,7 +190,10 @@ class Renderer:
         # steps and file work (hashing, cache copies, probing, publishing) run in threads that check
         # for cancellation, so a signal is always seen.
         voice, language = await run_in_thread(self._voice, plan, options.voice)
-        plan = await run_in_thread(add_spoken, plan, language, lexicon_of(options))  # storyboards too
+        voices = await run_in_thread(scene_voices, plan, voice, language)
+        languages = [said for _, said in voices]
+        # storyboards too; a scene with its own voice is normalized in its language
+        plan = await run_in_thread(add_spoken, plan, language, lexicon_of(options), languages)
         # music files are found and size-checked before any work (a bad one is exit 2 / HTTP 422)
         sound_options = await run_in_thread(render_sound, options, [s.narration for s in plan.scenes])
         policy = policy or ImagePolicy(frame=options.video_format.size, no_root=NO_IMAGE_FOLDER)
@@ -202,7 +205,7 @@ class Renderer:
             plan = provided.plan
             drawn = [] if options.audio_only else plan.scenes
             speeches, slides = await both(
-                self._speak(plan, voice, language, options, ws, report),
+                self._speak(plan, voices, options, ws, report),
                 draw_stills(self.visuals, drawn, options, ws, report),
             )
             backdrops = []  # scenes over video clips: their stills as overlays
@@ -244,7 +247,10 @@ class Renderer:
             if backdrops:  # a clip moves by itself: no pan and zoom over it
                 moving = [None if b is not None else m for m, b in zip(moving, backdrops, strict=True)]
             spec = FrameSpec(o.video_format.size, o.fps, any(moving), o.keyframe_interval, o.quality)
-            if spec.motion or any(backdrops):  # every frame of a moving scene: still scenes at one rate too
+            # a moving scene is every frame; the still ones stay a frame per picture (variable rate)
+            # unless every scene moves, or a scene plays a video clip (`encode_over_clip` works at a
+            # constant rate): then the whole video has one constant rate
+            if (moving and all(moving)) or any(backdrops):
                 spec = replace(spec, fps=spec.rate)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
@@ -319,17 +325,41 @@ class Renderer:
         return language
 
     async def _speak(
-        self, plan: Plan, voice: str, language: str, options: RenderOptions, ws: Path, report: ProgressSink
+        self,
+        plan: Plan,
+        voices: Sequence[tuple[str, str]],
+        options: RenderOptions,
+        ws: Path,
+        report: ProgressSink,
     ) -> list[Speech]:
-        """Each scene's words, in order (`TTSService.speak_scene`: a sentence at a time, with pauses)."""
+        """Each scene's words, in order (`TTSService.speak_scene`: a sentence at a time, with pauses),
+        each in its own voice and language (`scene_voices`)."""
         total = len(plan.scenes)
         report(Progress(Stage.SPEECH, 0, total))
         speeches = []
-        for i, scene in enumerate(plan.scenes):
+        for i, (scene, (voice, language)) in enumerate(zip(plan.scenes, voices, strict=True)):
             path = ws / f"speech-{i:04d}.wav"
             speeches.append(await self.tts.speak_scene(scene, voice, options, path, language))
             report(Progress(Stage.SPEECH, i + 1, total))
         return speeches
+
+
+def scene_voices(plan: Plan, voice: str, language: str) -> list[tuple[str, str]]:
+    """Each scene's voice spec and language: its own `voice` (a storyboard's choice, checked here
+    so a bad one fails before any work; an API caller's was checked against what the operator offers
+    when the storyboard came in, `render_job.voice_problems`) in that voice's language, else the
+    render's. Blocking: piper voices are looked up."""
+    out = []
+    for scene in plan.scenes:
+        if scene.voice is None or not scene.voice.strip():
+            out.append((voice, language))
+            continue
+        try:
+            chain = parse_voice_chain(scene.voice)
+        except InputError as exc:
+            raise InputError(f"scene {scene.id}: {exc}") from None
+        out.append((scene.voice, chain.language or language))
+    return out
 
 
 def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> list[list[WordTiming]]:

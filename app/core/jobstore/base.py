@@ -15,7 +15,10 @@ The semantics (DESIGN.md, "The job queue"):
 - Admission (`enqueue(job, Admission(...))`): per-owner limits are checked in the same transaction as
   the insert, so concurrent submits can never overshoot them.
 - Purging keeps a tombstone: the payload and result are dropped, `purged_at` is set, the status and
-  timings stay; a purged job is never run or retried again.
+  timings stay; a purged job is never run or retried again. Its attachments are deleted with it.
+- Attachments: small named documents a job keeps beside its payload (an editor's storyboard), each
+  with a revision. `put_attachment` is a compare-and-set on that revision in one statement, so two
+  API servers (or a server and a worker) can never both accept a write based on the same old revision.
 All times are seconds since the epoch in the store's clock (`await store.now()`).
 """
 
@@ -189,6 +192,17 @@ class WorkerInfo:
     running: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A named document kept with a job (`body` is text, e.g. JSON), at `revision`."""
+
+    job_id: str
+    name: str
+    revision: str
+    body: str
+    updated_at: float
+
+
 class JobStoreError(Exception):
     """Base of the store's own errors."""
 
@@ -290,6 +304,19 @@ class JobStore(abc.ABC):
 
     @abc.abstractmethod
     async def get(self, job_id: str) -> JobRecord | None: ...
+
+    @abc.abstractmethod
+    async def get_attachment(self, job_id: str, name: str) -> Attachment | None:
+        """The job's attachment `name`, or None when it has none (or the job was purged)."""
+
+    @abc.abstractmethod
+    async def put_attachment(
+        self, job_id: str, name: str, body: str, revision: str, expected: str | None
+    ) -> bool:
+        """Write the attachment at `revision` if it is still at `expected` (None: only if the job has
+        none yet), atomically. True: written; False: it is not at `expected` (someone else's write came
+        first, or this one was already made), nothing changed. Raises JobNotFound for no job, and
+        writes nothing to a purged job (False)."""
 
     @abc.abstractmethod
     async def state(self, job_id: str) -> JobState | None:

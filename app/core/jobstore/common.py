@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from app.core.jobstore.base import (
+    Attachment,
     AttemptError,
     DuplicateJob,
     JobPriority,
@@ -112,6 +113,16 @@ def state_from_row(row: Row) -> JobState:
         percent=float(row["percent"]),
         attempts=row["attempts"],
         errors=int(row["errors"]),
+    )
+
+
+def attachment_from_row(row: Row) -> Attachment:
+    return Attachment(
+        job_id=row["job_id"],
+        name=row["name"],
+        revision=row["revision"],
+        body=row["body"],
+        updated_at=float(row["updated_at"]),
     )
 
 

@@ -176,9 +176,43 @@ _POSTGRES_V2 = (
     *_LIFECYCLE_INDEXES,
 )
 
+# Attachments: named documents kept with a job (an editor's storyboard), written by compare-and-set
+# on `revision`. Purging a job deletes them (a trigger, so every way of purging does).
+_ATTACHMENTS = (
+    "CREATE TABLE job_attachments (job_id TEXT NOT NULL, name TEXT NOT NULL, revision TEXT NOT NULL,"
+    " body TEXT NOT NULL, updated_at {time} NOT NULL, PRIMARY KEY (job_id, name))"
+)
+_SQLITE_V3 = (
+    _ATTACHMENTS.format(time="REAL"),
+    """
+    CREATE TRIGGER jobs_purged_attachments AFTER UPDATE OF purged_at ON jobs
+    WHEN NEW.purged_at IS NOT NULL
+    BEGIN
+        DELETE FROM job_attachments WHERE job_id = NEW.id;
+    END
+    """,
+)
+_POSTGRES_V3 = (
+    _ATTACHMENTS.format(time="DOUBLE PRECISION"),
+    """
+    CREATE FUNCTION t2v_drop_attachments() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        DELETE FROM job_attachments WHERE job_id = NEW.id;
+        RETURN NULL;
+    END
+    $$
+    """,
+    """
+    CREATE TRIGGER jobs_purged_attachments AFTER UPDATE OF purged_at ON jobs FOR EACH ROW
+    WHEN (NEW.purged_at IS NOT NULL)
+    EXECUTE FUNCTION t2v_drop_attachments()
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs and workers", {"sqlite": _SQLITE_V1, "postgresql": _POSTGRES_V1}),
     Migration(2, "artifact sizes and purged jobs", {"sqlite": _SQLITE_V2, "postgresql": _POSTGRES_V2}),
+    Migration(3, "job attachments", {"sqlite": _SQLITE_V3, "postgresql": _POSTGRES_V3}),
 )
 
 

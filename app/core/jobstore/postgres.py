@@ -1,8 +1,7 @@
 """The cluster job store: PostgreSQL, shared by an API node and workers on any number of hosts.
 
 Every lease and run_at is computed inside SQL from the database's clock (`now()` as epoch seconds), so
-a host whose clock is off by minutes neither steals a live lease nor keeps a dead one. The client
-clock (`clock=`) only paces reconnect attempts.
+a host whose clock is off neither steals a live lease nor keeps a dead one; `clock=` paces reconnects.
 
 A claim is one statement: `UPDATE ... WHERE seq = (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING *`, so
 concurrent workers never wait on each other's row and never take the same job. Every other write is one
@@ -53,6 +52,7 @@ from app.core.jobstore.common import (
     record_from_row,
     state_from_row,
 )
+from app.core.jobstore.postgres_attachments import PostgresAttachments
 from app.core.jobstore.postgres_connection import NOW, Conn, PostgresConnection
 from app.core.jobstore.postgres_workers import PostgresWorkers
 
@@ -95,7 +95,7 @@ async def _admit(conn: Conn, owner: str | None, admission: Admission) -> None:
         admission.check_artifacts(await _count(conn, _ARTIFACT_BYTES, owner))
 
 
-class PostgresJobStore(PostgresWorkers, JobStore):
+class PostgresJobStore(PostgresWorkers, PostgresAttachments, JobStore):
     """Jobs in a PostgreSQL database; every process given the same URL shares the same queue."""
 
     def __init__(

@@ -42,6 +42,7 @@ from app.core.jobstore.common import (
     record_from_row,
     state_from_row,
 )
+from app.core.jobstore.sqlite_attachments import SQLiteAttachments
 from app.core.jobstore.sqlite_connection import NOW, SQLiteConnection, store_now, transaction
 from app.core.jobstore.sqlite_workers import SQLiteWorkers
 
@@ -84,7 +85,7 @@ def _admit(conn: sqlite3.Connection, owner: str | None, admission: Admission) ->
         admission.check_artifacts(_artifact_bytes(conn, owner))
 
 
-class SQLiteJobStore(SQLiteWorkers, JobStore):
+class SQLiteJobStore(SQLiteWorkers, SQLiteAttachments, JobStore):
     """Jobs in one SQLite file; every process that opens the same path shares the same queue."""
 
     def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:

@@ -4,7 +4,9 @@ so that no peak the encoder adds passes the true-peak limit.
 An AAC encoder can put a peak a dB or two above any sample it was given (quantization noise on a
 transient). Each new piece is therefore decoded (PyAV) and measured; where the decoded audio passes
 the limit, the samples are lowered there, using the decoded peaks as the limiter's guide, and the piece
-is encoded again (at most a few rounds; cached afterwards like any piece).
+is encoded again (at most a few rounds; cached afterwards like any piece). A piece decodes a little
+differently beside its neighbours than alone (the frame after a join is rebuilt from both pieces'
+blocks), so the joined track is measured too (`joined_overs`): what is delivered is what is checked.
 """
 
 from __future__ import annotations
@@ -19,12 +21,11 @@ import numpy as np
 from app.core.threads import check_cancelled, run_in_thread
 from app.errors import MediaError
 from app.services.audio.dynamics import limit
-from app.services.audio.loudness import RATE, SPARSE_BELOW, Samples, linear, sparse_envelope
+from app.services.audio.loudness import RATE, SPARSE_BELOW, Floats, Samples, linear, sparse_envelope
 from app.services.video import run_ffmpeg
 
 AAC_FRAME = 1024
-CHECK_MARGIN = 0.3  # dB: a decoded piece must stay this far under the limit (measurements differ a little)
-JOIN_HEADROOM = 0.7  # dB more: joined pieces decode a little differently at their edges (seen: 0.4 dB over)
+CHECK_MARGIN = 0.3  # dB: decoded audio must stay this far under the limit (measurements differ a little)
 SAFE_HEADROOM = 2.5  # dB: AAC at these bitrates adds well under this to a peak
 ROUNDS = 3  # checks after encoding; the last lowers the piece as a whole (its encoding is then final)
 
@@ -53,7 +54,7 @@ async def encode_pieces(
             todo = [j for j in todo if j.peak is None or j.peak > true_peak - SAFE_HEADROOM]
         if attempt < ROUNDS:
             margin = CHECK_MARGIN * (attempt + 1)
-            check_at = true_peak - CHECK_MARGIN - JOIN_HEADROOM
+            check_at = true_peak - CHECK_MARGIN
             todo = await run_in_thread(_tame_overshoots, todo, check_at, margin, attempt + 1 == ROUNDS)
 
 
@@ -85,6 +86,33 @@ def decode(path: Path, channels: int) -> list[Samples]:
     except av.error.FFmpegError as exc:
         raise MediaError(f"{path.name}: undecodable AAC: {exc}") from exc
     return [np.concatenate(p) if p else np.zeros(0, dtype=np.float32) for p in parts]
+
+
+def joined_overs(
+    track: Path, channels: int, spans: Sequence[tuple[int, int]], limit_db: float
+) -> dict[int, Floats]:
+    """The pieces whose samples in the joined `track` pass `limit_db` dBTP once decoded, by index,
+    each with the decoded true-peak envelope over its span (`spans`: each piece's samples in the
+    decoded track, priming included), the guide to lower it by."""
+    ceiling = linear(limit_db)
+    envs = [sparse_envelope(d, ceiling * linear(-SPARSE_BELOW)) for d in decode(track, channels)]
+    loudest = np.max(envs, axis=0)
+    out = {}
+    for i, (start, end) in enumerate(spans):
+        env = loudest[start:end]
+        if len(env) and env.max() > ceiling:
+            out[i] = env
+    return out
+
+
+def lowered(raw: Path, channels: int, guide: Floats, limit_db: float) -> None:
+    """Lower the raw samples in place where `guide` (their decoded peaks) passes `limit_db`."""
+    samples = np.fromfile(raw, dtype="<f4").reshape(-1, channels)
+    envelope = np.zeros(len(samples))
+    envelope[: min(len(samples), len(guide))] = guide[: len(samples)]
+    for c in range(channels):
+        samples[:, c] = limit(samples[:, c].copy(), limit_db, envelope=envelope)
+    samples.astype("<f4").tofile(raw)
 
 
 def _tame_overshoots(jobs: Sequence[PieceJob], limit_db: float, margin: float, whole: bool) -> list[PieceJob]:

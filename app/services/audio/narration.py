@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import wave
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,19 +24,28 @@ from app.config import load_settings
 from app.core.diskcache import DiskCache, hash_key
 from app.core.threads import check_cancelled, run_in_thread
 from app.errors import MediaError
-from app.services.audio.aac import AAC_FRAME, PieceJob, adts_frames, encode_pieces
+from app.services.audio.aac import (
+    AAC_FRAME,
+    CHECK_MARGIN,
+    PieceJob,
+    adts_frames,
+    encode_pieces,
+    joined_overs,
+    lowered,
+)
 from app.services.audio.dynamics import leveled, room_tone
 from app.services.audio.level import Level, Sound, choose_level
-from app.services.audio.loudness import RATE
+from app.services.audio.loudness import RATE, Floats
 from app.services.audio.mix import mix_music
 from app.services.audio.music import Music, music_files
 from app.services.audio.scenes import SceneAudio, samples_at_rate, scene_speech
 from app.services.models import RenderOptions, Speech
 
-CACHE_VERSION = "aac-unit-v2"
+CACHE_VERSION = "aac-unit-v3"
 MUSIC_INTRO = 1.0  # seconds of music before the first word
 MUSIC_TAIL = 2.5  # and after the last one (it fades out over the last 1.5 s)
 BATCH = 16  # pieces per ffmpeg run
+JOINED_ROUNDS = 2  # times the joined track's overshooting pieces are made again
 
 
 @dataclass(frozen=True)
@@ -143,20 +152,12 @@ async def encode_narration(
     audio = SceneAudio(scenes, cache)
     level = await choose_level(audio, plan.pauses, sound)
     pieces, missing = await run_in_thread(_prepare_pieces, plan, audio, level, sound, workdir)
-    await audio.ensure_resampled([i for i, _, _ in missing])
-    for start in range(0, len(missing), BATCH):
-        batch = missing[start : start + BATCH]
-        raws = await run_in_thread(_write_units, plan, audio, level, sound, batch, workdir)
-        jobs = [PieceJob(raw, pieces[i]) for raw, (i, _, _) in zip(raws, batch, strict=True)]
-        async with cpu:
-            await encode_pieces(jobs, sound.bitrate, sound.true_peak)
-        if cache is not None:
-            await run_in_thread(_store_pieces, cache, [(pieces[i], key) for i, key, _ in batch])
+    await _encode_units(plan, audio, level, sound, missing, workdir, cpu)
     if sound.music is None:
-        await run_in_thread(_join_pieces, plan, pieces, out)
+        await _join_checked(plan, audio, level, sound, pieces, out, workdir, cpu)
         return NarrationTrack(len(missing), level)
     voice = workdir / "voice.aac"
-    await run_in_thread(_join_pieces, plan, pieces, voice)
+    await _join_checked(plan, audio, level, sound, pieces, voice, workdir, cpu)
     speech, boundaries = _speech_intervals(plan), _boundaries(plan)
     hit = await mix_music(
         voice,
@@ -171,6 +172,75 @@ async def encode_narration(
         audio.cache,
     )
     return NarrationTrack(len(missing), level, hit)
+
+
+async def _encode_units(
+    plan: NarrationPlan,
+    audio: SceneAudio,
+    level: Level,
+    sound: Sound,
+    todo: Sequence[tuple[int, str, Path]],
+    workdir: Path,
+    cpu: asyncio.Semaphore,
+    guides: Mapping[int, Floats] | None = None,
+    guide_db: float = 0.0,
+) -> None:
+    """Encode these scenes' pieces (scene, cache key, aac) and cache them. `guides`: where a scene's
+    piece passed the limit in the joined track (decoded peaks per sample): lowered there to `guide_db`."""
+    await audio.ensure_resampled([i for i, _, _ in todo])
+    for start in range(0, len(todo), BATCH):
+        batch = todo[start : start + BATCH]
+        raws = await run_in_thread(_write_units, plan, audio, level, sound, batch, workdir)
+        if guides:
+            for raw, (i, _, _) in zip(raws, batch, strict=True):
+                await run_in_thread(lowered, raw, 1, guides[i], guide_db)
+        jobs = [PieceJob(raw, aac) for raw, (_, _, aac) in zip(raws, batch, strict=True)]
+        async with cpu:
+            await encode_pieces(jobs, sound.bitrate, sound.true_peak)
+        if audio.cache is not None:
+            await run_in_thread(_store_pieces, audio.cache, [(aac, key) for _, key, aac in batch])
+
+
+async def _join_checked(
+    plan: NarrationPlan,
+    audio: SceneAudio,
+    level: Level,
+    sound: Sound,
+    pieces: Sequence[Path],
+    out: Path,
+    workdir: Path,
+    cpu: asyncio.Semaphore,
+) -> None:
+    """Join the pieces into `out`, then measure the joined track: the pieces whose decoded peaks pass
+    the limit there are encoded again, lowered where they pass it, and cached so. A track found under
+    the limit is remembered (by its pieces' keys), so a cached render does not decode it again."""
+    keys = [_piece_key(audio, i, u, level, sound) for i, u in enumerate(plan.units)]
+    checked = hash_key(CACHE_VERSION, "joined", keys)
+    await run_in_thread(_join_pieces, plan, pieces, out)
+    if audio.cache is not None and await run_in_thread(audio.cache.load, checked, ".json") is not None:
+        return
+    check_at = sound.true_peak - CHECK_MARGIN
+    for attempt in range(JOINED_ROUNDS + 1):
+        overs = await run_in_thread(joined_overs, out, 1, _spans(plan), check_at)
+        if not overs:
+            await run_in_thread(audio.store_json, checked, {"true_peak_under": check_at})
+            return
+        if attempt == JOINED_ROUNDS:
+            return  # as good as it gets: each piece's own last check lowered it as a whole
+        redo = [(i, keys[i], pieces[i]) for i in sorted(overs)]
+        guide_db = check_at - CHECK_MARGIN * (attempt + 1)
+        await _encode_units(plan, audio, level, sound, redo, workdir, cpu, overs, guide_db)
+        await run_in_thread(_join_pieces, plan, pieces, out)
+
+
+def _spans(plan: NarrationPlan) -> list[tuple[int, int]]:
+    """Each scene's samples in the decoded track (after the one priming frame)."""
+    spans = []
+    position = AAC_FRAME
+    for unit in plan.units:
+        spans.append((position, position + unit.total))
+        position += unit.total
+    return spans
 
 
 def _speech_intervals(plan: NarrationPlan) -> list[tuple[float, float]]:
@@ -191,9 +261,10 @@ def _boundaries(plan: NarrationPlan) -> list[float]:
 
 
 def _piece_key(audio: SceneAudio, i: int, unit: AudioUnit, level: Level, sound: Sound) -> str:
+    """What a scene's piece is made from, and the level its decoded peaks were checked against."""
     return hash_key(
         CACHE_VERSION, audio.scenes[i].digest, unit.lead, unit.pad, level.scenes[i], sound.ceiling,
-        sound.room_tone, sound.bitrate,
+        sound.room_tone, sound.bitrate, sound.true_peak - CHECK_MARGIN,
     )  # fmt: skip
 
 

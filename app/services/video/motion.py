@@ -58,7 +58,7 @@ class KenBurns:
     def filter(self, size: tuple[int, int], frame0: int, total: int) -> str:
         """An ffmpeg `perspective` filter drawing frames `frame0`.. of a `total`-frame scene from a
         picture of `size` (its own frame counter `in` starts at 1)."""
-        t = f"((in-1+{frame0})/{max(1, total - 1)})"
+        t = f"min(1,(in-1+{frame0})/{max(1, total - 1)})"  # (a segment's 1 ms end mark is one past)
         (x0, y0, w0, h0), (x1, y1, w1, h1) = self._ends(size)
         x, y = f"({x0:.6f}+{x1 - x0:.6f}*{t})", f"({y0:.6f}+{y1 - y0:.6f}*{t})"
         ww, wh = f"({w0:.6f}+{w1 - w0:.6f}*{t})", f"({h0:.6f}+{h1 - h0:.6f}*{t})"

@@ -24,7 +24,7 @@ from app.services.video.encoding import TO_YUV, Encoding
 from app.services.video.ffmpeg import TIMESCALE, filter_escape, run_ffmpeg
 from app.services.video.motion import KenBurns
 from app.services.video.mux import join_by_copy
-from app.services.video.shots import Shot, split_shots, write_concat_list
+from app.services.video.shots import END_MARK_MS, Shot, split_shots, write_concat_list
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,20 @@ class Burn:
         )
 
 
+def ms(t: float) -> int:
+    return round(t * 1000)
+
+
+def on_ms_clock(shots: Sequence[Shot]) -> list[Shot]:
+    """Shots in the scene's own time, cut on the render's millisecond grid (not the scene's): the
+    segments, each as long as its scene in whole milliseconds, add up to the timeline without drift."""
+    base = ms(shots[0].start)
+    return [
+        Shot(s.image, (ms(s.start) - base) / 1000, (ms(s.start + s.duration) - ms(s.start)) / 1000)
+        for s in shots
+    ]
+
+
 def frame_count(start: float, end: float, fps: int) -> int:
     """Frames of a scene on a constant-rate grid anchored at 0, so rounding never accumulates."""
     return max(1, round(end * fps) - round(start * fps))
@@ -88,14 +102,22 @@ async def encode_segment(
     fps = spec.rate
     start = shots[0].start
     end = shots[-1].start + shots[-1].duration
-    total = frame_count(start, end, fps)
-    first = round(start * fps)
+    # the frame grid: the render's own (anchored at 0) at a constant rate; at a variable rate, a
+    # moving scene's frames are its own, from its start, and its segment lasts its whole milliseconds
+    clock = None if spec.fps else _MsClock(fps, ms(end) - ms(start))
+    origin = start if clock else 0.0
+
+    def index(t: float) -> int:
+        return round((t - origin) * fps)
+
+    first = index(start)
+    total = max(1, index(end) - first)
     p0, p1 = path or (start, end)
-    shift, path_frames = first - round(p0 * fps), frame_count(p0, p1, fps)
+    shift, path_frames = first - index(p0), max(1, index(p1) - index(p0))
     pieces: list[tuple[Shot, int, int]] = []  # (shot, its first frame in the scene, its frames)
     for shot in shots:
-        a = round(shot.start * fps) - first
-        b = total if shot is shots[-1] else round((shot.start + shot.duration) * fps) - first
+        a = index(shot.start) - first
+        b = total if shot is shots[-1] else index(shot.start + shot.duration) - first
         if pieces and pieces[-1][0].image == shot.image:  # cut only for the captions: one piece
             a = pieces.pop()[1]
         if b > a:
@@ -104,9 +126,20 @@ async def encode_segment(
     for k, (shot, frame0, frames) in enumerate(pieces):
         part = out if len(pieces) == 1 else workdir / f"{out.stem}-part{k}.mp4"
         if spec.motion or burn:
-            at = start if frame0 == 0 else (first + frame0) / fps
+            at = start if frame0 == 0 else origin + (first + frame0) / fps
+            piece = clock.piece(frame0, frames, last=k == len(pieces) - 1) if clock else None
             await _encode_every_frame(
-                shot.image, at, frame0 + shift, frames, path_frames, spec, part, workdir, burn, motion_key
+                shot.image,
+                at,
+                frame0 + shift,
+                frames,
+                path_frames,
+                spec,
+                part,
+                workdir,
+                burn,
+                motion_key,
+                piece,
             )
         else:
             await _encode_repeated_still(shot.image, frames, spec, part, workdir)
@@ -115,11 +148,31 @@ async def encode_segment(
         await join_by_copy(parts, out, workdir)
 
 
+@dataclass(frozen=True)
+class _MsClock:
+    """Every frame of a moving scene inside a variable-rate render: its frames at `fps` on the
+    millisecond clock the still segments use (so their H.264 headers are the same, byte for byte,
+    and they join by copy), the segment `total_ms` long exactly."""
+
+    fps: int
+    total_ms: int
+
+    def at(self, frame: int) -> int:
+        return round(frame * 1000 / self.fps)
+
+    def piece(self, frame0: int, frames: int, last: bool) -> str:
+        """A `setpts` expression for the piece of `frames` frames from scene frame `frame0`, plus its
+        end mark (one more frame, 1 ms before the piece's end: its length is stored exactly)."""
+        base = self.at(frame0)
+        end = (self.total_ms if last else self.at(frame0 + frames)) - base
+        return f"setpts='if(lt(N,{frames}),round((N+{frame0})*1000/{self.fps})-{base},{end - END_MARK_MS})'"
+
+
 async def _encode_vfr(
     shots: Sequence[Shot], encoding: Encoding, out: Path, workdir: Path, burn: Burn | None
 ) -> None:
     start = shots[0].start
-    local = [Shot(s.image, s.start - start, s.duration) for s in shots]
+    local = on_ms_clock(shots)
     if encoding.keyframe_seconds:  # a frame wherever a keyframe is due, even within a still
         end = local[-1].start + local[-1].duration
         step = encoding.keyframe_seconds
@@ -159,14 +212,28 @@ async def _encode_repeated_still(image: Path, frames: int, spec: FrameSpec, out:
 
 
 async def _encode_frames(
-    image: Path, frames: int, fps: int, filters: list[str], out: Path, x264: list[str]
+    image: Path,
+    frames: int,
+    fps: int,
+    filters: list[str],
+    out: Path,
+    x264: list[str],
+    ms_pts: str | None = None,
 ) -> None:
-    """Decode the picture once and loop it in memory (the image demuxer would decode every frame)."""
-    chain = [TO_YUV, f"loop=loop={frames - 1}:size=1:start=0", f"setpts=N/{fps}/TB", *filters]
+    """Decode the picture once and loop it in memory (the image demuxer would decode every frame).
+    `ms_pts`: a setpts expression on the millisecond clock (`_MsClock.piece`: one frame more, the
+    end mark) instead of the constant rate."""
+    if ms_pts is None:
+        chain = [TO_YUV, f"loop=loop={frames - 1}:size=1:start=0", f"setpts=N/{fps}/TB", *filters]
+        rate = ["-r", str(fps)]
+    else:  # 1 ms frames (the input's rate): the end mark's duration; the others' is up to the next
+        chain = [TO_YUV, f"loop=loop={frames}:size=1:start=0", "settb=1/1000", ms_pts, *filters]
+        frames += 1
+        rate = ["-fps_mode", "passthrough", "-enc_time_base", "1:1000"]
     await run_ffmpeg(
         [
-            "-i", str(image), "-vf", ",".join(chain), "-frames:v", str(frames), "-r", str(fps),
-            *x264, "-video_track_timescale", str(TIMESCALE), str(out),
+            *(["-framerate", "1000"] if ms_pts else []), "-i", str(image), "-vf", ",".join(chain),
+            "-frames:v", str(frames), *rate, *x264, "-video_track_timescale", str(TIMESCALE), str(out),
         ],
         what="encoding frames",
     )  # fmt: skip
@@ -183,6 +250,7 @@ async def _encode_every_frame(
     workdir: Path,
     burn: Burn | None,
     motion_key: str | None = None,
+    ms_pts: str | None = None,
 ) -> None:
     """`frames` frames of `image` from frame `frame0` of a scene of `total` frames (at `at` seconds):
     the pan continues across the scene's stills, the captions are drawn at their times."""
@@ -194,4 +262,4 @@ async def _encode_every_frame(
         )
     if burn:
         filters.append(burn.filter(at))
-    await _encode_frames(image, frames, fps, filters, out, spec.encoding.frames(fps))
+    await _encode_frames(image, frames, fps, filters, out, spec.encoding.frames(fps), ms_pts)

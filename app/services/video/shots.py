@@ -9,6 +9,8 @@ from pathlib import Path
 
 from app.services.video.ffmpeg import concat_path
 
+END_MARK_MS = 1  # a segment's last frame: the last picture again, for 1 ms, so its end is stored
+
 
 @dataclass(frozen=True)
 class Shot:
@@ -32,11 +34,17 @@ def split_shots(shots: Sequence[Shot], points: Sequence[float]) -> list[Shot]:
 
 
 def write_concat_list(shots: Sequence[Shot], path: Path) -> None:
-    """An ffconcat script with millisecond timestamps; the last picture is repeated to mark the end."""
+    """An ffconcat script with millisecond timestamps; the last picture is repeated to mark the end.
+
+    The end mark (a 1 ms frame) is taken from the last shot's time, so the segment lasts exactly
+    its shots' time: segments joined one after another do not drift (1 ms a scene, before)."""
     lines = ["ffconcat version 1.0"]
     elapsed_ms = 0
+    last_end_ms = round((shots[-1].start + shots[-1].duration) * 1000)
     for shot in shots:
         end_ms = round((shot.start + shot.duration) * 1000)
+        if shot is shots[-1]:
+            end_ms = max(elapsed_ms + 1, last_end_ms - END_MARK_MS)
         lines += [
             f"file '{concat_path(shot.image)}'",
             "option framerate 1000",
@@ -44,5 +52,6 @@ def write_concat_list(shots: Sequence[Shot], path: Path) -> None:
         ]
         elapsed_ms = end_ms
     # The demuxer needs a final entry for the last duration to count.
-    lines += [f"file '{concat_path(shots[-1].image)}'", "option framerate 1000", "duration 0.001"]
+    mark = max(END_MARK_MS, last_end_ms - elapsed_ms) / 1000
+    lines += [f"file '{concat_path(shots[-1].image)}'", "option framerate 1000", f"duration {mark:.3f}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -19,7 +19,7 @@ from pygments.util import ClassNotFound
 
 from app.core.threads import check_cancelled
 from app.services.planning import Code
-from app.services.visuals.compose import Composed, Ctx, set_text, style
+from app.services.visuals.compose import Composed, Ctx, as_body, set_text, style
 from app.services.visuals.fontfiles import load_font
 from app.services.visuals.fonts import clean_text
 from app.services.visuals.model import Shape
@@ -214,7 +214,7 @@ def code_body(ctx: Ctx, size: int, x: int, width: int, room: int) -> Composed:
     """The items (the sentence that introduced the code) above the code panel."""
     out = Composed()
     top = 0
-    lead = round(size / 0.78)  # items are prose: set at body size, code is denser
+    lead = round(as_body(ctx, size))  # items are prose: set at body size, code is denser
     for n, item in enumerate(ctx.scene.items):
         rich = style(ctx, lead, ctx.dim if ctx.is_dimmed(n) else ctx.theme.text, "paragraph", leading=1.25)
         set_, ok = set_text(ctx, item.text, rich, x, width, top, room - top, item=n)

@@ -192,9 +192,21 @@ def title_frags(ctx: Ctx, text: str) -> list[Frag]:
     return out
 
 
+def as_body(ctx: Ctx, size: int) -> float:
+    """A layout's type size as the body size it stands for: code is set on its own, denser scale
+    (`TypeScale.code`), so its largest size stands for the largest body size. Titles and a code
+    scene's lead text follow this, so they match the other layouts' at the same density."""
+    if ctx.scene.layout != "code":
+        return float(size)
+    frame = ctx.frame
+    return size * frame.px(frame.scale.body[0]) / frame.px(frame.scale.code[0])
+
+
 def title_size(ctx: Ctx, size: int) -> int:
+    """The title's size for body size `size`: 1.4 times the body, within the frame's title range
+    (the same in every layout: a code slide's title is not smaller than a list's)."""
     high, low = ctx.frame.scale.title
-    return round(min(ctx.frame.px(high), max(ctx.frame.px(low), size * 1.4)))
+    return round(min(ctx.frame.px(high), max(ctx.frame.px(low), as_body(ctx, size) * 1.4)))
 
 
 def place_title(
