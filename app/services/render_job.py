@@ -30,7 +30,7 @@ from app.services.documents import (
     load_document,
     read_document,
 )
-from app.services.images import ImagePolicy, plan_image_problems
+from app.services.images import ImagePolicy, document_images, embed_images, plan_image_problems
 from app.services.models import RenderOptions
 from app.services.options import parse_render_options
 from app.services.pipeline import Progress, Renderer, Stage
@@ -179,16 +179,18 @@ def job_limits(settings: Settings) -> DocumentLimits:
 
 def plan_of_job(renderer: Renderer, context: FileContext, settings: Settings) -> Plan:
     """The Plan a job renders (blocking): its storyboard as written, or its document planned and
-    condensed as `Renderer.render` does, so an editor sees the scenes the video has."""
+    condensed as `Renderer.render` does, so an editor sees the scenes the video has; the pictures
+    taken out of the document file are written into it (`embed_images`), so it can be sent back."""
     options = parse_render_options(context.options, trust=context.trust, config=renderer.tts.config)
     source = job_input(context, job_limits(settings), options)
     if isinstance(source, Plan):
         return source
     if options.llm:
         raise InputError("this job's script is written by an LLM at render time; it has no storyboard yet")
-    plan = renderer.plan_document(read_document(source), options)
+    content = read_document(source)
+    plan = renderer.plan_document(content, options)
     fitted = fit_duration(plan, options.duration, options.max_duration, options.rate, options.pauses)
-    return fitted.plan if fitted is not None else plan
+    return embed_images(fitted.plan if fitted is not None else plan, document_images(content))
 
 
 class RenderJobHandler:
