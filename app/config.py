@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     pause_paragraph: float = Field(default=0.8, ge=0, le=PAUSE_MAX, description="after a paragraph or item")
     pause_heading: float = Field(default=0.7, ge=0, le=PAUSE_MAX, description="after a heading")
     pause_scene: float = Field(default=1.0, ge=0, le=PAUSE_MAX, description="between two scenes")
+    silent_scene: float = Field(
+        default=3.0,
+        ge=0.5,
+        le=PAUSE_MAX,
+        description="seconds at least on screen for a scene with nothing to say (a picture alone)",
+    )
     # sound (issue 14): the narration's loudness and delivery
     loudness: float = Field(
         default=-16.0, ge=-31.0, le=-9.0, description="integrated loudness of the output, LUFS"

@@ -23,7 +23,7 @@ from app.core.resource_manager import ResourceManager
 from app.core.threads import both, run_in_thread
 from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration, render_sound
-from app.services.beats import scene_shots
+from app.services.beats import held_gaps, scene_shots
 from app.services.captions import caption_look, write_captions
 from app.services.clip_scenes import draw_overlays
 from app.services.documents import Content, Document, read_document
@@ -90,7 +90,9 @@ class Renderer:
         images: ImageService | None = None,
     ) -> None:
         self.workspaces = workspaces
-        self.limits = limits or ScriptLimits.from_settings(load_settings())
+        settings = load_settings()
+        self.limits = limits or ScriptLimits.from_settings(settings)
+        self.silent_scene = settings.silent_scene  # seconds a scene with nothing to say stays
         self.resources = resources or ResourceManager()
         self.tts = tts or TTSService(resources=self.resources, cache=cache)
         self.visuals = visuals or VisualService(resources=self.resources, cache=cache)
@@ -212,8 +214,10 @@ class Renderer:
             if slides and any(provided.clips):
                 backdrops = await draw_overlays(self.visuals, drawn, provided.clips, slides, options, ws)
             await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
-            gaps = scene_gaps(plan.scenes, options.pause_scene)
-            narration = await run_in_thread(plan_narration, speeches, gaps, sound_options)
+            gaps, trailing = scene_gaps(plan.scenes, options.pause_scene), 0.0
+            if not options.audio_only:  # a picture with nothing said is held, not flashed
+                gaps, trailing = held_gaps(speeches, gaps, self.silent_scene)
+            narration = await run_in_thread(plan_narration, speeches, gaps, sound_options, trailing)
             offsets, duration = narration.offsets, narration.duration
             shots = []  # an audio-only render draws and encodes no pictures
             if not options.audio_only:
