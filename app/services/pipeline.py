@@ -23,8 +23,9 @@ from app.core.resource_manager import ResourceManager
 from app.core.threads import both, run_in_thread
 from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration, render_sound
-from app.services.beats import scene_shots
+from app.services.beats import held_gaps, scene_shots
 from app.services.captions import caption_look, write_captions
+from app.services.clip_scenes import draw_overlays
 from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
@@ -89,7 +90,9 @@ class Renderer:
         images: ImageService | None = None,
     ) -> None:
         self.workspaces = workspaces
-        self.limits = limits or ScriptLimits.from_settings(load_settings())
+        settings = load_settings()
+        self.limits = limits or ScriptLimits.from_settings(settings)
+        self.silent_scene = settings.silent_scene  # seconds a scene with nothing to say stays
         self.resources = resources or ResourceManager()
         self.tts = tts or TTSService(resources=self.resources, cache=cache)
         self.visuals = visuals or VisualService(resources=self.resources, cache=cache)
@@ -207,9 +210,14 @@ class Renderer:
                 self._speak(plan, voices, options, ws, report),
                 draw_stills(self.visuals, drawn, options, ws, report),
             )
+            backdrops = []  # scenes over video clips: their stills as overlays
+            if slides and any(provided.clips):
+                backdrops = await draw_overlays(self.visuals, drawn, provided.clips, slides, options, ws)
             await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
-            gaps = scene_gaps(plan.scenes, options.pause_scene)
-            narration = await run_in_thread(plan_narration, speeches, gaps, sound_options)
+            gaps, trailing = scene_gaps(plan.scenes, options.pause_scene), 0.0
+            if not options.audio_only:  # a picture with nothing said is held, not flashed
+                gaps, trailing = held_gaps(speeches, gaps, self.silent_scene)
+            narration = await run_in_thread(plan_narration, speeches, gaps, sound_options, trailing)
             offsets, duration = narration.offsets, narration.duration
             shots = []  # an audio-only render draws and encodes no pictures
             if not options.audio_only:
@@ -240,14 +248,20 @@ class Renderer:
             video = ws / "video.mp4"
             o = options
             moving = scene_motion(plan.scenes, o.motion)
+            if backdrops:  # a clip moves by itself: no pan and zoom over it
+                moving = [None if b is not None else m for m, b in zip(moving, backdrops, strict=True)]
             spec = FrameSpec(o.video_format.size, o.fps, any(moving), o.keyframe_interval, o.quality)
             # a moving scene is every frame; the still ones stay a frame per picture (variable rate)
-            # unless every scene moves: then the whole video has one constant rate
-            spec = replace(spec, fps=spec.rate) if moving and all(moving) else spec
+            # unless every scene moves, or a scene plays a video clip (`encode_over_clip` works at a
+            # constant rate): then the whole video has one constant rate
+            if (moving and all(moving)) or any(backdrops):
+                spec = replace(spec, fps=spec.rate)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             (scene_segments, encoded), track = await both(
-                encode_scenes(shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition),
+                encode_scenes(
+                    shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition, backdrops
+                ),
                 encode_narration(narration, sound, ws, self.cache, cpu, sound_options),
             )
             self.segments_encoded += encoded
