@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     pause_paragraph: float = Field(default=0.8, ge=0, le=PAUSE_MAX, description="after a paragraph or item")
     pause_heading: float = Field(default=0.7, ge=0, le=PAUSE_MAX, description="after a heading")
     pause_scene: float = Field(default=1.0, ge=0, le=PAUSE_MAX, description="between two scenes")
+    silent_scene: float = Field(
+        default=3.0,
+        ge=0.5,
+        le=PAUSE_MAX,
+        description="seconds at least on screen for a scene with nothing to say (a picture alone)",
+    )
     # sound (issue 14): the narration's loudness and delivery
     loudness: float = Field(
         default=-16.0, ge=-31.0, le=-9.0, description="integrated loudness of the output, LUFS"
@@ -143,6 +149,16 @@ class Settings(BaseSettings):
     pixabay_api_key: SecretStr | None = Field(default=None, description="key for --visuals pixabay")
     pixabay_base_url: str = Field(default="https://pixabay.com", description="when a spec has no @URL")
     stock_results: int = Field(default=15, ge=1, le=80, description="photos asked per stock search")
+    # video clips as scene backgrounds (pexels-video, pixabay-video, clips in local:DIR)
+    max_clip_bytes: int = Field(
+        default=100 * MB, gt=0, description="largest video clip file (or download), in bytes"
+    )
+    max_clip_pixels: int = Field(
+        default=3840 * 2160, gt=0, description="largest video clip frame, in pixels (width x height)"
+    )
+    clip_fetch_deadline: float = Field(
+        default=120.0, gt=0, description="seconds one clip download may take, retries and slow bodies in"
+    )
 
     # speech engines over HTTP (voice specs openai:VOICE[@URL] and async:VOICE[@URL]); keys are secrets
     openai_api_key: SecretStr | None = Field(default=None, description="bearer token for openai: voices")

@@ -12,14 +12,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.config import Settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.errors import ImageError, InputError
 from app.services.beats import FocusState, focus_timeline, scene_foci
+from app.services.documents import document_from_bytes, read_document
 from app.services.images import ImagePolicy
 from app.services.models import RenderOptions, WordTiming
 from app.services.pipeline import Renderer
-from app.services.planning import Beat, ImageRef, Item, Plan, Scene, Table
+from app.services.planning import Beat, ImageRef, Item, Plan, Scene, Table, plan_document
+from app.services.video import probe
 from app.services.visuals import compose_scene, draw_layout, load_theme
 from tests.images_support import huge_png, near
 
@@ -371,3 +374,43 @@ async def test_a_markdown_documents_image_is_in_the_video(tmp_path: Path) -> Non
             close = (np.abs(small - np.array(MAGENTA, dtype=np.int16)) <= 30).all(axis=2)
             shares.append(float(close.mean()))
     assert max(shares) > 0.1, shares  # a tenth of the frame or more is the picture
+
+
+async def test_a_picture_with_nothing_said_stays_on_screen(tmp_path: Path) -> None:
+    """An image alone (no alt, no heading) has no narration: it used to flash by (in the middle of a
+    storyboard) or vanish (at the end, whose pause was never played). It is held T2V_SILENT_SCENE."""
+    hold = Settings().silent_scene
+    docs = tmp_path / "doc"
+    docs.mkdir()
+    Image.new("RGB", (800, 500), MAGENTA).save(docs / "chart.png")
+    content = read_document(document_from_bytes(b"Words first.\n\n---\n\n![](chart.png)\n", "talk.md", None))
+    silent = plan_document(content).scenes[-1]
+    assert silent.layout == "full_image" and silent.narration == "" and silent.pause_after == hold
+
+    def picture(n: int) -> Scene:  # as a storyboard editor leaves it: no narration, no pause_after
+        return Scene(
+            id=f"s{n}",
+            layout="full_image",
+            title=f"Picture {n}",
+            image=ImageRef(path="chart.png"),
+            narration="",
+        )
+
+    said = [
+        Scene(
+            id=f"s{n}", layout="statement", title=f"Said {n}", items=[Item(text="Words.")], narration="Words."
+        )
+        for n in (1, 3)
+    ]
+    plan = Plan(title="Held", scenes=[said[0], picture(2), said[1], picture(4)])
+    policy = ImagePolicy(root=docs, frame=OPTIONS.video_format.size)
+    result = await renderer(tmp_path).render_plan(plan, tmp_path / "held.mp4", OPTIONS, images=policy)
+    starts = [start for start, _ in probe(result.video).chapters]
+    assert len(starts) == 4
+    lengths = [b - a for a, b in zip(starts, [*starts[1:], result.duration], strict=True)]
+    assert lengths[1] >= hold - 0.05 and lengths[3] >= hold - 0.05, lengths
+    assert lengths[1] < hold + 0.5 and lengths[3] < hold + 0.5, lengths  # held, not padded twice
+    for start, length in ((starts[1], lengths[1]), (starts[3], lengths[3])):
+        frame = frame_at(result.video, start + length * 0.8).convert("RGB")
+        centre = frame.getpixel((frame.width // 2, frame.height // 3))
+        assert isinstance(centre, tuple) and near(centre, MAGENTA, 30), centre

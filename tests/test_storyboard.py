@@ -100,6 +100,19 @@ def test_consistency_problems_the_types_cannot_say() -> None:
         parse_storyboard('{"version": 1, "scenes": []}', "json")
 
 
+def test_a_table_slides_beats_point_at_its_rows() -> None:
+    """The planner times a table row by row (the row being said is highlighted): its beats index the
+    rows shown, not `items` (which hold at most a lead sentence), and such a plan reads back."""
+    table = {"header": ["Tool", "Speed"], "rows": [["pip", "slow"], ["uv", "fast"]]}
+    scene = {"id": "t", "layout": "table", "narration": "Pip is slow. Uv is fast.", "table": table}
+    beats = [{"at": 0, "item": 0}, {"at": 13, "item": 1}]
+    plan = parse_storyboard(json.dumps({"scenes": [{**scene, "beats": beats}]}), "json")
+    assert [b.item for b in plan.scenes[0].beats] == [0, 1]
+    with pytest.raises(StoryboardError, match=r"beats\[1\].item: 2 is past the scene's 2 rows"):
+        past = [beats[0], {"at": 13, "item": 2}]
+        parse_storyboard(json.dumps({"scenes": [{**scene, "beats": past}]}), "json")
+
+
 @pytest.mark.parametrize(
     ("text", "fmt", "message"),
     [

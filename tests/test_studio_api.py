@@ -97,6 +97,53 @@ def test_plan_preview_storyboard_edit_and_rerender(server: Server) -> None:
     print(f"re-render / first render: {ratio:.2f}")
 
 
+def red_share(video: bytes) -> float:
+    """The largest share of any frame's pixels near the DOCX picture's red (220, 30, 30)."""
+    import io
+
+    import av
+    import numpy as np
+
+    best = 0.0
+    with av.open(io.BytesIO(video)) as container:
+        for frame in container.decode(video=0):
+            rgb = frame.to_ndarray(format="rgb24", width=160, height=90).astype(int)
+            near = (np.abs(rgb - np.array([220, 30, 30])).sum(axis=2) < 60).mean()
+            best = max(best, float(near))
+    return best
+
+
+def test_a_docx_storyboard_keeps_its_pictures_through_an_edit(server: Server) -> None:
+    """The pictures read out of an uploaded Word file come back in the storyboard as data: URLs, so
+    the storyboard, edited and sent back, is accepted and its re-render still shows them."""
+    from tests.test_readers_docx import report
+
+    a = server.client("key-a-secret")
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    created = a.post(
+        "/v1/jobs", files={"file": ("report.docx", report(), docx)}, data={"options": '{"aspect": "16:9"}'}
+    )
+    assert created.status_code == 202, created.text
+    job = created.json()
+    url = f"/v1/jobs/{job['id']}/storyboard"
+    board = a.get(url).json()
+    pictures = [s["image"]["path"] for s in board["scenes"] if s["image"] is not None]
+    assert len(pictures) == 1 and pictures[0].startswith("data:image/png;base64,"), [p[:40] for p in pictures]
+    assert "report.docx#" not in a.get(url).text
+    finished(a, job)
+
+    edited = copy.deepcopy(board)
+    i = next(i for i, s in enumerate(board["scenes"]) if s["image"] is None and s["narration"])
+    edited["scenes"][i]["narration"] = "Những con voi màu tím nhảy múa."
+    put = a.put(url, json=edited)
+    assert put.status_code == 202, put.text
+    child = finished(a, put.json())
+    assert child["result"]["scenes"] == len(board["scenes"])
+    assert a.get(f"/v1/jobs/{child['id']}/storyboard").json()["scenes"][-2:] == edited["scenes"][-2:]
+    video = a.get(child["links"]["video"]).content
+    assert red_share(video) > 0.05  # the Word file's red picture is on screen in the re-render
+
+
 def test_voice_sample_and_offline_docs(server: Server) -> None:
     a = server.client("key-a-secret")
     voices = a.get("/v1/voices").json()

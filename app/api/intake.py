@@ -88,7 +88,7 @@ def build_submission(
             raise TooLarge(f"the storyboard is {len(data)} bytes; the limit is {limits.text_bytes}")
         plan = parse_storyboard(data, board, display or "storyboard")
         policy = ImagePolicy.for_render(parsed, Trust.CALLER, settings or load_settings())
-        check_storyboard(plan, parsed, policy, display or "storyboard")
+        check_storyboard(plan, parsed, policy, display or "storyboard", trust=Trust.CALLER, config=tts)
         context = storyboard_context(plan, given, Trust.CALLER, display)
         return Submission(context, prio, context.size or 0)
     document = document_from_bytes(

@@ -19,7 +19,8 @@ class BodyTooLarge(Exception):
 
 class BodyLimitMiddleware:
     """`max_bytes` for every body but file uploads (multipart/form-data), which may carry a packed
-    document (PDF, DOCX...) up to `max_upload_bytes`."""
+    document (PDF, DOCX...) up to `max_upload_bytes`, and edited storyboards (`PUT .../storyboard`),
+    which carry such a document's pictures as data: URLs."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
@@ -31,7 +32,9 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        upload = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        upload = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data") or (
+            scope.get("method") == "PUT" and str(scope.get("path", "")).endswith("/storyboard")
+        )
         cap = self.max_upload_bytes if upload else self.max_bytes
         length = headers.get(b"content-length", b"")
         if length.isdigit() and int(length) > cap:

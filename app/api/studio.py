@@ -182,7 +182,12 @@ async def put_storyboard(
     options = {k: v for k, v in parent.options.items() if k not in CONDENSING}
     parsed = parse_render_options(options, trust=parent.trust, config=service.runtime.renderer.tts.config)
     check_storyboard(
-        plan, parsed, ImagePolicy.for_render(parsed, parent.trust, service.settings), "storyboard"
+        plan,
+        parsed,
+        ImagePolicy.for_render(parsed, parent.trust, service.settings),
+        "storyboard",
+        trust=parent.trust,
+        config=service.runtime.renderer.tts.config,
     )
     await _current(service, job)  # kept with the job from now on, if it was not yet
     text = dump_storyboard(plan, "json")

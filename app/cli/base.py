@@ -1,4 +1,4 @@
-"""What every `t2v` command shares: the typer app, one-line failures, settings, signals, options.
+"""What every `t2v` command shares: the typer app, one-line failures, settings, signals, the queue.
 
 Expected failures (`T2VError`) print one line on stderr and exit non-zero: 2 for bad input, 1 for a
 failed render, 130 when interrupted. Nothing prints a traceback unless T2V_DEBUG is set.
@@ -11,16 +11,14 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from app.cli.motion import bare_motion
-from app.cli.sound import SoundFlags
-from app.config import Settings, load_settings, setting_default
+from app.config import Settings, load_settings
 from app.core.jobstore.base import DuplicateJob, JobNotFound
 from app.core.permissions import restrict_umask
 from app.core.shutdown import Backstop
@@ -148,200 +146,6 @@ def run_cancellable(coro_factory: Callable[[], Awaitable[T]], backstop: Backstop
 
 
 INTERRUPTED = "t2v: interrupted; nothing was written"
-
-
-# Render options shared by `render` and `submit`.
-VoiceOption = Annotated[
-    str | None, typer.Option(help="ENGINE:VOICE, e.g. espeak:vi or espeak:en-us (default: detected).")
-]
-RateOption = Annotated[
-    int | None, typer.Option(help=f"Speaking rate in words per minute (default {setting_default('rate')}).")
-]
-AspectOption = Annotated[str | None, typer.Option(help="16:9, 9:16 or 1:1.")]
-ResolutionOption = Annotated[int | None, typer.Option(help="720 or 1080 (the short side).")]
-BurnOption = Annotated[
-    bool | None,
-    typer.Option("--burn-captions/--no-burn-captions", help="Draw captions into the picture (default: no)."),
-]
-FpsOption = Annotated[
-    int | None, typer.Option(help="Constant frame rate (24, 25, 30, 50, 60); default: variable.")
-]
-ThemeOption = Annotated[
-    str | None,
-    typer.Option(help="Slide theme: dark, light, paper, bold, or a theme file (.toml). Default dark."),
-]
-
-
-def _pause_option(flag: str, setting: str, what: str) -> Any:
-    return typer.Option(
-        flag, metavar="SECONDS", help=f"Silence {what} (default {setting_default(setting)} s; 0-10)."
-    )
-
-
-# pauses (issue 14): from where one sound stops to where the next starts
-PauseSentenceOption = Annotated[
-    float | None, _pause_option("--pause-sentence", "pause_sentence", "after a sentence")
-]
-PauseParagraphOption = Annotated[
-    float | None, _pause_option("--pause-paragraph", "pause_paragraph", "after a paragraph or list item")
-]
-PauseHeadingOption = Annotated[
-    float | None, _pause_option("--pause-heading", "pause_heading", "after a heading read aloud")
-]
-PauseSceneOption = Annotated[float | None, _pause_option("--pause-scene", "pause_scene", "between scenes")]
-# delivery (issue 14.6)
-PresetOption = Annotated[
-    str | None,
-    typer.Option(help="youtube, shorts, tiktok, reels, web or archive: a set of options (flags given win)."),
-]
-QualityOption = Annotated[str | None, typer.Option(help="standard or high (a higher bitrate).")]
-KeyframeOption = Annotated[
-    float | None,
-    typer.Option(
-        "--keyframe-interval",
-        metavar="SECONDS",
-        help="Longest time between keyframes (default: 10 s and every scene; presets: 2 s).",
-    ),
-]
-CaptionStyleOption = Annotated[
-    str | None,
-    typer.Option(help="Burned captions: clean, boxed, bold or karaoke (the spoken word lit). Default clean."),
-]
-AudioOnlyOption = Annotated[
-    bool, typer.Option("--audio-only", help="Write the narration alone: an M4A with chapters.")
-]
-
-
-@dataclass(frozen=True)
-class DeliveryFlags:
-    """The delivery flags of `render` and `submit`, and which frame flags were given (with a preset,
-    the settings' aspect and resolution give way to the preset's; flags given still win)."""
-
-    preset: str | None = None
-    quality: str | None = None
-    keyframe_interval: float | None = None
-    audio_only: bool = False
-    given: frozenset[str] = frozenset()
-    caption_style: str | None = None
-
-    @classmethod
-    def of(
-        cls,
-        preset: str | None,
-        quality: str | None,
-        keyframe_interval: float | None,
-        audio_only: bool,
-        caption_style: str | None = None,
-        **frame_flags: object,
-    ) -> DeliveryFlags:
-        given = frozenset(k for k, v in frame_flags.items() if v is not None)
-        return cls(preset, quality, keyframe_interval, audio_only, given, caption_style)
-
-    def apply(self, options: dict[str, object]) -> dict[str, object]:
-        if self.preset:
-            for key in ("aspect", "resolution"):
-                if key not in self.given:
-                    options[key] = None
-        options.update(
-            preset=self.preset,
-            quality=self.quality,
-            keyframe_interval=self.keyframe_interval,
-            audio_only=self.audio_only,
-            caption_style=self.caption_style,
-        )
-        return options
-
-
-# images (issue 13)
-AssetsRootOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--assets-root",
-        metavar="DIR",
-        help="Folder local images come from (default: the document's folder; needed for stdin).",
-    ),
-]
-AllowRemoteImagesOption = Annotated[
-    bool,
-    typer.Option("--allow-remote-images", help="Fetch http(s) images (public addresses only)."),
-]
-SkipMissingImagesOption = Annotated[
-    bool,
-    typer.Option(
-        "--skip-missing-images", help="Show a placeholder (and warn) for an image that cannot be used."
-    ),
-]
-
-
-# target duration (issue 17)
-DurationOption = Annotated[
-    str | None,
-    typer.Option(
-        "--duration",
-        metavar="TIME",
-        help='Condense the narration to about this long: "90s", "1m30s", "1:30" (offline ranking).',
-    ),
-]
-MaxDurationOption = Annotated[
-    str | None,
-    typer.Option("--max-duration", metavar="TIME", help="Condense only if longer than this (same forms)."),
-]
-
-
-@dataclass(frozen=True)
-class ImageFlags:
-    """The image flags of `render`, `plan` and `submit`, as given."""
-
-    assets_root: Path | None = None
-    allow_remote: bool = False
-    skip_missing: bool = False
-
-    def options(self) -> dict[str, object]:
-        """As render options: the folder made absolute (a job may run in another directory)."""
-        return {
-            "assets_root": str(self.assets_root.expanduser().resolve()) if self.assets_root else None,
-            "allow_remote_images": self.allow_remote,
-            "skip_missing_images": self.skip_missing,
-        }
-
-
-def render_options(
-    settings: Settings,
-    burn_captions: bool | None,
-    fps: int | None = None,
-    motion: str | None = None,
-    images: ImageFlags | None = None,
-    duration: str | None = None,
-    max_duration: str | None = None,
-    sound: SoundFlags | None = None,
-    delivery: DeliveryFlags | None = None,
-    lexicon: str | None = None,
-    transition: str | None = None,
-) -> dict[str, object]:
-    """Render options from settings (env + flags), in the shape every entry point validates."""
-    return (delivery or DeliveryFlags()).apply(
-        {
-            "duration": duration,
-            "max_duration": max_duration,
-            "voice": settings.voice,
-            "rate": settings.rate,
-            "aspect": settings.aspect,
-            "resolution": settings.resolution,
-            "burn_captions": burn_captions,
-            "fps": fps,
-            "motion": motion or settings.motion,
-            "transition": transition or settings.transition,
-            **(images or ImageFlags()).options(),
-            "theme": settings.theme,
-            "pause_sentence": settings.pause_sentence,
-            "pause_paragraph": settings.pause_paragraph,
-            "pause_heading": settings.pause_heading,
-            "pause_scene": settings.pause_scene,
-            "loudness": settings.loudness,
-            **(sound or SoundFlags()).options(),
-            "lexicon": lexicon,
-        }
-    )
 
 
 async def check_images(

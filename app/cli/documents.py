@@ -3,10 +3,12 @@ pages, slide pictures, and documents fetched by URL (issue 16)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from app.cli.flags import FlagGroup
 from app.config import Settings, setting_default
 from app.core.fsutil import human_size
 
@@ -70,6 +72,37 @@ async def fetch_input(source: str, settings: Settings, limits: object, reading: 
         await http.aclose()
 
 
-def read_flags(pages: str | None, pptx_picture: str) -> dict[str, object]:
-    """`--pages` and `--pptx-picture` as render options (a job reads its document with them too)."""
-    return {"pages": pages, "pptx_picture": pptx_picture}
+@dataclass(frozen=True)
+class DocumentFlags(FlagGroup):
+    """How a document is read: which pages, a slide's picture, whether a web address may be fetched."""
+
+    pages: PagesOption = None
+    pptx_picture: PptxPictureOption = "auto"
+    allow_fetch: AllowFetchOption = False
+    allow_private_urls: AllowPrivateUrlsOption = False
+
+    def settings(self) -> dict[str, object]:
+        return {
+            "allow_fetch": self.allow_fetch or None,
+            "allow_private_urls": self.allow_private_urls or None,
+        }
+
+    def options(self, settings: Settings) -> dict[str, object]:
+        """`--pages` and `--pptx-picture` as render options (a job reads its document with them too)."""
+        return {"pages": self.pages, "pptx_picture": self.pptx_picture}
+
+
+@dataclass(frozen=True)
+class DocumentLimitFlags(FlagGroup):
+    """The largest document `render` and `plan` read (settings only: a job is limited by its worker's)."""
+
+    max_input_size: MaxInputSizeOption = None
+    max_document_size: MaxDocumentSizeOption = None
+    max_pages: MaxPagesOption = None
+
+    def settings(self) -> dict[str, object]:
+        return {
+            "max_input_bytes": self.max_input_size,
+            "max_document_bytes": self.max_document_size,
+            "max_pages": self.max_pages,
+        }

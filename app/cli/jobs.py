@@ -14,54 +14,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.cli import sound as snd
-from app.cli.base import (
-    EXIT_FAILED,
-    AllowRemoteImagesOption,
-    AspectOption,
-    AssetsRootOption,
-    AudioOnlyOption,
-    BurnOption,
-    CaptionStyleOption,
-    DeliveryFlags,
-    DurationOption,
-    FpsOption,
-    ImageFlags,
-    KeyframeOption,
-    MaxDurationOption,
-    PauseHeadingOption,
-    PauseParagraphOption,
-    PauseSceneOption,
-    PauseSentenceOption,
-    PresetOption,
-    QualityOption,
-    RateOption,
-    ResolutionOption,
-    SkipMissingImagesOption,
-    ThemeOption,
-    VoiceOption,
-    app,
-    cli_settings,
-    describe,
-    document_dir,
-    fail,
-    read_source,
-    render_options,
-    run_store_call,
-)
+from app.cli.base import EXIT_FAILED, app, cli_settings, document_dir, fail, read_source, run_store_call
 from app.cli.checks import check_images_now
-from app.cli.documents import (
-    AllowFetchOption,
-    AllowPrivateUrlsOption,
-    PagesOption,
-    PptxPictureOption,
-    read_flags,
-)
-from app.cli.motion import MotionOption, TransitionOption
-from app.cli.plan import LexiconOption, read_lexicon
-from app.cli.story import LLMOption, llm_flags
-from app.cli.visuals import VisualsOption, visuals_flags
-from app.config import Settings, load_settings
+from app.cli.documents import DocumentFlags
+from app.cli.flags import flag_groups, group_settings
+from app.cli.render_flags import DeliveryFlags, FrameFlags, ImageFlags, VoiceFlags, render_options
+from app.cli.sound import SoundFlags
+from app.cli.story import StoryFlags
+from app.cli.visuals import PictureFlags
+from app.config import Settings
 from app.core.jobstore.base import JobPriority, JobRecord, JobStatus
 from app.core.queue_manager import QueueManager, Trust, new_job_id
 from app.errors import InputError
@@ -127,50 +88,23 @@ def _iso(ts: float | None) -> str | None:
 
 
 @app.command()
+@flag_groups
 def submit(
+    *,
     source: Annotated[
         str,
         typer.Argument(metavar="FILE", help="A document, - for stdin, or a storyboard (.json, .yaml)."),
     ],
     priority: Annotated[str, typer.Option(help="low, normal, high or urgent.")] = "normal",
     job_id: Annotated[str | None, typer.Option("--id", help="Job id (default: a new random id).")] = None,
-    voice: VoiceOption = None,
-    rate: RateOption = None,
-    aspect: AspectOption = None,
-    resolution: ResolutionOption = None,
-    burn_captions: BurnOption = None,
-    fps: FpsOption = None,
-    motion: MotionOption = None,
-    transition: TransitionOption = None,
-    preset: PresetOption = None,
-    quality: QualityOption = None,
-    keyframe_interval: KeyframeOption = None,
-    audio_only: AudioOnlyOption = False,
-    caption_style: CaptionStyleOption = None,
-    assets_root: AssetsRootOption = None,
-    allow_remote_images: AllowRemoteImagesOption = False,
-    skip_missing_images: SkipMissingImagesOption = False,
-    theme: ThemeOption = None,
-    lexicon: LexiconOption = None,
-    pause_sentence: PauseSentenceOption = None,
-    pause_paragraph: PauseParagraphOption = None,
-    pause_heading: PauseHeadingOption = None,
-    pause_scene: PauseSceneOption = None,
-    loudness: snd.LoudnessOption = None,
-    room_tone: snd.RoomToneOption = False,
-    music: snd.MusicOption = None,
-    music_level: snd.MusicLevelOption = None,
-    music_playlist: snd.MusicPlaylistOption = False,
-    music_seed: snd.MusicSeedOption = None,
-    max_music_size: snd.MaxMusicSizeOption = None,
-    duration: DurationOption = None,
-    max_duration: MaxDurationOption = None,
-    llm: LLMOption = None,
-    pages: PagesOption = None,
-    pptx_picture: PptxPictureOption = "auto",
-    visuals: VisualsOption = None,
-    allow_fetch: AllowFetchOption = False,
-    allow_private_urls: AllowPrivateUrlsOption = False,
+    speech: VoiceFlags,
+    frame: FrameFlags,
+    delivery: DeliveryFlags,
+    pictures: PictureFlags,
+    sound: SoundFlags,
+    reading: DocumentFlags,
+    images: ImageFlags,
+    story: StoryFlags,
 ) -> None:
     """Queue a document for rendering by a worker; prints the job id."""
     from app.services.documents import Document
@@ -178,64 +112,21 @@ def submit(
     from app.services.options import parse_render_options
     from app.services.render_job import check_storyboard
 
-    try:
-        settings = load_settings(
-            voice=voice,
-            rate=rate,
-            aspect=aspect,
-            resolution=resolution,
-            theme=theme,
-            pause_sentence=pause_sentence,
-            pause_paragraph=pause_paragraph,
-            pause_heading=pause_heading,
-            pause_scene=pause_scene,
-            loudness=loudness,
-            allow_remote_images=allow_remote_images or None,
-            allow_fetch=allow_fetch or None,
-            allow_private_urls=allow_private_urls or None,
-        )
-    except ValueError as exc:
-        fail(describe(exc))
+    # the job carries the document's text, not its path: its folder goes along as the images' root
+    images = images.rooted(document_dir(source))
+    groups = (speech, frame, delivery, pictures, sound, reading, images, story)
+    settings = cli_settings(**group_settings(*groups))
     try:
         prio = JobPriority.parse(priority)
-        document = read_source(source, settings, pages, pptx_picture)
-        # the job carries the document's text, not its path: its folder goes along as the images' root
-        delivery = DeliveryFlags.of(
-            preset,
-            quality,
-            keyframe_interval,
-            audio_only,
-            caption_style,
-            aspect=aspect,
-            resolution=resolution,
-        )
-        images = ImageFlags(assets_root or document_dir(source), allow_remote_images, skip_missing_images)
-        sf = snd.SoundFlags(room_tone, music, music_level, music_playlist, music_seed, max_music_size)
-        options = {
-            **render_options(
-                settings,
-                burn_captions,
-                fps,
-                motion,
-                images,
-                duration,
-                max_duration,
-                delivery=delivery,
-                lexicon=read_lexicon(lexicon),
-                transition=transition,
-            ),
-            **sf.options(),
-            **read_flags(pages, pptx_picture),
-            **llm_flags(llm),
-            **visuals_flags(visuals),
-        }
+        document = read_source(source, settings, reading.pages, reading.pptx_picture)
+        options = render_options(settings, *groups)
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
         if isinstance(document, Document):
             check_images_now(document, parsed, settings)
         else:
             policy = ImagePolicy.for_render(parsed, Trust.OPERATOR, settings)
-            check_storyboard(document, parsed, policy, Path(source).name)
+            check_storyboard(document, parsed, policy, Path(source).name, trust=Trust.OPERATOR)
     except (InputError, ValueError) as exc:
         fail(str(exc))
     from app.services.render_job import job_context, storyboard_context

@@ -12,63 +12,21 @@ from app.cli.base import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     INTERRUPTED,
-    AllowRemoteImagesOption,
-    AspectOption,
-    AssetsRootOption,
-    AudioOnlyOption,
-    BurnOption,
-    CaptionStyleOption,
-    DeliveryFlags,
-    DurationOption,
-    FpsOption,
-    ImageFlags,
-    KeyframeOption,
-    MaxDurationOption,
-    PauseHeadingOption,
-    PauseParagraphOption,
-    PauseSceneOption,
-    PauseSentenceOption,
-    PresetOption,
-    QualityOption,
-    RateOption,
-    ResolutionOption,
-    SkipMissingImagesOption,
-    ThemeOption,
-    VoiceOption,
     app,
+    cli_settings,
     describe,
     document_dir,
     fail,
     read_source,
-    render_options,
     run_cancellable,
     stderr,
 )
-from app.cli.documents import (
-    AllowFetchOption,
-    AllowPrivateUrlsOption,
-    MaxDocumentSizeOption,
-    MaxInputSizeOption,
-    MaxPagesOption,
-    PagesOption,
-    PptxPictureOption,
-    read_flags,
-)
-from app.cli.motion import MotionOption, TransitionOption
-from app.cli.plan import LexiconOption, read_lexicon
-from app.cli.sound import (
-    LoudnessOption,
-    MaxMusicSizeOption,
-    MusicLevelOption,
-    MusicOption,
-    MusicPlaylistOption,
-    MusicSeedOption,
-    RoomToneOption,
-    SoundFlags,
-)
-from app.cli.story import LanguageOption, LLMOption, TopicOption, llm_flags, topic_source
-from app.cli.visuals import VisualsOption, visuals_flags
-from app.config import load_settings
+from app.cli.documents import DocumentFlags, DocumentLimitFlags
+from app.cli.flags import flag_groups, group_settings
+from app.cli.render_flags import DeliveryFlags, FrameFlags, ImageFlags, VoiceFlags, render_options
+from app.cli.sound import SoundFlags
+from app.cli.story import StoryFlags, TopicFlags, topic_source
+from app.cli.visuals import PictureFlags
 from app.core.fsutil import human_size
 from app.core.queue_manager import Trust
 from app.core.shutdown import Backstop
@@ -136,7 +94,9 @@ def _clock(seconds: float) -> str:
 
 
 @app.command()
+@flag_groups
 def render(
+    *,
     source: Annotated[
         str | None,
         typer.Argument(
@@ -147,49 +107,17 @@ def render(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="The MP4 to write (default: INPUT with .mp4).")
     ] = None,
-    voice: VoiceOption = None,
-    rate: RateOption = None,
-    aspect: AspectOption = None,
-    resolution: ResolutionOption = None,
-    burn_captions: BurnOption = None,
-    fps: FpsOption = None,
-    motion: MotionOption = None,
-    transition: TransitionOption = None,
-    preset: PresetOption = None,
-    quality: QualityOption = None,
-    keyframe_interval: KeyframeOption = None,
-    audio_only: AudioOnlyOption = False,
-    caption_style: CaptionStyleOption = None,
-    theme: ThemeOption = None,
-    pause_sentence: PauseSentenceOption = None,
-    pause_paragraph: PauseParagraphOption = None,
-    pause_heading: PauseHeadingOption = None,
-    pause_scene: PauseSceneOption = None,
-    loudness: LoudnessOption = None,
-    room_tone: RoomToneOption = False,
-    music: MusicOption = None,
-    music_level: MusicLevelOption = None,
-    music_playlist: MusicPlaylistOption = False,
-    music_seed: MusicSeedOption = None,
-    max_music_size: MaxMusicSizeOption = None,
-    pages: PagesOption = None,
-    pptx_picture: PptxPictureOption = "auto",
-    visuals: VisualsOption = None,
-    allow_fetch: AllowFetchOption = False,
-    allow_private_urls: AllowPrivateUrlsOption = False,
-    max_input_size: MaxInputSizeOption = None,
-    max_document_size: MaxDocumentSizeOption = None,
-    max_pages: MaxPagesOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary.")] = False,
-    assets_root: AssetsRootOption = None,
-    allow_remote_images: AllowRemoteImagesOption = False,
-    skip_missing_images: SkipMissingImagesOption = False,
-    lexicon: LexiconOption = None,
-    llm: LLMOption = None,
-    topic: TopicOption = None,
-    language: LanguageOption = None,
-    duration: DurationOption = None,
-    max_duration: MaxDurationOption = None,
+    speech: VoiceFlags,
+    frame: FrameFlags,
+    delivery: DeliveryFlags,
+    pictures: PictureFlags,
+    sound: SoundFlags,
+    reading: DocumentFlags,
+    limits: DocumentLimitFlags,
+    images: ImageFlags,
+    story: StoryFlags,
+    subject: TopicFlags,
 ) -> None:
     """Render one document to a narrated MP4 with captions (OUT.srt and OUT.vtt beside it)."""
     from app.runtime import build_runtime
@@ -198,62 +126,15 @@ def render(
     from app.services.options import parse_render_options
     from app.services.render_job import check_storyboard
 
+    groups = (speech, frame, delivery, pictures, sound, reading, limits, images, story)
+    settings = cli_settings(**group_settings(*groups))
     try:
-        settings = load_settings(
-            voice=voice,
-            rate=rate,
-            aspect=aspect,
-            resolution=resolution,
-            theme=theme,
-            pause_sentence=pause_sentence,
-            pause_paragraph=pause_paragraph,
-            pause_heading=pause_heading,
-            pause_scene=pause_scene,
-            loudness=loudness,
-            max_input_bytes=max_input_size,
-            max_document_bytes=max_document_size,
-            max_pages=max_pages,
-            allow_remote_images=allow_remote_images or None,
-            allow_fetch=allow_fetch or None,
-            allow_private_urls=allow_private_urls or None,
-        )
-        delivery = DeliveryFlags.of(
-            preset,
-            quality,
-            keyframe_interval,
-            audio_only,
-            caption_style,
-            aspect=aspect,
-            resolution=resolution,
-        )
-        images = ImageFlags(assets_root, allow_remote_images, skip_missing_images)
-        options = parse_render_options(
-            {
-                **render_options(
-                    settings,
-                    burn_captions,
-                    fps,
-                    motion,
-                    images,
-                    duration,
-                    max_duration,
-                    sound=SoundFlags(
-                        room_tone, music, music_level, music_playlist, music_seed, max_music_size
-                    ),
-                    delivery=delivery,
-                    lexicon=read_lexicon(lexicon),
-                    transition=transition,
-                ),
-                **read_flags(pages, pptx_picture),
-                **llm_flags(llm),
-                **visuals_flags(visuals),
-            },
-            trust=Trust.OPERATOR,
-        )
+        options = parse_render_options(render_options(settings, *groups), trust=Trust.OPERATOR)
     except ValueError as exc:
         fail(describe(exc))
     except InputError as exc:
         fail(str(exc))
+    topic = subject.topic
     if (source is None) == (topic is None):
         fail('give a document (INPUT) or --topic "...", not both' if topic else "missing INPUT (or --topic)")
     if output is None:
@@ -269,13 +150,13 @@ def render(
 
     try:
         if source is None:  # an LLM writes the script about the topic
-            document: Document | Plan | Topic = topic_source(topic or "", language, settings, options)
+            document: Document | Plan | Topic = topic_source(topic or "", subject.language, settings, options)
             policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, None)
         else:
-            document = read_source(source, settings, pages, pptx_picture)
+            document = read_source(source, settings, reading.pages, reading.pptx_picture)
             policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
             if not isinstance(document, Document):
-                check_storyboard(document, options, policy, Path(source).name)
+                check_storyboard(document, options, policy, Path(source).name, trust=Trust.OPERATOR)
     except InputError as exc:
         fail(str(exc))
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from app.cli.flags import FlagGroup
 from app.core.fsutil import atomic_write
 from app.errors import InputError
 
@@ -40,9 +42,39 @@ LanguageOption = Annotated[
 ]
 
 
-def llm_flags(llm: str | None) -> dict[str, object]:
-    """`--llm` as a render option."""
-    return {"llm": llm}
+# target duration
+DurationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--duration",
+        metavar="TIME",
+        help='Condense the narration to about this long: "90s", "1m30s", "1:30" (offline ranking).',
+    ),
+]
+MaxDurationOption = Annotated[
+    str | None,
+    typer.Option("--max-duration", metavar="TIME", help="Condense only if longer than this (same forms)."),
+]
+
+
+@dataclass(frozen=True)
+class StoryFlags(FlagGroup):
+    """Who writes the script (`--llm`) and how long it runs (`--duration`, `--max-duration`)."""
+
+    llm: LLMOption = None
+    duration: DurationOption = None
+    max_duration: MaxDurationOption = None
+
+    def options(self, settings: Settings) -> dict[str, object]:
+        return {"llm": self.llm, "duration": self.duration, "max_duration": self.max_duration}
+
+
+@dataclass(frozen=True)
+class TopicFlags(FlagGroup):
+    """No document: a script about a topic (`render` and `plan`; used by the command, no option)."""
+
+    topic: TopicOption = None
+    language: LanguageOption = None
 
 
 def topic_source(topic: str, language: str | None, settings: Settings, options: RenderOptions) -> Topic:

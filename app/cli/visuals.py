@@ -1,10 +1,18 @@
-"""`--visuals SPEC[,SPEC...]`: picture providers (issue 18), shared by render and submit."""
+"""The picture flags of `render` and `submit` (issue 18): `--visuals SPEC[,SPEC...]` (picture
+providers), and the `--motion` and `--transition` of `motion`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from app.cli.flags import FlagGroup
+from app.cli.motion import MotionOption, TransitionOption
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 VisualsOption = Annotated[
     str | None,
@@ -17,6 +25,17 @@ VisualsOption = Annotated[
 ]
 
 
-def visuals_flags(visuals: str | None) -> dict[str, object]:
-    """`--visuals` as a render option (validated by options.parse_render_options)."""
-    return {"visuals": visuals}
+@dataclass(frozen=True)
+class PictureFlags(FlagGroup):
+    """Where the scenes' pictures come from and how they move (validated by parse_render_options)."""
+
+    visuals: VisualsOption = None
+    motion: MotionOption = None
+    transition: TransitionOption = None
+
+    def options(self, settings: Settings) -> dict[str, object]:
+        return {
+            "visuals": self.visuals,
+            "motion": self.motion or settings.motion,
+            "transition": self.transition or settings.transition,
+        }

@@ -151,3 +151,24 @@ def _spoken_index(k: int, written: int, spoken: int) -> int | None:
     if written == spoken:
         return k
     return min(spoken - 1, round(k * spoken / written))
+
+
+def held_gaps(speeches: Sequence[Speech], gaps: Sequence[float], hold: float) -> tuple[list[float], float]:
+    """The silences after the scenes, lengthened so that a scene with nothing to say (a picture alone,
+    a storyboard scene whose narration was emptied) stays on screen at least `hold` seconds instead
+    of flashing by; and the silence after the last scene (whose own gap the narration does not
+    play), which is where a silent last scene would otherwise vanish."""
+    out = list(gaps)
+    trailing = 0.0
+    last = len(speeches) - 1
+    for i, speech in enumerate(speeches):
+        if any(w.end > w.start for w in speech.words):
+            continue
+        short = hold - speech.duration - (out[i] if i < last else 0.0)
+        if short <= 0:
+            continue
+        if i < last:
+            out[i] += short
+        else:
+            trailing = short
+    return out, trailing

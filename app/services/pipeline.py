@@ -23,8 +23,9 @@ from app.core.resource_manager import ResourceManager
 from app.core.threads import both, run_in_thread
 from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration, render_sound
-from app.services.beats import scene_shots
+from app.services.beats import held_gaps, scene_shots
 from app.services.captions import caption_look, write_captions
+from app.services.clip_scenes import draw_overlays
 from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
@@ -89,7 +90,9 @@ class Renderer:
         images: ImageService | None = None,
     ) -> None:
         self.workspaces = workspaces
-        self.limits = limits or ScriptLimits.from_settings(load_settings())
+        settings = load_settings()
+        self.limits = limits or ScriptLimits.from_settings(settings)
+        self.silent_scene = settings.silent_scene  # seconds a scene with nothing to say stays
         self.resources = resources or ResourceManager()
         self.tts = tts or TTSService(resources=self.resources, cache=cache)
         self.visuals = visuals or VisualService(resources=self.resources, cache=cache)
@@ -189,7 +192,10 @@ class Renderer:
         # steps and file work (hashing, cache copies, probing, publishing) run in threads that check
         # for cancellation, so a signal is always seen.
         voice, language = await run_in_thread(self._voice, plan, options.voice)
-        plan = await run_in_thread(add_spoken, plan, language, lexicon_of(options))  # storyboards too
+        voices = await run_in_thread(scene_voices, plan, voice, language)
+        languages = [said for _, said in voices]
+        # storyboards too; a scene with its own voice is normalized in its language
+        plan = await run_in_thread(add_spoken, plan, language, lexicon_of(options), languages)
         # music files are found and size-checked before any work (a bad one is exit 2 / HTTP 422)
         sound_options = await run_in_thread(render_sound, options, [s.narration for s in plan.scenes])
         policy = policy or ImagePolicy(frame=options.video_format.size, no_root=NO_IMAGE_FOLDER)
@@ -201,12 +207,17 @@ class Renderer:
             plan = provided.plan
             drawn = [] if options.audio_only else plan.scenes
             speeches, slides = await both(
-                self._speak(plan, voice, language, options, ws, report),
+                self._speak(plan, voices, options, ws, report),
                 draw_stills(self.visuals, drawn, options, ws, report),
             )
+            backdrops = []  # scenes over video clips: their stills as overlays
+            if slides and any(provided.clips):
+                backdrops = await draw_overlays(self.visuals, drawn, provided.clips, slides, options, ws)
             await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
-            gaps = scene_gaps(plan.scenes, options.pause_scene)
-            narration = await run_in_thread(plan_narration, speeches, gaps, sound_options)
+            gaps, trailing = scene_gaps(plan.scenes, options.pause_scene), 0.0
+            if not options.audio_only:  # a picture with nothing said is held, not flashed
+                gaps, trailing = held_gaps(speeches, gaps, self.silent_scene)
+            narration = await run_in_thread(plan_narration, speeches, gaps, sound_options, trailing)
             offsets, duration = narration.offsets, narration.duration
             shots = []  # an audio-only render draws and encodes no pictures
             if not options.audio_only:
@@ -237,14 +248,20 @@ class Renderer:
             video = ws / "video.mp4"
             o = options
             moving = scene_motion(plan.scenes, o.motion)
+            if backdrops:  # a clip moves by itself: no pan and zoom over it
+                moving = [None if b is not None else m for m, b in zip(moving, backdrops, strict=True)]
             spec = FrameSpec(o.video_format.size, o.fps, any(moving), o.keyframe_interval, o.quality)
             # a moving scene is every frame; the still ones stay a frame per picture (variable rate)
-            # unless every scene moves: then the whole video has one constant rate
-            spec = replace(spec, fps=spec.rate) if moving and all(moving) else spec
+            # unless every scene moves, or a scene plays a video clip (`encode_over_clip` works at a
+            # constant rate): then the whole video has one constant rate
+            if (moving and all(moving)) or any(backdrops):
+                spec = replace(spec, fps=spec.rate)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             (scene_segments, encoded), track = await both(
-                encode_scenes(shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition),
+                encode_scenes(
+                    shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition, backdrops
+                ),
                 encode_narration(narration, sound, ws, self.cache, cpu, sound_options),
             )
             self.segments_encoded += encoded
@@ -312,17 +329,41 @@ class Renderer:
         return language
 
     async def _speak(
-        self, plan: Plan, voice: str, language: str, options: RenderOptions, ws: Path, report: ProgressSink
+        self,
+        plan: Plan,
+        voices: Sequence[tuple[str, str]],
+        options: RenderOptions,
+        ws: Path,
+        report: ProgressSink,
     ) -> list[Speech]:
-        """Each scene's words, in order (`TTSService.speak_scene`: a sentence at a time, with pauses)."""
+        """Each scene's words, in order (`TTSService.speak_scene`: a sentence at a time, with pauses),
+        each in its own voice and language (`scene_voices`)."""
         total = len(plan.scenes)
         report(Progress(Stage.SPEECH, 0, total))
         speeches = []
-        for i, scene in enumerate(plan.scenes):
+        for i, (scene, (voice, language)) in enumerate(zip(plan.scenes, voices, strict=True)):
             path = ws / f"speech-{i:04d}.wav"
             speeches.append(await self.tts.speak_scene(scene, voice, options, path, language))
             report(Progress(Stage.SPEECH, i + 1, total))
         return speeches
+
+
+def scene_voices(plan: Plan, voice: str, language: str) -> list[tuple[str, str]]:
+    """Each scene's voice spec and language: its own `voice` (a storyboard's choice, checked here
+    so a bad one fails before any work; an API caller's was checked against what the operator offers
+    when the storyboard came in, `render_job.voice_problems`) in that voice's language, else the
+    render's. Blocking: piper voices are looked up."""
+    out = []
+    for scene in plan.scenes:
+        if scene.voice is None or not scene.voice.strip():
+            out.append((voice, language))
+            continue
+        try:
+            chain = parse_voice_chain(scene.voice)
+        except InputError as exc:
+            raise InputError(f"scene {scene.id}: {exc}") from None
+        out.append((scene.voice, chain.language or language))
+    return out
 
 
 def _absolute_words(speeches: Sequence[Speech], offsets: Sequence[float]) -> list[list[WordTiming]]:

@@ -30,7 +30,7 @@ from app.services.documents import (
     load_document,
     read_document,
 )
-from app.services.images import ImagePolicy, plan_image_problems
+from app.services.images import ImagePolicy, document_images, embed_images, plan_image_problems
 from app.services.models import RenderOptions
 from app.services.options import parse_render_options
 from app.services.pipeline import Progress, Renderer, Stage
@@ -42,6 +42,8 @@ from app.services.planning import (
     fit_duration,
     parse_storyboard,
 )
+from app.services.speech import TTSConfig
+from app.services.tts_service import parse_voice_chain
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +108,18 @@ def storyboard_context(
     )
 
 
-def check_storyboard(plan: Plan, options: RenderOptions, policy: ImagePolicy, name: str) -> None:
+def check_storyboard(
+    plan: Plan,
+    options: RenderOptions,
+    policy: ImagePolicy,
+    name: str,
+    *,
+    trust: Trust,
+    config: TTSConfig | None = None,
+) -> None:
     """What a storyboard must pass before it is rendered or queued: no target duration (it is
-    rendered as written), its images where the policy allows (one line each, with its JSON path)."""
+    rendered as written), its scenes' voices among what `trust` may choose, its images where the
+    policy allows (one line each, with its JSON path)."""
     if options.duration is not None or options.max_duration is not None:
         raise StoryboardError(
             name,
@@ -117,9 +128,23 @@ def check_storyboard(plan: Plan, options: RenderOptions, policy: ImagePolicy, na
                 "t2v plan DOC --duration TIME -o FILE"
             ],
         )
-    problems = plan_image_problems(plan, policy)
+    problems = [*voice_problems(plan, trust, config), *plan_image_problems(plan, policy)]
     if problems:
         raise StoryboardError(name, problems)
+
+
+def voice_problems(plan: Plan, trust: Trust, config: TTSConfig | None = None) -> list[str]:
+    """A line per scene whose own `voice` cannot be used: unknown, or, from an API caller, not one
+    the operator offers (`config.caller_voices`; no server URL, no model file). Blocking."""
+    problems = []
+    for n, scene in enumerate(plan.scenes):
+        if scene.voice is None:
+            continue
+        try:
+            parse_voice_chain(scene.voice, config=config, trust=trust)
+        except InputError as exc:
+            problems.append(f"scenes[{n}].voice: {exc}")
+    return problems
 
 
 def job_input(
@@ -154,16 +179,18 @@ def job_limits(settings: Settings) -> DocumentLimits:
 
 def plan_of_job(renderer: Renderer, context: FileContext, settings: Settings) -> Plan:
     """The Plan a job renders (blocking): its storyboard as written, or its document planned and
-    condensed as `Renderer.render` does, so an editor sees the scenes the video has."""
+    condensed as `Renderer.render` does, so an editor sees the scenes the video has; the pictures
+    taken out of the document file are written into it (`embed_images`), so it can be sent back."""
     options = parse_render_options(context.options, trust=context.trust, config=renderer.tts.config)
     source = job_input(context, job_limits(settings), options)
     if isinstance(source, Plan):
         return source
     if options.llm:
         raise InputError("this job's script is written by an LLM at render time; it has no storyboard yet")
-    plan = renderer.plan_document(read_document(source), options)
+    content = read_document(source)
+    plan = renderer.plan_document(content, options)
     fitted = fit_duration(plan, options.duration, options.max_duration, options.rate, options.pauses)
-    return fitted.plan if fitted is not None else plan
+    return embed_images(fitted.plan if fitted is not None else plan, document_images(content))
 
 
 class RenderJobHandler:
@@ -184,7 +211,12 @@ class RenderJobHandler:
         options = parse_render_options(context.options, trust=context.trust, config=self.renderer.tts.config)
         limits = DocumentLimits.from_settings(self.settings)
         limits = dataclasses.replace(limits, text_bytes=self.max_input_bytes)
-        return options, job_input(context, limits, options)
+        source = job_input(context, limits, options)
+        if isinstance(source, Plan):  # its scenes' voices, as a caller's again if it came from one
+            problems = voice_problems(source, context.trust, self.renderer.tts.config)
+            if problems:
+                raise StoryboardError(context.filename or "storyboard", problems)
+        return options, source
 
     async def __call__(self, ctx: JobContext) -> dict[str, Any]:
         context = FileContext.from_payload(ctx.job.payload)

@@ -108,13 +108,18 @@ def render_sound(options: RenderOptions, narration: Sequence[str]) -> Sound:
 
 
 def plan_narration(
-    speeches: Sequence[Speech], pause: float | Sequence[float], sound: Sound | None = None
+    speeches: Sequence[Speech],
+    pause: float | Sequence[float],
+    sound: Sound | None = None,
+    trailing: float = 0.0,
 ) -> NarrationPlan:
     """Lay the scenes out at 48 kHz on whole AAC frames, from the WAV headers alone (each engine's
     rate is converted arithmetically: the resampled audio is cut or padded to that length). `pause`:
     the silence between scenes, or one per scene (the silence after it; a plan scene's `pause_after`).
+    `trailing`: silence after the last scene (a silent last scene held on screen, `beats.held_gaps`).
     With music, the music plays alone for a moment before the first word and after the last."""
     intro, tail = (MUSIC_INTRO, MUSIC_TAIL) if sound is not None and sound.music is not None else (0, 0)
+    tail += trailing
     if not speeches:
         raise MediaError("nothing to narrate")
     after = [pause] * len(speeches) if isinstance(pause, (int, float)) else list(pause)

@@ -20,7 +20,13 @@ safely and normalized into local PNGs that drawing can trust.
 - `check_references` is the cheap check for submissions (no file or network access).
 """
 
-from app.services.images.found import document_images, markdown_images, plan_image_problems, plan_images
+from app.services.images.found import (
+    document_images,
+    embed_images,
+    markdown_images,
+    plan_image_problems,
+    plan_images,
+)
 from app.services.images.policy import ImageLimits, ImagePolicy
 from app.services.images.service import ImageService, ResolvedImage, ResolvedImages
 from app.services.images.sources import ImageLike, check_references
@@ -34,6 +40,7 @@ __all__ = [
     "ResolvedImages",
     "check_references",
     "document_images",
+    "embed_images",
     "markdown_images",
     "plan_image_problems",
     "plan_images",

@@ -6,12 +6,15 @@ of its `Page`s; a storyboard's Plan carries them as `ImageRef`s.
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 
 from app.errors import ImageError
 from app.services.documents import Content, Document, ImageBlock, Page, read_document, strip_front_matter
+from app.services.images.decode import sniff
 from app.services.images.policy import ImagePolicy
 from app.services.images.sources import ImageLike, SourceKind, classify, locate, refusal
 from app.services.planning import Plan
@@ -44,6 +47,38 @@ def plan_images(plan: Plan) -> list[FoundImage]:
     """The images a Plan shows (a storyboard read from a file has no Document): `ImageRef.path` as
     written, relative to the storyboard's folder."""
     return [FoundImage(s.image.path, s.image.alt) for s in plan.scenes if s.image is not None]
+
+
+def embed_images(plan: Plan, images: Iterable[ImageLike]) -> Plan:
+    """The plan with each picture a reader took out of the document file itself (a DOCX's images, a
+    PDF's pages) written into it as a `data:` URL; other references stay as written.
+
+    Why: such a picture is named after the document (`report.docx#image1.png`), a path that means
+    nothing outside that reading. Written in, the plan stands alone as a storyboard: an API caller
+    (whose documents have no folder) can edit it and send it back, and its render still shows the
+    pictures, read from the storyboard itself, never from a file or the network. The bytes are the
+    document's own, unchanged, so the picture (and its scene) comes from the render cache again."""
+    embedded = {i.src: d for i in images if isinstance(d := getattr(i, "data", None), bytes)}
+    if not embedded or not any(s.image is not None and s.image.path in embedded for s in plan.scenes):
+        return plan
+    scenes = []
+    for scene in plan.scenes:
+        data = embedded.get(scene.image.path) if scene.image is not None else None
+        if scene.image is not None and data is not None:
+            image = scene.image.model_copy(update={"path": data_url(data)})
+            scene = scene.model_copy(update={"image": image})
+        scenes.append(scene)
+    return plan.model_copy(update={"scenes": scenes})
+
+
+def data_url(data: bytes) -> str:
+    """`data:image/TYPE;base64,...` for an image's bytes (the type sniffed, as the render does)."""
+    try:
+        kind = sniff(data)
+    except ImageError:
+        kind = None
+    media = {"svg": "image/svg+xml", None: "application/octet-stream"}.get(kind, f"image/{kind}")
+    return f"data:{media};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def plan_image_problems(plan: Plan, policy: ImagePolicy) -> list[str]:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from app.core.threads import check_cancelled
@@ -152,15 +153,19 @@ def plan_document(
     return Plan(title=title, language=content.meta.language, scenes=scenes)
 
 
-def add_spoken(plan: Plan, language: str, lexicon: Lexicon | None = None) -> Plan:
+def add_spoken(
+    plan: Plan, language: str, lexicon: Lexicon | None = None, languages: Sequence[str] | None = None
+) -> Plan:
     """Each scene's `spoken`, where it has none: its narration as the voice should say it (numbers,
     dates, units and abbreviations in words, the lexicon applied first); the plan's `language` set.
-    A `spoken` already there (a storyboard's override) is kept."""
+    `languages` gives each scene's own (a scene with its own `voice` is said in that voice's
+    language). A `spoken` already there (a storyboard's override) is kept."""
     scenes = []
-    for scene in plan.scenes:
+    for n, scene in enumerate(plan.scenes):
         check_cancelled()
         if scene.spoken is None:
-            spoken = normalize_with_alignment(scene.narration, language, lexicon).spoken
+            said = languages[n] if languages is not None else language
+            spoken = normalize_with_alignment(scene.narration, said, lexicon).spoken
             scene = scene.model_copy(update={"spoken": spoken})
         scenes.append(scene)
     return plan.model_copy(update={"scenes": scenes, "language": plan.language or language})

@@ -14,6 +14,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from app.config import setting_default
 from app.core.threads import check_cancelled
 from app.services.documents import ListItem, inline_plain
 from app.services.planning.groups import balanced_groups
@@ -36,7 +37,7 @@ Fits = Callable[[Scene], bool]
 Part = tuple[int, int] | None
 Make = Callable[[int, int, Part], Scene]
 STATEMENT_CHARS = 160  # a section that is one paragraph this short is set large, as a statement
-SILENT_SECONDS = 3.0  # how long a scene with nothing to say stays (code alone, an image without alt)
+SILENT_SECONDS: float = setting_default("silent_scene")  # how long a scene with nothing to say stays
 CODE_LINE_SECONDS = 0.3  # and a silent code slide a little longer per line, to read it (at most 10 s)
 PROBE_PART = (9, 9)  # the widest part label, for asking whether a part fits
 

@@ -146,7 +146,8 @@ def _version_problem(data: dict[str, Any]) -> str | None:
 
 
 def _consistency(plan: Plan) -> list[str]:
-    """What the model's field types cannot say: unique scene ids, beats pointing at items."""
+    """What the model's field types cannot say: unique scene ids, beats pointing at items (on a
+    table slide, at the rows it shows: the row being said is highlighted)."""
     problems, seen = [], set()
     if not plan.scenes:
         problems.append("scenes: a storyboard needs at least one scene")
@@ -154,11 +155,12 @@ def _consistency(plan: Plan) -> list[str]:
         if scene.id in seen:
             problems.append(f"scenes[{i}].id: {scene.id!r} is used by an earlier scene (ids are unique)")
         seen.add(scene.id)
+        rows = scene.layout == "table" and scene.table is not None
+        count, what = (len(scene.table.rows), "rows") if scene.table and rows else (len(scene.items), "items")
         for j, beat in enumerate(scene.beats):
-            if beat.item is not None and beat.item >= len(scene.items):
-                problems.append(
-                    f"scenes[{i}].beats[{j}].item: {beat.item} is past the scene's {len(scene.items)} items"
-                )
+            if beat.item is not None and beat.item >= count:
+                where = f"scenes[{i}].beats[{j}].item"
+                problems.append(f"{where}: {beat.item} is past the scene's {count} {what}")
     return problems
 
 
