@@ -20,7 +20,7 @@ from app.core.net import HttpClient, HttpConfig
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceLimits, ResourceManager
 from app.errors import InputError
-from app.services.images import ImageService
+from app.services.images import ImagePolicy, ImageService
 from app.services.models import RenderOptions, VideoFormat
 from app.services.options import parse_render_options
 from app.services.pipeline import Renderer
@@ -241,3 +241,25 @@ def test_who_may_choose_stock_video(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parse_render_options({"visuals": "pexels-video"}, trust=Trust.CALLER).visuals == "pexels-video"
     with pytest.raises(InputError, match="cannot name a folder"):
         parse_render_options({"visuals": "pexels-video@http://127.0.0.1:9/"}, trust=Trust.CALLER)
+
+
+async def test_a_tall_frame_of_a_wide_moving_picture_is_one_crop(tmp_path: Path) -> None:
+    """9:16 with a wide picture panning (`--motion photos`): every frame is one crop of the picture
+    (a left-to-right gradient stays increasing across every column, the middle one included), not
+    two crops side by side. (A filmstrip of whole frames looks like that at the tiles' borders.)"""
+    ramp = np.tile(np.linspace(0, 255, 960, dtype=np.float32), (400, 1))
+    Image.fromarray(np.dstack([ramp, ramp, ramp]).astype(np.uint8), "RGB").save(tmp_path / "wide.png")
+    scene = Scene(
+        id="s1", layout="full_image", image=ImageRef(path="wide.png", fit="cover"), narration="Look."
+    )
+    options = RenderOptions(voice="espeak:en-us", aspect="9:16", resolution=320, motion="photos")
+    result = await renderer(tmp_path).render_plan(
+        Plan(scenes=[scene]), tmp_path / "out.mp4", options, images=ImagePolicy(root=tmp_path)
+    )
+    shown = frames(result.video)
+    assert len(shown) > 10 and np.abs(shown[1][1].astype(int) - shown[-2][1]).mean() > 1  # it moves
+    for _, frame in shown:
+        row = frame[frame.shape[0] // 2].mean(axis=1)
+        steps = np.diff(row.astype(np.float32))
+        assert steps.min() > -3, int(np.argmin(steps))  # no jump back anywhere (the middle column too)
+        assert row[-1] - row[0] > 40  # it is the gradient
