@@ -28,6 +28,7 @@ from app.services.planning import Plan
 from app.services.planning.plan import ImageRef, Item, Scene
 from app.services.video import ffmpeg_exe, probe
 from app.services.visuals import THEMES, render_scene
+from tests.conftest import CLI
 from tests.tts_server import FakeServer, Reply, Request
 
 
@@ -263,3 +264,31 @@ async def test_a_tall_frame_of_a_wide_moving_picture_is_one_crop(tmp_path: Path)
         steps = np.diff(row.astype(np.float32))
         assert steps.min() > -3, int(np.argmin(steps))  # no jump back anywhere (the middle column too)
         assert row[-1] - row[0] > 40  # it is the gradient
+
+
+def test_cli_credits_end_card_after_a_stock_clip(cli: CLI, clip: Path) -> None:
+    """`t2v render --visuals pexels-video@URL --credits`: the clip plays in scene 1, then a silent
+    "Credits" card (a slide, its own chapter) names the video's author; without --credits no card."""
+    talk = cli.cwd / "talk.md"
+    talk.write_text("# Rivers\n\nRivers run to the sea.\n", encoding="utf-8")
+    files = [{"id": 1, "file_type": "video/mp4", "width": 640, "height": 360, "link": "/clip.mp4"}]
+    video = {"id": 5, "url": "https://www.pexels.com/video/5/", "user": {"name": "Ana"}, "video_files": files}
+    with FakeServer() as server:
+        files[0]["link"] = server.url + "/clip.mp4"
+        server.on("GET", "/videos/search", default=Reply.json({"page": 1, "videos": [video]}))
+        server.on("GET", "/clip.mp4", default=Reply(body=clip.read_bytes(), content_type="video/mp4"))
+        cli.env["T2V_PEXELS_API_KEY"] = KEY
+        common = ["--resolution", "720", "--visuals", f"pexels-video@{server.url}"]
+        done = cli.run("render", str(talk), "-o", "with.mp4", *common, "--credits")
+        plain = cli.run("render", str(talk), "-o", "without.mp4", *common)
+    out = done.stdout.decode()
+    assert done.returncode == 0 and plain.returncode == 0, done.stderr.decode() + plain.stderr.decode()
+    assert "Pictures: 1:pexels-video 2:slides" in out
+    assert "Credit: scene 1: Video by Ana on Pexels (https://www.pexels.com/video/5/)" in out
+    chapters = (cli.cwd / "with.chapters.txt").read_text(encoding="utf-8").splitlines()
+    assert chapters[-1].endswith(" Credits") and len(chapters) == 2
+    with_card, without = probe(cli.cwd / "with.mp4"), probe(cli.cwd / "without.mp4")
+    assert with_card.duration - without.duration > 2.5  # the card is held (T2V_SILENT_SCENE, 3 s)
+    last = frames(cli.cwd / "with.mp4")[-1][1]
+    assert near(last, CYAN) < 0.01 and near(last, AMBER) < 0.01  # the card is a slide, not the clip
+    assert KEY not in out + done.stderr.decode()
