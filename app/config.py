@@ -149,6 +149,17 @@ class Settings(BaseSettings):
     pixabay_api_key: SecretStr | None = Field(default=None, description="key for --visuals pixabay")
     pixabay_base_url: str = Field(default="https://pixabay.com", description="when a spec has no @URL")
     stock_results: int = Field(default=15, ge=1, le=80, description="photos asked per stock search")
+    credits: bool = Field(default=False, description="end with a card crediting the stock photos and clips")
+    # video clips as scene backgrounds (pexels-video, pixabay-video, clips in local:DIR)
+    max_clip_bytes: int = Field(
+        default=100 * MB, gt=0, description="largest video clip file (or download), in bytes"
+    )
+    max_clip_pixels: int = Field(
+        default=3840 * 2160, gt=0, description="largest video clip frame, in pixels (width x height)"
+    )
+    clip_fetch_deadline: float = Field(
+        default=120.0, gt=0, description="seconds one clip download may take, retries and slow bodies in"
+    )
 
     # speech engines over HTTP (voice specs openai:VOICE[@URL] and async:VOICE[@URL]); keys are secrets
     openai_api_key: SecretStr | None = Field(default=None, description="bearer token for openai: voices")

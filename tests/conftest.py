@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.processes import UNLOADED, kill_all, spawn
 
 ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "test-output"  # screenshots and other things to look at after a run
 
 # Parts a user's machine may lack (postgres, browser, piper). A test that needs one calls
 # `missing_part(name, reason)`: it skips on a developer's machine, but fails when the part is named
@@ -66,6 +69,29 @@ def cli(tmp_path: Path) -> Iterator[CLI]:
     work = tmp_path / "work"
     work.mkdir()
     yield CLI(env=env, cwd=work)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium (never downloaded) driven by Playwright, one per test module; each
+    test opens its own context. Skips, or fails under T2V_TEST_REQUIRE=browser, when either is absent."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        missing_part("browser", "no `chromium` on PATH (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_part("browser", "the playwright package is not installed")
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 @pytest.fixture(autouse=True)

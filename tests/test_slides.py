@@ -17,8 +17,10 @@ from PIL import Image
 
 from app.core.queue_manager import Trust
 from app.errors import InputError
-from app.services.models import VideoFormat
+from app.services.documents import document_from_bytes, read_document
+from app.services.models import RenderOptions, VideoFormat
 from app.services.options import parse_render_options
+from app.services.plan_stage import make_plan
 from app.services.planning.plan import Code, ImageRef, Item, Scene, Table
 from app.services.visuals import (
     THEMES,
@@ -417,3 +419,67 @@ def test_prose_neighbours_are_never_below_the_body_floor(fmt: VideoFormat) -> No
         assert min(sizes.values()) >= floor - 1, (focus, sizes)
         shown += len(sizes) - 1
     assert shown >= 3  # neighbours are shown (where they fit whole)
+
+
+WIDE_TABLE = Table(
+    header=["Tool", "Language", "Speed", "Licence", "Platform"],
+    rows=[
+        ["pip", "Python", "slow", "MIT", "everywhere"],
+        ["uv", "Rust", "fast", "Apache", "Linux, macOS and Windows"],
+    ],
+)
+
+
+def test_a_wide_table_on_a_phone_is_a_card_per_row_and_no_word_is_broken(tmp_path: Path) -> None:
+    """Five columns on 9:16 broke words at the type floor ("Lang|uage", "Pytho|n"): each row is a
+    card there (its first cell the heading, every other cell beside its column's name), the spoken
+    card lit; on 16:9 the same table stays a grid."""
+    scene = Scene(id="s1", layout="table", title="Tools compared", table=WIDE_TABLE, narration="x")
+    tall = VideoFormat("9:16", 720)
+    assert fits(scene, tall, THEMES["dark"])
+    for focus in (0, 1):
+        layout = compose_scene(scene, tall, THEMES["dark"], focus)
+        assert layout.fits and not layout.truncated
+        assert_in_margin(layout)
+        assert_no_overlap(layout)
+        assert "header" not in {s.kind for s in layout.shapes}  # no grid header row: cards
+        for row in range(2):
+            words = " ".join(line.text for line in layout.lines if line.item == row).split()
+            for cell in [*WIDE_TABLE.header[1:], *WIDE_TABLE.rows[row]]:
+                for word in cell.split():
+                    assert word in words, (row, word, words)  # whole: never "Pytho" + "n"
+        assert [s.item for s in layout.shapes if s.kind == "highlight"] == [focus]
+        path = render_scene(scene, tall, THEMES["dark"], focus, tmp_path / f"card{focus}.png")
+        with Image.open(path) as image:
+            luma = {
+                row: np.mean(
+                    [
+                        mean_luma(image, line.box)
+                        for line in layout.lines
+                        if line.item == row and line.role == "cell"
+                    ]
+                )
+                for row in range(2)
+            }
+        assert luma[focus] > luma[1 - focus] + 5, luma
+    wide = compose_scene(scene, VideoFormat("16:9", 720), THEMES["dark"], 0)
+    assert "header" in {s.kind for s in wide.shapes}
+
+
+def test_a_wide_table_planned_for_a_phone_says_one_sentence_per_row() -> None:
+    rows = [[f"tool{n}", "Python", "moderate", "Apache", "Linux, macOS and Windows"] for n in range(6)]
+    doc = "## Tools\n\n| " + " | ".join(WIDE_TABLE.header) + " |\n|---|---|---|---|---|\n"
+    doc += "".join("| " + " | ".join(r) + " |\n" for r in rows)
+    options = RenderOptions(aspect="9:16", resolution=720)
+    plan = make_plan(read_document(document_from_bytes(doc.encode(), "t.md", None)), options, spoken=False)
+    tables = [s for s in plan.scenes if s.layout == "table"]
+    assert len(tables) > 1 and all(s.table is not None for s in tables)  # continued on more slides
+    shown = [row for s in tables for row in (s.table.rows if s.table else [])]
+    assert shown == rows
+    said = " ".join(s.narration for s in tables)
+    for row in rows:
+        assert said.count(f"Tool: {row[0]};") == 1
+    for scene in tables:
+        assert fits(scene, options.video_format, THEMES["dark"])
+        layout = compose_scene(scene, options.video_format, THEMES["dark"], 0)
+        assert layout.fits and "header" not in {s.kind for s in layout.shapes}

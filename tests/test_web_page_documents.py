@@ -3,12 +3,11 @@ headless Chromium driven by Playwright, against `t2v serve`)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import missing_part
 from tests.service import served
 from tests.test_readers_docx import report
 
@@ -17,32 +16,19 @@ pytestmark = pytest.mark.slow
 KEY = "browser-documents-key"
 
 
-def test_a_docx_chosen_in_the_page_is_queued(tmp_path: Path) -> None:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        missing_part("browser", "no `chromium` on PATH (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing_part("browser", "the playwright package is not installed")
+def test_a_docx_chosen_in_the_page_is_queued(tmp_path: Path, browser: Any) -> None:
     src = tmp_path / "báo cáo.docx"
     src.write_bytes(report())
-    with served(tmp_path, "--workers", "0", T2V_API_KEYS=KEY) as server, sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(server.url + "/")
-            assert ".docx" in (page.get_attribute("#file", "accept") or "")
-            page.fill("#api-key", KEY)
-            page.click("#key-form button")
-            page.set_input_files("#file", str(src))
-            page.click("#submit")
-            page.wait_for_selector("#current[data-job-id]", timeout=30_000)
-            job_id = page.get_attribute("#current", "data-job-id")
-        finally:
-            browser.close()
+    with served(tmp_path, "--workers", "0", T2V_API_KEYS=KEY) as server:
+        page = browser.new_page()
+        page.goto(server.url + "/")
+        assert ".docx" in (page.get_attribute("#file", "accept") or "")
+        page.fill("#api-key", KEY)
+        page.click("#key-form button")
+        page.set_input_files("#file", str(src))
+        page.click("#submit")
+        page.wait_for_selector("#current[data-job-id]", timeout=30_000)
+        job_id = page.get_attribute("#current", "data-job-id")
+        page.close()
         job = server.client(KEY).get(f"/v1/jobs/{job_id}").json()
         assert job["status"] == "queued" and job["name"] == "báo cáo.docx", job

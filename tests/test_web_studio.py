@@ -4,18 +4,17 @@ requests nothing outside the server."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, missing_part
+from tests.conftest import OUTPUT
 from tests.service import Server, served
 
 pytestmark = pytest.mark.slow
 
-OUTPUT = ROOT / "test-output"
 KEY = "studio-key-secret"
 TEXT = "# Xin chào\n\nĐây là cảnh đầu tiên của video.\n\n## Phần hai\n\nCảnh thứ hai nói điều khác.\n"
 EDITED = "Con voi màu tím nhảy múa trên mặt trăng."
@@ -27,132 +26,245 @@ def server(tmp_path: Path) -> Iterator[Server]:
         yield server
 
 
-def test_studio_preview_edit_rerender_in_vietnamese(server: Server) -> None:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        missing_part("browser", "no `chromium` on PATH (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing_part("browser", "the playwright package is not installed")
-    OUTPUT.mkdir(exist_ok=True)
+def test_studio_preview_edit_rerender_in_vietnamese(server: Server, browser: Any) -> None:
+    context = browser.new_context(locale="vi-VN", viewport={"width": 420, "height": 900})
+    page = context.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server.url + "/")
+    # the browser's language picks Vietnamese
+    assert page.text_content("#submit") == "Tạo video"
+    assert page.evaluate("document.documentElement.lang") == "vi"
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            context = browser.new_context(locale="vi-VN", viewport={"width": 420, "height": 900})
-            page = context.new_page()
-            requests: list[str] = []
-            errors: list[str] = []
-            page.on("request", lambda r: requests.append(r.url))
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(server.url + "/")
-            # the browser's language picks Vietnamese
-            assert page.text_content("#submit") == "Tạo video"
-            assert page.evaluate("document.documentElement.lang") == "vi"
+    page.fill("#api-key", KEY)
+    page.click("#key-form button")
+    page.fill("#text", TEXT)
+    page.click("#preview")
+    page.wait_for_selector("#plan-section:not([hidden]) .scene-card", timeout=30_000)
+    cards = page.locator("#plan-cards .scene-card")
+    assert "cảnh đầu tiên" in page.inner_text("#plan-cards")
+    assert cards.count() >= 2
+    page.screenshot(path=str(OUTPUT / "studio_preview_vi.png"), full_page=True)
 
-            page.fill("#api-key", KEY)
-            page.click("#key-form button")
-            page.fill("#text", TEXT)
-            page.click("#preview")
-            page.wait_for_selector("#plan-section:not([hidden]) .scene-card", timeout=30_000)
-            cards = page.locator("#plan-cards .scene-card")
-            assert "cảnh đầu tiên" in page.inner_text("#plan-cards")
-            assert cards.count() >= 2
-            page.screenshot(path=str(OUTPUT / "studio_preview_vi.png"), full_page=True)
+    # a bad option shows the server's message (unknown caption style)
+    page.evaluate(
+        "(() => { const o = document.createElement('option'); o.value = 'neon';"
+        " document.querySelector('#caption-style').appendChild(o); })()"
+    )
+    page.select_option("#caption-style", "neon")
+    page.click("#submit")
+    page.wait_for_function(
+        "(m => m.className === 'error' && m.textContent.includes('caption_style'))"
+        "(document.querySelector('#message'))",
+        timeout=15_000,
+    )
+    page.select_option("#caption-style", "")
 
-            # a bad option shows the server's message (unknown caption style)
-            page.evaluate(
-                "(() => { const o = document.createElement('option'); o.value = 'neon';"
-                " document.querySelector('#caption-style').appendChild(o); })()"
-            )
-            page.select_option("#caption-style", "neon")
-            page.click("#submit")
-            page.wait_for_function(
-                "(m => m.className === 'error' && m.textContent.includes('caption_style'))"
-                "(document.querySelector('#message'))",
-                timeout=15_000,
-            )
-            page.select_option("#caption-style", "")
+    page.select_option("#theme", "light")
+    assert page.is_hidden("#music-label")  # this server offers no music (T2V_MUSIC_DIR unset)
+    page.click("#submit")
+    page.wait_for_selector("#player:not([hidden])", timeout=180_000)
+    first_id = page.get_attribute("#current", "data-job-id")
+    page.wait_for_function("document.querySelector('#video').readyState === 4", timeout=60_000, polling=200)
+    page.wait_for_selector("#storyboard:not([hidden]) .narration-edit", timeout=30_000)
+    page.wait_for_function(
+        "(i => i && i.complete && i.naturalWidth === 320)"
+        "(document.querySelector('#storyboard-cards img.thumb'))",
+        timeout=30_000,
+    )  # the slide's thumbnail, drawn by the server
+    index = page.evaluate(
+        "[...document.querySelectorAll('#storyboard-cards .narration-edit')]"
+        ".findIndex(t => t.value.includes('cảnh đầu tiên'))"
+    )
+    assert index >= 0
+    page.locator("#storyboard-cards .narration-edit").nth(index).fill(EDITED)
+    page.screenshot(path=str(OUTPUT / "studio_edit_vi.png"), full_page=True)
+    page.click("#rerender")
+    page.wait_for_function(
+        f"(c => c.dataset.jobId !== '{first_id}' && c.dataset.status === 'completed')"
+        "(document.querySelector('#current'))",
+        timeout=180_000,
+        polling=200,
+    )
+    page.wait_for_function("document.querySelector('#rerender-time').textContent.length > 0")
+    assert "Đã tạo lại trong" in page.text_content("#rerender-time")
+    child_id = page.get_attribute("#current", "data-job-id")
+    client = server.client(KEY)
+    child = client.get(f"/v1/jobs/{child_id}").json()
+    first = client.get(f"/v1/jobs/{first_id}").json()
+    assert child["parent"] == first_id and first["options"]["theme"] == "light"
+    assert child["options"]["theme"] == "light"  # the re-render keeps the job's options
+    assert "voi màu tím" in client.get(f"/v1/jobs/{child_id}/captions.vtt").text
+    ratio = child["result"]["render_seconds"] / first["result"]["render_seconds"]
+    print(f"re-render / first render in the browser: {ratio:.2f}")
 
-            page.select_option("#theme", "light")
-            assert page.is_hidden("#music-label")  # this server offers no music (T2V_MUSIC_DIR unset)
-            page.click("#submit")
-            page.wait_for_selector("#player:not([hidden])", timeout=180_000)
-            first_id = page.get_attribute("#current", "data-job-id")
-            page.wait_for_function(
-                "document.querySelector('#video').readyState === 4", timeout=60_000, polling=200
-            )
-            page.wait_for_selector("#storyboard:not([hidden]) .narration-edit", timeout=30_000)
-            page.wait_for_function(
-                "(i => i && i.complete && i.naturalWidth === 320)"
-                "(document.querySelector('#storyboard-cards img.thumb'))",
-                timeout=30_000,
-            )  # the slide's thumbnail, drawn by the server
-            index = page.evaluate(
-                "[...document.querySelectorAll('#storyboard-cards .narration-edit')]"
-                ".findIndex(t => t.value.includes('cảnh đầu tiên'))"
-            )
-            assert index >= 0
-            page.locator("#storyboard-cards .narration-edit").nth(index).fill(EDITED)
-            page.screenshot(path=str(OUTPUT / "studio_edit_vi.png"), full_page=True)
-            page.click("#rerender")
-            page.wait_for_function(
-                f"(c => c.dataset.jobId !== '{first_id}' && c.dataset.status === 'completed')"
-                "(document.querySelector('#current'))",
-                timeout=180_000,
-                polling=200,
-            )
-            page.wait_for_function("document.querySelector('#rerender-time').textContent.length > 0")
-            assert "Đã tạo lại trong" in page.text_content("#rerender-time")
-            child_id = page.get_attribute("#current", "data-job-id")
-            client = server.client(KEY)
-            child = client.get(f"/v1/jobs/{child_id}").json()
-            first = client.get(f"/v1/jobs/{first_id}").json()
-            assert child["parent"] == first_id and first["options"]["theme"] == "light"
-            assert child["options"]["theme"] == "light"  # the re-render keeps the job's options
-            assert "voi màu tím" in client.get(f"/v1/jobs/{child_id}/captions.vtt").text
-            ratio = child["result"]["render_seconds"] / first["result"]["render_seconds"]
-            print(f"re-render / first render in the browser: {ratio:.2f}")
+    page.wait_for_function("document.querySelector('#video').readyState === 4", timeout=60_000, polling=200)
+    page.evaluate("document.querySelector('#video').play()")
+    page.wait_for_function("document.querySelector('#video').currentTime > 0.2", timeout=30_000)
+    with page.expect_download() as download:
+        page.click("#dl-video")
+    saved = Path(download.value.path())
+    assert saved.stat().st_size == child["result"]["size_bytes"]
 
-            page.wait_for_function(
-                "document.querySelector('#video').readyState === 4", timeout=60_000, polling=200
-            )
-            page.evaluate("document.querySelector('#video').play()")
-            page.wait_for_function("document.querySelector('#video').currentTime > 0.2", timeout=30_000)
-            with page.expect_download() as download:
-                page.click("#dl-video")
-            saved = Path(download.value.path())
-            assert saved.stat().st_size == child["result"]["size_bytes"]
+    # switchable: English, remembered
+    page.select_option("#lang", "en")
+    assert page.text_content("#submit") == "Render"
+    page.screenshot(path=str(OUTPUT / "studio_rerendered_en.png"), full_page=True)
+    # voices grouped by language, with a sample made by the server
+    page.wait_for_selector("#voice-pick optgroup option[value='espeak:vi']", state="attached")
+    group = page.evaluate(
+        "document.querySelector(\"#voice-pick option[value='espeak:vi']\").parentElement.label"
+    )
+    assert "Vietnamese" in group or "Việt" in group, group
+    page.select_option("#voice-pick", "espeak:vi")
+    assert page.input_value("#voice") == "espeak:vi"
+    page.click("#listen")
+    page.wait_for_function(
+        "(a => !a.hidden && a.src.startsWith('blob:') && a.duration > 0.5)"
+        "(document.querySelector('#sample'))",
+        timeout=30_000,
+    )
 
-            # switchable: English, remembered
-            page.select_option("#lang", "en")
-            assert page.text_content("#submit") == "Render"
-            page.screenshot(path=str(OUTPUT / "studio_rerendered_en.png"), full_page=True)
-            # voices grouped by language, with a sample made by the server
-            page.wait_for_selector("#voice-pick optgroup option[value='espeak:vi']", state="attached")
-            group = page.evaluate(
-                "document.querySelector(\"#voice-pick option[value='espeak:vi']\").parentElement.label"
-            )
-            assert "Vietnamese" in group or "Việt" in group, group
-            page.select_option("#voice-pick", "espeak:vi")
-            assert page.input_value("#voice") == "espeak:vi"
-            page.click("#listen")
-            page.wait_for_function(
-                "(a => !a.hidden && a.src.startsWith('blob:') && a.duration > 0.5)"
-                "(document.querySelector('#sample'))",
-                timeout=30_000,
-            )
+    # the API page works offline too
+    page.goto(server.url + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
+    assert "/v1/jobs/{job_id}/storyboard" in page.inner_text(".swagger-ui")
+    outside = [u for u in requests if not u.startswith((server.url, "data:", "blob:"))]
+    assert outside == [], outside
+    assert errors == []
 
-            # the API page works offline too
-            page.goto(server.url + "/docs")
-            page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
-            assert "/v1/jobs/{job_id}/storyboard" in page.inner_text(".swagger-ui")
-            outside = [u for u in requests if not u.startswith((server.url, "data:", "blob:"))]
-            assert outside == [], outside
-            assert errors == []
-        finally:
-            browser.close()
+
+EDITOR_DOC = (
+    "# Studio editor\n\n## Steps\n\n- Open the file\n- Read it closely\n- Save it again\n\n"
+    "## Prices\n\n| Fruit | Price |\n|---|---|\n| Apple | 10 |\n| Pear | 20 |\n\n"
+    "## Ending\n\nThat is all for today.\n"
+)
+
+
+def card_index(page: Any, selector: str, text: str) -> int:
+    """The storyboard card whose `selector` element holds `text` (in its value or its text)."""
+    index = page.evaluate(
+        "([sel, text]) => [...document.querySelectorAll('#storyboard-cards .scene-card')].findIndex("
+        "c => [...c.querySelectorAll(sel)].some(e => (e.value || e.textContent).includes(text)))",
+        [selector, text],
+    )
+    assert index >= 0, (selector, text)
+    return int(index)
+
+
+def test_storyboard_editor_edits_every_field_and_the_page_purges(
+    server: Server, browser: Any, tmp_path: Path
+) -> None:
+    """Title, list items, a table cell, a picture (added, then removed), a scene's voice; motion and
+    transition choices from the API; a job deleted for good from the list; every control labelled."""
+    from tests.images_support import GREEN, png
+
+    client = server.client(KEY)
+    choices = client.get("/v1/options").json()
+    english = next(v["id"] for v in client.get("/v1/voices").json() if v["id"].startswith("espeak:en"))
+    picture = png(tmp_path / "green field.png", (640, 360), GREEN)
+    context = browser.new_context(locale="en-US", viewport={"width": 1100, "height": 1400})
+    page = context.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server.url + "/")
+    page.fill("#api-key", KEY)
+    page.click("#key-form button")
+
+    # the selects offer what the API accepts, no more, no less
+    for select, name in (
+        ("#motion", "motion"),
+        ("#transition", "transition"),
+        ("#caption-style", "caption_style"),
+    ):
+        page.wait_for_selector(f"{select} option[data-choice]", state="attached")
+        shown = page.eval_on_selector_all(f"{select} option[data-choice]", "os => os.map(o => o.value)")
+        assert shown == [str(v) for v in choices[name]["values"]], (name, shown)
+    assert page.get_attribute("#voice", "placeholder") == "detected"
+    page.select_option("#lang", "vi")
+    assert page.get_attribute("#voice", "placeholder") == "tự nhận"
+    assert page.text_content("#transition option[value='fade']") == "mờ qua đen"
+    page.select_option("#lang", "en")
+
+    page.fill("#text", EDITOR_DOC)
+    page.select_option("#motion", "none")
+    page.select_option("#transition", "none")
+    page.click("#submit")
+    page.wait_for_selector("#storyboard:not([hidden]) .title-edit", timeout=180_000)
+    first_id = page.get_attribute("#current", "data-job-id")
+    assert client.get(f"/v1/jobs/{first_id}").json()["options"]["motion"] == "none"
+
+    steps = card_index(page, ".items-edit", "Open the file")
+    cards = page.locator("#storyboard-cards .scene-card")
+    card = cards.nth(steps)
+    card.locator(".title-edit").fill("Steps, edited")
+    card.locator(".items-edit").fill("Open the file\nRead it twice\nSave it again")
+    prices = card_index(page, ".table-edit input", "Apple")
+    cards.nth(prices).get_by_label("Row 1, column 2").fill("11")
+    ending = card_index(page, ".narration-edit", "all for today")
+    cards.nth(ending).locator(".picture-file").set_input_files(str(picture))
+    card = cards.nth(ending)  # rebuilt with the picture and its own controls
+    page.wait_for_function(
+        "(c => { const i = c.querySelector('img.picture');"
+        " return i && i.complete && i.naturalWidth === 640; })"
+        f"(document.querySelectorAll('#storyboard-cards .scene-card')[{ending}])"
+    )
+    assert card.locator(".layout-edit").input_value() == "image_text"
+    card.locator(".alt-edit").fill("a green field")
+    card.locator(".voice-edit").fill(english)
+    unlabelled = page.evaluate(
+        "[...document.querySelectorAll('#storyboard-cards input, #storyboard-cards textarea,"
+        " #storyboard-cards select')].filter(e => !e.getAttribute('aria-label') &&"
+        " !document.querySelector(`label[for='${e.id}']`)).length"
+    )
+    assert unlabelled == 0
+    page.screenshot(path=str(OUTPUT / "studio_editor_en.png"), full_page=True)
+
+    page.click("#rerender")
+    page.wait_for_function(
+        f"(c => c.dataset.jobId !== '{first_id}' && c.dataset.status === 'completed')"
+        "(document.querySelector('#current'))",
+        timeout=180_000,
+        polling=200,
+    )
+    page.wait_for_function("document.querySelector('#rerender-time').textContent.length > 0")
+    child_id = page.get_attribute("#current", "data-job-id")
+    board = client.get(f"/v1/jobs/{child_id}/storyboard").json()["scenes"]
+    assert board[steps]["title"] == "Steps, edited"
+    assert [i["text"] for i in board[steps]["items"]] == ["Open the file", "Read it twice", "Save it again"]
+    assert {i["marker"] for i in board[steps]["items"]} == {"•"}
+    assert board[prices]["table"]["rows"][0] == ["Apple", "11"]
+    image = board[ending]["image"]
+    assert image["path"].startswith("data:image/png;base64,") and image["alt"] == "a green field"
+    assert board[ending]["layout"] == "image_text" and board[ending]["voice"] == english
+    child = client.get(f"/v1/jobs/{child_id}").json()
+    first = client.get(f"/v1/jobs/{first_id}").json()
+    ratio = child["result"]["render_seconds"] / first["result"]["render_seconds"]
+    print(f"editor re-render / first render: {ratio:.2f}")
+
+    # the child's storyboard shows the slide and the picture on the edited card; the picture goes again
+    page.wait_for_function(
+        f"(c => c && c.querySelector('img.thumb') && c.querySelector('img.picture'))"
+        f"(document.querySelectorAll('#storyboard-cards .scene-card')[{ending}])",
+        timeout=30_000,
+    )
+    cards.nth(ending).locator(".remove-picture").click()
+    assert cards.nth(ending).locator("img.picture").count() == 0
+    assert cards.nth(ending).locator(".layout-edit").input_value() == "statement"
+    page.screenshot(path=str(OUTPUT / "studio_editor_rerendered_en.png"), full_page=True)
+
+    # delete the first job for good, from the list
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"#jobs tbody tr[data-job-id='{first_id}'] button.purge")
+    page.wait_for_function(
+        f"!document.querySelector(\"#jobs tbody tr[data-job-id='{first_id}'] button.purge\")", timeout=15_000
+    )
+    assert client.get(f"/v1/jobs/{first_id}").json()["purged_at"] is not None
+    assert client.get(f"/v1/jobs/{first_id}/storyboard").status_code == 410
+    outside = [u for u in requests if not u.startswith((server.url, "data:", "blob:"))]
+    assert outside == [], outside
+    assert errors == []

@@ -1,4 +1,5 @@
-"""Operations endpoints: the optimizer's status, liveness, readiness, Prometheus metrics, voices, music."""
+"""Operations endpoints: the optimizer's status, liveness, readiness, Prometheus metrics, voices, music,
+the choices of render options."""
 
 from __future__ import annotations
 
@@ -33,6 +34,16 @@ async def music(service: ServiceDep, _: PrincipalDep) -> list[MusicOut]:
 
     tracks = await asyncio.to_thread(listed_tracks, service.runtime.settings.music_dir)
     return [MusicOut(name=name, size_bytes=size) for name, size in tracks]
+
+
+@router.get(
+    "/v1/options",
+    summary="Render options picked from a fixed set (caption styles, motion, transitions): values, default",
+)
+async def options(_: PrincipalDep) -> dict[str, dict[str, Any]]:
+    from app.services.options import option_choices
+
+    return option_choices()
 
 
 @router.get("/healthz", summary="Liveness: the process answers")

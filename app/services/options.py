@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -43,6 +43,9 @@ class RenderOptionsInput(BaseModel):
     motion: Literal["none", "photos", "all"] = Field(
         default=setting_default("motion"),
         description="slow sub-pixel pan and zoom: none, photos (full-frame pictures) or all (true: all)",
+    )
+    credits: bool = Field(
+        default=setting_default("credits"), description="end with a card crediting stock photos and clips"
     )
     transition: Literal["none", "fade", "crossfade", "slide", "wipe"] = Field(
         default=setting_default("transition"),
@@ -176,6 +179,7 @@ class RenderOptionsInput(BaseModel):
             fps=self.fps,
             motion=self.motion,
             transition=self.transition,
+            credits=self.credits,
             assets_root=self.assets_root,
             allow_remote_images=self.allow_remote_images,
             skip_missing_images=self.skip_missing_images,
@@ -318,3 +322,22 @@ def _check_music(options: RenderOptionsInput, trust: Trust) -> None:
                 f"invalid music {options.music[:100]!r}: choose one of GET /v1/music ({offered})"
             )
     music_files(options.music, settings.music_dir, limit)
+
+
+def option_choices() -> dict[str, dict[str, Any]]:
+    """Every render option a caller picks from a fixed set (`GET /v1/options`): its values and its
+    default, read from the model that validates them, so a page's selects can never offer what the
+    API refuses, nor miss what it accepts. Themes are the built-in ones (a theme file is the operator's)."""
+    from app.services.visuals import THEMES
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, field in RenderOptionsInput.model_fields.items():
+        values = [v for arg in (field.annotation, *get_args(field.annotation)) for v in _literals(arg)]
+        if values:
+            out[name] = {"values": values, "default": field.default}
+    out["theme"] = {"values": list(THEMES), "default": setting_default("theme")}
+    return out
+
+
+def _literals(annotation: Any) -> tuple[Any, ...]:
+    return get_args(annotation) if get_origin(annotation) is Literal else ()

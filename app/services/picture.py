@@ -16,6 +16,7 @@ from app.core.fsutil import hash_file
 from app.core.threads import all_or_nothing, run_in_thread
 from app.services.beats import scene_foci
 from app.services.captions import ass_change_points
+from app.services.clip_scenes import ClipScene
 from app.services.models import RenderOptions
 from app.services.planning import Scene
 from app.services.progress import Progress, ProgressSink, Stage
@@ -26,6 +27,7 @@ from app.services.video import (
     Shot,
     Side,
     boundary_windows,
+    encode_over_clip,
     encode_segment,
     encode_transition,
     frame_count,
@@ -78,10 +80,12 @@ async def encode_scenes(
     cache: DiskCache | None,
     moving: Sequence[str | None] = (),
     transition: str = "none",
+    backdrops: Sequence[ClipScene | None] = (),
 ) -> tuple[list[Path], int]:
     """Encode (or take from the cache) one segment per scene (its stills in turn); the mux joins
     them by copy, with a transition window (`video.transitions`) between scenes unless `transition` is
-    "none". `moving[i]`: scene i pans and zooms (`spec.motion` is for the render: any scene).
+    "none". `moving[i]`: scene i pans and zooms (`spec.motion` is for the render: any scene);
+    `backdrops[i]`: scene i's stills are laid over a video clip (`clip_scenes`, a constant rate).
     Returns the segments and how many were encoded (cache hits excluded)."""
     total = len(scenes)
     report(Progress(Stage.VIDEO, 0, total + 1))
@@ -119,12 +123,24 @@ async def encode_scenes(
         kind = moving[i] if moving else "photo"
         scene_spec = replace(spec, motion=spec.motion and kind is not None, slide_motion=kind == "slide")
         pan = (round(path_span[0] - start, 3), round(path_span[1] - start, 3)) if windows else None
+        clip = backdrops[i] if backdrops else None
+        clip_key = None
+        if clip is not None:  # the clip and where it plays make the segment too
+            parts = list(shots)
+            timing = [(round(p.start - start, 3), round(p.duration, 3)) for p in parts]
+            clip_key = (await run_in_thread(hash_file, clip.backdrop.clip), clip.backdrop.box)
         key_parts = (timing, scene_spec, burn_key, start if burn else None, pan)
-        key, first, hit = await run_in_thread(cached, key_parts, parts, path)
+        key, first, hit = await run_in_thread(
+            cached, (*key_parts, clip_key) if clip else key_parts, parts, path
+        )
         first_digest[i] = first
         if not hit:
             async with cpu:
-                await encode_segment(parts, scene_spec, path, ws, burn, motion_key=first, path=path_span)
+                if clip is not None:
+                    over = [Shot(clip.overlays[p.image], p.start, p.duration) for p in parts]
+                    await encode_over_clip(over, clip.backdrop, spec, path, ws, burn)
+                else:
+                    await encode_segment(parts, scene_spec, path, ws, burn, motion_key=first, path=path_span)
             encoded += 1
             if cache is not None:
                 await run_in_thread(cache.put_file, key, path, ".mp4")

@@ -25,6 +25,7 @@ from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration, render_sound
 from app.services.beats import held_gaps, scene_shots
 from app.services.captions import caption_look, write_captions
+from app.services.clip_scenes import draw_overlays
 from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
@@ -33,7 +34,7 @@ from app.services.picture import draw_stills, encode_scenes, scene_motion
 from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, lexicon_of, make_plan
 from app.services.planning import Plan, ScriptLimits, add_spoken, fit_duration
 from app.services.progress import Progress, ProgressSink, Stage
-from app.services.providers import VisualProviders
+from app.services.providers import VisualProviders, credit_cards
 from app.services.speech import detect_language, scene_gaps
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
@@ -203,12 +204,24 @@ class Renderer:
             resolved = await self.images.resolve([*plan_images(plan), *also_shown], policy, ws)
             plan = resolved.apply(plan)
             provided = await self.providers.apply(plan, options.visuals, options.video_format.size, ws)
+            if options.credits and provided.credits:  # the end card(s): silent slides after the last scene
+                cards = credit_cards(provided.credits)
+                provided = dataclasses.replace(
+                    provided,
+                    plan=provided.plan.model_copy(update={"scenes": [*provided.plan.scenes, *cards]}),
+                    made_by=(*provided.made_by, *("slides" for _ in cards)),
+                    clips=(*provided.clips, *(None for _ in cards)),
+                )
+                voices = [*voices, *((voice, language) for _ in cards)]  # nothing said: held silent
             plan = provided.plan
             drawn = [] if options.audio_only else plan.scenes
             speeches, slides = await both(
                 self._speak(plan, voices, options, ws, report),
                 draw_stills(self.visuals, drawn, options, ws, report),
             )
+            backdrops = []  # scenes over video clips: their stills as overlays
+            if slides and any(provided.clips):
+                backdrops = await draw_overlays(self.visuals, drawn, provided.clips, slides, options, ws)
             await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
             gaps, trailing = scene_gaps(plan.scenes, options.pause_scene), 0.0
             if not options.audio_only:  # a picture with nothing said is held, not flashed
@@ -244,14 +257,20 @@ class Renderer:
             video = ws / "video.mp4"
             o = options
             moving = scene_motion(plan.scenes, o.motion)
+            if backdrops:  # a clip moves by itself: no pan and zoom over it
+                moving = [None if b is not None else m for m, b in zip(moving, backdrops, strict=True)]
             spec = FrameSpec(o.video_format.size, o.fps, any(moving), o.keyframe_interval, o.quality)
             # a moving scene is every frame; the still ones stay a frame per picture (variable rate)
-            # unless every scene moves: then the whole video has one constant rate
-            spec = replace(spec, fps=spec.rate) if moving and all(moving) else spec
+            # unless every scene moves, or a scene plays a video clip (`encode_over_clip` works at a
+            # constant rate): then the whole video has one constant rate
+            if (moving and all(moving)) or any(backdrops):
+                spec = replace(spec, fps=spec.rate)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             (scene_segments, encoded), track = await both(
-                encode_scenes(shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition),
+                encode_scenes(
+                    shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition, backdrops
+                ),
                 encode_narration(narration, sound, ws, self.cache, cpu, sound_options),
             )
             self.segments_encoded += encoded

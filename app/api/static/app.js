@@ -37,6 +37,7 @@ function renderOptions() {
   const options = {};
   for (const [id, key] of [
     ["aspect", "aspect"], ["preset", "preset"], ["caption-style", "caption_style"], ["theme", "theme"], ["music", "music"],
+    ["motion", "motion"], ["transition", "transition"],
   ]) {
     if ($(id).value) options[key] = $(id).value;
   }
@@ -196,10 +197,12 @@ async function refreshJobs() {
     cell(row, job.priority);
     cell(row, new Date(job.timings.queued_at).toLocaleString());
     const actions = cell(row, "");
+    const name = job.name || job.id.slice(0, 12);
     if (["queued", "retrying", "processing"].includes(job.status)) {
       const cancel = document.createElement("button");
       cancel.className = "small";
-      cancel.textContent = "Cancel";
+      cancel.textContent = t("cancel");
+      cancel.setAttribute("aria-label", `${t("cancel")}: ${name}`);
       cancel.onclick = async (event) => {
         event.stopPropagation();
         await api(`/v1/jobs/${encodeURIComponent(job.id)}`, { method: "DELETE" }).catch((e) => say(e.message, true));
@@ -207,8 +210,65 @@ async function refreshJobs() {
       };
       actions.appendChild(cancel);
     }
+    if (!job.purged_at) {
+      // purge: the video, its captions and the document are deleted for good (DELETE ?purge=1)
+      const purge = document.createElement("button");
+      purge.className = "small danger purge";
+      purge.textContent = t("delete");
+      purge.setAttribute("aria-label", `${t("delete")}: ${name}`);
+      purge.onclick = (event) => {
+        event.stopPropagation();
+        purgeJob(job.id, name);
+      };
+      actions.appendChild(purge);
+    }
+    row.tabIndex = 0;
+    row.onkeydown = (event) => { if (event.key === "Enter" && event.target === row) follow(job); };
     row.onclick = () => follow(job);
     body.appendChild(row);
+  }
+}
+
+async function purgeJob(id, name) {
+  if (!window.confirm(t("confirmDelete", { name }))) return;
+  try {
+    await api(`/v1/jobs/${encodeURIComponent(id)}?purge=1`, { method: "DELETE" });
+    say(t("deleted", { name }));
+    if ($("current").dataset.jobId === id) {
+      if (following) following.source.close();
+      following = null;
+      $("current").hidden = true;
+      $("video").removeAttribute("src");
+      delete $("video").dataset.jobId;
+    }
+  } catch (err) {
+    say(err.message, true);
+  }
+  refreshJobs();
+}
+
+async function loadChoices() {
+  // the values of the options picked from a fixed set come from the API (GET /v1/options)
+  let choices;
+  try {
+    choices = await api("/v1/options");
+  } catch (err) {
+    return; /* the selects keep their default; the server's defaults apply */
+  }
+  for (const select of document.querySelectorAll("select[data-choices]")) {
+    const known = choices[select.dataset.choices];
+    if (!known) continue;
+    const chosen = select.value;
+    for (const option of [...select.querySelectorAll("option[data-choice]")]) option.remove();
+    for (const value of known.values) {
+      const option = document.createElement("option");
+      option.value = String(value);
+      option.dataset.choice = String(value);
+      option.dataset.i18nChoice = `${select.dataset.choices}.${value}`;
+      option.textContent = t(option.dataset.i18nChoice, {}, String(value));
+      select.appendChild(option);
+    }
+    select.value = chosen;
   }
 }
 
@@ -240,12 +300,15 @@ function start() {
     say(t("keySaved"));
     refreshJobs();
     loadVoices();
+    loadChoices();
   });
   $("job-form").addEventListener("submit", submitJob);
   $("refresh").addEventListener("click", refreshJobs);
   loadVoices();
+  loadChoices();
   refreshJobs();
   setInterval(refreshJobs, 5000);
+  document.addEventListener("t2v:language", refreshJobs);
 }
 
 document.addEventListener("DOMContentLoaded", start);

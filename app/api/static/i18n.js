@@ -47,6 +47,36 @@ const WORDS = {
     listen: "Listen",
     otherVoices: "Other voices",
     colName: "Name", colStatus: "Status", colProgress: "Progress", colPriority: "Priority", colQueued: "Queued",
+    keyPlaceholder: "t2v_… (empty on an open local server)",
+    voicePlaceholder: "detected",
+    softTrack: "default (soft track)",
+    motion: "Motion",
+    transition: "Transition",
+    cancel: "Cancel",
+    delete: "Delete",
+    confirmDelete: "Delete “{name}” for good: its video, captions and document?",
+    deleted: "Deleted {name}.",
+    layoutLabel: "Layout",
+    titleLabel: "Title",
+    items: "Shown text (one line per item)",
+    tableCells: "Table of scene {n}",
+    headerCell: "Heading, column {c}",
+    cell: "Row {r}, column {c}",
+    codeLabel: "Code",
+    picture: "Picture",
+    choosePicture: "Add a picture",
+    replacePicture: "Replace the picture",
+    removePicture: "Remove the picture",
+    pictureAlt: "What the picture shows",
+    badPicture: "That file is not a picture this page can read.",
+    slideOf: "Slide of scene {n}",
+    pictureOf: "Picture of scene {n}",
+    sameVoice: "the video's voice",
+    "caption_style.clean": "burned: clean", "caption_style.boxed": "burned: boxed",
+    "caption_style.bold": "burned: bold", "caption_style.karaoke": "burned: karaoke (word by word)",
+    "motion.none": "none", "motion.photos": "photos move", "motion.all": "everything moves",
+    "transition.none": "cut", "transition.fade": "fade through black", "transition.crossfade": "crossfade",
+    "transition.slide": "slide", "transition.wipe": "wipe",
   },
   vi: {
     tagline: "biến văn bản thành video có lời đọc",
@@ -90,6 +120,36 @@ const WORDS = {
     listen: "Nghe thử",
     otherVoices: "Giọng khác",
     colName: "Tên", colStatus: "Trạng thái", colProgress: "Tiến độ", colPriority: "Ưu tiên", colQueued: "Xếp hàng lúc",
+    keyPlaceholder: "t2v_… (để trống nếu máy chủ cục bộ không khóa)",
+    voicePlaceholder: "tự nhận",
+    softTrack: "mặc định (phụ đề rời)",
+    motion: "Chuyển động",
+    transition: "Chuyển cảnh",
+    cancel: "Hủy",
+    delete: "Xóa",
+    confirmDelete: "Xóa hẳn “{name}”: video, phụ đề và tài liệu?",
+    deleted: "Đã xóa {name}.",
+    layoutLabel: "Bố cục",
+    titleLabel: "Tiêu đề",
+    items: "Chữ trên màn hình (mỗi dòng một mục)",
+    tableCells: "Bảng của cảnh {n}",
+    headerCell: "Tiêu đề, cột {c}",
+    cell: "Hàng {r}, cột {c}",
+    codeLabel: "Mã",
+    picture: "Hình ảnh",
+    choosePicture: "Thêm hình",
+    replacePicture: "Thay hình",
+    removePicture: "Bỏ hình",
+    pictureAlt: "Hình cho thấy gì",
+    badPicture: "Trang này không đọc được hình từ tệp đó.",
+    slideOf: "Trang chiếu của cảnh {n}",
+    pictureOf: "Hình của cảnh {n}",
+    sameVoice: "giọng của video",
+    "caption_style.clean": "in vào hình: gọn", "caption_style.boxed": "in vào hình: có nền",
+    "caption_style.bold": "in vào hình: đậm", "caption_style.karaoke": "in vào hình: karaoke (từng từ)",
+    "motion.none": "không", "motion.photos": "ảnh chuyển động", "motion.all": "mọi thứ chuyển động",
+    "transition.none": "cắt thẳng", "transition.fade": "mờ qua đen", "transition.crossfade": "hòa cảnh",
+    "transition.slide": "trượt", "transition.wipe": "quét",
   },
 };
 
@@ -99,9 +159,9 @@ function uiLanguage() {
   return (navigator.language || "en").toLowerCase().startsWith("vi") ? "vi" : "en";
 }
 
-function t(key, values = {}) {
+function t(key, values = {}, fallback = key) {
   const words = WORDS[uiLanguage()] || WORDS.en;
-  const text = words[key] || WORDS.en[key] || key;
+  const text = words[key] || WORDS.en[key] || fallback;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
 }
 
@@ -109,6 +169,7 @@ function translatePage() {
   document.documentElement.lang = uiLanguage();
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of document.querySelectorAll("[data-i18n-choice]")) el.textContent = t(el.dataset.i18nChoice, {}, el.value);
 }
 
 function setLanguage(lang) {

@@ -16,53 +16,209 @@ function shownText(scene) {
   return parts.join("\n");
 }
 
-function sceneCard(scene, index, editable, thumbnail) {
-  const card = document.createElement("article");
-  card.className = "scene-card";
-  card.dataset.sceneId = scene.id;
-  const head = document.createElement("h3");
-  head.textContent = `${t("scene", { n: index + 1 })} · ${t("layout")}: ${scene.layout}`;
-  card.appendChild(head);
-  if (thumbnail) {
-    const img = document.createElement("img");
-    img.className = "thumb";
-    img.loading = "lazy";
-    img.alt = `${t("scene", { n: index + 1 })}: ${scene.title || scene.layout}`;
-    img.src = thumbnail;
-    img.onerror = () => img.remove();
-    card.appendChild(img);
+const IMAGE_LAYOUTS = ["image_text", "full_image", "picture"];
+const TEXT_LAYOUTS = ["title", "statement", "prose", "bullets", "quote"];
+const MAX_PICTURE_SIDE = 1920; // an uploaded picture is scaled down to cover a 1080p frame at most
+const KEEP_PICTURE_BYTES = 1_500_000; // smaller pictures go up as they are (their bytes, unchanged)
+
+function element(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key in el) el[key] = value;
+    else el.setAttribute(key, value);
   }
-  const shown = document.createElement("pre");
-  shown.className = "shown";
-  shown.setAttribute("aria-label", t("shown"));
-  shown.textContent = shownText(scene);
-  card.appendChild(shown);
+  el.append(...children);
+  return el;
+}
+
+function labelled(id, text, control) {
+  control.id = id;
+  return [element("label", { htmlFor: id, textContent: text }), control];
+}
+
+function layoutsFor(scene) {
+  // the layouts that suit what the scene holds; its own is always among them
+  let layouts = TEXT_LAYOUTS;
+  if (scene.table) layouts = ["table"];
+  else if (scene.code) layouts = ["code"];
+  else if (scene.image) layouts = IMAGE_LAYOUTS;
+  return layouts.includes(scene.layout) ? layouts : [scene.layout, ...layouts];
+}
+
+function textLayout(scene) {
+  if ((scene.items || []).some((item) => item.marker)) return "bullets";
+  return (scene.items || []).length > 1 ? "prose" : "statement";
+}
+
+function edited(scene) {
+  // words changed: what the voice gets and where each item is said are derived again by the server
+  scene.spoken = null;
+  scene.beats = [];
+}
+
+function pictureOf(scene, index) {
+  // the scene's own picture, shown from the storyboard itself (a data: URL): never fetched
+  if (!scene.image) return null;
+  if (!scene.image.path.startsWith("data:image/")) {
+    const name = scene.image.alt || scene.image.path.slice(0, 80);
+    return element("p", { className: "picture-name muted", textContent: `[${name}]` });
+  }
+  return element("img", {
+    className: "picture",
+    src: scene.image.path,
+    alt: `${t("pictureOf", { n: index + 1 })}: ${scene.image.alt || ""}`.trim(),
+  });
+}
+
+function readPicture(file) {
+  // a data: URL of the chosen file: as it is when small, else scaled down (JPEG) in the browser
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onerror = () => reject(new Error(t("badPicture")));
+    reader.onload = () => {
+      const url = String(reader.result);
+      if (file.size <= KEEP_PICTURE_BYTES && /^data:image\/(png|jpeg|webp|gif)/.test(url)) {
+        resolve(url);
+        return;
+      }
+      const img = new Image();
+      img.onerror = () => reject(new Error(t("badPicture")));
+      img.onload = () => {
+        const scale = Math.min(1, MAX_PICTURE_SIDE / Math.max(img.naturalWidth, img.naturalHeight));
+        const canvas = document.createElement("canvas");
+        canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
+        canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
+        canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+        resolve(canvas.toDataURL("image/jpeg", 0.9));
+      };
+      img.src = url;
+    };
+    reader.readAsDataURL(file);
+  });
+}
+
+function itemsEditor(scene, index) {
+  const rows = Math.min(8, Math.max(2, scene.items.length + 1));
+  const text = element("textarea", { rows, className: "items-edit" });
+  text.value = scene.items.map((item) => item.text).join("\n");
+  text.addEventListener("input", () => {
+    const numbered = scene.items.some((item) => /^\d+[.)]$/.test(item.marker || ""));
+    const marker = scene.items.length ? scene.items[scene.items.length - 1].marker : null;
+    const lines = text.value.split("\n").map((line) => line.trim()).filter(Boolean);
+    scene.items = lines.map((line, k) => {
+      const item = { ...(scene.items[k] || { marker, level: 0 }), text: line };
+      if (numbered) item.marker = `${k + 1}.`;
+      return item;
+    });
+    edited(scene);
+  });
+  return labelled(`items-${index}`, t("items"), text);
+}
+
+function tableEditor(scene, index) {
+  const table = element("table", { className: "table-edit" });
+  const cell = (value, label, set) => {
+    const input = element("input", { value, "aria-label": label });
+    input.addEventListener("input", () => set(input.value));
+    return element("td", {}, input);
+  };
+  const header = scene.table.header.map((value, c) =>
+    cell(value, t("headerCell", { c: c + 1 }), (v) => { scene.table.header[c] = v; }));
+  table.append(element("tr", {}, ...header));
+  scene.table.rows.forEach((row, r) => {
+    const cells = row.map((value, c) =>
+      cell(value, t("cell", { r: r + 1, c: c + 1 }), (v) => { scene.table.rows[r][c] = v; }));
+    table.append(element("tr", {}, ...cells));
+  });
+  return [element("p", { className: "field-name", textContent: t("tableCells", { n: index + 1 }) }), table];
+}
+
+function pictureEditor(scene, index, rebuild) {
+  const box = element("fieldset", { className: "picture-edit" }, element("legend", { textContent: t("picture") }));
+  const choose = element("input", {
+    type: "file", accept: "image/png,image/jpeg,image/webp,image/gif", className: "picture-file",
+  });
+  choose.addEventListener("change", async () => {
+    const file = choose.files[0];
+    if (!file) return;
+    try {
+      const path = await readPicture(file);
+      const alt = scene.image ? scene.image.alt : file.name.replace(/\.[^.]+$/, "");
+      scene.image = { path, alt, fit: scene.image ? scene.image.fit : "contain" };
+      if (!IMAGE_LAYOUTS.includes(scene.layout)) scene.layout = "image_text";
+      rebuild();
+    } catch (err) {
+      $("storyboard-message").textContent = err.message;
+    }
+  });
+  box.append(...labelled(`picture-${index}`, scene.image ? t("replacePicture") : t("choosePicture"), choose));
+  if (scene.image) {
+    const alt = element("input", { value: scene.image.alt || "", className: "alt-edit" });
+    alt.addEventListener("input", () => { scene.image.alt = alt.value; });
+    const remove = element("button", {
+      type: "button", className: "secondary small remove-picture", textContent: t("removePicture"),
+    });
+    remove.addEventListener("click", () => {
+      scene.image = null;
+      if (IMAGE_LAYOUTS.includes(scene.layout)) scene.layout = textLayout(scene);
+      rebuild();
+    });
+    box.append(...labelled(`alt-${index}`, t("pictureAlt"), alt), remove);
+  }
+  return box;
+}
+
+function sceneCard(scene, index, editable, thumbnail) {
+  const card = element("article", { className: "scene-card", dataset: { sceneId: scene.id } });
+  const head = `${t("scene", { n: index + 1 })} · ${t("layout")}: ${scene.layout}`;
+  card.append(element("h3", { textContent: head, tabIndex: -1 }));
+  const pictures = element("div", { className: "pictures" });
+  if (thumbnail) {
+    const img = element("img", { className: "thumb", loading: "lazy", alt: t("slideOf", { n: index + 1 }), src: thumbnail });
+    img.onerror = () => img.remove();
+    pictures.append(img);
+  }
+  const own = pictureOf(scene, index);
+  if (own) pictures.append(own);
+  if (pictures.childElementCount) card.append(pictures);
   if (!editable) {
-    const said = document.createElement("p");
-    said.className = "narration";
-    said.textContent = scene.narration;
-    card.appendChild(said);
+    card.append(
+      element("pre", { className: "shown", "aria-label": t("shown"), textContent: shownText(scene) }),
+      element("p", { className: "narration", textContent: scene.narration }),
+    );
     return card;
   }
-  const id = `narration-${index}`;
-  const label = document.createElement("label");
-  label.htmlFor = id;
-  label.textContent = t("narration");
-  const text = document.createElement("textarea");
-  text.id = id;
-  text.rows = 3;
-  text.className = "narration-edit";
-  text.value = scene.narration;
-  text.addEventListener("input", () => { scene.narration = text.value; scene.spoken = null; });
-  const voiceLabel = document.createElement("label");
-  voiceLabel.htmlFor = `voice-${index}`;
-  voiceLabel.textContent = t("sceneVoice");
-  const voice = document.createElement("input");
-  voice.id = `voice-${index}`;
+  const rebuild = () => {
+    const fresh = sceneCard(scene, index, true, thumbnail);
+    card.replaceWith(fresh);
+    fresh.querySelector("h3").focus();
+  };
+  const layout = element("select", { className: "layout-edit" });
+  for (const name of layoutsFor(scene)) layout.append(element("option", { value: name, textContent: name }));
+  layout.value = scene.layout;
+  layout.addEventListener("change", () => { scene.layout = layout.value; rebuild(); });
+  card.append(...labelled(`layout-${index}`, t("layoutLabel"), layout));
+  const title = element("input", { value: scene.title || "", className: "title-edit" });
+  title.addEventListener("input", () => { scene.title = title.value.trim() ? title.value : null; });
+  card.append(...labelled(`title-${index}`, t("titleLabel"), title));
+  if (scene.table) {
+    card.append(...tableEditor(scene, index));
+  } else if (scene.code) {
+    const code = element("textarea", { rows: 4, value: scene.code.text, className: "code-edit" });
+    code.addEventListener("input", () => { scene.code.text = code.value; });
+    card.append(...labelled(`code-${index}`, t("codeLabel"), code));
+  } else if (scene.items.length || TEXT_LAYOUTS.includes(scene.layout)) {
+    card.append(...itemsEditor(scene, index));
+  }
+  if (!scene.table && !scene.code) card.append(pictureEditor(scene, index, rebuild));
+  const text = element("textarea", { rows: 3, value: scene.narration, className: "narration-edit" });
+  text.addEventListener("input", () => { scene.narration = text.value; edited(scene); });
+  card.append(...labelled(`narration-${index}`, t("narration"), text));
+  const voice = element("input", { value: scene.voice || "", placeholder: t("sameVoice"), className: "voice-edit" });
   voice.setAttribute("list", "voices");
-  voice.value = scene.voice || "";
   voice.addEventListener("input", () => { scene.voice = voice.value.trim() || null; });
-  card.append(label, text, voiceLabel, voice);
+  card.append(...labelled(`voice-${index}`, t("sceneVoice"), voice));
   return card;
 }
 

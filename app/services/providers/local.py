@@ -1,12 +1,14 @@
-"""`local:DIR`: the user's own pictures, matched to scenes by file name, else taken in order."""
+"""`local:DIR`: the user's own pictures and video clips, matched to scenes by file name, else in
+order."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from app.services.providers.clips import CLIP_SUFFIXES
 from app.services.providers.keywords import name_words
 
-PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", *CLIP_SUFFIXES)  # clips: moving backgrounds
 
 
 class LocalPictures:

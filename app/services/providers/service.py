@@ -17,14 +17,16 @@ from pathlib import Path
 from app.config import load_settings
 from app.core.diskcache import hash_key
 from app.core.resource_manager import ResourceManager
+from app.core.threads import run_in_thread
 from app.errors import ImageError, RemoteError
 from app.services.images import ImagePolicy, ImageService
 from app.services.planning import ImageRef, Plan, Scene
+from app.services.providers.clips import CLIP_SUFFIXES, ClipLimits, StockHit, check_clip
 from app.services.providers.generate import ImageGenerator
 from app.services.providers.keywords import scene_keywords
 from app.services.providers.local import LocalPictures
-from app.services.providers.spec import VisualSpec, parse_visuals
-from app.services.providers.stock import StockPhoto, StockSearch
+from app.services.providers.spec import STOCK, VisualSpec, parse_visuals
+from app.services.providers.stock import StockSearch
 
 log = logging.getLogger(__name__)
 KEEP_LAYOUTS = ("code", "table", "picture", "image_text", "full_image")
@@ -45,6 +47,7 @@ class ProvidedPlan:
     made_by: tuple[str, ...]
     warnings: tuple[str, ...] = ()
     credits: tuple[str, ...] = ()  # "scene 2: Photo by NAME on Pexels (page)" for stock pictures
+    clips: tuple[Path | None, ...] = ()  # per scene: the video clip behind it (its poster is the image)
 
 
 def takes_picture(scene: Scene) -> bool:
@@ -71,6 +74,7 @@ class VisualProviders:
         depth = max(len(c) for c in chains)
         folders: dict[str, LocalPictures] = {}
         credits: dict[int, str] = {}
+        clips: dict[int, Path] = {}  # scenes whose picture is a video clip's poster
         used: set[tuple[str, str]] = set()  # stock photos already shown: never the same one twice in a video
         for step in range(depth):  # every scene's first choice, then the second for those left...
             links = [c[step] if pending[i] and step < len(c) else None for i, c in enumerate(chains)]
@@ -81,9 +85,14 @@ class VisualProviders:
                 for i, path in enumerate(pictures.assign(wanted)):
                     if path is None:
                         continue
-                    ref = await self._picture(path, link, frame, workdir, warnings)
+                    if path.suffix.lower() in CLIP_SUFFIXES:
+                        ref, clip = await self._clip(path, path.name, link, frame, workdir, warnings)
+                    else:
+                        ref, clip = await self._picture(path, link, frame, workdir, warnings), None
                     if ref is not None:
                         scenes[i], made_by[i], pending[i] = _with_picture(scenes[i], ref), link.name, False
+                        if clip is not None:
+                            clips[i] = clip
             for link in dict.fromkeys(x for x in links if x is not None and x.engine == "openai-images"):
                 todo = [i for i, x in enumerate(links) if x == link]
                 gen = ImageGenerator(
@@ -98,7 +107,7 @@ class VisualProviders:
                 for i, ref in zip(todo, made, strict=True):
                     if ref is not None:
                         scenes[i], made_by[i], pending[i] = _with_picture(scenes[i], ref), link.name, False
-            stocks = (x for x in links if x is not None and x.engine in ("pexels", "pixabay"))
+            stocks = (x for x in links if x is not None and x.engine in STOCK)
             for link in dict.fromkeys(stocks):
                 todo = [i for i, x in enumerate(links) if x == link]
                 stock = StockSearch(
@@ -107,7 +116,7 @@ class VisualProviders:
                 # searches in parallel, photos picked in scene order (deterministic), then fetched
                 queries = [" ".join(scene_keywords(scenes[i], 3)) for i in todo]
                 hits = await asyncio.gather(*(self._search(stock, q, link, frame, warnings) for q in queries))
-                picks: dict[int, StockPhoto] = {}
+                picks: dict[int, StockHit] = {}
                 for i, photos in zip(todo, hits, strict=True):
                     photo = next((p for p in photos if (link.name, p.id) not in used), None)
                     if photo is not None:
@@ -116,16 +125,22 @@ class VisualProviders:
                 refs = await asyncio.gather(
                     *(self._fetch(stock, p, link, frame, workdir, warnings) for p in picks.values())
                 )
-                for (i, photo), ref in zip(picks.items(), refs, strict=True):
+                for (i, photo), (ref, clip) in zip(picks.items(), refs, strict=True):
                     if ref is not None:
                         scenes[i], made_by[i], pending[i] = _with_picture(scenes[i], ref), link.name, False
                         credits[i] = f"scene {i + 1}: {photo.credit}"
+                        if clip is not None:
+                            clips[i] = clip
             for i, entry in enumerate(links):
                 if entry is not None and entry.engine == "slides":
                     pending[i] = False
         shown = tuple(credits[i] for i in sorted(credits))
         return ProvidedPlan(
-            plan.model_copy(update={"scenes": scenes}), tuple(made_by), tuple(warnings), shown
+            plan.model_copy(update={"scenes": scenes}),
+            tuple(made_by),
+            tuple(warnings),
+            shown,
+            tuple(clips.get(i) for i in range(len(scenes))),
         )
 
     async def _generated(
@@ -154,7 +169,7 @@ class VisualProviders:
 
     async def _search(
         self, stock: StockSearch, query: str, link: VisualSpec, frame: tuple[int, int], warnings: list[str]
-    ) -> list[StockPhoto]:
+    ) -> list[StockHit]:
         """The hits for a scene's keywords; none (and a warning) when the search fails."""
         if not query:
             return []
@@ -167,21 +182,52 @@ class VisualProviders:
     async def _fetch(
         self,
         stock: StockSearch,
-        photo: StockPhoto,
+        photo: StockHit,
         link: VisualSpec,
         frame: tuple[int, int],
         workdir: Path,
         warnings: list[str],
-    ) -> ImageRef | None:
-        """The photo as a checked local PNG (the images service's limits and decoding)."""
+    ) -> tuple[ImageRef | None, Path | None]:
+        """The photo as a checked local PNG (the images service's limits and decoding); for a video
+        provider the clip, checked, and its poster as the picture."""
+        dest = workdir / f"stock-{hash_key(photo.url)[:24]}"
+        if stock.video:
+            try:
+                await stock.fetch(photo, dest)
+            except RemoteError as exc:
+                _fell_over(warnings, link, exc)
+                return None, None
+            return await self._clip(dest, f"{link.name} clip {photo.id}", link, frame, workdir, warnings)
         src = f"{link.name} photo {photo.id}"
         try:
-            data = await stock.download(photo, workdir / f"stock-{hash_key(photo.url)[:24]}")
+            data = await stock.download(photo, dest)
             resolved = await self.images.resolve([_Found(src, data=data)], ImagePolicy(frame=frame), workdir)
         except (ImageError, RemoteError) as exc:
             _fell_over(warnings, link, exc)
-            return None
-        return ImageRef(path=str(resolved[src].path), fit="cover")
+            return None, None
+        return ImageRef(path=str(resolved[src].path), fit="cover"), None
+
+    async def _clip(
+        self,
+        clip: Path,
+        name: str,
+        link: VisualSpec,
+        frame: tuple[int, int],
+        workdir: Path,
+        warnings: list[str],
+    ) -> tuple[ImageRef | None, Path | None]:
+        """A video clip checked (size, pixels, its first frame decodes), its first frame the picture
+        (through the images service like any picture); or None (a warning) so the scene falls over."""
+        limits = ClipLimits.from_settings(load_settings())
+        try:
+            poster = await run_in_thread(check_clip, clip, limits, name)
+            resolved = await self.images.resolve(
+                [_Found(name, data=poster)], ImagePolicy(frame=frame), workdir
+            )
+        except (ImageError, RemoteError) as exc:
+            _fell_over(warnings, link, exc)
+            return None, None
+        return ImageRef(path=str(resolved[name].path), fit="cover"), clip
 
     async def _picture(
         self, path: Path, link: VisualSpec, frame: tuple[int, int], workdir: Path, warnings: list[str]

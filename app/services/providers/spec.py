@@ -16,11 +16,12 @@ from app.config import Settings, load_settings
 from app.core.queue_manager import Trust
 from app.errors import InputError
 
-ENGINES = ("slides", "local", "pexels", "pixabay", "openai-images")
+ENGINES = ("slides", "local", "pexels", "pixabay", "pexels-video", "pixabay-video", "openai-images")
 STOCK = {
     "pexels": ("pexels_api_key", "pexels_base_url", "T2V_PEXELS_API_KEY"),
     "pixabay": ("pixabay_api_key", "pixabay_base_url", "T2V_PIXABAY_API_KEY"),
 }
+STOCK["pexels-video"], STOCK["pixabay-video"] = STOCK["pexels"], STOCK["pixabay"]  # clips: same keys
 CALLER_NO_FOLDER = "visuals: API callers cannot name a folder (local:) or a server (@URL)"
 
 

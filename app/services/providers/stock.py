@@ -1,4 +1,5 @@
-"""Stock photo search (Pexels, Pixabay): one search per scene's keywords, one photo per scene.
+"""Stock photo and video search (Pexels, Pixabay): one search per scene's keywords, one photo (or
+clip, `pexels-video`/`pixabay-video`) per scene.
 
 Every request goes through the one pooled client under a visual slot (so never more than
 `max_concurrent_visual` in flight), retried with Retry-After by the client. The key goes in a header
@@ -13,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -25,19 +25,11 @@ from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
 from app.errors import RemoteError
 from app.services.images import ImageLimits
+from app.services.providers.clips import ClipLimits, StockHit, pexels_clips, pixabay_clips
 from app.services.providers.spec import VisualSpec
 
 log = logging.getLogger(__name__)
 SEARCH_LIMITS = FetchLimits(2 * 1024 * 1024, 30.0, content_types=("application/json",))
-
-
-@dataclass(frozen=True)
-class StockPhoto:
-    """One search hit: its id (for no-repeats), the picture's URL and who to credit."""
-
-    id: str
-    url: str
-    credit: str
 
 
 def orientation(frame: tuple[int, int]) -> str:
@@ -57,7 +49,9 @@ class StockSearch:
         cache: DiskCache | None,
         resources: ResourceManager | None,
     ) -> None:
-        self.engine = link.engine
+        self.name = link.engine  # pexels, pexels-video, pixabay, pixabay-video
+        self.engine = link.engine.removesuffix("-video")
+        self.video = link.engine.endswith("-video")  # clips as scene backgrounds, not photos
         key = settings.pexels_api_key if self.engine == "pexels" else settings.pixabay_api_key
         self.key = key.get_secret_value() if key is not None else ""
         secret = {"Authorization": self.key} if self.engine == "pexels" else {}
@@ -67,21 +61,25 @@ class StockSearch:
         self.results = settings.stock_results
         self.http, self.cache, self.resources = http, cache, resources
         self.limits = ImageLimits.from_settings(settings)
+        self.clip_limits = ClipLimits.from_settings(settings)
 
     def _slot(self) -> contextlib.AbstractAsyncContextManager[None]:
         return self.resources.visual_slot() if self.resources else contextlib.nullcontext()
 
-    async def search(self, query: str, frame: tuple[int, int]) -> list[StockPhoto]:
+    async def search(self, query: str, frame: tuple[int, int]) -> list[StockHit]:
         """The hits for `query` (cached); a failed search raises `RemoteError`."""
         shape = orientation(frame)
         if self.engine == "pexels":
             params: dict[str, str | int] = {"query": query, "per_page": self.results, "orientation": shape}
-            path, secret = "/v1/search", {}
+            path, secret = "/videos/search" if self.video else "/v1/search", {}
+        elif self.video:  # Pixabay's videos: no orientation (the clip is cropped to the frame)
+            params = {"q": query, "video_type": "film", "per_page": max(3, self.results)}
+            path, secret = "/api/videos/", {"key": self.key}
         else:  # Pixabay: the key is a query parameter; horizontal/vertical, no square
             slant = {"landscape": "horizontal", "portrait": "vertical"}.get(shape, "all")
             params = {"q": query, "image_type": "photo", "orientation": slant, "per_page": self.results}
             path, secret = "/api/", {"key": self.key}
-        key = hash_key("stock-search-v1", self.engine, self.base, params)  # never the key
+        key = hash_key("stock-search-v1", self.name, self.base, params)  # never the key
         cached = await run_in_thread(self.cache.load, key, ".json") if self.cache else None
         if cached is not None:
             answer: Any = json.loads(cached)
@@ -90,34 +88,42 @@ class StockSearch:
                 answer = await self.http.fetch_json(
                     "GET",
                     f"{self.base}{path}?{urlencode({**secret, **params})}",
-                    what=f"{self.engine} search",
+                    what=f"{self.name} search",
                     limits=SEARCH_LIMITS,
                     endpoint=self.endpoint,
                 )
             if self.cache is not None:
                 await run_in_thread(self.cache.put_bytes, key, json.dumps(answer).encode(), ".json")
+        if self.video:
+            return pexels_clips(answer, frame) if self.engine == "pexels" else pixabay_clips(answer, frame)
         return _photos(answer) if self.engine == "pexels" else _pixabay_photos(answer)
 
-    async def download(self, photo: StockPhoto, dest: Path) -> bytes:
+    async def download(self, photo: StockHit, dest: Path) -> bytes:
         """The photo's bytes (cached by URL), streamed under the images' limits."""
-        key = hash_key("stock-photo-v1", photo.url)
+        await self.fetch(photo, dest)
+        return await run_in_thread(dest.read_bytes)
+
+    async def fetch(self, hit: StockHit, dest: Path) -> Path:
+        """The photo or clip at `dest` (cached by URL), streamed under the images' or clips' limits."""
+        kind = "clip" if self.video else "photo"
+        key = hash_key(f"stock-{kind}-v1", hit.url)
         if self.cache is None or not await run_in_thread(self.cache.fetch, key, dest):
             async with self._slot():
                 await self.http.download(
                     "GET",
-                    photo.url,
+                    hit.url,
                     dest,
-                    what=f"{self.engine} photo {photo.id}",
-                    limits=self.limits.fetch,
+                    what=f"{self.name} {kind} {hit.id}",
+                    limits=self.clip_limits.fetch if self.video else self.limits.fetch,
                     endpoint=self.endpoint,
-                    headers={"Accept": "image/*"},
+                    headers={"Accept": "video/*" if self.video else "image/*"},
                 )
             if self.cache is not None:
                 await run_in_thread(self.cache.put_file, key, dest)
-        return await run_in_thread(dest.read_bytes)
+        return dest
 
 
-def _photos(answer: Any) -> list[StockPhoto]:
+def _photos(answer: Any) -> list[StockHit]:
     """Pexels' answer: {"photos": [{"id", "photographer", "url", "src": {"large2x", ...}}]}."""
     if not isinstance(answer, dict) or not isinstance(answer.get("photos"), list):
         raise RemoteError("pexels search: the answer has no 'photos' list")
@@ -132,11 +138,11 @@ def _photos(answer: Any) -> list[StockPhoto]:
         who = str(photo.get("photographer") or "unknown")
         page = str(photo.get("url") or "")
         credit = f"Photo by {who} on Pexels" + (f" ({page})" if page else "")
-        found.append(StockPhoto(str(photo.get("id")), url, credit))
+        found.append(StockHit(str(photo.get("id")), url, credit))
     return found
 
 
-def _pixabay_photos(answer: Any) -> list[StockPhoto]:
+def _pixabay_photos(answer: Any) -> list[StockHit]:
     """Pixabay's answer: {"hits": [{"id", "user", "pageURL", "largeImageURL", "webformatURL"}]}."""
     if not isinstance(answer, dict) or not isinstance(answer.get("hits"), list):
         raise RemoteError("pixabay search: the answer has no 'hits' list")
@@ -150,5 +156,5 @@ def _pixabay_photos(answer: Any) -> list[StockPhoto]:
         who = str(hit.get("user") or "unknown")
         page = str(hit.get("pageURL") or "")
         credit = f"Image by {who} on Pixabay" + (f" ({page})" if page else "")
-        found.append(StockPhoto(str(hit.get("id")), url, credit))
+        found.append(StockHit(str(hit.get("id")), url, credit))
     return found

@@ -9,6 +9,7 @@ place, all or none. `PRESETS` are the delivery presets (`with_preset` fills a pr
 `run_ffmpeg` is cancellable and its ffmpeg dies with this process.
 """
 
+from app.services.video.backdrop import ClipBackdrop, encode_over_clip
 from app.services.video.chapters import (
     Chapter,
     chapters_path,
@@ -35,6 +36,7 @@ __all__ = [
     "TRANSITIONS",
     "Burn",
     "Chapter",
+    "ClipBackdrop",
     "Encoding",
     "FrameSpec",
     "KenBurns",
@@ -47,6 +49,7 @@ __all__ = [
     "chapters_path",
     "chapters_text",
     "disable_subtitle_tracks",
+    "encode_over_clip",
     "encode_segment",
     "encode_transition",
     "ffmetadata",

@@ -15,6 +15,7 @@ from app.services.visuals.fontfiles import face_index, family_name, load_font, r
 from app.services.visuals.fonts import FontSet, default_fontset, link_fonts, segment, themed_fontset
 from app.services.visuals.frame import CAPTION_RESERVE, make_frame
 from app.services.visuals.model import DrawnRun, Picture, Shape, SlideLayout, TextLine
+from app.services.visuals.overlay import matte
 from app.services.visuals.scene import compose_scene, fits
 from app.services.visuals.service import VisualService, render_scene
 from app.services.visuals.text import ELLIPSIS
@@ -46,6 +47,7 @@ __all__ = [
     "load_theme",
     "make_frame",
     "make_thumbnail",
+    "matte",
     "needs_breaking",
     "real_file",
     "render_scene",
