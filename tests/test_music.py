@@ -3,6 +3,7 @@ by >= 12 dB while words are spoken, no click at the loop point, the mix cached; 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 from pathlib import Path
@@ -14,7 +15,7 @@ from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
 from app.errors import InputError
-from app.services.audio import RATE, Music
+from app.services.audio import RATE, Music, Sound, mix
 from app.services.documents import document_from_bytes
 from app.services.models import RenderOptions
 from app.services.options import parse_render_options
@@ -107,6 +108,75 @@ def test_the_loop_point_has_no_click() -> None:
     assert float(np.abs(np.diff(out[0], 2)).max()) <= bend * 1.5
     naive = np.concatenate([tone, tone])
     assert float(np.abs(np.diff(naive, 2)).max()) > bend * 10, "the plain repeat clicks"
+
+
+async def test_music_pieces_join_without_a_click_and_an_edit_encodes_only_its_neighbours(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stereo mix is one AAC piece per scene; the music plays on across the joins. Joined, the
+    tone has no click (spike in the second difference) and no dip at any join, where pieces encoded
+    without the mix around them have one; a changed scene encodes again only the pieces that touch it."""
+    frame = 1024
+    music = Music((tone_file(tmp_path / "tone.wav", 2.3, 440.0),), level=0.0)  # loops twice or so
+    cache = DiskCache(tmp_path / "cache")
+
+    def layout(lengths: list[int]) -> list[tuple[int, int]]:
+        spans, at = [], frame
+        for n in lengths:
+            spans.append((at, at + n * frame))
+            at += n * frame
+        return spans
+
+    async def nothing(_: object) -> None:
+        return None
+
+    async def mixed(name: str, keys: tuple[str, ...], lengths: list[int]) -> tuple[np.ndarray, int]:
+        voice = mix.Voice(
+            spans=tuple(layout(lengths)),
+            keys=keys,
+            samples=lambda i: np.zeros(lengths[i] * frame, dtype=np.float32),
+            prepare=nothing,
+            loudness=-16.0,
+        )
+        out, work = tmp_path / f"{name}.aac", tmp_path / name
+        work.mkdir()
+        done = await mix.mix_music(voice, [], [], music, Sound(), out, work, cache, asyncio.Semaphore(2))
+        (left, _), _ = decoded(out)
+        assert len(left) == (sum(lengths) + 1) * frame
+        return left, done.encoded
+
+    lengths = [61, 47, 83, 55]  # frames per scene
+    joins = [a for a, _ in layout(lengths)[1:]]
+    whole, _ = await mixed("whole", ("all",), [sum(lengths)])  # the same music as one piece
+
+    def worst(x: np.ndarray) -> tuple[float, float]:
+        """At the joins: the largest second difference (over the one-piece encoding's), and the
+        largest level difference of a frame from the one-piece encoding (dB)."""
+        bend, ref = np.abs(np.diff(x, 2)), np.abs(np.diff(whole, 2))
+        near = [slice(j - frame, j + frame) for j in joins]
+        spike = max(float(bend[w].max() / ref[w].max()) for w in near)
+        rms = [
+            20 * np.log10(np.sqrt(np.mean(y[j + k * frame : j + (k + 1) * frame] ** 2)))
+            for y in (x, whole)
+            for j in joins
+            for k in (-1, 0, 1)
+        ]
+        half = len(rms) // 2
+        return spike, max(abs(p - q) for p, q in zip(rms[:half], rms[half:], strict=True))
+
+    left, encoded = await mixed("joined", ("a", "b", "c", "d"), lengths)
+    assert encoded == 4
+    spike, level = worst(left)
+    assert spike < 1.5 and level < 0.5, (spike, level)
+    # the last scene changed: its piece and the one before (its mix reaches into it) are made again
+    _, encoded = await mixed("edited", ("a", "b", "c", "d2"), lengths)
+    assert encoded == 2
+    # pieces encoded alone, without the mix around them, click at the joins
+    monkeypatch.setattr(mix, "LEAD_FRAMES", 0)
+    monkeypatch.setattr(mix, "TRAIL_FRAMES", 0)
+    naive, _ = await mixed("naive", ("A", "B", "C", "D"), lengths)
+    spike, level = worst(naive)
+    assert spike > 3 and level > 2, (spike, level)
 
 
 async def test_piper_with_music_meets_loudness(tmp_path: Path) -> None:

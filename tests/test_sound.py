@@ -119,21 +119,24 @@ async def test_room_tone_replaces_digital_silence(tmp_path: Path) -> None:
 async def test_the_joined_track_is_checked_and_an_overshooting_piece_made_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A piece that comes out over the true-peak limit once joined (a piece decodes a little
-    differently beside its neighbours than alone) is found in the joined track, encoded again lowered
-    where it passed, and cached so: the delivered file is under -1.5 dBTP."""
+    """A piece that passes the true-peak limit where it joins the one before (its first frame is
+    rebuilt there from both pieces' blocks) is found in the joined track, encoded again, and cached
+    so: the delivered file is under -1.5 dBTP."""
     real = narration.encode_pieces
     made: list[int] = []
 
     async def overshooting(jobs: list[PieceJob], bitrate: int, true_peak: float, **kw: bool) -> None:
         await real(jobs, bitrate, true_peak, **kw)
         made.append(len(jobs))
-        if len(made) == 1:  # the first batch: its first piece 4 dB louder, past every check
-            raw = jobs[0].raw.with_suffix(".loud")
-            (np.fromfile(jobs[0].raw, dtype="<f4") * np.float32(1.6)).tofile(raw)
+        if len(made) == 1:  # the first batch: a burst at 0 dBFS in the second scene's first frame
+            job = jobs[1]
+            raw = np.fromfile(job.raw, dtype="<f4")
+            raw[100:900] = np.sin(np.arange(800) * 2 * np.pi * 1000 / 48000)
+            loud = job.raw.with_suffix(".loud")
+            raw.tofile(loud)
             subprocess.run(
-                [ffmpeg_exe(), "-v", "error", "-y", "-f", "f32le", "-ar", "48000", "-ac", "1", "-i", str(raw),
-                 "-c:a", "aac", "-b:a", f"{bitrate}k", "-f", "adts", str(jobs[0].aac)],
+                [ffmpeg_exe(), "-v", "error", "-y", "-f", "f32le", "-ar", "48000", "-ac", "1",
+                 "-i", str(loud), "-c:a", "aac", "-b:a", f"{bitrate}k", "-f", "adts", str(job.aac)],
                 check=True,
             )  # fmt: skip
 

@@ -4,8 +4,8 @@
 an exact sample count at 48 kHz); `encode_narration` resamples each new scene once (soxr), measures
 its loudness once (BS.1770, cached), picks one gain for the whole narration (`Sound`: target LUFS and
 true-peak limit), limits the peaks, and encodes only the pieces the cache lacks, joined frame by frame.
-With `Sound.music`, the joined narration is mixed once (numpy) with a music bed ducked under the
-words, and encoded as one stereo track, cached by narration + music + settings (`mix`).
+With `Sound.music`, the narration is mixed (numpy) with a music bed ducked under the words and encoded
+as one stereo piece per scene, each cached by what its samples are made of (`mix`).
 """
 
 from app.services.audio.level import Level, Sound

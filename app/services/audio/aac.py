@@ -11,6 +11,7 @@ blocks), so the joined track is measured too (`joined_overs`): what is delivered
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from app.services.video import run_ffmpeg
 AAC_FRAME = 1024
 CHECK_MARGIN = 0.3  # dB: decoded audio must stay this far under the limit (measurements differ a little)
 SAFE_HEADROOM = 2.5  # dB: AAC at these bitrates adds well under this to a peak
+JOIN_WINDOW = 2  # frames decoded on either side of a join to check it
 ROUNDS = 3  # checks after encoding; the last lowers the piece as a whole (its encoding is then final)
 
 
@@ -71,12 +73,13 @@ async def _encode_batch(jobs: Sequence[PieceJob], bitrate: int, fast: bool = Fal
     await run_ffmpeg(args, what="encoding audio")
 
 
-def decode(path: Path, channels: int) -> list[Samples]:
+def decode(path: Path, channels: int, frames: Sequence[bytes] | None = None) -> list[Samples]:
     """An ADTS file's samples per channel, its priming frame included (so sample i of the track is
-    sample i of the decoded stream)."""
+    sample i of the decoded stream); or, `frames`, those of the file's frames alone."""
     parts: list[list[Samples]] = [[] for _ in range(channels)]
+    source: str | io.BytesIO = str(path) if frames is None else io.BytesIO(b"".join(frames))
     try:
-        with av.open(str(path)) as container:
+        with av.open(source, format="adts") as container:
             for frame in container.decode(audio=0):
                 planes = frame.to_ndarray()
                 if planes.shape[0] != channels:
@@ -89,14 +92,33 @@ def decode(path: Path, channels: int) -> list[Samples]:
 
 
 def joined_overs(
-    track: Path, channels: int, spans: Sequence[tuple[int, int]], limit_db: float
+    track: Path,
+    channels: int,
+    spans: Sequence[tuple[int, int]],
+    limit_db: float,
 ) -> dict[int, Floats]:
     """The pieces whose samples in the joined `track` pass `limit_db` dBTP once decoded, by index,
     each with the decoded true-peak envelope over its span (`spans`: each piece's samples in the
-    decoded track, priming included), the guide to lower it by."""
+    decoded track, priming included), the guide to lower it by.
+
+    Every piece was checked alone when it was encoded (`encode_pieces`), and a piece decodes beside
+    its neighbours as it does alone but for its first frame (rebuilt from the previous piece's last
+    block and its own first one): so only the joins are decoded, a few frames each."""
+    frames = adts_frames(track.read_bytes())
+    total = len(frames) * AAC_FRAME
     ceiling = linear(limit_db)
-    envs = [sparse_envelope(d, ceiling * linear(-SPARSE_BELOW)) for d in decode(track, channels)]
-    loudest = np.max(envs, axis=0)
+    loudest = np.zeros(total)
+    for start, _ in spans[1:]:
+        check_cancelled()
+        a = max(0, start // AAC_FRAME - JOIN_WINDOW)
+        b = min(len(frames), start // AAC_FRAME + JOIN_WINDOW)
+        decoded = decode(track, channels, frames[a:b])
+        skip = AAC_FRAME if a else 0  # a window's first frame lacks the block before it
+        envs = [sparse_envelope(d, ceiling * linear(-SPARSE_BELOW))[skip:] for d in decoded]
+        at = a * AAC_FRAME + skip
+        if envs and len(envs[0]):
+            env = np.max(envs, axis=0)[: total - at]
+            np.maximum(loudest[at : at + len(env)], env, out=loudest[at : at + len(env)])
     out = {}
     for i, (start, end) in enumerate(spans):
         env = loudest[start:end]

@@ -1,17 +1,25 @@
-"""The narration with music under it, mixed once in numpy and encoded once, cached by what went in.
+"""The narration with music under it, as one stereo AAC piece per scene, so that an edit encodes
+again only the scenes whose sound changed.
 
-The narration track (already at its loudness, peaks limited) is decoded, the music bed built (looped,
-faded, `level` LU under the speech, ducked while words are spoken), the two summed in stereo, the sum
-brought to the target loudness and limited, and encoded as one stereo AAC track. The cache key holds
-the narration track's and the music files' digests and every setting, so a render with the same music
-and the same narration reuses the mix.
+The music bed is built in numpy for the whole track (looped, faded, `level` LU under the speech,
+ducked while words are spoken) and summed with the voice (centred), and the sum limited. Each scene's
+span of that mix is then one piece, cached by what its samples are made of: the voice pieces' keys
+of the scenes it touches and a hash of its bed samples (so a scene moved by an edit before it, whose
+music is now another part of the track, is made again; one that kept its place is not). The music
+plays on across the joins, so each piece's encoder gets the mix around it too: two frames before
+(dropped, so the encoder has settled) and one after (its last block then holds the real next
+samples): the blocks on both sides of a join are encoded from the same samples, and the decoder's
+overlap-add joins them without a click. The whole track is cached too (by every setting), so a
+render with nothing changed decodes no music at all.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,16 +29,26 @@ from app.core.diskcache import DiskCache, hash_key
 from app.core.fsutil import hash_file
 from app.core.threads import check_cancelled, run_in_thread
 from app.errors import MediaError
-from app.services.audio.aac import PieceJob, decode, encode_pieces
+from app.services.audio.aac import (
+    AAC_FRAME,
+    CHECK_MARGIN,
+    PieceJob,
+    adts_frames,
+    encode_pieces,
+    joined_overs,
+    lowered,
+)
 from app.services.audio.dynamics import limit
-from app.services.audio.level import Sound
+from app.services.audio.level import Sound, rounded
 from app.services.audio.loudness import (
     RATE,
+    SPARSE_BELOW,
+    Floats,
     Samples,
     db,
     linear,
     loudness_of,
-    peak_envelope,
+    sparse_envelope,
     true_peak,
 )
 from app.services.audio.music import (
@@ -39,15 +57,21 @@ from app.services.audio.music import (
     Music,
     MusicError,
     bed_gain,
-    duck_gain,
+    ducking,
     faded,
     joined,
     looped,
 )
 from app.services.video import run_ffmpeg
 
-MIX_VERSION = "music-mix-v3"
+MIX_VERSION = "music-mix-v4"
 DECODE_MARGIN = 5.0  # seconds of music decoded past what the video needs
+DECODE_STEP = 60.0  # ... rounded up to whole minutes, so an edit seldom changes what is measured
+LEAD_FRAMES = 2  # frames of the mix before a piece that its encoder gets and the join drops
+TRAIL_FRAMES = 1  # and after it
+GAIN_STEP = 0.25  # dB: the voice's and the bed's gains in the mix, rounded so an edit seldom moves them
+CHECK_ROUNDS = 2  # times the joined track's overshooting pieces are made again
+BATCH = 8  # stereo pieces per ffmpeg run
 
 
 @dataclass(frozen=True)
@@ -56,50 +80,81 @@ class TrackStats:
     peak: float  # linear true peak
 
 
+@dataclass(frozen=True)
+class Voice:
+    """The narration as the mix needs it: each scene's span on the track's timeline (the priming frame
+    first), its voice piece's cache key, and its samples (made on demand: levelled, limited, padded)."""
+
+    spans: tuple[tuple[int, int], ...]
+    keys: tuple[str, ...]
+    samples: Callable[[int], Samples]
+    prepare: Callable[[Sequence[int]], Awaitable[None]]  # makes these scenes' samples readable
+    loudness: float | None  # LUFS, as levelled
+
+
+@dataclass(frozen=True)
+class Mixed:
+    encoded: int  # stereo pieces encoded (cache misses)
+    cached: bool  # the whole track came from the cache
+
+
+@dataclass(frozen=True)
+class _Piece:
+    scene: int
+    key: str
+    aac: Path
+    start: int  # the samples its encoder gets, on the timeline (context frames included)
+    end: int
+    lead: int  # frames of context before the scene's own samples
+
+
 async def mix_music(
-    narration: Path,
+    voice: Voice,
     speech: Sequence[tuple[float, float]],
     boundaries: Sequence[float],
-    duration: float,
     music: Music,
     sound: Sound,
-    voice_loudness: float | None,
     out: Path,
     workdir: Path,
     cache: DiskCache | None,
-) -> bool:
-    """Write the stereo mix of `narration` (ADTS) and `music` to `out`; True if it came from the cache.
-    `speech`: when words are spoken (seconds); `boundaries`: where scenes change (a playlist's cues)."""
+    cpu: asyncio.Semaphore,
+) -> Mixed:
+    """Write the stereo mix of the narration and `music` to `out` as ADTS AAC. `speech`: when words are
+    spoken (seconds); `boundaries`: where scenes change (a playlist's cues)."""
     tracks = music.order()
     digests = await run_in_thread(lambda: [hash_file(t) for t in tracks])
-    key = await run_in_thread(_key, narration, digests, speech, boundaries, music, sound)
-    if cache is not None and await run_in_thread(cache.fetch, key, out, ".aac"):
-        return True
-    raws = await _decode_tracks(tracks, duration + DECODE_MARGIN, workdir)
-    stats = await run_in_thread(_track_stats, raws, digests, cache)
-    mixed = workdir / "mix.f32"
-    offset = sound.loudness - voice_loudness if voice_loudness is not None else 0.0
-    peak = await run_in_thread(_mix, narration, raws, stats, speech, boundaries, music, sound, offset, mixed)
-    # one encoder run for the whole track, with ffmpeg's fast coder (an edited render makes it again)
-    await encode_pieces([PieceJob(mixed, out, 2, peak)], sound.bitrate, sound.true_peak, fast=True)
-    if cache is not None:
-        await run_in_thread(cache.put_file, key, out, ".aac")
-    return False
-
-
-def _key(
-    narration: Path,
-    digests: Sequence[str],
-    speech: Sequence[tuple[float, float]],
-    boundaries: Sequence[float],
-    music: Music,
-    sound: Sound,
-) -> str:
-    return hash_key(
-        MIX_VERSION, hash_file(narration), list(digests), [list(s) for s in speech],
-        list(boundaries), music.level, music.duck, music.attack, music.release, music.playlist,
-        sound.loudness, sound.ceiling, sound.bitrate,
+    whole = hash_key(
+        MIX_VERSION, list(voice.keys), digests, [list(s) for s in speech], list(boundaries),
+        music.level, music.duck, music.attack, music.release, music.playlist,
+        sound.loudness, sound.ceiling, sound.bitrate, sound.true_peak,
     )  # fmt: skip
+    if cache is not None and await run_in_thread(cache.fetch, whole, out, ".aac"):
+        return Mixed(0, True)
+    length = voice.spans[-1][1]
+    seconds = math.ceil((length / RATE + DECODE_MARGIN) / DECODE_STEP) * DECODE_STEP
+    raws = await _decode_tracks(tracks, seconds, workdir)
+    stats = await run_in_thread(_track_stats, raws, digests, cache)
+    bed, voice_db = await run_in_thread(_bed, raws, stats, speech, boundaries, music, sound, voice, length)
+    pieces = await run_in_thread(_pieces, voice, bed, voice_db, sound, workdir)
+    todo = [p for p in pieces if cache is None or not await run_in_thread(cache.fetch, p.key, p.aac, ".aac")]
+    mixer = _Mixer(voice, bed, voice_db, sound)
+    await voice.prepare(_touching(voice.spans, todo))
+    await _encode(todo, mixer, sound, workdir, cache, cpu)
+    check_at = sound.true_peak - CHECK_MARGIN
+    for attempt in range(CHECK_ROUNDS + 1):
+        await run_in_thread(_join, pieces, voice.spans, out)
+        overs = await run_in_thread(joined_overs, out, 2, voice.spans, check_at)
+        if not overs or attempt == CHECK_ROUNDS:
+            break
+        redo = [pieces[i] for i in sorted(overs)]
+        guides = {p.scene: _guide(p, voice.spans, overs[p.scene]) for p in redo}
+        guide_db = check_at - CHECK_MARGIN * (attempt + 1)
+        await voice.prepare(_touching(voice.spans, redo))
+        await _encode(redo, mixer, sound, workdir, cache, cpu, guides, guide_db)
+        todo += redo
+    if cache is not None:
+        await run_in_thread(cache.put_file, whole, out, ".aac")
+    return Mixed(len({p.scene for p in todo}), False)
 
 
 async def _decode_tracks(tracks: Sequence[Path], seconds: float, workdir: Path) -> list[Path]:
@@ -150,50 +205,167 @@ def _read_stereo(raw: Path) -> tuple[Samples, Samples]:
     return both[:, 0].copy(), both[:, 1].copy()
 
 
-def _mix(
-    narration: Path,
+def _bed(
     raws: Sequence[Path],
     stats: Sequence[TrackStats],
     speech: Sequence[tuple[float, float]],
     boundaries: Sequence[float],
     music: Music,
     sound: Sound,
-    offset: float,
-    out: Path,
-) -> float:
-    """Write the mix as raw stereo float to `out`; returns its true peak (dBTP, a bound).
+    voice: Voice,
+    length: int,
+) -> tuple[Samples, float]:
+    """The music under the whole track, ducked and at its level, and the voice's gain in the mix (dB).
 
-    Nothing here measures the whole mix: the voice is at the target but for `offset` dB (the
-    narration gain's rounding, made up here), each track's loudness and peak are known (cached), and
-    the bed, `level` LU under the voice, adds what its ducked power adds, taken off the sum; the peaks
-    add at most, so the limiter runs only when that bound passes the ceiling."""
-    voice = decode(narration, 1)[0]
-    length = len(voice)
-    # each track at its own gain: `level` LU under the voice
-    gains = [bed_gain(s.loudness, sound.loudness, music.level) for s in stats]
-    tracks = [np.stack(_read_stereo(raw)) * np.float32(g) for raw, g in zip(raws, gains, strict=True)]
-    check_cancelled()
+    Nothing here measures the whole mix: the voice is at the target but for its rounding (made up
+    here), each track's loudness is known (cached), and the bed, `level` LU under the voice, adds
+    what its ducked power adds, taken off both. Both gains are rounded to GAIN_STEP: an edit changes
+    the ducked share a little, and every piece would change with it."""
+    duck = ducking(speech, length, music)
+    extra = rounded(10 * math.log10(1 + duck.share * 10 ** (-music.level / 10)), GAIN_STEP)
+    offset = rounded(sound.loudness - voice.loudness, GAIN_STEP) if voice.loudness is not None else 0.0
+    tracks = []
+    for raw, s in zip(raws, stats, strict=True):
+        check_cancelled()
+        track = np.fromfile(raw, dtype="<f4").reshape(-1, 2).T  # (2, n), a view: no copy
+        track *= np.float32(bed_gain(s.loudness, sound.loudness, music.level) * linear(-extra))
+        tracks.append(track)
     bed = faded(playlist_bed(tracks, boundaries, length))
     check_cancelled()
-    duck = duck_gain(speech, length, music)
-    bed *= duck.astype(np.float32)
-    share = float(np.mean(duck**2))  # the bed's power left after ducking
-    # the voice in the middle: the same samples in both channels count twice (+3 dB) in BS.1770;
-    # and the whole is lowered by what the bed adds at most
-    extra = 10 * math.log10(1 + share * 10 ** (-music.level / 10))
-    centre = voice * np.float32(linear(-3.0103 - extra + offset))
-    scale = np.float32(linear(-extra))
-    left, right = centre + bed[0] * scale, centre + bed[1] * scale
-    voice_peak = (
-        float(np.abs(voice).max()) * 1.12 * linear(-3.0103 - extra + offset)
-    )  # 1 dB for inter-sample peaks
-    bound = voice_peak + max(s.peak * g for s, g in zip(stats, gains, strict=True)) * float(scale)
-    if bound > linear(sound.ceiling):
-        guide = np.maximum(peak_envelope(left), peak_envelope(right))
-        left, right = limit(left, sound.ceiling, guide), limit(right, sound.ceiling, guide)
-        bound = min(float(guide.max()), linear(sound.ceiling))
-    np.stack([left, right], axis=1).astype("<f4").tofile(out)
-    return db(bound)
+    duck.apply(bed)
+    # the voice in the middle: the same samples in both channels count twice (+3 dB) in BS.1770
+    return bed, -3.0103 - extra + offset
+
+
+def _pieces(voice: Voice, bed: Samples, voice_db: float, sound: Sound, workdir: Path) -> list[_Piece]:
+    """Each scene's stereo piece: the samples its encoder gets (its own, and context frames around
+    them), and its cache key: what those samples, and the limiter's reach around them, are made of."""
+    length = bed.shape[1]
+    first = voice.spans[0][0]
+    out = []
+    for i, (a, b) in enumerate(voice.spans):
+        check_cancelled()
+        start = max(first, a - LEAD_FRAMES * AAC_FRAME)
+        end = min(length, b + TRAIL_FRAMES * AAC_FRAME)
+        lo, hi = max(0, start - AAC_FRAME), min(length, end + AAC_FRAME)  # the limiter looks this far
+        touching = [k for k, (c, d) in enumerate(voice.spans) if c < hi and d > lo]
+        digest = hashlib.blake2b(np.ascontiguousarray(bed[:, lo:hi]).tobytes(), digest_size=16).hexdigest()
+        key = hash_key(
+            MIX_VERSION, "piece", [voice.keys[k] for k in touching],
+            [voice.spans[k][0] - lo for k in touching], start - lo, end - lo, hi - lo, digest,
+            voice_db, sound.ceiling, sound.bitrate, sound.true_peak - CHECK_MARGIN,
+        )  # fmt: skip
+        lead = 0 if i == 0 else (a - start) // AAC_FRAME
+        out.append(_Piece(i, key, workdir / f"mix-{i:04d}.aac", start, end, lead))
+    return out
+
+
+def _touching(spans: Sequence[tuple[int, int]], pieces: Sequence[_Piece]) -> list[int]:
+    """The scenes whose samples these pieces' mix reads (the limiter's reach included)."""
+    return sorted(
+        {
+            k
+            for p in pieces
+            for k, (a, b) in enumerate(spans)
+            if a < p.end + AAC_FRAME and b > p.start - AAC_FRAME
+        }
+    )
+
+
+class _Mixer:
+    """The limited stereo mix over any stretch of the timeline, from the voice's scenes (each levelled
+    once per render) and the bed."""
+
+    def __init__(self, voice: Voice, bed: Samples, voice_db: float, sound: Sound) -> None:
+        self.voice, self.bed, self.sound = voice, bed, sound
+        self.gain = np.float32(linear(voice_db))
+        self.made: dict[int, Samples] = {}
+
+    def mix(self, start: int, end: int) -> tuple[Samples, float]:
+        """Samples [start, end) of the mix, (2, n), limited as the whole track would be (the limiter
+        looks a frame beyond either side), and their true peak (dBTP)."""
+        length = self.bed.shape[1]
+        lo, hi = max(0, start - AAC_FRAME), min(length, end + AAC_FRAME)
+        centre = np.zeros(hi - lo, dtype=np.float32)
+        for k, (a, b) in enumerate(self.voice.spans):
+            if a < hi and b > lo:
+                if k not in self.made:
+                    self.made[k] = self.voice.samples(k)
+                x = self.made[k]
+                centre[max(a, lo) - lo : min(b, hi) - lo] = x[max(a, lo) - a : min(b, hi) - a]
+        centre *= self.gain
+        left, right = centre + self.bed[0, lo:hi], centre + self.bed[1, lo:hi]
+        floor = linear(self.sound.ceiling - SPARSE_BELOW)  # quieter blocks cannot reach the ceiling
+        guide = np.maximum(sparse_envelope(left, floor), sparse_envelope(right, floor))
+        left, right = limit(left, self.sound.ceiling, guide), limit(right, self.sound.ceiling, guide)
+        peak = min(float(guide.max()), linear(self.sound.ceiling)) if len(guide) else 0.0
+        both = np.stack([left, right])[:, start - lo : end - lo]
+        return both, db(peak)
+
+
+async def _encode(
+    pieces: Sequence[_Piece],
+    mixer: _Mixer,
+    sound: Sound,
+    workdir: Path,
+    cache: DiskCache | None,
+    cpu: asyncio.Semaphore,
+    guides: dict[int, Floats] | None = None,
+    guide_db: float = 0.0,
+) -> None:
+    """Encode these pieces (checked one by one, as `encode_pieces` does) and cache them. `guides`:
+    where a piece passed the limit in the joined track, lowered there to `guide_db`."""
+    for n in range(0, len(pieces), BATCH):
+        batch = pieces[n : n + BATCH]
+        jobs = await run_in_thread(_write_raws, batch, mixer, workdir, guides, guide_db)
+        async with cpu:
+            # ffmpeg's fast coder: a stereo piece is made again whenever the music under it moves
+            await encode_pieces(jobs, sound.bitrate, sound.true_peak, fast=True)
+        if cache is not None:
+            await run_in_thread(_store, cache, batch)
+
+
+def _store(cache: DiskCache, batch: Sequence[_Piece]) -> None:
+    for p in batch:
+        cache.put_file(p.key, p.aac, ".aac")
+
+
+def _write_raws(
+    batch: Sequence[_Piece], mixer: _Mixer, workdir: Path, guides: dict[int, Floats] | None, guide_db: float
+) -> list[PieceJob]:
+    jobs = []
+    for p in batch:
+        check_cancelled()
+        samples, peak = mixer.mix(p.start, p.end)
+        raw = workdir / f"mix-{p.scene:04d}.f32"
+        samples.T.astype("<f4").tofile(raw)
+        if guides is not None:
+            lowered(raw, 2, guides[p.scene], guide_db)
+        jobs.append(PieceJob(raw, p.aac, 2, None if guides is not None else peak))
+    return jobs
+
+
+def _guide(piece: _Piece, spans: Sequence[tuple[int, int]], envelope: Floats) -> Floats:
+    """A scene's decoded peaks in the joined track, placed on its piece's raw samples."""
+    guide = np.zeros(piece.end - piece.start)
+    at = spans[piece.scene][0] - piece.start
+    guide[at : at + len(envelope)] = envelope[: len(guide) - at]
+    return guide
+
+
+def _join(pieces: Sequence[_Piece], spans: Sequence[tuple[int, int]], out: Path) -> None:
+    """The pieces' own frames in order: the first piece's priming frame, then from each piece the
+    frames of its own samples (its context frames' packets dropped)."""
+    with open(out, "wb") as sink:
+        for p in pieces:
+            check_cancelled()
+            a, b = spans[p.scene]
+            own = (b - a) // AAC_FRAME
+            frames = adts_frames(p.aac.read_bytes())
+            if len(frames) != (p.end - p.start) // AAC_FRAME + 1:
+                raise MediaError(f"scene {p.scene + 1}: unexpected AAC frame count {len(frames)}")
+            first = 0 if p.scene == 0 else p.lead + 1
+            sink.writelines(frames[first : p.lead + own + 1])
 
 
 def playlist_bed(tracks: Sequence[Samples], boundaries: Sequence[float], length: int) -> Samples:

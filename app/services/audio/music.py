@@ -10,6 +10,7 @@ are spoken: the narration plan knows when every word is, so nothing is guessed f
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import stat
@@ -155,9 +156,36 @@ def faded(bed: Samples) -> Samples:
     return bed
 
 
-def duck_gain(speech: Sequence[tuple[float, float]], length: int, music: Music) -> Floats:
-    """Per sample, the music's gain: 1 in pauses, `-duck` dB while words are spoken, reached `attack`
-    seconds before a word starts and left over `release` seconds after the last one. Pauses shorter
+@dataclass(frozen=True)
+class Ducking:
+    """The music's gain under the voice, as stretches of samples: a ramp (one gain per sample) or a
+    held level; elsewhere the gain is 1. Applied in place, stretch by stretch: no track-long array."""
+
+    stretches: tuple[tuple[int, int, float | Floats], ...]
+    length: int
+
+    @property
+    def share(self) -> float:
+        """The mean square gain: the share of the bed's power left after ducking."""
+        if not self.length:
+            return 1.0
+        total = float(self.length)
+        for i0, i1, g in self.stretches:
+            total += (
+                float(np.sum(np.square(g))) - (i1 - i0)
+                if isinstance(g, np.ndarray)
+                else (i1 - i0) * (g * g - 1)
+            )
+        return total / self.length
+
+    def apply(self, bed: Samples) -> None:
+        for i0, i1, g in self.stretches:
+            bed[:, i0:i1] *= g.astype(np.float32) if isinstance(g, np.ndarray) else np.float32(g)
+
+
+def ducking(speech: Sequence[tuple[float, float]], length: int, music: Music) -> Ducking:
+    """`-duck` dB while words are spoken (`speech`: seconds), reached `attack` seconds before a word
+    starts and left over `release` seconds after the last one, linear in dB between. Pauses shorter
     than attack + release stay ducked (the music would only bob)."""
     merged: list[list[float]] = []
     for a, b in sorted(speech):
@@ -165,16 +193,19 @@ def duck_gain(speech: Sequence[tuple[float, float]], length: int, music: Music) 
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
-    if not merged:
-        return np.ones(length)
-    times: list[float] = []
-    levels: list[float] = []
+    stretches: list[tuple[int, int, float | Floats]] = []
     for a, b in merged:
-        times += [a - music.attack, a, b, b + music.release]
-        levels += [0.0, -music.duck, -music.duck, 0.0]
-    decibels = np.interp(np.arange(length) / RATE, times, levels)
-    gain: Floats = 10 ** (decibels / 20)
-    return gain
+        for t0, t1, d0, d1 in ((a - music.attack, a, 0.0, -music.duck), (a, b, -music.duck, -music.duck),
+                               (b, b + music.release, -music.duck, 0.0)):  # fmt: skip
+            i0, i1 = (min(length, max(0, math.ceil(t * RATE))) for t in (t0, t1))
+            if i1 <= i0:
+                continue
+            if d0 == d1:
+                stretches.append((i0, i1, linear(d0)))
+            else:
+                decibels = d0 + (d1 - d0) * (np.arange(i0, i1) / RATE - t0) / (t1 - t0)
+                stretches.append((i0, i1, 10 ** (decibels / 20)))
+    return Ducking(tuple(stretches), length)
 
 
 def bed_gain(music_loudness: float | None, speech_loudness: float, level: float) -> float:

@@ -35,8 +35,8 @@ from app.services.audio.aac import (
 )
 from app.services.audio.dynamics import leveled, room_tone
 from app.services.audio.level import Level, Sound, choose_level
-from app.services.audio.loudness import RATE, Floats
-from app.services.audio.mix import mix_music
+from app.services.audio.loudness import RATE, Floats, Samples
+from app.services.audio.mix import Voice, mix_music
 from app.services.audio.music import Music, music_files
 from app.services.audio.scenes import SceneAudio, samples_at_rate, scene_speech
 from app.services.models import RenderOptions, Speech
@@ -156,27 +156,38 @@ async def encode_narration(
     )
     audio = SceneAudio(scenes, cache)
     level = await choose_level(audio, plan.pauses, sound)
+    if sound.music is not None:
+        return await _with_music(plan, audio, level, sound, sound.music, out, workdir, cpu)
     pieces, missing = await run_in_thread(_prepare_pieces, plan, audio, level, sound, workdir)
     await _encode_units(plan, audio, level, sound, missing, workdir, cpu)
-    if sound.music is None:
-        await _join_checked(plan, audio, level, sound, pieces, out, workdir, cpu)
-        return NarrationTrack(len(missing), level)
-    voice = workdir / "voice.aac"
-    await _join_checked(plan, audio, level, sound, pieces, voice, workdir, cpu)
-    speech, boundaries = _speech_intervals(plan), _boundaries(plan)
-    hit = await mix_music(
-        voice,
-        speech,
-        boundaries,
-        plan.duration,
-        sound.music,
-        sound,
-        level.loudness,
-        out,
-        workdir,
-        audio.cache,
+    await _join_checked(plan, audio, level, sound, pieces, out, workdir, cpu)
+    return NarrationTrack(len(missing), level)
+
+
+async def _with_music(
+    plan: NarrationPlan,
+    audio: SceneAudio,
+    level: Level,
+    sound: Sound,
+    music: Music,
+    out: Path,
+    workdir: Path,
+    cpu: asyncio.Semaphore,
+) -> NarrationTrack:
+    """The stereo track: the voice's scenes mixed with the music, one stereo piece per scene (`mix`);
+    no mono piece is encoded."""
+    keys = tuple(_piece_key(audio, i, u, level, sound) for i, u in enumerate(plan.units))
+    voice = Voice(
+        spans=tuple(_spans(plan)),
+        keys=keys,
+        samples=lambda i: _unit_samples(plan, audio, level, sound, i, keys[i]),
+        prepare=audio.ensure_resampled,
+        loudness=level.loudness,
     )
-    return NarrationTrack(len(missing), level, hit)
+    mixed = await mix_music(
+        voice, _speech_intervals(plan), _boundaries(plan), music, sound, out, workdir, audio.cache, cpu
+    )
+    return NarrationTrack(mixed.encoded, level, mixed.cached)
 
 
 async def _encode_units(
@@ -296,21 +307,28 @@ def _write_units(
     batch: Sequence[tuple[int, str, Path]],
     workdir: Path,
 ) -> list[Path]:
-    """Each missing scene's samples as the encoder gets them: levelled and limited, padded with
-    silence (or room tone) to whole frames, as raw 32-bit float."""
+    """Each missing scene's samples as the encoder gets them, as raw 32-bit float."""
     raws = []
     for i, key, _ in batch:
         check_cancelled()
-        unit = plan.units[i]
-        samples = np.zeros(unit.total, dtype=np.float32)
-        speech = leveled(audio.scenes[i].read(), level.scenes[i], sound.ceiling, audio.analyses.pop(i, None))
-        samples[unit.lead : unit.lead + unit.samples] = speech
-        if sound.room_tone:
-            samples += room_tone(unit.total, key)
         raw = workdir / f"narration-{i:04d}.f32"
-        raw.write_bytes(samples.astype("<f4").tobytes())
+        raw.write_bytes(_unit_samples(plan, audio, level, sound, i, key).astype("<f4").tobytes())
         raws.append(raw)
     return raws
+
+
+def _unit_samples(
+    plan: NarrationPlan, audio: SceneAudio, level: Level, sound: Sound, i: int, key: str
+) -> Samples:
+    """A scene's share of the track: levelled and limited, padded with silence (or room tone, seeded
+    by the piece's key) to whole frames (its 48 kHz copy must exist)."""
+    unit = plan.units[i]
+    samples = np.zeros(unit.total, dtype=np.float32)
+    speech = leveled(audio.scenes[i].read(), level.scenes[i], sound.ceiling, audio.analyses.pop(i, None))
+    samples[unit.lead : unit.lead + unit.samples] = speech
+    if sound.room_tone:
+        samples += room_tone(unit.total, key)
+    return samples
 
 
 def _store_pieces(cache: DiskCache, batch: Sequence[tuple[Path, str]]) -> None:
