@@ -149,6 +149,7 @@ class Settings(BaseSettings):
     pixabay_api_key: SecretStr | None = Field(default=None, description="key for --visuals pixabay")
     pixabay_base_url: str = Field(default="https://pixabay.com", description="when a spec has no @URL")
     stock_results: int = Field(default=15, ge=1, le=80, description="photos asked per stock search")
+    credits: bool = Field(default=False, description="end with a card crediting the stock photos and clips")
     # video clips as scene backgrounds (pexels-video, pixabay-video, clips in local:DIR)
     max_clip_bytes: int = Field(
         default=100 * MB, gt=0, description="largest video clip file (or download), in bytes"

@@ -414,3 +414,40 @@ async def test_a_picture_with_nothing_said_stays_on_screen(tmp_path: Path) -> No
         frame = frame_at(result.video, start + length * 0.8).convert("RGB")
         centre = frame.getpixel((frame.width // 2, frame.height // 3))
         assert isinstance(centre, tuple) and near(centre, MAGENTA, 30), centre
+
+
+@pytest.mark.parametrize("aspect", ["16:9", "9:16"], ids=["grid", "cards"])
+async def test_a_tables_highlight_follows_the_row_being_said(tmp_path: Path, aspect: str) -> None:
+    """Each row is lit while its sentence is heard (a grid on 16:9, a card per row on 9:16), in the
+    decoded video: not the row before, not the next."""
+    header = ["Fruit", "Colour", "Taste", "Season", "Origin"]
+    rows = [
+        ["apple", "red", "sweet", "autumn", "Kazakhstan"],
+        ["lemon", "yellow", "sour", "winter", "Assam"],
+        ["olive", "green", "bitter", "autumn", "Levant"],
+    ]
+    doc = "## Fruit\n\n| " + " | ".join(header) + " |\n|---|---|---|---|---|\n"
+    doc += "".join("| " + " | ".join(r) + " |\n" for r in rows)
+    options = dataclasses.replace(OPTIONS, aspect=aspect, resolution=720)
+    r = renderer(tmp_path)
+    plan = r.plan_document(document_from_bytes(doc.encode(), "fruit.md", None), options)
+    tables = [s for s in plan.scenes if s.layout == "table" and s.table is not None]
+    result = await r.render_plan(plan, tmp_path / "fruit.mp4", options)
+    checked = 0
+    for row in rows:
+        scene = next(s for s in tables if s.table is not None and row in s.table.rows)
+        shown = scene.table.rows if scene.table is not None else []
+        if len(shown) < 2:
+            continue  # a row alone on its slide: nothing to point at
+        n = shown.index(row)
+        frame = frame_at(result.video, spoken_at(result.srt, row[0])).convert("L")
+        grey = np.asarray(frame, dtype=np.float32)
+        layout = compose_scene(scene, options.video_format, load_theme("dark"), n)
+        lumas = {
+            k: float(np.mean([grey[b[1] : b[3], b[0] : b[2]].mean() for b in boxes]))
+            for k in range(len(shown))
+            if (boxes := [line.box for line in layout.lines if line.item == k and line.role == "cell"])
+        }
+        assert lumas[n] > max(v for k, v in lumas.items() if k != n) + 10, (row[0], lumas)
+        checked += 1
+    assert checked >= 2

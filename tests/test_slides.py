@@ -9,6 +9,7 @@ import itertools
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,8 +17,10 @@ from PIL import Image
 
 from app.core.queue_manager import Trust
 from app.errors import InputError
-from app.services.models import VideoFormat
+from app.services.documents import document_from_bytes, read_document
+from app.services.models import RenderOptions, VideoFormat
 from app.services.options import parse_render_options
+from app.services.plan_stage import make_plan
 from app.services.planning.plan import Code, ImageRef, Item, Scene, Table
 from app.services.visuals import (
     THEMES,
@@ -44,87 +47,37 @@ def picture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def slide(scene_id: str, layout: str, *texts: str, **fields: Any) -> Scene:
+    """A scene to draw (what it says does not matter here), `texts` its items."""
+    fields.setdefault("items", [Item(text=text) for text in texts])
+    return Scene(id=scene_id, layout=layout, narration="x", **fields)
+
+
 def scenes(picture: Path) -> list[Scene]:
     bullets = [Item(text=f"Point {n} with **bold** and *italic* words", marker="•") for n in range(4)]
+    steps = [
+        Item(text="Install", marker="1."),
+        Item(text="Nested", marker="•", level=1),
+        Item(text="Render", marker="2."),
+    ]
+    tools = Table(
+        header=["Tool", "Speed", "Price"],
+        rows=[["pip", "slow", "0"], ["uv", "fast", "0"], ["poetry", "medium", "12"]],
+    )
+    code = Code(text="def f(x):\n    return x + 1  # add", language="python")
+    chart = ImageRef(path=str(picture), alt="A chart")
     return [
-        Scene(
-            id="s1",
-            layout="title",
-            title="Meet t2v",
-            subtitle="Documents to video",
-            items=[Item(text="Jane · 2026")],
-            narration="x",
-        ),
-        Scene(
-            id="s2",
-            layout="statement",
-            title="Why",
-            items=[Item(text="Slides worth watching.")],
-            narration="x",
-        ),
-        Scene(
-            id="s3",
-            layout="prose",
-            title="How",
-            items=[
-                Item(text="First sentence here."),
-                Item(text="The second one is read now."),
-                Item(text="A third."),
-            ],
-            narration="x",
-        ),
-        Scene(id="s4", layout="bullets", title="List", items=bullets, narration="x"),
-        Scene(
-            id="s5",
-            layout="bullets",
-            title="Steps",
-            items=[
-                Item(text="Install", marker="1."),
-                Item(text="Nested", marker="•", level=1),
-                Item(text="Render", marker="2."),
-            ],
-            narration="x",
-        ),
-        Scene(
-            id="s6",
-            layout="image_text",
-            title="Chart",
-            items=[Item(text="Sales went up.")],
-            image=ImageRef(path=str(picture), alt="A chart"),
-            narration="x",
-        ),
-        Scene(
-            id="s7",
-            layout="full_image",
-            image=ImageRef(path=str(picture), alt="The whole chart", fit="cover"),
-            narration="x",
-        ),
-        Scene(
-            id="s8",
-            layout="quote",
-            items=[Item(text="Simple things should be simple.")],
-            subtitle="Alan Kay",
-            narration="x",
-        ),
-        Scene(
-            id="s9",
-            layout="table",
-            title="Tools",
-            table=Table(
-                header=["Tool", "Speed", "Price"],
-                rows=[["pip", "slow", "0"], ["uv", "fast", "0"], ["poetry", "medium", "12"]],
-            ),
-            narration="x",
-        ),
-        Scene(
-            id="s10",
-            layout="code",
-            title="Code",
-            items=[Item(text="Run this:")],
-            code=Code(text="def f(x):\n    return x + 1  # add", language="python"),
-            narration="x",
-        ),
-        Scene(id="s11", layout="picture", image=ImageRef(path=str(picture)), narration="x"),
+        slide("s1", "title", "Jane · 2026", title="Meet t2v", subtitle="Documents to video"),
+        slide("s2", "statement", "Slides worth watching.", title="Why"),
+        slide("s3", "prose", "First sentence here.", "The second one is read now.", "A third.", title="How"),
+        slide("s4", "bullets", title="List", items=bullets),
+        slide("s5", "bullets", title="Steps", items=steps),
+        slide("s6", "image_text", "Sales went up.", title="Chart", image=chart),
+        slide("s7", "full_image", image=ImageRef(path=str(picture), alt="The whole chart", fit="cover")),
+        slide("s8", "quote", "Simple things should be simple.", subtitle="Alan Kay"),
+        slide("s9", "table", title="Tools", table=tools),
+        slide("s10", "code", "Run this:", title="Code", code=code),
+        slide("s11", "picture", image=ImageRef(path=str(picture))),
     ]
 
 
@@ -466,3 +419,67 @@ def test_prose_neighbours_are_never_below_the_body_floor(fmt: VideoFormat) -> No
         assert min(sizes.values()) >= floor - 1, (focus, sizes)
         shown += len(sizes) - 1
     assert shown >= 3  # neighbours are shown (where they fit whole)
+
+
+WIDE_TABLE = Table(
+    header=["Tool", "Language", "Speed", "Licence", "Platform"],
+    rows=[
+        ["pip", "Python", "slow", "MIT", "everywhere"],
+        ["uv", "Rust", "fast", "Apache", "Linux, macOS and Windows"],
+    ],
+)
+
+
+def test_a_wide_table_on_a_phone_is_a_card_per_row_and_no_word_is_broken(tmp_path: Path) -> None:
+    """Five columns on 9:16 broke words at the type floor ("Lang|uage", "Pytho|n"): each row is a
+    card there (its first cell the heading, every other cell beside its column's name), the spoken
+    card lit; on 16:9 the same table stays a grid."""
+    scene = Scene(id="s1", layout="table", title="Tools compared", table=WIDE_TABLE, narration="x")
+    tall = VideoFormat("9:16", 720)
+    assert fits(scene, tall, THEMES["dark"])
+    for focus in (0, 1):
+        layout = compose_scene(scene, tall, THEMES["dark"], focus)
+        assert layout.fits and not layout.truncated
+        assert_in_margin(layout)
+        assert_no_overlap(layout)
+        assert "header" not in {s.kind for s in layout.shapes}  # no grid header row: cards
+        for row in range(2):
+            words = " ".join(line.text for line in layout.lines if line.item == row).split()
+            for cell in [*WIDE_TABLE.header[1:], *WIDE_TABLE.rows[row]]:
+                for word in cell.split():
+                    assert word in words, (row, word, words)  # whole: never "Pytho" + "n"
+        assert [s.item for s in layout.shapes if s.kind == "highlight"] == [focus]
+        path = render_scene(scene, tall, THEMES["dark"], focus, tmp_path / f"card{focus}.png")
+        with Image.open(path) as image:
+            luma = {
+                row: np.mean(
+                    [
+                        mean_luma(image, line.box)
+                        for line in layout.lines
+                        if line.item == row and line.role == "cell"
+                    ]
+                )
+                for row in range(2)
+            }
+        assert luma[focus] > luma[1 - focus] + 5, luma
+    wide = compose_scene(scene, VideoFormat("16:9", 720), THEMES["dark"], 0)
+    assert "header" in {s.kind for s in wide.shapes}
+
+
+def test_a_wide_table_planned_for_a_phone_says_one_sentence_per_row() -> None:
+    rows = [[f"tool{n}", "Python", "moderate", "Apache", "Linux, macOS and Windows"] for n in range(6)]
+    doc = "## Tools\n\n| " + " | ".join(WIDE_TABLE.header) + " |\n|---|---|---|---|---|\n"
+    doc += "".join("| " + " | ".join(r) + " |\n" for r in rows)
+    options = RenderOptions(aspect="9:16", resolution=720)
+    plan = make_plan(read_document(document_from_bytes(doc.encode(), "t.md", None)), options, spoken=False)
+    tables = [s for s in plan.scenes if s.layout == "table"]
+    assert len(tables) > 1 and all(s.table is not None for s in tables)  # continued on more slides
+    shown = [row for s in tables for row in (s.table.rows if s.table else [])]
+    assert shown == rows
+    said = " ".join(s.narration for s in tables)
+    for row in rows:
+        assert said.count(f"Tool: {row[0]};") == 1
+    for scene in tables:
+        assert fits(scene, options.video_format, THEMES["dark"])
+        layout = compose_scene(scene, options.video_format, THEMES["dark"], 0)
+        assert layout.fits and "header" not in {s.kind for s in layout.shapes}

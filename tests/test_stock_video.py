@@ -20,7 +20,8 @@ from app.core.net import HttpClient, HttpConfig
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceLimits, ResourceManager
 from app.errors import InputError
-from app.services.images import ImageService
+from app.services.documents import document_from_bytes
+from app.services.images import ImagePolicy, ImageService
 from app.services.models import RenderOptions, VideoFormat
 from app.services.options import parse_render_options
 from app.services.pipeline import Renderer
@@ -28,6 +29,7 @@ from app.services.planning import Plan
 from app.services.planning.plan import ImageRef, Item, Scene
 from app.services.video import ffmpeg_exe, probe
 from app.services.visuals import THEMES, render_scene
+from tests.conftest import CLI
 from tests.tts_server import FakeServer, Reply, Request
 
 
@@ -241,3 +243,79 @@ def test_who_may_choose_stock_video(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parse_render_options({"visuals": "pexels-video"}, trust=Trust.CALLER).visuals == "pexels-video"
     with pytest.raises(InputError, match="cannot name a folder"):
         parse_render_options({"visuals": "pexels-video@http://127.0.0.1:9/"}, trust=Trust.CALLER)
+
+
+async def test_a_tall_frame_of_a_wide_moving_picture_is_one_crop(tmp_path: Path) -> None:
+    """9:16 with a wide picture panning (`--motion photos`): every frame is one crop of the picture
+    (a left-to-right gradient stays increasing across every column, the middle one included), not
+    two crops side by side. (A filmstrip of whole frames looks like that at the tiles' borders.)"""
+    ramp = np.tile(np.linspace(0, 255, 960, dtype=np.float32), (400, 1))
+    Image.fromarray(np.dstack([ramp, ramp, ramp]).astype(np.uint8), "RGB").save(tmp_path / "wide.png")
+    scene = Scene(
+        id="s1", layout="full_image", image=ImageRef(path="wide.png", fit="cover"), narration="Look."
+    )
+    options = RenderOptions(voice="espeak:en-us", aspect="9:16", resolution=320, motion="photos")
+    result = await renderer(tmp_path).render_plan(
+        Plan(scenes=[scene]), tmp_path / "out.mp4", options, images=ImagePolicy(root=tmp_path)
+    )
+    shown = frames(result.video)
+    assert len(shown) > 10 and np.abs(shown[1][1].astype(int) - shown[-2][1]).mean() > 1  # it moves
+    for _, frame in shown:
+        row = frame[frame.shape[0] // 2].mean(axis=1)
+        steps = np.diff(row.astype(np.float32))
+        assert steps.min() > -3, int(np.argmin(steps))  # no jump back anywhere (the middle column too)
+        assert row[-1] - row[0] > 40  # it is the gradient
+
+
+def test_cli_credits_end_card_after_a_stock_clip(cli: CLI, clip: Path) -> None:
+    """`t2v render --visuals pexels-video@URL --credits`: the clip plays in scene 1, then a silent
+    "Credits" card (a slide, its own chapter) names the video's author; without --credits no card."""
+    talk = cli.cwd / "talk.md"
+    talk.write_text("# Rivers\n\nRivers run to the sea.\n", encoding="utf-8")
+    files = [{"id": 1, "file_type": "video/mp4", "width": 640, "height": 360, "link": "/clip.mp4"}]
+    video = {"id": 5, "url": "https://www.pexels.com/video/5/", "user": {"name": "Ana"}, "video_files": files}
+    with FakeServer() as server:
+        files[0]["link"] = server.url + "/clip.mp4"
+        server.on("GET", "/videos/search", default=Reply.json({"page": 1, "videos": [video]}))
+        server.on("GET", "/clip.mp4", default=Reply(body=clip.read_bytes(), content_type="video/mp4"))
+        cli.env["T2V_PEXELS_API_KEY"] = KEY
+        common = ["--resolution", "720", "--visuals", f"pexels-video@{server.url}"]
+        done = cli.run("render", str(talk), "-o", "with.mp4", *common, "--credits")
+        plain = cli.run("render", str(talk), "-o", "without.mp4", *common)
+    out = done.stdout.decode()
+    assert done.returncode == 0 and plain.returncode == 0, done.stderr.decode() + plain.stderr.decode()
+    assert "Pictures: 1:pexels-video 2:slides" in out
+    assert "Credit: scene 1: Video by Ana on Pexels (https://www.pexels.com/video/5/)" in out
+    chapters = (cli.cwd / "with.chapters.txt").read_text(encoding="utf-8").splitlines()
+    assert chapters[-1].endswith(" Credits") and len(chapters) == 2
+    with_card, without = probe(cli.cwd / "with.mp4"), probe(cli.cwd / "without.mp4")
+    assert with_card.duration - without.duration > 2.5  # the card is held (T2V_SILENT_SCENE, 3 s)
+    last = frames(cli.cwd / "with.mp4")[-1][1]
+    assert near(last, CYAN) < 0.01 and near(last, AMBER) < 0.01  # the card is a slide, not the clip
+    assert KEY not in out + done.stderr.decode()
+
+
+async def test_with_an_llm_its_keywords_are_the_searches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--llm` with `--visuals pexels@URL`: each scene's stock search asks for the model's keywords
+    (a stand-in chat server's script), not for words t2v would pick from the narration."""
+    from tests.test_llm import PATH, VI_DOC, chat, script, writer
+    from tests.test_stock_pictures import stand_in
+
+    monkeypatch.setenv("T2V_PEXELS_API_KEY", KEY)
+    answer = script("vi", scenes=2)
+    for n, scene in enumerate(answer["scenes"]):  # type: ignore[union-attr, arg-type]
+        scene["keywords"] = [f"phin {n}", "cà phê sữa"]
+    with FakeServer() as llm, stand_in(FakeServer()) as pexels:
+        llm.on("POST", PATH, default=chat(answer))
+        r = renderer(tmp_path)
+        r.llm = writer(llm)
+        options = RenderOptions(
+            voice="espeak:vi", resolution=180, llm="openai:test-model", visuals=f"pexels@{pexels.url}"
+        )
+        result = await r.render(document_from_bytes(VI_DOC, "cafe.md", None), tmp_path / "v.mp4", options)
+        await r.llm.http.aclose()
+        queries = sorted(parse_qs(q.query)["query"][0] for q in pexels.requests if q.path == "/v1/search")
+    assert result.visuals[1:] == ("pexels", "pexels")
+    assert "phin 0 cà phê sữa" in queries and "phin 1 cà phê sữa" in queries, queries

@@ -20,7 +20,17 @@ VisualsOption = Annotated[
         "--visuals",
         metavar="SPEC[,SPEC...]",
         help="Where scene pictures come from, in failover order: slides (default), local:DIR "
-        "(your pictures, matched by file name or in order). Code and table scenes stay slides.",
+        "(your pictures and clips, matched by file name or in order), pexels, pixabay (photos), "
+        "pexels-video, pixabay-video (clips), openai-images:MODEL. Code and table scenes stay slides.",
+    ),
+]
+
+
+CreditsOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--credits/--no-credits",
+        help="End with a card crediting the stock photos' and clips' authors (default: T2V_CREDITS, off).",
     ),
 ]
 
@@ -32,10 +42,12 @@ class PictureFlags(FlagGroup):
     visuals: VisualsOption = None
     motion: MotionOption = None
     transition: TransitionOption = None
+    credits: CreditsOption = None
 
     def options(self, settings: Settings) -> dict[str, object]:
         return {
             "visuals": self.visuals,
             "motion": self.motion or settings.motion,
             "transition": self.transition or settings.transition,
+            "credits": settings.credits if self.credits is None else self.credits,
         }

@@ -97,6 +97,7 @@ class RenderOptions:
     pause_scene: float = setting_default("pause_scene")
     fps: int | None = None  # None: variable frame rate (each picture once); else constant
     transition: str = setting_default("transition")  # "none", "fade", "crossfade", "slide", "wipe"
+    credits: bool = setting_default("credits")  # an end card crediting stock photos and clips
     motion: str = setting_default("motion")  # pan and zoom: "none", "photos" (full-frame pictures), "all"
     # images (issue 13): see app/services/images/policy.py
     assets_root: str | None = None  # the operator's folder for local images (default: the document's)

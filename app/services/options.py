@@ -44,6 +44,9 @@ class RenderOptionsInput(BaseModel):
         default=setting_default("motion"),
         description="slow sub-pixel pan and zoom: none, photos (full-frame pictures) or all (true: all)",
     )
+    credits: bool = Field(
+        default=setting_default("credits"), description="end with a card crediting stock photos and clips"
+    )
     transition: Literal["none", "fade", "crossfade", "slide", "wipe"] = Field(
         default=setting_default("transition"),
         description="between scenes: none, fade (through black), crossfade, slide or wipe",
@@ -176,6 +179,7 @@ class RenderOptionsInput(BaseModel):
             fps=self.fps,
             motion=self.motion,
             transition=self.transition,
+            credits=self.credits,
             assets_root=self.assets_root,
             allow_remote_images=self.allow_remote_images,
             skip_missing_images=self.skip_missing_images,

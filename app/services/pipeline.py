@@ -18,7 +18,7 @@ from pathlib import Path
 
 from app.config import load_settings
 from app.core.diskcache import DiskCache, hash_key
-from app.core.memory_optimizer import WorkspaceManager, release_free_memory
+from app.core.memory_optimizer import WorkspaceManager, release_free_memory, return_large_buffers
 from app.core.resource_manager import ResourceManager
 from app.core.threads import both, run_in_thread
 from app.errors import InputError
@@ -34,7 +34,7 @@ from app.services.picture import draw_stills, encode_scenes, scene_motion
 from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, lexicon_of, make_plan
 from app.services.planning import Plan, ScriptLimits, add_spoken, fit_duration
 from app.services.progress import Progress, ProgressSink, Stage
-from app.services.providers import VisualProviders
+from app.services.providers import VisualProviders, credit_cards
 from app.services.speech import detect_language, scene_gaps
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
@@ -90,6 +90,7 @@ class Renderer:
         images: ImageService | None = None,
     ) -> None:
         self.workspaces = workspaces
+        return_large_buffers()  # drawn pictures' memory goes back before the encoders start
         settings = load_settings()
         self.limits = limits or ScriptLimits.from_settings(settings)
         self.silent_scene = settings.silent_scene  # seconds a scene with nothing to say stays
@@ -204,6 +205,15 @@ class Renderer:
             resolved = await self.images.resolve([*plan_images(plan), *also_shown], policy, ws)
             plan = resolved.apply(plan)
             provided = await self.providers.apply(plan, options.visuals, options.video_format.size, ws)
+            if options.credits and provided.credits:  # the end card(s): silent slides after the last scene
+                cards = credit_cards(provided.credits)
+                provided = dataclasses.replace(
+                    provided,
+                    plan=provided.plan.model_copy(update={"scenes": [*provided.plan.scenes, *cards]}),
+                    made_by=(*provided.made_by, *("slides" for _ in cards)),
+                    clips=(*provided.clips, *(None for _ in cards)),
+                )
+                voices = [*voices, *((voice, language) for _ in cards)]  # nothing said: held silent
             plan = provided.plan
             drawn = [] if options.audio_only else plan.scenes
             speeches, slides = await both(

@@ -6,6 +6,7 @@ provided.plan      # scenes with pictures: image_text / full_image
 provided.made_by   # the provider of each scene ('slides', 'local', ...)
 """
 
+from app.services.providers.credits import credit_cards
 from app.services.providers.keywords import scene_keywords
 from app.services.providers.service import ProvidedPlan, VisualProviders, takes_picture
 from app.services.providers.spec import VisualSpec, parse_visuals
@@ -14,6 +15,7 @@ __all__ = [
     "ProvidedPlan",
     "VisualProviders",
     "VisualSpec",
+    "credit_cards",
     "parse_visuals",
     "scene_keywords",
     "takes_picture",

@@ -39,7 +39,7 @@ from app.services.visuals.layouts import (
 from app.services.visuals.media import full_image, image_size, picture
 from app.services.visuals.media import image_text as image_text_layout
 from app.services.visuals.model import Backdrop, Box, Picture, SlideLayout
-from app.services.visuals.table import table_body
+from app.services.visuals.table import cards_body, table_body
 from app.services.visuals.theme_file import load_theme
 from app.services.visuals.themes import Theme, mix
 
@@ -72,8 +72,9 @@ def _candidates(ctx: Ctx) -> list[tuple[Layout, Sizes]]:
         return [(full_image, body)]
     if kind == "picture":
         return [(picture, body)]
-    if kind == "table":
-        return [(titled(table_body, "top"), (body[0], scale.code[1]))]
+    if kind == "table":  # a grid while every column holds its longest word, else a card per row
+        grid = (body[0], body[1] if shape == "tall" else scale.code[1])  # upright: cards read better
+        return [(titled(table_body, "top"), grid), (titled(cards_body, "top"), body)]
     if kind == "code":
         return [(titled(code_body, "top"), scale.code)]
     if kind == "prose":

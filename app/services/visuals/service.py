@@ -45,7 +45,7 @@ class VisualService:
     what changed.
     """
 
-    CACHE_VERSION = "still-v4"
+    CACHE_VERSION = "still-v5"  # v5: code titles as large as the others, tables as cards on phones
 
     def __init__(
         self,

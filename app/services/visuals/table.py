@@ -1,8 +1,12 @@
 """Tables drawn as tables: a header row, zebra rows, columns aligned (numbers to the right unless
 the table says otherwise), column widths from what the cells hold, cells wrapped inside them.
 
-A table that does not fit at the floor says so (`overflow`); the planner then splits its rows into
-continuation scenes, each with the header. `focus` is a row index: that row is highlighted.
+A grid whose columns cannot each hold their longest word does not fit (a word broken mid-word,
+"Langu|age", cannot be read); then the table is drawn as cards, one per row (`table_cards`): the
+row's first cell as its heading, each other cell under its column's name, which reads well on a
+phone held upright where five columns cannot. A table that does not fit at the floor either way says
+so (`overflow`); the planner then splits its rows into continuation scenes, each with the header.
+`focus` is a row index: that row (or card) is highlighted, as the voice says it.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from dataclasses import replace
 
 from app.services.planning import Table
 from app.services.visuals.compose import Composed, Ctx, frags, set_text, spoken_marks, style
-from app.services.visuals.inline import BOLD, Frag
+from app.services.visuals.inline import BOLD, REGULAR, Frag
 from app.services.visuals.model import Shape
+from app.services.visuals.rich import RichStyle, SetText
 from app.services.visuals.text import measure
 from app.services.visuals.themes import mix
 
@@ -66,8 +71,8 @@ def table_block(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int
         # letter onto a line of its own ("Offlin|e")
         natural.append(max(measure(t, bold) for t in texts) + 2 * pad_x + 2)
         least.append(max([measure(w, bold) for t in texts for w in t.split()] or [0.0]) + 2 * pad_x + 2)
-    # a word broken inside a cell is unreadable: smaller type first (the floor accepts it)
-    out.overflow = sum(least) > width and size > ctx.frame.px(ctx.frame.scale.code[1])
+    # a word broken inside a cell is unreadable: smaller type, then cards (`table_cards`)
+    out.overflow = sum(least) > width
     widths = _widths(natural, least, width)
     lefts = [x + round(sum(widths[:c])) for c in range(columns)]
     rights = [x + round(sum(widths[: c + 1])) for c in range(columns)]
@@ -116,8 +121,90 @@ def _plain(text: str) -> str:
     return "".join(f.text for f in frags(text))
 
 
-def table_body(ctx: Ctx, size: int, x: int, width: int, room: int) -> Composed:
-    """The scene's items as a short lead above its table (if it has any), then the table."""
+CARD_LABEL = 0.4  # of a card's inner width at most: the column of field names
+
+
+def table_cards(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int) -> Composed:
+    """A card per row: its first cell as the card's heading, the others each beside its column's
+    name (muted; every name above its value instead when the longest name would take more than
+    `CARD_LABEL` of the card); the spoken card highlighted, the others dimmed. Words stay whole: a
+    word wider than its room makes the type smaller (`overflow`) rather than breaking it."""
+    theme = ctx.theme
+    out = Composed()
+    columns = max(1, len(table.header), *(len(r) for r in table.rows))
+    header = [*table.header, *[""] * (columns - len(table.header))]
+    rows = [[*r, *[""] * (columns - len(r))][:columns] for r in table.rows]
+    pad_x, pad_y = round(size * 0.55), round(size * 0.4)
+    inner = width - 2 * pad_x
+    label_style = style(ctx, round(size * 0.82), theme.muted, "header", leading=1.2)
+    key_style = style(ctx, round(size * 1.08), theme.text, "cell", leading=1.2)
+    value_style = style(ctx, size, theme.text, "cell", leading=1.2)
+    names = [_plain(h) for h in header[1:]]
+    widest = round(max([measure(n, label_style.face(REGULAR)) for n in names] or [0.0])) + 2
+    longest_value = _longest([c for r in rows for c in r[1:]], value_style)
+    beside = widest <= inner * CARD_LABEL and longest_value <= inner - widest - round(size * 0.5)
+    label_w = widest if beside else inner
+    value_dx = label_w + round(size * 0.5) if beside else 0
+    # only a word wider than the whole card is broken, and only at the floor
+    longest = max(_longest([r[0] for r in rows], key_style), _longest(names, label_style), longest_value)
+    out.overflow = longest > inner and size > ctx.frame.px(ctx.frame.scale.body[1])
+    gap = round(size * 0.6)
+    step = round(size * 0.22)
+    top = 0
+    for index, cells in enumerate(rows):
+        focused = ctx.focus == index
+        fill = theme.title if focused else ctx.dim if ctx.is_dimmed(index) else theme.text
+        muted = ctx.dim if ctx.is_dimmed(index) else theme.muted
+        card_top = top
+        y = top + pad_y
+        key_pieces = [Frag(f.text, BOLD, f.fill) for f in frags(cells[0])]
+        key = replace(key_style, fill=fill)
+        set_, ok = set_text(ctx, key_pieces, key, x + pad_x, inner, y, room - y, item=index)
+        out.overflow = out.overflow or not ok
+        y = out.add(set_) + round(size * 0.3)
+        for name, text in zip(names, cells[1:], strict=True):
+            label, value = replace(label_style, fill=muted), replace(value_style, fill=fill)
+            lset, ok_l = set_text(ctx, name, label, x + pad_x, label_w, y, room - y, item=index)
+            vtop = y if beside else lset.bottom
+            vx = x + pad_x + value_dx
+            vset, ok_v = set_text(
+                ctx, text or "–", value, vx, inner - value_dx, vtop, room - vtop, item=index
+            )
+            if beside:  # the name on the value's first baseline
+                lset = set_lines_at(lset, vset)
+            out.overflow = out.overflow or not (ok_l and ok_v)
+            out.add(lset)
+            y = max(lset.bottom, out.add(vset)) + step
+        bottom = y - step + pad_y
+        box = (x, card_top, x + width, bottom)
+        if focused:
+            out.shapes += spoken_marks(ctx, box, size, index, radius=0.3)
+        else:
+            stripe = mix(theme.surface, ctx.ground, 0.45)
+            alpha = 0.55 * theme.surface_alpha
+            out.shapes.append(Shape("row", box, stripe, radius=round(size * 0.3), alpha=alpha, item=index))
+        top = bottom + gap
+    return out
+
+
+def _longest(texts: Sequence[str], rich: RichStyle) -> float:
+    """The widest single word of `texts` (bold, to be safe: a cell may set words in bold)."""
+    face = rich.face(BOLD)
+    return max([measure(w, face) for t in texts for w in _plain(t).split()] or [0.0])
+
+
+def set_lines_at(label: SetText, value: SetText) -> SetText:
+    """`label` moved down so its baseline is the value's first baseline (a smaller name beside it)."""
+    if not label.lines or not value.lines or not label.lines[0].runs or not value.lines[0].runs:
+        return label
+    dy = value.lines[0].runs[0].origin[1] - label.lines[0].runs[0].origin[1]
+    moved = Composed(lines=label.lines, shapes=label.shapes).shifted(0, dy)
+    return SetText(moved.lines, moved.shapes, label.top + dy, label.bottom + dy, label.cut)
+
+
+def table_body(ctx: Ctx, size: int, x: int, width: int, room: int, *, cards: bool = False) -> Composed:
+    """The scene's items as a short lead above its table (if it has any), then the table (as a
+    grid, or as a card per row)."""
     out = Composed()
     top = 0
     for n, item in enumerate(ctx.scene.items):
@@ -128,7 +215,12 @@ def table_body(ctx: Ctx, size: int, x: int, width: int, room: int) -> Composed:
         top = out.add(set_) + round(size * 0.6)
         out.overflow = out.overflow or not ok
     if ctx.scene.table is not None:
-        block = table_block(ctx, ctx.scene.table, size, x, width, room - top).shifted(0, top)
+        draw = table_cards if cards else table_block
+        block = draw(ctx, ctx.scene.table, size, x, width, room - top).shifted(0, top)
         block.overflow = block.overflow or block.bottom() > room
         out.extend(block)
     return out
+
+
+def cards_body(ctx: Ctx, size: int, x: int, width: int, room: int) -> Composed:
+    return table_body(ctx, size, x, width, room, cards=True)
