@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-queue bench-fast-path bench-plan bench-motion bench-normalize bench-long-input bench-captions bench-delivery bench-condense bench-readers bench-caption-timing bench-sound clean
+.PHONY: demo test lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,40 +31,32 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check app tests benchmarks
 	$(BIN)/mypy
 
-bench: bench-queue bench-fast-path bench-plan bench-normalize bench-long-input bench-captions bench-delivery bench-condense bench-readers bench-caption-timing bench-sound $(VENV)/.installed
+# Benchmarks: `make bench-NAME` runs benchmarks/NAME_bench.py (dashes as underscores), which writes
+# benchmarks/results/. The ones against moviepy take BENCH_ARGS (--quick: one run each; --repeat N).
+#   queue          queue throughput, 1-4 workers, SQLite vs PostgreSQL
+#   fast-path      ISSUE 8: our fast render path vs the peers' moviepy way
+#   plan           ISSUE 13: a 60 s 1080p Plan with images, tables and the spoken-line highlight, vs moviepy
+#   motion         ISSUE 18: ~60 s of 1080p photos with Ken Burns motion and crossfades, vs moviepy
+#   normalize      speech normalization time per megabyte
+#   long-input     ISSUE 11: documents at 0.5, 1 and 2 MB (prose, one long word, headings, one line)
+#   captions       ISSUE 15: caption segmentation of one sentence at 6k, 60k and 600k characters
+#   caption-timing ISSUE 15: caption timing for every voice
+#   delivery       ISSUE 14 item 6: time, size, level and keyframes per delivery preset (~2 minutes)
+#   condense       `--duration`: fitting a long document's plan to a target
+#   readers        a 100-page PDF and a 60-slide PPTX read
+#   sound          ISSUE 14: the audio stage's share of a render, re-renders with music
+# `make bench` runs them all but motion, then render_bench.py.
+BENCHES := queue fast-path plan normalize long-input captions delivery condense readers caption-timing sound
+MOVIEPY_BENCHES := fast-path plan motion
+.PHONY: bench $(sort $(BENCHES:%=bench-%) $(MOVIEPY_BENCHES:%=bench-%))
+
+bench: $(BENCHES:%=bench-%) $(VENV)/.installed
 	$(BIN)/python benchmarks/render_bench.py
 
-# ISSUE 14 item 6: time, size, level and keyframes per delivery preset on the demo; about two minutes.
-bench-delivery: $(VENV)/.installed
-	$(BIN)/python benchmarks/delivery_bench.py
+$(sort $(BENCHES:%=bench-%) $(MOVIEPY_BENCHES:%=bench-%)): bench-%: $(VENV)/.installed
+	$(BIN)/python benchmarks/$(subst -,_,$*)_bench.py $(ARGS)
 
-# ISSUE 15: caption segmentation of one sentence at 6k, 60k and 600k characters; about a minute.
-bench-sound: $(VENV)/.installed
-	$(BIN)/python benchmarks/sound_bench.py
-
-bench-captions: $(VENV)/.installed
-	$(BIN)/python benchmarks/captions_bench.py
-
-bench-caption-timing: $(VENV)/.installed
-	$(BIN)/python benchmarks/caption_timing_bench.py
-
-# ISSUE 11: documents at 0.5, 1 and 2 MB (prose, one long word, headings, one line); a few minutes.
-bench-condense: $(VENV)/.installed
-	$(BIN)/python benchmarks/condense_bench.py
-
-bench-readers: $(VENV)/.installed
-	$(BIN)/python benchmarks/readers_bench.py
-
-bench-long-input: $(VENV)/.installed
-	$(BIN)/python benchmarks/long_input_bench.py
-
-bench-queue: $(VENV)/.installed
-	$(BIN)/python benchmarks/queue_bench.py
-
-bench-normalize: $(VENV)/.installed
-	$(BIN)/python benchmarks/normalize_bench.py
-
-# ISSUE 8: ours vs moviepy. moviepy pins an old Pillow, so it lives in its own (git-ignored) venv.
+# moviepy pins an old Pillow, so it lives in its own (git-ignored) venv.
 MOVIEPY_VENV := benchmarks/.venv-moviepy
 
 $(MOVIEPY_VENV)/.installed:
@@ -72,16 +64,8 @@ $(MOVIEPY_VENV)/.installed:
 	$(MOVIEPY_VENV)/bin/python -m pip install --quiet moviepy
 	touch $@
 
-bench-fast-path: $(VENV)/.installed $(MOVIEPY_VENV)/.installed
-	$(BIN)/python benchmarks/fast_path_bench.py $(BENCH_ARGS)
-
-# ISSUE 18: ~60 s of 1080p photos with Ken Burns motion and crossfades, ours vs moviepy.
-bench-motion: $(VENV)/.installed $(MOVIEPY_VENV)/.installed
-	$(BIN)/python benchmarks/motion_bench.py $(BENCH_ARGS)
-
-# ISSUE 13: a 60 s 1080p Plan with images, tables and the spoken-line highlight, ours vs moviepy.
-bench-plan: $(VENV)/.installed $(MOVIEPY_VENV)/.installed
-	$(BIN)/python benchmarks/plan_bench.py $(BENCH_ARGS)
+$(MOVIEPY_BENCHES:%=bench-%): $(MOVIEPY_VENV)/.installed
+$(MOVIEPY_BENCHES:%=bench-%): ARGS = $(BENCH_ARGS)
 
 clean:
 	rm -rf out .pytest_cache

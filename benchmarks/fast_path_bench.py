@@ -654,6 +654,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def shown_command(script: str) -> str:
+    """How this run was started, for the report (the venv's python relative to the checkout)."""
+    python = Path(sys.executable)
+    shown = python.relative_to(ROOT) if ROOT in python.parents else python
+    return f"{shown} benchmarks/{script} {' '.join(sys.argv[1:])}".strip()
+
+
+def write_result(name: str, text: str) -> None:
+    """benchmarks/results/NAME, printed too."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / name).write_text(text, encoding="utf-8")
+    print(text)
+
+
 def main() -> None:
     args = parse_args()
     if not MOVIEPY_PYTHON.exists():
@@ -664,13 +678,8 @@ def main() -> None:
     load_start = f"{os.getloadavg()[0]:.2f}"
     res = run_all(args, work)
     load_end = f"{os.getloadavg()[0]:.2f}"
-    python = Path(sys.executable)
-    shown = python.relative_to(ROOT) if ROOT in python.parents else python
-    command = f"{shown} benchmarks/fast_path_bench.py " + " ".join(sys.argv[1:])
-    report = write_report(res, args, command.strip(), (load_start, load_end))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "fast_path.md").write_text(report, encoding="utf-8")
-    print(report)
+    report = write_report(res, args, shown_command("fast_path_bench.py"), (load_start, load_end))
+    write_result("fast_path.md", report)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -13,19 +13,14 @@ of each child's process tree is sampled every 20 ms. Results: benchmarks/results
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
 import os
 import shutil
 import statistics
-import sys
 from pathlib import Path
 
-from fast_path_bench import MOVIEPY_PYTHON, RESULTS, ROOT, Run, log, machine, measure
-from plan_bench import _prepare, picture, warm_copy
+from fast_path_bench import Run, log, machine, shown_command, verdict, write_result
+from plan_bench import PlanWork, baseline, bench_args, ours, picture
 
-BENCH = ROOT / "benchmarks"
 RATIO_GOAL = 10.0
 RSS_GOAL_MB = 500.0
 CROSSFADE = 0.5
@@ -52,21 +47,6 @@ def make_plan(folder: Path) -> dict[str, object]:
              "narration": text}
         )  # fmt: skip
     return {"version": 1, "title": "Photos", "language": "en", "scenes": scenes}
-
-
-def ours(plan_file: Path, out: Path, data_dir: Path) -> Run:
-    argv = [sys.executable, str(BENCH / "ours_render.py"), str(plan_file), str(out), "--plan"]
-    argv += ["--resolution", "1080", "--transition", "crossfade"]
-    return measure(argv, dict(os.environ, T2V_DATA_DIR=str(data_dir)))
-
-
-def baseline(inputs: Path, out: Path) -> Run:
-    argv = [str(MOVIEPY_PYTHON), str(BENCH / "moviepy_baseline.py"), str(inputs), str(out), "--motion"]
-    return measure([*argv, "--crossfade", str(CROSSFADE)])
-
-
-def verdict(ok: bool) -> str:
-    return "**met**" if ok else "**NOT MET**"
 
 
 def report(prep: dict[str, float], warm: list[Run], base: list[Run], command: str, load: str) -> str:
@@ -104,40 +84,20 @@ def report(prep: dict[str, float], warm: list[Run], base: list[Run], command: st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
-    parser.add_argument("--quick", action="store_true", help="one run each")
-    args = parser.parse_args()
-    if args.quick:
-        args.repeat = 1
-    if not MOVIEPY_PYTHON.exists():
-        raise SystemExit(
-            f"{MOVIEPY_PYTHON} is missing: run `make bench-motion` (it creates the moviepy venv)"
-        )
-    work = BENCH / ".work" / "motion"
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "doc").mkdir(parents=True)
-    plan_file = work / "doc" / "plan.json"
-    plan_file.write_text(json.dumps(make_plan(plan_file.parent), indent=1), encoding="utf-8")
-    template = work / "data-warm"
-    log("preparing speech and stills once (our pieces), for both sides")
-    prep = asyncio.run(_prepare(plan_file, work / "inputs", template))
-    out = work / "out"
-    out.mkdir()
+    args = bench_args()
+    bench = PlanWork.prepare("motion", make_plan, "bench-motion")
     load = f"{os.getloadavg()[0]:.2f}"
     warm, base = [], []
     for r in range(args.repeat):
         log(f"round {r + 1}/{args.repeat}: ours / moviepy")
-        warm.append(ours(plan_file, out / f"ours-{r}.mp4", warm_copy(template, work / f"data-{r}")))
-        base.append(baseline(work / "inputs", out / f"moviepy-{r}.mp4"))
-    python = Path(sys.executable)
-    shown = python.relative_to(ROOT) if ROOT in python.parents else python
-    command = f"{shown} benchmarks/motion_bench.py {' '.join(sys.argv[1:])}".strip()
-    text = report(prep, warm, base, command, f"{load} / {os.getloadavg()[0]:.2f}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "motion.md").write_text(text + "\n", encoding="utf-8")
-    print(text)
-    shutil.rmtree(work, ignore_errors=True)
+        ours_flags = ("--transition", "crossfade")
+        warm.append(ours(bench.plan_file, bench.out / f"ours-{r}.mp4", bench.warm(f"data-{r}"), *ours_flags))
+        base_flags = ("--motion", "--crossfade", str(CROSSFADE))
+        base.append(baseline(bench.inputs, bench.out / f"moviepy-{r}.mp4", *base_flags))
+    load += f" / {os.getloadavg()[0]:.2f}"
+    write_result("motion.md", report(bench.facts, warm, base, shown_command("motion_bench.py"), load) + "\n")
+    if not args.keep:
+        shutil.rmtree(bench.work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,23 @@ import statistics
 import sys
 import time
 import wave
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from fast_path_bench import MOVIEPY_PYTHON, RESULTS, ROOT, Run, join_audio, log, machine, measure
+from fast_path_bench import (
+    MOVIEPY_PYTHON,
+    ROOT,
+    Run,
+    join_audio,
+    log,
+    machine,
+    measure,
+    shown_command,
+    verdict,
+    warm_copy,
+    write_result,
+)
 
 BENCH = ROOT / "benchmarks"
 RATIO_GOAL = 20.0
@@ -130,6 +144,7 @@ async def _prepare(plan_file: Path, inputs: Path, data_dir: Path) -> dict[str, f
     from app.services.beats import scene_foci, scene_shots
     from app.services.images import ImagePolicy, ImageService, plan_images
     from app.services.models import RenderOptions
+    from app.services.picture import scene_motion
     from app.services.planning import Plan
     from app.services.tts_service import TTSService
     from app.services.visuals import VisualService, load_theme
@@ -162,11 +177,16 @@ async def _prepare(plan_file: Path, inputs: Path, data_dir: Path) -> dict[str, f
     offsets = join_audio(speeches, options.pause_scene, audio)
     with wave.open(str(audio), "rb") as joined:
         duration = joined.getnframes() / joined.getframerate()
-    shots = [s for scene in scene_shots(plan.scenes, stills, speeches, offsets, duration) for s in scene]
+    moving = scene_motion(plan.scenes, options.motion)  # what ours moves, moviepy moves too
+    shots = [
+        (s, kind is not None)
+        for scene, kind in zip(scene_shots(plan.scenes, stills, speeches, offsets, duration), moving, strict=True)
+        for s in scene
+    ]
     manifest = {
         "size": list(fmt.size),
         "audio": audio.name,
-        "scenes": [{"image": s.image.name, "duration": s.duration} for s in shots],
+        "scenes": [{"image": s.image.name, "duration": s.duration, "motion": m} for s, m in shots],
     }
     (inputs / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return {
@@ -174,6 +194,7 @@ async def _prepare(plan_file: Path, inputs: Path, data_dir: Path) -> dict[str, f
         "duration": duration,
         "stills": float(sum(len(s) for s in stills)),
         "shots": float(len(shots)),
+        "moving": float(sum(s.duration for s, m in shots if m)),
     }
 
 
@@ -200,22 +221,68 @@ async def _warm_speech(plan_file: Path, inputs: Path, data_dir: Path) -> None:
             entry.with_name(entry.name + ".check").unlink(missing_ok=True)
 
 
-def warm_copy(template: Path, dest: Path) -> Path:
-    shutil.copytree(template, dest)
-    return dest
-
-
-def ours(plan_file: Path, out: Path, data_dir: Path) -> Run:
+def ours(plan_file: Path, out: Path, data_dir: Path, *flags: str) -> Run:
+    """`Renderer.render_plan` at 1080p in a child process, on `data_dir`."""
     argv = [sys.executable, str(BENCH / "ours_render.py"), str(plan_file), str(out), "--plan"]
-    return measure([*argv, "--resolution", "1080"], dict(os.environ, T2V_DATA_DIR=str(data_dir)))
+    return measure([*argv, "--resolution", "1080", *flags], dict(os.environ, T2V_DATA_DIR=str(data_dir)))
 
 
-def baseline(inputs: Path, out: Path) -> Run:
-    return measure([str(MOVIEPY_PYTHON), str(BENCH / "moviepy_baseline.py"), str(inputs), str(out)])
+def baseline(inputs: Path, out: Path, *flags: str) -> Run:
+    """moviepy_baseline.py on the prepared stills and narration, in the moviepy venv."""
+    return measure([str(MOVIEPY_PYTHON), str(BENCH / "moviepy_baseline.py"), str(inputs), str(out), *flags])
 
 
-def verdict(ok: bool) -> str:
-    return "**met**" if ok else "**NOT MET**"
+def bench_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(sys.modules["__main__"].__doc__ or "").splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--quick", action="store_true", help="one run each")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder in benchmarks/.work")
+    args = parser.parse_args()
+    if args.quick:
+        args.repeat = 1
+    return args
+
+
+@dataclass(frozen=True)
+class PlanWork:
+    """A Plan benchmark's work folder, benchmarks/.work/NAME: the plan (doc/plan.json and its
+    pictures), the speech and stills made once with our pieces for both sides (`inputs` for moviepy,
+    the warm data dir `template` for us) and `out` for the videos."""
+
+    work: Path
+    facts: dict[str, float]  # what _prepare measured
+
+    @classmethod
+    def prepare(cls, name: str, make: Callable[[Path], dict[str, object]], target: str) -> PlanWork:
+        if not MOVIEPY_PYTHON.exists():
+            raise SystemExit(
+                f"{MOVIEPY_PYTHON} is missing: run `make {target}` (it creates the moviepy venv)"
+            )
+        work = BENCH / ".work" / name
+        shutil.rmtree(work, ignore_errors=True)
+        (work / "doc").mkdir(parents=True)
+        plan_file = work / "doc" / "plan.json"
+        plan_file.write_text(json.dumps(make(plan_file.parent), indent=1), encoding="utf-8")
+        log("preparing speech, images and stills once (our pieces), for both sides")
+        facts = asyncio.run(_prepare(plan_file, work / "inputs", work / "data-warm"))
+        (work / "out").mkdir()
+        return cls(work, facts)
+
+    @property
+    def plan_file(self) -> Path:
+        return self.work / "doc" / "plan.json"
+
+    @property
+    def inputs(self) -> Path:
+        return self.work / "inputs"
+
+    @property
+    def out(self) -> Path:
+        return self.work / "out"
+
+    def warm(self, name: str) -> Path:
+        """A fresh copy of the warm data dir (no run finds what an earlier one encoded)."""
+        return warm_copy(self.work / "data-warm", self.work / name)
 
 
 def report(
@@ -266,43 +333,23 @@ def report(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
-    parser.add_argument("--quick", action="store_true", help="one run each")
-    parser.add_argument("--keep", action="store_true", help="keep benchmarks/.work/plan")
-    args = parser.parse_args()
-    if args.quick:
-        args.repeat = 1
-    if not MOVIEPY_PYTHON.exists():
-        raise SystemExit(f"{MOVIEPY_PYTHON} is missing: run `make bench-plan` (it creates the moviepy venv)")
-    work = BENCH / ".work" / "plan"
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "doc").mkdir(parents=True)
-    plan_file = work / "doc" / "plan.json"
-    plan_file.write_text(json.dumps(make_plan(plan_file.parent), indent=1), encoding="utf-8")
-    template = work / "data-warm"
-    log("preparing speech, images and stills once (our pieces), for both sides")
-    prep = asyncio.run(_prepare(plan_file, work / "inputs", template))
-    out = work / "out"
-    out.mkdir()
+    args = bench_args()
+    bench = PlanWork.prepare("plan", make_plan, "bench-plan")
     log("warm-up (not timed)")
-    ours(plan_file, out / "warmup.mp4", warm_copy(template, work / "data-warmup"))
+    ours(bench.plan_file, bench.out / "warmup.mp4", bench.warm("data-warmup"))
     load = f"{os.getloadavg()[0]:.2f}"
     warm, cold, base = [], [], []
     for r in range(args.repeat):
         log(f"round {r + 1}/{args.repeat}: ours warm / moviepy / ours cold")
-        warm.append(ours(plan_file, out / f"warm-{r}.mp4", warm_copy(template, work / f"data-warm-{r}")))
-        base.append(baseline(work / "inputs", out / f"moviepy-{r}.mp4"))
-        cold.append(ours(plan_file, out / f"cold-{r}.mp4", work / f"data-cold-{r}"))
-    python = Path(sys.executable)
-    shown = python.relative_to(ROOT) if ROOT in python.parents else python
-    command = f"{shown} benchmarks/plan_bench.py {' '.join(sys.argv[1:])}".strip()
-    text = report(prep, warm, cold, base, command, f"{load} / {os.getloadavg()[0]:.2f}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "plan_fast_path.md").write_text(text, encoding="utf-8")
-    print(text)
+        warm.append(ours(bench.plan_file, bench.out / f"warm-{r}.mp4", bench.warm(f"data-warm-{r}")))
+        base.append(baseline(bench.inputs, bench.out / f"moviepy-{r}.mp4"))
+        cold.append(ours(bench.plan_file, bench.out / f"cold-{r}.mp4", bench.work / f"data-cold-{r}"))
+    load += f" / {os.getloadavg()[0]:.2f}"
+    write_result(
+        "plan_fast_path.md", report(bench.facts, warm, cold, base, shown_command("plan_bench.py"), load)
+    )
     if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(bench.work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import itertools
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -46,87 +47,37 @@ def picture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def slide(scene_id: str, layout: str, *texts: str, **fields: Any) -> Scene:
+    """A scene to draw (what it says does not matter here), `texts` its items."""
+    fields.setdefault("items", [Item(text=text) for text in texts])
+    return Scene(id=scene_id, layout=layout, narration="x", **fields)
+
+
 def scenes(picture: Path) -> list[Scene]:
     bullets = [Item(text=f"Point {n} with **bold** and *italic* words", marker="•") for n in range(4)]
+    steps = [
+        Item(text="Install", marker="1."),
+        Item(text="Nested", marker="•", level=1),
+        Item(text="Render", marker="2."),
+    ]
+    tools = Table(
+        header=["Tool", "Speed", "Price"],
+        rows=[["pip", "slow", "0"], ["uv", "fast", "0"], ["poetry", "medium", "12"]],
+    )
+    code = Code(text="def f(x):\n    return x + 1  # add", language="python")
+    chart = ImageRef(path=str(picture), alt="A chart")
     return [
-        Scene(
-            id="s1",
-            layout="title",
-            title="Meet t2v",
-            subtitle="Documents to video",
-            items=[Item(text="Jane · 2026")],
-            narration="x",
-        ),
-        Scene(
-            id="s2",
-            layout="statement",
-            title="Why",
-            items=[Item(text="Slides worth watching.")],
-            narration="x",
-        ),
-        Scene(
-            id="s3",
-            layout="prose",
-            title="How",
-            items=[
-                Item(text="First sentence here."),
-                Item(text="The second one is read now."),
-                Item(text="A third."),
-            ],
-            narration="x",
-        ),
-        Scene(id="s4", layout="bullets", title="List", items=bullets, narration="x"),
-        Scene(
-            id="s5",
-            layout="bullets",
-            title="Steps",
-            items=[
-                Item(text="Install", marker="1."),
-                Item(text="Nested", marker="•", level=1),
-                Item(text="Render", marker="2."),
-            ],
-            narration="x",
-        ),
-        Scene(
-            id="s6",
-            layout="image_text",
-            title="Chart",
-            items=[Item(text="Sales went up.")],
-            image=ImageRef(path=str(picture), alt="A chart"),
-            narration="x",
-        ),
-        Scene(
-            id="s7",
-            layout="full_image",
-            image=ImageRef(path=str(picture), alt="The whole chart", fit="cover"),
-            narration="x",
-        ),
-        Scene(
-            id="s8",
-            layout="quote",
-            items=[Item(text="Simple things should be simple.")],
-            subtitle="Alan Kay",
-            narration="x",
-        ),
-        Scene(
-            id="s9",
-            layout="table",
-            title="Tools",
-            table=Table(
-                header=["Tool", "Speed", "Price"],
-                rows=[["pip", "slow", "0"], ["uv", "fast", "0"], ["poetry", "medium", "12"]],
-            ),
-            narration="x",
-        ),
-        Scene(
-            id="s10",
-            layout="code",
-            title="Code",
-            items=[Item(text="Run this:")],
-            code=Code(text="def f(x):\n    return x + 1  # add", language="python"),
-            narration="x",
-        ),
-        Scene(id="s11", layout="picture", image=ImageRef(path=str(picture)), narration="x"),
+        slide("s1", "title", "Jane · 2026", title="Meet t2v", subtitle="Documents to video"),
+        slide("s2", "statement", "Slides worth watching.", title="Why"),
+        slide("s3", "prose", "First sentence here.", "The second one is read now.", "A third.", title="How"),
+        slide("s4", "bullets", title="List", items=bullets),
+        slide("s5", "bullets", title="Steps", items=steps),
+        slide("s6", "image_text", "Sales went up.", title="Chart", image=chart),
+        slide("s7", "full_image", image=ImageRef(path=str(picture), alt="The whole chart", fit="cover")),
+        slide("s8", "quote", "Simple things should be simple.", subtitle="Alan Kay"),
+        slide("s9", "table", title="Tools", table=tools),
+        slide("s10", "code", "Run this:", title="Code", code=code),
+        slide("s11", "picture", image=ImageRef(path=str(picture))),
     ]
 
 

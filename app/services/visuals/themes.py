@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app.errors import InputError
 
@@ -125,97 +126,59 @@ def hex_rgb(value: str) -> RGB:
         raise ValueError(f"{value!r} is not a colour like '#1e293b'") from None
 
 
-_DARK_SYNTAX = Syntax(
-    keyword=hex_rgb("#c792ea"),
-    string=hex_rgb("#c3e88d"),
-    comment=hex_rgb("#6b7a90"),
-    number=hex_rgb("#f78c6c"),
-    function=hex_rgb("#82aaff"),
-    type=hex_rgb("#ffcb6b"),
-    operator=hex_rgb("#89ddff"),
-)
-_LIGHT_SYNTAX = Syntax(
-    keyword=hex_rgb("#7c3aed"),
-    string=hex_rgb("#15803d"),
-    comment=hex_rgb("#8a94a6"),
-    number=hex_rgb("#c2410c"),
-    function=hex_rgb("#1d4ed8"),
-    type=hex_rgb("#a16207"),
-    operator=hex_rgb("#0e7490"),
-)
+# The built-in themes' colours, hex: the background's two ends, then the fields of _COLOUR_FIELDS (a
+# table, so that the four palettes read side by side).
+_COLOURS = {
+    #        background ends  title   text    muted   accent  accent2 surface code bg  border  text
+    "dark":  "#0b1220 #1b2540 #f8fafc #dbe3ee #7d8aa3 #38bdf8 #a78bfa #1c2944 #070c18 #2a3853 #e2e8f0",
+    "light": "#fbfcfe #e6edf6 #0f172a #273449 #8391a7 #2563eb #db2777 #dfe8f5 #ffffff #cfd8e6 #0f172a",
+    "paper": "#f7f1e3 #ebe1cb #2b2118 #3d3127 #9a8b77 #b5441b #2f6f6a #e9dcc0 #fffaf0 #d9c9a8 #2b2118",
+    "bold":  "#1e1b4b #312e81 #ffffff #f1f1f7 #b7b4d8 #facc15 #fb7185 #000000 #0f0d2e #4c4799 #f1f1f7",
+}  # fmt: skip
+
+
+def _rgbs(colours: str) -> list[RGB]:
+    return [hex_rgb(c) for c in colours.split()]
+
+
+def _syntax(colours: str) -> Syntax:
+    """Code colours, hex, in the order keyword, string, comment, number, function, type, operator."""
+    return Syntax(*_rgbs(colours))
+
+
+def _gradient(colours: str) -> tuple[RGB, RGB]:
+    start, end = _rgbs(colours)
+    return start, end
+
+
+_COLOUR_FIELDS = ("title", "text", "muted", "accent", "accent2", "surface",
+                  "code_background", "code_border", "code_text")  # fmt: skip
+
+
+def _theme(name: str, syntax: Syntax, **more: Any) -> Theme:
+    start, end, *rest = _rgbs(_COLOURS[name])
+    colours: dict[str, Any] = dict(zip(_COLOUR_FIELDS, rest, strict=True))
+    return Theme(name=name, background=(start, end), syntax=syntax, **colours, **more)
+
+
+_DARK_SYNTAX = _syntax("#c792ea #c3e88d #6b7a90 #f78c6c #82aaff #ffcb6b #89ddff")
 
 THEMES: dict[str, Theme] = {
-    "dark": Theme(
-        name="dark",
-        background=(hex_rgb("#0b1220"), hex_rgb("#1b2540")),
-        title=hex_rgb("#f8fafc"),
-        text=hex_rgb("#dbe3ee"),
-        muted=hex_rgb("#7d8aa3"),
-        accent=hex_rgb("#38bdf8"),
-        accent2=hex_rgb("#a78bfa"),
-        surface=hex_rgb("#1c2944"),
-        code_background=hex_rgb("#070c18"),
-        code_border=hex_rgb("#2a3853"),
-        code_text=hex_rgb("#e2e8f0"),
-        syntax=_DARK_SYNTAX,
+    "dark": _theme("dark", _DARK_SYNTAX),
+    "light": _theme("light", _syntax("#7c3aed #15803d #8a94a6 #c2410c #1d4ed8 #a16207 #0e7490")),
+    "paper": _theme(
+        "paper", _syntax("#9f1d20 #3f6212 #a3937c #b45309 #1e4e79 #7c4a03 #2f6f6a"), heading_font="Lora"
     ),
-    "light": Theme(
-        name="light",
-        background=(hex_rgb("#fbfcfe"), hex_rgb("#e6edf6")),
-        title=hex_rgb("#0f172a"),
-        text=hex_rgb("#273449"),
-        muted=hex_rgb("#8391a7"),
-        accent=hex_rgb("#2563eb"),
-        accent2=hex_rgb("#db2777"),
-        surface=hex_rgb("#dfe8f5"),
-        code_background=hex_rgb("#ffffff"),
-        code_border=hex_rgb("#cfd8e6"),
-        code_text=hex_rgb("#0f172a"),
-        syntax=_LIGHT_SYNTAX,
-    ),
-    "paper": Theme(
-        name="paper",
-        background=(hex_rgb("#f7f1e3"), hex_rgb("#ebe1cb")),
-        title=hex_rgb("#2b2118"),
-        text=hex_rgb("#3d3127"),
-        muted=hex_rgb("#9a8b77"),
-        accent=hex_rgb("#b5441b"),
-        accent2=hex_rgb("#2f6f6a"),
-        surface=hex_rgb("#e9dcc0"),
-        code_background=hex_rgb("#fffaf0"),
-        code_border=hex_rgb("#d9c9a8"),
-        code_text=hex_rgb("#2b2118"),
-        syntax=Syntax(
-            keyword=hex_rgb("#9f1d20"),
-            string=hex_rgb("#3f6212"),
-            comment=hex_rgb("#a3937c"),
-            number=hex_rgb("#b45309"),
-            function=hex_rgb("#1e4e79"),
-            type=hex_rgb("#7c4a03"),
-            operator=hex_rgb("#2f6f6a"),
-        ),
-        heading_font="Lora",
-    ),
-    "bold": Theme(
-        name="bold",
-        background=(hex_rgb("#1e1b4b"), hex_rgb("#312e81")),
-        title=hex_rgb("#ffffff"),
-        text=hex_rgb("#f1f1f7"),
-        muted=hex_rgb("#b7b4d8"),
-        accent=hex_rgb("#facc15"),
-        accent2=hex_rgb("#fb7185"),
-        surface=hex_rgb("#000000"),
+    "bold": _theme(
+        "bold",
+        _DARK_SYNTAX,
         surface_alpha=0.3,
-        code_background=hex_rgb("#0f0d2e"),
-        code_border=hex_rgb("#4c4799"),
-        code_text=hex_rgb("#f1f1f7"),
-        syntax=_DARK_SYNTAX,
         backgrounds=(
-            (hex_rgb("#1e1b4b"), hex_rgb("#3730a3")),  # indigo
-            (hex_rgb("#7f1d1d"), hex_rgb("#be123c")),  # crimson
-            (hex_rgb("#064e3b"), hex_rgb("#0f766e")),  # teal
-            (hex_rgb("#7c2d12"), hex_rgb("#c2410c")),  # burnt orange
-            (hex_rgb("#4a044e"), hex_rgb("#86198f")),  # plum
+            _gradient("#1e1b4b #3730a3"),  # indigo
+            _gradient("#7f1d1d #be123c"),  # crimson
+            _gradient("#064e3b #0f766e"),  # teal
+            _gradient("#7c2d12 #c2410c"),  # burnt orange
+            _gradient("#4a044e #86198f"),  # plum
         ),
     ),
 }
