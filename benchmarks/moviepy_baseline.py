@@ -2,7 +2,8 @@
 
 Runs in its own virtualenv (benchmarks/.venv-moviepy; moviepy pins an old Pillow, so never in the main
 one). Input: a directory with slide PNGs, the joined narration WAV and manifest.json
-({"size": [w, h], "audio": "narration.wav", "scenes": [{"image": "slide-0000.png", "duration": s}]}).
+({"size": [w, h], "audio": "narration.wav", "scenes": [{"image": "slide-0000.png", "duration": s}]};
+a scene with "motion": true zooms, as with --motion, so that moviepy does the Ken Burns work ours does).
 Output: an MP4 written the usual way (ImageClip + concatenate_videoclips + write_videofile, libx264,
 30 fps, AAC). With --motion each scene zooms in by resizing every frame (the common Ken Burns recipe).
 Prints one JSON line: {"compose_seconds": ..., "video_seconds": ...}; the time covers loading the
@@ -48,7 +49,7 @@ def compose(inputs: Path, out: Path, motion: bool, crossfade: float = 0.0) -> fl
             inputs / s["image"],
             float(s["duration"]) + (crossfade if k < len(scenes) - 1 else 0),
             size,
-            motion,
+            motion or bool(s.get("motion", False)),
         )
         for k, s in enumerate(scenes)
     ]

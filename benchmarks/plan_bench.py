@@ -144,6 +144,7 @@ async def _prepare(plan_file: Path, inputs: Path, data_dir: Path) -> dict[str, f
     from app.services.beats import scene_foci, scene_shots
     from app.services.images import ImagePolicy, ImageService, plan_images
     from app.services.models import RenderOptions
+    from app.services.picture import scene_motion
     from app.services.planning import Plan
     from app.services.tts_service import TTSService
     from app.services.visuals import VisualService, load_theme
@@ -176,11 +177,16 @@ async def _prepare(plan_file: Path, inputs: Path, data_dir: Path) -> dict[str, f
     offsets = join_audio(speeches, options.pause_scene, audio)
     with wave.open(str(audio), "rb") as joined:
         duration = joined.getnframes() / joined.getframerate()
-    shots = [s for scene in scene_shots(plan.scenes, stills, speeches, offsets, duration) for s in scene]
+    moving = scene_motion(plan.scenes, options.motion)  # what ours moves, moviepy moves too
+    shots = [
+        (s, kind is not None)
+        for scene, kind in zip(scene_shots(plan.scenes, stills, speeches, offsets, duration), moving, strict=True)
+        for s in scene
+    ]
     manifest = {
         "size": list(fmt.size),
         "audio": audio.name,
-        "scenes": [{"image": s.image.name, "duration": s.duration} for s in shots],
+        "scenes": [{"image": s.image.name, "duration": s.duration, "motion": m} for s, m in shots],
     }
     (inputs / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return {
@@ -188,6 +194,7 @@ async def _prepare(plan_file: Path, inputs: Path, data_dir: Path) -> dict[str, f
         "duration": duration,
         "stills": float(sum(len(s) for s in stills)),
         "shots": float(len(shots)),
+        "moving": float(sum(s.duration for s, m in shots if m)),
     }
 
 

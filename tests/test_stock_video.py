@@ -20,6 +20,7 @@ from app.core.net import HttpClient, HttpConfig
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceLimits, ResourceManager
 from app.errors import InputError
+from app.services.documents import document_from_bytes
 from app.services.images import ImagePolicy, ImageService
 from app.services.models import RenderOptions, VideoFormat
 from app.services.options import parse_render_options
@@ -292,3 +293,29 @@ def test_cli_credits_end_card_after_a_stock_clip(cli: CLI, clip: Path) -> None:
     last = frames(cli.cwd / "with.mp4")[-1][1]
     assert near(last, CYAN) < 0.01 and near(last, AMBER) < 0.01  # the card is a slide, not the clip
     assert KEY not in out + done.stderr.decode()
+
+
+async def test_with_an_llm_its_keywords_are_the_searches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--llm` with `--visuals pexels@URL`: each scene's stock search asks for the model's keywords
+    (a stand-in chat server's script), not for words t2v would pick from the narration."""
+    from tests.test_llm import PATH, VI_DOC, chat, script, writer
+    from tests.test_stock_pictures import stand_in
+
+    monkeypatch.setenv("T2V_PEXELS_API_KEY", KEY)
+    answer = script("vi", scenes=2)
+    for n, scene in enumerate(answer["scenes"]):  # type: ignore[union-attr, arg-type]
+        scene["keywords"] = [f"phin {n}", "cà phê sữa"]
+    with FakeServer() as llm, stand_in(FakeServer()) as pexels:
+        llm.on("POST", PATH, default=chat(answer))
+        r = renderer(tmp_path)
+        r.llm = writer(llm)
+        options = RenderOptions(
+            voice="espeak:vi", resolution=180, llm="openai:test-model", visuals=f"pexels@{pexels.url}"
+        )
+        result = await r.render(document_from_bytes(VI_DOC, "cafe.md", None), tmp_path / "v.mp4", options)
+        await r.llm.http.aclose()
+        queries = sorted(parse_qs(q.query)["query"][0] for q in pexels.requests if q.path == "/v1/search")
+    assert result.visuals[1:] == ("pexels", "pexels")
+    assert "phin 0 cà phê sữa" in queries and "phin 1 cà phê sữa" in queries, queries

@@ -28,12 +28,12 @@ OPTIONS = RenderOptions(voice="espeak:en-us", aspect="16:9", resolution=720)
 FPS = 30
 
 
-def photo(path: Path) -> Path:
+def photo(path: Path, size: tuple[int, int] = (1280, 720)) -> Path:
     rng = np.random.default_rng(3)
     noise = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)
-    Image.fromarray(noise).resize((1280, 720), Image.Resampling.BICUBIC).filter(
-        ImageFilter.GaussianBlur(2)
-    ).save(path)
+    Image.fromarray(noise).resize(size, Image.Resampling.BICUBIC).filter(ImageFilter.GaussianBlur(2)).save(
+        path
+    )
     return path
 
 
@@ -65,6 +65,32 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
     assert OPTIONS.motion == "photos"
     result = asyncio.run(renderer.render_plan(PLAN, tmp / "mixed.mp4", OPTIONS, images=policy))
     return result.video, result.duration
+
+
+def test_still_and_moving_segments_share_headers_and_end_on_the_millisecond(tmp_path: Path) -> None:
+    """The two kinds of segment of a variable-rate render join by copy only if x264 wrote the same
+    SPS/PPS for both; each lasts its scene's whole milliseconds (the timeline adds up)."""
+    import asyncio
+
+    from app.services.video import FrameSpec, Shot, encode_segment
+
+    Image.new("RGB", (320, 180), (200, 40, 40)).save(tmp_path / "still.png")
+    photo(tmp_path / "photo.png", (320, 180))  # stills are drawn at the frame's size
+    start, end = 0.4004, 1.7346  # off the grid: the segment keeps the render's milliseconds
+    want = (round(end * 1000) - round(start * 1000)) / 1000
+    made = {}
+    for name, image, motion in (("still", "still.png", False), ("moving", "photo.png", True)):
+        out = tmp_path / f"{name}.mp4"
+        spec = FrameSpec((320, 180), motion=motion)
+        asyncio.run(
+            encode_segment([Shot(tmp_path / image, start, end - start)], spec, out, tmp_path, None, "k")
+        )
+        with av.open(str(out)) as c:
+            stream = c.streams.video[0]
+            made[name] = stream.codec_context.extradata
+            assert abs(float(stream.duration * stream.time_base) - want) < 1e-6, name
+        assert len(packets(out)) == (2 if name == "still" else round((end - start) * FPS) + 1)
+    assert made["still"] == made["moving"]
 
 
 def packets(video: Path) -> list[tuple[float, float]]:

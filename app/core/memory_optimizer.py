@@ -168,6 +168,24 @@ def _safe(label: str) -> str:
 # Memory figures
 
 
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+LARGE_BUFFER_BYTES = 8 * 1024 * 1024  # a full-HD RGBA picture (8.3 MB) and up
+
+
+def return_large_buffers() -> bool:
+    """Make glibc give every buffer of LARGE_BUFFER_BYTES or more its own mapping, returned to the
+    system when freed. By default glibc raises that threshold to the largest block freed so far (up
+    to 32 MB), after which full-frame pictures drawn in threads are carved out of per-thread arenas
+    that fragment and stay resident: ~100 MB more under a render's encoders after its stills are
+    drawn, which `malloc_trim` does not get back. A fixed threshold stops that; smaller buffers
+    (most of a slide's layers) keep the arenas' speed. Returns False where glibc is not the libc."""
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES))
+
+
 def release_free_memory() -> int:
     """Hand the C heap's free pages back to the system (glibc's `malloc_trim`), returning how many
     bytes the process's RSS shrank. Drawing in threads leaves each thread's malloc arena holding

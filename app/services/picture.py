@@ -34,7 +34,7 @@ from app.services.video import (
     split_shots,
     trim_shots,
 )
-from app.services.visuals import VisualService, load_theme
+from app.services.visuals import VisualService, load_theme, release_drawing_caches
 
 
 async def draw_stills(
@@ -64,6 +64,7 @@ async def draw_stills(
 
     # the visual slots bound how many are drawn at once
     paths = await all_or_nothing(*(draw(i, focus) for i, focus in wanted))
+    release_drawing_caches()  # the encoders that come next need the memory more
     stills: list[dict[int | None, Path]] = [{} for _ in scenes]
     for (i, focus), path in zip(wanted, paths, strict=True):
         stills[i][focus] = path

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from app.config import load_settings
 from app.core.diskcache import DiskCache, hash_key
-from app.core.memory_optimizer import WorkspaceManager, release_free_memory
+from app.core.memory_optimizer import WorkspaceManager, release_free_memory, return_large_buffers
 from app.core.resource_manager import ResourceManager
 from app.core.threads import both, run_in_thread
 from app.errors import InputError
@@ -90,6 +90,7 @@ class Renderer:
         images: ImageService | None = None,
     ) -> None:
         self.workspaces = workspaces
+        return_large_buffers()  # drawn pictures' memory goes back before the encoders start
         settings = load_settings()
         self.limits = limits or ScriptLimits.from_settings(settings)
         self.silent_scene = settings.silent_scene  # seconds a scene with nothing to say stays

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,8 @@ from app.services.speech import TTSConfig
 from app.services.tts_service import parse_voice_chain
 
 log = logging.getLogger(__name__)
+
+UPLOADED_MUSIC = re.compile(r"music-[0-9a-f]{16}\.[a-z0-9]{2,4}")  # what the API names a music upload
 
 # Share of the whole render each stage takes, for one overall percentage.
 STAGE_WEIGHTS = {Stage.SCRIPT: 2, Stage.SPEECH: 35, Stage.SLIDES: 20, Stage.CAPTIONS: 3, Stage.VIDEO: 40}
@@ -222,6 +225,11 @@ class RenderJobHandler:
     def artifacts_dir(self, job_id: str) -> Path:
         return self.artifacts_root / job_id
 
+    def _uploaded_music(self, job_id: str, name: str) -> Path:
+        if not UPLOADED_MUSIC.fullmatch(name):
+            raise InputError("this job's uploaded music has an unexpected name")
+        return self.artifacts_dir(job_id) / name
+
     def _inputs(self, context: FileContext) -> tuple[RenderOptions, Document | Plan]:
         """The job's options and document, validated again (in a thread: voices are looked up)."""
         # the trust the payload was written with: a job from the API is checked as a caller's again
@@ -238,6 +246,8 @@ class RenderJobHandler:
     async def __call__(self, ctx: JobContext) -> dict[str, Any]:
         context = FileContext.from_payload(ctx.job.payload)
         options, document = await run_in_thread(self._inputs, context)
+        if context.music is not None:  # uploaded with the job: among its own files, named by the server
+            options = dataclasses.replace(options, music=str(self._uploaded_music(ctx.job.id, context.music)))
         # a caller's job has no folder whatever its payload says; the operator's has its file's
         folder = Path(context.path).parent if context.path else None
         images = ImagePolicy.for_render(options, context.trust, self.settings, folder)

@@ -2,7 +2,8 @@
 
 A title card, then one scene per script scene: its bullets as a bulleted slide (one bullet: a
 statement; none: the narration shown sentence by sentence), each bullet highlighted while the
-sentences it summarizes are spoken."""
+sentences it summarizes are spoken; its keywords are what `--visuals` providers search pictures for
+(instead of the words t2v would pick from the title and narration offline)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def draft_plan(draft: ScriptDraft) -> Plan:
                 items=items,
                 narration=s.narration,
                 beats=beats,
+                keywords=[k.strip() for k in s.keywords if k.strip()][:12],  # --visuals searches these
             )
         )
     return Plan(title=escape(draft.title), language=base(draft.language) or None, scenes=scenes)

@@ -70,19 +70,20 @@ class Encoding:
         """The longest GOP in frames at `fps`."""
         return max(1, round(self.gop_seconds * fps))
 
-    def x264(self, preset: str, tune: list[str], params: str, fps: int | None) -> list[str]:
+    def x264(self, preset: str, tune: list[str], params: str, fps: int | None, threads: int = 2) -> list[str]:
         """x264's arguments: preset and tuning, constant quality, profile, level, colour tags, GOP."""
         keyint = self.keyint(fps) if fps else 100_000  # VFR: keyframes are forced by time instead
         return [
             "-c:v", "libx264", "-preset", preset, *tune, "-crf", str(CRF[self.quality]),
             "-pix_fmt", "yuv420p", "-profile:v", PROFILE, "-level:v", self.level, *COLOUR_TAGS,
-            "-threads", "2", "-x264-params", f"{params}:keyint={keyint}:min-keyint=1:scenecut=0",
+            "-threads", str(threads), "-x264-params", f"{params}:keyint={keyint}:min-keyint=1:scenecut=0",
         ]  # fmt: skip
 
     def still(self) -> list[str]:
         """Variable frame rate: each distinct picture about once (no B-frames: a scene's pieces are
-        cut and joined by copy)."""
-        return self.x264("veryfast", ["-tune", "stillimage"], "rc-lookahead=10:bframes=0", None)
+        cut and joined by copy). One thread: a handful of frames gains little from two, scenes are
+        encoded two at a time anyway, and a second thread's frame buffers cost ~30 MB at 1080p."""
+        return self.x264("veryfast", ["-tune", "stillimage"], "rc-lookahead=10:bframes=0", None, threads=1)
 
     def still_clip(self, fps: int) -> list[str]:
         """A constant-rate clip of one picture, repeated by copy: no B-frames, so any prefix is whole;

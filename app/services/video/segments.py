@@ -183,6 +183,7 @@ async def _encode_vfr(
     filters.append(TO_YUV)
     await run_ffmpeg(
         [
+            "-threads", "1",  # one PNG decoded at a time: fewer full-frame buffers
             "-f", "concat", "-safe", "0", "-i", str(concat), "-vf", ",".join(filters),
             *encoding.still(), *encoding.force_keyframes(),
             "-fps_mode", "vfr", "-video_track_timescale", str(TIMESCALE), str(out),

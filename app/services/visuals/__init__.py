@@ -10,7 +10,7 @@ thread, cached by content. `fits` tells the planner whether a scene fits at or a
 """
 
 from app.services.visuals.breaks import break_units, needs_breaking
-from app.services.visuals.drawing import draw_layout, make_thumbnail, save_png
+from app.services.visuals.drawing import draw_layout, make_thumbnail, release_drawing_caches, save_png
 from app.services.visuals.fontfiles import face_index, family_name, load_font, real_file
 from app.services.visuals.fonts import FontSet, default_fontset, link_fonts, segment, themed_fontset
 from app.services.visuals.frame import CAPTION_RESERVE, make_frame
@@ -50,6 +50,7 @@ __all__ = [
     "matte",
     "needs_breaking",
     "real_file",
+    "release_drawing_caches",
     "render_scene",
     "save_png",
     "segment",

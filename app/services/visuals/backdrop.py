@@ -116,6 +116,12 @@ def _threshold(size: tuple[int, int]) -> np.ndarray:
     return tile
 
 
+def forget_ramps() -> None:
+    """Drop the full-frame float buffers kept for a scene's next still (~8 MB each at 1080p)."""
+    _ramp.cache_clear()
+    _threshold.cache_clear()
+
+
 def gradient(size: tuple[int, int], colors: tuple[RGB, RGB], angle: int, seed: int = 0) -> Image.Image:
     """A linear gradient at `angle`, computed in float and ordered-dithered down to 8 bits, so
     neighbouring pixels mix two levels where a plain rounding would make a band."""
