@@ -4,6 +4,7 @@ by >= 12 dB while words are spoken, no click at the loop point, the mix cached; 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -262,6 +263,60 @@ def test_the_service_lists_its_music_and_refuses_other_music(tmp_path: Path) -> 
             refused = client.post("/v1/jobs", json={"text": "Hello.", "options": {"music": bad}})
             assert refused.status_code == 422 and "GET /v1/music" in refused.json()["detail"], refused.text
         assert server.client().get("/v1/music").status_code == 401
+
+
+def test_music_uploaded_with_a_job_plays_under_it_and_is_purged_with_it(tmp_path: Path) -> None:
+    """A multipart job may carry its own music (`music` file): checked at submit (size before
+    reading, at least 1 s of audio, not beside options.music: 422 with a message, nothing kept),
+    kept with the job's files, mixed under the voice, and deleted when the job is purged."""
+    from tests.service import read_events, served
+
+    tone = tone_file(tmp_path / "calm.mp3", 3.0)
+    short = tone_file(tmp_path / "short.mp3", 0.2)
+    big = tone_file(tmp_path / "big.wav", 3.0)  # 48 kHz stereo PCM: ~570 kB
+    doc = ("talk.md", b"# Music\n\nA short talk with its own music under it.", "text/markdown")
+    env = {"T2V_API_KEYS": "key-a", "T2V_MAX_MUSIC_BYTES": "200000"}
+    with served(tmp_path, "--workers", "1", **env) as server:
+        client = server.client("key-a")
+        uploads = server.data_dir / "artifacts" / ".uploads"
+        refused = {
+            "short": {"music": ("short.mp3", short.read_bytes(), "audio/mpeg")},
+            "not audio": {"music": ("fake.mp3", b"this is not audio at all" * 50, "audio/mpeg")},
+            "too large": {"music": ("big.wav", big.read_bytes(), "audio/wav")},
+            "suffix": {"music": ("calm.exe", tone.read_bytes(), "audio/mpeg")},
+        }
+        for why, files in refused.items():
+            answer = client.post("/v1/jobs", files={"file": doc, **files})
+            assert answer.status_code == 422, (why, answer.text)
+            assert answer.json()["detail"].startswith("music file"), (why, answer.text)
+        both = client.post(
+            "/v1/jobs",
+            files={"file": doc, "music": ("calm.mp3", tone.read_bytes(), "audio/mpeg")},
+            data={"options": json.dumps({"music": "calm.mp3"})},
+        )
+        assert both.status_code == 422 and "not both" in both.json()["detail"], both.text
+        assert not uploads.exists() or not any(uploads.iterdir()), "nothing refused is kept"
+
+        created = client.post(
+            "/v1/jobs", files={"file": doc, "music": ("calm.mp3", tone.read_bytes(), "audio/mpeg")}
+        )
+        assert created.status_code == 202, created.text
+        job = created.json()
+        files = server.data_dir / "artifacts" / job["id"]
+        events = read_events(client, job["links"]["self"] + "/events")
+        done = events[-1][1]
+        assert done["status"] == "completed", done
+        assert [p.suffix for p in files.glob("music-*")] == [".mp3"]
+        video = tmp_path / "out.mp4"
+        video.write_bytes(client.get(done["links"]["video"]).content)
+        assert audio_stream(video) == ("aac", 48000, 2), "stereo: the music is under the voice"
+        (left, _), rate = decoded(video)
+        tone_level, _ = band_levels(left, rate)
+        assert tone_level[: int(0.8 / 0.05)].max() > -40, "the tone plays in the intro"
+        assert not any(uploads.iterdir())
+        purged = client.delete(f"/v1/jobs/{job['id']}", params={"purge": 1})
+        assert purged.status_code == 200, purged.text
+        assert not files.exists(), "the music went with the job's files"
 
 
 def test_a_playlist_changes_track_at_the_first_scene_boundary_after_a_track_ends() -> None:

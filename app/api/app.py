@@ -78,7 +78,7 @@ def create_app(
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=4 * settings.max_input_bytes + 64 * 1024,
-        max_upload_bytes=settings.max_document_bytes + 64 * 1024,
+        max_upload_bytes=settings.max_document_bytes + settings.max_music_bytes + 64 * 1024,
     )
     app.include_router(routes.router)
     app.include_router(ops.router)

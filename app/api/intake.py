@@ -1,29 +1,39 @@
 """Turning a submission (JSON text or an uploaded file) into a job's FileContext, validated up front.
 
 Everything a worker would refuse later is refused here, at submit time, with a 4xx: a document that is
-empty, binary or not UTF-8, options that do not validate, an unknown priority. The uploaded file's name
+empty, binary or not UTF-8, options that do not validate, an unknown priority, a script over the
+`ScriptLimits` (a word too long to say, too many scenes, too long a narration). The uploaded file's name
 is kept only as a display name (it also picks md/txt by extension); it never becomes a path.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
+import shutil
 import unicodedata
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from app.config import Settings, load_settings
+from app.core.fsutil import hash_file
 from app.core.jobstore.base import JobPriority
+from app.core.permissions import private_dir
 from app.core.queue_manager import FileContext, Trust
 from app.errors import InputError
-from app.services.documents import DocumentLimits, DocumentTooLarge, document_from_bytes
+from app.services.audio import check_music_name, check_uploaded_music
+from app.services.documents import DocumentLimits, DocumentTooLarge, ReadOptions, document_from_bytes
 from app.services.images import ImagePolicy, check_references, document_images
 from app.services.options import parse_render_options
-from app.services.planning import parse_storyboard, storyboard_format
-from app.services.render_job import check_storyboard, job_context, storyboard_context
+from app.services.planning import ScriptLimits, parse_storyboard, storyboard_format
+from app.services.render_job import check_script, check_storyboard, job_context, storyboard_context
 from app.services.speech import TTSConfig
 
 NAME_MAX = 120
+UPLOADS = ".uploads"  # under the artifacts root: uploaded music until its job is queued
 
 
 class TooLarge(DocumentTooLarge):
@@ -45,6 +55,7 @@ class Submission:
     context: FileContext
     priority: JobPriority
     size: int
+    staged: Path | None = None  # music uploaded with it, waiting to go into the job's files
 
 
 STORYBOARD = "storyboard"  # the `fmt` of a storyboard given as JSON in the body
@@ -60,8 +71,10 @@ def build_submission(
     tts: TTSConfig,
     uploaded: bool = False,
     settings: Settings | None = None,
+    music: StagedMusic | None = None,
 ) -> Submission:
     """`uploaded`: the name is a file's, so its extension picks the format; a JSON `name` is a label.
+    `music`: a music file uploaded beside it (checked already), instead of `options.music`.
 
     The options are an API caller's: voices only among what the operator offers (`tts`), and the
     job is marked so that its worker checks them the same way. Its images may not be server files
@@ -80,6 +93,8 @@ def build_submission(
     if not isinstance(options, dict):
         raise InputError("options must be a JSON object")
     given = {k: v for k, v in options.items() if v is not None}
+    if music is not None and given.get("music"):
+        raise InputError("send music either as options.music or as an uploaded 'music' file, not both")
     parsed = parse_render_options(given, trust=Trust.CALLER, config=tts)
     display = display_name(name)
     board = "json" if fmt == STORYBOARD else storyboard_format(display) if uploaded else None
@@ -90,11 +105,72 @@ def build_submission(
         policy = ImagePolicy.for_render(parsed, Trust.CALLER, settings or load_settings())
         check_storyboard(plan, parsed, policy, display or "storyboard", trust=Trust.CALLER, config=tts)
         context = storyboard_context(plan, given, Trust.CALLER, display)
-        return Submission(context, prio, context.size or 0)
+        return _with_music(Submission(context, prio, context.size or 0), music)
+    settings = settings or load_settings()
     document = document_from_bytes(
-        data, display if uploaded else None, fmt, limits=limits, label=None if uploaded else display
+        data,
+        display if uploaded else None,
+        fmt,
+        limits=limits,
+        label=None if uploaded else display,
+        reading=ReadOptions.of(parsed.pages, parsed.pptx_picture),  # as the worker reads it
     )
-    policy = ImagePolicy.for_render(parsed, Trust.CALLER, settings or load_settings())
+    check_script(document, parsed, ScriptLimits.from_settings(settings))
+    policy = ImagePolicy.for_render(parsed, Trust.CALLER, settings)
     check_references(document_images(document), policy)
     context = job_context(document, given, Trust.CALLER, display)
-    return Submission(context, prio, context.size or 0)
+    return _with_music(Submission(context, prio, context.size or 0), music)
+
+
+@dataclass(frozen=True)
+class StagedMusic:
+    """A music file a caller uploaded, checked, in its own staging folder; `name` is what it will be
+    called among the job's files (by its content: a resubmitted job names the same file)."""
+
+    path: Path
+    name: str
+
+
+def _with_music(submission: Submission, music: StagedMusic | None) -> Submission:
+    if music is None:
+        return submission
+    context = dataclasses.replace(submission.context, music=music.name)
+    return dataclasses.replace(submission, context=context, staged=music.path)
+
+
+def stage_music(source: BinaryIO, filename: str | None, size: int | None, settings: Settings) -> StagedMusic:
+    """Copy an uploaded music file out of the request into a staging folder of its own (under the
+    artifacts root) and check it: by its size before anything is read (HTTP 422 over
+    `max_music_bytes`), then its suffix and at least a second of decodable audio. Blocking."""
+    limit = settings.max_music_bytes
+    shown = display_name(filename) or "music"
+    check_music_name(shown, size, limit)
+    folder = private_dir(settings.artifacts_dir / UPLOADS / uuid.uuid4().hex)
+    staged = folder / shown
+    try:
+        with open(staged, "wb") as sink:
+            shutil.copyfileobj(source, sink, 1 << 20)
+        check_uploaded_music(staged, limit)
+        digest = hash_file(staged)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return StagedMusic(staged, f"music-{digest[:16]}{staged.suffix.lower()}")
+
+
+def discard_staged(submission: Submission) -> None:
+    """Remove a submission's staged music (moved into its job's files already, or refused)."""
+    if submission.staged is not None:
+        shutil.rmtree(submission.staged.parent, ignore_errors=True)
+
+
+def place_music(submission: Submission, job_dir: Path) -> Path | None:
+    """Put a submission's staged music into its job's files before the job is queued (a worker may
+    claim it at once); the path placed, or None when the job already has that file (a resubmission)."""
+    if submission.staged is None or submission.context.music is None:
+        return None
+    target = private_dir(job_dir) / submission.context.music
+    if target.exists():
+        return None
+    os.replace(submission.staged, target)
+    return target

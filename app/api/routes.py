@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +16,14 @@ from starlette.datastructures import UploadFile
 
 from app.api.auth import Principal
 from app.api.events import SHUTDOWN_GRACE_SECONDS, job_events
-from app.api.intake import STORYBOARD, Submission, build_submission
+from app.api.intake import (
+    STORYBOARD,
+    Submission,
+    build_submission,
+    discard_staged,
+    place_music,
+    stage_music,
+)
 from app.api.schemas import JobCreate, JobList, JobOut, job_out
 from app.api.service import PrincipalDep, ReadableJob, Service, ServiceDep, visible_job
 from app.config import Settings
@@ -43,6 +51,12 @@ MULTIPART_SCHEMA = {
         "priority": {"type": "string", "enum": ["low", "normal", "high", "urgent"]},
         "options": {"type": "string", "description": "render options as a JSON object"},
         "id": {"type": "string", "description": "your own job id"},
+        "music": {
+            "type": "string",
+            "format": "binary",
+            "description": "music to play under the voice (MP3, WAV, OGG, FLAC, M4A; >= 1 s, within the size "
+            "limit): kept with the job's files, deleted with them; instead of options.music",
+        },
     },
 }
 
@@ -74,13 +88,18 @@ async def _fetch(url: str, settings: Settings, limits: DocumentLimits) -> Docume
         await http.aclose()
 
 
-async def read_submission(request: Request, service: Service) -> tuple[Submission, str | None]:
+async def read_submission(
+    request: Request, service: Service, *, music: bool = True
+) -> tuple[Submission, str | None]:
+    """The submission a request carries, checked. `music`: a multipart upload's 'music' file is
+    staged with it (checked, waiting for its job: `enqueue_submission` moves it into the job's files
+    and `discard_staged` removes what is left); a preview passes False and it is not read."""
     settings = service.settings
     limits = DocumentLimits.from_settings(settings)
     tts = service.runtime.renderer.tts.config
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
-        async with request.form(max_files=1, max_fields=10) as form:
+        async with request.form(max_files=2, max_fields=10) as form:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise InputError("the upload needs a 'file' field")
@@ -90,18 +109,30 @@ async def read_submission(request: Request, service: Service) -> tuple[Submissio
             except json.JSONDecodeError as exc:
                 raise InputError(f"options is not valid JSON: {exc.msg}") from None
             job_id = form.get("id")
-            submission = await run_in_thread(
-                build_submission,
-                data,
-                upload.filename,
-                None,
-                str(form.get("priority") or "normal"),
-                options,
-                limits,
-                tts,
-                True,
-                settings,
-            )
+            track = form.get("music") if music else None
+            if track is not None and not isinstance(track, UploadFile):
+                raise InputError("'music' must be a file")
+            staged = None
+            if track is not None:
+                staged = await run_in_thread(stage_music, track.file, track.filename, track.size, settings)
+            try:
+                submission = await run_in_thread(
+                    build_submission,
+                    data,
+                    upload.filename,
+                    None,
+                    str(form.get("priority") or "normal"),
+                    options,
+                    limits,
+                    tts,
+                    True,
+                    settings,
+                    staged,
+                )
+            except BaseException:
+                if staged is not None:
+                    await run_in_thread(shutil.rmtree, staged.path.parent, True)
+                raise
             return submission, str(job_id) if job_id else None
     if content_type in ("application/json", ""):
         try:
@@ -165,7 +196,10 @@ async def create_job(
     if service.draining:
         raise HTTPException(503, "the server is shutting down; submit again shortly")
     submission, wanted_id = await read_submission(request, service)
-    record = await enqueue_submission(service, principal, submission, wanted_id)
+    try:
+        record = await enqueue_submission(service, principal, submission, wanted_id)
+    finally:
+        await run_in_thread(discard_staged, submission)
     return accepted(service, record)
 
 
@@ -194,6 +228,8 @@ async def enqueue_submission(
         if existing is not None and not principal.can_see(existing.owner):
             raise HTTPException(409, f"job id {wanted_id!r} is taken; choose another")
     job_id = wanted_id or new_job_id()
+    # uploaded music goes into the job's files first: a worker may claim the job at once
+    placed = await run_in_thread(place_music, submission, service.settings.artifacts_dir / job_id)
     try:
         record = await service.optimizer.parts.queue.submit_job_for_processing(
             job_id=job_id,
@@ -207,22 +243,34 @@ async def enqueue_submission(
             ),
         )
     except DuplicateJob:
+        await _unplace(placed)
         raise HTTPException(409, f"job {job_id!r} exists with different content; choose another id") from None
     except TooManyWaiting as exc:
+        await _unplace(placed)
         raise HTTPException(
             429, f"{exc.waiting} jobs are already waiting for this key; wait for some to finish"
         ) from None
     except QuotaExceeded as exc:
+        await _unplace(placed)
         raise HTTPException(
             429,
             f"this key's videos take {exc.used} bytes, at or over its quota of {exc.quota} bytes: delete "
             "some (DELETE /v1/jobs/{id}?purge=1) before submitting more",
         ) from None
+    except BaseException:
+        await _unplace(placed)
+        raise
     if not principal.can_see(record.owner):
         raise HTTPException(409, f"job id {job_id!r} is taken; choose another")
     for worker in service.optimizer.parts.workers:
         worker.wakeup.set()
     return record
+
+
+async def _unplace(placed: Path | None) -> None:
+    """Take back music placed for a job that was not queued."""
+    if placed is not None:
+        await run_in_thread(placed.unlink, True)
 
 
 @router.get("", response_model=JobList, summary="List your jobs, newest first")

@@ -117,7 +117,7 @@ async def _editable(service: Service, principal: Any, job_id: str) -> JobRecord:
 async def preview_plan(request: Request, service: ServiceDep, principal: PrincipalDep) -> JSONResponse:
     """The same body as `POST /v1/jobs`; answers the Plan (scenes with layout, shown text and
     narration) without queueing anything. 422 for what the job would be refused for."""
-    submission, _ = await read_submission(request, service)
+    submission, _ = await read_submission(request, service, music=False)
     plan = await run_in_thread(plan_of_job, service.runtime.renderer, submission.context, service.settings)
     return JSONResponse(_body(plan))
 

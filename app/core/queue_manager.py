@@ -78,7 +78,7 @@ class Trust(str, Enum):
         return cls.OPERATOR if value in (cls.OPERATOR, cls.OPERATOR.value) else cls.CALLER
 
 
-_FILE_CONTEXT_KEYS = {"path", "content", "filename", "content_type", "options", "trust", "parent"}
+_FILE_CONTEXT_KEYS = {"path", "content", "filename", "content_type", "options", "trust", "parent", "music"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,7 @@ class FileContext:
     options: dict[str, Any] = field(default_factory=dict)
     trust: Trust = Trust.CALLER
     parent: str | None = None  # the job this one re-renders with an edited storyboard
+    music: str | None = None  # a music file uploaded with the job: its name in the job's own files
 
     def __post_init__(self) -> None:
         if (self.path is None) == (self.content is None):
@@ -127,6 +128,7 @@ class FileContext:
             options=dict(value.get("options") or {}),
             trust=Trust.of(value.get("trust")),
             parent=value.get("parent"),
+            music=value.get("music"),
         )
 
     @property
@@ -150,6 +152,8 @@ class FileContext:
             payload["content_type"] = self.content_type
         if self.parent is not None:
             payload["parent"] = self.parent
+        if self.music is not None:
+            payload["music"] = self.music
         return payload
 
     @classmethod
@@ -163,6 +167,7 @@ class FileContext:
             options=dict(payload.get("options") or {}),
             trust=Trust.of(payload.get("trust")),
             parent=payload.get("parent"),
+            music=payload.get("music"),
         )
 
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +38,20 @@ from app.services.pipeline import Progress, Renderer, Stage
 from app.services.planning import (
     STORYBOARD_CONTENT_TYPE,
     Plan,
+    PlanLimits,
+    ScriptLimits,
     StoryboardError,
     dump_storyboard,
     fit_duration,
     parse_storyboard,
+    plan_document,
 )
 from app.services.speech import TTSConfig
 from app.services.tts_service import parse_voice_chain
 
 log = logging.getLogger(__name__)
+
+UPLOADED_MUSIC = re.compile(r"music-[0-9a-f]{16}\.[a-z0-9]{2,4}")  # what the API names a music upload
 
 # Share of the whole render each stage takes, for one overall percentage.
 STAGE_WEIGHTS = {Stage.SCRIPT: 2, Stage.SPEECH: 35, Stage.SLIDES: 20, Stage.CAPTIONS: 3, Stage.VIDEO: 40}
@@ -133,6 +139,20 @@ def check_storyboard(
         raise StoryboardError(name, problems)
 
 
+def check_script(document: Document, options: RenderOptions, limits: ScriptLimits) -> None:
+    """What the render refuses once the document's script exists (a word too long to say, too many
+    scenes, too long a narration at the options' rate, nothing to say), refused before the job is
+    queued rather than after it waited: the planner without layouts, in time linear in the text. The
+    document is read as its worker will read it, but a slide's picture is not made (LibreOffice is
+    not run): the script is the same. A script an LLM writes is checked when it is written."""
+    if options.llm:
+        return
+    reading = dataclasses.replace(document.reading, pptx_picture="redraw")
+    plan_document(
+        read_document(dataclasses.replace(document, reading=reading)), PlanLimits(options.rate, script=limits)
+    )
+
+
 def voice_problems(plan: Plan, trust: Trust, config: TTSConfig | None = None) -> list[str]:
     """A line per scene whose own `voice` cannot be used: unknown, or, from an API caller, not one
     the operator offers (`config.caller_voices`; no server URL, no model file). Blocking."""
@@ -205,6 +225,11 @@ class RenderJobHandler:
     def artifacts_dir(self, job_id: str) -> Path:
         return self.artifacts_root / job_id
 
+    def _uploaded_music(self, job_id: str, name: str) -> Path:
+        if not UPLOADED_MUSIC.fullmatch(name):
+            raise InputError("this job's uploaded music has an unexpected name")
+        return self.artifacts_dir(job_id) / name
+
     def _inputs(self, context: FileContext) -> tuple[RenderOptions, Document | Plan]:
         """The job's options and document, validated again (in a thread: voices are looked up)."""
         # the trust the payload was written with: a job from the API is checked as a caller's again
@@ -221,6 +246,8 @@ class RenderJobHandler:
     async def __call__(self, ctx: JobContext) -> dict[str, Any]:
         context = FileContext.from_payload(ctx.job.payload)
         options, document = await run_in_thread(self._inputs, context)
+        if context.music is not None:  # uploaded with the job: among its own files, named by the server
+            options = dataclasses.replace(options, music=str(self._uploaded_music(ctx.job.id, context.music)))
         # a caller's job has no folder whatever its payload says; the operator's has its file's
         folder = Path(context.path).parent if context.path else None
         images = ImagePolicy.for_render(options, context.trust, self.settings, folder)

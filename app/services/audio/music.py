@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
 import numpy as np
 
 from app.config import setting_default
@@ -85,11 +86,37 @@ def check_music_file(path: Path, max_bytes: int) -> None:
         raise MusicError(f"music file {path.name!r} not found") from None
     if not stat.S_ISREG(info.st_mode):
         raise MusicError(f"music {path.name!r} is not a file")
-    if info.st_size > max_bytes:
-        size, limit = info.st_size / 2**20, max_bytes / 2**20
-        raise MusicError(f"music file {path.name!r} is {size:.0f} MB; the limit is {limit:.0f} MB")
-    if path.suffix.lower() not in AUDIO_SUFFIXES:
-        raise MusicError(f"music file {path.name!r}: not one of {', '.join(AUDIO_SUFFIXES)}")
+    check_music_name(path.name, info.st_size, max_bytes)
+
+
+def check_music_name(name: str, size: int | None, max_bytes: int) -> None:
+    """A music file by its name and size alone: under the limit, with an audio suffix."""
+    if size is not None and size > max_bytes:
+        raise MusicError(f"music file {name!r} is {_bytes(size)}; the limit is {_bytes(max_bytes)}")
+    if Path(name).suffix.lower() not in AUDIO_SUFFIXES:
+        raise MusicError(f"music file {name!r}: not one of {', '.join(AUDIO_SUFFIXES)}")
+
+
+def check_uploaded_music(path: Path, max_bytes: int) -> None:
+    """A file a caller uploaded: under the size limit (by its size, before reading), with an audio
+    suffix, and at least MIN_SECONDS of audio that decodes (only that much is decoded here)."""
+    check_music_file(path, max_bytes)
+    heard = 0.0
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise MusicError(f"music file {path.name!r} has no audio")
+            for frame in container.decode(audio=0):
+                heard += frame.samples / (frame.sample_rate or 1)
+                if heard >= MIN_SECONDS:
+                    return
+    except av.error.FFmpegError:
+        raise MusicError(f"music file {path.name!r} is not audio ffmpeg can read") from None
+    raise MusicError(f"music file {path.name!r} is shorter than {MIN_SECONDS:g} s")
+
+
+def _bytes(n: int) -> str:
+    return f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{n} bytes"
 
 
 def track_names(music_dir: Path | None) -> list[str]:
