@@ -93,6 +93,27 @@ def test_still_and_moving_segments_share_headers_and_end_on_the_millisecond(tmp_
     assert made["still"] == made["moving"]
 
 
+def test_an_encoder_that_fails_while_fed_frames_raises_and_stops_the_feed(tmp_path: Path) -> None:
+    """Frames piped to ffmpeg (a moving scene's): if ffmpeg exits, the render gets its error at once
+    instead of writing into a dead pipe or waiting forever."""
+    import asyncio
+
+    from app.errors import MediaError
+    from app.services.video import run_ffmpeg
+
+    asked: list[int] = []
+
+    def feed(k: int) -> bytes | None:
+        asked.append(k)
+        return bytes(320 * 180 * 3 // 2) if k < 10_000 else None
+
+    bad = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "320x180", "-i", "-", "-c:v", "nonesuch"]
+    with pytest.raises(MediaError, match="ffmpeg failed while testing"):
+        asyncio.run(run_ffmpeg([*bad, str(tmp_path / "x.mp4")], what="testing", feed=feed))
+    assert len(asked) < 10_000, "the feed stopped when ffmpeg went away"
+    assert not (tmp_path / "x.mp4").exists()
+
+
 def packets(video: Path) -> list[tuple[float, float]]:
     """(time, duration) of every video frame, in order."""
     with av.open(str(video)) as c:
