@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -30,10 +31,11 @@ from app.services.models import WordTiming
 from app.services.options import parse_render_options
 from app.services.pipeline import Renderer
 from app.services.visuals import family_name, load_theme
-from tests.conftest import CLI
+from tests.conftest import CLI, OUTPUT
 
 # every cue has letters reaching the cap height and below the baseline: its ink is about one em
 DOC = "# Happy jumping dogs\n\nHappy dogs jump high. Big gray dogs play fetch by the pond."
+ZH_DOC = "# 今天的天气\n\n今天天气很好，我们一起去公园散步吧。公园里有很多花，大家都很开心。"
 
 
 def timed(text: str, start: float = 0.0, step: float = 0.4) -> list[WordTiming]:
@@ -102,10 +104,12 @@ def test_cli_unknown_caption_style_is_one_line(cli: CLI) -> None:
     assert result.returncode == 2 and len(result.stderr.decode().strip().splitlines()) == 1
 
 
-async def render_frames(tmp_path: Path, **given: object) -> tuple[list[tuple[float, Image.Image]], Path]:
-    options = parse_render_options({"voice": "espeak:en-us", **given}, trust=Trust.OPERATOR)
+async def render_frames(
+    tmp_path: Path, text: str = DOC, voice: str = "espeak:en-us", **given: object
+) -> tuple[list[tuple[float, Image.Image]], Path]:
+    options = parse_render_options({"voice": voice, **given}, trust=Trust.OPERATOR)
     renderer = Renderer(WorkspaceManager(tmp_path / "tmp"), ResourceManager(), DiskCache(tmp_path / "c"))
-    doc = document_from_bytes(DOC.encode(), "dogs.md", None)
+    doc = document_from_bytes(text.encode(), "doc.md", None)
     result = await renderer.render(doc, tmp_path / "out.mp4", options)
     with av.open(str(result.video)) as c:
         frames = [(float(f.pts * f.time_base), f.to_image()) for f in c.decode(video=0)]
@@ -178,6 +182,35 @@ async def test_wide_captions_measured_in_frames(tmp_path: Path) -> None:
     left, top, right, bottom = ink
     assert bottom <= 0.95 * h and bottom - top >= 0.9 * 0.04 * h
     assert abs((left + right) / 2 - w / 2) < 0.05 * w, "centred"
+
+
+def stroke_width(frame: Image.Image, top: float) -> float:
+    """The median length of the horizontal runs of near-white caption ink below `top` (a share of
+    the height): about the width of the glyphs' vertical strokes, in pixels."""
+    w, h = frame.size
+    ink = np.asarray(frame.convert("L").crop((0, int(h * top), w, h))) > 200
+    edges = np.diff(ink.astype(np.int8), axis=1, prepend=0, append=0)
+    runs = np.flatnonzero(edges.ravel() == -1) - np.flatnonzero(edges.ravel() == 1)
+    assert runs.size > 20, "caption ink to measure"
+    return float(np.median(runs))
+
+
+@pytest.mark.slow
+async def test_burned_cjk_captions_are_as_bold_as_latin_ones(tmp_path: Path) -> None:
+    """Noto Sans CJK is a variable font whose default instance is Thin, the one libass drew: the
+    captions now use a static bold instance of the characters they show, so a Chinese caption's
+    strokes are about as wide as an English one's."""
+    widths = {}
+    for name, text, voice in (("latin", DOC, "espeak:en-us"), ("cjk", ZH_DOC, "espeak:cmn")):
+        frames, srt = await render_frames(
+            tmp_path / name, text, voice, burn_captions=True, caption_style="clean"
+        )
+        start, end = srt_cues(srt)[0]
+        picture = frame_at(frames, (start + end) / 2)
+        picture.save(OUTPUT / f"burned_caption_{name}.png")
+        widths[name] = stroke_width(picture, 0.75)
+    print(f"caption stroke widths, px: {widths}")
+    assert widths["cjk"] >= 0.75 * widths["latin"], widths
 
 
 def test_theme_file_sets_caption_font_and_size_per_language(tmp_path: Path) -> None:

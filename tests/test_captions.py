@@ -19,7 +19,7 @@ import av
 import pytest
 
 from app.services.captions import build_cues, to_ass, to_srt, to_vtt
-from app.services.captions.function_words import STRONG, bare
+from app.services.captions.function_words import STRONG, bare, parts_compound
 from app.services.captions.linebreak import break_lines, text_width
 from app.services.captions.timing import CaptionRules
 from app.services.documents import document_from_bytes
@@ -151,6 +151,29 @@ def test_vietnamese_lines_never_end_on_a_function_word() -> None:
     assert_caption_rules(shown(cues))
     for line in (line for c in cues for line in c.lines):
         assert line.split()[-1] not in ("của", "các", "những", "là", "cho", "với", "trong", "và"), line
+
+
+def test_vietnamese_compounds_stay_on_one_line_where_a_break_elsewhere_is_as_good() -> None:
+    """ "phụ đề", "truyền hình", "quốc tế": two syllables, one word; neither a line nor a cue parts
+    them, in the SRT's 42-character lines nor in burned captions' 20-character ones."""
+    words = timed(VIETNAMESE)
+    cues = build_cues([words], words[-1].end + 1)
+    assert words_of(cues) == VIETNAMESE.split()
+    assert_caption_rules(shown(cues))
+
+    def parted(lines: list[str]) -> list[tuple[str, str]]:
+        pairs = [(a.split()[-1], b.split()[0]) for a, b in itertools.pairwise(lines)]
+        return [pair for pair in pairs if parts_compound(*pair)]
+
+    srt = [line for c in cues for line in c.lines]
+    assert parted(srt) == [], srt
+    # 20 characters: "và các đài truyền hình đều tuân theo những quy tắc gần giống nhau" cannot
+    # keep every pair in four lines; a fifth costs more than parting "tuân theo"
+    burned = [line for c in cues for line in break_lines(c.words, 20, RULES.wide)]
+    assert parted(burned) == [("tuân", "theo")], burned
+    assert (
+        parts_compound("phụ", "đề,") and parts_compound("Truyền", "hình") and not parts_compound("đề", "là")
+    )
 
 
 def test_chinese_breaks_between_characters_and_at_full_stops() -> None:

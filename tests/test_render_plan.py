@@ -21,7 +21,17 @@ from app.services.documents import document_from_bytes, read_document
 from app.services.images import ImagePolicy
 from app.services.models import RenderOptions, WordTiming
 from app.services.pipeline import Renderer
-from app.services.planning import Beat, ImageRef, Item, Plan, Scene, Table, plan_document
+from app.services.planning import (
+    Beat,
+    ImageRef,
+    Item,
+    Plan,
+    Scene,
+    Table,
+    derive_beats,
+    plan_document,
+    usable_beats,
+)
 from app.services.video import probe
 from app.services.visuals import compose_scene, draw_layout, load_theme
 from tests.images_support import huge_png, near
@@ -189,9 +199,11 @@ def test_states_shorter_than_the_minimum_hold_are_skipped_and_repeats_merged() -
 
 
 def test_beats_that_cannot_apply_show_one_still() -> None:
-    stale = bullets_scene(beats=[Beat(at=5000, item=1)])  # past the narration: dropped
-    assert focus_timeline(stale, SPOKEN) == [FocusState(0.0, None)]
-    assert scene_foci(stale) == [None]
+    stale = bullets_scene(beats=[Beat(at=5000, item=1)])  # past the narration: found again
+    assert focus_timeline(stale, SPOKEN) == [FocusState(0.0, 0), FocusState(1.5, 1), FocusState(3.0, 2)]
+    unsaid = stale.model_copy(update={"narration": "Something else entirely is said here."})
+    assert focus_timeline(unsaid, SPOKEN) == [FocusState(0.0, None)]  # nothing to point at
+    assert scene_foci(unsaid) == [None]
     statement = bullets_scene(layout="code")  # the picture does not change with the focus
     assert scene_foci(statement) == [None]
     out_of_range = bullets_scene(beats=[Beat(at=0, item=0), Beat(at=20, item=9)])
@@ -451,3 +463,47 @@ async def test_a_tables_highlight_follows_the_row_being_said(tmp_path: Path, asp
         assert lumas[n] > max(v for k, v in lumas.items() if k != n) + 10, (row[0], lumas)
         checked += 1
     assert checked >= 2
+
+
+FRUIT_MD = (
+    b"## Fruit\n\nThree of them.\n\n"
+    b"| Fruit | Colour | Taste |\n|---|---|---|\n"
+    b"| apple | red | sweet |\n| lemon | yellow | sour |\n| olive | green | bitter |\n\n"
+    b"## Steps\n\n1. Wash the fruit.\n2. Cut it in halves.\n3. Serve it cold.\n\n"
+    b"## Prose\n\nThe first sentence is here. The second one follows it. The third one ends it.\n"
+)
+
+
+def test_beats_lost_in_an_edit_are_found_again_where_each_row_or_item_is_said() -> None:
+    """The studio clears a scene's beats when its words change (the server derives them): without
+    that, an edited table or list had no highlight, or kept one row lit for the rest of the scene."""
+    plan = plan_document(read_document(document_from_bytes(FRUIT_MD, "fruit.md", None)))
+    focused = [s for s in plan.scenes if s.layout in ("table", "bullets", "prose")]
+    assert len(focused) == 3
+    for scene in focused:
+        assert usable_beats(scene) == scene.beats  # the planner's own are kept
+        planned = [(b.at, b.item) for b in scene.beats if b.item is not None]
+        found = [(b.at, b.item) for b in derive_beats(scene) if b.item is not None]
+        assert found == planned, scene.layout
+
+    table = focused[0]
+    # edited: the lemon row said differently, the olive row dropped from the narration, beats cleared
+    narration = "Here is the fruit table. Fruit: apple; Colour: red. Now the lemon, which is yellow and sour."
+    edited = table.model_copy(update={"narration": narration, "beats": [], "spoken": None})
+    timed = [WordTiming(w, 0.5 * n, 0.5 * n + 0.4) for n, w in enumerate(narration.split())]
+    states = focus_timeline(edited, timed)
+    start = {w.text.strip(".,;:"): w.start for w in timed}
+    assert [(s.focus, s.start) for s in states] == [
+        (None, 0.0),
+        (0, start["Fruit"]),
+        (1, start["lemon"]),
+    ]
+    # stale: the old offsets no longer point at the rows (row 0's stretch does not say "apple")
+    shifted = table.model_copy(
+        update={
+            "narration": "Before the table, a long sentence is said about nothing in particular. "
+            + table.narration
+        }
+    )
+    assert usable_beats(shifted) != shifted.beats
+    assert [b.item for b in usable_beats(shifted)] == [None, 0, 1, 2]

@@ -1,7 +1,8 @@
 """Turning a submission (JSON text or an uploaded file) into a job's FileContext, validated up front.
 
 Everything a worker would refuse later is refused here, at submit time, with a 4xx: a document that is
-empty, binary or not UTF-8, options that do not validate, an unknown priority. The uploaded file's name
+empty, binary or not UTF-8, options that do not validate, an unknown priority, a script over the
+`ScriptLimits` (a word too long to say, too many scenes, too long a narration). The uploaded file's name
 is kept only as a display name (it also picks md/txt by extension); it never becomes a path.
 """
 
@@ -24,11 +25,11 @@ from app.core.permissions import private_dir
 from app.core.queue_manager import FileContext, Trust
 from app.errors import InputError
 from app.services.audio import check_music_name, check_uploaded_music
-from app.services.documents import DocumentLimits, DocumentTooLarge, document_from_bytes
+from app.services.documents import DocumentLimits, DocumentTooLarge, ReadOptions, document_from_bytes
 from app.services.images import ImagePolicy, check_references, document_images
 from app.services.options import parse_render_options
-from app.services.planning import parse_storyboard, storyboard_format
-from app.services.render_job import check_storyboard, job_context, storyboard_context
+from app.services.planning import ScriptLimits, parse_storyboard, storyboard_format
+from app.services.render_job import check_script, check_storyboard, job_context, storyboard_context
 from app.services.speech import TTSConfig
 
 NAME_MAX = 120
@@ -105,10 +106,17 @@ def build_submission(
         check_storyboard(plan, parsed, policy, display or "storyboard", trust=Trust.CALLER, config=tts)
         context = storyboard_context(plan, given, Trust.CALLER, display)
         return _with_music(Submission(context, prio, context.size or 0), music)
+    settings = settings or load_settings()
     document = document_from_bytes(
-        data, display if uploaded else None, fmt, limits=limits, label=None if uploaded else display
+        data,
+        display if uploaded else None,
+        fmt,
+        limits=limits,
+        label=None if uploaded else display,
+        reading=ReadOptions.of(parsed.pages, parsed.pptx_picture),  # as the worker reads it
     )
-    policy = ImagePolicy.for_render(parsed, Trust.CALLER, settings or load_settings())
+    check_script(document, parsed, ScriptLimits.from_settings(settings))
+    policy = ImagePolicy.for_render(parsed, Trust.CALLER, settings)
     check_references(document_images(document), policy)
     context = job_context(document, given, Trust.CALLER, display)
     return _with_music(Submission(context, prio, context.size or 0), music)

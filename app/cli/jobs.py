@@ -110,7 +110,8 @@ def submit(
     from app.services.documents import Document
     from app.services.images import ImagePolicy
     from app.services.options import parse_render_options
-    from app.services.render_job import check_storyboard
+    from app.services.planning import ScriptLimits
+    from app.services.render_job import check_script, check_storyboard
 
     # the job carries the document's text, not its path: its folder goes along as the images' root
     images = images.rooted(document_dir(source))
@@ -123,6 +124,7 @@ def submit(
         # whoever runs the CLI is the operator
         parsed = parse_render_options(options, trust=Trust.OPERATOR)
         if isinstance(document, Document):
+            check_script(document, parsed, ScriptLimits.from_settings(settings))
             check_images_now(document, parsed, settings)
         else:
             policy = ImagePolicy.for_render(parsed, Trust.OPERATOR, settings)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from app.core.threads import check_cancelled
 from app.services.models import Speech, WordTiming
-from app.services.planning import Beat, Scene
+from app.services.planning import Beat, Scene, usable_beats
 from app.services.video import Shot
 
 # the layouts whose picture changes with the focus (the others look the same whatever is spoken)
@@ -110,7 +110,7 @@ def _ordered(scene: Scene) -> list[Beat]:
     end = len(scene.narration)
     out = []
     last = -1
-    for beat in scene.beats:
+    for beat in usable_beats(scene):  # found again when an edit left them missing or stale
         if last < beat.at <= end:
             out.append(beat)
             last = beat.at

@@ -24,7 +24,7 @@ from app.core.threads import both, run_in_thread
 from app.errors import InputError
 from app.services.audio import encode_narration, plan_narration, render_sound
 from app.services.beats import held_gaps, scene_shots
-from app.services.captions import caption_look, write_captions
+from app.services.captions import burnable_fonts, caption_look, write_captions
 from app.services.clip_scenes import draw_overlays
 from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
@@ -237,9 +237,13 @@ class Renderer:
             burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
             theme = await run_in_thread(load_theme, options.theme)  # cached: read once per file change
             fonts, scale = caption_look(theme, language)  # the theme's caption font for the language
+            words = _absolute_words(speeches, offsets)
+            if burn_ass is not None:  # libass draws a variable font at its default weight: pin it
+                said = "".join(w.text for scene in words for w in scene)
+                fonts = await run_in_thread(burnable_fonts, fonts, said, ws / "caption-fonts", self.cache)
             await run_in_thread(
                 write_captions,
-                _absolute_words(speeches, offsets),
+                words,
                 duration,
                 srt,
                 vtt,

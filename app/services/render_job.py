@@ -38,10 +38,13 @@ from app.services.pipeline import Progress, Renderer, Stage
 from app.services.planning import (
     STORYBOARD_CONTENT_TYPE,
     Plan,
+    PlanLimits,
+    ScriptLimits,
     StoryboardError,
     dump_storyboard,
     fit_duration,
     parse_storyboard,
+    plan_document,
 )
 from app.services.speech import TTSConfig
 from app.services.tts_service import parse_voice_chain
@@ -134,6 +137,20 @@ def check_storyboard(
     problems = [*voice_problems(plan, trust, config), *plan_image_problems(plan, policy)]
     if problems:
         raise StoryboardError(name, problems)
+
+
+def check_script(document: Document, options: RenderOptions, limits: ScriptLimits) -> None:
+    """What the render refuses once the document's script exists (a word too long to say, too many
+    scenes, too long a narration at the options' rate, nothing to say), refused before the job is
+    queued rather than after it waited: the planner without layouts, in time linear in the text. The
+    document is read as its worker will read it, but a slide's picture is not made (LibreOffice is
+    not run): the script is the same. A script an LLM writes is checked when it is written."""
+    if options.llm:
+        return
+    reading = dataclasses.replace(document.reading, pptx_picture="redraw")
+    plan_document(
+        read_document(dataclasses.replace(document, reading=reading)), PlanLimits(options.rate, script=limits)
+    )
 
 
 def voice_problems(plan: Plan, trust: Trust, config: TTSConfig | None = None) -> list[str]:

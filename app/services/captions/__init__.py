@@ -10,7 +10,13 @@ their size and place in the frame (`CaptionBox`); `write_captions` does a render
 """
 
 from app.services.captions.burned import CAPTION_EM, STYLE_NAMES, STYLES, CaptionBox, CaptionStyle
-from app.services.captions.files import ascent_ratio, caption_font_runs, caption_look, write_captions
+from app.services.captions.files import (
+    ascent_ratio,
+    burnable_fonts,
+    caption_font_runs,
+    caption_look,
+    write_captions,
+)
 from app.services.captions.formats import ass_change_points, change_points, to_ass, to_srt, to_vtt
 from app.services.captions.segmentation import segment as build_cues
 from app.services.captions.timing import CaptionRules
@@ -25,6 +31,7 @@ __all__ = [
     "ascent_ratio",
     "ass_change_points",
     "build_cues",
+    "burnable_fonts",
     "caption_font_runs",
     "caption_look",
     "change_points",

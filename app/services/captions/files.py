@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from app.core.diskcache import DiskCache
 from app.errors import RenderError
 from app.services.captions.formats import to_ass, to_srt, to_vtt
 from app.services.captions.segmentation import segment as build_cues
@@ -17,10 +19,14 @@ from app.services.visuals import (
     face_index,
     family_name,
     load_font,
+    needs_instance,
     real_file,
     segment,
+    static_face,
     themed_fontset,
 )
+
+CAPTION_WEIGHT = 700  # burned captions are bold: their ASS style says Bold=-1
 
 
 def write_captions(
@@ -63,6 +69,25 @@ def caption_look(theme: Theme, language: str) -> tuple[FontSet, float]:
     theme gives burned captions in a language."""
     entry = theme.caption_font(language)
     return (themed_fontset(None, entry.font, None) if entry.font else default_fontset()), entry.size
+
+
+def burnable_fonts(fonts: FontSet, text: str, workdir: Path, cache: DiskCache | None = None) -> FontSet:
+    """The caption fonts with each variable font that draws some of `text` replaced by a static bold
+    instance of the characters it draws (`static_face`, kept in `workdir` and the cache). libass
+    would draw a variable font at its default weight: Noto Sans CJK's is Thin, so CJK captions were
+    hairlines beside bold Latin ones."""
+    drawn: dict[Path, set[str]] = {}
+    for run in segment(text, fonts.chain(fonts.bold)):
+        if needs_instance(run.font, CAPTION_WEIGHT):
+            drawn.setdefault(run.font, set()).update(run.text)
+    if not drawn:
+        return fonts
+    swap = {font: static_face(font, chars, CAPTION_WEIGHT, workdir, cache) for font, chars in drawn.items()}
+    return dataclasses.replace(
+        fonts,
+        bold=swap.get(fonts.bold, fonts.bold),
+        fallbacks=tuple(swap.get(f, f) for f in fonts.fallbacks),
+    )
 
 
 def caption_font_runs(fonts: FontSet) -> Callable[[str], list[tuple[str, str, float]]]:

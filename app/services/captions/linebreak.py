@@ -8,7 +8,8 @@ space, so joining the pieces gives back the narration's own spacing.
 `break_cost` is the one judgement of where text may be cut, used alike for the end of a cue, the
 break between a cue's two lines and the shorter lines of burned captions: negative after a comma or
 a clause mark, strongly positive after an article, preposition or conjunction (`function_words`),
-and before a symbol nobody says (an emoji stays with its word).
+positive inside a Vietnamese word of two syllables, and before a symbol nobody says (an emoji stays
+with its word).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import itertools
 import unicodedata
 from collections.abc import Sequence
 
-from app.services.captions.function_words import OPENERS, STRONG, TITLES, WEAK, bare
+from app.services.captions.function_words import OPENERS, STRONG, TITLES, WEAK, bare, parts_compound
 from app.services.models import WordTiming
 from app.services.visuals import break_units, needs_breaking
 
@@ -33,6 +34,7 @@ TITLE_PENALTY = 3.0  # "Dr." + name stay together
 STRONG_PENALTY = 5.0  # a line ending on "the", "of", "và", "của"
 WEAK_PENALTY = 2.0  # ... on an auxiliary or an ambiguous Vietnamese preposition
 OPENER_BONUS = -0.7  # a line starting with a conjunction or a preposition
+COMPOUND_PENALTY = 1.5  # a Vietnamese word of two syllables parted ("phụ | đề")
 SYMBOL_PENALTY = 6.0  # a line starting with an emoji or a lone dash
 BALANCE = 3.0  # weight of unequal line widths, per (difference / line width) squared
 TOP_HEAVY = 1.5  # extra factor when the upper line is the wider (a pyramid reads better)
@@ -98,6 +100,8 @@ def break_cost(before: WordTiming, after: WordTiming) -> float:
     cost = STRONG_PENALTY if word in STRONG else WEAK_PENALTY if word in WEAK else 0.0
     if bare(after.text) in OPENERS:
         cost += OPENER_BONUS
+    if parts_compound(core, after.text):
+        cost += COMPOUND_PENALTY
     return cost
 
 

@@ -12,6 +12,7 @@ problem line per JSON path, `storyboard_schema`). `condense`: a plan fitted to a
 `planning.normalize` (numbers, dates, units... as words) is its own package.
 """
 
+from app.services.planning.beats_of import derive_beats, usable_beats
 from app.services.planning.captioned import for_burned_captions
 from app.services.planning.condense import (
     Condensed,
@@ -76,6 +77,7 @@ __all__ = [
     "balanced_groups",
     "check_limits",
     "condense_plan",
+    "derive_beats",
     "dump_storyboard",
     "estimate_seconds",
     "fit_duration",
@@ -94,5 +96,6 @@ __all__ = [
     "split_words",
     "storyboard_format",
     "storyboard_schema",
+    "usable_beats",
     "validation_problems",
 ]

@@ -16,8 +16,9 @@ Rules:
 - `beats` tie the narration to what is shown: beat i says "from narration character `at` on, the
   voice is speaking about item `item`" (None: nothing in particular). The drawer makes one still per
   distinct focus state; the renderer times each beat from the word timings. Beats are optional in
-  files: when missing, or stale after an edit (offsets past the end, not increasing), they are
-  derived again from the items and the narration (`derive_beats`).
+  files: when missing, or stale after an edit (offsets past the end, not increasing, a table row
+  not said in its own stretch), they are derived again from the items and the narration
+  (`beats_of.usable_beats`, when the scene is rendered).
 """
 
 from __future__ import annotations

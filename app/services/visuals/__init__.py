@@ -14,6 +14,7 @@ from app.services.visuals.drawing import draw_layout, make_thumbnail, release_dr
 from app.services.visuals.fontfiles import face_index, family_name, load_font, real_file
 from app.services.visuals.fonts import FontSet, default_fontset, link_fonts, segment, themed_fontset
 from app.services.visuals.frame import CAPTION_RESERVE, make_frame
+from app.services.visuals.instances import needs_instance, static_face
 from app.services.visuals.model import DrawnRun, Picture, Shape, SlideLayout, TextLine
 from app.services.visuals.overlay import matte
 from app.services.visuals.scene import compose_scene, fits
@@ -49,10 +50,12 @@ __all__ = [
     "make_thumbnail",
     "matte",
     "needs_breaking",
+    "needs_instance",
     "real_file",
     "release_drawing_caches",
     "render_scene",
     "save_png",
     "segment",
+    "static_face",
     "themed_fontset",
 ]
