@@ -5,7 +5,6 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,34 +71,33 @@ def cli(tmp_path: Path) -> Iterator[CLI]:
     yield CLI(env=env, cwd=work)
 
 
-BROWSER_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking")
-
-
-@contextmanager
-def chromium(*extra_args: str) -> Iterator[Any]:
-    """Debian's headless Chromium (never downloaded) driven by Playwright, with `extra_args` beside
-    the usual ones. Skips, or fails under T2V_TEST_REQUIRE=browser, when either is absent."""
-    executable = shutil.which("chromium")
-    if executable is None:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium (never downloaded) driven by Playwright, one per test module; each
+    test opens its own context. Skips, or fails under T2V_TEST_REQUIRE=browser, when either is absent."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
         missing_part("browser", "no `chromium` on PATH (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         missing_part("browser", "the playwright package is not installed")
+    OUTPUT.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=[*BROWSER_ARGS, *extra_args])
+        launched = p.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--allow-file-access-from-files",  # a file:// page's canvas may read a local video
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
         try:
             yield launched
         finally:
             launched.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One Chromium per test module (`chromium()`); each test opens its own context."""
-    with chromium() as launched:
-        OUTPUT.mkdir(exist_ok=True)
-        yield launched
 
 
 @pytest.fixture(autouse=True)

@@ -65,7 +65,7 @@ def test_the_estimate_lands_on_the_target_and_what_is_kept_is_whole_sentences(
         assert scene.layout in ("bullets", "statement", "title")
         assert 1 <= len(scene.items) <= 5
         for item in scene.items:
-            assert len(item.text.split()) <= 11, item.text
+            assert len(item.text.split()) <= 12, item.text  # KEY_POINT_WHOLE: a whole clause, not cut
         assert [b.item for b in scene.beats] == sorted(b.item for b in scene.beats if b.item is not None)
     kept = [f for f in result.sentences if f.kept]
     dropped = [f for f in result.sentences if not f.kept]
@@ -131,6 +131,13 @@ def test_key_points_and_language_helpers() -> None:
         "Hãy tạo một môi trường ảo trong thư mục .venv"
     )
     assert key_point("**Bold** and `code` words.", "en") == "Bold and code words"
+    # no phrase ends early enough to cut at: the whole clause, never "... are read the way"
+    assert key_point("Dates, numbers and units are read the way people say them.", "en") == (
+        "Dates, numbers and units are read the way people say them"
+    )
+    assert key_point("English, Vietnamese and dozens of other languages work out of the box.", "en") == (
+        "English, Vietnamese and dozens of other languages work out of the box"
+    )
     assert guess_language("Phần lớn mọi người xem video ngắn mà không bật âm thanh.") == "vi"
     assert guess_language("Most people watch short videos with the sound off.") == "en"
     assert is_aside("For example, a mill.", "en") and is_aside("Ví dụ, một cối xay.", "vi")

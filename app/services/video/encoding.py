@@ -29,10 +29,8 @@ LEVELS = (
 )
 
 # RGB slides -> YUV 4:2:0 with the HD matrix, in the video range; the tags say the same.
-TO_YUV = (
-    "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
-    "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv"
-)
+YUV_TAGS = "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv"
+TO_YUV = f"scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,{YUV_TAGS}"
 COLOUR_TAGS = [
     "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
 ]  # fmt: skip

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
 from app.core.children import die_with_parent
+from app.core.threads import run_in_thread
 from app.errors import MediaError
 
 TIMESCALE = 90_000  # MP4 track timescale: whole ticks for milliseconds and for 1/24, 1/25, 1/30, 1/60 s
@@ -26,24 +27,31 @@ def ffmpeg_exe() -> str:
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
-async def run_ffmpeg(args: Sequence[str], *, what: str) -> None:
+async def run_ffmpeg(
+    args: Sequence[str], *, what: str, feed: Callable[[int], bytes | None] | None = None
+) -> None:
     """Run ffmpeg; if the awaiting task is cancelled, kill it at once and wait for it to exit. If
-    this process is killed outright, ffmpeg is killed too (`app.core.children`)."""
+    this process is killed outright, ffmpeg is killed too (`app.core.children`). `feed(k)` gives
+    the k-th chunk of ffmpeg's standard input (None: the end); it runs in a thread, one chunk ahead
+    of the one being written, so making a frame overlaps encoding the last."""
     proc = await asyncio.create_subprocess_exec(
         ffmpeg_exe(),
         "-hide_banner",
-        "-nostdin",
+        *([] if feed else ["-nostdin"]),
         "-v",
         "error",
         "-y",
         *args,
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.PIPE if feed else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
         **die_with_parent(),  # a SIGKILLed t2v leaves no ffmpeg behind
     )
     try:
-        _, stderr = await proc.communicate()
+        if feed is None:
+            _, stderr = await proc.communicate()
+        else:
+            stderr = await _fed(proc, feed)
     except BaseException:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
@@ -53,6 +61,30 @@ async def run_ffmpeg(args: Sequence[str], *, what: str) -> None:
         lines = stderr.decode("utf-8", "replace").strip().splitlines()
         detail = lines[-1] if lines else f"exit code {proc.returncode}"
         raise MediaError(f"ffmpeg failed while {what}: {detail}")
+
+
+async def _fed(proc: asyncio.subprocess.Process, feed: Callable[[int], bytes | None]) -> bytes:
+    """Write feed(0), feed(1), ... to ffmpeg's stdin, then wait for it; returns its stderr."""
+    assert proc.stdin is not None and proc.stderr is not None
+    errors = asyncio.ensure_future(proc.stderr.read())
+    ahead: asyncio.Future[bytes | None] = asyncio.ensure_future(run_in_thread(feed, 0))
+    try:
+        k = 0
+        while (chunk := await ahead) is not None:
+            k += 1
+            ahead = asyncio.ensure_future(run_in_thread(feed, k))
+            proc.stdin.write(chunk)
+            try:
+                await proc.stdin.drain()
+            except (BrokenPipeError, ConnectionResetError):  # ffmpeg failed: its stderr says why
+                break
+        proc.stdin.close()
+        await proc.wait()
+        return await errors
+    finally:
+        for task in (ahead, errors):
+            task.cancel()
+        await asyncio.gather(ahead, errors, return_exceptions=True)
 
 
 def concat_path(path: Path) -> str:

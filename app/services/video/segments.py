@@ -16,13 +16,14 @@ GOP), so their H.264 streams join without re-encoding; every segment starts with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.services.video.encoding import TO_YUV, Encoding
+from app.core.threads import run_in_thread
+from app.services.video.encoding import TO_YUV, YUV_TAGS, Encoding
 from app.services.video.ffmpeg import TIMESCALE, filter_escape, run_ffmpeg
-from app.services.video.motion import KenBurns
+from app.services.video.motion import KenBurns, Planes, pan_frame
 from app.services.video.mux import join_by_copy
 from app.services.video.shots import END_MARK_MS, Shot, split_shots, write_concat_list
 
@@ -220,24 +221,48 @@ async def _encode_frames(
     out: Path,
     x264: list[str],
     ms_pts: str | None = None,
+    drawn: tuple[tuple[int, int], Callable[[int], bytes | None]] | None = None,
 ) -> None:
-    """Decode the picture once and loop it in memory (the image demuxer would decode every frame).
-    `ms_pts`: a setpts expression on the millisecond clock (`_MsClock.piece`: one frame more, the
-    end mark) instead of the constant rate."""
+    """Decode the picture once and loop it in memory (the image demuxer would decode every frame),
+    or, with `drawn` (the frame size and a feed of raw yuv420p frames: `motion.pan_frame`), encode
+    the frames piped in. `ms_pts`: a setpts expression on the millisecond clock (`_MsClock.piece`:
+    one frame more, the end mark) instead of the constant rate."""
+    count = frames + (1 if ms_pts else 0)  # the end mark: 1 ms frames (the input's rate)
+    if drawn is None:
+        source = [*(["-framerate", "1000"] if ms_pts else []), "-i", str(image)]
+        head = [TO_YUV, f"loop=loop={count - 1}:size=1:start=0"]
+    else:
+        (w, h), _ = drawn
+        raw = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}"]
+        source = [*raw, "-framerate", "1000" if ms_pts else str(fps), "-i", "-"]
+        head = [YUV_TAGS]
     if ms_pts is None:
-        chain = [TO_YUV, f"loop=loop={frames - 1}:size=1:start=0", f"setpts=N/{fps}/TB", *filters]
+        chain = [*head, f"setpts=N/{fps}/TB", *filters]
         rate = ["-r", str(fps)]
-    else:  # 1 ms frames (the input's rate): the end mark's duration; the others' is up to the next
-        chain = [TO_YUV, f"loop=loop={frames}:size=1:start=0", "settb=1/1000", ms_pts, *filters]
-        frames += 1
+    else:  # the end mark's duration is its 1 ms; the others' is up to the next frame
+        chain = [*head, "settb=1/1000", ms_pts, *filters]
         rate = ["-fps_mode", "passthrough", "-enc_time_base", "1:1000"]
     await run_ffmpeg(
         [
-            *(["-framerate", "1000"] if ms_pts else []), "-i", str(image), "-vf", ",".join(chain),
-            "-frames:v", str(frames), *rate, *x264, "-video_track_timescale", str(TIMESCALE), str(out),
+            *source, "-vf", ",".join(chain), "-frames:v", str(count), *rate, *x264,
+            "-video_track_timescale", str(TIMESCALE), str(out),
         ],
         what="encoding frames",
+        feed=drawn[1] if drawn else None,
     )  # fmt: skip
+
+
+async def _planes(image: Path, size: tuple[int, int], raw: Path) -> Planes:
+    """The picture at the frame's size in YUV 4:2:0, converted as the stills are (`TO_YUV`)."""
+    w, h = size
+    await run_ffmpeg(
+        ["-i", str(image), "-vf", f"scale={w}:{h},{TO_YUV}", "-f", "rawvideo", str(raw)],
+        what="converting a picture",
+    )
+    try:
+        return Planes.from_raw(await run_in_thread(raw.read_bytes), size)
+    finally:
+        raw.unlink(missing_ok=True)
 
 
 async def _encode_every_frame(
@@ -256,11 +281,15 @@ async def _encode_every_frame(
     """`frames` frames of `image` from frame `frame0` of a scene of `total` frames (at `at` seconds):
     the pan continues across the scene's stills, the captions are drawn at their times."""
     fps = spec.rate
-    filters: list[str] = []
+    filters = [burn.filter(at)] if burn else []
+    drawn = None
     if spec.motion:  # sub-pixel pan and zoom, continuing across the scene's stills
-        filters.append(
-            KenBurns.for_key(motion_key or str(image), spec.slide_motion).filter(spec.size, frame0, total)
-        )
-    if burn:
-        filters.append(burn.filter(at))
-    await _encode_frames(image, frames, fps, filters, out, spec.encoding.frames(fps), ms_pts)
+        path = KenBurns.for_key(motion_key or str(image), spec.slide_motion)
+        planes = await _planes(image, spec.size, workdir / f"{out.stem}.yuv")
+        count, last = frames + (1 if ms_pts else 0), max(1, total - 1)
+
+        def feed(k: int) -> bytes | None:
+            return pan_frame(planes, path, (frame0 + k) / last) if k < count else None
+
+        drawn = (spec.size, feed)
+    await _encode_frames(image, frames, fps, filters, out, spec.encoding.frames(fps), ms_pts, drawn)
