@@ -86,7 +86,13 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as p:
         launched = p.chromium.launch(
             executable_path=chromium,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--allow-file-access-from-files",  # a file:// page's canvas may read a local video
+                "--autoplay-policy=no-user-gesture-required",
+            ],
         )
         try:
             yield launched
