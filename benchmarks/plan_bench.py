@@ -180,7 +180,9 @@ async def _prepare(plan_file: Path, inputs: Path, data_dir: Path) -> dict[str, f
     moving = scene_motion(plan.scenes, options.motion)  # what ours moves, moviepy moves too
     shots = [
         (s, kind is not None)
-        for scene, kind in zip(scene_shots(plan.scenes, stills, speeches, offsets, duration), moving, strict=True)
+        for scene, kind in zip(
+            scene_shots(plan.scenes, stills, speeches, offsets, duration), moving, strict=True
+        )
         for s in scene
     ]
     manifest = {

@@ -102,8 +102,17 @@ def build_submission(
         if len(data) > limits.text_bytes:
             raise TooLarge(f"the storyboard is {len(data)} bytes; the limit is {limits.text_bytes}")
         plan = parse_storyboard(data, board, display or "storyboard")
-        policy = ImagePolicy.for_render(parsed, Trust.CALLER, settings or load_settings())
-        check_storyboard(plan, parsed, policy, display or "storyboard", trust=Trust.CALLER, config=tts)
+        settings = settings or load_settings()
+        policy = ImagePolicy.for_render(parsed, Trust.CALLER, settings)
+        check_storyboard(
+            plan,
+            parsed,
+            policy,
+            display or "storyboard",
+            trust=Trust.CALLER,
+            config=tts,
+            limits=ScriptLimits.from_settings(settings),
+        )
         context = storyboard_context(plan, given, Trust.CALLER, display)
         return _with_music(Submission(context, prio, context.size or 0), music)
     settings = settings or load_settings()
