@@ -15,12 +15,14 @@ from app.services.documents import load_document
 from app.services.models import RenderOptions
 from app.services.pipeline import Renderer
 from app.services.planning import (
+    Beat,
     DurationTarget,
     Item,
     Plan,
     Scene,
     condense_plan,
     fit_duration,
+    for_burned_captions,
     plan_seconds,
     split_sentences,
 )
@@ -212,3 +214,33 @@ def test_pictures_keep_their_slide_and_images_stay_beside_key_points() -> None:
     assert beside.layout == "image_text" and beside.image is not None and beside.image.path == "mill.png"
     assert 1 <= len(beside.items) <= 3 and "For example" not in beside.narration
     assert any(f.scene == "s3" and f.text == "(code)" and not f.kept for f in result.sentences)
+
+
+def test_burned_caption_key_points_are_whole_phrases_and_none_is_dropped() -> None:
+    """The demo's 'Many languages' on --preset shorts showed 'Dates, numbers and units are read the
+    way' (cut mid-phrase); then, shown whole, two of its three sentences left the slide."""
+    sentences = [
+        "English, Vietnamese and dozens of other languages work out of the box.",
+        "The language is detected from your text, or you can choose a voice yourself.",
+        "Dates, numbers and units are read the way people say them.",
+    ]
+    narration = "Many languages. " + " ".join(sentences)
+    scene = Scene(
+        id="s6",
+        layout="prose",
+        title="Many languages",
+        items=[Item(text=t) for t in sentences],
+        narration=narration,
+        beats=[
+            Beat(at=0, item=None),
+            *(Beat(at=narration.index(t), item=n) for n, t in enumerate(sentences)),
+        ],
+    )
+    shown = for_burned_captions(Plan(scenes=[scene]), "en").scenes[0]
+    assert shown.layout == "bullets"
+    assert [i.text for i in shown.items] == [
+        "English, Vietnamese and dozens of other languages work out of the box",
+        "Language is detected from your text",
+        "Dates, numbers and units are read the way people say them",
+    ]
+    assert [b.item for b in shown.beats] == [None, 0, 1, 2]

@@ -99,6 +99,12 @@ def same_words(a: str, b: str) -> bool:
     return _WORDLESS.sub(" ", plain(a)).strip().lower() == _WORDLESS.sub(" ", plain(b)).strip().lower()
 
 
+def short_sentence(text: str, language: str | None) -> bool:
+    """A sentence no longer than a key point: it is its own key point, whole."""
+    limit = KEY_POINT_TOKENS.get(base_language(language), KEY_POINT_TOKENS_DEFAULT)
+    return len(plain(text).split()) <= limit
+
+
 def is_aside(sentence: str, language: str | None) -> bool:
     """An example, a side note or a restatement: the first thing to drop when time is short."""
     s = plain(sentence).strip().lower()
