@@ -466,6 +466,9 @@ def test_a_wide_table_on_a_phone_is_a_card_per_row_and_no_word_is_broken(tmp_pat
         assert luma[focus] > luma[1 - focus] + 5, luma
     wide = compose_scene(scene, VideoFormat("16:9", 720), THEMES["dark"], 0)
     assert "header" in {s.kind for s in wide.shapes}
+    one = scene.model_copy(update={"table": WIDE_TABLE.model_copy(update={"rows": WIDE_TABLE.rows[1:]})})
+    burned = compose_scene(one, tall, THEMES["dark"], None, captions_burned=True)  # the captions' room kept
+    assert burned.fits and all(box[3] <= 1280 * 0.64 + 2 for _, box in burned.content_boxes())
 
 
 def test_a_wide_table_planned_for_a_phone_says_one_sentence_per_row() -> None:

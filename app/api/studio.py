@@ -24,8 +24,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from app.api.intake import Submission
-from app.api.routes import MULTIPART_SCHEMA, accepted, enqueue_submission, read_submission
-from app.api.schemas import JobCreate
+from app.api.routes import SUBMISSION_BODY, accepted, enqueue_submission, read_submission
 from app.api.service import PrincipalDep, ReadableJob, Service, ServiceDep, visible_job
 from app.core.jobstore.base import JobPriority, JobRecord
 from app.core.queue_manager import FileContext, Trust
@@ -104,15 +103,7 @@ async def _editable(service: Service, principal: Any, job_id: str) -> JobRecord:
 @router.post(
     "/v1/plan",
     summary="Preview the plan of a document: the scenes a job would render",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": JobCreate.model_json_schema()},
-                "multipart/form-data": {"schema": MULTIPART_SCHEMA},
-            },
-        }
-    },
+    openapi_extra=SUBMISSION_BODY,
 )
 async def preview_plan(request: Request, service: ServiceDep, principal: PrincipalDep) -> JSONResponse:
     """The same body as `POST /v1/jobs`; answers the Plan (scenes with layout, shown text and
