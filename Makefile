@@ -45,8 +45,9 @@ lint: $(VENV)/.installed-test
 #   condense       `--duration`: fitting a long document's plan to a target
 #   readers        a 100-page PDF and a 60-slide PPTX read
 #   sound          ISSUE 14: the audio stage's share of a render, re-renders with music
+#   studio         ISSUE 15: GET storyboard kept vs planned again; a bold static CJK caption font
 # `make bench` runs them all but motion, then render_bench.py.
-BENCHES := queue fast-path plan normalize long-input captions delivery condense readers caption-timing sound
+BENCHES := queue fast-path plan normalize long-input captions delivery condense readers caption-timing sound studio
 MOVIEPY_BENCHES := fast-path plan motion
 .PHONY: bench $(sort $(BENCHES:%=bench-%) $(MOVIEPY_BENCHES:%=bench-%))
 

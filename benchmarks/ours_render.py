@@ -41,6 +41,8 @@ def options_from(args: argparse.Namespace) -> RenderOptions:
         values["motion"] = args.motion  # a bare --motion: every scene (the default moves photos only)
     if args.transition:
         values["transition"] = args.transition
+    if args.visuals:
+        values["visuals"] = args.visuals
     missing = sorted(set(values) - known)
     if missing:
         print(json.dumps({"unavailable": missing}))
@@ -84,6 +86,7 @@ def main() -> None:
     parser.add_argument("--fps", type=int, default=None)
     parser.add_argument("--motion", nargs="?", const="all", choices=("none", "photos", "all"))
     parser.add_argument("--transition", default=None, help="none, fade, crossfade, slide or wipe")
+    parser.add_argument("--visuals", default=None, help="picture providers, e.g. local:DIR")
     parser.add_argument("--plan", action="store_true", help="DOC is a Plan as JSON")
     args = parser.parse_args()
     options = options_from(args)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import platform
 import re
 import statistics
@@ -91,15 +92,21 @@ class Run:
     audio: float
     loudness: float
     true_peak: float
+    cpu: float  # seconds of CPU, this process and its ffmpeg children: what load does not inflate much
+
+
+def cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 async def one(r: Renderer, text: str, out: Path, options: RenderOptions, label: str) -> Run:
     doc = document_from_bytes(text.encode(), "talk.md", None)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     result = await r.render(doc, out, options)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     i, tp = r128(result.video)
-    return Run(label, wall, AUDIO[-1], i, tp)
+    return Run(label, wall, AUDIO[-1], i, tp, cpu)
 
 
 async def series(music: Path | None, work: Path) -> list[Run]:
@@ -122,23 +129,25 @@ def median_runs(all_runs: list[list[Run]]) -> list[Run]:
                 statistics.median(r.audio for r in runs),
                 runs[0].loudness,
                 runs[0].true_peak,
+                statistics.median(r.cpu for r in runs),
             )
         )
     return out
 
 
 def table(title: str, runs: list[Run]) -> list[str]:
-    first = runs[0].wall
+    first, first_cpu = runs[0].wall, runs[0].cpu
     lines = [
         f"### {title}",
         "",
-        "| render | wall | audio stage | audio share | vs first render | loudness | true peak |",
-        "|---|---|---|---|---|---|---|",
+        "| render | wall | audio stage | audio share | vs first render | CPU | CPU vs first | loudness "
+        "| true peak |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         lines.append(
             f"| {r.label} | {r.wall:.2f} s | {r.audio:.2f} s | {r.audio / r.wall:.0%} | {r.wall / first:.0%} "
-            f"| {r.loudness:.1f} LUFS | {r.true_peak:.1f} dBTP |"
+            f"| {r.cpu:.2f} s | {r.cpu / first_cpu:.0%} | {r.loudness:.1f} LUFS | {r.true_peak:.1f} dBTP |"
         )
     return [*lines, ""]
 
@@ -158,11 +167,13 @@ def main(argv: list[str] | None = None) -> None:
             check=True,
         )  # fmt: skip
         results: dict[str, list[list[Run]]] = {"without music": [], "with music": []}
+        loads = [os.getloadavg()[0]]
         for n in range(args.repeat):
             for name, track in (("without music", None), ("with music", music)):
                 work = base / f"{name.replace(' ', '-')}-{n}"
                 work.mkdir()
                 results[name].append(asyncio.run(series(track, work)))
+                loads.append(os.getloadavg()[0])
     lines = [
         "# Sound: what loudness, limiting and music cost",
         "",
@@ -170,7 +181,9 @@ def main(argv: list[str] | None = None) -> None:
         f"{platform.python_version()}, medians. Twenty scenes, ~60 s of espeak speech, 720p, a fresh",
         "cache per series; the audio stage is `encode_narration` (resample, measure, level, limit, encode,",
         "check, mix), timed inside each render (it runs beside the picture encoding, so its share of a",
-        "first render's wall time is an upper bound on what it adds).",
+        "first render's wall time is an upper bound on what it adds); CPU is this process's and its ffmpeg",
+        "children's user + system seconds. The machine is shared: its 1-minute",
+        f"load average (`uptime`, 2 cores) was {min(loads):.1f}-{max(loads):.1f} during these runs.",
         "",
     ]
     for name, runs in results.items():

@@ -15,12 +15,14 @@ from app.services.documents import load_document
 from app.services.models import RenderOptions
 from app.services.pipeline import Renderer
 from app.services.planning import (
+    Beat,
     DurationTarget,
     Item,
     Plan,
     Scene,
     condense_plan,
     fit_duration,
+    for_burned_captions,
     plan_seconds,
     split_sentences,
 )
@@ -65,7 +67,7 @@ def test_the_estimate_lands_on_the_target_and_what_is_kept_is_whole_sentences(
         assert scene.layout in ("bullets", "statement", "title")
         assert 1 <= len(scene.items) <= 5
         for item in scene.items:
-            assert len(item.text.split()) <= 11, item.text
+            assert len(item.text.split()) <= 12, item.text  # KEY_POINT_WHOLE: a whole clause, not cut
         assert [b.item for b in scene.beats] == sorted(b.item for b in scene.beats if b.item is not None)
     kept = [f for f in result.sentences if f.kept]
     dropped = [f for f in result.sentences if not f.kept]
@@ -131,6 +133,13 @@ def test_key_points_and_language_helpers() -> None:
         "Hãy tạo một môi trường ảo trong thư mục .venv"
     )
     assert key_point("**Bold** and `code` words.", "en") == "Bold and code words"
+    # no phrase ends early enough to cut at: the whole clause, never "... are read the way"
+    assert key_point("Dates, numbers and units are read the way people say them.", "en") == (
+        "Dates, numbers and units are read the way people say them"
+    )
+    assert key_point("English, Vietnamese and dozens of other languages work out of the box.", "en") == (
+        "English, Vietnamese and dozens of other languages work out of the box"
+    )
     assert guess_language("Phần lớn mọi người xem video ngắn mà không bật âm thanh.") == "vi"
     assert guess_language("Most people watch short videos with the sound off.") == "en"
     assert is_aside("For example, a mill.", "en") and is_aside("Ví dụ, một cối xay.", "vi")
@@ -205,3 +214,33 @@ def test_pictures_keep_their_slide_and_images_stay_beside_key_points() -> None:
     assert beside.layout == "image_text" and beside.image is not None and beside.image.path == "mill.png"
     assert 1 <= len(beside.items) <= 3 and "For example" not in beside.narration
     assert any(f.scene == "s3" and f.text == "(code)" and not f.kept for f in result.sentences)
+
+
+def test_burned_caption_key_points_are_whole_phrases_and_none_is_dropped() -> None:
+    """The demo's 'Many languages' on --preset shorts showed 'Dates, numbers and units are read the
+    way' (cut mid-phrase); then, shown whole, two of its three sentences left the slide."""
+    sentences = [
+        "English, Vietnamese and dozens of other languages work out of the box.",
+        "The language is detected from your text, or you can choose a voice yourself.",
+        "Dates, numbers and units are read the way people say them.",
+    ]
+    narration = "Many languages. " + " ".join(sentences)
+    scene = Scene(
+        id="s6",
+        layout="prose",
+        title="Many languages",
+        items=[Item(text=t) for t in sentences],
+        narration=narration,
+        beats=[
+            Beat(at=0, item=None),
+            *(Beat(at=narration.index(t), item=n) for n, t in enumerate(sentences)),
+        ],
+    )
+    shown = for_burned_captions(Plan(scenes=[scene]), "en").scenes[0]
+    assert shown.layout == "bullets"
+    assert [i.text for i in shown.items] == [
+        "English, Vietnamese and dozens of other languages work out of the box",
+        "Language is detected from your text",
+        "Dates, numbers and units are read the way people say them",
+    ]
+    assert [b.item for b in shown.beats] == [None, 0, 1, 2]

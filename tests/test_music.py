@@ -314,9 +314,21 @@ def test_music_uploaded_with_a_job_plays_under_it_and_is_purged_with_it(tmp_path
         tone_level, _ = band_levels(left, rate)
         assert tone_level[: int(0.8 / 0.05)].max() > -40, "the tone plays in the intro"
         assert not any(uploads.iterdir())
+        # an edit of its storyboard re-renders with the same music, kept in the new job's files
+        url = f"/v1/jobs/{job['id']}/storyboard"
+        board = client.get(url).json()
+        board["scenes"][0]["narration"] = "An edited talk, the same music under it."
+        child = client.put(url, json=board)
+        assert child.status_code == 202, child.text
+        redone = read_events(client, child.json()["links"]["self"] + "/events")[-1][1]
+        assert redone["status"] == "completed", redone
+        video.write_bytes(client.get(redone["links"]["video"]).content)
+        assert audio_stream(video) == ("aac", 48000, 2)
         purged = client.delete(f"/v1/jobs/{job['id']}", params={"purge": 1})
         assert purged.status_code == 200, purged.text
         assert not files.exists(), "the music went with the job's files"
+        kept = server.data_dir / "artifacts" / child.json()["id"]
+        assert len(list(kept.glob("music-*.mp3"))) == 1, "the re-render keeps its own"
 
 
 def test_a_playlist_changes_track_at_the_first_scene_boundary_after_a_track_ends() -> None:

@@ -417,8 +417,10 @@ def test_prose_neighbours_are_never_below_the_body_floor(fmt: VideoFormat) -> No
         layout = compose_scene(scene, fmt, THEMES["dark"], focus)
         sizes = {line.item: line.runs[0].size for line in layout.lines if line.runs and line.item is not None}
         assert min(sizes.values()) >= floor - 1, (focus, sizes)
+        assert min(sizes.values()) >= 0.7 * sizes[focus], (focus, sizes)  # context, not footnotes
         shown += len(sizes) - 1
-    assert shown >= 3  # neighbours are shown (where they fit whole)
+    # neighbours are shown where they fit whole at a readable size (a square frame has no room)
+    assert shown >= (0 if fmt.aspect == "1:1" else 3)
 
 
 WIDE_TABLE = Table(
@@ -464,6 +466,9 @@ def test_a_wide_table_on_a_phone_is_a_card_per_row_and_no_word_is_broken(tmp_pat
         assert luma[focus] > luma[1 - focus] + 5, luma
     wide = compose_scene(scene, VideoFormat("16:9", 720), THEMES["dark"], 0)
     assert "header" in {s.kind for s in wide.shapes}
+    one = scene.model_copy(update={"table": WIDE_TABLE.model_copy(update={"rows": WIDE_TABLE.rows[1:]})})
+    burned = compose_scene(one, tall, THEMES["dark"], None, captions_burned=True)  # the captions' room kept
+    assert burned.fits and all(box[3] <= 1280 * 0.64 + 2 for _, box in burned.content_boxes())
 
 
 def test_a_wide_table_planned_for_a_phone_says_one_sentence_per_row() -> None:

@@ -229,3 +229,36 @@ def test_plan_writes_a_storyboard_the_user_edits_then_renders(cli: CLI) -> None:
     ]:
         refused = cli.run("plan", *args)
         assert refused.returncode == 2 and message in refused.stderr.decode(), refused.stderr.decode()
+
+
+async def test_the_studio_path_re_encodes_only_the_edited_scene_pictures_included(tmp_path: Path) -> None:
+    """What the studio does: render an uploaded Word file, take its storyboard as GET gives it
+    (`plan_of_job`: the pictures written in as data: URLs), edit one scene's words, send it through
+    JSON and render it as a storyboard: only the edited scene's segment is encoded again; the
+    picture's scene comes from the cache (the data: URL holds the document's own bytes)."""
+    from app.config import load_settings
+    from app.services.options import parse_render_options
+    from app.services.render_job import job_document, job_limits, plan_of_job
+    from tests.test_readers_docx import report
+
+    settings = load_settings()
+    r = Renderer(WorkspaceManager(tmp_path / "tmp"), cache=DiskCache(tmp_path / "cache"))
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    context = FileContext(
+        content=report(),
+        filename="r.docx",
+        content_type=docx,
+        options={"voice": "espeak:vi"},
+        trust=Trust.CALLER,
+    )
+    options = parse_render_options(context.options, trust=Trust.CALLER, config=r.tts.config)
+    await r.render(job_document(context, job_limits(settings), options), tmp_path / "a.mp4", options)
+    first = r.segments_encoded
+    plan = plan_of_job(r, context, settings)
+    assert any(s.image is not None and s.image.path.startswith("data:image/png") for s in plan.scenes)
+    i = next(i for i, s in enumerate(plan.scenes) if s.image is None and "Xin chào" in s.narration)
+    scenes = list(plan.scenes)
+    scenes[i] = scenes[i].model_copy(update={"narration": "Chào buổi sáng cả nhà.", "beats": []})
+    edited = parse_storyboard(dump_storyboard(plan.model_copy(update={"scenes": scenes}), "json"), "json")
+    await r.render_plan(edited, tmp_path / "b.mp4", options)
+    assert r.segments_encoded - first == 1, f"{r.segments_encoded - first} segments encoded again"

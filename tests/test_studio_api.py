@@ -3,6 +3,7 @@ preview, a job's storyboard read, edited, refused when bad or stale, and re-rend
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,6 +132,13 @@ def test_a_docx_storyboard_keeps_its_pictures_through_an_edit(server: Server) ->
     assert len(pictures) == 1 and pictures[0].startswith("data:image/png;base64,"), [p[:40] for p in pictures]
     assert "report.docx#" not in a.get(url).text
     finished(a, job)
+
+    fake = copy.deepcopy(board)
+    j = next(j for j, s in enumerate(board["scenes"]) if s["image"] is not None)
+    fake["scenes"][j]["image"]["path"] = "data:image/png;base64," + base64.b64encode(b"%PDF-1.4 x").decode()
+    refused = a.put(url, json=fake)  # an upload that is no picture is refused at once, by its field
+    assert refused.status_code == 422 and f"scenes[{j}].image.path" in refused.text, refused.text
+    assert "PDF" in refused.text
 
     edited = copy.deepcopy(board)
     i = next(i for i, s in enumerate(board["scenes"]) if s["image"] is None and s["narration"])

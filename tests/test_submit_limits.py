@@ -70,3 +70,28 @@ def test_t2v_submit_refuses_what_the_render_would(cli: CLI) -> None:
     assert cli.run("submit", "ok.md", timeout=60).returncode == 0
     listed = json.loads(cli.run("jobs", "--json").stdout)
     assert len(listed) == 1, listed
+
+
+def storyboard(*narrations: str) -> str:
+    scenes = [{"id": f"s{n}", "layout": "statement", "narration": text} for n, text in enumerate(narrations)]
+    return json.dumps({"version": 1, "scenes": scenes})
+
+
+def test_a_storyboard_over_the_limits_is_refused_at_submit_and_at_render(cli: CLI, tmp_path: Path) -> None:
+    """A storyboard is rendered as written, but within the same limits as a document's script."""
+    cli.env.update(LIMITS)
+    (cli.cwd / "story.json").write_text(storyboard("Said once.", f"One long word: {WORD} here."))
+    for command in (("submit", "story.json"), ("render", "story.json", "-o", "out.mp4")):
+        result = cli.run(*command, timeout=60)
+        err = result.stderr.decode()
+        assert result.returncode == 2 and len(err.strip().splitlines()) == 1, err
+        assert "story.json" in err and "41-character word" in err and "T2V_MAX_WORD_CHARS" in err, err
+    assert not (cli.cwd / "out.mp4").exists()
+    assert json.loads(cli.run("jobs", "--json").stdout) == []
+    with served(tmp_path, "--workers", "0", T2V_API_KEYS=KEY, **LIMITS) as server:
+        client = server.client(KEY)
+        many = storyboard(*(["Said once."] * 9))
+        response = client.post("/v1/jobs", files={"file": ("story.json", many.encode())})
+        assert response.status_code == 422 and "9 scenes" in response.json()["detail"], response.text
+        fine = client.post("/v1/jobs", files={"file": ("story.json", storyboard("Said once.").encode())})
+        assert fine.status_code == 202, fine.text

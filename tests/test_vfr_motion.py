@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import shutil
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -20,7 +21,6 @@ from app.services.models import RenderOptions
 from app.services.pipeline import Renderer
 from app.services.planning import ImageRef, Plan, Scene
 from app.services.video import probe
-from tests.conftest import missing_part
 
 pytestmark = pytest.mark.slow
 
@@ -154,16 +154,11 @@ def test_the_picture_lasts_as_long_as_the_narration(rendered: tuple[Path, float]
     assert abs(probe(video).duration - duration) < 0.05
 
 
-def test_the_mixed_rate_file_plays_in_chromium(rendered: tuple[Path, float], tmp_path: Path) -> None:
+def test_the_mixed_rate_file_plays_in_chromium(
+    rendered: tuple[Path, float], tmp_path: Path, browser: Any
+) -> None:
     """Chromium decodes across the joins (one set of H.264 headers for both kinds of segment): the
     picture it shows after the moving scene is the one PyAV decodes, and playback runs through it."""
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        missing_part("browser", "no `chromium` on PATH (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing_part("browser", "the playwright package is not installed")
     video, _ = rendered
     starts = [t for t, _ in probe(video).chapters]
     shutil.copy(video, tmp_path / "v.mp4")
@@ -176,51 +171,35 @@ def test_the_mixed_rate_file_plays_in_chromium(rendered: tuple[Path, float], tmp
                 expected = frame.to_ndarray(format="rgb24").astype(np.float64).mean(axis=(0, 1))
     assert expected is not None
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--allow-file-access-from-files",  # the canvas may read the local video's pixels
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
-        try:
-            page = browser.new_page()
-            page.goto((tmp_path / "page.html").as_uri())
-            ready = "(v => v.readyState >= 2 && !v.seeking)(document.getElementById('v'))"
-            page.wait_for_function(ready, timeout=30_000, polling=100)
-            assert abs(page.evaluate("document.getElementById('v').duration") - probe(video).duration) < 0.1
-            page.evaluate(f"document.getElementById('v').currentTime = {at}")
-            page.wait_for_function(ready, timeout=30_000, polling=100)
-            shown = page.evaluate(
-                """() => {
-                    const v = document.getElementById('v');
-                    const c = document.createElement('canvas');
-                    c.width = v.videoWidth; c.height = v.videoHeight;
-                    const g = c.getContext('2d');
-                    g.drawImage(v, 0, 0);
-                    const d = g.getImageData(0, 0, c.width, c.height).data;
-                    const sum = [0, 0, 0];
-                    for (let i = 0; i < d.length; i += 4) {
-                        sum[0] += d[i]; sum[1] += d[i + 1]; sum[2] += d[i + 2];
-                    }
-                    const n = d.length / 4;
-                    return [sum[0] / n, sum[1] / n, sum[2] / n];
-                }"""
-            )
-            assert np.max(np.abs(np.array(shown) - expected)) < 6, (shown, expected)
-            # playback runs through the moving scene into the next still one
-            page.evaluate(
-                f"(v => {{ v.currentTime = {starts[2] - 0.4}; v.play(); }})(document.getElementById('v'))"
-            )
-            page.wait_for_function(
-                f"(v => !v.error && v.currentTime > {starts[2] + 0.2})(document.getElementById('v'))",
-                timeout=30_000,
-                polling=100,
-            )
-            assert page.evaluate("document.getElementById('v').error") is None
-        finally:
-            browser.close()
+    page = browser.new_page()
+    page.goto((tmp_path / "page.html").as_uri())
+    ready = "(v => v.readyState >= 2 && !v.seeking)(document.getElementById('v'))"
+    page.wait_for_function(ready, timeout=30_000, polling=100)
+    assert abs(page.evaluate("document.getElementById('v').duration") - probe(video).duration) < 0.1
+    page.evaluate(f"document.getElementById('v').currentTime = {at}")
+    page.wait_for_function(ready, timeout=30_000, polling=100)
+    shown = page.evaluate(
+        """() => {
+            const v = document.getElementById('v');
+            const c = document.createElement('canvas');
+            c.width = v.videoWidth; c.height = v.videoHeight;
+            const g = c.getContext('2d');
+            g.drawImage(v, 0, 0);
+            const d = g.getImageData(0, 0, c.width, c.height).data;
+            const sum = [0, 0, 0];
+            for (let i = 0; i < d.length; i += 4) {
+                sum[0] += d[i]; sum[1] += d[i + 1]; sum[2] += d[i + 2];
+            }
+            const n = d.length / 4;
+            return [sum[0] / n, sum[1] / n, sum[2] / n];
+        }"""
+    )
+    assert np.max(np.abs(np.array(shown) - expected)) < 6, (shown, expected)
+    # playback runs through the moving scene into the next still one
+    page.evaluate(f"(v => {{ v.currentTime = {starts[2] - 0.4}; v.play(); }})(document.getElementById('v'))")
+    page.wait_for_function(
+        f"(v => !v.error && v.currentTime > {starts[2] + 0.2})(document.getElementById('v'))",
+        timeout=30_000,
+        polling=100,
+    )
+    assert page.evaluate("document.getElementById('v').error") is None

@@ -102,8 +102,17 @@ def build_submission(
         if len(data) > limits.text_bytes:
             raise TooLarge(f"the storyboard is {len(data)} bytes; the limit is {limits.text_bytes}")
         plan = parse_storyboard(data, board, display or "storyboard")
-        policy = ImagePolicy.for_render(parsed, Trust.CALLER, settings or load_settings())
-        check_storyboard(plan, parsed, policy, display or "storyboard", trust=Trust.CALLER, config=tts)
+        settings = settings or load_settings()
+        policy = ImagePolicy.for_render(parsed, Trust.CALLER, settings)
+        check_storyboard(
+            plan,
+            parsed,
+            policy,
+            display or "storyboard",
+            trust=Trust.CALLER,
+            config=tts,
+            limits=ScriptLimits.from_settings(settings),
+        )
         context = storyboard_context(plan, given, Trust.CALLER, display)
         return _with_music(Submission(context, prio, context.size or 0), music)
     settings = settings or load_settings()
@@ -160,17 +169,22 @@ def stage_music(source: BinaryIO, filename: str | None, size: int | None, settin
 
 def discard_staged(submission: Submission) -> None:
     """Remove a submission's staged music (moved into its job's files already, or refused)."""
-    if submission.staged is not None:
-        shutil.rmtree(submission.staged.parent, ignore_errors=True)
+    staged = submission.staged
+    if staged is not None and staged.parent.parent.name == UPLOADS:  # never another job's files
+        shutil.rmtree(staged.parent, ignore_errors=True)
 
 
 def place_music(submission: Submission, job_dir: Path) -> Path | None:
-    """Put a submission's staged music into its job's files before the job is queued (a worker may
-    claim it at once); the path placed, or None when the job already has that file (a resubmission)."""
+    """Put a submission's music (staged, or another job's: a re-render's parent) into its job's
+    files before the job is queued (a worker may claim it at once), as a hard link where it can (the
+    same file, no copy); the path placed, or None when the job already has it (a resubmission)."""
     if submission.staged is None or submission.context.music is None:
         return None
     target = private_dir(job_dir) / submission.context.music
     if target.exists():
         return None
-    os.replace(submission.staged, target)
+    try:
+        os.link(submission.staged, target)
+    except OSError:
+        shutil.copyfile(submission.staged, target)
     return target

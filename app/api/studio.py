@@ -24,8 +24,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from app.api.intake import Submission
-from app.api.routes import MULTIPART_SCHEMA, accepted, enqueue_submission, read_submission
-from app.api.schemas import JobCreate
+from app.api.routes import SUBMISSION_BODY, accepted, enqueue_submission, read_submission
 from app.api.service import PrincipalDep, ReadableJob, Service, ServiceDep, visible_job
 from app.core.jobstore.base import JobPriority, JobRecord
 from app.core.queue_manager import FileContext, Trust
@@ -34,7 +33,7 @@ from app.errors import InputError
 from app.services.images import ImagePolicy
 from app.services.options import parse_render_options
 from app.services.planning import Plan, StoryboardError, dump_storyboard, parse_storyboard
-from app.services.render_job import check_storyboard, plan_of_job, storyboard_context
+from app.services.render_job import UPLOADED_MUSIC, check_storyboard, plan_of_job, storyboard_context
 from app.services.visuals import load_theme
 
 router = APIRouter(tags=["studio"])
@@ -104,15 +103,7 @@ async def _editable(service: Service, principal: Any, job_id: str) -> JobRecord:
 @router.post(
     "/v1/plan",
     summary="Preview the plan of a document: the scenes a job would render",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": JobCreate.model_json_schema()},
-                "multipart/form-data": {"schema": MULTIPART_SCHEMA},
-            },
-        }
-    },
+    openapi_extra=SUBMISSION_BODY,
 )
 async def preview_plan(request: Request, service: ServiceDep, principal: PrincipalDep) -> JSONResponse:
     """The same body as `POST /v1/jobs`; answers the Plan (scenes with layout, shown text and
@@ -202,9 +193,13 @@ async def put_storyboard(
             f"GET it again (current: {held.revision!r})",
         )
     context = dataclasses.replace(
-        storyboard_context(plan, options, parent.trust, parent.filename), parent=job.id
+        storyboard_context(plan, options, parent.trust, parent.filename), parent=job.id, music=parent.music
     )
-    submission = Submission(context, JobPriority(job.priority), context.size or 0)
+    # music uploaded with the edited job plays under its re-render too: the same file, in its files
+    music = service.settings.artifacts_dir / job.id / parent.music if parent.music else None
+    if parent.music is not None and not UPLOADED_MUSIC.fullmatch(parent.music):
+        raise HTTPException(409, f"job {job.id!r} has music this server did not name; submit it again")
+    submission = Submission(context, JobPriority(job.priority), context.size or 0, staged=music)
     record = await enqueue_submission(service, principal, submission, owner=job.owner)
     return accepted(service, record)
 

@@ -128,7 +128,9 @@ def submit(
             check_images_now(document, parsed, settings)
         else:
             policy = ImagePolicy.for_render(parsed, Trust.OPERATOR, settings)
-            check_storyboard(document, parsed, policy, Path(source).name, trust=Trust.OPERATOR)
+            script_limits = ScriptLimits.from_settings(settings)
+            name = Path(source).name
+            check_storyboard(document, parsed, policy, name, trust=Trust.OPERATOR, limits=script_limits)
     except (InputError, ValueError) as exc:
         fail(str(exc))
     from app.services.render_job import job_context, storyboard_context

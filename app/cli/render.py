@@ -124,6 +124,7 @@ def render(
     from app.services.documents import Document
     from app.services.images import ImagePolicy
     from app.services.options import parse_render_options
+    from app.services.planning import ScriptLimits
     from app.services.render_job import check_storyboard
 
     groups = (speech, frame, delivery, pictures, sound, reading, limits, images, story)
@@ -156,7 +157,9 @@ def render(
             document = read_source(source, settings, reading.pages, reading.pptx_picture)
             policy = ImagePolicy.for_render(options, Trust.OPERATOR, settings, document_dir(source))
             if not isinstance(document, Document):
-                check_storyboard(document, options, policy, Path(source).name, trust=Trust.OPERATOR)
+                script_limits = ScriptLimits.from_settings(settings)
+                name = Path(source).name
+                check_storyboard(document, options, policy, name, trust=Trust.OPERATOR, limits=script_limits)
     except InputError as exc:
         fail(str(exc))
 

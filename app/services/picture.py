@@ -102,6 +102,7 @@ async def encode_scenes(
     extents = [(s[0].start, s[-1].start + s[-1].duration) for s in scenes]
     windows = boundary_windows(extents) if transition != "none" else []
     first_digest: dict[int, str] = {}
+    one_window = asyncio.Semaphore(1)  # windows one at a time (each uses two threads): bounded memory
 
     def span(j: int, inner: bool) -> tuple[float, float]:
         """Scene j's time without the windows (inner) or with them (the time its pan spans)."""
@@ -163,7 +164,7 @@ async def encode_scenes(
                     spec.size, frame0, frame_count(p0, p1, fps)
                 )
             sides.append(Side(image, motion))
-        async with cpu:
+        async with one_window, cpu:  # a window holds two decoded pictures: ~200 MB at 1080p
             await encode_transition(transition, sides[0], sides[1], windows[i], spec, path, ws, burn)
         return path
 

@@ -41,6 +41,7 @@ from app.services.planning import (
     PlanLimits,
     ScriptLimits,
     StoryboardError,
+    check_limits,
     dump_storyboard,
     fit_duration,
     parse_storyboard,
@@ -122,10 +123,12 @@ def check_storyboard(
     *,
     trust: Trust,
     config: TTSConfig | None = None,
+    limits: ScriptLimits | None = None,
 ) -> None:
     """What a storyboard must pass before it is rendered or queued: no target duration (it is
     rendered as written), its scenes' voices among what `trust` may choose, its images where the
-    policy allows (one line each, with its JSON path)."""
+    policy allows (one line each, with its JSON path), its narration within the `limits` (as the
+    render checks it)."""
     if options.duration is not None or options.max_duration is not None:
         raise StoryboardError(
             name,
@@ -135,8 +138,16 @@ def check_storyboard(
             ],
         )
     problems = [*voice_problems(plan, trust, config), *plan_image_problems(plan, policy)]
+    if limits is not None:
+        try:
+            check_limits(STORYBOARD_SCRIPT, plan.scenes, options.rate, limits)
+        except InputError as exc:
+            problems.append(str(exc))
     if problems:
         raise StoryboardError(name, problems)
+
+
+STORYBOARD_SCRIPT = "the storyboard"  # what a storyboard's limits name (after its file's name)
 
 
 def check_script(document: Document, options: RenderOptions, limits: ScriptLimits) -> None:

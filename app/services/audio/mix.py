@@ -38,7 +38,7 @@ from app.services.audio.aac import (
     joined_overs,
     lowered,
 )
-from app.services.audio.dynamics import limit
+from app.services.audio.dynamics import ROOM_TONE_DB, limit
 from app.services.audio.level import Sound, rounded
 from app.services.audio.loudness import (
     RATE,
@@ -132,12 +132,19 @@ async def mix_music(
         return Mixed(0, True)
     length = voice.spans[-1][1]
     seconds = math.ceil((length / RATE + DECODE_MARGIN) / DECODE_STEP) * DECODE_STEP
-    raws = await _decode_tracks(tracks, seconds, workdir)
+    raws = await _decode_tracks(tracks, digests, seconds, workdir, cache)
     stats = await run_in_thread(_track_stats, raws, digests, cache)
-    bed, voice_db = await run_in_thread(_bed, raws, stats, speech, boundaries, music, sound, voice, length)
-    pieces = await run_in_thread(_pieces, voice, bed, voice_db, sound, workdir)
+    bed, voice_db, bed_peak = await run_in_thread(
+        _bed, raws, stats, speech, boundaries, music, sound, voice, length
+    )
+    # the voice's scenes are limited to the ceiling (room tone adds a hair): when the two peaks
+    # together stay under it, the sum cannot pass it and no envelope is computed
+    voice_peak = linear(sound.ceiling) + (linear(ROOM_TONE_DB + 20) if sound.room_tone else 0.0)
+    bound = voice_peak * linear(voice_db) + bed_peak
+    limiting = bound > linear(sound.ceiling)
+    pieces = await run_in_thread(_pieces, voice, bed, voice_db, limiting, sound, workdir)
     todo = [p for p in pieces if cache is None or not await run_in_thread(cache.fetch, p.key, p.aac, ".aac")]
-    mixer = _Mixer(voice, bed, voice_db, sound)
+    mixer = _Mixer(voice, bed, voice_db, sound, None if limiting else db(bound))
     await voice.prepare(_touching(voice.spans, todo))
     await _encode(todo, mixer, sound, workdir, cache, cpu)
     check_at = sound.true_peak - CHECK_MARGIN
@@ -157,12 +164,19 @@ async def mix_music(
     return Mixed(len({p.scene for p in todo}), False)
 
 
-async def _decode_tracks(tracks: Sequence[Path], seconds: float, workdir: Path) -> list[Path]:
-    """Each track as raw 48 kHz stereo float (at most `seconds` of it), one ffmpeg run each: a file
-    ffmpeg cannot read is the file's fault (exit 2 / HTTP 422), named."""
+async def _decode_tracks(
+    tracks: Sequence[Path], digests: Sequence[str], seconds: float, workdir: Path, cache: DiskCache | None
+) -> list[Path]:
+    """Each track as raw 48 kHz stereo float (at most `seconds` of it), one ffmpeg run each, cached
+    by the file's content (an edited render mixes again from it): a file ffmpeg cannot read is the
+    file's fault (exit 2 / HTTP 422), named."""
     raws = []
-    for n, track in enumerate(tracks):
+    for n, (track, digest) in enumerate(zip(tracks, digests, strict=True)):
         raw = workdir / f"music-{n:02d}.f32"
+        key = hash_key(MIX_VERSION, "decoded", digest, seconds)
+        if cache is not None and await run_in_thread(cache.fetch, key, raw, ".f32"):
+            raws.append(raw)
+            continue
         try:
             await run_ffmpeg(
                 ["-i", str(track), "-vn", "-sn", "-map", "0:a:0", "-t", f"{seconds:.3f}",
@@ -173,6 +187,8 @@ async def _decode_tracks(tracks: Sequence[Path], seconds: float, workdir: Path) 
             raise MusicError(f"music file {track.name!r} is not audio ffmpeg can read") from exc
         if not raw.exists() or raw.stat().st_size < MIN_SECONDS * RATE * 8:
             raise MusicError(f"music file {track.name!r} is shorter than {MIN_SECONDS:g} s")
+        if cache is not None:
+            await run_in_thread(cache.put_file, key, raw, ".f32")
         raws.append(raw)
     return raws
 
@@ -214,8 +230,10 @@ def _bed(
     sound: Sound,
     voice: Voice,
     length: int,
-) -> tuple[Samples, float]:
-    """The music under the whole track, ducked and at its level, and the voice's gain in the mix (dB).
+) -> tuple[Samples, float, float]:
+    """The music under the whole track, ducked and at its level, the voice's gain in the mix (dB), and
+    a bound on the bed's true peak (linear: each track's own, cached, at its gain; crossfades of a
+    track with itself may add up to 3 dB).
 
     Nothing here measures the whole mix: the voice is at the target but for its rounding (made up
     here), each track's loudness is known (cached), and the bed, `level` LU under the voice, adds
@@ -224,20 +242,24 @@ def _bed(
     duck = ducking(speech, length, music)
     extra = rounded(10 * math.log10(1 + duck.share * 10 ** (-music.level / 10)), GAIN_STEP)
     offset = rounded(sound.loudness - voice.loudness, GAIN_STEP) if voice.loudness is not None else 0.0
-    tracks = []
+    tracks, peak = [], 0.0
     for raw, s in zip(raws, stats, strict=True):
         check_cancelled()
+        gain = bed_gain(s.loudness, sound.loudness, music.level) * linear(-extra)
         track = np.fromfile(raw, dtype="<f4").reshape(-1, 2).T  # (2, n), a view: no copy
-        track *= np.float32(bed_gain(s.loudness, sound.loudness, music.level) * linear(-extra))
+        track *= np.float32(gain)
         tracks.append(track)
+        peak = max(peak, s.peak * gain * math.sqrt(2))
     bed = faded(playlist_bed(tracks, boundaries, length))
     check_cancelled()
     duck.apply(bed)
     # the voice in the middle: the same samples in both channels count twice (+3 dB) in BS.1770
-    return bed, -3.0103 - extra + offset
+    return bed, -3.0103 - extra + offset, peak
 
 
-def _pieces(voice: Voice, bed: Samples, voice_db: float, sound: Sound, workdir: Path) -> list[_Piece]:
+def _pieces(
+    voice: Voice, bed: Samples, voice_db: float, limiting: bool, sound: Sound, workdir: Path
+) -> list[_Piece]:
     """Each scene's stereo piece: the samples its encoder gets (its own, and context frames around
     them), and its cache key: what those samples, and the limiter's reach around them, are made of."""
     length = bed.shape[1]
@@ -253,7 +275,7 @@ def _pieces(voice: Voice, bed: Samples, voice_db: float, sound: Sound, workdir: 
         key = hash_key(
             MIX_VERSION, "piece", [voice.keys[k] for k in touching],
             [voice.spans[k][0] - lo for k in touching], start - lo, end - lo, hi - lo, digest,
-            voice_db, sound.ceiling, sound.bitrate, sound.true_peak - CHECK_MARGIN,
+            voice_db, limiting, sound.ceiling, sound.bitrate, sound.true_peak - CHECK_MARGIN,
         )  # fmt: skip
         lead = 0 if i == 0 else (a - start) // AAC_FRAME
         out.append(_Piece(i, key, workdir / f"mix-{i:04d}.aac", start, end, lead))
@@ -276,14 +298,17 @@ class _Mixer:
     """The limited stereo mix over any stretch of the timeline, from the voice's scenes (each levelled
     once per render) and the bed."""
 
-    def __init__(self, voice: Voice, bed: Samples, voice_db: float, sound: Sound) -> None:
-        self.voice, self.bed, self.sound = voice, bed, sound
+    def __init__(
+        self, voice: Voice, bed: Samples, voice_db: float, sound: Sound, bound: float | None
+    ) -> None:
+        self.voice, self.bed, self.sound, self.bound = voice, bed, sound, bound
         self.gain = np.float32(linear(voice_db))
         self.made: dict[int, Samples] = {}
 
     def mix(self, start: int, end: int) -> tuple[Samples, float]:
         """Samples [start, end) of the mix, (2, n), limited as the whole track would be (the limiter
-        looks a frame beyond either side), and their true peak (dBTP)."""
+        looks a frame beyond either side), and their true peak (dBTP); with a `bound` (the most the
+        sum can reach, under the ceiling), not limited."""
         length = self.bed.shape[1]
         lo, hi = max(0, start - AAC_FRAME), min(length, end + AAC_FRAME)
         centre = np.zeros(hi - lo, dtype=np.float32)
@@ -295,6 +320,8 @@ class _Mixer:
                 centre[max(a, lo) - lo : min(b, hi) - lo] = x[max(a, lo) - a : min(b, hi) - a]
         centre *= self.gain
         left, right = centre + self.bed[0, lo:hi], centre + self.bed[1, lo:hi]
+        if self.bound is not None:
+            return np.stack([left, right])[:, start - lo : end - lo], self.bound
         floor = linear(self.sound.ceiling - SPARSE_BELOW)  # quieter blocks cannot reach the ceiling
         guide = np.maximum(sparse_envelope(left, floor), sparse_envelope(right, floor))
         left, right = limit(left, self.sound.ceiling, guide), limit(right, self.sound.ceiling, guide)

@@ -176,18 +176,56 @@ async def _with_music(
 ) -> NarrationTrack:
     """The stereo track: the voice's scenes mixed with the music, one stereo piece per scene (`mix`);
     no mono piece is encoded."""
-    keys = tuple(_piece_key(audio, i, u, level, sound) for i, u in enumerate(plan.units))
+    units = _Units(plan, audio, level, sound, workdir)
     voice = Voice(
         spans=tuple(_spans(plan)),
-        keys=keys,
-        samples=lambda i: _unit_samples(plan, audio, level, sound, i, keys[i]),
-        prepare=audio.ensure_resampled,
+        keys=units.keys,
+        samples=units.samples,
+        prepare=units.prepare,
         loudness=level.loudness,
     )
     mixed = await mix_music(
         voice, _speech_intervals(plan), _boundaries(plan), music, sound, out, workdir, audio.cache, cpu
     )
     return NarrationTrack(mixed.encoded, level, mixed.cached)
+
+
+class _Units:
+    """Each scene's share of the track as float samples, for the music mix: levelled and limited
+    once, then cached by its piece key (a scene whose music moved is mixed again from them)."""
+
+    def __init__(
+        self, plan: NarrationPlan, audio: SceneAudio, level: Level, sound: Sound, workdir: Path
+    ) -> None:
+        self.plan, self.audio, self.level, self.sound, self.workdir = plan, audio, level, sound, workdir
+        self.keys = tuple(_piece_key(audio, i, u, level, sound) for i, u in enumerate(plan.units))
+
+    def _path(self, i: int) -> Path:
+        return self.workdir / f"voice-{i:04d}.f32"
+
+    async def prepare(self, indexes: Sequence[int]) -> None:
+        """Make these scenes' samples readable: from the cache, else their 48 kHz copies for levelling."""
+        await self.audio.ensure_resampled(await run_in_thread(self._fetch, indexes))
+
+    def _fetch(self, indexes: Sequence[int]) -> list[int]:
+        """The scenes not in the cache (the others are fetched into the workspace)."""
+        cache = self.audio.cache
+        return [
+            i for i in indexes if cache is None or not cache.fetch(self._cache_key(i), self._path(i), ".f32")
+        ]
+
+    def _cache_key(self, i: int) -> str:
+        return hash_key(CACHE_VERSION, "voice-f32", self.keys[i])
+
+    def samples(self, i: int) -> Samples:
+        path = self._path(i)
+        if path.exists():
+            return np.fromfile(path, dtype="<f4")
+        x = _unit_samples(self.plan, self.audio, self.level, self.sound, i, self.keys[i])
+        x.astype("<f4").tofile(path)
+        if self.audio.cache is not None:
+            self.audio.cache.put_file(self._cache_key(i), path, ".f32")
+        return x
 
 
 async def _encode_units(

@@ -16,7 +16,7 @@ from app.errors import ImageError
 from app.services.documents import Content, Document, ImageBlock, Page, read_document, strip_front_matter
 from app.services.images.decode import sniff
 from app.services.images.policy import ImagePolicy
-from app.services.images.sources import ImageLike, SourceKind, classify, locate, refusal
+from app.services.images.sources import ImageLike, SourceKind, classify, decode_data_url, locate, refusal
 from app.services.planning import Plan
 
 
@@ -84,7 +84,9 @@ def data_url(data: bytes) -> str:
 def plan_image_problems(plan: Plan, policy: ImagePolicy) -> list[str]:
     """A storyboard's images checked where they are named, one problem line per image with its JSON
     path (`scenes[3].image.path: ...`): a kind the policy refuses, a local file missing or outside
-    the allowed folders. Nothing is read or fetched (the render resolves them in full)."""
+    the allowed folders, a data: URL too large or not an image of a supported type (its bytes are in
+    the storyboard: an editor's upload is refused at once, not when the render gets to it). No file
+    is read, nothing fetched (the render resolves them in full)."""
     if policy.skip_missing:
         return []
     problems = []
@@ -98,6 +100,12 @@ def plan_image_problems(plan: Plan, policy: ImagePolicy) -> list[str]:
                 raise ImageError(f"image {ref.shown}: {why}")
             if ref.kind is SourceKind.LOCAL and policy.root is not None:
                 locate(ref, policy.root)
+            if ref.kind is SourceKind.DATA:  # in the storyboard itself: its size and type, now
+                data = decode_data_url(ref, policy.limits)
+                try:
+                    sniff(data)
+                except ImageError as exc:
+                    raise ImageError(f"image {ref.shown} {exc}") from None
         except ImageError as exc:
             problems.append(f"scenes[{i}].image.path: {exc}")
     return problems

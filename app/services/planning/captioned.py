@@ -4,15 +4,16 @@ sentence being spoken, so a slide that also set that sentence large would say it
 With captions burned, prose text (prose and statement scenes, and the sentences beside an image)
 is shown as key points, the way a condensed plan shows them: a few words of each sentence
 (`condense_text.key_point`) as bullets, the one being said highlighted (one key point alone is a
-statement). A sentence that is its own key point is left to the captions when the scene has a
-title to show. The narration is unchanged; only what is shown differs. Lists, tables, code, quotes
-and pictures are shown as they are.
+statement). A short sentence that is its own key point is left to the captions when the scene has
+a title to show (a longer one with no phrase to cut it at is shown whole: the slide keeps its
+points). The narration is unchanged; only what is shown differs. Lists, tables, code, quotes and
+pictures are shown as they are.
 """
 
 from __future__ import annotations
 
 from app.core.threads import check_cancelled
-from app.services.planning.condense_text import key_point, same_words
+from app.services.planning.condense_text import key_point, same_words, short_sentence
 from app.services.planning.narrate import md_sentences, sentence
 from app.services.planning.plan import Beat, Item, Layout, Plan, Scene
 
@@ -40,7 +41,7 @@ def _key_points(scene: Scene, language: str | None) -> Scene:
     index: dict[int, int] = {}  # shown item -> its key point
     for n, item in enumerate(scene.items):
         point = key_point(item.text, language)
-        if scene.title and same_words(point, item.text):
+        if scene.title and same_words(point, item.text) and short_sentence(item.text, language):
             continue  # a short sentence is its own key point: the captions show it, the slide need not
         if not items or items[-1].text != point:  # the pieces of one long sentence: one point
             items.append(Item(text=point, marker=POINT))

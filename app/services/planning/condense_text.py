@@ -54,6 +54,7 @@ _LEADING_CONNECTIVES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 KEY_POINT_TOKENS = {"vi": 11}  # syllables
 KEY_POINT_TOKENS_DEFAULT = 8  # words
+KEY_POINT_WHOLE = 12  # tokens: a clause with no phrase end to cut at is shown whole up to this long
 # Words that start a new phrase (prepositions, conjunctions): a key point cut short ends before one.
 _EN_STARTS = """in on at for with from by to of into about over under after before during through and or
 but that which who while because so as when where if than via"""
@@ -98,6 +99,12 @@ def same_words(a: str, b: str) -> bool:
     return _WORDLESS.sub(" ", plain(a)).strip().lower() == _WORDLESS.sub(" ", plain(b)).strip().lower()
 
 
+def short_sentence(text: str, language: str | None) -> bool:
+    """A sentence no longer than a key point: it is its own key point, whole."""
+    limit = KEY_POINT_TOKENS.get(base_language(language), KEY_POINT_TOKENS_DEFAULT)
+    return len(plain(text).split()) <= limit
+
+
 def is_aside(sentence: str, language: str | None) -> bool:
     """An example, a side note or a restatement: the first thing to drop when time is short."""
     s = plain(sentence).strip().lower()
@@ -139,15 +146,21 @@ def key_point(sentence: str, language: str | None, max_tokens: int | None = None
         clause.append(word)
         if word[-1:] in ",;:–—" and len(content_words(" ".join(clause), lang)) >= 2:
             break
-    if len(clause) > limit:  # cut mid-clause: end before the last stop word, at a phrase's end
-        clause = clause[:limit]
+    if len(clause) > limit:  # cut mid-clause only at a phrase's end (before a preposition...)
         starts = _PHRASE_STARTS.get(lang, stop)
         least = limit // 2 + 1
-        cut = max((k for k, w in enumerate(clause) if k >= least and w.lower() in starts), default=0)
+        head = clause[:limit]
+        cut = max((k for k, w in enumerate(head) if k >= least and w.lower() in starts), default=0)
+        if not cut and len(clause) > KEY_POINT_WHOLE:  # too long to show whole: the first
+            later = (k for k, w in enumerate(clause) if limit <= k <= KEY_POINT_WHOLE and w.lower() in starts)
+            cut = next(later, limit)  # phrase end after the limit (else, at worst, the limit)
         if cut:
             clause = clause[:cut]
-    while len(clause) > 1 and clause[-1].lower().strip(",;:.!?…\"'”’)") in stop:
-        clause.pop()
+        # else the whole clause: "read the way" or "languages work" (out of the box) say less
+        # than nothing; a slide shows a whole phrase
+    cut_short = len(clause) < len(words)  # a cut clause ends at a content word; a sentence whole,
+    while cut_short and len(clause) > 1 and clause[-1].lower().strip(",;:.!?…\"'”’)") in stop:
+        clause.pop()  # with its last word ("say them")
     point = " ".join(clause).strip().rstrip(",;:.!?…–—-").strip()
     if not point:
         return text[:60]

@@ -66,11 +66,13 @@ async def encode_transition(
     frames = frame_count(start, end, fps)
     seconds = f"{frames / fps:.6f}"
     inputs = []
-    for side in (a, b):
-        inputs += ["-loop", "1", "-framerate", str(fps), "-t", seconds, "-i", str(side.image)]
+    for side in (a, b):  # each picture decoded once and looped in memory (`-loop 1` would decode
+        # it for every frame, and queue a whole decoded picture per frame ahead: ~100 MB at 1080p)
+        inputs += ["-framerate", str(fps), "-i", str(side.image)]
     pre = TO_YUV if spec.fps else "format=gbrp"  # RGB pictures stay RGB until the still path
+    looped = f"loop=loop={frames - 1}:size=1:start=0,setpts=N/{fps}/TB"
     chains = [
-        f"[{k}:v]{pre}" + (f",{side.motion}" if side.motion else "") + f",setpts=N/{fps}/TB[s{k}]"
+        f"[{k}:v]{pre},{looped}" + (f",{side.motion}" if side.motion else "") + f"[s{k}]"
         for k, side in enumerate((a, b))
     ]
     chains.append(f"[s0][s1]xfade=transition={XFADE[kind]}:duration={seconds}:offset=0[x]")

@@ -32,6 +32,7 @@ from app.services.visuals.themes import mix
 
 Body = Callable[[Ctx, int, int, int, int], Composed]  # (ctx, size, x, width, room) -> set at top 0
 SIDE_TITLE = 0.34  # of the column: the title's share in a wide frame's side-by-side arrangement
+CONTEXT_SIZE = 0.88  # of the body size: prose's neighbour sentences (the read one is 1.22)
 
 
 def titled(body: Body, arrangement: str) -> Callable[[Ctx, int], Composed]:
@@ -217,9 +218,10 @@ def prose_focus(ctx: Ctx, size: int, x: int, width: int, room: int) -> Composed:
     main_top = max(0, round((room - height) * 0.45))
     out = out.shifted(0, main_top)
     out.overflow = not ok
-    # the neighbours smaller, but never below the body text's floor: still readable on a phone
-    small = max(round(size * 0.68), ctx.frame.px(ctx.frame.scale.body[1]))
-    context = style(ctx, small, ctx.dim, "context", leading=1.3)
+    # the neighbours smaller and dimmer, but read at a glance on a phone: two thirds of the read
+    # sentence's size, never below the body floor, and less dimmed than other layouts' unspoken items
+    small = max(round(size * CONTEXT_SIZE), ctx.frame.px(ctx.frame.scale.body[1]))
+    context = style(ctx, small, mix(theme.text, ctx.ground, 0.4), "context", leading=1.3)
     gap = round(size * 0.9)
     rooms = {index - 1: main_top - gap, index + 1: room - main_top - height - gap}
     for neighbour, space in rooms.items():

@@ -45,7 +45,7 @@ class VisualService:
     what changed.
     """
 
-    CACHE_VERSION = "still-v5"  # v5: code titles as large as the others, tables as cards on phones
+    CACHE_VERSION = "still-v6"  # v6: prose neighbours larger; v5: code titles, tables as cards
 
     def __init__(
         self,
