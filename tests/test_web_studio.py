@@ -257,6 +257,12 @@ def test_storyboard_editor_edits_every_field_and_the_page_purges(
     assert cards.nth(ending).locator(".layout-edit").input_value() == "statement"
     page.screenshot(path=str(OUTPUT / "studio_editor_rerendered_en.png"), full_page=True)
 
+    # opened afresh from the list, the re-render still shows its time beside the first render's
+    page.reload()
+    page.click(f"#jobs tbody tr[data-job-id='{child_id}']")
+    page.wait_for_function("document.querySelector('#rerender-time').textContent.includes('first render')")
+    assert f"{first['result']['render_seconds']:.1f}" in page.text_content("#rerender-time")
+
     # delete the first job for good, from the list
     page.once("dialog", lambda dialog: dialog.accept())
     page.click(f"#jobs tbody tr[data-job-id='{first_id}'] button.purge")

@@ -284,18 +284,34 @@ async function rerender() {
   }
 }
 
+async function showRerenderTime(job) {
+  // a re-render's time beside its parent's first render (asked of the server when this page did
+  // not see the parent finish, e.g. the re-render was opened from the list)
+  if (renderSeconds[job.parent] == null) {
+    try {
+      const parent = await api(`/v1/jobs/${encodeURIComponent(job.parent)}`);
+      if (parent.result) renderSeconds[parent.id] = parent.result.render_seconds;
+    } catch (err) {
+      /* a purged or unreadable parent: its time is unknown */
+    }
+  }
+  const first = renderSeconds[job.parent];
+  $("rerender-time").textContent = t("rerendered", {
+    s: job.result.render_seconds.toFixed(1),
+    f: first != null ? first.toFixed(1) : "?",
+  });
+  $("rerender-time").dataset.seconds = String(job.result.render_seconds);
+}
+
 // app.js calls this whenever the followed job is shown
 function studioJobShown(job) {
   if (job.status !== "completed") return;
   if (job.result) renderSeconds[job.id] = job.result.render_seconds;
   if (job.parent && job.result && $("storyboard").dataset.shown !== job.id) {
-    const first = renderSeconds[job.parent];
-    $("rerender-time").textContent = t("rerendered", {
-      s: job.result.render_seconds.toFixed(1),
-      f: first != null ? first.toFixed(1) : "?",
-    });
-    $("rerender-time").dataset.seconds = String(job.result.render_seconds);
+    showRerenderTime(job);
     $("storyboard-message").textContent = "";
+  } else if (!job.parent && $("storyboard").dataset.shown !== job.id) {
+    $("rerender-time").textContent = "";
   }
   if ($("storyboard").dataset.shown !== job.id) {
     $("storyboard").dataset.shown = job.id;
