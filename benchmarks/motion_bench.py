@@ -126,7 +126,7 @@ def report(prep: dict[str, float], warm: list[Run], base: list[Run], command: st
             "full-frame photo scenes, each panning and zooming for its whole time (every frame encoded), "
             f"a {CROSSFADE} s crossfade at each boundary. Speech and stills made once with our pieces, "
             "so both sides compose the same PNGs with the same timings. Ours: `Renderer.render_plan` with "
-            "`transition=crossfade` and the default `motion=photos` (sub-pixel `perspective` window, "
+            "`transition=crossfade` and the default `motion=photos` (sub-pixel window drawn with Pillow, "
             "ultrafast x264, crossfade windows encoded alone and joined by copy), warm speech cache, no "
             "video segments cached. moviepy: ImageClip + per-frame `resized` zoom + CrossFadeIn with "
             "overlapping clips, write_videofile libx264 30 fps + AAC.",

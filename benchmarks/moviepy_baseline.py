@@ -3,7 +3,8 @@
 Runs in its own virtualenv (benchmarks/.venv-moviepy; moviepy pins an old Pillow, so never in the main
 one). Input: a directory with slide PNGs, the joined narration WAV and manifest.json
 ({"size": [w, h], "audio": "narration.wav", "scenes": [{"image": "slide-0000.png", "duration": s}]};
-a scene with "motion": true zooms, as with --motion, so that moviepy does the Ken Burns work ours does).
+a scene with "motion": true zooms, as with --motion, so that moviepy does the Ken Burns work ours does;
+--still ignores those flags).
 Output: an MP4 written the usual way (ImageClip + concatenate_videoclips + write_videofile, libx264,
 30 fps, AAC). With --motion each scene zooms in by resizing every frame (the common Ken Burns recipe).
 Prints one JSON line: {"compose_seconds": ..., "video_seconds": ...}; the time covers loading the
@@ -35,7 +36,7 @@ def scene_clip(image: Path, duration: float, size: tuple[int, int], motion: bool
     return CompositeVideoClip([zoomed], size=size).with_duration(duration)
 
 
-def compose(inputs: Path, out: Path, motion: bool, crossfade: float = 0.0) -> float:
+def compose(inputs: Path, out: Path, motion: bool, crossfade: float = 0.0, still: bool = False) -> float:
     """Build the clip list from the manifest and write the MP4; returns the video's duration. With
     `crossfade`, each clip after the first fades in over the one before (the usual recipe: a negative
     padding and CrossFadeIn), every clip but the last lengthened by it so the timeline stays."""
@@ -49,7 +50,7 @@ def compose(inputs: Path, out: Path, motion: bool, crossfade: float = 0.0) -> fl
             inputs / s["image"],
             float(s["duration"]) + (crossfade if k < len(scenes) - 1 else 0),
             size,
-            motion or bool(s.get("motion", False)),
+            motion or (not still and bool(s.get("motion", False))),
         )
         for k, s in enumerate(scenes)
     ]
@@ -71,13 +72,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("inputs", type=Path)
     parser.add_argument("out", type=Path)
-    parser.add_argument("--motion", action="store_true")
+    parser.add_argument("--motion", action="store_true", help="every scene zooms")
+    parser.add_argument("--still", action="store_true", help="no scene zooms, whatever the manifest says")
     parser.add_argument("--crossfade", type=float, default=0.0, help="seconds of crossfade between clips")
     args = parser.parse_args()
     import moviepy  # noqa: F401  (imported before the clock starts: start-up is not composition)
 
     start = time.perf_counter()
-    seconds = compose(args.inputs, args.out, args.motion, args.crossfade)
+    seconds = compose(args.inputs, args.out, args.motion, args.crossfade, args.still)
     print(json.dumps({"compose_seconds": time.perf_counter() - start, "video_seconds": seconds}))
 
 

@@ -6,7 +6,8 @@ stage began, and the composition stage's time (from the VIDEO stage's start to t
 Options the lead engineer is adding (fps, motion) are passed only when asked for; if RenderOptions
 lacks them the run exits with code 3 and says so, and the driver reports "not available".
 
-    .venv/bin/python benchmarks/ours_render.py DOC.md OUT.mp4 --resolution 1080 [--fps 30] [--motion]
+    .venv/bin/python benchmarks/ours_render.py DOC.md OUT.mp4 --resolution 1080 [--fps 30] \
+        [--motion [none|photos|all]]   # a bare --motion: all
     .venv/bin/python benchmarks/ours_render.py PLAN.json OUT.mp4 --plan   # Renderer.render_plan; its
                                                           # images come from PLAN.json's folder
 """
@@ -37,7 +38,7 @@ def options_from(args: argparse.Namespace) -> RenderOptions:
     if args.fps is not None:
         values["fps"] = args.fps
     if args.motion:
-        values["motion"] = "all"  # the bench's --motion: every scene (the default moves photos only)
+        values["motion"] = args.motion  # a bare --motion: every scene (the default moves photos only)
     if args.transition:
         values["transition"] = args.transition
     if args.visuals:
@@ -83,7 +84,7 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--resolution", type=int, default=1080)
     parser.add_argument("--fps", type=int, default=None)
-    parser.add_argument("--motion", action="store_true")
+    parser.add_argument("--motion", nargs="?", const="all", choices=("none", "photos", "all"))
     parser.add_argument("--transition", default=None, help="none, fade, crossfade, slide or wipe")
     parser.add_argument("--visuals", default=None, help="picture providers, e.g. local:DIR")
     parser.add_argument("--plan", action="store_true", help="DOC is a Plan as JSON")

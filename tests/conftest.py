@@ -15,6 +15,7 @@ from tests.processes import UNLOADED, kill_all, spawn
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"  # screenshots and other things to look at after a run
+OUTPUT.mkdir(exist_ok=True)  # any test may save there, in any order, on a fresh clone
 
 # Parts a user's machine may lack (postgres, browser, piper). A test that needs one calls
 # `missing_part(name, reason)`: it skips on a developer's machine, but fails when the part is named
@@ -82,7 +83,6 @@ def browser() -> Iterator[Any]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         missing_part("browser", "the playwright package is not installed")
-    OUTPUT.mkdir(exist_ok=True)
     with sync_playwright() as p:
         launched = p.chromium.launch(
             executable_path=chromium,

@@ -146,6 +146,8 @@ def test_submit_follow_events_range_download_and_probe(server: Server, tmp_path:
         spec["paths"]
     )
     assert "multipart/form-data" in spec["paths"]["/v1/jobs"]["post"]["requestBody"]["content"]
+    plan_body, jobs_body = (spec["paths"][p]["post"]["requestBody"] for p in ("/v1/plan", "/v1/jobs"))
+    assert plan_body == jobs_body, "the same body: one definition"
 
     page = a.get("/")
     assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"

@@ -44,6 +44,8 @@ RENDERING: dict[str, object] = {
     "--visuals": None,
     "--motion": None,
     "--transition": None,
+    "--credits": None,
+    "--no-credits": None,
     "--pause-sentence": None,
     "--pause-paragraph": None,
     "--pause-heading": None,

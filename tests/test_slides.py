@@ -137,6 +137,19 @@ def test_a_long_list_does_not_fit_but_is_never_cut(fmt: VideoFormat) -> None:
     assert "(2/10)" in shown(compose_scene(few, fmt, THEMES["dark"], None))
 
 
+def test_a_continuation_counter_never_wraps_onto_a_line_of_its_own() -> None:
+    """Titles of growing length on 9:16 (up to where the title is cut at its line limit): the line
+    with "(1/2)" always holds a word of the title too."""
+    fmt = VideoFormat("9:16", 720)
+    words = ["Choosing", "the", "right", "deployment"]
+    for n in range(1, 5):
+        scene = slide("s2", "bullets", "One", "Two", title=" ".join(words[:n]), part=(1, 2))
+        layout = compose_scene(scene, fmt, THEMES["dark"], None)
+        lines = [" ".join(line.text.split()) for line in layout.lines]
+        counter = [line for line in lines if "(1/2)" in line]
+        assert len(counter) == 1 and counter[0] != "(1/2)", lines
+
+
 def test_a_table_too_long_and_code_too_long_do_not_fit() -> None:
     fmt = VideoFormat("9:16", 1080)
     table = Table(header=["a", "b"], rows=[[str(n), "x" * 10] for n in range(40)])
@@ -466,6 +479,9 @@ def test_a_wide_table_on_a_phone_is_a_card_per_row_and_no_word_is_broken(tmp_pat
         assert luma[focus] > luma[1 - focus] + 5, luma
     wide = compose_scene(scene, VideoFormat("16:9", 720), THEMES["dark"], 0)
     assert "header" in {s.kind for s in wide.shapes}
+    one = scene.model_copy(update={"table": WIDE_TABLE.model_copy(update={"rows": WIDE_TABLE.rows[1:]})})
+    burned = compose_scene(one, tall, THEMES["dark"], None, captions_burned=True)  # the captions' room kept
+    assert burned.fits and all(box[3] <= 1280 * 0.64 + 2 for _, box in burned.content_boxes())
 
 
 def test_a_wide_table_planned_for_a_phone_says_one_sentence_per_row() -> None:

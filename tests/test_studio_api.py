@@ -114,6 +114,18 @@ def red_share(video: bytes) -> float:
     return best
 
 
+def red_share_of_image(jpeg: bytes) -> float:
+    """The share of a picture's pixels near the DOCX picture's red (a scene thumbnail)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(jpeg)) as image:
+        rgb = np.asarray(image.convert("RGB")).astype(int)
+    return float((np.abs(rgb - np.array([220, 30, 30])).sum(axis=2) < 60).mean())
+
+
 def test_a_docx_storyboard_keeps_its_pictures_through_an_edit(server: Server) -> None:
     """The pictures read out of an uploaded Word file come back in the storyboard as data: URLs, so
     the storyboard, edited and sent back, is accepted and its re-render still shows them."""
@@ -132,9 +144,14 @@ def test_a_docx_storyboard_keeps_its_pictures_through_an_edit(server: Server) ->
     assert len(pictures) == 1 and pictures[0].startswith("data:image/png;base64,"), [p[:40] for p in pictures]
     assert "report.docx#" not in a.get(url).text
     finished(a, job)
+    j = next(j for j, s in enumerate(board["scenes"]) if s["image"] is not None)
+    thumb = a.get(board["thumbnails"][j])  # the slide as rendered, its picture drawn in
+    assert thumb.status_code == 200, thumb.text
+    assert red_share_of_image(thumb.content) > 0.05
+    k = next(k for k, s in enumerate(board["scenes"]) if s["image"] is None)
+    assert red_share_of_image(a.get(board["thumbnails"][k]).content) < 0.01
 
     fake = copy.deepcopy(board)
-    j = next(j for j, s in enumerate(board["scenes"]) if s["image"] is not None)
     fake["scenes"][j]["image"]["path"] = "data:image/png;base64," + base64.b64encode(b"%PDF-1.4 x").decode()
     refused = a.put(url, json=fake)  # an upload that is no picture is refused at once, by its field
     assert refused.status_code == 422 and f"scenes[{j}].image.path" in refused.text, refused.text

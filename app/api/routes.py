@@ -47,7 +47,12 @@ MULTIPART_SCHEMA = {
     "type": "object",
     "required": ["file"],
     "properties": {
-        "file": {"type": "string", "format": "binary", "description": "a .md or .txt file (UTF-8)"},
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "a document (Markdown, text, HTML, DOCX, PPTX, PDF or EPUB: sniffed from its "
+            "bytes) or a storyboard (.json, .yaml, .yml)",
+        },
         "priority": {"type": "string", "enum": ["low", "normal", "high", "urgent"]},
         "options": {"type": "string", "description": "render options as a JSON object"},
         "id": {"type": "string", "description": "your own job id"},
@@ -58,6 +63,18 @@ MULTIPART_SCHEMA = {
             "limit): kept with the job's files, deleted with them; instead of options.music",
         },
     },
+}
+
+# The body of a submission (`POST /v1/jobs`, and `POST /v1/plan` which takes the same) as the OpenAPI
+# description shows it: JSON text or a multipart upload.
+SUBMISSION_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": JobCreate.model_json_schema()},
+            "multipart/form-data": {"schema": MULTIPART_SCHEMA},
+        },
+    }
 }
 
 ARTIFACTS = {
@@ -172,15 +189,7 @@ async def read_submission(
     status_code=202,
     response_model=JobOut,
     summary="Submit a document for rendering",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": JobCreate.model_json_schema()},
-                "multipart/form-data": {"schema": MULTIPART_SCHEMA},
-            },
-        }
-    },
+    openapi_extra=SUBMISSION_BODY,
     responses={
         413: {"description": "document too large"},
         429: {"description": "too many jobs waiting for this key, or its video quota is used up"},

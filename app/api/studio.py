@@ -17,6 +17,8 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,18 +26,18 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from app.api.intake import Submission
-from app.api.routes import MULTIPART_SCHEMA, accepted, enqueue_submission, read_submission
-from app.api.schemas import JobCreate
+from app.api.routes import SUBMISSION_BODY, accepted, enqueue_submission, read_submission
 from app.api.service import PrincipalDep, ReadableJob, Service, ServiceDep, visible_job
 from app.core.jobstore.base import JobPriority, JobRecord
 from app.core.queue_manager import FileContext, Trust
 from app.core.threads import run_in_thread
 from app.errors import InputError
-from app.services.images import ImagePolicy
+from app.services.images import ImageLimits, ImagePolicy, plan_images
+from app.services.models import RenderOptions
 from app.services.options import parse_render_options
-from app.services.planning import Plan, StoryboardError, dump_storyboard, parse_storyboard
+from app.services.planning import Plan, Scene, StoryboardError, dump_storyboard, parse_storyboard
 from app.services.render_job import UPLOADED_MUSIC, check_storyboard, plan_of_job, storyboard_context
-from app.services.visuals import load_theme
+from app.services.visuals import Theme, load_theme
 
 router = APIRouter(tags=["studio"])
 
@@ -104,15 +106,7 @@ async def _editable(service: Service, principal: Any, job_id: str) -> JobRecord:
 @router.post(
     "/v1/plan",
     summary="Preview the plan of a document: the scenes a job would render",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": JobCreate.model_json_schema()},
-                "multipart/form-data": {"schema": MULTIPART_SCHEMA},
-            },
-        }
-    },
+    openapi_extra=SUBMISSION_BODY,
 )
 async def preview_plan(request: Request, service: ServiceDep, principal: PrincipalDep) -> JSONResponse:
     """The same body as `POST /v1/jobs`; answers the Plan (scenes with layout, shown text and
@@ -257,7 +251,7 @@ THUMB_WIDTH = 320
     responses={200: {"content": {"image/jpeg": {}}}},
 )
 async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> FileResponse:
-    """The scene drawn as the render draws it (images left out), 320 px wide, cached by content."""
+    """The scene drawn as the render draws it (its picture too), 320 px wide, cached by content."""
     if job.purged:
         raise _gone(job)
     plan, _ = await _current(service, job)
@@ -270,8 +264,6 @@ async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> 
         config=service.runtime.renderer.tts.config,
     )
     scene = plan.scenes[index]
-    if scene.image is not None:  # a thumbnail never reads or fetches pictures
-        scene = scene.model_copy(update={"image": None})
     key = json.dumps(
         [
             scene.model_dump(mode="json"),
@@ -287,18 +279,40 @@ async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> 
         work = path.with_name(f".{digest}.{os.getpid()}.{id(scene)}.png")
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            visuals = service.runtime.renderer.visuals
             theme = await run_in_thread(load_theme, options.theme)
             try:
-                await visuals.draw_scene(
-                    scene, options.video_format, theme, None, work, captions_burned=options.burn_captions
-                )
-            except Exception as exc:  # a scene that cannot be drawn without its picture
+                await _draw(service, scene, options, theme, work)
+            except Exception as exc:  # a scene that cannot be drawn
                 raise HTTPException(404, f"scene {index} has no thumbnail: {type(exc).__name__}") from None
             await run_in_thread(_shrink, work, path)
         finally:
             work.unlink(missing_ok=True)
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+async def _draw(service: Service, scene: Scene, options: RenderOptions, theme: Theme, out: Path) -> None:
+    """`scene` drawn as the render draws it, its picture included: the render's own image service and
+    drawing, at the video's size. A picture written into the storyboard (a `data:` URL: an upload, a
+    Word file's image) is drawn; one the thumbnail would have to read from a file or fetch is never
+    read, and shows as the render's placeholder panel (its alt text) in the same place."""
+    renderer = service.runtime.renderer
+    work = Path(await run_in_thread(tempfile.mkdtemp, ".thumb", "", str(service.settings.cache_dir)))
+    try:
+        if scene.image is not None:
+            policy = ImagePolicy(
+                None,
+                allow_remote=False,
+                skip_missing=True,
+                frame=options.video_format.size,
+                limits=ImageLimits.from_settings(service.settings),
+            )
+            one = Plan(scenes=[scene])
+            scene = (await renderer.images.resolve(plan_images(one), policy, work)).apply(one).scenes[0]
+        await renderer.visuals.draw_scene(
+            scene, options.video_format, theme, None, out, captions_burned=options.burn_captions
+        )
+    finally:
+        await run_in_thread(shutil.rmtree, work, True)
 
 
 def _shrink(png: Path, out: Path) -> None:

@@ -275,7 +275,7 @@ class Renderer:
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             # the narration's AAC encodes (single-threaded, short) run beside the video's, one at a
-            # time, not behind them: a cold 20-scene render ~5% sooner (benchmarks/results/sound.md)
+            # time, not behind them: a cold 20-scene render ~5% sooner (benchmarks/results/sound-beside.md)
             beside = asyncio.Semaphore(1)
             (scene_segments, encoded), track = await both(
                 encode_scenes(

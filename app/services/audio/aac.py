@@ -108,17 +108,27 @@ def joined_overs(
     total = len(frames) * AAC_FRAME
     ceiling = linear(limit_db)
     loudest = np.zeros(total)
-    for start, _ in spans[1:]:
+    windows = sorted(
+        {
+            (max(0, a // AAC_FRAME - JOIN_WINDOW), min(len(frames), a // AAC_FRAME + JOIN_WINDOW))
+            for a, _ in spans[1:]
+        }
+    )
+    if not windows:
+        return {}  # one piece: checked alone, nothing joined
+    # every window's frames in one stream, decoded once: a window's first frame is rebuilt from the
+    # previous window's last block (or none), so it is not used; the others decode as in the track
+    decoded = decode(track, channels, [f for a, b in windows for f in frames[a:b]])
+    envs = [sparse_envelope(d, ceiling * linear(-SPARSE_BELOW)) for d in decoded]
+    env = np.max(envs, axis=0) if envs else np.zeros(0)
+    at = 0
+    for a, b in windows:
         check_cancelled()
-        a = max(0, start // AAC_FRAME - JOIN_WINDOW)
-        b = min(len(frames), start // AAC_FRAME + JOIN_WINDOW)
-        decoded = decode(track, channels, frames[a:b])
-        skip = AAC_FRAME if a else 0  # a window's first frame lacks the block before it
-        envs = [sparse_envelope(d, ceiling * linear(-SPARSE_BELOW))[skip:] for d in decoded]
-        at = a * AAC_FRAME + skip
-        if envs and len(envs[0]):
-            env = np.max(envs, axis=0)[: total - at]
-            np.maximum(loudest[at : at + len(env)], env, out=loudest[at : at + len(env)])
+        skip = 1 if a else 0
+        part = env[(at + skip) * AAC_FRAME : (at + b - a) * AAC_FRAME]
+        lo = (a + skip) * AAC_FRAME
+        np.maximum(loudest[lo : lo + len(part)], part, out=loudest[lo : lo + len(part)])
+        at += b - a
     out = {}
     for i, (start, end) in enumerate(spans):
         env = loudest[start:end]

@@ -184,11 +184,12 @@ def set_text(
 
 
 def title_frags(ctx: Ctx, text: str) -> list[Frag]:
-    """The title, and "(2/3)" after it on a continuation slide, smaller and muted."""
+    """The title, and "(2/3)" after it on a continuation slide, smaller and muted, joined to the
+    title's last word by a no-break space so a wrap never leaves the counter alone on a line."""
     out = frags(text)
     if ctx.scene.part is not None:
         n, total = ctx.scene.part
-        out.append(Frag(f"  ({n}/{total})", REGULAR, ctx.theme.muted, 0.62))
+        out.append(Frag(f"\u00a0({n}/{total})", REGULAR, ctx.theme.muted, 0.62))
     return out
 
 

@@ -73,7 +73,8 @@ def _width(piece: Piece, style: RichStyle) -> float:
     return measure(piece.text, style.face(piece.variant, piece.scale))
 
 
-_TOKEN = re.compile(r"\n|\s+|[^\s]+")
+# A no-break space (U+00A0) joins the words around it: "(1/2)" stays with the title's last word.
+_TOKEN = re.compile(r"\n|[^\S\u00a0]+|(?:[^\s]|\u00a0)+")
 
 
 @dataclass

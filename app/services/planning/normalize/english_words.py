@@ -42,6 +42,8 @@ UNITS = {
     "m/s": ("meter per second", "meters per second"),
     "Mbps": ("megabit per second", "megabits per second"),
     "Gbps": ("gigabit per second", "gigabits per second"),
+    "Gbit": ("gigabit", "gigabits"), "Mbit": ("megabit", "megabits"), "kbit": ("kilobit", "kilobits"),
+    "req": ("request", "requests"), "ops": ("operation", "operations"),
     "km²": ("square kilometer", "square kilometers"), "km2": ("square kilometer", "square kilometers"),
     "m²": ("square meter", "square meters"), "m2": ("square meter", "square meters"),
     "cm²": ("square centimeter", "square centimeters"), "cm2": ("square centimeter", "square centimeters"),
@@ -68,6 +70,7 @@ PER_UNITS = {
     "month": "month", "year": "year", "day": "day", "hour": "hour", "week": "week", "person": "person",
     "kg": "kilogram", "km": "kilometer", "h": "hour", "hr": "hour", "mo": "month", "yr": "year",
     "lb": "pound", "m2": "square meter", "m²": "square meter", "night": "night", "unit": "unit",
+    "s": "second", "sec": "second", "min": "minute", "ms": "millisecond",
 }  # fmt: skip
 FRACTION_NAMES = {2: ("half", "halves"), 3: ("third", "thirds"), 4: ("quarter", "quarters")}
 KEYWORD_WORDS = {"vol.": "Volume", "fig.": "Figure"}

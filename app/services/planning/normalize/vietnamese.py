@@ -44,6 +44,7 @@ _UNITS = {
     "°C": "độ xê", "℃": "độ xê", "°F": "độ ép", "°": "độ",
     "km/h": "ki lô mét trên giờ", "m/s": "mét trên giây", "Mbps": "mê ga bít trên giây",
     "Gbps": "ghi ga bít trên giây", "kbps": "ki lô bít trên giây",
+    "Gbit": "ghi ga bít", "Mbit": "mê ga bít", "kbit": "ki lô bít", "req": "yêu cầu", "ops": "thao tác",
     "km²": "ki lô mét vuông", "km2": "ki lô mét vuông", "m²": "mét vuông", "m2": "mét vuông",
     "cm²": "xen ti mét vuông", "cm2": "xen ti mét vuông", "m³": "mét khối", "m3": "mét khối",
     "cm³": "xen ti mét khối", "cm3": "xen ti mét khối",
@@ -63,6 +64,7 @@ _PER_UNITS = {
     "lượng": "lượng", "tháng": "tháng", "năm": "năm", "ngày": "ngày", "giờ": "giờ", "tuần": "tuần",
     "người": "người", "tấn": "tấn", "lít": "lít", "chiếc": "chiếc", "cái": "cái", "suất": "suất",
     "phút": "phút", "giây": "giây", "quý": "quý", "căn": "căn", "m": "mét", "cm": "xen ti mét",
+    "s": "giây", "min": "phút", "ms": "mi li giây",
 }  # fmt: skip
 
 # (pattern, spoken, may end a sentence): case-sensitive as written.
