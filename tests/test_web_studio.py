@@ -204,7 +204,23 @@ def test_storyboard_editor_edits_every_field_and_the_page_purges(
     card.locator(".title-edit").fill("Steps, edited")
     card.locator(".items-edit").fill("Open the file\nRead it twice\nSave it again")
     prices = card_index(page, ".table-edit input", "Apple")
-    cards.nth(prices).get_by_label("Row 1, column 2").fill("11")
+    table = cards.nth(prices)
+    table.get_by_label("Row 1, column 2").fill("11")
+    said = table.locator(".narration-edit")
+    assert said.input_value() == "Prices. Fruit: Apple; Price: 11. Fruit: Pear; Price: 20."
+    table.locator(".add-row").click()  # the new row's first cell has the focus
+    page.keyboard.type("Plum")
+    table.get_by_label("Row 3, column 2").fill("30")
+    table.get_by_label("Remove row 2").click()
+    assert said.input_value() == "Prices. Fruit: Apple; Price: 11. Fruit: Plum; Price: 30."
+    assert "one sentence per row" in table.locator(".hint").text_content()
+    said.fill("Prices. Our fruit and what it costs.")  # rewritten by hand: rows no longer rewrite it
+    table.locator(".add-row").click()
+    page.keyboard.type("Fig")
+    table.get_by_label("Remove row 3").click()
+    assert said.input_value() == "Prices. Our fruit and what it costs."
+    titled = card_index(page, ".subtitle-edit", "")
+    cards.nth(titled).locator(".subtitle-edit").fill("A short test")
     ending = card_index(page, ".narration-edit", "all for today")
     cards.nth(ending).locator(".picture-file").set_input_files(str(picture))
     card = cards.nth(ending)  # rebuilt with the picture and its own controls
@@ -237,7 +253,9 @@ def test_storyboard_editor_edits_every_field_and_the_page_purges(
     assert board[steps]["title"] == "Steps, edited"
     assert [i["text"] for i in board[steps]["items"]] == ["Open the file", "Read it twice", "Save it again"]
     assert {i["marker"] for i in board[steps]["items"]} == {"•"}
-    assert board[prices]["table"]["rows"][0] == ["Apple", "11"]
+    assert board[prices]["table"]["rows"] == [["Apple", "11"], ["Plum", "30"]]
+    assert board[prices]["narration"] == "Prices. Our fruit and what it costs."
+    assert board[titled]["subtitle"] == "A short test"
     image = board[ending]["image"]
     assert image["path"].startswith("data:image/png;base64,") and image["alt"] == "a green field"
     assert board[ending]["layout"] == "image_text" and board[ending]["voice"] == english

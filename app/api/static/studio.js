@@ -116,22 +116,77 @@ function itemsEditor(scene, index) {
   return labelled(`items-${index}`, t("items"), text);
 }
 
-function tableEditor(scene, index) {
+function rowSentence(header, row) {
+  // a row as the planner says it (narrate.row_sentence): "Fruit: Apple; Price: 10." (empty cells skipped)
+  const plain = (md) => (md || "").replace(/[*`]/g, "").replace(/\s+/g, " ").trim();
+  const parts = [];
+  row.forEach((cell, c) => {
+    const value = plain(cell);
+    if (!value) return;
+    const name = plain(header[c]);
+    parts.push(name ? `${name}: ${value}` : value);
+  });
+  const text = parts.join("; ");
+  if (!/[\p{L}\p{N}]/u.test(text)) return "";
+  return /[.!?…。！？]$/.test(text) ? text : `${text}.`;
+}
+
+function rowsSaid(table) {
+  return table.rows.map((row) => rowSentence(table.header, row)).filter(Boolean).join(" ");
+}
+
+function changeTable(scene, change) {
+  // The narration says one sentence per row. While it still ends with those sentences as made, a
+  // change to the rows rewrites them (what comes before, e.g. the title said, stays); once the
+  // user has rewritten them, the narration is theirs and stays as written.
+  const before = rowsSaid(scene.table);
+  change();
+  const after = rowsSaid(scene.table);
+  if (before === after || !scene.narration.endsWith(before)) return false;
+  const head = scene.narration.slice(0, scene.narration.length - before.length).trimEnd();
+  scene.narration = [head, after].filter(Boolean).join(" ");
+  edited(scene);
+  return true;
+}
+
+function tableEditor(scene, index, rebuild, narration) {
   const table = element("table", { className: "table-edit" });
   const cell = (value, label, set) => {
     const input = element("input", { value, "aria-label": label });
-    input.addEventListener("input", () => set(input.value));
+    input.addEventListener("input", () => {
+      if (changeTable(scene, () => set(input.value))) narration.value = scene.narration;
+    });
     return element("td", {}, input);
   };
   const header = scene.table.header.map((value, c) =>
     cell(value, t("headerCell", { c: c + 1 }), (v) => { scene.table.header[c] = v; }));
-  table.append(element("tr", {}, ...header));
+  table.append(element("tr", {}, ...header, element("td")));
   scene.table.rows.forEach((row, r) => {
     const cells = row.map((value, c) =>
       cell(value, t("cell", { r: r + 1, c: c + 1 }), (v) => { scene.table.rows[r][c] = v; }));
-    table.append(element("tr", {}, ...cells));
+    const remove = element("button", {
+      type: "button", className: "secondary small remove-row", textContent: "×",
+      "aria-label": t("removeRow", { r: r + 1 }), title: t("removeRow", { r: r + 1 }),
+      disabled: scene.table.rows.length < 2,
+    });
+    remove.addEventListener("click", () => {
+      changeTable(scene, () => scene.table.rows.splice(r, 1));
+      rebuild(".add-row");
+    });
+    table.append(element("tr", {}, ...cells, element("td", {}, remove)));
   });
-  return [element("p", { className: "field-name", textContent: t("tableCells", { n: index + 1 }) }), table];
+  const add = element("button", { type: "button", className: "secondary small add-row", textContent: t("addRow") });
+  add.addEventListener("click", () => {
+    scene.table.rows.push(scene.table.header.map(() => ""));
+    edited(scene);
+    rebuild(`[aria-label="${t("cell", { r: scene.table.rows.length, c: 1 })}"]`);
+  });
+  return [
+    element("p", { className: "field-name", textContent: t("tableCells", { n: index + 1 }) }),
+    element("div", { className: "table-scroll" }, table),
+    add,
+    element("p", { className: "muted hint", textContent: t("tableNarration") }),
+  ];
 }
 
 function pictureEditor(scene, index, rebuild) {
@@ -189,10 +244,10 @@ function sceneCard(scene, index, editable, thumbnail) {
     );
     return card;
   }
-  const rebuild = () => {
+  const rebuild = (focus = "h3") => {
     const fresh = sceneCard(scene, index, true, thumbnail);
     card.replaceWith(fresh);
-    fresh.querySelector("h3").focus();
+    (fresh.querySelector(focus) || fresh.querySelector("h3")).focus();
   };
   const layout = element("select", { className: "layout-edit" });
   for (const name of layoutsFor(scene)) layout.append(element("option", { value: name, textContent: name }));
@@ -202,8 +257,14 @@ function sceneCard(scene, index, editable, thumbnail) {
   const title = element("input", { value: scene.title || "", className: "title-edit" });
   title.addEventListener("input", () => { scene.title = title.value.trim() ? title.value : null; });
   card.append(...labelled(`title-${index}`, t("titleLabel"), title));
+  if (scene.layout === "title" || scene.layout === "quote" || scene.subtitle) {
+    const subtitle = element("input", { value: scene.subtitle || "", className: "subtitle-edit" });
+    subtitle.addEventListener("input", () => { scene.subtitle = subtitle.value.trim() ? subtitle.value : null; });
+    card.append(...labelled(`subtitle-${index}`, t(scene.layout === "quote" ? "attribution" : "subtitleLabel"), subtitle));
+  }
+  const text = element("textarea", { rows: 3, value: scene.narration, className: "narration-edit" });
   if (scene.table) {
-    card.append(...tableEditor(scene, index));
+    card.append(...tableEditor(scene, index, rebuild, text));
   } else if (scene.code) {
     const code = element("textarea", { rows: 4, value: scene.code.text, className: "code-edit" });
     code.addEventListener("input", () => { scene.code.text = code.value; });
@@ -212,7 +273,6 @@ function sceneCard(scene, index, editable, thumbnail) {
     card.append(...itemsEditor(scene, index));
   }
   if (!scene.table && !scene.code) card.append(pictureEditor(scene, index, rebuild));
-  const text = element("textarea", { rows: 3, value: scene.narration, className: "narration-edit" });
   text.addEventListener("input", () => { scene.narration = text.value; edited(scene); });
   card.append(...labelled(`narration-${index}`, t("narration"), text));
   const voice = element("input", { value: scene.voice || "", placeholder: t("sameVoice"), className: "voice-edit" });
