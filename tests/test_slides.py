@@ -501,3 +501,30 @@ def test_a_wide_table_planned_for_a_phone_says_one_sentence_per_row() -> None:
         assert fits(scene, options.video_format, THEMES["dark"])
         layout = compose_scene(scene, options.video_format, THEMES["dark"], 0)
         assert layout.fits and "header" not in {s.kind for s in layout.shapes}
+
+
+def test_a_wide_diagram_is_shown_whole_on_a_tall_frame_and_a_photo_fills_a_wide_one(tmp_path: Path) -> None:
+    """A document's wide diagram alone in its scene: cropping it to fill 9:16 would keep its middle
+    sixth, so it is shown whole (both coloured ends in the frame) on a blurred copy of itself; a 16:9
+    photograph on a 16:9 frame still fills it to the corners."""
+    diagram = Image.new("RGB", (1200, 400), (240, 240, 240))
+    diagram.paste((230, 20, 20), (0, 0, 200, 400))  # red at the left end
+    diagram.paste((20, 40, 230), (1000, 0, 1200, 400))  # blue at the right end
+    diagram.save(tmp_path / "diagram.png")
+    noise = np.random.default_rng(1).integers(0, 60, (360, 640, 3), dtype=np.uint8)
+    Image.fromarray(noise + np.uint8(150), "RGB").save(tmp_path / "photo.png")  # many colours: a photo
+
+    def drawn(name: str, fmt: VideoFormat) -> np.ndarray:
+        scene = slide("s1", "full_image", image=ImageRef(path=str(tmp_path / name)))
+        out = render_scene(scene, fmt, THEMES["dark"], None, tmp_path / f"{name}-{fmt.aspect}.png")
+        return np.asarray(Image.open(out).convert("RGB"), dtype=np.int16)
+
+    tall = drawn("diagram.png", VideoFormat("9:16", 720))
+    row = tall[tall.shape[0] // 2]
+    red = (row[:, 0] > 180) & (row[:, 1] < 80)
+    blue = (row[:, 2] > 180) & (row[:, 0] < 80)
+    assert red.any() and blue.any() and np.flatnonzero(red).max() < np.flatnonzero(blue).min()
+    assert tall[20, tall.shape[1] // 2].max() < 200  # above the diagram: the darkened blur, not white
+    wide = drawn("photo.png", VideoFormat("16:9", 720))
+    for y, x in ((2, 2), (2, -3), (-3, 2), (-150, -3)):  # corners (above the text band): the photo
+        assert wide[y, x].min() >= 140, (y, x, wide[y, x])

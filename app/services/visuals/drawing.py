@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from app.core.fsutil import atomic_path
 from app.errors import RenderError
@@ -111,6 +111,9 @@ def _paste(image: Image.Image, picture: Picture) -> None:
     left, top, right, bottom = picture.box
     width, height = max(1, right - left), max(1, bottom - top)
     source = load_picture(picture.path)
+    if picture.fit == "blurred":
+        _paste_blurred(image, source, picture.box)
+        return
     if picture.fit == "cover":
         fitted = ImageOps.fit(source, (width, height), Image.Resampling.LANCZOS)
     else:
@@ -121,6 +124,26 @@ def _paste(image: Image.Image, picture: Picture) -> None:
         ImageDraw.Draw(rounded).rounded_rectangle((0, 0, width - 1, height - 1), picture.radius, fill=255)
         mask = Image.fromarray(np.minimum(np.asarray(mask), np.asarray(rounded)), "L")
     image.paste(fitted.convert("RGB"), (left, top), mask)
+
+
+BLUR_DIM = 0.45  # how much darker the blurred fill is than the picture, so the picture stands out
+BLUR_INSET = 0.9  # the picture's share of the frame: a margin that motion's gentle zoom does not cut
+
+
+def _paste_blurred(image: Image.Image, source: Image.Image, box: tuple[int, int, int, int]) -> None:
+    """The picture whole in `box`, on a blurred, darkened cover of itself: blurred at a small size
+    (cheap, and as soft), then scaled up."""
+    left, top, right, bottom = box
+    width, height = max(1, right - left), max(1, bottom - top)
+    small = (max(1, width // 16), max(1, height // 16))
+    fill = ImageOps.fit(source.convert("RGB"), small, Image.Resampling.BILINEAR)
+    fill = fill.filter(ImageFilter.GaussianBlur(2)).resize((width, height), Image.Resampling.BICUBIC)
+    image.paste(Image.eval(fill, lambda v: round(v * (1 - BLUR_DIM))), (left, top))
+    scale = min(width / source.width, height / source.height) * BLUR_INSET
+    w, h = max(1, round(source.width * scale)), max(1, round(source.height * scale))
+    fitted = source.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    at = (left + (width - w) // 2, top + (height - h) // 2)
+    image.paste(fitted.convert("RGB"), at, fitted.getchannel("A"))
 
 
 def save_png(image: Image.Image, out_path: Path) -> None:

@@ -10,13 +10,22 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from app.errors import RenderError
 from app.services.planning import ImageRef
 from app.services.visuals.compose import Composed, Ctx, center_in, place_title, set_text, style
 from app.services.visuals.layouts import items_block
-from app.services.visuals.model import SCRIM_FADE, Box, Picture, Shape
+from app.services.visuals.model import (
+    COVER_MIN_KEPT,
+    GRAPHIC_MAX_COLOURS,
+    GRAPHIC_MIN_KEPT,
+    SCRIM_FADE,
+    Box,
+    Picture,
+    Shape,
+)
 from app.services.visuals.themes import mix
 
 
@@ -45,6 +54,30 @@ def contained(size: tuple[int, int], box: Box) -> Box:
     w, h = round(size[0] * scale), round(size[1] * scale)
     left, top = box[0] + (width - w) // 2, box[1] + (height - h) // 2
     return (left, top, left + w, top + h)
+
+
+@lru_cache(maxsize=256)
+def _is_graphic(path: Path, stamp: float) -> bool:
+    """A diagram, chart or screenshot (few distinct colours in a thumbnail), not a photograph: its
+    edges carry labels, so it is not cropped to fill a frame."""
+    try:
+        with Image.open(path) as im:
+            im.draft("RGB", (128, 128))
+            thumb = im.convert("RGB").resize((64, 64), Image.Resampling.NEAREST)
+    except (OSError, Image.DecompressionBombError, ValueError) as exc:
+        raise RenderError(f"cannot read image {path.name}: {exc}") from None
+    pixels = np.asarray(thumb, dtype=np.uint32).reshape(-1, 3)
+    colours = np.unique(pixels[:, 0] << 16 | pixels[:, 1] << 8 | pixels[:, 2])
+    return len(colours) < GRAPHIC_MAX_COLOURS
+
+
+def cover_fit(path: Path, box: Box) -> str:
+    """Cover when cropping to fill `box` keeps most of the picture, else "blurred" (shown whole)."""
+    width, height = image_size(path)
+    box_ratio = (box[2] - box[0]) / max(1, box[3] - box[1])
+    kept = min(width / height / box_ratio, box_ratio * height / width)
+    graphic = _is_graphic(path, path.stat().st_mtime)
+    return "cover" if kept >= (GRAPHIC_MIN_KEPT if graphic else COVER_MIN_KEPT) else "blurred"
 
 
 def _picture(ref: ImageRef, box: Box, radius: int = 0) -> Picture:
@@ -98,13 +131,15 @@ def image_text(ctx: Ctx, size: int) -> Composed:
 
 
 def full_image(ctx: Ctx, size: int) -> Composed:
-    """The picture fills the frame; the alt text (and title) sit on a dark band near the bottom."""
+    """The picture fills the frame (a document's picture, when filling would crop much of it, is
+    shown whole on a blurred copy of itself); the alt text (and title) sit on a dark band near the bottom."""
     f, scene, theme = ctx.frame, ctx.scene, ctx.theme
     out = Composed()
     if scene.image is not None:
         path = Path(scene.image.path)
-        image_size(path)
-        out.extra["backdrop"] = Picture(path, (0, 0, f.width, f.height), "cover")
+        whole = (0, 0, f.width, f.height)
+        fit = "cover" if scene.image.fit == "cover" else cover_fit(path, whole)  # "cover": asked for
+        out.extra["backdrop"] = Picture(path, whole, fit)
     texts = []
     if scene.title:
         texts.append((scene.title, "title", round(size * 1.15), "heading"))

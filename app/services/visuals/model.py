@@ -73,9 +73,17 @@ class Shape:
     item: int | None = None
 
 
+# A full-bleed picture is cropped to cover the frame only if the crop keeps at least this share of
+# it; below (a wide diagram on 9:16: cover would show its middle sixth), it is shown whole, "blurred".
+COVER_MIN_KEPT = 0.5
+GRAPHIC_MIN_KEPT = 0.95  # a diagram or screenshot (labels at its edges) is cropped only a little
+GRAPHIC_MAX_COLOURS = 1024  # distinct colours in a 64x64 thumbnail below which a picture is a graphic
+
+
 @dataclass(frozen=True)
 class Picture:
-    """An image drawn into `box`: "contain" fits it whole, "cover" fills the box and crops."""
+    """An image drawn into `box`: "contain" fits it whole, "cover" fills the box and crops, "blurred"
+    fits it whole over a blurred, darkened cover of itself (a wide diagram on a phone frame)."""
 
     path: Path
     box: Box

@@ -45,7 +45,8 @@ class VisualService:
     what changed.
     """
 
-    CACHE_VERSION = "still-v6"  # v6: prose neighbours larger; v5: code titles, tables as cards
+    # v7: full-bleed pictures whole on a blur when a crop would lose much; v6: prose neighbours larger
+    CACHE_VERSION = "still-v7"
 
     def __init__(
         self,
