@@ -26,6 +26,19 @@ def server(tmp_path: Path) -> Iterator[Server]:
         yield server
 
 
+def rerender(page: Any, first_id: str) -> None:
+    """Click "Re-render" and wait until the page follows the new job to completion and says how long
+    it took."""
+    page.click("#rerender")
+    page.wait_for_function(
+        f"(c => c.dataset.jobId !== '{first_id}' && c.dataset.status === 'completed')"
+        "(document.querySelector('#current'))",
+        timeout=180_000,
+        polling=200,
+    )
+    page.wait_for_function("document.querySelector('#rerender-time').textContent.length > 0")
+
+
 def test_studio_preview_edit_rerender_in_vietnamese(server: Server, browser: Any) -> None:
     context = browser.new_context(locale="vi-VN", viewport={"width": 420, "height": 900})
     page = context.new_page()
@@ -81,14 +94,7 @@ def test_studio_preview_edit_rerender_in_vietnamese(server: Server, browser: Any
     assert index >= 0
     page.locator("#storyboard-cards .narration-edit").nth(index).fill(EDITED)
     page.screenshot(path=str(OUTPUT / "studio_edit_vi.png"), full_page=True)
-    page.click("#rerender")
-    page.wait_for_function(
-        f"(c => c.dataset.jobId !== '{first_id}' && c.dataset.status === 'completed')"
-        "(document.querySelector('#current'))",
-        timeout=180_000,
-        polling=200,
-    )
-    page.wait_for_function("document.querySelector('#rerender-time').textContent.length > 0")
+    rerender(page, first_id)
     assert "Đã tạo lại trong" in page.text_content("#rerender-time")
     child_id = page.get_attribute("#current", "data-job-id")
     client = server.client(KEY)
@@ -240,14 +246,7 @@ def test_storyboard_editor_edits_every_field_and_the_page_purges(
     assert unlabelled == 0
     page.screenshot(path=str(OUTPUT / "studio_editor_en.png"), full_page=True)
 
-    page.click("#rerender")
-    page.wait_for_function(
-        f"(c => c.dataset.jobId !== '{first_id}' && c.dataset.status === 'completed')"
-        "(document.querySelector('#current'))",
-        timeout=180_000,
-        polling=200,
-    )
-    page.wait_for_function("document.querySelector('#rerender-time').textContent.length > 0")
+    rerender(page, first_id)
     child_id = page.get_attribute("#current", "data-job-id")
     board = client.get(f"/v1/jobs/{child_id}/storyboard").json()["scenes"]
     assert board[steps]["title"] == "Steps, edited"
