@@ -66,6 +66,8 @@ class VisualProviders:
         self, plan: Plan, spec: str | None, frame: tuple[int, int], workdir: Path
     ) -> ProvidedPlan:
         chain = parse_visuals(spec)  # checked with the caller's trust where the options entered
+        settings = load_settings()  # keys, base URLs and limits: read once per render
+        clip_limits = ClipLimits.from_settings(settings)
         chains = [_scene_chain(chain, scene.visual) for scene in plan.scenes]
         made_by = ["slides"] * len(plan.scenes)
         scenes = list(plan.scenes)
@@ -86,7 +88,9 @@ class VisualProviders:
                     if path is None:
                         continue
                     if path.suffix.lower() in CLIP_SUFFIXES:
-                        ref, clip = await self._clip(path, path.name, link, frame, workdir, warnings)
+                        ref, clip = await self._clip(
+                            path, path.name, link, clip_limits, frame, workdir, warnings
+                        )
                     else:
                         ref, clip = await self._picture(path, link, frame, workdir, warnings), None
                     if ref is not None:
@@ -95,9 +99,7 @@ class VisualProviders:
                             clips[i] = clip
             for link in dict.fromkeys(x for x in links if x is not None and x.engine == "openai-images"):
                 todo = [i for i, x in enumerate(links) if x == link]
-                gen = ImageGenerator(
-                    link, load_settings(), self.images.http, self.images.cache, self.resources
-                )
+                gen = ImageGenerator(link, settings, self.images.http, self.images.cache, self.resources)
                 made = await asyncio.gather(
                     *(
                         self._generated(gen, scenes[i], link, frame, workdir, warnings, n)
@@ -110,9 +112,7 @@ class VisualProviders:
             stocks = (x for x in links if x is not None and x.engine in STOCK)
             for link in dict.fromkeys(stocks):
                 todo = [i for i, x in enumerate(links) if x == link]
-                stock = StockSearch(
-                    link, load_settings(), self.images.http, self.images.cache, self.resources
-                )
+                stock = StockSearch(link, settings, self.images.http, self.images.cache, self.resources)
                 # searches in parallel, photos picked in scene order (deterministic), then fetched
                 queries = [" ".join(scene_keywords(scenes[i], 3)) for i in todo]
                 hits = await asyncio.gather(*(self._search(stock, q, link, frame, warnings) for q in queries))
@@ -197,7 +197,8 @@ class VisualProviders:
             except RemoteError as exc:
                 _fell_over(warnings, link, exc)
                 return None, None
-            return await self._clip(dest, f"{link.name} clip {photo.id}", link, frame, workdir, warnings)
+            name = f"{link.name} clip {photo.id}"
+            return await self._clip(dest, name, link, stock.clip_limits, frame, workdir, warnings)
         src = f"{link.name} photo {photo.id}"
         try:
             data = await stock.download(photo, dest)
@@ -212,13 +213,13 @@ class VisualProviders:
         clip: Path,
         name: str,
         link: VisualSpec,
+        limits: ClipLimits,
         frame: tuple[int, int],
         workdir: Path,
         warnings: list[str],
     ) -> tuple[ImageRef | None, Path | None]:
         """A video clip checked (size, pixels, its first frame decodes), its first frame the picture
         (through the images service like any picture); or None (a warning) so the scene falls over."""
-        limits = ClipLimits.from_settings(load_settings())
         try:
             poster = await run_in_thread(check_clip, clip, limits, name)
             resolved = await self.images.resolve(
