@@ -71,7 +71,7 @@ LEAD_FRAMES = 2  # frames of the mix before a piece that its encoder gets and th
 TRAIL_FRAMES = 1  # and after it
 GAIN_STEP = 0.25  # dB: the voice's and the bed's gains in the mix, rounded so an edit seldom moves them
 CHECK_ROUNDS = 2  # times the joined track's overshooting pieces are made again
-BATCH = 8  # stereo pieces per ffmpeg run
+RUN_SECONDS = 30.0  # consecutive pieces encoded as one stream, at most this long (held in memory)
 
 
 @dataclass(frozen=True)
@@ -154,10 +154,9 @@ async def mix_music(
         if not overs or attempt == CHECK_ROUNDS:
             break
         redo = [pieces[i] for i in sorted(overs)]
-        guides = {p.scene: _guide(p, voice.spans, overs[p.scene]) for p in redo}
         guide_db = check_at - CHECK_MARGIN * (attempt + 1)
         await voice.prepare(_touching(voice.spans, redo))
-        await _encode(redo, mixer, sound, workdir, cache, cpu, guides, guide_db)
+        await _encode(redo, mixer, sound, workdir, cache, cpu, overs, guide_db)
         todo += redo
     if cache is not None:
         await run_in_thread(cache.put_file, whole, out, ".aac")
@@ -340,44 +339,56 @@ async def _encode(
     guides: dict[int, Floats] | None = None,
     guide_db: float = 0.0,
 ) -> None:
-    """Encode these pieces (checked one by one, as `encode_pieces` does) and cache them. `guides`:
-    where a piece passed the limit in the joined track, lowered there to `guide_db`."""
-    for n in range(0, len(pieces), BATCH):
-        batch = pieces[n : n + BATCH]
-        jobs = await run_in_thread(_write_raws, batch, mixer, workdir, guides, guide_db)
+    """Encode these pieces and cache them. Consecutive pieces (an edit that moved the music under
+    every later scene) are one encoder's stream, checked as one (`encode_pieces`), then cut into the
+    scenes' pieces: one encoder start instead of one per piece, and no context frames between them.
+    `guides`: where a piece passed the limit in the joined track, lowered there to `guide_db`."""
+    for run in _runs(pieces):
+        job = await run_in_thread(_run_job, run, mixer, workdir, guides, guide_db)
         async with cpu:
-            # ffmpeg's fast coder: a stereo piece is made again whenever the music under it moves
-            await encode_pieces(jobs, sound.bitrate, sound.true_peak, fast=True)
+            # the fast coder: a stereo piece is made again whenever the music under it moves
+            await encode_pieces([job], sound.bitrate, sound.true_peak, fast=True)
+        await run_in_thread(_split, run, job.aac, cache)
+
+
+def _runs(pieces: Sequence[_Piece]) -> list[list[_Piece]]:
+    """The pieces in runs of consecutive scenes, each at most RUN_SECONDS long (or one piece)."""
+    runs: list[list[_Piece]] = []
+    for p in sorted(pieces, key=lambda p: p.scene):
+        run = runs[-1] if runs else None
+        if run and run[-1].scene + 1 == p.scene and p.end - run[0].start <= RUN_SECONDS * RATE:
+            run.append(p)
+        else:
+            runs.append([p])
+    return runs
+
+
+def _run_job(
+    run: Sequence[_Piece], mixer: _Mixer, workdir: Path, guides: dict[int, Floats] | None, guide_db: float
+) -> PieceJob:
+    check_cancelled()
+    start, end = run[0].start, run[-1].end
+    samples, peak = mixer.mix(start, end)
+    if guides is not None:
+        guide = np.zeros(end - start)
+        for p in run:
+            a = mixer.voice.spans[p.scene][0] - start
+            env = guides[p.scene][: len(guide) - a]
+            np.maximum(guide[a : a + len(env)], env, out=guide[a : a + len(env)])
+        lowered(samples, guide, guide_db)
+    return PieceJob(samples, workdir / f"run-{run[0].scene:04d}.aac", None if guides is not None else peak)
+
+
+def _split(run: Sequence[_Piece], aac: Path, cache: DiskCache | None) -> None:
+    """Cut a run's stream into its pieces: each the frames of its samples and the one before (in the
+    place of a priming frame, as a piece encoded alone has), then cached."""
+    frames = adts_frames(aac.read_bytes())
+    start = run[0].start
+    for p in run:
+        first, last = (p.start - start) // AAC_FRAME, (p.end - start) // AAC_FRAME
+        p.aac.write_bytes(b"".join(frames[first : last + 1]))
         if cache is not None:
-            await run_in_thread(_store, cache, batch)
-
-
-def _store(cache: DiskCache, batch: Sequence[_Piece]) -> None:
-    for p in batch:
-        cache.put_file(p.key, p.aac, ".aac")
-
-
-def _write_raws(
-    batch: Sequence[_Piece], mixer: _Mixer, workdir: Path, guides: dict[int, Floats] | None, guide_db: float
-) -> list[PieceJob]:
-    jobs = []
-    for p in batch:
-        check_cancelled()
-        samples, peak = mixer.mix(p.start, p.end)
-        raw = workdir / f"mix-{p.scene:04d}.f32"
-        samples.T.astype("<f4").tofile(raw)
-        if guides is not None:
-            lowered(raw, 2, guides[p.scene], guide_db)
-        jobs.append(PieceJob(raw, p.aac, 2, None if guides is not None else peak))
-    return jobs
-
-
-def _guide(piece: _Piece, spans: Sequence[tuple[int, int]], envelope: Floats) -> Floats:
-    """A scene's decoded peaks in the joined track, placed on its piece's raw samples."""
-    guide = np.zeros(piece.end - piece.start)
-    at = spans[piece.scene][0] - piece.start
-    guide[at : at + len(envelope)] = envelope[: len(guide) - at]
-    return guide
+            cache.put_file(p.key, p.aac, ".aac")
 
 
 def _join(pieces: Sequence[_Piece], spans: Sequence[tuple[int, int]], out: Path) -> None:
