@@ -5,13 +5,13 @@ quote, lines of code), so no scene starts mid-sentence and no item is lost: firs
 (about `max_scene_seconds` a scene, balanced), then by what fits on the slide at or above the type
 floor (`fits`, asked of the visuals; the largest prefix that fits, by bisection). Parts of one unit
 share its title and carry `part=(k, n)`; each says its own items. The section's title is said once,
-at the start of its first scene.
+at the start of its first scene. The parts of a split table name one form (grid or cards) for all.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from app.config import setting_default
@@ -20,7 +20,7 @@ from app.services.documents import ListItem, inline_plain
 from app.services.planning.groups import balanced_groups
 from app.services.planning.narrate import Narrator, md_sentences, row_sentence, say, sentence
 from app.services.planning.pieces import shown_pieces
-from app.services.planning.plan import Code, ImageRef, Item, Layout, Scene, Table
+from app.services.planning.plan import Code, ImageRef, Item, Layout, Scene, Table, TableForm
 from app.services.planning.speakable import speech_weight
 from app.services.planning.units import (
     CodeUnit,
@@ -36,6 +36,7 @@ from app.services.planning.units import (
 Fits = Callable[[Scene], bool]
 Part = tuple[int, int] | None
 Make = Callable[[int, int, Part], Scene]
+Ranges = list[tuple[int, int]]
 STATEMENT_CHARS = 160  # a section that is one paragraph this short is set large, as a statement
 SILENT_SECONDS: float = setting_default("silent_scene")  # how long a scene with nothing to say stays
 CODE_LINE_SECONDS = 0.3  # and a silent code slide a little longer per line, to read it (at most 10 s)
@@ -114,19 +115,23 @@ class SceneMaker:
         """Cut items [0, n) into parts by speech time (at `starts`, if given), then by room (unless
         `room` is False: prose shows one sentence at a time, so fewer sentences would not fit
         better); make each part's scene."""
+        return _made(list(self._ranges(weights, make, starts, room)), make)
+
+    def _ranges(
+        self, weights: Sequence[float], make: Make, starts: list[int] | None = None, room: bool = True
+    ) -> Iterator[tuple[int, int]]:
+        """The parts' item ranges, in order (see `_parts`)."""
         n = len(weights)
         if n == 0:
-            return [make(0, 0, None)]
+            yield (0, 0)
+            return
         starts = starts or balanced_groups(weights, self.limit)
-        ranges: list[tuple[int, int]] = []
         whole = self.fits is None or not room or (len(starts) == 1 and self.fits(make(0, n, None)))
         for a, b in zip(starts, [*starts[1:], n], strict=True):
             while a < b:
                 end = b if whole else self._largest_fit(a, b, make)
-                ranges.append((a, end))
+                yield (a, end)
                 a = end
-        total = len(ranges)
-        return [make(a, b, (k + 1, total) if total > 1 else None) for k, (a, b) in enumerate(ranges)]
 
     def _largest_fit(self, a: int, b: int, make: Make) -> int:
         """The largest end in (a, b] whose part fits (at least one item per part, fitting or not)."""
@@ -242,28 +247,67 @@ class SceneMaker:
         says = [row_sentence(table.header, row) for row in table.rows]
         lead = [Item(text=unit.lead)] if unit.lead else []
 
-        def make(a: int, b: int, part: Part) -> Scene:
-            narration = Narrator()
-            if a == 0 and unit.lead:
-                narration.add(sentence(unit.lead))
-            for n in range(a, b):
-                narration.add(says[n], n - a)
-            shown = Table(
-                header=list(table.header),
-                rows=[list(r) for r in table.rows[a:b]],
-                align=list(table.align),
-            )
-            return self._scene(
-                "table",
-                title,
-                part,
-                narration=narration,
-                say_title=title if say_title and a == 0 else None,
-                items=lead if a == 0 else [],
-                table=shown,
-            )
+        def drawn_as(form: TableForm | None) -> Make:
+            def make(a: int, b: int, part: Part) -> Scene:
+                narration = Narrator()
+                if a == 0 and unit.lead:
+                    narration.add(sentence(unit.lead))
+                for n in range(a, b):
+                    narration.add(says[n], n - a)
+                shown = Table(
+                    header=list(table.header),
+                    rows=[list(r) for r in table.rows[a:b]],
+                    align=list(table.align),
+                    form=form,
+                )
+                return self._scene(
+                    "table",
+                    title,
+                    part,
+                    narration=narration,
+                    say_title=title if say_title and a == 0 else None,
+                    items=lead if a == 0 else [],
+                    table=shown,
+                )
 
-        return self._parts([max(speech_weight(s), 0.01) for s in says], make)
+            return make
+
+        weights = [max(speech_weight(s), 0.01) for s in says]
+        free = drawn_as(None)
+        n = len(table.rows)
+        if self.fits is None or n == 0:
+            return self._parts(weights, free)
+        if len(balanced_groups(weights, self.limit)) == 1 and self.fits(free(0, n, None)):
+            return [free(0, n, None)]  # one slide: the form its rows fit in
+        return self._one_form(weights, drawn_as)
+
+    def _one_form(self, weights: Sequence[float], drawn_as: Callable[[TableForm], Make]) -> list[Scene]:
+        """A table's parts all drawn alike (a grid on one slide and cards on the next read as two
+        tables): a grid if every part fits as one at the type floor, else cards, unless fewer parts
+        fit as cards (a cell too long for either form) than as a grid."""
+        grid, cards = drawn_as("grid"), drawn_as("cards")
+        ranges, misfits = self._misfits(weights, grid, stop=1)
+        if misfits == 0:
+            return _made(ranges, grid)
+        card_ranges, card_misfits = self._misfits(weights, cards)
+        if card_misfits:
+            ranges, misfits = self._misfits(weights, grid, stop=card_misfits + 1)
+            if misfits <= card_misfits:
+                return _made(ranges, grid)
+        return _made(card_ranges, cards)
+
+    def _misfits(self, weights: Sequence[float], make: Make, stop: int | None = None) -> tuple[Ranges, int]:
+        """The parts' ranges and how many parts do not fit, counting stopped at `stop` (the ranges
+        then unfinished). A part of several items was found to fit; one item is taken, fitting or not."""
+        assert self.fits is not None
+        ranges: Ranges = []
+        misfits = 0
+        for a, b in self._ranges(weights, make):
+            ranges.append((a, b))
+            misfits += b == a + 1 and not self.fits(make(a, b, PROBE_PART))
+            if stop is not None and misfits >= stop:
+                break
+        return ranges, misfits
 
     def _code(self, unit: CodeUnit, title: str | None, say_title: bool) -> list[Scene]:
         lines = unit.code.text.split("\n")
@@ -378,3 +422,9 @@ def _item(item: ListItem) -> Item:
 def _list_says(unit: Listing) -> list[str]:
     lead = [sentence(unit.lead)] if unit.lead else []
     return lead + [sentence(i.text) for i in unit.items]
+
+
+def _made(ranges: Ranges, make: Make) -> list[Scene]:
+    """The scenes of these item ranges, numbered as parts when there are several."""
+    total = len(ranges)
+    return [make(a, b, (k + 1, total) if total > 1 else None) for k, (a, b) in enumerate(ranges)]
