@@ -336,7 +336,7 @@ def test_music_uploaded_with_a_job_plays_under_it_and_is_purged_with_it(tmp_path
 
 
 def test_a_playlist_changes_track_at_the_first_scene_boundary_after_a_track_ends() -> None:
-    from app.services.audio.mix import playlist_bed
+    from app.services.audio.bed import playlist_bed
 
     def tone(freq: float, seconds: float) -> np.ndarray:
         t = np.arange(int(seconds * RATE)) / RATE
