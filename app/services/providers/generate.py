@@ -20,7 +20,7 @@ from app.core.net import Endpoint, FetchLimits, HttpClient
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
 from app.errors import ImageError, RemoteError
-from app.services.images import ImageLimits
+from app.services.images import MediaLimits
 from app.services.providers.spec import VisualSpec
 from app.services.providers.stock import orientation
 
@@ -53,7 +53,7 @@ class ImageGenerator:
         secret = {"Authorization": f"Bearer {key.get_secret_value()}"} if key is not None else {}
         self.endpoint = Endpoint(self.base, secret)
         self.http, self.cache, self.resources = http, cache, resources
-        self.limits = ImageLimits.from_settings(settings)
+        self.limits = MediaLimits.for_images(settings)
         # the JSON answer carries the picture as base64 (4/3 of its bytes)
         self.json_limits = FetchLimits(
             self.limits.max_bytes * 4 // 3 + 65536, GENERATE_DEADLINE, content_types=("application/json",)

@@ -19,9 +19,9 @@ from app.core.diskcache import hash_key
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
 from app.errors import ImageError, RemoteError
-from app.services.images import ImagePolicy, ImageService
+from app.services.images import ImagePolicy, ImageService, MediaLimits
 from app.services.planning import ImageRef, Plan, Scene
-from app.services.providers.clips import CLIP_SUFFIXES, ClipLimits, StockHit, check_clip
+from app.services.providers.clips import CLIP_SUFFIXES, StockHit, check_clip
 from app.services.providers.generate import ImageGenerator
 from app.services.providers.keywords import scene_keywords
 from app.services.providers.local import LocalPictures
@@ -67,7 +67,7 @@ class VisualProviders:
     ) -> ProvidedPlan:
         chain = parse_visuals(spec)  # checked with the caller's trust where the options entered
         settings = load_settings()  # keys, base URLs and limits: read once per render
-        clip_limits = ClipLimits.from_settings(settings)
+        clip_limits = MediaLimits.for_clips(settings)
         chains = [_scene_chain(chain, scene.visual) for scene in plan.scenes]
         made_by = ["slides"] * len(plan.scenes)
         scenes = list(plan.scenes)
@@ -213,7 +213,7 @@ class VisualProviders:
         clip: Path,
         name: str,
         link: VisualSpec,
-        limits: ClipLimits,
+        limits: MediaLimits,
         frame: tuple[int, int],
         workdir: Path,
         warnings: list[str],

@@ -24,8 +24,8 @@ from app.core.net import Endpoint, FetchLimits, HttpClient
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
 from app.errors import RemoteError
-from app.services.images import ImageLimits
-from app.services.providers.clips import ClipLimits, StockHit, pexels_clips, pixabay_clips
+from app.services.images import MediaLimits
+from app.services.providers.clips import StockHit, pexels_clips, pixabay_clips
 from app.services.providers.spec import VisualSpec
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,8 @@ class StockSearch:
         self.endpoint = Endpoint(self.base, secret)
         self.results = settings.stock_results
         self.http, self.cache, self.resources = http, cache, resources
-        self.limits = ImageLimits.from_settings(settings)
-        self.clip_limits = ClipLimits.from_settings(settings)
+        self.limits = MediaLimits.for_images(settings)
+        self.clip_limits = MediaLimits.for_clips(settings)
 
     def _slot(self) -> contextlib.AbstractAsyncContextManager[None]:
         return self.resources.visual_slot() if self.resources else contextlib.nullcontext()
