@@ -13,6 +13,7 @@ import base64
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,9 @@ from app.core.net import HttpClient, HttpConfig, is_public_address
 from app.core.queue_manager import Trust
 from app.errors import ImageError, InputError, RemoteUnavailable
 from app.services.images import (
-    ImageLimits,
     ImagePolicy,
     ImageService,
+    MediaLimits,
     check_references,
     document_images,
     markdown_images,
@@ -194,7 +195,9 @@ async def test_a_decompression_bomb_is_refused_before_decoding(doc: Path, workdi
     assert "'bomb.png'" in message and "400 megapixels" in message and "50-megapixel limit" in message
     assert time.perf_counter() - started < 30  # generous: nothing was decoded (not a timing test)
     png(doc / "wide.png", (300, 200))  # under Pillow's own limit, over ours
-    message = await refused("wide.png", policy(doc, limits=ImageLimits(max_pixels=10_000)), workdir)
+    message = await refused(
+        "wide.png", policy(doc, limits=replace(MediaLimits.for_images(), max_pixels=10_000)), workdir
+    )
     assert "300x200" in message and "0.01-megapixel limit" in message
 
 
@@ -212,7 +215,9 @@ async def test_a_corrupt_or_truncated_image_is_refused(doc: Path, workdir: Path)
 
 async def test_a_file_over_the_size_limit_is_refused_unread(doc: Path, workdir: Path) -> None:
     png(doc / "a.png", (200, 200))
-    message = await refused("a.png", policy(doc, limits=ImageLimits(max_bytes=100)), workdir)
+    message = await refused(
+        "a.png", policy(doc, limits=replace(MediaLimits.for_images(), max_bytes=100)), workdir
+    )
     assert "over the 100 bytes limit" in message
 
 
@@ -273,6 +278,19 @@ def test_callers_cannot_name_a_folder_or_turn_on_remote_images() -> None:
     with pytest.raises(InputError, match="absolute"):
         parse_render_options({"assets_root": "pics"}, trust=Trust.OPERATOR)
     assert parse_render_options({"assets_root": "/srv"}, trust=Trust.OPERATOR).assets_root == "/srv"
+
+
+def test_images_and_clips_take_their_limits_from_their_own_settings() -> None:
+    from app.config import Settings
+
+    settings = Settings(max_image_bytes=111, max_clip_bytes=222, max_clip_pixels=333, clip_fetch_deadline=4.5)
+    image, clip = MediaLimits.for_images(settings), MediaLimits.for_clips(settings)
+    assert (image.max_bytes, image.fetch.content_types) == (111, ("image/*",))
+    assert (clip.max_bytes, clip.max_pixels, clip.fetch.deadline) == (222, 333, 4.5)
+    assert "video/mp4" in clip.fetch.content_types and "image/*" not in clip.fetch.content_types
+    # without settings: the settings' defaults, written once in app.config
+    assert MediaLimits.for_images() == MediaLimits.for_images(Settings.model_construct())
+    assert MediaLimits.for_clips().max_bytes == Settings.model_fields["max_clip_bytes"].default
 
 
 def test_the_cheap_check_reads_nothing(tmp_path: Path) -> None:
@@ -344,7 +362,7 @@ async def test_remote_limits_and_errors(web: FakeServer, workdir: Path) -> None:
     web.on("GET", "/big.png", default=Reply(body=png_bytes((400, 400)), content_type="image/png"))
     web.on("GET", "/gone.png", default=Reply(status=404))
     web.on("GET", "/down.png", default=Reply(status=503))
-    pol = policy(None, allow_remote=True, limits=ImageLimits(max_bytes=200))
+    pol = policy(None, allow_remote=True, limits=replace(MediaLimits.for_images(), max_bytes=200))
     allow = LOOPBACK_AS_PUBLIC_FOR_TESTS
     too_large = await refused(f"{web.url}/big.png", pol, workdir, service(allow))
     assert "larger than the 200 bytes limit" in too_large

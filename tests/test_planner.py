@@ -14,8 +14,10 @@ import pytest
 from app.core.queue_manager import Trust
 from app.errors import InputError
 from app.services.documents import Document
+from app.services.models import VideoFormat
 from app.services.options import parse_render_options
-from app.services.planning import Plan, PlanLimits, Scene, plan_document
+from app.services.planning import Plan, PlanLimits, Scene, Table, plan_document
+from app.services.visuals import THEMES, compose_scene
 from tests.conftest import CLI
 
 DOC = """---
@@ -201,6 +203,33 @@ def test_the_table_is_the_default_printout(cli: CLI) -> None:
         assert word in out, word
 
 
+def test_a_table_split_across_slides_is_drawn_in_one_form(cli: CLI) -> None:
+    """On a square frame the grid holds seven of these rows a slide, but one row's licence is a word
+    no grid column holds: that part alone was drawn as cards between grids. Every part of the table
+    now says one form, and the slide drawn for it is in that form."""
+    rows = [[f"tool{n}", "Python", "fast", "MIT"] for n in range(14)]
+    rows[12] = ["tool12", "Rust", "Extraordinarily", "Apache-2.0-with-LLVM-exceptions"]
+    text = "## Tools\n\n| Tool | Language | Speed | Licence |\n|---|---|---|---|\n"
+    text += "".join("| " + " | ".join(r) + " |\n" for r in rows)
+    for aspect, form in (("1:1", "cards"), ("16:9", "grid")):
+        data = plan_json(cli, "tools.md", text, "--aspect", aspect, "--resolution", "720")
+        tables = [s for s in scenes_of(data) if s.layout == "table" and s.table is not None]
+        assert len(tables) > 1 and [row for s in tables for row in s.table.rows] == rows  # type: ignore[union-attr]
+        assert {s.table.form for s in tables} == {form}, aspect  # type: ignore[union-attr]
+        fmt = VideoFormat(aspect, 720)
+        for scene in tables:
+            layout = compose_scene(scene, fmt, THEMES["dark"], 0)
+            assert layout.fits
+            assert ("header" in {s.kind for s in layout.shapes}) == (form == "grid"), (aspect, scene.id)
+    square = VideoFormat("1:1", 720)
+    for shown, grid in ((rows[:7], True), (rows[12:13], False)):  # what each part chose on its own
+        table = Table(header=["Tool", "Language", "Speed", "Licence"], rows=shown)
+        scene = Scene(id="s1", layout="table", title="Tools", table=table, narration="x")
+        assert ("header" in {s.kind for s in compose_scene(scene, square, THEMES["dark"]).shapes}) == grid
+    whole = plan_json(cli, "short.md", text.split("| tool2 ")[0], "--aspect", "1:1", "--resolution", "720")
+    assert [s.table.form for s in scenes_of(whole) if s.table] == [None]  # one slide: its own choice
+
+
 # ----------------------------------------------------------------------------------- plan_document
 
 
@@ -220,6 +249,41 @@ def test_rows_that_do_not_fit_continue_with_the_header() -> None:
         scenes[0].narration.startswith("T. Name: r0; Value: 0.")
         and scenes[2].narration == "Name: r6; Value: 6."
     )
+
+
+def fits_by_form(grid_rows: int, card_rows: int, neither: str = "", no_grid: str = "") -> object:
+    """A stand-in for the visuals' room: so many rows a slide as a grid or as cards (either, unless the
+    table says which); a row holding `no_grid` fits no grid, one holding `neither` fits nothing."""
+
+    def fits(scene: Scene) -> bool:
+        table = scene.table
+        assert table is not None
+        cells = " ".join(c for row in table.rows for c in row)
+        if neither and neither in cells:
+            return False
+        grid = len(table.rows) <= grid_rows and not (no_grid and no_grid in cells)
+        cards = len(table.rows) <= card_rows
+        return {"grid": grid, "cards": cards, None: grid or cards}[table.form]
+
+    return fits
+
+
+def test_a_split_tables_parts_share_one_form_the_grid_unless_a_row_fits_only_as_cards() -> None:
+    head = "# T\n\n| Name | Value |\n|---|---|\n"
+    rows = "".join(f"| r{n} | {n} |\n" for n in range(8))
+    grids = plan(head + rows, fits=fits_by_form(3, 2))
+    assert [len(s.table.rows) for s in grids if s.table] == [3, 3, 2]
+    assert {s.table.form for s in grids if s.table} == {"grid"}
+    wide = rows.replace("| r5 | 5 |", "| r5 | unbreakable |")
+    cards = plan(head + wide, fits=fits_by_form(3, 2, no_grid="unbreakable"))
+    assert [len(s.table.rows) for s in cards if s.table] == [2, 2, 2, 2]
+    assert {s.table.form for s in cards if s.table} == {"cards"}
+    huge = rows.replace("| r5 | 5 |", "| r5 | huge |")  # fits neither way: the grid, as fewer slides
+    both = plan(head + huge, fits=fits_by_form(3, 2, neither="huge"))
+    assert {s.table.form for s in both if s.table} == {"grid"}
+    assert [r[0] for s in both if s.table for r in s.table.rows] == [f"r{n}" for n in range(8)]
+    one = plan(head + "| a | 1 |\n| b | 2 |\n", fits=fits_by_form(3, 2))
+    assert [s.table.form for s in one if s.table] == [None]
 
 
 def test_long_code_splits_by_lines_and_silent_parts_stay_on_screen() -> None:

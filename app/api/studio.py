@@ -32,7 +32,7 @@ from app.core.jobstore.base import JobPriority, JobRecord
 from app.core.queue_manager import FileContext, Trust
 from app.core.threads import run_in_thread
 from app.errors import InputError
-from app.services.images import ImageLimits, ImagePolicy, plan_images
+from app.services.images import ImagePolicy, MediaLimits, plan_images
 from app.services.models import RenderOptions
 from app.services.options import parse_render_options
 from app.services.planning import Plan, Scene, StoryboardError, dump_storyboard, parse_storyboard
@@ -304,7 +304,7 @@ async def _draw(service: Service, scene: Scene, options: RenderOptions, theme: T
                 allow_remote=False,
                 skip_missing=True,
                 frame=options.video_format.size,
-                limits=ImageLimits.from_settings(service.settings),
+                limits=MediaLimits.for_images(service.settings),
             )
             one = Plan(scenes=[scene])
             scene = (await renderer.images.resolve(plan_images(one), policy, work)).apply(one).scenes[0]

@@ -69,7 +69,7 @@ class FetchLimits:
     """What one request may cost: at most `max_bytes` of answer, and `deadline` seconds in all (every
     attempt, redirect and backoff, and the slowest body, included). Every caller passes its own:
     the speech engines theirs from settings (`TTSConfig.audio_limits`, `json_limits`), images theirs
-    (`ImageLimits.fetch`); LLMs and document fetching will have theirs.
+    (`MediaLimits.fetch`); LLMs and document fetching will have theirs.
 
     `content_types`, when given, are the media types the answer may have (`image/*` for any image);
     another one is refused from its headers, before the body is read (`RemoteWrongType`)."""

@@ -27,15 +27,16 @@ from app.services.images.found import (
     plan_image_problems,
     plan_images,
 )
-from app.services.images.policy import ImageLimits, ImagePolicy
+from app.services.images.limits import MediaLimits
+from app.services.images.policy import ImagePolicy
 from app.services.images.service import ImageService, ResolvedImage, ResolvedImages
 from app.services.images.sources import ImageLike, check_references
 
 __all__ = [
     "ImageLike",
-    "ImageLimits",
     "ImagePolicy",
     "ImageService",
+    "MediaLimits",
     "ResolvedImage",
     "ResolvedImages",
     "check_references",

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from PIL import Image, ImageCms, ImageOps
 
 from app.errors import ImageError, RenderCancelled
-from app.services.images.policy import ImageLimits
+from app.services.images.limits import MediaLimits
 
 Size = tuple[int, int]
 
@@ -83,7 +83,7 @@ def cover_size(size: Size, frame: Size, upscale: bool = False) -> Size:
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
-def check_pixels(size: Size, limits: ImageLimits) -> None:
+def check_pixels(size: Size, limits: MediaLimits) -> None:
     w, h = size
     if w <= 0 or h <= 0:
         raise ImageError(f"has no pixels ({w}x{h})")
@@ -94,7 +94,7 @@ def check_pixels(size: Size, limits: ImageLimits) -> None:
 
 
 @contextmanager
-def untrusted_decoding(limits: ImageLimits) -> Iterator[None]:
+def untrusted_decoding(limits: MediaLimits) -> Iterator[None]:
     """Decoding untrusted bytes: Pillow's decompression-bomb warning is an error, and whatever a
     decoder raises on broken data (OSError, SyntaxError, ValueError, EOFError, struct.error...; the
     set differs per plugin) becomes one `ImageError`. Our own errors pass through."""
@@ -112,7 +112,7 @@ def untrusted_decoding(limits: ImageLimits) -> Iterator[None]:
         raise ImageError(f"cannot be decoded: it is corrupt or truncated ({type(exc).__name__})") from None
 
 
-def decode_raster(data: bytes, kind: str, frame: Size, limits: ImageLimits) -> Image.Image:
+def decode_raster(data: bytes, kind: str, frame: Size, limits: MediaLimits) -> Image.Image:
     """A PNG, JPEG, WebP or GIF (first frame) as RGB/RGBA, upright, sRGB, just covering `frame`."""
     with untrusted_decoding(limits):
         image = Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[kind]])

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.config import Settings, setting_default
-from app.core.net import FetchLimits
+from app.config import Settings
 from app.core.queue_manager import Trust
 from app.errors import InputError
+from app.services.images.limits import MediaLimits
 from app.services.models import RenderOptions
 
 # What a caller's documents are told, and what the operator is told, when an image is not allowed.
@@ -23,24 +23,6 @@ CALLER_NO_FOLDER = "documents sent to the service have no folder, so they cannot
 CALLER_REMOTE_OFF = "this server does not fetch remote images"
 STDIN_NO_FOLDER = "a document read from stdin has no folder: pass --assets-root DIR"
 OPERATOR_REMOTE_OFF = "remote images are off: pass --allow-remote-images (or set T2V_ALLOW_REMOTE_IMAGES=1)"
-
-
-@dataclass(frozen=True)
-class ImageLimits:
-    """What one image may cost: its file (or download) size, its pixels, a download's time."""
-
-    max_bytes: int = setting_default("max_image_bytes")
-    max_pixels: int = setting_default("max_image_pixels")
-    fetch_deadline: float = setting_default("image_fetch_deadline")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ImageLimits:
-        return cls(settings.max_image_bytes, settings.max_image_pixels, settings.image_fetch_deadline)
-
-    @property
-    def fetch(self) -> FetchLimits:
-        """The outbound client's limits for one image: its size, its deadline, and image types only."""
-        return FetchLimits(self.max_bytes, self.fetch_deadline, content_types=("image/*",))
 
 
 @dataclass(frozen=True)
@@ -58,7 +40,7 @@ class ImagePolicy:
     allow_remote: bool = False
     skip_missing: bool = False
     frame: tuple[int, int] = (1920, 1080)
-    limits: ImageLimits = field(default_factory=ImageLimits)
+    limits: MediaLimits = field(default_factory=MediaLimits.for_images)
     no_root: str = STDIN_NO_FOLDER
     remote_off: str = OPERATOR_REMOTE_OFF
 
@@ -80,7 +62,7 @@ class ImagePolicy:
         skip, frame, limits = (
             options.skip_missing_images,
             options.video_format.size,
-            ImageLimits.from_settings(settings),
+            MediaLimits.for_images(settings),
         )
         if trust is Trust.OPERATOR:
             root = options.assets_root or document_dir

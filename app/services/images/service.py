@@ -29,8 +29,9 @@ from app.errors import ImageError, RemoteError, RemoteUnavailable, RenderError
 from app.services.documents import Content, Document
 from app.services.images.decode import Size, decode_raster, sniff
 from app.services.images.found import document_images
+from app.services.images.limits import MediaLimits
 from app.services.images.placeholder import draw_placeholder
-from app.services.images.policy import ImageLimits, ImagePolicy
+from app.services.images.policy import ImagePolicy
 from app.services.images.sources import (
     ImageLike,
     Reference,
@@ -220,7 +221,7 @@ def _shown_anyway(src: str) -> str:
         return repr(src[:60])
 
 
-def _local_bytes(ref: Reference, root: Path, limits: ImageLimits) -> bytes:
+def _local_bytes(ref: Reference, root: Path, limits: MediaLimits) -> bytes:
     return read_local(ref, locate(ref, root), limits)
 
 

@@ -25,7 +25,8 @@ from urllib.parse import unquote, unquote_to_bytes, urlsplit
 from app.core.fsutil import human_size
 from app.core.net import safe_url
 from app.errors import ImageError
-from app.services.images.policy import ImageLimits, ImagePolicy
+from app.services.images.limits import MediaLimits
+from app.services.images.policy import ImagePolicy
 
 SHOWN_MAX = 120  # characters of a reference shown in a message
 
@@ -136,7 +137,7 @@ def locate(ref: Reference, root: Path) -> Path:
     raise ImageError(f"image {ref.shown}: no such file in {root}")
 
 
-def read_local(ref: Reference, path: Path, limits: ImageLimits) -> bytes:
+def read_local(ref: Reference, path: Path, limits: MediaLimits) -> bytes:
     """The bytes of a located image: a regular file within the size limit, or an `ImageError`."""
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -160,7 +161,7 @@ def read_local(ref: Reference, path: Path, limits: ImageLimits) -> bytes:
     return data
 
 
-def decode_data_url(ref: Reference, limits: ImageLimits) -> bytes:
+def decode_data_url(ref: Reference, limits: MediaLimits) -> bytes:
     """The bytes of a `data:[type][;base64],payload` URL, refused before decoding when too large."""
     header, comma, payload = ref.src.partition(",")
     if not comma:
@@ -176,7 +177,7 @@ def decode_data_url(ref: Reference, limits: ImageLimits) -> bytes:
     return data
 
 
-def _check_size(ref: Reference, size: int, limits: ImageLimits) -> None:
+def _check_size(ref: Reference, size: int, limits: MediaLimits) -> None:
     if size > limits.max_bytes:
         raise ImageError(
             f"image {ref.shown} is {human_size(size)}, over the {human_size(limits.max_bytes)} limit"

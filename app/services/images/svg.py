@@ -26,7 +26,7 @@ from PIL import Image
 
 from app.errors import ImageError
 from app.services.images.decode import PILLOW_FORMATS, Size, check_pixels, cover_size, untrusted_decoding
-from app.services.images.policy import ImageLimits
+from app.services.images.limits import MediaLimits
 from app.services.visuals import default_fontset, family_name
 
 try:
@@ -50,7 +50,7 @@ _PX_PER_UNIT = {"": 1.0, "px": 1.0, "pt": 4 / 3, "pc": 16.0, "mm": 96 / 25.4, "c
 _PX_PER_UNIT.update({"em": 16.0, "ex": 8.0})
 
 
-def render_svg(data: bytes, frame: Size, limits: ImageLimits) -> Image.Image:
+def render_svg(data: bytes, frame: Size, limits: MediaLimits) -> Image.Image:
     """The SVG drawn as RGBA at the size that covers `frame` (within the pixel limits)."""
     if resvg_py is None:
         raise ImageError("is an SVG, and the SVG renderer (resvg-py) is not installed here")
@@ -90,7 +90,7 @@ def render_svg(data: bytes, frame: Size, limits: ImageLimits) -> Image.Image:
     return picture.convert("RGBA")
 
 
-def check_self_contained(text: str, limits: ImageLimits) -> None:
+def check_self_contained(text: str, limits: MediaLimits) -> None:
     """Refuse an SVG that declares DTD entities or refers to anything outside itself."""
     if _DTD.search(text):
         raise ImageError("is an SVG with DTD declarations (entities), which are not allowed")
@@ -111,7 +111,7 @@ def check_self_contained(text: str, limits: ImageLimits) -> None:
         raise ImageError("is an SVG whose style imports files (@import, @font-face), which is not allowed")
 
 
-def _check_embedded(url: str, limits: ImageLimits) -> None:
+def _check_embedded(url: str, limits: MediaLimits) -> None:
     """An image embedded in the SVG: a raster type, within the size and pixel limits."""
     header, _, payload = url.partition(",")
     try:

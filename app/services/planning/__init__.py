@@ -26,9 +26,9 @@ from app.services.planning.groups import DEFAULT_MAX_SCENE_SECONDS, balanced_gro
 from app.services.planning.limits import ScriptLimits, check_limits
 from app.services.planning.narrate import md_sentences, row_sentence
 from app.services.planning.normalize import MAX_LEXICON_BYTES, Lexicon, merge_lexicons
+from app.services.planning.parts import Fits
 from app.services.planning.plan import PLAN_VERSION, Beat, Code, ImageRef, Item, Layout, Plan, Scene, Table
 from app.services.planning.planner import PlanLimits, add_spoken, plan_document
-from app.services.planning.planner_scenes import Fits
 from app.services.planning.sentences import split_clauses, split_sentences, split_words
 from app.services.planning.speakable import (
     DEFAULT_WORDS_PER_MINUTE,

@@ -66,10 +66,18 @@ class ImageRef(_Model):
     fit: Literal["contain", "cover"] = "contain"
 
 
+TableForm = Literal["grid", "cards"]
+
+
 class Table(_Model):
     header: list[str]
     rows: list[list[str]]
     align: list[Literal["left", "center", "right"]] = []
+    form: TableForm | None = Field(
+        default=None,
+        description="'grid' or 'cards' (a card per row); None: a grid when its columns fit, else cards."
+        " The planner sets it on the parts of a table split across slides, so they all look alike",
+    )
 
 
 class Code(_Model):

@@ -34,8 +34,9 @@ from app.services.planning.groups import DEFAULT_MAX_SCENE_SECONDS
 from app.services.planning.limits import ScriptLimits, check_limits
 from app.services.planning.narrate import Narrator, sentence
 from app.services.planning.normalize import Lexicon, normalize_with_alignment
+from app.services.planning.parts import Fits
 from app.services.planning.plan import Item, Plan, Scene
-from app.services.planning.planner_scenes import STATEMENT_CHARS, Fits, SceneMaker
+from app.services.planning.planner_scenes import STATEMENT_CHARS, SceneMaker
 from app.services.planning.speakable import DEFAULT_WORDS_PER_MINUTE
 from app.services.planning.units import section_units
 

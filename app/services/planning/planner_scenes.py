@@ -1,17 +1,15 @@
 """Units -> plan scenes: the layout from the content, and continuation scenes where it must split.
 
 A unit is cut into parts at item boundaries only (list items, sentences, table rows, paragraphs of a
-quote, lines of code), so no scene starts mid-sentence and no item is lost: first by speech time
-(about `max_scene_seconds` a scene, balanced), then by what fits on the slide at or above the type
-floor (`fits`, asked of the visuals; the largest prefix that fits, by bisection). Parts of one unit
-share its title and carry `part=(k, n)`; each says its own items. The section's title is said once,
-at the start of its first scene.
+quote, lines of code: `parts.Parts`), so no scene starts mid-sentence and no item is lost. Parts of
+one unit share its title and carry `part=(k, n)`; each says its own items. The section's title is
+said once, at the start of its first scene. The parts of a split table name one form (grid or cards).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.config import setting_default
@@ -19,8 +17,9 @@ from app.core.threads import check_cancelled
 from app.services.documents import ListItem, inline_plain
 from app.services.planning.groups import balanced_groups
 from app.services.planning.narrate import Narrator, md_sentences, row_sentence, say, sentence
+from app.services.planning.parts import PROBE_PART, Make, Part, Parts
 from app.services.planning.pieces import shown_pieces
-from app.services.planning.plan import Code, ImageRef, Item, Layout, Scene, Table
+from app.services.planning.plan import Code, ImageRef, Item, Layout, Scene, Table, TableForm
 from app.services.planning.speakable import speech_weight
 from app.services.planning.units import (
     CodeUnit,
@@ -33,21 +32,15 @@ from app.services.planning.units import (
     Unit,
 )
 
-Fits = Callable[[Scene], bool]
-Part = tuple[int, int] | None
-Make = Callable[[int, int, Part], Scene]
 STATEMENT_CHARS = 160  # a section that is one paragraph this short is set large, as a statement
 SILENT_SECONDS: float = setting_default("silent_scene")  # how long a scene with nothing to say stays
 CODE_LINE_SECONDS = 0.3  # and a silent code slide a little longer per line, to read it (at most 10 s)
-PROBE_PART = (9, 9)  # the widest part label, for asking whether a part fits
 
 
 @dataclass
-class SceneMaker:
+class SceneMaker(Parts):
     """Makes the scenes of one document, numbering them; `fits` None: nothing is checked for room."""
 
-    limit: float  # speech weight of one scene (words at the speaking rate in max_scene_seconds)
-    fits: Fits | None = None
     count: int = 0
 
     def unit(self, unit: Unit, title: str | None, say_title: bool, alone: bool) -> list[Scene]:
@@ -108,41 +101,6 @@ class SceneMaker:
             }
         )
 
-    def _parts(
-        self, weights: Sequence[float], make: Make, starts: list[int] | None = None, room: bool = True
-    ) -> list[Scene]:
-        """Cut items [0, n) into parts by speech time (at `starts`, if given), then by room (unless
-        `room` is False: prose shows one sentence at a time, so fewer sentences would not fit
-        better); make each part's scene."""
-        n = len(weights)
-        if n == 0:
-            return [make(0, 0, None)]
-        starts = starts or balanced_groups(weights, self.limit)
-        ranges: list[tuple[int, int]] = []
-        whole = self.fits is None or not room or (len(starts) == 1 and self.fits(make(0, n, None)))
-        for a, b in zip(starts, [*starts[1:], n], strict=True):
-            while a < b:
-                end = b if whole else self._largest_fit(a, b, make)
-                ranges.append((a, end))
-                a = end
-        total = len(ranges)
-        return [make(a, b, (k + 1, total) if total > 1 else None) for k, (a, b) in enumerate(ranges)]
-
-    def _largest_fit(self, a: int, b: int, make: Make) -> int:
-        """The largest end in (a, b] whose part fits (at least one item per part, fitting or not)."""
-        assert self.fits is not None
-        if self.fits(make(a, b, PROBE_PART)):
-            return b
-        lo, hi = a + 1, b - 1  # lo: always taken; hi: the largest end still worth trying
-        while lo < hi:
-            check_cancelled()
-            mid = (lo + hi + 1) // 2
-            if self.fits(make(a, mid, PROBE_PART)):
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
-
     # -- layouts
     def _items(
         self,
@@ -176,7 +134,7 @@ class SceneMaker:
         starts = self._paragraph_starts(weights, paragraphs)
         if opens:
             starts = [i for i in starts or balanced_groups(weights, self.limit) if i == 0 or opens[i]]
-        return self._parts(weights, make, starts, layout != "prose")
+        return self.parts(weights, make, starts, layout != "prose")
 
     def _paragraph_starts(self, weights: Sequence[float], paragraphs: Sequence[int]) -> list[int] | None:
         """Scene starts at paragraph ends (balanced), and inside a paragraph only if it alone is too
@@ -237,37 +195,57 @@ class SceneMaker:
         )
         return self.fits(probe)
 
+    def _led(
+        self,
+        layout: Layout,
+        lead: str | None,
+        a: int,
+        title: str | None,
+        part: Part,
+        say_title: bool,
+        narration: Narrator,
+        silent: float = SILENT_SECONDS,
+        **shown: object,
+    ) -> Scene:
+        """A part (from item `a`) of a table or code unit: its lead paragraph shown on the first only."""
+        items = [Item(text=lead)] if lead and a == 0 else []
+        said = title if say_title and a == 0 else None
+        return self._scene(
+            layout, title, part, narration=narration, say_title=said, items=items, silent=silent, **shown
+        )
+
     def _table(self, unit: TableUnit, title: str | None, say_title: bool) -> list[Scene]:
         table = unit.table
         says = [row_sentence(table.header, row) for row in table.rows]
-        lead = [Item(text=unit.lead)] if unit.lead else []
 
-        def make(a: int, b: int, part: Part) -> Scene:
-            narration = Narrator()
-            if a == 0 and unit.lead:
-                narration.add(sentence(unit.lead))
-            for n in range(a, b):
-                narration.add(says[n], n - a)
-            shown = Table(
-                header=list(table.header),
-                rows=[list(r) for r in table.rows[a:b]],
-                align=list(table.align),
-            )
-            return self._scene(
-                "table",
-                title,
-                part,
-                narration=narration,
-                say_title=title if say_title and a == 0 else None,
-                items=lead if a == 0 else [],
-                table=shown,
-            )
+        def drawn_as(form: TableForm | None) -> Make:
+            def make(a: int, b: int, part: Part) -> Scene:
+                narration = Narrator()
+                if a == 0 and unit.lead:
+                    narration.add(sentence(unit.lead))
+                for n in range(a, b):
+                    narration.add(says[n], n - a)
+                shown = Table(
+                    header=list(table.header),
+                    rows=[list(r) for r in table.rows[a:b]],
+                    align=list(table.align),
+                    form=form,
+                )
+                return self._led("table", unit.lead, a, title, part, say_title, narration, table=shown)
 
-        return self._parts([max(speech_weight(s), 0.01) for s in says], make)
+            return make
+
+        weights = [max(speech_weight(s), 0.01) for s in says]
+        free = drawn_as(None)
+        n = len(table.rows)
+        if self.fits is None or n == 0:
+            return self.parts(weights, free)
+        if len(balanced_groups(weights, self.limit)) == 1 and self.fits(free(0, n, None)):
+            return [free(0, n, None)]  # one slide: the form its rows fit in
+        return self.one_form(weights, drawn_as("grid"), drawn_as("cards"))
 
     def _code(self, unit: CodeUnit, title: str | None, say_title: bool) -> list[Scene]:
         lines = unit.code.text.split("\n")
-        lead = [Item(text=unit.lead)] if unit.lead else []
 
         def make(a: int, b: int, part: Part) -> Scene:
             narration = Narrator()
@@ -275,18 +253,11 @@ class SceneMaker:
                 narration.add(sentence(unit.lead), 0)
             code = Code(text="\n".join(lines[a:b]), language=unit.code.language)
             reading = min(10.0, SILENT_SECONDS + CODE_LINE_SECONDS * (b - a))
-            return self._scene(
-                "code",
-                title,
-                part,
-                narration=narration,
-                say_title=title if say_title and a == 0 else None,
-                items=lead if a == 0 else [],
-                silent=reading,
-                code=code,
+            return self._led(
+                "code", unit.lead, a, title, part, say_title, narration, silent=reading, code=code
             )
 
-        return self._parts([0.0] * len(lines), make)
+        return self.parts([0.0] * len(lines), make)
 
     def _image(self, unit: ImageUnit, title: str | None, say_title: bool) -> list[Scene]:
         ref = ImageRef(path=unit.image.src, alt=unit.image.alt)
@@ -334,7 +305,7 @@ class SceneMaker:
                 subtitle=quote.attribution if last else None,
             )
 
-        return self._parts([speech_weight(s) for s in says], make)
+        return self.parts([speech_weight(s) for s in says], make)
 
     def _page(self, unit: PageUnit) -> list[Scene]:
         """A page with its picture is that picture, its notes (or text) said over it; without one,

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.config import Settings, setting_default
-from app.core.net import FetchLimits
 from app.errors import ImageError, RemoteError
+from app.services.images import MediaLimits
 
 CLIP_SUFFIXES = (".mp4", ".webm", ".mov", ".m4v")
-CLIP_TYPES = ("video/mp4", "video/webm", "video/quicktime", "application/octet-stream")
 MB = 1024 * 1024
 
 
@@ -33,24 +31,7 @@ class StockHit:
     credit: str
 
 
-@dataclass(frozen=True)
-class ClipLimits:
-    """What one clip may cost: its file (or download) size, its frame's pixels, a download's time."""
-
-    max_bytes: int = setting_default("max_clip_bytes")
-    max_pixels: int = setting_default("max_clip_pixels")
-    fetch_deadline: float = setting_default("clip_fetch_deadline")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ClipLimits:
-        return cls(settings.max_clip_bytes, settings.max_clip_pixels, settings.clip_fetch_deadline)
-
-    @property
-    def fetch(self) -> FetchLimits:
-        return FetchLimits(self.max_bytes, self.fetch_deadline, content_types=CLIP_TYPES)
-
-
-def check_clip(path: Path, limits: ClipLimits, name: str) -> bytes:
+def check_clip(path: Path, limits: MediaLimits, name: str) -> bytes:
     """The clip's first frame as PNG bytes (its poster), once the clip is known to be a video within
     the limits whose picture decodes; else `ImageError` naming `name` (the scene falls over)."""
     import av

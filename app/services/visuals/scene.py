@@ -74,7 +74,9 @@ def _candidates(ctx: Ctx) -> list[tuple[Layout, Sizes]]:
         return [(picture, body)]
     if kind == "table":  # a grid while every column holds its longest word, else a card per row
         grid = (body[0], body[1] if shape == "tall" else scale.code[1])  # upright: cards read better
-        return [(titled(table_body, "top"), grid), (titled(cards_body, "top"), body)]
+        forms = {"grid": (titled(table_body, "top"), grid), "cards": (titled(cards_body, "top"), body)}
+        form = scene.table.form if scene.table is not None else None
+        return [forms[form]] if form is not None else list(forms.values())  # a split table's parts: one form
     if kind == "code":
         return [(titled(code_body, "top"), scale.code)]
     if kind == "prose":
