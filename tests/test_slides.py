@@ -150,6 +150,39 @@ def test_a_continuation_counter_never_wraps_onto_a_line_of_its_own() -> None:
         assert len(counter) == 1 and counter[0] != "(1/2)", lines
 
 
+LONG_TITLE = (
+    "Installing, configuring and running every one of the tools in this comparison on the three"
+    " operating systems we support, with and without a network, for beginners and for experts alike"
+)
+
+
+@pytest.mark.parametrize("fmt", ASPECTS, ids=IDS)
+def test_a_cut_continuation_title_keeps_its_counter(fmt: VideoFormat, picture: Path) -> None:
+    """A heading longer than any frame shows is cut with "…" at a word's end; on a continuation
+    slide " (2/3)" follows the "…" on the title's last line (it was cut off with the title's end),
+    whatever the layout and however long the title's one word."""
+    for scene in scenes(picture):
+        if scene.layout in ("title", "picture", "full_image", "statement", "prose"):
+            continue
+        for title in (LONG_TITLE, "Supercalifragilistic" * 12):
+            for part in (None, (2, 3)):
+                cut = scene.model_copy(update={"title": title, "part": part})
+                layout = compose_scene(cut, fmt, THEMES["dark"], 0)
+                assert_in_margin(layout)
+                assert_no_overlap(layout)
+                heading = [line.text for line in layout.lines if line.role == "title"]
+                assert heading and len(heading) <= 5, (scene.layout, heading)
+                last = " ".join(heading[-1].split())
+                expected = "… (2/3)" if part else "…"
+                assert last.endswith(expected), (scene.layout, fmt.aspect, heading)
+                assert sum("(2/3)" in line for line in heading) == (1 if part else 0)
+                kept = " ".join(" ".join(heading).split()).removesuffix(expected)
+                if title == LONG_TITLE:  # cut after a whole word, not inside one, no comma before "…"
+                    assert title.startswith(kept) and title[len(kept)] in " ," and not kept.endswith(","), kept
+                else:  # one word: broken where the lines end, then cut
+                    assert title.startswith(kept.replace(" ", "")) and len(kept) > 20, kept
+
+
 def test_a_table_too_long_and_code_too_long_do_not_fit() -> None:
     fmt = VideoFormat("9:16", 1080)
     table = Table(header=["a", "b"], rows=[[str(n), "x" * 10] for n in range(40)])

@@ -5,9 +5,10 @@ scene holding its stills in turn (content-addressed: an edited document re-encod
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -102,6 +103,10 @@ async def encode_scenes(
     extents = [(s[0].start, s[-1].start + s[-1].duration) for s in scenes]
     windows = boundary_windows(extents) if transition != "none" else []
     first_digest: dict[int, str] = {}
+    every_frame = [
+        i for i in range(total) if (backdrops and backdrops[i]) or (spec.motion and (not moving or moving[i]))
+    ]
+    turns = LongestFirst(cpu, every_frame)
     one_window = asyncio.Semaphore(1)  # windows one at a time (each uses two threads): bounded memory
 
     def span(j: int, inner: bool) -> tuple[float, float]:
@@ -137,7 +142,7 @@ async def encode_scenes(
         )
         first_digest[i] = first
         if not hit:
-            async with cpu:
+            async with turns.slot(i):
                 if clip is not None:
                     over = [Shot(clip.overlays[p.image], p.start, p.duration) for p in parts]
                     await encode_over_clip(over, clip.backdrop, spec, path, ws, burn)
@@ -168,11 +173,46 @@ async def encode_scenes(
             await encode_transition(transition, sides[0], sides[1], windows[i], spec, path, ws, burn)
         return path
 
-    paths = await all_or_nothing(*(segment(i, shots) for i, shots in enumerate(scenes)))
+    async def segment_in_turn(i: int, shots: Sequence[Shot]) -> Path:
+        try:
+            return await segment(i, shots)
+        finally:
+            turns.passed(i)  # found in the cache, or failed: the short ones need not wait for it
+
+    paths = await all_or_nothing(*(segment_in_turn(i, shots) for i, shots in enumerate(scenes)))
     if windows:
         joins = await all_or_nothing(*(window(i) for i in range(len(windows))))
         paths = [p for pair in itertools.zip_longest(paths, joins) for p in pair if p is not None]
     return paths, encoded
+
+
+class LongestFirst:
+    """Encoder slots for a render's segments, given to the ones that encode every frame (a moving
+    photo, a clip backdrop: seconds of work each) before the still ones (a tenth of a second a
+    picture). Handed out in the order the segments ask, a moving scene late in the document started
+    last and was the render's tail, one core busy and the other idle."""
+
+    def __init__(self, slots: asyncio.Semaphore, long: Iterable[int]) -> None:
+        self.slots = slots
+        self.long = frozenset(long)
+        self.pending = set(self.long)  # long ones that have not yet taken a slot
+        self.clear = asyncio.Event()
+        if not self.pending:
+            self.clear.set()
+
+    def passed(self, i: int) -> None:
+        """Segment i no longer holds the short ones back (it has a slot, was cached, or failed)."""
+        self.pending.discard(i)
+        if not self.pending:
+            self.clear.set()
+
+    @contextlib.asynccontextmanager
+    async def slot(self, i: int) -> AsyncIterator[None]:
+        if i not in self.long:
+            await self.clear.wait()
+        async with self.slots:
+            self.passed(i)
+            yield
 
 
 PHOTO_LAYOUTS = frozenset({"full_image"})  # a picture filling the frame: what `--motion photos` moves

@@ -195,10 +195,28 @@ class SceneMaker(Parts):
         )
         return self.fits(probe)
 
+    def _led(
+        self,
+        layout: Layout,
+        lead: str | None,
+        a: int,
+        title: str | None,
+        part: Part,
+        say_title: bool,
+        narration: Narrator,
+        silent: float = SILENT_SECONDS,
+        **shown: object,
+    ) -> Scene:
+        """A part (from item `a`) of a table or code unit: its lead paragraph shown on the first only."""
+        items = [Item(text=lead)] if lead and a == 0 else []
+        said = title if say_title and a == 0 else None
+        return self._scene(
+            layout, title, part, narration=narration, say_title=said, items=items, silent=silent, **shown
+        )
+
     def _table(self, unit: TableUnit, title: str | None, say_title: bool) -> list[Scene]:
         table = unit.table
         says = [row_sentence(table.header, row) for row in table.rows]
-        lead = [Item(text=unit.lead)] if unit.lead else []
 
         def drawn_as(form: TableForm | None) -> Make:
             def make(a: int, b: int, part: Part) -> Scene:
@@ -213,15 +231,7 @@ class SceneMaker(Parts):
                     align=list(table.align),
                     form=form,
                 )
-                return self._scene(
-                    "table",
-                    title,
-                    part,
-                    narration=narration,
-                    say_title=title if say_title and a == 0 else None,
-                    items=lead if a == 0 else [],
-                    table=shown,
-                )
+                return self._led("table", unit.lead, a, title, part, say_title, narration, table=shown)
 
             return make
 
@@ -236,7 +246,6 @@ class SceneMaker(Parts):
 
     def _code(self, unit: CodeUnit, title: str | None, say_title: bool) -> list[Scene]:
         lines = unit.code.text.split("\n")
-        lead = [Item(text=unit.lead)] if unit.lead else []
 
         def make(a: int, b: int, part: Part) -> Scene:
             narration = Narrator()
@@ -244,15 +253,8 @@ class SceneMaker(Parts):
                 narration.add(sentence(unit.lead), 0)
             code = Code(text="\n".join(lines[a:b]), language=unit.code.language)
             reading = min(10.0, SILENT_SECONDS + CODE_LINE_SECONDS * (b - a))
-            return self._scene(
-                "code",
-                title,
-                part,
-                narration=narration,
-                say_title=title if say_title and a == 0 else None,
-                items=lead if a == 0 else [],
-                silent=reading,
-                code=code,
+            return self._led(
+                "code", unit.lead, a, title, part, say_title, narration, silent=reading, code=code
             )
 
         return self.parts([0.0] * len(lines), make)

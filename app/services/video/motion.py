@@ -12,6 +12,7 @@ The path depends only on the picture's digest: a re-render moves the same way (a
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,6 +23,9 @@ MOTION_MODES: tuple[MotionMode, ...] = ("none", "photos", "all")
 ZOOM_NEAR, ZOOM_FAR = 1.06, 1.12  # gentle: the window is 6-12% smaller than the picture
 # slides (and pictures with words on them): at most ~3% cut off a side, inside the 5% margin
 SLIDE_ZOOM_NEAR, SLIDE_ZOOM_FAR, SLIDE_PAN = 1.02, 1.05, (0.3, 0.7)
+# frames drawn at once while x264 encodes the last ones: Pillow resamples without the GIL, so two
+# threads draw twice as fast when a core is free; more would only hold more 3 MB frames
+DRAW_THREADS = min(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)

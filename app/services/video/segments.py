@@ -23,7 +23,7 @@ from pathlib import Path
 from app.core.threads import run_in_thread
 from app.services.video.encoding import TO_YUV, YUV_TAGS, Encoding
 from app.services.video.ffmpeg import TIMESCALE, filter_escape, run_ffmpeg
-from app.services.video.motion import KenBurns, Planes, pan_frame
+from app.services.video.motion import DRAW_THREADS, KenBurns, Planes, pan_frame
 from app.services.video.mux import join_by_copy
 from app.services.video.shots import END_MARK_MS, Shot, split_shots, write_concat_list
 
@@ -146,7 +146,7 @@ async def encode_segment(
             await _encode_repeated_still(shot.image, frames, spec, part, workdir)
         parts.append(part)
     if len(parts) > 1:
-        await join_by_copy(parts, out, workdir)
+        await join_by_copy(parts, out)
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ async def _encode_repeated_still(image: Path, frames: int, spec: FrameSpec, out:
             what="cutting a still clip",
         )
         parts.append(tail)
-    await join_by_copy(parts, out, workdir)
+    await join_by_copy(parts, out)
 
 
 async def _encode_frames(
@@ -249,6 +249,7 @@ async def _encode_frames(
         ],
         what="encoding frames",
         feed=drawn[1] if drawn else None,
+        feed_threads=DRAW_THREADS,
     )  # fmt: skip
 
 

@@ -1,5 +1,5 @@
-"""Composing a slide: the pieces every layout is built from (a title with its accent rule, blocks of
-text, moving what was set) and the search for the largest type that fits.
+"""Composing a slide: the pieces every layout is built from (blocks of text, moving what was set;
+the title is `titles`) and the search for the largest type that fits.
 
 A layout is a function `(Ctx, size) -> Composed`: everything set at body size `size` (pixels),
 and whether it stayed inside the room. `best_fit` asks for the floor first (does it fit at all?)
@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from app.services.planning import Scene
-from app.services.visuals.bidi import paragraph_rtl
 from app.services.visuals.fontfiles import load_font
 from app.services.visuals.fonts import FontSet
 from app.services.visuals.frame import ABSOLUTE_MIN, Frame
@@ -183,16 +182,6 @@ def set_text(
     return set_, not too_many and set_.bottom - top <= room
 
 
-def title_frags(ctx: Ctx, text: str) -> list[Frag]:
-    """The title, and "(2/3)" after it on a continuation slide, smaller and muted, joined to the
-    title's last word by a no-break space so a wrap never leaves the counter alone on a line."""
-    out = frags(text)
-    if ctx.scene.part is not None:
-        n, total = ctx.scene.part
-        out.append(Frag(f"\u00a0({n}/{total})", REGULAR, ctx.theme.muted, 0.62))
-    return out
-
-
 def as_body(ctx: Ctx, size: int) -> float:
     """A layout's type size as the body size it stands for: code is set on its own, denser scale
     (`TypeScale.code`), so its largest size stands for the largest body size. Titles and a code
@@ -201,49 +190,6 @@ def as_body(ctx: Ctx, size: int) -> float:
         return float(size)
     frame = ctx.frame
     return size * frame.px(frame.scale.body[0]) / frame.px(frame.scale.code[0])
-
-
-def title_size(ctx: Ctx, size: int) -> int:
-    """The title's size for body size `size`: 1.4 times the body, within the frame's title range
-    (the same in every layout: a code slide's title is not smaller than a list's)."""
-    high, low = ctx.frame.scale.title
-    return round(min(ctx.frame.px(high), max(ctx.frame.px(low), as_body(ctx, size) * 1.4)))
-
-
-def place_title(
-    ctx: Ctx, size: int, x: int, width: int, top: int, room: int, *, align: str = "left", max_lines: int = 2
-) -> tuple[Composed, int]:
-    """The scene's title (if any) and its accent rule below; returns what was set and its bottom."""
-    out = Composed()
-    text = ctx.scene.title
-    if not text or not text.strip():
-        return out, top
-    tsize = title_size(ctx, size)
-    rich = style(ctx, tsize, ctx.theme.title, "title", leading=1.16, base="heading", align=align)
-    set_, ok = set_text(ctx, title_frags(ctx, text), rich, x, width, top, room, max_lines=max_lines)
-    if not ok and len(set_.lines) > max_lines and tsize <= ctx.frame.px(ctx.frame.scale.title[1]):
-        # a heading longer than any frame shows, at its smallest: cut (the body keeps its room)
-        set_.lines = [*set_.lines[: max_lines - 1], _with_ellipsis(set_.lines[max_lines - 1], x + width)]
-        set_.bottom = set_.lines[-1].box[3]
-        ok = True
-        out.extra["truncated"] = True
-    bottom = out.add(set_)
-    out.overflow = not ok
-    out.title_size = tsize
-    gap = max(4, round(tsize * 0.32))
-    bar_w, bar_h = round(ctx.frame.short * 0.085), max(4, round(ctx.frame.short * 0.008))
-    left = x + (width - bar_w) // 2 if align == "center" else x
-    if align == "left" and paragraph_rtl(text):  # a right-to-left title is set at the right: so is its rule
-        left = x + width - bar_w
-    out.shapes.append(
-        Shape(
-            "bar",
-            (left, bottom + gap, left + bar_w, bottom + gap + bar_h),
-            ctx.theme.accent,
-            radius=bar_h // 2,
-        )
-    )
-    return out, bottom + gap + bar_h
 
 
 FOCUS_SHAPES = frozenset({"highlight", "focus"})  # drawn around the spoken item only

@@ -19,16 +19,15 @@ from app.services.visuals.compose import (
     Ctx,
     center_in,
     frags,
-    place_title,
     set_text,
     spoken_marks,
     style,
-    title_frags,
 )
 from app.services.visuals.inline import BOLD, Frag
 from app.services.visuals.model import Shape
 from app.services.visuals.text import measure
 from app.services.visuals.themes import mix
+from app.services.visuals.titles import cut_title, place_title, title_frags
 
 Body = Callable[[Ctx, int, int, int, int], Composed]  # (ctx, size, x, width, room) -> set at top 0
 SIDE_TITLE = 0.34  # of the column: the title's share in a wide frame's side-by-side arrangement
@@ -252,7 +251,7 @@ def quote_layout(ctx: Ctx, size: int) -> Composed:
     head = 0
     if ctx.scene.title:
         kicker = style(ctx, round(size * 0.75), theme.muted, "title", base="heading")
-        kset, _ = set_text(ctx, title_frags(ctx, ctx.scene.title), kicker, x, width, 0, size * 4, max_lines=2)
+        kset = cut_title(ctx, ctx.scene.title, kicker, x, width, 0, max_lines=2)  # whole if it fits
         head = kset.bottom + round(size * 0.6)
         out = out.shifted(0, head)
         out.add(kset)

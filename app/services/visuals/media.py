@@ -15,7 +15,7 @@ from PIL import Image
 
 from app.errors import RenderError
 from app.services.planning import ImageRef
-from app.services.visuals.compose import Composed, Ctx, center_in, place_title, set_text, style
+from app.services.visuals.compose import Composed, Ctx, center_in, set_text, style
 from app.services.visuals.layouts import items_block
 from app.services.visuals.model import (
     COVER_MIN_KEPT,
@@ -27,6 +27,7 @@ from app.services.visuals.model import (
     Shape,
 )
 from app.services.visuals.themes import mix
+from app.services.visuals.titles import place_title
 
 
 @lru_cache(maxsize=256)
