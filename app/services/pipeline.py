@@ -291,12 +291,10 @@ class Renderer:
             self.audio_pieces_encoded += track.encoded
             self.music_mixes += track.mixed is False
             titles, starts = [s.title for s in plan.scenes], [0.0, *offsets[1:]]
-            marks, chapters = await run_in_thread(
-                write_chapters, titles, starts, plan.title or "Start", duration, ws
-            )
+            marks, chapters = await run_in_thread(write_chapters, titles, starts, plan.title or "Start", ws)
             subs = None if options.audio_only else srt  # an M4A (podcast apps): captions beside it
-            segs, lang = scene_segments, iso639_2(language)
-            await mux(segs, sound, video, ws, subs, lang, chapters=marks, captions_burned=bool(burn))
+            segs, lang, burned = scene_segments, iso639_2(language), bool(burn)
+            await mux(segs, sound, video, subs, lang, marks, duration, captions_burned=burned)
             info = await run_in_thread(probe, video)
             out_srt, out_vtt = caption_paths(out_path)
             moves = [(srt, out_srt), (vtt, out_vtt), (chapters, chapters_path(out_path))]
