@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.config import load_settings
+from app.config import Settings
 from app.core.diskcache import DiskCache, hash_key
 from app.core.memory_optimizer import WorkspaceManager, release_free_memory, return_large_buffers
 from app.core.resource_manager import ResourceManager
@@ -35,7 +35,7 @@ from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, lexicon_of, make_plan
 from app.services.planning import Plan, ScriptLimits, add_spoken, check_limits, fit_duration
 from app.services.progress import Progress, ProgressSink, Stage
 from app.services.providers import VisualProviders, credit_cards
-from app.services.speech import detect_language, scene_gaps
+from app.services.speech import TTSConfig, detect_language, scene_gaps
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
     Burn,
@@ -88,22 +88,26 @@ class Renderer:
         visuals: VisualService | None = None,
         limits: ScriptLimits | None = None,
         images: ImageService | None = None,
+        *,
+        settings: Settings,
     ) -> None:
+        """`settings` come from whoever runs the render (the runtime, the CLI, a test): the renderer
+        and its parts never read the environment themselves."""
         self.workspaces = workspaces
         return_large_buffers()  # drawn pictures' memory goes back before the encoders start
-        settings = load_settings()
+        self.settings = settings
         self.limits = limits or ScriptLimits.from_settings(settings)
         self.silent_scene = settings.silent_scene  # seconds a scene with nothing to say stays
         self.resources = resources or ResourceManager()
-        self.tts = tts or TTSService(resources=self.resources, cache=cache)
+        config = TTSConfig.from_settings(settings)
+        self.tts = tts or TTSService(resources=self.resources, cache=cache, config=config)
         self.visuals = visuals or VisualService(resources=self.resources, cache=cache)
         # the document's images, through the same pooled HTTP client as the speech engines
         self.images = images or ImageService(http=self.tts.http, cache=cache, resources=self.resources)
         # an optional LLM writes the script (--llm, --topic), through the same pooled client
-        self.providers = VisualProviders(
-            self.images, self.resources
-        )  # --visuals: pictures from elsewhere (issue 18)
-        self.llm = ScriptWriter(self.tts.http, LLMConfig.from_settings(load_settings()))
+        # --visuals: pictures from elsewhere (issue 18)
+        self.providers = VisualProviders(self.images, settings, self.resources)
+        self.llm = ScriptWriter(self.tts.http, LLMConfig.from_settings(settings))
         self.cache = cache
         self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
         self.audio_pieces_encoded = 0  # scenes' AAC pieces actually encoded
