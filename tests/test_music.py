@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
@@ -34,7 +35,12 @@ TONE = 60.0  # Hz: below a voice's fundamental, so a narrow band at it hears onl
 
 
 def renderer(tmp_path: Path) -> Renderer:
-    return Renderer(WorkspaceManager(tmp_path / "tmp"), ResourceManager(), DiskCache(tmp_path / "cache"))
+    return Renderer(
+        WorkspaceManager(tmp_path / "tmp"),
+        ResourceManager(),
+        DiskCache(tmp_path / "cache"),
+        settings=load_settings(),
+    )
 
 
 def tone_file(path: Path, seconds: float, freq: float = TONE) -> Path:

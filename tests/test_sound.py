@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
@@ -33,7 +34,12 @@ DOC = "\n\n".join(
 
 
 def renderer(tmp_path: Path) -> Renderer:
-    return Renderer(WorkspaceManager(tmp_path / "tmp"), ResourceManager(), DiskCache(tmp_path / "cache"))
+    return Renderer(
+        WorkspaceManager(tmp_path / "tmp"),
+        ResourceManager(),
+        DiskCache(tmp_path / "cache"),
+        settings=load_settings(),
+    )
 
 
 def speech_48k(tmp_path: Path, text: str) -> tuple[Path, np.ndarray]:
