@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import pytest
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
@@ -16,7 +17,7 @@ from app.errors import InputError
 from app.services.documents import document_from_bytes
 from app.services.options import parse_render_options
 from app.services.pipeline import Renderer
-from app.services.video import Chapter, chapters_text, ffmetadata, h264_level, probe, scene_chapters
+from app.services.video import Chapter, chapter_marks, chapters_text, h264_level, probe, scene_chapters
 from tests.conftest import CLI
 
 DOC = (
@@ -32,7 +33,9 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def renderer(tmp_path: Path, cache_dir: Path) -> Renderer:
-    return Renderer(WorkspaceManager(tmp_path / "tmp"), ResourceManager(), DiskCache(cache_dir))
+    return Renderer(
+        WorkspaceManager(tmp_path / "tmp"), ResourceManager(), DiskCache(cache_dir), settings=load_settings()
+    )
 
 
 async def render(tmp_path: Path, cache_dir: Path, name: str, **given: object) -> Path:
@@ -76,8 +79,8 @@ def test_chapters_at_scene_titles() -> None:
     assert chapters_text(chapters) == "0:00 Intro\n1:01 Part = two; #1\n"
     assert scene_chapters([None, "B"], [0.4, 3725], "Doc") == [Chapter(0.0, "Doc"), Chapter(3725, "B")]
     assert chapters_text([Chapter(3725, "B")]) == "1:02:05 B\n"
-    meta = ffmetadata(chapters, 80.0)
-    assert "title=Part \\= two\\; \\#1" in meta and "START=61900\nEND=80000" in meta
+    assert chapter_marks(chapters, 80.0) == [(0, 61900, "Intro"), (61900, 80000, "Part = two; #1")]
+    assert chapter_marks([Chapter(0.0, "A"), Chapter(2.0, "B")], 2.0)[-1] == (2000, 2001, "B")
 
 
 def test_presets_fill_only_what_is_not_given() -> None:

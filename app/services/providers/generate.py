@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 from pathlib import Path
 from typing import Any
 
-from app.config import Settings
-from app.core.diskcache import DiskCache, hash_key
-from app.core.net import Endpoint, FetchLimits, HttpClient
-from app.core.resource_manager import ResourceManager
+from app.core.diskcache import hash_key
+from app.core.net import Endpoint, FetchLimits
 from app.core.threads import run_in_thread
 from app.errors import ImageError, RemoteError
-from app.services.images import MediaLimits
+from app.services.providers.context import ProviderContext
 from app.services.providers.spec import VisualSpec
 from app.services.providers.stock import orientation
 
@@ -39,38 +36,28 @@ def image_size(model: str, frame: tuple[int, int]) -> str:
 class ImageGenerator:
     """One render's generations at one server."""
 
-    def __init__(
-        self,
-        link: VisualSpec,
-        settings: Settings,
-        http: HttpClient,
-        cache: DiskCache | None,
-        resources: ResourceManager | None,
-    ) -> None:
+    def __init__(self, link: VisualSpec, context: ProviderContext) -> None:
         assert link.base_url is not None and link.arg is not None
         self.base, self.model = link.base_url, link.arg
-        key = settings.openai_api_key
+        key = context.settings.openai_api_key
         secret = {"Authorization": f"Bearer {key.get_secret_value()}"} if key is not None else {}
         self.endpoint = Endpoint(self.base, secret)
-        self.http, self.cache, self.resources = http, cache, resources
-        self.limits = MediaLimits.for_images(settings)
+        self.context = context
+        self.limits = context.image_limits
         # the JSON answer carries the picture as base64 (4/3 of its bytes)
         self.json_limits = FetchLimits(
             self.limits.max_bytes * 4 // 3 + 65536, GENERATE_DEADLINE, content_types=("application/json",)
         )
 
-    def _slot(self) -> contextlib.AbstractAsyncContextManager[None]:
-        return self.resources.visual_slot() if self.resources else contextlib.nullcontext()
-
     async def generate(self, prompt: str, frame: tuple[int, int], dest: Path) -> bytes:
         """The picture's bytes for `prompt` (cached); a failure raises `RemoteError`/`ImageError`."""
         size = image_size(self.model, frame)
         key = hash_key("generated-image-v1", self.base, self.model, prompt, size)
-        if self.cache is not None and await run_in_thread(self.cache.fetch, key, dest):
+        if self.context.cache is not None and await run_in_thread(self.context.cache.fetch, key, dest):
             return await run_in_thread(dest.read_bytes)
         body = {"model": self.model, "prompt": prompt, "n": 1, "size": size}
-        async with self._slot():
-            answer = await self.http.fetch_json(
+        async with self.context.slot():
+            answer = await self.context.http.fetch_json(
                 "POST",
                 f"{self.base}/images/generations",
                 what="openai-images generation",
@@ -79,8 +66,8 @@ class ImageGenerator:
                 json_body=body,
             )
             data = await self._picture(answer, dest)
-        if self.cache is not None:
-            await run_in_thread(self.cache.put_bytes, key, data)
+        if self.context.cache is not None:
+            await run_in_thread(self.context.cache.put_bytes, key, data)
         return data
 
     async def _picture(self, answer: Any, dest: Path) -> bytes:
@@ -97,7 +84,7 @@ class ImageGenerator:
                 raise ImageError("openai-images generation: the picture is over the size limit")
             return data
         if isinstance(item.get("url"), str):
-            await self.http.download(
+            await self.context.http.download(
                 "GET",
                 item["url"],
                 dest,

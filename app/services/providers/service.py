@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.config import load_settings
+from app.config import Settings
 from app.core.diskcache import hash_key
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
@@ -22,6 +22,7 @@ from app.errors import ImageError, RemoteError
 from app.services.images import ImagePolicy, ImageService, MediaLimits
 from app.services.planning import ImageRef, Plan, Scene
 from app.services.providers.clips import CLIP_SUFFIXES, StockHit, check_clip
+from app.services.providers.context import ProviderContext
 from app.services.providers.generate import ImageGenerator
 from app.services.providers.keywords import scene_keywords
 from app.services.providers.local import LocalPictures
@@ -56,18 +57,22 @@ def takes_picture(scene: Scene) -> bool:
 
 
 class VisualProviders:
-    """Walks each scene's chain; pictures are checked and normalized by the images service."""
+    """Walks each scene's chain; pictures are checked and normalized by the images service. The
+    settings (keys, base URLs, limits) are the runtime's, handed in, never read here."""
 
-    def __init__(self, images: ImageService, resources: ResourceManager | None = None) -> None:
+    def __init__(
+        self, images: ImageService, settings: Settings, resources: ResourceManager | None = None
+    ) -> None:
         self.images = images
+        self.settings = settings
         self.resources = resources
 
     async def apply(
         self, plan: Plan, spec: str | None, frame: tuple[int, int], workdir: Path
     ) -> ProvidedPlan:
-        chain = parse_visuals(spec)  # checked with the caller's trust where the options entered
-        settings = load_settings()  # keys, base URLs and limits: read once per render
-        clip_limits = MediaLimits.for_clips(settings)
+        # checked with the caller's trust where the options entered
+        chain = parse_visuals(spec, settings=self.settings)
+        context = ProviderContext(self.settings, self.images.http, self.images.cache, self.resources)
         chains = [_scene_chain(chain, scene.visual) for scene in plan.scenes]
         made_by = ["slides"] * len(plan.scenes)
         scenes = list(plan.scenes)
@@ -89,7 +94,7 @@ class VisualProviders:
                         continue
                     if path.suffix.lower() in CLIP_SUFFIXES:
                         ref, clip = await self._clip(
-                            path, path.name, link, clip_limits, frame, workdir, warnings
+                            path, path.name, link, context.clip_limits, frame, workdir, warnings
                         )
                     else:
                         ref, clip = await self._picture(path, link, frame, workdir, warnings), None
@@ -99,7 +104,7 @@ class VisualProviders:
                             clips[i] = clip
             for link in dict.fromkeys(x for x in links if x is not None and x.engine == "openai-images"):
                 todo = [i for i, x in enumerate(links) if x == link]
-                gen = ImageGenerator(link, settings, self.images.http, self.images.cache, self.resources)
+                gen = ImageGenerator(link, context)
                 made = await asyncio.gather(
                     *(
                         self._generated(gen, scenes[i], link, frame, workdir, warnings, n)
@@ -112,7 +117,7 @@ class VisualProviders:
             stocks = (x for x in links if x is not None and x.engine in STOCK)
             for link in dict.fromkeys(stocks):
                 todo = [i for i, x in enumerate(links) if x == link]
-                stock = StockSearch(link, settings, self.images.http, self.images.cache, self.resources)
+                stock = StockSearch(link, context)
                 # searches in parallel, photos picked in scene order (deterministic), then fetched
                 queries = [" ".join(scene_keywords(scenes[i], 3)) for i in todo]
                 hits = await asyncio.gather(*(self._search(stock, q, link, frame, warnings) for q in queries))

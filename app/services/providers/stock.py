@@ -11,21 +11,18 @@ by base URL, query and orientation; photos by URL (neither holds the key).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from app.config import Settings
-from app.core.diskcache import DiskCache, hash_key
-from app.core.net import Endpoint, FetchLimits, HttpClient
-from app.core.resource_manager import ResourceManager
+from app.core.diskcache import hash_key
+from app.core.net import Endpoint, FetchLimits
 from app.core.threads import run_in_thread
 from app.errors import RemoteError
-from app.services.images import MediaLimits
 from app.services.providers.clips import StockHit, pexels_clips, pixabay_clips
+from app.services.providers.context import ProviderContext
 from app.services.providers.spec import VisualSpec
 
 log = logging.getLogger(__name__)
@@ -41,17 +38,11 @@ def orientation(frame: tuple[int, int]) -> str:
 class StockSearch:
     """One provider's searches and downloads for one render."""
 
-    def __init__(
-        self,
-        link: VisualSpec,
-        settings: Settings,
-        http: HttpClient,
-        cache: DiskCache | None,
-        resources: ResourceManager | None,
-    ) -> None:
+    def __init__(self, link: VisualSpec, context: ProviderContext) -> None:
         self.name = link.engine  # pexels, pexels-video, pixabay, pixabay-video
         self.engine = link.engine.removesuffix("-video")
         self.video = link.engine.endswith("-video")  # clips as scene backgrounds, not photos
+        settings = context.settings
         key = settings.pexels_api_key if self.engine == "pexels" else settings.pixabay_api_key
         self.key = key.get_secret_value() if key is not None else ""
         secret = {"Authorization": self.key} if self.engine == "pexels" else {}
@@ -59,12 +50,8 @@ class StockSearch:
         self.base = link.base_url
         self.endpoint = Endpoint(self.base, secret)
         self.results = settings.stock_results
-        self.http, self.cache, self.resources = http, cache, resources
-        self.limits = MediaLimits.for_images(settings)
-        self.clip_limits = MediaLimits.for_clips(settings)
-
-    def _slot(self) -> contextlib.AbstractAsyncContextManager[None]:
-        return self.resources.visual_slot() if self.resources else contextlib.nullcontext()
+        self.context = context
+        self.limits, self.clip_limits = context.image_limits, context.clip_limits
 
     async def search(self, query: str, frame: tuple[int, int]) -> list[StockHit]:
         """The hits for `query` (cached); a failed search raises `RemoteError`."""
@@ -80,20 +67,20 @@ class StockSearch:
             params = {"q": query, "image_type": "photo", "orientation": slant, "per_page": self.results}
             path, secret = "/api/", {"key": self.key}
         key = hash_key("stock-search-v1", self.name, self.base, params)  # never the key
-        cached = await run_in_thread(self.cache.load, key, ".json") if self.cache else None
+        cached = await run_in_thread(self.context.cache.load, key, ".json") if self.context.cache else None
         if cached is not None:
             answer: Any = json.loads(cached)
         else:
-            async with self._slot():
-                answer = await self.http.fetch_json(
+            async with self.context.slot():
+                answer = await self.context.http.fetch_json(
                     "GET",
                     f"{self.base}{path}?{urlencode({**secret, **params})}",
                     what=f"{self.name} search",
                     limits=SEARCH_LIMITS,
                     endpoint=self.endpoint,
                 )
-            if self.cache is not None:
-                await run_in_thread(self.cache.put_bytes, key, json.dumps(answer).encode(), ".json")
+            if self.context.cache is not None:
+                await run_in_thread(self.context.cache.put_bytes, key, json.dumps(answer).encode(), ".json")
         if self.video:
             return pexels_clips(answer, frame) if self.engine == "pexels" else pixabay_clips(answer, frame)
         return _photos(answer) if self.engine == "pexels" else _pixabay_photos(answer)
@@ -107,9 +94,9 @@ class StockSearch:
         """The photo or clip at `dest` (cached by URL), streamed under the images' or clips' limits."""
         kind = "clip" if self.video else "photo"
         key = hash_key(f"stock-{kind}-v1", hit.url)
-        if self.cache is None or not await run_in_thread(self.cache.fetch, key, dest):
-            async with self._slot():
-                await self.http.download(
+        if self.context.cache is None or not await run_in_thread(self.context.cache.fetch, key, dest):
+            async with self.context.slot():
+                await self.context.http.download(
                     "GET",
                     hit.url,
                     dest,
@@ -118,8 +105,8 @@ class StockSearch:
                     endpoint=self.endpoint,
                     headers={"Accept": "video/*" if self.video else "image/*"},
                 )
-            if self.cache is not None:
-                await run_in_thread(self.cache.put_file, key, dest)
+            if self.context.cache is not None:
+                await run_in_thread(self.context.cache.put_file, key, dest)
         return dest
 
 

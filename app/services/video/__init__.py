@@ -4,17 +4,17 @@
 repeated closed-GOP clip for a constant rate; or every frame for motion and burned captions) with
 one `Encoding` per render (High profile, a level for the frame size and rate, BT.709, the keyframe
 interval); `mux` joins the segments by stream copy with the narration, soft subtitles and chapters
-into one faststart MP4 (or the narration alone, an M4A); `publish_all` moves the outputs into
-place, all or none. `PRESETS` are the delivery presets (`with_preset` fills a preset's options in).
-`run_ffmpeg` is cancellable and its ffmpeg dies with this process.
+into one faststart MP4 (or the narration alone, an M4A), in this process (PyAV); `publish_all`
+moves the outputs into place, all or none. `PRESETS` are the delivery presets (`with_preset` fills
+a preset's options in). `run_ffmpeg` is cancellable and its ffmpeg dies with this process.
 """
 
 from app.services.video.backdrop import ClipBackdrop, encode_over_clip
 from app.services.video.chapters import (
     Chapter,
+    chapter_marks,
     chapters_path,
     chapters_text,
-    ffmetadata,
     scene_chapters,
     write_chapters,
 )
@@ -46,13 +46,13 @@ __all__ = [
     "Shot",
     "Side",
     "boundary_windows",
+    "chapter_marks",
     "chapters_path",
     "chapters_text",
     "disable_subtitle_tracks",
     "encode_over_clip",
     "encode_segment",
     "encode_transition",
-    "ffmetadata",
     "ffmpeg_exe",
     "frame_count",
     "h264_level",

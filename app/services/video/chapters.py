@@ -28,25 +28,15 @@ def scene_chapters(titles: Sequence[str | None], starts: Sequence[float], first:
     return chapters
 
 
-def _escape(value: str) -> str:
-    for ch in ("\\", "=", ";", "#", "\n"):
-        value = value.replace(ch, "\\" + ch)
-    return value
-
-
-def ffmetadata(chapters: Sequence[Chapter], duration: float) -> str:
-    """The chapters in ffmpeg's metadata format (read with `-map_chapters`), in milliseconds."""
-    lines = [";FFMETADATA1"]
+def chapter_marks(chapters: Sequence[Chapter], duration: float) -> list[tuple[int, int, str]]:
+    """The chapters as the MP4 holds them: (start, end) in milliseconds and the title; each ends where
+    the next starts (the last at `duration`), and lasts at least 1 ms."""
     ends = [c.start for c in chapters[1:]] + [duration]
-    for chapter, end in zip(chapters, ends, strict=True):
-        lines += [
-            "[CHAPTER]",
-            "TIMEBASE=1/1000",
-            f"START={round(chapter.start * 1000)}",
-            f"END={max(round(chapter.start * 1000) + 1, round(end * 1000))}",
-            f"title={_escape(chapter.title)}",
-        ]
-    return "\n".join(lines) + "\n"
+    marks = []
+    for chapter, end in zip(chapters, ends[: len(chapters)], strict=True):
+        start = round(chapter.start * 1000)
+        marks.append((start, max(start + 1, round(end * 1000)), chapter.title))
+    return marks
 
 
 def _stamp(seconds: float) -> str:
@@ -67,11 +57,10 @@ def chapters_path(video: Path) -> Path:
 
 
 def write_chapters(
-    titles: Sequence[str | None], starts: Sequence[float], first: str, duration: float, workdir: Path
-) -> tuple[Path, Path]:
-    """A render's chapters at its scene titles: the marks for the mux (ffmetadata) and the list."""
+    titles: Sequence[str | None], starts: Sequence[float], first: str, workdir: Path
+) -> tuple[list[Chapter], Path]:
+    """A render's chapters at its scene titles (for the mux: `chapter_marks`) and their list."""
     chapters = scene_chapters(titles, starts, first)
-    marks, listing = workdir / "chapters.ffmeta", workdir / "chapters.txt"
-    marks.write_text(ffmetadata(chapters, duration), encoding="utf-8")
+    listing = workdir / "chapters.txt"
     listing.write_text(chapters_text(chapters), encoding="utf-8")
-    return marks, listing
+    return chapters, listing

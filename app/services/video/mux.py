@@ -1,12 +1,27 @@
-"""The final MP4: scene segments joined by stream copy, the narration, soft subtitles and chapters."""
+"""The final MP4, written in this process (PyAV): the scene segments' H.264 samples copied one after
+another, the narration's AAC frames, the soft subtitles (mov_text) and the chapters, faststart.
+
+Why in-process: the ffmpeg command that did this cost a start-up and, through its concat demuxer, a
+probe of every segment that decodes a frame (~10 ms each); an edited re-render of twenty scenes
+spent more time there than on the scene it re-encoded. The segments' samples are read from their
+own sample tables (`mp4.read_video_track`), so only the first segment is opened with libavformat
+(for the stream's parameters). The file is what `ffmpeg -f concat -c copy` wrote: the same
+libavformat MP4 muxer gets the same packets, interleaved by time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import heapq
+from collections.abc import Iterator, Sequence
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
-from app.core.threads import run_in_thread
-from app.services.video.ffmpeg import TIMESCALE, concat_path, run_ffmpeg
+from app.core.threads import check_cancelled, run_in_thread
+from app.errors import MediaError
+from app.services.video.chapters import Chapter, chapter_marks
+from app.services.video.ffmpeg import TIMESCALE
+from app.services.video.mp4 import read_video_track
 from app.services.video.tracks import disable_subtitle_tracks
 
 _ISO639_2 = {
@@ -32,6 +47,10 @@ _ISO639_2 = {
     "ar": "ara",
     "hi": "hin",
 }
+VIDEO_TB = Fraction(1, TIMESCALE)
+SUBTITLE_TB = Fraction(1, 1_000_000)  # what ffmpeg gives a subtitle encoder (microseconds)
+MS = Fraction(1, 1000)
+CHECK_EVERY = 256  # packets between cancellation checks
 
 
 def iso639_2(language: str) -> str:
@@ -39,66 +58,167 @@ def iso639_2(language: str) -> str:
     return _ISO639_2.get(language.split("-")[0].lower(), "und")
 
 
-def write_join_list(parts: Sequence[Path], workdir: Path, name: str) -> Path:
-    listing = workdir / f"{name}.join.ffconcat"
-    lines = ["ffconcat version 1.0"] + [f"file '{concat_path(p)}'" for p in parts]
-    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return listing
-
-
-async def join_by_copy(parts: Sequence[Path], out: Path, workdir: Path) -> None:
+async def join_by_copy(parts: Sequence[Path], out: Path) -> None:
     """Concatenate H.264 segments made with the same settings, without re-encoding."""
-    listing = write_join_list(parts, workdir, out.stem)
-    await run_ffmpeg(
-        ["-f", "concat", "-safe", "0", "-i", str(listing), "-map", "0:v", "-c", "copy",
-         "-video_track_timescale", str(TIMESCALE), str(out)],
-        what="joining video segments",
-    )  # fmt: skip
+    await run_in_thread(write_mp4, parts, out)
 
 
 async def mux(
     segments: Sequence[Path],
     audio: Path,
     out: Path,
-    workdir: Path,
     subtitles: Path | None = None,
     subtitle_language: str = "und",
+    chapters: Sequence[Chapter] = (),
+    duration: float = 0.0,
     *,
-    chapters: Path | None = None,
     captions_burned: bool = False,
 ) -> None:
-    """Join the scene segments, the narration, the soft subtitles and the chapters (an ffmetadata
-    file) into one faststart MP4, in one pass and without re-encoding anything but the subtitles'
-    container format. With no segments the file has the narration alone (an M4A). Over burned
-    captions the soft track is kept (for search and accessibility) but not enabled by default."""
-    args: list[str] = []
-    maps: list[str] = []
-    if segments:
-        listing = write_join_list(segments, workdir, "picture")
-        args += ["-f", "concat", "-safe", "0", "-i", str(listing)]
-        maps += ["-map", "0:v", "-c:v", "copy", "-video_track_timescale", str(TIMESCALE)]
-    inputs = 1 if segments else 0
-    args += ["-i", str(audio)]
-    maps += ["-map", f"{inputs}:a", "-c:a", "copy"]
-    inputs += 1
-    if subtitles is not None:
-        args += ["-i", str(subtitles)]
-        maps += [
-            "-map",
-            f"{inputs}:s",
-            "-c:s",
-            "mov_text",
-            "-metadata:s:s:0",
-            f"language={subtitle_language}",
-        ]
-        if captions_burned:
-            maps += ["-disposition:s:0", "0"]
-        inputs += 1
-    if chapters is not None:
-        args += ["-i", str(chapters)]
-        maps += ["-map_chapters", str(inputs)]
-    await run_ffmpeg([*args, *maps, "-movflags", "+faststart", "-f", "mp4", str(out)], what="writing the MP4")
+    """Join the scene segments, the narration, the soft subtitles and the chapters (ending at
+    `duration` seconds) into one faststart MP4, re-encoding nothing but the subtitles' format. With
+    no segments the file has the narration alone (an M4A). Over burned captions the soft track is
+    kept (for search and accessibility) but not enabled by default."""
+    await run_in_thread(
+        write_mp4,
+        segments,
+        out,
+        audio=audio,
+        subtitles=subtitles,
+        subtitle_language=subtitle_language,
+        chapters=chapter_marks(chapters, duration),
+        subtitles_default=not captions_burned,
+    )
     if subtitles is not None and captions_burned:
-        await run_in_thread(
-            disable_subtitle_tracks, out
-        )  # ffmpeg enables the first subtitle track whatever it is told
+        # the MP4 muxer enables the first track of every kind whatever the disposition says
+        await run_in_thread(disable_subtitle_tracks, out)
+
+
+def write_mp4(
+    segments: Sequence[Path],
+    out: Path,
+    *,
+    audio: Path | None = None,
+    subtitles: Path | None = None,
+    subtitle_language: str = "und",
+    chapters: Sequence[tuple[int, int, str]] = (),
+    subtitles_default: bool = True,
+) -> None:
+    """Write `out` (blocking, cancellable between packets): the segments' video one after another,
+    then `audio` (ADTS AAC), `subtitles` (SRT, as mov_text) and `chapters` ((start ms, end ms,
+    title)), faststart when it is more than a join of segments."""
+    import av
+
+    final = audio is not None or subtitles is not None or bool(chapters)
+    options = {"movflags": "+faststart"} if final else {}
+    opened: list[Any] = []
+    try:
+        with av.open(str(out), "w", format="mp4", options=options) as container:
+            streams: list[Iterator[tuple[float, int, Any]]] = []
+            if segments:
+                with av.open(str(segments[0])) as first:
+                    template = first.streams.video[0]
+                    video = container.add_stream_from_template(template)
+                    if "encoder" in template.metadata:  # x264's name, in the sample entry as before
+                        video.metadata["encoder"] = template.metadata["encoder"]
+                video.time_base = VIDEO_TB
+                streams.append(_video_packets(segments, video))
+            if audio is not None:
+                source = av.open(str(audio), format="aac")
+                opened.append(source)
+                sound = container.add_stream_from_template(source.streams.audio[0])
+                streams.append(_audio_packets(source, sound))
+            if subtitles is not None:
+                track = _subtitle_track(container, subtitles, subtitle_language, subtitles_default, opened)
+                streams.append(track)
+            if chapters:
+                container.set_chapters(
+                    [
+                        {"id": n + 1, "start": a, "end": b, "time_base": MS, "metadata": {"title": title}}
+                        for n, (a, b, title) in enumerate(chapters)
+                    ]
+                )
+            for n, (_, _, packet) in enumerate(heapq.merge(*streams, key=_when)):
+                if n % CHECK_EVERY == 0:
+                    check_cancelled()
+                container.mux(packet)
+    except av.FFmpegError as exc:
+        raise MediaError(f"cannot write {out.name}: {exc}") from exc
+    finally:
+        for source in opened:
+            source.close()
+
+
+def _video_packets(segments: Sequence[Path], stream: Any) -> Iterator[tuple[float, int, Any]]:
+    """Every sample of every segment, each segment starting where the one before ended (read a
+    sample at a time: memory stays bounded whatever a segment's length)."""
+    import av
+
+    base = 0
+    for path in segments:
+        track = read_video_track(path)
+        if track.timescale != TIMESCALE:
+            raise MediaError(f"{path.name}: video timescale {track.timescale}, expected {TIMESCALE}")
+        with path.open("rb") as f:
+            for s in track.samples:
+                f.seek(s.offset)
+                sample = f.read(s.size)
+                if len(sample) != s.size:
+                    raise MediaError(f"{path.name}: truncated")
+                packet = av.Packet(track.with_parameter_sets(sample) if s.key else sample)
+                packet.stream = stream
+                packet.time_base = VIDEO_TB
+                packet.dts = base + s.dts
+                packet.pts = base + s.dts + s.cts
+                packet.duration = s.duration
+                packet.is_keyframe = s.key
+                yield (base + s.dts) / TIMESCALE, 0, packet
+        base += track.duration
+
+
+def _audio_packets(source: Any, stream: Any) -> Iterator[tuple[float, int, Any]]:
+    track = source.streams.audio[0]
+    seconds = float(track.time_base)
+    for packet in source.demux(track):
+        if packet.dts is None:  # the demuxer's end
+            continue
+        packet.stream = stream
+        yield packet.dts * seconds, 1, packet
+
+
+def _when(entry: tuple[float, int, Any]) -> tuple[float, int]:
+    """Packets go to the muxer by time, video before audio before subtitles at the same time."""
+    return entry[0], entry[1]
+
+
+def _subtitle_track(
+    container: Any, srt: Path, language: str, default: bool, opened: list[Any]
+) -> Iterator[tuple[float, int, Any]]:
+    """The SRT's cues as mov_text samples (decoded and encoded as ffmpeg does), in microseconds."""
+    import av
+
+    source = av.open(str(srt), format="srt")
+    opened.append(source)
+    cues = source.streams.subtitles[0]
+    decoder = cues.codec_context
+    decoder.open()
+    stream = container.add_stream("mov_text")
+    stream.codec_context.subtitle_header = decoder.subtitle_header
+    stream.time_base = SUBTITLE_TB
+    stream.metadata["language"] = language
+    stream.disposition = av.stream.Disposition.default if default else 0
+    packets = [p for p in source.demux(cues) if p.size]
+
+    def encoded() -> Iterator[tuple[float, int, Any]]:
+        for p in packets:
+            if p.pts is None:  # not from the SRT demuxer: every cue has its time
+                continue
+            cue = decoder.decode2(p)
+            start = round(p.pts * p.time_base / SUBTITLE_TB)
+            packet = stream.codec_context.encode_subtitle(cue)
+            packet.stream = stream
+            packet.time_base = SUBTITLE_TB
+            packet.pts = packet.dts = start
+            packet.duration = round((p.duration or 0) * p.time_base / SUBTITLE_TB)
+            yield start * float(SUBTITLE_TB), 2, packet
+
+    return encoded()

@@ -146,7 +146,7 @@ async def encode_segment(
             await _encode_repeated_still(shot.image, frames, spec, part, workdir)
         parts.append(part)
     if len(parts) > 1:
-        await join_by_copy(parts, out, workdir)
+        await join_by_copy(parts, out)
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ async def _encode_repeated_still(image: Path, frames: int, spec: FrameSpec, out:
             what="cutting a still clip",
         )
         parts.append(tail)
-    await join_by_copy(parts, out, workdir)
+    await join_by_copy(parts, out)
 
 
 async def _encode_frames(

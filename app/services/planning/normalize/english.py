@@ -56,6 +56,7 @@ _ROMAN_KEYWORDS = (
     r"|bowl)"
 )
 _THE_BEFORE = re.compile(r"(?i:\bthe\s+)$")
+_WORD_BEFORE_SLASH = re.compile(r"(?:(?P<number>\d)\s*)?(?<![^\W\d_])(?P<word>[^\W\d_]+)$")  # "file/s"
 
 
 class English(Language):
@@ -124,6 +125,22 @@ class English(Language):
             abbreviation_rule(_ABBREVIATIONS),
             self.fraction_rule(self._say_fraction),
         ]
+
+    def unit_name(self, unit: str) -> str | None:
+        return self._unit(unit, False) if unit in UNITS else None
+
+    def slash_word(self, unit: str, text: str, at: int) -> str | None:
+        """ "Select the file/s": a plural ending added by a slash to a singular word that counts
+        nothing (no number before it, not a unit, not a plural like "requests/s"), said "file or
+        files", not "file per second"."""
+        if unit != "s":
+            return None
+        before = _WORD_BEFORE_SLASH.search(text, max(0, at - 80), at)
+        if before is None or before["number"]:
+            return None
+        word = before["word"]
+        counted = word in UNITS or word in PER_UNITS or (len(word) > 1 and word.isupper())
+        return None if counted or word.endswith(("s", "S")) else f"or {word}s"
 
     # Quantities -------------------------------------------------------------------------------------
 

@@ -40,9 +40,17 @@ UNITS = {
     "°F": ("degree Fahrenheit", "degrees Fahrenheit"), "°": ("degree", "degrees"),
     "km/h": ("kilometer per hour", "kilometers per hour"), "mph": ("mile per hour", "miles per hour"),
     "m/s": ("meter per second", "meters per second"),
+    "m/s²": ("meter per second squared", "meters per second squared"),
+    "m/s2": ("meter per second squared", "meters per second squared"),
+    "kbps": ("kilobit per second", "kilobits per second"),
+    "Kbps": ("kilobit per second", "kilobits per second"),
     "Mbps": ("megabit per second", "megabits per second"),
     "Gbps": ("gigabit per second", "gigabits per second"),
     "Gbit": ("gigabit", "gigabits"), "Mbit": ("megabit", "megabits"), "kbit": ("kilobit", "kilobits"),
+    "Tb": ("terabit", "terabits"), "Gb": ("gigabit", "gigabits"), "Mb": ("megabit", "megabits"),
+    "kb": ("kilobit", "kilobits"),
+    "TiB": ("tebibyte", "tebibytes"), "GiB": ("gibibyte", "gibibytes"), "MiB": ("mebibyte", "mebibytes"),
+    "KiB": ("kibibyte", "kibibytes"),
     "req": ("request", "requests"), "ops": ("operation", "operations"),
     "km²": ("square kilometer", "square kilometers"), "km2": ("square kilometer", "square kilometers"),
     "m²": ("square meter", "square meters"), "m2": ("square meter", "square meters"),
@@ -70,7 +78,7 @@ PER_UNITS = {
     "month": "month", "year": "year", "day": "day", "hour": "hour", "week": "week", "person": "person",
     "kg": "kilogram", "km": "kilometer", "h": "hour", "hr": "hour", "mo": "month", "yr": "year",
     "lb": "pound", "m2": "square meter", "m²": "square meter", "night": "night", "unit": "unit",
-    "s": "second", "sec": "second", "min": "minute", "ms": "millisecond",
+    "s": "second", "sec": "second", "min": "minute", "ms": "millisecond", "req": "request",
 }  # fmt: skip
 FRACTION_NAMES = {2: ("half", "halves"), 3: ("third", "thirds"), 4: ("quarter", "quarters")}
 KEYWORD_WORDS = {"vol.": "Volume", "fig.": "Figure"}

@@ -68,6 +68,7 @@ class Language(ABC):
             *self.specific_rules(),
             quantity_rule(self.number_pattern, self.scales, self.units, self.say_quantity),
             self.version_rule(),
+            self.rate_rule(),
             self.per_rule(),
             self.symbol_rule(),
         ]
@@ -172,10 +173,39 @@ class Language(ABC):
         return PatternRule("version", VERSION, say)
 
     def per_rule(self) -> Rule:
-        """ "50.000 đồng/kg", "$5/month": the slash before a unit is said "per"."""
+        """ "50.000 đồng/kg", "$5/month": the slash before a unit is said "per" (unless the language
+        reads it otherwise after that word: `slash_word`)."""
         names = "|".join(re.escape(name) for name in sorted(self.per_units, key=len, reverse=True))
         pattern = re.compile(r"(?<=[\w$€£¥₫%])/(?P<unit>" + names + r")(?!\w)")
-        return PatternRule("per", pattern, lambda m, _: f"{self.words.per} {self.per_units[m['unit']]}")
+
+        def say(match: re.Match[str], text: str) -> str:
+            other = self.slash_word(match["unit"], text, match.start())
+            return other if other is not None else f"{self.words.per} {self.per_units[match['unit']]}"
+
+        return PatternRule("per", pattern, say)
+
+    def rate_rule(self) -> Rule:
+        """ "speeds in MB/s", "a pace in min/km": a unit with no number before its slash is said by
+        name too ("megabytes per second"), not left to be spelled out ("M B per second")."""
+        named = [
+            unit for unit in self.units if unit[0].isalpha() and "/" not in unit and self.unit_name(unit)
+        ]
+        names = "|".join(re.escape(unit) for unit in sorted(named, key=len, reverse=True))
+        pers = "|".join(re.escape(name) for name in sorted(self.per_units, key=len, reverse=True))
+        pattern = re.compile(r"(?<![\w.$€£¥₫%/])(?P<unit>" + names + r")/(?P<per>" + pers + r")(?!\w)")
+
+        def say(match: re.Match[str], _: str) -> str:
+            return f"{self.unit_name(match['unit'])} {self.words.per} {self.per_units[match['per']]}"
+
+        return PatternRule("rate", pattern, say)
+
+    def unit_name(self, unit: str) -> str | None:
+        """A unit's name said with no number before it ("megabytes"); None: not a unit said so."""
+        return None
+
+    def slash_word(self, unit: str, text: str, at: int) -> str | None:
+        """What "/unit" at `at` says when it is not "per unit" (English "file/s"); None: "per"."""
+        return None
 
     def fraction_rule(self, say: Say) -> Rule:
         """Two numbers around a slash that were not a date."""

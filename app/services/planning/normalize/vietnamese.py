@@ -43,8 +43,11 @@ _UNITS = {
     "%": "phần trăm", "‰": "phần nghìn",
     "°C": "độ xê", "℃": "độ xê", "°F": "độ ép", "°": "độ",
     "km/h": "ki lô mét trên giờ", "m/s": "mét trên giây", "Mbps": "mê ga bít trên giây",
-    "Gbps": "ghi ga bít trên giây", "kbps": "ki lô bít trên giây",
+    "m/s²": "mét trên giây bình phương", "m/s2": "mét trên giây bình phương",
+    "Gbps": "ghi ga bít trên giây", "kbps": "ki lô bít trên giây", "Kbps": "ki lô bít trên giây",
     "Gbit": "ghi ga bít", "Mbit": "mê ga bít", "kbit": "ki lô bít", "req": "yêu cầu", "ops": "thao tác",
+    "Tb": "tê ra bít", "Gb": "ghi ga bít", "Mb": "mê ga bít", "kb": "ki lô bít",
+    "TiB": "tê bi bai", "GiB": "ghi bi bai", "MiB": "mê bi bai", "KiB": "ki bi bai",
     "km²": "ki lô mét vuông", "km2": "ki lô mét vuông", "m²": "mét vuông", "m2": "mét vuông",
     "cm²": "xen ti mét vuông", "cm2": "xen ti mét vuông", "m³": "mét khối", "m3": "mét khối",
     "cm³": "xen ti mét khối", "cm3": "xen ti mét khối",
@@ -64,7 +67,7 @@ _PER_UNITS = {
     "lượng": "lượng", "tháng": "tháng", "năm": "năm", "ngày": "ngày", "giờ": "giờ", "tuần": "tuần",
     "người": "người", "tấn": "tấn", "lít": "lít", "chiếc": "chiếc", "cái": "cái", "suất": "suất",
     "phút": "phút", "giây": "giây", "quý": "quý", "căn": "căn", "m": "mét", "cm": "xen ti mét",
-    "s": "giây", "min": "phút", "ms": "mi li giây",
+    "s": "giây", "min": "phút", "ms": "mi li giây", "req": "yêu cầu",
 }  # fmt: skip
 
 # (pattern, spoken, may end a sentence): case-sensitive as written.
@@ -210,6 +213,9 @@ class Vietnamese(Language):
 
     def cardinal(self, value: int) -> str:
         return cardinal(value)
+
+    def unit_name(self, unit: str) -> str | None:
+        return _UNITS.get(unit)
 
     def number(self, written: str, amount: bool = False) -> str:
         """A decimal comma is "phẩy"; so is a decimal point in an amount ("12.5 km", "$1.5M"), while in a

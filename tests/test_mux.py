@@ -1,0 +1,216 @@
+"""The final mux, written in-process with PyAV (`video.mux`): the file is what the ffmpeg command it
+replaced wrote (the same packets in every stream, chapters, dispositions, faststart), segments whose
+encoder headers differ still decode after the join, and a damaged segment is a MediaError."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.errors import MediaError
+from app.services.video import Chapter, FrameSpec, Shot, encode_segment, ffmpeg_exe, mux, probe
+from app.services.video.ffmpeg import TIMESCALE, concat_path
+from app.services.video.mp4 import boxes, read_video_track
+from app.services.video.mux import join_by_copy
+
+SIZE = (320, 180)
+SRT = """1
+00:00:00,100 --> 00:00:01,200
+The first cue.
+
+2
+00:00:01,300 --> 00:00:02,900
+A second one, with
+two lines.
+
+3
+00:00:03,000 --> 00:00:03,400
+Last.
+"""
+CHAPTERS = [Chapter(0.0, "One"), Chapter(1.25, "Two = 2; #2")]
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *args], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Three scene segments (a still, a moving picture, a still of two shots) as a render makes them,
+    a narration as long as they are (ADTS AAC at 48 kHz) and captions."""
+    tmp = tmp_path_factory.mktemp("mux")
+    rng = np.random.default_rng(7)
+    Image.new("RGB", SIZE, (200, 40, 40)).save(tmp / "red.png")
+    Image.new("RGB", SIZE, (30, 60, 200)).save(tmp / "blue.png")
+    Image.fromarray(rng.integers(0, 256, (SIZE[1], SIZE[0], 3), dtype=np.uint8)).save(tmp / "noise.png")
+    scenes = [
+        ([Shot(tmp / "red.png", 0.0, 1.25)], FrameSpec(SIZE)),
+        ([Shot(tmp / "noise.png", 1.25, 1.0)], FrameSpec(SIZE, motion=True)),
+        ([Shot(tmp / "blue.png", 2.25, 0.6), Shot(tmp / "red.png", 2.85, 0.7)], FrameSpec(SIZE)),
+    ]
+    segments = []
+    for i, (shots, spec) in enumerate(scenes):
+        out = tmp / f"segment-{i}.mp4"
+        asyncio.run(encode_segment(shots, spec, out, tmp, None, f"k{i}"))
+        segments.append(out)
+    audio = tmp / "narration.aac"
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:d=3.55:r=48000",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "96k",
+        "-f",
+        "adts",
+        str(audio),
+    )
+    srt = tmp / "captions.srt"
+    srt.write_text(SRT, encoding="utf-8")
+    return {"tmp": tmp, "segments": segments, "audio": audio, "srt": srt}
+
+
+def ffmpeg_mux(parts: dict[str, Any], out: Path, burned: bool = False, video: bool = True) -> None:
+    """The ffmpeg command the mux replaced (ffconcat of the segments, chapters from ffmetadata)."""
+    tmp = parts["tmp"]
+    listing = tmp / "segments.ffconcat"
+    lines = ["ffconcat version 1.0", *(f"file '{concat_path(p)}'" for p in parts["segments"])]
+    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    meta = [";FFMETADATA1"]
+    for start, end, title in [(0, 1250, "One"), (1250, 3550, "Two \\= 2\\; \\#2")]:
+        meta += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={start}", f"END={end}", f"title={title}"]
+    (tmp / "chapters.ffmeta").write_text("\n".join(meta) + "\n", encoding="utf-8")
+    args, maps, n = [], [], 0
+    if video:
+        args += ["-f", "concat", "-safe", "0", "-i", str(listing)]
+        maps += ["-map", "0:v", "-c:v", "copy", "-video_track_timescale", str(TIMESCALE)]
+        n = 1
+    args += ["-i", str(parts["audio"])]
+    maps += ["-map", f"{n}:a", "-c:a", "copy"]
+    if video:
+        args += ["-i", str(parts["srt"])]
+        maps += ["-map", "2:s", "-c:s", "mov_text", "-metadata:s:s:0", "language=eng"]
+        maps += ["-disposition:s:0", "0"] if burned else []
+    args += ["-i", str(tmp / "chapters.ffmeta")]
+    maps += ["-map_chapters", str(n + (2 if video else 1))]
+    ffmpeg(*args, *maps, "-movflags", "+faststart", "-f", "mp4", str(out))
+
+
+def describe(path: Path) -> dict[str, Any]:
+    """What a player reads: streams, every packet's time (in seconds), flags and bytes, chapters,
+    dispositions."""
+    out: dict[str, Any] = {}
+    with av.open(str(path)) as c:
+        out["chapters"] = [
+            (ch["start"] * ch["time_base"], ch["end"] * ch["time_base"], ch["metadata"].get("title"))
+            for ch in c.chapters()
+        ]
+        out["duration"] = c.duration
+        for s in c.streams:
+            cc = s.codec_context  # None: the chapters' text track
+            tb = s.time_base
+            out[f"stream {s.index}"] = (
+                s.type, cc and cc.name, s.duration * tb, int(s.disposition), s.metadata.get("language"),
+                getattr(cc, "width", None), getattr(cc, "height", None), cc and cc.extradata,
+            )  # fmt: skip
+            digest, timing = hashlib.sha256(), []
+            for p in c.demux(s):
+                if p.dts is not None:
+                    timing.append((p.pts * tb, p.dts * tb, p.duration * tb, p.is_keyframe))
+                    digest.update(bytes(p))
+            out[f"packets {s.index}"] = (timing, digest.hexdigest())
+    return out
+
+
+def top_level_boxes(path: Path) -> list[bytes]:
+    head = path.read_bytes()
+    return [kind for kind, *_ in boxes(head, 0, len(head))]
+
+
+def test_the_file_is_what_the_ffmpeg_command_wrote(parts: dict[str, Any], tmp_path: Path) -> None:
+    ours, theirs = tmp_path / "ours.mp4", tmp_path / "theirs.mp4"
+    asyncio.run(mux(parts["segments"], parts["audio"], ours, parts["srt"], "eng", CHAPTERS, 3.55))
+    ffmpeg_mux(parts, theirs)
+    a, b = describe(ours), describe(theirs)
+    assert a == b
+    assert [a[f"stream {i}"][0] for i in range(4)] == ["video", "audio", "subtitle", "data"]
+    info = probe(ours)
+    assert info.streams == ("video", "audio", "subtitle", "data")  # data: the chapters' text track
+    assert info.subtitle_codecs == ("mov_text",)
+    assert info.chapters == ((0.0, "One"), (1.25, "Two = 2; #2"))
+    assert info.colour == ("bt709", "bt709", "bt709")
+    assert abs(float(a["stream 0"][2]) - 3.55) < 0.0005, "the scenes' time, to the millisecond"
+    assert abs(info.duration - 3.55) < 0.05, "the narration's AAC frames end within two frames of it"
+    assert a["stream 2"][3] & av.stream.Disposition.default, "soft captions shown by default"
+    order = top_level_boxes(ours)
+    assert order.index(b"moov") < order.index(b"mdat"), "faststart: the index before the media"
+
+
+def test_over_burned_captions_the_soft_track_is_off(parts: dict[str, Any], tmp_path: Path) -> None:
+    ours, theirs = tmp_path / "ours.mp4", tmp_path / "theirs.mp4"
+    asyncio.run(
+        mux(
+            parts["segments"], parts["audio"], ours, parts["srt"], "eng", CHAPTERS, 3.55, captions_burned=True
+        )
+    )
+    ffmpeg_mux(parts, theirs, burned=True)
+    with av.open(str(ours)) as c:
+        assert not c.streams.subtitles[0].disposition & av.stream.Disposition.default
+    a, b = describe(ours), describe(theirs)
+    assert a["packets 2"] == b["packets 2"] and a["packets 0"] == b["packets 0"]
+
+
+def test_audio_only_is_an_m4a_with_chapters(parts: dict[str, Any], tmp_path: Path) -> None:
+    ours, theirs = tmp_path / "ours.m4a", tmp_path / "theirs.m4a"
+    asyncio.run(mux([], parts["audio"], ours, None, "eng", CHAPTERS, 3.55))
+    ffmpeg_mux(parts, theirs, video=False)
+    assert describe(ours) == describe(theirs)
+    assert probe(ours).streams == ("audio", "data")  # data: the chapters' text track
+
+
+def test_segments_with_other_encoder_headers_still_decode(parts: dict[str, Any], tmp_path: Path) -> None:
+    """Each keyframe carries its segment's SPS/PPS, as ffmpeg's concat did: a segment encoded
+    without CABAC after one with it decodes to its own pictures."""
+    other = tmp_path / "other.mp4"
+    ffmpeg(
+        "-loop", "1", "-i", str(parts["tmp"] / "noise.png"), "-frames:v", "12", "-r", "30",
+        "-pix_fmt", "yuv420p", "-c:v", "libx264", "-x264-params", "cabac=0:8x8dct=0:bframes=0",
+        "-video_track_timescale", str(TIMESCALE), str(other),
+    )  # fmt: skip
+    joined = tmp_path / "joined.mp4"
+    asyncio.run(join_by_copy([parts["segments"][0], other], joined))
+
+    def frames(path: Path) -> list[Any]:  # the luma planes, as decoded
+        with av.open(str(path)) as c:
+            return [np.frombuffer(bytes(f.planes[0]), np.uint8).astype(float) for f in c.decode(video=0)]
+
+    want = frames(parts["segments"][0]) + frames(other)
+    got = frames(joined)
+    assert len(got) == len(want)
+    assert max(float(np.abs(g - w).mean()) for g, w in zip(got, want, strict=True)) < 0.5
+    track = read_video_track(joined)
+    assert (
+        track.duration == read_video_track(parts["segments"][0]).duration + read_video_track(other).duration
+    )
+
+
+def test_a_damaged_segment_is_a_media_error(parts: dict[str, Any], tmp_path: Path) -> None:
+    cut = tmp_path / "cut.mp4"
+    data = parts["segments"][1].read_bytes()
+    order = top_level_boxes(parts["segments"][1])
+    cut.write_bytes(data[: len(data) // 2] if order[-1] == b"moov" else data[: len(data) - 100])
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"\x00\x00\x00\x08free" + bytes(range(256)) * 4)
+    for bad in (cut, junk):
+        with pytest.raises(MediaError):
+            asyncio.run(mux([parts["segments"][0], bad], parts["audio"], tmp_path / "out.mp4", parts["srt"]))
