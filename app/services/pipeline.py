@@ -115,7 +115,14 @@ class Renderer:
 
     def plan_document(self, document: Document | Content, options: RenderOptions | None = None) -> Plan:
         """The Plan of a document, to render or edit: `spoken` is added by the render (blocking)."""
-        return make_plan(document, options or RenderOptions(), self.limits, self._language, spoken=False)
+        return make_plan(
+            document,
+            options or RenderOptions(),
+            self.limits,
+            self._language,
+            spoken=False,
+            config=self.tts.config,
+        )
 
     async def render(
         self,
