@@ -115,5 +115,7 @@ def build_runtime(settings: Settings | None = None, limits: ResourceLimits | Non
     # one TTS config from these settings: the engines, and what the API offers callers, agree
     tts = TTSService(resources=resources, cache=cache, config=TTSConfig.from_settings(settings))
     script_limits = ScriptLimits.from_settings(settings)
-    renderer = Renderer(workspaces, resources=resources, cache=cache, tts=tts, limits=script_limits)
+    renderer = Renderer(
+        workspaces, resources=resources, cache=cache, tts=tts, limits=script_limits, settings=settings
+    )
     return Runtime(settings, resources, workspaces, cache, renderer)

@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.config import load_settings  # noqa: E402
 from app.core.memory_optimizer import DiskCache, WorkspaceManager  # noqa: E402
 from app.core.net import HttpConfig  # noqa: E402
 from app.core.resource_manager import ResourceManager  # noqa: E402
@@ -60,7 +61,7 @@ async def measure(voice: str, workdir: Path, server: FakeServer | None) -> dict[
     config = TTSConfig(http=HttpConfig(retries=0, read_timeout=30.0), openai_api_key="sk-bench")
     cache = DiskCache(workdir / "cache")
     tts = TTSService(resources=ResourceManager(), cache=cache, config=config)
-    renderer = Renderer(WorkspaceManager(workdir / "ws"), tts=tts, cache=cache)
+    renderer = Renderer(WorkspaceManager(workdir / "ws"), tts=tts, cache=cache, settings=load_settings())
     text = document()
     started = time.perf_counter()
     result = await renderer.render(

@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.config import load_settings  # noqa: E402
 from app.core.memory_optimizer import WorkspaceManager  # noqa: E402
 from app.services.documents import document_from_bytes  # noqa: E402
 from app.services.models import RenderOptions  # noqa: E402
@@ -64,7 +65,9 @@ def timed(fn, runs: int = 3):  # type: ignore[no-untyped-def]
 def main() -> None:
     # a 100-page document reads for about 5 hours: over the render's default limit, not this one's
     renderer = Renderer(
-        WorkspaceManager(ROOT / "benchmarks" / ".tmp-condense"), limits=ScriptLimits(100, 100_000, 1_000)
+        WorkspaceManager(ROOT / "benchmarks" / ".tmp-condense"),
+        limits=ScriptLimits(100, 100_000, 1_000),
+        settings=load_settings(),
     )
     lines = [
         "# Condensation (--duration)",

@@ -60,9 +60,11 @@ async def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="t2v-delivery-bench-") as tmp:
         work = Path(tmp)
-        renderer = Renderer(WorkspaceManager(work / "ws"), ResourceManager(), DiskCache(work / "cache"))
-        warm = parse_render_options({"voice": "espeak:en-us"}, trust=Trust.OPERATOR)
         settings = load_settings()
+        renderer = Renderer(
+            WorkspaceManager(work / "ws"), ResourceManager(), DiskCache(work / "cache"), settings=settings
+        )
+        warm = parse_render_options({"voice": "espeak:en-us"}, trust=Trust.OPERATOR)
 
         def images(options: object) -> ImagePolicy:
             return ImagePolicy.for_render(options, Trust.OPERATOR, settings, ROOT / "examples")

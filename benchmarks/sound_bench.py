@@ -28,6 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.config import load_settings  # noqa: E402
 from app.core.memory_optimizer import DiskCache, WorkspaceManager  # noqa: E402
 from app.core.resource_manager import ResourceManager  # noqa: E402
 from app.services import pipeline  # noqa: E402
@@ -110,7 +111,9 @@ async def one(r: Renderer, text: str, out: Path, options: RenderOptions, label: 
 
 
 async def series(music: Path | None, work: Path) -> list[Run]:
-    r = Renderer(WorkspaceManager(work / "tmp"), ResourceManager(), DiskCache(work / "cache"))
+    r = Renderer(
+        WorkspaceManager(work / "tmp"), ResourceManager(), DiskCache(work / "cache"), settings=load_settings()
+    )
     options = RenderOptions(voice="en", music=str(music) if music else None)
     return [
         await one(r, document(), work / "a.mp4", options, "first render"),

@@ -53,7 +53,7 @@ def best(runs: int, work: object) -> float:
 
 async def storyboard_rows(tmp: Path) -> list[str]:
     settings = load_settings()
-    renderer = Renderer(WorkspaceManager(tmp / "ws"))
+    renderer = Renderer(WorkspaceManager(tmp / "ws"), settings=load_settings())
     text = (ROOT / "README.md").read_bytes()
     context = FileContext(
         content=text, filename="README.md", content_type="text/markdown", options={}, trust=Trust.CALLER

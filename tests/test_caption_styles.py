@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
@@ -108,7 +109,12 @@ async def render_frames(
     tmp_path: Path, text: str = DOC, voice: str = "espeak:en-us", **given: object
 ) -> tuple[list[tuple[float, Image.Image]], Path]:
     options = parse_render_options({"voice": voice, **given}, trust=Trust.OPERATOR)
-    renderer = Renderer(WorkspaceManager(tmp_path / "tmp"), ResourceManager(), DiskCache(tmp_path / "c"))
+    renderer = Renderer(
+        WorkspaceManager(tmp_path / "tmp"),
+        ResourceManager(),
+        DiskCache(tmp_path / "c"),
+        settings=load_settings(),
+    )
     doc = document_from_bytes(text.encode(), "doc.md", None)
     result = await renderer.render(doc, tmp_path / "out.mp4", options)
     with av.open(str(result.video)) as c:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.net import HttpConfig
 from app.core.queue_manager import Trust
@@ -207,7 +208,12 @@ async def test_an_http_voice_unrelated_to_letters_meets_the_onset_target(
     server: FakeServer, tmp_path: Path
 ) -> None:
     tts = tts_service(tmp_path)
-    renderer = Renderer(WorkspaceManager(tmp_path / "ws"), tts=tts, cache=DiskCache(tmp_path / "cache"))
+    renderer = Renderer(
+        WorkspaceManager(tmp_path / "ws"),
+        tts=tts,
+        cache=DiskCache(tmp_path / "cache"),
+        settings=load_settings(),
+    )
     options = RenderOptions(voice=f"openai:alloy@{server.url}/v1")
     result = await renderer.render(document_from_bytes(DOC, "t.md", None), tmp_path / "t.mp4", options)
     await tts.aclose()
@@ -220,7 +226,9 @@ async def test_an_http_voice_unrelated_to_letters_meets_the_onset_target(
 @pytest.mark.slow
 async def test_piper_meets_the_onset_target(tmp_path: Path) -> None:
     model = packaged_model()
-    renderer = Renderer(WorkspaceManager(tmp_path / "ws"), cache=DiskCache(tmp_path / "cache"))
+    renderer = Renderer(
+        WorkspaceManager(tmp_path / "ws"), cache=DiskCache(tmp_path / "cache"), settings=load_settings()
+    )
     result = await renderer.render(
         document_from_bytes(DOC, "t.md", None), tmp_path / "p.mp4", RenderOptions(voice=f"piper:{model}")
     )
@@ -290,7 +298,9 @@ async def test_scene_pauses_and_a_plan_scenes_pause_after_are_exact(tmp_path: Pa
             scene(3, "The end."),
         ],
     )
-    renderer = Renderer(WorkspaceManager(tmp_path / "ws"), cache=DiskCache(tmp_path / "cache"))
+    renderer = Renderer(
+        WorkspaceManager(tmp_path / "ws"), cache=DiskCache(tmp_path / "cache"), settings=load_settings()
+    )
     options = RenderOptions(voice="espeak:en-us", pause_scene=1.3)
     result = await renderer.render_plan(plan, tmp_path / "p.mp4", options)
     samples, rate = decoded_audio(result.video)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.services.documents import load_document
 from app.services.models import RenderOptions
@@ -42,7 +43,7 @@ def long_document(tmp_path: Path, name: str) -> Path:
 
 
 def document_plan(tmp_path: Path, name: str) -> Plan:
-    r = Renderer(WorkspaceManager(tmp_path / "tmp"))
+    r = Renderer(WorkspaceManager(tmp_path / "tmp"), settings=load_settings())
     return r.plan_document(load_document(long_document(tmp_path, name)), RenderOptions())
 
 
@@ -154,7 +155,9 @@ def test_key_points_and_language_helpers() -> None:
 async def test_the_real_video_is_within_ten_percent_of_the_target(
     tmp_path: Path, name: str, voice: str
 ) -> None:
-    r = Renderer(WorkspaceManager(tmp_path / "tmp"), cache=DiskCache(tmp_path / "cache"))
+    r = Renderer(
+        WorkspaceManager(tmp_path / "tmp"), cache=DiskCache(tmp_path / "cache"), settings=load_settings()
+    )
     document = load_document(long_document(tmp_path, name))
     for target in (75.0,):
         out = tmp_path / f"{target:.0f}.mp4"

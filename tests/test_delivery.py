@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import pytest
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
@@ -32,7 +33,9 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def renderer(tmp_path: Path, cache_dir: Path) -> Renderer:
-    return Renderer(WorkspaceManager(tmp_path / "tmp"), ResourceManager(), DiskCache(cache_dir))
+    return Renderer(
+        WorkspaceManager(tmp_path / "tmp"), ResourceManager(), DiskCache(cache_dir), settings=load_settings()
+    )
 
 
 async def render(tmp_path: Path, cache_dir: Path, name: str, **given: object) -> Path:

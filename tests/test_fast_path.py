@@ -8,6 +8,7 @@ from pathlib import Path
 import av
 import pytest
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.services.documents import document_from_bytes
@@ -21,7 +22,12 @@ DOC = "\n\n".join(f"# Scene {i}\n\nThis is scene number {i}. It has a sentence o
 
 
 def renderer(tmp_path: Path) -> Renderer:
-    return Renderer(WorkspaceManager(tmp_path / "tmp"), ResourceManager(), DiskCache(tmp_path / "cache"))
+    return Renderer(
+        WorkspaceManager(tmp_path / "tmp"),
+        ResourceManager(),
+        DiskCache(tmp_path / "cache"),
+        settings=load_settings(),
+    )
 
 
 def frame_times(path: Path) -> list[float]:

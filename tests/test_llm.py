@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.config import load_settings
 from app.core.net import HttpClient, HttpConfig
 from app.core.queue_manager import Trust
 from app.errors import InputError, RemoteError, RemoteTimeout
@@ -245,7 +246,7 @@ async def test_render_with_llm_and_duration_speaks_the_models_script(
     from app.services.pipeline import Renderer
 
     server.on("POST", PATH, default=chat(script("vi", scenes=3)))
-    r = Renderer(WorkspaceManager(tmp_path / "tmp"))
+    r = Renderer(WorkspaceManager(tmp_path / "tmp"), settings=load_settings())
     r.llm = writer(server)
     options = RenderOptions(voice="espeak:vi", llm="openai:test-model", duration=30)
     result = await r.render(document_from_bytes(VI_DOC, "cafe.md", None), tmp_path / "v.mp4", options)

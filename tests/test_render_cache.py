@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceLimits, ResourceManager
 from app.errors import MediaError
@@ -25,6 +26,7 @@ def renderer(tmp_path: Path, limits: ResourceLimits | None = None) -> Renderer:
         WorkspaceManager(tmp_path / "tmp"),
         resources=ResourceManager(limits or ResourceLimits()),
         cache=DiskCache(tmp_path / "cache"),
+        settings=load_settings(),
     )
 
 

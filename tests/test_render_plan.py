@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.config import Settings
+from app.config import Settings, load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.errors import ImageError, InputError
@@ -41,7 +41,12 @@ OPTIONS = RenderOptions(voice="espeak:en-us", aspect="16:9", resolution=720)
 
 
 def renderer(tmp_path: Path) -> Renderer:
-    return Renderer(WorkspaceManager(tmp_path / "tmp"), ResourceManager(), DiskCache(tmp_path / "cache"))
+    return Renderer(
+        WorkspaceManager(tmp_path / "tmp"),
+        ResourceManager(),
+        DiskCache(tmp_path / "cache"),
+        settings=load_settings(),
+    )
 
 
 def frame_at(video: Path, t: float) -> Image.Image:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.queue_manager import FileContext, Trust
 from app.services.images import ImagePolicy
@@ -54,7 +55,7 @@ def test_a_storyboard_keeps_each_scenes_voice(fmt: str) -> None:
 
 def test_a_scene_voice_speaks_in_its_language() -> None:
     board = plan(None, "espeak:vi", "espeak:en-us")
-    voices = scene_voices(board, "espeak:en", "en")
+    voices = scene_voices(board, "espeak:en", "en", TTSConfig())
     assert voices == [("espeak:en", "en"), ("espeak:vi", "vi"), ("espeak:en-us", "en-us")]
     numbers = board.model_copy(
         update={"scenes": [s.model_copy(update={"narration": "It costs 21 dollars."}) for s in board.scenes]}
@@ -67,7 +68,9 @@ def test_a_scene_voice_speaks_in_its_language() -> None:
 async def test_two_scenes_with_different_voices_sound_different(tmp_path: Path) -> None:
     """Three scenes say the same sentence: the two in the render's voice are one cached synthesis and
     sound the same in the video; the one with its own voice (Vietnamese espeak) sounds different."""
-    renderer = Renderer(WorkspaceManager(tmp_path / "tmp"), cache=DiskCache(tmp_path / "cache"))
+    renderer = Renderer(
+        WorkspaceManager(tmp_path / "tmp"), cache=DiskCache(tmp_path / "cache"), settings=load_settings()
+    )
     options = RenderOptions(voice="espeak:en-us", aspect="16:9", resolution=360)
     result = await renderer.render_plan(plan(None, "espeak:vi", None), tmp_path / "v.mp4", options)
     assert renderer.tts.syntheses == 2  # the en-us sentence once (cached for scene 3), the vi one once
@@ -109,9 +112,9 @@ def test_an_api_callers_scene_voice_is_limited_to_what_the_operator_offers(tmp_p
         check_storyboard(bad, options, policy, "story", trust=Trust.OPERATOR)
 
     # a caller's job that reaches a worker with such a voice is refused there too
-    renderer = Renderer(WorkspaceManager(tmp_path / "tmp"), tts=None)
+    renderer = Renderer(WorkspaceManager(tmp_path / "tmp"), tts=None, settings=load_settings())
     renderer.tts.config = config
-    handler = RenderJobHandler(renderer, tmp_path / "artifacts", 1_000_000)
+    handler = RenderJobHandler(renderer, tmp_path / "artifacts", 1_000_000, load_settings())
     context = storyboard_context(bad, {}, Trust.CALLER, "story.json")
     with pytest.raises(StoryboardError, match=r"scenes\[1\]\.voice"):
         handler._inputs(FileContext.from_payload(context.to_payload()))

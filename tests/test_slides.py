@@ -178,7 +178,9 @@ def test_a_cut_continuation_title_keeps_its_counter(fmt: VideoFormat, picture: P
                 assert sum("(2/3)" in line for line in heading) == (1 if part else 0)
                 kept = " ".join(" ".join(heading).split()).removesuffix(expected)
                 if title == LONG_TITLE:  # cut after a whole word, not inside one, no comma before "…"
-                    assert title.startswith(kept) and title[len(kept)] in " ," and not kept.endswith(","), kept
+                    assert title.startswith(kept) and title[len(kept)] in " ," and not kept.endswith(","), (
+                        kept
+                    )
                 else:  # one word: broken where the lines end, then cut
                     assert title.startswith(kept.replace(" ", "")) and len(kept) > 20, kept
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.services.documents import document_from_bytes
 from app.services.models import RenderOptions, WordTiming
@@ -83,7 +84,12 @@ async def test_a_rendered_plan_captions_the_written_form(tmp_path: Path) -> None
     with FakeServer() as server:
         server.on("POST", SPEECH, default=bursts)
         tts = tts_service(tmp_path)
-        renderer = Renderer(WorkspaceManager(tmp_path / "ws"), tts=tts, cache=DiskCache(tmp_path / "cache"))
+        renderer = Renderer(
+            WorkspaceManager(tmp_path / "ws"),
+            tts=tts,
+            cache=DiskCache(tmp_path / "cache"),
+            settings=load_settings(),
+        )
         plan = Plan(
             language="en",
             scenes=[
@@ -112,7 +118,12 @@ async def test_a_rendered_document_is_heard_normalized_and_captioned_as_written(
     with FakeServer() as server:
         server.on("POST", SPEECH, default=bursts)
         tts = tts_service(tmp_path)
-        renderer = Renderer(WorkspaceManager(tmp_path / "ws"), tts=tts, cache=DiskCache(tmp_path / "cache"))
+        renderer = Renderer(
+            WorkspaceManager(tmp_path / "ws"),
+            tts=tts,
+            cache=DiskCache(tmp_path / "cache"),
+            settings=load_settings(),
+        )
         options = RenderOptions(voice=f"openai:alloy@{server.url}/v1")
         result = await renderer.render(
             document_from_bytes(doc.encode(), "d.md", None), tmp_path / "d.mp4", options

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.net import HttpClient, HttpConfig
 from app.core.queue_manager import Trust
@@ -106,7 +107,11 @@ def renderer(tmp_path: Path) -> Renderer:
     http = HttpClient(HttpConfig(retries=1, backoff_seconds=0.05), allow=lambda ip: False)
     images = ImageService(http=http, cache=DiskCache(tmp_path / "cache"), resources=resources)
     return Renderer(
-        WorkspaceManager(tmp_path / "tmp"), resources, DiskCache(tmp_path / "cache"), images=images
+        WorkspaceManager(tmp_path / "tmp"),
+        resources,
+        DiskCache(tmp_path / "cache"),
+        images=images,
+        settings=load_settings(),
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app.config import load_settings
 from app.core.jobstore.base import JobRecord
 from app.core.jobstore.sqlite import SQLiteJobStore
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
@@ -55,7 +56,9 @@ def story(narration: str = "A storyboard speaks as written.") -> dict[str, objec
 
 
 async def test_edit_one_scene_only_its_speech_is_made_again_and_captions_show_it(tmp_path: Path) -> None:
-    r = Renderer(WorkspaceManager(tmp_path / "tmp"), cache=DiskCache(tmp_path / "cache"))
+    r = Renderer(
+        WorkspaceManager(tmp_path / "tmp"), cache=DiskCache(tmp_path / "cache"), settings=load_settings()
+    )
     options = RenderOptions(voice="espeak:en-us")
     plan = r.plan_document(document_from_bytes(DOC, "talk.md", None), options)
     path = tmp_path / "story.yaml"
@@ -242,7 +245,7 @@ async def test_the_studio_path_re_encodes_only_the_edited_scene_pictures_include
     from tests.test_readers_docx import report
 
     settings = load_settings()
-    r = Renderer(WorkspaceManager(tmp_path / "tmp"), cache=DiskCache(tmp_path / "cache"))
+    r = Renderer(WorkspaceManager(tmp_path / "tmp"), cache=DiskCache(tmp_path / "cache"), settings=settings)
     docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     context = FileContext(
         content=report(),

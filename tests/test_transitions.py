@@ -8,6 +8,7 @@ import av
 import numpy as np
 import pytest
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.services.models import RenderOptions
@@ -46,7 +47,12 @@ def boundary_audio(video: Path) -> np.ndarray:
 async def test_the_middle_of_a_transition_shows_both_scenes(
     tmp_path: Path, kind: str, fps: int | None
 ) -> None:
-    r = Renderer(WorkspaceManager(tmp_path / "tmp"), ResourceManager(), DiskCache(tmp_path / "cache"))
+    r = Renderer(
+        WorkspaceManager(tmp_path / "tmp"),
+        ResourceManager(),
+        DiskCache(tmp_path / "cache"),
+        settings=load_settings(),
+    )
     base = RenderOptions(voice="espeak:en-us", aspect="16:9", resolution=720, fps=fps)
     plain = await r.render_plan(PLAN, tmp_path / "plain.mp4", base)
     options = RenderOptions(**{**base.__dict__, "transition": kind})

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.config import load_settings
 from app.core.memory_optimizer import WorkspaceManager
 from app.core.net import HttpConfig
 from app.errors import RemoteHTTPError, VoiceNotFound
@@ -53,7 +54,7 @@ def test_voice_spec_forms() -> None:
 async def test_http_engine_down_espeak_speaks_and_the_render_says_so(tmp_path: Path) -> None:
     voice = f"openai:alloy@http://127.0.0.1:{free_port()}/v1,espeak:en-us"
     tts = TTSService(config=fast_config())
-    renderer = Renderer(WorkspaceManager(tmp_path / "ws"), tts=tts)
+    renderer = Renderer(WorkspaceManager(tmp_path / "ws"), tts=tts, settings=load_settings())
     doc = document_from_bytes(DOC, "talk.md", None, 10_000)
     from app.services.models import RenderOptions
 

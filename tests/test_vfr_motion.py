@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.services.images import ImagePolicy
@@ -60,7 +61,9 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
     docs = tmp / "docs"
     docs.mkdir()
     photo(docs / "photo.png")
-    renderer = Renderer(WorkspaceManager(tmp / "tmp"), ResourceManager(), DiskCache(tmp / "cache"))
+    renderer = Renderer(
+        WorkspaceManager(tmp / "tmp"), ResourceManager(), DiskCache(tmp / "cache"), settings=load_settings()
+    )
     policy = ImagePolicy(root=docs, frame=OPTIONS.video_format.size)
     assert OPTIONS.motion == "photos"
     result = asyncio.run(renderer.render_plan(PLAN, tmp / "mixed.mp4", OPTIONS, images=policy))

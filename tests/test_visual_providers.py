@@ -10,6 +10,7 @@ import av
 import numpy as np
 import pytest
 
+from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
@@ -87,7 +88,12 @@ def test_the_chain_is_checked_and_ends_with_slides(tmp_path: Path) -> None:
 
 async def test_local_pictures_by_name_then_in_order_code_stays_a_slide(tmp_path: Path) -> None:
     folder = pictures(tmp_path / "pics")
-    renderer = Renderer(WorkspaceManager(tmp_path / "tmp"), ResourceManager(), DiskCache(tmp_path / "cache"))
+    renderer = Renderer(
+        WorkspaceManager(tmp_path / "tmp"),
+        ResourceManager(),
+        DiskCache(tmp_path / "cache"),
+        settings=load_settings(),
+    )
     options = RenderOptions(voice="espeak:en-us", resolution=360, visuals=f"local:{folder}")
     result = await renderer.render_plan(plan(), tmp_path / "out.mp4", options)
     # scene 4 asked for slides (storyboard override); the code scene stays a slide

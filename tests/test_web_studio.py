@@ -92,6 +92,9 @@ def test_studio_preview_edit_rerender_in_vietnamese(server: Server, browser: Any
         ".findIndex(t => t.value.includes('cảnh đầu tiên'))"
     )
     assert index >= 0
+    second = card_index(page, ".narration-edit", "Cảnh thứ hai")
+    hint = page.locator("#storyboard-cards .scene-card").nth(second).locator(".items-hint")
+    assert "mỗi dòng một câu" in hint.text_content()  # the shown lines' rule, in Vietnamese
     page.locator("#storyboard-cards .narration-edit").nth(index).fill(EDITED)
     page.screenshot(path=str(OUTPUT / "studio_edit_vi.png"), full_page=True)
     rerender(page, first_id)
@@ -208,7 +211,17 @@ def test_storyboard_editor_edits_every_field_and_the_page_purges(
     cards = page.locator("#storyboard-cards .scene-card")
     card = cards.nth(steps)
     card.locator(".title-edit").fill("Steps, edited")
+    steps_said = card.locator(".narration-edit")
+    assert steps_said.input_value() == "Steps. Open the file. Read it closely. Save it again."
+    card.locator(".items-edit").fill("Open the file\nRead it *twice*")  # a line changed, one removed
+    assert steps_said.input_value() == "Steps. Open the file. Read it twice."
+    card.locator(".items-edit").fill("Open the file\nRead it twice\nSave it again")  # a line added
+    assert steps_said.input_value() == "Steps. Open the file. Read it twice. Save it again."
+    assert "one sentence per line" in card.locator(".items-hint").text_content()
+    steps_said.fill("Steps. Three things to do.")  # rewritten by hand: lines no longer rewrite it
+    card.locator(".items-edit").fill("Open the file\nRead it twice\nSave it again\nClose it")
     card.locator(".items-edit").fill("Open the file\nRead it twice\nSave it again")
+    assert steps_said.input_value() == "Steps. Three things to do."
     prices = card_index(page, ".table-edit input", "Apple")
     table = cards.nth(prices)
     table.get_by_label("Row 1, column 2").fill("11")
@@ -252,6 +265,7 @@ def test_storyboard_editor_edits_every_field_and_the_page_purges(
     assert board[steps]["title"] == "Steps, edited"
     assert [i["text"] for i in board[steps]["items"]] == ["Open the file", "Read it twice", "Save it again"]
     assert {i["marker"] for i in board[steps]["items"]} == {"•"}
+    assert board[steps]["narration"] == "Steps. Three things to do."
     assert board[prices]["table"]["rows"] == [["Apple", "11"], ["Plum", "30"]]
     assert board[prices]["narration"] == "Prices. Our fruit and what it costs."
     assert board[titled]["subtitle"] == "A short test"

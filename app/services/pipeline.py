@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.config import load_settings
+from app.config import Settings
 from app.core.diskcache import DiskCache, hash_key
 from app.core.memory_optimizer import WorkspaceManager, release_free_memory, return_large_buffers
 from app.core.resource_manager import ResourceManager
@@ -35,7 +35,7 @@ from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, lexicon_of, make_plan
 from app.services.planning import Plan, ScriptLimits, add_spoken, check_limits, fit_duration
 from app.services.progress import Progress, ProgressSink, Stage
 from app.services.providers import VisualProviders, credit_cards
-from app.services.speech import detect_language, scene_gaps
+from app.services.speech import TTSConfig, detect_language, scene_gaps
 from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
     Burn,
@@ -90,22 +90,26 @@ class Renderer:
         visuals: VisualService | None = None,
         limits: ScriptLimits | None = None,
         images: ImageService | None = None,
+        *,
+        settings: Settings,
     ) -> None:
+        """`settings` come from whoever runs the render (the runtime, the CLI, a test): the renderer
+        and its parts never read the environment themselves."""
         self.workspaces = workspaces
         return_large_buffers()  # drawn pictures' memory goes back before the encoders start
-        settings = load_settings()
+        self.settings = settings
         self.limits = limits or ScriptLimits.from_settings(settings)
         self.silent_scene = settings.silent_scene  # seconds a scene with nothing to say stays
         self.resources = resources or ResourceManager()
-        self.tts = tts or TTSService(resources=self.resources, cache=cache)
+        config = TTSConfig.from_settings(settings)
+        self.tts = tts or TTSService(resources=self.resources, cache=cache, config=config)
         self.visuals = visuals or VisualService(resources=self.resources, cache=cache)
         # the document's images, through the same pooled HTTP client as the speech engines
         self.images = images or ImageService(http=self.tts.http, cache=cache, resources=self.resources)
         # an optional LLM writes the script (--llm, --topic), through the same pooled client
-        self.providers = VisualProviders(
-            self.images, self.resources
-        )  # --visuals: pictures from elsewhere (issue 18)
-        self.llm = ScriptWriter(self.tts.http, LLMConfig.from_settings(load_settings()))
+        # --visuals: pictures from elsewhere (issue 18)
+        self.providers = VisualProviders(self.images, settings, self.resources)
+        self.llm = ScriptWriter(self.tts.http, LLMConfig.from_settings(settings))
         self.cache = cache
         self.segments_encoded = 0  # scene segments actually encoded (cache hits excluded)
         self.audio_pieces_encoded = 0  # scenes' AAC pieces actually encoded
@@ -197,12 +201,13 @@ class Renderer:
         # steps and file work (hashing, cache copies, probing, publishing) run in threads that check
         # for cancellation, so a signal is always seen.
         voice, language = await run_in_thread(self._voice, plan, options.voice)
-        voices = await run_in_thread(scene_voices, plan, voice, language)
+        voices = await run_in_thread(scene_voices, plan, voice, language, self.tts.config)
         languages = [said for _, said in voices]
         # storyboards too; a scene with its own voice is normalized in its language
         plan = await run_in_thread(add_spoken, plan, language, lexicon_of(options), languages)
         # music files are found and size-checked before any work (a bad one is exit 2 / HTTP 422)
-        sound_options = await run_in_thread(render_sound, options, [s.narration for s in plan.scenes])
+        texts = [s.narration for s in plan.scenes]
+        sound_options = await run_in_thread(render_sound, options, texts, self.settings)
         policy = policy or ImagePolicy(frame=options.video_format.size, no_root=NO_IMAGE_FOLDER)
 
         async with self.workspaces.async_workspace("render") as ws:
@@ -350,8 +355,8 @@ class Renderer:
         narration = " ".join(scene.narration for scene in plan.scenes)
         language = plan.language or self._language(narration)
         voice = asked or f"espeak:{language}"
-        parse_voice_spec(voice)
-        return voice, parse_voice_chain(voice).language or language
+        parse_voice_spec(voice, config=self.tts.config)
+        return voice, parse_voice_chain(voice, config=self.tts.config).language or language
 
     def _language(self, narration: str) -> str:
         """Detect from the opening of the text (enough, and bounded), remembered in the cache: loading
@@ -387,18 +392,19 @@ class Renderer:
         return speeches
 
 
-def scene_voices(plan: Plan, voice: str, language: str) -> list[tuple[str, str]]:
+def scene_voices(plan: Plan, voice: str, language: str, config: TTSConfig) -> list[tuple[str, str]]:
     """Each scene's voice spec and language: its own `voice` (a storyboard's choice, checked here
     so a bad one fails before any work; an API caller's was checked against what the operator offers
     when the storyboard came in, `render_job.voice_problems`) in that voice's language, else the
-    render's. Blocking: piper voices are looked up."""
+    render's. `config`: the operator's speech servers (a voice without @URL uses theirs). Blocking:
+    piper voices are looked up."""
     out = []
     for scene in plan.scenes:
         if scene.voice is None or not scene.voice.strip():
             out.append((voice, language))
             continue
         try:
-            chain = parse_voice_chain(scene.voice)
+            chain = parse_voice_chain(scene.voice, config=config)
         except InputError as exc:
             raise InputError(f"scene {scene.id}: {exc}") from None
         out.append((scene.voice, chain.language or language))

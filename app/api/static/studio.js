@@ -98,7 +98,7 @@ function readPicture(file) {
   });
 }
 
-function itemsEditor(scene, index) {
+function itemsEditor(scene, index, narration) {
   const rows = Math.min(8, Math.max(2, scene.items.length + 1));
   const text = element("textarea", { rows, className: "items-edit" });
   text.value = scene.items.map((item) => item.text).join("\n");
@@ -106,47 +106,82 @@ function itemsEditor(scene, index) {
     const numbered = scene.items.some((item) => /^\d+[.)]$/.test(item.marker || ""));
     const marker = scene.items.length ? scene.items[scene.items.length - 1].marker : null;
     const lines = text.value.split("\n").map((line) => line.trim()).filter(Boolean);
-    scene.items = lines.map((line, k) => {
-      const item = { ...(scene.items[k] || { marker, level: 0 }), text: line };
-      if (numbered) item.marker = `${k + 1}.`;
-      return item;
-    });
+    const change = () => {
+      scene.items = lines.map((line, k) => {
+        const item = { ...(scene.items[k] || { marker, level: 0 }), text: line };
+        if (numbered) item.marker = `${k + 1}.`;
+        return item;
+      });
+    };
+    if (scene.layout === "title") change(); // a title card's lines (author, date) are shown, not said
+    else if (followNarration(scene, itemsSaid, change)) narration.value = scene.narration;
     edited(scene);
   });
-  return labelled(`items-${index}`, t("items"), text);
+  const said = scene.layout === "title" ? [] : [element("p", { className: "muted hint items-hint", textContent: t("itemsNarration") })];
+  return [...labelled(`items-${index}`, t("items"), text), ...said];
+}
+
+function spokenWords(md) {
+  // the words the planner says for inline Markdown (narrate.say): markup, escapes and links' targets gone
+  return (md || "")
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/\\(?=\S)/g, "")
+    .replace(/[*`~]/g, "")
+    .replace(/_/g, " ")
+    .replace(/\s+/g, " ")
+    .replace(/ ([,.;:!?…])(?!\w)/g, "$1")
+    .trim();
+}
+
+function closedSentence(text) {
+  // speakable.as_sentence: closed with a full stop so the voice pauses ("" when nothing is said)
+  if (!/[\p{L}\p{N}]/u.test(text)) return "";
+  const core = text.replace(/["'”’»)\]}」』）]+$/u, "");
+  if (core.endsWith(":") && core === text) return `${core.slice(0, -1)}.`;
+  if (/[.!?…。！？:;,]$/u.test(core)) return text;
+  return text + (/[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]$/u.test(core) ? "。" : ".");
+}
+
+function itemsSaid(scene) {
+  // the planner says each shown item as a sentence of its own (a list's lead, bullets, prose sentences)
+  return scene.items.map((item) => closedSentence(spokenWords(item.text))).filter(Boolean).join(" ");
 }
 
 function rowSentence(header, row) {
   // a row as the planner says it (narrate.row_sentence): "Fruit: Apple; Price: 10." (empty cells skipped)
-  const plain = (md) => (md || "").replace(/[*`]/g, "").replace(/\s+/g, " ").trim();
   const parts = [];
   row.forEach((cell, c) => {
-    const value = plain(cell);
+    const value = spokenWords(cell);
     if (!value) return;
-    const name = plain(header[c]);
+    const name = spokenWords(header[c]);
     parts.push(name ? `${name}: ${value}` : value);
   });
-  const text = parts.join("; ");
-  if (!/[\p{L}\p{N}]/u.test(text)) return "";
-  return /[.!?…。！？]$/.test(text) ? text : `${text}.`;
+  return closedSentence(parts.join("; "));
 }
 
-function rowsSaid(table) {
-  return table.rows.map((row) => rowSentence(table.header, row)).filter(Boolean).join(" ");
+function rowsSaid(scene) {
+  return scene.table.rows.map((row) => rowSentence(scene.table.header, row)).filter(Boolean).join(" ");
 }
 
-function changeTable(scene, change) {
-  // The narration says one sentence per row. While it still ends with those sentences as made, a
-  // change to the rows rewrites them (what comes before, e.g. the title said, stays); once the
-  // user has rewritten them, the narration is theirs and stays as written.
-  const before = rowsSaid(scene.table);
+const handWritten = new WeakSet(); // scenes whose narration the user typed in this page
+
+function followNarration(scene, said, change) {
+  // The narration says one sentence per row or item. While it still ends with those sentences as
+  // made, a change to the rows or items rewrites them (what comes before, e.g. the title said,
+  // stays); once the user has rewritten them, the narration is theirs and stays as written.
+  const before = said(scene);
   change();
-  const after = rowsSaid(scene.table);
+  const after = said(scene);
   if (before === after || !scene.narration.endsWith(before)) return false;
+  if (!before && handWritten.has(scene)) return false; // nothing of ours was left in it: all theirs
   const head = scene.narration.slice(0, scene.narration.length - before.length).trimEnd();
   scene.narration = [head, after].filter(Boolean).join(" ");
   edited(scene);
   return true;
+}
+
+function changeTable(scene, change) {
+  return followNarration(scene, rowsSaid, change);
 }
 
 function tableEditor(scene, index, rebuild, narration) {
@@ -270,10 +305,10 @@ function sceneCard(scene, index, editable, thumbnail) {
     code.addEventListener("input", () => { scene.code.text = code.value; });
     card.append(...labelled(`code-${index}`, t("codeLabel"), code));
   } else if (scene.items.length || TEXT_LAYOUTS.includes(scene.layout)) {
-    card.append(...itemsEditor(scene, index));
+    card.append(...itemsEditor(scene, index, text));
   }
   if (!scene.table && !scene.code) card.append(pictureEditor(scene, index, rebuild));
-  text.addEventListener("input", () => { scene.narration = text.value; edited(scene); });
+  text.addEventListener("input", () => { scene.narration = text.value; handWritten.add(scene); edited(scene); });
   card.append(...labelled(`narration-${index}`, t("narration"), text));
   const voice = element("input", { value: scene.voice || "", placeholder: t("sameVoice"), className: "voice-edit" });
   voice.setAttribute("list", "voices");

@@ -1,5 +1,5 @@
-"""AAC-LC in ADTS: pieces encoded from raw float samples, several per ffmpeg run, checked after encoding
-so that no peak the encoder adds passes the true-peak limit.
+"""AAC-LC in ADTS: pieces encoded in-process (PyAV's libavcodec) from float samples, checked after
+encoding so that no peak the encoder adds passes the true-peak limit.
 
 An AAC encoder can put a peak a dB or two above any sample it was given (quantization noise on a
 transient). Each new piece is therefore decoded (PyAV) and measured; where the decoded audio passes
@@ -7,6 +7,8 @@ the limit, the samples are lowered there, using the decoded peaks as the limiter
 is encoded again (at most a few rounds; cached afterwards like any piece). A piece decodes a little
 differently beside its neighbours than alone (the frame after a join is rebuilt from both pieces'
 blocks), so the joined track is measured too (`joined_overs`): what is delivered is what is checked.
+Encoding in-process costs no ffmpeg start-up and no raw file per piece: an edit that makes a few
+pieces again pays only for their samples.
 """
 
 from __future__ import annotations
@@ -23,23 +25,27 @@ from app.core.threads import check_cancelled, run_in_thread
 from app.errors import MediaError
 from app.services.audio.dynamics import limit
 from app.services.audio.loudness import RATE, SPARSE_BELOW, Floats, Samples, linear, sparse_envelope
-from app.services.video import run_ffmpeg
 
 AAC_FRAME = 1024
 CHECK_MARGIN = 0.3  # dB: decoded audio must stay this far under the limit (measurements differ a little)
 SAFE_HEADROOM = 2.5  # dB: AAC at these bitrates adds well under this to a peak
 JOIN_WINDOW = 2  # frames decoded on either side of a join to check it
 ROUNDS = 3  # checks after encoding; the last lowers the piece as a whole (its encoding is then final)
+FEED = 64 * AAC_FRAME  # samples handed to the encoder at a time (the frame it gets is copied)
 
 
 @dataclass(frozen=True)
 class PieceJob:
-    """Raw float samples (`channels` interleaved, 48 kHz) to encode into `aac`."""
+    """Float samples, (channels, n) at 48 kHz with n a whole number of AAC frames, to encode into
+    `aac`; lowered in place when the encoded piece passes the limit."""
 
-    raw: Path
+    samples: Samples
     aac: Path
-    channels: int = 1
     peak: float | None = None  # the samples' true peak, dBTP, when known: far under the limit, no check
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
 
 
 async def encode_pieces(
@@ -51,7 +57,7 @@ async def encode_pieces(
     for attempt in range(ROUNDS + 1):
         if not todo:
             return
-        await _encode_batch(todo, bitrate, fast)
+        await run_in_thread(_encode_all, todo, bitrate, fast)
         if attempt == 0:  # samples this far under the limit cannot come out over it
             todo = [j for j in todo if j.peak is None or j.peak > true_peak - SAFE_HEADROOM]
         if attempt < ROUNDS:
@@ -60,17 +66,37 @@ async def encode_pieces(
             todo = await run_in_thread(_tame_overshoots, todo, check_at, margin, attempt + 1 == ROUNDS)
 
 
-async def _encode_batch(jobs: Sequence[PieceJob], bitrate: int, fast: bool = False) -> None:
-    """Several pieces in one ffmpeg run, each with its own encoder (and so its own priming frame):
-    starting ffmpeg costs more than encoding a scene's speech."""
-    args: list[str] = []
+def _encode_all(jobs: Sequence[PieceJob], bitrate: int, fast: bool) -> None:
     for job in jobs:
-        args += ["-f", "f32le", "-ar", str(RATE), "-ac", str(job.channels), "-i", str(job.raw)]
-    for n, job in enumerate(jobs):
-        rate = bitrate * 1000
-        coder = ["-aac_coder", "fast"] if fast else []
-        args += ["-map", f"{n}:a", "-c:a", "aac", *coder, "-b:a", str(rate), "-f", "adts", str(job.aac)]
-    await run_ffmpeg(args, what="encoding audio")
+        job.aac.write_bytes(encode_aac(job.samples, bitrate, fast=fast))
+
+
+def encode_aac(samples: Samples, bitrate: int, *, fast: bool = False) -> bytes:
+    """`samples` (channels, n), float at 48 kHz, as ADTS AAC-LC at `bitrate` kb/s: one priming frame,
+    then n / 1024 frames (the last padded). `fast`: libavcodec's fast coder, for pieces that are made
+    again whenever the music under them moves. The encoder runs without the GIL."""
+    channels = int(samples.shape[0])
+    if channels not in (1, 2):
+        raise MediaError(f"cannot encode {channels} audio channels")
+    layout = "mono" if channels == 1 else "stereo"
+    sink = io.BytesIO()
+    try:
+        with av.open(sink, "w", format="adts") as container:
+            stream = container.add_stream("aac", rate=RATE, layout=layout)
+            stream.bit_rate = bitrate * 1000
+            if fast:
+                stream.codec_context.options = {"aac_coder": "fast"}
+            for at in range(0, samples.shape[1], FEED):
+                check_cancelled()
+                chunk = np.ascontiguousarray(samples[:, at : at + FEED], dtype=np.float32)
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+                frame.sample_rate = RATE
+                frame.pts = at
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"encoding audio failed: {exc}") from exc
+    return sink.getvalue()
 
 
 def decode(path: Path, channels: int, frames: Sequence[bytes] | None = None) -> list[Samples]:
@@ -137,14 +163,12 @@ def joined_overs(
     return out
 
 
-def lowered(raw: Path, channels: int, guide: Floats, limit_db: float) -> None:
-    """Lower the raw samples in place where `guide` (their decoded peaks) passes `limit_db`."""
-    samples = np.fromfile(raw, dtype="<f4").reshape(-1, channels)
-    envelope = np.zeros(len(samples))
-    envelope[: min(len(samples), len(guide))] = guide[: len(samples)]
-    for c in range(channels):
-        samples[:, c] = limit(samples[:, c].copy(), limit_db, envelope=envelope)
-    samples.astype("<f4").tofile(raw)
+def lowered(samples: Samples, guide: Floats, limit_db: float) -> None:
+    """Lower `samples` (channels, n) in place where `guide` (their decoded peaks) passes `limit_db`."""
+    envelope = np.zeros(samples.shape[1])
+    envelope[: min(len(envelope), len(guide))] = guide[: len(envelope)]
+    for c in range(samples.shape[0]):
+        samples[c] = limit(samples[c].copy(), limit_db, envelope=envelope)
 
 
 def _tame_overshoots(jobs: Sequence[PieceJob], limit_db: float, margin: float, whole: bool) -> list[PieceJob]:
@@ -159,16 +183,11 @@ def _tame_overshoots(jobs: Sequence[PieceJob], limit_db: float, margin: float, w
         loudest = np.max(envs, axis=0) if envs and len(envs[0]) else np.zeros(0)
         if not len(loudest) or loudest.max() <= ceiling:
             continue
-        raw = np.fromfile(job.raw, dtype="<f4").reshape(-1, job.channels)
-        n = len(raw)
-        guide = np.zeros(n)
-        guide[: min(n, len(loudest))] = loudest[:n]
         if whole:
-            raw *= np.float32(ceiling / float(loudest.max()) * linear(-margin))
+            gain = np.float32(ceiling / float(loudest.max()) * linear(-margin))
+            np.multiply(job.samples, gain, out=job.samples)
         else:  # lower the samples where the decoded peaks are over, plus a margin for the next round
-            for c in range(job.channels):
-                raw[:, c] = limit(raw[:, c].copy(), limit_db - margin, envelope=guide)
-        raw.astype("<f4").tofile(job.raw)
+            lowered(job.samples, loudest, limit_db - margin)
         again.append(job)
     return again
 

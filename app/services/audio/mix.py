@@ -1,12 +1,13 @@
 """The narration with music under it, as one stereo AAC piece per scene, so that an edit encodes
 again only the scenes whose sound changed.
 
-The music bed is built in numpy for the whole track (looped, faded, `level` LU under the speech,
-ducked while words are spoken) and summed with the voice (centred), and the sum limited. Each scene's
-span of that mix is then one piece, cached by what its samples are made of: the voice pieces' keys
-of the scenes it touches and a hash of its bed samples (so a scene moved by an edit before it, whose
-music is now another part of the track, is made again; one that kept its place is not). The music
-plays on across the joins, so each piece's encoder gets the mix around it too: two frames before
+The music bed (`bed`: looped, faded, `level` LU under the speech, ducked while words are spoken) is
+summed with the voice (centred), and the sum limited, window by window: only where pieces are
+encoded. Each scene's span of that mix is one piece, cached by what its samples are made of: the
+voice pieces' keys of the scenes it touches and the bed's key over its samples (so a scene moved by
+an edit before it, whose music is now another part of the track, is made again; one that kept its
+place is not). Consecutive pieces to make are one encoder's stream, cut into pieces afterwards. The
+music plays on across the joins, so each run's encoder gets the mix around it too: two frames before
 (dropped, so the encoder has settled) and one after (its last block then holds the real next
 samples): the blocks on both sides of a join are encoded from the same samples, and the decoder's
 overlap-add joins them without a click. The whole track is cached too (by every setting), so a
@@ -16,9 +17,10 @@ render with nothing changed decodes no music at all.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import math
+import os
+import threading
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from app.core.diskcache import DiskCache, hash_key
-from app.core.fsutil import hash_file
-from app.core.threads import check_cancelled, run_in_thread
+from app.core.threads import all_or_nothing, check_cancelled, run_in_thread
 from app.errors import MediaError
 from app.services.audio.aac import (
     AAC_FRAME,
@@ -38,40 +39,20 @@ from app.services.audio.aac import (
     joined_overs,
     lowered,
 )
+from app.services.audio.bed import Bed, Track, decode_seconds, load_tracks, playlist_parts, track_digest
 from app.services.audio.dynamics import ROOM_TONE_DB, limit
 from app.services.audio.level import Sound, rounded
-from app.services.audio.loudness import (
-    RATE,
-    SPARSE_BELOW,
-    Floats,
-    Samples,
-    db,
-    linear,
-    loudness_of,
-    sparse_envelope,
-    true_peak,
-)
-from app.services.audio.music import (
-    MIN_SECONDS,
-    SWITCH_CROSSFADE,
-    Music,
-    MusicError,
-    bed_gain,
-    ducking,
-    faded,
-    joined,
-    looped,
-)
-from app.services.video import run_ffmpeg
+from app.services.audio.loudness import RATE, SPARSE_BELOW, Floats, Samples, db, linear, sparse_envelope
+from app.services.audio.music import Fades, Music, bed_gain, ducking
 
-MIX_VERSION = "music-mix-v4"
-DECODE_MARGIN = 5.0  # seconds of music decoded past what the video needs
-DECODE_STEP = 60.0  # ... rounded up to whole minutes, so an edit seldom changes what is measured
+MIX_VERSION = "music-mix-v5"
 LEAD_FRAMES = 2  # frames of the mix before a piece that its encoder gets and the join drops
 TRAIL_FRAMES = 1  # and after it
 GAIN_STEP = 0.25  # dB: the voice's and the bed's gains in the mix, rounded so an edit seldom moves them
 CHECK_ROUNDS = 2  # times the joined track's overshooting pieces are made again
-BATCH = 8  # stereo pieces per ffmpeg run
+RUN_SECONDS = 15.0  # consecutive pieces encoded as one stream, at most this long (held in memory)
+LANES = 2  # runs encoded at once
+KEPT_SCENES = 8  # scenes' voice samples the mixer keeps (runs beside each other share a scene)
 
 
 @dataclass(frozen=True)
@@ -122,7 +103,7 @@ async def mix_music(
     """Write the stereo mix of the narration and `music` to `out` as ADTS AAC. `speech`: when words are
     spoken (seconds); `boundaries`: where scenes change (a playlist's cues)."""
     tracks = music.order()
-    digests = await run_in_thread(lambda: [hash_file(t) for t in tracks])
+    digests = await run_in_thread(lambda: [track_digest(t, cache) for t in tracks])
     whole = hash_key(
         MIX_VERSION, list(voice.keys), digests, [list(s) for s in speech], list(boundaries),
         music.level, music.duck, music.attack, music.release, music.playlist,
@@ -131,11 +112,9 @@ async def mix_music(
     if cache is not None and await run_in_thread(cache.fetch, whole, out, ".aac"):
         return Mixed(0, True)
     length = voice.spans[-1][1]
-    seconds = math.ceil((length / RATE + DECODE_MARGIN) / DECODE_STEP) * DECODE_STEP
-    raws = await _decode_tracks(tracks, digests, seconds, workdir, cache)
-    stats = await run_in_thread(_track_stats, raws, digests, cache)
+    loaded = await load_tracks(tracks, decode_seconds(length), workdir, cache)
     bed, voice_db, bed_peak = await run_in_thread(
-        _bed, raws, stats, speech, boundaries, music, sound, voice, length
+        _bed, loaded, speech, boundaries, music, sound, voice, length
     )
     # the voice's scenes are limited to the ceiling (room tone adds a hair): when the two peaks
     # together stay under it, the sum cannot pass it and no envelope is computed
@@ -143,7 +122,7 @@ async def mix_music(
     bound = voice_peak * linear(voice_db) + bed_peak
     limiting = bound > linear(sound.ceiling)
     pieces = await run_in_thread(_pieces, voice, bed, voice_db, limiting, sound, workdir)
-    todo = [p for p in pieces if cache is None or not await run_in_thread(cache.fetch, p.key, p.aac, ".aac")]
+    todo = await run_in_thread(_missing, pieces, cache)
     mixer = _Mixer(voice, bed, voice_db, sound, None if limiting else db(bound))
     await voice.prepare(_touching(voice.spans, todo))
     await _encode(todo, mixer, sound, workdir, cache, cpu)
@@ -154,83 +133,29 @@ async def mix_music(
         if not overs or attempt == CHECK_ROUNDS:
             break
         redo = [pieces[i] for i in sorted(overs)]
-        guides = {p.scene: _guide(p, voice.spans, overs[p.scene]) for p in redo}
         guide_db = check_at - CHECK_MARGIN * (attempt + 1)
         await voice.prepare(_touching(voice.spans, redo))
-        await _encode(redo, mixer, sound, workdir, cache, cpu, guides, guide_db)
+        await _encode(redo, mixer, sound, workdir, cache, cpu, overs, guide_db)
         todo += redo
     if cache is not None:
         await run_in_thread(cache.put_file, whole, out, ".aac")
     return Mixed(len({p.scene for p in todo}), False)
 
 
-async def _decode_tracks(
-    tracks: Sequence[Path], digests: Sequence[str], seconds: float, workdir: Path, cache: DiskCache | None
-) -> list[Path]:
-    """Each track as raw 48 kHz stereo float (at most `seconds` of it), one ffmpeg run each, cached
-    by the file's content (an edited render mixes again from it): a file ffmpeg cannot read is the
-    file's fault (exit 2 / HTTP 422), named."""
-    raws = []
-    for n, (track, digest) in enumerate(zip(tracks, digests, strict=True)):
-        raw = workdir / f"music-{n:02d}.f32"
-        key = hash_key(MIX_VERSION, "decoded", digest, seconds)
-        if cache is not None and await run_in_thread(cache.fetch, key, raw, ".f32"):
-            raws.append(raw)
-            continue
-        try:
-            await run_ffmpeg(
-                ["-i", str(track), "-vn", "-sn", "-map", "0:a:0", "-t", f"{seconds:.3f}",
-                 "-af", f"aresample={RATE}:resampler=soxr", "-ac", "2", "-f", "f32le", str(raw)],
-                what=f"decoding the music {track.name!r}",
-            )  # fmt: skip
-        except MediaError as exc:
-            raise MusicError(f"music file {track.name!r} is not audio ffmpeg can read") from exc
-        if not raw.exists() or raw.stat().st_size < MIN_SECONDS * RATE * 8:
-            raise MusicError(f"music file {track.name!r} is shorter than {MIN_SECONDS:g} s")
-        if cache is not None:
-            await run_in_thread(cache.put_file, key, raw, ".f32")
-        raws.append(raw)
-    return raws
-
-
-def _track_stats(raws: Sequence[Path], digests: Sequence[str], cache: DiskCache | None) -> list[TrackStats]:
-    """Each decoded track's loudness and true peak, measured once per track (and decoded length)."""
-    out = []
-    for raw, digest in zip(raws, digests, strict=True):
-        check_cancelled()
-        key = hash_key(MIX_VERSION, "track", digest, raw.stat().st_size)
-        found = cache.load(key, ".json") if cache is not None else None
-        if found is not None:
-            try:
-                data = json.loads(found)
-                out.append(TrackStats(data["loudness"], float(data["peak"])))
-                continue
-            except (ValueError, KeyError, TypeError):
-                pass
-        left, right = _read_stereo(raw)
-        loud = loudness_of([left, right])
-        stats = TrackStats(loud, max(true_peak(left), true_peak(right)))
-        if cache is not None:
-            cache.put_bytes(key, json.dumps({"loudness": loud, "peak": stats.peak}).encode("utf-8"), ".json")
-        out.append(stats)
-    return out
-
-
-def _read_stereo(raw: Path) -> tuple[Samples, Samples]:
-    both = np.fromfile(raw, dtype="<f4").reshape(-1, 2)
-    return both[:, 0].copy(), both[:, 1].copy()
+def _missing(pieces: Sequence[_Piece], cache: DiskCache | None) -> list[_Piece]:
+    """The pieces the cache lacks (the others are fetched into the workspace)."""
+    return [p for p in pieces if cache is None or not cache.fetch(p.key, p.aac, ".aac")]
 
 
 def _bed(
-    raws: Sequence[Path],
-    stats: Sequence[TrackStats],
+    tracks: Sequence[Track],
     speech: Sequence[tuple[float, float]],
     boundaries: Sequence[float],
     music: Music,
     sound: Sound,
     voice: Voice,
     length: int,
-) -> tuple[Samples, float, float]:
+) -> tuple[Bed, float, float]:
     """The music under the whole track, ducked and at its level, the voice's gain in the mix (dB), and
     a bound on the bed's true peak (linear: each track's own, cached, at its gain; crossfades of a
     track with itself may add up to 3 dB).
@@ -242,27 +167,20 @@ def _bed(
     duck = ducking(speech, length, music)
     extra = rounded(10 * math.log10(1 + duck.share * 10 ** (-music.level / 10)), GAIN_STEP)
     offset = rounded(sound.loudness - voice.loudness, GAIN_STEP) if voice.loudness is not None else 0.0
-    tracks, peak = [], 0.0
-    for raw, s in zip(raws, stats, strict=True):
-        check_cancelled()
-        gain = bed_gain(s.loudness, sound.loudness, music.level) * linear(-extra)
-        track = np.fromfile(raw, dtype="<f4").reshape(-1, 2).T  # (2, n), a view: no copy
-        track *= np.float32(gain)
-        tracks.append(track)
-        peak = max(peak, s.peak * gain * math.sqrt(2))
-    bed = faded(playlist_bed(tracks, boundaries, length))
-    check_cancelled()
-    duck.apply(bed)
+    gains = tuple(bed_gain(t.loudness, sound.loudness, music.level) * linear(-extra) for t in tracks)
+    peak = max(t.peak * g * math.sqrt(2) for t, g in zip(tracks, gains, strict=True))
+    parts = playlist_parts([t.length for t in tracks], boundaries, length)
+    bed = Bed(tuple(tracks), gains, tuple(parts), length, duck, Fades(length))
     # the voice in the middle: the same samples in both channels count twice (+3 dB) in BS.1770
     return bed, -3.0103 - extra + offset, peak
 
 
 def _pieces(
-    voice: Voice, bed: Samples, voice_db: float, limiting: bool, sound: Sound, workdir: Path
+    voice: Voice, bed: Bed, voice_db: float, limiting: bool, sound: Sound, workdir: Path
 ) -> list[_Piece]:
     """Each scene's stereo piece: the samples its encoder gets (its own, and context frames around
     them), and its cache key: what those samples, and the limiter's reach around them, are made of."""
-    length = bed.shape[1]
+    length = bed.length
     first = voice.spans[0][0]
     out = []
     for i, (a, b) in enumerate(voice.spans):
@@ -271,10 +189,9 @@ def _pieces(
         end = min(length, b + TRAIL_FRAMES * AAC_FRAME)
         lo, hi = max(0, start - AAC_FRAME), min(length, end + AAC_FRAME)  # the limiter looks this far
         touching = [k for k, (c, d) in enumerate(voice.spans) if c < hi and d > lo]
-        digest = hashlib.blake2b(np.ascontiguousarray(bed[:, lo:hi]).tobytes(), digest_size=16).hexdigest()
         key = hash_key(
             MIX_VERSION, "piece", [voice.keys[k] for k in touching],
-            [voice.spans[k][0] - lo for k in touching], start - lo, end - lo, hi - lo, digest,
+            [voice.spans[k][0] - lo for k in touching], start - lo, end - lo, hi - lo, bed.key(lo, hi),
             voice_db, limiting, sound.ceiling, sound.bitrate, sound.true_peak - CHECK_MARGIN,
         )  # fmt: skip
         lead = 0 if i == 0 else (a - start) // AAC_FRAME
@@ -298,28 +215,33 @@ class _Mixer:
     """The limited stereo mix over any stretch of the timeline, from the voice's scenes (each levelled
     once per render) and the bed."""
 
-    def __init__(
-        self, voice: Voice, bed: Samples, voice_db: float, sound: Sound, bound: float | None
-    ) -> None:
+    def __init__(self, voice: Voice, bed: Bed, voice_db: float, sound: Sound, bound: float | None) -> None:
         self.voice, self.bed, self.sound, self.bound = voice, bed, sound, bound
         self.gain = np.float32(linear(voice_db))
-        self.made: dict[int, Samples] = {}
+        self.made: OrderedDict[int, Samples] = OrderedDict()
+        self.lock = threading.Lock()  # lanes mix at once; a scene's samples are made once
+
+    def _scene(self, k: int) -> Samples:
+        with self.lock:
+            if k not in self.made:
+                self.made[k] = self.voice.samples(k)
+                while len(self.made) > KEPT_SCENES:
+                    self.made.popitem(last=False)
+            return self.made[k]
 
     def mix(self, start: int, end: int) -> tuple[Samples, float]:
         """Samples [start, end) of the mix, (2, n), limited as the whole track would be (the limiter
         looks a frame beyond either side), and their true peak (dBTP); with a `bound` (the most the
         sum can reach, under the ceiling), not limited."""
-        length = self.bed.shape[1]
-        lo, hi = max(0, start - AAC_FRAME), min(length, end + AAC_FRAME)
+        lo, hi = max(0, start - AAC_FRAME), min(self.bed.length, end + AAC_FRAME)
         centre = np.zeros(hi - lo, dtype=np.float32)
         for k, (a, b) in enumerate(self.voice.spans):
             if a < hi and b > lo:
-                if k not in self.made:
-                    self.made[k] = self.voice.samples(k)
-                x = self.made[k]
+                x = self._scene(k)
                 centre[max(a, lo) - lo : min(b, hi) - lo] = x[max(a, lo) - a : min(b, hi) - a]
         centre *= self.gain
-        left, right = centre + self.bed[0, lo:hi], centre + self.bed[1, lo:hi]
+        bed = self.bed.window(lo, hi)
+        left, right = centre + bed[0], centre + bed[1]
         if self.bound is not None:
             return np.stack([left, right])[:, start - lo : end - lo], self.bound
         floor = linear(self.sound.ceiling - SPARSE_BELOW)  # quieter blocks cannot reach the ceiling
@@ -340,44 +262,64 @@ async def _encode(
     guides: dict[int, Floats] | None = None,
     guide_db: float = 0.0,
 ) -> None:
-    """Encode these pieces (checked one by one, as `encode_pieces` does) and cache them. `guides`:
-    where a piece passed the limit in the joined track, lowered there to `guide_db`."""
-    for n in range(0, len(pieces), BATCH):
-        batch = pieces[n : n + BATCH]
-        jobs = await run_in_thread(_write_raws, batch, mixer, workdir, guides, guide_db)
-        async with cpu:
-            # ffmpeg's fast coder: a stereo piece is made again whenever the music under it moves
-            await encode_pieces(jobs, sound.bitrate, sound.true_peak, fast=True)
+    """Encode these pieces and cache them. Consecutive pieces (an edit that moved the music under
+    every later scene) are one encoder's stream, checked as one (`encode_pieces`), then cut into the
+    scenes' pieces: one encoder start instead of one per piece, and no context frames between them.
+    Within the narration's slot, LANES runs encode at once (libavcodec runs without the GIL): an
+    edited render waits on these encodes alone. `guides`: where a piece passed the limit in the
+    joined track, lowered there to `guide_db`."""
+    runs = deque(_runs(pieces))
+
+    async def lane() -> None:
+        while runs:
+            run = runs.popleft()
+            job = await run_in_thread(_run_job, run, mixer, workdir, guides, guide_db)
+            # the fast coder: a stereo piece is made again whenever the music under it moves
+            await encode_pieces([job], sound.bitrate, sound.true_peak, fast=True)
+            await run_in_thread(_split, run, job.aac, cache)
+
+    async with cpu:
+        await all_or_nothing(*(lane() for _ in range(min(LANES, os.cpu_count() or 1, len(runs)))))
+
+
+def _runs(pieces: Sequence[_Piece]) -> list[list[_Piece]]:
+    """The pieces in runs of consecutive scenes, each at most RUN_SECONDS long (or one piece)."""
+    runs: list[list[_Piece]] = []
+    for p in sorted(pieces, key=lambda p: p.scene):
+        run = runs[-1] if runs else None
+        if run and run[-1].scene + 1 == p.scene and p.end - run[0].start <= RUN_SECONDS * RATE:
+            run.append(p)
+        else:
+            runs.append([p])
+    return runs
+
+
+def _run_job(
+    run: Sequence[_Piece], mixer: _Mixer, workdir: Path, guides: dict[int, Floats] | None, guide_db: float
+) -> PieceJob:
+    check_cancelled()
+    start, end = run[0].start, run[-1].end
+    samples, peak = mixer.mix(start, end)
+    if guides is not None:
+        guide = np.zeros(end - start)
+        for p in run:
+            a = mixer.voice.spans[p.scene][0] - start
+            env = guides[p.scene][: len(guide) - a]
+            np.maximum(guide[a : a + len(env)], env, out=guide[a : a + len(env)])
+        lowered(samples, guide, guide_db)
+    return PieceJob(samples, workdir / f"run-{run[0].scene:04d}.aac", None if guides is not None else peak)
+
+
+def _split(run: Sequence[_Piece], aac: Path, cache: DiskCache | None) -> None:
+    """Cut a run's stream into its pieces: each the frames of its samples and the one before (in the
+    place of a priming frame, as a piece encoded alone has), then cached."""
+    frames = adts_frames(aac.read_bytes())
+    start = run[0].start
+    for p in run:
+        first, last = (p.start - start) // AAC_FRAME, (p.end - start) // AAC_FRAME
+        p.aac.write_bytes(b"".join(frames[first : last + 1]))
         if cache is not None:
-            await run_in_thread(_store, cache, batch)
-
-
-def _store(cache: DiskCache, batch: Sequence[_Piece]) -> None:
-    for p in batch:
-        cache.put_file(p.key, p.aac, ".aac")
-
-
-def _write_raws(
-    batch: Sequence[_Piece], mixer: _Mixer, workdir: Path, guides: dict[int, Floats] | None, guide_db: float
-) -> list[PieceJob]:
-    jobs = []
-    for p in batch:
-        check_cancelled()
-        samples, peak = mixer.mix(p.start, p.end)
-        raw = workdir / f"mix-{p.scene:04d}.f32"
-        samples.T.astype("<f4").tofile(raw)
-        if guides is not None:
-            lowered(raw, 2, guides[p.scene], guide_db)
-        jobs.append(PieceJob(raw, p.aac, 2, None if guides is not None else peak))
-    return jobs
-
-
-def _guide(piece: _Piece, spans: Sequence[tuple[int, int]], envelope: Floats) -> Floats:
-    """A scene's decoded peaks in the joined track, placed on its piece's raw samples."""
-    guide = np.zeros(piece.end - piece.start)
-    at = spans[piece.scene][0] - piece.start
-    guide[at : at + len(envelope)] = envelope[: len(guide) - at]
-    return guide
+            cache.put_file(p.key, p.aac, ".aac")
 
 
 def _join(pieces: Sequence[_Piece], spans: Sequence[tuple[int, int]], out: Path) -> None:
@@ -393,22 +335,3 @@ def _join(pieces: Sequence[_Piece], spans: Sequence[tuple[int, int]], out: Path)
                 raise MediaError(f"scene {p.scene + 1}: unexpected AAC frame count {len(frames)}")
             first = 0 if p.scene == 0 else p.lead + 1
             sink.writelines(frames[first : p.lead + own + 1])
-
-
-def playlist_bed(tracks: Sequence[Samples], boundaries: Sequence[float], length: int) -> Samples:
-    """One track looped to the length; or a playlist: each track plays out, and the next one starts at
-    the first scene boundary after it ends (the one before loops until then)."""
-    if len(tracks) == 1:
-        return looped(tracks[0], length)
-    cuts = sorted(round(b * RATE) for b in boundaries if 0 < b * RATE < length)
-    fade = round(SWITCH_CROSSFADE * RATE)
-    parts: list[tuple[Samples, int]] = []
-    start, k = 0, 0
-    while start < length:
-        track = tracks[k % len(tracks)]
-        ends = [c for c in cuts if c >= start + track.shape[1]]
-        end = ends[0] if ends else length
-        span = min(length - start, end - start + fade)
-        parts.append((looped(track, span), start))
-        start, k = end, k + 1
-    return joined(parts, length)

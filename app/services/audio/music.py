@@ -136,60 +136,102 @@ def listed_tracks(music_dir: Path | None) -> list[tuple[str, int]]:
 
 def looped(track: Samples, length: int) -> Samples:
     """`track` (channels, n) repeated to `length` samples, each loop point an equal-power crossfade."""
+    return loop_window(track, 0, length, length)
+
+
+def loop_window(track: Samples, a: int, b: int, span: int) -> Samples:
+    """Samples [a, b) of `track` (channels, n; any numeric type) looped to `span` samples, as float32,
+    made alone: loop j starts at j * (n - fade), under the last `fade` samples of loop j - 1, so any
+    stretch of the loop is known without the samples before it."""
     n = track.shape[1]
-    if n >= length:
-        return track[:, :length]
+    out = np.empty((track.shape[0], b - a), dtype=np.float32)
+    if n >= span:
+        out[:] = track[:, a:b]
+        return out
     fade = min(int(LOOP_CROSSFADE * RATE), n // 4)
-    out = np.empty((track.shape[0], length), dtype=np.float32)
-    out[:, :n] = track
-    pos = n
-    t = (np.arange(fade) + 0.5) / fade
-    fade_out, fade_in = np.cos(t * np.pi / 2).astype(np.float32), np.sin(t * np.pi / 2).astype(np.float32)
-    while pos < length:
-        start = pos - fade  # the next loop starts under the last `fade` samples of this one
-        out[:, start:pos] = out[:, start:pos] * fade_out + track[:, :fade] * fade_in
-        take = min(n - fade, length - pos)
-        out[:, pos : pos + take] = track[:, fade : fade + take]
-        pos += take
+    period = n - fade
+    p = a
+    while p < b:
+        j, i = divmod(p, period)
+        if j and i < fade and j * period + fade >= span:  # no room for loop j: loop j - 1 plays out
+            m = min(fade - i, b - p)
+            out[:, p - a : p - a + m] = track[:, period + i : period + i + m]
+        elif j and i < fade:  # loop j - 1's tail fading out under loop j's head
+            m = min(fade - i, b - p)
+            t = (np.arange(i, i + m) + 0.5) / fade
+            fade_out, fade_in = np.cos(t * np.pi / 2), np.sin(t * np.pi / 2)
+            tail, head = track[:, period + i : period + i + m], track[:, i : i + m]
+            out[:, p - a : p - a + m] = tail * fade_out.astype(np.float32) + head * fade_in.astype(np.float32)
+        else:
+            m = min(period - i, b - p)
+            out[:, p - a : p - a + m] = track[:, i : i + m]
+        p += m
     return out
 
 
-def joined(parts: Sequence[tuple[Samples, int]], length: int) -> Samples:
-    """Playlist segments (samples, start) laid out, each fading into the next over SWITCH_CROSSFADE."""
-    channels = parts[0][0].shape[0]
-    out = np.zeros((channels, length), dtype=np.float32)
-    fade = int(SWITCH_CROSSFADE * RATE)
-    for k, (samples, start) in enumerate(parts):
-        seg = samples.copy()
-        if k > 0:  # fade in over the crossfade that straddles the boundary
-            n = min(fade, seg.shape[1])
-            seg[:, :n] *= np.sin((np.arange(n) + 0.5) / n * np.pi / 2).astype(np.float32)
-        if k + 1 < len(parts):  # and out under the next one
-            n = min(fade, seg.shape[1])
-            seg[:, seg.shape[1] - n :] *= np.cos((np.arange(n) + 0.5) / n * np.pi / 2).astype(np.float32)
-        end = min(length, start + seg.shape[1])
-        out[:, start:end] += seg[:, : end - start]
-    return out
+def switch_fades(x: Samples, a: int, span: int, fade_in: bool, fade_out: bool) -> None:
+    """Samples [a, a + x.shape[1]) of a playlist's part of `span` samples, faded in place: in over its
+    first SWITCH_CROSSFADE (the crossfade that straddles its boundary), out under the next one."""
+    n = min(int(SWITCH_CROSSFADE * RATE), span)
+    b = a + x.shape[1]
+    if fade_in and a < n:
+        k = np.arange(a, min(b, n))
+        x[:, : len(k)] *= np.sin((k + 0.5) / n * np.pi / 2).astype(np.float32)
+    if fade_out and b > span - n:
+        k = np.arange(max(a, span - n), b)
+        x[:, x.shape[1] - len(k) :] *= np.cos((k - (span - n) + 0.5) / n * np.pi / 2).astype(np.float32)
 
 
-def faded(bed: Samples) -> Samples:
-    """The bed faded in at the start and out at the end."""
-    n = bed.shape[1]
-    a, b = min(int(FADE_IN * RATE), n // 2), min(int(FADE_OUT * RATE), n // 2)
-    if a:
-        bed[:, :a] *= np.linspace(0, 1, a, dtype=np.float32)
-    if b:
-        bed[:, n - b :] *= np.linspace(1, 0, b, dtype=np.float32)
-    return bed
+@dataclass(frozen=True)
+class Fades:
+    """The bed's fade in at the start and out at the end of a `length`-sample track."""
+
+    length: int
+
+    @property
+    def spans(self) -> tuple[int, int]:
+        """Samples faded in, and faded out."""
+        half = self.length // 2
+        return min(int(FADE_IN * RATE), half), min(int(FADE_OUT * RATE), half)
+
+    def key(self, lo: int, hi: int) -> tuple[int | None, tuple[int, int] | None]:
+        """What the fades do to samples [lo, hi): the fade in's length if it reaches in, the fade
+        out's place and length if it does."""
+        a, b = self.spans
+        return (a if lo < a else None), ((self.length, b) if hi > self.length - b else None)
+
+    def apply(self, x: Samples, lo: int) -> None:
+        """Fade samples [lo, lo + x.shape[1]) of the bed in place."""
+        a, b = self.spans
+        hi = lo + x.shape[1]
+        if a and lo < a:
+            k = np.arange(lo, min(hi, a))
+            x[:, : len(k)] *= (k / max(1, a - 1)).astype(np.float32)
+        if b and hi > self.length - b:
+            k = np.arange(max(lo, self.length - b), hi) - (self.length - b)
+            x[:, x.shape[1] - len(k) :] *= (1 - k / max(1, b - 1)).astype(np.float32)
+
+
+Stretch = tuple[int, int, float, float, float, float]  # samples [i0, i1), seconds t0..t1, dB d0..d1
 
 
 @dataclass(frozen=True)
 class Ducking:
-    """The music's gain under the voice, as stretches of samples: a ramp (one gain per sample) or a
-    held level; elsewhere the gain is 1. Applied in place, stretch by stretch: no track-long array."""
+    """The music's gain under the voice, as stretches of samples, each a ramp or a held level (linear
+    in dB from d0 at t0 to d1 at t1); elsewhere the gain is 1. Applied to any stretch of the bed, from
+    these numbers alone: no track-long array, and a window's ducking is known by its stretches."""
 
-    stretches: tuple[tuple[int, int, float | Floats], ...]
+    stretches: tuple[Stretch, ...]
     length: int
+
+    @staticmethod
+    def gains(stretch: Stretch, i0: int, i1: int) -> Floats | float:
+        """The stretch's gain over samples [i0, i1) (within it): one per sample, or one held level."""
+        _, _, t0, t1, d0, d1 = stretch
+        if d0 == d1:
+            return linear(d0)
+        decibels = d0 + (d1 - d0) * (np.arange(i0, i1) / RATE - t0) / (t1 - t0)
+        return np.asarray(10 ** (decibels / 20))
 
     @property
     def share(self) -> float:
@@ -197,7 +239,9 @@ class Ducking:
         if not self.length:
             return 1.0
         total = float(self.length)
-        for i0, i1, g in self.stretches:
+        for stretch in self.stretches:
+            i0, i1 = stretch[:2]
+            g = self.gains(stretch, i0, i1)
             total += (
                 float(np.sum(np.square(g))) - (i1 - i0)
                 if isinstance(g, np.ndarray)
@@ -205,9 +249,16 @@ class Ducking:
             )
         return total / self.length
 
-    def apply(self, bed: Samples) -> None:
-        for i0, i1, g in self.stretches:
-            bed[:, i0:i1] *= g.astype(np.float32) if isinstance(g, np.ndarray) else np.float32(g)
+    def within(self, lo: int, hi: int) -> list[Stretch]:
+        return [s for s in self.stretches if s[0] < hi and s[1] > lo]
+
+    def apply(self, x: Samples, lo: int) -> None:
+        """Duck samples [lo, lo + x.shape[1]) of the bed in place."""
+        hi = lo + x.shape[1]
+        for stretch in self.within(lo, hi):
+            i0, i1 = max(lo, stretch[0]), min(hi, stretch[1])
+            g = self.gains(stretch, i0, i1)
+            x[:, i0 - lo : i1 - lo] *= g.astype(np.float32) if isinstance(g, np.ndarray) else np.float32(g)
 
 
 def ducking(speech: Sequence[tuple[float, float]], length: int, music: Music) -> Ducking:
@@ -220,18 +271,13 @@ def ducking(speech: Sequence[tuple[float, float]], length: int, music: Music) ->
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
-    stretches: list[tuple[int, int, float | Floats]] = []
+    stretches: list[Stretch] = []
     for a, b in merged:
         for t0, t1, d0, d1 in ((a - music.attack, a, 0.0, -music.duck), (a, b, -music.duck, -music.duck),
                                (b, b + music.release, -music.duck, 0.0)):  # fmt: skip
             i0, i1 = (min(length, max(0, math.ceil(t * RATE))) for t in (t0, t1))
-            if i1 <= i0:
-                continue
-            if d0 == d1:
-                stretches.append((i0, i1, linear(d0)))
-            else:
-                decibels = d0 + (d1 - d0) * (np.arange(i0, i1) / RATE - t0) / (t1 - t0)
-                stretches.append((i0, i1, 10 ** (decibels / 20)))
+            if i1 > i0:
+                stretches.append((i0, i1, t0, t1, d0, d1))
     return Ducking(tuple(stretches), length)
 
 

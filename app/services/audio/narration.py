@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.config import load_settings
+from app.config import Settings
 from app.core.diskcache import DiskCache, hash_key
 from app.core.threads import check_cancelled, run_in_thread
 from app.errors import MediaError
@@ -44,7 +44,7 @@ from app.services.models import RenderOptions, Speech
 CACHE_VERSION = "aac-unit-v3"
 MUSIC_INTRO = 1.0  # seconds of music before the first word
 MUSIC_TAIL = 2.5  # and after the last one (it fades out over the last 1.5 s)
-BATCH = 16  # pieces per ffmpeg run
+BATCH = 16  # pieces encoded per thread hand-off (and held in memory)
 JOINED_ROUNDS = 2  # times the joined track's overshooting pieces are made again
 
 
@@ -84,12 +84,12 @@ class NarrationTrack:
     mixed: bool | None = None  # with music: False when mixed now, True when the mix came from the cache
 
 
-def render_sound(options: RenderOptions, narration: Sequence[str]) -> Sound:
+def render_sound(options: RenderOptions, narration: Sequence[str], settings: Settings) -> Sound:
     """A render's `Sound`: its loudness and room tone, and its music with the files found and checked
-    by size (decoded later); a folder's track is picked by the seed, by default one from the narration."""
+    by size (decoded later); a folder's track is picked by the seed, by default one from the narration.
+    `settings`: the operator's music folder, size limit and ducking (the renderer's, handed in)."""
     music = None
     if options.music:
-        settings = load_settings()
         limit = options.max_music_bytes or settings.max_music_bytes
         files = music_files(options.music, settings.music_dir, limit)
         seed = options.music_seed
@@ -159,8 +159,8 @@ async def encode_narration(
     if sound.music is not None:
         return await _with_music(plan, audio, level, sound, sound.music, out, workdir, cpu)
     pieces, missing = await run_in_thread(_prepare_pieces, plan, audio, level, sound, workdir)
-    await _encode_units(plan, audio, level, sound, missing, workdir, cpu)
-    await _join_checked(plan, audio, level, sound, pieces, out, workdir, cpu)
+    await _encode_units(plan, audio, level, sound, missing, cpu)
+    await _join_checked(plan, audio, level, sound, pieces, out, cpu)
     return NarrationTrack(len(missing), level)
 
 
@@ -234,7 +234,6 @@ async def _encode_units(
     level: Level,
     sound: Sound,
     todo: Sequence[tuple[int, str, Path]],
-    workdir: Path,
     cpu: asyncio.Semaphore,
     guides: Mapping[int, Floats] | None = None,
     guide_db: float = 0.0,
@@ -244,11 +243,7 @@ async def _encode_units(
     await audio.ensure_resampled([i for i, _, _ in todo])
     for start in range(0, len(todo), BATCH):
         batch = todo[start : start + BATCH]
-        raws = await run_in_thread(_write_units, plan, audio, level, sound, batch, workdir)
-        if guides:
-            for raw, (i, _, _) in zip(raws, batch, strict=True):
-                await run_in_thread(lowered, raw, 1, guides[i], guide_db)
-        jobs = [PieceJob(raw, aac) for raw, (_, _, aac) in zip(raws, batch, strict=True)]
+        jobs = await run_in_thread(_unit_jobs, plan, audio, level, sound, batch, guides, guide_db)
         async with cpu:
             await encode_pieces(jobs, sound.bitrate, sound.true_peak)
         if audio.cache is not None:
@@ -262,7 +257,6 @@ async def _join_checked(
     sound: Sound,
     pieces: Sequence[Path],
     out: Path,
-    workdir: Path,
     cpu: asyncio.Semaphore,
 ) -> None:
     """Join the pieces into `out`, then measure the joined track: the pieces whose decoded peaks pass
@@ -283,7 +277,7 @@ async def _join_checked(
             return  # as good as it gets: each piece's own last check lowered it as a whole
         redo = [(i, keys[i], pieces[i]) for i in sorted(overs)]
         guide_db = check_at - CHECK_MARGIN * (attempt + 1)
-        await _encode_units(plan, audio, level, sound, redo, workdir, cpu, overs, guide_db)
+        await _encode_units(plan, audio, level, sound, redo, cpu, overs, guide_db)
         await run_in_thread(_join_pieces, plan, pieces, out)
 
 
@@ -337,22 +331,24 @@ def _prepare_pieces(
     return pieces, missing
 
 
-def _write_units(
+def _unit_jobs(
     plan: NarrationPlan,
     audio: SceneAudio,
     level: Level,
     sound: Sound,
     batch: Sequence[tuple[int, str, Path]],
-    workdir: Path,
-) -> list[Path]:
-    """Each missing scene's samples as the encoder gets them, as raw 32-bit float."""
-    raws = []
-    for i, key, _ in batch:
+    guides: Mapping[int, Floats] | None,
+    guide_db: float,
+) -> list[PieceJob]:
+    """Each missing scene's samples as the encoder gets them (lowered by its guide, if any)."""
+    jobs = []
+    for i, key, aac in batch:
         check_cancelled()
-        raw = workdir / f"narration-{i:04d}.f32"
-        raw.write_bytes(_unit_samples(plan, audio, level, sound, i, key).astype("<f4").tobytes())
-        raws.append(raw)
-    return raws
+        samples = _unit_samples(plan, audio, level, sound, i, key)[np.newaxis]
+        if guides:
+            lowered(samples, guides[i], guide_db)
+        jobs.append(PieceJob(samples, aac))
+    return jobs
 
 
 def _unit_samples(

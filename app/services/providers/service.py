@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.config import load_settings
+from app.config import Settings
 from app.core.diskcache import hash_key
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
@@ -57,18 +57,22 @@ def takes_picture(scene: Scene) -> bool:
 
 
 class VisualProviders:
-    """Walks each scene's chain; pictures are checked and normalized by the images service."""
+    """Walks each scene's chain; pictures are checked and normalized by the images service. The
+    settings (keys, base URLs, limits) are the runtime's, handed in, never read here."""
 
-    def __init__(self, images: ImageService, resources: ResourceManager | None = None) -> None:
+    def __init__(
+        self, images: ImageService, settings: Settings, resources: ResourceManager | None = None
+    ) -> None:
         self.images = images
+        self.settings = settings
         self.resources = resources
 
     async def apply(
         self, plan: Plan, spec: str | None, frame: tuple[int, int], workdir: Path
     ) -> ProvidedPlan:
-        chain = parse_visuals(spec)  # checked with the caller's trust where the options entered
-        settings = load_settings()  # keys, base URLs and limits: read once per render
-        context = ProviderContext(settings, self.images.http, self.images.cache, self.resources)
+        # checked with the caller's trust where the options entered
+        chain = parse_visuals(spec, settings=self.settings)
+        context = ProviderContext(self.settings, self.images.http, self.images.cache, self.resources)
         chains = [_scene_chain(chain, scene.visual) for scene in plan.scenes]
         made_by = ["slides"] * len(plan.scenes)
         scenes = list(plan.scenes)

@@ -1,0 +1,203 @@
+"""What an edited render with music does again (issue 14's re-render goal): the music decoded and hashed
+once per file (kept by the process, and in the cache for the next one), the bed made window by window
+exactly as the whole bed, and only the pieces whose samples changed encoded again, as one stream."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.core.memory_optimizer import DiskCache
+from app.services.audio import RATE, Music, Sound, aac, bed, mix
+from app.services.audio.music import Fades, ducking
+from tests.sound_support import decoded
+from tests.test_music import tone_file
+
+FRAME = 1024
+
+
+class Counted:
+    """Counts the calls of a function it wraps (and passes them on)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> None:
+        self.real = getattr(module, name)
+        self.calls = 0
+        monkeypatch.setattr(module, name, self)
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        self.calls += 1
+        return self.real(*args, **kwargs)
+
+
+def voice(lengths: list[int], keys: tuple[str, ...]) -> mix.Voice:
+    """A narration of silent scenes (`lengths` in AAC frames) laid end to end after the priming frame,
+    with one word in the middle of each (the music ducks there)."""
+    spans, at = [], FRAME
+    for n in lengths:
+        spans.append((at, at + n * FRAME))
+        at += n * FRAME
+
+    async def nothing(_: object) -> None:
+        return None
+
+    return mix.Voice(
+        spans=tuple(spans),
+        keys=keys,
+        samples=lambda i: np.zeros(lengths[i] * FRAME, dtype=np.float32),
+        prepare=nothing,
+        loudness=-16.0,
+    )
+
+
+def words(v: mix.Voice) -> list[tuple[float, float]]:
+    return [(round((a + b) / 2 / RATE - 0.2, 3), round((a + b) / 2 / RATE + 0.2, 3)) for a, b in v.spans]
+
+
+@pytest.fixture
+def kept(monkeypatch: pytest.MonkeyPatch) -> bed.Kept:
+    """A fresh process's memory of decoded tracks (what this test module's renders keep)."""
+    fresh = bed.Kept(bed.KEPT_TRACKS)
+    monkeypatch.setattr(bed, "DECODED", fresh)
+    return fresh
+
+
+async def test_an_edit_that_moves_the_music_encodes_the_scenes_after_it_as_one_stream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: bed.Kept
+) -> None:
+    music = Music((tone_file(tmp_path / "tone.wav", 2.3, 440.0),), level=0.0)  # loops under the scenes
+    cache = DiskCache(tmp_path / "cache")
+    encoders = Counted(monkeypatch, aac, "encode_aac")
+    hashed = Counted(monkeypatch, bed, "hash_file")
+
+    async def render(name: str, v: mix.Voice) -> tuple[int, np.ndarray]:
+        out, work = tmp_path / f"{name}.aac", tmp_path / name
+        work.mkdir()
+        done = await mix.mix_music(v, words(v), [], music, Sound(), out, work, cache, asyncio.Semaphore(1))
+        (left, _), _ = decoded(out)
+        assert len(left) == v.spans[-1][1]
+        return done.encoded, left
+
+    lengths, keys = [61, 47, 83, 55, 40, 52], ("a", "b", "c", "d", "e", "f")
+    encoded, _ = await render("first", voice(lengths, keys))
+    assert encoded == 6 and encoders.calls == 1, "six scenes, one stream"
+    assert kept.decodes == 1 and hashed.calls == 1
+    # scene 3 gets longer: the music under scenes 3-6 moves; scene 2's piece reaches into scene 3
+    edited = voice([61, 47, 90, 55, 40, 52], ("a", "b", "c2", "d", "e", "f"))
+    encoded, left = await render("edited", edited)
+    assert encoded == 5 and encoders.calls == 2, "scenes 2-6 again, as one more stream"
+    assert kept.decodes == 1 and hashed.calls == 1, "the music was neither decoded nor hashed again"
+    # the old first piece beside the new stream: no click at the join (the tone's own curvature)
+    join = edited.spans[1][0]
+    bend = np.abs(np.diff(left, 2))
+    assert bend[join - FRAME : join + FRAME].max() < 1.5 * bend[join + 4 * FRAME : join + 40 * FRAME].max()
+    # a scene after the edit changed in place (same length): only it and its neighbours
+    encoded, _ = await render("again", voice([61, 47, 90, 55, 40, 52], ("a", "b", "c2", "d", "e2", "f")))
+    assert encoded == 3 and encoders.calls == 3
+
+
+async def test_decoded_music_is_kept_and_found_again_by_a_new_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: bed.Kept
+) -> None:
+    track = tone_file(tmp_path / "tone.wav", 3.0, 440.0)
+    cache = DiskCache(tmp_path / "cache")
+    hashed = Counted(monkeypatch, bed, "hash_file")
+    work = tmp_path / "w"
+    work.mkdir()
+    (first,) = await bed.load_tracks([track], 60.0, work, cache)
+    assert first.samples.dtype == np.int16 and first.length == 3 * RATE
+    assert kept.decodes == 1 and hashed.calls == 1
+    (again,) = await bed.load_tracks([track], 60.0, work, cache)
+    assert again is first and kept.hits == 1, "kept by the process: not even read again"
+    # a new process: the digest and the decoded samples come from the cache, nothing is decoded
+    fresh = bed.Kept(bed.KEPT_TRACKS)
+    monkeypatch.setattr(bed, "DECODED", fresh)
+    (other,) = await bed.load_tracks([track], 60.0, work, cache)
+    assert fresh.decodes == 0 and hashed.calls == 1
+    assert np.array_equal(other.samples, first.samples) and other.loudness == first.loudness
+    # the file changes (same path): hashed and decoded again, and heard
+    tone_file(track, 3.0, freq=880.0)
+    info = track.stat()
+    os.utime(track, ns=(info.st_atime_ns, info.st_mtime_ns + 10**9))  # whatever the clock's grain
+    (changed,) = await bed.load_tracks([track], 60.0, work, cache)
+    assert fresh.decodes == 1 and hashed.calls == 2 and changed.digest != first.digest
+    assert not np.array_equal(changed.samples, first.samples)
+
+
+def test_any_window_of_the_bed_is_the_whole_bed_there_and_keeps_its_key_before_an_edit() -> None:
+    """Windows made alone (across loop points, a playlist's switches, the fades and the ducking)
+    equal the bed made whole; a longer track keeps the keys of the windows that did not change."""
+    rng = np.random.default_rng(7)
+    tracks = tuple(
+        bed.Track(str(n), (rng.standard_normal((int(s * RATE), 2)) * 3000).astype(np.int16), -20.0, 0.5)
+        for n, s in enumerate((2.3, 3.1))
+    )
+    music = Music((), level=12.0)
+
+    def make(length: int, playlist: bool) -> bed.Bed:
+        used = tracks if playlist else tracks[:1]
+        parts = bed.playlist_parts([t.length for t in used], [2.0, 4.5, 7.25], length)
+        speech = [(1.0, 1.8), (3.0, 3.9), (6.0, 8.0)]
+        return bed.Bed(
+            used, (0.5,) * len(used), tuple(parts), length, ducking(speech, length, music), Fades(length)
+        )
+
+    for playlist in (False, True):
+        whole = make(10 * RATE, playlist)
+        full = whole.window(0, whole.length)
+        assert np.abs(full).max() > 0.01
+        for lo, hi in [
+            (0, 4000),
+            (2 * RATE - 77, 3 * RATE + 5),
+            (int(4.4 * RATE), 6 * RATE),
+            (9 * RATE, 10 * RATE),
+        ]:
+            assert np.allclose(whole.window(lo, hi), full[:, lo:hi], atol=1e-6), (playlist, lo, hi)
+        longer = make(12 * RATE, playlist)
+        assert longer.key(0, 5 * RATE) == whole.key(0, 5 * RATE)
+        assert np.allclose(longer.window(0, 5 * RATE), full[:, : 5 * RATE], atol=1e-6)
+        assert longer.key(8 * RATE, 10 * RATE) != whole.key(8 * RATE, 10 * RATE), "the fade out moved"
+
+
+def test_in_process_aac_has_one_priming_frame_and_whole_frames() -> None:
+    x = (0.1 * np.sin(np.arange(37 * FRAME) * 2 * np.pi * 440 / RATE)).astype(np.float32)
+    for channels in (1, 2):
+        frames = aac.adts_frames(aac.encode_aac(np.stack([x] * channels), 128, fast=channels == 2))
+        assert len(frames) == 38
+
+
+async def test_runs_encoded_side_by_side_make_the_same_sound_as_one_stream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: bed.Kept
+) -> None:
+    """Every piece its own run, two encoding at once (mixed from shared scenes): the joined track is
+    the one-stream track, frame by frame, without a click at any join."""
+    music = Music((tone_file(tmp_path / "tone.wav", 2.3, 440.0),), level=0.0)
+    v = voice([61, 47, 83, 55, 40, 52], ("a", "b", "c", "d", "e", "f"))
+
+    async def render(name: str) -> tuple[np.ndarray, int]:
+        out, work = tmp_path / f"{name}.aac", tmp_path / name
+        work.mkdir()
+        cache = DiskCache(tmp_path / f"cache-{name}")
+        done = await mix.mix_music(v, words(v), [], music, Sound(), out, work, cache, asyncio.Semaphore(1))
+        (left, _), _ = decoded(out)
+        return left, done.encoded
+
+    one, _ = await render("one")
+    monkeypatch.setattr(mix, "RUN_SECONDS", 0.0)
+    encoders = Counted(monkeypatch, aac, "encode_aac")
+    many, encoded = await render("many")
+    assert encoded == 6 and encoders.calls == 6
+    frames = len(one) // FRAME
+    level = [
+        20 * np.log10(np.sqrt(np.mean(x[k * FRAME : (k + 1) * FRAME] ** 2)) + 1e-9)
+        for x in (one, many)
+        for k in range(frames)
+    ]
+    ducked = np.array(level[:frames]) > -60  # frames with music in them (past the fade in)
+    assert np.abs(np.array(level[:frames]) - np.array(level[frames:]))[ducked].max() < 0.5
+    bend, ref = np.abs(np.diff(many, 2)), np.abs(np.diff(one, 2))
+    for a, _ in v.spans[1:]:
+        assert bend[a - FRAME : a + FRAME].max() < 1.5 * ref[a - FRAME : a + FRAME].max()
