@@ -199,12 +199,13 @@ class Renderer:
         # steps and file work (hashing, cache copies, probing, publishing) run in threads that check
         # for cancellation, so a signal is always seen.
         voice, language = await run_in_thread(self._voice, plan, options.voice)
-        voices = await run_in_thread(scene_voices, plan, voice, language)
+        voices = await run_in_thread(scene_voices, plan, voice, language, self.tts.config)
         languages = [said for _, said in voices]
         # storyboards too; a scene with its own voice is normalized in its language
         plan = await run_in_thread(add_spoken, plan, language, lexicon_of(options), languages)
         # music files are found and size-checked before any work (a bad one is exit 2 / HTTP 422)
-        sound_options = await run_in_thread(render_sound, options, [s.narration for s in plan.scenes])
+        texts = [s.narration for s in plan.scenes]
+        sound_options = await run_in_thread(render_sound, options, texts, self.settings)
         policy = policy or ImagePolicy(frame=options.video_format.size, no_root=NO_IMAGE_FOLDER)
 
         async with self.workspaces.async_workspace("render") as ws:
@@ -332,8 +333,8 @@ class Renderer:
         narration = " ".join(scene.narration for scene in plan.scenes)
         language = plan.language or self._language(narration)
         voice = asked or f"espeak:{language}"
-        parse_voice_spec(voice)
-        return voice, parse_voice_chain(voice).language or language
+        parse_voice_spec(voice, config=self.tts.config)
+        return voice, parse_voice_chain(voice, config=self.tts.config).language or language
 
     def _language(self, narration: str) -> str:
         """Detect from the opening of the text (enough, and bounded), remembered in the cache: loading
@@ -369,18 +370,19 @@ class Renderer:
         return speeches
 
 
-def scene_voices(plan: Plan, voice: str, language: str) -> list[tuple[str, str]]:
+def scene_voices(plan: Plan, voice: str, language: str, config: TTSConfig) -> list[tuple[str, str]]:
     """Each scene's voice spec and language: its own `voice` (a storyboard's choice, checked here
     so a bad one fails before any work; an API caller's was checked against what the operator offers
     when the storyboard came in, `render_job.voice_problems`) in that voice's language, else the
-    render's. Blocking: piper voices are looked up."""
+    render's. `config`: the operator's speech servers (a voice without @URL uses theirs). Blocking:
+    piper voices are looked up."""
     out = []
     for scene in plan.scenes:
         if scene.voice is None or not scene.voice.strip():
             out.append((voice, language))
             continue
         try:
-            chain = parse_voice_chain(scene.voice)
+            chain = parse_voice_chain(scene.voice, config=config)
         except InputError as exc:
             raise InputError(f"scene {scene.id}: {exc}") from None
         out.append((scene.voice, chain.language or language))

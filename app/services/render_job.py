@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from app.config import Settings, load_settings
+from app.config import Settings
 from app.core.fsutil import tree_size
 from app.core.queue_manager import FileContext, Trust
 from app.core.threads import run_in_thread
@@ -226,12 +226,12 @@ def plan_of_job(renderer: Renderer, context: FileContext, settings: Settings) ->
 
 class RenderJobHandler:
     def __init__(
-        self, renderer: Renderer, artifacts_root: Path, max_input_bytes: int, settings: Settings | None = None
+        self, renderer: Renderer, artifacts_root: Path, max_input_bytes: int, settings: Settings
     ) -> None:
         self.renderer = renderer
         self.artifacts_root = artifacts_root
         self.max_input_bytes = max_input_bytes
-        self.settings = settings or load_settings()  # this worker's: remote images, image limits
+        self.settings = settings  # this worker's (the runtime's): remote images, image limits
 
     def artifacts_dir(self, job_id: str) -> Path:
         return self.artifacts_root / job_id
