@@ -22,17 +22,24 @@ from app.core.memory_optimizer import WorkspaceManager, release_free_memory, ret
 from app.core.resource_manager import ResourceManager
 from app.core.threads import both, run_in_thread
 from app.errors import InputError
-from app.services.audio import encode_narration, plan_narration, render_sound
+from app.services.audio import (
+    NarrationPlan,
+    NarrationTrack,
+    Sound,
+    encode_narration,
+    plan_narration,
+    render_sound,
+)
 from app.services.beats import held_gaps, scene_shots
 from app.services.captions import burnable_fonts, caption_look, write_captions
-from app.services.clip_scenes import draw_overlays
+from app.services.clip_scenes import ClipScene, draw_overlays
 from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
 from app.services.models import RenderOptions, Speech, WordTiming
 from app.services.picture import draw_stills, encode_scenes, scene_motion
 from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, lexicon_of, make_plan
-from app.services.planning import Plan, ScriptLimits, add_spoken, check_limits, fit_duration
+from app.services.planning import Plan, Scene, ScriptLimits, add_spoken, check_limits, fit_duration
 from app.services.progress import Progress, ProgressSink, Stage
 from app.services.providers import VisualProviders, credit_cards
 from app.services.speech import TTSConfig, detect_language, scene_gaps
@@ -40,6 +47,7 @@ from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_
 from app.services.video import (
     Burn,
     FrameSpec,
+    Shot,
     chapters_path,
     iso639_2,
     mux,
@@ -222,71 +230,44 @@ class Renderer:
                 voices = [*voices, *((voice, language) for _ in cards)]  # nothing said: held silent
             plan = provided.plan
             drawn = [] if options.audio_only else plan.scenes
-            speeches, slides = await both(
-                self._speak(plan, voices, options, ws, report),
-                draw_stills(self.visuals, drawn, options, ws, report),
-            )
-            backdrops = []  # scenes over video clips: their stills as overlays
-            if slides and any(provided.clips):
-                backdrops = await draw_overlays(self.visuals, drawn, provided.clips, slides, options, ws)
-            await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
-            gaps, trailing = scene_gaps(plan.scenes, options.pause_scene), 0.0
-            if not options.audio_only:  # a picture with nothing said is held, not flashed
-                gaps, trailing = held_gaps(speeches, gaps, self.silent_scene)
-            narration = await run_in_thread(plan_narration, speeches, gaps, sound_options, trailing)
-            offsets, duration = narration.offsets, narration.duration
-            shots = []  # an audio-only render draws and encodes no pictures
-            if not options.audio_only:
-                shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
-
-            srt, vtt = ws / "captions.srt", ws / "captions.vtt"
-            burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
-            theme = await run_in_thread(load_theme, options.theme)  # cached: read once per file change
-            fonts, scale = caption_look(theme, language)  # the theme's caption font for the language
-            words = _absolute_words(speeches, offsets)
-            if burn_ass is not None:  # libass draws a variable font at its default weight: pin it
-                said = "".join(w.text for scene in words for w in scene)
-                fonts = await run_in_thread(burnable_fonts, fonts, said, ws / "caption-fonts", self.cache)
-            await run_in_thread(
-                write_captions,
-                words,
-                duration,
-                srt,
-                vtt,
-                burn_ass,
-                options.video_format.size,
-                scene_ends=[*offsets[1:], duration],  # a scene lasts until the next one starts
-                style=options.caption_style,
-                fonts=fonts,
-                scale=scale,
-            )
-            burn = None
-            if burn_ass is not None:
-                burn = Burn(burn_ass, await run_in_thread(link_fonts, ws / "fonts", fonts))
-            report(Progress(Stage.CAPTIONS, 1, 1))
-
-            video = ws / "video.mp4"
-            o = options
-            moving = scene_motion(plan.scenes, o.motion)
-            if backdrops:  # a clip moves by itself: no pan and zoom over it
-                moving = [None if b is not None else m for m, b in zip(moving, backdrops, strict=True)]
-            spec = FrameSpec(o.video_format.size, o.fps, any(moving), o.keyframe_interval, o.quality)
-            # a moving scene is every frame; the still ones stay a frame per picture (variable rate)
-            # unless every scene moves, or a scene plays a video clip (`encode_over_clip` works at a
-            # constant rate): then the whole video has one constant rate
-            if (moving and all(moving)) or any(backdrops):
-                spec = replace(spec, fps=spec.rate)
             sound = ws / "narration.aac"
             cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
-            # the narration's AAC encodes (single-threaded, short) run beside the video's, one at a
-            # time, not behind them: a cold 20-scene render ~5% sooner (benchmarks/results/sound-beside.md)
+            # the narration's AAC encodes (single-threaded, short) run one at a time beside the other
+            # work, not behind it: a cold 20-scene render ~5% sooner (benchmarks/results/sound-beside.md)
             beside = asyncio.Semaphore(1)
-            (scene_segments, encoded), track = await both(
-                encode_scenes(
-                    shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition, backdrops
-                ),
-                encode_narration(narration, sound, ws, self.cache, beside, sound_options),
-            )
+            loop = asyncio.get_running_loop()
+            spoken: asyncio.Future[tuple[list[Speech], NarrationPlan]] = loop.create_future()
+
+            async def narrate() -> NarrationTrack:
+                """The speech, then at once the narration track: a cold render levels and encodes it
+                while the stills are drawn, not beside the video's encoders, where its arrays added to
+                the render's memory peak."""
+                speeches = await self._speak(plan, voices, options, ws, report)
+                narration = await run_in_thread(
+                    lay_out_narration, plan.scenes, speeches, options, sound_options, self.silent_scene
+                )
+                spoken.set_result((speeches, narration))
+                return await encode_narration(narration, sound, ws, self.cache, beside, sound_options)
+
+            async def picture() -> Pictured:
+                slides = await draw_stills(self.visuals, drawn, options, ws, report)
+                backdrops = []  # scenes over video clips: their stills as overlays
+                if slides and any(provided.clips):
+                    backdrops = await draw_overlays(self.visuals, drawn, provided.clips, slides, options, ws)
+                await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
+                speeches, narration = await asyncio.shield(spoken)
+                return await self._compose(
+                    plan, slides, backdrops, speeches, narration, language, options, ws, report, cpu
+                )
+
+            track, pictured = await both(narrate(), picture())
+            speeches, narration = spoken.result()
+            offsets, duration = narration.offsets, narration.duration
+            slides, shots, srt, vtt, burn = (
+                pictured.slides, pictured.shots, pictured.srt, pictured.vtt, pictured.burn,
+            )  # fmt: skip
+            scene_segments, encoded = pictured.segments, pictured.encoded
+            video = ws / "video.mp4"
             self.segments_encoded += encoded
             self.audio_pieces_encoded += track.encoded
             self.music_mixes += track.mixed is False
@@ -325,6 +306,66 @@ class Renderer:
             visuals=provided.made_by,
             credits=provided.credits,
         )
+
+    async def _compose(
+        self,
+        plan: Plan,
+        slides: list[dict[int | None, Path]],
+        backdrops: list[ClipScene | None],
+        speeches: list[Speech],
+        narration: NarrationPlan,
+        language: str,
+        options: RenderOptions,
+        ws: Path,
+        report: ProgressSink,
+        cpu: asyncio.Semaphore,
+    ) -> Pictured:
+        """The captions (burned ones go into the picture), then the picture track's segments."""
+        offsets, duration = narration.offsets, narration.duration
+        shots: list[list[Shot]] = []  # an audio-only render draws and encodes no pictures
+        if not options.audio_only:
+            shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
+
+        srt, vtt = ws / "captions.srt", ws / "captions.vtt"
+        burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
+        theme = await run_in_thread(load_theme, options.theme)  # cached: read once per file change
+        fonts, scale = caption_look(theme, language)  # the theme's caption font for the language
+        words = _absolute_words(speeches, offsets)
+        if burn_ass is not None:  # libass draws a variable font at its default weight: pin it
+            said = "".join(w.text for scene in words for w in scene)
+            fonts = await run_in_thread(burnable_fonts, fonts, said, ws / "caption-fonts", self.cache)
+        await run_in_thread(
+            write_captions,
+            words,
+            duration,
+            srt,
+            vtt,
+            burn_ass,
+            options.video_format.size,
+            scene_ends=[*offsets[1:], duration],  # a scene lasts until the next one starts
+            style=options.caption_style,
+            fonts=fonts,
+            scale=scale,
+        )
+        burn = None
+        if burn_ass is not None:
+            burn = Burn(burn_ass, await run_in_thread(link_fonts, ws / "fonts", fonts))
+        report(Progress(Stage.CAPTIONS, 1, 1))
+
+        o = options
+        moving = scene_motion(plan.scenes, o.motion)
+        if backdrops:  # a clip moves by itself: no pan and zoom over it
+            moving = [None if b is not None else m for m, b in zip(moving, backdrops, strict=True)]
+        spec = FrameSpec(o.video_format.size, o.fps, any(moving), o.keyframe_interval, o.quality)
+        # a moving scene is every frame; the still ones stay a frame per picture (variable rate)
+        # unless every scene moves, or a scene plays a video clip (`encode_over_clip` works at a
+        # constant rate): then the whole video has one constant rate
+        if (moving and all(moving)) or any(backdrops):
+            spec = replace(spec, fps=spec.rate)
+        segments, encoded = await encode_scenes(
+            shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition, backdrops
+        )
+        return Pictured(slides, shots, srt, vtt, burn, segments, encoded)
 
     def _voice(self, plan: Plan, asked: str | None) -> tuple[str, str]:
         """The voice spec to speak with (checked: a bad voice fails before any work is done) and the
@@ -367,6 +408,35 @@ class Renderer:
             speeches.append(await self.tts.speak_scene(scene, voice, options, path, language))
             report(Progress(Stage.SPEECH, i + 1, total))
         return speeches
+
+
+@dataclass(frozen=True)
+class Pictured:
+    """What `Renderer._compose` made: the stills, the shots showing them, the captions (and the
+    burned ones, if any) and the picture track's segments (`encoded`: not from the cache)."""
+
+    slides: list[dict[int | None, Path]]
+    shots: list[list[Shot]]
+    srt: Path
+    vtt: Path
+    burn: Burn | None
+    segments: list[Path]
+    encoded: int
+
+
+def lay_out_narration(
+    scenes: Sequence[Scene],
+    speeches: Sequence[Speech],
+    options: RenderOptions,
+    sound: Sound,
+    silent_scene: float,
+) -> NarrationPlan:
+    """Where each scene's speech falls in the track: the pauses between scenes, a picture with
+    nothing said held `silent_scene` seconds rather than flashed (unless the render is audio only)."""
+    gaps, trailing = scene_gaps(scenes, options.pause_scene), 0.0
+    if not options.audio_only:
+        gaps, trailing = held_gaps(speeches, gaps, silent_scene)
+    return plan_narration(speeches, gaps, sound, trailing)
 
 
 def scene_voices(plan: Plan, voice: str, language: str) -> list[tuple[str, str]]:
