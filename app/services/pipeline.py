@@ -22,7 +22,7 @@ from app.core.memory_optimizer import WorkspaceManager, release_free_memory, ret
 from app.core.resource_manager import ResourceManager
 from app.core.threads import both, run_in_thread
 from app.errors import InputError
-from app.services.audio import encode_narration, plan_narration, render_sound
+from app.services.audio import NarrationPlan, NarrationTrack, encode_narration, plan_narration, render_sound
 from app.services.beats import held_gaps, scene_shots
 from app.services.captions import burnable_fonts, caption_look, write_captions
 from app.services.clip_scenes import draw_overlays
@@ -40,10 +40,10 @@ from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_
 from app.services.video import (
     Burn,
     FrameSpec,
+    Shot,
     chapters_path,
     iso639_2,
     mux,
-    probe,
     publish_all,
     write_chapters,
 )
@@ -51,6 +51,8 @@ from app.services.visuals import VisualService, link_fonts, load_theme, make_thu
 
 __all__ = ["Progress", "ProgressSink", "RenderResult", "Renderer", "Stage", "caption_paths"]
 NO_IMAGE_FOLDER = "this render was given no folder for local images"
+Stills = dict[int | None, Path]  # a scene's stills by focus state (`draw_stills`)
+Spoken = tuple[list[Speech], NarrationPlan]  # the scenes' words and where they fall in the track
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,7 @@ class Renderer:
         *,
         settings: Settings,
     ) -> None:
-        """`settings` come from whoever runs the render (the runtime, the CLI, a test): the renderer
-        and its parts never read the environment themselves."""
+        """`settings`: the runtime's (or a test's); the renderer and its parts never read the environment."""
         self.workspaces = workspaces
         return_large_buffers()  # drawn pictures' memory goes back before the encoders start
         self.settings = settings
@@ -115,7 +116,8 @@ class Renderer:
 
     def plan_document(self, document: Document | Content, options: RenderOptions | None = None) -> Plan:
         """The Plan of a document, to render or edit: `spoken` is added by the render (blocking)."""
-        return make_plan(document, options or RenderOptions(), self.limits, self._language, spoken=False)
+        chosen, config = options or RenderOptions(), self.tts.config
+        return make_plan(document, chosen, self.limits, self._language, spoken=False, config=config)
 
     async def render(
         self,
@@ -223,71 +225,57 @@ class Renderer:
                 voices = [*voices, *((voice, language) for _ in cards)]  # nothing said: held silent
             plan = provided.plan
             drawn = [] if options.audio_only else plan.scenes
-            speeches, slides = await both(
-                self._speak(plan, voices, options, ws, report),
-                draw_stills(self.visuals, drawn, options, ws, report),
-            )
-            backdrops = []  # scenes over video clips: their stills as overlays
-            if slides and any(provided.clips):
-                backdrops = await draw_overlays(self.visuals, drawn, provided.clips, slides, options, ws)
-            await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
-            gaps, trailing = scene_gaps(plan.scenes, options.pause_scene), 0.0
-            if not options.audio_only:  # a picture with nothing said is held, not flashed
-                gaps, trailing = held_gaps(speeches, gaps, self.silent_scene)
-            narration = await run_in_thread(plan_narration, speeches, gaps, sound_options, trailing)
-            offsets, duration = narration.offsets, narration.duration
-            shots = []  # an audio-only render draws and encodes no pictures
-            if not options.audio_only:
-                shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
-
-            srt, vtt = ws / "captions.srt", ws / "captions.vtt"
-            burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
-            theme = await run_in_thread(load_theme, options.theme)  # cached: read once per file change
-            fonts, scale = caption_look(theme, language)  # the theme's caption font for the language
-            words = _absolute_words(speeches, offsets)
-            if burn_ass is not None:  # libass draws a variable font at its default weight: pin it
-                said = "".join(w.text for scene in words for w in scene)
-                fonts = await run_in_thread(burnable_fonts, fonts, said, ws / "caption-fonts", self.cache)
-            await run_in_thread(
-                write_captions,
-                words,
-                duration,
-                srt,
-                vtt,
-                burn_ass,
-                options.video_format.size,
-                scene_ends=[*offsets[1:], duration],  # a scene lasts until the next one starts
-                style=options.caption_style,
-                fonts=fonts,
-                scale=scale,
-            )
-            burn = None
-            if burn_ass is not None:
-                burn = Burn(burn_ass, await run_in_thread(link_fonts, ws / "fonts", fonts))
-            report(Progress(Stage.CAPTIONS, 1, 1))
-
-            video = ws / "video.mp4"
-            o = options
-            moving = scene_motion(plan.scenes, o.motion)
-            if backdrops:  # a clip moves by itself: no pan and zoom over it
-                moving = [None if b is not None else m for m, b in zip(moving, backdrops, strict=True)]
-            spec = FrameSpec(o.video_format.size, o.fps, any(moving), o.keyframe_interval, o.quality)
-            # a moving scene is every frame; the still ones stay a frame per picture (variable rate)
-            # unless every scene moves, or a scene plays a video clip (`encode_over_clip` works at a
-            # constant rate): then the whole video has one constant rate
-            if (moving and all(moving)) or any(backdrops):
-                spec = replace(spec, fps=spec.rate)
             sound = ws / "narration.aac"
-            cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
             # the narration's AAC encodes (single-threaded, short) run beside the video's, one at a
             # time, not behind them: a cold 20-scene render ~5% sooner (benchmarks/results/sound-beside.md)
             beside = asyncio.Semaphore(1)
-            (scene_segments, encoded), track = await both(
-                encode_scenes(
+            spoken: asyncio.Future[Spoken] = asyncio.get_running_loop().create_future()
+
+            async def narrate() -> NarrationTrack:
+                """The words, then the narration track at once: the audio needs no picture, so it is
+                made while the stills are drawn (an edited scene's audio is not behind its still)."""
+                speeches = await self._speak(plan, voices, options, ws, report)
+                gaps, trailing = scene_gaps(plan.scenes, options.pause_scene), 0.0
+                if not options.audio_only:  # a picture with nothing said is held, not flashed
+                    gaps, trailing = held_gaps(speeches, gaps, self.silent_scene)
+                narration = await run_in_thread(plan_narration, speeches, gaps, sound_options, trailing)
+                spoken.set_result((speeches, narration))
+                return await encode_narration(narration, sound, ws, self.cache, beside, sound_options)
+
+            async def picture() -> tuple[list[Stills], list[list[Shot]], Burn | None, list[Path], int]:
+                """The stills, then (once the words are timed) the captions and the picture track."""
+                slides = await draw_stills(self.visuals, drawn, options, ws, report)
+                backdrops = []  # scenes over video clips: their stills as overlays
+                if slides and any(provided.clips):
+                    backdrops = await draw_overlays(self.visuals, drawn, provided.clips, slides, options, ws)
+                await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
+                speeches, narration = await spoken  # (a failed narration cancels this branch)
+                offsets, duration = narration.offsets, narration.duration
+                shots = []  # an audio-only render draws and encodes no pictures
+                if not options.audio_only:
+                    shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
+                burn = await self._captions(speeches, narration, options, language, ws)
+                report(Progress(Stage.CAPTIONS, 1, 1))
+                o = options
+                moving = scene_motion(plan.scenes, o.motion)
+                if backdrops:  # a clip moves by itself: no pan and zoom over it
+                    moving = [None if b is not None else m for m, b in zip(moving, backdrops, strict=True)]
+                spec = FrameSpec(o.video_format.size, o.fps, any(moving), o.keyframe_interval, o.quality)
+                # a moving scene is every frame; the still ones stay a frame per picture (variable rate)
+                # unless every scene moves, or a scene plays a video clip (`encode_over_clip` works at a
+                # constant rate): then the whole video has one constant rate
+                if (moving and all(moving)) or any(backdrops):
+                    spec = replace(spec, fps=spec.rate)
+                cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
+                segments, encoded = await encode_scenes(
                     shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition, backdrops
-                ),
-                encode_narration(narration, sound, ws, self.cache, beside, sound_options),
-            )
+                )
+                return slides, shots, burn, segments, encoded
+
+            track, (slides, shots, burn, scene_segments, encoded) = await both(narrate(), picture())
+            speeches, narration = spoken.result()
+            offsets, duration = narration.offsets, narration.duration
+            srt, vtt, video = ws / "captions.srt", ws / "captions.vtt", ws / "video.mp4"
             self.segments_encoded += encoded
             self.audio_pieces_encoded += track.encoded
             self.music_mixes += track.mixed is False
@@ -295,8 +283,7 @@ class Renderer:
             marks, chapters = await run_in_thread(write_chapters, titles, starts, plan.title or "Start", ws)
             subs = None if options.audio_only else srt  # an M4A (podcast apps): captions beside it
             segs, lang, burned = scene_segments, iso639_2(language), bool(burn)
-            await mux(segs, sound, video, subs, lang, marks, duration, captions_burned=burned)
-            info = await run_in_thread(probe, video)
+            length = await mux(segs, sound, video, subs, lang, marks, duration, captions_burned=burned)
             out_srt, out_vtt = caption_paths(out_path)
             moves = [(srt, out_srt), (vtt, out_vtt), (chapters, chapters_path(out_path))]
             out_thumb = None
@@ -314,8 +301,8 @@ class Renderer:
             video=out_path,
             srt=out_srt,
             vtt=out_vtt,
-            duration=info.duration,
-            size_bytes=info.size_bytes,
+            duration=length,
+            size_bytes=out_path.stat().st_size,
             scenes=len(plan.scenes),
             voice=voice,
             engines=tuple(s.engine for s in speeches),
@@ -326,6 +313,41 @@ class Renderer:
             visuals=provided.made_by,
             credits=provided.credits,
         )
+
+    async def _captions(
+        self,
+        speeches: Sequence[Speech],
+        narration: NarrationPlan,
+        options: RenderOptions,
+        language: str,
+        ws: Path,
+    ) -> Burn | None:
+        """captions.srt and .vtt in the workspace (and, burning, the .ass and its fonts: the Burn)."""
+        offsets, duration = narration.offsets, narration.duration
+        srt, vtt = ws / "captions.srt", ws / "captions.vtt"
+        burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
+        theme = await run_in_thread(load_theme, options.theme)  # cached: read once per file change
+        fonts, scale = caption_look(theme, language)  # the theme's caption font for the language
+        words = _absolute_words(speeches, offsets)
+        if burn_ass is not None:  # libass draws a variable font at its default weight: pin it
+            said = "".join(w.text for scene in words for w in scene)
+            fonts = await run_in_thread(burnable_fonts, fonts, said, ws / "caption-fonts", self.cache)
+        await run_in_thread(
+            write_captions,
+            words,
+            duration,
+            srt,
+            vtt,
+            burn_ass,
+            options.video_format.size,
+            scene_ends=[*offsets[1:], duration],  # a scene lasts until the next one starts
+            style=options.caption_style,
+            fonts=fonts,
+            scale=scale,
+        )
+        if burn_ass is None:
+            return None
+        return Burn(burn_ass, await run_in_thread(link_fonts, ws / "fonts", fonts))
 
     def _voice(self, plan: Plan, asked: str | None) -> tuple[str, str]:
         """The voice spec to speak with (checked: a bad voice fails before any work is done) and the
