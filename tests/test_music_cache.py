@@ -167,3 +167,37 @@ def test_in_process_aac_has_one_priming_frame_and_whole_frames() -> None:
     for channels in (1, 2):
         frames = aac.adts_frames(aac.encode_aac(np.stack([x] * channels), 128, fast=channels == 2))
         assert len(frames) == 38
+
+
+async def test_runs_encoded_side_by_side_make_the_same_sound_as_one_stream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: bed.Kept
+) -> None:
+    """Every piece its own run, two encoding at once (mixed from shared scenes): the joined track is
+    the one-stream track, frame by frame, without a click at any join."""
+    music = Music((tone_file(tmp_path / "tone.wav", 2.3, 440.0),), level=0.0)
+    v = voice([61, 47, 83, 55, 40, 52], ("a", "b", "c", "d", "e", "f"))
+
+    async def render(name: str) -> tuple[np.ndarray, int]:
+        out, work = tmp_path / f"{name}.aac", tmp_path / name
+        work.mkdir()
+        cache = DiskCache(tmp_path / f"cache-{name}")
+        done = await mix.mix_music(v, words(v), [], music, Sound(), out, work, cache, asyncio.Semaphore(1))
+        (left, _), _ = decoded(out)
+        return left, done.encoded
+
+    one, _ = await render("one")
+    monkeypatch.setattr(mix, "RUN_SECONDS", 0.0)
+    encoders = Counted(monkeypatch, aac, "encode_aac")
+    many, encoded = await render("many")
+    assert encoded == 6 and encoders.calls == 6
+    frames = len(one) // FRAME
+    level = [
+        20 * np.log10(np.sqrt(np.mean(x[k * FRAME : (k + 1) * FRAME] ** 2)) + 1e-9)
+        for x in (one, many)
+        for k in range(frames)
+    ]
+    ducked = np.array(level[:frames]) > -60  # frames with music in them (past the fade in)
+    assert np.abs(np.array(level[:frames]) - np.array(level[frames:]))[ducked].max() < 0.5
+    bend, ref = np.abs(np.diff(many, 2)), np.abs(np.diff(one, 2))
+    for a, _ in v.spans[1:]:
+        assert bend[a - FRAME : a + FRAME].max() < 1.5 * ref[a - FRAME : a + FRAME].max()

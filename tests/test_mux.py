@@ -139,7 +139,7 @@ def top_level_boxes(path: Path) -> list[bytes]:
 
 def test_the_file_is_what_the_ffmpeg_command_wrote(parts: dict[str, Any], tmp_path: Path) -> None:
     ours, theirs = tmp_path / "ours.mp4", tmp_path / "theirs.mp4"
-    asyncio.run(mux(parts["segments"], parts["audio"], ours, parts["srt"], "eng", CHAPTERS, 3.55))
+    length = asyncio.run(mux(parts["segments"], parts["audio"], ours, parts["srt"], "eng", CHAPTERS, 3.55))
     ffmpeg_mux(parts, theirs)
     a, b = describe(ours), describe(theirs)
     assert a == b
@@ -151,6 +151,7 @@ def test_the_file_is_what_the_ffmpeg_command_wrote(parts: dict[str, Any], tmp_pa
     assert info.colour == ("bt709", "bt709", "bt709")
     assert abs(float(a["stream 0"][2]) - 3.55) < 0.0005, "the scenes' time, to the millisecond"
     assert abs(info.duration - 3.55) < 0.05, "the narration's AAC frames end within two frames of it"
+    assert abs(length - info.duration) < 0.001, "the mux says how long the file is"
     assert a["stream 2"][3] & av.stream.Disposition.default, "soft captions shown by default"
     order = top_level_boxes(ours)
     assert order.index(b"moov") < order.index(b"mdat"), "faststart: the index before the media"
@@ -172,9 +173,10 @@ def test_over_burned_captions_the_soft_track_is_off(parts: dict[str, Any], tmp_p
 
 def test_audio_only_is_an_m4a_with_chapters(parts: dict[str, Any], tmp_path: Path) -> None:
     ours, theirs = tmp_path / "ours.m4a", tmp_path / "theirs.m4a"
-    asyncio.run(mux([], parts["audio"], ours, None, "eng", CHAPTERS, 3.55))
+    length = asyncio.run(mux([], parts["audio"], ours, None, "eng", CHAPTERS, 3.55))
     ffmpeg_mux(parts, theirs, video=False)
     assert describe(ours) == describe(theirs)
+    assert abs(length - probe(ours).duration) < 0.001
     assert probe(ours).streams == ("audio", "data")  # data: the chapters' text track
 
 

@@ -174,6 +174,12 @@ ENGLISH = [
     ("the requests/s graph", "the requests per second graph"),
     ("Select the file/s you want", "Select the file or files you want"),
     ("I/O and TCP/IP", "I/O and TCP/IP"),
+    # a measure before a noun, after "a": the unit's singular, as said ("a ten-kilometer walk")
+    ("a 100 Mbit/s link", "a one hundred megabit per second link"),
+    ("an 8 GB card", "an eight gigabyte card"),
+    ("a 30 s timeout", "a thirty second timeout"),
+    ("a $5 bill", "a five dollar bill"),
+    ("we walked 10 km today", "we walked ten kilometers today"),  # no article: a count, plural
     ("100 m²", "one hundred square meters"),
     ("16GB", "sixteen gigabytes"),
     ("5 ft", "five feet"),

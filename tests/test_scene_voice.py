@@ -55,7 +55,7 @@ def test_a_storyboard_keeps_each_scenes_voice(fmt: str) -> None:
 
 def test_a_scene_voice_speaks_in_its_language() -> None:
     board = plan(None, "espeak:vi", "espeak:en-us")
-    voices = scene_voices(board, "espeak:en", "en")
+    voices = scene_voices(board, "espeak:en", "en", TTSConfig())
     assert voices == [("espeak:en", "en"), ("espeak:vi", "vi"), ("espeak:en-us", "en-us")]
     numbers = board.model_copy(
         update={"scenes": [s.model_copy(update={"narration": "It costs 21 dollars."}) for s in board.scenes]}
@@ -114,7 +114,7 @@ def test_an_api_callers_scene_voice_is_limited_to_what_the_operator_offers(tmp_p
     # a caller's job that reaches a worker with such a voice is refused there too
     renderer = Renderer(WorkspaceManager(tmp_path / "tmp"), tts=None, settings=load_settings())
     renderer.tts.config = config
-    handler = RenderJobHandler(renderer, tmp_path / "artifacts", 1_000_000)
+    handler = RenderJobHandler(renderer, tmp_path / "artifacts", 1_000_000, load_settings())
     context = storyboard_context(bad, {}, Trust.CALLER, "story.json")
     with pytest.raises(StoryboardError, match=r"scenes\[1\]\.voice"):
         handler._inputs(FileContext.from_payload(context.to_payload()))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from app.config import Settings, load_settings
+from app.config import Settings
 from app.core.fsutil import hash_file
 from app.core.jobstore.base import JobPriority
 from app.core.permissions import private_dir
@@ -69,8 +69,8 @@ def build_submission(
     options: Any,
     limits: DocumentLimits,
     tts: TTSConfig,
-    uploaded: bool = False,
-    settings: Settings | None = None,
+    uploaded: bool,
+    settings: Settings,
     music: StagedMusic | None = None,
 ) -> Submission:
     """`uploaded`: the name is a file's, so its extension picks the format; a JSON `name` is a label.
@@ -95,14 +95,13 @@ def build_submission(
     given = {k: v for k, v in options.items() if v is not None}
     if music is not None and given.get("music"):
         raise InputError("send music either as options.music or as an uploaded 'music' file, not both")
-    parsed = parse_render_options(given, trust=Trust.CALLER, config=tts)
+    parsed = parse_render_options(given, trust=Trust.CALLER, settings=settings, config=tts)
     display = display_name(name)
     board = "json" if fmt == STORYBOARD else storyboard_format(display) if uploaded else None
     if board is not None:  # a storyboard: checked here as the worker will, one line per problem
         if len(data) > limits.text_bytes:
             raise TooLarge(f"the storyboard is {len(data)} bytes; the limit is {limits.text_bytes}")
         plan = parse_storyboard(data, board, display or "storyboard")
-        settings = settings or load_settings()
         policy = ImagePolicy.for_render(parsed, Trust.CALLER, settings)
         check_storyboard(
             plan,
@@ -115,7 +114,6 @@ def build_submission(
         )
         context = storyboard_context(plan, given, Trust.CALLER, display)
         return _with_music(Submission(context, prio, context.size or 0), music)
-    settings = settings or load_settings()
     document = document_from_bytes(
         data,
         display if uploaded else None,

@@ -22,24 +22,17 @@ from app.core.memory_optimizer import WorkspaceManager, release_free_memory, ret
 from app.core.resource_manager import ResourceManager
 from app.core.threads import both, run_in_thread
 from app.errors import InputError
-from app.services.audio import (
-    NarrationPlan,
-    NarrationTrack,
-    Sound,
-    encode_narration,
-    plan_narration,
-    render_sound,
-)
+from app.services.audio import NarrationPlan, NarrationTrack, encode_narration, plan_narration, render_sound
 from app.services.beats import held_gaps, scene_shots
 from app.services.captions import burnable_fonts, caption_look, write_captions
-from app.services.clip_scenes import ClipScene, draw_overlays
+from app.services.clip_scenes import draw_overlays
 from app.services.documents import Content, Document, read_document
 from app.services.images import ImageLike, ImagePolicy, ImageService, document_images, plan_images
 from app.services.llm import LLMConfig, ScriptWriter
 from app.services.models import RenderOptions, Speech, WordTiming
 from app.services.picture import draw_stills, encode_scenes, scene_motion
 from app.services.plan_stage import LANGUAGE_SAMPLE_CHARS, lexicon_of, make_plan
-from app.services.planning import Plan, Scene, ScriptLimits, add_spoken, check_limits, fit_duration
+from app.services.planning import Plan, ScriptLimits, add_spoken, check_limits, fit_duration
 from app.services.progress import Progress, ProgressSink, Stage
 from app.services.providers import VisualProviders, credit_cards
 from app.services.speech import TTSConfig, detect_language, scene_gaps
@@ -51,7 +44,6 @@ from app.services.video import (
     chapters_path,
     iso639_2,
     mux,
-    probe,
     publish_all,
     write_chapters,
 )
@@ -59,6 +51,8 @@ from app.services.visuals import VisualService, link_fonts, load_theme, make_thu
 
 __all__ = ["Progress", "ProgressSink", "RenderResult", "Renderer", "Stage", "caption_paths"]
 NO_IMAGE_FOLDER = "this render was given no folder for local images"
+Stills = dict[int | None, Path]  # a scene's stills by focus state (`draw_stills`)
+Spoken = tuple[list[Speech], NarrationPlan]  # the scenes' words and where they fall in the track
 
 
 @dataclass(frozen=True)
@@ -99,8 +93,7 @@ class Renderer:
         *,
         settings: Settings,
     ) -> None:
-        """`settings` come from whoever runs the render (the runtime, the CLI, a test): the renderer
-        and its parts never read the environment themselves."""
+        """`settings`: the runtime's (or a test's); the renderer and its parts never read the environment."""
         self.workspaces = workspaces
         return_large_buffers()  # drawn pictures' memory goes back before the encoders start
         self.settings = settings
@@ -123,7 +116,8 @@ class Renderer:
 
     def plan_document(self, document: Document | Content, options: RenderOptions | None = None) -> Plan:
         """The Plan of a document, to render or edit: `spoken` is added by the render (blocking)."""
-        return make_plan(document, options or RenderOptions(), self.limits, self._language, spoken=False)
+        chosen, config = options or RenderOptions(), self.tts.config
+        return make_plan(document, chosen, self.limits, self._language, spoken=False, config=config)
 
     async def render(
         self,
@@ -207,12 +201,13 @@ class Renderer:
         # steps and file work (hashing, cache copies, probing, publishing) run in threads that check
         # for cancellation, so a signal is always seen.
         voice, language = await run_in_thread(self._voice, plan, options.voice)
-        voices = await run_in_thread(scene_voices, plan, voice, language)
+        voices = await run_in_thread(scene_voices, plan, voice, language, self.tts.config)
         languages = [said for _, said in voices]
         # storyboards too; a scene with its own voice is normalized in its language
         plan = await run_in_thread(add_spoken, plan, language, lexicon_of(options), languages)
         # music files are found and size-checked before any work (a bad one is exit 2 / HTTP 422)
-        sound_options = await run_in_thread(render_sound, options, [s.narration for s in plan.scenes])
+        texts = [s.narration for s in plan.scenes]
+        sound_options = await run_in_thread(render_sound, options, texts, self.settings)
         policy = policy or ImagePolicy(frame=options.video_format.size, no_root=NO_IMAGE_FOLDER)
 
         async with self.workspaces.async_workspace("render") as ws:
@@ -231,43 +226,56 @@ class Renderer:
             plan = provided.plan
             drawn = [] if options.audio_only else plan.scenes
             sound = ws / "narration.aac"
-            cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
-            # the narration's AAC encodes (single-threaded, short) run one at a time beside the other
-            # work, not behind it: a cold 20-scene render ~5% sooner (benchmarks/results/sound-beside.md)
+            # the narration's AAC encodes (single-threaded, short) run beside the video's, one at a
+            # time, not behind them: a cold 20-scene render ~5% sooner (benchmarks/results/sound-beside.md)
             beside = asyncio.Semaphore(1)
-            loop = asyncio.get_running_loop()
-            spoken: asyncio.Future[tuple[list[Speech], NarrationPlan]] = loop.create_future()
+            spoken: asyncio.Future[Spoken] = asyncio.get_running_loop().create_future()
 
             async def narrate() -> NarrationTrack:
-                """The speech, then at once the narration track: a cold render levels and encodes it
-                while the stills are drawn, not beside the video's encoders, where its arrays added to
-                the render's memory peak."""
+                """The words, then the narration track at once: the audio needs no picture, so it is
+                made while the stills are drawn (an edited scene's audio is not behind its still)."""
                 speeches = await self._speak(plan, voices, options, ws, report)
-                narration = await run_in_thread(
-                    lay_out_narration, plan.scenes, speeches, options, sound_options, self.silent_scene
-                )
+                gaps, trailing = scene_gaps(plan.scenes, options.pause_scene), 0.0
+                if not options.audio_only:  # a picture with nothing said is held, not flashed
+                    gaps, trailing = held_gaps(speeches, gaps, self.silent_scene)
+                narration = await run_in_thread(plan_narration, speeches, gaps, sound_options, trailing)
                 spoken.set_result((speeches, narration))
                 return await encode_narration(narration, sound, ws, self.cache, beside, sound_options)
 
-            async def picture() -> Pictured:
+            async def picture() -> tuple[list[Stills], list[list[Shot]], Burn | None, list[Path], int]:
+                """The stills, then (once the words are timed) the captions and the picture track."""
                 slides = await draw_stills(self.visuals, drawn, options, ws, report)
                 backdrops = []  # scenes over video clips: their stills as overlays
                 if slides and any(provided.clips):
                     backdrops = await draw_overlays(self.visuals, drawn, provided.clips, slides, options, ws)
                 await run_in_thread(release_free_memory)  # the drawing threads' buffers, before encoding
-                speeches, narration = await asyncio.shield(spoken)
-                return await self._compose(
-                    plan, slides, backdrops, speeches, narration, language, options, ws, report, cpu
+                speeches, narration = await spoken  # (a failed narration cancels this branch)
+                offsets, duration = narration.offsets, narration.duration
+                shots = []  # an audio-only render draws and encodes no pictures
+                if not options.audio_only:
+                    shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
+                burn = await self._captions(speeches, narration, options, language, ws)
+                report(Progress(Stage.CAPTIONS, 1, 1))
+                o = options
+                moving = scene_motion(plan.scenes, o.motion)
+                if backdrops:  # a clip moves by itself: no pan and zoom over it
+                    moving = [None if b is not None else m for m, b in zip(moving, backdrops, strict=True)]
+                spec = FrameSpec(o.video_format.size, o.fps, any(moving), o.keyframe_interval, o.quality)
+                # a moving scene is every frame; the still ones stay a frame per picture (variable rate)
+                # unless every scene moves, or a scene plays a video clip (`encode_over_clip` works at a
+                # constant rate): then the whole video has one constant rate
+                if (moving and all(moving)) or any(backdrops):
+                    spec = replace(spec, fps=spec.rate)
+                cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
+                segments, encoded = await encode_scenes(
+                    shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition, backdrops
                 )
+                return slides, shots, burn, segments, encoded
 
-            track, pictured = await both(narrate(), picture())
+            track, (slides, shots, burn, scene_segments, encoded) = await both(narrate(), picture())
             speeches, narration = spoken.result()
             offsets, duration = narration.offsets, narration.duration
-            slides, shots, srt, vtt, burn = (
-                pictured.slides, pictured.shots, pictured.srt, pictured.vtt, pictured.burn,
-            )  # fmt: skip
-            scene_segments, encoded = pictured.segments, pictured.encoded
-            video = ws / "video.mp4"
+            srt, vtt, video = ws / "captions.srt", ws / "captions.vtt", ws / "video.mp4"
             self.segments_encoded += encoded
             self.audio_pieces_encoded += track.encoded
             self.music_mixes += track.mixed is False
@@ -275,8 +283,7 @@ class Renderer:
             marks, chapters = await run_in_thread(write_chapters, titles, starts, plan.title or "Start", ws)
             subs = None if options.audio_only else srt  # an M4A (podcast apps): captions beside it
             segs, lang, burned = scene_segments, iso639_2(language), bool(burn)
-            await mux(segs, sound, video, subs, lang, marks, duration, captions_burned=burned)
-            info = await run_in_thread(probe, video)
+            length = await mux(segs, sound, video, subs, lang, marks, duration, captions_burned=burned)
             out_srt, out_vtt = caption_paths(out_path)
             moves = [(srt, out_srt), (vtt, out_vtt), (chapters, chapters_path(out_path))]
             out_thumb = None
@@ -294,8 +301,8 @@ class Renderer:
             video=out_path,
             srt=out_srt,
             vtt=out_vtt,
-            duration=info.duration,
-            size_bytes=info.size_bytes,
+            duration=length,
+            size_bytes=out_path.stat().st_size,
             scenes=len(plan.scenes),
             voice=voice,
             engines=tuple(s.engine for s in speeches),
@@ -307,25 +314,16 @@ class Renderer:
             credits=provided.credits,
         )
 
-    async def _compose(
+    async def _captions(
         self,
-        plan: Plan,
-        slides: list[dict[int | None, Path]],
-        backdrops: list[ClipScene | None],
-        speeches: list[Speech],
+        speeches: Sequence[Speech],
         narration: NarrationPlan,
-        language: str,
         options: RenderOptions,
+        language: str,
         ws: Path,
-        report: ProgressSink,
-        cpu: asyncio.Semaphore,
-    ) -> Pictured:
-        """The captions (burned ones go into the picture), then the picture track's segments."""
+    ) -> Burn | None:
+        """captions.srt and .vtt in the workspace (and, burning, the .ass and its fonts: the Burn)."""
         offsets, duration = narration.offsets, narration.duration
-        shots: list[list[Shot]] = []  # an audio-only render draws and encodes no pictures
-        if not options.audio_only:
-            shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
-
         srt, vtt = ws / "captions.srt", ws / "captions.vtt"
         burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
         theme = await run_in_thread(load_theme, options.theme)  # cached: read once per file change
@@ -347,25 +345,9 @@ class Renderer:
             fonts=fonts,
             scale=scale,
         )
-        burn = None
-        if burn_ass is not None:
-            burn = Burn(burn_ass, await run_in_thread(link_fonts, ws / "fonts", fonts))
-        report(Progress(Stage.CAPTIONS, 1, 1))
-
-        o = options
-        moving = scene_motion(plan.scenes, o.motion)
-        if backdrops:  # a clip moves by itself: no pan and zoom over it
-            moving = [None if b is not None else m for m, b in zip(moving, backdrops, strict=True)]
-        spec = FrameSpec(o.video_format.size, o.fps, any(moving), o.keyframe_interval, o.quality)
-        # a moving scene is every frame; the still ones stay a frame per picture (variable rate)
-        # unless every scene moves, or a scene plays a video clip (`encode_over_clip` works at a
-        # constant rate): then the whole video has one constant rate
-        if (moving and all(moving)) or any(backdrops):
-            spec = replace(spec, fps=spec.rate)
-        segments, encoded = await encode_scenes(
-            shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition, backdrops
-        )
-        return Pictured(slides, shots, srt, vtt, burn, segments, encoded)
+        if burn_ass is None:
+            return None
+        return Burn(burn_ass, await run_in_thread(link_fonts, ws / "fonts", fonts))
 
     def _voice(self, plan: Plan, asked: str | None) -> tuple[str, str]:
         """The voice spec to speak with (checked: a bad voice fails before any work is done) and the
@@ -373,8 +355,8 @@ class Renderer:
         narration = " ".join(scene.narration for scene in plan.scenes)
         language = plan.language or self._language(narration)
         voice = asked or f"espeak:{language}"
-        parse_voice_spec(voice)
-        return voice, parse_voice_chain(voice).language or language
+        parse_voice_spec(voice, config=self.tts.config)
+        return voice, parse_voice_chain(voice, config=self.tts.config).language or language
 
     def _language(self, narration: str) -> str:
         """Detect from the opening of the text (enough, and bounded), remembered in the cache: loading
@@ -410,47 +392,19 @@ class Renderer:
         return speeches
 
 
-@dataclass(frozen=True)
-class Pictured:
-    """What `Renderer._compose` made: the stills, the shots showing them, the captions (and the
-    burned ones, if any) and the picture track's segments (`encoded`: not from the cache)."""
-
-    slides: list[dict[int | None, Path]]
-    shots: list[list[Shot]]
-    srt: Path
-    vtt: Path
-    burn: Burn | None
-    segments: list[Path]
-    encoded: int
-
-
-def lay_out_narration(
-    scenes: Sequence[Scene],
-    speeches: Sequence[Speech],
-    options: RenderOptions,
-    sound: Sound,
-    silent_scene: float,
-) -> NarrationPlan:
-    """Where each scene's speech falls in the track: the pauses between scenes, a picture with
-    nothing said held `silent_scene` seconds rather than flashed (unless the render is audio only)."""
-    gaps, trailing = scene_gaps(scenes, options.pause_scene), 0.0
-    if not options.audio_only:
-        gaps, trailing = held_gaps(speeches, gaps, silent_scene)
-    return plan_narration(speeches, gaps, sound, trailing)
-
-
-def scene_voices(plan: Plan, voice: str, language: str) -> list[tuple[str, str]]:
+def scene_voices(plan: Plan, voice: str, language: str, config: TTSConfig) -> list[tuple[str, str]]:
     """Each scene's voice spec and language: its own `voice` (a storyboard's choice, checked here
     so a bad one fails before any work; an API caller's was checked against what the operator offers
     when the storyboard came in, `render_job.voice_problems`) in that voice's language, else the
-    render's. Blocking: piper voices are looked up."""
+    render's. `config`: the operator's speech servers (a voice without @URL uses theirs). Blocking:
+    piper voices are looked up."""
     out = []
     for scene in plan.scenes:
         if scene.voice is None or not scene.voice.strip():
             out.append((voice, language))
             continue
         try:
-            chain = parse_voice_chain(scene.voice)
+            chain = parse_voice_chain(scene.voice, config=config)
         except InputError as exc:
             raise InputError(f"scene {scene.id}: {exc}") from None
         out.append((scene.voice, chain.language or language))

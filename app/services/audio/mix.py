@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
+import threading
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from app.core.diskcache import DiskCache, hash_key
-from app.core.threads import check_cancelled, run_in_thread
+from app.core.threads import all_or_nothing, check_cancelled, run_in_thread
 from app.errors import MediaError
 from app.services.audio.aac import (
     AAC_FRAME,
@@ -47,7 +50,9 @@ LEAD_FRAMES = 2  # frames of the mix before a piece that its encoder gets and th
 TRAIL_FRAMES = 1  # and after it
 GAIN_STEP = 0.25  # dB: the voice's and the bed's gains in the mix, rounded so an edit seldom moves them
 CHECK_ROUNDS = 2  # times the joined track's overshooting pieces are made again
-RUN_SECONDS = 30.0  # consecutive pieces encoded as one stream, at most this long (held in memory)
+RUN_SECONDS = 15.0  # consecutive pieces encoded as one stream, at most this long (held in memory)
+LANES = 2  # runs encoded at once
+KEPT_SCENES = 8  # scenes' voice samples the mixer keeps (runs beside each other share a scene)
 
 
 @dataclass(frozen=True)
@@ -213,7 +218,16 @@ class _Mixer:
     def __init__(self, voice: Voice, bed: Bed, voice_db: float, sound: Sound, bound: float | None) -> None:
         self.voice, self.bed, self.sound, self.bound = voice, bed, sound, bound
         self.gain = np.float32(linear(voice_db))
-        self.made: dict[int, Samples] = {}
+        self.made: OrderedDict[int, Samples] = OrderedDict()
+        self.lock = threading.Lock()  # lanes mix at once; a scene's samples are made once
+
+    def _scene(self, k: int) -> Samples:
+        with self.lock:
+            if k not in self.made:
+                self.made[k] = self.voice.samples(k)
+                while len(self.made) > KEPT_SCENES:
+                    self.made.popitem(last=False)
+            return self.made[k]
 
     def mix(self, start: int, end: int) -> tuple[Samples, float]:
         """Samples [start, end) of the mix, (2, n), limited as the whole track would be (the limiter
@@ -223,9 +237,7 @@ class _Mixer:
         centre = np.zeros(hi - lo, dtype=np.float32)
         for k, (a, b) in enumerate(self.voice.spans):
             if a < hi and b > lo:
-                if k not in self.made:
-                    self.made[k] = self.voice.samples(k)
-                x = self.made[k]
+                x = self._scene(k)
                 centre[max(a, lo) - lo : min(b, hi) - lo] = x[max(a, lo) - a : min(b, hi) - a]
         centre *= self.gain
         bed = self.bed.window(lo, hi)
@@ -253,13 +265,21 @@ async def _encode(
     """Encode these pieces and cache them. Consecutive pieces (an edit that moved the music under
     every later scene) are one encoder's stream, checked as one (`encode_pieces`), then cut into the
     scenes' pieces: one encoder start instead of one per piece, and no context frames between them.
-    `guides`: where a piece passed the limit in the joined track, lowered there to `guide_db`."""
-    for run in _runs(pieces):
-        job = await run_in_thread(_run_job, run, mixer, workdir, guides, guide_db)
-        async with cpu:
+    Within the narration's slot, LANES runs encode at once (libavcodec runs without the GIL): an
+    edited render waits on these encodes alone. `guides`: where a piece passed the limit in the
+    joined track, lowered there to `guide_db`."""
+    runs = deque(_runs(pieces))
+
+    async def lane() -> None:
+        while runs:
+            run = runs.popleft()
+            job = await run_in_thread(_run_job, run, mixer, workdir, guides, guide_db)
             # the fast coder: a stereo piece is made again whenever the music under it moves
             await encode_pieces([job], sound.bitrate, sound.true_peak, fast=True)
-        await run_in_thread(_split, run, job.aac, cache)
+            await run_in_thread(_split, run, job.aac, cache)
+
+    async with cpu:
+        await all_or_nothing(*(lane() for _ in range(min(LANES, os.cpu_count() or 1, len(runs)))))
 
 
 def _runs(pieces: Sequence[_Piece]) -> list[list[_Piece]]:

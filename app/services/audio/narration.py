@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.config import load_settings
+from app.config import Settings
 from app.core.diskcache import DiskCache, hash_key
 from app.core.threads import check_cancelled, run_in_thread
 from app.errors import MediaError
@@ -84,12 +84,12 @@ class NarrationTrack:
     mixed: bool | None = None  # with music: False when mixed now, True when the mix came from the cache
 
 
-def render_sound(options: RenderOptions, narration: Sequence[str]) -> Sound:
+def render_sound(options: RenderOptions, narration: Sequence[str], settings: Settings) -> Sound:
     """A render's `Sound`: its loudness and room tone, and its music with the files found and checked
-    by size (decoded later); a folder's track is picked by the seed, by default one from the narration."""
+    by size (decoded later); a folder's track is picked by the seed, by default one from the narration.
+    `settings`: the operator's music folder, size limit and ducking (the renderer's, handed in)."""
     music = None
     if options.music:
-        settings = load_settings()
         limit = options.max_music_bytes or settings.max_music_bytes
         files = music_files(options.music, settings.music_dir, limit)
         seed = options.music_seed

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from app.config import Settings
 from app.core.diskcache import hash_key
+from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
 from app.errors import ImageError, RemoteError
@@ -71,7 +72,7 @@ class VisualProviders:
         self, plan: Plan, spec: str | None, frame: tuple[int, int], workdir: Path
     ) -> ProvidedPlan:
         # checked with the caller's trust where the options entered
-        chain = parse_visuals(spec, settings=self.settings)
+        chain = parse_visuals(spec, Trust.OPERATOR, self.settings)
         context = ProviderContext(self.settings, self.images.http, self.images.cache, self.resources)
         chains = [_scene_chain(chain, scene.visual) for scene in plan.scenes]
         made_by = ["slides"] * len(plan.scenes)

@@ -80,8 +80,11 @@ class Encoding:
     def still(self) -> list[str]:
         """Variable frame rate: each distinct picture about once (no B-frames: a scene's pieces are
         cut and joined by copy). One thread: a handful of frames gains little from two, scenes are
-        encoded two at a time anyway, and a second thread's frame buffers cost ~30 MB at 1080p."""
-        return self.x264("veryfast", ["-tune", "stillimage"], "rc-lookahead=10:bframes=0", None, threads=1)
+        encoded two at a time anyway, and a second thread's frame buffers cost ~30 MB at 1080p.
+        superfast, not veryfast: a scene is a few pictures, so veryfast's lookahead and macroblock
+        tree plan for frames that never come; for the plan benchmark's 22 slides at 1080p, ~20% less
+        CPU, PSNR 58.1 vs 56.0 dB, SSIM 0.9992 vs 0.9990, 13% larger (same SPS/PPS)."""
+        return self.x264("superfast", ["-tune", "stillimage"], "bframes=0", None, threads=1)
 
     def still_clip(self, fps: int) -> list[str]:
         """A constant-rate clip of one picture, repeated by copy: no B-frames, so any prefix is whole;

@@ -73,12 +73,13 @@ async def mux(
     duration: float = 0.0,
     *,
     captions_burned: bool = False,
-) -> None:
+) -> float:
     """Join the scene segments, the narration, the soft subtitles and the chapters (ending at
     `duration` seconds) into one faststart MP4, re-encoding nothing but the subtitles' format. With
     no segments the file has the narration alone (an M4A). Over burned captions the soft track is
-    kept (for search and accessibility) but not enabled by default."""
-    await run_in_thread(
+    kept (for search and accessibility) but not enabled by default. Returns the file's length in
+    seconds (its longest track's)."""
+    length = await run_in_thread(
         write_mp4,
         segments,
         out,
@@ -91,6 +92,7 @@ async def mux(
     if subtitles is not None and captions_burned:
         # the MP4 muxer enables the first track of every kind whatever the disposition says
         await run_in_thread(disable_subtitle_tracks, out)
+    return length
 
 
 def write_mp4(
@@ -102,10 +104,11 @@ def write_mp4(
     subtitle_language: str = "und",
     chapters: Sequence[tuple[int, int, str]] = (),
     subtitles_default: bool = True,
-) -> None:
+) -> float:
     """Write `out` (blocking, cancellable between packets): the segments' video one after another,
     then `audio` (ADTS AAC), `subtitles` (SRT, as mov_text) and `chapters` ((start ms, end ms,
-    title)), faststart when it is more than a join of segments."""
+    title)), faststart when it is more than a join of segments. Returns the longest track's end in
+    seconds (what a player reads as the file's duration, without opening it again)."""
     import av
 
     final = audio is not None or subtitles is not None or bool(chapters)
@@ -137,15 +140,18 @@ def write_mp4(
                         for n, (a, b, title) in enumerate(chapters)
                     ]
                 )
-            for n, (_, _, packet) in enumerate(heapq.merge(*streams, key=_when)):
+            last: dict[int, Any] = {}  # each stream's last packet
+            for n, (_, kind, packet) in enumerate(heapq.merge(*streams, key=_when)):
                 if n % CHECK_EVERY == 0:
                     check_cancelled()
                 container.mux(packet)
+                last[kind] = packet
     except av.FFmpegError as exc:
         raise MediaError(f"cannot write {out.name}: {exc}") from exc
     finally:
         for source in opened:
             source.close()
+    return max((float((p.pts + p.duration) * p.time_base) for p in last.values()), default=0.0)
 
 
 def _video_packets(segments: Sequence[Path], stream: Any) -> Iterator[tuple[float, int, Any]]:

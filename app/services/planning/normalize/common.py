@@ -167,10 +167,13 @@ class Quantity:
     scale: str | None  # "M", "k", " million", " triệu"
     unit: str | None  # a suffix: "%", "kg", "đ", "VND"
     dimension: bool = False  # a side of "1920x1080"
+    modifier: bool = False  # describes the word after it, an article before: "a 10 km walk", "a 5 MB/s link"
 
 
 _DIMENSION_BEFORE = re.compile(r"\dx$")
 _DIMENSION_AFTER = re.compile(r"\s?x\s?\d")
+_ARTICLE_BEFORE = re.compile(r"(?<!\w)[Aa]n?\s+$")
+_WORD_AFTER = re.compile(r"(?:/[^\W\d_]+)?\s+[^\W\d_]")
 
 
 def quantity_rule(
@@ -219,6 +222,8 @@ def quantity_rule(
             unit=match["unit"],
             dimension=_DIMENSION_BEFORE.match(text, max(0, start - 2), start) is not None
             or _DIMENSION_AFTER.match(text, end) is not None,
+            modifier=_ARTICLE_BEFORE.search(text, max(0, start - 4), start) is not None
+            and _WORD_AFTER.match(text, end) is not None,
         )
         return say(quantity)
 

@@ -157,7 +157,8 @@ class English(Language):
         if quantity.scale:
             scale = quantity.scale.strip()
             spoken += " " + SCALES.get(scale, scale)
-        one = quantity.first == "1" and not quantity.second and not quantity.scale
+        # "a 10 km walk": a measure before a noun takes the unit's singular ("a ten kilometer walk")
+        one = (quantity.first == "1" and not quantity.second and not quantity.scale) or quantity.modifier
         if currency:
             spoken += " " + currency[0 if one else 1]
         elif quantity.unit:
