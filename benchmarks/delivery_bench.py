@@ -64,14 +64,16 @@ async def main() -> None:
         renderer = Renderer(
             WorkspaceManager(work / "ws"), ResourceManager(), DiskCache(work / "cache"), settings=settings
         )
-        warm = parse_render_options({"voice": "espeak:en-us"}, trust=Trust.OPERATOR)
+        warm = parse_render_options({"voice": "espeak:en-us"}, trust=Trust.OPERATOR, settings=settings)
 
         def images(options: object) -> ImagePolicy:
             return ImagePolicy.for_render(options, Trust.OPERATOR, settings, ROOT / "examples")
 
         await renderer.render(doc, work / "warm.mp4", warm, images=images(warm))  # speech, slides cached
         for name, given in CONFIGS:
-            options = parse_render_options({"voice": "espeak:en-us", **given}, trust=Trust.OPERATOR)
+            options = parse_render_options(
+                {"voice": "espeak:en-us", **given}, trust=Trust.OPERATOR, settings=settings
+            )
             out = work / f"out-{len(rows)}.{'m4a' if options.audio_only else 'mp4'}"
             started = time.perf_counter()
             result = await renderer.render(doc, out, options, images=images(options))

@@ -95,7 +95,7 @@ def test_a_word_wider_than_the_frame_is_shrunk_not_clipped() -> None:
 
 def test_unknown_caption_style_is_refused() -> None:
     with pytest.raises(InputError) as err:
-        parse_render_options({"caption_style": "neon"}, trust=Trust.CALLER)
+        parse_render_options({"caption_style": "neon"}, trust=Trust.CALLER, settings=load_settings())
     assert "caption_style" in str(err.value) and "\n" not in str(err.value)
 
 
@@ -108,7 +108,7 @@ def test_cli_unknown_caption_style_is_one_line(cli: CLI) -> None:
 async def render_frames(
     tmp_path: Path, text: str = DOC, voice: str = "espeak:en-us", **given: object
 ) -> tuple[list[tuple[float, Image.Image]], Path]:
-    options = parse_render_options({"voice": voice, **given}, trust=Trust.OPERATOR)
+    options = parse_render_options({"voice": voice, **given}, trust=Trust.OPERATOR, settings=load_settings())
     renderer = Renderer(
         WorkspaceManager(tmp_path / "tmp"),
         ResourceManager(),

@@ -238,12 +238,14 @@ async def test_piper_meets_the_onset_target(tmp_path: Path) -> None:
 
 
 def test_pause_options_are_validated_everywhere(cli: CLI) -> None:
-    options = parse_render_options({"pause_scene": 2.5, "pause_sentence": 0}, trust=Trust.CALLER)
+    options = parse_render_options(
+        {"pause_scene": 2.5, "pause_sentence": 0}, trust=Trust.CALLER, settings=load_settings()
+    )
     assert options.pauses == Pauses(sentence=0.0, paragraph=0.8, heading=0.7, scene=2.5)
     with pytest.raises(InputError, match="pause_paragraph"):
-        parse_render_options({"pause_paragraph": -1}, trust=Trust.CALLER)
+        parse_render_options({"pause_paragraph": -1}, trust=Trust.CALLER, settings=load_settings())
     with pytest.raises(InputError, match="pause_heading"):
-        parse_render_options({"pause_heading": 11}, trust=Trust.CALLER)
+        parse_render_options({"pause_heading": 11}, trust=Trust.CALLER, settings=load_settings())
     (cli.cwd / "a.md").write_text("Hello there.", encoding="utf-8")
     for flag in ("--pause-sentence", "--pause-scene"):
         done = cli.run("render", "a.md", flag, "12")

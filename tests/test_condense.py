@@ -178,15 +178,21 @@ def test_duration_options_take_the_usual_forms_and_refuse_the_rest() -> None:
 
     forms = {"90": 90, "90s": 90, "1m30s": 90, "1m": 60, "1.5m": 90, "2h": 7200, "1:30": 90, "1:02:03": 3723}
     assert {text: parse_duration(text) for text in forms} == forms
-    assert parse_render_options({"duration": "1m30s"}, trust=Trust.CALLER).duration == 90
-    assert parse_render_options({"max_duration": 600}, trust=Trust.CALLER).max_duration == 600
+    assert (
+        parse_render_options({"duration": "1m30s"}, trust=Trust.CALLER, settings=load_settings()).duration
+        == 90
+    )
+    assert (
+        parse_render_options({"max_duration": 600}, trust=Trust.CALLER, settings=load_settings()).max_duration
+        == 600
+    )
     for bad, message in [
         ({"duration": "soon"}, "invalid duration: not a duration: 'soon'"),
         ({"duration": "5s"}, "duration must be between 10 s and 4 h, not 5 s"),
         ({"duration": 90, "max_duration": 120}, "give a duration or a max_duration, not both"),
     ]:
         with pytest.raises(InputError) as caught:
-            parse_render_options(bad, trust=Trust.CALLER)
+            parse_render_options(bad, trust=Trust.CALLER, settings=load_settings())
         assert message in str(caught.value) and "Value error" not in str(caught.value)
 
 

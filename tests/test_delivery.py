@@ -39,7 +39,9 @@ def renderer(tmp_path: Path, cache_dir: Path) -> Renderer:
 
 
 async def render(tmp_path: Path, cache_dir: Path, name: str, **given: object) -> Path:
-    options = parse_render_options({"voice": "espeak:en-us", **given}, trust=Trust.OPERATOR)
+    options = parse_render_options(
+        {"voice": "espeak:en-us", **given}, trust=Trust.OPERATOR, settings=load_settings()
+    )
     doc = document_from_bytes(DOC.encode(), "talk.md", None)
     result = await renderer(tmp_path, cache_dir).render(doc, tmp_path / name, options)
     return result.video
@@ -84,17 +86,19 @@ def test_chapters_at_scene_titles() -> None:
 
 
 def test_presets_fill_only_what_is_not_given() -> None:
-    shorts = parse_render_options({"preset": "shorts"}, trust=Trust.CALLER)
+    shorts = parse_render_options({"preset": "shorts"}, trust=Trust.CALLER, settings=load_settings())
     assert (shorts.aspect, shorts.resolution, shorts.fps, shorts.burn_captions) == ("9:16", 1080, 30, True)
     assert shorts.keyframe_interval == 2.0
-    mine = parse_render_options({"preset": "shorts", "burn_captions": False, "fps": 60}, trust=Trust.CALLER)
+    mine = parse_render_options(
+        {"preset": "shorts", "burn_captions": False, "fps": 60}, trust=Trust.CALLER, settings=load_settings()
+    )
     assert (mine.aspect, mine.fps, mine.burn_captions) == ("9:16", 60, False)
-    archive = parse_render_options({"preset": "archive"}, trust=Trust.CALLER)
+    archive = parse_render_options({"preset": "archive"}, trust=Trust.CALLER, settings=load_settings())
     assert (archive.aspect, archive.quality, archive.burn_captions) == ("16:9", "high", False)
-    web = parse_render_options({"preset": "web"}, trust=Trust.CALLER)
+    web = parse_render_options({"preset": "web"}, trust=Trust.CALLER, settings=load_settings())
     assert (web.aspect, web.resolution, web.fps, web.keyframe_interval) == ("16:9", 720, None, 2.0)
     with pytest.raises(InputError) as err:
-        parse_render_options({"preset": "vimeo"}, trust=Trust.CALLER)
+        parse_render_options({"preset": "vimeo"}, trust=Trust.CALLER, settings=load_settings())
     assert "preset" in str(err.value) and "\n" not in str(err.value)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from app.config import load_settings
 from app.core.diskcache import DiskCache
 from app.core.net import HttpClient, HttpConfig, is_public_address
 from app.core.queue_manager import Trust
@@ -271,13 +272,20 @@ async def test_without_a_folder_local_images_are_refused(workdir: Path, doc: Pat
 
 def test_callers_cannot_name_a_folder_or_turn_on_remote_images() -> None:
     with pytest.raises(InputError, match="assets_root"):
-        parse_render_options({"assets_root": "/srv"}, trust=Trust.CALLER)
+        parse_render_options({"assets_root": "/srv"}, trust=Trust.CALLER, settings=load_settings())
     with pytest.raises(InputError, match="allow_remote_images"):
-        parse_render_options({"allow_remote_images": True}, trust=Trust.CALLER)
-    assert parse_render_options({"skip_missing_images": True}, trust=Trust.CALLER).skip_missing_images
+        parse_render_options({"allow_remote_images": True}, trust=Trust.CALLER, settings=load_settings())
+    assert parse_render_options(
+        {"skip_missing_images": True}, trust=Trust.CALLER, settings=load_settings()
+    ).skip_missing_images
     with pytest.raises(InputError, match="absolute"):
-        parse_render_options({"assets_root": "pics"}, trust=Trust.OPERATOR)
-    assert parse_render_options({"assets_root": "/srv"}, trust=Trust.OPERATOR).assets_root == "/srv"
+        parse_render_options({"assets_root": "pics"}, trust=Trust.OPERATOR, settings=load_settings())
+    assert (
+        parse_render_options(
+            {"assets_root": "/srv"}, trust=Trust.OPERATOR, settings=load_settings()
+        ).assets_root
+        == "/srv"
+    )
 
 
 def test_images_and_clips_take_their_limits_from_their_own_settings() -> None:

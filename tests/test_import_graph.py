@@ -219,3 +219,24 @@ def test_every_module_stays_readable_in_size() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > 420
     }
     assert long == {}
+
+
+# Where settings are read from the environment: the entry points only (docs/ARCHITECTURE.md, app.config).
+READS_SETTINGS = {"app.cli.base", "app.runtime", "app.core.queue_manager"}
+
+
+def test_only_the_entry_points_read_settings() -> None:
+    """Everything below the CLI, the composition root and the seed's module-level queue is handed its
+    `Settings` (or a config made from them), so one render sees one settings object, and a test or an
+    embedding program decides what a part is given instead of patching the environment."""
+    calls = {
+        f"{name}:{node.lineno}"
+        for name, path in MODULES.items()
+        if name != "app.config"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) == "load_settings"
+    }
+    readers = {call.partition(":")[0] for call in calls}
+    assert readers <= READS_SETTINGS, sorted(c for c in calls if c.partition(":")[0] not in READS_SETTINGS)
+    assert "app.runtime" in readers and "app.cli.base" in readers  # the check sees what it looks for

@@ -202,8 +202,13 @@ def test_specs_and_missing_configuration() -> None:
     with pytest.raises(InputError, match="no LLM is configured"):
         LLMConfig().spec(None)
     with pytest.raises(InputError, match="option 'llm' is the operator's"):  # an API caller's options
-        parse_render_options({"llm": "openai:m@http://127.0.0.1:9/v1"}, trust=Trust.CALLER)
-    assert parse_render_options({"llm": "openai:m"}, trust=Trust.OPERATOR).llm == "openai:m"
+        parse_render_options(
+            {"llm": "openai:m@http://127.0.0.1:9/v1"}, trust=Trust.CALLER, settings=load_settings()
+        )
+    assert (
+        parse_render_options({"llm": "openai:m"}, trust=Trust.OPERATOR, settings=load_settings()).llm
+        == "openai:m"
+    )
 
 
 @pytest.mark.slow

@@ -152,7 +152,7 @@ def test_the_path_is_the_same_for_a_picture_every_time_and_stays_inside_it() -> 
 
 def test_motion_option_modes_and_the_old_switch() -> None:
     def parse(value: object) -> str:
-        return parse_render_options({"motion": value}, trust=Trust.CALLER).motion
+        return parse_render_options({"motion": value}, trust=Trust.CALLER, settings=load_settings()).motion
 
     assert [parse(v) for v in ("none", "photos", "all", True, False)] == [
         "none",

@@ -246,13 +246,18 @@ def test_callers_choose_music_by_name_only(tmp_path: Path, monkeypatch: pytest.M
     folder.mkdir()
     tone_file(folder / "calm.mp3", 2.0)
     monkeypatch.setenv("T2V_MUSIC_DIR", str(folder))
-    assert parse_render_options({"music": "calm.mp3"}, trust=Trust.CALLER).music == "calm.mp3"
-    assert parse_render_options({"music": "*"}, trust=Trust.CALLER).music == "*"
+    assert (
+        parse_render_options({"music": "calm.mp3"}, trust=Trust.CALLER, settings=load_settings()).music
+        == "calm.mp3"
+    )
+    assert parse_render_options({"music": "*"}, trust=Trust.CALLER, settings=load_settings()).music == "*"
     for bad in (str(folder / "calm.mp3"), "../music/calm.mp3", "other.mp3"):
         with pytest.raises(InputError, match="GET /v1/music"):
-            parse_render_options({"music": bad}, trust=Trust.CALLER)
+            parse_render_options({"music": bad}, trust=Trust.CALLER, settings=load_settings())
     with pytest.raises(InputError, match="operator"):
-        parse_render_options({"music": "calm.mp3", "max_music_bytes": 10**12}, trust=Trust.CALLER)
+        parse_render_options(
+            {"music": "calm.mp3", "max_music_bytes": 10**12}, trust=Trust.CALLER, settings=load_settings()
+        )
 
 
 def test_the_service_lists_its_music_and_refuses_other_music(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.config import Settings
+from app.config import Settings, load_settings
 from app.core.jobstore.base import JobRecord, JobStatus, NewJob
 from app.core.jobstore.sqlite import SQLiteJobStore
 from app.core.net import Endpoint, FetchLimits, HttpClient, HttpConfig, address_kind, is_public_address
@@ -367,7 +367,7 @@ def settings(**env: str) -> TTSConfig:
 
 
 def caller(voice: str, config: TTSConfig) -> None:
-    parse_render_options({"voice": voice}, trust=Trust.CALLER, config=config)
+    parse_render_options({"voice": voice}, trust=Trust.CALLER, config=config, settings=load_settings())
 
 
 def test_a_caller_names_no_server_and_no_file(tmp_path: Path) -> None:
@@ -387,7 +387,9 @@ def test_a_caller_names_no_server_and_no_file(tmp_path: Path) -> None:
             caller(voice, config)
     # the operator may do all of that (here: it fails only because nothing is there)
     with pytest.raises(VoiceNotFound, match="no piper model"):
-        parse_render_options({"voice": f"piper:{secret}"}, trust=Trust.OPERATOR, config=config)
+        parse_render_options(
+            {"voice": f"piper:{secret}"}, trust=Trust.OPERATOR, config=config, settings=load_settings()
+        )
     # configured engines without a URL are fine for callers
     for voice in ("espeak:vi", "en-us", "openai:nova", "async:banmai", "openai:alloy,espeak:en"):
         caller(voice, config)
@@ -400,7 +402,9 @@ def test_http_engines_are_offered_only_once_configured() -> None:
             caller(voice, bare)
     caller("openai:alloy", settings(openai_base_url="http://127.0.0.1:8880/v1"))
     # the operator on the CLI still reaches OpenAI's default endpoint with nothing configured
-    parse_render_options({"voice": "openai:alloy"}, trust=Trust.OPERATOR, config=bare)
+    parse_render_options(
+        {"voice": "openai:alloy"}, trust=Trust.OPERATOR, config=bare, settings=load_settings()
+    )
 
 
 def test_t2v_api_voices_is_an_allow_list() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.config import load_settings
 from app.core.queue_manager import Trust
 from app.errors import InputError
 from app.services.documents import Document
@@ -161,8 +162,14 @@ def test_a_bad_lexicon_is_one_line_and_exit_2(cli: CLI) -> None:
         assert len(result.stderr.decode().strip().splitlines()) == 1 and "bad.toml" in result.stderr.decode()
     assert not (cli.cwd / "talk.mp4").exists()
     with pytest.raises(InputError, match="lexicon"):
-        parse_render_options({"lexicon": '[[en.regex]]\npattern = "(x"\nsay = "y"\n'}, trust=Trust.CALLER)
-    good = parse_render_options({"lexicon": '[en]\n"a" = "b"\n'}, trust=Trust.CALLER)
+        parse_render_options(
+            {"lexicon": '[[en.regex]]\npattern = "(x"\nsay = "y"\n'},
+            trust=Trust.CALLER,
+            settings=load_settings(),
+        )
+    good = parse_render_options(
+        {"lexicon": '[en]\n"a" = "b"\n'}, trust=Trust.CALLER, settings=load_settings()
+    )
     assert good.lexicon == '[en]\n"a" = "b"\n'
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from app.config import load_settings
 from app.core.queue_manager import Trust
 from app.errors import InputError
 from app.services.documents import document_from_bytes, read_document
@@ -405,12 +406,16 @@ def test_a_theme_file_changes_colours_fonts_logo_and_margin(tmp_path: Path, pict
 
 def test_theme_option_names_a_theme_and_only_the_operator_a_file(tmp_path: Path) -> None:
     path = write(tmp_path / "ok.toml", 'base = "paper"\n')
-    assert parse_render_options({"theme": "bold"}, trust=Trust.CALLER).theme == "bold"
-    assert parse_render_options({"theme": str(path)}, trust=Trust.OPERATOR).theme == str(path)
+    assert (
+        parse_render_options({"theme": "bold"}, trust=Trust.CALLER, settings=load_settings()).theme == "bold"
+    )
+    assert parse_render_options(
+        {"theme": str(path)}, trust=Trust.OPERATOR, settings=load_settings()
+    ).theme == str(path)
     with pytest.raises(InputError, match="choose one of"):
-        parse_render_options({"theme": str(path)}, trust=Trust.CALLER)
+        parse_render_options({"theme": str(path)}, trust=Trust.CALLER, settings=load_settings())
     with pytest.raises(InputError, match="unknown theme"):
-        parse_render_options({"theme": "neon"}, trust=Trust.OPERATOR)
+        parse_render_options({"theme": "neon"}, trust=Trust.OPERATOR, settings=load_settings())
 
 
 def test_cli_refuses_a_bad_theme_file_with_one_line_and_no_output(tmp_path: Path) -> None:

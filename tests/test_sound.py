@@ -162,10 +162,12 @@ async def test_piper_render_meets_the_loudness_target(tmp_path: Path) -> None:
 
 
 def test_loudness_option_is_validated() -> None:
-    assert parse_render_options({"loudness": -14}, trust=Trust.CALLER).loudness == -14
+    assert (
+        parse_render_options({"loudness": -14}, trust=Trust.CALLER, settings=load_settings()).loudness == -14
+    )
     for bad in (5, -40, "loud"):
         with pytest.raises(InputError, match="loudness"):
-            parse_render_options({"loudness": bad}, trust=Trust.CALLER)
+            parse_render_options({"loudness": bad}, trust=Trust.CALLER, settings=load_settings())
 
 
 def test_cli_loudness_and_room_tone_flags(cli: CLI) -> None:

@@ -186,16 +186,23 @@ async def test_a_failing_search_and_bad_photos_fall_over_to_slides(
 def test_who_may_choose_pexels(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("T2V_PEXELS_API_KEY", raising=False)
     with pytest.raises(InputError, match="set T2V_PEXELS_API_KEY"):
-        parse_render_options({"visuals": "pexels"}, trust=Trust.OPERATOR)
+        parse_render_options({"visuals": "pexels"}, trust=Trust.OPERATOR, settings=load_settings())
     monkeypatch.setenv("T2V_PEXELS_API_KEY", KEY)
-    assert parse_render_options({"visuals": "pexels"}, trust=Trust.CALLER).visuals == "pexels"
+    assert (
+        parse_render_options({"visuals": "pexels"}, trust=Trust.CALLER, settings=load_settings()).visuals
+        == "pexels"
+    )
     with pytest.raises(InputError, match="cannot name a folder"):
-        parse_render_options({"visuals": "pexels@http://127.0.0.1:9/"}, trust=Trust.CALLER)
+        parse_render_options(
+            {"visuals": "pexels@http://127.0.0.1:9/"}, trust=Trust.CALLER, settings=load_settings()
+        )
     monkeypatch.delenv("T2V_OPENAI_API_KEY", raising=False)
     with pytest.raises(InputError, match="give a model"):
-        parse_render_options({"visuals": "openai-images"}, trust=Trust.OPERATOR)
+        parse_render_options({"visuals": "openai-images"}, trust=Trust.OPERATOR, settings=load_settings())
     with pytest.raises(InputError, match="no openai-images to API callers"):
-        parse_render_options({"visuals": "openai-images:gpt-image-1"}, trust=Trust.CALLER)
+        parse_render_options(
+            {"visuals": "openai-images:gpt-image-1"}, trust=Trust.CALLER, settings=load_settings()
+        )
 
 
 def pixabay(server: FakeServer) -> FakeServer:

@@ -243,11 +243,18 @@ def test_who_may_choose_stock_video(monkeypatch: pytest.MonkeyPatch) -> None:
     with a URL; without the key the choice is refused saying which setting is missing."""
     monkeypatch.delenv("T2V_PIXABAY_API_KEY", raising=False)
     with pytest.raises(InputError, match="set T2V_PIXABAY_API_KEY"):
-        parse_render_options({"visuals": "pixabay-video"}, trust=Trust.OPERATOR)
+        parse_render_options({"visuals": "pixabay-video"}, trust=Trust.OPERATOR, settings=load_settings())
     monkeypatch.setenv("T2V_PEXELS_API_KEY", KEY)
-    assert parse_render_options({"visuals": "pexels-video"}, trust=Trust.CALLER).visuals == "pexels-video"
+    assert (
+        parse_render_options(
+            {"visuals": "pexels-video"}, trust=Trust.CALLER, settings=load_settings()
+        ).visuals
+        == "pexels-video"
+    )
     with pytest.raises(InputError, match="cannot name a folder"):
-        parse_render_options({"visuals": "pexels-video@http://127.0.0.1:9/"}, trust=Trust.CALLER)
+        parse_render_options(
+            {"visuals": "pexels-video@http://127.0.0.1:9/"}, trust=Trust.CALLER, settings=load_settings()
+        )
 
 
 async def test_a_tall_frame_of_a_wide_moving_picture_is_one_crop(tmp_path: Path) -> None:

@@ -254,7 +254,9 @@ async def test_the_studio_path_re_encodes_only_the_edited_scene_pictures_include
         options={"voice": "espeak:vi"},
         trust=Trust.CALLER,
     )
-    options = parse_render_options(context.options, trust=Trust.CALLER, config=r.tts.config)
+    options = parse_render_options(
+        context.options, trust=Trust.CALLER, config=r.tts.config, settings=load_settings()
+    )
     await r.render(job_document(context, job_limits(settings), options), tmp_path / "a.mp4", options)
     first = r.segments_encoded
     plan = plan_of_job(r, context, settings)

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from app.config import load_settings
 from app.core.queue_manager import Trust
 from app.errors import InputError
 from app.services.options import parse_render_options
@@ -66,7 +67,9 @@ def test_a_bad_lexicon_in_the_theme_is_one_line_and_exit_2(cli: CLI, table: str,
         assert named in lines[0] and "Traceback" not in lines[0]
     assert not (cli.cwd / "talk.mp4").exists()
     with pytest.raises(InputError, match="lexicon"):  # the service's options: 422
-        parse_render_options({"theme": str(cli.cwd / "bad.toml")}, trust=Trust.OPERATOR)
+        parse_render_options(
+            {"theme": str(cli.cwd / "bad.toml")}, trust=Trust.OPERATOR, settings=load_settings()
+        )
 
 
 def test_merge_keeps_both_and_lets_the_upper_one_win() -> None:

@@ -74,16 +74,22 @@ def plan() -> Plan:
 
 def test_the_chain_is_checked_and_ends_with_slides(tmp_path: Path) -> None:
     folder = pictures(tmp_path / "pics")
-    assert [s.engine for s in parse_visuals(f"local:{folder}")] == ["local", "slides"]
-    assert [s.engine for s in parse_visuals(None)] == ["slides"]
+    assert [s.engine for s in parse_visuals(f"local:{folder}", Trust.OPERATOR, load_settings())] == [
+        "local",
+        "slides",
+    ]
+    assert [s.engine for s in parse_visuals(None, Trust.OPERATOR, load_settings())] == ["slides"]
     with pytest.raises(InputError, match="unknown provider 'flickr'"):
-        parse_visuals("flickr")
+        parse_visuals("flickr", Trust.OPERATOR, load_settings())
     with pytest.raises(InputError, match="is not a directory"):
-        parse_visuals(f"local:{tmp_path / 'nope'}")
+        parse_visuals(f"local:{tmp_path / 'nope'}", Trust.OPERATOR, load_settings())
     # an API caller names no server folder, through the one options validator
     with pytest.raises(InputError, match="API callers cannot name a folder"):
-        parse_render_options({"visuals": f"local:{folder}"}, trust=Trust.CALLER)
-    assert parse_render_options({"visuals": "slides"}, trust=Trust.CALLER).visuals == "slides"
+        parse_render_options({"visuals": f"local:{folder}"}, trust=Trust.CALLER, settings=load_settings())
+    assert (
+        parse_render_options({"visuals": "slides"}, trust=Trust.CALLER, settings=load_settings()).visuals
+        == "slides"
+    )
 
 
 async def test_local_pictures_by_name_then_in_order_code_stays_a_slide(tmp_path: Path) -> None:

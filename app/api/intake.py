@@ -95,7 +95,7 @@ def build_submission(
     given = {k: v for k, v in options.items() if v is not None}
     if music is not None and given.get("music"):
         raise InputError("send music either as options.music or as an uploaded 'music' file, not both")
-    parsed = parse_render_options(given, trust=Trust.CALLER, config=tts)
+    parsed = parse_render_options(given, trust=Trust.CALLER, settings=settings, config=tts)
     display = display_name(name)
     board = "json" if fmt == STORYBOARD else storyboard_format(display) if uploaded else None
     if board is not None:  # a storyboard: checked here as the worker will, one line per problem

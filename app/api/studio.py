@@ -174,7 +174,9 @@ async def put_storyboard(
     plan = parse_storyboard(json.dumps(data).encode("utf-8"), "json", "storyboard")
     parent = FileContext.from_payload(job.payload)
     options = {k: v for k, v in parent.options.items() if k not in CONDENSING}
-    parsed = parse_render_options(options, trust=parent.trust, config=service.runtime.renderer.tts.config)
+    parsed = parse_render_options(
+        options, trust=parent.trust, settings=service.settings, config=service.runtime.renderer.tts.config
+    )
     check_storyboard(
         plan,
         parsed,
@@ -220,7 +222,9 @@ async def voice_sample(
 ) -> FileResponse:
     """One sentence in the voice's language, so a caller can hear it before choosing it."""
     tts = service.runtime.renderer.tts
-    options = parse_render_options({"voice": voice}, trust=Trust.CALLER, config=tts.config)
+    options = parse_render_options(
+        {"voice": voice}, trust=Trust.CALLER, settings=service.settings, config=tts.config
+    )
     spec = options.voice or voice
     if "*" in spec or "," in spec:
         raise InputError("listen to one named voice (no '*', no failover chain)")
@@ -261,6 +265,7 @@ async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> 
     options = parse_render_options(
         {k: v for k, v in parent.options.items() if k not in CONDENSING},
         trust=parent.trust,
+        settings=service.settings,
         config=service.runtime.renderer.tts.config,
     )
     scene = plan.scenes[index]

@@ -122,7 +122,7 @@ def submit(
         document = read_source(source, settings, reading.pages, reading.pptx_picture)
         options = render_options(settings, *groups)
         # whoever runs the CLI is the operator
-        parsed = parse_render_options(options, trust=Trust.OPERATOR)
+        parsed = parse_render_options(options, trust=Trust.OPERATOR, settings=settings)
         if isinstance(document, Document):
             check_script(document, parsed, ScriptLimits.from_settings(settings))
             check_images_now(document, parsed, settings)

@@ -72,12 +72,15 @@ def plan_command(
     from app.services.options import parse_render_options
     from app.services.plan_stage import make_plan
     from app.services.planning import ScriptLimits
+    from app.services.speech import TTSConfig
 
     groups = (speech, frame, reading, limits, story)
     settings = cli_settings(**group_settings(*groups))
     pages, pptx_picture = reading.pages, reading.pptx_picture
     try:
-        options = parse_render_options(render_options(settings, *groups), trust=Trust.OPERATOR)
+        options = parse_render_options(
+            render_options(settings, *groups), trust=Trust.OPERATOR, settings=settings
+        )
         check_output(output)
         sent, requests = 0, 0
         if source is None or options.llm:  # an LLM writes it (about a topic, or from the document)
@@ -90,7 +93,9 @@ def plan_command(
             document = read_input(source, settings, pages, pptx_picture)
             # a storyboard or a condensed plan gets its `spoken` text again when it is rendered
             bare = output is not None or options.duration is not None or options.max_duration is not None
-            plan = make_plan(document, options, ScriptLimits.from_settings(settings), spoken=not bare)
+            script = ScriptLimits.from_settings(settings)
+            config = TTSConfig.from_settings(settings)
+            plan = make_plan(document, options, script, spoken=not bare, config=config)
         plan = fit_and_report(plan, options)
         if estimate:
             print_estimate(plan, options, sent, requests)

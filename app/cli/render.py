@@ -130,7 +130,9 @@ def render(
     groups = (speech, frame, delivery, pictures, sound, reading, limits, images, story)
     settings = cli_settings(**group_settings(*groups))
     try:
-        options = parse_render_options(render_options(settings, *groups), trust=Trust.OPERATOR)
+        options = parse_render_options(
+            render_options(settings, *groups), trust=Trust.OPERATOR, settings=settings
+        )
     except ValueError as exc:
         fail(describe(exc))
     except InputError as exc:

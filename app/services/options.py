@@ -14,7 +14,15 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from app.config import DURATION_MAX, DURATION_MIN, PAUSE_MAX, RATE_MAX, RATE_MIN, setting_default
+from app.config import (
+    DURATION_MAX,
+    DURATION_MIN,
+    PAUSE_MAX,
+    RATE_MAX,
+    RATE_MIN,
+    Settings,
+    setting_default,
+)
 from app.core.queue_manager import Trust
 from app.errors import InputError, first_error
 from app.services.documents import parse_pages
@@ -234,12 +242,13 @@ def parse_duration(text: str) -> float:
 
 
 def parse_render_options(
-    values: dict[str, Any] | None, *, trust: Trust, config: TTSConfig | None = None
+    values: dict[str, Any] | None, *, trust: Trust, settings: Settings, config: TTSConfig | None = None
 ) -> RenderOptions:
     """Validate options from any source; a bad value raises InputError naming the field.
 
-    `trust` says who chose them (there is no default: every entry point decides); `config` holds
-    what the operator offers to callers (default: from the environment).
+    `trust` says who chose them (there is no default: every entry point decides); `settings` are the
+    operator's (providers' keys and servers, the music folder), handed down by the entry point;
+    `config` holds the voices the operator offers to callers (default: made from `settings`).
     """
     given = with_preset({k: v for k, v in (values or {}).items() if v is not None})
     try:
@@ -251,12 +260,13 @@ def parse_render_options(
             )
         ) from None
     if options.voice:
+        config = config or TTSConfig.from_settings(settings)
         parse_voice_spec(options.voice, config=config, trust=trust)  # VoiceNotFound is an InputError
     _check_image_options(options, trust)
-    parse_visuals(options.visuals, trust)  # a caller names no folder or server (one-line InputError)
+    parse_visuals(options.visuals, trust, settings)  # a caller names no folder or server (one line)
     _check_llm(options.llm, trust)
     _check_theme(options.theme, trust)
-    _check_music(options, trust)
+    _check_music(options, trust, settings)
     if options.lexicon:
         Lexicon.from_toml(options.lexicon, source="option 'lexicon'")  # an InputError of one line
     parse_pages(options.pages)  # a bad range is an InputError of one line
@@ -302,17 +312,15 @@ def _check_theme(theme: str, trust: Trust) -> None:
     load_theme(theme)  # a bad theme file is an InputError of one line, before any work is done
 
 
-def _check_music(options: RenderOptionsInput, trust: Trust) -> None:
+def _check_music(options: RenderOptionsInput, trust: Trust, settings: Settings) -> None:
     """A caller names a track of the operator's music folder (or * for any); the operator may name
     any file or folder. Sizes are checked here, before any work (a 2 GB file is never read)."""
-    from app.config import load_settings
     from app.services.audio import ALL_TRACKS, music_files, track_names
 
     if trust is not Trust.OPERATOR and options.max_music_bytes is not None:
         raise InputError("option 'max_music_bytes' is the operator's (T2V_MAX_MUSIC_BYTES on this server)")
     if not options.music:
         return
-    settings = load_settings()
     limit = options.max_music_bytes or settings.max_music_bytes
     if trust is not Trust.OPERATOR:
         names = track_names(settings.music_dir)

@@ -93,8 +93,7 @@ class Renderer:
         *,
         settings: Settings,
     ) -> None:
-        """`settings` come from whoever runs the render (the runtime, the CLI, a test): the renderer
-        and its parts never read the environment themselves."""
+        """`settings`: the runtime's (or a test's); the renderer and its parts never read the environment."""
         self.workspaces = workspaces
         return_large_buffers()  # drawn pictures' memory goes back before the encoders start
         self.settings = settings
@@ -117,7 +116,8 @@ class Renderer:
 
     def plan_document(self, document: Document | Content, options: RenderOptions | None = None) -> Plan:
         """The Plan of a document, to render or edit: `spoken` is added by the render (blocking)."""
-        return make_plan(document, options or RenderOptions(), self.limits, self._language, spoken=False)
+        chosen, config = options or RenderOptions(), self.tts.config
+        return make_plan(document, chosen, self.limits, self._language, spoken=False, config=config)
 
     async def render(
         self,

@@ -22,7 +22,7 @@ from app.services.planning import (
     merge_lexicons,
     plan_document,
 )
-from app.services.speech import detect_language
+from app.services.speech import TTSConfig, detect_language
 from app.services.tts_service import parse_voice_chain
 from app.services.visuals import fits, load_theme
 
@@ -41,11 +41,13 @@ def make_plan(
     language_of: Callable[[str], str] = detect_language,
     *,
     spoken: bool = True,
+    config: TTSConfig | None = None,
 ) -> Plan:
     """What `t2v plan` prints and a render consumes: the planner's scenes, split where they do not fit
     the frame at the type floor (`visuals.fits`, with captions burned or not), and each scene's
     `spoken` text in the voice's language (the option's voice, else the document's, else detected),
-    unless `spoken` is False. With captions burned, prose is shown as key points (the captions
+    unless `spoken` is False (`config`: the operator's speech servers, for a voice without @URL).
+    With captions burned, prose is shown as key points (the captions
     already say the sentence)."""
     fmt = options.video_format
 
@@ -57,7 +59,7 @@ def make_plan(
     plan = plan_document(document, PlanLimits(options.rate, script=limits), fits=fits_frame)
     if not spoken and not options.burn_captions:
         return plan
-    language = parse_voice_chain(options.voice).language if options.voice else None
+    language = parse_voice_chain(options.voice, config=config).language if options.voice else None
     language = language or plan.language or language_of(_narration_sample(plan))
     if options.burn_captions:  # the captions say the sentence: the slide shows its key points
         plan = for_burned_captions(plan, language)

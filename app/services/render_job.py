@@ -212,7 +212,9 @@ def plan_of_job(renderer: Renderer, context: FileContext, settings: Settings) ->
     """The Plan a job renders (blocking): its storyboard as written, or its document planned and
     condensed as `Renderer.render` does, so an editor sees the scenes the video has; the pictures
     taken out of the document file are written into it (`embed_images`), so it can be sent back."""
-    options = parse_render_options(context.options, trust=context.trust, config=renderer.tts.config)
+    options = parse_render_options(
+        context.options, trust=context.trust, settings=settings, config=renderer.tts.config
+    )
     source = job_input(context, job_limits(settings), options)
     if isinstance(source, Plan):
         return source
@@ -244,7 +246,9 @@ class RenderJobHandler:
     def _inputs(self, context: FileContext) -> tuple[RenderOptions, Document | Plan]:
         """The job's options and document, validated again (in a thread: voices are looked up)."""
         # the trust the payload was written with: a job from the API is checked as a caller's again
-        options = parse_render_options(context.options, trust=context.trust, config=self.renderer.tts.config)
+        options = parse_render_options(
+            context.options, trust=context.trust, settings=self.settings, config=self.renderer.tts.config
+        )
         limits = DocumentLimits.from_settings(self.settings)
         limits = dataclasses.replace(limits, text_bytes=self.max_input_bytes)
         source = job_input(context, limits, options)

@@ -23,7 +23,6 @@ from typing import TypeVar
 
 import numpy as np
 
-from app.config import load_settings
 from app.core.diskcache import DiskCache, hash_key
 from app.core.net import HttpClient
 from app.core.resource_manager import ResourceManager
@@ -72,7 +71,8 @@ class TTSService:
         self.espeak = espeak or EspeakEngine()
         self.resources = resources
         self.cache = cache
-        self.config = config or TTSConfig.from_settings(load_settings())
+        # the runtime's (TTSConfig.from_settings); without one, the defaults: no keys, no servers
+        self.config = config or TTSConfig()
         self.http = http or HttpClient(self.config.http)
         self.syntheses = 0  # real engine calls (cache hits excluded), for tests and metrics
         self.clock: Callable[[], float] = time.monotonic

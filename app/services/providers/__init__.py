@@ -1,6 +1,6 @@
 """Visual providers (issue 18): where a scene's picture comes from (`--visuals`).
 
-chain = parse_visuals("local:./pics,slides", trust)  # checked where options enter
+chain = parse_visuals("local:./pics,slides", trust, settings)  # checked where options enter
 provided = await VisualProviders(images, settings).apply(plan, options.visuals, frame, workdir)
 provided.plan      # scenes with pictures: image_text / full_image
 provided.made_by   # the provider of each scene ('slides', 'local', ...)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from app.config import Settings, load_settings
+from app.config import Settings
 from app.core.queue_manager import Trust
 from app.errors import InputError
 
@@ -39,10 +39,9 @@ class VisualSpec:
         return self.engine
 
 
-def parse_visuals(
-    spec: str | None, trust: Trust = Trust.OPERATOR, settings: Settings | None = None
-) -> tuple[VisualSpec, ...]:
-    """The chain, checked; `slides` always ends it (the last resort never fails)."""
+def parse_visuals(spec: str | None, trust: Trust, settings: Settings) -> tuple[VisualSpec, ...]:
+    """The chain, checked; `slides` always ends it (the last resort never fails). `settings`: the
+    operator's keys and default servers (a provider without a key is refused here)."""
     chain: list[VisualSpec] = []
     for part in (spec or "slides").split(","):
         text = part.strip()
@@ -64,9 +63,9 @@ def parse_visuals(
         elif engine == "local":
             chain.append(_local(arg))
         elif engine == "openai-images":
-            chain.append(_generator(arg, url if at else None, trust, settings or load_settings()))
+            chain.append(_generator(arg, url if at else None, trust, settings))
         else:
-            chain.append(_stock(engine, url if at else None, settings or load_settings()))
+            chain.append(_stock(engine, url if at else None, settings))
     if chain[-1].engine != "slides":
         chain.append(VisualSpec("slides"))
     return tuple(chain)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import httpx
 
-from app.config import load_settings
 from app.core.queue_manager import Trust
 from app.errors import VoiceNotFound
 from app.services.speech.engines import ENGINES, ESPEAK, OPENAI, PIPER, piper
@@ -65,14 +64,14 @@ def parse_voice_chain(
 
     With `trust=Trust.CALLER` (options from an API request) every voice must be one the operator
     offers (`TTSConfig.caller_voices`), which is checked before any file or server is looked at.
+    `config` is the operator's (the runtime's); without one, the defaults: no servers, no keys.
     """
     items = [item.strip() for item in spec.split(",")]
     if not any(items):
         raise VoiceNotFound(f"empty voice spec; {_EXAMPLES}")
     if not all(items):
         raise VoiceNotFound(f"empty entry in voice chain {spec!r}")
-    if trust is not Trust.OPERATOR:
-        config = config or TTSConfig.from_settings(load_settings())
+    config = config or TTSConfig()  # no config: the defaults (no servers, no keys), never the environment
     return VoiceChain(tuple(_parse_link(item, espeak, config, trust) for item in items))
 
 
@@ -90,7 +89,7 @@ def parse_voice_spec(
     return parse_voice_chain(spec, espeak, config, trust).primary
 
 
-def _parse_link(item: str, espeak: EspeakEngine | None, config: TTSConfig | None, trust: Trust) -> VoiceSpec:
+def _parse_link(item: str, espeak: EspeakEngine | None, config: TTSConfig, trust: Trust) -> VoiceSpec:
     engine, sep, voice = item.partition(":")
     if not sep:
         engine, voice = ESPEAK, engine
@@ -102,7 +101,6 @@ def _parse_link(item: str, espeak: EspeakEngine | None, config: TTSConfig | None
             f"available: {', '.join(ENGINES)} ({_EXAMPLES})"
         )
     if trust is not Trust.OPERATOR:
-        assert config is not None
         config.caller_voices.check(engine, voice, item)
     if engine == PIPER:
         return VoiceSpec(PIPER, str(piper.resolve_model(voice)))
@@ -115,8 +113,7 @@ def _parse_link(item: str, espeak: EspeakEngine | None, config: TTSConfig | None
     if not name:
         raise VoiceNotFound(f"no voice name in {item!r}; {_EXAMPLES}")
     if not at:
-        cfg = config or TTSConfig.from_settings(load_settings())
-        url = (cfg.openai_base_url if engine == OPENAI else cfg.async_url) or ""
+        url = (config.openai_base_url if engine == OPENAI else config.async_url) or ""
         if not url:
             raise VoiceNotFound(f"{item!r} needs @URL (or T2V_TTS_API_URL) to say where the service is")
     return VoiceSpec(engine, name, _check_url(url, item))
