@@ -1,8 +1,8 @@
 """What sound costs (issue 14): the audio stage's share of a render, and edited re-renders with music.
 
-A generated ~60 s document of twenty scenes is rendered in-process (720p, espeak) with a fresh cache:
-once, then again unchanged (everything cached), then after editing one scene; with and without
-music (a generated 90 s stereo track). The audio stage (`encode_narration`: resampling, measuring,
+A generated document of twenty scenes (~150 s of track) is rendered in-process (720p, espeak) with
+a fresh cache: once, then again unchanged (everything cached), then after editing one scene; with and
+without music (a generated 90 s stereo track). The audio stage (`encode_narration`: resampling, measuring,
 levelling, limiting, encoding, mixing, all with their caches) is timed inside each render; ffmpeg's
 ebur128 measures every output. No pass/fail: the numbers go to benchmarks/results/sound.md.
 
@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from app.config import load_settings  # noqa: E402
 from app.core.memory_optimizer import DiskCache, WorkspaceManager  # noqa: E402
 from app.core.resource_manager import ResourceManager  # noqa: E402
 from app.services import pipeline  # noqa: E402
+from app.services.audio import NarrationPlan, Sound, bed  # noqa: E402
 from app.services.documents import document_from_bytes  # noqa: E402
 from app.services.models import RenderOptions  # noqa: E402
 from app.services.pipeline import Renderer  # noqa: E402
@@ -58,20 +61,50 @@ def document(edited: bool = False) -> str:
 
 
 AUDIO: list[float] = []
+CALLS: list[tuple[NarrationPlan, Sound]] = []  # each render's audio stage inputs, its speech kept
+KEEP: list[Path] = []  # where the speech files are kept (the renders' workspaces are removed)
+KEPT = itertools.count()
 
 
 def timed_audio() -> None:
-    """Time the audio stage inside every render (the pipeline's own `encode_narration`)."""
+    """Time the audio stage inside every render (the pipeline's own `encode_narration`), and keep
+    what it was given, to run it again alone (`alone`)."""
     inner = pipeline.encode_narration
 
-    async def timed(*args: Any, **kwargs: Any) -> Any:
+    async def timed(plan: NarrationPlan, *args: Any, **kwargs: Any) -> Any:
+        if KEEP:
+            CALLS.append((kept(plan, KEEP[0] / f"call-{next(KEPT)}"), kwargs.get("sound", args[-1])))
         started = time.perf_counter()
         try:
-            return await inner(*args, **kwargs)
+            return await inner(plan, *args, **kwargs)
         finally:
             AUDIO.append(time.perf_counter() - started)
 
     pipeline.encode_narration = timed  # type: ignore[assignment]
+
+
+def kept(plan: NarrationPlan, folder: Path) -> NarrationPlan:
+    folder.mkdir(parents=True)
+    units = []
+    for i, u in enumerate(plan.units):
+        wav = folder / f"{i:02d}.wav"
+        shutil.copy(u.speech.audio_path, wav)
+        units.append(replace(u, speech=replace(u.speech, audio_path=wav)))
+    return replace(plan, units=tuple(units))
+
+
+def alone(first: tuple[NarrationPlan, Sound], edited: tuple[NarrationPlan, Sound], work: Path) -> list[float]:
+    """The audio stage by itself, nothing beside it: a first render's (a fresh cache, no music kept by
+    the process), then the edited one's with that cache. Wall and CPU seconds of each."""
+    bed.DECODED = bed.Kept(bed.KEPT_TRACKS)
+    cache, out = DiskCache(work / "cache"), []
+    for n, (plan, sound) in enumerate((first, edited)):
+        ws = work / str(n)
+        ws.mkdir(parents=True)
+        started, cpu = time.perf_counter(), cpu_seconds()
+        asyncio.run(pipeline.encode_narration(plan, ws / "n.aac", ws, cache, asyncio.Semaphore(1), sound))
+        out += [time.perf_counter() - started, cpu_seconds() - cpu]
+    return out
 
 
 def r128(path: Path) -> tuple[float, float]:
@@ -155,6 +188,24 @@ def table(title: str, runs: list[Run]) -> list[str]:
     return [*lines, ""]
 
 
+def alone_table(by_itself: dict[str, list[list[float]]]) -> list[str]:
+    lines = [
+        f"### the audio stage alone (medians of {len(next(iter(by_itself.values())))})",
+        "",
+        "`encode_narration` run again by itself on the same inputs (nothing beside it): the first",
+        "render's with a fresh cache, then the edited render's with that cache.",
+        "",
+        "| | first render wall | CPU | one scene of 20 edited wall | CPU | edited vs first (wall) | (CPU) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, rows in by_itself.items():
+        fw, fc, ew, ec = (statistics.median(r[k] for r in rows) for k in range(4))
+        lines.append(
+            f"| {name} | {fw:.2f} s | {fc:.2f} s | {ew:.2f} s | {ec:.2f} s | {ew / fw:.0%} | {ec / fc:.0%} |"
+        )
+    return [*lines, ""]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
@@ -170,27 +221,37 @@ def main(argv: list[str] | None = None) -> None:
             check=True,
         )  # fmt: skip
         results: dict[str, list[list[Run]]] = {"without music": [], "with music": []}
+        inputs: dict[str, list[tuple[NarrationPlan, Sound]]] = {}
+        KEEP.append(base / "kept")
         loads = [os.getloadavg()[0]]
         for n in range(args.repeat):
             for name, track in (("without music", None), ("with music", music)):
                 work = base / f"{name.replace(' ', '-')}-{n}"
                 work.mkdir()
+                CALLS.clear()
                 results[name].append(asyncio.run(series(track, work)))
+                inputs[name] = [CALLS[0], CALLS[2]]  # the first render's, the edited one's
+                loads.append(os.getloadavg()[0])
+        by_itself: dict[str, list[list[float]]] = {name: [] for name in inputs}
+        for n in range(max(3, args.repeat)):
+            for name, (first, edited) in inputs.items():
+                by_itself[name].append(alone(first, edited, base / f"alone-{name.replace(' ', '-')}-{n}"))
                 loads.append(os.getloadavg()[0])
     lines = [
         "# Sound: what loudness, limiting and music cost",
         "",
         f"`benchmarks/sound_bench.py --repeat {args.repeat}` on {platform.machine()}, "
-        f"{platform.python_version()}, medians. Twenty scenes, ~60 s of espeak speech, 720p, a fresh",
-        "cache per series; the audio stage is `encode_narration` (resample, measure, level, limit, encode,",
-        "check, mix), timed inside each render (it runs beside the picture encoding, so its share of a",
-        "first render's wall time is an upper bound on what it adds); CPU is this process's and its ffmpeg",
-        "children's user + system seconds. The machine is shared: its 1-minute",
+        f"{platform.python_version()}, medians. Twenty scenes, ~150 s of espeak speech and pauses, 720p,",
+        "a fresh cache per series; the audio stage is `encode_narration` (resample, measure, level, limit,",
+        "encode, check, mix), timed inside each render (it runs beside the picture encoding, so its share",
+        "of a first render's wall time is an upper bound on what it adds); CPU is this process's and its",
+        "ffmpeg children's user + system seconds. The machine is shared: its 1-minute",
         f"load average (`uptime`, 2 cores) was {min(loads):.1f}-{max(loads):.1f} during these runs.",
         "",
     ]
     for name, runs in results.items():
         lines += table(name, median_runs(runs))
+    lines += alone_table(by_itself)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "sound.md").write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

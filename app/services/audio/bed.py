@@ -44,6 +44,7 @@ BED_VERSION = "music-bed-v1"
 DECODE_MARGIN = 5.0  # seconds of music decoded past what the video needs
 DECODE_STEP = 60.0  # ... rounded up to whole minutes, so an edit seldom changes what is measured
 KEPT_TRACKS = 4  # decoded tracks a process keeps mapped (their pages are the OS's file cache)
+KEPT_DIGESTS = 1024  # files' content digests a process keeps by identity
 SCALE = np.float32(1 / 32768)
 
 
@@ -116,6 +117,8 @@ def track_digest(path: Path, cache: DiskCache | None) -> str:
         if cache is not None:
             cache.put_bytes(key, json.dumps({"digest": digest}).encode("utf-8"), ".json")
     with DECODED.lock:
+        if len(DECODED.digests) >= KEPT_DIGESTS:  # a long-running worker sees many uploads
+            DECODED.digests.clear()
         DECODED.digests[ident] = digest
     return digest
 
@@ -258,7 +261,7 @@ class Bed:
             gain = self.gains[p.track]
             parts.append((track.digest, track.length, gain, p.start, p.fade_in, p.fade_out, span))
         fades = self.fades.key(lo, hi) if self.fades is not None else None
-        ducks = self.ducking.within(lo, hi) if self.ducking is not None else []
+        ducks = self.ducking.key(lo, hi) if self.ducking is not None else []
         return hash_key(BED_VERSION, "window", lo, hi, parts, fades, ducks)
 
 

@@ -71,8 +71,9 @@ def _rendition(files: list[tuple[int, int, str]], frame: tuple[int, int]) -> str
     return max(files, key=lambda f: f[0] * f[1])[2]
 
 
-def _credit(who: str, site: str, page: str) -> str:
-    return f"Video by {who} on {site}" + (f" ({page})" if page else "")
+def credit_line(what: str, who: str, site: str, page: str) -> str:
+    """The credit a stock site asks for: "Photo by NAME on Pexels (page)"."""
+    return f"{what} by {who} on {site}" + (f" ({page})" if page else "")
 
 
 def _int(value: Any) -> int:
@@ -100,7 +101,7 @@ def pexels_clips(answer: Any, frame: tuple[int, int]) -> list[StockHit]:
         user = video.get("user")
         who = str(user.get("name") or "unknown") if isinstance(user, dict) else "unknown"
         page = str(video.get("url") or "")
-        found.append(StockHit(str(video.get("id")), url, _credit(who, "Pexels", page)))
+        found.append(StockHit(str(video.get("id")), url, credit_line("Video", who, "Pexels", page)))
     return found
 
 
@@ -123,5 +124,5 @@ def pixabay_clips(answer: Any, frame: tuple[int, int]) -> list[StockHit]:
             continue
         who = str(hit.get("user") or "unknown")
         page = str(hit.get("pageURL") or "")
-        found.append(StockHit(str(hit.get("id")), url, _credit(who, "Pixabay", page)))
+        found.append(StockHit(str(hit.get("id")), url, credit_line("Video", who, "Pixabay", page)))
     return found

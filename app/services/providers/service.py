@@ -20,7 +20,7 @@ from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
 from app.errors import ImageError, RemoteError
-from app.services.images import ImagePolicy, ImageService, MediaLimits
+from app.services.images import ImagePolicy, ImageService
 from app.services.planning import ImageRef, Plan, Scene
 from app.services.providers.clips import CLIP_SUFFIXES, StockHit, check_clip
 from app.services.providers.context import ProviderContext
@@ -66,14 +66,14 @@ class VisualProviders:
     ) -> None:
         self.images = images
         self.settings = settings
-        self.resources = resources
+        # what every remote provider of a render shares: made once, handed to each provider made
+        self.context = ProviderContext(settings, images.http, images.cache, resources)
 
     async def apply(
         self, plan: Plan, spec: str | None, frame: tuple[int, int], workdir: Path
     ) -> ProvidedPlan:
         # checked with the caller's trust where the options entered
         chain = parse_visuals(spec, Trust.OPERATOR, self.settings)
-        context = ProviderContext(self.settings, self.images.http, self.images.cache, self.resources)
         chains = [_scene_chain(chain, scene.visual) for scene in plan.scenes]
         made_by = ["slides"] * len(plan.scenes)
         scenes = list(plan.scenes)
@@ -94,9 +94,7 @@ class VisualProviders:
                     if path is None:
                         continue
                     if path.suffix.lower() in CLIP_SUFFIXES:
-                        ref, clip = await self._clip(
-                            path, path.name, link, context.clip_limits, frame, workdir, warnings
-                        )
+                        ref, clip = await self._clip(path, path.name, link, frame, workdir, warnings)
                     else:
                         ref, clip = await self._picture(path, link, frame, workdir, warnings), None
                     if ref is not None:
@@ -105,7 +103,7 @@ class VisualProviders:
                             clips[i] = clip
             for link in dict.fromkeys(x for x in links if x is not None and x.engine == "openai-images"):
                 todo = [i for i, x in enumerate(links) if x == link]
-                gen = ImageGenerator(link, context)
+                gen = ImageGenerator(link, self.context)
                 made = await asyncio.gather(
                     *(
                         self._generated(gen, scenes[i], link, frame, workdir, warnings, n)
@@ -118,7 +116,7 @@ class VisualProviders:
             stocks = (x for x in links if x is not None and x.engine in STOCK)
             for link in dict.fromkeys(stocks):
                 todo = [i for i, x in enumerate(links) if x == link]
-                stock = StockSearch(link, context)
+                stock = StockSearch(link, self.context)
                 # searches in parallel, photos picked in scene order (deterministic), then fetched
                 queries = [" ".join(scene_keywords(scenes[i], 3)) for i in todo]
                 hits = await asyncio.gather(*(self._search(stock, q, link, frame, warnings) for q in queries))
@@ -204,7 +202,7 @@ class VisualProviders:
                 _fell_over(warnings, link, exc)
                 return None, None
             name = f"{link.name} clip {photo.id}"
-            return await self._clip(dest, name, link, stock.clip_limits, frame, workdir, warnings)
+            return await self._clip(dest, name, link, frame, workdir, warnings)
         src = f"{link.name} photo {photo.id}"
         try:
             data = await stock.download(photo, dest)
@@ -219,7 +217,6 @@ class VisualProviders:
         clip: Path,
         name: str,
         link: VisualSpec,
-        limits: MediaLimits,
         frame: tuple[int, int],
         workdir: Path,
         warnings: list[str],
@@ -227,7 +224,7 @@ class VisualProviders:
         """A video clip checked (size, pixels, its first frame decodes), its first frame the picture
         (through the images service like any picture); or None (a warning) so the scene falls over."""
         try:
-            poster = await run_in_thread(check_clip, clip, limits, name)
+            poster = await run_in_thread(check_clip, clip, self.context.clip_limits, name)
             resolved = await self.images.resolve(
                 [_Found(name, data=poster)], ImagePolicy(frame=frame), workdir
             )

@@ -21,7 +21,7 @@ from app.core.diskcache import hash_key
 from app.core.net import Endpoint, FetchLimits
 from app.core.threads import run_in_thread
 from app.errors import RemoteError
-from app.services.providers.clips import StockHit, pexels_clips, pixabay_clips
+from app.services.providers.clips import StockHit, credit_line, pexels_clips, pixabay_clips
 from app.services.providers.context import ProviderContext
 from app.services.providers.spec import VisualSpec
 
@@ -51,7 +51,6 @@ class StockSearch:
         self.endpoint = Endpoint(self.base, secret)
         self.results = settings.stock_results
         self.context = context
-        self.limits, self.clip_limits = context.image_limits, context.clip_limits
 
     async def search(self, query: str, frame: tuple[int, int]) -> list[StockHit]:
         """The hits for `query` (cached); a failed search raises `RemoteError`."""
@@ -101,7 +100,7 @@ class StockSearch:
                     hit.url,
                     dest,
                     what=f"{self.name} {kind} {hit.id}",
-                    limits=self.clip_limits.fetch if self.video else self.limits.fetch,
+                    limits=(self.context.clip_limits if self.video else self.context.image_limits).fetch,
                     endpoint=self.endpoint,
                     headers={"Accept": "video/*" if self.video else "image/*"},
                 )
@@ -124,8 +123,7 @@ def _photos(answer: Any) -> list[StockHit]:
             continue
         who = str(photo.get("photographer") or "unknown")
         page = str(photo.get("url") or "")
-        credit = f"Photo by {who} on Pexels" + (f" ({page})" if page else "")
-        found.append(StockHit(str(photo.get("id")), url, credit))
+        found.append(StockHit(str(photo.get("id")), url, credit_line("Photo", who, "Pexels", page)))
     return found
 
 
@@ -142,6 +140,5 @@ def _pixabay_photos(answer: Any) -> list[StockHit]:
             continue
         who = str(hit.get("user") or "unknown")
         page = str(hit.get("pageURL") or "")
-        credit = f"Image by {who} on Pixabay" + (f" ({page})" if page else "")
-        found.append(StockHit(str(hit.get("id")), url, credit))
+        found.append(StockHit(str(hit.get("id")), url, credit_line("Image", who, "Pixabay", page)))
     return found
