@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -35,6 +36,7 @@ from app.services.planning import (
 from app.services.video import probe
 from app.services.visuals import compose_scene, draw_layout, load_theme
 from tests.images_support import huge_png, near
+from tests.waiting import eventually
 
 MAGENTA = (250, 20, 200)  # a colour no theme uses
 OPTIONS = RenderOptions(voice="espeak:en-us", aspect="16:9", resolution=720)
@@ -431,6 +433,44 @@ async def test_a_picture_with_nothing_said_stays_on_screen(tmp_path: Path) -> No
         frame = frame_at(result.video, start + length * 0.8).convert("RGB")
         centre = frame.getpixel((frame.width // 2, frame.height // 3))
         assert isinstance(centre, tuple) and near(centre, MAGENTA, 30), centre
+
+
+async def test_the_narration_is_encoded_while_the_stills_are_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold render levels and encodes its narration track as soon as the speech is made, while the
+    stills are drawn, not beside the video's encoders, where its arrays added to a cold 1080p render's
+    memory peak. Here every still waits for the track to be written: a render that encoded it after
+    the stills would never get that far."""
+    r = renderer(tmp_path)
+    draw = r.visuals.draw_scene
+    tracks: list[Path] = []
+
+    async def after_the_narration(*args: Any, **kwargs: Any) -> Path:
+        found = await eventually(
+            lambda: sorted((tmp_path / "tmp").glob("*/narration.aac")),
+            timeout=120,
+            what="the narration track, written before the stills are drawn",
+        )
+        tracks.extend(found)
+        return await draw(*args, **kwargs)
+
+    monkeypatch.setattr(r.visuals, "draw_scene", after_the_narration)
+    items = ["Apples keep well.", "Pears ripen fast."]
+    scenes = [
+        Scene(
+            id=f"s{n}",
+            layout="bullets",
+            title=f"Fruit {n}",
+            items=[Item(text=t) for t in items],
+            narration=" ".join(items),
+            beats=[Beat(at=0, item=0), Beat(at=len(items[0]) + 1, item=1)],
+        )
+        for n in (1, 2)
+    ]
+    result = await r.render_plan(Plan(title="Order", scenes=scenes), tmp_path / "order.mp4", OPTIONS)
+    assert len(tracks) >= 2, tracks  # every still (one per item said) drawn after the track
+    assert result.duration > 2 and probe(result.video).audio_codec == "aac"
 
 
 @pytest.mark.parametrize("aspect", ["16:9", "9:16"], ids=["grid", "cards"])
