@@ -34,7 +34,9 @@ from app.services.visuals import (
 )
 from app.services.visuals.code import CONTINUATION
 from app.services.visuals.fonts import default_fontset
-from app.services.visuals.inline import plain
+from app.services.visuals.inline import CODE, REGULAR, Frag, plain
+from app.services.visuals.rich import RichStyle, wrap
+from app.services.visuals.text import measure
 
 ASPECTS = [VideoFormat("16:9", 720), VideoFormat("9:16", 720), VideoFormat("1:1", 720)]
 IDS = ["16x9", "9x16", "1x1"]
@@ -149,6 +151,27 @@ def test_a_continuation_counter_never_wraps_onto_a_line_of_its_own() -> None:
         lines = [" ".join(line.text.split()) for line in layout.lines]
         counter = [line for line in lines if "(1/2)" in line]
         assert len(counter) == 1 and counter[0] != "(1/2)", lines
+
+
+def test_a_hyphenated_word_breaks_after_a_hyphen_never_inside_a_piece() -> None:
+    """Slides break a long hyphenated word after one of its hyphens (a narrow table column, a phone's
+    line) rather than mid-word ("LLV|M"); never in a short piece ("e-mail"), before a number
+    ("COVID-19") or inside inline code."""
+    rich = RichStyle(default_fontset(), 40, (255, 255, 255), "paragraph")
+    face = rich.face(REGULAR)
+
+    def lines(frags: list[Frag], width: float) -> list[str]:
+        return ["".join(p.text for p in line.pieces) for line in wrap(frags, rich, width, 9)]
+
+    word = "Apache-2.0-with-LLVM-exceptions"
+    assert lines([Frag(word)], measure("Apache-2.0-with-LLVM-", face) + 4) == [
+        "Apache-2.0-with-LLVM-",
+        "exceptions",
+    ]
+    narrow = measure("e-mail COVID-", face)
+    assert lines([Frag("e-mail COVID-19 now")], narrow) == ["e-mail", "COVID-19 now"]
+    code = lines([Frag("pip-tools-extra-long", CODE)], measure("pip-tools-ex", rich.face(CODE)) + 1)
+    assert code[0] == "pip-tools-ex"  # code is broken only where it must be, not at its hyphens
 
 
 LONG_TITLE = (

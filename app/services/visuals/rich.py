@@ -1,10 +1,11 @@
 """Styled text: fragments of inline Markdown wrapped into lines by measured width, then set as
 `TextLine`s (runs of one font each, with their ink boxes) at a position.
 
-Wrapping is greedy, word by word, and stops once it has more lines than the room could hold, so a
-long paragraph costs what the slide shows. A word wider than the line is broken where it must be
-(galloping + bisection, `text.fit_prefix`). Words are cleaned (`fonts.clean_text`) one at a time:
-what is measured is exactly what is drawn, fallback fonts included.
+Wrapping is greedy, word by word (a hyphenated word may break after a hyphen: `unbroken`), and stops
+once it has more lines than the room could hold, so a long paragraph costs what the slide shows. A
+word wider than the line is broken where it must be (galloping + bisection, `text.fit_prefix`).
+Words are cleaned (`fonts.clean_text`) one at a time: what is measured is exactly what is drawn,
+fallback fonts included.
 """
 
 from __future__ import annotations
@@ -75,6 +76,16 @@ def _width(piece: Piece, style: RichStyle) -> float:
 
 # A no-break space (U+00A0) joins the words around it: "(1/2)" stays with the title's last word.
 _TOKEN = re.compile(r"\n|[^\S\u00a0]+|(?:[^\s]|\u00a0)+")
+# A line may break after a hyphen between words ("state-of-|the-art", "Apache-2.0-with-|LLVM"), not
+# in a short piece ("e-mail", "espeak-ng"), before a number ("COVID-19", "2026-11-29") or in code
+_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_]{2}-)(?=[^\W\d_]{3})")
+
+
+def unbroken(text: str) -> list[str]:
+    """The pieces of plain text a line never breaks inside (what a column must be wide enough for)."""
+    return [
+        piece for word in text.split() for unit in break_units(word) for piece in _HYPHEN_BREAK.split(unit)
+    ]
 
 
 @dataclass
@@ -104,7 +115,10 @@ def _words(frags: Iterable[Frag], style: RichStyle) -> Iterable[_Word | None]:
                 cleaned = clean_text(token[start : start + MAX_LINE_CHARS], chain)
                 if not cleaned.strip():
                     continue
-                for n, unit in enumerate(break_units(cleaned)):
+                units = break_units(cleaned)
+                if frag.variant != CODE and "-" in cleaned:
+                    units = [piece for unit in units for piece in _HYPHEN_BREAK.split(unit)]
+                for n, unit in enumerate(units):
                     if (n or start) and word.pieces:
                         yield word
                         word = _Word([], glued=True)

@@ -45,8 +45,9 @@ class VisualService:
     what changed.
     """
 
-    # v7: full-bleed pictures whole on a blur when a crop would lose much; v6: prose neighbours larger
-    CACHE_VERSION = "still-v7"
+    # v8: a cut title keeps its "(2/3)", hyphenated words break after a hyphen; v7: full-bleed
+    # pictures whole on a blur when a crop would lose much; v6: prose neighbours larger
+    CACHE_VERSION = "still-v8"
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ from app.services.planning import Table
 from app.services.visuals.compose import Composed, Ctx, frags, set_text, spoken_marks, style
 from app.services.visuals.inline import BOLD, REGULAR, Frag
 from app.services.visuals.model import Shape
-from app.services.visuals.rich import RichStyle, SetText
+from app.services.visuals.rich import RichStyle, SetText, unbroken
 from app.services.visuals.text import measure
 from app.services.visuals.themes import mix
 
@@ -70,7 +70,7 @@ def table_block(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int
         # + 2 px: the columns' edges are rounded to whole pixels, which must not push a word's last
         # letter onto a line of its own ("Offlin|e")
         natural.append(max(measure(t, bold) for t in texts) + 2 * pad_x + 2)
-        least.append(max([measure(w, bold) for t in texts for w in t.split()] or [0.0]) + 2 * pad_x + 2)
+        least.append(max([measure(w, bold) for t in texts for w in unbroken(t)] or [0.0]) + 2 * pad_x + 2)
     # a word broken inside a cell is unreadable: smaller type, then cards (`table_cards`)
     out.overflow = sum(least) > width
     widths = _widths(natural, least, width)
@@ -190,7 +190,7 @@ def table_cards(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int
 def _longest(texts: Sequence[str], rich: RichStyle) -> float:
     """The widest single word of `texts` (bold, to be safe: a cell may set words in bold)."""
     face = rich.face(BOLD)
-    return max([measure(w, face) for t in texts for w in _plain(t).split()] or [0.0])
+    return max([measure(w, face) for t in texts for w in unbroken(_plain(t))] or [0.0])
 
 
 def set_lines_at(label: SetText, value: SetText) -> SetText:
