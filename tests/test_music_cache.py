@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -34,26 +35,29 @@ class Counted:
 
 
 def voice(lengths: list[int], keys: tuple[str, ...]) -> mix.Voice:
-    """A narration of silent scenes (`lengths` in AAC frames) laid end to end after the priming frame,
-    with one word in the middle of each (the music ducks there)."""
+    """A narration of scenes (`lengths` in AAC frames) laid end to end after the priming frame, each a
+    pause with one "word" in its middle (a 1 kHz burst, 0.4 s: the music ducks there)."""
     spans, at = [], FRAME
     for n in lengths:
         spans.append((at, at + n * FRAME))
         at += n * FRAME
+    word = int(0.4 * RATE)
+    voiced = tuple(((a + b - word) // 2, (a + b + word) // 2) for a, b in spans)
+
+    def samples(i: int) -> np.ndarray:
+        x = np.zeros(lengths[i] * FRAME, dtype=np.float32)
+        at = voiced[i][0] - spans[i][0]
+        x[at : at + word] = 0.1 * np.sin(np.arange(word) * 2 * np.pi * 1000 / RATE)
+        return x
 
     async def nothing(_: object) -> None:
         return None
 
-    return mix.Voice(
-        spans=tuple(spans),
-        keys=keys,
-        samples=lambda i: np.zeros(lengths[i] * FRAME, dtype=np.float32),
-        prepare=nothing,
-        loudness=-16.0,
-    )
+    return mix.Voice(tuple(spans), keys, samples, nothing, -16.0, voiced)
 
 
 def words(v: mix.Voice) -> list[tuple[float, float]]:
+    """When the words are spoken, in seconds (the middle 0.4 s of each scene)."""
     return [(round((a + b) / 2 / RATE - 0.2, 3), round((a + b) / 2 / RATE + 0.2, 3)) for a, b in v.spans]
 
 
@@ -85,18 +89,25 @@ async def test_an_edit_that_moves_the_music_encodes_the_scenes_after_it_as_one_s
     encoded, _ = await render("first", voice(lengths, keys))
     assert encoded == 6 and encoders.calls == 1, "six scenes, one stream"
     assert kept.decodes == 1 and hashed.calls == 1
-    # scene 3 gets longer: the music under scenes 3-6 moves; scene 2's piece reaches into scene 3
+    # scene 3 gets longer: the music under scenes 3-6 moves; scene 2's piece, whose context reaches
+    # only into scene 3's pause (silence, the same music), is kept
     edited = voice([61, 47, 90, 55, 40, 52], ("a", "b", "c2", "d", "e", "f"))
     encoded, left = await render("edited", edited)
-    assert encoded == 5 and encoders.calls == 2, "scenes 2-6 again, as one more stream"
+    assert encoded == 4 and encoders.calls == 2, "scenes 3-6 again, as one more stream"
     assert kept.decodes == 1 and hashed.calls == 1, "the music was neither decoded nor hashed again"
-    # the old first piece beside the new stream: no click at the join (the tone's own curvature)
-    join = edited.spans[1][0]
+    # the old second piece beside the new stream: no click at the join (the tone's own curvature)
+    join = edited.spans[2][0]
     bend = np.abs(np.diff(left, 2))
-    assert bend[join - FRAME : join + FRAME].max() < 1.5 * bend[join + 4 * FRAME : join + 40 * FRAME].max()
-    # a scene after the edit changed in place (same length): only it and its neighbours
+    assert bend[join - FRAME : join + FRAME].max() < 1.5 * bend[join + 4 * FRAME : join + 30 * FRAME].max()
+    # a scene after the edit changed in place (same length, its pauses silent): only its own piece
     encoded, _ = await render("again", voice([61, 47, 90, 55, 40, 52], ("a", "b", "c2", "d", "e2", "f")))
-    assert encoded == 3 and encoders.calls == 3
+    assert encoded == 1 and encoders.calls == 3
+    # with room tone in the pauses a neighbour's context hears the edited scene: made again too
+    cache = DiskCache(tmp_path / "toned")
+    for name, k in (("toned", "e2"), ("toned-edited", "e3")):
+        toned = replace(voice([61, 47, 90, 55, 40, 52], ("a", "b", "c2", "d", k, "f")), voiced=None)
+        encoded, _ = await render(name, toned)
+    assert encoded == 3
 
 
 async def test_decoded_music_is_kept_and_found_again_by_a_new_process(

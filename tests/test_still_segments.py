@@ -76,3 +76,19 @@ async def test_other_picture_formats_get_the_same_timing_through_an_ffconcat_lis
         made[name] = frames_of(out)
     assert [(s, d) for s, d, _ in made["png"]] == [(s, d) for s, d, _ in made["jpeg"]]
     assert len(made["png"]) == 4
+
+
+async def test_a_scene_cut_into_hundreds_of_frames_keeps_every_time(tmp_path: Path) -> None:
+    """A keyframe every 40 ms cuts 12 s into 300 frames (the times' expression must not nest 300
+    deep); each frame is a keyframe at its own time, then the end mark."""
+    red, green, _ = pictures(tmp_path, ".png")
+    out = tmp_path / "cut.mp4"
+    spec = FrameSpec(SIZE, keyframe_seconds=0.04)
+    await encode_segment([Shot(red, 3.0, 6.0), Shot(green, 9.0, 6.0)], spec, out, tmp_path)
+    got = frames_of(out)
+    assert [s for s, _, _ in got] == [*range(0, 12_000, 40), 11_999]
+    assert [d for _, d, _ in got] == [40] * 299 + [39, 1]
+    assert got[149][2][0] > 200 and got[150][2][1] > 180  # red until 6 s, green from there
+    with av.open(str(out)) as c:
+        keys = [p.is_keyframe for p in c.demux(c.streams.video[0]) if p.pts is not None]
+    assert all(keys[:-1])

@@ -261,7 +261,7 @@ class Bed:
             gain = self.gains[p.track]
             parts.append((track.digest, track.length, gain, p.start, p.fade_in, p.fade_out, span))
         fades = self.fades.key(lo, hi) if self.fades is not None else None
-        ducks = self.ducking.within(lo, hi) if self.ducking is not None else []
+        ducks = self.ducking.key(lo, hi) if self.ducking is not None else []
         return hash_key(BED_VERSION, "window", lo, hi, parts, fades, ducks)
 
 

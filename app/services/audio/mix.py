@@ -4,14 +4,14 @@ again only the scenes whose sound changed.
 The music bed (`bed`: looped, faded, `level` LU under the speech, ducked while words are spoken) is
 summed with the voice (centred), and the sum limited, window by window: only where pieces are
 encoded. Each scene's span of that mix is one piece, cached by what its samples are made of: the
-voice pieces' keys of the scenes it touches and the bed's key over its samples (so a scene moved by
-an edit before it, whose music is now another part of the track, is made again; one that kept its
-place is not). Consecutive pieces to make are one encoder's stream, cut into pieces afterwards. The
-music plays on across the joins, so each run's encoder gets the mix around it too: two frames before
-(dropped, so the encoder has settled) and one after (its last block then holds the real next
-samples): the blocks on both sides of a join are encoded from the same samples, and the decoder's
-overlap-add joins them without a click. The whole track is cached too (by every setting), so a
-render with nothing changed decodes no music at all.
+voice pieces' keys of the scenes heard in it (not a neighbour's silent pause) and the bed's key over
+its samples (so a scene moved by an edit before it, whose music is now another part of the track, is
+made again; one that kept its place is not). Consecutive pieces to make are one encoder's stream,
+cut into pieces afterwards. The music plays on across the joins, so each run's encoder gets the mix
+around it too: two frames before (dropped, so the encoder has settled) and one after (its last block
+then holds the real next samples): the blocks on both sides of a join are encoded from the same
+samples, and the decoder's overlap-add joins them without a click. The whole track is cached too (by
+every setting), so a render with nothing changed decodes no music at all.
 """
 
 from __future__ import annotations
@@ -71,6 +71,12 @@ class Voice:
     samples: Callable[[int], Samples]
     prepare: Callable[[Sequence[int]], Awaitable[None]]  # makes these scenes' samples readable
     loudness: float | None  # LUFS, as levelled
+    voiced: tuple[tuple[int, int], ...] | None = None  # where each scene is not silence (None: all of it)
+
+    def heard(self, k: int, lo: int, hi: int) -> bool:
+        """Whether scene k's samples in [lo, hi) can be other than silence."""
+        a, b = (self.voiced or self.spans)[k]
+        return a < hi and b > lo
 
 
 @dataclass(frozen=True)
@@ -179,7 +185,8 @@ def _pieces(
     voice: Voice, bed: Bed, voice_db: float, limiting: bool, sound: Sound, workdir: Path
 ) -> list[_Piece]:
     """Each scene's stereo piece: the samples its encoder gets (its own, and context frames around
-    them), and its cache key: what those samples, and the limiter's reach around them, are made of."""
+    them), and its cache key: what those samples, and the limiter's reach around them, are made of
+    (an edited scene's neighbour whose context reaches only into its pause is not made again)."""
     length = bed.length
     first = voice.spans[0][0]
     out = []
@@ -188,7 +195,8 @@ def _pieces(
         start = max(first, a - LEAD_FRAMES * AAC_FRAME)
         end = min(length, b + TRAIL_FRAMES * AAC_FRAME)
         lo, hi = max(0, start - AAC_FRAME), min(length, end + AAC_FRAME)  # the limiter looks this far
-        touching = [k for k, (c, d) in enumerate(voice.spans) if c < hi and d > lo]
+        # a neighbour's silence (the pause before its words) is the same whatever it says
+        touching = [k for k in range(len(voice.spans)) if voice.heard(k, lo, hi)]
         key = hash_key(
             MIX_VERSION, "piece", [voice.keys[k] for k in touching],
             [voice.spans[k][0] - lo for k in touching], start - lo, end - lo, hi - lo, bed.key(lo, hi),

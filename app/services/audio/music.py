@@ -252,6 +252,15 @@ class Ducking:
     def within(self, lo: int, hi: int) -> list[Stretch]:
         return [s for s in self.stretches if s[0] < hi and s[1] > lo]
 
+    def key(self, lo: int, hi: int) -> list[tuple[float, ...]]:
+        """What the ducking does to samples [lo, hi): each stretch there as far as it reaches in (a
+        held level's own length, say where words end past the window, does not matter)."""
+        out: list[tuple[float, ...]] = []
+        for i0, i1, t0, t1, d0, d1 in self.within(lo, hi):
+            a, b = max(lo, i0), min(hi, i1)
+            out.append((a, b, d0) if d0 == d1 else (a, b, t0, t1, d0, d1))
+        return out
+
     def apply(self, x: Samples, lo: int) -> None:
         """Duck samples [lo, lo + x.shape[1]) of the bed in place."""
         hi = lo + x.shape[1]

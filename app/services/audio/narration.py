@@ -177,12 +177,16 @@ async def _with_music(
     """The stereo track: the voice's scenes mixed with the music, one stereo piece per scene (`mix`);
     no mono piece is encoded."""
     units = _Units(plan, audio, level, sound, workdir)
+    spans = _spans(plan)
+    # where each scene's speech is: its pauses are digital silence, unless room tone fills them
+    speech = tuple((a + u.lead, a + u.lead + u.samples) for (a, _), u in zip(spans, plan.units, strict=True))
     voice = Voice(
-        spans=tuple(_spans(plan)),
+        spans=tuple(spans),
         keys=units.keys,
         samples=units.samples,
         prepare=units.prepare,
         loudness=level.loudness,
+        voiced=None if sound.room_tone else speech,
     )
     mixed = await mix_music(
         voice, _speech_intervals(plan), _boundaries(plan), music, sound, out, workdir, audio.cache, cpu

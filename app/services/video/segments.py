@@ -221,12 +221,18 @@ def _png_pipe(frames: Sequence[tuple[Path, int]]) -> tuple[list[str], Callable[[
 
 
 def _held_times(frames: Sequence[tuple[Path, int]]) -> str:
-    """A `setpts` expression (time base 1 ms) giving frame N its start: the pictures' times."""
+    """A `setpts` expression (time base 1 ms) giving frame N its start: the pictures' times, as a
+    balanced tree of `if(lt(N,k),...)`, so a scene cut into hundreds of frames (a keyframe every
+    2 s, a caption change) nests only ~log2 deep."""
     starts = list(itertools.accumulate((held for _, held in frames[:-1]), initial=0))
-    expr = str(starts[-1])
-    for n in range(len(starts) - 2, -1, -1):
-        expr = f"if(eq(N,{n}),{starts[n]},{expr})"
-    return expr
+
+    def tree(lo: int, hi: int) -> str:  # frames lo..hi-1
+        if hi - lo == 1:
+            return str(starts[lo])
+        mid = (lo + hi) // 2
+        return f"if(lt(N,{mid}),{tree(lo, mid)},{tree(mid, hi)})"
+
+    return tree(0, len(starts))
 
 
 async def _encode_repeated_still(image: Path, frames: int, spec: FrameSpec, out: Path, workdir: Path) -> None:
