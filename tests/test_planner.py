@@ -233,6 +233,9 @@ def test_a_table_split_across_slides_is_drawn_in_one_form(cli: CLI) -> None:
         table = Table(header=["Tool", "Language", "Speed", "Licence"], rows=shown)
         scene = Scene(id="s1", layout="table", title="Tools", table=table, narration="x")
         assert ("header" in {s.kind for s in compose_scene(scene, square, THEMES["dark"]).shapes}) == grid
+    wide = CLI({**cli.env, "COLUMNS": "240"}, cli.cwd)  # the printout's cells unfolded
+    printed = wide.run("plan", "tools.md", "--aspect", "1:1", "--resolution", "720", timeout=120)
+    assert printed.returncode == 0 and b"rows, as cards]" in printed.stdout  # the form, in the printout
     whole = plan_json(cli, "short.md", text.split("| tool2 ")[0], "--aspect", "1:1", "--resolution", "720")
     assert [s.table.form for s in scenes_of(whole) if s.table] == [None]  # one slide: its own choice
 

@@ -190,6 +190,35 @@ def test_voice_sample_and_offline_docs(server: Server) -> None:
     assert a.get("/docs-assets/swagger-ui.css").status_code == 200
 
 
+def test_an_undone_edit_refuses_a_reader_of_the_first_version(tmp_path: Path) -> None:
+    """A -> B -> A leaves the storyboard as it was, but not at the revision it was: a PUT from a
+    reader who read A before both edits is refused (409), not taken as current (a lost update)."""
+    with served(tmp_path, "--workers", "0", T2V_API_KEYS="key-a-secret") as server:
+        a = server.client("key-a-secret")
+        job = a.post("/v1/jobs", json={"text": DOC, "format": "md"}).json()
+        url = f"/v1/jobs/{job['id']}/storyboard"
+        first = a.get(url).json()  # A, held by a reader who goes away for a while
+        assert first["revision"] == 1
+        b = copy.deepcopy(first)
+        b["scenes"][-1]["narration"] = "An edit that is undone next."
+        assert a.put(url, json=b).status_code == 202
+        undo = {**copy.deepcopy(first), "revision": a.get(url).json()["revision"]}
+        assert a.put(url, json=undo).status_code == 202
+        now = a.get(url)
+        assert now.json()["scenes"] == first["scenes"] and now.headers["etag"] == '"3"'
+        late = copy.deepcopy(first)
+        late["scenes"][0]["narration"] = "The late reader's edit, made from the first version."
+        for sent in (late, {**late, "revision": str(first["revision"])}):
+            refused = a.put(url, json=sent)
+            assert refused.status_code == 409 and "GET it again (current: 3)" in refused.text
+        by_header = {k: v for k, v in late.items() if k != "revision"}
+        assert a.put(url, json=by_header, headers={"If-Match": '"1"'}).status_code == 409
+        # a revision read before revisions were counted (a digest) is stale too
+        assert a.put(url, json={**late, "revision": "3f9c0a1b2c3d4e5f"}).status_code == 409
+        assert a.put(url, json={**late, "revision": [3]}).status_code == 422
+        assert a.get(url).json()["scenes"] == first["scenes"]
+
+
 def test_two_servers_accept_one_of_two_concurrent_puts_from_one_revision(tmp_path: Path) -> None:
     """Two `t2v serve` processes on one job store: the revision check is the store's compare-and-set,
     so of two edits made from the same revision exactly one is accepted, whichever server gets it."""

@@ -5,10 +5,11 @@ A job's storyboard is the Plan it renders: a storyboard job's own, or its docume
 worker plans it. It is planned once and kept with the job in the job store (an attachment, deleted
 when the job is purged), so reading it again costs one row and gives the same scenes every time. An
 edit replaces it there and is queued as a new job whose `parent` is the edited one; the render cache
-makes only the changed scenes again. `revision` (also the ETag) is a digest of the storyboard; the
-store writes an edit only if the storyboard is still at the revision the editor read (one atomic
-compare-and-set, whichever server or process answers), else 409: two editors never overwrite each
-other unseen.
+makes only the changed scenes again. `revision` (also the ETag) counts the storyboard's saved
+writes (1 as first planned; the store bumps it); the store writes an edit only if the storyboard is
+still at the revision the editor read (one atomic compare-and-set, whichever server or process
+answers), else 409: two editors never overwrite each other unseen, not even after an edit that was
+undone (A->B->A is revision 3, not A's 1 again).
 """
 
 from __future__ import annotations
@@ -53,20 +54,11 @@ SAMPLES = {  # what a voice says when a caller listens to it, by language (else 
 }
 
 
-def revision_of(plan: Plan) -> str:
-    """A short digest of the storyboard as it would be saved (equal plans, equal revisions)."""
-    return _digest(dump_storyboard(plan, "json"))
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
 def _gone(job: JobRecord) -> HTTPException:
     return HTTPException(410, f"job {job.id!r} was purged: its document is deleted")
 
 
-async def _current(service: Service, job: JobRecord) -> tuple[Plan, str]:
+async def _current(service: Service, job: JobRecord) -> tuple[Plan, int]:
     """The job's storyboard and its revision: the one kept with the job, else the plan it renders,
     planned now and kept (if another server kept one first, that one)."""
     store = await service.store()
@@ -76,8 +68,8 @@ async def _current(service: Service, job: JobRecord) -> tuple[Plan, str]:
             plan_of_job, service.runtime.renderer, FileContext.from_payload(job.payload), service.settings
         )
         text = dump_storyboard(plan, "json")
-        if await store.put_attachment(job.id, STORYBOARD, text, _digest(text), expected=None):
-            return plan, _digest(text)
+        if (revision := await store.put_attachment(job.id, STORYBOARD, text, expected=None)) is not None:
+            return plan, revision
         held = await store.get_attachment(job.id, STORYBOARD)
         if held is None:  # purged meanwhile
             raise _gone(job)
@@ -85,7 +77,7 @@ async def _current(service: Service, job: JobRecord) -> tuple[Plan, str]:
     return plan, held.revision
 
 
-def _body(plan: Plan, job_id: str | None = None, token: str = "", rev: str = "") -> dict[str, Any]:
+def _body(plan: Plan, job_id: str | None = None, token: str = "", rev: int = 0) -> dict[str, Any]:
     body: dict[str, Any] = plan.model_dump(mode="json")
     if job_id is not None:
         thumbs = [
@@ -140,6 +132,15 @@ def _problems(name: str, data: dict[str, Any]) -> None:
         raise StoryboardError(name, problems)
 
 
+def _revision(given: Any) -> int | None:
+    """The revision a PUT names, as the store counts it; None for one that cannot be current (a
+    digest revision read before revisions were counted is stale: 409, GET again)."""
+    if isinstance(given, bool) or not isinstance(given, int | str):
+        raise StoryboardError("storyboard", ["revision: the revision GET returned (a number)"])
+    text = str(given).strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 @router.put(
     "/v1/jobs/{job_id}/storyboard",
     status_code=202,
@@ -165,11 +166,14 @@ async def put_storyboard(
         raise StoryboardError(
             "storyboard", ["(top level): a storyboard is an object with 'version' and 'scenes'"]
         )
-    given = data.get("revision") or request.headers.get("if-match", "").strip('W/"') or None
+    given = data.get("revision")
+    if given is None or given == "":
+        given = request.headers.get("if-match", "").strip('W/"') or None
     for key in ENVELOPE:
         data.pop(key, None)
     if given is None:
         raise StoryboardError("storyboard", ["revision: required (send back the revision GET returned)"])
+    expected = _revision(given)
     _problems("storyboard", data)
     plan = parse_storyboard(json.dumps(data).encode("utf-8"), "json", "storyboard")
     parent = FileContext.from_payload(job.payload)
@@ -188,7 +192,10 @@ async def put_storyboard(
     await _current(service, job)  # kept with the job from now on, if it was not yet
     text = dump_storyboard(plan, "json")
     store = await service.store()
-    if not await store.put_attachment(job.id, STORYBOARD, text, _digest(text), expected=str(given)):
+    written = None
+    if expected is not None:
+        written = await store.put_attachment(job.id, STORYBOARD, text, expected=expected)
+    if written is None:
         held = await store.get_attachment(job.id, STORYBOARD)
         if held is None:
             raise _gone(job)

@@ -123,7 +123,8 @@ def _shown(scene: Scene) -> str:
     if scene.image is not None:
         parts.append(f"[image {scene.image.path}]")
     if scene.table is not None:
-        parts.append(f"[table {len(scene.table.header)} columns x {len(scene.table.rows)} rows]")
+        form = f", as {scene.table.form}" if scene.table.form else ""  # a split table: one form for all
+        parts.append(f"[table {len(scene.table.header)} columns x {len(scene.table.rows)} rows{form}]")
     if scene.code is not None:
         lines = scene.code.text.count("\n") + 1
         parts.append(f"[code {scene.code.language or ''} {lines} lines]".replace("  ", " "))
