@@ -36,6 +36,7 @@ lint: $(VENV)/.installed-test
 #   queue          queue throughput, 1-4 workers, SQLite vs PostgreSQL
 #   fast-path      ISSUE 8: our fast render path vs the peers' moviepy way
 #   plan           ISSUE 13: a 60 s 1080p Plan with images, tables and the spoken-line highlight, vs moviepy
+#   segments       ISSUE 13: the plan benchmark's moving photo scene and its still scenes, each encoded alone
 #   motion         ISSUE 18: ~60 s of 1080p photos with Ken Burns motion and crossfades, vs moviepy
 #   normalize      speech normalization time per megabyte
 #   long-input     ISSUE 11: documents at 0.5, 1 and 2 MB (prose, one long word, headings, one line)
