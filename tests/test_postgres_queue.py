@@ -270,16 +270,12 @@ async def test_a_version_3_schema_counts_its_attachments_revisions_from_1(pg_url
     import psycopg
 
     from app.core.jobstore import migrations
-    from tests.test_sqlite_store import V1_JOB, V3_ATTACHMENT
+    from tests.test_sqlite_store import V1_JOB, V3_ATTACHMENT, check_v3_attachment_upgraded
 
     with psycopg.connect(pg_url, autocommit=True) as conn:
         migrations.upgrade(conn, migrations.MIGRATIONS[:3], dialect="postgresql")
         conn.execute(V1_JOB)
         conn.execute(V3_ATTACHMENT)
     async with PostgresJobStore(pg_url) as store:
-        held = await store.get_attachment("old", "storyboard")
-        assert held is not None and (held.revision, held.body) == (1, '{"v": 1}')
-        assert await store.put_attachment("old", "storyboard", '{"v": 2}', expected=1) == 2
-        await store.purge("old")
-        assert await store.get_attachment("old", "storyboard") is None
+        await check_v3_attachment_upgraded(store)
         assert await store.schema_version() == migrations.MIGRATIONS[-1].version
