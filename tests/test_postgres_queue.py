@@ -192,7 +192,8 @@ async def test_workers_reconnect_after_a_postgres_restart_and_every_job_complete
         wait_until_ready()
         assert result.returncode == 0, result.stderr.decode()
         await eventually(lambda: all_completed(store, 40), timeout=120)
-        assert all(p.poll() is None for p in workers), "no worker died with the database"
+        dead = [p for p in workers if p.poll() is not None]
+        assert not dead, "a worker died with the database:\n" + stop_all(dead)
     finally:
         wait_until_ready()  # leave the server running, whatever happened
         stop_all(workers)
