@@ -284,3 +284,26 @@ async def test_a_version_3_schema_counts_its_attachments_revisions_from_1(pg_url
         await store.purge("old")
         assert await store.get_attachment("old", "storyboard") is None
         assert await store.schema_version() == migrations.MIGRATIONS[-1].version
+
+
+async def test_a_connection_lost_twice_in_a_row_is_reconnected_both_times(pg_url: str) -> None:  # noqa: F811
+    """A restart that comes again right after a reconnect (two restarts close together) costs the
+    caller a wait, not an error: the store keeps reconnecting within its reconnect budget."""
+    from app.core.jobstore.postgres_connection import PostgresConnection
+
+    conn = PostgresConnection(pg_url, listen=False)
+    await conn.open()
+    backends: list[int] = []
+
+    async def dies_twice(c: Any) -> int:
+        pid = (await (await c.execute("SELECT pg_backend_pid() AS pid")).fetchone())["pid"]
+        backends.append(pid)
+        if len(backends) <= 2:
+            await c.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return pid
+
+    try:
+        pid = await conn.run(dies_twice)
+    finally:
+        await conn.close()
+    assert len(backends) == 3 and len(set(backends)) == 3 and pid == backends[-1]
