@@ -13,6 +13,7 @@ pieces again pays only for their samples.
 
 from __future__ import annotations
 
+import bisect
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -131,9 +132,7 @@ def joined_overs(
     its neighbours as it does alone but for its first frame (rebuilt from the previous piece's last
     block and its own first one): so only the joins are decoded, a few frames each."""
     frames = adts_frames(track.read_bytes())
-    total = len(frames) * AAC_FRAME
     ceiling = linear(limit_db)
-    loudest = np.zeros(total)
     windows = sorted(
         {
             (max(0, a // AAC_FRAME - JOIN_WINDOW), min(len(frames), a // AAC_FRAME + JOIN_WINDOW))
@@ -147,19 +146,30 @@ def joined_overs(
     decoded = decode(track, channels, [f for a, b in windows for f in frames[a:b]])
     envs = [sparse_envelope(d, ceiling * linear(-SPARSE_BELOW)) for d in decoded]
     env = np.max(envs, axis=0) if envs else np.zeros(0)
+    starts: list[int] = []  # where each window's checked samples are in the track
+    parts: list[Floats] = []  # and their decoded peaks (no track-long array: joins are all we decode)
     at = 0
     for a, b in windows:
-        check_cancelled()
         skip = 1 if a else 0
-        part = env[(at + skip) * AAC_FRAME : (at + b - a) * AAC_FRAME]
-        lo = (a + skip) * AAC_FRAME
-        np.maximum(loudest[lo : lo + len(part)], part, out=loudest[lo : lo + len(part)])
+        starts.append((a + skip) * AAC_FRAME)
+        parts.append(env[(at + skip) * AAC_FRAME : (at + b - a) * AAC_FRAME])
         at += b - a
     out = {}
     for i, (start, end) in enumerate(spans):
-        env = loudest[start:end]
-        if len(env) and env.max() > ceiling:
-            out[i] = env
+        check_cancelled()
+        near = []
+        for k in range(bisect.bisect_left(starts, start - 2 * JOIN_WINDOW * AAC_FRAME), len(starts)):
+            lo, part = starts[k], parts[k]
+            if lo >= end:
+                break
+            a, b = max(start, lo), min(end, lo + len(part))
+            if a < b:
+                near.append((a, b, part[a - lo : b - lo]))
+        if any(float(x.max()) > ceiling for _, _, x in near):
+            guide = np.zeros(end - start)
+            for a, b, x in near:
+                np.maximum(guide[a - start : b - start], x, out=guide[a - start : b - start])
+            out[i] = guide
     return out
 
 
