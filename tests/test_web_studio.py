@@ -271,8 +271,10 @@ def test_storyboard_editor_edits_every_field_and_the_page_purges(
     assert board[prices]["table"]["rows"] == [["Apple", "11"], ["Plum", "30"]]
     assert board[prices]["narration"] == "Prices. Our fruit and what it costs."
     assert board[titled]["subtitle"] == "A short test"
-    image = board[ending]["image"]
-    assert image["path"].startswith("data:image/png;base64,") and image["alt"] == "a green field"
+    image = board[ending]["image"]  # the upload is kept with the job, named by id
+    assert image["path"].startswith("attachment:") and image["alt"] == "a green field"
+    inline = client.get(f"/v1/jobs/{child_id}/storyboard", params={"pictures": "inline"}).json()
+    assert inline["scenes"][ending]["image"]["path"].startswith("data:image/png;base64,")
     assert board[ending]["layout"] == "image_text" and board[ending]["voice"] == english
     child = client.get(f"/v1/jobs/{child_id}").json()
     first = client.get(f"/v1/jobs/{first_id}").json()

@@ -21,12 +21,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from app.api.intake import Submission
+from app.api.pictures import inline_pictures, keep_pictures
 from app.api.routes import SUBMISSION_BODY, accepted, enqueue_submission, read_submission
 from app.api.service import PrincipalDep, ReadableJob, Service, ServiceDep, visible_job
 from app.core.jobstore.base import JobPriority, JobRecord
@@ -60,13 +61,15 @@ def _gone(job: JobRecord) -> HTTPException:
 
 async def _current(service: Service, job: JobRecord) -> tuple[Plan, int]:
     """The job's storyboard and its revision: the one kept with the job, else the plan it renders,
-    planned now and kept (if another server kept one first, that one)."""
+    planned now and kept (if another server kept one first, that one); its pictures are kept with
+    the job and named by id (`pictures.keep_pictures`)."""
     store = await service.store()
     held = await store.get_attachment(job.id, STORYBOARD)
     if held is None:
-        plan = await run_in_thread(
+        planned = await run_in_thread(
             plan_of_job, service.runtime.renderer, FileContext.from_payload(job.payload), service.settings
         )
+        plan = await keep_pictures(store, job.id, planned)
         text = dump_storyboard(plan, "json")
         if (revision := await store.put_attachment(job.id, STORYBOARD, text, expected=None)) is not None:
             return plan, revision
@@ -109,10 +112,22 @@ async def preview_plan(request: Request, service: ServiceDep, principal: Princip
 
 
 @router.get("/v1/jobs/{job_id}/storyboard", summary="A job's storyboard (its Plan), to edit")
-async def get_storyboard(job_id: str, service: ServiceDep, principal: PrincipalDep) -> JSONResponse:
-    """The Plan with `revision` (also the ETag): PUT it back, edited, to re-render."""
+async def get_storyboard(
+    job_id: str,
+    service: ServiceDep,
+    principal: PrincipalDep,
+    pictures: Annotated[
+        Literal["ids", "inline"],
+        Query(description="'ids': pictures as `attachment:ID` of this job; 'inline': as data: URLs"),
+    ] = "ids",
+) -> JSONResponse:
+    """The Plan with `revision` (also the ETag): PUT it back, edited, to re-render. Its pictures
+    are named by id (kept with the job) unless `pictures=inline` asks for a storyboard that stands
+    alone (data: URLs, e.g. to render it with the CLI)."""
     job = await _editable(service, principal, job_id)
     plan, rev = await _current(service, job)
+    if pictures == "inline":
+        plan = await inline_pictures(await service.store(), job.id, plan)
     body = _body(plan, job.id, service.tokens.issue(job.id), rev)
     return JSONResponse(body, headers={"ETag": f'"{body["revision"]}"', "Cache-Control": "no-store"})
 
@@ -175,7 +190,9 @@ async def put_storyboard(
         raise StoryboardError("storyboard", ["revision: required (send back the revision GET returned)"])
     expected = _revision(given)
     _problems("storyboard", data)
-    plan = parse_storyboard(json.dumps(data).encode("utf-8"), "json", "storyboard")
+    store = await service.store()
+    named = parse_storyboard(json.dumps(data).encode("utf-8"), "json", "storyboard")
+    plan = await inline_pictures(store, job.id, named)  # checked and rendered as data: URLs
     parent = FileContext.from_payload(job.payload)
     options = {k: v for k, v in parent.options.items() if k not in CONDENSING}
     parsed = parse_render_options(
@@ -190,8 +207,7 @@ async def put_storyboard(
         config=service.runtime.renderer.tts.config,
     )
     await _current(service, job)  # kept with the job from now on, if it was not yet
-    text = dump_storyboard(plan, "json")
-    store = await service.store()
+    text = dump_storyboard(await keep_pictures(store, job.id, plan), "json")
     written = None
     if expected is not None:
         written = await store.put_attachment(job.id, STORYBOARD, text, expected=expected)
@@ -275,7 +291,7 @@ async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> 
         settings=service.settings,
         config=service.runtime.renderer.tts.config,
     )
-    scene = plan.scenes[index]
+    scene = plan.scenes[index]  # its picture named by id: a digest of the picture, as good as a key
     key = json.dumps(
         [
             scene.model_dump(mode="json"),
@@ -292,8 +308,9 @@ async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> 
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             theme = await run_in_thread(load_theme, options.theme)
+            drawn = (await inline_pictures(await service.store(), job.id, Plan(scenes=[scene]))).scenes[0]
             try:
-                await _draw(service, scene, options, theme, work)
+                await _draw(service, drawn, options, theme, work)
             except Exception as exc:  # a scene that cannot be drawn
                 raise HTTPException(404, f"scene {index} has no thumbnail: {type(exc).__name__}") from None
             await run_in_thread(_shrink, work, path)
