@@ -192,7 +192,8 @@ async def test_workers_reconnect_after_a_postgres_restart_and_every_job_complete
         wait_until_ready()
         assert result.returncode == 0, result.stderr.decode()
         await eventually(lambda: all_completed(store, 40), timeout=120)
-        assert all(p.poll() is None for p in workers), "no worker died with the database"
+        dead = [p for p in workers if p.poll() is not None]
+        assert not dead, "a worker died with the database:\n" + stop_all(dead)
     finally:
         wait_until_ready()  # leave the server running, whatever happened
         stop_all(workers)
@@ -279,3 +280,26 @@ async def test_a_version_3_schema_counts_its_attachments_revisions_from_1(pg_url
     async with PostgresJobStore(pg_url) as store:
         await check_v3_attachment_upgraded(store)
         assert await store.schema_version() == migrations.MIGRATIONS[-1].version
+
+
+async def test_a_connection_lost_twice_in_a_row_is_reconnected_both_times(pg_url: str) -> None:  # noqa: F811
+    """A restart that comes again right after a reconnect (two restarts close together) costs the
+    caller a wait, not an error: the store keeps reconnecting within its reconnect budget."""
+    from app.core.jobstore.postgres_connection import PostgresConnection
+
+    conn = PostgresConnection(pg_url, listen=False)
+    await conn.open()
+    backends: list[int] = []
+
+    async def dies_twice(c: Any) -> int:
+        pid = (await (await c.execute("SELECT pg_backend_pid() AS pid")).fetchone())["pid"]
+        backends.append(pid)
+        if len(backends) <= 2:
+            await c.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return pid
+
+    try:
+        pid = await conn.run(dies_twice)
+    finally:
+        await conn.close()
+    assert len(backends) == 3 and len(set(backends)) == 3 and pid == backends[-1]
