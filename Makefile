@@ -36,6 +36,7 @@ lint: $(VENV)/.installed-test
 #   queue          queue throughput, 1-4 workers, SQLite vs PostgreSQL
 #   fast-path      ISSUE 8: our fast render path vs the peers' moviepy way
 #   plan           ISSUE 13: a 60 s 1080p Plan with images, tables and the spoken-line highlight, vs moviepy
+#   segments       ISSUE 13: the plan benchmark's moving photo scene and its still scenes, each encoded alone
 #   motion         ISSUE 18: ~60 s of 1080p photos with Ken Burns motion and crossfades, vs moviepy
 #   normalize      speech normalization time per megabyte
 #   long-input     ISSUE 11: documents at 0.5, 1 and 2 MB (prose, one long word, headings, one line)
@@ -46,8 +47,9 @@ lint: $(VENV)/.installed-test
 #   readers        a 100-page PDF and a 60-slide PPTX read
 #   sound          ISSUE 14: the audio stage's share of a render, re-renders with music
 #   studio         ISSUE 15: GET storyboard kept vs planned again; a bold static CJK caption font
+#   storyboard-pictures  a storyboard's GET/PUT body with a DOCX's photos kept as job attachments vs data: URLs
 # `make bench` runs them all but motion, then render_bench.py.
-BENCHES := queue fast-path plan normalize long-input captions delivery condense readers caption-timing sound studio
+BENCHES := queue fast-path plan normalize long-input captions delivery condense readers caption-timing sound studio storyboard-pictures
 MOVIEPY_BENCHES := fast-path plan motion
 .PHONY: bench $(sort $(BENCHES:%=bench-%) $(MOVIEPY_BENCHES:%=bench-%))
 

@@ -11,6 +11,7 @@ benchmarks/moviepy_baseline.py (one ImageClip per still and its duration) in its
 children's process trees are sampled for RSS every 20 ms. Results: benchmarks/results/plan_fast_path.md.
 
     make bench-plan      # or: .venv/bin/python benchmarks/plan_bench.py [--repeat 3] [--quick]
+    .venv/bin/python benchmarks/plan_bench.py --only cold   # the cold render alone: plan_cold.md
 """
 
 from __future__ import annotations
@@ -234,11 +235,13 @@ def baseline(inputs: Path, out: Path, *flags: str) -> Run:
     return measure([str(MOVIEPY_PYTHON), str(BENCH / "moviepy_baseline.py"), str(inputs), str(out), *flags])
 
 
-def bench_args() -> argparse.Namespace:
+def bench_args(extra: Callable[[argparse.ArgumentParser], object] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(sys.modules["__main__"].__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--quick", action="store_true", help="one run each")
     parser.add_argument("--keep", action="store_true", help="keep the work folder in benchmarks/.work")
+    if extra is not None:
+        extra(parser)
     args = parser.parse_args()
     if args.quick:
         args.repeat = 1
@@ -357,8 +360,50 @@ def report(
     )
 
 
+def cold_only(repeat: int, keep: bool) -> None:
+    """`--only cold`: the cold render alone (no moviepy, no warm cache), `repeat` times, into
+    benchmarks/results/plan_cold.md: a memory change measured without the rest of the bench."""
+    work = BENCH / ".work" / "plan-cold"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "doc").mkdir(parents=True)
+    plan_file = work / "doc" / "plan.json"
+    plan_file.write_text(json.dumps(make_plan(plan_file.parent), indent=1), encoding="utf-8")
+    load = f"{os.getloadavg()[0]:.2f}"
+    cold = []
+    for r in range(repeat):
+        log(f"cold render {r + 1}/{repeat}")
+        cold.append(ours(plan_file, work / f"cold-{r}.mp4", work / f"data-cold-{r}"))
+    load += f" / {os.getloadavg()[0]:.2f}"
+    peaks = ", ".join(f"{r.peak_mb:.0f}" for r in cold)
+    peak = max(r.peak_mb for r in cold)
+    text = "\n".join(
+        [
+            "# A cold render's memory and time (ISSUE 13's plan, the cold part of plan_bench.py alone)",
+            "",
+            f"Machine: {machine()}. Load average at start / end: {load}.",
+            "",
+            f"Command: `{shown_command('plan_bench.py')}`. {len(cold)} run(s), each on an empty data dir "
+            "(speech, images, stills and video all made); peak RSS is the largest sum over the render's "
+            "process tree (sampled every 20 ms), the maximum over the runs.",
+            "",
+            "| goal | ours | target | result |",
+            "|---|---|---|---|",
+            f"| peak RSS of a cold render, all processes | {peak:.0f} MB (runs: {peaks}) "
+            f"| <= {RSS_GOAL_MB:.0f} MB | {verdict(peak <= RSS_GOAL_MB)} |",
+            f"| its time (median) | {statistics.median(r.seconds for r in cold):.2f} s | (reported) | - |",
+            "",
+        ]
+    )
+    write_result("plan_cold.md", text)
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
-    args = bench_args()
+    args = bench_args(lambda p: p.add_argument("--only", choices=("cold",), help="measure this part alone"))
+    if args.only == "cold":
+        cold_only(args.repeat, args.keep)
+        return
     bench = PlanWork.prepare("plan", make_plan, "bench-plan")
     log("warm-up (not timed)")
     ours(bench.plan_file, bench.out / "warmup.mp4", bench.warm("data-warmup"))

@@ -63,7 +63,7 @@ async def storyboard_rows(tmp: Path) -> list[str]:
     body = dump_storyboard(plan, "json")
     async with SQLiteJobStore(tmp / "jobs.db") as store:
         await store.enqueue(NewJob(id="j", payload={"text": "x"}))
-        await store.put_attachment("j", "storyboard", body, "r1", expected=None)
+        await store.put_attachment("j", "storyboard", body, expected=None)
         times = []
         for _ in range(10):
             start = time.perf_counter()

@@ -10,6 +10,9 @@ CLI or the composition root; and no module imports another module's private (`_x
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -240,3 +243,28 @@ def test_only_the_entry_points_read_settings() -> None:
     readers = {call.partition(":")[0] for call in calls}
     assert readers <= READS_SETTINGS, sorted(c for c in calls if c.partition(":")[0] not in READS_SETTINGS)
     assert "app.runtime" in readers and "app.cli.base" in readers  # the check sees what it looks for
+
+
+PACKED_LIBRARIES = ("lxml", "trafilatura", "pdfplumber", "pdfminer", "pypdfium2", "docx", "pptx", "ebooklib")
+
+
+def test_the_packed_formats_libraries_load_with_their_documents_only(tmp_path: Path) -> None:
+    """A render process holds the packed readers' libraries (~45 MB resident) only once it reads
+    such a document (`documents.readers.PACKED`): not for Markdown, a Plan or the service at rest."""
+    code = (
+        "import sys, app.runtime, app.cli, app.api.app\n"
+        "from app.services.documents import document_from_bytes, read_document\n"
+        "read_document(document_from_bytes(b'# Title\\n\\nWords.\\n', 'a.md', None))\n"
+        f"print(sorted(m for m in {PACKED_LIBRARIES!r} if m in sys.modules))\n"
+        "read_document(document_from_bytes(b'<html><body><h1>Title</h1><p>Words here.</p></body></html>', "
+        "'a.html', None))\n"
+        f"print(sorted(m for m in {PACKED_LIBRARIES!r} if m in sys.modules))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    before, after = run.stdout.strip().splitlines()
+    assert before == "[]", before
+    assert "lxml" in after, after  # the check sees what it looks for: an HTML page brings its reader

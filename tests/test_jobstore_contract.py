@@ -811,31 +811,45 @@ async def test_store_time_moves_forward(store: JobStore) -> None:
 async def test_an_attachment_is_written_only_from_the_revision_it_was_read_at(store: JobStore) -> None:
     await add(store, job("j1"))
     assert await store.get_attachment("j1", "storyboard") is None
-    assert await store.put_attachment("j1", "storyboard", '{"v": 1}', "r1", expected=None)
+    assert await store.put_attachment("j1", "storyboard", '{"v": 1}', expected=None) == 1
     # a second "first write" loses: the one stored stays
-    assert not await store.put_attachment("j1", "storyboard", '{"v": 9}', "r9", expected=None)
+    assert await store.put_attachment("j1", "storyboard", '{"v": 9}', expected=None) is None
     held = await store.get_attachment("j1", "storyboard")
-    assert held is not None and (held.revision, held.body) == ("r1", '{"v": 1}')
-    assert await store.put_attachment("j1", "storyboard", '{"v": 2}', "r2", expected="r1")
+    assert held is not None and (held.revision, held.body) == (1, '{"v": 1}')
+    assert await store.put_attachment("j1", "storyboard", '{"v": 2}', expected=1) == 2
     # a write from the old revision is refused and changes nothing
-    assert not await store.put_attachment("j1", "storyboard", '{"v": 3}', "r3", expected="r1")
+    assert await store.put_attachment("j1", "storyboard", '{"v": 3}', expected=1) is None
     held = await store.get_attachment("j1", "storyboard")
-    assert held is not None and (held.revision, held.body) == ("r2", '{"v": 2}')
+    assert held is not None and (held.revision, held.body) == (2, '{"v": 2}')
     # the same write again is refused too: it is no longer at the revision it names
-    assert not await store.put_attachment("j1", "storyboard", '{"v": 2}', "r2", expected="r1")
+    assert await store.put_attachment("j1", "storyboard", '{"v": 2}', expected=1) is None
+    assert await store.put_attachment("j1", "storyboard", '{"v": 2}', expected=7) is None
     assert await store.get_attachment("j1", "other") is None  # attachments are per name
     with pytest.raises(JobNotFound):
-        await store.put_attachment("nope", "storyboard", "{}", "r1", expected=None)
+        await store.put_attachment("nope", "storyboard", "{}", expected=None)
+
+
+async def test_an_undone_edit_does_not_bring_its_old_revision_back(store: JobStore) -> None:
+    """A -> B -> A: the content is A again, but a reader still holding A's first revision read it
+    before B and its undo; its write would lose both (a lost update), so it is refused."""
+    await add(store, job("j1"))
+    first = await store.put_attachment("j1", "storyboard", "A", expected=None)
+    assert first == 1
+    assert await store.put_attachment("j1", "storyboard", "B", expected=first) == 2
+    assert await store.put_attachment("j1", "storyboard", "A", expected=2) == 3
+    assert await store.put_attachment("j1", "storyboard", "C", expected=first) is None
+    held = await store.get_attachment("j1", "storyboard")
+    assert held is not None and (held.revision, held.body) == (3, "A")
 
 
 async def test_purging_a_job_deletes_its_attachments(store: JobStore) -> None:
     await add(store, job("j1"), job("j2"))
-    assert await store.put_attachment("j1", "storyboard", "{}", "r1", expected=None)
-    assert await store.put_attachment("j2", "storyboard", "{}", "r1", expected=None)
+    assert await store.put_attachment("j1", "storyboard", "{}", expected=None) == 1
+    assert await store.put_attachment("j2", "storyboard", "{}", expected=None) == 1
     await store.purge("j1")
     assert await store.get_attachment("j1", "storyboard") is None
-    assert not await store.put_attachment("j1", "storyboard", "{}", "r1", expected=None)
-    assert not await store.put_attachment("j1", "storyboard", "{}", "r2", expected="r1")
+    assert await store.put_attachment("j1", "storyboard", "{}", expected=None) is None
+    assert await store.put_attachment("j1", "storyboard", "{}", expected=1) is None
     assert await store.get_attachment("j2", "storyboard") is not None
 
 
@@ -843,15 +857,16 @@ async def test_two_clients_writing_from_the_same_revision_one_wins(
     store: JobStore, new_store: StoreFactory
 ) -> None:
     await add(store, job("j1"))
-    base = "r0"
-    assert await store.put_attachment("j1", "storyboard", base, base, expected=None)
+    base = await store.put_attachment("j1", "storyboard", "r0", expected=None)
+    assert base == 1
     async with new_store() as other:
         for i in range(15):
             a, b = await asyncio.gather(
-                store.put_attachment("j1", "storyboard", f"a{i}", f"a{i}", expected=base),
-                other.put_attachment("j1", "storyboard", f"b{i}", f"b{i}", expected=base),
+                store.put_attachment("j1", "storyboard", f"a{i}", expected=base),
+                other.put_attachment("j1", "storyboard", f"b{i}", expected=base),
             )
-            assert a != b, f"round {i}: both writes from revision {base!r} were accepted"
+            assert (a is None) != (b is None), f"round {i}: {a}, {b} from revision {base}"
             held = await other.get_attachment("j1", "storyboard")
-            assert held is not None and held.body == held.revision == (f"a{i}" if a else f"b{i}")
+            assert held is not None and held.body == (f"a{i}" if a else f"b{i}")
+            assert held.revision == base + 1 == (a or b)
             base = held.revision

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,8 +128,10 @@ def red_share_of_image(jpeg: bytes) -> float:
 
 
 def test_a_docx_storyboard_keeps_its_pictures_through_an_edit(server: Server) -> None:
-    """The pictures read out of an uploaded Word file come back in the storyboard as data: URLs, so
-    the storyboard, edited and sent back, is accepted and its re-render still shows them."""
+    """The pictures read out of an uploaded Word file are kept with the job and named in the
+    storyboard by id (`attachment:ID`; `pictures=inline` gives the data: URL), so the storyboard,
+    edited and sent back, is small, is accepted, and its re-render still shows them. An id names only
+    this job's pictures; a data: URL is still accepted, checked as before."""
     from tests.test_readers_docx import report
 
     a = server.client("key-a-secret")
@@ -139,10 +142,15 @@ def test_a_docx_storyboard_keeps_its_pictures_through_an_edit(server: Server) ->
     assert created.status_code == 202, created.text
     job = created.json()
     url = f"/v1/jobs/{job['id']}/storyboard"
-    board = a.get(url).json()
+    got = a.get(url)
+    board = got.json()
     pictures = [s["image"]["path"] for s in board["scenes"] if s["image"] is not None]
-    assert len(pictures) == 1 and pictures[0].startswith("data:image/png;base64,"), [p[:40] for p in pictures]
-    assert "report.docx#" not in a.get(url).text
+    assert len(pictures) == 1 and re.fullmatch("attachment:[0-9a-f]{32}", pictures[0]), pictures
+    assert "data:" not in got.text and "report.docx#" not in got.text
+    inline = a.get(url, params={"pictures": "inline"})
+    inlined = [s["image"]["path"] for s in inline.json()["scenes"] if s["image"] is not None]
+    assert len(inlined) == 1 and inlined[0].startswith("data:image/png;base64,"), [p[:40] for p in inlined]
+    assert inline.json()["revision"] == board["revision"] and len(got.content) < len(inline.content)
     finished(a, job)
     j = next(j for j, s in enumerate(board["scenes"]) if s["image"] is not None)
     thumb = a.get(board["thumbnails"][j])  # the slide as rendered, its picture drawn in
@@ -156,6 +164,12 @@ def test_a_docx_storyboard_keeps_its_pictures_through_an_edit(server: Server) ->
     refused = a.put(url, json=fake)  # an upload that is no picture is refused at once, by its field
     assert refused.status_code == 422 and f"scenes[{j}].image.path" in refused.text, refused.text
     assert "PDF" in refused.text
+    for wrong in ("attachment:" + "0" * 32, "attachment:../storyboard"):
+        other = copy.deepcopy(board)
+        other["scenes"][j]["image"]["path"] = wrong
+        refused = a.put(url, json=other)  # names no picture of this job
+        assert refused.status_code == 422 and f"scenes[{j}].image.path" in refused.text, refused.text
+        assert "no picture of this job" in refused.text
 
     edited = copy.deepcopy(board)
     i = next(i for i, s in enumerate(board["scenes"]) if s["image"] is None and s["narration"])
@@ -164,9 +178,17 @@ def test_a_docx_storyboard_keeps_its_pictures_through_an_edit(server: Server) ->
     assert put.status_code == 202, put.text
     child = finished(a, put.json())
     assert child["result"]["scenes"] == len(board["scenes"])
+    # the child keeps the picture too (same picture, same id), whatever becomes of its parent
     assert a.get(f"/v1/jobs/{child['id']}/storyboard").json()["scenes"][-2:] == edited["scenes"][-2:]
     video = a.get(child["links"]["video"]).content
     assert red_share(video) > 0.05  # the Word file's red picture is on screen in the re-render
+
+    # a storyboard with the picture as a data: URL (an older client, an upload) is still accepted
+    old = copy.deepcopy(a.get(url).json())
+    old["scenes"][j]["image"]["path"] = inlined[0]
+    old["scenes"][i]["narration"] = "Một lần nữa."
+    assert a.put(url, json=old).status_code == 202
+    assert a.get(url).json()["scenes"][j]["image"]["path"] == pictures[0]  # the same picture, once
 
 
 def test_voice_sample_and_offline_docs(server: Server) -> None:
@@ -188,6 +210,35 @@ def test_voice_sample_and_offline_docs(server: Server) -> None:
     bundle = a.get("/docs-assets/swagger-ui-bundle.js")
     assert bundle.status_code == 200 and len(bundle.content) > 100_000
     assert a.get("/docs-assets/swagger-ui.css").status_code == 200
+
+
+def test_an_undone_edit_refuses_a_reader_of_the_first_version(tmp_path: Path) -> None:
+    """A -> B -> A leaves the storyboard as it was, but not at the revision it was: a PUT from a
+    reader who read A before both edits is refused (409), not taken as current (a lost update)."""
+    with served(tmp_path, "--workers", "0", T2V_API_KEYS="key-a-secret") as server:
+        a = server.client("key-a-secret")
+        job = a.post("/v1/jobs", json={"text": DOC, "format": "md"}).json()
+        url = f"/v1/jobs/{job['id']}/storyboard"
+        first = a.get(url).json()  # A, held by a reader who goes away for a while
+        assert first["revision"] == 1
+        b = copy.deepcopy(first)
+        b["scenes"][-1]["narration"] = "An edit that is undone next."
+        assert a.put(url, json=b).status_code == 202
+        undo = {**copy.deepcopy(first), "revision": a.get(url).json()["revision"]}
+        assert a.put(url, json=undo).status_code == 202
+        now = a.get(url)
+        assert now.json()["scenes"] == first["scenes"] and now.headers["etag"] == '"3"'
+        late = copy.deepcopy(first)
+        late["scenes"][0]["narration"] = "The late reader's edit, made from the first version."
+        for sent in (late, {**late, "revision": str(first["revision"])}):
+            refused = a.put(url, json=sent)
+            assert refused.status_code == 409 and "GET it again (current: 3)" in refused.text
+        by_header = {k: v for k, v in late.items() if k != "revision"}
+        assert a.put(url, json=by_header, headers={"If-Match": '"1"'}).status_code == 409
+        # a revision read before revisions were counted (a digest) is stale too
+        assert a.put(url, json={**late, "revision": "3f9c0a1b2c3d4e5f"}).status_code == 409
+        assert a.put(url, json={**late, "revision": [3]}).status_code == 422
+        assert a.get(url).json()["scenes"] == first["scenes"]
 
 
 def test_two_servers_accept_one_of_two_concurrent_puts_from_one_revision(tmp_path: Path) -> None:

@@ -248,6 +248,8 @@ def test_storyboard_editor_edits_every_field_and_the_page_purges(
         " return i && i.complete && i.naturalWidth === 640; })"
         f"(document.querySelectorAll('#storyboard-cards .scene-card')[{ending}])"
     )
+    # the picture chosen here shows once, in place of the slide's thumbnail (drawn without it)
+    assert card.locator(".pictures img").count() == 1 and card.locator("img.thumb").count() == 0
     assert card.locator(".layout-edit").input_value() == "image_text"
     card.locator(".alt-edit").fill("a green field")
     card.locator(".voice-edit").fill(english)
@@ -269,22 +271,38 @@ def test_storyboard_editor_edits_every_field_and_the_page_purges(
     assert board[prices]["table"]["rows"] == [["Apple", "11"], ["Plum", "30"]]
     assert board[prices]["narration"] == "Prices. Our fruit and what it costs."
     assert board[titled]["subtitle"] == "A short test"
-    image = board[ending]["image"]
-    assert image["path"].startswith("data:image/png;base64,") and image["alt"] == "a green field"
+    image = board[ending]["image"]  # the upload is kept with the job, named by id
+    assert image["path"].startswith("attachment:") and image["alt"] == "a green field"
+    inline = client.get(f"/v1/jobs/{child_id}/storyboard", params={"pictures": "inline"}).json()
+    assert inline["scenes"][ending]["image"]["path"].startswith("data:image/png;base64,")
     assert board[ending]["layout"] == "image_text" and board[ending]["voice"] == english
     child = client.get(f"/v1/jobs/{child_id}").json()
     first = client.get(f"/v1/jobs/{first_id}").json()
     ratio = child["result"]["render_seconds"] / first["result"]["render_seconds"]
     print(f"editor re-render / first render: {ratio:.2f}")
 
-    # the child's storyboard shows the slide and the picture on the edited card; the picture goes again
+    # the child's storyboard shows the edited card's slide once: its thumbnail, the picture drawn in
+    # (green), beside the picture's controls; no separate copy of the picture
     page.wait_for_function(
-        f"(c => c && c.querySelector('img.thumb') && c.querySelector('img.picture'))"
+        f"(c => c && c.querySelector('img.thumb') && c.querySelector('img.thumb').naturalWidth > 0)"
         f"(document.querySelectorAll('#storyboard-cards .scene-card')[{ending}])",
         timeout=30_000,
     )
-    cards.nth(ending).locator(".remove-picture").click()
-    assert cards.nth(ending).locator("img.picture").count() == 0
+    card = cards.nth(ending)
+    assert card.locator(".pictures img").count() == 1 and card.locator("img.picture").count() == 0
+    assert card.locator(".remove-picture").count() == 1
+    assert card.locator(".alt-edit").input_value() == "a green field"
+    green = card.locator("img.thumb").evaluate(
+        "img => { const c = document.createElement('canvas'); c.width = img.naturalWidth;"
+        " c.height = img.naturalHeight; const g = c.getContext('2d'); g.drawImage(img, 0, 0);"
+        " const d = g.getImageData(0, 0, c.width, c.height).data; let n = 0;"
+        " for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 140 && d[i] < 90 && d[i + 2] < 90) n++;"
+        " return n / (c.width * c.height); }"
+    )
+    assert green > 0.05, f"the thumbnail should show the green picture: {green:.3f} of it is green"
+    card.screenshot(path=str(OUTPUT / "studio_card_thumbnail_en.png"))
+    card.locator(".remove-picture").click()  # the thumbnail (with the picture) is stale: not shown
+    assert cards.nth(ending).locator(".pictures img").count() == 0
     assert cards.nth(ending).locator(".layout-edit").input_value() == "statement"
     page.screenshot(path=str(OUTPUT / "studio_editor_rerendered_en.png"), full_page=True)
 

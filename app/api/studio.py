@@ -5,10 +5,11 @@ A job's storyboard is the Plan it renders: a storyboard job's own, or its docume
 worker plans it. It is planned once and kept with the job in the job store (an attachment, deleted
 when the job is purged), so reading it again costs one row and gives the same scenes every time. An
 edit replaces it there and is queued as a new job whose `parent` is the edited one; the render cache
-makes only the changed scenes again. `revision` (also the ETag) is a digest of the storyboard; the
-store writes an edit only if the storyboard is still at the revision the editor read (one atomic
-compare-and-set, whichever server or process answers), else 409: two editors never overwrite each
-other unseen.
+makes only the changed scenes again. `revision` (also the ETag) counts the storyboard's saved
+writes (1 as first planned; the store bumps it); the store writes an edit only if the storyboard is
+still at the revision the editor read (one atomic compare-and-set, whichever server or process
+answers), else 409: two editors never overwrite each other unseen, not even after an edit that was
+undone (A->B->A is revision 3, not A's 1 again).
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from app.api.intake import Submission
+from app.api.pictures import inline_pictures, keep_pictures
 from app.api.routes import SUBMISSION_BODY, accepted, enqueue_submission, read_submission
 from app.api.service import PrincipalDep, ReadableJob, Service, ServiceDep, visible_job
 from app.core.jobstore.base import JobPriority, JobRecord
@@ -53,31 +55,24 @@ SAMPLES = {  # what a voice says when a caller listens to it, by language (else 
 }
 
 
-def revision_of(plan: Plan) -> str:
-    """A short digest of the storyboard as it would be saved (equal plans, equal revisions)."""
-    return _digest(dump_storyboard(plan, "json"))
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
 def _gone(job: JobRecord) -> HTTPException:
     return HTTPException(410, f"job {job.id!r} was purged: its document is deleted")
 
 
-async def _current(service: Service, job: JobRecord) -> tuple[Plan, str]:
+async def _current(service: Service, job: JobRecord) -> tuple[Plan, int]:
     """The job's storyboard and its revision: the one kept with the job, else the plan it renders,
-    planned now and kept (if another server kept one first, that one)."""
+    planned now and kept (if another server kept one first, that one); its pictures are kept with
+    the job and named by id (`pictures.keep_pictures`)."""
     store = await service.store()
     held = await store.get_attachment(job.id, STORYBOARD)
     if held is None:
-        plan = await run_in_thread(
+        planned = await run_in_thread(
             plan_of_job, service.runtime.renderer, FileContext.from_payload(job.payload), service.settings
         )
+        plan = await keep_pictures(store, job.id, planned)
         text = dump_storyboard(plan, "json")
-        if await store.put_attachment(job.id, STORYBOARD, text, _digest(text), expected=None):
-            return plan, _digest(text)
+        if (revision := await store.put_attachment(job.id, STORYBOARD, text, expected=None)) is not None:
+            return plan, revision
         held = await store.get_attachment(job.id, STORYBOARD)
         if held is None:  # purged meanwhile
             raise _gone(job)
@@ -85,7 +80,7 @@ async def _current(service: Service, job: JobRecord) -> tuple[Plan, str]:
     return plan, held.revision
 
 
-def _body(plan: Plan, job_id: str | None = None, token: str = "", rev: str = "") -> dict[str, Any]:
+def _body(plan: Plan, job_id: str | None = None, token: str = "", rev: int = 0) -> dict[str, Any]:
     body: dict[str, Any] = plan.model_dump(mode="json")
     if job_id is not None:
         thumbs = [
@@ -117,10 +112,22 @@ async def preview_plan(request: Request, service: ServiceDep, principal: Princip
 
 
 @router.get("/v1/jobs/{job_id}/storyboard", summary="A job's storyboard (its Plan), to edit")
-async def get_storyboard(job_id: str, service: ServiceDep, principal: PrincipalDep) -> JSONResponse:
-    """The Plan with `revision` (also the ETag): PUT it back, edited, to re-render."""
+async def get_storyboard(
+    job_id: str,
+    service: ServiceDep,
+    principal: PrincipalDep,
+    pictures: Annotated[
+        Literal["ids", "inline"],
+        Query(description="'ids': pictures as `attachment:ID` of this job; 'inline': as data: URLs"),
+    ] = "ids",
+) -> JSONResponse:
+    """The Plan with `revision` (also the ETag): PUT it back, edited, to re-render. Its pictures
+    are named by id (kept with the job) unless `pictures=inline` asks for a storyboard that stands
+    alone (data: URLs, e.g. to render it with the CLI)."""
     job = await _editable(service, principal, job_id)
     plan, rev = await _current(service, job)
+    if pictures == "inline":
+        plan = await inline_pictures(await service.store(), job.id, plan)
     body = _body(plan, job.id, service.tokens.issue(job.id), rev)
     return JSONResponse(body, headers={"ETag": f'"{body["revision"]}"', "Cache-Control": "no-store"})
 
@@ -138,6 +145,15 @@ def _problems(name: str, data: dict[str, Any]) -> None:
             problems.append(f"scenes[{i}].narration: a scene needs narration or a title")
     if problems:
         raise StoryboardError(name, problems)
+
+
+def _revision(given: Any) -> int | None:
+    """The revision a PUT names, as the store counts it; None for one that cannot be current (a
+    digest revision read before revisions were counted is stale: 409, GET again)."""
+    if isinstance(given, bool) or not isinstance(given, int | str):
+        raise StoryboardError("storyboard", ["revision: the revision GET returned (a number)"])
+    text = str(given).strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 @router.put(
@@ -165,13 +181,18 @@ async def put_storyboard(
         raise StoryboardError(
             "storyboard", ["(top level): a storyboard is an object with 'version' and 'scenes'"]
         )
-    given = data.get("revision") or request.headers.get("if-match", "").strip('W/"') or None
+    given = data.get("revision")
+    if given is None or given == "":
+        given = request.headers.get("if-match", "").strip('W/"') or None
     for key in ENVELOPE:
         data.pop(key, None)
     if given is None:
         raise StoryboardError("storyboard", ["revision: required (send back the revision GET returned)"])
+    expected = _revision(given)
     _problems("storyboard", data)
-    plan = parse_storyboard(json.dumps(data).encode("utf-8"), "json", "storyboard")
+    store = await service.store()
+    named = parse_storyboard(json.dumps(data).encode("utf-8"), "json", "storyboard")
+    plan = await inline_pictures(store, job.id, named)  # checked and rendered as data: URLs
     parent = FileContext.from_payload(job.payload)
     options = {k: v for k, v in parent.options.items() if k not in CONDENSING}
     parsed = parse_render_options(
@@ -186,9 +207,11 @@ async def put_storyboard(
         config=service.runtime.renderer.tts.config,
     )
     await _current(service, job)  # kept with the job from now on, if it was not yet
-    text = dump_storyboard(plan, "json")
-    store = await service.store()
-    if not await store.put_attachment(job.id, STORYBOARD, text, _digest(text), expected=str(given)):
+    text = dump_storyboard(await keep_pictures(store, job.id, plan), "json")
+    written = None
+    if expected is not None:
+        written = await store.put_attachment(job.id, STORYBOARD, text, expected=expected)
+    if written is None:
         held = await store.get_attachment(job.id, STORYBOARD)
         if held is None:
             raise _gone(job)
@@ -268,7 +291,7 @@ async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> 
         settings=service.settings,
         config=service.runtime.renderer.tts.config,
     )
-    scene = plan.scenes[index]
+    scene = plan.scenes[index]  # its picture named by id: a digest of the picture, as good as a key
     key = json.dumps(
         [
             scene.model_dump(mode="json"),
@@ -285,8 +308,9 @@ async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> 
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             theme = await run_in_thread(load_theme, options.theme)
+            drawn = (await inline_pictures(await service.store(), job.id, Plan(scenes=[scene]))).scenes[0]
             try:
-                await _draw(service, scene, options, theme, work)
+                await _draw(service, drawn, options, theme, work)
             except Exception as exc:  # a scene that cannot be drawn
                 raise HTTPException(404, f"scene {index} has no thumbnail: {type(exc).__name__}") from None
             await run_in_thread(_shrink, work, path)

@@ -259,18 +259,27 @@ function pictureEditor(scene, index, rebuild) {
   return box;
 }
 
+// the picture each scene had when its thumbnail was drawn: once it changes here, the thumbnail is
+// stale and the card shows the picture chosen instead
+const drawnPicture = new WeakMap();
+const pictureKey = (scene) => (scene.image ? scene.image.path : "");
+
 function sceneCard(scene, index, editable, thumbnail) {
   const card = element("article", { className: "scene-card", dataset: { sceneId: scene.id } });
   const head = `${t("scene", { n: index + 1 })} · ${t("layout")}: ${scene.layout}`;
   card.append(element("h3", { textContent: head, tabIndex: -1 }));
   const pictures = element("div", { className: "pictures" });
-  if (thumbnail) {
+  const own = () => pictureOf(scene, index);
+  if (thumbnail && drawnPicture.get(scene) === pictureKey(scene)) {
+    // the slide as the server drew it holds the picture too: one image, not the picture twice
     const img = element("img", { className: "thumb", loading: "lazy", alt: t("slideOf", { n: index + 1 }), src: thumbnail });
-    img.onerror = () => img.remove();
+    img.onerror = () => img.replaceWith(...[own()].filter(Boolean));
     pictures.append(img);
+  } else {
+    // a picture chosen here (the thumbnail still shows the saved one), or no thumbnail (preview)
+    const picture = own();
+    if (picture) pictures.append(picture);
   }
-  const own = pictureOf(scene, index);
-  if (own) pictures.append(own);
   if (pictures.childElementCount) card.append(pictures);
   if (!editable) {
     card.append(
@@ -319,7 +328,10 @@ function sceneCard(scene, index, editable, thumbnail) {
 
 function showCards(container, scenes, editable, thumbnails = []) {
   container.textContent = "";
-  scenes.forEach((scene, i) => container.appendChild(sceneCard(scene, i, editable, thumbnails[i])));
+  scenes.forEach((scene, i) => {
+    drawnPicture.set(scene, pictureKey(scene));
+    container.appendChild(sceneCard(scene, i, editable, thumbnails[i]));
+  });
 }
 
 function problemsText(err) {

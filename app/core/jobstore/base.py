@@ -17,8 +17,10 @@ The semantics (DESIGN.md, "The job queue"):
 - Purging keeps a tombstone: the payload and result are dropped, `purged_at` is set, the status and
   timings stay; a purged job is never run or retried again. Its attachments are deleted with it.
 - Attachments: small named documents a job keeps beside its payload (an editor's storyboard), each
-  with a revision. `put_attachment` is a compare-and-set on that revision in one statement, so two
-  API servers (or a server and a worker) can never both accept a write based on the same old revision.
+  with a revision: a counter the store bumps on every write (never a digest of the content, so a
+  reader of an old A cannot write over A->B->A). `put_attachment` is a compare-and-set on that
+  revision in one statement, so two API servers (or a server and a worker) can never both accept a
+  write based on the same old revision.
 All times are seconds since the epoch in the store's clock (`await store.now()`).
 """
 
@@ -194,11 +196,12 @@ class WorkerInfo:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A named document kept with a job (`body` is text, e.g. JSON), at `revision`."""
+    """A named document kept with a job (`body` is text, e.g. JSON), at `revision` (1 for the first
+    write, bumped by one on each accepted write)."""
 
     job_id: str
     name: str
-    revision: str
+    revision: int
     body: str
     updated_at: float
 
@@ -310,13 +313,11 @@ class JobStore(abc.ABC):
         """The job's attachment `name`, or None when it has none (or the job was purged)."""
 
     @abc.abstractmethod
-    async def put_attachment(
-        self, job_id: str, name: str, body: str, revision: str, expected: str | None
-    ) -> bool:
-        """Write the attachment at `revision` if it is still at `expected` (None: only if the job has
-        none yet), atomically. True: written; False: it is not at `expected` (someone else's write came
-        first, or this one was already made), nothing changed. Raises JobNotFound for no job, and
-        writes nothing to a purged job (False)."""
+    async def put_attachment(self, job_id: str, name: str, body: str, expected: int | None) -> int | None:
+        """Write the attachment if it is still at revision `expected` (None: only if the job has none
+        yet), atomically, bumping its revision. Returns the new revision (`expected + 1`, or 1), or
+        None when it is not at `expected` (someone else's write came first, or this one was already
+        made): nothing changed. Raises JobNotFound for no job, and writes nothing to a purged job."""
 
     @abc.abstractmethod
     async def state(self, job_id: str) -> JobState | None:

@@ -120,7 +120,7 @@ def attachment_from_row(row: Row) -> Attachment:
     return Attachment(
         job_id=row["job_id"],
         name=row["name"],
-        revision=row["revision"],
+        revision=int(row["revision"]),
         body=row["body"],
         updated_at=float(row["updated_at"]),
     )

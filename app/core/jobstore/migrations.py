@@ -177,13 +177,14 @@ _POSTGRES_V2 = (
 )
 
 # Attachments: named documents kept with a job (an editor's storyboard), written by compare-and-set
-# on `revision`. Purging a job deletes them (a trigger, so every way of purging does).
+# on `revision` (a digest until version 4, a counter since). Purging a job deletes them (a trigger,
+# so every way of purging does).
 _ATTACHMENTS = (
-    "CREATE TABLE job_attachments (job_id TEXT NOT NULL, name TEXT NOT NULL, revision TEXT NOT NULL,"
+    "CREATE TABLE {table} (job_id TEXT NOT NULL, name TEXT NOT NULL, revision {revision} NOT NULL,"
     " body TEXT NOT NULL, updated_at {time} NOT NULL, PRIMARY KEY (job_id, name))"
 )
 _SQLITE_V3 = (
-    _ATTACHMENTS.format(time="REAL"),
+    _ATTACHMENTS.format(table="job_attachments", revision="TEXT", time="REAL"),
     """
     CREATE TRIGGER jobs_purged_attachments AFTER UPDATE OF purged_at ON jobs
     WHEN NEW.purged_at IS NOT NULL
@@ -193,7 +194,7 @@ _SQLITE_V3 = (
     """,
 )
 _POSTGRES_V3 = (
-    _ATTACHMENTS.format(time="DOUBLE PRECISION"),
+    _ATTACHMENTS.format(table="job_attachments", revision="TEXT", time="DOUBLE PRECISION"),
     """
     CREATE FUNCTION t2v_drop_attachments() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -209,10 +210,25 @@ _POSTGRES_V3 = (
     """,
 )
 
+# Attachment revisions become a counter the store bumps on each write: a digest of the content let a
+# reader of an old A write over A->B->A (a lost update). Revisions kept before this count as 1.
+# SQLite cannot change a column's type: the table is made again (its purge trigger with it).
+_SQLITE_V4 = (
+    "DROP TRIGGER jobs_purged_attachments",
+    _ATTACHMENTS.format(table="job_attachments_v4", revision="INTEGER", time="REAL"),
+    "INSERT INTO job_attachments_v4 (job_id, name, revision, body, updated_at)"
+    " SELECT job_id, name, 1, body, updated_at FROM job_attachments",
+    "DROP TABLE job_attachments",
+    "ALTER TABLE job_attachments_v4 RENAME TO job_attachments",
+    _SQLITE_V3[1],
+)
+_POSTGRES_V4 = ("ALTER TABLE job_attachments ALTER COLUMN revision TYPE BIGINT USING 1",)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs and workers", {"sqlite": _SQLITE_V1, "postgresql": _POSTGRES_V1}),
     Migration(2, "artifact sizes and purged jobs", {"sqlite": _SQLITE_V2, "postgresql": _POSTGRES_V2}),
     Migration(3, "job attachments", {"sqlite": _SQLITE_V3, "postgresql": _POSTGRES_V3}),
+    Migration(4, "attachment revisions count writes", {"sqlite": _SQLITE_V4, "postgresql": _POSTGRES_V4}),
 )
 
 

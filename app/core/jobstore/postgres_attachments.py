@@ -21,40 +21,42 @@ class PostgresAttachments:
         )
         return None if row is None else attachment_from_row(row)
 
-    async def put_attachment(
-        self, job_id: str, name: str, body: str, revision: str, expected: str | None
-    ) -> bool:
+    async def put_attachment(self, job_id: str, name: str, body: str, expected: int | None) -> int | None:
         # One statement each: a concurrent UPDATE of the same row waits for the first and then sees
         # its new revision, so only one of two writes from the same old revision matches. Run again
         # after a reconnect (the first run may have committed unseen), finding the row already at
-        # `revision` counts as written.
+        # the revision this write makes, holding this body, counts as written.
+        revision = 1 if expected is None else expected + 1
         params = {"id": job_id, "name": name, "body": body, "rev": revision, "expected": expected}
         if expected is None:
             sql = (
                 "INSERT INTO job_attachments (job_id, name, revision, body, updated_at)"
-                f" SELECT id, %(name)s, %(rev)s, %(body)s, {NOW} FROM jobs"
+                f" SELECT id, %(name)s, 1, %(body)s, {NOW} FROM jobs"
                 " WHERE id = %(id)s AND purged_at IS NULL"
                 " ON CONFLICT (job_id, name) DO NOTHING RETURNING revision"
             )
         else:
             sql = (
-                f"UPDATE job_attachments SET body = %(body)s, revision = %(rev)s, updated_at = {NOW}"
-                " WHERE job_id = %(id)s AND name = %(name)s AND revision = %(expected)s RETURNING revision"
+                "UPDATE job_attachments SET body = %(body)s, revision = revision + 1,"
+                f" updated_at = {NOW} WHERE job_id = %(id)s AND name = %(name)s"
+                " AND revision = %(expected)s RETURNING revision"
             )
-        held = "SELECT revision FROM job_attachments WHERE job_id = %(id)s AND name = %(name)s"
+        held = (
+            "SELECT 1 AS one FROM job_attachments WHERE job_id = %(id)s AND name = %(name)s"
+            " AND revision = %(rev)s AND body = %(body)s"
+        )
 
         async def first(conn: Conn) -> bool:
             return await (await conn.execute(sql, params)).fetchone() is not None
 
         async def again(conn: Conn) -> bool:
-            row = await (await conn.execute(held, params)).fetchone()
-            return (row is not None and row["revision"] == revision) or await first(conn)
+            return await (await conn.execute(held, params)).fetchone() is not None or await first(conn)
 
         try:
             if await self._db.run(first, again):
-                return True
+                return revision
         except psycopg.DataError as exc:  # e.g. NUL characters, which PostgreSQL text cannot hold
             raise ValueError(f"the attachment cannot be stored: {exc}") from None
         if await self._db.one("SELECT 1 AS one FROM jobs WHERE id = %(id)s", params) is None:
             raise JobNotFound(f"no job with id {job_id!r}")
-        return False
+        return None

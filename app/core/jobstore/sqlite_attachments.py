@@ -22,10 +22,8 @@ class SQLiteAttachments:
 
         return await self._db.run(get)
 
-    async def put_attachment(
-        self, job_id: str, name: str, body: str, revision: str, expected: str | None
-    ) -> bool:
-        def put(conn: sqlite3.Connection) -> bool:
+    async def put_attachment(self, job_id: str, name: str, body: str, expected: int | None) -> int | None:
+        def put(conn: sqlite3.Connection) -> int | None:
             # one write transaction: the check of the revision and the write cannot be split by
             # another process's write
             with transaction(conn):
@@ -33,17 +31,18 @@ class SQLiteAttachments:
                 if job is None:
                     raise JobNotFound(f"no job with id {job_id!r}")
                 if job["purged_at"] is not None:
-                    return False
+                    return None
                 if expected is None:
                     sql = (
                         "INSERT INTO job_attachments (job_id, name, revision, body, updated_at)"
-                        f" VALUES (?, ?, ?, ?, {NOW}) ON CONFLICT (job_id, name) DO NOTHING"
+                        f" VALUES (?, ?, 1, ?, {NOW}) ON CONFLICT (job_id, name) DO NOTHING"
                     )
-                    return conn.execute(sql, (job_id, name, revision, body)).rowcount == 1
+                    return 1 if conn.execute(sql, (job_id, name, body)).rowcount == 1 else None
                 sql = (
-                    f"UPDATE job_attachments SET body = ?, revision = ?, updated_at = {NOW}"
+                    f"UPDATE job_attachments SET body = ?, revision = revision + 1, updated_at = {NOW}"
                     " WHERE job_id = ? AND name = ? AND revision = ?"
                 )
-                return conn.execute(sql, (body, revision, job_id, name, expected)).rowcount == 1
+                written = conn.execute(sql, (body, job_id, name, expected)).rowcount == 1
+                return expected + 1 if written else None
 
         return await self._db.run(put)

@@ -67,25 +67,40 @@ async def choose_level(audio: SceneAudio, pauses: Sequence[float], sound: Sound)
         return Level(0.0, tuple(0.0 for _ in plain), None)
     gain = rounded(sound.loudness - natural)
     over = [i for i, m in enumerate(plain) if m.peak * linear(gain) > linear(sound.ceiling)]
-    await audio.ensure_resampled(over)
-    made = await run_in_thread(_make_up_all, audio, plain, over, gain, sound.ceiling)
+    made = await run_in_thread(_cached_make_ups, audio, over, gain, sound.ceiling)
+    todo = [i for i in over if i not in made]
+    if todo:  # only these need their 48 kHz copies (a re-render's unchanged scenes are not fetched)
+        await audio.ensure_resampled(todo)
+        made |= await run_in_thread(_make_up_all, audio, plain, todo, gain, sound.ceiling)
     return Level(gain, tuple(made.get(i, gain) for i in range(len(plain))), natural + gain)
 
 
-def _make_up_all(
-    audio: SceneAudio, plain: Sequence[Measurement], over: Sequence[int], gain: float, ceiling: float
-) -> dict[int, float]:
+def _make_up_key(audio: SceneAudio, i: int, gain: float, ceiling: float) -> str:
+    return hash_key(MAKE_UP_VERSION, audio.scenes[i].digest, gain, ceiling)
+
+
+def _cached_make_ups(audio: SceneAudio, over: Sequence[int], gain: float, ceiling: float) -> dict[int, float]:
+    """The make-up gains the cache holds for these scenes at this narration gain."""
     out = {}
     for i in over:
         check_cancelled()
-        scene = audio.scenes[i]
-        key = hash_key(MAKE_UP_VERSION, scene.digest, gain, ceiling)
-        data = audio.load_json(key)
+        data = audio.load_json(_make_up_key(audio, i, gain, ceiling))
         found = data.get("gain") if data is not None else None
-        if not isinstance(found, float | int):
-            found = _make_up(audio.analysis(i), integrated([plain[i]]), gain, ceiling)
-            audio.store_json(key, {"gain": found})
-        out[i] = float(found)
+        if isinstance(found, float | int):
+            out[i] = float(found)
+    return out
+
+
+def _make_up_all(
+    audio: SceneAudio, plain: Sequence[Measurement], todo: Sequence[int], gain: float, ceiling: float
+) -> dict[int, float]:
+    """Each scene's make-up gain, found on its samples (its 48 kHz copy must exist), then cached."""
+    out = {}
+    for i in todo:
+        check_cancelled()
+        found = _make_up(audio.analysis(i), integrated([plain[i]]), gain, ceiling)
+        audio.store_json(_make_up_key(audio, i, gain, ceiling), {"gain": found})
+        out[i] = found
     return out
 
 

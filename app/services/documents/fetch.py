@@ -19,7 +19,6 @@ from app.core.net import FetchLimits, HttpClient, HttpConfig, is_public_address,
 from app.core.threads import run_in_thread
 from app.errors import InputError, RemoteError
 from app.services.documents.formats import format_from_name, sniff
-from app.services.documents.html_reader import page_markdown
 from app.services.documents.limits import DocumentLimits, ReadOptions
 from app.services.documents.loading import document_from_bytes
 from app.services.documents.model import Document
@@ -95,6 +94,8 @@ def _document(
     claims = format_from_name(name)
     markup = found.format == "html" or (claims is None and bool(_MARKUP.search(data[:4096])))
     if found.format in (None, "html") and markup:
+        from app.services.documents.html_reader import page_markdown  # trafilatura: when fetching only
+
         markdown = page_markdown(data, url)
         if markdown is not None:
             return document_from_bytes(markdown.encode("utf-8"), None, "md", limits=documents, label=name)

@@ -8,49 +8,52 @@ before any speech is made.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import threading
 from collections.abc import Callable
+from types import ModuleType
+from typing import cast
 
-from app.services.documents.docx_reader import probe_docx, read_docx
-from app.services.documents.epub_reader import probe_epub, read_epub
 from app.services.documents.formats import DocFormat
-from app.services.documents.html_reader import probe_html, read_html
 from app.services.documents.limits import DocumentLimits
 from app.services.documents.markdown import read_markdown
 from app.services.documents.model import Content, Document
-from app.services.documents.pdf_reader import probe_pdf, read_pdf
-from app.services.documents.pptx_reader import probe_pptx, read_pptx
 from app.services.documents.text import read_text
 
 Reader = Callable[[Document], Content]
 Probe = Callable[[Document, str, DocumentLimits], None]
 
-READERS: dict[DocFormat, Reader] = {
+PLAIN: dict[DocFormat, Reader] = {
     "md": lambda doc: read_markdown(doc.text, doc.name),
     "txt": lambda doc: read_text(doc.text, doc.name),
-    "docx": read_docx,
-    "pptx": read_pptx,
-    "pdf": read_pdf,
-    "html": read_html,
-    "epub": read_epub,
 }
-PROBES: dict[DocFormat, Probe] = {
-    "docx": probe_docx,
-    "pptx": probe_pptx,
-    "pdf": probe_pdf,
-    "html": probe_html,
-    "epub": probe_epub,
+# A packed format's reader module (with its `read_FORMAT` and `probe_FORMAT`) is imported when a
+# document of that format is first loaded: their libraries (lxml, trafilatura, pdfplumber, pypdfium2,
+# python-docx, python-pptx) are ~45 MB resident, in every render process and worker otherwise, and a
+# Markdown document or a Plan needs none of them.
+PACKED: dict[DocFormat, Callable[[], ModuleType]] = {
+    "docx": lambda: importlib.import_module("app.services.documents.docx_reader"),
+    "pptx": lambda: importlib.import_module("app.services.documents.pptx_reader"),
+    "pdf": lambda: importlib.import_module("app.services.documents.pdf_reader"),
+    "html": lambda: importlib.import_module("app.services.documents.html_reader"),
+    "epub": lambda: importlib.import_module("app.services.documents.epub_reader"),
 }
 
 
 def has_reader(fmt: DocFormat) -> bool:
-    return fmt in READERS
+    return fmt in PLAIN or fmt in PACKED
+
+
+def reader(fmt: DocFormat) -> Reader:
+    if fmt in PLAIN:
+        return PLAIN[fmt]
+    return cast(Reader, getattr(PACKED[fmt](), f"read_{fmt}"))
 
 
 def probe(doc: Document, shown: str, limits: DocumentLimits) -> None:
     """The format's cheap checks of a loaded document (an `InputError` of one line)."""
-    check = PROBES.get(doc.format)
-    if check is not None:
+    if doc.format in PACKED:
+        check = cast(Probe, getattr(PACKED[doc.format](), f"probe_{doc.format}"))
         check(doc, shown, limits)
 
 
@@ -60,12 +63,12 @@ def read_document(doc: Document) -> Content:
     take LibreOffice seconds): the last result is kept, keyed by a digest of the bytes and how they
     are read, so a long-running worker holds one `Content` and never a document's bytes."""
     if doc.data is None:
-        return READERS[doc.format](doc)
+        return reader(doc.format)(doc)
     key = (hashlib.sha256(doc.data).digest(), doc.format, doc.name, doc.reading)
     with _LAST_LOCK:
         if _LAST and _LAST[0][0] == key:
             return _LAST[0][1]
-    content = READERS[doc.format](doc)
+    content = reader(doc.format)(doc)
     with _LAST_LOCK:
         _LAST[:] = [(key, content)]
     return content

@@ -1,0 +1,54 @@
+"""A re-render levels the narration from the cache: the scenes whose make-up gain is cached are not
+fetched at 48 kHz again (only an edited scene is), and the track is what a cold render makes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from app.config import load_settings
+from app.core.memory_optimizer import DiskCache, WorkspaceManager
+from app.core.resource_manager import ResourceManager
+from app.services.audio.scenes import SceneAudio
+from app.services.documents import document_from_bytes
+from app.services.models import RenderOptions
+from app.services.pipeline import Renderer
+from tests.sound_support import ebur128
+
+DOC = "\n\n".join(
+    f"# Part {i}\n\nPart number {i} says a sentence, loudly and clearly. Then it stops." for i in range(1, 5)
+)
+
+
+async def test_only_the_edited_scene_is_fetched_at_48_khz(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[list[int]] = []
+    real = SceneAudio.ensure_resampled
+
+    async def recorded(self: SceneAudio, indexes: Sequence[int]) -> None:
+        asked.append(list(indexes))
+        await real(self, indexes)
+
+    monkeypatch.setattr(SceneAudio, "ensure_resampled", recorded)
+    r = Renderer(
+        WorkspaceManager(tmp_path / "tmp"),
+        ResourceManager(),
+        DiskCache(tmp_path / "cache"),
+        settings=load_settings(),
+    )
+    options = RenderOptions(voice="espeak:en-us")
+    first = await r.render(document_from_bytes(DOC.encode(), "t.md", None), tmp_path / "a.mp4", options)
+    assert sorted({i for call in asked for i in call}) == [0, 1, 2, 3], "a cold render levels every scene"
+    asked.clear()
+    again = await r.render(document_from_bytes(DOC.encode(), "t.md", None), tmp_path / "b.mp4", options)
+    assert [call for call in asked if call] == [], "a cached render fetches no scene at 48 kHz"
+    assert abs(again.duration - first.duration) < 0.001
+    asked.clear()
+    edited = DOC.replace("Part number 3 says", "Part number 3, edited, says")
+    await r.render(document_from_bytes(edited.encode(), "t.md", None), tmp_path / "c.mp4", options)
+    assert {i for call in asked for i in call} == {2}, "only the edited scene"
+    a, c = ebur128(tmp_path / "a.mp4"), ebur128(tmp_path / "c.mp4")
+    assert abs(a.integrated - c.integrated) < 0.5 and c.true_peak <= -1.5
