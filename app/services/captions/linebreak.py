@@ -8,6 +8,7 @@ space, so joining the pieces gives back the narration's own spacing.
 `break_cost` is the one judgement of where text may be cut, used alike for the end of a cue, the
 break between a cue's two lines and the shorter lines of burned captions: negative after a comma or
 a clause mark, strongly positive after an article, preposition or conjunction (`function_words`),
+inside a fixed phrase ("more than") and between a number and what it counts ("one hundred", "10 km"),
 positive inside a Vietnamese word of two syllables, and before a symbol nobody says (an emoji stays
 with its word).
 """
@@ -18,7 +19,18 @@ import itertools
 import unicodedata
 from collections.abc import Sequence
 
-from app.services.captions.function_words import OPENERS, STRONG, TITLES, WEAK, bare, parts_compound
+from app.services.captions.function_words import (
+    COUNTED,
+    NUMBER,
+    OPENERS,
+    PHRASE,
+    STRONG,
+    TITLES,
+    WEAK,
+    bare,
+    parts_compound,
+    parts_phrase,
+)
 from app.services.models import WordTiming
 from app.services.visuals import break_units, needs_breaking
 
@@ -34,6 +46,11 @@ TITLE_PENALTY = 3.0  # "Dr." + name stay together
 STRONG_PENALTY = 5.0  # a line ending on "the", "of", "và", "của"
 WEAK_PENALTY = 2.0  # ... on an auxiliary or an ambiguous Vietnamese preposition
 OPENER_BONUS = -0.7  # a line starting with a conjunction or a preposition
+PHRASE_PENALTY = 6.0  # a fixed phrase or a number and its noun parted ("more | than", "10 | km"): worse
+# than ending on a function word, so "more than | one hundred" wins over "more | than one hundred"
+NUMBER_PENALTY = 12.0  # a number said in words parted ("one | hundred")
+COUNTED_PENALTY = 4.0  # a number and what it counts ("forty | characters"): less than ending on "about"
+PARTED_PENALTY = {PHRASE: PHRASE_PENALTY, NUMBER: NUMBER_PENALTY, COUNTED: COUNTED_PENALTY}
 COMPOUND_PENALTY = 1.5  # a Vietnamese word of two syllables parted ("phụ | đề")
 SYMBOL_PENALTY = 6.0  # a line starting with an emoji or a lone dash
 BALANCE = 3.0  # weight of unequal line widths, per (difference / line width) squared
@@ -98,6 +115,9 @@ def break_cost(before: WordTiming, after: WordTiming) -> float:
         return TITLE_PENALTY if bare(core).rstrip(".") in TITLES else STOP_BONUS
     word = bare(core)
     cost = STRONG_PENALTY if word in STRONG else WEAK_PENALTY if word in WEAK else 0.0
+    parted = parts_phrase(core, after.text)  # "more | than", "one | hundred": no opener's bonus
+    if parted:
+        return max(cost, PARTED_PENALTY[parted])
     if bare(after.text) in OPENERS:
         cost += OPENER_BONUS
     if parts_compound(core, after.text):
