@@ -176,8 +176,26 @@ def test_any_window_of_the_bed_is_the_whole_bed_there_and_keeps_its_key_before_a
 def test_in_process_aac_has_one_priming_frame_and_whole_frames() -> None:
     x = (0.1 * np.sin(np.arange(37 * FRAME) * 2 * np.pi * 440 / RATE)).astype(np.float32)
     for channels in (1, 2):
-        frames = aac.adts_frames(aac.encode_aac(np.stack([x] * channels), 128, fast=channels == 2))
+        frames = aac.adts_frames(aac.encode_aac(np.stack([x] * channels), 128))
         assert len(frames) == 38
+
+
+def test_in_process_aac_gives_back_a_voice_like_sound_closely() -> None:
+    """The coder (libavcodec's fast one) keeps a voice-like sound: a gliding pitch with 29 harmonics
+    and a syllable-rate envelope comes back with the error 30 dB under the signal (it measures ~49)
+    and the energy of each band within 0.5 dB."""
+    t = np.arange(3 * RATE) / RATE
+    phase = 2 * np.pi * np.cumsum(140 + 40 * np.sin(2 * np.pi * 1.3 * t)) / RATE
+    x = sum(np.sin(k * phase) / k for k in range(1, 30)) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)) ** 2
+    x = (0.2 * x / np.abs(x).max()).astype(np.float32)
+    encoded = aac.encode_aac(x[None, :], 128)
+    y = aac.decode(Path("voice.aac"), 1, aac.adts_frames(encoded))[0][FRAME : FRAME + len(x)]
+    assert 10 * np.log10(np.sum(x**2) / np.sum((y - x) ** 2)) > 30
+    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
+    source, back = np.abs(np.fft.rfft(x)) ** 2, np.abs(np.fft.rfft(y)) ** 2
+    for lo, hi in ((100, 300), (300, 1000), (1000, 3000), (3000, 6000)):
+        band = (freqs >= lo) & (freqs < hi)
+        assert abs(10 * np.log10(back[band].sum() / source[band].sum())) < 0.5, (lo, hi)
 
 
 async def test_runs_encoded_side_by_side_make_the_same_sound_as_one_stream(

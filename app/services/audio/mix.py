@@ -282,8 +282,7 @@ async def _encode(
         while runs:
             run = runs.popleft()
             job = await run_in_thread(_run_job, run, mixer, workdir, guides, guide_db)
-            # the fast coder: a stereo piece is made again whenever the music under it moves
-            await encode_pieces([job], sound.bitrate, sound.true_peak, fast=True)
+            await encode_pieces([job], sound.bitrate, sound.true_peak)
             await run_in_thread(_split, run, job.aac, cache)
 
     async with cpu:
