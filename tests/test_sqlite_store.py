@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from app.core.jobstore import migrations
-from app.core.jobstore.base import JobPriority, JobStatus, JobStoreError, NewJob
+from app.core.jobstore.base import JobPriority, JobStatus, JobStore, JobStoreError, NewJob
 from app.core.jobstore.sqlite import SQLiteJobStore
 
 SPAWN = multiprocessing.get_context("spawn")
@@ -263,6 +263,15 @@ V3_ATTACHMENT = (
 )
 
 
+async def check_v3_attachment_upgraded(store: JobStore) -> None:
+    """V3_ATTACHMENT after the upgrade: at revision 1, its body kept, written from 1, purged with its job."""
+    held = await store.get_attachment("old", "storyboard")
+    assert held is not None and (held.revision, held.body) == (1, '{"v": 1}')
+    assert await store.put_attachment("old", "storyboard", '{"v": 2}', expected=1) == 2
+    await store.purge("old")
+    assert await store.get_attachment("old", "storyboard") is None
+
+
 async def test_a_version_3_file_counts_its_attachments_revisions_from_1(tmp_path: Path) -> None:
     """Version 4 makes revisions a counter: a storyboard kept with a digest revision is at 1, keeps
     its body, the digest is stale, and purging still deletes it (its trigger was made again)."""
@@ -273,11 +282,7 @@ async def test_a_version_3_file_counts_its_attachments_revisions_from_1(tmp_path
     conn.execute(V3_ATTACHMENT)
     conn.close()
     async with SQLiteJobStore(path) as store:
-        held = await store.get_attachment("old", "storyboard")
-        assert held is not None and (held.revision, held.body) == (1, '{"v": 1}')
-        assert await store.put_attachment("old", "storyboard", '{"v": 2}', expected=1) == 2
-        await store.purge("old")
-        assert await store.get_attachment("old", "storyboard") is None
+        await check_v3_attachment_upgraded(store)
     with sqlite3.connect(path) as conn:
         assert migrations.current_version(conn) == migrations.MIGRATIONS[-1].version
         assert conn.execute("SELECT COUNT(*) FROM job_attachments").fetchone() == (0,)

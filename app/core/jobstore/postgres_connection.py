@@ -109,23 +109,29 @@ class PostgresConnection:
     async def run(
         self, op: Callable[[Conn], Awaitable[T]], retry: Callable[[Conn], Awaitable[T]] | None = None
     ) -> T:
-        """Run `op` on the connection; if the connection was lost, reconnect and run `retry` (default:
-        `op` again) once. Only call with operations that are safe to repeat."""
+        """Run `op` on the connection; each time the connection is lost, reconnect and run `retry`
+        (default: `op` again), for up to `reconnect_seconds`: a server restarted twice in a row (or
+        going down again just after a reconnect) costs a wait, not the caller. Only call with
+        operations that are safe to repeat."""
         async with self._lock:
             if not self._open:
                 raise JobStoreError(f"the job store {self.safe_url} is not open")
-            conn = self._conn or await self._reconnect()
-            try:
-                return await op(conn)
-            except psycopg.Error as exc:
-                if not _broken(conn, exc):
-                    raise
-                log.warning("job store connection lost (%s); reconnecting", exc)
-                self._conn = None
-                with contextlib.suppress(Exception):
-                    await conn.close()
-            conn = await self._reconnect()
-            return await (retry or op)(conn)
+            deadline = self.clock() + self.reconnect_seconds
+            attempt = op
+            while True:
+                conn = self._conn or await self._reconnect()
+                try:
+                    return await attempt(conn)
+                except psycopg.Error as exc:
+                    if not _broken(conn, exc):
+                        raise
+                    self._conn = None
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+                    if self.clock() > deadline:
+                        raise JobStoreError(f"lost the job store {self.safe_url}: {exc}") from exc
+                    log.warning("job store connection lost (%s); reconnecting", exc)
+                attempt = retry or op
 
     async def one(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
         async def one(conn: Conn) -> dict[str, Any] | None:
