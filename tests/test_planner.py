@@ -252,12 +252,13 @@ def test_rows_that_do_not_fit_continue_with_the_header() -> None:
     rows = "".join(f"| r{n} | {n} |\n" for n in range(7))
     scenes = plan("# T\n\n| Name | Value |\n|---|---|\n" + rows, fits=lambda s: len(s.table.rows) <= 3)
     tables = [s.table for s in scenes if s.table is not None]
-    assert [len(t.rows) for t in tables] == [3, 3, 1]
+    assert [len(t.rows) for t in tables] == [3, 2, 2]  # evened: no last row alone on a slide
     assert all(t.header == ["Name", "Value"] for t in tables)
+    assert all(t.rows_per_part == 3 for t in tables)  # sized alike
     assert [s.part for s in scenes] == [(1, 3), (2, 3), (3, 3)]
     assert (
         scenes[0].narration.startswith("T. Name: r0; Value: 0.")
-        and scenes[2].narration == "Name: r6; Value: 6."
+        and scenes[2].narration == "Name: r5; Value: 5. Name: r6; Value: 6."
     )
 
 

@@ -41,13 +41,50 @@ class Parts:
         if n == 0:
             yield (0, 0)
             return
+        given = starts
         starts = starts or balanced_groups(weights, self.limit)
         whole = self.fits is None or not room or (len(starts) == 1 and self.fits(make(0, n, None)))
+        if not whole and given is None:  # cut by room and time at once: no extra part where they meet
+            yield from self.evened(self.greedy(weights, 0, n, make), weights, make)
+            return
         for a, b in zip(starts, [*starts[1:], n], strict=True):
-            while a < b:
-                end = b if whole else self.largest_fit(a, b, make)
-                yield (a, end)
-                a = end
+            if whole:
+                yield (a, b)
+            else:
+                yield from self.evened(self.greedy(weights, a, b, make, timed=False), weights, make)
+
+    def greedy(self, weights: Sequence[float], a: int, b: int, make: Make, timed: bool = True) -> Ranges:
+        """Items [a, b) cut into parts that fit (and, `timed`, are said within the limit), each
+        the longest that does."""
+        out: Ranges = []
+        while a < b:
+            end = a + 1
+            while timed and end < b and sum(weights[a : end + 1]) <= self.limit:
+                end += 1
+            end = self.largest_fit(a, end if timed else b, make)
+            out.append((a, end))
+            a = end
+        return out
+
+    def evened(self, greedy: Ranges, weights: Sequence[float], make: Make) -> Ranges:
+        """As many parts as `greedy`, with item counts as even as fit and are said within the limit
+        (3, 2, 2 rather than 3, 3, 1: a last row alone on a slide would be set larger)."""
+        count = len(greedy)
+        a, b = greedy[0][0], greedy[-1][1]
+        if count < 2 or max(e - s for s, e in greedy) - min(e - s for s, e in greedy) < 2:
+            return greedy
+        base, extra = divmod(b - a, count)
+        even: Ranges = []
+        for k in range(count):
+            end = a + base + (k < extra)
+            even.append((a, end))
+            a = end
+        assert self.fits is not None
+        fitting = all(
+            e - s == 1 or (sum(weights[s:e]) <= self.limit and self.fits(make(s, e, PROBE_PART)))
+            for s, e in even
+        )
+        return even if fitting else greedy
 
     def largest_fit(self, a: int, b: int, make: Make) -> int:
         """The largest end in (a, b] whose part fits (at least one item per part, fitting or not)."""

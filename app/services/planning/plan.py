@@ -78,6 +78,12 @@ class Table(_Model):
         description="'grid' or 'cards' (a card per row); None: a grid when its columns fit, else cards."
         " The planner sets it on the parts of a table split across slides, so they all look alike",
     )
+    rows_per_part: int | None = Field(
+        default=None,
+        ge=1,
+        description="the most rows any part of a split table holds: each part's type is sized as if it"
+        " held that many, so the parts share one size (the planner sets it)",
+    )
 
 
 class Code(_Model):

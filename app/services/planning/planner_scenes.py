@@ -242,7 +242,7 @@ class SceneMaker(Parts):
             return self.parts(weights, free)
         if len(balanced_groups(weights, self.limit)) == 1 and self.fits(free(0, n, None)):
             return [free(0, n, None)]  # one slide: the form its rows fit in
-        return self.one_form(weights, drawn_as("grid"), drawn_as("cards"))
+        return shared_rows(self.one_form(weights, drawn_as("grid"), drawn_as("cards")))
 
     def _code(self, unit: CodeUnit, title: str | None, say_title: bool) -> list[Scene]:
         lines = unit.code.text.split("\n")
@@ -349,3 +349,17 @@ def _item(item: ListItem) -> Item:
 def _list_says(unit: Listing) -> list[str]:
     lead = [sentence(unit.lead)] if unit.lead else []
     return lead + [sentence(i.text) for i in unit.items]
+
+
+def shared_rows(parts: list[Scene]) -> list[Scene]:
+    """The parts of a split table, each told how many rows the fullest holds (`rows_per_part`)."""
+    tables = [p.table for p in parts if p.table is not None]
+    if len(parts) < 2 or not tables:
+        return parts
+    most = max(len(t.rows) for t in tables)
+    return [
+        p.model_copy(update={"table": p.table.model_copy(update={"rows_per_part": most})})
+        if p.table is not None
+        else p
+        for p in parts
+    ]

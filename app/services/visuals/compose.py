@@ -262,12 +262,13 @@ def shared_size(ctxs: Sequence[Ctx], layout: Layout, sizes: tuple[float, float])
     return size if size is not None else ctxs[0].frame.px(sizes[1])
 
 
-def at_size(ctx: Ctx, layout: Layout, size: int) -> Composed:
-    """`layout` set at `size` (found by `shared_size`): cut only if even that does not fit."""
+def at_size(ctx: Ctx, layout: Layout, size: int, floor: float | None = None) -> Composed:
+    """`layout` set at `size` (found by `shared_size`): cut only if even that does not fit; below
+    `floor` (the layout's, body's if None) it does not fit."""
     out = _run(ctx, layout, size)
     if out.overflow:
         return _clip(ctx, out)
-    if size < ctx.frame.px(ctx.frame.scale.body[1]):
+    if size < ctx.frame.px(ctx.frame.scale.body[1] if floor is None else floor):
         out.extra["fits"] = False
     return out
 

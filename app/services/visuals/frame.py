@@ -70,6 +70,14 @@ class Frame:
     def column(self) -> int:
         return self.right - self.left
 
+    @property
+    def card_sizes(self) -> tuple[float, float]:
+        """A table's cards' (largest, floor). Upright, cards are table cells like a grid's: code's
+        floor (46 px at 1080x1920, a phone's own body text); at body size a slide would hold one
+        card and leave most of the screen empty."""
+        body = self.scale.body
+        return (body[0], self.scale.code[1] if self.shape == "tall" else body[1])
+
     def px(self, fraction: float) -> int:
         """A length given as a fraction of the frame height."""
         return max(1, round(self.height * fraction))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from app.services.models import VideoFormat
-from app.services.planning import Scene
+from app.services.planning import Scene, Table
 from app.services.visuals.backdrop import backdrop_for
 from app.services.visuals.code import code_body
 from app.services.visuals.compose import (
@@ -74,7 +74,8 @@ def _candidates(ctx: Ctx) -> list[tuple[Layout, Sizes]]:
         return [(picture, body)]
     if kind == "table":  # a grid while every column holds its longest word, else a card per row
         grid = (body[0], body[1] if shape == "tall" else scale.code[1])  # upright: cards read better
-        forms = {"grid": (titled(table_body, "top"), grid), "cards": (titled(cards_body, "top"), body)}
+        cards = ctx.frame.card_sizes
+        forms = {"grid": (titled(table_body, "top"), grid), "cards": (titled(cards_body, "top"), cards)}
         form = scene.table.form if scene.table is not None else None
         return [forms[form]] if form is not None else list(forms.values())  # a split table's parts: one form
     if kind == "code":
@@ -97,6 +98,10 @@ def _prose(ctx: Ctx) -> list[tuple[Layout, Sizes]]:
 
 def _choose(ctx: Ctx) -> Composed:
     candidates = _candidates(ctx)
+    table = ctx.scene.table
+    if table is not None and table.rows_per_part and table.form is not None and table.rows:
+        layout, sizes = candidates[-1]  # a split table's part: one form
+        return at_size(ctx, layout, _part_size(ctx, layout, sizes, table), sizes[1])
     for layout, sizes in candidates[:-1]:
         probe = layout(ctx, ctx.frame.px(sizes[1]))
         if not probe.overflow and all(inside(b, ctx.frame.safe) for _, b in probe.boxes()):
@@ -105,6 +110,16 @@ def _choose(ctx: Ctx) -> Composed:
     if ctx.scene.layout == "prose" and len(ctx.scene.items) > 1:  # sentence by sentence
         return at_size(ctx, layout, _prose_size(ctx, layout, sizes))
     return best_fit(ctx, layout, sizes)
+
+
+def _part_size(ctx: Ctx, layout: Layout, sizes: Sizes, table: Table) -> int:
+    """A split table's part is sized as if it held as many rows as the fullest part (its own rows
+    repeated), so one table's parts share a type size: a short last part is not set larger."""
+    want = table.rows_per_part or len(table.rows)
+    rows = [table.rows[n % len(table.rows)] for n in range(max(want, len(table.rows)))]
+    full = ctx.scene.model_copy(update={"table": table.model_copy(update={"rows": rows})})
+    shared = max(best_fit(replace(ctx, scene=full, focus=None), layout, sizes).size, ctx.frame.px(sizes[1]))
+    return min(shared, best_fit(ctx, layout, sizes).size)  # never above the floor for copied rows
 
 
 _PROSE_SIZES: dict[tuple[object, ...], int] = {}

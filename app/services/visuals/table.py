@@ -121,35 +121,58 @@ def _plain(text: str) -> str:
     return "".join(f.text for f in frags(text))
 
 
-CARD_LABEL = 0.4  # of a card's inner width at most: the column of field names
+CARD_LABEL = 0.45  # of a card's inner width at most: the column of field names
 
 
 def table_cards(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int) -> Composed:
     """A card per row: its first cell as the card's heading, the others each beside its column's
-    name (muted; every name above its value instead when the longest name would take more than
-    `CARD_LABEL` of the card); the spoken card highlighted, the others dimmed. Words stay whole: a
-    word wider than its room makes the type smaller (`overflow`) rather than breaking it."""
+    name (muted), or every name above its value when that is shorter (a value that would wrap in
+    the narrower room beside the names) or the longest name would take more than `CARD_LABEL` of
+    the card; the spoken card highlighted, the others dimmed. Words stay whole: a word wider than
+    its room makes the type smaller (`overflow`) rather than breaking it."""
+    header = [*table.header, *[""] * (_columns(table) - len(table.header))]
+    names = [_plain(h) for h in header[1:]]
+    pad_x = round(size * 0.55)
+    inner = width - 2 * pad_x
+    label_style = style(ctx, round(size * 0.82), ctx.theme.muted, "header", leading=1.2)
+    value_style = style(ctx, size, ctx.theme.text, "cell", leading=1.2)
+    widest = round(max([measure(n, label_style.face(REGULAR)) for n in names] or [0.0])) + 2
+    longest_value = _longest([c for r in table.rows for c in r[1:]], value_style)
+    stacked = _cards(ctx, table, size, x, width, room, None)
+    if widest > inner * CARD_LABEL or longest_value > inner - widest - round(size * 0.5):
+        return stacked
+    beside = _cards(ctx, table, size, x, width, room, widest)
+    return beside if beside.bottom() <= stacked.bottom() else stacked
+
+
+def _columns(table: Table) -> int:
+    return max(1, len(table.header), *(len(r) for r in table.rows))
+
+
+def _cards(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int, label_w: int | None) -> Composed:
+    """The cards, each field's name `label_w` wide beside its value, or above it (None)."""
     theme = ctx.theme
     out = Composed()
-    columns = max(1, len(table.header), *(len(r) for r in table.rows))
+    columns = _columns(table)
     header = [*table.header, *[""] * (columns - len(table.header))]
     rows = [[*r, *[""] * (columns - len(r))][:columns] for r in table.rows]
-    pad_x, pad_y = round(size * 0.55), round(size * 0.4)
+    # tight: upright, cards stand one above the other, so their height decides how many rows a
+    # slide holds
+    pad_x, pad_y = round(size * 0.55), round(size * 0.3)
     inner = width - 2 * pad_x
     label_style = style(ctx, round(size * 0.82), theme.muted, "header", leading=1.2)
     key_style = style(ctx, round(size * 1.08), theme.text, "cell", leading=1.2)
     value_style = style(ctx, size, theme.text, "cell", leading=1.2)
     names = [_plain(h) for h in header[1:]]
-    widest = round(max([measure(n, label_style.face(REGULAR)) for n in names] or [0.0])) + 2
+    beside = label_w is not None
+    value_dx = label_w + round(size * 0.5) if label_w is not None else 0
+    label_room = label_w if label_w is not None else inner
     longest_value = _longest([c for r in rows for c in r[1:]], value_style)
-    beside = widest <= inner * CARD_LABEL and longest_value <= inner - widest - round(size * 0.5)
-    label_w = widest if beside else inner
-    value_dx = label_w + round(size * 0.5) if beside else 0
     # only a word wider than the whole card is broken, and only at the floor
     longest = max(_longest([r[0] for r in rows], key_style), _longest(names, label_style), longest_value)
-    out.overflow = longest > inner and size > ctx.frame.px(ctx.frame.scale.body[1])
-    gap = round(size * 0.6)
-    step = round(size * 0.22)
+    out.overflow = longest > inner and size > ctx.frame.px(ctx.frame.card_sizes[1])
+    gap = round(size * 0.4)
+    step = round(size * 0.12)
     top = 0
     for index, cells in enumerate(rows):
         focused = ctx.focus == index
@@ -161,10 +184,10 @@ def table_cards(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int
         key = replace(key_style, fill=fill)
         set_, ok = set_text(ctx, key_pieces, key, x + pad_x, inner, y, room - y, item=index)
         out.overflow = out.overflow or not ok
-        y = out.add(set_) + round(size * 0.3)
+        y = out.add(set_) + round(size * 0.15)
         for name, text in zip(names, cells[1:], strict=True):
             label, value = replace(label_style, fill=muted), replace(value_style, fill=fill)
-            lset, ok_l = set_text(ctx, name, label, x + pad_x, label_w, y, room - y, item=index)
+            lset, ok_l = set_text(ctx, name, label, x + pad_x, label_room, y, room - y, item=index)
             vtop = y if beside else lset.bottom
             vx = x + pad_x + value_dx
             vset, ok_v = set_text(
