@@ -213,6 +213,16 @@ def test_a_damaged_segment_is_a_media_error(parts: dict[str, Any], tmp_path: Pat
     cut.write_bytes(data[: len(data) // 2] if order[-1] == b"moov" else data[: len(data) - 100])
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(b"\x00\x00\x00\x08free" + bytes(range(256)) * 4)
-    for bad in (cut, junk):
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return (8 + len(body)).to_bytes(4, "big") + kind + body
+
+    hdlr = box(b"hdlr", bytes(8) + b"vide" + bytes(12))
+    hollow = tmp_path / "hollow.mp4"  # a video track whose timing box ends before its fields
+    hollow.write_bytes(
+        box(b"ftyp", b"isom") + box(b"moov", box(b"trak", box(b"mdia", hdlr + box(b"mdhd", b""))))
+    )
+    missing = tmp_path / "missing.mp4"
+    for bad in (cut, junk, hollow, missing):
         with pytest.raises(MediaError):
             asyncio.run(mux([parts["segments"][0], bad], parts["audio"], tmp_path / "out.mp4", parts["srt"]))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import re
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,6 +129,18 @@ def red_share_of_image(jpeg: bytes) -> float:
     return float((np.abs(rgb - np.array([220, 30, 30])).sum(axis=2) < 60).mean())
 
 
+def png_bytes(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def data_url_of(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def test_a_docx_storyboard_keeps_its_pictures_through_an_edit(server: Server) -> None:
     """The pictures read out of an uploaded Word file are kept with the job and named in the
     storyboard by id (`attachment:ID`; `pictures=inline` gives the data: URL), so the storyboard,
@@ -182,6 +196,14 @@ def test_a_docx_storyboard_keeps_its_pictures_through_an_edit(server: Server) ->
     assert a.get(f"/v1/jobs/{child['id']}/storyboard").json()["scenes"][-2:] == edited["scenes"][-2:]
     video = a.get(child["links"]["video"]).content
     assert red_share(video) > 0.05  # the Word file's red picture is on screen in the re-render
+
+    # a stale edit keeps none of its pictures with the job (only an accepted one may add some)
+    stale = copy.deepcopy(board)  # read before the edit above
+    stale["scenes"][i]["image"] = {"path": data_url_of(png_bytes((64, 64), (10, 20, 250))), "alt": "blue"}
+    assert a.put(url, json=stale).status_code == 409
+    with sqlite3.connect(server.data_dir / "jobs.db") as db:
+        names = db.execute("SELECT name FROM job_attachments WHERE job_id = ?", (job["id"],)).fetchall()
+    assert sorted(n for (n,) in names) == sorted(["storyboard", "picture:" + pictures[0].split(":")[1]])
 
     # a storyboard with the picture as a data: URL (an older client, an upload) is still accepted
     old = copy.deepcopy(a.get(url).json())

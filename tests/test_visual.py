@@ -378,3 +378,19 @@ def test_a_huge_word_is_hard_wrapped_in_work_bounded_by_the_slide(
         return sum(measured)
 
     assert cost(60_000) < 2 * cost(6_000)
+
+
+def test_what_a_scenes_stills_share_is_let_go_after_them(tmp_path: Path) -> None:
+    """Between a scene's stills the backdrop and the deflated rows are kept (each focus state changes
+    only the words); `release_drawing_caches`, called once a render's stills are drawn, lets them go:
+    the encoders that come next do not run on top of them, nor does a long-lived worker keep them."""
+    from app.services.visuals import drawing, release_drawing_caches
+
+    items = [Item(text="Apples keep well."), Item(text="Pears ripen fast.")]
+    scene = Scene(id="s1", layout="bullets", title="Fruit", items=items, narration="Apples. Pears.")
+    fmt = VideoFormat("16:9", 720)
+    for focus in (0, 1):
+        render_scene(scene, fmt, THEMES["dark"], focus, tmp_path / f"still-{focus}.png", index=0)
+    assert drawing._BANDS and drawing._painted.cache_info().currsize  # kept for the next still
+    release_drawing_caches()
+    assert not drawing._BANDS and drawing._painted.cache_info().currsize == 0

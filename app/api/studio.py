@@ -206,10 +206,10 @@ async def put_storyboard(
         trust=parent.trust,
         config=service.runtime.renderer.tts.config,
     )
-    await _current(service, job)  # kept with the job from now on, if it was not yet
-    text = dump_storyboard(await keep_pictures(store, job.id, plan), "json")
+    _, current = await _current(service, job)  # kept with the job from now on, if it was not yet
     written = None
-    if expected is not None:
+    if expected == current:  # a stale edit stores none of its pictures (the write below re-checks)
+        text = dump_storyboard(await keep_pictures(store, job.id, plan), "json")
         written = await store.put_attachment(job.id, STORYBOARD, text, expected=expected)
     if written is None:
         held = await store.get_attachment(job.id, STORYBOARD)

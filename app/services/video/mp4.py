@@ -131,14 +131,17 @@ def read_video_track(path: Path) -> VideoTrack:
     """The samples of the first video track of an MP4 (as its edit list plays it from 0)."""
     with path.open("rb") as f:
         _, moov = find_moov(f)
-    for kind, _, body, end in boxes(moov, 8, len(moov)):
-        if kind != b"trak":
-            continue
-        mdia = child(moov, body, end, b"mdia")
-        hdlr = _path(moov, *mdia, b"hdlr") if mdia else None
-        if mdia is None or hdlr is None or moov[hdlr[0] + 8 : hdlr[0] + 12] != b"vide":
-            continue
-        return _track(moov, body, end, mdia)
+    try:
+        for kind, _, body, end in boxes(moov, 8, len(moov)):
+            if kind != b"trak":
+                continue
+            mdia = child(moov, body, end, b"mdia")
+            hdlr = _path(moov, *mdia, b"hdlr") if mdia else None
+            if mdia is None or hdlr is None or moov[hdlr[0] + 8 : hdlr[0] + 12] != b"vide":
+                continue
+            return _track(moov, body, end, mdia)
+    except (struct.error, IndexError) as exc:  # a field past its box's end
+        raise MediaError(f"{path.name}: malformed MP4 header: {exc}") from None
     raise MediaError(f"{path.name}: no video track")
 
 

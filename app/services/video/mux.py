@@ -146,7 +146,7 @@ def write_mp4(
                     check_cancelled()
                 container.mux(packet)
                 last[kind] = packet
-    except av.FFmpegError as exc:
+    except (av.FFmpegError, OSError) as exc:  # a damaged input, a missing segment, a full disk
         raise MediaError(f"cannot write {out.name}: {exc}") from exc
     finally:
         for source in opened:

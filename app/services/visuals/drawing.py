@@ -78,10 +78,12 @@ def _painted(size: tuple[int, int], backdrop: Backdrop, seed: int) -> Image.Imag
 
 
 def release_drawing_caches() -> None:
-    """Forget the backdrops and gradients kept for the next still of a scene: once a render's stills
-    are drawn they are dead weight (~60 MB at 1080p) under its encoders."""
+    """Forget the backdrops, gradients and deflated bands kept for the next still of a scene: once a
+    render's stills are drawn they are dead weight (~70 MB at 1080p) under its encoders."""
     _painted.cache_clear()
     forget_ramps()
+    with _BANDS_LOCK:
+        _BANDS.clear()
 
 
 def _shade(image: Image.Image, top: int, bottom: int) -> Image.Image:
