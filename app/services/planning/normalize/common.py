@@ -180,13 +180,12 @@ _DETERMINER_BEFORE = re.compile(
 )
 _WORD_AFTER = re.compile(r"(?:/[^\W\d_]+)?\s+(?P<word>[^\W\d_][\w-]*)")
 # words after a measure that show it is no attribute: "10 km of road", "the 10 km are", "10 km long"
-_NOT_A_NOUN = frozenset(
-    """
-    of to in on at by for from with and or but than as per is are was were be been being has have had
-    do does did will would can could should may might must it we you they he she i that which who
-    long wide high tall deep thick old away ago apart later earlier more less too total each apiece
-    """.split()
-)
+_NOT_NOUNS = """
+of to in on at by for from with and or but than as per is are was were be been being has have had
+do does did will would can could should may might must it we you they he she i that which who
+long wide high tall deep thick old away ago apart later earlier more less too total each apiece
+"""
+_NOT_A_NOUN = frozenset(_NOT_NOUNS.split())
 
 
 def _attributive(text: str, start: int, end: int) -> bool:
