@@ -180,6 +180,18 @@ ENGLISH = [
     ("a 30 s timeout", "a thirty second timeout"),
     ("a $5 bill", "a five dollar bill"),
     ("we walked 10 km today", "we walked ten kilometers today"),  # no article: a count, plural
+    # ... after any determiner, or "a" and an adjective; never before "of", a verb or "long"
+    ("the 10 km walk", "the ten kilometer walk"),
+    ("The 10 km walk", "The ten kilometer walk"),
+    ("our 5 GB plan", "our five gigabyte plan"),
+    ("every 30 s check", "every thirty second check"),
+    ("a scenic 10 km walk", "a scenic ten kilometer walk"),
+    ("the $5 bill", "the five dollar bill"),
+    ("the 10 km of road", "the ten kilometers of road"),
+    ("the 10 km are flat", "the ten kilometers are flat"),
+    ("a tunnel 10 km long", "a tunnel ten kilometers long"),
+    ("the 10 km we walked", "the ten kilometers we walked"),
+    ("in 10 km turn left", "in ten kilometers turn left"),
     ("100 m²", "one hundred square meters"),
     ("16GB", "sixteen gigabytes"),
     ("5 ft", "five feet"),

@@ -167,13 +167,35 @@ class Quantity:
     scale: str | None  # "M", "k", " million", " triệu"
     unit: str | None  # a suffix: "%", "kg", "đ", "VND"
     dimension: bool = False  # a side of "1920x1080"
-    modifier: bool = False  # describes the word after it, an article before: "a 10 km walk", "a 5 MB/s link"
+    modifier: bool = False  # describes the noun after it: "the 10 km walk", "a 5 MB/s link"
 
 
 _DIMENSION_BEFORE = re.compile(r"\dx$")
 _DIMENSION_AFTER = re.compile(r"\s?x\s?\d")
-_ARTICLE_BEFORE = re.compile(r"(?<!\w)[Aa]n?\s+$")
-_WORD_AFTER = re.compile(r"(?:/[^\W\d_]+)?\s+[^\W\d_]")
+# "a 10 km walk", "the 10 km walk", "our 5 GB plan": a determiner (or "a" and one adjective: "a
+# scenic 10 km walk") before the measure, a noun after it; not "those 10 km" (the distance itself)
+_DETERMINER_BEFORE = re.compile(
+    r"(?<!\w)(?:(?:[Aa]n?|[Tt]he|[Tt]his|[Tt]hat|[Ee]ach|[Ee]very|[Aa]ny|[Oo]ur|[Mm]y|[Yy]our|[Hh]is|[Hh]er"
+    r"|[Ii]ts|[Tt]heir)|[Aa]n?\s+[^\W\d_]+)\s+$"
+)
+_WORD_AFTER = re.compile(r"(?:/[^\W\d_]+)?\s+(?P<word>[^\W\d_][\w-]*)")
+# words after a measure that show it is no attribute: "10 km of road", "the 10 km are", "10 km long"
+_NOT_A_NOUN = frozenset(
+    """
+    of to in on at by for from with and or but than as per is are was were be been being has have had
+    do does did will would can could should may might must it we you they he she i that which who
+    long wide high tall deep thick old away ago apart later earlier more less too total each apiece
+    """.split()
+)
+
+
+def _attributive(text: str, start: int, end: int) -> bool:
+    """A measure used as an attribute of the noun after it ("the 10 km walk"), told reliably:
+    a determiner before it and a word after it that can be a noun."""
+    if _DETERMINER_BEFORE.search(text, max(0, start - 24), start) is None:
+        return False
+    after = _WORD_AFTER.match(text, end)
+    return after is not None and after["word"].lower() not in _NOT_A_NOUN
 
 
 def quantity_rule(
@@ -222,8 +244,7 @@ def quantity_rule(
             unit=match["unit"],
             dimension=_DIMENSION_BEFORE.match(text, max(0, start - 2), start) is not None
             or _DIMENSION_AFTER.match(text, end) is not None,
-            modifier=_ARTICLE_BEFORE.search(text, max(0, start - 4), start) is not None
-            and _WORD_AFTER.match(text, end) is not None,
+            modifier=_attributive(text, start, end),
         )
         return say(quantity)
 
