@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.services.models import VideoFormat
-from app.services.planning.plan import Plan, Scene
+from app.services.planning.plan import Plan, Scene, Table
 from app.services.visuals import THEMES, compose_scene
 from app.services.visuals.frame import make_frame
 from tests.conftest import CLI
@@ -72,3 +72,16 @@ def test_a_table_split_for_time_alone_keeps_its_size_and_is_not_cut_again_for_ro
     parts = tables_of(plan_of(cli, "tools.md", "16:9"))
     assert [len(p.table.rows) for p in parts if p.table] == [7, 7]
     assert len({body_size(p, "16:9") for p in parts}) == 1
+
+
+def test_cards_stand_two_abreast_on_a_square_frame_and_one_above_the_other_upright() -> None:
+    """A square slide held one column of cards and half its width empty beside them."""
+    rows = [[f"tool{n}", "Python", "fast", "MIT"] for n in range(2)]
+    table = Table(header=["Tool", "Language", "Speed", "Licence"], rows=rows, form="cards")
+    scene = Scene(id="s1", layout="table", title="Tools", table=table, narration="x")
+    for aspect, abreast in (("1:1", True), ("9:16", False)):
+        layout = compose_scene(scene, VideoFormat(aspect, 1080), THEMES["dark"], 0, captions_burned=True)
+        cards = sorted((s.item, s.box) for s in layout.shapes if s.kind in ("row", "highlight"))
+        (_, first), (_, second) = cards
+        assert (first[1] == second[1] and first[2] <= second[0]) == abreast, (aspect, cards)
+        assert layout.fits

@@ -129,19 +129,30 @@ def table_cards(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int
     name (muted), or every name above its value when that is shorter (a value that would wrap in
     the narrower room beside the names) or the longest name would take more than `CARD_LABEL` of
     the card; the spoken card highlighted, the others dimmed. Words stay whole: a word wider than
-    its room makes the type smaller (`overflow`) rather than breaking it."""
+    its room makes the type smaller (`overflow`) rather than breaking it. On a frame that is not
+    upright, cards stand two abreast when that is shorter (a square slide holds twice as many)."""
+    best = _cards_across(ctx, table, size, x, width, room, 1)
+    if ctx.frame.shape != "tall" and len(table.rows) > 1:
+        two = _cards_across(ctx, table, size, x, width, room, 2)
+        if not two.overflow and two.bottom() < best.bottom():
+            best = two
+    return best
+
+
+def _cards_across(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int, across: int) -> Composed:
+    """The cards `across` abreast, each field's name beside its value or above it, the shorter."""
     header = [*table.header, *[""] * (_columns(table) - len(table.header))]
     names = [_plain(h) for h in header[1:]]
     pad_x = round(size * 0.55)
-    inner = width - 2 * pad_x
+    inner = (width - round(size * 0.4) * (across - 1)) // across - 2 * pad_x
     label_style = style(ctx, round(size * 0.82), ctx.theme.muted, "header", leading=1.2)
     value_style = style(ctx, size, ctx.theme.text, "cell", leading=1.2)
     widest = round(max([measure(n, label_style.face(REGULAR)) for n in names] or [0.0])) + 2
     longest_value = _longest([c for r in table.rows for c in r[1:]], value_style)
-    stacked = _cards(ctx, table, size, x, width, room, None)
+    stacked = _cards(ctx, table, size, x, width, room, None, across)
     if widest > inner * CARD_LABEL or longest_value > inner - widest - round(size * 0.5):
         return stacked
-    beside = _cards(ctx, table, size, x, width, room, widest)
+    beside = _cards(ctx, table, size, x, width, room, widest, across)
     return beside if beside.bottom() <= stacked.bottom() else stacked
 
 
@@ -149,8 +160,11 @@ def _columns(table: Table) -> int:
     return max(1, len(table.header), *(len(r) for r in table.rows))
 
 
-def _cards(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int, label_w: int | None) -> Composed:
-    """The cards, each field's name `label_w` wide beside its value, or above it (None)."""
+def _cards(
+    ctx: Ctx, table: Table, size: int, x: int, width: int, room: int, label_w: int | None, across: int = 1
+) -> Composed:
+    """The cards, `across` abreast (a row of them as tall as its tallest), each field's name
+    `label_w` wide beside its value, or above it (None)."""
     theme = ctx.theme
     out = Composed()
     columns = _columns(table)
@@ -159,7 +173,9 @@ def _cards(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int, lab
     # tight: upright, cards stand one above the other, so their height decides how many rows a
     # slide holds
     pad_x, pad_y = round(size * 0.55), round(size * 0.3)
-    inner = width - 2 * pad_x
+    gap = round(size * 0.4)
+    card_w = (width - gap * (across - 1)) // across
+    inner = card_w - 2 * pad_x
     label_style = style(ctx, round(size * 0.82), theme.muted, "header", leading=1.2)
     key_style = style(ctx, round(size * 1.08), theme.text, "cell", leading=1.2)
     value_style = style(ctx, size, theme.text, "cell", leading=1.2)
@@ -171,25 +187,24 @@ def _cards(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int, lab
     # only a word wider than the whole card is broken, and only at the floor
     longest = max(_longest([r[0] for r in rows], key_style), _longest(names, label_style), longest_value)
     out.overflow = longest > inner and size > ctx.frame.px(ctx.frame.card_sizes[1])
-    gap = round(size * 0.4)
     step = round(size * 0.12)
     top = 0
+    bottoms: list[int] = []
     for index, cells in enumerate(rows):
-        focused = ctx.focus == index
-        fill = theme.title if focused else ctx.dim if ctx.is_dimmed(index) else theme.text
+        fill = theme.title if ctx.focus == index else ctx.dim if ctx.is_dimmed(index) else theme.text
         muted = ctx.dim if ctx.is_dimmed(index) else theme.muted
-        card_top = top
+        x_card = x + (index % across) * (card_w + gap)
         y = top + pad_y
         key_pieces = [Frag(f.text, BOLD, f.fill) for f in frags(cells[0])]
         key = replace(key_style, fill=fill)
-        set_, ok = set_text(ctx, key_pieces, key, x + pad_x, inner, y, room - y, item=index)
+        set_, ok = set_text(ctx, key_pieces, key, x_card + pad_x, inner, y, room - y, item=index)
         out.overflow = out.overflow or not ok
         y = out.add(set_) + round(size * 0.15)
         for name, text in zip(names, cells[1:], strict=True):
             label, value = replace(label_style, fill=muted), replace(value_style, fill=fill)
-            lset, ok_l = set_text(ctx, name, label, x + pad_x, label_room, y, room - y, item=index)
+            lset, ok_l = set_text(ctx, name, label, x_card + pad_x, label_room, y, room - y, item=index)
             vtop = y if beside else lset.bottom
-            vx = x + pad_x + value_dx
+            vx = x_card + pad_x + value_dx
             vset, ok_v = set_text(
                 ctx, text or "–", value, vx, inner - value_dx, vtop, room - vtop, item=index
             )
@@ -198,15 +213,22 @@ def _cards(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int, lab
             out.overflow = out.overflow or not (ok_l and ok_v)
             out.add(lset)
             y = max(lset.bottom, out.add(vset)) + step
-        bottom = y - step + pad_y
-        box = (x, card_top, x + width, bottom)
-        if focused:
-            out.shapes += spoken_marks(ctx, box, size, index, radius=0.3)
-        else:
-            stripe = mix(theme.surface, ctx.ground, 0.45)
-            alpha = 0.55 * theme.surface_alpha
-            out.shapes.append(Shape("row", box, stripe, radius=round(size * 0.3), alpha=alpha, item=index))
-        top = bottom + gap
+        bottoms.append(y - step + pad_y)
+        if index % across == across - 1 or index == len(rows) - 1:  # a row of cards done
+            first = index - index % across
+            bottom = max(bottoms)
+            for n in range(first, index + 1):
+                left = x + (n % across) * (card_w + gap)
+                box = (left, top, left + card_w, bottom)
+                if ctx.focus == n:
+                    out.shapes += spoken_marks(ctx, box, size, n, radius=0.3)
+                else:
+                    stripe = mix(theme.surface, ctx.ground, 0.45)
+                    alpha = 0.55 * theme.surface_alpha
+                    out.shapes.append(
+                        Shape("row", box, stripe, radius=round(size * 0.3), alpha=alpha, item=n)
+                    )
+            top, bottoms = bottom + gap, []
     return out
 
 
