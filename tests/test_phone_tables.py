@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.services.models import VideoFormat
-from app.services.planning.plan import Plan, Scene, Table
+from app.services.planning.plan import Plan, Scene, Table, TableForm
 from app.services.visuals import THEMES, compose_scene
 from app.services.visuals.frame import make_frame
 from tests.conftest import CLI
@@ -81,7 +81,24 @@ def test_cards_stand_two_abreast_on_a_square_frame_and_one_above_the_other_uprig
     scene = Scene(id="s1", layout="table", title="Tools", table=table, narration="x")
     for aspect, abreast in (("1:1", True), ("9:16", False)):
         layout = compose_scene(scene, VideoFormat(aspect, 1080), THEMES["dark"], 0, captions_burned=True)
-        cards = sorted((s.item, s.box) for s in layout.shapes if s.kind in ("row", "highlight"))
+        cards = sorted((s.item, s.box) for s in layout.shapes if s.kind == "row")
         (_, first), (_, second) = cards
         assert (first[1] == second[1] and first[2] <= second[0]) == abreast, (aspect, cards)
         assert layout.fits
+
+
+@pytest.mark.parametrize(
+    ("aspect", "form"), [("9:16", "cards"), ("1:1", "cards"), ("16:9", "grid"), ("1:1", "grid")]
+)
+def test_a_table_stays_put_while_the_highlight_moves(aspect: str, form: TableForm) -> None:
+    """The spoken card's (or zebra row's) panel did not count where the table was centred: the
+    demo's two cards jumped 29 px between the first and the second being spoken."""
+    rows = [["espeak-ng", "more than one hundred", "on your computer"], ["Piper", "any voice file", "here"]]
+    table = Table(header=["Voice", "Languages", "Where it runs"], rows=rows, form=form)
+    scene = Scene(id="s1", layout="table", title="Voices", table=table, narration="x")
+    fmt = VideoFormat(aspect, 1080)
+    places = {
+        tuple(line.box for line in compose_scene(scene, fmt, THEMES["dark"], f, captions_burned=True).lines)
+        for f in (None, 0, 1)
+    }
+    assert len(places) == 1

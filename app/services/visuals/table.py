@@ -107,10 +107,12 @@ def table_block(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int
             )
             rule = (x, bottom - max(2, size // 14), x + width, bottom)
             out.shapes.append(Shape("bar", rule, theme.accent))
-        elif focused:
-            out.shapes += spoken_marks(ctx, box, size, index, radius=0.2)
-        elif index % 2 == 1:
-            out.shapes.append(Shape("row", box, stripe, alpha=0.55 * theme.surface_alpha, item=index))
+        else:
+            if index % 2 == 1:  # a zebra row; spoken, unseen but still where the table is centred
+                alpha = 0.0 if focused else 0.55 * theme.surface_alpha
+                out.shapes.append(Shape("row", box, stripe, alpha=alpha, item=index))
+            if focused:
+                out.shapes += spoken_marks(ctx, box, size, index, radius=0.2)
         for s in sets:
             out.add(s)
         top = bottom
@@ -220,14 +222,13 @@ def _cards(
             for n in range(first, index + 1):
                 left = x + (n % across) * (card_w + gap)
                 box = (left, top, left + card_w, bottom)
+                stripe = mix(theme.surface, ctx.ground, 0.45)
+                # the spoken card's own panel is unseen under its highlight, but still counts where
+                # the cards are centred: they must not move as the highlight does
+                alpha = 0.0 if ctx.focus == n else 0.55 * theme.surface_alpha
+                out.shapes.append(Shape("row", box, stripe, radius=round(size * 0.3), alpha=alpha, item=n))
                 if ctx.focus == n:
                     out.shapes += spoken_marks(ctx, box, size, n, radius=0.3)
-                else:
-                    stripe = mix(theme.surface, ctx.ground, 0.45)
-                    alpha = 0.55 * theme.surface_alpha
-                    out.shapes.append(
-                        Shape("row", box, stripe, radius=round(size * 0.3), alpha=alpha, item=n)
-                    )
             top, bottoms = bottom + gap, []
     return out
 
