@@ -49,13 +49,15 @@ SENTENCES = [
 ]
 
 
-def document(edited: bool = False) -> str:
-    """Twenty scenes of about three seconds of speech each; `edited` changes the eleventh."""
+def document(edited: bool = False, take: int = 0) -> str:
+    """Twenty scenes of about three seconds of speech each; `edited` changes the eleventh. Each `take`
+    is a different document, so a series' first render is a first render in this process too (the
+    in-process memos, e.g. of slide fitting, know nothing of it)."""
     scenes = []
     for n in range(1, 21):
-        body = f"{SENTENCES[n % 4]} This is scene {n}."
+        body = f"{SENTENCES[n % 4]} This is scene {n} of take {take}."
         if edited and n == 11:
-            body = "This scene was edited: it says something else now, a little longer than before."
+            body = f"This scene was edited: it says something else now, a little longer than take {take}."
         scenes.append(f"# Scene {n}\n\n{body}\n")
     return "\n".join(scenes)
 
@@ -143,16 +145,28 @@ async def one(r: Renderer, text: str, out: Path, options: RenderOptions, label: 
     return Run(label, wall, AUDIO[-1], i, tp, cpu)
 
 
-async def series(music: Path | None, work: Path) -> list[Run]:
+async def series(music: Path | None, work: Path, take: int) -> list[Run]:
     r = Renderer(
         WorkspaceManager(work / "tmp"), ResourceManager(), DiskCache(work / "cache"), settings=load_settings()
     )
     options = RenderOptions(voice="en", music=str(music) if music else None)
     return [
-        await one(r, document(), work / "a.mp4", options, "first render"),
-        await one(r, document(), work / "b.mp4", options, "cached re-render"),
-        await one(r, document(edited=True), work / "c.mp4", options, "one scene of 20 edited"),
+        await one(r, document(take=take), work / "a.mp4", options, "first render"),
+        await one(r, document(take=take), work / "b.mp4", options, "cached re-render"),
+        await one(r, document(edited=True, take=take), work / "c.mp4", options, "one scene of 20 edited"),
     ]
+
+
+def make_music(path: Path, take: int) -> Path:
+    """A 90 s stereo track of its own per take (pink noise and a tone), so no series finds the music
+    decoded by an earlier one in this process."""
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "anoisesrc=d=90:c=pink:a=0.2",
+         "-f", "lavfi", "-i", f"sine=f={220 + 10 * take}:d=90", "-filter_complex", "amix=inputs=2",
+         "-ac", "2", "-c:a", "aac", "-b:a", "160k", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
 
 
 def median_runs(all_runs: list[list[Run]]) -> list[Run]:
@@ -213,23 +227,19 @@ def main(argv: list[str] | None = None) -> None:
     timed_audio()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        music = base / "music.m4a"
-        subprocess.run(
-            [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "anoisesrc=d=90:c=pink:a=0.2",
-             "-f", "lavfi", "-i", "sine=f=220:d=90", "-filter_complex", "amix=inputs=2", "-ac", "2",
-             "-c:a", "aac", "-b:a", "160k", str(music)],
-            check=True,
-        )  # fmt: skip
+        takes = itertools.count()
         results: dict[str, list[list[Run]]] = {"without music": [], "with music": []}
         inputs: dict[str, list[tuple[NarrationPlan, Sound]]] = {}
         KEEP.append(base / "kept")
         loads = [os.getloadavg()[0]]
         for n in range(args.repeat):
-            for name, track in (("without music", None), ("with music", music)):
+            for name, with_music in (("without music", False), ("with music", True)):
                 work = base / f"{name.replace(' ', '-')}-{n}"
                 work.mkdir()
+                take = next(takes)
+                track = make_music(work / "music.m4a", take) if with_music else None
                 CALLS.clear()
-                results[name].append(asyncio.run(series(track, work)))
+                results[name].append(asyncio.run(series(track, work, take)))
                 inputs[name] = [CALLS[0], CALLS[2]]  # the first render's, the edited one's
                 loads.append(os.getloadavg()[0])
         by_itself: dict[str, list[list[float]]] = {name: [] for name in inputs}
@@ -242,10 +252,11 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"`benchmarks/sound_bench.py --repeat {args.repeat}` on {platform.machine()}, "
         f"{platform.python_version()}, medians. Twenty scenes, ~150 s of espeak speech and pauses, 720p,",
-        "a fresh cache per series; the audio stage is `encode_narration` (resample, measure, level, limit,",
-        "encode, check, mix), timed inside each render (it runs beside the picture encoding, so its share",
-        "of a first render's wall time is an upper bound on what it adds); CPU is this process's and its",
-        "ffmpeg children's user + system seconds. The machine is shared: its 1-minute",
+        "a fresh cache, a document and a music track of its own per series (a first render is a first",
+        "render in the process too); the audio stage is `encode_narration` (resample, measure, level,",
+        "limit, encode, check, mix), timed inside each render (it runs beside the picture encoding, so",
+        "its share of a first render's wall time is an upper bound on what it adds); CPU is this",
+        "process's and its ffmpeg children's user + system seconds. The machine is shared: its 1-minute",
         f"load average (`uptime`, 2 cores) was {min(loads):.1f}-{max(loads):.1f} during these runs.",
         "",
     ]
