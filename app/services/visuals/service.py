@@ -45,9 +45,11 @@ class VisualService:
     what changed.
     """
 
-    # v8: a cut title keeps its "(2/3)", hyphenated words break after a hyphen; v7: full-bleed
-    # pictures whole on a blur when a crop would lose much; v6: prose neighbours larger
-    CACHE_VERSION = "still-v8"
+    # v9: cards shrink to the floor before splitting, two abreast on wide frames, tables stay put
+    # while the highlight moves; v8: a cut title keeps its "(2/3)", hyphenated words break after a
+    # hyphen; v7: full-bleed pictures whole on a blur when a crop would lose much; v6: prose
+    # neighbours larger
+    CACHE_VERSION = "still-v9"
 
     def __init__(
         self,
