@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceManager
+from app.services.audio import narration
+from app.services.audio.level import Level
 from app.services.audio.scenes import SceneAudio
 from app.services.documents import document_from_bytes
 from app.services.models import RenderOptions
@@ -33,6 +36,15 @@ async def test_only_the_edited_scene_is_fetched_at_48_khz(
         await real(self, indexes)
 
     monkeypatch.setattr(SceneAudio, "ensure_resampled", recorded)
+    gains: list[float] = []
+    real_level = narration.choose_level
+
+    async def level(*args: Any, **kwargs: Any) -> Level:
+        chosen = await real_level(*args, **kwargs)
+        gains.append(chosen.gain)
+        return chosen
+
+    monkeypatch.setattr(narration, "choose_level", level)
     r = Renderer(
         WorkspaceManager(tmp_path / "tmp"),
         ResourceManager(),
@@ -49,6 +61,9 @@ async def test_only_the_edited_scene_is_fetched_at_48_khz(
     asked.clear()
     edited = DOC.replace("Part number 3 says", "Part number 3, edited, says")
     await r.render(document_from_bytes(edited.encode(), "t.md", None), tmp_path / "c.mp4", options)
-    assert {i for call in asked for i in call} == {2}, "only the edited scene"
+    # the narration's gain is rounded so that an edit seldom moves it; when this one does (espeak's
+    # output varies a little run to run), every scene is levelled again, as it must be
+    expected = {2} if gains[-1] == gains[0] else {0, 1, 2, 3}
+    assert {i for call in asked for i in call} == expected, f"only the edited scene (gains {gains})"
     a, c = ebur128(tmp_path / "a.mp4"), ebur128(tmp_path / "c.mp4")
     assert abs(a.integrated - c.integrated) < 0.5 and c.true_peak <= -1.5
