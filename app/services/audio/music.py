@@ -134,11 +134,6 @@ def listed_tracks(music_dir: Path | None) -> list[tuple[str, int]]:
     return out
 
 
-def looped(track: Samples, length: int) -> Samples:
-    """`track` (channels, n) repeated to `length` samples, each loop point an equal-power crossfade."""
-    return loop_window(track, 0, length, length)
-
-
 def loop_window(track: Samples, a: int, b: int, span: int) -> Samples:
     """Samples [a, b) of `track` (channels, n; any numeric type) looped to `span` samples, as float32,
     made alone: loop j starts at j * (n - fade), under the last `fade` samples of loop j - 1, so any
