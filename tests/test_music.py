@@ -104,12 +104,12 @@ async def test_music_is_ducked_under_words_and_meets_loudness(tmp_path: Path) ->
 def test_the_loop_point_has_no_click() -> None:
     """A tone cut at an arbitrary phase, looped: no click (a spike in the second difference) where the
     loop joins, where a plain repeat has one."""
-    from app.services.audio.music import looped
+    from app.services.audio.music import loop_window
 
     t = np.arange(int(1.37 * RATE)) / RATE
     tone = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     track = np.stack([tone, tone])
-    out = looped(track, 5 * RATE)
+    out = loop_window(track, 0, 5 * RATE, 5 * RATE)
     bend = float(np.abs(np.diff(tone, 2)).max())  # the tone's own curvature
     # the crossfade may sum the tone with itself up to sqrt(2) in amplitude, never jump
     assert float(np.abs(np.diff(out[0], 2)).max()) <= bend * 1.5
@@ -347,15 +347,17 @@ def test_music_uploaded_with_a_job_plays_under_it_and_is_purged_with_it(tmp_path
 
 
 def test_a_playlist_changes_track_at_the_first_scene_boundary_after_a_track_ends() -> None:
-    from app.services.audio.bed import playlist_bed
+    from app.services.audio.bed import Bed, Track, playlist_parts
 
-    def tone(freq: float, seconds: float) -> np.ndarray:
+    def tone(freq: float, seconds: float) -> Track:
         t = np.arange(int(seconds * RATE)) / RATE
-        x = (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-        return np.stack([x, x])
+        x = np.round(0.3 * 32767 * np.sin(2 * np.pi * freq * t)).astype(np.int16)
+        return Track(str(freq), np.stack([x, x], axis=1), None, 0.0)
 
-    a, b = tone(100, 2.0), tone(300, 3.0)
-    bed = playlist_bed([a, b], [1.5, 2.5, 4.0, 7.0], 10 * RATE)
+    tracks = (tone(100, 2.0), tone(300, 3.0))
+    length = 10 * RATE
+    parts = playlist_parts([t.length for t in tracks], [1.5, 2.5, 4.0, 7.0], length)
+    bed = Bed(tracks, (1.0, 1.0), tuple(parts), length, None, None).window(0, length)  # unfaded, not ducked
 
     def dominant(start: float, end: float) -> float:
         x = bed[0, int(start * RATE) : int(end * RATE)]

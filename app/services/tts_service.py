@@ -19,7 +19,7 @@ import wave
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -220,56 +220,61 @@ class TTSService:
     def _scene_from_cache(self, key: str, out_path: Path) -> Speech | None:
         """A scene's joined speech (engine and voice to be filled in), when it passes the cache's
         checks and its WAV is as long as recorded."""
-        assert self.cache is not None
-        meta_bytes = self.cache.load(key, ".json")
-        if meta_bytes is None:
+
+        def parse(meta: Any) -> tuple[int, int, tuple[WordTiming, ...]]:
+            return int(meta["rate"]), int(meta["samples"]), _words_from_json(meta["words"])
+
+        found = self._entry(key, out_path, parse)
+        if found is None or _wav_shape(out_path) != found[:2]:
             return None
-        try:
-            meta = json.loads(meta_bytes)
-            rate, samples, words = int(meta["rate"]), int(meta["samples"]), _words_from_json(meta["words"])
-        except (ValueError, KeyError, TypeError):
-            return None  # written by another version: join the sentences instead
-        if not self.cache.fetch(key, out_path, ".wav") or _wav_shape(out_path) != (rate, samples):
-            return None
+        rate, samples, words = found
         return Speech(out_path, samples / rate, rate, words)
 
     def _scene_to_cache(self, key: str, speech: Speech, samples: int) -> None:
-        assert self.cache is not None
         meta = {"rate": speech.sample_rate, "samples": samples, "words": _words_json(speech.words)}
-        self.cache.put_file(key, speech.audio_path, ".wav")
-        self.cache.put_bytes(key, json.dumps(meta).encode("utf-8"), ".json")
+        self._store(key, speech.audio_path, meta)
 
     def _from_cache(self, key: str, out_path: Path) -> Clip | None:
         """The cached sentence, when both its timings and its audio pass the cache's checks."""
-        if self.cache is None:
-            return None
-        meta_bytes = self.cache.load(key, ".json")
-        if meta_bytes is None:
-            return None
-        try:
-            meta = json.loads(meta_bytes)
-            clip = Clip(
+
+        def parse(meta: Any) -> Clip:
+            return Clip(
                 path=out_path,
                 duration=float(meta["duration"]),
                 onset=float(meta["onset"]),
                 offset=float(meta["offset"]),
                 words=_words_from_json(meta["words"]),
             )
-        except (ValueError, KeyError, TypeError):
-            return None  # written by another version: synthesize instead
-        return clip if self.cache.fetch(key, out_path, ".wav") else None
+
+        return self._entry(key, out_path, parse)
 
     def _to_cache(self, key: str, clip: Clip) -> None:
-        if self.cache is None:
-            return
         meta = {
             "duration": clip.duration,
             "onset": clip.onset,
             "offset": clip.offset,
             "words": _words_json(clip.words),
         }
-        self.cache.put_file(key, clip.path, ".wav")
-        self.cache.put_bytes(key, json.dumps(meta).encode("utf-8"), ".json")
+        self._store(key, clip.path, meta)
+
+    def _entry(self, key: str, out_path: Path, parse: Callable[[Any], T]) -> T | None:
+        """A cache entry (a sentence's or a scene's): its metadata as `parse` reads it, and its WAV
+        fetched into `out_path`, when both pass the cache's checks."""
+        if self.cache is None:
+            return None
+        meta = self.cache.load(key, ".json")
+        if meta is None:
+            return None
+        try:
+            found = parse(json.loads(meta))
+        except (ValueError, KeyError, TypeError):
+            return None  # written by another version: made again instead
+        return found if self.cache.fetch(key, out_path, ".wav") else None
+
+    def _store(self, key: str, wav: Path, meta: dict[str, object]) -> None:
+        if self.cache is not None:
+            self.cache.put_file(key, wav, ".wav")
+            self.cache.put_bytes(key, json.dumps(meta).encode("utf-8"), ".json")
 
     async def synthesize(
         self, text: str, voice: str, rate: int, out_path: Path, *, pauses: Pauses | None = None

@@ -237,9 +237,8 @@ class Bed:
         for p in self._within(lo, hi):
             check_cancelled()
             a, b = max(lo, p.start) - p.start, min(hi, p.start + p.span) - p.start
-            track = self.tracks[p.track]
-            x = loop_window(track.samples.T, a, b, p.span)
-            x *= np.float32(self.gains[p.track]) * (SCALE if track.samples.dtype == np.int16 else 1)
+            x = loop_window(self.tracks[p.track].samples.T, a, b, p.span)
+            x *= np.float32(self.gains[p.track]) * SCALE
             switch_fades(x, a, p.span, p.fade_in, p.fade_out)
             out[:, p.start + a - lo : p.start + b - lo] += x
         if self.fades is not None:
@@ -263,10 +262,3 @@ class Bed:
         fades = self.fades.key(lo, hi) if self.fades is not None else None
         ducks = self.ducking.key(lo, hi) if self.ducking is not None else []
         return hash_key(BED_VERSION, "window", lo, hi, parts, fades, ducks)
-
-
-def playlist_bed(tracks: Sequence[Samples], boundaries: Sequence[float], length: int) -> Samples:
-    """The tracks (float, (2, n)) laid out as a playlist (`playlist_parts`), unfaded and not ducked."""
-    decoded = tuple(Track(str(n), t.T, None, 0.0) for n, t in enumerate(tracks))
-    parts = playlist_parts([t.length for t in decoded], boundaries, length)
-    return Bed(decoded, (1.0,) * len(decoded), tuple(parts), length, None, None).window(0, length)

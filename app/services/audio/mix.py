@@ -56,12 +56,6 @@ KEPT_SCENES = 8  # scenes' voice samples the mixer keeps (runs beside each other
 
 
 @dataclass(frozen=True)
-class TrackStats:
-    loudness: float | None  # LUFS (None: silence)
-    peak: float  # linear true peak
-
-
-@dataclass(frozen=True)
 class Voice:
     """The narration as the mix needs it: each scene's span on the track's timeline (the priming frame
     first), its voice piece's cache key, and its samples (made on demand: levelled, limited, padded)."""

@@ -3,7 +3,7 @@
 A `Music` names its tracks (one file, or a folder's audio files), the level of the bed (LU below the
 speech), how far it ducks under speech and how fast, and how a folder is used: one track picked by
 the seed, or a playlist that moves to the next track at a scene boundary once a track has played out.
-Tracks are decoded by ffmpeg (MP3, WAV, OGG, FLAC, M4A...) to 48 kHz stereo float, looped with an
+Tracks are decoded by ffmpeg (MP3, WAV, OGG, FLAC, M4A...; `bed`) to 48 kHz 16-bit stereo, looped with an
 equal-power crossfade (no click at the loop point), faded in and out, and ducked exactly while words
 are spoken: the narration plan knows when every word is, so nothing is guessed from the signal.
 """
@@ -132,11 +132,6 @@ def listed_tracks(music_dir: Path | None) -> list[tuple[str, int]]:
         if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file():
             out.append((p.name, p.stat().st_size))
     return out
-
-
-def looped(track: Samples, length: int) -> Samples:
-    """`track` (channels, n) repeated to `length` samples, each loop point an equal-power crossfade."""
-    return loop_window(track, 0, length, length)
 
 
 def loop_window(track: Samples, a: int, b: int, span: int) -> Samples:
