@@ -52,9 +52,11 @@ def cut_title(ctx: Ctx, text: str, rich: RichStyle, x: int, width: int, top: int
     words = [m.start() for m in _WORD_END.finditer(stripped)]
     ends = [len(stripped[:e].rstrip(_CUT_PUNCTUATION)) for e in words]
     ends = sorted({e for e in ends if e > 0})
-    if not ends or not attempt(ends[0])[1]:  # the first word alone is too long: cut inside it
+    first = attempt(ends[0]) if ends else None
+    if first is None or not first[1]:  # the first word alone is too long: cut inside it
         ends = list(range(1, len(whole)))
-    best = attempt(ends[0])[0]
+        first = attempt(ends[0])
+    best = first[0]
     lo, hi = 0, len(ends) - 1  # ends[lo] fits (or nothing does)
     while lo < hi:
         mid = (lo + hi + 1) // 2
