@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from app.services.planning import Table
 from app.services.visuals.compose import Composed, Ctx, frags, set_text, spoken_marks, style
@@ -133,62 +133,77 @@ def table_cards(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int
     the card; the spoken card highlighted, the others dimmed. Words stay whole: a word wider than
     its room makes the type smaller (`overflow`) rather than breaking it. On a frame that is not
     upright, cards stand two abreast when that is shorter (a square slide holds twice as many)."""
-    best = _cards_across(ctx, table, size, x, width, room, 1)
+    cards = _Cards.of(ctx, table, size)
+    best = _cards_across(ctx, cards, x, width, room, 1)
     if ctx.frame.shape != "tall" and len(table.rows) > 1:
-        two = _cards_across(ctx, table, size, x, width, room, 2)
+        two = _cards_across(ctx, cards, x, width, room, 2)
         if not two.overflow and two.bottom() < best.bottom():
             best = two
     return best
 
 
-def _cards_across(ctx: Ctx, table: Table, size: int, x: int, width: int, room: int, across: int) -> Composed:
+@dataclass(frozen=True)
+class _Cards:
+    """A table's cards at one size: what every arrangement of them shares, measured once."""
+
+    size: int
+    names: list[str]  # the columns' names after the first (the cards' field labels)
+    rows: list[list[str]]  # each as many cells as there are columns
+    label_style: RichStyle
+    key_style: RichStyle
+    value_style: RichStyle
+    widest_name: int
+    longest_value: float  # the widest word of any value
+    longest: float  # the widest word of anything a card shows
+
+    @staticmethod
+    def of(ctx: Ctx, table: Table, size: int) -> _Cards:
+        columns = max(1, len(table.header), *(len(r) for r in table.rows))
+        header = [*table.header, *[""] * (columns - len(table.header))]
+        rows = [[*r, *[""] * (columns - len(r))][:columns] for r in table.rows]
+        label_style = style(ctx, round(size * 0.82), ctx.theme.muted, "header", leading=1.2)
+        key_style = style(ctx, round(size * 1.08), ctx.theme.text, "cell", leading=1.2)
+        value_style = style(ctx, size, ctx.theme.text, "cell", leading=1.2)
+        names = [_plain(h) for h in header[1:]]
+        widest = round(max([measure(n, label_style.face(REGULAR)) for n in names] or [0.0])) + 2
+        longest_value = _longest([c for r in rows for c in r[1:]], value_style)
+        longest = max(_longest([r[0] for r in rows], key_style), _longest(names, label_style), longest_value)
+        return _Cards(size, names, rows, label_style, key_style, value_style, widest, longest_value, longest)
+
+    def widths(self, width: int, across: int) -> tuple[int, int, int]:
+        """(card width, gap between cards, card's inner width) for `across` cards in `width`."""
+        gap = round(self.size * 0.4)
+        card_w = (width - gap * (across - 1)) // across
+        return card_w, gap, card_w - 2 * round(self.size * 0.55)
+
+
+def _cards_across(ctx: Ctx, cards: _Cards, x: int, width: int, room: int, across: int) -> Composed:
     """The cards `across` abreast, each field's name beside its value or above it, the shorter."""
-    header = [*table.header, *[""] * (_columns(table) - len(table.header))]
-    names = [_plain(h) for h in header[1:]]
-    pad_x = round(size * 0.55)
-    inner = (width - round(size * 0.4) * (across - 1)) // across - 2 * pad_x
-    label_style = style(ctx, round(size * 0.82), ctx.theme.muted, "header", leading=1.2)
-    value_style = style(ctx, size, ctx.theme.text, "cell", leading=1.2)
-    widest = round(max([measure(n, label_style.face(REGULAR)) for n in names] or [0.0])) + 2
-    longest_value = _longest([c for r in table.rows for c in r[1:]], value_style)
-    stacked = _cards(ctx, table, size, x, width, room, None, across)
-    if widest > inner * CARD_LABEL or longest_value > inner - widest - round(size * 0.5):
+    inner = cards.widths(width, across)[2]
+    widest, size = cards.widest_name, cards.size
+    stacked = _cards(ctx, cards, x, width, room, None, across)
+    if widest > inner * CARD_LABEL or cards.longest_value > inner - widest - round(size * 0.5):
         return stacked
-    beside = _cards(ctx, table, size, x, width, room, widest, across)
+    beside = _cards(ctx, cards, x, width, room, widest, across)
     return beside if beside.bottom() <= stacked.bottom() else stacked
 
 
-def _columns(table: Table) -> int:
-    return max(1, len(table.header), *(len(r) for r in table.rows))
-
-
 def _cards(
-    ctx: Ctx, table: Table, size: int, x: int, width: int, room: int, label_w: int | None, across: int = 1
+    ctx: Ctx, cards: _Cards, x: int, width: int, room: int, label_w: int | None, across: int
 ) -> Composed:
     """The cards, `across` abreast (a row of them as tall as its tallest), each field's name
     `label_w` wide beside its value, or above it (None)."""
-    theme = ctx.theme
+    theme, size, rows = ctx.theme, cards.size, cards.rows
     out = Composed()
-    columns = _columns(table)
-    header = [*table.header, *[""] * (columns - len(table.header))]
-    rows = [[*r, *[""] * (columns - len(r))][:columns] for r in table.rows]
     # tight: upright, cards stand one above the other, so their height decides how many rows a
     # slide holds
     pad_x, pad_y = round(size * 0.55), round(size * 0.3)
-    gap = round(size * 0.4)
-    card_w = (width - gap * (across - 1)) // across
-    inner = card_w - 2 * pad_x
-    label_style = style(ctx, round(size * 0.82), theme.muted, "header", leading=1.2)
-    key_style = style(ctx, round(size * 1.08), theme.text, "cell", leading=1.2)
-    value_style = style(ctx, size, theme.text, "cell", leading=1.2)
-    names = [_plain(h) for h in header[1:]]
+    card_w, gap, inner = cards.widths(width, across)
     beside = label_w is not None
     value_dx = label_w + round(size * 0.5) if label_w is not None else 0
     label_room = label_w if label_w is not None else inner
-    longest_value = _longest([c for r in rows for c in r[1:]], value_style)
     # only a word wider than the whole card is broken, and only at the floor
-    longest = max(_longest([r[0] for r in rows], key_style), _longest(names, label_style), longest_value)
-    out.overflow = longest > inner and size > ctx.frame.px(ctx.frame.card_sizes[1])
+    out.overflow = cards.longest > inner and size > ctx.frame.px(ctx.frame.card_sizes[1])
     step = round(size * 0.12)
     top = 0
     bottoms: list[int] = []
@@ -198,12 +213,12 @@ def _cards(
         x_card = x + (index % across) * (card_w + gap)
         y = top + pad_y
         key_pieces = [Frag(f.text, BOLD, f.fill) for f in frags(cells[0])]
-        key = replace(key_style, fill=fill)
+        key = replace(cards.key_style, fill=fill)
         set_, ok = set_text(ctx, key_pieces, key, x_card + pad_x, inner, y, room - y, item=index)
         out.overflow = out.overflow or not ok
         y = out.add(set_) + round(size * 0.15)
-        for name, text in zip(names, cells[1:], strict=True):
-            label, value = replace(label_style, fill=muted), replace(value_style, fill=fill)
+        for name, text in zip(cards.names, cells[1:], strict=True):
+            label, value = replace(cards.label_style, fill=muted), replace(cards.value_style, fill=fill)
             lset, ok_l = set_text(ctx, name, label, x_card + pad_x, label_room, y, room - y, item=index)
             vtop = y if beside else lset.bottom
             vx = x_card + pad_x + value_dx
