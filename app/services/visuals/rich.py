@@ -83,9 +83,16 @@ _HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_]{2}-)(?=[^\W\d_]{3})")
 
 def unbroken(text: str) -> list[str]:
     """The pieces of plain text a line never breaks inside (what a column must be wide enough for)."""
-    return [
-        piece for word in text.split() for unit in break_units(word) for piece in _HYPHEN_BREAK.split(unit)
-    ]
+    return [piece for word in text.split() for piece in _pieces(word)]
+
+
+def _pieces(word: str, hyphens: bool = True) -> list[str]:
+    """A word's pieces a line may break between (`break_units`, and after a hyphen unless not
+    `hyphens`: code)."""
+    units = break_units(word)
+    if not hyphens or "-" not in word:
+        return units
+    return [piece for unit in units for piece in _HYPHEN_BREAK.split(unit)]
 
 
 @dataclass
@@ -115,10 +122,7 @@ def _words(frags: Iterable[Frag], style: RichStyle) -> Iterable[_Word | None]:
                 cleaned = clean_text(token[start : start + MAX_LINE_CHARS], chain)
                 if not cleaned.strip():
                     continue
-                units = break_units(cleaned)
-                if frag.variant != CODE and "-" in cleaned:
-                    units = [piece for unit in units for piece in _HYPHEN_BREAK.split(unit)]
-                for n, unit in enumerate(units):
+                for n, unit in enumerate(_pieces(cleaned, frag.variant != CODE)):
                     if (n or start) and word.pieces:
                         yield word
                         word = _Word([], glued=True)
