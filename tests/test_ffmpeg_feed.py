@@ -8,6 +8,7 @@ import asyncio
 import threading
 from pathlib import Path
 
+import psutil
 import pytest
 
 from app.errors import MediaError
@@ -75,6 +76,8 @@ async def test_cancelling_while_frames_are_fed_stops_the_feed_and_ffmpeg(tmp_pat
         run_ffmpeg([*RAW_IN, "-f", "rawvideo", str(out)], what="copying", feed=feed, feed_threads=2)
     )
     await asyncio.wait_for(started.wait(), 30)
+    encoders = [p for p in psutil.Process().children() if p.name().startswith("ffmpeg")]
+    assert len(encoders) == 1, encoders  # reading the feed while it is cancelled
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 30)
@@ -82,6 +85,7 @@ async def test_cancelling_while_frames_are_fed_stops_the_feed_and_ffmpeg(tmp_pat
     await asyncio.sleep(0)  # (no thread is left to make more: the count stays)
     assert len(asked) == made
     assert not [t for t in threading.enumerate() if t.name.startswith("ffmpeg-feed")]
+    assert not encoders[0].is_running(), "ffmpeg was killed and reaped when the task ended"
 
 
 async def test_an_encoder_that_exits_early_ends_the_feed_without_error(tmp_path: Path) -> None:

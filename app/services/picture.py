@@ -103,9 +103,12 @@ async def encode_scenes(
     extents = [(s[0].start, s[-1].start + s[-1].duration) for s in scenes]
     windows = boundary_windows(extents) if transition != "none" else []
     first_digest: dict[int, str] = {}
-    every_frame = [
-        i for i in range(total) if (backdrops and backdrops[i]) or (spec.motion and (not moving or moving[i]))
-    ]
+
+    def kind(j: int) -> str | None:
+        """How scene j moves (None: it stands still)."""
+        return moving[j] if moving else "photo"
+
+    every_frame = [i for i in range(total) if (backdrops and backdrops[i]) or (spec.motion and kind(i))]
     turns = LongestFirst(cpu, every_frame)
     one_window = asyncio.Semaphore(1)  # windows one at a time (each uses two threads): bounded memory
 
@@ -127,8 +130,9 @@ async def encode_scenes(
         parts = split_shots(shots, cuts) if burn else list(shots)
         timing = [(round(p.start - start, 3), round(p.duration, 3)) for p in parts]
         path = ws / f"segment-{i:04d}.mp4"
-        kind = moving[i] if moving else "photo"
-        scene_spec = replace(spec, motion=spec.motion and kind is not None, slide_motion=kind == "slide")
+        scene_spec = replace(
+            spec, motion=spec.motion and kind(i) is not None, slide_motion=kind(i) == "slide"
+        )
         pan = (round(path_span[0] - start, 3), round(path_span[1] - start, 3)) if windows else None
         clip = backdrops[i] if backdrops else None
         clip_key = None
@@ -161,11 +165,10 @@ async def encode_scenes(
         sides = []
         for j, image in ((i, scenes[i][-1].image), (i + 1, scenes[i + 1][0].image)):
             motion = None
-            kind = moving[j] if moving else "photo"
-            if spec.motion and kind is not None:
+            if spec.motion and kind(j) is not None:
                 fps, (p0, p1) = spec.rate, span(j, False)
                 frame0 = round(windows[i][0] * fps) - round(p0 * fps)
-                motion = KenBurns.for_key(first_digest[j], kind == "slide").filter(
+                motion = KenBurns.for_key(first_digest[j], kind(j) == "slide").filter(
                     spec.size, frame0, frame_count(p0, p1, fps)
                 )
             sides.append(Side(image, motion))

@@ -280,12 +280,12 @@ class Renderer:
             self.audio_pieces_encoded += track.encoded
             self.music_mixes += track.mixed is False
             titles, starts = [s.title for s in plan.scenes], [0.0, *offsets[1:]]
-            marks, chapters = await run_in_thread(write_chapters, titles, starts, plan.title or "Start", ws)
+            chapters, listing = await run_in_thread(write_chapters, titles, starts, plan.title or "Start", ws)
             subs = None if options.audio_only else srt  # an M4A (podcast apps): captions beside it
             segs, lang, burned = scene_segments, iso639_2(language), bool(burn)
-            length = await mux(segs, sound, video, subs, lang, marks, duration, captions_burned=burned)
+            length = await mux(segs, sound, video, subs, lang, chapters, duration, captions_burned=burned)
             out_srt, out_vtt = caption_paths(out_path)
-            moves = [(srt, out_srt), (vtt, out_vtt), (chapters, chapters_path(out_path))]
+            moves = [(srt, out_srt), (vtt, out_vtt), (listing, chapters_path(out_path))]
             out_thumb = None
             if thumbnail and slides:
                 out_thumb = out_path.with_suffix(".jpg")

@@ -11,7 +11,6 @@ import hashlib
 import importlib
 import threading
 from collections.abc import Callable
-from types import ModuleType
 from typing import cast
 
 from app.services.documents.formats import DocFormat
@@ -31,13 +30,14 @@ PLAIN: dict[DocFormat, Reader] = {
 # document of that format is first loaded: their libraries (lxml, trafilatura, pdfplumber, pypdfium2,
 # python-docx, python-pptx) are ~45 MB resident, in every render process and worker otherwise, and a
 # Markdown document or a Plan needs none of them.
-PACKED: dict[DocFormat, Callable[[], ModuleType]] = {
-    "docx": lambda: importlib.import_module("app.services.documents.docx_reader"),
-    "pptx": lambda: importlib.import_module("app.services.documents.pptx_reader"),
-    "pdf": lambda: importlib.import_module("app.services.documents.pdf_reader"),
-    "html": lambda: importlib.import_module("app.services.documents.html_reader"),
-    "epub": lambda: importlib.import_module("app.services.documents.epub_reader"),
+PACKED: dict[DocFormat, str] = {
+    fmt: f"app.services.documents.{fmt}_reader" for fmt in ("docx", "pptx", "pdf", "html", "epub")
 }
+
+
+def _packed(fmt: DocFormat, what: str) -> object:
+    """`read` or `probe` of a packed format, from its module (imported on this first use)."""
+    return getattr(importlib.import_module(PACKED[fmt]), f"{what}_{fmt}")
 
 
 def has_reader(fmt: DocFormat) -> bool:
@@ -45,16 +45,13 @@ def has_reader(fmt: DocFormat) -> bool:
 
 
 def reader(fmt: DocFormat) -> Reader:
-    if fmt in PLAIN:
-        return PLAIN[fmt]
-    return cast(Reader, getattr(PACKED[fmt](), f"read_{fmt}"))
+    return PLAIN[fmt] if fmt in PLAIN else cast(Reader, _packed(fmt, "read"))
 
 
 def probe(doc: Document, shown: str, limits: DocumentLimits) -> None:
     """The format's cheap checks of a loaded document (an `InputError` of one line)."""
     if doc.format in PACKED:
-        check = cast(Probe, getattr(PACKED[doc.format](), f"probe_{doc.format}"))
-        check(doc, shown, limits)
+        cast(Probe, _packed(doc.format, "probe"))(doc, shown, limits)
 
 
 def read_document(doc: Document) -> Content:

@@ -31,9 +31,9 @@ def scene_chapters(titles: Sequence[str | None], starts: Sequence[float], first:
 def chapter_marks(chapters: Sequence[Chapter], duration: float) -> list[tuple[int, int, str]]:
     """The chapters as the MP4 holds them: (start, end) in milliseconds and the title; each ends where
     the next starts (the last at `duration`), and lasts at least 1 ms."""
-    ends = [c.start for c in chapters[1:]] + [duration]
     marks = []
-    for chapter, end in zip(chapters, ends[: len(chapters)], strict=True):
+    for n, chapter in enumerate(chapters):
+        end = chapters[n + 1].start if n + 1 < len(chapters) else duration
         start = round(chapter.start * 1000)
         marks.append((start, max(start + 1, round(end * 1000)), chapter.title))
     return marks
