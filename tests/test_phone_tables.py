@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.services.models import VideoFormat
 from app.services.planning.plan import Plan, Scene, Table, TableForm
 from app.services.visuals import THEMES, compose_scene
+from app.services.visuals import scene as visual_scene
 from app.services.visuals.frame import make_frame
 from tests.conftest import CLI
 
@@ -102,3 +104,23 @@ def test_a_table_stays_put_while_the_highlight_moves(aspect: str, form: TableFor
         for f in (None, 0, 1)
     }
     assert len(places) == 1
+
+
+def test_a_split_parts_size_is_searched_once_for_all_its_states(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every still of a part (one per row spoken) searched the shared size again: two searches each."""
+    rows = [[f"tool{n}", "Python", "fast", "MIT"] for n in range(3)]
+    table = Table(header=["Tool", "Language", "Speed", "Licence"], rows=rows, form="cards", rows_per_part=4)
+    scene = Scene(id="s7.2", layout="table", title="Searched once", table=table, part=(2, 4), narration="x")
+    searches: list[int] = []
+    real = visual_scene.best_fit
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        searches.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(visual_scene, "best_fit", counted)
+    fmt = VideoFormat("9:16", 1080)
+    sizes = {
+        compose_scene(scene, fmt, THEMES["dark"], f, captions_burned=True).body_size for f in (None, 0, 1, 2)
+    }
+    assert len(sizes) == 1 and len(searches) == 2, (sizes, len(searches))

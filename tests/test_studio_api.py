@@ -294,3 +294,42 @@ def test_two_servers_accept_one_of_two_concurrent_puts_from_one_revision(tmp_pat
             board = a.get(url).json()
             won = edits[[r.status_code for r in answers].index(202)]
             assert board["scenes"][-1]["narration"] == won["scenes"][-1]["narration"]
+
+
+async def test_a_picture_shown_by_two_scenes_is_kept_once_and_read_once(tmp_path: Path) -> None:
+    """`keep_pictures` stores one attachment per distinct picture; `inline_pictures` reads each once,
+    gives back the storyboard as it was, and names every reference that is no picture of the job."""
+    from app.api.pictures import inline_pictures, keep_pictures
+    from app.core.jobstore.base import NewJob
+    from app.core.jobstore.sqlite import SQLiteJobStore
+    from app.services.planning import ImageRef, Plan, Scene, StoryboardError
+
+    red, blue = (data_url_of(png_bytes((8, 8), colour)) for colour in ((220, 30, 30), (10, 20, 250)))
+    plan = Plan(
+        scenes=[
+            Scene(id=f"s{i}", layout="image_text", narration=f"Scene {i}.", image=ImageRef(path=p))
+            for i, p in enumerate((red, red, blue))
+        ]
+    )
+    async with SQLiteJobStore(tmp_path / "jobs.db") as store:
+        await store.enqueue(NewJob(id="j", payload={"text": "x"}))
+        named = await keep_pictures(store, "j", plan)
+        paths = [s.image.path for s in named.scenes if s.image is not None]
+        assert paths[0] == paths[1] != paths[2] and all(p.startswith("attachment:") for p in paths)
+        with sqlite3.connect(tmp_path / "jobs.db") as db:
+            kept = db.execute("SELECT COUNT(*) FROM job_attachments WHERE job_id = 'j'").fetchone()
+        assert kept == (2,)
+        reads: list[str] = []
+        get = store.get_attachment
+
+        async def counted(job_id: str, name: str):  # type: ignore[no-untyped-def]
+            reads.append(name)
+            return await get(job_id, name)
+
+        store.get_attachment = counted  # type: ignore[method-assign]
+        assert await inline_pictures(store, "j", named) == plan
+        assert len(reads) == 2
+        unknown = ImageRef(path="attachment:" + "0" * 32)
+        wrong = Plan(scenes=[*named.scenes[:2], named.scenes[2].model_copy(update={"image": unknown})])
+        with pytest.raises(StoryboardError, match=r"scenes\[2\].image.path"):
+            await inline_pictures(store, "j", wrong)

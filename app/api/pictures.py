@@ -44,15 +44,19 @@ async def inline_pictures(store: JobStore, job_id: str, plan: Plan, name: str = 
     """`plan` with each `attachment:` picture put back as the data: URL kept with the job; one
     problem line per reference that names no picture of this job (StoryboardError, 422)."""
     scenes, problems = [], []
+    read: dict[str, str | None] = {}  # a picture shown by several scenes is read once
     for i, scene in enumerate(plan.scenes):
         image = scene.image
         if image is not None and image.path.startswith(SCHEME):
             match = _REF.fullmatch(image.path)
-            held = await store.get_attachment(job_id, _name(match[1])) if match else None
-            if held is None:
+            if match and match[1] not in read:
+                held = await store.get_attachment(job_id, _name(match[1]))
+                read[match[1]] = None if held is None else held.body
+            body = read[match[1]] if match else None
+            if body is None:
                 problems.append(f"scenes[{i}].image.path: {image.path[:60]!r} is no picture of this job")
                 continue
-            scene = scene.model_copy(update={"image": image.model_copy(update={"path": held.body})})
+            scene = scene.model_copy(update={"image": image.model_copy(update={"path": body})})
         scenes.append(scene)
     if problems:
         raise StoryboardError(name, problems)

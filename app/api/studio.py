@@ -209,7 +209,8 @@ async def put_storyboard(
     _, current = await _current(service, job)  # kept with the job from now on, if it was not yet
     written = None
     if expected == current:  # a stale edit stores none of its pictures (the write below re-checks)
-        text = dump_storyboard(await keep_pictures(store, job.id, plan), "json")
+        # only the pictures sent as data: URLs are new: those named by id are kept already
+        text = dump_storyboard(await keep_pictures(store, job.id, named), "json")
         written = await store.put_attachment(job.id, STORYBOARD, text, expected=expected)
     if written is None:
         held = await store.get_attachment(job.id, STORYBOARD)

@@ -52,11 +52,13 @@ def make_plan(
     already say the sentence)."""
     fmt = options.video_format
     theme = load_theme(options.theme)
+    logo = theme.logo  # its shape sets the content's room: its file's stamp is part of the memo's key
+    stamp = _stamp(logo.path) if logo is not None else None
 
     def fits_frame(scene: Scene) -> bool:
         # the text's room does not depend on the picture's file (not resolved yet: never read here)
         shown = scene.model_copy(update={"image": None}) if scene.image is not None else scene
-        return _FITS.fits(shown, fmt, theme, options.burn_captions)
+        return _FITS.fits(shown, fmt, theme, options.burn_captions, stamp)
 
     plan = plan_document(document, PlanLimits(options.rate, script=limits), fits=fits_frame)
     if not spoken and not options.burn_captions:
@@ -66,6 +68,9 @@ def make_plan(
     if options.burn_captions:  # the captions say the sentence: the slide shows its key points
         plan = for_burned_captions(plan, language)
     return add_spoken(plan, language, lexicon_of(options)) if spoken else plan
+
+
+Stamp = tuple[int, int] | None  # a file's (size, mtime); None: none readable
 
 
 class _FitsMemo:
@@ -78,10 +83,11 @@ class _FitsMemo:
     def __init__(self) -> None:
         self._known: dict[tuple[object, ...], bool] = {}
 
-    def fits(self, scene: Scene, fmt: VideoFormat, theme: Theme, captions_burned: bool) -> bool:
-        logo = theme.logo
-        stamp = _stamp(logo.path) if logo is not None else None  # its shape sets the content's room
-        key = (scene.model_dump_json(), fmt, theme, captions_burned, stamp)
+    def fits(
+        self, scene: Scene, fmt: VideoFormat, theme: Theme, captions_burned: bool, logo_stamp: Stamp
+    ) -> bool:
+        """`logo_stamp`: the theme's logo file's (size, mtime), read once per plan, not per scene."""
+        key = (scene.model_dump_json(), fmt, theme, captions_burned, logo_stamp)
         found = self._known.get(key)
         if found is None:
             found = self._known[key] = fits(scene, fmt, theme, captions_burned=captions_burned)
@@ -90,7 +96,7 @@ class _FitsMemo:
         return found
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
+def _stamp(path: Path) -> Stamp:
     try:
         st = path.stat()
     except OSError:

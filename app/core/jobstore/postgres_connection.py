@@ -2,8 +2,9 @@
 one that LISTENs for the trigger's notifications and sets `wakeup`.
 
 When a statement fails because the connection broke, `run` reconnects (waiting up to
-`reconnect_seconds` for the server, with backoff) and runs the statement once more; the store only
-hands it statements that are safe to repeat (see `postgres`). The client clock (`clock=`) only paces
+`reconnect_seconds` for the server, with backoff) and runs the statement again, as often as the
+connection is lost within `reconnect_seconds`; the store only hands it statements that are safe to
+repeat (see `postgres`). The client clock (`clock=`) only paces
 reconnect attempts; every time the store compares is the database's.
 """
 

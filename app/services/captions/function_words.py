@@ -139,6 +139,7 @@ minutes minute hours hour days day weeks week months month years year dollars do
 degrees degree bytes byte kilobytes megabytes gigabytes terabytes bits times
 """
 UNITS: frozenset[str] = frozenset(_UNITS.split())
+_NOT_COUNTED = STRONG | WEAK | OPENERS  # after a number, a word that starts a phrase counts nothing
 NUMBER, PHRASE, COUNTED = 3, 2, 1  # how badly a break parts them (`parts_phrase`)
 
 
@@ -156,6 +157,6 @@ def parts_phrase(before: str, after: str) -> int:
         return NUMBER
     if (first, second) in PHRASES:
         return PHRASE
-    if not is_number(first) or not second[:1].isalpha() or second in STRONG | WEAK | OPENERS:
+    if not is_number(first) or not second[:1].isalpha() or second in _NOT_COUNTED:
         return 0
     return PHRASE if second in UNITS or len(second) <= 3 else COUNTED

@@ -65,15 +65,14 @@ class VisualProviders:
         self, images: ImageService, settings: Settings, resources: ResourceManager | None = None
     ) -> None:
         self.images = images
-        self.settings = settings
-        # what every remote provider of a render shares: made once, handed to each provider made
+        # what every remote provider shares (the settings too): made once, handed to each provider made
         self.context = ProviderContext(settings, images.http, images.cache, resources)
 
     async def apply(
         self, plan: Plan, spec: str | None, frame: tuple[int, int], workdir: Path
     ) -> ProvidedPlan:
         # checked with the caller's trust where the options entered
-        chain = parse_visuals(spec, Trust.OPERATOR, self.settings)
+        chain = parse_visuals(spec, Trust.OPERATOR, self.context.settings)
         chains = [_scene_chain(chain, scene.visual) for scene in plan.scenes]
         made_by = ["slides"] * len(plan.scenes)
         scenes = list(plan.scenes)

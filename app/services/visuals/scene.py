@@ -46,6 +46,7 @@ from app.services.visuals.themes import Theme, mix
 Sizes = tuple[float, float]
 SIDE_MAX_ITEMS = 6  # a wide frame's bullets go beside the title up to this many items
 PROSE_SHOWN = {"title", "part", "items"}  # what a prose scene's type size depends on
+TABLE_SHOWN = {"title", "part", "items", "table"}  # ... and a split table's part's
 CRISP_DECORATIONS = frozenset({"dots", "ring"})  # sharp: text running over them reads as a glitch
 
 
@@ -101,14 +102,16 @@ def _choose(ctx: Ctx) -> Composed:
     table = ctx.scene.table
     if table is not None and table.rows_per_part and table.form is not None and table.rows:
         layout, sizes = candidates[-1]  # a split table's part: one form
-        return at_size(ctx, layout, _part_size(ctx, layout, sizes, table), sizes[1])
+        size = _kept_size(ctx, TABLE_SHOWN, lambda: _part_size(ctx, layout, sizes, table))
+        return at_size(ctx, layout, size, sizes[1])
     for layout, sizes in candidates[:-1]:
         probe = layout(ctx, ctx.frame.px(sizes[1]))
         if not probe.overflow and all(inside(b, ctx.frame.safe) for _, b in probe.boxes()):
             return best_fit(ctx, layout, sizes)
     layout, sizes = candidates[-1]
     if ctx.scene.layout == "prose" and len(ctx.scene.items) > 1:  # sentence by sentence
-        return at_size(ctx, layout, _prose_size(ctx, layout, sizes))
+        states = [replace(ctx, focus=n) for n in range(len(ctx.scene.items))]
+        return at_size(ctx, layout, _kept_size(ctx, PROSE_SHOWN, lambda: shared_size(states, layout, sizes)))
     return best_fit(ctx, layout, sizes)
 
 
@@ -122,23 +125,24 @@ def _part_size(ctx: Ctx, layout: Layout, sizes: Sizes, table: Table) -> int:
     return min(shared, best_fit(ctx, layout, sizes).size)  # never above the floor for copied rows
 
 
-_PROSE_SIZES: dict[tuple[object, ...], int] = {}
-_PROSE_LOCK = threading.Lock()
-PROSE_SIZES_KEPT = 64  # scenes' sizes remembered: a render draws a scene's states close together
+_SIZES: dict[tuple[object, ...], int] = {}
+_SIZES_LOCK = threading.Lock()
+SIZES_KEPT = 64  # scenes' sizes remembered: a render draws a scene's states close together
 
 
-def _prose_size(ctx: Ctx, layout: Layout, sizes: Sizes) -> int:
-    """One type size for every sentence of a prose scene (the largest at which each fits), so the
-    size does not jump as the reading moves on; searched once per scene, shared by its states."""
+def _kept_size(ctx: Ctx, shown: set[str], search: Callable[[], int]) -> int:
+    """A type size shared by every state of a scene (a prose scene's sentences, a split table's
+    part), searched once per scene by what it depends on (`shown`), not again for each still: the
+    layouts' geometry does not move with the highlight."""
     scene = ctx.scene
-    key = (scene.model_dump_json(include=PROSE_SHOWN), ctx.frame, ctx.theme, ctx.fonts, ctx.variant)
-    size = _PROSE_SIZES.get(key)
+    key = (scene.layout, scene.model_dump_json(include=shown), ctx.frame, ctx.theme, ctx.fonts, ctx.variant)
+    size = _SIZES.get(key)
     if size is None:
-        size = shared_size([replace(ctx, focus=n) for n in range(len(scene.items))], layout, sizes)
-        with _PROSE_LOCK:  # stills are drawn in several threads
-            if len(_PROSE_SIZES) >= PROSE_SIZES_KEPT:
-                _PROSE_SIZES.pop(next(iter(_PROSE_SIZES)))
-            _PROSE_SIZES[key] = size
+        size = search()
+        with _SIZES_LOCK:  # stills are drawn in several threads
+            if len(_SIZES) >= SIZES_KEPT:
+                _SIZES.pop(next(iter(_SIZES)), None)
+            _SIZES[key] = size
     return size
 
 
