@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from sound_bench import document  # noqa: E402
+from sound_bench import cpu_seconds, document  # noqa: E402
 
 from app.config import load_settings  # noqa: E402
 from app.core.memory_optimizer import DiskCache, WorkspaceManager  # noqa: E402
@@ -108,11 +107,6 @@ def in_process(inputs: dict[str, Any], out: Path) -> None:
     asyncio.run(
         mux(inputs["segments"], inputs["audio"], out, inputs["srt"], "eng", chapters, inputs["duration"])
     )
-
-
-def cpu_seconds() -> float:
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main(argv: list[str] | None = None) -> None:

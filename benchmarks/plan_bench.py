@@ -248,6 +248,17 @@ def bench_args(extra: Callable[[argparse.ArgumentParser], object] | None = None)
     return args
 
 
+def plan_folder(name: str, make: Callable[[Path], dict[str, object]]) -> Path:
+    """A fresh work folder benchmarks/.work/NAME with the Plan `make` writes (its pictures beside it
+    in doc/); returns doc/plan.json."""
+    work = BENCH / ".work" / name
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "doc").mkdir(parents=True)
+    plan_file = work / "doc" / "plan.json"
+    plan_file.write_text(json.dumps(make(plan_file.parent), indent=1), encoding="utf-8")
+    return plan_file
+
+
 @dataclass(frozen=True)
 class PlanWork:
     """A Plan benchmark's work folder, benchmarks/.work/NAME: the plan (doc/plan.json and its
@@ -263,11 +274,8 @@ class PlanWork:
             raise SystemExit(
                 f"{MOVIEPY_PYTHON} is missing: run `make {target}` (it creates the moviepy venv)"
             )
-        work = BENCH / ".work" / name
-        shutil.rmtree(work, ignore_errors=True)
-        (work / "doc").mkdir(parents=True)
-        plan_file = work / "doc" / "plan.json"
-        plan_file.write_text(json.dumps(make(plan_file.parent), indent=1), encoding="utf-8")
+        plan_file = plan_folder(name, make)
+        work = plan_file.parent.parent
         log("preparing speech, images and stills once (our pieces), for both sides")
         facts = asyncio.run(_prepare(plan_file, work / "inputs", work / "data-warm"))
         (work / "out").mkdir()
@@ -363,11 +371,8 @@ def report(
 def cold_only(repeat: int, keep: bool) -> None:
     """`--only cold`: the cold render alone (no moviepy, no warm cache), `repeat` times, into
     benchmarks/results/plan_cold.md: a memory change measured without the rest of the bench."""
-    work = BENCH / ".work" / "plan-cold"
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "doc").mkdir(parents=True)
-    plan_file = work / "doc" / "plan.json"
-    plan_file.write_text(json.dumps(make_plan(plan_file.parent), indent=1), encoding="utf-8")
+    plan_file = plan_folder("plan-cold", make_plan)
+    work = plan_file.parent.parent
     load = f"{os.getloadavg()[0]:.2f}"
     cold = []
     for r in range(repeat):

@@ -25,7 +25,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 
 from fast_path_bench import log, machine, shown_command, write_result
-from plan_bench import BENCH, _prepare, make_plan
+from plan_bench import _prepare, make_plan, plan_folder
 
 from app.core.fsutil import hash_file
 from app.services.video import FrameSpec, Shot, encode_segment
@@ -66,11 +66,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs of each (median)")
     parser.add_argument("--note", default="", help="a sentence on how the machine was shared, for the report")
     args = parser.parse_args()
-    work = BENCH / ".work" / "segments"
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "doc").mkdir(parents=True)
-    plan_file = work / "doc" / "plan.json"
-    plan_file.write_text(json.dumps(make_plan(plan_file.parent), indent=1), encoding="utf-8")
+    plan_file = plan_folder("segments", make_plan)
+    work = plan_file.parent.parent
     log("preparing speech, images and stills once (our pieces)")
     asyncio.run(_prepare(plan_file, work / "inputs", work / "data"))
     moving, stills = scenes_of(work / "inputs")

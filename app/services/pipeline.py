@@ -225,7 +225,7 @@ class Renderer:
                 voices = [*voices, *((voice, language) for _ in cards)]  # nothing said: held silent
             plan = provided.plan
             drawn = [] if options.audio_only else plan.scenes
-            sound = ws / "narration.aac"
+            sound, srt, vtt = ws / "narration.aac", ws / "captions.srt", ws / "captions.vtt"
             # the narration's AAC encodes (single-threaded, short) run beside the video's, one at a
             # time, not behind them: a cold 20-scene render ~5% sooner (benchmarks/results/sound-beside.md)
             beside = asyncio.Semaphore(1)
@@ -254,7 +254,7 @@ class Renderer:
                 shots = []  # an audio-only render draws and encodes no pictures
                 if not options.audio_only:
                     shots = await run_in_thread(scene_shots, plan.scenes, slides, speeches, offsets, duration)
-                burn = await self._captions(speeches, narration, options, language, ws)
+                burn = await self._captions(speeches, narration, options, language, ws, (srt, vtt))
                 report(Progress(Stage.CAPTIONS, 1, 1))
                 o = options
                 moving = scene_motion(plan.scenes, o.motion)
@@ -275,7 +275,7 @@ class Renderer:
             track, (slides, shots, burn, scene_segments, encoded) = await both(narrate(), picture())
             speeches, narration = spoken.result()
             offsets, duration = narration.offsets, narration.duration
-            srt, vtt, video = ws / "captions.srt", ws / "captions.vtt", ws / "video.mp4"
+            video = ws / "video.mp4"
             self.segments_encoded += encoded
             self.audio_pieces_encoded += track.encoded
             self.music_mixes += track.mixed is False
@@ -321,10 +321,11 @@ class Renderer:
         options: RenderOptions,
         language: str,
         ws: Path,
+        captions: tuple[Path, Path],
     ) -> Burn | None:
-        """captions.srt and .vtt in the workspace (and, burning, the .ass and its fonts: the Burn)."""
+        """The `captions` (.srt, .vtt) written (and, burning, the .ass and its fonts in `ws`: the Burn)."""
         offsets, duration = narration.offsets, narration.duration
-        srt, vtt = ws / "captions.srt", ws / "captions.vtt"
+        srt, vtt = captions
         burn_ass = ws / "captions.ass" if options.burn_captions and not options.audio_only else None
         theme = await run_in_thread(load_theme, options.theme)  # cached: read once per file change
         fonts, scale = caption_look(theme, language)  # the theme's caption font for the language

@@ -151,7 +151,10 @@ class TTSService:
         if not phrases:
             await run_in_thread(audio.write_empty_wav, out_path)
             return Speech(out_path, 0.0, audio.SAMPLE_RATE, (), link.engine, name)
-        scene_key = self._scene_key(link, phrases, rate, language) if cached and self.cache else None
+        # each sentence's cache key, and the scene's, made of them and the pauses between them
+        keys = [self._cache_key(link, rate, p.text.strip(), language) if cached else None for p in phrases]
+        pauses = [p.pause_after for p in phrases[:-1]]
+        scene_key = self._scene_key(keys, pauses) if cached and self.cache else None
         if scene_key is not None:  # the whole scene, joined, as an earlier render left it
             hit = await run_in_thread(self._scene_from_cache, scene_key, out_path)
             if hit is not None:
@@ -160,8 +163,8 @@ class TTSService:
         paths = [out_path.with_name(f".{out_path.name}.{tag}.{n:04d}.wav") for n in range(len(phrases))]
         try:
             clips = []
-            for phrase, path in zip(phrases, paths, strict=True):
-                clips.append(await self._clip(link, phrase.text.strip(), rate, path, language, cached))
+            for phrase, path, key in zip(phrases, paths, keys, strict=True):
+                clips.append(await self._clip(link, phrase.text.strip(), rate, path, language, key))
             # one engine speaks at one rate, but a server may answer in several formats: the first
             # sentence's rate is the scene's (the narration track resamples every scene once)
             rates = [await run_in_thread(_wav_shape, clip.path) for clip in clips]
@@ -169,7 +172,6 @@ class TTSService:
             for clip, (clip_rate, _) in zip(clips, rates, strict=True):
                 if clip_rate != rate_hz:
                     await audio.to_pcm_wav(clip.path, clip.path, rate_hz)
-            pauses = [p.pause_after for p in phrases[:-1]]
             words = await run_in_thread(join_clips, clips, pauses, out_path, rate_hz)
         finally:
             await run_in_thread(_remove, paths)
@@ -180,19 +182,19 @@ class TTSService:
         return speech
 
     async def _clip(
-        self, link: VoiceSpec, text: str, rate: int, path: Path, language: str | None, cached: bool
+        self, link: VoiceSpec, text: str, rate: int, path: Path, language: str | None, key: str | None
     ) -> Clip:
-        """One sentence, from the cache or synthesized under a TTS slot (and then cached)."""
-        key = self._cache_key(link, rate, text, language)
-        if cached:
+        """One sentence, from the cache or synthesized under a TTS slot (and then cached); `key`: its
+        cache key (None: neither cache nor slot)."""
+        if key is not None:
             hit = await run_in_thread(self._from_cache, key, path)
             if hit is not None:
                 return hit
-        slot = self.resources.tts_slot() if self.resources and cached else contextlib.nullcontext()
+        slot = self.resources.tts_slot() if self.resources and key is not None else contextlib.nullcontext()
         async with slot:
             clip = await self._synthesize(link, text, rate, path, language)
         self.syntheses += 1
-        if cached:
+        if key is not None:
             await run_in_thread(self._to_cache, key, clip)
         return clip
 
@@ -210,12 +212,11 @@ class TTSService:
         # the words are spread by espeak's timing in `language`
         return hash_key(self.CACHE_VERSION, link.engine, link.voice, rate, text, language, *extra)
 
-    def _scene_key(self, link: VoiceSpec, phrases: Sequence[Phrase], rate: int, language: str | None) -> str:
-        """What a scene's joined speech is made of: its sentences' keys and the pauses between them.
+    def _scene_key(self, keys: Sequence[str | None], pauses: Sequence[float]) -> str:
+        """What a scene's joined speech is made of: its sentences' `keys` and the `pauses` between them.
         A re-render of an edited document takes each unchanged scene whole (one WAV and its words)
         instead of its sentences and a join (a tenth of a second of a 20-scene re-render)."""
-        keys = [self._cache_key(link, rate, p.text.strip(), language) for p in phrases]
-        return hash_key(self.SCENE_VERSION, keys, [p.pause_after for p in phrases[:-1]])
+        return hash_key(self.SCENE_VERSION, list(keys), list(pauses))
 
     def _scene_from_cache(self, key: str, out_path: Path) -> Speech | None:
         """A scene's joined speech (engine and voice to be filled in), when it passes the cache's

@@ -89,6 +89,16 @@ class Kept:
             while len(self.tracks) > self.size:
                 self.tracks.popitem(last=False)
 
+    def digest(self, ident: tuple[object, ...]) -> str | None:
+        with self.lock:
+            return self.digests.get(ident)
+
+    def remember(self, ident: tuple[object, ...], digest: str) -> None:
+        with self.lock:
+            if len(self.digests) >= KEPT_DIGESTS:  # a long-running worker sees many uploads
+                self.digests.clear()
+            self.digests[ident] = digest
+
 
 DECODED = Kept(KEPT_TRACKS)
 
@@ -102,8 +112,7 @@ def identity(path: Path) -> tuple[object, ...]:
 def track_digest(path: Path, cache: DiskCache | None) -> str:
     """The file's content digest, hashed once per identity (kept in the process and in the cache)."""
     ident = identity(path)
-    with DECODED.lock:
-        found = DECODED.digests.get(ident)
+    found = DECODED.digest(ident)
     if found is not None:
         return found
     key = hash_key(BED_VERSION, "identity", ident)
@@ -116,10 +125,7 @@ def track_digest(path: Path, cache: DiskCache | None) -> str:
         digest = hash_file(path)
         if cache is not None:
             cache.put_bytes(key, json.dumps({"digest": digest}).encode("utf-8"), ".json")
-    with DECODED.lock:
-        if len(DECODED.digests) >= KEPT_DIGESTS:  # a long-running worker sees many uploads
-            DECODED.digests.clear()
-        DECODED.digests[ident] = digest
+    DECODED.remember(ident, digest)
     return digest
 
 

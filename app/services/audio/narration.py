@@ -158,9 +158,9 @@ async def encode_narration(
     level = await choose_level(audio, plan.pauses, sound)
     if sound.music is not None:
         return await _with_music(plan, audio, level, sound, sound.music, out, workdir, cpu)
-    pieces, missing = await run_in_thread(_prepare_pieces, plan, audio, level, sound, workdir)
+    pieces, keys, missing = await run_in_thread(_prepare_pieces, plan, audio, level, sound, workdir)
     await _encode_units(plan, audio, level, sound, missing, cpu)
-    await _join_checked(plan, audio, level, sound, pieces, out, cpu)
+    await _join_checked(plan, audio, level, sound, pieces, keys, out, cpu)
     return NarrationTrack(len(missing), level)
 
 
@@ -260,14 +260,15 @@ async def _join_checked(
     level: Level,
     sound: Sound,
     pieces: Sequence[Path],
+    keys: Sequence[str],
     out: Path,
     cpu: asyncio.Semaphore,
 ) -> None:
-    """Join the pieces into `out`, then measure the joined track: the pieces whose decoded peaks pass
-    the limit there are encoded again, lowered where they pass it, and cached so. A track found under
-    the limit is remembered (by its pieces' keys), so a cached render does not decode it again."""
-    keys = [_piece_key(audio, i, u, level, sound) for i, u in enumerate(plan.units)]
-    checked = hash_key(CACHE_VERSION, "joined", keys)
+    """Join the pieces (cache `keys`) into `out`, then measure the joined track: the pieces whose
+    decoded peaks pass the limit there are encoded again, lowered where they pass it, and cached so.
+    A track found under the limit is remembered (by its pieces' keys), so a cached render does not
+    decode it again."""
+    checked = hash_key(CACHE_VERSION, "joined", list(keys))
     await run_in_thread(_join_pieces, plan, pieces, out)
     if audio.cache is not None and await run_in_thread(audio.cache.load, checked, ".json") is not None:
         return
@@ -322,9 +323,11 @@ def _piece_key(audio: SceneAudio, i: int, unit: AudioUnit, level: Level, sound: 
 
 def _prepare_pieces(
     plan: NarrationPlan, audio: SceneAudio, level: Level, sound: Sound, workdir: Path
-) -> tuple[list[Path], list[tuple[int, str, Path]]]:
-    """Each scene's AAC piece from the cache where it is there; the others as (scene, cache key, aac)."""
+) -> tuple[list[Path], list[str], list[tuple[int, str, Path]]]:
+    """Each scene's AAC piece and its cache key, the piece fetched from the cache where it is there;
+    the others as (scene, cache key, aac)."""
     pieces: list[Path] = []
+    keys: list[str] = []
     missing: list[tuple[int, str, Path]] = []
     for i, unit in enumerate(plan.units):
         path = workdir / f"narration-{i:04d}.aac"
@@ -332,7 +335,8 @@ def _prepare_pieces(
         if audio.cache is None or not audio.cache.fetch(key, path, ".aac"):
             missing.append((i, key, path))
         pieces.append(path)
-    return pieces, missing
+        keys.append(key)
+    return pieces, keys, missing
 
 
 def _unit_jobs(
