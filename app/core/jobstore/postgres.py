@@ -33,6 +33,7 @@ import psycopg
 from app.core.jobstore.base import (
     LEASE_EXPIRED,
     Admission,
+    AttachmentEdit,
     JobNotFound,
     JobPriority,
     JobRecord,
@@ -52,7 +53,7 @@ from app.core.jobstore.common import (
     record_from_row,
     state_from_row,
 )
-from app.core.jobstore.postgres_attachments import PostgresAttachments
+from app.core.jobstore.postgres_attachments import PostgresAttachments, write_edit
 from app.core.jobstore.postgres_connection import NOW, Conn, PostgresConnection
 from app.core.jobstore.postgres_workers import PostgresWorkers
 
@@ -68,9 +69,11 @@ _PURGE = (
     f"payload = '{{}}'::jsonb, result = NULL, artifacts_bytes = NULL, purged_at = COALESCE(purged_at, {NOW})"
 )
 _COUNT_WAITING = f"SELECT COUNT(*) AS n FROM jobs WHERE owner IS NOT DISTINCT FROM %(owner)s AND {_WAITING}"
-_ARTIFACT_BYTES = (
-    "SELECT COALESCE(SUM(artifacts_bytes), 0) AS n FROM jobs"
-    " WHERE owner IS NOT DISTINCT FROM %(owner)s AND artifacts_bytes IS NOT NULL"
+_ARTIFACT_BYTES = (  # a purged job has no attachments left (its purge deleted them)
+    "SELECT (SELECT COALESCE(SUM(artifacts_bytes), 0) FROM jobs"
+    " WHERE owner IS NOT DISTINCT FROM %(owner)s AND artifacts_bytes IS NOT NULL)"
+    " + (SELECT COALESCE(SUM(a.bytes), 0) FROM jobs AS j JOIN job_attachments AS a ON a.job_id = j.id"
+    " WHERE j.owner IS NOT DISTINCT FROM %(owner)s) AS n"
 )
 
 
@@ -139,7 +142,9 @@ class PostgresJobStore(PostgresWorkers, PostgresAttachments, JobStore):
 
     # --- producers ----------------------------------------------------------------------------------
 
-    async def enqueue(self, job: NewJob, admission: Admission | None = None) -> tuple[JobRecord, bool]:
+    async def enqueue(
+        self, job: NewJob, admission: Admission | None = None, edit: AttachmentEdit | None = None
+    ) -> tuple[JobRecord, bool]:
         payload, priority = check_new_job(job)
         params = {
             "id": job.id,
@@ -159,21 +164,27 @@ class PostgresJobStore(PostgresWorkers, PostgresAttachments, JobStore):
 
         async def admit_and_insert(conn: Conn) -> dict[str, Any] | None:
             # One transaction under the owner's advisory lock: concurrent submits of one owner (from
-            # any process or host) queue behind it, so the counts cannot change before the insert.
-            assert admission is not None
+            # any process or host) queue behind it, so the counts cannot change before the insert. A
+            # stale edit rolls the insert back. Run again after a reconnect, it finds the job (and
+            # its edit) committed, or makes both.
             async with conn.transaction():
-                await conn.execute(
-                    "SELECT pg_advisory_xact_lock(%(class)s, hashtext(COALESCE(%(owner)s, '')))",
-                    {"class": _OWNER_LOCK_CLASS, "owner": job.owner},
-                )
+                if admission is not None:
+                    await conn.execute(
+                        "SELECT pg_advisory_xact_lock(%(class)s, hashtext(COALESCE(%(owner)s, '')))",
+                        {"class": _OWNER_LOCK_CLASS, "owner": job.owner},
+                    )
                 exists = await conn.execute("SELECT 1 FROM jobs WHERE id = %(id)s", params)
                 if await exists.fetchone() is not None:
                     return None
-                await _admit(conn, job.owner, admission)
-                return await (await conn.execute(insert, params)).fetchone()
+                if admission is not None:
+                    await _admit(conn, job.owner, admission)
+                row = await (await conn.execute(insert, params)).fetchone()
+                if row is not None and edit is not None:
+                    await write_edit(conn, edit)
+                return row
 
         try:
-            if admission is None:
+            if admission is None and edit is None:
                 row = await self._one(insert, params)
             else:
                 row = await self._run(admit_and_insert)
@@ -183,7 +194,7 @@ class PostgresJobStore(PostgresWorkers, PostgresAttachments, JobStore):
             return record_from_row(row), True
         record = await self.get(job.id)
         if record is None:  # deleted in between: vanishingly rare, but not a duplicate
-            return await self.enqueue(job, admission)
+            return await self.enqueue(job, admission, edit)
         check_same_job(record, job, payload, priority)
         return record, False
 
