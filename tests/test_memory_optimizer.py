@@ -11,6 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from app.core.diskcache import file_digest
 from app.core.memory_optimizer import (
     DiskCache,
     WorkspaceManager,
@@ -325,3 +326,17 @@ def test_the_process_start_shares_one_heap_between_threads(tmp_path: Path) -> No
     child.communicate(timeout=60)
     assert child.returncode == 0
     assert (tmp_path / "heaps.xml").read_text().count("<heap nr=") == 1
+
+
+def test_a_stored_or_fetched_file_comes_with_its_content_digest(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    src, dest = tmp_path / "speech.wav", tmp_path / "work" / "speech.wav"
+    src.write_bytes(os.urandom(50_000))
+    stored = cache.put_file("key", src, ".wav")
+    assert stored == file_digest(src)
+    dest.parent.mkdir()
+    assert cache.fetch_checked("key", dest, ".wav") == stored and dest.read_bytes() == src.read_bytes()
+    src.write_bytes(os.urandom(50_000))  # other audio under the same key: another digest
+    assert cache.put_file("key", src, ".wav") != stored
+    assert cache.fetch_checked("key", tmp_path / "work" / "again.wav", ".wav") == file_digest(src)
+    assert cache.fetch_checked("other", tmp_path / "work" / "none.wav", ".wav") is None
