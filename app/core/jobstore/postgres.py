@@ -12,13 +12,13 @@ LISTEN connection that sets `wakeup` when a trigger reports a job became waiting
 that event with its poll interval as the fallback.
 
 Reconnecting: when a statement fails because the connection broke (the server restarted), the store
-reconnects (waiting up to `reconnect_seconds` for the server) and runs the statement once more. That is
-safe because every statement either is a read, or is fenced and idempotent in effect (the second run of
-a write that did commit finds the token cleared or the state already changed, and changes nothing), or
-is a claim, made idempotent by its client-generated lease token: the retry first looks for a job already
-holding that token (the first attempt committed but its reply was lost) and returns it instead of taking
-a second job. The only cost of an ambiguous commit is a conservative answer: `complete`/`release` may
-report False and `enqueue` created=False for a write that did happen.
+reconnects (waiting for the server up to `reconnect_seconds` from the statement's start) and runs the
+statement again. That is safe because every statement either is a read, or is fenced and idempotent in
+effect (the second run of a write that did commit finds the token cleared or the state already changed,
+and changes nothing), or is a claim, made idempotent by its client-generated lease token: the retry
+first looks for a job already holding that token (the first attempt committed but its reply was lost)
+and returns it instead of taking a second job. The only cost of an ambiguous commit is a conservative
+answer: `complete`/`release` may report False and `enqueue` created=False for a write that did happen.
 """
 
 from __future__ import annotations

@@ -152,7 +152,9 @@ async def encode_narration(
     cache lacks are resampled, levelled and encoded; hashing, measuring and joining run in threads."""
     sound = sound or Sound()
     scenes = await run_in_thread(
-        lambda: [scene_speech(u.speech.audio_path, workdir, i) for i, u in enumerate(plan.units)]
+        lambda: [
+            scene_speech(u.speech.audio_path, workdir, i, u.speech.digest) for i, u in enumerate(plan.units)
+        ]
     )
     audio = SceneAudio(scenes, cache)
     level = await choose_level(audio, plan.pauses, sound)
