@@ -41,7 +41,7 @@ from app.services.audio.music import Music, music_files
 from app.services.audio.scenes import SceneAudio, samples_at_rate, scene_speech
 from app.services.models import RenderOptions, Speech
 
-CACHE_VERSION = "aac-unit-v3"
+CACHE_VERSION = "aac-unit-v4"
 MUSIC_INTRO = 1.0  # seconds of music before the first word
 MUSIC_TAIL = 2.5  # and after the last one (it fades out over the last 1.5 s)
 BATCH = 16  # pieces encoded per thread hand-off (and held in memory)
