@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import time
 import uuid
-import wave
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
-from app.core.diskcache import DiskCache, hash_key
+from app.core.diskcache import DiskCache
 from app.core.net import HttpClient
 from app.core.resource_manager import ResourceManager
 from app.core.threads import check_cancelled, run_in_thread, wait_until_done
@@ -32,6 +30,7 @@ from app.errors import RemoteUnavailable, RenderCancelled, TTSError, VoiceNotFou
 from app.services.models import Pauses, RenderOptions, Speech, WordTiming
 from app.services.planning import Scene as PlanScene
 from app.services.speech import wav as audio
+from app.services.speech.cache import SpeechCache, wav_shape
 from app.services.speech.clips import Clip, fit_timings, join_clips, measure_wav, voiced_bounds
 from app.services.speech.engines import ESPEAK, OPENAI, PIPER, openai, piper, request_download, timestamps
 from app.services.speech.engines.config import TTSConfig
@@ -58,9 +57,6 @@ class TTSService:
     is skipped for `failover_cooldown` seconds, so later scenes go straight to the next engine.
     """
 
-    CACHE_VERSION = "speech-v3"  # per sentence, with where its sound is; runs of other scripts
-    SCENE_VERSION = "speech-scene-v1"  # a scene's sentences joined (`join_clips`) and its words
-
     def __init__(
         self,
         espeak: EspeakEngine | None = None,
@@ -78,6 +74,11 @@ class TTSService:
         self.syntheses = 0  # real engine calls (cache hits excluded), for tests and metrics
         self.clock: Callable[[], float] = time.monotonic
         self._down_until: dict[VoiceSpec, float] = {}
+
+    @property
+    def entries(self) -> SpeechCache:
+        """Sentences and whole scenes in `cache`, keyed under the current `config`."""
+        return SpeechCache(self.cache, self.config)
 
     async def aclose(self) -> None:
         """Close the pooled HTTP connections (the owner of the service calls this at shutdown)."""
@@ -231,7 +232,7 @@ class TTSService:
                 clips.append(await self._clip(link, phrase.text.strip(), rate, path, language, key))
             # one engine speaks at one rate, but a server may answer in several formats: the first
             # sentence's rate is the scene's (the narration track resamples every scene once)
-            rates = [await run_in_thread(_wav_shape, clip.path) for clip in clips]
+            rates = [await run_in_thread(wav_shape, clip.path) for clip in clips]
             rate_hz = rates[0][0]
             for clip, (clip_rate, _) in zip(clips, rates, strict=True):
                 if clip_rate != rate_hz:
@@ -239,10 +240,10 @@ class TTSService:
             words = await run_in_thread(join_clips, clips, pauses, out_path, rate_hz)
         finally:
             await run_in_thread(_remove, paths)
-        _, samples = await run_in_thread(_wav_shape, out_path)
+        _, samples = await run_in_thread(wav_shape, out_path)
         speech = Speech(out_path, samples / rate_hz, rate_hz, tuple(words), link.engine, _voice_name(link))
         if scene_key is not None:
-            digest = await run_in_thread(self._scene_to_cache, scene_key, speech, samples)
+            digest = await run_in_thread(self.entries.store_scene, scene_key, speech, samples)
             speech = replace(speech, digest=digest)
         return speech
 
@@ -252,7 +253,7 @@ class TTSService:
         """One sentence, from the cache or synthesized under a TTS slot (and then cached); `key`: its
         cache key (None: neither cache nor slot)."""
         if key is not None:
-            hit = await run_in_thread(self._from_cache, key, path)
+            hit = await run_in_thread(self.entries.clip, key, path)
             if hit is not None:
                 return hit
         slot = self.resources.tts_slot() if self.resources and key is not None else contextlib.nullcontext()
@@ -260,7 +261,7 @@ class TTSService:
             clip = await self._synthesize(link, text, rate, path, language)
         self.syntheses += 1
         if key is not None:
-            await run_in_thread(self._to_cache, key, clip)
+            await run_in_thread(self.entries.store_clip, key, clip)
         return clip
 
     def _keys(
@@ -268,100 +269,14 @@ class TTSService:
     ) -> tuple[list[str | None], list[float], str | None]:
         """Each sentence's cache key, the pauses between them, and the scene's key, made of both
         (keys None: uncached)."""
-        keys = [self._cache_key(link, rate, p.text.strip(), language) if cached else None for p in phrases]
+        keys = [self.entries.key(link, rate, p.text.strip(), language) if cached else None for p in phrases]
         pauses = [p.pause_after for p in phrases[:-1]]
-        return keys, pauses, self._scene_key(keys, pauses) if cached and self.cache else None
+        return keys, pauses, self.entries.scene_key(keys, pauses) if cached and self.cache else None
 
     def _scene_hit(self, link: VoiceSpec, key: str, out_path: Path) -> Speech | None:
-        """The whole scene from the cache (`_scene_from_cache`), as `link` spoke it."""
-        hit = self._scene_from_cache(key, out_path)
+        """The whole scene from the cache (`SpeechCache.scene`), as `link` spoke it."""
+        hit = self.entries.scene(key, out_path)
         return None if hit is None else replace(hit, engine=link.engine, voice=_voice_name(link))
-
-    def _cache_key(self, link: VoiceSpec, rate: int, text: str, language: str | None = None) -> str:
-        """What determines a sentence's audio and timings; never the API key."""
-        if link.engine == ESPEAK:
-            return hash_key(self.CACHE_VERSION, link.engine, link.voice, rate, text)
-        if link.engine == PIPER:
-            st = os.stat(link.voice)
-            extra: tuple[object, ...] = (st.st_size, st.st_mtime_ns)
-        elif link.engine == OPENAI:
-            extra = (link.base_url, self.config.openai_model, self.config.openai_format)
-        else:
-            extra = (link.base_url,)
-        # the words are spread by espeak's timing in `language`
-        return hash_key(self.CACHE_VERSION, link.engine, link.voice, rate, text, language, *extra)
-
-    def _scene_key(self, keys: Sequence[str | None], pauses: Sequence[float]) -> str:
-        """What a scene's joined speech is made of: its sentences' `keys` and the `pauses` between them.
-        A re-render of an edited document takes each unchanged scene whole (one WAV and its words)
-        instead of its sentences and a join (a tenth of a second of a 20-scene re-render)."""
-        return hash_key(self.SCENE_VERSION, list(keys), list(pauses))
-
-    def _scene_from_cache(self, key: str, out_path: Path) -> Speech | None:
-        """A scene's joined speech (engine and voice to be filled in), when it passes the cache's
-        checks and its WAV is as long as recorded."""
-
-        def parse(meta: Any) -> tuple[int, int, tuple[WordTiming, ...]]:
-            return int(meta["rate"]), int(meta["samples"]), _words_from_json(meta["words"])
-
-        found = self._entry(key, out_path, parse)
-        if found is None or _wav_shape(out_path) != found[0][:2]:
-            return None
-        (rate, samples, words), digest = found
-        return Speech(out_path, samples / rate, rate, words, digest=digest)
-
-    def _scene_to_cache(self, key: str, speech: Speech, samples: int) -> str | None:
-        """Store a scene's joined speech; its WAV's content digest (None without a cache)."""
-        meta = {"rate": speech.sample_rate, "samples": samples, "words": _words_json(speech.words)}
-        return self._store(key, speech.audio_path, meta)
-
-    def _from_cache(self, key: str, out_path: Path) -> Clip | None:
-        """The cached sentence, when both its timings and its audio pass the cache's checks."""
-
-        def parse(meta: Any) -> Clip:
-            return Clip(
-                path=out_path,
-                duration=float(meta["duration"]),
-                onset=float(meta["onset"]),
-                offset=float(meta["offset"]),
-                words=_words_from_json(meta["words"]),
-            )
-
-        found = self._entry(key, out_path, parse)
-        return None if found is None else found[0]
-
-    def _to_cache(self, key: str, clip: Clip) -> None:
-        meta = {
-            "duration": clip.duration,
-            "onset": clip.onset,
-            "offset": clip.offset,
-            "words": _words_json(clip.words),
-        }
-        self._store(key, clip.path, meta)
-
-    def _entry(self, key: str, out_path: Path, parse: Callable[[Any], T]) -> tuple[T, str] | None:
-        """A cache entry (a sentence's or a scene's): its metadata as `parse` reads it, and its WAV
-        fetched into `out_path` (with the content digest it was verified against), when both pass
-        the cache's checks."""
-        if self.cache is None:
-            return None
-        meta = self.cache.load(key, ".json")
-        if meta is None:
-            return None
-        try:
-            found = parse(json.loads(meta))
-        except (ValueError, KeyError, TypeError):
-            return None  # written by another version: made again instead
-        digest = self.cache.fetch_checked(key, out_path, ".wav")
-        return None if digest is None else (found, digest)
-
-    def _store(self, key: str, wav: Path, meta: dict[str, object]) -> str | None:
-        """Store an entry's WAV and metadata; the WAV's content digest (None without a cache)."""
-        if self.cache is None:
-            return None
-        digest = self.cache.put_file(key, wav, ".wav")
-        self.cache.put_bytes(key, json.dumps(meta).encode("utf-8"), ".json")
-        return digest
 
     async def synthesize(
         self, text: str, voice: str, rate: int, out_path: Path, *, pauses: Pauses | None = None
@@ -503,21 +418,3 @@ def _remove(paths: Sequence[Path]) -> None:
     for path in paths:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-
-
-def _words_json(words: Sequence[WordTiming]) -> list[list[object]]:
-    return [[w.text, w.start, w.end, *([True] if w.glued else [])] for w in words]
-
-
-def _words_from_json(rows: Sequence[Sequence[object]]) -> tuple[WordTiming, ...]:
-    """Words as `_words_json` wrote them (TypeError/ValueError for anything else)."""
-    return tuple(
-        WordTiming(str(w[0]), float(w[1]), float(w[2]), glued=len(w) > 3 and bool(w[3]))  # type: ignore[arg-type]
-        for w in rows
-    )
-
-
-def _wav_shape(path: Path) -> tuple[int, int]:
-    """A WAV's sample rate and length in samples."""
-    with wave.open(str(path), "rb") as w:
-        return w.getframerate(), w.getnframes()
