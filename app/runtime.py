@@ -14,7 +14,7 @@ from app.core.backoff import RetryPolicy
 from app.core.jobstore import create_store
 from app.core.jobstore.base import JobStore
 from app.core.lifecycle import DataLifecycle
-from app.core.memory_optimizer import DiskCache, WorkspaceManager
+from app.core.memory_optimizer import DiskCache, WorkspaceManager, return_large_buffers
 from app.core.permissions import private_dir, secure_data_dir
 from app.core.queue_manager import QueueManager
 from app.core.resource_manager import ResourceLimits, ResourceManager
@@ -103,6 +103,9 @@ def load_handlers(spec: str | None) -> dict[str, Handler]:
 
 
 def build_runtime(settings: Settings | None = None, limits: ResourceLimits | None = None) -> Runtime:
+    """The process's long-lived parts; called once at process start (CLI, server, workers, the seed's
+    default optimizer), so process-wide settings such as the C heap's are made here, not per render."""
+    return_large_buffers()  # glibc: one heap for all threads, big buffers mapped apart; before threads
     settings = settings or load_settings()
     secure_data_dir(settings.data_dir)
     private_dir(settings.artifacts_dir)  # 0700 whatever the umask of the process that renders

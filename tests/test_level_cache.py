@@ -11,7 +11,7 @@ import pytest
 from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceManager
-from app.services.audio import narration
+from app.services.audio import narration, scenes
 from app.services.audio.level import Level
 from app.services.audio.loudness import Samples
 from app.services.audio.scenes import SceneAudio
@@ -45,6 +45,9 @@ async def test_only_the_edited_scene_is_fetched_at_48_khz(
         return chosen
 
     monkeypatch.setattr(narration, "choose_level", level)
+    hashed: list[Path] = []  # WAVs the narration hashes itself (the speech cache's digests spare it)
+    real_digest = scenes.file_digest
+    monkeypatch.setattr(scenes, "file_digest", lambda path: hashed.append(path) or real_digest(path))
     r = Renderer(
         WorkspaceManager(tmp_path / "tmp"),
         ResourceManager(),
@@ -57,6 +60,7 @@ async def test_only_the_edited_scene_is_fetched_at_48_khz(
     asked.clear()
     again = await r.render(document_from_bytes(DOC.encode(), "t.md", None), tmp_path / "b.mp4", options)
     assert asked == [], "a cached render fetches no scene at 48 kHz"
+    assert hashed == [], "every scene's digest came with its speech"
     assert abs(again.duration - first.duration) < 0.001
     asked.clear()
     edited = DOC.replace("Part number 3 says", "Part number 3, edited, says")

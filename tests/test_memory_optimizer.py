@@ -11,6 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from app.core.diskcache import file_digest
 from app.core.memory_optimizer import (
     DiskCache,
     WorkspaceManager,
@@ -290,3 +291,52 @@ def test_what_one_thread_freed_serves_the_next() -> None:
     grown = float(out.strip())
     # one heap: at most one thread's 48 MB stays (here none); an arena per thread kept ~200 MB
     assert grown < 96, f"{grown:.0f} MB resident after four threads each used 48 MB in turn"
+
+
+def test_the_process_start_shares_one_heap_between_threads(tmp_path: Path) -> None:
+    """`build_runtime` (every process's start: CLI, server, workers) sets the C heap up once, before
+    any render's threads: four threads that allocate then use one heap (glibc's `malloc_info` lists
+    the heaps; without the setting each thread gets its own)."""
+    child = run_child(
+        f"""
+        import ctypes, threading
+        from app.config import load_settings
+        from app.runtime import build_runtime
+
+        build_runtime(load_settings(data_dir={str(tmp_path / "data")!r}))
+        go = threading.Event()
+
+        def work():
+            kept = bytearray(100_000)  # malloc'd by this thread: from its arena
+            go.wait()
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        libc = ctypes.CDLL("libc.so.6")
+        libc.fopen.restype = ctypes.c_void_p
+        out = libc.fopen(b{str(tmp_path / "heaps.xml")!r}, b"w")
+        libc.malloc_info(0, ctypes.c_void_p(out))
+        libc.fclose(ctypes.c_void_p(out))
+        go.set()
+        for t in threads:
+            t.join()
+        """
+    )
+    child.communicate(timeout=60)
+    assert child.returncode == 0
+    assert (tmp_path / "heaps.xml").read_text().count("<heap nr=") == 1
+
+
+def test_a_stored_or_fetched_file_comes_with_its_content_digest(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    src, dest = tmp_path / "speech.wav", tmp_path / "work" / "speech.wav"
+    src.write_bytes(os.urandom(50_000))
+    stored = cache.put_file("key", src, ".wav")
+    assert stored == file_digest(src)
+    dest.parent.mkdir()
+    assert cache.fetch_checked("key", dest, ".wav") == stored and dest.read_bytes() == src.read_bytes()
+    src.write_bytes(os.urandom(50_000))  # other audio under the same key: another digest
+    assert cache.put_file("key", src, ".wav") != stored
+    assert cache.fetch_checked("key", tmp_path / "work" / "again.wav", ".wav") == file_digest(src)
+    assert cache.fetch_checked("other", tmp_path / "work" / "none.wav", ".wav") is None

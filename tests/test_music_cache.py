@@ -198,6 +198,30 @@ def test_in_process_aac_gives_back_a_voice_like_sound_closely() -> None:
         assert abs(10 * np.log10(back[band].sum() / source[band].sum())) < 0.5, (lo, hi)
 
 
+def test_a_piece_encoded_in_parts_at_once_is_one_stream_frame_for_frame() -> None:
+    """A piece cut into parts for two encoders (`encode_pieces`' lanes) is cut where it is quiet
+    (a pause near the middle) and joins as one stream does: the same frames, the tone around a cut
+    through sound (no pause to find) without a click, the voice as close to its source."""
+    t = np.arange(300 * FRAME) / RATE
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
+    paused = tone.copy()
+    paused[:, 140 * FRAME : 143 * FRAME] = 0.0  # a pause short of the middle (frame 150)
+    assert aac.cuts(paused, 2) == [(0, 141), (141, 300)], "the join falls in the pause"
+    assert aac.cuts(tone, 2) == [(0, 150), (150, 300)]
+    assert aac.cuts(tone[:, : 90 * FRAME], 2) == [(0, 90)], "too short to share"
+    one = aac.encode_aac(tone, 128)
+    parts = b"".join(f for a, b in aac.cuts(tone, 2) for f in aac.encode_part(tone, a, b, 128))
+    assert len(aac.adts_frames(parts)) == len(aac.adts_frames(one)) == 301
+    (x,) = aac.decode(Path("one.aac"), 1, aac.adts_frames(one))
+    (y,) = aac.decode(Path("parts.aac"), 1, aac.adts_frames(parts))
+    cut = 151 * FRAME  # the decoded stream's samples are one (priming) frame late
+    bend, ref = np.abs(np.diff(y, 2)), np.abs(np.diff(x, 2))
+    assert bend[cut - FRAME : cut + FRAME].max() < 1.5 * ref[cut - FRAME : cut + FRAME].max()
+    source = tone[0]
+    error = 10 * np.log10(np.sum(source**2) / np.sum((y[FRAME:] - source) ** 2))
+    assert error > 30, error
+
+
 async def test_runs_encoded_side_by_side_make_the_same_sound_as_one_stream(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: bed.Kept
 ) -> None:

@@ -132,6 +132,22 @@ def describe(path: Path) -> dict[str, Any]:
     return out
 
 
+def sample_entries(path: Path) -> list[bytes]:
+    """Each track's sample description (stsd) as written: the codec's settings a player reads."""
+    data = path.read_bytes()
+    out = []
+    for kind, _, body, end in boxes(data, 0, len(data)):
+        if kind != b"moov":
+            continue
+        for trak, _, t_body, t_end in boxes(data, body, end):
+            span = (t_body, t_end) if trak == b"trak" else None
+            for step in (b"mdia", b"minf", b"stbl", b"stsd"):
+                span = span and next(((b, e) for k, _, b, e in boxes(data, *span) if k == step), None)
+            if span:
+                out.append(data[span[0] : span[1]])
+    return out
+
+
 def top_level_boxes(path: Path) -> list[bytes]:
     head = path.read_bytes()
     return [kind for kind, *_ in boxes(head, 0, len(head))]
@@ -143,6 +159,7 @@ def test_the_file_is_what_the_ffmpeg_command_wrote(parts: dict[str, Any], tmp_pa
     ffmpeg_mux(parts, theirs)
     a, b = describe(ours), describe(theirs)
     assert a == b
+    assert sample_entries(ours) == sample_entries(theirs), "the same avc1 (avcC, colr, btrt), mp4a, tx3g"
     assert [a[f"stream {i}"][0] for i in range(4)] == ["video", "audio", "subtitle", "data"]
     info = probe(ours)
     assert info.streams == ("video", "audio", "subtitle", "data")  # data: the chapters' text track

@@ -13,6 +13,8 @@ import random
 import signal
 import subprocess
 import sys
+import time
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -303,3 +305,64 @@ async def test_a_connection_lost_twice_in_a_row_is_reconnected_both_times(pg_url
     finally:
         await conn.close()
     assert len(backends) == 3 and len(set(backends)) == 3 and pid == backends[-1]
+
+
+@pytest.fixture
+def own_role(pg_url: str) -> Iterator[tuple[str, str]]:  # noqa: F811
+    """A login role of this test's own, owning its schema's tables, and a URL that connects as it: the
+    test can refuse that role's logins (NOLOGIN) without touching the server or other tests."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from tests.pg_support import SERVER_URL
+
+    role = f"t2v_role_{uuid.uuid4().hex[:10]}"
+    schema = conninfo_to_dict(pg_url)["options"].removeprefix("-csearch_path=")
+    with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+        try:
+            admin.execute(f"CREATE ROLE {role} LOGIN")
+        except psycopg.errors.InsufficientPrivilege as exc:
+            pytest.skip(f"cannot create a role on {SERVER_URL}: {exc}")
+        admin.execute(f"GRANT ALL ON SCHEMA {schema} TO {role}")
+    try:
+        yield role, make_conninfo(pg_url, user=role)
+    finally:
+        with psycopg.connect(SERVER_URL, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,)
+            )
+            admin.execute(f"DROP OWNED BY {role}")
+            admin.execute(f"DROP ROLE {role}")
+
+
+async def test_a_statement_s_reconnects_share_its_one_reconnect_budget(own_role: tuple[str, str]) -> None:
+    """`reconnect_seconds` bounds the whole statement: a connection lost late in a long statement, to a
+    server that then refuses connections, is given up on when the statement's budget is spent, not
+    after a fresh `reconnect_seconds` of reconnecting (nearly twice the setting)."""
+    import psycopg
+
+    from app.core.jobstore.base import JobStoreError
+    from app.core.jobstore.postgres_connection import PostgresConnection
+    from tests.pg_support import SERVER_URL
+
+    role, url = own_role
+    budget, spent = 2.0, 1.9  # the statement runs 1.9 s of its 2 s, then its connection is lost
+    conn = PostgresConnection(url, listen=False, reconnect_seconds=budget, clock=time.monotonic)
+    await conn.open()
+
+    async def lost_late(c: Any) -> None:
+        async with await psycopg.AsyncConnection.connect(SERVER_URL, autocommit=True) as admin:
+            await admin.execute(f"ALTER ROLE {role} NOLOGIN")  # every reconnect is refused from now
+        await c.execute("SELECT pg_sleep(%s)", (spent,))
+        await c.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    start = time.monotonic()
+    try:
+        with pytest.raises(JobStoreError, match="cannot reach the job store"):
+            await conn.run(lost_late)
+    finally:
+        await conn.close()
+    waited = time.monotonic() - start
+    # within its budget plus one backoff step (0.1 s) and the refused connects; a budget per reconnect
+    # waited 1.9 s + 1.5 s of backoff
+    assert spent <= waited < budget + 0.9, f"{waited:.2f} s for a statement with {budget} s to reconnect"

@@ -427,6 +427,36 @@ def test_a_theme_file_changes_colours_fonts_logo_and_margin(tmp_path: Path, pict
         assert image.getpixel(((x0 + x1) // 2, (y0 + y1) // 2)) == (0, 255, 0)
 
 
+def test_a_theme_files_logo_edited_in_place_is_a_new_theme(tmp_path: Path) -> None:
+    """The loaded theme is kept while the .toml and the files it names keep their stamps: a logo
+    (or background picture) overwritten in place, the .toml untouched, is read again, so the
+    slides and the render cache (keyed by the logo's digest) see the new picture."""
+    logo, texture = tmp_path / "logo.png", tmp_path / "texture.png"
+    Image.new("RGB", (200, 100), (0, 255, 0)).save(logo)
+    Image.new("RGB", (64, 64), (0, 0, 255)).save(texture)
+    path = write(tmp_path / "brand.toml", '[logo]\npath = "logo.png"\n[background]\nimage = "texture.png"\n')
+    first = load_theme(str(path))
+    assert load_theme(str(path)) is first  # unchanged: not read again
+    before = path.stat().st_mtime_ns
+    Image.new("RGB", (200, 100), (255, 0, 0)).save(logo)
+    assert path.stat().st_mtime_ns == before
+    second = load_theme(str(path))
+    assert second.logo is not None and first.logo is not None and second.logo.digest != first.logo.digest
+    scene = Scene(id="s1", layout="statement", items=[Item(text="Brand")], narration="x")
+    layout = compose_scene(scene, VideoFormat(), second, None)
+    assert layout.logo is not None
+    with Image.open(render_scene(scene, VideoFormat(), second, None, tmp_path / "b.png")) as image:
+        x0, y0, x1, y1 = layout.logo.box
+        assert image.getpixel(((x0 + x1) // 2, (y0 + y1) // 2)) == (255, 0, 0)
+    Image.new("RGB", (64, 64), (255, 255, 0)).save(texture)
+    third = load_theme(str(path))
+    assert third.background_image is not None and second.background_image is not None
+    assert third.background_image.digest != second.background_image.digest and third.logo == second.logo
+    logo.unlink()
+    with pytest.raises(InputError, match=r"logo.path: file logo.png not found"):
+        load_theme(str(path))
+
+
 def test_theme_option_names_a_theme_and_only_the_operator_a_file(tmp_path: Path) -> None:
     path = write(tmp_path / "ok.toml", 'base = "paper"\n')
     assert (

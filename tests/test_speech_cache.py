@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.diskcache import DiskCache
+from app.core.diskcache import DiskCache, file_digest
 from app.core.resource_manager import ResourceManager
 from app.services.models import Pauses
 from app.services.tts_service import TTSService
@@ -73,3 +73,16 @@ async def test_a_damaged_scene_entry_falls_back_to_the_sentences(tmp_path: Path)
     again = await tts.speak(TEXT, VOICE, RATE, tmp_path / "b.wav", language="en-us")
     assert tts.syntheses == 3 and tts.cache.stats.corrupt >= 1
     assert (tmp_path / "b.wav").read_bytes() == joined and again.duration > 0
+
+
+async def test_a_scene_carries_the_digest_of_its_audio(tmp_path: Path) -> None:
+    """The narration keys a scene's 48 kHz copy and loudness by this digest instead of hashing the
+    WAV again: it must be the content's, whether the scene was stored or fetched."""
+    tts = service(tmp_path)
+    made = await tts.speak(TEXT, VOICE, RATE, tmp_path / "a.wav", language="en-us")
+    fetched = await service(tmp_path).speak(TEXT, VOICE, RATE, tmp_path / "b.wav", language="en-us")
+    assert made.digest == file_digest(tmp_path / "a.wav") == fetched.digest
+    other = await tts.speak(TEXT + " One more.", VOICE, RATE, tmp_path / "c.wav", language="en-us")
+    assert other.digest == file_digest(tmp_path / "c.wav") != made.digest
+    uncached = await TTSService().speak(TEXT, VOICE, RATE, tmp_path / "d.wav", language="en-us")
+    assert uncached.digest is None, "nothing verified it: the narration hashes it"

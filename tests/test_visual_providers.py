@@ -92,6 +92,15 @@ def test_the_chain_is_checked_and_ends_with_slides(tmp_path: Path) -> None:
     )
 
 
+def test_the_providers_limits_are_the_renderer_s_settings_read_once(tmp_path: Path) -> None:
+    """Every remote provider a renderer makes shares one context: its media limits are the renderer's
+    settings, read once (not again at each provider's access)."""
+    settings = load_settings(max_image_bytes=1_234_567, max_clip_bytes=7_654_321)
+    context = Renderer(WorkspaceManager(tmp_path / "tmp"), settings=settings).providers.context
+    assert (context.image_limits.max_bytes, context.clip_limits.max_bytes) == (1_234_567, 7_654_321)
+    assert context.image_limits is context.image_limits and context.clip_limits is context.clip_limits
+
+
 async def test_local_pictures_by_name_then_in_order_code_stays_a_slide(tmp_path: Path) -> None:
     folder = pictures(tmp_path / "pics")
     renderer = Renderer(

@@ -96,6 +96,19 @@ def hash_file(
     return digest.hexdigest()
 
 
+Stamp = tuple[int, int] | None  # a file's (size, mtime in ns); None: none readable
+
+
+def file_stamp(path: Path) -> Stamp:
+    """What changes when a file is edited in place (size, mtime), for caches keyed by a file: one
+    `stat`, never a read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
 def tree_size(path: Path) -> int:
     """Bytes of the regular files under `path` (links not followed, vanished files skipped)."""
     total = 0

@@ -35,6 +35,9 @@ class Speech:
     words: tuple[WordTiming, ...]
     engine: str = "espeak"
     voice: str = ""
+    # the WAV's content digest (`diskcache.file_digest`) when the cache verified or stored it, so the
+    # narration keys its 48 kHz copy and loudness by content without hashing every scene again
+    digest: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from app.config import Settings
 from app.core.diskcache import DiskCache, hash_key
-from app.core.memory_optimizer import WorkspaceManager, release_free_memory, return_large_buffers
+from app.core.memory_optimizer import WorkspaceManager, release_free_memory
 from app.core.resource_manager import ResourceManager
 from app.core.threads import both, run_in_thread
 from app.errors import InputError
@@ -95,7 +95,6 @@ class Renderer:
     ) -> None:
         """`settings`: the runtime's (or a test's); the renderer and its parts never read the environment."""
         self.workspaces = workspaces
-        return_large_buffers()  # drawn pictures' memory goes back before the encoders start
         self.settings = settings
         self.limits = limits or ScriptLimits.from_settings(settings)
         self.silent_scene = settings.silent_scene  # seconds a scene with nothing to say stays

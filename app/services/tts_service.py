@@ -178,7 +178,8 @@ class TTSService:
         _, samples = await run_in_thread(_wav_shape, out_path)
         speech = Speech(out_path, samples / rate_hz, rate_hz, tuple(words), link.engine, name)
         if scene_key is not None:
-            await run_in_thread(self._scene_to_cache, scene_key, speech, samples)
+            digest = await run_in_thread(self._scene_to_cache, scene_key, speech, samples)
+            speech = replace(speech, digest=digest)
         return speech
 
     async def _clip(
@@ -226,14 +227,15 @@ class TTSService:
             return int(meta["rate"]), int(meta["samples"]), _words_from_json(meta["words"])
 
         found = self._entry(key, out_path, parse)
-        if found is None or _wav_shape(out_path) != found[:2]:
+        if found is None or _wav_shape(out_path) != found[0][:2]:
             return None
-        rate, samples, words = found
-        return Speech(out_path, samples / rate, rate, words)
+        (rate, samples, words), digest = found
+        return Speech(out_path, samples / rate, rate, words, digest=digest)
 
-    def _scene_to_cache(self, key: str, speech: Speech, samples: int) -> None:
+    def _scene_to_cache(self, key: str, speech: Speech, samples: int) -> str | None:
+        """Store a scene's joined speech; its WAV's content digest (None without a cache)."""
         meta = {"rate": speech.sample_rate, "samples": samples, "words": _words_json(speech.words)}
-        self._store(key, speech.audio_path, meta)
+        return self._store(key, speech.audio_path, meta)
 
     def _from_cache(self, key: str, out_path: Path) -> Clip | None:
         """The cached sentence, when both its timings and its audio pass the cache's checks."""
@@ -247,7 +249,8 @@ class TTSService:
                 words=_words_from_json(meta["words"]),
             )
 
-        return self._entry(key, out_path, parse)
+        found = self._entry(key, out_path, parse)
+        return None if found is None else found[0]
 
     def _to_cache(self, key: str, clip: Clip) -> None:
         meta = {
@@ -258,9 +261,10 @@ class TTSService:
         }
         self._store(key, clip.path, meta)
 
-    def _entry(self, key: str, out_path: Path, parse: Callable[[Any], T]) -> T | None:
+    def _entry(self, key: str, out_path: Path, parse: Callable[[Any], T]) -> tuple[T, str] | None:
         """A cache entry (a sentence's or a scene's): its metadata as `parse` reads it, and its WAV
-        fetched into `out_path`, when both pass the cache's checks."""
+        fetched into `out_path` (with the content digest it was verified against), when both pass
+        the cache's checks."""
         if self.cache is None:
             return None
         meta = self.cache.load(key, ".json")
@@ -270,12 +274,16 @@ class TTSService:
             found = parse(json.loads(meta))
         except (ValueError, KeyError, TypeError):
             return None  # written by another version: made again instead
-        return found if self.cache.fetch(key, out_path, ".wav") else None
+        digest = self.cache.fetch_checked(key, out_path, ".wav")
+        return None if digest is None else (found, digest)
 
-    def _store(self, key: str, wav: Path, meta: dict[str, object]) -> None:
-        if self.cache is not None:
-            self.cache.put_file(key, wav, ".wav")
-            self.cache.put_bytes(key, json.dumps(meta).encode("utf-8"), ".json")
+    def _store(self, key: str, wav: Path, meta: dict[str, object]) -> str | None:
+        """Store an entry's WAV and metadata; the WAV's content digest (None without a cache)."""
+        if self.cache is None:
+            return None
+        digest = self.cache.put_file(key, wav, ".wav")
+        self.cache.put_bytes(key, json.dumps(meta).encode("utf-8"), ".json")
+        return digest
 
     async def synthesize(
         self, text: str, voice: str, rate: int, out_path: Path, *, pauses: Pauses | None = None

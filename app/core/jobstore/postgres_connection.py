@@ -91,9 +91,9 @@ class PostgresConnection:
             self.url, autocommit=True, row_factory=dict_row, connect_timeout=int(self.connect_timeout)
         )
 
-    async def _reconnect(self) -> Conn:
-        """Connect, retrying with backoff while the server is down (e.g. restarting)."""
-        deadline = self.clock() + self.reconnect_seconds
+    async def _reconnect(self, deadline: float) -> Conn:
+        """Connect, retrying with backoff while the server is down (e.g. restarting), until `deadline`
+        (the statement's: its reconnects share one `reconnect_seconds`)."""
         attempt = 0
         while True:
             attempt += 1
@@ -111,16 +111,16 @@ class PostgresConnection:
         self, op: Callable[[Conn], Awaitable[T]], retry: Callable[[Conn], Awaitable[T]] | None = None
     ) -> T:
         """Run `op` on the connection; each time the connection is lost, reconnect and run `retry`
-        (default: `op` again), for up to `reconnect_seconds`: a server restarted twice in a row (or
-        going down again just after a reconnect) costs a wait, not the caller. Only call with
-        operations that are safe to repeat."""
+        (default: `op` again), for up to `reconnect_seconds` in all (one deadline for the statement,
+        its reconnects included): a server restarted twice in a row (or going down again just after a
+        reconnect) costs a wait, not the caller. Only call with operations that are safe to repeat."""
         async with self._lock:
             if not self._open:
                 raise JobStoreError(f"the job store {self.safe_url} is not open")
             deadline = self.clock() + self.reconnect_seconds
             attempt = op
             while True:
-                conn = self._conn or await self._reconnect()
+                conn = self._conn or await self._reconnect(deadline)
                 try:
                     return await attempt(conn)
                 except psycopg.Error as exc:

@@ -8,13 +8,17 @@ is encoded again (at most a few rounds; cached afterwards like any piece). A pie
 differently beside its neighbours than alone (the frame after a join is rebuilt from both pieces'
 blocks), so the joined track is measured too (`joined_overs`): what is delivered is what is checked.
 Encoding in-process costs no ffmpeg start-up and no raw file per piece: an edit that makes a few
-pieces again pays only for their samples.
+pieces again pays only for their samples, on both cores (each piece cut in parts that join as one
+stream does).
 """
 
 from __future__ import annotations
 
 import bisect
 import io
+import itertools
+import os
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +26,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from app.core.threads import check_cancelled, run_in_thread
+from app.core.threads import all_or_nothing, check_cancelled, run_in_thread
 from app.errors import MediaError
 from app.services.audio.dynamics import limit
 from app.services.audio.loudness import RATE, SPARSE_BELOW, Floats, Samples, linear, sparse_envelope
@@ -33,6 +37,10 @@ SAFE_HEADROOM = 2.5  # dB: AAC at these bitrates adds well under this to a peak
 JOIN_WINDOW = 2  # frames decoded on either side of a join to check it
 ROUNDS = 3  # checks after encoding; the last lowers the piece as a whole (its encoding is then final)
 FEED = 64 * AAC_FRAME  # samples handed to the encoder at a time (the frame it gets is copied)
+LANES = 2  # encoders at once (libavcodec runs without the GIL)
+LEAD_FRAMES = 2  # frames before a part of a stream that its encoder gets and the join drops
+TRAIL_FRAMES = 1  # and after it (its last block then holds the real next samples)
+MIN_PART = 48  # frames (1 s): a piece shorter than two parts is one encoder's stream
 
 
 @dataclass(frozen=True)
@@ -49,14 +57,15 @@ class PieceJob:
         return int(self.samples.shape[0])
 
 
-async def encode_pieces(jobs: Sequence[PieceJob], bitrate: int, true_peak: float) -> None:
+async def encode_pieces(jobs: Sequence[PieceJob], bitrate: int, true_peak: float, lanes: int = LANES) -> None:
     """Encode every job, then encode again the ones whose decoded peaks pass `true_peak` dBTP: lowered
-    where they pass it (each round by a wider margin), and in a last round lowered as a whole."""
+    where they pass it (each round by a wider margin), and in a last round lowered as a whole.
+    `lanes`: encoders at once (each job is cut into that many parts, `_encode_all`)."""
     todo = list(jobs)
     for attempt in range(ROUNDS + 1):
         if not todo:
             return
-        await run_in_thread(_encode_all, todo, bitrate)
+        await _encode_all(todo, bitrate, lanes)
         if attempt == 0:  # samples this far under the limit cannot come out over it
             todo = [j for j in todo if j.peak is None or j.peak > true_peak - SAFE_HEADROOM]
         if attempt < ROUNDS:
@@ -65,9 +74,67 @@ async def encode_pieces(jobs: Sequence[PieceJob], bitrate: int, true_peak: float
             todo = await run_in_thread(_tame_overshoots, todo, check_at, margin, attempt + 1 == ROUNDS)
 
 
-def _encode_all(jobs: Sequence[PieceJob], bitrate: int) -> None:
-    for job in jobs:
-        job.aac.write_bytes(encode_aac(job.samples, bitrate))
+async def _encode_all(jobs: Sequence[PieceJob], bitrate: int, lanes: int) -> None:
+    """Encode the jobs in `lanes` threads at once, each job cut into that many parts at quiet frames
+    (`cuts`): an edited render's one new piece is not one core's work while the other waits. A part's
+    encoder gets its neighbours' samples around it (`encode_part`), so the parts join as one stream
+    does; a job's parts depend on its samples alone (the same samples, the same bytes)."""
+    lanes = max(1, min(lanes, os.cpu_count() or 1))
+    parts = deque(
+        (j, k, a, b) for j, job in enumerate(jobs) for k, (a, b) in enumerate(cuts(job.samples, lanes))
+    )
+    made: dict[tuple[int, int], list[bytes]] = {}
+
+    def lane() -> None:
+        while True:
+            try:
+                j, k, a, b = parts.popleft()
+            except IndexError:
+                return
+            made[j, k] = encode_part(jobs[j].samples, a, b, bitrate)
+
+    await all_or_nothing(*(run_in_thread(lane) for _ in range(min(lanes, len(parts)))))
+    await run_in_thread(_write_jobs, jobs, made)
+
+
+def _write_jobs(jobs: Sequence[PieceJob], made: dict[tuple[int, int], list[bytes]]) -> None:
+    for j, job in enumerate(jobs):
+        with open(job.aac, "wb") as sink:
+            k = 0
+            while (j, k) in made:
+                sink.writelines(made[j, k])
+                k += 1
+
+
+def cuts(samples: Samples, parts: int) -> list[tuple[int, int]]:
+    """`samples` (channels, n: whole frames) as `parts` runs of frames [a, b), each cut at the quietest
+    frame near an equal share (a join falls where there is least to hear); one run if that would make
+    a part shorter than MIN_PART."""
+    frames = samples.shape[1] // AAC_FRAME
+    parts = max(1, min(parts, frames // MIN_PART))
+    edges = [0]
+    for k in range(1, parts):
+        target, reach = k * frames // parts, frames // (4 * parts)
+        lo, hi = max(edges[-1] + 1, target - reach), min(frames - 2, target + reach)
+        # a join at frame c is rebuilt from the blocks over frames c - 1 to c + 1: their loudest sample
+        peaks = np.abs(samples[:, (lo - 1) * AAC_FRAME : (hi + 2) * AAC_FRAME])
+        peaks = peaks.reshape(samples.shape[0], -1, AAC_FRAME).max(axis=(0, 2))
+        around = np.maximum(np.maximum(peaks[:-2], peaks[1:-1]), peaks[2:])
+        quiet = np.flatnonzero(around <= 2 * around.min() + 1e-6)
+        edges.append(lo + int(quiet[np.argmin(np.abs(quiet + lo - target))]))
+    edges.append(frames)
+    return list(itertools.pairwise(edges))
+
+
+def encode_part(samples: Samples, first: int, last: int, bitrate: int) -> list[bytes]:
+    """The ADTS frames of `samples`' frames [first, last) as one stream of all of them has them (the
+    first part with the priming frame). The encoder gets LEAD_FRAMES before the part (dropped: it has
+    settled by then) and TRAIL_FRAMES after it, so the blocks on both sides of a join are encoded from
+    the same samples and the decoder's overlap-add joins them without a click."""
+    frames = samples.shape[1] // AAC_FRAME
+    lo, hi = max(0, first - LEAD_FRAMES), min(frames, last + TRAIL_FRAMES)
+    packets = adts_frames(encode_aac(samples[:, lo * AAC_FRAME : hi * AAC_FRAME], bitrate))
+    return packets[0 if first == 0 else first - lo + 1 : last - lo + 1]
 
 
 def encode_aac(samples: Samples, bitrate: int) -> bytes:

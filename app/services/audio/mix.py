@@ -33,6 +33,8 @@ from app.errors import MediaError
 from app.services.audio.aac import (
     AAC_FRAME,
     CHECK_MARGIN,
+    LEAD_FRAMES,
+    TRAIL_FRAMES,
     PieceJob,
     adts_frames,
     encode_pieces,
@@ -46,8 +48,6 @@ from app.services.audio.loudness import RATE, SPARSE_BELOW, Floats, Samples, db,
 from app.services.audio.music import Fades, Music, bed_gain, ducking
 
 MIX_VERSION = "music-mix-v5"
-LEAD_FRAMES = 2  # frames of the mix before a piece that its encoder gets and the join drops
-TRAIL_FRAMES = 1  # and after it
 GAIN_STEP = 0.25  # dB: the voice's and the bed's gains in the mix, rounded so an edit seldom moves them
 CHECK_ROUNDS = 2  # times the joined track's overshooting pieces are made again
 RUN_SECONDS = 15.0  # consecutive pieces encoded as one stream, at most this long (held in memory)
@@ -276,7 +276,7 @@ async def _encode(
         while runs:
             run = runs.popleft()
             job = await run_in_thread(_run_job, run, mixer, workdir, guides, guide_db)
-            await encode_pieces([job], sound.bitrate, sound.true_peak)
+            await encode_pieces([job], sound.bitrate, sound.true_peak, lanes=1)
             await run_in_thread(_split, run, job.aac, cache)
 
     async with cpu:

@@ -41,7 +41,7 @@ from app.services.audio.music import Music, music_files
 from app.services.audio.scenes import SceneAudio, samples_at_rate, scene_speech
 from app.services.models import RenderOptions, Speech
 
-CACHE_VERSION = "aac-unit-v4"
+CACHE_VERSION = "aac-unit-v5"  # v5: scenes resampled in-process
 MUSIC_INTRO = 1.0  # seconds of music before the first word
 MUSIC_TAIL = 2.5  # and after the last one (it fades out over the last 1.5 s)
 BATCH = 16  # pieces encoded per thread hand-off (and held in memory)
@@ -152,7 +152,9 @@ async def encode_narration(
     cache lacks are resampled, levelled and encoded; hashing, measuring and joining run in threads."""
     sound = sound or Sound()
     scenes = await run_in_thread(
-        lambda: [scene_speech(u.speech.audio_path, workdir, i) for i, u in enumerate(plan.units)]
+        lambda: [
+            scene_speech(u.speech.audio_path, workdir, i, u.speech.digest) for i, u in enumerate(plan.units)
+        ]
     )
     audio = SceneAudio(scenes, cache)
     level = await choose_level(audio, plan.pauses, sound)

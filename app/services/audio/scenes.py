@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.diskcache import DiskCache, hash_key
-from app.core.fsutil import atomic_path, hash_file
+from app.core.diskcache import DiskCache, file_digest, hash_key
+from app.core.fsutil import atomic_path
 from app.core.threads import check_cancelled, run_in_thread
 from app.errors import MediaError
 from app.services.audio.dynamics import Analysis, analyse
@@ -49,13 +49,16 @@ class SceneSpeech:
     resampled: Path  # raw float32
 
 
-def scene_speech(source: Path, workdir: Path, index: int) -> SceneSpeech:
+def scene_speech(source: Path, workdir: Path, index: int, digest: str | None = None) -> SceneSpeech:
+    """Scene `index`'s speech; `digest`: `source`'s content digest when known (`Speech.digest`, as the
+    speech cache verified or stored it), else `source` is hashed here."""
     with wave.open(str(source), "rb") as w:
         if w.getnchannels() != 1 or w.getsampwidth() != 2:
             raise MediaError(f"scene {index + 1}: expected mono 16-bit speech audio")
         rate, frames = w.getframerate(), w.getnframes()
+    digest = digest or file_digest(source)
     return SceneSpeech(
-        source, hash_file(source), rate, samples_at_rate(frames, rate), workdir / f"speech48-{index:04d}.f32"
+        source, digest, rate, samples_at_rate(frames, rate), workdir / f"speech48-{index:04d}.f32"
     )
 
 

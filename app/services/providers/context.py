@@ -1,14 +1,16 @@
-"""What the remote picture providers of one render share (`ImageGenerator`, `StockSearch`).
+"""What the remote picture providers of one renderer share (`ImageGenerator`, `StockSearch`).
 
 Why one object: every remote provider needs the same settings (keys, limits), the one pooled HTTP
-client, the cache and the visual slots; `VisualProviders` builds this once per render and hands it
-to each provider it makes, so no provider reads settings or takes five arguments of its own.
+client, the cache and the visual slots; `VisualProviders` builds this once, when the `Renderer` is made
+(once a process: every render it runs shares it), and hands it to each provider it makes, so no
+provider reads settings or takes five arguments of its own.
 """
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from functools import cached_property
 
 from app.config import Settings
 from app.core.diskcache import DiskCache
@@ -19,19 +21,19 @@ from app.services.images import MediaLimits
 
 @dataclass(frozen=True)
 class ProviderContext:
-    """One render's settings, HTTP client, cache (None: nothing cached) and resource manager (None: no
-    visual slots, as in tests of a provider alone)."""
+    """The renderer's settings, HTTP client, cache (None: nothing cached) and resource manager (None:
+    no visual slots, as in tests of a provider alone); the media limits are read from the settings once."""
 
     settings: Settings
     http: HttpClient
     cache: DiskCache | None = None
     resources: ResourceManager | None = None
 
-    @property
+    @cached_property
     def image_limits(self) -> MediaLimits:
         return MediaLimits.for_images(self.settings)
 
-    @property
+    @cached_property
     def clip_limits(self) -> MediaLimits:
         return MediaLimits.for_clips(self.settings)
 

@@ -4,9 +4,10 @@ another, the narration's AAC frames, the soft subtitles (mov_text) and the chapt
 Why in-process: the ffmpeg command that did this cost a start-up and, through its concat demuxer, a
 probe of every segment that decodes a frame (~10 ms each); an edited re-render of twenty scenes
 spent more time there than on the scene it re-encoded. The segments' samples are read from their
-own sample tables (`mp4.read_video_track`), so only the first segment is opened with libavformat
-(for the stream's parameters). The file is what `ffmpeg -f concat -c copy` wrote: the same
-libavformat MP4 muxer gets the same packets, interleaved by time.
+own sample tables (`mp4.read_video_track`), so only the first segment is opened with libavformat,
+for the stream's parameters, and without decoding a frame (the probe's decode was ~10 ms). The
+file is what `ffmpeg -f concat -c copy` wrote: the same libavformat MP4 muxer gets the same
+packets, interleaved by time.
 """
 
 from __future__ import annotations
@@ -118,7 +119,10 @@ def write_mp4(
         with av.open(str(out), "w", format="mp4", options=options) as container:
             streams: list[Iterator[tuple[float, int, Any]]] = []
             if segments:
-                with av.open(str(segments[0])) as first:
+                # the stream's settings are in its sample entry (avcC, colr, btrt): no frame is
+                # decoded (PyAV's stub types stream_options as strings; it takes a dict per stream)
+                skip = [{"skip_frame": "all"}]
+                with av.open(str(segments[0]), stream_options=skip) as first:  # type: ignore[arg-type]
                     template = first.streams.video[0]
                     video = container.add_stream_from_template(template)
                     if "encoder" in template.metadata:  # x264's name, in the sample entry as before
@@ -212,14 +216,13 @@ def _subtitle_track(
     stream.time_base = SUBTITLE_TB
     stream.metadata["language"] = language
     stream.disposition = av.stream.Disposition.default if default else 0
-    packets = [p for p in source.demux(cues) if p.size]
+    # every cue has its time; the demuxer's closing packet has neither bytes nor a time
+    packets = [(p, p.pts) for p in source.demux(cues) if p.size and p.pts is not None]
 
     def encoded() -> Iterator[tuple[float, int, Any]]:
-        for p in packets:
-            if p.pts is None:  # not from the SRT demuxer: every cue has its time
-                continue
+        for p, pts in packets:
             cue = decoder.decode2(p)
-            start = round(p.pts * p.time_base / SUBTITLE_TB)
+            start = round(pts * p.time_base / SUBTITLE_TB)
             packet = stream.codec_context.encode_subtitle(cue)
             packet.stream = stream
             packet.time_base = SUBTITLE_TB

@@ -32,13 +32,15 @@ import hashlib
 import json
 import re
 import sys
+import threading
+from collections import OrderedDict
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from app.core.fsutil import Stamp, file_stamp
 from app.errors import InputError
 from app.services.visuals.themes import (
     LOGO_POSITIONS,
@@ -285,15 +287,45 @@ def _build(spec: ThemeFile, path: Path) -> Theme:
     return replace(theme, **changes)
 
 
-@lru_cache(maxsize=32)
-def _load_file(path: Path, stamp: tuple[int, int]) -> Theme:
-    return load_theme_file(path)
+_LOADED: OrderedDict[Path, tuple[tuple[Stamp, ...], Theme]] = OrderedDict()  # newest last
+_LOADED_SIZE = 32
+_LOADED_LOCK = threading.Lock()  # themes are loaded from worker threads
+
+
+def _sources(theme: Theme) -> tuple[Path, ...]:
+    """The files a theme file's Theme holds digests of besides the .toml (logo, background picture,
+    font files): one edited in place is a different theme even though the .toml did not change."""
+    paths = [Path(file) for file, _ in theme.files]
+    if theme.logo is not None:
+        paths.append(theme.logo.path)
+    if theme.background_image is not None:
+        paths.append(theme.background_image.path)
+    return tuple(paths)
+
+
+def _load_file(path: Path, stamp: Stamp) -> Theme:
+    """The theme file read once while it and every file it names keep their stamps."""
+    with _LOADED_LOCK:
+        held = _LOADED.get(path)
+    if held is not None and held[0] == (stamp, *map(file_stamp, _sources(held[1]))):
+        with _LOADED_LOCK:
+            _LOADED.move_to_end(path)
+        return held[1]
+    theme = load_theme_file(path)
+    stamps = (stamp, *map(file_stamp, _sources(theme)))
+    with _LOADED_LOCK:
+        _LOADED[path] = (stamps, theme)
+        _LOADED.move_to_end(path)
+        while len(_LOADED) > _LOADED_SIZE:
+            _LOADED.popitem(last=False)
+    return theme
 
 
 def load_theme(spec: str | Path | Theme | None) -> Theme:
     """A theme by name ("dark", "light", "paper", "bold") or from a `.toml` theme file.
 
-    A file is read again when it changes (its size and modification time are part of the lookup).
+    A file is read again when it, or a file it names (logo, background picture, font file), changes:
+    their sizes and modification times are part of the lookup.
     """
     if spec is None:
         return THEMES["dark"]
@@ -305,8 +337,7 @@ def load_theme(spec: str | Path | Theme | None) -> Theme:
     if not text.endswith(".toml"):
         return get_theme(text)
     path = Path(text).expanduser()
-    try:
-        stat = path.stat()
-    except OSError:
-        raise InputError(f"theme file {text} not found") from None
-    return _load_file(path.resolve(), (stat.st_size, stat.st_mtime_ns))
+    stamp = file_stamp(path)
+    if stamp is None:
+        raise InputError(f"theme file {text} not found")
+    return _load_file(path.resolve(), stamp)
