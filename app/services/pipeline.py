@@ -243,7 +243,7 @@ class Renderer:
 
             async def picture() -> tuple[list[Stills], list[list[Shot]], Burn | None, list[Path], int]:
                 """The stills, then (once the words are timed) the captions and the picture track."""
-                slides = await draw_stills(self.visuals, drawn, options, ws, report)
+                slides, digests = await draw_stills(self.visuals, drawn, options, ws, report)
                 backdrops = []  # scenes over video clips: their stills as overlays
                 if slides and any(provided.clips):
                     backdrops = await draw_overlays(self.visuals, drawn, provided.clips, slides, options, ws)
@@ -267,7 +267,7 @@ class Renderer:
                     spec = replace(spec, fps=spec.rate)
                 cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
                 segments, encoded = await encode_scenes(
-                    shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition, backdrops
+                    shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition, backdrops, digests
                 )
                 return slides, shots, burn, segments, encoded
 
