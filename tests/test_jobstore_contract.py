@@ -17,6 +17,7 @@ import pytest
 
 from app.core.jobstore.base import (
     Admission,
+    AttachmentEdit,
     DuplicateJob,
     JobNotFound,
     JobPriority,
@@ -25,6 +26,7 @@ from app.core.jobstore.base import (
     JobStore,
     NewJob,
     QuotaExceeded,
+    StaleAttachment,
     TooManyWaiting,
 )
 from app.core.jobstore.sqlite import SQLiteJobStore
@@ -668,6 +670,110 @@ async def test_the_artifact_quota_counts_completed_unpurged_jobs(store: JobStore
     await store.purge("a1")  # the owner deletes a video: its bytes no longer count
     assert await store.artifact_bytes("alice") == 500
     assert (await store.enqueue(job("a3", owner="alice"), quota))[1]
+
+
+async def test_attachments_count_towards_their_owners_stored_bytes(store: JobStore) -> None:
+    """What the server keeps for a key counts against its quota: its videos and its jobs'
+    attachments (a storyboard and its pictures), in UTF-8 bytes, until the job is purged."""
+    await add(store, job("a1", owner="alice"), job("b1", owner="bob"))
+    assert await store.put_attachment("a1", "storyboard", "é" * 10, expected=None) == 1
+    assert await store.put_attachment("a1", "picture:1", "x" * 300, expected=None) == 1
+    assert await store.artifact_bytes("alice") == 320 and await store.artifact_bytes("bob") == 0
+    assert await store.put_attachment("a1", "storyboard", "short", expected=1) == 2
+    assert await store.artifact_bytes("alice") == 305  # the size of what is kept now
+    lease = await store.claim("w", LEASE)
+    assert lease is not None and lease.job_id == "a1"
+    assert await store.complete("a1", lease.token, {"ok": True}, artifacts_bytes=1000)
+    assert await store.artifact_bytes("alice") == 1305
+    with pytest.raises(QuotaExceeded) as refused:
+        await store.enqueue(job("a2", owner="alice"), Admission(max_artifact_bytes=1300))
+    assert refused.value.used == 1305
+    await store.purge("a1")
+    assert await store.artifact_bytes("alice") == 0
+
+
+def edit_of(job_id: str, body: str, expected: int, **parts: str | None) -> AttachmentEdit:
+    return AttachmentEdit(
+        job_id, "storyboard", body, expected, "picture:", {f"picture:{k}": v for k, v in parts.items()}
+    )
+
+
+async def held_attachments(store: JobStore, job_id: str, *names: str) -> dict[str, tuple[int, str] | None]:
+    found = {n: await store.get_attachment(job_id, n) for n in names}
+    return {n: None if a is None else (a.revision, a.body) for n, a in found.items()}
+
+
+async def test_an_edit_is_stored_with_the_job_it_queues_or_not_at_all(store: JobStore) -> None:
+    """`enqueue(job, admission, edit)`: the edited storyboard, its new pictures and the deletion of
+    the pictures it no longer names are made with the new job, in one transaction; an enqueue the
+    owner's limits refuse, or an edit from a stale revision, stores nothing at all."""
+    names = ("storyboard", "picture:a", "picture:b", "picture:c", "picture:d")
+    await add(store, job("p", owner="k"))
+    assert await store.put_attachment("p", "storyboard", "v1", expected=None) == 1
+    for name in ("picture:a", "picture:b"):
+        assert await store.put_attachment("p", name, name.upper(), expected=None) == 1
+    assert await store.attachment_revision("p", "storyboard") == 1
+    assert await store.attachment_revision("p", "picture:c") is None
+
+    record, created = await store.enqueue(job("c1", owner="k"), None, edit_of("p", "v2", 1, a=None, c="C"))
+    assert created and record.id == "c1" and await store.get("c1") is not None
+    assert await held_attachments(store, "p", *names) == {
+        "storyboard": (2, "v2"),
+        "picture:a": (1, "PICTURE:A"),  # named: kept
+        "picture:b": None,  # named no more: deleted
+        "picture:c": (1, "C"),
+        "picture:d": None,
+    }
+    assert await store.artifact_bytes("k") == len("v2PICTURE:AC")
+    assert await store.attachment_revision("p", "storyboard") == 2
+
+    before = await held_attachments(store, "p", *names)
+    refusals = [
+        (Admission(max_waiting=2), TooManyWaiting),  # p and c1 are waiting
+        (Admission(max_artifact_bytes=5), QuotaExceeded),
+        (None, StaleAttachment),
+    ]
+    for admission, refused in refusals:
+        expected = 1 if refused is StaleAttachment else 2
+        with pytest.raises(refused):
+            await store.enqueue(job("c2", owner="k"), admission, edit_of("p", "v3", expected, d="D"))
+        assert await store.get("c2") is None
+        assert await held_attachments(store, "p", *names) == before, refused.__name__
+
+    await store.purge("p")
+    with pytest.raises(StaleAttachment):
+        await store.enqueue(job("c3", owner="k"), None, edit_of("p", "v3", 2, d="D"))
+    assert await store.get("c3") is None and await store.get_attachment("p", "picture:d") is None
+    with pytest.raises(ValueError, match="parts must be named"):
+        AttachmentEdit("p", "storyboard", "v", 1, "picture:", {"other": None})
+    with pytest.raises(ValueError, match="must not be one of its parts"):
+        AttachmentEdit("p", "picture:x", "v", 1, "picture:")
+
+
+async def test_of_two_edits_from_one_revision_one_job_is_queued(
+    store: JobStore, new_store: StoreFactory
+) -> None:
+    """Two servers queue edits of one storyboard from the same revision: one edit and its job are
+    stored, the other raises StaleAttachment and queues nothing."""
+    await add(store, job("p"))
+    base = await store.put_attachment("p", "storyboard", "r0", expected=None)
+    assert base == 1
+    async with new_store() as other:
+        for i in range(8):
+            answers = await asyncio.gather(
+                store.enqueue(job(f"a{i}"), None, edit_of("p", f"a{i}", base, **{f"a{i}": "A"})),
+                other.enqueue(job(f"b{i}"), None, edit_of("p", f"b{i}", base, **{f"b{i}": "B"})),
+                return_exceptions=True,
+            )
+            stale = [isinstance(a, StaleAttachment) for a in answers]
+            assert sorted(stale) == [False, True], answers
+            won = "ab"[stale.index(False)]
+            lost = "ab"[stale.index(True)]
+            assert await other.get(f"{won}{i}") is not None and await other.get(f"{lost}{i}") is None
+            held = await other.get_attachment("p", "storyboard")
+            assert held is not None and (held.revision, held.body) == (base + 1, f"{won}{i}")
+            assert await other.get_attachment("p", f"picture:{lost}{i}") is None
+            base = held.revision
 
 
 # --- purging: deletion by the owner, retention ----------------------------------------------------

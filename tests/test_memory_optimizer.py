@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -104,12 +105,12 @@ def test_copying_a_1gb_sparse_file_keeps_rss_flat(tmp_path: Path) -> None:
 
 
 def test_disk_cache_hits_misses_and_eviction(tmp_path: Path) -> None:
-    cache = DiskCache(tmp_path / "cache", max_bytes=3200)  # three 1000-byte entries and their checks
+    cache = DiskCache(tmp_path / "cache", max_bytes=3300)  # three 1000-byte entries and their checks
     assert cache.load("k0") is None
     for i in range(5):
         cache.put_bytes(f"k{i}", bytes([i]) * 1000)
         os.utime(cache.path_for(f"k{i}"), (1000 + i, 1000 + i))  # make LRU order explicit
-    assert cache.size_bytes() <= 3200
+    assert cache.size_bytes() <= 3300
     assert cache.load("k0") is None and cache.load("k1") is None
     assert cache.load("k4") == b"\x04" * 1000
     assert cache.stats.hits == 1 and cache.stats.misses == 3 and cache.stats.evictions == 2
@@ -340,3 +341,31 @@ def test_a_stored_or_fetched_file_comes_with_its_content_digest(tmp_path: Path) 
     assert cache.put_file("key", src, ".wav") != stored
     assert cache.fetch_checked("key", tmp_path / "work" / "again.wav", ".wav") == file_digest(src)
     assert cache.fetch_checked("other", tmp_path / "work" / "none.wav", ".wav") is None
+
+
+def test_an_entry_checked_the_old_way_still_hits_and_its_check_is_renewed(tmp_path: Path) -> None:
+    """Caches written before SHA-256 checks hold BLAKE2b ones (v1): verified as they are, then
+    rewritten in today's form; a v1 check that does not match is still a miss."""
+    cache = DiskCache(tmp_path / "cache")
+    payload = os.urandom(70_000)
+    for suffix in (".bin", ".json", ".bad"):
+        entry = cache.put_bytes("key", payload, suffix)
+        old = hashlib.blake2b(payload if suffix != ".bad" else payload[::-1], digest_size=16).hexdigest()
+        entry.with_name(entry.name + ".check").write_bytes(
+            f"t2v-cache-check-v1 {len(payload)} {old}\n".encode()
+        )
+    dest = tmp_path / "work" / "key.bin"
+    assert cache.fetch_checked("key", dest, ".bin") == hashlib.sha256(payload).hexdigest()
+    assert cache.load("key", ".json") == payload
+    assert not cache.fetch("key", tmp_path / "work" / "key.bad", ".bad")
+    assert cache.stats.hits == 2 and cache.stats.corrupt == 1
+    for suffix in (".bin", ".json"):
+        check = cache.path_for("key", suffix + ".check").read_text()
+        assert check == f"t2v-cache-check-v2 {len(payload)} {hashlib.sha256(payload).hexdigest()}\n"
+    assert not cache.path_for("key", ".bad").exists()
+    assert sorted(p.name for p in cache.path_for("key").parent.iterdir()) == [
+        "key.bin",
+        "key.bin.check",
+        "key.json",
+        "key.json.check",
+    ], "no temp check left behind"

@@ -11,7 +11,7 @@ from app.config import load_settings
 from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceLimits, ResourceManager
 from app.errors import MediaError
-from app.services import pipeline
+from app.services import picture, pipeline
 from app.services.documents import document_from_bytes
 from app.services.models import RenderOptions
 from app.services.pipeline import Renderer
@@ -48,6 +48,22 @@ async def test_a_second_render_of_the_same_document_synthesizes_nothing(tmp_path
     edited = document_from_bytes(DOC.replace(b"And a third.", b"And a changed third."), "talk.md", None)
     await r2.render(edited, tmp_path / "d.mp4", RenderOptions(voice="espeak:en-us"))
     assert r2.tts.syntheses == 1 and r2.visuals.drawn == 1, "only the edited sentence is spoken again"
+
+
+async def test_a_segments_key_takes_its_stills_digests_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stills' digests come from the cache's checks (made on store, verified on fetch): the
+    segments' keys read no still again, and a re-render still finds every segment."""
+    hashed: list[Path] = []
+    real = picture.file_digest
+    monkeypatch.setattr(picture, "file_digest", lambda path: hashed.append(path) or real(path))
+    r = renderer(tmp_path)
+    doc = document_from_bytes(DOC, "talk.md", None)
+    for name in ("a.mp4", "b.mp4"):
+        await r.render(doc, tmp_path / name, RenderOptions(voice="espeak:en-us"))
+    assert r.segments_encoded == 3, "the second render found every segment under the same key"
+    assert hashed == []
 
 
 async def test_tts_and_visual_work_stay_inside_their_slots(tmp_path: Path) -> None:

@@ -443,10 +443,10 @@ async def test_the_narration_is_encoded_while_the_stills_are_drawn(
     memory peak. Here every still waits for the track to be written: a render that encoded it after
     the stills would never get that far."""
     r = renderer(tmp_path)
-    draw = r.visuals.draw_scene
+    draw = r.visuals.draw_scene_checked
     tracks: list[Path] = []
 
-    async def after_the_narration(*args: Any, **kwargs: Any) -> Path:
+    async def after_the_narration(*args: Any, **kwargs: Any) -> tuple[Path, str]:
         found = await eventually(
             lambda: sorted((tmp_path / "tmp").glob("*/narration.aac")),
             timeout=120,
@@ -455,7 +455,7 @@ async def test_the_narration_is_encoded_while_the_stills_are_drawn(
         tracks.extend(found)
         return await draw(*args, **kwargs)
 
-    monkeypatch.setattr(r.visuals, "draw_scene", after_the_narration)
+    monkeypatch.setattr(r.visuals, "draw_scene_checked", after_the_narration)
     items = ["Apples keep well.", "Pears ripen fast."]
     scenes = [
         Scene(

@@ -267,6 +267,7 @@ async def check_v3_attachment_upgraded(store: JobStore) -> None:
     """V3_ATTACHMENT after the upgrade: at revision 1, its body kept, written from 1, purged with its job."""
     held = await store.get_attachment("old", "storyboard")
     assert held is not None and (held.revision, held.body) == (1, '{"v": 1}')
+    assert await store.artifact_bytes("k") == len('{"v": 1}')  # its size counted since version 5
     assert await store.put_attachment("old", "storyboard", '{"v": 2}', expected=1) == 2
     await store.purge("old")
     assert await store.get_attachment("old", "storyboard") is None

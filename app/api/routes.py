@@ -29,6 +29,7 @@ from app.api.service import PrincipalDep, ReadableJob, Service, ServiceDep, visi
 from app.config import Settings
 from app.core.jobstore.base import (
     Admission,
+    AttachmentEdit,
     DuplicateJob,
     JobNotFound,
     JobRecord,
@@ -224,9 +225,11 @@ async def enqueue_submission(
     submission: Submission,
     wanted_id: str | None = None,
     owner: str | None = None,
+    edit: AttachmentEdit | None = None,
 ) -> JobRecord:
     """Queue a validated submission for `principal` (owned by `owner` when given: a re-render of
-    someone's job stays theirs); 409 for a taken id, 429 over the owner's limits."""
+    someone's job stays theirs); 409 for a taken id, 429 over the owner's limits. `edit` is stored
+    with the job or not at all (StaleAttachment: neither is, for the caller to answer)."""
     store = await service.store()
     if wanted_id is not None:
         try:
@@ -250,6 +253,7 @@ async def enqueue_submission(
                 max_waiting=service.settings.max_waiting_per_key,
                 max_artifact_bytes=service.settings.artifact_quota_bytes_per_key,
             ),
+            edit=edit,
         )
     except DuplicateJob:
         await _unplace(placed)
@@ -263,8 +267,8 @@ async def enqueue_submission(
         await _unplace(placed)
         raise HTTPException(
             429,
-            f"this key's videos take {exc.used} bytes, at or over its quota of {exc.quota} bytes: delete "
-            "some (DELETE /v1/jobs/{id}?purge=1) before submitting more",
+            f"this key's videos and storyboards take {exc.used} bytes, at or over its quota of"
+            f" {exc.quota} bytes: delete some (DELETE /v1/jobs/{{id}}?purge=1) before submitting more",
         ) from None
     except BaseException:
         await _unplace(placed)

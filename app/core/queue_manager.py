@@ -25,6 +25,7 @@ from typing import Any
 from app.config import load_settings, setting_default
 from app.core.jobstore.base import (
     Admission,
+    AttachmentEdit,
     DuplicateJob,
     JobNotFound,
     JobPriority,
@@ -210,9 +211,11 @@ class QueueManager:
         max_attempts: int | None = None,
         kind: str = "render",
         admission: Admission | None = None,
+        edit: AttachmentEdit | None = None,
     ) -> JobRecord:
         """Queue a job. Returns the stored record (the existing one for an identical resubmission).
-        `admission`: the owner's limits, checked atomically with the insert (raises AdmissionRefused)."""
+        `admission`: the owner's limits, checked atomically with the insert (raises AdmissionRefused);
+        `edit`: an attachment written in the same transaction (raises StaleAttachment)."""
         check_job_id(job_id)
         context = FileContext.coerce(file_context)
         job = NewJob(
@@ -224,7 +227,7 @@ class QueueManager:
             owner=owner,
             file_size=file_size if file_size is not None else context.size,
         )
-        record, _created = await (await self.store()).enqueue(job, admission)
+        record, _created = await (await self.store()).enqueue(job, admission, edit)
         return record
 
     async def get_job(self, job_id: str) -> JobRecord | None:

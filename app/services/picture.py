@@ -8,11 +8,11 @@ import asyncio
 import contextlib
 import itertools
 import os
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from app.core.diskcache import DiskCache, hash_key
+from app.core.diskcache import DiskCache, file_digest, hash_key
 from app.core.fsutil import hash_file
 from app.core.threads import all_or_nothing, run_in_thread
 from app.services.beats import scene_foci
@@ -40,8 +40,9 @@ from app.services.visuals import VisualService, load_theme, release_drawing_cach
 
 async def draw_stills(
     visuals: VisualService, scenes: Sequence[Scene], options: RenderOptions, ws: Path, report: ProgressSink
-) -> list[dict[int | None, Path]]:
-    """Every still of every scene: one per focus state its beats may show (cached by content)."""
+) -> tuple[list[dict[int | None, Path]], dict[Path, str]]:
+    """Every still of every scene: one per focus state its beats may show (cached by content), and
+    each still's content digest (`file_digest`, for `encode_scenes`)."""
     wanted = [(i, focus) for i, scene in enumerate(scenes) for focus in scene_foci(scene)]
     total = len(wanted)
     report(Progress(Stage.SLIDES, 0, total))
@@ -52,24 +53,24 @@ async def draw_stills(
     # (a full-HD still's buffers each) and no speed
     cores = asyncio.Semaphore(max(1, os.cpu_count() or 1))
 
-    async def draw(i: int, focus: int | None) -> Path:
+    async def draw(i: int, focus: int | None) -> tuple[Path, str]:
         nonlocal done
         name = f"slide-{i:04d}" + ("" if focus is None else f"-{focus}")
         async with cores:
-            path = await visuals.draw_scene(
+            drawn = await visuals.draw_scene_checked(
                 scenes[i], fmt, theme, focus, ws / f"{name}.png", captions_burned=options.burn_captions
             )
         done += 1
         report(Progress(Stage.SLIDES, done, total))
-        return path
+        return drawn
 
     # the visual slots bound how many are drawn at once
-    paths = await all_or_nothing(*(draw(i, focus) for i, focus in wanted))
+    drawn = await all_or_nothing(*(draw(i, focus) for i, focus in wanted))
     release_drawing_caches()  # the encoders that come next need the memory more
     stills: list[dict[int | None, Path]] = [{} for _ in scenes]
-    for (i, focus), path in zip(wanted, paths, strict=True):
+    for (i, focus), (path, _) in zip(wanted, drawn, strict=True):
         stills[i][focus] = path
-    return stills
+    return stills, dict(drawn)
 
 
 async def encode_scenes(
@@ -83,11 +84,13 @@ async def encode_scenes(
     moving: Sequence[str | None] = (),
     transition: str = "none",
     backdrops: Sequence[ClipScene | None] = (),
+    digests: Mapping[Path, str] | None = None,
 ) -> tuple[list[Path], int]:
     """Encode (or take from the cache) one segment per scene (its stills in turn); the mux joins
     them by copy, with a transition window (`video.transitions`) between scenes unless `transition` is
     "none". `moving[i]`: scene i pans and zooms (`spec.motion` is for the render: any scene);
     `backdrops[i]`: scene i's stills are laid over a video clip (`clip_scenes`, a constant rate).
+    `digests`: the stills' content digests known already (`draw_stills`); the others are hashed.
     Returns the segments and how many were encoded (cache hits excluded)."""
     total = len(scenes)
     report(Progress(Stage.VIDEO, 0, total + 1))
@@ -96,9 +99,10 @@ async def encode_scenes(
     done = encoded = 0
 
     def cached(key_parts: tuple[object, ...], parts: Sequence[Shot], path: Path) -> tuple[str, str, bool]:
-        digests = {p.image: hash_file(p.image) for p in parts}
-        key = hash_key("segment-v5", [digests[p.image] for p in parts], *key_parts)
-        return key, digests[parts[0].image], cache is not None and cache.fetch(key, path, ".mp4")
+        known = digests or {}
+        images = {p.image: known.get(p.image) or file_digest(p.image) for p in parts}
+        key = hash_key("segment-v5", [images[p.image] for p in parts], *key_parts)
+        return key, images[parts[0].image], cache is not None and cache.fetch(key, path, ".mp4")
 
     extents = [(s[0].start, s[-1].start + s[-1].duration) for s in scenes]
     windows = boundary_windows(extents) if transition != "none" else []

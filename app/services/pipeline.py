@@ -36,7 +36,7 @@ from app.services.planning import Plan, ScriptLimits, add_spoken, check_limits, 
 from app.services.progress import Progress, ProgressSink, Stage
 from app.services.providers import VisualProviders, credit_cards
 from app.services.speech import TTSConfig, detect_language, scene_gaps
-from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
+from app.services.tts_service import SceneJob, TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
     Burn,
     FrameSpec,
@@ -243,7 +243,7 @@ class Renderer:
 
             async def picture() -> tuple[list[Stills], list[list[Shot]], Burn | None, list[Path], int]:
                 """The stills, then (once the words are timed) the captions and the picture track."""
-                slides = await draw_stills(self.visuals, drawn, options, ws, report)
+                slides, digests = await draw_stills(self.visuals, drawn, options, ws, report)
                 backdrops = []  # scenes over video clips: their stills as overlays
                 if slides and any(provided.clips):
                     backdrops = await draw_overlays(self.visuals, drawn, provided.clips, slides, options, ws)
@@ -267,7 +267,7 @@ class Renderer:
                     spec = replace(spec, fps=spec.rate)
                 cpu = asyncio.Semaphore(max(1, os.cpu_count() or 1))  # encoders are CPU-bound
                 segments, encoded = await encode_scenes(
-                    shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition, backdrops
+                    shots, spec, burn, ws, report, cpu, self.cache, moving, o.transition, backdrops, digests
                 )
                 return slides, shots, burn, segments, encoded
 
@@ -384,12 +384,11 @@ class Renderer:
         each in its own voice and language (`scene_voices`)."""
         total = len(plan.scenes)
         report(Progress(Stage.SPEECH, 0, total))
-        speeches = []
-        for i, (scene, (voice, language)) in enumerate(zip(plan.scenes, voices, strict=True)):
-            path = ws / f"speech-{i:04d}.wav"
-            speeches.append(await self.tts.speak_scene(scene, voice, options, path, language))
-            report(Progress(Stage.SPEECH, i + 1, total))
-        return speeches
+        jobs = [
+            SceneJob(scene, voice, language, ws / f"speech-{i:04d}.wav")
+            for i, (scene, (voice, language)) in enumerate(zip(plan.scenes, voices, strict=True))
+        ]
+        return await self.tts.speak_scenes(jobs, options, lambda n: report(Progress(Stage.SPEECH, n, total)))
 
 
 def scene_voices(plan: Plan, voice: str, language: str, config: TTSConfig) -> list[tuple[str, str]]:

@@ -20,13 +20,17 @@ The semantics (DESIGN.md, "The job queue"):
   with a revision: a counter the store bumps on every write (never a digest of the content, so a
   reader of an old A cannot write over A->B->A). `put_attachment` is a compare-and-set on that
   revision in one statement, so two API servers (or a server and a worker) can never both accept a
-  write based on the same old revision.
+  write based on the same old revision. `enqueue(job, edit=AttachmentEdit(...))` makes such a write in
+  the new job's own transaction: an edited storyboard and its re-render are stored both or neither.
+- Quota: a job's attachments count towards its owner's stored bytes with its artifacts
+  (`artifact_bytes`), since the server keeps both for the owner.
 All times are seconds since the epoch in the store's clock (`await store.now()`).
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from typing import Any
@@ -206,6 +210,29 @@ class Attachment:
     updated_at: float
 
 
+@dataclass(frozen=True)
+class AttachmentEdit:
+    """An attachment write that `enqueue` makes in the new job's transaction, so that the edit and the
+    job it queues are stored both or neither (a refused enqueue changes no attachment; a stale edit
+    queues no job). Attachment `name` of job `job_id` is written only from revision `expected` (else
+    StaleAttachment). `parts` are the attachments the body refers to, each named `prefix...`: a body
+    stores one the job lacks, None names one it holds; every other attachment of the job named
+    `prefix...` is deleted (nothing current refers to it, and it counts towards the owner's quota)."""
+
+    job_id: str
+    name: str
+    body: str
+    expected: int
+    prefix: str
+    parts: Mapping[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.prefix or self.name.startswith(self.prefix):
+            raise ValueError(f"the edited attachment {self.name!r} must not be one of its parts")
+        if stray := [n for n in self.parts if not n.startswith(self.prefix)]:
+            raise ValueError(f"parts must be named {self.prefix!r}...: not {stray[0]!r}")
+
+
 class JobStoreError(Exception):
     """Base of the store's own errors."""
 
@@ -222,6 +249,11 @@ class AdmissionRefused(JobStoreError):
     """The owner is over one of the limits of an `Admission`; nothing was stored."""
 
 
+class StaleAttachment(JobStoreError):
+    """An `AttachmentEdit` found its attachment at another revision (or its job purged): nothing
+    was stored, no job was queued."""
+
+
 class TooManyWaiting(AdmissionRefused):
     def __init__(self, waiting: int, limit: int) -> None:
         super().__init__(f"{waiting} jobs are already waiting (the limit is {limit})")
@@ -230,7 +262,9 @@ class TooManyWaiting(AdmissionRefused):
 
 class QuotaExceeded(AdmissionRefused):
     def __init__(self, used: int, quota: int) -> None:
-        super().__init__(f"the stored videos take {used} bytes, over the quota of {quota} bytes")
+        super().__init__(
+            f"the stored videos and storyboards take {used} bytes, over the quota of {quota} bytes"
+        )
         self.used, self.quota = used, quota
 
 
@@ -249,10 +283,14 @@ class JobStore(abc.ABC):
         """The store's clock: the only clock that leases and run_at are compared with."""
 
     @abc.abstractmethod
-    async def enqueue(self, job: NewJob, admission: Admission | None = None) -> tuple[JobRecord, bool]:
+    async def enqueue(
+        self, job: NewJob, admission: Admission | None = None, edit: AttachmentEdit | None = None
+    ) -> tuple[JobRecord, bool]:
         """Add a job; returns (record, created). The same id with the same payload, kind and priority
-        returns the existing job with created=False; with anything different raises DuplicateJob.
-        A new job over an `admission` limit of its owner raises TooManyWaiting or QuotaExceeded."""
+        returns the existing job with created=False (and writes no `edit`); with anything different
+        raises DuplicateJob. A new job over an `admission` limit of its owner raises TooManyWaiting or
+        QuotaExceeded; an `edit` not at its expected revision raises StaleAttachment. A new job is
+        stored with its `edit`, in one transaction, or not at all."""
 
     @abc.abstractmethod
     async def claim(
@@ -320,6 +358,10 @@ class JobStore(abc.ABC):
         made): nothing changed. Raises JobNotFound for no job, and writes nothing to a purged job."""
 
     @abc.abstractmethod
+    async def attachment_revision(self, job_id: str, name: str) -> int | None:
+        """The revision of the job's attachment `name` (its body not read), or None when it has none."""
+
+    @abc.abstractmethod
     async def state(self, job_id: str) -> JobState | None:
         """The job's status fields only (cheap, for polling); None when there is no such job."""
 
@@ -347,7 +389,8 @@ class JobStore(abc.ABC):
 
     @abc.abstractmethod
     async def artifact_bytes(self, owner: str | None) -> int:
-        """Bytes of artifacts the owner's unpurged jobs hold (for per-key quotas)."""
+        """Bytes the owner's unpurged jobs keep on the server, for per-key quotas: their artifacts
+        and their attachments (a storyboard and its pictures)."""
 
     # worker registry (Solid Queue's processes table)
     @abc.abstractmethod

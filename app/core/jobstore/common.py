@@ -40,6 +40,11 @@ def check_new_job(job: NewJob) -> tuple[str, JobPriority]:
     return dump_json(job.payload, "payload"), JobPriority.parse(job.priority)
 
 
+def text_bytes(body: str) -> int:
+    """An attachment's size as the quota counts it: its UTF-8 bytes."""
+    return len(body.encode("utf-8"))
+
+
 def check_same_job(existing: JobRecord, job: NewJob, payload: str, priority: JobPriority) -> None:
     """An enqueue that found the id taken: the same job again is fine, anything else is a DuplicateJob."""
     differs = [

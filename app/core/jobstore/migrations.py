@@ -224,11 +224,23 @@ _SQLITE_V4 = (
 )
 _POSTGRES_V4 = ("ALTER TABLE job_attachments ALTER COLUMN revision TYPE BIGINT USING 1",)
 
+# Attachments count towards their owner's quota: each keeps its body's size in bytes, written with the
+# body, so the quota's sum never reads the bodies (a storyboard's pictures are megabytes).
+_SQLITE_V5 = (
+    "ALTER TABLE job_attachments ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0",
+    "UPDATE job_attachments SET bytes = length(CAST(body AS BLOB))",
+)
+_POSTGRES_V5 = (
+    "ALTER TABLE job_attachments ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0",
+    "UPDATE job_attachments SET bytes = octet_length(body)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "jobs and workers", {"sqlite": _SQLITE_V1, "postgresql": _POSTGRES_V1}),
     Migration(2, "artifact sizes and purged jobs", {"sqlite": _SQLITE_V2, "postgresql": _POSTGRES_V2}),
     Migration(3, "job attachments", {"sqlite": _SQLITE_V3, "postgresql": _POSTGRES_V3}),
     Migration(4, "attachment revisions count writes", {"sqlite": _SQLITE_V4, "postgresql": _POSTGRES_V4}),
+    Migration(5, "attachment sizes", {"sqlite": _SQLITE_V5, "postgresql": _POSTGRES_V5}),
 )
 
 

@@ -33,6 +33,7 @@ import psycopg
 from app.core.jobstore.base import (
     LEASE_EXPIRED,
     Admission,
+    AttachmentEdit,
     JobNotFound,
     JobPriority,
     JobRecord,
@@ -52,25 +53,17 @@ from app.core.jobstore.common import (
     record_from_row,
     state_from_row,
 )
-from app.core.jobstore.postgres_attachments import PostgresAttachments
+from app.core.jobstore.postgres_admission import WAITING, PostgresAdmission, admit, lock_owner
+from app.core.jobstore.postgres_attachments import PostgresAttachments, write_edit
 from app.core.jobstore.postgres_connection import NOW, Conn, PostgresConnection
 from app.core.jobstore.postgres_workers import PostgresWorkers
 
-_WAITING = "status IN ('queued', 'retrying')"  # the partial index jobs_claim's predicate
 _CLEAR_LEASE = "lease_token = NULL, lease_until = NULL"
 _FENCE = "id = %(id)s AND lease_token = %(token)s AND status = 'processing'"
-# Admission takes a transaction-scoped advisory lock per owner: (this class, hashtext(owner)). The
-# two-int4 key space never overlaps the bigint one above. The value is "t2v" and 1 as bytes.
-_OWNER_LOCK_CLASS = 0x74327601
 _FINAL = "status IN ('completed', 'failed', 'cancelled')"
 # What purging does to a job: the document (payload) and result go, the tombstone keeps the rest.
 _PURGE = (
     f"payload = '{{}}'::jsonb, result = NULL, artifacts_bytes = NULL, purged_at = COALESCE(purged_at, {NOW})"
-)
-_COUNT_WAITING = f"SELECT COUNT(*) AS n FROM jobs WHERE owner IS NOT DISTINCT FROM %(owner)s AND {_WAITING}"
-_ARTIFACT_BYTES = (
-    "SELECT COALESCE(SUM(artifacts_bytes), 0) AS n FROM jobs"
-    " WHERE owner IS NOT DISTINCT FROM %(owner)s AND artifacts_bytes IS NOT NULL"
 )
 
 
@@ -82,20 +75,7 @@ def _attempt_json(retry_at: str) -> str:
     )
 
 
-async def _count(conn: Conn, sql: str, owner: str | None) -> int:
-    row = await (await conn.execute(sql, {"owner": owner})).fetchone()
-    return int(row["n"]) if row else 0
-
-
-async def _admit(conn: Conn, owner: str | None, admission: Admission) -> None:
-    """Raise if the owner is over a limit; called inside the enqueue's transaction, under its lock."""
-    if admission.max_waiting is not None:
-        admission.check_waiting(await _count(conn, _COUNT_WAITING, owner))
-    if admission.max_artifact_bytes is not None:
-        admission.check_artifacts(await _count(conn, _ARTIFACT_BYTES, owner))
-
-
-class PostgresJobStore(PostgresWorkers, PostgresAttachments, JobStore):
+class PostgresJobStore(PostgresWorkers, PostgresAttachments, PostgresAdmission, JobStore):
     """Jobs in a PostgreSQL database; every process given the same URL shares the same queue."""
 
     def __init__(
@@ -139,7 +119,9 @@ class PostgresJobStore(PostgresWorkers, PostgresAttachments, JobStore):
 
     # --- producers ----------------------------------------------------------------------------------
 
-    async def enqueue(self, job: NewJob, admission: Admission | None = None) -> tuple[JobRecord, bool]:
+    async def enqueue(
+        self, job: NewJob, admission: Admission | None = None, edit: AttachmentEdit | None = None
+    ) -> tuple[JobRecord, bool]:
         payload, priority = check_new_job(job)
         params = {
             "id": job.id,
@@ -159,21 +141,24 @@ class PostgresJobStore(PostgresWorkers, PostgresAttachments, JobStore):
 
         async def admit_and_insert(conn: Conn) -> dict[str, Any] | None:
             # One transaction under the owner's advisory lock: concurrent submits of one owner (from
-            # any process or host) queue behind it, so the counts cannot change before the insert.
-            assert admission is not None
+            # any process or host) queue behind it, so the counts cannot change before the insert. A
+            # stale edit rolls the insert back. Run again after a reconnect, it finds the job (and
+            # its edit) committed, or makes both.
             async with conn.transaction():
-                await conn.execute(
-                    "SELECT pg_advisory_xact_lock(%(class)s, hashtext(COALESCE(%(owner)s, '')))",
-                    {"class": _OWNER_LOCK_CLASS, "owner": job.owner},
-                )
+                if admission is not None:
+                    await lock_owner(conn, job.owner)
                 exists = await conn.execute("SELECT 1 FROM jobs WHERE id = %(id)s", params)
                 if await exists.fetchone() is not None:
                     return None
-                await _admit(conn, job.owner, admission)
-                return await (await conn.execute(insert, params)).fetchone()
+                if admission is not None:
+                    await admit(conn, job.owner, admission)
+                row = await (await conn.execute(insert, params)).fetchone()
+                if row is not None and edit is not None:
+                    await write_edit(conn, edit)
+                return row
 
         try:
-            if admission is None:
+            if admission is None and edit is None:
                 row = await self._one(insert, params)
             else:
                 row = await self._run(admit_and_insert)
@@ -183,7 +168,7 @@ class PostgresJobStore(PostgresWorkers, PostgresAttachments, JobStore):
             return record_from_row(row), True
         record = await self.get(job.id)
         if record is None:  # deleted in between: vanishingly rare, but not a duplicate
-            return await self.enqueue(job, admission)
+            return await self.enqueue(job, admission, edit)
         check_same_job(record, job, payload, priority)
         return record, False
 
@@ -209,7 +194,7 @@ class PostgresJobStore(PostgresWorkers, PostgresAttachments, JobStore):
             "UPDATE jobs SET status = 'processing', lease_token = %(token)s,"
             f" lease_until = {NOW} + %(lease)s, attempts = attempts + 1,"
             f" started_at = COALESCE(started_at, {NOW}), worker_id = %(worker)s, stage = NULL, percent = 0"
-            f" WHERE seq = (SELECT seq FROM jobs WHERE {_WAITING} AND run_at <= {NOW}{kind_filter}"
+            f" WHERE seq = (SELECT seq FROM jobs WHERE {WAITING} AND run_at <= {NOW}{kind_filter}"
             " ORDER BY priority DESC, seq LIMIT 1 FOR UPDATE SKIP LOCKED)"
             " RETURNING *"
         )
@@ -395,8 +380,8 @@ class PostgresJobStore(PostgresWorkers, PostgresAttachments, JobStore):
             " (SELECT COALESCE(jsonb_object_agg(status, n), '{}') FROM"
             "   (SELECT status, COUNT(*) AS n FROM jobs GROUP BY status) s) AS by_status,"
             " (SELECT COALESCE(jsonb_object_agg(priority, n), '{}') FROM"
-            f"   (SELECT priority, COUNT(*) AS n FROM jobs WHERE {_WAITING} GROUP BY priority) p) AS waiting,"
-            f" (SELECT MIN(queued_at) FROM jobs WHERE {_WAITING} AND run_at <= {NOW}) AS oldest"
+            f"   (SELECT priority, COUNT(*) AS n FROM jobs WHERE {WAITING} GROUP BY priority) p) AS waiting,"
+            f" (SELECT MIN(queued_at) FROM jobs WHERE {WAITING} AND run_at <= {NOW}) AS oldest"
         )
         assert row is not None
         by_status = {s.value: 0 for s in JobStatus}
@@ -412,9 +397,3 @@ class PostgresJobStore(PostgresWorkers, PostgresAttachments, JobStore):
             oldest_waiting_age=None if oldest is None else max(0.0, row["now"] - oldest),
             total=sum(by_status.values()),
         )
-
-    async def count_waiting(self, owner: str | None) -> int:
-        return await self._run(lambda conn: _count(conn, _COUNT_WAITING, owner))
-
-    async def artifact_bytes(self, owner: str | None) -> int:
-        return await self._run(lambda conn: _count(conn, _ARTIFACT_BYTES, owner))

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from app.core.jobstore.base import (
     LEASE_EXPIRED,
     Admission,
+    AttachmentEdit,
     AttemptError,
     JobNotFound,
     JobPriority,
@@ -42,7 +43,7 @@ from app.core.jobstore.common import (
     record_from_row,
     state_from_row,
 )
-from app.core.jobstore.sqlite_attachments import SQLiteAttachments
+from app.core.jobstore.sqlite_attachments import SQLiteAttachments, write_edit
 from app.core.jobstore.sqlite_connection import NOW, SQLiteConnection, store_now, transaction
 from app.core.jobstore.sqlite_workers import SQLiteWorkers
 
@@ -71,10 +72,14 @@ def _count_waiting(conn: sqlite3.Connection, owner: str | None) -> int:
 
 
 def _artifact_bytes(conn: sqlite3.Connection, owner: str | None) -> int:
+    # a purged job has no attachments left (its purge deleted them)
     sql = (
-        "SELECT COALESCE(SUM(artifacts_bytes), 0) FROM jobs WHERE owner IS ? AND artifacts_bytes IS NOT NULL"
+        "SELECT (SELECT COALESCE(SUM(artifacts_bytes), 0) FROM jobs"
+        " WHERE owner IS ? AND artifacts_bytes IS NOT NULL)"
+        " + (SELECT COALESCE(SUM(a.bytes), 0) FROM jobs AS j JOIN job_attachments AS a ON a.job_id = j.id"
+        " WHERE j.owner IS ?)"
     )
-    return int(conn.execute(sql, (owner,)).fetchone()[0])
+    return int(conn.execute(sql, (owner, owner)).fetchone()[0])
 
 
 def _admit(conn: sqlite3.Connection, owner: str | None, admission: Admission) -> None:
@@ -108,9 +113,11 @@ class SQLiteJobStore(SQLiteWorkers, SQLiteAttachments, JobStore):
 
     # --- producers ----------------------------------------------------------------------------------
 
-    async def enqueue(self, job: NewJob, admission: Admission | None = None) -> tuple[JobRecord, bool]:
+    async def enqueue(
+        self, job: NewJob, admission: Admission | None = None, edit: AttachmentEdit | None = None
+    ) -> tuple[JobRecord, bool]:
         payload, priority = check_new_job(job)
-        record, created = await self._run(self._enqueue, job, payload, priority, admission)
+        record, created = await self._run(self._enqueue, job, payload, priority, admission, edit)
         if not created:
             check_same_job(record, job, payload, priority)
         return record, created
@@ -122,9 +129,10 @@ class SQLiteJobStore(SQLiteWorkers, SQLiteAttachments, JobStore):
         payload: str,
         priority: JobPriority,
         admission: Admission | None,
+        edit: AttachmentEdit | None,
     ) -> tuple[JobRecord, bool]:
         # BEGIN IMMEDIATE holds the write lock from the first read, so the admission counts cannot change
-        # (in this or any other process) before the insert commits.
+        # (in this or any other process) before the insert commits; a stale edit rolls the insert back.
         with transaction(conn):
             existing = conn.execute("SELECT * FROM jobs WHERE id = ?", (job.id,)).fetchone()
             if existing is not None:
@@ -138,9 +146,11 @@ class SQLiteJobStore(SQLiteWorkers, SQLiteAttachments, JobStore):
                 " ON CONFLICT (id) DO NOTHING RETURNING *",
                 (job.id, job.kind, payload, int(priority), job.max_attempts, job.owner, job.file_size),
             ).fetchall()
-            if rows:
-                return _record(rows[0]), True
-            return _record(conn.execute("SELECT * FROM jobs WHERE id = ?", (job.id,)).fetchone()), False
+            if not rows:
+                return _record(conn.execute("SELECT * FROM jobs WHERE id = ?", (job.id,)).fetchone()), False
+            if edit is not None:
+                write_edit(conn, edit)
+            return _record(rows[0]), True
 
     # --- workers' side of a job ---------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from app.core.diskcache import DiskCache, hash_key
+from app.core.diskcache import DiskCache, file_digest, hash_key
 from app.core.fsutil import hash_file
 from app.core.resource_manager import ResourceManager
 from app.core.threads import run_in_thread
@@ -74,24 +74,58 @@ class VisualService:
         index: int | None = None,
     ) -> Path:
         """One still of `scene` with item `focus` highlighted (None: nothing highlighted)."""
+        path, _ = await self.draw_scene_checked(
+            scene, fmt, theme, focus, out, captions_burned=captions_burned, index=index
+        )
+        return path
+
+    async def draw_scene_checked(
+        self,
+        scene: Scene,
+        fmt: VideoFormat,
+        theme: Theme | str | None,
+        focus: int | None,
+        out: Path,
+        *,
+        captions_burned: bool = False,
+        index: int | None = None,
+    ) -> tuple[Path, str]:
+        """`draw_scene`, and the still's content digest (`file_digest`): the cache's check of it, so
+        a segment's key need not hash the still again."""
         if focus is not None and not 0 <= focus < max(
             len(scene.items), len(scene.table.rows) if scene.table else 0
         ):
             focus = None
-        # a theme file is read, and the image hashed, off the event loop
-        chosen, key = await run_in_thread(self._key, scene, fmt, theme, focus, captions_burned, index)
-        cache = self.cache
-        if cache is not None and await run_in_thread(cache.fetch, key, out, ".png"):
-            return out
+        # a theme file is read, the image hashed and the cache looked up off the event loop, in one go
+        chosen, key, digest = await run_in_thread(
+            self._cached, scene, fmt, theme, focus, captions_burned, index, out
+        )
+        if digest is not None:
+            return out, digest
         slot = self.resources.visual_slot() if self.resources else contextlib.nullcontext()
         async with slot:
             await run_in_thread(
                 render_scene, scene, fmt, chosen, focus, out, captions_burned=captions_burned, index=index
             )
         self.drawn += 1
-        if cache is not None:
-            await run_in_thread(cache.put_file, key, out, ".png")
-        return out
+        if self.cache is not None:
+            return out, await run_in_thread(self.cache.put_file, key, out, ".png")
+        return out, await run_in_thread(file_digest, out)
+
+    def _cached(
+        self,
+        scene: Scene,
+        fmt: VideoFormat,
+        theme: Theme | str | None,
+        focus: int | None,
+        captions_burned: bool,
+        index: int | None,
+        out: Path,
+    ) -> tuple[Theme, str, str | None]:
+        """The theme, the still's key and, when the cache has it (now at `out`), its digest."""
+        chosen, key = self._key(scene, fmt, theme, focus, captions_burned, index)
+        digest = self.cache.fetch_checked(key, out, ".png") if self.cache is not None else None
+        return chosen, key, digest
 
     def _key(
         self,
