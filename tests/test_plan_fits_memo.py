@@ -1,6 +1,6 @@
 """Planning an edited document lays out only the scenes that changed: whether a scene fits the frame
-is remembered by what it depends on (the scene, the frame, the theme, burned captions, the logo
-file), and the plan is the one planning from scratch makes."""
+is remembered by what it depends on (the scene, the frame, the theme with its logo's content, burned
+captions), and the plan is the one planning from scratch makes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from PIL import Image
 
 from app.services import plan_stage
 from app.services.documents import document_from_bytes, read_document
-from app.services.models import RenderOptions
+from app.services.models import RenderOptions, VideoFormat
+from app.services.planning import Scene
+from app.services.visuals import load_theme
 
 SCENES = [f"# Part {n}\n\nThe text of part {n} says a few words about it." for n in range(1, 9)]
 
@@ -65,3 +67,19 @@ def test_a_changed_logo_file_lays_the_scenes_out_again(layouts: list[str], tmp_p
     Image.new("RGB", (100, 400), "red").save(logo)  # taller: the content's room changes
     plan_of(text, options)
     assert len(layouts) == 6
+
+
+def test_the_memo_forgets_the_scene_asked_least_recently(layouts: list[str]) -> None:
+    """Full, the memo forgets the scene least recently asked, not the first remembered: a scene an
+    edited document keeps asking about stays."""
+    memo = plan_stage._FitsMemo()
+    memo.SIZE = 2
+    fmt, theme = VideoFormat("16:9", 360), load_theme("dark")
+    a, b, c = (Scene(id=f"s{n}", layout="bullets", title=f"Part {n}", narration="x") for n in range(3))
+    for scene in (a, b, a, c):  # c takes b's place (asked before a's second time)
+        memo.fits(scene, fmt, theme, False)
+    layouts.clear()
+    memo.fits(a, fmt, theme, False)
+    assert layouts == []
+    memo.fits(b, fmt, theme, False)
+    assert layouts == ["Part 1"]

@@ -297,6 +297,33 @@ def test_a_split_tables_parts_share_one_form_the_grid_unless_a_row_fits_only_as_
     assert [s.table.form for s in one if s.table] == [None]
 
 
+def test_a_split_table_asks_each_fits_question_once() -> None:
+    """Each question to the visuals is a layout pass: cutting a table asks none twice (the preferred
+    form's count is resumed, not cut again; a single row is asked once) and none whose answer the
+    planner holds (the whole table in one form, when the whole fits in no form)."""
+    head = "# T\n\n| Name | Value |\n|---|---|\n"
+    rows = "".join(f"| r{n} | {n} |\n" for n in range(8))
+    huge = rows.replace("| r5 | 5 |", "| r5 | huge |")
+    cases = [
+        (rows, fits_by_form(3, 2)),
+        (rows.replace("| r5 | 5 |", "| r5 | unbreakable |"), fits_by_form(3, 2, no_grid="unbreakable")),
+        (huge, fits_by_form(3, 2, neither="huge")),
+        (huge, fits_by_form(1, 1, neither="huge")),
+    ]
+    for text, fits in cases:
+        asked: list[Scene] = []
+
+        def recorded(scene: Scene, fits: object = fits, asked: list[Scene] = asked) -> bool:
+            asked.append(scene)
+            return fits(scene)  # type: ignore[operator,no-any-return]
+
+        assert len([s for s in plan(head + text, fits=recorded) if s.table]) > 1
+        questions = [q.model_dump_json() for q in asked]
+        assert len(questions) == len(set(questions)), "a fits question asked twice"
+        whole = [q.table.form for q in asked if q.table and len(q.table.rows) == 8 and q.part is None]
+        assert whole == [None], "the whole table is asked once, in no particular form"
+
+
 def test_long_code_splits_by_lines_and_silent_parts_stay_on_screen() -> None:
     code = "\n".join(f"x{n} = {n}" for n in range(9))
     scenes = plan(f"# Code\n\n```python\n{code}\n```\n", fits=lambda s: s.code.text.count("\n") < 4)

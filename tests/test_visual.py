@@ -394,3 +394,22 @@ def test_what_a_scenes_stills_share_is_let_go_after_them(tmp_path: Path) -> None
     assert drawing._BANDS and drawing._painted.cache_info().currsize  # kept for the next still
     release_drawing_caches()
     assert not drawing._BANDS and drawing._painted.cache_info().currsize == 0
+
+
+def test_a_picture_edited_in_place_is_measured_again(tmp_path: Path) -> None:
+    """A picture's measures are kept by its file's stamp (size and mtime in ns): one rewritten in
+    place is read again, even when the clock left its mtime as it was; a missing one is a clear error."""
+    import os
+
+    from app.services.visuals.media import image_size
+
+    path = tmp_path / "picture.png"
+    Image.new("RGB", (40, 20), "red").save(path)
+    assert image_size(path) == (40, 20)
+    mtime = path.stat().st_mtime_ns
+    Image.new("RGB", (30, 60), "blue").save(path)  # another size, another byte count
+    os.utime(path, ns=(mtime, mtime))  # a coarse clock: the same mtime
+    assert image_size(path) == (30, 60)
+    path.unlink()
+    with pytest.raises(RenderError, match=r"image picture\.png is missing"):
+        image_size(path)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from pathlib import Path
 
 from app.services.documents import Content, Document
 from app.services.models import RenderOptions, VideoFormat
@@ -51,14 +52,12 @@ def make_plan(
     With captions burned, prose is shown as key points (the captions
     already say the sentence)."""
     fmt = options.video_format
-    theme = load_theme(options.theme)
-    logo = theme.logo  # its shape sets the content's room: its file's stamp is part of the memo's key
-    stamp = _stamp(logo.path) if logo is not None else None
+    theme = load_theme(options.theme)  # read again when its logo changes: the logo's digest is in it
 
     def fits_frame(scene: Scene) -> bool:
         # the text's room does not depend on the picture's file (not resolved yet: never read here)
         shown = scene.model_copy(update={"image": None}) if scene.image is not None else scene
-        return _FITS.fits(shown, fmt, theme, options.burn_captions, stamp)
+        return _FITS.fits(shown, fmt, theme, options.burn_captions)
 
     plan = plan_document(document, PlanLimits(options.rate, script=limits), fits=fits_frame)
     if not spoken and not options.burn_captions:
@@ -70,38 +69,31 @@ def make_plan(
     return add_spoken(plan, language, lexicon_of(options)) if spoken else plan
 
 
-Stamp = tuple[int, int] | None  # a file's (size, mtime); None: none readable
-
-
 class _FitsMemo:
-    """`visuals.fits` remembered by what it depends on: a re-render of an edited document lays out
-    only the scenes that changed (the layout passes are most of planning's time: ~50 ms of a
-    20-scene re-render). In this process only (the service's workers re-render edited storyboards)."""
+    """`visuals.fits` remembered by what it depends on (the theme holds its logo's and fonts'
+    digests): a re-render of an edited document lays out only the scenes that changed (the layout
+    passes are most of planning's time: ~50 ms of a 20-scene re-render). In this process only (the
+    service's workers re-render edited storyboards), shared by the renders of its threads."""
 
-    SIZE = 4096  # scenes remembered (the oldest forgotten first)
+    SIZE = 4096  # scenes remembered (the least recently asked forgotten first)
 
     def __init__(self) -> None:
-        self._known: dict[tuple[object, ...], bool] = {}
+        self._known: OrderedDict[tuple[object, ...], bool] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def fits(
-        self, scene: Scene, fmt: VideoFormat, theme: Theme, captions_burned: bool, logo_stamp: Stamp
-    ) -> bool:
-        """`logo_stamp`: the theme's logo file's (size, mtime), read once per plan, not per scene."""
-        key = (scene.model_dump_json(), fmt, theme, captions_burned, logo_stamp)
-        found = self._known.get(key)
-        if found is None:
-            found = self._known[key] = fits(scene, fmt, theme, captions_burned=captions_burned)
-            if len(self._known) > self.SIZE:
-                self._known.pop(next(iter(self._known)), None)
+    def fits(self, scene: Scene, fmt: VideoFormat, theme: Theme, captions_burned: bool) -> bool:
+        key = (scene.model_dump_json(), fmt, theme, captions_burned)
+        with self._lock:
+            found = self._known.get(key)
+            if found is not None:
+                self._known.move_to_end(key)  # a scene asked again is kept over ones not asked since
+                return found
+        found = fits(scene, fmt, theme, captions_burned=captions_burned)  # outside the lock: a layout
+        with self._lock:
+            self._known[key] = found
+            while len(self._known) > self.SIZE:
+                self._known.popitem(last=False)
         return found
-
-
-def _stamp(path: Path) -> Stamp:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns
 
 
 _FITS = _FitsMemo()

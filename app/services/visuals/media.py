@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from app.core.fsutil import file_stamp
 from app.errors import RenderError
 from app.services.planning import ImageRef
 from app.services.visuals.compose import Composed, Ctx, center_in, set_text, style
@@ -30,8 +31,17 @@ from app.services.visuals.themes import mix
 from app.services.visuals.titles import place_title
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    """The picture file's (size, mtime) for the caches below (a file edited in place is read again);
+    a missing file fails here."""
+    stamp = file_stamp(path)
+    if stamp is None:
+        raise RenderError(f"image {path.name} is missing")
+    return stamp
+
+
 @lru_cache(maxsize=256)
-def _size_of(path: Path, stamp: float) -> tuple[int, int]:
+def _size_of(path: Path, stamp: tuple[int, int]) -> tuple[int, int]:
     try:
         with Image.open(path) as im:
             width, height = im.size
@@ -41,11 +51,7 @@ def _size_of(path: Path, stamp: float) -> tuple[int, int]:
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    try:
-        stamp = path.stat().st_mtime
-    except OSError:
-        raise RenderError(f"image {path.name} is missing") from None
-    return _size_of(path, stamp)
+    return _size_of(path, _stamp(path))
 
 
 def contained(size: tuple[int, int], box: Box) -> Box:
@@ -58,7 +64,7 @@ def contained(size: tuple[int, int], box: Box) -> Box:
 
 
 @lru_cache(maxsize=256)
-def _is_graphic(path: Path, stamp: float) -> bool:
+def _is_graphic(path: Path, stamp: tuple[int, int]) -> bool:
     """A diagram, chart or screenshot (few distinct colours in a thumbnail), not a photograph: its
     edges carry labels, so it is not cropped to fill a frame."""
     try:
@@ -77,7 +83,7 @@ def cover_fit(path: Path, box: Box) -> str:
     width, height = image_size(path)
     box_ratio = (box[2] - box[0]) / max(1, box[3] - box[1])
     kept = min(width / height / box_ratio, box_ratio * height / width)
-    graphic = _is_graphic(path, path.stat().st_mtime)
+    graphic = _is_graphic(path, _stamp(path))
     return "cover" if kept >= (GRAPHIC_MIN_KEPT if graphic else COVER_MIN_KEPT) else "blurred"
 
 
