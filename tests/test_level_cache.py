@@ -3,7 +3,6 @@ fetched at 48 kHz again (only an edited scene is), and the track is what a cold 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.resource_manager import ResourceManager
 from app.services.audio import narration, scenes
 from app.services.audio.level import Level
+from app.services.audio.loudness import Samples
 from app.services.audio.scenes import SceneAudio
 from app.services.documents import document_from_bytes
 from app.services.models import RenderOptions
@@ -28,14 +28,14 @@ DOC = "\n\n".join(
 async def test_only_the_edited_scene_is_fetched_at_48_khz(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asked: list[list[int]] = []
-    real = SceneAudio.ensure_resampled
+    asked: list[int] = []
+    real = SceneAudio.make_copy
 
-    async def recorded(self: SceneAudio, indexes: Sequence[int]) -> None:
-        asked.append(list(indexes))
-        await real(self, indexes)
+    def recorded(self: SceneAudio, i: int) -> Samples | None:
+        asked.append(i)
+        return real(self, i)
 
-    monkeypatch.setattr(SceneAudio, "ensure_resampled", recorded)
+    monkeypatch.setattr(SceneAudio, "make_copy", recorded)
     gains: list[float] = []
     real_level = narration.choose_level
 
@@ -56,10 +56,10 @@ async def test_only_the_edited_scene_is_fetched_at_48_khz(
     )
     options = RenderOptions(voice="espeak:en-us")
     first = await r.render(document_from_bytes(DOC.encode(), "t.md", None), tmp_path / "a.mp4", options)
-    assert sorted({i for call in asked for i in call}) == [0, 1, 2, 3], "a cold render levels every scene"
+    assert sorted(asked) == [0, 1, 2, 3], "a cold render resamples every scene once"
     asked.clear()
     again = await r.render(document_from_bytes(DOC.encode(), "t.md", None), tmp_path / "b.mp4", options)
-    assert [call for call in asked if call] == [], "a cached render fetches no scene at 48 kHz"
+    assert asked == [], "a cached render fetches no scene at 48 kHz"
     assert hashed == [], "every scene's digest came with its speech"
     assert abs(again.duration - first.duration) < 0.001
     asked.clear()
@@ -68,6 +68,6 @@ async def test_only_the_edited_scene_is_fetched_at_48_khz(
     # the narration's gain is rounded so that an edit seldom moves it; when this one does (espeak's
     # output varies a little run to run), every scene is levelled again, as it must be
     expected = {2} if gains[-1] == gains[0] else {0, 1, 2, 3}
-    assert {i for call in asked for i in call} == expected, f"only the edited scene (gains {gains})"
+    assert set(asked) == expected, f"only the edited scene (gains {gains})"
     a, c = ebur128(tmp_path / "a.mp4"), ebur128(tmp_path / "c.mp4")
     assert abs(a.integrated - c.integrated) < 0.5 and c.true_peak <= -1.5

@@ -1,7 +1,7 @@
 """Audio: the narration track at 48 kHz and a set loudness, from one cached AAC piece per scene.
 
 `plan_narration` lays the scenes out on whole AAC frames from the WAV headers (each scene's start is
-an exact sample count at 48 kHz); `encode_narration` resamples each new scene once (soxr), measures
+an exact sample count at 48 kHz); `encode_narration` resamples each new scene once (in-process), measures
 its loudness once (BS.1770, cached), picks one gain for the whole narration (`Sound`: target LUFS and
 true-peak limit), limits the peaks, and encodes only the pieces the cache lacks, joined frame by frame.
 With `Sound.music`, the narration is mixed (numpy) with a music bed ducked under the words and encoded

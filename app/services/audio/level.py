@@ -29,7 +29,7 @@ MAX_MAKE_UP = 15.0  # dB: beyond this the limiter is only making distortion
 TOLERANCE = 0.1  # LU: close enough for a scene (ffmpeg reports loudness to 0.1 LU)
 MAX_STEPS = 6
 AAC_HEADROOM = 1.5  # dB kept under the true-peak limit for the encoder's overshoot
-MAKE_UP_VERSION = "make-up-v3"
+MAKE_UP_VERSION = "make-up-v4"  # v4: scenes resampled in-process (float32)
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,6 @@ async def choose_level(audio: SceneAudio, pauses: Sequence[float], sound: Sound)
     made = await run_in_thread(_cached_make_ups, audio, over, gain, sound.ceiling)
     todo = [i for i in over if i not in made]
     if todo:  # only these need their 48 kHz copies (a re-render's unchanged scenes are not fetched)
-        await audio.ensure_resampled(todo)
         made |= await run_in_thread(_make_up_all, audio, plain, todo, gain, sound.ceiling)
     return Level(gain, tuple(made.get(i, gain) for i in range(len(plain))), natural + gain)
 
@@ -94,7 +93,7 @@ def _cached_make_ups(audio: SceneAudio, over: Sequence[int], gain: float, ceilin
 def _make_up_all(
     audio: SceneAudio, plain: Sequence[Measurement], todo: Sequence[int], gain: float, ceiling: float
 ) -> dict[int, float]:
-    """Each scene's make-up gain, found on its samples (its 48 kHz copy must exist), then cached."""
+    """Each scene's make-up gain, found on its samples, then cached."""
     out = {}
     for i in todo:
         check_cancelled()

@@ -41,7 +41,7 @@ from app.services.audio.music import Music, music_files
 from app.services.audio.scenes import SceneAudio, samples_at_rate, scene_speech
 from app.services.models import RenderOptions, Speech
 
-CACHE_VERSION = "aac-unit-v4"
+CACHE_VERSION = "aac-unit-v5"  # v5: scenes resampled in-process
 MUSIC_INTRO = 1.0  # seconds of music before the first word
 MUSIC_TAIL = 2.5  # and after the last one (it fades out over the last 1.5 s)
 BATCH = 16  # pieces encoded per thread hand-off (and held in memory)
@@ -210,15 +210,14 @@ class _Units:
         return self.workdir / f"voice-{i:04d}.f32"
 
     async def prepare(self, indexes: Sequence[int]) -> None:
-        """Make these scenes' samples readable: from the cache, else their 48 kHz copies for levelling."""
-        await self.audio.ensure_resampled(await run_in_thread(self._fetch, indexes))
+        """Fetch these scenes' samples from the cache into the workspace, where it has them (the
+        others are levelled from their 48 kHz samples when first asked for)."""
+        await run_in_thread(self._fetch, indexes)
 
-    def _fetch(self, indexes: Sequence[int]) -> list[int]:
-        """The scenes not in the cache (the others are fetched into the workspace)."""
-        cache = self.audio.cache
-        return [
-            i for i in indexes if cache is None or not cache.fetch(self._cache_key(i), self._path(i), ".f32")
-        ]
+    def _fetch(self, indexes: Sequence[int]) -> None:
+        if (cache := self.audio.cache) is not None:
+            for i in indexes:
+                cache.fetch(self._cache_key(i), self._path(i), ".f32")
 
     def _cache_key(self, i: int) -> str:
         return hash_key(CACHE_VERSION, "voice-f32", self.keys[i])
@@ -246,7 +245,6 @@ async def _encode_units(
 ) -> None:
     """Encode these scenes' pieces (scene, cache key, aac) and cache them. `guides`: where a scene's
     piece passed the limit in the joined track (decoded peaks per sample): lowered there to `guide_db`."""
-    await audio.ensure_resampled([i for i, _, _ in todo])
     for start in range(0, len(todo), BATCH):
         batch = todo[start : start + BATCH]
         jobs = await run_in_thread(_unit_jobs, plan, audio, level, sound, batch, guides, guide_db)
@@ -365,10 +363,10 @@ def _unit_samples(
     plan: NarrationPlan, audio: SceneAudio, level: Level, sound: Sound, i: int, key: str
 ) -> Samples:
     """A scene's share of the track: levelled and limited, padded with silence (or room tone, seeded
-    by the piece's key) to whole frames (its 48 kHz copy must exist)."""
+    by the piece's key) to whole frames."""
     unit = plan.units[i]
     samples = np.zeros(unit.total, dtype=np.float32)
-    speech = leveled(audio.scenes[i].read(), level.scenes[i], sound.ceiling, audio.analyses.pop(i, None))
+    speech = leveled(audio.samples(i), level.scenes[i], sound.ceiling, audio.analyses.pop(i, None))
     samples[unit.lead : unit.lead + unit.samples] = speech
     if sound.room_tone:
         samples += room_tone(unit.total, key)
