@@ -69,12 +69,12 @@ def kept(monkeypatch: pytest.MonkeyPatch) -> bed.Kept:
     return fresh
 
 
-async def test_an_edit_that_moves_the_music_encodes_the_scenes_after_it_as_one_stream(
+async def test_an_edit_that_moves_the_music_encodes_the_scenes_after_it_as_one_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: bed.Kept
 ) -> None:
     music = Music((tone_file(tmp_path / "tone.wav", 2.3, 440.0),), level=0.0)  # loops under the scenes
     cache = DiskCache(tmp_path / "cache")
-    encoders = Counted(monkeypatch, aac, "encode_aac")
+    runs = Counted(monkeypatch, mix, "encode_pieces")  # a run: one stream (its parts join as one)
     hashed = Counted(monkeypatch, bed, "hash_file")
 
     async def render(name: str, v: mix.Voice) -> tuple[int, np.ndarray]:
@@ -87,13 +87,13 @@ async def test_an_edit_that_moves_the_music_encodes_the_scenes_after_it_as_one_s
 
     lengths, keys = [61, 47, 83, 55, 40, 52], ("a", "b", "c", "d", "e", "f")
     encoded, _ = await render("first", voice(lengths, keys))
-    assert encoded == 6 and encoders.calls == 1, "six scenes, one stream"
+    assert encoded == 6 and runs.calls == 1, "six scenes, one run"
     assert kept.decodes == 1 and hashed.calls == 1
     # scene 3 gets longer: the music under scenes 3-6 moves; scene 2's piece, whose context reaches
     # only into scene 3's pause (silence, the same music), is kept
     edited = voice([61, 47, 90, 55, 40, 52], ("a", "b", "c2", "d", "e", "f"))
     encoded, left = await render("edited", edited)
-    assert encoded == 4 and encoders.calls == 2, "scenes 3-6 again, as one more stream"
+    assert encoded == 4 and runs.calls == 2, "scenes 3-6 again, as one more run"
     assert kept.decodes == 1 and hashed.calls == 1, "the music was neither decoded nor hashed again"
     # the old second piece beside the new stream: no click at the join (the tone's own curvature)
     join = edited.spans[2][0]
@@ -101,7 +101,7 @@ async def test_an_edit_that_moves_the_music_encodes_the_scenes_after_it_as_one_s
     assert bend[join - FRAME : join + FRAME].max() < 1.5 * bend[join + 4 * FRAME : join + 30 * FRAME].max()
     # a scene after the edit changed in place (same length, its pauses silent): only its own piece
     encoded, _ = await render("again", voice([61, 47, 90, 55, 40, 52], ("a", "b", "c2", "d", "e2", "f")))
-    assert encoded == 1 and encoders.calls == 3
+    assert encoded == 1 and runs.calls == 3
     # with room tone in the pauses a neighbour's context hears the edited scene: made again too
     cache = DiskCache(tmp_path / "toned")
     for name, k in (("toned", "e2"), ("toned-edited", "e3")):
@@ -222,11 +222,11 @@ def test_a_piece_encoded_in_parts_at_once_is_one_stream_frame_for_frame() -> Non
     assert error > 30, error
 
 
-async def test_runs_encoded_side_by_side_make_the_same_sound_as_one_stream(
+async def test_runs_encoded_one_after_another_make_the_same_sound_as_one_stream(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: bed.Kept
 ) -> None:
-    """Every piece its own run, two encoding at once (mixed from shared scenes): the joined track is
-    the one-stream track, frame by frame, without a click at any join."""
+    """Every piece its own run (mixed from shared scenes while the one before encodes): the joined
+    track is the one-stream track, frame by frame, without a click at any join."""
     music = Music((tone_file(tmp_path / "tone.wav", 2.3, 440.0),), level=0.0)
     v = voice([61, 47, 83, 55, 40, 52], ("a", "b", "c", "d", "e", "f"))
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg_support import pg_url  # noqa: F401 (a fixture)
 from tests.service import Server, read_events, served
 
 pytestmark = pytest.mark.slow
@@ -333,3 +334,87 @@ async def test_a_picture_shown_by_two_scenes_is_kept_once_and_read_once(tmp_path
         wrong = Plan(scenes=[*named.scenes[:2], named.scenes[2].model_copy(update={"image": unknown})])
         with pytest.raises(StoryboardError, match=r"scenes\[2\].image.path"):
             await inline_pictures(store, "j", wrong)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The server's job store: SQLite in its data directory, or a private PostgreSQL schema."""
+    if request.param == "postgres":
+        return {"T2V_DATABASE_URL": request.getfixturevalue("pg_url")}
+    return {}
+
+
+def attachment_names(server: Server, store_env: dict[str, str], job_id: str) -> list[str]:
+    """What the job store keeps with a job, read from the store itself."""
+    sql = "SELECT name FROM job_attachments WHERE job_id = %s ORDER BY name"
+    if "T2V_DATABASE_URL" in store_env:
+        import psycopg
+
+        with psycopg.connect(store_env["T2V_DATABASE_URL"]) as pg:
+            return [name for (name,) in pg.execute(sql, (job_id,)).fetchall()]
+    with sqlite3.connect(server.data_dir / "jobs.db") as db:
+        return [name for (name,) in db.execute(sql.replace("%s", "?"), (job_id,)).fetchall()]
+
+
+def noise_png(seed: int) -> bytes:
+    """A picture that does not compress: ~28 KB whatever the encoder does."""
+    import numpy as np
+    from PIL import Image
+
+    out = io.BytesIO()
+    pixels = np.random.default_rng(seed).integers(0, 256, (96, 96, 3), dtype=np.uint8)
+    Image.fromarray(pixels, "RGB").save(out, "PNG")
+    return out.getvalue()
+
+
+def test_an_edit_is_saved_with_its_rerender_or_not_at_all(tmp_path: Path, store_env: dict[str, str]) -> None:
+    """A storyboard PUT saves the edit in the transaction that queues its re-render: refused by the
+    key's quota (429), it changes nothing and stores no picture. The quota counts the storyboards and
+    pictures kept for the key, and an accepted edit deletes the pictures no revision shows any more
+    (the second picture fits only because the first one went)."""
+    pictures = [data_url_of(noise_png(seed)) for seed in range(4)]
+    assert all(35_000 < len(p) < 45_000 for p in pictures)
+    env = {"T2V_API_KEYS": "key-a-secret", "T2V_ARTIFACT_QUOTA_BYTES_PER_KEY": "60000", **store_env}
+    with served(tmp_path, "--workers", "0", **env) as server:
+        a = server.client("key-a-secret")
+        job = a.post("/v1/jobs", json={"text": DOC, "format": "md"}).json()
+        url = f"/v1/jobs/{job['id']}/storyboard"
+
+        def edited(board: dict, scene: int, picture: str | None, narration: str | None = None) -> dict:  # type: ignore[type-arg]
+            board = copy.deepcopy(board)
+            board["scenes"][scene]["image"] = None if picture is None else {"path": picture, "alt": "noise"}
+            if narration is not None:
+                board["scenes"][scene]["narration"] = narration
+            return board
+
+        def kept() -> list[str]:
+            return attachment_names(server, store_env, job["id"])
+
+        board = a.get(url).json()
+        assert kept() == ["storyboard"]
+        assert a.put(url, json=edited(board, -1, pictures[0])).status_code == 202
+        board = a.get(url).json()
+        first = "picture:" + board["scenes"][-1]["image"]["path"].removeprefix("attachment:")
+        assert kept() == sorted([first, "storyboard"])
+        put = a.put(url, json=edited(board, -1, pictures[1]))  # replaces the first picture
+        assert put.status_code == 202, put.text
+        board = a.get(url).json()
+        second = "picture:" + board["scenes"][-1]["image"]["path"].removeprefix("attachment:")
+        assert kept() == sorted([second, "storyboard"])  # the first one, shown by no revision, is gone
+        put = a.put(url, json=edited(board, 0, pictures[2]))  # one more: now over the quota
+        assert put.status_code == 202, put.text
+        board = a.get(url).json()
+        held = kept()
+        assert len(held) == 3 and second in held and board["revision"] == 4
+
+        refused = a.put(url, json=edited(board, -1, pictures[3], "An edit the quota refuses."))
+        assert refused.status_code == 429, refused.text
+        detail = refused.json()["detail"]
+        assert "storyboards take" in detail and "quota of 60000 bytes" in detail, detail
+        assert a.get(url).json() == {**board, "thumbnails": a.get(url).json()["thumbnails"]}
+        assert kept() == held  # neither the edit nor its picture was stored, nothing was deleted
+        assert len(a.get("/v1/jobs").json()["jobs"]) == 4  # the job and its three accepted edits
+
+        stale = a.put(url, json={**edited(board, -1, pictures[3]), "revision": 3})
+        assert stale.status_code == 409 and "(current: 4)" in stale.text
+        assert kept() == held

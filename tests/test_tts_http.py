@@ -225,7 +225,7 @@ async def test_the_same_request_is_synthesized_once(server: FakeServer, tmp_path
     tts.config = TTSConfig(http=tts.config.http, openai_api_key="another-key")
     await tts.speak("Cache me.", voice(server), 175, tmp_path / "d.wav")
     assert server.count("POST", SPEECH) == 2
-    assert tts._cache_key(tts_link(f"{server.url}/v1"), 175, "x") != tts._cache_key(
+    assert tts.entries.key(tts_link(f"{server.url}/v1"), 175, "x") != tts.entries.key(
         tts_link("http://127.0.0.1:1/v1"), 175, "x"
     )
 

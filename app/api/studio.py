@@ -4,12 +4,14 @@ re-render a job's storyboard (`GET`/`PUT /v1/jobs/{id}/storyboard`).
 A job's storyboard is the Plan it renders: a storyboard job's own, or its document planned as the
 worker plans it. It is planned once and kept with the job in the job store (an attachment, deleted
 when the job is purged), so reading it again costs one row and gives the same scenes every time. An
-edit replaces it there and is queued as a new job whose `parent` is the edited one; the render cache
-makes only the changed scenes again. `revision` (also the ETag) counts the storyboard's saved
-writes (1 as first planned; the store bumps it); the store writes an edit only if the storyboard is
-still at the revision the editor read (one atomic compare-and-set, whichever server or process
-answers), else 409: two editors never overwrite each other unseen, not even after an edit that was
-undone (A->B->A is revision 3, not A's 1 again).
+edit replaces it there in the store transaction that queues it as a new job whose `parent` is the
+edited one (both or neither: a re-render the key's limits refuse leaves the storyboard and its
+pictures as they were; the pictures an accepted edit no longer names are deleted, since they count in
+the key's quota); the render cache makes only the changed scenes again. `revision` (also the ETag)
+counts the storyboard's saved writes (1 as first planned; the store bumps it); the store writes an
+edit only if the storyboard is still at the revision the editor read (one atomic compare-and-set,
+whichever server or process answers), else 409: two editors never overwrite each other unseen, not
+even after an edit that was undone (A->B->A is revision 3, not A's 1 again).
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 
 from app.api.intake import Submission
-from app.api.pictures import inline_pictures, keep_pictures
+from app.api.pictures import PICTURES, inline_pictures, keep_pictures, name_pictures
 from app.api.routes import SUBMISSION_BODY, accepted, enqueue_submission, read_submission
 from app.api.service import PrincipalDep, ReadableJob, Service, ServiceDep, visible_job
-from app.core.jobstore.base import JobPriority, JobRecord
+from app.core.jobstore.base import AttachmentEdit, JobPriority, JobRecord, StaleAttachment
 from app.core.queue_manager import FileContext, Trust
 from app.core.threads import run_in_thread
 from app.errors import InputError
@@ -127,7 +129,11 @@ async def get_storyboard(
     job = await _editable(service, principal, job_id)
     plan, rev = await _current(service, job)
     if pictures == "inline":
-        plan = await inline_pictures(await service.store(), job.id, plan)
+        try:
+            plan = await inline_pictures(await service.store(), job.id, plan)
+        except StoryboardError:  # an edit saved between the two reads deleted a picture: read it
+            plan, rev = await _current(service, job)
+            plan = await inline_pictures(await service.store(), job.id, plan)
     body = _body(plan, job.id, service.tokens.issue(job.id), rev)
     return JSONResponse(body, headers={"ETag": f'"{body["revision"]}"', "Cache-Control": "no-store"})
 
@@ -206,31 +212,39 @@ async def put_storyboard(
         trust=parent.trust,
         config=service.runtime.renderer.tts.config,
     )
-    _, current = await _current(service, job)  # kept with the job from now on, if it was not yet
-    written = None
-    if expected == current:  # a stale edit stores none of its pictures (the write below re-checks)
-        # only the pictures sent as data: URLs are new: those named by id are kept already
-        text = dump_storyboard(await keep_pictures(store, job.id, named), "json")
-        written = await store.put_attachment(job.id, STORYBOARD, text, expected=expected)
-    if written is None:
-        held = await store.get_attachment(job.id, STORYBOARD)
-        if held is None:
-            raise _gone(job)
-        raise HTTPException(
-            409,
-            f"the storyboard changed since revision {str(given)[:16]!r} was read; "
-            f"GET it again (current: {held.revision!r})",
-        )
-    context = dataclasses.replace(
-        storyboard_context(plan, options, parent.trust, parent.filename), parent=job.id, music=parent.music
-    )
+    current = await store.attachment_revision(job.id, STORYBOARD)  # the revision alone, no body
+    if current is None:  # never read: planned and kept now, as a GET would have (410 if purged)
+        _, current = await _current(service, job)
+    if expected != current:
+        raise _stale(given, current)
     # music uploaded with the edited job plays under its re-render too: the same file, in its files
     music = service.settings.artifacts_dir / job.id / parent.music if parent.music else None
     if parent.music is not None and not UPLOADED_MUSIC.fullmatch(parent.music):
         raise HTTPException(409, f"job {job.id!r} has music this server did not name; submit it again")
+    # Saved with the new job or not at all (a refused enqueue changes nothing): the pictures sent as
+    # data: URLs are stored, those it no longer names deleted, in the enqueue's own transaction.
+    kept, parts = name_pictures(named)
+    edit = AttachmentEdit(job.id, STORYBOARD, dump_storyboard(kept, "json"), expected, PICTURES, parts)
+    context = dataclasses.replace(
+        storyboard_context(plan, options, parent.trust, parent.filename), parent=job.id, music=parent.music
+    )
     submission = Submission(context, JobPriority(job.priority), context.size or 0, staged=music)
-    record = await enqueue_submission(service, principal, submission, owner=job.owner)
+    try:
+        record = await enqueue_submission(service, principal, submission, owner=job.owner, edit=edit)
+    except StaleAttachment:  # another edit came first (or the job was purged meanwhile)
+        current = await store.attachment_revision(job.id, STORYBOARD)
+        if current is None:
+            raise _gone(job) from None
+        raise _stale(given, current) from None
     return accepted(service, record)
+
+
+def _stale(given: Any, current: int) -> HTTPException:
+    return HTTPException(
+        409,
+        f"the storyboard changed since revision {str(given)[:16]!r} was read;"
+        f" GET it again (current: {current!r})",
+    )
 
 
 @router.get(
@@ -282,9 +296,7 @@ async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> 
     """The scene drawn as the render draws it (its picture too), 320 px wide, cached by content."""
     if job.purged:
         raise _gone(job)
-    plan, _ = await _current(service, job)
-    if not 0 <= index < len(plan.scenes):
-        raise HTTPException(404, f"the storyboard has no scene {index}")
+    scene = await _kept_scene(service, job, index)
     parent = FileContext.from_payload(job.payload)
     options = parse_render_options(
         {k: v for k, v in parent.options.items() if k not in CONDENSING},
@@ -292,7 +304,7 @@ async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> 
         settings=service.settings,
         config=service.runtime.renderer.tts.config,
     )
-    scene = plan.scenes[index]  # its picture named by id: a digest of the picture, as good as a key
+    # its picture named by id: a digest of the picture, as good as a key
     key = json.dumps(
         [
             scene.model_dump(mode="json"),
@@ -318,6 +330,16 @@ async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> 
         finally:
             work.unlink(missing_ok=True)
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+async def _kept_scene(service: Service, job: JobRecord, index: int) -> Scene:
+    """One scene of the job's storyboard, validated alone: the kept JSON was checked whole when it was
+    written, and a storyboard's N thumbnails would otherwise validate all N scenes N times."""
+    held = await (await service.store()).get_attachment(job.id, STORYBOARD)
+    scenes: list[Any] = json.loads(held.body)["scenes"] if held else (await _current(service, job))[0].scenes
+    if not 0 <= index < len(scenes):
+        raise HTTPException(404, f"the storyboard has no scene {index}")
+    return scenes[index] if isinstance(scenes[index], Scene) else Scene.model_validate(scenes[index])
 
 
 async def _draw(service: Service, scene: Scene, options: RenderOptions, theme: Theme, out: Path) -> None:

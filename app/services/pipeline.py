@@ -36,7 +36,7 @@ from app.services.planning import Plan, ScriptLimits, add_spoken, check_limits, 
 from app.services.progress import Progress, ProgressSink, Stage
 from app.services.providers import VisualProviders, credit_cards
 from app.services.speech import TTSConfig, detect_language, scene_gaps
-from app.services.tts_service import TTSService, parse_voice_chain, parse_voice_spec
+from app.services.tts_service import SceneJob, TTSService, parse_voice_chain, parse_voice_spec
 from app.services.video import (
     Burn,
     FrameSpec,
@@ -384,12 +384,11 @@ class Renderer:
         each in its own voice and language (`scene_voices`)."""
         total = len(plan.scenes)
         report(Progress(Stage.SPEECH, 0, total))
-        speeches = []
-        for i, (scene, (voice, language)) in enumerate(zip(plan.scenes, voices, strict=True)):
-            path = ws / f"speech-{i:04d}.wav"
-            speeches.append(await self.tts.speak_scene(scene, voice, options, path, language))
-            report(Progress(Stage.SPEECH, i + 1, total))
-        return speeches
+        jobs = [
+            SceneJob(scene, voice, language, ws / f"speech-{i:04d}.wav")
+            for i, (scene, (voice, language)) in enumerate(zip(plan.scenes, voices, strict=True))
+        ]
+        return await self.tts.speak_scenes(jobs, options, lambda n: report(Progress(Stage.SPEECH, n, total)))
 
 
 def scene_voices(plan: Plan, voice: str, language: str, config: TTSConfig) -> list[tuple[str, str]]:

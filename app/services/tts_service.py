@@ -9,28 +9,28 @@ that fails with a network error, a timeout or a 429/5xx is skipped for a while (
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import json
 import logging
 import os
 import time
 import uuid
-import wave
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
-from app.core.diskcache import DiskCache, hash_key
+from app.core.diskcache import DiskCache
 from app.core.net import HttpClient
 from app.core.resource_manager import ResourceManager
-from app.core.threads import run_in_thread
-from app.errors import RemoteUnavailable, TTSError, VoiceNotFound
+from app.core.threads import check_cancelled, run_in_thread, wait_until_done
+from app.errors import RemoteUnavailable, RenderCancelled, TTSError, VoiceNotFound
 from app.services.models import Pauses, RenderOptions, Speech, WordTiming
 from app.services.planning import Scene as PlanScene
 from app.services.speech import wav as audio
+from app.services.speech.cache import SpeechCache, wav_shape
 from app.services.speech.clips import Clip, fit_timings, join_clips, measure_wav, voiced_bounds
 from app.services.speech.engines import ESPEAK, OPENAI, PIPER, openai, piper, request_download, timestamps
 from app.services.speech.engines.config import TTSConfig
@@ -42,7 +42,7 @@ from app.services.speech.voices import VoiceChain, VoiceSpec, parse_voice_chain,
 from app.services.speech.wav import write_wav
 from app.services.speech.written import spoken_breaks, written_words
 
-__all__ = ["TTSService", "VoiceChain", "VoiceSpec", "parse_voice_chain", "parse_voice_spec"]
+__all__ = ["SceneJob", "TTSService", "VoiceChain", "VoiceSpec", "parse_voice_chain", "parse_voice_spec"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,9 +56,6 @@ class TTSService:
     An engine of a chain that fails with a network error, a timeout, a 429/5xx or is not reachable
     is skipped for `failover_cooldown` seconds, so later scenes go straight to the next engine.
     """
-
-    CACHE_VERSION = "speech-v3"  # per sentence, with where its sound is; runs of other scripts
-    SCENE_VERSION = "speech-scene-v1"  # a scene's sentences joined (`join_clips`) and its words
 
     def __init__(
         self,
@@ -77,6 +74,11 @@ class TTSService:
         self.syntheses = 0  # real engine calls (cache hits excluded), for tests and metrics
         self.clock: Callable[[], float] = time.monotonic
         self._down_until: dict[VoiceSpec, float] = {}
+
+    @property
+    def entries(self) -> SpeechCache:
+        """Sentences and whole scenes in `cache`, keyed under the current `config`."""
+        return SpeechCache(self.cache, self.config)
 
     async def aclose(self) -> None:
         """Close the pooled HTTP connections (the owner of the service calls this at shutdown)."""
@@ -106,7 +108,7 @@ class TTSService:
         guide = language or chain.language
         last = len(chain.links) - 1
         for i, link in enumerate(chain.links):
-            if i < last and self.clock() < self._down_until.get(link, 0.0):
+            if self._skipped(chain, i):
                 continue
             try:
                 return await self._speak_link(link, phrases, rate, Path(out_path), guide, cached=True)
@@ -117,24 +119,91 @@ class TTSService:
                 log.warning("voice %s failed, %s speaks instead: %s", link, chain.links[i + 1], exc)
         raise AssertionError("unreachable: the last voice of a chain always speaks or raises")
 
+    def _skipped(self, chain: VoiceChain, i: int) -> bool:
+        """Whether link `i` of `chain` is skipped for a failure a while ago (the last one always speaks)."""
+        return i < len(chain.links) - 1 and self.clock() < self._down_until.get(chain.links[i], 0.0)
+
+    def _first_up(self, chain: VoiceChain) -> int:
+        """The link of `chain` that `speak` tries first."""
+        return next(i for i in range(len(chain.links)) if not self._skipped(chain, i))
+
     async def speak_scene(
         self, scene: PlanScene, voice: str, options: RenderOptions, out_path: Path, language: str | None
     ) -> Speech:
         """A plan scene's speech: its `spoken` text once normalization computed it (else its
         narration), a sentence at a time with the pauses of `options` (heading and paragraph ends
         from `plan_breaks`), its words timed as written (`written.written_words`)."""
-        text = scene.spoken if scene.spoken is not None else scene.narration
-        breaks = plan_breaks(scene)
-        if text != scene.narration:
-            breaks = await run_in_thread(spoken_breaks, scene.narration, text, breaks)
+        text, breaks = await run_in_thread(_said, scene)
         speech = await self.speak(
             text, voice, options.rate, out_path, pauses=options.pauses, breaks=breaks, language=language
         )
-        if text == scene.narration:
-            return speech
-        # captions and beats follow the words as written: "29/11/2026" is on screen while it is said
-        words = await run_in_thread(written_words, scene.narration, text, speech.words)
-        return replace(speech, words=tuple(words))
+        return speech if text == scene.narration else await run_in_thread(_as_written, scene, text, speech)
+
+    async def speak_scenes(
+        self, scenes: Sequence[SceneJob], options: RenderOptions, done: Callable[[int], None]
+    ) -> list[Speech]:
+        """Every scene's speech (`speak_scene`), in order; `done(n)` once the first n are spoken.
+
+        The scenes an earlier render left whole in the cache are looked up ahead, all in one thread
+        (a thread hop each cost a 20-scene re-render ~0.2 s), while the scenes the cache lacks are
+        spoken in order as before: one waits on no later scene's look-up. A look-up is taken only if
+        its voice is still the one `speak` would try now (an engine that failed meanwhile is skipped).
+        """
+        loop = asyncio.get_running_loop()
+        found: list[asyncio.Future[_Found | None]] = [loop.create_future() for _ in scenes]
+
+        def settle(future: asyncio.Future[_Found | None], hit: _Found | None) -> None:
+            if not future.done():
+                future.set_result(hit)
+
+        def look_up() -> None:
+            try:
+                for job, future in zip(scenes, found, strict=True):
+                    check_cancelled()
+                    loop.call_soon_threadsafe(settle, future, self._cached_scene(job, options))
+            finally:  # stopped early: the rest are spoken (or fail) the ordinary way
+                for future in found:
+                    loop.call_soon_threadsafe(settle, future, None)
+
+        ahead = asyncio.ensure_future(run_in_thread(look_up)) if self.cache is not None else None
+        speeches = []
+        try:
+            for n, (job, future) in enumerate(zip(scenes, found, strict=True)):
+                hit = await future if ahead is not None else None
+                if hit is not None and self._first_up(hit.chain) == hit.link:
+                    speech = hit.speech
+                else:
+                    if hit is not None:  # a link to the cache's entry: never written into
+                        await run_in_thread(_remove, [job.out_path])
+                    speech = await self.speak_scene(job.scene, job.voice, options, job.out_path, job.language)
+                speeches.append(speech)
+                done(n + 1)
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+                await wait_until_done([ahead])
+        return speeches
+
+    def _cached_scene(self, job: SceneJob, options: RenderOptions) -> _Found | None:
+        """`speak_scene` when the cache holds the whole scene for the link `speak` would try first;
+        None otherwise (and for any error, which speaking the scene then meets in its turn)."""
+        try:
+            text, breaks = _said(job.scene)
+            chain = parse_voice_chain(job.voice, self.espeak, self.config)
+            first = self._first_up(chain)
+            link, guide = chain.links[first], job.language or chain.language
+            phrases = split_phrases(text, options.pauses or Pauses(), breaks)
+            scene_key = self._keys(link, phrases, options.rate, guide, cached=True)[2] if phrases else None
+            hit = self._scene_hit(link, scene_key, job.out_path) if scene_key is not None else None
+            if hit is None:
+                return None
+            return _Found(
+                chain, first, hit if text == job.scene.narration else _as_written(job.scene, text, hit)
+            )
+        except RenderCancelled:
+            raise
+        except Exception:  # met again, and reported, when the scene is spoken in its turn
+            return None
 
     async def _speak_link(
         self,
@@ -147,18 +216,14 @@ class TTSService:
         cached: bool,
     ) -> Speech:
         """Every phrase with one voice, then the phrases joined into `out_path`."""
-        name = piper.voice_name(Path(link.voice)) if link.engine == PIPER else link.voice
         if not phrases:
             await run_in_thread(audio.write_empty_wav, out_path)
-            return Speech(out_path, 0.0, audio.SAMPLE_RATE, (), link.engine, name)
-        # each sentence's cache key, and the scene's, made of them and the pauses between them
-        keys = [self._cache_key(link, rate, p.text.strip(), language) if cached else None for p in phrases]
-        pauses = [p.pause_after for p in phrases[:-1]]
-        scene_key = self._scene_key(keys, pauses) if cached and self.cache else None
+            return Speech(out_path, 0.0, audio.SAMPLE_RATE, (), link.engine, _voice_name(link))
+        keys, pauses, scene_key = self._keys(link, phrases, rate, language, cached=cached)
         if scene_key is not None:  # the whole scene, joined, as an earlier render left it
-            hit = await run_in_thread(self._scene_from_cache, scene_key, out_path)
+            hit = await run_in_thread(self._scene_hit, link, scene_key, out_path)
             if hit is not None:
-                return replace(hit, engine=link.engine, voice=name)
+                return hit
         tag = uuid.uuid4().hex[:8]
         paths = [out_path.with_name(f".{out_path.name}.{tag}.{n:04d}.wav") for n in range(len(phrases))]
         try:
@@ -167,7 +232,7 @@ class TTSService:
                 clips.append(await self._clip(link, phrase.text.strip(), rate, path, language, key))
             # one engine speaks at one rate, but a server may answer in several formats: the first
             # sentence's rate is the scene's (the narration track resamples every scene once)
-            rates = [await run_in_thread(_wav_shape, clip.path) for clip in clips]
+            rates = [await run_in_thread(wav_shape, clip.path) for clip in clips]
             rate_hz = rates[0][0]
             for clip, (clip_rate, _) in zip(clips, rates, strict=True):
                 if clip_rate != rate_hz:
@@ -175,10 +240,10 @@ class TTSService:
             words = await run_in_thread(join_clips, clips, pauses, out_path, rate_hz)
         finally:
             await run_in_thread(_remove, paths)
-        _, samples = await run_in_thread(_wav_shape, out_path)
-        speech = Speech(out_path, samples / rate_hz, rate_hz, tuple(words), link.engine, name)
+        _, samples = await run_in_thread(wav_shape, out_path)
+        speech = Speech(out_path, samples / rate_hz, rate_hz, tuple(words), link.engine, _voice_name(link))
         if scene_key is not None:
-            digest = await run_in_thread(self._scene_to_cache, scene_key, speech, samples)
+            digest = await run_in_thread(self.entries.store_scene, scene_key, speech, samples)
             speech = replace(speech, digest=digest)
         return speech
 
@@ -188,7 +253,7 @@ class TTSService:
         """One sentence, from the cache or synthesized under a TTS slot (and then cached); `key`: its
         cache key (None: neither cache nor slot)."""
         if key is not None:
-            hit = await run_in_thread(self._from_cache, key, path)
+            hit = await run_in_thread(self.entries.clip, key, path)
             if hit is not None:
                 return hit
         slot = self.resources.tts_slot() if self.resources and key is not None else contextlib.nullcontext()
@@ -196,94 +261,22 @@ class TTSService:
             clip = await self._synthesize(link, text, rate, path, language)
         self.syntheses += 1
         if key is not None:
-            await run_in_thread(self._to_cache, key, clip)
+            await run_in_thread(self.entries.store_clip, key, clip)
         return clip
 
-    def _cache_key(self, link: VoiceSpec, rate: int, text: str, language: str | None = None) -> str:
-        """What determines a sentence's audio and timings; never the API key."""
-        if link.engine == ESPEAK:
-            return hash_key(self.CACHE_VERSION, link.engine, link.voice, rate, text)
-        if link.engine == PIPER:
-            st = os.stat(link.voice)
-            extra: tuple[object, ...] = (st.st_size, st.st_mtime_ns)
-        elif link.engine == OPENAI:
-            extra = (link.base_url, self.config.openai_model, self.config.openai_format)
-        else:
-            extra = (link.base_url,)
-        # the words are spread by espeak's timing in `language`
-        return hash_key(self.CACHE_VERSION, link.engine, link.voice, rate, text, language, *extra)
+    def _keys(
+        self, link: VoiceSpec, phrases: Sequence[Phrase], rate: int, language: str | None, *, cached: bool
+    ) -> tuple[list[str | None], list[float], str | None]:
+        """Each sentence's cache key, the pauses between them, and the scene's key, made of both
+        (keys None: uncached)."""
+        keys = [self.entries.key(link, rate, p.text.strip(), language) if cached else None for p in phrases]
+        pauses = [p.pause_after for p in phrases[:-1]]
+        return keys, pauses, self.entries.scene_key(keys, pauses) if cached and self.cache else None
 
-    def _scene_key(self, keys: Sequence[str | None], pauses: Sequence[float]) -> str:
-        """What a scene's joined speech is made of: its sentences' `keys` and the `pauses` between them.
-        A re-render of an edited document takes each unchanged scene whole (one WAV and its words)
-        instead of its sentences and a join (a tenth of a second of a 20-scene re-render)."""
-        return hash_key(self.SCENE_VERSION, list(keys), list(pauses))
-
-    def _scene_from_cache(self, key: str, out_path: Path) -> Speech | None:
-        """A scene's joined speech (engine and voice to be filled in), when it passes the cache's
-        checks and its WAV is as long as recorded."""
-
-        def parse(meta: Any) -> tuple[int, int, tuple[WordTiming, ...]]:
-            return int(meta["rate"]), int(meta["samples"]), _words_from_json(meta["words"])
-
-        found = self._entry(key, out_path, parse)
-        if found is None or _wav_shape(out_path) != found[0][:2]:
-            return None
-        (rate, samples, words), digest = found
-        return Speech(out_path, samples / rate, rate, words, digest=digest)
-
-    def _scene_to_cache(self, key: str, speech: Speech, samples: int) -> str | None:
-        """Store a scene's joined speech; its WAV's content digest (None without a cache)."""
-        meta = {"rate": speech.sample_rate, "samples": samples, "words": _words_json(speech.words)}
-        return self._store(key, speech.audio_path, meta)
-
-    def _from_cache(self, key: str, out_path: Path) -> Clip | None:
-        """The cached sentence, when both its timings and its audio pass the cache's checks."""
-
-        def parse(meta: Any) -> Clip:
-            return Clip(
-                path=out_path,
-                duration=float(meta["duration"]),
-                onset=float(meta["onset"]),
-                offset=float(meta["offset"]),
-                words=_words_from_json(meta["words"]),
-            )
-
-        found = self._entry(key, out_path, parse)
-        return None if found is None else found[0]
-
-    def _to_cache(self, key: str, clip: Clip) -> None:
-        meta = {
-            "duration": clip.duration,
-            "onset": clip.onset,
-            "offset": clip.offset,
-            "words": _words_json(clip.words),
-        }
-        self._store(key, clip.path, meta)
-
-    def _entry(self, key: str, out_path: Path, parse: Callable[[Any], T]) -> tuple[T, str] | None:
-        """A cache entry (a sentence's or a scene's): its metadata as `parse` reads it, and its WAV
-        fetched into `out_path` (with the content digest it was verified against), when both pass
-        the cache's checks."""
-        if self.cache is None:
-            return None
-        meta = self.cache.load(key, ".json")
-        if meta is None:
-            return None
-        try:
-            found = parse(json.loads(meta))
-        except (ValueError, KeyError, TypeError):
-            return None  # written by another version: made again instead
-        digest = self.cache.fetch_checked(key, out_path, ".wav")
-        return None if digest is None else (found, digest)
-
-    def _store(self, key: str, wav: Path, meta: dict[str, object]) -> str | None:
-        """Store an entry's WAV and metadata; the WAV's content digest (None without a cache)."""
-        if self.cache is None:
-            return None
-        digest = self.cache.put_file(key, wav, ".wav")
-        self.cache.put_bytes(key, json.dumps(meta).encode("utf-8"), ".json")
-        return digest
+    def _scene_hit(self, link: VoiceSpec, key: str, out_path: Path) -> Speech | None:
+        """The whole scene from the cache (`SpeechCache.scene`), as `link` spoke it."""
+        hit = self.entries.scene(key, out_path)
+        return None if hit is None else replace(hit, engine=link.engine, voice=_voice_name(link))
 
     async def synthesize(
         self, text: str, voice: str, rate: int, out_path: Path, *, pauses: Pauses | None = None
@@ -382,25 +375,46 @@ class TTSService:
         return words, span
 
 
+@dataclass(frozen=True)
+class SceneJob:
+    """A scene to speak (`TTSService.speak_scenes`): in `voice` (a chain), its words timed in
+    `language`, into `out_path`."""
+
+    scene: PlanScene
+    voice: str
+    language: str | None
+    out_path: Path
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A scene found whole in the cache, as `chain.links[link]` spoke it."""
+
+    chain: VoiceChain
+    link: int
+    speech: Speech
+
+
+def _said(scene: PlanScene) -> tuple[str, list[Break]]:
+    """What a scene says (its `spoken` text once normalization computed it, else its narration) and
+    where its heading and paragraph ends fall in that text."""
+    text = scene.spoken if scene.spoken is not None else scene.narration
+    breaks = plan_breaks(scene)
+    if text != scene.narration:
+        breaks = spoken_breaks(scene.narration, text, breaks)
+    return text, list(breaks)
+
+
+def _as_written(scene: PlanScene, text: str, speech: Speech) -> Speech:
+    """Captions and beats follow the words as written: "29/11/2026" is on screen while it is said."""
+    return replace(speech, words=tuple(written_words(scene.narration, text, speech.words)))
+
+
+def _voice_name(link: VoiceSpec) -> str:
+    return piper.voice_name(Path(link.voice)) if link.engine == PIPER else link.voice
+
+
 def _remove(paths: Sequence[Path]) -> None:
     for path in paths:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-
-
-def _words_json(words: Sequence[WordTiming]) -> list[list[object]]:
-    return [[w.text, w.start, w.end, *([True] if w.glued else [])] for w in words]
-
-
-def _words_from_json(rows: Sequence[Sequence[object]]) -> tuple[WordTiming, ...]:
-    """Words as `_words_json` wrote them (TypeError/ValueError for anything else)."""
-    return tuple(
-        WordTiming(str(w[0]), float(w[1]), float(w[2]), glued=len(w) > 3 and bool(w[3]))  # type: ignore[arg-type]
-        for w in rows
-    )
-
-
-def _wav_shape(path: Path) -> tuple[int, int]:
-    """A WAV's sample rate and length in samples."""
-    with wave.open(str(path), "rb") as w:
-        return w.getframerate(), w.getnframes()

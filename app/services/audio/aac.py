@@ -36,7 +36,7 @@ CHECK_MARGIN = 0.3  # dB: decoded audio must stay this far under the limit (meas
 SAFE_HEADROOM = 2.5  # dB: AAC at these bitrates adds well under this to a peak
 JOIN_WINDOW = 2  # frames decoded on either side of a join to check it
 ROUNDS = 3  # checks after encoding; the last lowers the piece as a whole (its encoding is then final)
-FEED = 64 * AAC_FRAME  # samples handed to the encoder at a time (the frame it gets is copied)
+FEED = 64 * AAC_FRAME  # samples handed to the encoder at a time (copied into its frame)
 LANES = 2  # encoders at once (libavcodec runs without the GIL)
 LEAD_FRAMES = 2  # frames before a part of a stream that its encoder gets and the join drops
 TRAIL_FRAMES = 1  # and after it (its last block then holds the real next samples)
@@ -155,8 +155,10 @@ def encode_aac(samples: Samples, bitrate: int) -> bytes:
             stream.codec_context.options = {"aac_coder": "fast"}
             for at in range(0, samples.shape[1], FEED):
                 check_cancelled()
-                chunk = np.ascontiguousarray(samples[:, at : at + FEED], dtype=np.float32)
-                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+                frame = av.AudioFrame(format="fltp", layout=layout, samples=min(FEED, samples.shape[1] - at))
+                for c, plane in enumerate(frame.planes):  # each channel's row copied once, into the frame
+                    row = np.ascontiguousarray(samples[c, at : at + FEED], dtype=np.float32)
+                    plane.update(row)  # type: ignore[arg-type]  # any buffer (the stub says bytes)
                 frame.sample_rate = RATE
                 frame.pts = at
                 container.mux(stream.encode(frame))

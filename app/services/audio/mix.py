@@ -6,11 +6,12 @@ summed with the voice (centred), and the sum limited, window by window: only whe
 encoded. Each scene's span of that mix is one piece, cached by what its samples are made of: the
 voice pieces' keys of the scenes heard in it (not a neighbour's silent pause) and the bed's key over
 its samples (so a scene moved by an edit before it, whose music is now another part of the track, is
-made again; one that kept its place is not). Consecutive pieces to make are one encoder's stream,
-cut into pieces afterwards. The music plays on across the joins, so each run's encoder gets the mix
-around it too: two frames before (dropped, so the encoder has settled) and one after (its last block
-then holds the real next samples): the blocks on both sides of a join are encoded from the same
-samples, and the decoder's overlap-add joins them without a click. The whole track is cached too (by
+made again; one that kept its place is not). Consecutive pieces to make are one stream (two
+encoders on its parts, `aac`), cut into pieces afterwards. The music plays on across the joins,
+so each run's encoder gets the mix around it too: two frames before (dropped, so the encoder has
+settled) and one after (its last block then holds the real next samples): the blocks on both sides
+of a join are encoded from the same samples, and the decoder's overlap-add joins them without a
+click. The whole track is cached too (by
 every setting), so a render with nothing changed decodes no music at all.
 """
 
@@ -18,9 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
-import threading
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from app.core.diskcache import DiskCache, hash_key
-from app.core.threads import all_or_nothing, check_cancelled, run_in_thread
+from app.core.threads import check_cancelled, run_in_thread, wait_until_done
 from app.errors import MediaError
 from app.services.audio.aac import (
     AAC_FRAME,
@@ -47,11 +46,10 @@ from app.services.audio.level import Sound, rounded
 from app.services.audio.loudness import RATE, SPARSE_BELOW, Floats, Samples, db, linear, sparse_envelope
 from app.services.audio.music import Fades, Music, bed_gain, ducking
 
-MIX_VERSION = "music-mix-v5"
+MIX_VERSION = "music-mix-v6"
 GAIN_STEP = 0.25  # dB: the voice's and the bed's gains in the mix, rounded so an edit seldom moves them
 CHECK_ROUNDS = 2  # times the joined track's overshooting pieces are made again
 RUN_SECONDS = 15.0  # consecutive pieces encoded as one stream, at most this long (held in memory)
-LANES = 2  # runs encoded at once
 KEPT_SCENES = 8  # scenes' voice samples the mixer keeps (runs beside each other share a scene)
 
 
@@ -220,16 +218,14 @@ class _Mixer:
     def __init__(self, voice: Voice, bed: Bed, voice_db: float, sound: Sound, bound: float | None) -> None:
         self.voice, self.bed, self.sound, self.bound = voice, bed, sound, bound
         self.gain = np.float32(linear(voice_db))
-        self.made: OrderedDict[int, Samples] = OrderedDict()
-        self.lock = threading.Lock()  # lanes mix at once; a scene's samples are made once
+        self.made: OrderedDict[int, Samples] = OrderedDict()  # one thread mixes at a time (`_encode`)
 
     def _scene(self, k: int) -> Samples:
-        with self.lock:
-            if k not in self.made:
-                self.made[k] = self.voice.samples(k)
-                while len(self.made) > KEPT_SCENES:
-                    self.made.popitem(last=False)
-            return self.made[k]
+        if k not in self.made:
+            self.made[k] = self.voice.samples(k)
+            while len(self.made) > KEPT_SCENES:
+                self.made.popitem(last=False)
+        return self.made[k]
 
     def mix(self, start: int, end: int) -> tuple[Samples, float]:
         """Samples [start, end) of the mix, (2, n), limited as the whole track would be (the limiter
@@ -265,22 +261,34 @@ async def _encode(
     guide_db: float = 0.0,
 ) -> None:
     """Encode these pieces and cache them. Consecutive pieces (an edit that moved the music under
-    every later scene) are one encoder's stream, checked as one (`encode_pieces`), then cut into the
-    scenes' pieces: one encoder start instead of one per piece, and no context frames between them.
-    Within the narration's slot, LANES runs encode at once (libavcodec runs without the GIL): an
-    edited render waits on these encodes alone. `guides`: where a piece passed the limit in the
-    joined track, lowered there to `guide_db`."""
-    runs = deque(_runs(pieces))
+    every later scene) are one run, encoded and checked as one stream (`encode_pieces`: two encoders
+    at once, each on a part of it), then cut into the scenes' pieces: no context frames between them.
+    While a run encodes, one thread cuts the one before and mixes the next, so the encoders never
+    wait on the mixer (an edited render waits on these encodes alone) and only one thread mixes.
+    `guides`: where a piece passed the limit in the joined track, lowered there to `guide_db`."""
+    runs = _runs(pieces)
 
-    async def lane() -> None:
-        while runs:
-            run = runs.popleft()
-            job = await run_in_thread(_run_job, run, mixer, workdir, guides, guide_db)
-            await encode_pieces([job], sound.bitrate, sound.true_peak, lanes=1)
-            await run_in_thread(_split, run, job.aac, cache)
+    def between(done: Sequence[_Piece] | None, aac: Path | None, upcoming: int) -> PieceJob | None:
+        if done is not None and aac is not None:
+            _split(done, aac, cache)
+        if upcoming < len(runs):
+            return _run_job(runs[upcoming], mixer, workdir, guides, guide_db)
+        return None
 
     async with cpu:
-        await all_or_nothing(*(lane() for _ in range(min(LANES, os.cpu_count() or 1, len(runs)))))
+        job = await run_in_thread(between, None, None, 0)
+        done: tuple[Sequence[_Piece] | None, Path | None] = (None, None)
+        for i, run in enumerate(runs):
+            assert job is not None
+            ahead = asyncio.ensure_future(run_in_thread(between, *done, i + 1))
+            try:
+                await encode_pieces([job], sound.bitrate, sound.true_peak)
+            except BaseException:
+                ahead.cancel()
+                await wait_until_done([ahead])
+                raise
+            done, job = (run, job.aac), await ahead
+        await run_in_thread(between, *done, len(runs))
 
 
 def _runs(pieces: Sequence[_Piece]) -> list[list[_Piece]]:
