@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from app.services.video import Chapter, FrameSpec, Shot, encode_segment, ffmpeg_
 from app.services.video.ffmpeg import TIMESCALE, concat_path
 from app.services.video.mp4 import boxes, read_video_track
 from app.services.video.mux import join_by_copy
+
+mux_module = importlib.import_module("app.services.video.mux")  # the package's `mux` is the function
 
 SIZE = (320, 180)
 SRT = """1
@@ -172,6 +175,26 @@ def test_the_file_is_what_the_ffmpeg_command_wrote(parts: dict[str, Any], tmp_pa
     assert a["stream 2"][3] & av.stream.Disposition.default, "soft captions shown by default"
     order = top_level_boxes(ours)
     assert order.index(b"moov") < order.index(b"mdat"), "faststart: the index before the media"
+
+
+def test_narration_frames_across_read_chunks_are_the_demuxers(
+    parts: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The AAC frames are split from the narration's ADTS headers a chunk at a time: frames cut by a
+    chunk's end come out whole, timed as libavformat's demuxer times them; a cut-off stream or one
+    that is not ADTS is a MediaError."""
+    monkeypatch.setattr(mux_module, "ADTS_CHUNK", 777)  # frames are ~300 bytes: many straddle
+    ours, theirs = tmp_path / "ours.mp4", tmp_path / "theirs.mp4"
+    asyncio.run(mux(parts["segments"], parts["audio"], ours, parts["srt"], "eng", CHAPTERS, 3.55))
+    ffmpeg_mux(parts, theirs)
+    assert describe(ours)["packets 1"] == describe(theirs)["packets 1"]
+    data = parts["audio"].read_bytes()
+    cut, garbled = tmp_path / "cut.aac", tmp_path / "garbled.aac"
+    cut.write_bytes(data[:-5])
+    garbled.write_bytes(data[:2000] + bytes(64) + data[2000:])
+    for bad in (cut, garbled):
+        with pytest.raises(MediaError):
+            asyncio.run(mux(parts["segments"], bad, tmp_path / "out.mp4"))
 
 
 def test_over_burned_captions_the_soft_track_is_off(parts: dict[str, Any], tmp_path: Path) -> None:
