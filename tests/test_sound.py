@@ -15,7 +15,7 @@ from app.core.memory_optimizer import DiskCache, WorkspaceManager
 from app.core.queue_manager import Trust
 from app.core.resource_manager import ResourceManager
 from app.errors import InputError
-from app.services.audio import integrated, loudness_of, measure, narration, true_peak
+from app.services.audio import integrated, loudness, loudness_of, measure, narration, true_peak
 from app.services.audio.aac import PieceJob, encode_aac
 from app.services.documents import document_from_bytes
 from app.services.models import RenderOptions
@@ -72,6 +72,26 @@ def test_loudness_and_true_peak_match_ffmpeg_ebur128(tmp_path: Path) -> None:
     sine = (0.1 * np.sin(2 * np.pi * 997 * t)).astype(np.float32)
     assert abs(loudness_of([sine]) - (-23.0)) < 0.1  # type: ignore[operator]
     assert abs(20 * np.log10(true_peak(sine)) - (-20.0)) < 0.05
+
+
+def iir_k_weight(x: np.ndarray) -> np.ndarray:
+    """BS.1770's two biquads run sample by sample (float64): what `k_weight` must equal."""
+    y = x.astype(np.float64)
+    for (b0, b1, b2), (_, a1, a2) in (loudness._SHELF, loudness._HIGHPASS):
+        out, x1, x2, y1, y2 = np.empty_like(y), 0.0, 0.0, 0.0, 0.0
+        for n, v in enumerate(y.tolist()):
+            out[n] = w = b0 * v + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2
+            x1, x2, y1, y2 = v, x1, w, y1
+        y = out
+    return y
+
+
+@pytest.mark.parametrize("seconds", [0.3, 3.1])  # one FFT of its own length; overlap-added blocks
+def test_the_k_filter_equals_the_iir_filters(seconds: float) -> None:
+    x = (np.random.default_rng(7).standard_normal(int(48000 * seconds)) * 0.2).astype(np.float32)
+    x[len(x) // 3 :] *= 0.01  # a quiet part too: its error counts as much
+    ours, theirs = loudness.k_weight(x), iir_k_weight(x)
+    assert np.max(np.abs(ours - theirs)) < 1e-11 * max(1.0, float(np.max(np.abs(theirs))))
 
 
 def test_the_narration_is_measured_from_its_scenes_and_pauses(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from app.services.video.encoding import TO_YUV, YUV_TAGS, Encoding
 from app.services.video.ffmpeg import TIMESCALE, filter_escape, run_ffmpeg
 from app.services.video.motion import DRAW_THREADS, KenBurns, Planes, pan_frame
 from app.services.video.mux import join_by_copy
-from app.services.video.shots import END_MARK_MS, Shot, held_frames, split_shots, write_concat_list
+from app.services.video.shots import END_MARK_MS, Shot, held_frames, split_shots
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ async def encode_segment(
     `motion_key` (e.g. the first still's digest) picks the scene's pan and zoom; `path` is the time
     the pan spans (default: the shots'; wider when transition windows show the scene's ends)."""
     if not (spec.motion or spec.fps):
-        await _encode_vfr(shots, spec.encoding, out, workdir, burn)
+        await _encode_vfr(shots, spec.encoding, out, burn)
         return
     fps = spec.rate
     start = shots[0].start
@@ -170,9 +170,7 @@ class _MsClock:
         return f"setpts='if(lt(N,{frames}),round((N+{frame0})*1000/{self.fps})-{base},{end - END_MARK_MS})'"
 
 
-async def _encode_vfr(
-    shots: Sequence[Shot], encoding: Encoding, out: Path, workdir: Path, burn: Burn | None
-) -> None:
+async def _encode_vfr(shots: Sequence[Shot], encoding: Encoding, out: Path, burn: Burn | None) -> None:
     start = shots[0].start
     local = on_ms_clock(shots)
     if encoding.keyframe_seconds:  # a frame wherever a keyframe is due, even within a still
@@ -182,14 +180,10 @@ async def _encode_vfr(
     filters = [burn.filter(start)] if burn else []
     filters.append(TO_YUV)
     frames = held_frames(local)
-    feed = None
-    if all(image.suffix.lower() == ".png" for image, _ in frames):
-        source, feed = _png_pipe(frames)
-        filters[:0] = ["settb=1/1000", f"setpts='{_held_times(frames)}'"]
-    else:  # (any picture ffmpeg reads, in an ffconcat list with the same times)
-        concat = workdir / f"{out.stem}.ffconcat"
-        write_concat_list(local, concat)
-        source = ["-f", "concat", "-safe", "0", "-i", str(concat)]
+    if other := next((image for image, _ in frames if image.suffix.lower() != ".png"), None):
+        raise ValueError(f"a still segment takes PNG pictures (stills are drawn as PNG), not {other.name}")
+    source, feed = _png_pipe(frames)
+    filters[:0] = ["settb=1/1000", f"setpts='{_held_times(frames)}'"]
     await run_ffmpeg(
         [
             "-threads", "1",  # one PNG decoded at a time: fewer full-frame buffers
