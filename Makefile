@@ -47,10 +47,11 @@ lint: $(VENV)/.installed-test
 #   readers        a 100-page PDF and a 60-slide PPTX read
 #   sound          ISSUE 14: the audio stage's share of a render, re-renders with music
 #   mux            ISSUE 14: the final mux in-process (PyAV) vs the ffmpeg command it replaced
+#   resample       ISSUE 14: speech to 48 kHz in-process vs the ffmpeg soxr command it replaced; quality of both
 #   studio         ISSUE 15: GET storyboard kept vs planned again; a bold static CJK caption font
 #   storyboard-pictures  a storyboard's GET/PUT body with a DOCX's photos kept as job attachments vs data: URLs
 # `make bench` runs them all but motion, then render_bench.py.
-BENCHES := queue fast-path plan normalize long-input captions delivery condense readers caption-timing sound mux studio storyboard-pictures
+BENCHES := queue fast-path plan normalize long-input captions delivery condense readers caption-timing sound mux resample studio storyboard-pictures
 MOVIEPY_BENCHES := fast-path plan motion
 .PHONY: bench $(sort $(BENCHES:%=bench-%) $(MOVIEPY_BENCHES:%=bench-%))
 

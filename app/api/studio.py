@@ -296,9 +296,7 @@ async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> 
     """The scene drawn as the render draws it (its picture too), 320 px wide, cached by content."""
     if job.purged:
         raise _gone(job)
-    plan, _ = await _current(service, job)
-    if not 0 <= index < len(plan.scenes):
-        raise HTTPException(404, f"the storyboard has no scene {index}")
+    scene = await _kept_scene(service, job, index)
     parent = FileContext.from_payload(job.payload)
     options = parse_render_options(
         {k: v for k, v in parent.options.items() if k not in CONDENSING},
@@ -306,7 +304,7 @@ async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> 
         settings=service.settings,
         config=service.runtime.renderer.tts.config,
     )
-    scene = plan.scenes[index]  # its picture named by id: a digest of the picture, as good as a key
+    # its picture named by id: a digest of the picture, as good as a key
     key = json.dumps(
         [
             scene.model_dump(mode="json"),
@@ -332,6 +330,16 @@ async def scene_thumbnail(job: ReadableJob, index: int, service: ServiceDep) -> 
         finally:
             work.unlink(missing_ok=True)
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+async def _kept_scene(service: Service, job: JobRecord, index: int) -> Scene:
+    """One scene of the job's storyboard, validated alone: the kept JSON was checked whole when it was
+    written, and a storyboard's N thumbnails would otherwise validate all N scenes N times."""
+    held = await (await service.store()).get_attachment(job.id, STORYBOARD)
+    scenes: list[Any] = json.loads(held.body)["scenes"] if held else (await _current(service, job))[0].scenes
+    if not 0 <= index < len(scenes):
+        raise HTTPException(404, f"the storyboard has no scene {index}")
+    return scenes[index] if isinstance(scenes[index], Scene) else Scene.model_validate(scenes[index])
 
 
 async def _draw(service: Service, scene: Scene, options: RenderOptions, theme: Theme, out: Path) -> None:

@@ -19,9 +19,11 @@ import io
 import itertools
 import os
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import av
 import numpy as np
@@ -42,6 +44,8 @@ LEAD_FRAMES = 2  # frames before a part of a stream that its encoder gets and th
 TRAIL_FRAMES = 1  # and after it (its last block then holds the real next samples)
 MIN_PART = 48  # frames (1 s): a piece shorter than two parts is one encoder's stream
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class PieceJob:
@@ -60,68 +64,79 @@ class PieceJob:
 async def encode_pieces(jobs: Sequence[PieceJob], bitrate: int, true_peak: float, lanes: int = LANES) -> None:
     """Encode every job, then encode again the ones whose decoded peaks pass `true_peak` dBTP: lowered
     where they pass it (each round by a wider margin), and in a last round lowered as a whole.
-    `lanes`: encoders at once (each job is cut into that many parts, `_encode_all`)."""
+    `lanes`: threads at once (each job is encoded in that many parts, and checked in as many)."""
+    lanes = max(1, min(lanes, os.cpu_count() or 1))
     todo = list(jobs)
     for attempt in range(ROUNDS + 1):
         if not todo:
             return
-        await _encode_all(todo, bitrate, lanes)
+        streams = await _encode_all(todo, bitrate, lanes)
         if attempt == 0:  # samples this far under the limit cannot come out over it
-            todo = [j for j in todo if j.peak is None or j.peak > true_peak - SAFE_HEADROOM]
+            kept = [i for i, j in enumerate(todo) if j.peak is None or j.peak > true_peak - SAFE_HEADROOM]
+            todo, streams = [todo[i] for i in kept], [streams[i] for i in kept]
         if attempt < ROUNDS:
             margin = CHECK_MARGIN * (attempt + 1)
             check_at = true_peak - CHECK_MARGIN
-            todo = await run_in_thread(_tame_overshoots, todo, check_at, margin, attempt + 1 == ROUNDS)
+            todo = await _tame_overshoots(todo, streams, check_at, margin, attempt + 1 == ROUNDS, lanes)
 
 
-async def _encode_all(jobs: Sequence[PieceJob], bitrate: int, lanes: int) -> None:
-    """Encode the jobs in `lanes` threads at once, each job cut into that many parts at quiet frames
-    (`cuts`): an edited render's one new piece is not one core's work while the other waits. A part's
-    encoder gets its neighbours' samples around it (`encode_part`), so the parts join as one stream
-    does; a job's parts depend on its samples alone (the same samples, the same bytes)."""
-    lanes = max(1, min(lanes, os.cpu_count() or 1))
-    parts = deque(
-        (j, k, a, b) for j, job in enumerate(jobs) for k, (a, b) in enumerate(cuts(job.samples, lanes))
-    )
-    made: dict[tuple[int, int], list[bytes]] = {}
+async def _in_lanes(calls: Sequence[Callable[[], T]], lanes: int) -> list[T]:
+    """The calls' results, in order, made by `lanes` threads at once, each taking the next call left."""
+    left = deque(enumerate(calls))
+    out: dict[int, T] = {}
 
     def lane() -> None:
         while True:
             try:
-                j, k, a, b = parts.popleft()
+                i, call = left.popleft()
             except IndexError:
                 return
-            made[j, k] = encode_part(jobs[j].samples, a, b, bitrate)
+            out[i] = call()
 
-    await all_or_nothing(*(run_in_thread(lane) for _ in range(min(lanes, len(parts)))))
-    await run_in_thread(_write_jobs, jobs, made)
+    await all_or_nothing(*(run_in_thread(lane) for _ in range(min(lanes, len(calls)))))
+    return [out[i] for i in range(len(calls))]
 
 
-def _write_jobs(jobs: Sequence[PieceJob], made: dict[tuple[int, int], list[bytes]]) -> None:
-    for j, job in enumerate(jobs):
+async def _encode_all(jobs: Sequence[PieceJob], bitrate: int, lanes: int) -> list[list[bytes]]:
+    """Each job's ADTS frames, also written to its file: the jobs encoded in `lanes` threads at once,
+    each cut into that many parts at quiet frames (`cuts`), so that an edited render's one new piece
+    is not one core's work while the other waits. A part's encoder gets its neighbours' samples
+    around it (`encode_part`), so the parts join as one stream does; a job's parts depend on its
+    samples alone (the same samples, the same bytes)."""
+    parts = [(j, a, b) for j, job in enumerate(jobs) for a, b in cuts(job.samples, lanes)]
+    made = await _in_lanes([partial(encode_part, jobs[j].samples, a, b, bitrate) for j, a, b in parts], lanes)
+    streams: list[list[bytes]] = [[] for _ in jobs]
+    for (j, _, _), frames in zip(parts, made, strict=True):
+        streams[j] += frames
+    await run_in_thread(_write_jobs, jobs, streams)
+    return streams
+
+
+def _write_jobs(jobs: Sequence[PieceJob], streams: Sequence[Sequence[bytes]]) -> None:
+    for job, frames in zip(jobs, streams, strict=True):
         with open(job.aac, "wb") as sink:
-            k = 0
-            while (j, k) in made:
-                sink.writelines(made[j, k])
-                k += 1
+            sink.writelines(frames)
 
 
-def cuts(samples: Samples, parts: int) -> list[tuple[int, int]]:
-    """`samples` (channels, n: whole frames) as `parts` runs of frames [a, b), each cut at the quietest
-    frame near an equal share (a join falls where there is least to hear); one run if that would make
-    a part shorter than MIN_PART."""
+def cuts(samples: Samples, parts: int, quiet: bool = True) -> list[tuple[int, int]]:
+    """`samples` (channels, n: whole frames) as `parts` runs of frames [a, b) of about equal length,
+    each cut (`quiet`) at the quietest frame near there (a join falls where there is least to hear);
+    one run if that would make a part shorter than MIN_PART."""
     frames = samples.shape[1] // AAC_FRAME
     parts = max(1, min(parts, frames // MIN_PART))
     edges = [0]
     for k in range(1, parts):
         target, reach = k * frames // parts, frames // (4 * parts)
+        if not quiet:
+            edges.append(target)
+            continue
         lo, hi = max(edges[-1] + 1, target - reach), min(frames - 2, target + reach)
         # a join at frame c is rebuilt from the blocks over frames c - 1 to c + 1: their loudest sample
         peaks = np.abs(samples[:, (lo - 1) * AAC_FRAME : (hi + 2) * AAC_FRAME])
         peaks = peaks.reshape(samples.shape[0], -1, AAC_FRAME).max(axis=(0, 2))
         around = np.maximum(np.maximum(peaks[:-2], peaks[1:-1]), peaks[2:])
-        quiet = np.flatnonzero(around <= 2 * around.min() + 1e-6)
-        edges.append(lo + int(quiet[np.argmin(np.abs(quiet + lo - target))]))
+        calm = np.flatnonzero(around <= 2 * around.min() + 1e-6)
+        edges.append(lo + int(calm[np.argmin(np.abs(calm + lo - target))]))
     edges.append(frames)
     return list(itertools.pairwise(edges))
 
@@ -249,25 +264,56 @@ def lowered(samples: Samples, guide: Floats, limit_db: float) -> None:
         samples[c] = limit(samples[c].copy(), limit_db, envelope=envelope)
 
 
-def _tame_overshoots(jobs: Sequence[PieceJob], limit_db: float, margin: float, whole: bool) -> list[PieceJob]:
-    """The jobs whose decoded audio passes `limit_db`, their samples lowered where it does by `margin`
-    dB more (or, `whole`, lowered as a whole: the encoder's peaks follow a plain gain)."""
-    again = []
+async def _tame_overshoots(
+    jobs: Sequence[PieceJob],
+    streams: Sequence[Sequence[bytes]],
+    limit_db: float,
+    margin: float,
+    whole: bool,
+    lanes: int,
+) -> list[PieceJob]:
+    """The jobs whose decoded audio (`streams`: their frames) passes `limit_db`, their samples lowered
+    where it does by `margin` dB more (or, `whole`, lowered as a whole: the encoder's peaks follow a
+    plain gain). Each job is decoded in `lanes` stretches at once (`decoded_peaks`)."""
     ceiling = linear(limit_db)
-    for job in jobs:
-        check_cancelled()
-        decoded = decode(job.aac, job.channels)
-        envs = [sparse_envelope(d[AAC_FRAME:], ceiling * linear(-SPARSE_BELOW)) for d in decoded]
-        loudest = np.max(envs, axis=0) if envs and len(envs[0]) else np.zeros(0)
-        if not len(loudest) or loudest.max() <= ceiling:
-            continue
-        if whole:
-            gain = np.float32(ceiling / float(loudest.max()) * linear(-margin))
-            np.multiply(job.samples, gain, out=job.samples)
-        else:  # lower the samples where the decoded peaks are over, plus a margin for the next round
-            lowered(job.samples, loudest, limit_db - margin)
-        again.append(job)
-    return again
+    floor = ceiling * linear(-SPARSE_BELOW)
+    stretches = [(j, a, b) for j, job in enumerate(jobs) for a, b in cuts(job.samples, lanes, quiet=False)]
+    envs = await _in_lanes(
+        [partial(decoded_peaks, streams[j], jobs[j].channels, a + 1, b + 1, floor) for j, a, b in stretches],
+        lanes,
+    )
+    loudest: list[list[Floats]] = [[] for _ in jobs]
+    for (j, _, _), env in zip(stretches, envs, strict=True):
+        loudest[j].append(env)
+
+    def tame() -> list[PieceJob]:
+        again = []
+        for job, parts in zip(jobs, loudest, strict=True):
+            check_cancelled()
+            peaks = np.concatenate(parts) if parts else np.zeros(0)
+            if not len(peaks) or peaks.max() <= ceiling:
+                continue
+            if whole:
+                gain = np.float32(ceiling / float(peaks.max()) * linear(-margin))
+                np.multiply(job.samples, gain, out=job.samples)
+            else:  # lower the samples where the decoded peaks are over, plus a margin for the next round
+                lowered(job.samples, peaks, limit_db - margin)
+            again.append(job)
+        return again
+
+    return await run_in_thread(tame)
+
+
+def decoded_peaks(frames: Sequence[bytes], channels: int, a: int, b: int, floor: float) -> Floats:
+    """The true-peak envelope (`sparse_envelope`, over all channels) of what frames [a, b) of an ADTS
+    stream decode to, as the whole stream decodes: frame k's output is rebuilt from frames k - 1 and
+    k alone, so decoding starts two frames early (the first output is dropped, the second is the
+    envelope's margin) and ends one frame late."""
+    lo, hi = max(0, a - 2), min(len(frames), b + 1)
+    decoded = decode(Path("piece.aac"), channels, frames[lo:hi])
+    env = np.max([sparse_envelope(d, floor) for d in decoded], axis=0)
+    out: Floats = env[(a - lo) * AAC_FRAME : (b - lo) * AAC_FRAME]
+    return out
 
 
 def adts_frames(data: bytes) -> list[bytes]:
