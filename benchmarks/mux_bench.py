@@ -17,7 +17,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,8 +37,8 @@ from app.services import pipeline  # noqa: E402
 from app.services.documents import document_from_bytes  # noqa: E402
 from app.services.models import RenderOptions  # noqa: E402
 from app.services.pipeline import Renderer  # noqa: E402
-from app.services.video import Chapter, chapter_marks, ffmpeg_exe, mux  # noqa: E402
-from app.services.video.ffmpeg import TIMESCALE, concat_path  # noqa: E402
+from app.services.video import Chapter, chapter_marks, mux  # noqa: E402
+from tests.mux_support import ffmpeg_mux  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -78,28 +77,8 @@ def capture(work: Path) -> dict[str, Any]:
 
 def ffmpeg_command(inputs: dict[str, Any], out: Path) -> None:
     """The ffmpeg run the in-process mux replaced."""
-    listing = out.with_suffix(".ffconcat")
-    listing.write_text(
-        "ffconcat version 1.0\n" + "".join(f"file '{concat_path(p)}'\n" for p in inputs["segments"]),
-        encoding="utf-8",
-    )
-    meta = out.with_suffix(".ffmeta")
-    lines = [";FFMETADATA1"]
-    for start, end, title in chapter_marks(inputs["chapters"], inputs["duration"]):
-        escaped = title
-        for ch in ("\\", "=", ";", "#"):
-            escaped = escaped.replace(ch, "\\" + ch)
-        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={start}", f"END={end}", f"title={escaped}"]
-    meta.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-y",
-         "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(inputs["audio"]),
-         "-i", str(inputs["srt"]), "-i", str(meta),
-         "-map", "0:v", "-c:v", "copy", "-video_track_timescale", str(TIMESCALE),
-         "-map", "1:a", "-c:a", "copy", "-map", "2:s", "-c:s", "mov_text", "-metadata:s:s:0", "language=eng",
-         "-map_chapters", "3", "-movflags", "+faststart", "-f", "mp4", str(out)],
-        check=True,
-    )  # fmt: skip
+    marks = chapter_marks(inputs["chapters"], inputs["duration"])
+    ffmpeg_mux(inputs["segments"], inputs["audio"], out, inputs["srt"], marks)
 
 
 def in_process(inputs: dict[str, Any], out: Path) -> None:

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, replace
+from inspect import signature
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,9 @@ def timed_audio() -> None:
 
     async def timed(plan: NarrationPlan, *args: Any, **kwargs: Any) -> Any:
         if KEEP:
-            CALLS.append((kept(plan, KEEP[0] / f"call-{next(KEPT)}"), kwargs.get("sound", args[-1])))
+            # the Sound by its parameter's name, however the pipeline passes it (None: the default)
+            sound = signature(inner).bind(plan, *args, **kwargs).arguments.get("sound") or Sound()
+            CALLS.append((kept(plan, KEEP[0] / f"call-{next(KEPT)}"), sound))
         started = time.perf_counter()
         try:
             return await inner(plan, *args, **kwargs)

@@ -62,11 +62,15 @@ async def test_cancelling_while_frames_are_fed_stops_the_feed_and_ffmpeg(tmp_pat
     """The render is cancelled mid-scene: the awaiting task ends, no frame is made afterwards, and
     ffmpeg (reading an endless feed, so it would never stop on its own) is gone."""
     asked: list[int] = []
+    late: list[int] = []  # frames asked for after the task ended
+    ended = threading.Event()
     started = asyncio.Event()
     loop = asyncio.get_running_loop()
 
     def feed(k: int) -> bytes | None:
         asked.append(k)
+        if ended.is_set():
+            late.append(k)
         if k == 20:
             loop.call_soon_threadsafe(started.set)
         return frame(k)
@@ -81,10 +85,11 @@ async def test_cancelling_while_frames_are_fed_stops_the_feed_and_ffmpeg(tmp_pat
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 30)
-    made = len(asked)
-    await asyncio.sleep(0)  # (no thread is left to make more: the count stays)
-    assert len(asked) == made
+    ended.set()
+    # the feed's threads ended with the task (none is left to ask for another frame), and none asked
+    # after it: checked at once, nothing waited for
     assert not [t for t in threading.enumerate() if t.name.startswith("ffmpeg-feed")]
+    assert late == [] and len(asked) > 20
     assert not encoders[0].is_running(), "ffmpeg was killed and reaped when the task ended"
 
 

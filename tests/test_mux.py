@@ -18,9 +18,10 @@ from PIL import Image
 
 from app.errors import MediaError
 from app.services.video import Chapter, FrameSpec, Shot, encode_segment, ffmpeg_exe, mux, probe
-from app.services.video.ffmpeg import TIMESCALE, concat_path
+from app.services.video.ffmpeg import TIMESCALE
 from app.services.video.mp4 import boxes, read_video_track
 from app.services.video.mux import join_by_copy
+from tests import mux_support
 
 mux_module = importlib.import_module("app.services.video.mux")  # the package's `mux` is the function
 
@@ -39,6 +40,7 @@ two lines.
 Last.
 """
 CHAPTERS = [Chapter(0.0, "One"), Chapter(1.25, "Two = 2; #2")]
+MARKS = [(0, 1250, "One"), (1250, 3550, "Two = 2; #2")]  # the chapters of 3.55 s, in ms
 
 
 def ffmpeg(*args: str) -> None:
@@ -84,29 +86,9 @@ def parts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def ffmpeg_mux(parts: dict[str, Any], out: Path, burned: bool = False, video: bool = True) -> None:
-    """The ffmpeg command the mux replaced (ffconcat of the segments, chapters from ffmetadata)."""
-    tmp = parts["tmp"]
-    listing = tmp / "segments.ffconcat"
-    lines = ["ffconcat version 1.0", *(f"file '{concat_path(p)}'" for p in parts["segments"])]
-    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    meta = [";FFMETADATA1"]
-    for start, end, title in [(0, 1250, "One"), (1250, 3550, "Two \\= 2\\; \\#2")]:
-        meta += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={start}", f"END={end}", f"title={title}"]
-    (tmp / "chapters.ffmeta").write_text("\n".join(meta) + "\n", encoding="utf-8")
-    args, maps, n = [], [], 0
-    if video:
-        args += ["-f", "concat", "-safe", "0", "-i", str(listing)]
-        maps += ["-map", "0:v", "-c:v", "copy", "-video_track_timescale", str(TIMESCALE)]
-        n = 1
-    args += ["-i", str(parts["audio"])]
-    maps += ["-map", f"{n}:a", "-c:a", "copy"]
-    if video:
-        args += ["-i", str(parts["srt"])]
-        maps += ["-map", "2:s", "-c:s", "mov_text", "-metadata:s:s:0", "language=eng"]
-        maps += ["-disposition:s:0", "0"] if burned else []
-    args += ["-i", str(tmp / "chapters.ffmeta")]
-    maps += ["-map_chapters", str(n + (2 if video else 1))]
-    ffmpeg(*args, *maps, "-movflags", "+faststart", "-f", "mp4", str(out))
+    """The ffmpeg command the mux replaced, on these parts (`video` False: the narration alone)."""
+    segments, srt = (parts["segments"], parts["srt"]) if video else ([], None)
+    mux_support.ffmpeg_mux(segments, parts["audio"], out, srt, MARKS, burned=burned)
 
 
 def describe(path: Path) -> dict[str, Any]:
