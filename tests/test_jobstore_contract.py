@@ -675,10 +675,12 @@ async def test_the_artifact_quota_counts_completed_unpurged_jobs(store: JobStore
 async def test_attachments_count_towards_their_owners_stored_bytes(store: JobStore) -> None:
     """What the server keeps for a key counts against its quota: its videos and its jobs'
     attachments (a storyboard and its pictures), in UTF-8 bytes, until the job is purged."""
-    await add(store, job("a1", owner="alice"), job("b1", owner="bob"))
+    await add(store, job("a1", owner="alice"), job("b1", owner="bob"), job("local"))
     assert await store.put_attachment("a1", "storyboard", "é" * 10, expected=None) == 1
     assert await store.put_attachment("a1", "picture:1", "x" * 300, expected=None) == 1
+    assert await store.put_attachment("local", "storyboard", "x" * 7, expected=None) == 1
     assert await store.artifact_bytes("alice") == 320 and await store.artifact_bytes("bob") == 0
+    assert await store.artifact_bytes(None) == 7  # local submissions have no owner
     assert await store.put_attachment("a1", "storyboard", "short", expected=1) == 2
     assert await store.artifact_bytes("alice") == 305  # the size of what is kept now
     lease = await store.claim("w", LEASE)
