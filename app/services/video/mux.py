@@ -193,10 +193,10 @@ def _adts_packets(path: Path, track: Any, stream: Any) -> Iterator[tuple[float, 
     import av
 
     base = track.time_base
-    ticks = Fraction(track.codec_context.frame_size, track.codec_context.sample_rate) / base
-    if ticks.denominator != 1 or ticks <= 0:
+    exact = Fraction(track.codec_context.frame_size, track.codec_context.sample_rate) / base
+    if exact.denominator != 1 or exact <= 0:
         raise MediaError(f"{path.name}: AAC frames of {track.codec_context.frame_size} samples")
-    seconds, dts = float(base), 0
+    ticks, seconds, dts = int(exact), float(base), 0
     with path.open("rb") as f:
         data, pos = b"", 0
         while chunk := f.read(ADTS_CHUNK):
@@ -209,7 +209,7 @@ def _adts_packets(path: Path, track: Any, stream: Any) -> Iterator[tuple[float, 
                     raise MediaError(f"{path.name}: damaged AAC stream")
                 if pos + size > len(data):
                     break  # the rest of the frame is in the next chunk
-                duration = int(ticks) * ((data[pos + 6] & 0x03) + 1)  # raw data blocks in the frame
+                duration = ticks * ((data[pos + 6] & 0x03) + 1)  # raw data blocks in the frame
                 packet = av.Packet(data[pos : pos + size])
                 packet.stream = stream
                 packet.time_base = base
