@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from app.services.audio.resample import resample  # noqa: E402
 from app.services.audio.scenes import SceneAudio, scene_speech  # noqa: E402
 from app.services.speech.espeak import EspeakEngine  # noqa: E402
+from app.services.speech.wav import write_wav  # noqa: E402
 from app.services.video import ffmpeg_exe  # noqa: E402
 from tests.resample_support import quality, soxr  # noqa: E402
 
@@ -53,11 +53,7 @@ def speech(directory: Path) -> tuple[Path, float]:
     pcm, rate, _ = EspeakEngine().synthesize(TEXT, "en", 175)
     pcm = pcm[: SECONDS * rate * 2]
     path = directory / "speech.wav"
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm)
+    write_wav(path, pcm, rate)
     return path, len(pcm) / 2 / rate
 
 

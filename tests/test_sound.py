@@ -4,7 +4,6 @@ target loudness under the true-peak limit, 48 kHz AAC, room tone, and the per-sc
 from __future__ import annotations
 
 import subprocess
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from app.services.models import RenderOptions
 from app.services.options import parse_render_options
 from app.services.pipeline import Renderer
 from app.services.speech.espeak import EspeakEngine
+from app.services.speech.wav import write_wav
 from app.services.video import ffmpeg_exe
 from tests.conftest import CLI
 from tests.sound_support import audio_stream, decoded, ebur128
@@ -46,11 +46,7 @@ def speech_48k(tmp_path: Path, text: str) -> tuple[Path, np.ndarray]:
     """Real espeak speech, resampled to 48 kHz by ffmpeg: a WAV and its float samples."""
     pcm, rate, _ = EspeakEngine().synthesize(text, "en", 175)
     src = tmp_path / "speech.wav"
-    with wave.open(str(src), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm)
+    write_wav(src, pcm, rate)
     out = tmp_path / "speech48.wav"
     subprocess.run(
         [ffmpeg_exe(), "-v", "error", "-y", "-i", str(src), "-ar", "48000", "-c:a", "pcm_f32le", str(out)],
