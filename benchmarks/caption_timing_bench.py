@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.config import load_settings  # noqa: E402
-from app.core.memory_optimizer import DiskCache, WorkspaceManager  # noqa: E402
+from app.core.memory_optimizer import DiskCache, WorkspaceManager, return_large_buffers  # noqa: E402
 from app.core.net import HttpConfig  # noqa: E402
 from app.core.resource_manager import ResourceManager  # noqa: E402
 from app.services.documents import document_from_bytes  # noqa: E402
@@ -92,6 +92,7 @@ async def measure(voice: str, workdir: Path, server: FakeServer | None) -> dict[
 
 
 async def main() -> None:
+    return_large_buffers()  # the C heap set up as every t2v process sets it at start (build_runtime)
     rows = []
     with FakeServer() as server, tempfile.TemporaryDirectory() as tmp:
         server.on("POST", "/v1/audio/speech", default=bursts)

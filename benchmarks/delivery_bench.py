@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.config import load_settings  # noqa: E402
-from app.core.memory_optimizer import DiskCache, WorkspaceManager  # noqa: E402
+from app.core.memory_optimizer import DiskCache, WorkspaceManager, return_large_buffers  # noqa: E402
 from app.core.queue_manager import Trust  # noqa: E402
 from app.core.resource_manager import ResourceManager  # noqa: E402
 from app.services.documents import load_document  # noqa: E402
@@ -56,6 +56,7 @@ def keyframes(path: Path) -> tuple[int, float]:
 
 
 async def main() -> None:
+    return_large_buffers()  # the C heap set up as every t2v process sets it at start (build_runtime)
     doc = load_document(ROOT / "examples" / "demo.md")
     rows = []
     with tempfile.TemporaryDirectory(prefix="t2v-delivery-bench-") as tmp:

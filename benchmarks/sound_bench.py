@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.config import load_settings  # noqa: E402
-from app.core.memory_optimizer import DiskCache, WorkspaceManager  # noqa: E402
+from app.core.memory_optimizer import DiskCache, WorkspaceManager, return_large_buffers  # noqa: E402
 from app.core.resource_manager import ResourceManager  # noqa: E402
 from app.services import pipeline  # noqa: E402
 from app.services.audio import NarrationPlan, Sound, bed  # noqa: E402
@@ -224,6 +224,7 @@ def alone_table(by_itself: dict[str, list[list[float]]]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    return_large_buffers()  # the C heap set up as every t2v process sets it at start (build_runtime)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)

@@ -174,6 +174,21 @@ def test_any_window_of_the_bed_is_the_whole_bed_there_and_keeps_its_key_before_a
         assert longer.key(8 * RATE, 10 * RATE) != whole.key(8 * RATE, 10 * RATE), "the fade out moved"
 
 
+def test_the_ducked_share_of_the_bed_is_its_samples_squared_gains() -> None:
+    """The power the ducking leaves (which sets the bed's level), summed in closed form per ramp, is
+    the mean of every sample's squared gain, ramps cut by the track's start and end included."""
+    music = Music((), duck=15.0, attack=0.15, release=0.4)
+    length = 9 * RATE
+    duck = ducking([(0.05, 1.0), (1.3, 2.0), (4.0, 6.5), (8.8, 9.5)], length, music)
+    assert duck.stretches[0][2] < 0 and duck.stretches[-1][3] > length / RATE, "cut at both ends"
+    gains = np.ones(length)
+    for stretch in duck.stretches:
+        i0, i1 = stretch[:2]
+        gains[i0:i1] = duck.gains(stretch, i0, i1)
+    assert abs(duck.share - float(np.mean(gains**2))) < 1e-9
+    assert duck.share < 0.6
+
+
 def test_in_process_aac_has_one_priming_frame_and_whole_frames() -> None:
     x = (0.1 * np.sin(np.arange(37 * FRAME) * 2 * np.pi * 440 / RATE)).astype(np.float32)
     for channels in (1, 2):

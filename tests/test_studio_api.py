@@ -414,6 +414,8 @@ def test_an_edit_is_saved_with_its_rerender_or_not_at_all(tmp_path: Path, store_
         assert a.get(url).json() == {**board, "thumbnails": a.get(url).json()["thumbnails"]}
         assert kept() == held  # neither the edit nor its picture was stored, nothing was deleted
         assert len(a.get("/v1/jobs").json()["jobs"]) == 4  # the job and its three accepted edits
+        documented = a.get("/openapi.json").json()["paths"]["/v1/jobs/{job_id}/storyboard"]["put"]
+        assert {"409", "422", "429"} <= set(documented["responses"])
 
         stale = a.put(url, json={**edited(board, -1, pictures[3]), "revision": 3})
         assert stale.status_code == 409 and "(current: 4)" in stale.text

@@ -167,8 +167,9 @@ def _revision(given: Any) -> int | None:
     status_code=202,
     summary="Save an edited storyboard and re-render it as a new job",
     responses={
-        409: {"description": "the storyboard changed since it was read (stale revision)"},
+        409: {"description": "the storyboard changed since it was read (stale revision); nothing saved"},
         422: {"description": "one line per problem in `problems`, each with its JSON path"},
+        429: {"description": "the key's waiting jobs or stored bytes refuse the re-render; nothing saved"},
     },
 )
 async def put_storyboard(
