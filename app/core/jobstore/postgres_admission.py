@@ -8,7 +8,8 @@ from app.core.jobstore.postgres_connection import Conn, PostgresConnection
 
 WAITING = "status IN ('queued', 'retrying')"  # the partial index jobs_claim's predicate
 # Admission takes a transaction-scoped advisory lock per owner: (this class, hashtext(owner)). The
-# two-int4 key space never overlaps the bigint one of migrations. The value is "t2v" and 1 as bytes.
+# two-int4 key space never overlaps the bigint migration lock (postgres_connection). The value is
+# "t2v" and 1 as bytes.
 _OWNER_LOCK_CLASS = 0x74327601
 
 

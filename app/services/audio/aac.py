@@ -206,6 +206,7 @@ def joined_overs(
     channels: int,
     spans: Sequence[tuple[int, int]],
     limit_db: float,
+    frames: Sequence[bytes] | None = None,
 ) -> dict[int, Floats]:
     """The pieces whose samples in the joined `track` pass `limit_db` dBTP once decoded, by index,
     each with the decoded true-peak envelope over its span (`spans`: each piece's samples in the
@@ -213,8 +214,10 @@ def joined_overs(
 
     Every piece was checked alone when it was encoded (`encode_pieces`), and a piece decodes beside
     its neighbours as it does alone but for its first frame (rebuilt from the previous piece's last
-    block and its own first one): so only the joins are decoded, a few frames each."""
-    frames = adts_frames(track.read_bytes())
+    block and its own first one): so only the joins are decoded, a few frames each. `frames`: the
+    track's, when known (as joined), so it is not read and split again."""
+    if frames is None:
+        frames = adts_frames(track.read_bytes())
     ceiling = linear(limit_db)
     windows = sorted(
         {

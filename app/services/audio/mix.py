@@ -126,8 +126,8 @@ async def mix_music(
     await _encode(todo, mixer, sound, workdir, cache, cpu)
     check_at = sound.true_peak - CHECK_MARGIN
     for attempt in range(CHECK_ROUNDS + 1):
-        await run_in_thread(_join, pieces, voice.spans, out)
-        overs = await run_in_thread(joined_overs, out, 2, voice.spans, check_at)
+        joined = await run_in_thread(_join, pieces, voice.spans, out)
+        overs = await run_in_thread(joined_overs, out, 2, voice.spans, check_at, joined)
         if not overs or attempt == CHECK_ROUNDS:
             break
         redo = [pieces[i] for i in sorted(overs)]
@@ -265,8 +265,11 @@ async def _encode(
     at once, each on a part of it), then cut into the scenes' pieces: no context frames between them.
     While a run encodes, one thread cuts the one before and mixes the next, so the encoders never
     wait on the mixer (an edited render waits on these encodes alone) and only one thread mixes.
-    `guides`: where a piece passed the limit in the joined track, lowered there to `guide_db`."""
+    `guides`: where a piece passed the limit in the joined track, lowered there to `guide_db`.
+    The last run goes first: after an edit it hears only voices made before (read back, quick to
+    mix), so the encoders start sooner, and the edited scene's voice is made while it encodes."""
     runs = _runs(pieces)
+    runs = runs[-1:] + runs[:-1]
 
     def between(done: Sequence[_Piece] | None, aac: Path | None, upcoming: int) -> PieceJob | None:
         if done is not None and aac is not None:
@@ -331,9 +334,10 @@ def _split(run: Sequence[_Piece], aac: Path, cache: DiskCache | None) -> None:
             cache.put_file(p.key, p.aac, ".aac")
 
 
-def _join(pieces: Sequence[_Piece], spans: Sequence[tuple[int, int]], out: Path) -> None:
-    """The pieces' own frames in order: the first piece's priming frame, then from each piece the
-    frames of its own samples (its context frames' packets dropped)."""
+def _join(pieces: Sequence[_Piece], spans: Sequence[tuple[int, int]], out: Path) -> list[bytes]:
+    """The pieces' own frames in order, written to `out` and returned: the first piece's priming
+    frame, then from each piece the frames of its own samples (its context frames' packets dropped)."""
+    joined: list[bytes] = []
     with open(out, "wb") as sink:
         for p in pieces:
             check_cancelled()
@@ -343,4 +347,6 @@ def _join(pieces: Sequence[_Piece], spans: Sequence[tuple[int, int]], out: Path)
             if len(frames) != (p.end - p.start) // AAC_FRAME + 1:
                 raise MediaError(f"scene {p.scene + 1}: unexpected AAC frame count {len(frames)}")
             first = 0 if p.scene == 0 else p.lead + 1
-            sink.writelines(frames[first : p.lead + own + 1])
+            joined += frames[first : p.lead + own + 1]
+        sink.writelines(joined)
+    return joined

@@ -269,12 +269,12 @@ async def _join_checked(
     A track found under the limit is remembered (by its pieces' keys), so a cached render does not
     decode it again."""
     checked = hash_key(CACHE_VERSION, "joined", list(keys))
-    await run_in_thread(_join_pieces, plan, pieces, out)
+    joined = await run_in_thread(_join_pieces, plan, pieces, out)
     if audio.cache is not None and await run_in_thread(audio.cache.load, checked, ".json") is not None:
         return
     check_at = sound.true_peak - CHECK_MARGIN
     for attempt in range(JOINED_ROUNDS + 1):
-        overs = await run_in_thread(joined_overs, out, 1, _spans(plan), check_at)
+        overs = await run_in_thread(joined_overs, out, 1, _spans(plan), check_at, joined)
         if not overs:
             await run_in_thread(audio.store_json, checked, {"true_peak_under": check_at})
             return
@@ -283,7 +283,7 @@ async def _join_checked(
         redo = [(i, keys[i], pieces[i]) for i in sorted(overs)]
         guide_db = check_at - CHECK_MARGIN * (attempt + 1)
         await _encode_units(plan, audio, level, sound, redo, cpu, overs, guide_db)
-        await run_in_thread(_join_pieces, plan, pieces, out)
+        joined = await run_in_thread(_join_pieces, plan, pieces, out)
 
 
 def _spans(plan: NarrationPlan) -> list[tuple[int, int]]:
@@ -378,11 +378,16 @@ def _store_pieces(cache: DiskCache, batch: Sequence[tuple[Path, str]]) -> None:
         cache.put_file(key, aac, ".aac")
 
 
-def _join_pieces(plan: NarrationPlan, pieces: Sequence[Path], out: Path) -> None:
+def _join_pieces(plan: NarrationPlan, pieces: Sequence[Path], out: Path) -> list[bytes]:
+    """The pieces' frames in order (one priming frame for the whole track), written to `out` and
+    returned (for the joined track's check)."""
+    joined: list[bytes] = []
+    for i, (path, unit) in enumerate(zip(pieces, plan.units, strict=True)):
+        check_cancelled()
+        frames = adts_frames(path.read_bytes())
+        if len(frames) != unit.total // AAC_FRAME + 1:
+            raise MediaError(f"scene {i + 1}: unexpected AAC frame count {len(frames)}")
+        joined += frames if i == 0 else frames[1:]
     with open(out, "wb") as sink:
-        for i, (path, unit) in enumerate(zip(pieces, plan.units, strict=True)):
-            check_cancelled()
-            frames = adts_frames(path.read_bytes())
-            if len(frames) != unit.total // AAC_FRAME + 1:
-                raise MediaError(f"scene {i + 1}: unexpected AAC frame count {len(frames)}")
-            sink.writelines(frames if i == 0 else frames[1:])  # one priming frame for the whole track
+        sink.writelines(joined)
+    return joined
