@@ -145,7 +145,7 @@ async def _prepare(doc_text: str, out_dir: Path, resolution: int, data_dir: Path
     speeches, images = [], []
     for i, scene in enumerate(plan.scenes):
         speeches.append(await tts.speak(scene.narration, voice, WPM, out_dir / f"speech-{i:04d}.wav"))
-        images.append(await visuals.draw_scene(scene, fmt, None, None, out_dir / f"slide-{i:04d}.png"))
+        images.append((await visuals.draw_scene(scene, fmt, None, None, out_dir / f"slide-{i:04d}.png")).path)
     audio = out_dir / "narration.wav"
     offsets = join_audio(speeches, 0.5, audio)
     with wave.open(str(audio), "rb") as joined:

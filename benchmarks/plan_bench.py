@@ -170,7 +170,7 @@ async def _prepare(plan_file: Path, inputs: Path, data_dir: Path) -> dict[str, f
         drawn = {}
         for focus in scene_foci(scene):
             out = inputs / f"still-{i:04d}-{focus}.png"
-            drawn[focus] = await visuals.draw_scene(scene, fmt, theme, focus, out)
+            drawn[focus] = (await visuals.draw_scene(scene, fmt, theme, focus, out)).path
         stills.append(drawn)
     await tts.aclose()
     await _warm_speech(plan_file, inputs, data_dir)

@@ -35,6 +35,7 @@ from app.services.planning import (
 )
 from app.services.video import probe
 from app.services.visuals import compose_scene, draw_layout, load_theme
+from app.services.visuals.service import DrawnStill
 from tests.images_support import huge_png, near
 from tests.waiting import eventually
 
@@ -443,10 +444,10 @@ async def test_the_narration_is_encoded_while_the_stills_are_drawn(
     memory peak. Here every still waits for the track to be written: a render that encoded it after
     the stills would never get that far."""
     r = renderer(tmp_path)
-    draw = r.visuals.draw_scene_checked
+    draw = r.visuals.draw_scene
     tracks: list[Path] = []
 
-    async def after_the_narration(*args: Any, **kwargs: Any) -> tuple[Path, str]:
+    async def after_the_narration(*args: Any, **kwargs: Any) -> DrawnStill:
         found = await eventually(
             lambda: sorted((tmp_path / "tmp").glob("*/narration.aac")),
             timeout=120,
@@ -455,7 +456,7 @@ async def test_the_narration_is_encoded_while_the_stills_are_drawn(
         tracks.extend(found)
         return await draw(*args, **kwargs)
 
-    monkeypatch.setattr(r.visuals, "draw_scene_checked", after_the_narration)
+    monkeypatch.setattr(r.visuals, "draw_scene", after_the_narration)
     items = ["Apples keep well.", "Pears ripen fast."]
     scenes = [
         Scene(

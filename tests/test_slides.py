@@ -368,10 +368,12 @@ async def test_draw_scene_is_deterministic_and_cached(tmp_path: Path) -> None:
         narration="x",
     )
     fmt = VideoFormat()
-    one = await service.draw_scene(scene, fmt, "dark", 0, tmp_path / "one.png")
-    again = await service.draw_scene(
-        scene.model_copy(update={"narration": "other words"}), fmt, "dark", 0, tmp_path / "two.png"
-    )
+    one = (await service.draw_scene(scene, fmt, "dark", 0, tmp_path / "one.png")).path
+    again = (
+        await service.draw_scene(
+            scene.model_copy(update={"narration": "other words"}), fmt, "dark", 0, tmp_path / "two.png"
+        )
+    ).path
     assert service.drawn == 1 and one.read_bytes() == again.read_bytes()
     await service.draw_scene(scene, fmt, "dark", 1, tmp_path / "three.png")
     assert service.drawn == 2

@@ -82,12 +82,14 @@ class _Check:
         except OSError:
             return False
 
-    def matches_bytes(self, data: bytes) -> bool:
-        if len(data) != self.size:
-            return False
-        digest = _ALGORITHMS[self.form]()
+    @classmethod
+    def of_bytes(cls, data: bytes, form: str = CHECK_V2) -> _Check:
+        digest = _ALGORITHMS[form]()
         digest.update(data)
-        return digest.hexdigest() == self.digest
+        return cls(len(data), digest.hexdigest(), form)
+
+    def matches_bytes(self, data: bytes) -> bool:
+        return len(data) == self.size and _Check.of_bytes(data, self.form) == self
 
 
 @dataclass
@@ -185,10 +187,8 @@ class DiskCache:
         if check is None or not check.matches_bytes(data):
             self._damaged(path, inode, check)
             return None
-        if check.form != CHECK_V2:
-            digest = _ALGORITHMS[CHECK_V2]()
-            digest.update(data)
-            self._renew(path, inode, _Check(len(data), digest.hexdigest()))
+        if check.form != CHECK_V2:  # verified in the old form: its check made anew, once
+            self._renew(path, inode, _Check.of_bytes(data))
         self._hit(path)
         return data
 

@@ -77,6 +77,6 @@ async def draw_overlays(
                     )
                 )
             overlays[still] = ws / f"{still.stem}-overlay.png"
-            box = await run_in_thread(matte, drawn[0], drawn[1], overlays[still]) or box
+            box = await run_in_thread(matte, drawn[0].path, drawn[1].path, overlays[still]) or box
         out.append(ClipScene(ClipBackdrop(clip, box), overlays) if box is not None else None)
     return out

@@ -57,7 +57,7 @@ async def draw_stills(
         nonlocal done
         name = f"slide-{i:04d}" + ("" if focus is None else f"-{focus}")
         async with cores:
-            drawn = await visuals.draw_scene_checked(
+            drawn = await visuals.draw_scene(
                 scenes[i], fmt, theme, focus, ws / f"{name}.png", captions_burned=options.burn_captions
             )
         done += 1

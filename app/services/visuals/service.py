@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import NamedTuple
 
 from app.core.diskcache import DiskCache, file_digest, hash_key
 from app.core.fsutil import hash_file
@@ -18,6 +19,11 @@ from app.services.visuals.themes import Theme
 
 # what a still depends on: the scene's shown fields (not what is said, nor how)
 SHOWN_FIELDS = {"id", "layout", "title", "subtitle", "part", "items", "image", "table", "code"}
+
+
+class DrawnStill(NamedTuple):
+    path: Path
+    digest: str  # the PNG's content digest (`file_digest`)
 
 
 def render_scene(
@@ -72,26 +78,9 @@ class VisualService:
         *,
         captions_burned: bool = False,
         index: int | None = None,
-    ) -> Path:
-        """One still of `scene` with item `focus` highlighted (None: nothing highlighted)."""
-        path, _ = await self.draw_scene_checked(
-            scene, fmt, theme, focus, out, captions_burned=captions_burned, index=index
-        )
-        return path
-
-    async def draw_scene_checked(
-        self,
-        scene: Scene,
-        fmt: VideoFormat,
-        theme: Theme | str | None,
-        focus: int | None,
-        out: Path,
-        *,
-        captions_burned: bool = False,
-        index: int | None = None,
-    ) -> tuple[Path, str]:
-        """`draw_scene`, and the still's content digest (`file_digest`): the cache's check of it, so
-        a segment's key need not hash the still again."""
+    ) -> DrawnStill:
+        """One still of `scene` with item `focus` highlighted (None: nothing highlighted), and its
+        content digest: the cache's check of it, so a segment's key need not hash the still again."""
         if focus is not None and not 0 <= focus < max(
             len(scene.items), len(scene.table.rows) if scene.table else 0
         ):
@@ -101,7 +90,7 @@ class VisualService:
             self._cached, scene, fmt, theme, focus, captions_burned, index, out
         )
         if digest is not None:
-            return out, digest
+            return DrawnStill(out, digest)
         slot = self.resources.visual_slot() if self.resources else contextlib.nullcontext()
         async with slot:
             await run_in_thread(
@@ -109,8 +98,8 @@ class VisualService:
             )
         self.drawn += 1
         if self.cache is not None:
-            return out, await run_in_thread(self.cache.put_file, key, out, ".png")
-        return out, await run_in_thread(file_digest, out)
+            return DrawnStill(out, await run_in_thread(self.cache.put_file, key, out, ".png"))
+        return DrawnStill(out, await run_in_thread(file_digest, out))
 
     def _cached(
         self,
@@ -122,21 +111,8 @@ class VisualService:
         index: int | None,
         out: Path,
     ) -> tuple[Theme, str, str | None]:
-        """The theme, the still's key and, when the cache has it (now at `out`), its digest."""
-        chosen, key = self._key(scene, fmt, theme, focus, captions_burned, index)
-        digest = self.cache.fetch_checked(key, out, ".png") if self.cache is not None else None
-        return chosen, key, digest
-
-    def _key(
-        self,
-        scene: Scene,
-        fmt: VideoFormat,
-        theme: Theme | str | None,
-        focus: int | None,
-        captions_burned: bool,
-        index: int | None,
-    ) -> tuple[Theme, str]:
-        """The theme to draw with, and the cache key of the still (blocking: runs in a thread)."""
+        """The theme to draw with, the still's cache key and, when the cache has it (now at `out`),
+        its digest (blocking: runs in a thread)."""
         chosen = load_theme(theme) if theme is not None else self.theme
         image = None
         if scene.image is not None and Path(scene.image.path).is_file():
@@ -145,4 +121,5 @@ class VisualService:
             scene = scene.model_copy(update={"image": scene.image.model_copy(update={"path": ""})})
         shown = scene.model_dump_json(include=SHOWN_FIELDS)
         key = hash_key(self.CACHE_VERSION, shown, image, fmt, chosen, focus, captions_burned, index)
-        return chosen, key
+        digest = self.cache.fetch_checked(key, out, ".png") if self.cache is not None else None
+        return chosen, key, digest
