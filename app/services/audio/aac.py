@@ -32,6 +32,7 @@ from app.core.threads import all_or_nothing, check_cancelled, run_in_thread
 from app.errors import MediaError
 from app.services.audio.dynamics import limit
 from app.services.audio.loudness import RATE, SPARSE_BELOW, Floats, Samples, linear, sparse_envelope
+from app.services.video import ADTS_HEADER, adts_frame_size
 
 AAC_FRAME = 1024
 CHECK_MARGIN = 0.3  # dB: decoded audio must stay this far under the limit (measurements differ a little)
@@ -323,12 +324,8 @@ def adts_frames(data: bytes) -> list[bytes]:
     """Split an ADTS stream into its frames (each starts with a 7- or 9-byte header)."""
     frames = []
     i = 0
-    while i + 7 <= len(data):
-        if data[i] != 0xFF or (data[i + 1] & 0xF0) != 0xF0:
-            raise MediaError("damaged AAC stream")
-        length = ((data[i + 3] & 0x03) << 11) | (data[i + 4] << 3) | (data[i + 5] >> 5)
-        if length < 7:
-            raise MediaError("damaged AAC stream")
+    while i + ADTS_HEADER <= len(data):
+        length = adts_frame_size(data, i)
         frames.append(data[i : i + length])
         i += length
     return frames

@@ -21,6 +21,7 @@ from app.services.video.chapters import (
 from app.services.video.encoding import Encoding, h264_level
 from app.services.video.ffmpeg import ffmpeg_exe, run_ffmpeg
 from app.services.video.motion import MOTION_MODES, KenBurns, MotionMode
+from app.services.video.mp4 import ADTS_HEADER, adts_frame_size
 from app.services.video.mux import iso639_2, mux
 from app.services.video.presets import PRESETS, PresetName, with_preset
 from app.services.video.probe import MediaInfo, probe
@@ -31,6 +32,7 @@ from app.services.video.tracks import disable_subtitle_tracks
 from app.services.video.transitions import TRANSITIONS, Side, boundary_windows, encode_transition, trim_shots
 
 __all__ = [
+    "ADTS_HEADER",
     "MOTION_MODES",
     "PRESETS",
     "TRANSITIONS",
@@ -45,6 +47,7 @@ __all__ = [
     "PresetName",
     "Shot",
     "Side",
+    "adts_frame_size",
     "boundary_windows",
     "chapter_marks",
     "chapters_path",

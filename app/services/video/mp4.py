@@ -4,7 +4,8 @@ A scene segment is joined into the final file by copying its H.264 samples. liba
 them, but opening a file runs its stream probing, which decodes a frame: ~10 ms a segment, more
 than all the rest of the join. Our segments are plain MP4s written by one muxer (one `moov` with
 sample tables, no fragments), so the tables say everything: where each sample is, its size, its
-timing and whether it is a keyframe.
+timing and whether it is a keyframe. The narration's AAC is read the same way: ADTS frames split at
+their headers (`adts_frame_size`), without a demuxer.
 """
 
 from __future__ import annotations
@@ -18,6 +19,16 @@ from typing import BinaryIO
 from app.errors import MediaError
 
 MAX_MOOV_BYTES = 64 * 1024 * 1024  # a sample table this large is not one of ours
+ADTS_HEADER = 7  # bytes (9 with a CRC; the size field counts them either way)
+
+
+def adts_frame_size(data: bytes, pos: int, name: str | None = None) -> int:
+    """The size, header included, of the ADTS frame at `data[pos:]` (at least ADTS_HEADER bytes of
+    it must be there); MediaError, naming the file `name`, if no frame starts there."""
+    size = ((data[pos + 3] & 0x03) << 11) | (data[pos + 4] << 3) | (data[pos + 5] >> 5)
+    if data[pos] != 0xFF or data[pos + 1] & 0xF0 != 0xF0 or size < ADTS_HEADER:
+        raise MediaError(f"{name}: damaged AAC stream" if name else "damaged AAC stream")
+    return size
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from app.core.threads import check_cancelled, run_in_thread
 from app.errors import MediaError
 from app.services.video.chapters import Chapter, chapter_marks
 from app.services.video.ffmpeg import TIMESCALE
-from app.services.video.mp4 import read_video_track
+from app.services.video.mp4 import ADTS_HEADER, adts_frame_size, read_video_track
 from app.services.video.tracks import disable_subtitle_tracks
 
 _ISO639_2 = {
@@ -201,12 +201,8 @@ def _adts_packets(path: Path, track: Any, stream: Any) -> Iterator[tuple[float, 
         data, pos = b"", 0
         while chunk := f.read(ADTS_CHUNK):
             data, pos = data[pos:] + chunk, 0
-            while pos + 7 <= len(data):
-                if data[pos] != 0xFF or data[pos + 1] & 0xF0 != 0xF0:
-                    raise MediaError(f"{path.name}: damaged AAC stream")
-                size = ((data[pos + 3] & 0x03) << 11) | (data[pos + 4] << 3) | (data[pos + 5] >> 5)
-                if size < 7:
-                    raise MediaError(f"{path.name}: damaged AAC stream")
+            while pos + ADTS_HEADER <= len(data):
+                size = adts_frame_size(data, pos, path.name)
                 if pos + size > len(data):
                     break  # the rest of the frame is in the next chunk
                 duration = ticks * ((data[pos + 6] & 0x03) + 1)  # raw data blocks in the frame
